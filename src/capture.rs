@@ -1,0 +1,59 @@
+//! IO at the edge: where frames come from. A [`FrameSource`] is a live socket,
+//! a pcap/pcapng file or stream, or (in tests) a list in memory; the pipeline
+//! never knows which.
+
+pub mod pcap;
+
+use crate::model::decode::Frame;
+
+/// What a source has next.
+#[derive(Debug)]
+pub enum Next<'a> {
+    /// A frame.
+    Frame(Frame<'a>),
+    /// Nothing yet (a live source timed out); ask again.
+    Idle,
+    /// The source is done.
+    End,
+}
+
+/// Where frames come from.
+pub trait FrameSource {
+    /// The next frame, borrowed until the next call.
+    ///
+    /// # Errors
+    /// When the source breaks: a truncated or corrupt file, a failing socket.
+    fn next_frame(&mut self) -> Result<Next<'_>, SourceError>;
+}
+
+/// Why a source stopped early. Each names the input and says where it broke.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("{name} is empty")]
+    Empty { name: String },
+    #[error("{name} is not a pcap or pcapng capture (it starts with bytes {found})")]
+    NotACapture { name: String, found: String },
+    #[error("{name} is truncated after packet {packets} (byte offset {offset})")]
+    Truncated {
+        name: String,
+        packets: u64,
+        offset: u64,
+    },
+    #[error("{name} is corrupt after packet {packets} (byte offset {offset}): {what}")]
+    Corrupt {
+        name: String,
+        packets: u64,
+        offset: u64,
+        what: String,
+    },
+    #[error(
+        "{name} uses link type {number}, which synack cannot decode (it reads Ethernet, Linux cooked SLL/SLL2, raw IP and BSD loopback)"
+    )]
+    LinkType { name: String, number: u32 },
+    #[error("cannot read {name}")]
+    Io {
+        name: String,
+        #[source]
+        source: std::io::Error,
+    },
+}

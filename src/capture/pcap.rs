@@ -1,0 +1,434 @@
+//! Reading pcap (micro- and nanosecond, both byte orders) and pcapng with the
+//! `pcap-file` crate's parsers, over our own buffer: records are parsed as soon
+//! as they are complete (so `--read -` follows a live stream), byte offsets are
+//! known (so a cut file says where it broke), and memory stays bounded.
+//!
+//! Records go through `PcapParser::next_raw_packet` and our own checks:
+//! `pcap-file`'s validated path rejects records whose original length exceeds
+//! the snap length, which is exactly what `tcpdump -s 68` writes.
+
+use std::io::{ErrorKind, Read};
+
+use pcap_file::pcap::PcapParser;
+use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionOption;
+use pcap_file::pcapng::{Block, PcapNgParser};
+use pcap_file::{PcapError, TsResolution};
+
+use super::{FrameSource, Next, SourceError};
+use crate::model::decode::{Frame, LinkType};
+use crate::model::segment::Timestamp;
+
+const INITIAL_BUFFER: usize = 1 << 20;
+/// A record longer than this is corrupt, not a packet (loopback frames are < 64 KiB).
+const MAX_RECORD: usize = 16 << 20;
+
+/// A byte stream with a sliding buffer and the offset of its first byte.
+struct Input<R> {
+    reader: R,
+    buf: Vec<u8>,
+    pos: usize,
+    len: usize,
+    eof: bool,
+    /// Bytes of the input before `buf[pos]`.
+    offset: u64,
+}
+
+impl<R: Read> Input<R> {
+    fn pending(&self) -> &[u8] {
+        &self.buf[self.pos..self.len]
+    }
+
+    fn advance(&mut self, n: usize) {
+        self.pos += n;
+        self.offset += n as u64;
+    }
+
+    /// Reads more input once, compacting and growing the buffer as needed.
+    /// Returns `false` when the buffer cannot grow any more.
+    fn fill(&mut self) -> std::io::Result<bool> {
+        if self.pos > 0 {
+            self.buf.copy_within(self.pos..self.len, 0);
+            self.len -= self.pos;
+            self.pos = 0;
+        }
+        if self.len == self.buf.len() {
+            if self.buf.len() >= MAX_RECORD {
+                return Ok(false);
+            }
+            self.buf.resize(self.buf.len() * 2, 0);
+        }
+        loop {
+            match self.reader.read(&mut self.buf[self.len..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(true);
+                }
+                Ok(n) => {
+                    self.len += n;
+                    return Ok(true);
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// A pcapng interface: its link type (or the unsupported number) and time units per second.
+type Interface = Result<(LinkType, u64), u32>;
+
+enum Kind {
+    Pcap {
+        parser: PcapParser,
+        link: LinkType,
+        nanos: bool,
+    },
+    PcapNg {
+        parser: Box<PcapNgParser>,
+        interfaces: Vec<Interface>,
+    },
+}
+
+/// What one parsing step found.
+enum Parsed {
+    Packet {
+        start: usize,
+        end: usize,
+        link: LinkType,
+        ts: Timestamp,
+    },
+    Skip,
+}
+
+/// A pcap or pcapng reader over any byte stream.
+pub struct PcapSource<R: Read> {
+    input: Input<R>,
+    name: String,
+    packets: u64,
+    kind: Kind,
+}
+
+impl<R: Read> std::fmt::Debug for PcapSource<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PcapSource")
+            .field("name", &self.name)
+            .field("packets", &self.packets)
+            .finish_non_exhaustive()
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Units per second for a pcapng `if_tsresol` value (default 6: microseconds).
+fn tsresol_units(v: u8) -> u64 {
+    let exp = u32::from(v & 0x7f);
+    if v & 0x80 == 0 {
+        10u64.checked_pow(exp)
+    } else {
+        2u64.checked_pow(exp)
+    }
+    .unwrap_or(1_000_000)
+}
+
+impl<R: Read> PcapSource<R> {
+    /// Opens a capture: reads and checks its header. `name` is used in errors
+    /// (a path, or "standard input").
+    ///
+    /// # Errors
+    /// [`SourceError::Empty`], [`SourceError::NotACapture`], [`SourceError::LinkType`],
+    /// [`SourceError::Truncated`] (cut inside the header) or [`SourceError::Io`].
+    pub fn new(reader: R, name: impl Into<String>) -> Result<Self, SourceError> {
+        let name = name.into();
+        let mut input = Input {
+            reader,
+            buf: vec![0; INITIAL_BUFFER],
+            pos: 0,
+            len: 0,
+            eof: false,
+            offset: 0,
+        };
+        let io = |source| SourceError::Io {
+            name: name.clone(),
+            source,
+        };
+        while input.len < 4 && !input.eof {
+            input.fill().map_err(io)?;
+        }
+        if input.len == 0 {
+            return Err(SourceError::Empty { name });
+        }
+        let magic = &input.buf[..input.len.min(4)];
+        let is_pcap = matches!(
+            magic,
+            [0xa1, 0xb2, 0xc3, 0xd4]
+                | [0xd4, 0xc3, 0xb2, 0xa1]
+                | [0xa1, 0xb2, 0x3c, 0x4d]
+                | [0x4d, 0x3c, 0xb2, 0xa1]
+        );
+        let is_pcapng = magic == [0x0a, 0x0d, 0x0d, 0x0a];
+        if !is_pcap && !is_pcapng {
+            let found = hex(&input.buf[..input.len.min(8)]);
+            return Err(SourceError::NotACapture { name, found });
+        }
+        let kind = loop {
+            let slice = input.pending();
+            let parsed = if is_pcap {
+                PcapParser::new(slice).map(|(rem, parser)| {
+                    let nanos = parser.header().ts_resolution == TsResolution::NanoSecond;
+                    (
+                        slice.len() - rem.len(),
+                        Kind::Pcap {
+                            parser,
+                            link: LinkType::Ethernet,
+                            nanos,
+                        },
+                    )
+                })
+            } else {
+                PcapNgParser::new(slice).map(|(rem, parser)| {
+                    (
+                        slice.len() - rem.len(),
+                        Kind::PcapNg {
+                            parser: Box::new(parser),
+                            interfaces: Vec::new(),
+                        },
+                    )
+                })
+            };
+            match parsed {
+                Ok((used, kind)) => {
+                    input.advance(used);
+                    break kind;
+                }
+                Err(PcapError::IncompleteBuffer) if !input.eof => {
+                    input.fill().map_err(io)?;
+                }
+                Err(PcapError::IncompleteBuffer) => {
+                    return Err(SourceError::Truncated {
+                        name,
+                        packets: 0,
+                        offset: 0,
+                    });
+                }
+                Err(e) => {
+                    return Err(SourceError::Corrupt {
+                        name,
+                        packets: 0,
+                        offset: 0,
+                        what: e.to_string(),
+                    });
+                }
+            }
+        };
+        let mut src = PcapSource {
+            input,
+            name,
+            packets: 0,
+            kind,
+        };
+        if let Kind::Pcap { parser, link, .. } = &mut src.kind {
+            let number = u32::from(parser.header().datalink);
+            *link = LinkType::from_number(number).ok_or(SourceError::LinkType {
+                name: src.name.clone(),
+                number,
+            })?;
+        }
+        Ok(src)
+    }
+
+    /// Packets read so far.
+    #[must_use]
+    pub fn packets(&self) -> u64 {
+        self.packets
+    }
+
+    fn truncated(&self) -> SourceError {
+        SourceError::Truncated {
+            name: self.name.clone(),
+            packets: self.packets,
+            offset: self.input.offset,
+        }
+    }
+
+    fn corrupt(&self, what: String) -> SourceError {
+        SourceError::Corrupt {
+            name: self.name.clone(),
+            packets: self.packets,
+            offset: self.input.offset,
+            what,
+        }
+    }
+
+    /// Parses the next record or block: `(bytes used, what it was)`.
+    fn parse_one(&mut self) -> Result<(usize, Parsed), PcapError> {
+        let base = self.input.buf.as_ptr() as usize;
+        let slice = self.input.pending();
+        // Where a borrowed sub-slice starts in our buffer.
+        let at = |d: &[u8]| d.as_ptr() as usize - base;
+        match &mut self.kind {
+            Kind::Pcap {
+                parser,
+                link,
+                nanos,
+            } => {
+                let (rem, raw) = parser.next_raw_packet(slice)?;
+                let frac = if *nanos {
+                    raw.ts_frac
+                } else {
+                    raw.ts_frac.saturating_mul(1000)
+                };
+                if frac >= 1_000_000_000 {
+                    return Err(PcapError::InvalidField(
+                        "record timestamp fraction is out of range",
+                    ));
+                }
+                let start = at(&raw.data);
+                let ts = Timestamp::from_parts(u64::from(raw.ts_sec), frac);
+                let used = slice.len() - rem.len();
+                Ok((
+                    used,
+                    Parsed::Packet {
+                        start,
+                        end: start + raw.data.len(),
+                        link: *link,
+                        ts,
+                    },
+                ))
+            }
+            Kind::PcapNg { parser, interfaces } => {
+                let (rem, block) = parser.next_block(slice)?;
+                let used = slice.len() - rem.len();
+                let parsed = match block {
+                    Block::SectionHeader(_) => {
+                        interfaces.clear();
+                        Parsed::Skip
+                    }
+                    Block::InterfaceDescription(idb) => {
+                        let units = idb
+                            .options
+                            .iter()
+                            .find_map(|o| match o {
+                                InterfaceDescriptionOption::IfTsResol(v) => Some(tsresol_units(*v)),
+                                _ => None,
+                            })
+                            .unwrap_or(1_000_000);
+                        let number = u32::from(idb.linktype);
+                        interfaces.push(
+                            LinkType::from_number(number)
+                                .map(|l| (l, units))
+                                .ok_or(number),
+                        );
+                        Parsed::Skip
+                    }
+                    Block::EnhancedPacket(epb) => {
+                        let (link, units) = interface(interfaces, epb.interface_id)?;
+                        // pcap-file hands the raw timestamp units over as nanoseconds.
+                        let raw = u64::try_from(epb.timestamp.as_nanos()).unwrap_or(u64::MAX);
+                        let frac = u128::from(raw % units) * 1_000_000_000 / u128::from(units);
+                        let ts =
+                            Timestamp::from_parts(raw / units, u32::try_from(frac).unwrap_or(0));
+                        let start = at(&epb.data);
+                        Parsed::Packet {
+                            start,
+                            end: start + epb.data.len(),
+                            link,
+                            ts,
+                        }
+                    }
+                    Block::SimplePacket(spb) => {
+                        let (link, _) = interface(interfaces, 0)?;
+                        let start = at(&spb.data);
+                        Parsed::Packet {
+                            start,
+                            end: start + spb.data.len(),
+                            link,
+                            ts: Timestamp(0),
+                        }
+                    }
+                    _ => Parsed::Skip,
+                };
+                Ok((used, parsed))
+            }
+        }
+    }
+}
+
+/// The interface a pcapng packet names. An unsupported link type is reported
+/// through a marker error that `next_frame` turns into [`SourceError::LinkType`].
+fn interface(interfaces: &[Interface], id: u32) -> Result<(LinkType, u64), PcapError> {
+    match interfaces.get(id as usize) {
+        Some(Ok(found)) => Ok(*found),
+        Some(Err(_)) => Err(PcapError::InvalidField(UNSUPPORTED)),
+        None => Err(PcapError::InvalidInterfaceId(id)),
+    }
+}
+
+const UNSUPPORTED: &str = "unsupported link type";
+
+impl<R: Read> FrameSource for PcapSource<R> {
+    fn next_frame(&mut self) -> Result<Next<'_>, SourceError> {
+        loop {
+            if self.input.pos == self.input.len && self.input.eof {
+                return Ok(Next::End);
+            }
+            match self.parse_one() {
+                Ok((
+                    used,
+                    Parsed::Packet {
+                        start,
+                        end,
+                        link,
+                        ts,
+                    },
+                )) => {
+                    self.input.advance(used);
+                    self.packets += 1;
+                    return Ok(Next::Frame(Frame {
+                        ts,
+                        link,
+                        data: &self.input.buf[start..end],
+                    }));
+                }
+                Ok((used, Parsed::Skip)) => self.input.advance(used),
+                Err(PcapError::IncompleteBuffer) => {
+                    if self.input.eof {
+                        return Err(self.truncated());
+                    }
+                    match self.input.fill() {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            return Err(
+                                self.corrupt(format!("a record longer than {MAX_RECORD} bytes"))
+                            );
+                        }
+                        Err(source) => {
+                            return Err(SourceError::Io {
+                                name: self.name.clone(),
+                                source,
+                            });
+                        }
+                    }
+                }
+                Err(PcapError::InvalidField(UNSUPPORTED)) => {
+                    let number = match &self.kind {
+                        Kind::PcapNg { interfaces, .. } => {
+                            interfaces.iter().find_map(|i| i.err()).unwrap_or(0)
+                        }
+                        Kind::Pcap { .. } => 0,
+                    };
+                    return Err(SourceError::LinkType {
+                        name: self.name.clone(),
+                        number,
+                    });
+                }
+                Err(e) => return Err(self.corrupt(e.to_string())),
+            }
+        }
+    }
+}

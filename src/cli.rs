@@ -1,0 +1,165 @@
+//! The command line (clap derive). DESIGN.md fixes the surface.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::export::Format;
+
+const ABOUT: &str = "See TCP's connection life cycle, segment by segment, as a ladder diagram";
+
+const LONG_ABOUT: &str = "\
+See TCP's connection life cycle, segment by segment, as a ladder diagram.
+
+synack captures the segments of one TCP port on loopback (SYN, SYN-ACK, ACK, data,
+FIN, RST) and draws each connection as a ladder: client lifeline on the left, server on
+the right, each endpoint's RFC 9293 state beside its lifeline, the three-way handshake
+and the close numbered step by step, and a verdict that explains the close it saw:
+four-way, three-way (the FIN carried the ACK), simultaneous, reset or refused.
+
+Live capture needs CAP_NET_RAW: run with sudo, or once
+    sudo setcap cap_net_raw+ep \"$(command -v synack)\"
+Replaying a capture file (--read) needs no privileges.";
+
+const AFTER_HELP: &str = "\
+Examples:
+  synack                                 live dashboard on lo, tcp port 8001 (starts the echo server)
+  synack demo                            the dashboard plus a scripted tour of every kind of close
+  synack --read capture.pcap             replay a capture in the dashboard (no privileges)
+  synack trace --read capture.pcap       print every connection of a capture as a ladder
+  synack trace --format jsonl --count 5  capture live, print 5 connections as JSON lines
+  ssh host \"tcpdump -U -w - 'tcp port 8001'\" | synack trace --read -";
+
+/// synack: TCP's connection life cycle, packet by packet.
+#[derive(Debug, Parser)]
+#[command(name = "synack", version, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub dashboard: DashboardArgs,
+}
+
+/// Where segments come from.
+#[derive(Debug, Clone, Args)]
+pub struct SourceArgs {
+    /// Network interface to capture on.
+    #[arg(short, long, default_value = "lo", value_name = "NAME")]
+    pub interface: String,
+    /// TCP port to watch [default: 8001 live; every port with --read].
+    #[arg(short, long, value_name = "PORT")]
+    pub port: Option<u16>,
+    /// Read a pcap or pcapng file instead of capturing ('-' follows a stream on stdin).
+    #[arg(short, long, value_name = "FILE")]
+    pub read: Option<PathBuf>,
+    /// Finished connections kept in memory (oldest dropped first).
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    pub max_connections: usize,
+}
+
+/// The live dashboard (no subcommand).
+#[derive(Debug, Clone, Args)]
+pub struct DashboardArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Replay speed with --read: 1 is real time, 2 twice as fast, 0 as fast as possible.
+    #[arg(long, value_name = "X", conflicts_with = "step", default_value_t = 1.0)]
+    pub speed: f64,
+    /// Replay with --read one segment per key press.
+    #[arg(long)]
+    pub step: bool,
+    /// Do not start the built-in echo server when nothing listens on the port.
+    #[arg(long)]
+    pub no_serve: bool,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The dashboard, the echo server and a scripted, repeating tour of every kind of close.
+    Demo(DemoArgs),
+    /// No terminal UI: print each connection when it ends (and open ones at the end).
+    Trace(TraceArgs),
+    /// The echo server alone: upper-cases what it receives and sends it back.
+    Serve(ServeArgs),
+    /// Connect to the echo server and make a chosen kind of close happen.
+    Client(ClientArgs),
+}
+
+/// `synack demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// TCP port for the demo's echo server.
+    #[arg(short, long, default_value_t = 8001)]
+    pub port: u16,
+}
+
+/// `synack trace`.
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Record the captured frames to FILE (pcapng if it ends in .pcapng, pcap otherwise).
+    #[arg(short, long, value_name = "FILE")]
+    pub write: Option<PathBuf>,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Stop after N finished connections.
+    #[arg(short, long, value_name = "N")]
+    pub count: Option<u64>,
+    /// Stop after S seconds of live capture.
+    #[arg(short, long, value_name = "S")]
+    pub duration: Option<f64>,
+}
+
+/// `synack serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(short, long, default_value = "127.0.0.1:8001")]
+    pub addr: SocketAddr,
+}
+
+/// `synack client`.
+#[derive(Debug, Args)]
+pub struct ClientArgs {
+    /// Server address.
+    #[arg(short, long, default_value = "127.0.0.1:8001")]
+    pub addr: SocketAddr,
+    /// Which close to make happen.
+    #[arg(short, long, value_enum, default_value_t = Scenario::Seed)]
+    pub scenario: Scenario,
+    /// What to send.
+    #[arg(short, long, default_value = "helloworld")]
+    pub message: String,
+    /// Connections to make.
+    #[arg(short, long, default_value_t = 1)]
+    pub repeat: u64,
+    /// Connections in flight at once.
+    #[arg(short = 'j', long, default_value_t = 1)]
+    pub concurrency: usize,
+}
+
+/// Client scenarios, each producing one kind of close on purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scenario {
+    /// The tutorial client: connect, send, receive, close (whatever close the race gives).
+    Seed,
+    /// The client closes first; the server closes when it sees EOF.
+    ClientClose,
+    /// The passive closer waits past the delayed-ACK timer: a visible four-segment close.
+    SlowClose,
+    /// The client shuts down writing; the server sends more chunks, then closes.
+    HalfClose,
+    /// Both sides close right after a barrier: a simultaneous close is likely.
+    Simultaneous,
+    /// SO_LINGER 0: the client aborts with RST.
+    Abort,
+    /// Connect where nothing listens: SYN answered by RST-ACK.
+    Refused,
+}

@@ -1,0 +1,16 @@
+//! The `synack` binary: parse the command line, run, print errors, exit.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = synack::cli::Cli::parse();
+    match synack::app::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(synack::app::exit_code(&err))
+        }
+    }
+}

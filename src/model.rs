@@ -1,0 +1,10 @@
+//! The pure core: decoding, sequence numbers, the TCP state machine, the
+//! connection tracker and the timeline. No IO, no threads, no clock, no
+//! terminal: everything here is tested without privileges.
+
+pub mod decode;
+pub mod segment;
+pub mod seq;
+pub mod tcp;
+pub mod timeline;
+pub mod tracker;

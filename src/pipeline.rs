@@ -1,0 +1,104 @@
+//! Frame -> decode -> port filter -> tracker, with the counters every view
+//! shows. Pure: no IO, no threads, no clock. The headless `trace`, the
+//! dashboard and the tests all feed frames through this one path.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::model::decode::{self, DecodeError, Frame};
+use crate::model::segment::Segment;
+use crate::model::tracker::{Push, Tracker};
+
+/// Counters of what the pipeline saw.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Frames handed in.
+    pub frames: u64,
+    /// TCP segments on the watched port(s).
+    pub segments: u64,
+    /// Frames that were not TCP, or not on the watched port.
+    pub not_ours: u64,
+    /// Frames that could not be decoded, by reason.
+    pub errors: BTreeMap<DecodeError, u64>,
+}
+
+impl Counters {
+    /// Frames that could not be decoded.
+    #[must_use]
+    pub fn undecodable(&self) -> u64 {
+        self.errors.values().sum()
+    }
+
+    /// `3 frames could not be decoded: 2 truncated TCP header, 1 bad IPv4 header length`,
+    /// or `None` when every frame decoded.
+    #[must_use]
+    pub fn error_summary(&self) -> Option<String> {
+        let total = self.undecodable();
+        if total == 0 {
+            return None;
+        }
+        let mut by_count: Vec<(&DecodeError, &u64)> = self.errors.iter().collect();
+        by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let mut s = format!(
+            "{total} frame{} could not be decoded: ",
+            if total == 1 { "" } else { "s" }
+        );
+        for (i, (err, n)) in by_count.iter().enumerate() {
+            if i > 0 {
+                s.push_str(", ");
+            }
+            let _ = write!(s, "{n} {err}");
+        }
+        Some(s)
+    }
+}
+
+/// The shared processing path.
+#[derive(Debug)]
+pub struct Pipeline {
+    pub tracker: Tracker,
+    pub counters: Counters,
+    port: Option<u16>,
+}
+
+impl Pipeline {
+    /// Watches TCP `port` (or every port with `None`), retaining at most
+    /// `max_finished` finished connections.
+    #[must_use]
+    pub fn new(port: Option<u16>, max_finished: usize) -> Pipeline {
+        Pipeline {
+            tracker: Tracker::new(port, max_finished),
+            counters: Counters::default(),
+            port,
+        }
+    }
+
+    /// Decodes and tracks one frame. `None` when it was not ours or did not decode.
+    pub fn frame(&mut self, frame: &Frame<'_>) -> Option<Push> {
+        self.counters.frames += 1;
+        match decode::decode(frame) {
+            Ok(Some(seg)) => self.segment(&seg),
+            Ok(None) => {
+                self.counters.not_ours += 1;
+                None
+            }
+            Err(e) => {
+                *self.counters.errors.entry(e).or_insert(0) += 1;
+                None
+            }
+        }
+    }
+
+    /// Tracks one decoded segment, if it is on the watched port.
+    pub fn segment(&mut self, seg: &Segment) -> Option<Push> {
+        if let Some(p) = self.port
+            && seg.src.port() != p
+            && seg.dst.port() != p
+        {
+            self.counters.not_ours += 1;
+            return None;
+        }
+        self.counters.segments += 1;
+        Some(self.tracker.push(seg))
+    }
+}
