@@ -221,8 +221,9 @@ pub fn verdict(conn: &Connection) -> String {
     if conn.handshake.syn_retransmits > 0 {
         let _ = write!(
             s,
-            " The SYN was retransmitted {} time(s): the server did not answer at first (a full accept queue?).",
-            conn.handshake.syn_retransmits
+            " The SYN was retransmitted {} time{}: the server did not answer at first (a full accept queue?).",
+            conn.handshake.syn_retransmits,
+            if conn.handshake.syn_retransmits == 1 { "" } else { "s" }
         );
     }
     s

@@ -1,0 +1,163 @@
+//! The command line on bad input: exit codes and messages.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use synack::model::segment::Flags as F;
+
+fn synack(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_synack")).args(args).output().expect("run synack")
+}
+
+fn tempfile(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("synack-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+#[test]
+fn empty_file() {
+    let p = tempfile("empty.pcap", b"");
+    let o = synack(&["trace", "--read", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stderr(&o).trim(), format!("error: {} is empty", p.display()));
+}
+
+#[test]
+fn not_a_capture() {
+    let p = tempfile("notes.txt", b"hello, this is text\n");
+    let o = synack(&["trace", "--read", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.starts_with(&format!("error: {} is not a pcap or pcapng capture", p.display())), "{e}");
+    assert!(e.contains("68 65 6c 6c"), "names what it found: {e}");
+    assert_eq!(e.lines().count(), 1);
+}
+
+#[test]
+fn missing_file() {
+    let o = synack(&["trace", "--read", "/nonexistent/x.pcap"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).starts_with("error: cannot open /nonexistent/x.pcap: "), "{}", stderr(&o));
+}
+
+#[test]
+fn unknown_link_type() {
+    let bytes = support::pcap(147, &[vec![0; 40]]);
+    let p = tempfile("user0.pcap", &bytes);
+    let o = synack(&["trace", "--read", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.starts_with(&format!("error: {} uses link type 147", p.display())), "{e}");
+}
+
+#[test]
+fn truncated_file_keeps_what_was_read() {
+    let whole = std::fs::read(fixture("abort.pcap")).unwrap();
+    // Cut in the middle of the last record.
+    let cut = &whole[..whole.len() - 10];
+    let p = tempfile("cut.pcap", cut);
+    let o = synack(&["trace", "--read", p.to_str().unwrap(), "--format", "jsonl"]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    let packets = 7; // abort.pcap has 8 records
+    assert!(e.contains(&format!("error: {} is truncated after packet {packets} (byte offset ", p.display())), "{e}");
+    // The offset is where the cut record starts.
+    let last_record_len = whole.len() - {
+        // Walk the records to find the last one's start.
+        let mut at = 24;
+        let mut starts = Vec::new();
+        while at < whole.len() {
+            starts.push(at);
+            let incl = u32::from_le_bytes(whole[at + 8..at + 12].try_into().unwrap()) as usize;
+            at += 16 + incl;
+        }
+        *starts.last().unwrap()
+    };
+    let start = whole.len() - last_record_len;
+    assert!(e.contains(&format!("(byte offset {start})")), "{e}");
+    // What was read before the cut is printed: the connection, still open.
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(out.lines().count(), 1);
+    assert!(out.contains("\"kind\":\"open\""), "{out}");
+}
+
+#[test]
+fn undecodable_frames_are_counted_and_skipped() {
+    let c = "127.0.0.1:40000";
+    let s = "127.0.0.1:8001";
+    let mut bad_ihl = support::frame(c, s, F::ACK, 1, 1, b"");
+    bad_ihl[14] = 0x43;
+    let mut bad_tcp = support::frame(c, s, F::ACK, 1, 1, b"");
+    bad_tcp.truncate(14 + 20 + 10);
+    let frames = vec![
+        support::frame(c, s, F::SYN, 1, 0, b""),
+        bad_tcp.clone(),
+        support::frame(s, c, F::SYN | F::ACK, 9, 2, b""),
+        bad_ihl,
+        bad_tcp,
+        support::frame(c, s, F::ACK, 2, 10, b""),
+    ];
+    let p = tempfile("bad-frames.pcap", &support::pcap(1, &frames));
+    let o = synack(&["trace", "--read", p.to_str().unwrap(), "--format", "jsonl"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o).trim(), "3 frames could not be decoded: 2 truncated TCP header, 1 bad IPv4 header length");
+    let out = String::from_utf8_lossy(&o.stdout);
+    let v: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!(v["handshake"]["complete"], true, "the rest of the file is processed");
+}
+
+#[test]
+fn corrupt_record_length() {
+    let mut bytes = std::fs::read(fixture("refused.pcap")).unwrap();
+    // First record's incl_len: larger than its orig_len and than any frame.
+    bytes[24 + 8..24 + 12].copy_from_slice(&0x7fff_ffffu32.to_le_bytes());
+    let p = tempfile("corrupt.pcap", &bytes);
+    let o = synack(&["trace", "--read", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.contains(&p.display().to_string()) && (e.contains("truncated") || e.contains("corrupt")), "{e}");
+}
+
+#[test]
+fn stdin_stream() {
+    use std::io::Write;
+    let bytes = std::fs::read(fixture("seed.pcap")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_synack"))
+        .args(["trace", "--read", "-", "--format", "jsonl"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&bytes).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("\"kind\":\"three-way\""));
+}
+
+#[test]
+fn count_stops_early() {
+    let o = synack(&["trace", "--read", fixture("seed.pcap").to_str().unwrap(), "--count", "1", "--format", "jsonl"]);
+    assert!(o.status.success());
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 1);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let o = synack(&["trace", "--format", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = synack(&["--speed", "2", "--step"]);
+    assert_eq!(o.status.code(), Some(2));
+}

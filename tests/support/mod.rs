@@ -1,0 +1,193 @@
+//! Segment and frame builders shared by the integration tests (STYLE.md §5:
+//! segments come from a template, fixtures are built state by state).
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+
+use synack::model::segment::{Flags, Preview, Segment, TcpOptions, Timestamp};
+use synack::model::seq::SeqNum;
+use synack::model::tracker::{Connection, Push, Tracker};
+
+pub const CLIENT: &str = "127.0.0.1:40000";
+pub const SERVER: &str = "127.0.0.1:8001";
+pub const CISN: u32 = 1000;
+pub const SISN: u32 = 5000;
+
+pub fn addr(s: &str) -> SocketAddr {
+    s.parse().expect("test address")
+}
+
+/// The template every built segment starts from.
+pub fn template() -> Segment {
+    Segment {
+        ts: Timestamp(1_700_000_000_000_000_000),
+        src: addr(CLIENT),
+        dst: addr(SERVER),
+        flags: Flags::ACK,
+        seq: SeqNum(0),
+        ack: SeqNum(0),
+        window: 512,
+        options: TcpOptions::default(),
+        payload_len: 0,
+        preview: Preview::default(),
+    }
+}
+
+/// A conversation between CLIENT and SERVER with relative numbers: `c(...)`
+/// and `s(...)` send from either side, `seq`/`ack` relative to the ISNs.
+pub struct Talk {
+    pub tracker: Tracker,
+    pub t: u64,
+    pub last: Push,
+}
+
+impl Talk {
+    pub fn new() -> Talk {
+        Talk { tracker: Tracker::new(Some(8001), 100), t: 0, last: Push::default() }
+    }
+
+    fn send(&mut self, from_client: bool, flags: Flags, seq: u32, ack: u32, data: &[u8]) -> Push {
+        self.t += 10_000;
+        let mut seg = template();
+        seg.ts = Timestamp(seg.ts.0 + self.t);
+        if !from_client {
+            std::mem::swap(&mut seg.src, &mut seg.dst);
+        }
+        let (my, peer) = if from_client { (CISN, SISN) } else { (SISN, CISN) };
+        seg.flags = flags;
+        seg.seq = SeqNum(my.wrapping_add(seq));
+        seg.ack = if flags.ack() { SeqNum(peer.wrapping_add(ack)) } else { SeqNum(0) };
+        seg.payload_len = u32::try_from(data.len()).unwrap();
+        seg.preview = Preview::new(data);
+        if flags.syn() {
+            seg.options.mss = Some(65495);
+        }
+        self.last = self.tracker.push(&seg);
+        self.last
+    }
+
+    /// The client sends.
+    pub fn c(&mut self, flags: Flags, seq: u32, ack: u32, data: &[u8]) -> Push {
+        self.send(true, flags, seq, ack, data)
+    }
+
+    /// The server sends.
+    pub fn s(&mut self, flags: Flags, seq: u32, ack: u32, data: &[u8]) -> Push {
+        self.send(false, flags, seq, ack, data)
+    }
+
+    /// The connection the last segment went to.
+    pub fn conn(&self) -> &Connection {
+        self.tracker.get(self.last.id).expect("connection retained")
+    }
+
+    /// (client state, server state) as names.
+    pub fn states(&self) -> (&'static str, &'static str) {
+        let c = self.conn();
+        (c.client.state.name(), c.server.state.name())
+    }
+}
+
+pub const SYN: Flags = Flags::SYN;
+pub const ACK: Flags = Flags::ACK;
+pub const RST: Flags = Flags::RST;
+
+pub fn syn_ack() -> Flags {
+    Flags::SYN | Flags::ACK
+}
+pub fn psh_ack() -> Flags {
+    Flags::PSH | Flags::ACK
+}
+pub fn fin_ack() -> Flags {
+    Flags::FIN | Flags::ACK
+}
+pub fn rst_ack() -> Flags {
+    Flags::RST | Flags::ACK
+}
+
+/// SYN sent: client SYN-SENT, server LISTEN.
+pub fn syn_sent() -> Talk {
+    let mut t = Talk::new();
+    t.c(SYN, 0, 0, b"");
+    t
+}
+
+/// SYN-ACK sent: server SYN-RECEIVED.
+pub fn syn_received() -> Talk {
+    let mut t = syn_sent();
+    t.s(syn_ack(), 0, 1, b"");
+    t
+}
+
+/// Handshake done and one request/reply exchanged: both ESTABLISHED; next
+/// client seq 11, next server seq 11.
+pub fn established() -> Talk {
+    let mut t = syn_received();
+    t.c(ACK, 1, 1, b"");
+    t.c(psh_ack(), 1, 1, b"helloworld");
+    t.s(psh_ack(), 1, 11, b"HELLOWORLD");
+    t.c(ACK, 11, 11, b"");
+    t
+}
+
+/// The client sent its FIN: client FIN-WAIT-1, server CLOSE-WAIT.
+pub fn fin_wait_1() -> Talk {
+    let mut t = established();
+    t.c(fin_ack(), 11, 11, b"");
+    t
+}
+
+/// The server acknowledged the client's FIN alone: client FIN-WAIT-2.
+pub fn fin_wait_2() -> Talk {
+    let mut t = fin_wait_1();
+    t.s(ACK, 11, 12, b"");
+    t
+}
+
+/// The server sent its FIN after acking: server LAST-ACK, client TIME-WAIT.
+pub fn last_ack() -> Talk {
+    let mut t = fin_wait_2();
+    t.s(fin_ack(), 11, 12, b"");
+    t
+}
+
+/// A zeroed-Ethernet IPv4/TCP frame as Linux `lo` shows it.
+pub fn frame(src: &str, dst: &str, flags: Flags, seq: u32, ack: u32, payload: &[u8]) -> Vec<u8> {
+    let (src, dst) = (addr(src), addr(dst));
+    let (SocketAddr::V4(s), SocketAddr::V4(d)) = (src, dst) else { panic!("IPv4 only") };
+    let mut f = vec![0u8; 12];
+    f.extend_from_slice(&[0x08, 0x00]);
+    let total = u16::try_from(20 + 20 + payload.len()).unwrap();
+    f.extend_from_slice(&[0x45, 0]);
+    f.extend_from_slice(&total.to_be_bytes());
+    f.extend_from_slice(&[0, 1, 0x40, 0, 64, 6, 0, 0]);
+    f.extend_from_slice(&s.ip().octets());
+    f.extend_from_slice(&d.ip().octets());
+    f.extend_from_slice(&s.port().to_be_bytes());
+    f.extend_from_slice(&d.port().to_be_bytes());
+    f.extend_from_slice(&seq.to_be_bytes());
+    f.extend_from_slice(&ack.to_be_bytes());
+    f.extend_from_slice(&[0x50, flags.0, 0x02, 0x00, 0, 0, 0, 0]);
+    f.extend_from_slice(payload);
+    f
+}
+
+/// A little-endian microsecond pcap file (link type `link`) holding `frames`.
+pub fn pcap(link: u32, frames: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&4u16.to_le_bytes());
+    out.extend_from_slice(&[0; 8]);
+    out.extend_from_slice(&262_144u32.to_le_bytes());
+    out.extend_from_slice(&link.to_le_bytes());
+    for (i, f) in frames.iter().enumerate() {
+        let len = u32::try_from(f.len()).unwrap();
+        out.extend_from_slice(&1_700_000_000u32.to_le_bytes());
+        out.extend_from_slice(&u32::try_from(i * 10).unwrap().to_le_bytes());
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(f);
+    }
+    out
+}

@@ -1,0 +1,309 @@
+//! One test per state transition, named `<state>_<event>` (STYLE.md §5), from
+//! segment builders: every close kind, RST in every phase, refusal,
+//! retransmissions, port reuse and a connection seen mid-stream.
+
+mod support;
+
+use support::*;
+use synack::model::tracker::{CloseKind, Phase};
+
+#[test]
+fn closed_syn() {
+    let t = syn_sent();
+    assert_eq!(t.states(), ("SYN-SENT", "LISTEN"));
+    assert!(t.last.started);
+    let r = &t.conn().records[0];
+    assert_eq!((r.phase, r.step, r.rel_seq), (Phase::Handshake, Some(1), 0));
+}
+
+#[test]
+fn syn_sent_syn_ack() {
+    let t = syn_received();
+    assert_eq!(t.states(), ("ESTABLISHED", "SYN-RECEIVED"));
+    let r = &t.conn().records[1];
+    assert_eq!((r.step, r.rel_seq, r.rel_ack), (Some(2), 0, 1));
+}
+
+#[test]
+fn syn_received_ack() {
+    let mut t = syn_received();
+    t.c(ACK, 1, 1, b"");
+    assert_eq!(t.states(), ("ESTABLISHED", "ESTABLISHED"));
+    let c = t.conn();
+    assert!(c.handshake.complete());
+    assert_eq!(c.handshake.segments, 3);
+    assert_eq!(c.records[2].step, Some(3));
+    assert_eq!(c.handshake.rtt, Some(20_000));
+}
+
+#[test]
+fn syn_sent_syn_retransmission() {
+    let mut t = syn_sent();
+    let push = t.c(SYN, 0, 0, b"");
+    assert!(!push.started, "a retransmitted SYN stays in the same connection");
+    t.s(syn_ack(), 0, 1, b"");
+    t.c(ACK, 1, 1, b"");
+    let c = t.conn();
+    assert_eq!(t.tracker.len(), 1);
+    assert_eq!(c.handshake.syn_retransmits, 1);
+    assert!(c.records[1].retransmission);
+    assert_eq!(c.records[1].step, None);
+    assert_eq!(c.handshake.segments, 4);
+    assert!(c.handshake.complete());
+}
+
+#[test]
+fn syn_sent_rst_ack_is_refused() {
+    let mut t = syn_sent();
+    // A refusal carries sequence number 0 (absolute): the server has no ISN.
+    let push = t.s(rst_ack(), 0u32.wrapping_sub(SISN), 1, b"");
+    assert!(push.ended);
+    let c = t.conn();
+    assert_eq!(c.close_kind(), CloseKind::Refused);
+    assert_eq!(t.states(), ("CLOSED", "CLOSED"));
+    assert_eq!(c.records[1].rel_seq, 0);
+    assert_eq!(c.records[1].rel_ack, 1);
+    assert!(!c.handshake.complete());
+}
+
+#[test]
+fn syn_received_rst_from_client() {
+    let mut t = syn_received();
+    t.c(RST, 1, 0, b"");
+    assert_eq!(t.conn().close_kind(), CloseKind::Reset);
+    assert_eq!(t.conn().initiator(), Some("client"));
+    assert_eq!(t.states(), ("CLOSED", "CLOSED"));
+}
+
+#[test]
+fn established_rst_from_client() {
+    let mut t = established();
+    t.c(rst_ack(), 11, 11, b"");
+    let c = t.conn();
+    assert_eq!((c.close_kind(), c.initiator()), (CloseKind::Reset, Some("client")));
+    assert_eq!(c.records.last().unwrap().phase, Phase::Reset);
+    assert!(c.ended);
+}
+
+#[test]
+fn established_rst_from_server() {
+    let mut t = established();
+    t.s(rst_ack(), 11, 11, b"");
+    assert_eq!((t.conn().close_kind(), t.conn().initiator()), (CloseKind::Reset, Some("server")));
+    assert_eq!(t.states(), ("CLOSED", "CLOSED"));
+}
+
+#[test]
+fn established_fin_from_client() {
+    let t = fin_wait_1();
+    assert_eq!(t.states(), ("FIN-WAIT-1", "CLOSE-WAIT"));
+    let r = t.conn().records.last().unwrap();
+    assert_eq!((r.phase, r.step), (Phase::Teardown, Some(1)));
+}
+
+#[test]
+fn established_fin_from_server() {
+    let mut t = established();
+    t.s(fin_ack(), 11, 11, b"");
+    assert_eq!(t.states(), ("CLOSE-WAIT", "FIN-WAIT-1"));
+}
+
+#[test]
+fn established_data_retransmission() {
+    let mut t = established();
+    t.c(psh_ack(), 11, 11, b"again");
+    t.c(psh_ack(), 11, 11, b"again");
+    let c = t.conn();
+    assert!(c.records.last().unwrap().retransmission);
+    assert!(!c.records[c.records.len() - 2].retransmission);
+    assert_eq!(c.client.payload_bytes, 15, "a retransmission is not counted twice");
+    assert_eq!(c.retransmissions, 1);
+}
+
+#[test]
+fn fin_wait_1_ack() {
+    let t = fin_wait_2();
+    assert_eq!(t.states(), ("FIN-WAIT-2", "CLOSE-WAIT"));
+    assert_eq!(t.conn().records.last().unwrap().teardown_steps, 1 << 2);
+}
+
+#[test]
+fn fin_wait_2_fin() {
+    let t = last_ack();
+    assert_eq!(t.states(), ("TIME-WAIT", "LAST-ACK"));
+}
+
+#[test]
+fn last_ack_ack_four_way() {
+    let mut t = last_ack();
+    let push = t.c(ACK, 12, 12, b"");
+    assert!(push.ended);
+    let c = t.conn();
+    assert_eq!(t.states(), ("TIME-WAIT", "CLOSED"));
+    assert_eq!(c.close_kind(), CloseKind::FourWay);
+    assert_eq!(c.close_segments(), 4);
+    assert_eq!(c.initiator(), Some("client"));
+    let steps: Vec<_> = c.records.iter().filter_map(|r| (r.phase == Phase::Teardown).then_some(r.step)).collect();
+    assert_eq!(steps, [Some(1), Some(2), Some(3), Some(4)]);
+}
+
+#[test]
+fn fin_wait_1_fin_ack_three_way_client_first() {
+    let mut t = fin_wait_1();
+    t.s(fin_ack(), 11, 12, b"");
+    assert_eq!(t.states(), ("TIME-WAIT", "LAST-ACK"));
+    t.c(ACK, 12, 12, b"");
+    let c = t.conn();
+    assert!(c.ended);
+    assert_eq!(t.states(), ("TIME-WAIT", "CLOSED"));
+    assert_eq!(c.close_kind(), CloseKind::ThreeWay);
+    assert_eq!(c.close_segments(), 3);
+    assert_eq!(c.records[c.records.len() - 2].teardown_steps, (1 << 2) | (1 << 3));
+}
+
+#[test]
+fn fin_wait_1_fin_ack_three_way_server_first() {
+    let mut t = established();
+    t.s(fin_ack(), 11, 11, b"");
+    t.c(fin_ack(), 11, 12, b"");
+    assert_eq!(t.states(), ("LAST-ACK", "TIME-WAIT"));
+    t.s(ACK, 12, 12, b"");
+    let c = t.conn();
+    assert_eq!(t.states(), ("CLOSED", "TIME-WAIT"));
+    assert_eq!((c.close_kind(), c.initiator()), (CloseKind::ThreeWay, Some("server")));
+}
+
+#[test]
+fn fin_wait_1_fin_simultaneous() {
+    let mut t = fin_wait_1();
+    // The server's FIN does not acknowledge the client's: they crossed.
+    t.s(fin_ack(), 11, 11, b"");
+    assert_eq!(t.states(), ("CLOSING", "CLOSING"));
+    // The tentative CLOSE-WAIT on the first FIN's row was taken back.
+    let c = t.conn();
+    assert_eq!(c.records[c.records.len() - 2].server_state.name(), "ESTABLISHED");
+    t.c(ACK, 12, 12, b"");
+    assert_eq!(t.states(), ("CLOSING", "TIME-WAIT"));
+    t.s(ACK, 12, 12, b"");
+    let c = t.conn();
+    assert!(c.ended);
+    assert_eq!(t.states(), ("TIME-WAIT", "TIME-WAIT"));
+    assert_eq!((c.close_kind(), c.initiator()), (CloseKind::Simultaneous, Some("both")));
+    assert_eq!(c.close_segments(), 4);
+}
+
+#[test]
+fn close_wait_data_half_close() {
+    let mut t = fin_wait_2();
+    t.s(psh_ack(), 11, 12, b"more");
+    t.s(psh_ack(), 15, 12, b"and more");
+    t.c(ACK, 12, 23, b"");
+    t.s(fin_ack(), 23, 12, b"");
+    t.c(ACK, 12, 24, b"");
+    let c = t.conn();
+    assert!(c.data_after_fin);
+    assert_eq!(c.close_kind(), CloseKind::FourWay);
+    assert_eq!(t.states(), ("TIME-WAIT", "CLOSED"));
+    assert_eq!(c.server.payload_bytes, 22);
+}
+
+#[test]
+fn close_wait_rst_from_server() {
+    let mut t = fin_wait_2();
+    t.s(rst_ack(), 11, 12, b"");
+    assert_eq!((t.conn().close_kind(), t.conn().initiator()), (CloseKind::Reset, Some("server")));
+    assert_eq!(t.states(), ("CLOSED", "CLOSED"));
+}
+
+#[test]
+fn fin_wait_1_rst_from_client() {
+    let mut t = fin_wait_1();
+    t.c(RST, 12, 0, b"");
+    assert_eq!((t.conn().close_kind(), t.conn().initiator()), (CloseKind::Reset, Some("client")));
+}
+
+#[test]
+fn last_ack_rst_from_client() {
+    let mut t = last_ack();
+    t.c(RST, 12, 0, b"");
+    assert_eq!(t.conn().close_kind(), CloseKind::Reset);
+    assert_eq!(t.states(), ("CLOSED", "CLOSED"));
+}
+
+#[test]
+fn syn_sent_rst_from_client() {
+    let mut t = syn_sent();
+    t.c(RST, 1, 0, b"");
+    assert_eq!((t.conn().close_kind(), t.conn().initiator()), (CloseKind::Reset, Some("client")));
+}
+
+#[test]
+fn last_ack_fin_retransmission() {
+    let mut t = last_ack();
+    t.s(fin_ack(), 11, 12, b"");
+    let c = t.conn();
+    let r = c.records.last().unwrap();
+    assert!(r.retransmission);
+    assert_eq!((r.phase, r.step), (Phase::Teardown, None));
+    assert_eq!(c.close_segments(), 3, "a retransmitted FIN is not a new step");
+    assert_eq!(c.close_kind(), CloseKind::FourWay);
+}
+
+#[test]
+fn time_wait_syn_port_reuse() {
+    let mut t = last_ack();
+    t.c(ACK, 12, 12, b"");
+    let first = t.last.id;
+    let push = t.c(SYN, 100_000, 0, b"");
+    assert!(push.started);
+    assert_ne!(push.id, first);
+    assert_eq!(t.states(), ("SYN-SENT", "LISTEN"));
+    assert_eq!(t.tracker.len(), 2);
+    assert_eq!(t.tracker.get(first).unwrap().close_kind(), CloseKind::FourWay);
+}
+
+#[test]
+fn established_syn_new_isn_supersedes() {
+    let mut t = established();
+    let first = t.last.id;
+    let push = t.c(SYN, 77_777, 0, b"");
+    assert_eq!(push.superseded, Some(first));
+    assert!(push.started);
+    assert_eq!(t.tracker.get(first).unwrap().close_kind(), CloseKind::Open);
+}
+
+#[test]
+fn mid_stream_established_data() {
+    let mut t = Talk::new();
+    // First seen: the server's data; no SYN ever.
+    t.s(psh_ack(), 1, 11, b"HELLOWORLD");
+    let c = t.conn();
+    assert_eq!(c.server.addr.port(), 8001, "the watched port is the server");
+    assert_eq!(t.states(), ("ESTABLISHED", "ESTABLISHED"));
+    assert_eq!(c.records[0].rel_seq, SISN + 1, "absolute numbers without an ISN");
+    t.c(fin_ack(), 11, 11, b"");
+    t.s(fin_ack(), 11, 12, b"");
+    t.c(ACK, 12, 12, b"");
+    assert!(t.conn().ended);
+    assert_eq!(t.conn().close_kind(), CloseKind::ThreeWay);
+}
+
+#[test]
+fn retention_drops_oldest_finished_first() {
+    let mut tracker = synack::model::tracker::Tracker::new(Some(8001), 2);
+    let mut ids = Vec::new();
+    for port in 0..4u16 {
+        let mut seg = template();
+        seg.src = addr(&format!("127.0.0.1:{}", 41000 + port));
+        seg.flags = SYN;
+        seg.seq = synack::model::seq::SeqNum(1);
+        ids.push(tracker.push(&seg).id);
+        std::mem::swap(&mut seg.src, &mut seg.dst);
+        seg.flags = rst_ack();
+        seg.ack = synack::model::seq::SeqNum(2);
+        assert!(tracker.push(&seg).ended);
+    }
+    assert_eq!(tracker.len(), 2);
+    assert!(tracker.get(ids[0]).is_none() && tracker.get(ids[1]).is_none());
+    assert!(tracker.get(ids[3]).is_some());
+}
