@@ -36,7 +36,7 @@ pub trait Exporter {
 pub fn exporter(format: Format) -> Option<Box<dyn Exporter>> {
     match format {
         Format::Text => Some(Box::new(text::TextExporter)),
-        Format::Jsonl => Some(Box::new(jsonl::JsonlExporter)),
+        Format::Jsonl => Some(Box::new(jsonl::JsonlExporter::default())),
         Format::Mermaid | Format::Svg => None,
     }
 }

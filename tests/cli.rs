@@ -8,7 +8,10 @@ use std::process::{Command, Output};
 use synack::model::segment::Flags as F;
 
 fn synack(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_synack")).args(args).output().expect("run synack")
+    Command::new(env!("CARGO_BIN_EXE_synack"))
+        .args(args)
+        .output()
+        .expect("run synack")
 }
 
 fn tempfile(name: &str, bytes: &[u8]) -> PathBuf {
@@ -24,7 +27,9 @@ fn stderr(o: &Output) -> String {
 }
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 #[test]
@@ -32,7 +37,10 @@ fn empty_file() {
     let p = tempfile("empty.pcap", b"");
     let o = synack(&["trace", "--read", p.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
-    assert_eq!(stderr(&o).trim(), format!("error: {} is empty", p.display()));
+    assert_eq!(
+        stderr(&o).trim(),
+        format!("error: {} is empty", p.display())
+    );
 }
 
 #[test]
@@ -41,7 +49,13 @@ fn not_a_capture() {
     let o = synack(&["trace", "--read", p.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     let e = stderr(&o);
-    assert!(e.starts_with(&format!("error: {} is not a pcap or pcapng capture", p.display())), "{e}");
+    assert!(
+        e.starts_with(&format!(
+            "error: {} is not a pcap or pcapng capture",
+            p.display()
+        )),
+        "{e}"
+    );
     assert!(e.contains("68 65 6c 6c"), "names what it found: {e}");
     assert_eq!(e.lines().count(), 1);
 }
@@ -50,7 +64,11 @@ fn not_a_capture() {
 fn missing_file() {
     let o = synack(&["trace", "--read", "/nonexistent/x.pcap"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).starts_with("error: cannot open /nonexistent/x.pcap: "), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with("error: cannot open /nonexistent/x.pcap: "),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -60,7 +78,10 @@ fn unknown_link_type() {
     let o = synack(&["trace", "--read", p.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     let e = stderr(&o);
-    assert!(e.starts_with(&format!("error: {} uses link type 147", p.display())), "{e}");
+    assert!(
+        e.starts_with(&format!("error: {} uses link type 147", p.display())),
+        "{e}"
+    );
 }
 
 #[test]
@@ -73,7 +94,13 @@ fn truncated_file_keeps_what_was_read() {
     assert_eq!(o.status.code(), Some(1));
     let e = stderr(&o);
     let packets = 7; // abort.pcap has 8 records
-    assert!(e.contains(&format!("error: {} is truncated after packet {packets} (byte offset ", p.display())), "{e}");
+    assert!(
+        e.contains(&format!(
+            "error: {} is truncated after packet {packets} (byte offset ",
+            p.display()
+        )),
+        "{e}"
+    );
     // The offset is where the cut record starts.
     let last_record_len = whole.len() - {
         // Walk the records to find the last one's start.
@@ -113,10 +140,16 @@ fn undecodable_frames_are_counted_and_skipped() {
     let p = tempfile("bad-frames.pcap", &support::pcap(1, &frames));
     let o = synack(&["trace", "--read", p.to_str().unwrap(), "--format", "jsonl"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(stderr(&o).trim(), "3 frames could not be decoded: 2 truncated TCP header, 1 bad IPv4 header length");
+    assert_eq!(
+        stderr(&o).trim(),
+        "3 frames could not be decoded: 2 truncated TCP header, 1 bad IPv4 header length"
+    );
     let out = String::from_utf8_lossy(&o.stdout);
     let v: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
-    assert_eq!(v["handshake"]["complete"], true, "the rest of the file is processed");
+    assert_eq!(
+        v["handshake"]["complete"], true,
+        "the rest of the file is processed"
+    );
 }
 
 #[test]
@@ -128,7 +161,10 @@ fn corrupt_record_length() {
     let o = synack(&["trace", "--read", p.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     let e = stderr(&o);
-    assert!(e.contains(&p.display().to_string()) && (e.contains("truncated") || e.contains("corrupt")), "{e}");
+    assert!(
+        e.contains(&p.display().to_string()) && (e.contains("truncated") || e.contains("corrupt")),
+        "{e}"
+    );
 }
 
 #[test]
@@ -149,7 +185,15 @@ fn stdin_stream() {
 
 #[test]
 fn count_stops_early() {
-    let o = synack(&["trace", "--read", fixture("seed.pcap").to_str().unwrap(), "--count", "1", "--format", "jsonl"]);
+    let o = synack(&[
+        "trace",
+        "--read",
+        fixture("seed.pcap").to_str().unwrap(),
+        "--count",
+        "1",
+        "--format",
+        "jsonl",
+    ]);
     assert!(o.status.success());
     assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 1);
 }

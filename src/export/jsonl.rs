@@ -1,140 +1,249 @@
 //! `trace --format jsonl`: one object per connection per line, field for field
 //! as DESIGN.md defines it. Fields may be added, never renamed.
+//!
+//! Written by hand rather than through serde: this is the hot path of
+//! `trace --read` (millions of segments per second), every string written is
+//! either a fixed token or a socket address (nothing to escape), and numbers go
+//! through `itoa`. The tests parse every line back with `serde_json`.
 
 use std::io::{self, Write};
 
-use serde::Serialize;
-
 use super::Exporter;
-use crate::model::tracker::{Connection, Record};
+use crate::model::segment::Timestamp;
+use crate::model::tracker::Connection;
 
 /// JSON lines.
-pub struct JsonlExporter;
-
-#[derive(Serialize)]
-struct Json<'a> {
-    id: u64,
-    client: String,
-    server: String,
-    start_unix: f64,
-    duration_ms: f64,
-    segments: Vec<JsonSegment<'a>>,
-    handshake: JsonHandshake,
-    close: JsonClose,
-    final_states: JsonStates,
-    payload_bytes: JsonBytes,
-    retransmissions: u32,
+#[derive(Default)]
+pub struct JsonlExporter {
+    buf: String,
 }
 
-#[derive(Serialize)]
-struct JsonSegment<'a> {
-    t_ms: f64,
-    dir: &'a str,
-    flags: String,
-    seq: u32,
-    ack: u32,
-    len: u32,
-    phase: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    step: Option<u8>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    retransmission: bool,
-    client_state: &'a str,
-    server_state: &'a str,
+/// Appends an integer.
+fn int<I: itoa::Integer>(out: &mut String, n: I) {
+    out.push_str(itoa::Buffer::new().format(n));
 }
 
-#[derive(Serialize)]
-struct JsonHandshake {
-    complete: bool,
-    segments: u32,
-    syn_retransmits: u32,
-    rtt_ms: Option<f64>,
+/// Appends a duration in nanoseconds as milliseconds with microsecond
+/// precision: `0.0`, `0.034`, `12.5`.
+fn millis(out: &mut String, nanos: u64) {
+    let micros = nanos / 1_000;
+    int(out, micros / 1_000);
+    out.push('.');
+    fraction(out, micros % 1_000, 3);
 }
 
-#[derive(Serialize)]
-struct JsonClose {
-    kind: &'static str,
-    initiator: Option<&'static str>,
-    segments: u32,
-    data_after_fin: bool,
-}
-
-#[derive(Serialize)]
-struct JsonStates {
-    client: &'static str,
-    server: &'static str,
-}
-
-#[derive(Serialize)]
-struct JsonBytes {
-    c2s: u64,
-    s2c: u64,
-}
-
-/// Rounds to microsecond precision in milliseconds, so output stays short.
-fn ms(x: f64) -> f64 {
-    (x * 1000.0).round() / 1000.0
-}
-
-fn segment(conn: &Connection, r: &Record) -> JsonSegment<'static> {
-    JsonSegment {
-        t_ms: ms(r.ts.millis_since(conn.start())),
-        dir: r.dir.name(),
-        flags: r.flags.to_string(),
-        seq: r.rel_seq,
-        ack: r.rel_ack,
-        len: r.payload_len,
-        phase: r.phase.name(),
-        step: r.step,
-        retransmission: r.retransmission,
-        client_state: r.client_state.name(),
-        server_state: r.server_state.name(),
+/// Appends `frac` as `places` decimal digits without trailing zeros (at least one digit).
+fn fraction(out: &mut String, frac: u64, places: u32) {
+    let mut digits = [b'0'; 6];
+    let places = places.min(6) as usize;
+    let mut f = frac;
+    for d in digits[..places].iter_mut().rev() {
+        *d = b'0' + u8::try_from(f % 10).unwrap_or(0);
+        f /= 10;
+    }
+    let keep = digits[..places]
+        .iter()
+        .rposition(|&d| d != b'0')
+        .map_or(1, |i| i + 1);
+    for &d in &digits[..keep] {
+        out.push(char::from(d));
     }
 }
 
-/// The JSON object for one connection.
-///
-/// # Errors
-/// Never in practice: serialising these plain values cannot fail.
-pub fn to_json(conn: &Connection) -> serde_json::Result<String> {
-    #[allow(clippy::cast_precision_loss)]
-    let rtt_ms = conn.handshake.rtt.map(|ns| ms(ns as f64 / 1e6));
-    let j = Json {
-        id: conn.id,
-        client: conn.client.addr.to_string(),
-        server: conn.server.addr.to_string(),
-        start_unix: conn.start().as_secs_f64(),
-        duration_ms: ms(conn.last().millis_since(conn.start())),
-        segments: conn.records.iter().map(|r| segment(conn, r)).collect(),
-        handshake: JsonHandshake {
-            complete: conn.handshake.complete(),
-            segments: conn.handshake.segments,
-            syn_retransmits: conn.handshake.syn_retransmits,
-            rtt_ms,
-        },
-        close: JsonClose {
-            kind: conn.close_kind().name(),
-            initiator: conn.initiator(),
-            segments: conn.close_segments(),
-            data_after_fin: conn.data_after_fin,
-        },
-        final_states: JsonStates {
-            client: conn.client.state.name(),
-            server: conn.server.state.name(),
-        },
-        payload_bytes: JsonBytes {
-            c2s: conn.client.payload_bytes,
-            s2c: conn.server.payload_bytes,
-        },
-        retransmissions: conn.retransmissions,
-    };
-    serde_json::to_string(&j)
+/// Appends seconds since the epoch with microseconds: `1795737315.640212`.
+fn unix(out: &mut String, ts: Timestamp) {
+    let micros = ts.0 / 1_000;
+    int(out, micros / 1_000_000);
+    out.push('.');
+    fraction(out, micros % 1_000_000, 6);
+}
+
+/// Appends `"ip:port",` (`"[::1]:8001",` for IPv6).
+fn address(out: &mut String, addr: std::net::SocketAddr) {
+    out.push('"');
+    match addr {
+        std::net::SocketAddr::V4(a) => {
+            let [a0, a1, a2, a3] = a.ip().octets();
+            int(out, a0);
+            out.push('.');
+            int(out, a1);
+            out.push('.');
+            int(out, a2);
+            out.push('.');
+            int(out, a3);
+            out.push(':');
+            int(out, a.port());
+        }
+        std::net::SocketAddr::V6(a) => {
+            use std::fmt::Write as _;
+            let _ = write!(out, "{a}");
+        }
+    }
+    out.push_str("\",");
+}
+
+/// Appends `"key":`.
+fn key(out: &mut String, k: &str) {
+    out.push('"');
+    out.push_str(k);
+    out.push_str("\":");
+}
+
+/// Appends a string that needs no escaping (fixed tokens, socket addresses).
+fn token(out: &mut String, s: &str) {
+    debug_assert!(!s.contains(['"', '\\']) && !s.chars().any(char::is_control));
+    out.push('"');
+    out.push_str(s);
+    out.push('"');
+}
+
+/// Appends the JSON object for one connection (no newline).
+pub fn write_json(out: &mut String, conn: &Connection) {
+    let start = conn.start();
+    out.push('{');
+    key(out, "id");
+    int(out, conn.id);
+    out.push(',');
+    key(out, "client");
+    address(out, conn.client.addr);
+    key(out, "server");
+    address(out, conn.server.addr);
+    key(out, "start_unix");
+    unix(out, start);
+    out.push(',');
+    key(out, "duration_ms");
+    millis(out, conn.last().0.saturating_sub(start.0));
+    out.push(',');
+    key(out, "segments");
+    out.push('[');
+    for (i, r) in conn.records.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"t_ms\":");
+        millis(out, r.ts.0.saturating_sub(start.0));
+        out.push_str(",\"dir\":\"");
+        out.push_str(r.dir.name());
+        out.push_str("\",\"flags\":\"");
+        r.flags.push_name(out);
+        out.push_str("\",\"seq\":");
+        int(out, r.rel_seq);
+        out.push_str(",\"ack\":");
+        int(out, r.rel_ack);
+        out.push_str(",\"len\":");
+        int(out, r.payload_len);
+        out.push_str(",\"phase\":\"");
+        out.push_str(r.phase.name());
+        out.push_str("\",");
+        if let Some(step) = r.step {
+            out.push_str("\"step\":");
+            int(out, step);
+            out.push(',');
+        }
+        if r.retransmission {
+            out.push_str("\"retransmission\":true,");
+        }
+        out.push_str("\"client_state\":\"");
+        out.push_str(r.client_state.name());
+        out.push_str("\",\"server_state\":\"");
+        out.push_str(r.server_state.name());
+        out.push_str("\"}");
+    }
+    out.push_str("],");
+    let h = &conn.handshake;
+    key(out, "handshake");
+    out.push('{');
+    key(out, "complete");
+    out.push_str(if h.complete() { "true," } else { "false," });
+    key(out, "segments");
+    int(out, h.segments);
+    out.push(',');
+    key(out, "syn_retransmits");
+    int(out, h.syn_retransmits);
+    out.push(',');
+    key(out, "rtt_ms");
+    match h.rtt {
+        Some(ns) => millis(out, ns),
+        None => out.push_str("null"),
+    }
+    out.push_str("},");
+    key(out, "close");
+    out.push('{');
+    key(out, "kind");
+    token(out, conn.close_kind().name());
+    out.push(',');
+    key(out, "initiator");
+    match conn.initiator() {
+        Some(who) => token(out, who),
+        None => out.push_str("null"),
+    }
+    out.push(',');
+    key(out, "segments");
+    int(out, conn.close_segments());
+    out.push(',');
+    key(out, "data_after_fin");
+    out.push_str(if conn.data_after_fin { "true" } else { "false" });
+    out.push_str("},");
+    key(out, "final_states");
+    out.push('{');
+    key(out, "client");
+    token(out, conn.client.state.name());
+    out.push(',');
+    key(out, "server");
+    token(out, conn.server.state.name());
+    out.push_str("},");
+    key(out, "payload_bytes");
+    out.push('{');
+    key(out, "c2s");
+    int(out, conn.client.payload_bytes);
+    out.push(',');
+    key(out, "s2c");
+    int(out, conn.server.payload_bytes);
+    out.push_str("},");
+    key(out, "retransmissions");
+    int(out, conn.retransmissions);
+    out.push('}');
+}
+
+/// The JSON object for one connection, as a string.
+#[must_use]
+pub fn to_json(conn: &Connection) -> String {
+    let mut s = String::new();
+    write_json(&mut s, conn);
+    s
 }
 
 impl Exporter for JsonlExporter {
     fn connection(&mut self, conn: &Connection, out: &mut dyn Write) -> io::Result<()> {
-        let line = to_json(conn).map_err(io::Error::other)?;
-        out.write_all(line.as_bytes())?;
-        out.write_all(b"\n")
+        self.buf.clear();
+        write_json(&mut self.buf, conn);
+        self.buf.push('\n');
+        out.write_all(self.buf.as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn millis_formats_like_the_design() {
+        let f = |ns| {
+            let mut s = String::new();
+            millis(&mut s, ns);
+            s
+        };
+        assert_eq!(f(0), "0.0");
+        assert_eq!(f(34_000), "0.034");
+        assert_eq!(f(400_000), "0.4");
+        assert_eq!(f(12_500_999), "12.5");
+        assert_eq!(f(1_000_000_000), "1000.0");
+    }
+
+    #[test]
+    fn unix_keeps_microseconds() {
+        let mut s = String::new();
+        unix(&mut s, Timestamp(1_795_737_315_640_212_000));
+        assert_eq!(s, "1795737315.640212");
     }
 }

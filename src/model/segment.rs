@@ -81,10 +81,29 @@ impl std::ops::BitOr for Flags {
     }
 }
 
-/// The names in DESIGN.md's order: SYN, FIN, RST, PSH, ACK, URG, ECE, CWR,
-/// joined by `-` (`SYN-ACK`, `FIN-PSH-ACK`). No flag at all prints `NONE`.
-impl fmt::Display for Flags {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Flags {
+    /// The name of the combinations seen in almost every capture, without work.
+    #[must_use]
+    pub fn common_name(self) -> Option<&'static str> {
+        Some(match self.0 {
+            0x02 => "SYN",
+            0x12 => "SYN-ACK",
+            0x10 => "ACK",
+            0x18 => "PSH-ACK",
+            0x11 => "FIN-ACK",
+            0x19 => "FIN-PSH-ACK",
+            0x04 => "RST",
+            0x14 => "RST-ACK",
+            _ => return None,
+        })
+    }
+
+    /// Appends the name (see the `Display` impl) to `out` without formatting machinery.
+    pub fn push_name(self, out: &mut String) {
+        if let Some(name) = self.common_name() {
+            out.push_str(name);
+            return;
+        }
         const ORDER: [(Flags, &str); 8] = [
             (Flags::SYN, "SYN"),
             (Flags::FIN, "FIN"),
@@ -99,16 +118,25 @@ impl fmt::Display for Flags {
         for (flag, name) in ORDER {
             if self.has(flag) {
                 if !first {
-                    f.write_str("-")?;
+                    out.push('-');
                 }
-                f.write_str(name)?;
+                out.push_str(name);
                 first = false;
             }
         }
         if first {
-            f.write_str("NONE")?;
+            out.push_str("NONE");
         }
-        Ok(())
+    }
+}
+
+/// The names in DESIGN.md's order: SYN, FIN, RST, PSH, ACK, URG, ECE, CWR,
+/// joined by `-` (`SYN-ACK`, `FIN-PSH-ACK`). No flag at all prints `NONE`.
+impl fmt::Display for Flags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = String::with_capacity(16);
+        self.push_name(&mut s);
+        f.write_str(&s)
     }
 }
 

@@ -223,7 +223,11 @@ pub fn verdict(conn: &Connection) -> String {
             s,
             " The SYN was retransmitted {} time{}: the server did not answer at first (a full accept queue?).",
             conn.handshake.syn_retransmits,
-            if conn.handshake.syn_retransmits == 1 { "" } else { "s" }
+            if conn.handshake.syn_retransmits == 1 {
+                ""
+            } else {
+                "s"
+            }
         );
     }
     s

@@ -13,7 +13,10 @@
 //! receiver's next segment is a FIN that does not acknowledge it, both FINs
 //! crossed on the wire (a simultaneous close) and the mark is taken back.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, VecDeque};
+
+use foldhash::fast::RandomState;
 use std::fmt;
 use std::net::SocketAddr;
 
@@ -298,7 +301,7 @@ impl Connection {
             id,
             client: Side::new(client, c),
             server: Side::new(server, s),
-            records: Vec::new(),
+            records: Vec::with_capacity(12),
             handshake: Handshake::default(),
             first_fin: None,
             simultaneous: false,
@@ -620,18 +623,75 @@ pub struct Push {
     pub superseded: Option<ConnId>,
 }
 
+/// One endpoint packed for hashing: IPv4 as its IPv6-mapped form.
+type Endpoint = (u128, u16);
+
 /// Normalised 4-tuple.
-type Key = (SocketAddr, SocketAddr);
+type Key = (Endpoint, Endpoint);
+
+fn endpoint(a: SocketAddr) -> Endpoint {
+    let ip = match a.ip() {
+        std::net::IpAddr::V4(v4) => u128::from(v4.to_ipv6_mapped()),
+        std::net::IpAddr::V6(v6) => u128::from(v6),
+    };
+    (ip, a.port())
+}
 
 fn key(a: SocketAddr, b: SocketAddr) -> Key {
+    let (a, b) = (endpoint(a), endpoint(b));
     if a <= b { (a, b) } else { (b, a) }
+}
+
+/// Connections by id: ids are handed out in order, so a deque of slots indexed
+/// by `id - base` finds one in O(1) and iterates in order; slots of dropped
+/// connections are emptied and trimmed from the front.
+#[derive(Debug, Default)]
+struct Slots {
+    base: ConnId,
+    slots: VecDeque<Option<Box<Connection>>>,
+    len: usize,
+}
+
+impl Slots {
+    fn index(&self, id: ConnId) -> Option<usize> {
+        usize::try_from(id.checked_sub(self.base)?).ok()
+    }
+    fn get(&self, id: ConnId) -> Option<&Connection> {
+        self.slots.get(self.index(id)?)?.as_deref()
+    }
+    fn get_mut(&mut self, id: ConnId) -> Option<&mut Connection> {
+        let i = self.index(id)?;
+        self.slots.get_mut(i)?.as_deref_mut()
+    }
+    /// Appends the connection with the next id.
+    fn push(&mut self, conn: Box<Connection>) {
+        if self.slots.is_empty() {
+            self.base = conn.id;
+        }
+        debug_assert_eq!(conn.id, self.base + self.slots.len() as ConnId);
+        self.slots.push_back(Some(conn));
+        self.len += 1;
+    }
+    fn remove(&mut self, id: ConnId) -> Option<Box<Connection>> {
+        let i = self.index(id)?;
+        let conn = self.slots.get_mut(i)?.take()?;
+        self.len -= 1;
+        while self.slots.front().is_some_and(Option::is_none) {
+            self.slots.pop_front();
+            self.base += 1;
+        }
+        Some(conn)
+    }
+    fn iter(&self) -> impl DoubleEndedIterator<Item = &Connection> {
+        self.slots.iter().filter_map(Option::as_deref)
+    }
 }
 
 /// Connections by 4-tuple, with a cap on the finished ones it retains.
 #[derive(Debug)]
 pub struct Tracker {
-    conns: BTreeMap<ConnId, Connection>,
-    by_tuple: HashMap<Key, ConnId>,
+    conns: Slots,
+    by_tuple: HashMap<Key, ConnId, RandomState>,
     finished: VecDeque<ConnId>,
     next_id: ConnId,
     server_port: Option<u16>,
@@ -645,8 +705,8 @@ impl Tracker {
     #[must_use]
     pub fn new(server_port: Option<u16>, max_finished: usize) -> Tracker {
         Tracker {
-            conns: BTreeMap::new(),
-            by_tuple: HashMap::new(),
+            conns: Slots::default(),
+            by_tuple: HashMap::default(),
             finished: VecDeque::new(),
             next_id: 1,
             server_port,
@@ -660,7 +720,7 @@ impl Tracker {
         let fresh_syn = seg.flags.syn() && !seg.flags.ack() && !seg.flags.rst();
         let mut superseded = None;
         if let Some(&id) = self.by_tuple.get(&k)
-            && let Some(conn) = self.conns.get_mut(&id)
+            && let Some(conn) = self.conns.get_mut(id)
         {
             let reuse = fresh_syn
                 && (conn.ended
@@ -704,14 +764,14 @@ impl Tracker {
         };
         let id = self.next_id;
         self.next_id += 1;
-        let mut conn = Connection::new(id, client, server, seg, fresh_syn);
+        let mut conn = Box::new(Connection::new(id, client, server, seg, fresh_syn));
         let dir = if seg.src == client {
             Dir::C2S
         } else {
             Dir::S2C
         };
         let ended = conn.apply(seg, dir);
-        self.conns.insert(id, conn);
+        self.conns.push(conn);
         self.by_tuple.insert(k, id);
         if ended {
             self.finished.push_back(id);
@@ -725,57 +785,57 @@ impl Tracker {
         }
     }
 
+    /// Forgets a connection, and its tuple if no newer connection took it over.
+    fn drop_connection(&mut self, id: ConnId) {
+        if let Some(conn) = self.conns.remove(id)
+            && let Entry::Occupied(e) = self.by_tuple.entry(key(conn.client.addr, conn.server.addr))
+            && *e.get() == id
+        {
+            e.remove();
+        }
+    }
+
     fn evict(&mut self) {
         while self.finished.len() > self.max_finished {
             let Some(old) = self.finished.pop_front() else {
                 break;
             };
-            if let Some(conn) = self.conns.remove(&old) {
-                let k = key(conn.client.addr, conn.server.addr);
-                if self.by_tuple.get(&k) == Some(&old) {
-                    self.by_tuple.remove(&k);
-                }
-            }
+            self.drop_connection(old);
         }
     }
 
     /// A retained connection.
     #[must_use]
     pub fn get(&self, id: ConnId) -> Option<&Connection> {
-        self.conns.get(&id)
+        self.conns.get(id)
     }
 
     /// Retained connections, oldest first.
-    pub fn connections(&self) -> impl DoubleEndedIterator<Item = &Connection> + ExactSizeIterator {
-        self.conns.values()
+    pub fn connections(&self) -> impl DoubleEndedIterator<Item = &Connection> {
+        self.conns.iter()
     }
 
     /// Number of retained connections.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.conns.len()
+        self.conns.len
     }
 
     /// No connection retained.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.conns.is_empty()
+        self.conns.len == 0
     }
 
     /// Connections not yet ended, oldest first.
     pub fn open_connections(&self) -> impl Iterator<Item = &Connection> {
-        self.conns.values().filter(|c| !c.ended)
+        self.conns.iter().filter(|c| !c.ended)
     }
 
     /// Drops every finished connection (the dashboard's "clear").
     pub fn clear_finished(&mut self) {
         while let Some(id) = self.finished.pop_front() {
-            if let Some(conn) = self.conns.remove(&id) {
-                let k = key(conn.client.addr, conn.server.addr);
-                if self.by_tuple.get(&k) == Some(&id) {
-                    self.by_tuple.remove(&k);
-                }
-            }
+            self.drop_connection(id);
         }
     }
 }
