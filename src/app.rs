@@ -4,14 +4,23 @@
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 
+use crate::capture::live::{LiveSource, OpenError};
 use crate::capture::pcap::PcapSource;
-use crate::capture::{FrameSource, Next};
-use crate::cli::{Cli, Command, TraceArgs};
+use crate::capture::record::Recorder;
+use crate::capture::{FrameSource, Next, sys};
+use crate::cli::{Cli, ClientArgs, Command, Scenario, ServeArgs, TraceArgs};
+use crate::echo::{self, Outcome, ServerConfig};
 use crate::export::{self, Exporter};
 use crate::pipeline::Pipeline;
+
+/// The port watched live when none is given.
+pub const DEFAULT_PORT: u16 = 8001;
 
 /// An error that exits with status 2: bad usage or missing privileges.
 #[derive(Debug, thiserror::Error)]
@@ -35,13 +44,39 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Some(Command::Trace(args)) => trace(&args),
+        Some(Command::Serve(args)) => serve(&args),
+        Some(Command::Client(args)) => client(&args),
         Some(Command::Demo(_)) => bail!("'synack demo' is not yet available in this build"),
-        Some(Command::Serve(_)) => bail!("'synack serve' is not yet available in this build"),
-        Some(Command::Client(_)) => bail!("'synack client' is not yet available in this build"),
-        None => bail!(
-            "the live dashboard is not yet available in this build; use 'synack trace --read FILE'"
-        ),
+        None => bail!("the live dashboard is not yet available in this build; use 'synack trace'"),
     }
+}
+
+/// A Ctrl-C flag: set once SIGINT arrives.
+fn ctrl_c() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let f = flag.clone();
+    // Failing to install a handler only means Ctrl-C kills the process outright.
+    let _ = ctrlc::set_handler(move || f.store(true, Ordering::Relaxed));
+    flag
+}
+
+/// Opens a live capture and then, when started through sudo, drops to the
+/// invoking user. Missing privileges become a [`UsageError`] that says how to
+/// get them.
+///
+/// # Errors
+/// When capture cannot start, or privileges cannot be dropped.
+pub fn open_live(interface: &str, port: u16) -> Result<LiveSource> {
+    let source = LiveSource::open(interface, port).map_err(|e| match e {
+        OpenError::Permission { .. } => anyhow::Error::new(UsageError(format!(
+            "{e}\n  run it as root:    sudo {cmd}\n  or allow it once:  sudo setcap cap_net_raw+ep \"$(command -v synack)\"",
+            cmd = std::env::args().collect::<Vec<_>>().join(" ")
+        ))),
+        other => anyhow::Error::new(other),
+    })?;
+    sys::drop_privileges_to_sudo_user()
+        .context("cannot drop root privileges after opening the capture")?;
+    Ok(source)
 }
 
 /// Opens `path` ('-' is standard input) as a capture.
@@ -65,62 +100,40 @@ fn output(path: Option<&Path>) -> Result<Box<dyn Write>> {
     })
 }
 
-/// `synack trace`.
-fn trace(args: &TraceArgs) -> Result<()> {
-    let Some(path) = &args.source.read else {
-        bail!("live capture ('synack trace' without --read) is not yet available in this build");
-    };
-    if args.write.is_some() {
-        return Err(UsageError(
-            "--write records a live capture; it cannot be used with --read".into(),
-        )
-        .into());
-    }
-    let mut exporter = export::exporter(args.format).ok_or_else(|| {
-        anyhow!(
-            "--format {:?} is not yet available in this build",
-            args.format
-        )
-    })?;
-    let mut source = open_capture(path)?;
-    let streaming = path == Path::new("-");
-    let mut out = BufWriter::with_capacity(1 << 16, output(args.output.as_deref())?);
-    let mut pipeline = Pipeline::new(args.source.port, args.source.max_connections);
-    let result = replay(
-        &mut source,
-        &mut pipeline,
-        exporter.as_mut(),
-        &mut out,
-        args.count,
-        streaming,
-    );
-    // Whatever happened, what was read so far is printed: then open connections.
-    if result.as_ref().is_ok_and(|done| !done) || result.is_err() {
-        for conn in pipeline.tracker.open_connections() {
-            exporter.connection(conn, &mut out)?;
-        }
-    }
-    out.flush().context("cannot write the output")?;
-    if let Some(summary) = pipeline.counters.error_summary() {
-        eprintln!("{summary}");
-    }
-    result.map(|_| ())
+/// When a headless run stops.
+struct Stop<'a> {
+    count: Option<u64>,
+    deadline: Option<Instant>,
+    interrupted: Option<&'a AtomicBool>,
+    /// Flush after every connection (streams and live capture).
+    flush_each: bool,
 }
 
-/// Feeds `source` through `pipeline`, writing each connection as it ends.
-/// Returns `true` when `count` connections were written (stopped early).
-fn replay<R: Read>(
-    source: &mut PcapSource<R>,
+/// Feeds `source` through `pipeline`, writing each connection as it ends and
+/// recording frames when asked. Returns `true` when stopped early (count,
+/// duration or Ctrl-C), `false` at the end of the input.
+fn run_headless<S: FrameSource>(
+    source: &mut S,
     pipeline: &mut Pipeline,
     exporter: &mut dyn Exporter,
     out: &mut dyn Write,
-    count: Option<u64>,
-    streaming: bool,
+    mut recorder: Option<&mut Recorder>,
+    stop: &Stop<'_>,
 ) -> Result<bool> {
     let mut written = 0u64;
     loop {
+        if stop.interrupted.is_some_and(|f| f.load(Ordering::Relaxed))
+            || stop.deadline.is_some_and(|d| Instant::now() >= d)
+        {
+            return Ok(true);
+        }
         let push = match source.next_frame()? {
-            Next::Frame(frame) => pipeline.frame(&frame),
+            Next::Frame(frame) => {
+                if let Some(r) = recorder.as_deref_mut() {
+                    r.write(&frame).context("cannot record the capture")?;
+                }
+                pipeline.frame(&frame)
+            }
             Next::Idle => continue,
             Next::End => return Ok(false),
         };
@@ -133,13 +146,197 @@ fn replay<R: Read>(
             if let Some(conn) = pipeline.tracker.get(id) {
                 exporter.connection(conn, out)?;
                 written += 1;
-                if streaming {
+                if stop.flush_each {
                     out.flush()?;
                 }
-                if count.is_some_and(|c| written >= c) {
+                if stop.count.is_some_and(|c| written >= c) {
                     return Ok(true);
                 }
             }
         }
     }
+}
+
+/// `synack trace`.
+fn trace(args: &TraceArgs) -> Result<()> {
+    let mut exporter = export::exporter(args.format).ok_or_else(|| {
+        anyhow!(
+            "--format {:?} is not yet available in this build",
+            args.format
+        )
+    })?;
+    if let Some(path) = &args.source.read {
+        if args.write.is_some() {
+            return Err(UsageError(
+                "--write records a live capture; it cannot be used with --read".into(),
+            )
+            .into());
+        }
+        let mut source = open_capture(path)?;
+        let stop = Stop {
+            count: args.count,
+            deadline: None,
+            interrupted: None,
+            flush_each: path == Path::new("-"),
+        };
+        let mut out = BufWriter::with_capacity(1 << 16, output(args.output.as_deref())?);
+        let mut pipeline = Pipeline::new(args.source.port, args.source.max_connections);
+        let result = run_headless(
+            &mut source,
+            &mut pipeline,
+            exporter.as_mut(),
+            &mut out,
+            None,
+            &stop,
+        );
+        return finish(
+            result,
+            &pipeline,
+            exporter.as_mut(),
+            &mut out,
+            args.count.is_some(),
+        );
+    }
+    let port = args.source.port.unwrap_or(DEFAULT_PORT);
+    let mut source = open_live(&args.source.interface, port)?;
+    // Files are created after the privilege drop, so they belong to the user.
+    let mut recorder = match &args.write {
+        Some(p) => {
+            Some(Recorder::create(p).with_context(|| format!("cannot create {}", p.display()))?)
+        }
+        None => None,
+    };
+    let interrupted = ctrl_c();
+    let deadline = match args.duration {
+        Some(s) if !(s.is_finite() && s >= 0.0) => {
+            return Err(
+                UsageError(format!("--duration must be a number of seconds, not {s}")).into(),
+            );
+        }
+        Some(s) => Some(Instant::now() + Duration::from_secs_f64(s)),
+        None => None,
+    };
+    eprintln!(
+        "synack: capturing on {}, tcp port {port} (Ctrl-C to stop)",
+        source.interface()
+    );
+    let stop = Stop {
+        count: args.count,
+        deadline,
+        interrupted: Some(&interrupted),
+        flush_each: true,
+    };
+    let mut out = BufWriter::new(output(args.output.as_deref())?);
+    let mut pipeline = Pipeline::new(Some(port), args.source.max_connections);
+    let result = run_headless(
+        &mut source,
+        &mut pipeline,
+        exporter.as_mut(),
+        &mut out,
+        recorder.as_mut(),
+        &stop,
+    );
+    if let Some(r) = recorder.take() {
+        let frames = r.frames;
+        r.finish().context("cannot finish the recording")?;
+        if let Some(p) = &args.write {
+            eprintln!("synack: recorded {frames} frames to {}", p.display());
+        }
+    }
+    let k = source.kernel_stats();
+    eprintln!(
+        "synack: {} frames captured, {} dropped by the kernel, {} connections",
+        pipeline.counters.frames,
+        k.drops,
+        pipeline.tracker.len()
+    );
+    finish(
+        result,
+        &pipeline,
+        exporter.as_mut(),
+        &mut out,
+        args.count.is_some(),
+    )
+}
+
+/// After a headless run: open connections, the decode summary, the error.
+fn finish(
+    result: Result<bool>,
+    pipeline: &Pipeline,
+    exporter: &mut dyn Exporter,
+    out: &mut dyn Write,
+    counted: bool,
+) -> Result<()> {
+    // Stopped by --count: the user asked for N connections, not the open ones too.
+    let stopped_by_count = counted && matches!(result, Ok(true));
+    if !stopped_by_count {
+        for conn in pipeline.tracker.open_connections() {
+            exporter.connection(conn, out)?;
+        }
+    }
+    out.flush().context("cannot write the output")?;
+    if let Some(summary) = pipeline.counters.error_summary() {
+        eprintln!("{summary}");
+    }
+    result.map(|_| ())
+}
+
+/// `synack serve`.
+fn serve(args: &ServeArgs) -> Result<()> {
+    let listener = echo::bind(args.addr)?;
+    let addr = listener.local_addr().unwrap_or(args.addr);
+    let stop = ctrl_c();
+    let server = echo::Server::start(listener, ServerConfig::default());
+    // Printed so that scripts (and tests) binding port 0 learn the port.
+    println!("synack: echo server listening on {addr} (Ctrl-C to stop)");
+    io::stdout().flush()?;
+    server.wait(&stop);
+    eprintln!("synack: echo server stopped");
+    Ok(())
+}
+
+/// `synack client`.
+fn client(args: &ClientArgs) -> Result<()> {
+    if args.concurrency == 0 || args.repeat == 0 {
+        return Err(UsageError("--repeat and --concurrency must be at least 1".into()).into());
+    }
+    let report = echo::run_clients(
+        args.scenario,
+        args.addr,
+        &args.message,
+        args.repeat,
+        args.concurrency,
+    );
+    let name = format!("{:?}", args.scenario);
+    let secs = report.elapsed.as_secs_f64();
+    #[allow(clippy::cast_precision_loss)]
+    let rate = if secs > 0.0 {
+        report.ok as f64 / secs
+    } else {
+        0.0
+    };
+    match (&report.sample, args.repeat) {
+        (Some(Outcome::Replied(r)), 1) => {
+            println!("{name}: reply {:?}", String::from_utf8_lossy(r))
+        }
+        (Some(Outcome::Refused), 1) => println!("{name}: connection refused, as intended"),
+        _ => println!(
+            "{name}: {} connections to {} in {secs:.2} s ({rate:.0}/s), {} failed",
+            report.ok, args.addr, report.failed
+        ),
+    }
+    if let Some(e) = report.first_error {
+        let hint = if args.scenario == Scenario::Refused {
+            ""
+        } else {
+            " (is 'synack serve' running?)"
+        };
+        bail!(
+            "{} of {} connections to {} failed: {e}{hint}",
+            report.failed,
+            args.repeat,
+            args.addr
+        );
+    }
+    Ok(())
 }

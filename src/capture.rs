@@ -2,7 +2,10 @@
 //! a pcap/pcapng file or stream, or (in tests) a list in memory; the pipeline
 //! never knows which.
 
+pub mod live;
 pub mod pcap;
+pub mod record;
+pub mod sys;
 
 use crate::model::decode::Frame;
 

@@ -20,6 +20,7 @@
 pub mod app;
 pub mod capture;
 pub mod cli;
+pub mod echo;
 pub mod export;
 pub mod ladder;
 pub mod model;

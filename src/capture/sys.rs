@@ -1,0 +1,242 @@
+//! The few system calls synack needs that std and pnet do not offer: a packet
+//! socket with a classic BPF filter, its kernel counters, a bigger receive
+//! buffer, dropping root after the socket is open, and SO_LINGER. The only
+//! `unsafe` in the crate lives here, one `// SAFETY:` comment per block.
+#![allow(unsafe_code)]
+
+use std::io;
+use std::mem;
+use std::os::fd::RawFd;
+
+const SOL_PACKET: libc::c_int = 263;
+const PACKET_STATISTICS: libc::c_int = 6;
+const SO_ATTACH_FILTER: libc::c_int = 26;
+const SO_RCVBUFFORCE: libc::c_int = 33;
+
+/// `struct tpacket_stats` from `<linux/if_packet.h>`.
+#[repr(C)]
+#[derive(Default)]
+struct TpacketStats {
+    tp_packets: u32,
+    tp_drops: u32,
+}
+
+/// The classic BPF program `tcpdump -dd 'inbound and tcp port P'` prints
+/// (Ethernet framing, as Linux `lo` presents it), with `P` as a parameter. The
+/// first two instructions drop PACKET_OUTGOING copies: on `lo` every frame is
+/// seen twice, once leaving and once arriving.
+#[must_use]
+pub fn inbound_tcp_port_filter(port: u16) -> Vec<libc::sock_filter> {
+    let p = u32::from(port);
+    let ins = |code: u16, jt: u8, jf: u8, k: u32| libc::sock_filter { code, jt, jf, k };
+    vec![
+        ins(0x28, 0, 0, 0xffff_f004),  // ldh [skb->pkt_type]
+        ins(0x15, 19, 0, 0x0000_0004), // jeq PACKET_OUTGOING -> drop
+        ins(0x28, 0, 0, 0x0000_000c),  // ldh [12] ethertype
+        ins(0x15, 0, 6, 0x0000_86dd),  // IPv6?
+        ins(0x30, 0, 0, 0x0000_0014),  // ldb [20] next header
+        ins(0x15, 0, 15, 0x0000_0006), // TCP?
+        ins(0x28, 0, 0, 0x0000_0036),  // ldh [54] src port
+        ins(0x15, 12, 0, p),
+        ins(0x28, 0, 0, 0x0000_0038), // ldh [56] dst port
+        ins(0x15, 10, 11, p),
+        ins(0x15, 0, 10, 0x0000_0800), // IPv4?
+        ins(0x30, 0, 0, 0x0000_0017),  // ldb [23] protocol
+        ins(0x15, 0, 8, 0x0000_0006),  // TCP?
+        ins(0x28, 0, 0, 0x0000_0014),  // ldh [20] fragment offset
+        ins(0x45, 6, 0, 0x0000_1fff),  // fragment -> drop
+        ins(0xb1, 0, 0, 0x0000_000e),  // ldxb 4*([14]&0xf)
+        ins(0x48, 0, 0, 0x0000_000e),  // ldh [x+14] src port
+        ins(0x15, 2, 0, p),
+        ins(0x48, 0, 0, 0x0000_0010), // ldh [x+16] dst port
+        ins(0x15, 0, 1, p),
+        ins(0x06, 0, 0, 0x0004_0000), // accept 262144 bytes
+        ins(0x06, 0, 0, 0x0000_0000), // drop
+    ]
+}
+
+/// Opens `socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0)` with `filter`
+/// attached and a large receive buffer. Protocol 0 receives nothing until the
+/// socket is bound (pnet binds it with ETH_P_ALL), so no unfiltered frame can
+/// queue up before the filter is in place. Ownership of the fd passes to pnet.
+///
+/// # Errors
+/// `PermissionDenied` without CAP_NET_RAW; any other socket error.
+pub fn packet_socket(filter: &[libc::sock_filter], rcvbuf: usize) -> io::Result<RawFd> {
+    // SAFETY: plain socket(2) call with constant arguments; the result is checked.
+    let fd = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let prog = libc::sock_fprog {
+        len: u16::try_from(filter.len()).map_err(|_| io::Error::other("BPF program too long"))?,
+        filter: filter.as_ptr().cast_mut(),
+    };
+    // SAFETY: `prog` points to `filter`, which outlives the call; the kernel copies it.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            SO_ATTACH_FILTER,
+            (&raw const prog).cast(),
+            socklen::<libc::sock_fprog>(),
+        )
+    };
+    if rc != 0 {
+        let err = io::Error::last_os_error();
+        // SAFETY: `fd` is ours and not yet handed to anyone.
+        unsafe { libc::close(fd) };
+        return Err(err);
+    }
+    let size = libc::c_int::try_from(rcvbuf).unwrap_or(libc::c_int::MAX);
+    // SAFETY: `size` is a live c_int for the duration of the call. RCVBUFFORCE
+    // needs CAP_NET_ADMIN; without it fall back to the capped SO_RCVBUF.
+    unsafe {
+        if libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            SO_RCVBUFFORCE,
+            (&raw const size).cast(),
+            socklen::<libc::c_int>(),
+        ) != 0
+        {
+            libc::setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_RCVBUF,
+                (&raw const size).cast(),
+                socklen::<libc::c_int>(),
+            );
+        }
+    }
+    Ok(fd)
+}
+
+fn socklen<T>() -> libc::socklen_t {
+    libc::socklen_t::try_from(mem::size_of::<T>()).unwrap_or(0)
+}
+
+/// Reads and resets the kernel's counters for a packet socket:
+/// `(packets received including drops, drops)`.
+///
+/// # Errors
+/// When `fd` is not an open packet socket.
+pub fn packet_statistics(fd: RawFd) -> io::Result<(u64, u64)> {
+    let mut stats = TpacketStats::default();
+    let mut len = socklen::<TpacketStats>();
+    // SAFETY: `stats` and `len` are live and sized as the kernel expects.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            SOL_PACKET,
+            PACKET_STATISTICS,
+            (&raw mut stats).cast(),
+            &raw mut len,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok((u64::from(stats.tp_packets), u64::from(stats.tp_drops)))
+}
+
+/// When running as root through sudo, become the invoking user
+/// (`SUDO_UID`/`SUDO_GID`) for good: supplementary groups cleared, then gid,
+/// then uid. glibc applies set*id to every thread of the process. Returns the
+/// uid switched to, if any.
+///
+/// # Errors
+/// When a set*id call fails (the process must not go on as root then).
+pub fn drop_privileges_to_sudo_user() -> io::Result<Option<u32>> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return Ok(None);
+    }
+    let parse = |name| std::env::var(name).ok().and_then(|v| v.parse::<u32>().ok());
+    let (Some(uid), Some(gid)) = (parse("SUDO_UID"), parse("SUDO_GID")) else {
+        return Ok(None);
+    };
+    if uid == 0 {
+        return Ok(None);
+    }
+    // SAFETY: setgroups with a zero-length list reads no memory; the set*id calls
+    // take plain integers. Each result is checked before going on.
+    unsafe {
+        if libc::setgroups(0, std::ptr::null()) != 0
+            || libc::setresgid(gid, gid, gid) != 0
+            || libc::setresuid(uid, uid, uid) != 0
+        {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(Some(uid))
+}
+
+/// SO_LINGER on with a zero timeout: `close` then aborts the connection with RST.
+///
+/// # Errors
+/// When setsockopt fails.
+pub fn set_linger_zero(fd: RawFd) -> io::Result<()> {
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: `linger` is live and sized as the kernel expects.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&raw const linger).cast(),
+            socklen::<libc::linger>(),
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Takes ownership of an fd that this process opened and nobody else holds.
+#[must_use]
+pub fn own_fd(fd: RawFd) -> std::os::fd::OwnedFd {
+    use std::os::fd::FromRawFd;
+    // SAFETY: callers pass an fd they opened and never shared, so it is open and
+    // owned by nobody else.
+    unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) }
+}
+
+/// Waits up to `timeout` for `fd` to become readable (or for a listener: to
+/// have a connection waiting). Returns whether it is.
+///
+/// # Errors
+/// When poll fails for a reason other than a signal.
+pub fn wait_readable(fd: RawFd, timeout: std::time::Duration) -> io::Result<bool> {
+    let mut pfd = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
+    // SAFETY: one live pollfd, count 1.
+    let rc = unsafe { libc::poll(&raw mut pfd, 1, ms) };
+    if rc < 0 {
+        let e = io::Error::last_os_error();
+        return if e.kind() == io::ErrorKind::Interrupted {
+            Ok(false)
+        } else {
+            Err(e)
+        };
+    }
+    Ok(rc > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn filter_has_the_port_in_four_places() {
+        let f = super::inbound_tcp_port_filter(8001);
+        assert_eq!(f.len(), 22);
+        assert_eq!(f.iter().filter(|i| i.k == 8001).count(), 4);
+    }
+}

@@ -1,0 +1,542 @@
+//! The built-in echo server and the client scenarios that make each kind of
+//! close happen on purpose.
+//!
+//! The server is the tutorial's (accept, receive, send back upper-cased,
+//! close) made solid: bounded workers, a read timeout and a maximum message
+//! size per connection. A client steers the server's side of a scenario with a
+//! one-line prefix on its message, `SYNACK/1 <command>\n`, so `synack serve`
+//! plus `synack client --scenario X` reproduces every kind from two shells:
+//!
+//! | command        | server does after the first read                                   |
+//! |----------------|--------------------------------------------------------------------|
+//! | (none)         | reply, close (the tutorial server)                                  |
+//! | `wait-eof`     | reply, close as soon as the client has closed                       |
+//! | `slow`         | reply, wait for the client's FIN, close 200 ms later (> delayed ACK)|
+//! | `half`         | read to EOF, send three chunks 60 ms apart, close                   |
+//! | `close-at=US`  | reply, close at Unix time US microseconds (a barrier)               |
+//! | `hold`         | reply, wait for whatever the client does                            |
+//! | `pause=MS`     | stop listening for MS milliseconds (connections are refused)        |
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::capture::sys;
+use crate::cli::Scenario;
+
+/// The prefix of a command line.
+pub const COMMAND_PREFIX: &str = "SYNACK/1 ";
+/// How long `slow` waits before closing: past Linux's 40 ms delayed-ACK timer.
+pub const SLOW_CLOSE_DELAY: Duration = Duration::from_millis(200);
+
+/// Limits of the echo server.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// Connections served at once; more wait in the accept queue.
+    pub max_workers: usize,
+    /// A connection idle this long is closed.
+    pub read_timeout: Duration,
+    /// Bytes read from one connection at most.
+    pub max_message: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            max_workers: 64,
+            read_timeout: Duration::from_secs(5),
+            max_message: 64 * 1024,
+        }
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("{0} is already in use (another synack serve?)")]
+    Busy(SocketAddr),
+    #[error("cannot listen on {addr}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// Binds the server's socket.
+///
+/// # Errors
+/// [`ServeError::Busy`] when something already listens there.
+pub fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
+    TcpListener::bind(addr).map_err(|source| {
+        if source.kind() == io::ErrorKind::AddrInUse {
+            ServeError::Busy(addr)
+        } else {
+            ServeError::Bind { addr, source }
+        }
+    })
+}
+
+/// A running echo server.
+#[derive(Debug)]
+pub struct Server {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    pause: Arc<AtomicU64>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl Server {
+    /// Starts serving `listener` on a thread of its own.
+    #[must_use]
+    pub fn start(listener: TcpListener, config: ServerConfig) -> Server {
+        let addr = listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let stop = Arc::new(AtomicBool::new(false));
+        let pause = Arc::new(AtomicU64::new(0));
+        let (s, p) = (stop.clone(), pause.clone());
+        let thread = thread::Builder::new()
+            .name("echo-server".into())
+            .spawn(move || accept_loop(listener, addr, &config, &s, &p))
+            .ok();
+        Server {
+            addr,
+            stop,
+            pause,
+            thread,
+        }
+    }
+
+    /// Where it listens.
+    #[must_use]
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops listening for `ms` milliseconds: connections meanwhile are refused.
+    pub fn pause(&self, ms: u64) {
+        self.pause.store(ms, Ordering::Relaxed);
+    }
+
+    /// Stops accepting and waits for the accept loop to end.
+    pub fn stop(mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+
+    /// Runs until `stop` is set (e.g. by Ctrl-C).
+    pub fn wait(mut self, stop: &AtomicBool) {
+        while !stop.load(Ordering::Relaxed)
+            && self.thread.as_ref().is_some_and(|t| !t.is_finished())
+        {
+            thread::sleep(Duration::from_millis(50));
+        }
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn accept_loop(
+    mut listener: TcpListener,
+    addr: SocketAddr,
+    config: &ServerConfig,
+    stop: &Arc<AtomicBool>,
+    pause: &Arc<AtomicU64>,
+) {
+    let active = Arc::new(AtomicUsize::new(0));
+    while !stop.load(Ordering::Relaxed) {
+        let ms = pause.swap(0, Ordering::Relaxed);
+        if ms > 0 {
+            drop(listener);
+            thread::sleep(Duration::from_millis(ms.min(10_000)));
+            // Rebind; retry briefly if the port is momentarily taken.
+            let mut again = None;
+            for _ in 0..50 {
+                if let Ok(l) = TcpListener::bind(addr) {
+                    again = Some(l);
+                    break;
+                }
+                thread::sleep(Duration::from_millis(20));
+            }
+            let Some(l) = again else { return };
+            listener = l;
+        }
+        if active.load(Ordering::Relaxed) >= config.max_workers {
+            thread::sleep(Duration::from_millis(1));
+            continue;
+        }
+        if !sys::wait_readable(listener.as_raw_fd(), Duration::from_millis(50)).unwrap_or(false) {
+            continue;
+        }
+        let Ok((conn, _)) = listener.accept() else {
+            continue;
+        };
+        active.fetch_add(1, Ordering::Relaxed);
+        let (a, cfg, p) = (active.clone(), config.clone(), pause.clone());
+        let spawned = thread::Builder::new()
+            .name("echo-conn".into())
+            .spawn(move || {
+                let _ = handle(conn, &cfg, &p);
+                a.fetch_sub(1, Ordering::Relaxed);
+            });
+        if spawned.is_err() {
+            active.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// What the client asked the server to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Command {
+    Echo,
+    WaitEof,
+    Slow,
+    Half,
+    CloseAt(u64),
+    Hold,
+    Pause(u64),
+}
+
+/// Splits a first read into the command and the payload.
+#[must_use]
+pub fn parse_command(data: &[u8]) -> (Command, &[u8]) {
+    let Some(rest) = data.strip_prefix(COMMAND_PREFIX.as_bytes()) else {
+        return (Command::Echo, data);
+    };
+    let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+    let word = String::from_utf8_lossy(&rest[..end]);
+    let payload = rest.get(end + 1..).unwrap_or(&[]);
+    let number = |p: &str| word.strip_prefix(p).and_then(|n| n.parse::<u64>().ok());
+    let cmd = match word.as_ref() {
+        "wait-eof" => Command::WaitEof,
+        "slow" => Command::Slow,
+        "half" => Command::Half,
+        "hold" => Command::Hold,
+        _ => {
+            if let Some(t) = number("close-at=") {
+                Command::CloseAt(t)
+            } else if let Some(ms) = number("pause=") {
+                Command::Pause(ms)
+            } else {
+                Command::Echo
+            }
+        }
+    };
+    (cmd, payload)
+}
+
+fn upper(data: &[u8]) -> Vec<u8> {
+    data.to_ascii_uppercase()
+}
+
+/// Reads until EOF (or the limit, or the timeout). Returns what was read.
+fn read_to_eof(conn: &mut TcpStream, limit: usize) -> Vec<u8> {
+    let mut all = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    while all.len() < limit {
+        match conn.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => all.extend_from_slice(&buf[..n.min(limit - all.len())]),
+        }
+    }
+    all
+}
+
+fn unix_micros() -> u64 {
+    u64::try_from(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_micros(),
+    )
+    .unwrap_or(0)
+}
+
+fn sleep_until_unix_micros(t: u64) {
+    let now = unix_micros();
+    if t > now {
+        thread::sleep(Duration::from_micros((t - now).min(5_000_000)));
+    }
+}
+
+fn handle(mut conn: TcpStream, config: &ServerConfig, pause: &AtomicU64) -> io::Result<()> {
+    conn.set_read_timeout(Some(config.read_timeout))?;
+    let mut buf = vec![0u8; config.max_message];
+    let n = conn.read(&mut buf)?;
+    let (cmd, payload) = parse_command(&buf[..n]);
+    match cmd {
+        Command::Echo => conn.write_all(&upper(payload))?,
+        Command::WaitEof | Command::Hold => {
+            conn.write_all(&upper(payload))?;
+            read_to_eof(&mut conn, config.max_message);
+        }
+        Command::Slow => {
+            conn.write_all(&upper(payload))?;
+            read_to_eof(&mut conn, config.max_message);
+            thread::sleep(SLOW_CLOSE_DELAY);
+        }
+        Command::Half => {
+            let mut all = payload.to_vec();
+            all.extend(read_to_eof(&mut conn, config.max_message));
+            for i in 0..3 {
+                let mut chunk = upper(&all);
+                chunk.extend_from_slice(format!(" #{}", i + 1).as_bytes());
+                conn.write_all(&chunk)?;
+                thread::sleep(Duration::from_millis(60));
+            }
+        }
+        Command::CloseAt(t) => {
+            conn.write_all(&upper(payload))?;
+            sleep_until_unix_micros(t);
+        }
+        Command::Pause(ms) => pause.store(ms, Ordering::Relaxed),
+    }
+    Ok(())
+}
+
+/// What one client connection saw.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The exchange happened; the server's reply.
+    Replied(Vec<u8>),
+    /// The connection was refused (the `refused` scenario's success).
+    Refused,
+}
+
+fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
+    let s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    Ok(s)
+}
+
+fn send(conn: &mut TcpStream, command: Option<String>, message: &str) -> io::Result<()> {
+    let mut m = command
+        .map(|c| format!("{COMMAND_PREFIX}{c}\n"))
+        .unwrap_or_default()
+        .into_bytes();
+    m.extend_from_slice(message.as_bytes());
+    conn.write_all(&m)
+}
+
+/// Reads the reply: `want` bytes, or until EOF.
+fn reply(conn: &mut TcpStream, want: usize) -> io::Result<Vec<u8>> {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    while got.len() < want.max(1) {
+        let n = conn.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+    }
+    Ok(got)
+}
+
+/// Runs one connection of `scenario` against `addr`.
+///
+/// # Errors
+/// When the connection fails in a way the scenario does not expect.
+pub fn run_scenario(scenario: Scenario, addr: SocketAddr, message: &str) -> io::Result<Outcome> {
+    if scenario == Scenario::Refused {
+        return refused(addr);
+    }
+    let mut conn = connect(addr)?;
+    let want = message.len();
+    let outcome = match scenario {
+        Scenario::Seed => {
+            send(&mut conn, None, message)?;
+            reply(&mut conn, want)?
+        }
+        Scenario::ClientClose => {
+            send(&mut conn, Some("wait-eof".into()), message)?;
+            reply(&mut conn, want)?
+        }
+        Scenario::SlowClose => {
+            send(&mut conn, Some("slow".into()), message)?;
+            reply(&mut conn, want)?
+        }
+        Scenario::HalfClose => {
+            send(&mut conn, Some("half".into()), message)?;
+            conn.shutdown(Shutdown::Write)?;
+            reply(&mut conn, usize::MAX)?
+        }
+        Scenario::Simultaneous => {
+            // A barrier 30 ms ahead: both sides close at the same instant.
+            let at = unix_micros() + 30_000;
+            send(&mut conn, Some(format!("close-at={at}")), message)?;
+            let r = reply(&mut conn, want)?;
+            sleep_until_unix_micros(at);
+            r
+        }
+        Scenario::Abort => {
+            send(&mut conn, Some("hold".into()), message)?;
+            let r = reply(&mut conn, want)?;
+            sys::set_linger_zero(conn.as_raw_fd())?;
+            r
+        }
+        Scenario::Refused => unreachable!("handled above"),
+    };
+    drop(conn);
+    Ok(Outcome::Replied(outcome))
+}
+
+/// Connects where nothing listens. If something does, asks it (a synack
+/// server) to stop listening for a moment and tries again.
+fn refused(addr: SocketAddr) -> io::Result<Outcome> {
+    match connect(addr) {
+        Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => return Ok(Outcome::Refused),
+        Err(e) => return Err(e),
+        Ok(mut conn) => {
+            send(&mut conn, Some("pause=300".into()), "")?;
+            // The server closes once it has taken the command; its accept loop
+            // notices within one poll interval (50 ms).
+            let _ = reply(&mut conn, usize::MAX);
+            drop(conn);
+            thread::sleep(Duration::from_millis(100));
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(20));
+        match TcpStream::connect_timeout(&addr, Duration::from_secs(1)) {
+            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => return Ok(Outcome::Refused),
+            Err(e) => return Err(e),
+            Ok(_) => {}
+        }
+    }
+    Err(io::Error::other(format!(
+        "{addr} kept accepting connections; the refused scenario needs a port where nothing listens"
+    )))
+}
+
+/// Result of a client run.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub ok: u64,
+    pub failed: u64,
+    pub first_error: Option<String>,
+    pub sample: Option<Outcome>,
+    pub elapsed: Duration,
+}
+
+/// Runs `repeat` connections of `scenario`, `concurrency` at a time.
+#[must_use]
+pub fn run_clients(
+    scenario: Scenario,
+    addr: SocketAddr,
+    message: &str,
+    repeat: u64,
+    concurrency: usize,
+) -> Report {
+    let started = Instant::now();
+    let next = AtomicU64::new(0);
+    let report = std::sync::Mutex::new(Report::default());
+    thread::scope(|s| {
+        for _ in 0..concurrency.clamp(1, 1024) {
+            s.spawn(|| {
+                while next.fetch_add(1, Ordering::Relaxed) < repeat {
+                    let r = run_scenario(scenario, addr, message);
+                    let mut rep = report
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    match r {
+                        Ok(o) => {
+                            rep.ok += 1;
+                            rep.sample.get_or_insert(o);
+                        }
+                        Err(e) => {
+                            rep.failed += 1;
+                            rep.first_error.get_or_insert_with(|| e.to_string());
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let mut report = report
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    report.elapsed = started.elapsed();
+    report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_parse() {
+        assert_eq!(
+            parse_command(b"helloworld"),
+            (Command::Echo, &b"helloworld"[..])
+        );
+        assert_eq!(
+            parse_command(b"SYNACK/1 slow\nhi"),
+            (Command::Slow, &b"hi"[..])
+        );
+        assert_eq!(
+            parse_command(b"SYNACK/1 close-at=42\nhi"),
+            (Command::CloseAt(42), &b"hi"[..])
+        );
+        assert_eq!(
+            parse_command(b"SYNACK/1 pause=300\n"),
+            (Command::Pause(300), &b""[..])
+        );
+        assert_eq!(
+            parse_command(b"SYNACK/1 bogus\nx"),
+            (Command::Echo, &b"x"[..])
+        );
+    }
+
+    #[test]
+    fn every_scenario_completes_against_the_server() {
+        let listener = bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let server = Server::start(listener, ServerConfig::default());
+        let addr = server.addr();
+        for scenario in [
+            Scenario::Seed,
+            Scenario::ClientClose,
+            Scenario::SlowClose,
+            Scenario::HalfClose,
+            Scenario::Simultaneous,
+            Scenario::Abort,
+        ] {
+            let out = run_scenario(scenario, addr, "helloworld").unwrap();
+            let Outcome::Replied(reply) = out else {
+                panic!("{scenario:?} refused")
+            };
+            assert!(reply.starts_with(b"HELLOWORLD"), "{scenario:?}: {reply:?}");
+        }
+        assert_eq!(
+            run_scenario(Scenario::Refused, addr, "").unwrap(),
+            Outcome::Refused
+        );
+        // The server listens again after the pause.
+        thread::sleep(Duration::from_millis(400));
+        assert!(matches!(
+            run_scenario(Scenario::Seed, addr, "x").unwrap(),
+            Outcome::Replied(_)
+        ));
+        server.stop();
+    }
+
+    #[test]
+    fn busy_port_says_so() {
+        let first = bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = first.local_addr().unwrap();
+        let err = bind(addr).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("{addr} is already in use (another synack serve?)")
+        );
+    }
+}

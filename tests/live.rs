@@ -1,0 +1,563 @@
+//! Live capture on loopback, for real: each test runs `synack trace` (which
+//! needs CAP_NET_RAW) on a port of its own while the built-in client and
+//! server make one kind of close happen. A test may skip only when not root,
+//! and fails instead when SYNACK_REQUIRE_CAPTURE=1 (CI sets it).
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use synack::cli::Scenario;
+use synack::echo::{self, Outcome, ServerConfig};
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_synack")
+}
+
+/// Whether capture tests can run here; panics when they must and cannot.
+fn capture_allowed() -> bool {
+    // SAFETY-free check: root is uid 0 in /proc/self/status.
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let root = status
+        .lines()
+        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"));
+    if !root {
+        assert!(
+            std::env::var("SYNACK_REQUIRE_CAPTURE").as_deref() != Ok("1"),
+            "SYNACK_REQUIRE_CAPTURE=1 but the tests do not run as root: capture tests cannot run"
+        );
+        eprintln!("skipping: live capture needs root");
+    }
+    root
+}
+
+/// A running `synack trace`, with its stderr lines collected.
+struct Trace {
+    child: Child,
+    stderr: mpsc::Receiver<String>,
+    stderr_seen: Vec<String>,
+    /// Stdout is drained as it comes, or a full pipe would block synack.
+    stdout: std::thread::JoinHandle<String>,
+}
+
+impl Trace {
+    /// Starts `synack trace ARGS` and waits until it captures.
+    fn start(args: &[&str]) -> Trace {
+        let mut child = Command::new(bin())
+            .arg("trace")
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start synack trace");
+        let (tx, rx) = mpsc::channel();
+        let err = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut out = child.stdout.take().unwrap();
+        let stdout = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = out.read_to_string(&mut s);
+            s
+        });
+        let mut t = Trace {
+            child,
+            stderr: rx,
+            stderr_seen: Vec::new(),
+            stdout,
+        };
+        t.wait_for("capturing on");
+        t
+    }
+
+    fn wait_for(&mut self, what: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            match self.stderr.recv_timeout(Duration::from_millis(100)) {
+                Ok(line) => {
+                    let hit = line.contains(what);
+                    self.stderr_seen.push(line);
+                    if hit {
+                        return;
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        panic!(
+            "synack trace never said {what:?}; stderr: {:?}",
+            self.stderr_seen
+        );
+    }
+
+    /// Waits for the process to end (bounded), returning stdout and all stderr.
+    fn finish(mut self) -> (String, String) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if self.child.try_wait().unwrap().is_some() {
+                break;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("synack trace did not stop; stderr: {:?}", self.stderr_seen);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let out = self.stdout.join().unwrap();
+        let status = self.child.wait().unwrap();
+        while let Ok(line) = self.stderr.recv_timeout(Duration::from_millis(200)) {
+            self.stderr_seen.push(line);
+        }
+        let err = self.stderr_seen.join("\n");
+        assert!(status.success(), "synack trace failed: {err}");
+        (out, err)
+    }
+}
+
+fn server() -> echo::Server {
+    echo::Server::start(
+        echo::bind("127.0.0.1:0".parse().unwrap()).unwrap(),
+        ServerConfig::default(),
+    )
+}
+
+fn connections(jsonl: &str) -> Vec<Value> {
+    jsonl
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("jsonl"))
+        .collect()
+}
+
+/// No segment was seen twice: no two segments with the same direction, flags,
+/// numbers and length, and none marked as a retransmission.
+fn assert_no_duplicates(conn: &Value) {
+    let segs = conn["segments"].as_array().unwrap();
+    let mut seen = std::collections::HashSet::new();
+    for s in segs {
+        assert!(
+            s.get("retransmission").is_none(),
+            "retransmission in {conn}"
+        );
+        let k = format!(
+            "{}{}{}{}{}",
+            s["dir"], s["flags"], s["seq"], s["ack"], s["len"]
+        );
+        assert!(seen.insert(k), "segment seen twice in {conn}");
+    }
+}
+
+/// Captures one connection of `scenario` against an in-process server.
+fn capture_one(scenario: Scenario) -> Value {
+    let srv = server();
+    let port = srv.addr().port().to_string();
+    let t = Trace::start(&[
+        "--port",
+        &port,
+        "--format",
+        "jsonl",
+        "--count",
+        "1",
+        "--duration",
+        "20",
+    ]);
+    let out = echo::run_scenario(scenario, srv.addr(), "helloworld").unwrap();
+    assert!(matches!(out, Outcome::Replied(_)));
+    let (stdout, _) = t.finish();
+    srv.stop();
+    let conns = connections(&stdout);
+    assert_eq!(conns.len(), 1, "{stdout}");
+    let c = conns.into_iter().next().unwrap();
+    assert_eq!(c["handshake"]["complete"], true);
+    assert_no_duplicates(&c);
+    assert!(
+        c["payload_bytes"]["c2s"].as_u64().unwrap() >= 10,
+        "the message was seen: {c}"
+    );
+    c
+}
+
+fn kind(c: &Value) -> &str {
+    c["close"]["kind"].as_str().unwrap()
+}
+
+fn states(c: &Value) -> (&str, &str) {
+    (
+        c["final_states"]["client"].as_str().unwrap(),
+        c["final_states"]["server"].as_str().unwrap(),
+    )
+}
+
+#[test]
+fn slow_close_is_four_way() {
+    if !capture_allowed() {
+        return;
+    }
+    let c = capture_one(Scenario::SlowClose);
+    assert_eq!(kind(&c), "four-way", "{c}");
+    assert_eq!(c["close"]["initiator"], "client");
+    assert_eq!(states(&c), ("TIME-WAIT", "CLOSED"));
+    assert_eq!(c["close"]["data_after_fin"], false);
+}
+
+#[test]
+fn half_close_is_four_way_with_data_after_fin() {
+    if !capture_allowed() {
+        return;
+    }
+    let c = capture_one(Scenario::HalfClose);
+    assert_eq!(kind(&c), "four-way", "{c}");
+    assert_eq!(c["close"]["data_after_fin"], true);
+    assert_eq!(states(&c), ("TIME-WAIT", "CLOSED"));
+}
+
+#[test]
+fn abort_is_reset() {
+    if !capture_allowed() {
+        return;
+    }
+    let c = capture_one(Scenario::Abort);
+    assert_eq!(kind(&c), "reset", "{c}");
+    assert_eq!(c["close"]["initiator"], "client");
+    assert_eq!(states(&c), ("CLOSED", "CLOSED"));
+}
+
+#[test]
+fn client_close_is_closed_by_the_client() {
+    if !capture_allowed() {
+        return;
+    }
+    let c = capture_one(Scenario::ClientClose);
+    assert!(["three-way", "four-way"].contains(&kind(&c)), "{c}");
+    assert_eq!(c["close"]["initiator"], "client");
+    assert_eq!(states(&c), ("TIME-WAIT", "CLOSED"));
+}
+
+#[test]
+fn seed_and_simultaneous_get_a_kind_the_race_allows() {
+    if !capture_allowed() {
+        return;
+    }
+    for scenario in [Scenario::Seed, Scenario::Simultaneous] {
+        let c = capture_one(scenario);
+        let k = kind(&c);
+        assert!(
+            ["three-way", "four-way", "simultaneous"].contains(&k),
+            "{scenario:?}: {c}"
+        );
+        let expected = match k {
+            "simultaneous" => ("TIME-WAIT", "TIME-WAIT"),
+            _ if c["close"]["initiator"] == "client" => ("TIME-WAIT", "CLOSED"),
+            _ => ("CLOSED", "TIME-WAIT"),
+        };
+        assert_eq!(states(&c), expected, "{c}");
+    }
+}
+
+#[test]
+fn refused_is_refused() {
+    if !capture_allowed() {
+        return;
+    }
+    // A port where nothing listens.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let t = Trace::start(&[
+        "--port",
+        &port.to_string(),
+        "--format",
+        "jsonl",
+        "--count",
+        "1",
+        "--duration",
+        "20",
+    ]);
+    assert_eq!(
+        echo::run_scenario(Scenario::Refused, addr, "").unwrap(),
+        Outcome::Refused
+    );
+    let (stdout, _) = t.finish();
+    let c = &connections(&stdout)[0];
+    assert_eq!(kind(c), "refused", "{c}");
+    assert_eq!(c["segments"].as_array().unwrap().len(), 2);
+    assert_eq!(c["segments"][1]["flags"], "RST-ACK");
+    assert_eq!(states(c), ("CLOSED", "CLOSED"));
+}
+
+#[test]
+fn ipv6_loopback() {
+    if !capture_allowed() {
+        return;
+    }
+    let Ok(listener) = echo::bind("[::1]:0".parse().unwrap()) else {
+        eprintln!("skipping: no IPv6 loopback here");
+        return;
+    };
+    let srv = echo::Server::start(listener, ServerConfig::default());
+    let port = srv.addr().port().to_string();
+    let t = Trace::start(&[
+        "--port",
+        &port,
+        "--format",
+        "jsonl",
+        "--count",
+        "1",
+        "--duration",
+        "20",
+    ]);
+    echo::run_scenario(Scenario::SlowClose, srv.addr(), "helloworld").unwrap();
+    let (stdout, _) = t.finish();
+    srv.stop();
+    let c = &connections(&stdout)[0];
+    assert_eq!(kind(c), "four-way");
+    assert!(c["server"].as_str().unwrap().starts_with("[::1]:"), "{c}");
+}
+
+fn tempdir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "synack-live-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn interop_with_tcpdump() {
+    if !capture_allowed() {
+        return;
+    }
+    let srv = server();
+    let port = srv.addr().port().to_string();
+    let dir = tempdir();
+    let ours = dir.join("synack.pcap");
+    let theirs = dir.join("tcpdump.pcap");
+    let mut tcpdump = Command::new("tcpdump")
+        .args(["-Z", "root", "-i", "lo", "--immediate-mode", "-U", "-w"])
+        .arg(&theirs)
+        .args(["tcp", "port", &port])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tcpdump (installed by .ci/run)");
+    // tcpdump says "listening on" once its filter is in place.
+    let mut err = BufReader::new(tcpdump.stderr.take().unwrap());
+    let mut line = String::new();
+    while err.read_line(&mut line).unwrap() > 0 && !line.contains("listening on") {}
+    let t = Trace::start(
+        &[
+            "--port",
+            &port,
+            "--format",
+            "jsonl",
+            "--count",
+            "3",
+            "--duration",
+            "20",
+            "--write",
+        ]
+        .iter()
+        .copied()
+        .chain([ours.to_str().unwrap()])
+        .collect::<Vec<_>>(),
+    );
+    for s in [Scenario::SlowClose, Scenario::Abort, Scenario::HalfClose] {
+        echo::run_scenario(s, srv.addr(), "helloworld").unwrap();
+    }
+    let (live, _) = t.finish();
+    std::thread::sleep(Duration::from_millis(300));
+    // SAFETY-free SIGINT: ask tcpdump to stop through kill(1).
+    Command::new("kill")
+        .args(["-INT", &tcpdump.id().to_string()])
+        .status()
+        .unwrap();
+    tcpdump.wait().unwrap();
+    srv.stop();
+
+    let live_conns = connections(&live);
+    let segments: usize = live_conns
+        .iter()
+        .map(|c| c["segments"].as_array().unwrap().len())
+        .sum();
+    // tcpdump reads our file: the same number of segments.
+    let read = Command::new("tcpdump")
+        .args(["-nn", "-r"])
+        .arg(&ours)
+        .output()
+        .unwrap();
+    assert!(
+        read.status.success(),
+        "{}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&read.stdout).lines().count(),
+        segments
+    );
+    // Our reading of tcpdump's file gives the same verdicts as the live capture.
+    let replay = Command::new(bin())
+        .args(["trace", "--format", "jsonl", "--read"])
+        .arg(&theirs)
+        .output()
+        .unwrap();
+    assert!(replay.status.success());
+    let verdict = |c: &Value| {
+        (
+            c["close"].to_string(),
+            c["final_states"].to_string(),
+            c["segments"].as_array().unwrap().len(),
+        )
+    };
+    let from_tcpdump: Vec<_> = connections(&String::from_utf8_lossy(&replay.stdout))
+        .iter()
+        .map(verdict)
+        .collect();
+    let from_live: Vec<_> = live_conns.iter().map(verdict).collect();
+    let mut a = from_tcpdump.clone();
+    let mut b = from_live.clone();
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
+    // And our own file reads back the same, too.
+    let again = Command::new(bin())
+        .args(["trace", "--format", "jsonl", "--read"])
+        .arg(&ours)
+        .output()
+        .unwrap();
+    let mut c: Vec<_> = connections(&String::from_utf8_lossy(&again.stdout))
+        .iter()
+        .map(verdict)
+        .collect();
+    c.sort();
+    assert_eq!(c, b);
+}
+
+#[test]
+fn load_5000_connections_no_drops() {
+    if !capture_allowed() {
+        return;
+    }
+    let srv = server();
+    let port = srv.addr().port().to_string();
+    let t = Trace::start(&[
+        "--port",
+        &port,
+        "--format",
+        "jsonl",
+        "--count",
+        "5000",
+        "--duration",
+        "120",
+    ]);
+    let report = echo::run_clients(Scenario::Seed, srv.addr(), "helloworld", 5000, 16);
+    assert_eq!(report.failed, 0, "{:?}", report.first_error);
+    let (stdout, stderr) = t.finish();
+    srv.stop();
+    let conns = connections(&stdout);
+    assert_eq!(conns.len(), 5000);
+    for c in &conns {
+        assert_eq!(c["handshake"]["complete"], true, "{c}");
+        assert!(
+            ["three-way", "four-way", "simultaneous"].contains(&kind(c)),
+            "{c}"
+        );
+    }
+    assert!(stderr.contains(" 0 dropped by the kernel"), "{stderr}");
+}
+
+#[test]
+fn without_privileges_it_says_how_to_get_them() {
+    if !capture_allowed() {
+        return;
+    }
+    let o = Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            bin(),
+            "trace",
+            "--port",
+            "1",
+        ])
+        .output()
+        .expect("setpriv");
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.starts_with("error: capturing on lo needs the CAP_NET_RAW capability"),
+        "{err}"
+    );
+    assert!(
+        err.contains("sudo ") && err.contains("setcap cap_net_raw+ep"),
+        "{err}"
+    );
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn started_through_sudo_it_drops_to_the_user() {
+    if !capture_allowed() {
+        return;
+    }
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let mut child = Command::new(bin())
+        .args(["trace", "--port", &port, "--duration", "5"])
+        .env("SUDO_UID", "65534")
+        .env("SUDO_GID", "65534")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    assert!(line.contains("capturing on"), "{line}");
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(
+        field("Uid:").split_whitespace().skip(1).collect::<Vec<_>>(),
+        ["65534"; 4],
+        "{status}"
+    );
+    assert_eq!(
+        field("Gid:").split_whitespace().skip(1).collect::<Vec<_>>(),
+        ["65534"; 4]
+    );
+    assert_eq!(
+        field("CapEff:").split_whitespace().nth(1),
+        Some("0000000000000000"),
+        "no capability left"
+    );
+    assert_eq!(
+        field("CapPrm:").split_whitespace().nth(1),
+        Some("0000000000000000")
+    );
+}
