@@ -105,9 +105,13 @@ struct Stop<'a> {
     count: Option<u64>,
     deadline: Option<Instant>,
     interrupted: Option<&'a AtomicBool>,
-    /// Flush after every connection (streams and live capture).
+    /// Flush output as connections end (streams and live capture): at once when
+    /// the input pauses, at least every 100 ms while it does not.
     flush_each: bool,
 }
+
+/// How long live output may sit in the buffer while frames keep coming.
+const FLUSH_EVERY: Duration = Duration::from_millis(100);
 
 /// Feeds `source` through `pipeline`, writing each connection as it ends and
 /// recording frames when asked. Returns `true` when stopped early (count,
@@ -121,7 +125,14 @@ fn run_headless<S: FrameSource>(
     stop: &Stop<'_>,
 ) -> Result<bool> {
     let mut written = 0u64;
+    let mut dirty = false;
+    let mut flushed = Instant::now();
     loop {
+        if dirty && flushed.elapsed() >= FLUSH_EVERY {
+            out.flush()?;
+            dirty = false;
+            flushed = Instant::now();
+        }
         if stop.interrupted.is_some_and(|f| f.load(Ordering::Relaxed))
             || stop.deadline.is_some_and(|d| Instant::now() >= d)
         {
@@ -134,7 +145,13 @@ fn run_headless<S: FrameSource>(
                 }
                 pipeline.frame(&frame)
             }
-            Next::Idle => continue,
+            Next::Idle => {
+                if dirty {
+                    out.flush()?;
+                    dirty = false;
+                }
+                continue;
+            }
             Next::End => return Ok(false),
         };
         let Some(push) = push else { continue };
@@ -146,9 +163,7 @@ fn run_headless<S: FrameSource>(
             if let Some(conn) = pipeline.tracker.get(id) {
                 exporter.connection(conn, out)?;
                 written += 1;
-                if stop.flush_each {
-                    out.flush()?;
-                }
+                dirty = stop.flush_each;
                 if stop.count.is_some_and(|c| written >= c) {
                     return Ok(true);
                 }
@@ -226,7 +241,7 @@ fn trace(args: &TraceArgs) -> Result<()> {
         interrupted: Some(&interrupted),
         flush_each: true,
     };
-    let mut out = BufWriter::new(output(args.output.as_deref())?);
+    let mut out = BufWriter::with_capacity(1 << 16, output(args.output.as_deref())?);
     let mut pipeline = Pipeline::new(Some(port), args.source.max_connections);
     let result = run_headless(
         &mut source,

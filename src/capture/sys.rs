@@ -231,6 +231,121 @@ pub fn wait_readable(fd: RawFd, timeout: std::time::Duration) -> io::Result<bool
     Ok(rc > 0)
 }
 
+/// SO_TIMESTAMPNS: the kernel stamps each frame on arrival (nanoseconds).
+const SO_TIMESTAMPNS: libc::c_int = 35;
+/// Control buffer per message: room for one `struct timespec` cmsg.
+const CMSG_ROOM: usize = 64;
+
+/// Asks the kernel to attach an arrival timestamp to every frame.
+///
+/// # Errors
+/// When setsockopt fails.
+pub fn enable_timestamps(fd: RawFd) -> io::Result<()> {
+    let on: libc::c_int = 1;
+    // SAFETY: `on` is a live c_int for the duration of the call.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            SO_TIMESTAMPNS,
+            (&raw const on).cast(),
+            socklen::<libc::c_int>(),
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// One frame of a batch: its length (cut to the slot) and kernel arrival time
+/// in nanoseconds since the epoch (0 if the kernel gave none).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Received {
+    pub len: usize,
+    pub ts_nanos: u64,
+}
+
+/// Reads up to `out.len()` frames at once without blocking (recvmmsg(2)):
+/// frame `i` lands in `buf[i * slot..]`. Returns how many were read; 0 when
+/// none was waiting.
+///
+/// # Errors
+/// Any error but "would block" and "interrupted".
+pub fn recv_batch(
+    fd: RawFd,
+    buf: &mut [u8],
+    slot: usize,
+    out: &mut [Received],
+) -> io::Result<usize> {
+    let n = out.len().min(buf.len() / slot.max(1));
+    let mut control = vec![0u8; n * CMSG_ROOM];
+    let mut iovecs: Vec<libc::iovec> = buf
+        .chunks_exact_mut(slot)
+        .take(n)
+        .map(|chunk| libc::iovec {
+            iov_base: chunk.as_mut_ptr().cast(),
+            iov_len: chunk.len(),
+        })
+        .collect();
+    let mut msgs: Vec<libc::mmsghdr> = iovecs
+        .iter_mut()
+        .zip(control.chunks_exact_mut(CMSG_ROOM))
+        .map(|(iov, ctl)| {
+            // SAFETY: an all-zero msghdr is valid (no name, no control data yet).
+            let mut hdr: libc::msghdr = unsafe { mem::zeroed() };
+            hdr.msg_iov = std::ptr::from_mut(iov);
+            hdr.msg_iovlen = 1;
+            hdr.msg_control = ctl.as_mut_ptr().cast();
+            hdr.msg_controllen = CMSG_ROOM;
+            libc::mmsghdr {
+                msg_hdr: hdr,
+                msg_len: 0,
+            }
+        })
+        .collect();
+    let vlen = libc::c_uint::try_from(msgs.len()).unwrap_or(0);
+    // SAFETY: every mmsghdr points at one live iovec (into `buf`) and one live
+    // control area (into `control`); all outlive the call. MSG_DONTWAIT: never blocks.
+    let got = unsafe {
+        libc::recvmmsg(
+            fd,
+            msgs.as_mut_ptr(),
+            vlen,
+            libc::MSG_DONTWAIT,
+            std::ptr::null_mut(),
+        )
+    };
+    if got < 0 {
+        let e = io::Error::last_os_error();
+        return match e.kind() {
+            io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => Ok(0),
+            _ => Err(e),
+        };
+    }
+    let got = usize::try_from(got).unwrap_or(0);
+    for (r, msg) in out.iter_mut().zip(&msgs).take(got) {
+        r.len = (msg.msg_len as usize).min(slot);
+        r.ts_nanos = 0;
+        let hdr = &msg.msg_hdr;
+        // SAFETY: the CMSG_* macros walk the control area the kernel filled in,
+        // bounded by msg_controllen; the timespec is read unaligned.
+        unsafe {
+            let mut cmsg = libc::CMSG_FIRSTHDR(hdr);
+            while !cmsg.is_null() {
+                if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == SO_TIMESTAMPNS {
+                    let ts: libc::timespec = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast());
+                    let secs = u64::try_from(ts.tv_sec).unwrap_or(0);
+                    let nanos = u64::try_from(ts.tv_nsec).unwrap_or(0);
+                    r.ts_nanos = secs.saturating_mul(1_000_000_000).saturating_add(nanos);
+                }
+                cmsg = libc::CMSG_NXTHDR(hdr, cmsg);
+            }
+        }
+    }
+    Ok(got)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
