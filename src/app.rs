@@ -3,6 +3,7 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,10 +15,13 @@ use crate::capture::live::{LiveSource, OpenError};
 use crate::capture::pcap::PcapSource;
 use crate::capture::record::Recorder;
 use crate::capture::{FrameSource, Next, sys};
-use crate::cli::{Cli, ClientArgs, Command, Scenario, ServeArgs, TraceArgs};
+use crate::cli::{
+    Cli, ClientArgs, Command, DashboardArgs, DemoArgs, Scenario, ServeArgs, TraceArgs,
+};
 use crate::echo::{self, Outcome, ServerConfig};
 use crate::export::{self, Exporter};
 use crate::pipeline::Pipeline;
+use crate::tui;
 
 /// The port watched live when none is given.
 pub const DEFAULT_PORT: u16 = 8001;
@@ -46,8 +50,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Trace(args)) => trace(&args),
         Some(Command::Serve(args)) => serve(&args),
         Some(Command::Client(args)) => client(&args),
-        Some(Command::Demo(_)) => bail!("'synack demo' is not yet available in this build"),
-        None => bail!("the live dashboard is not yet available in this build; use 'synack trace'"),
+        Some(Command::Demo(args)) => demo(&args),
+        None => dashboard(&cli.dashboard),
     }
 }
 
@@ -80,8 +84,8 @@ pub fn open_live(interface: &str, port: u16) -> Result<LiveSource> {
 }
 
 /// Opens `path` ('-' is standard input) as a capture.
-fn open_capture(path: &Path) -> Result<PcapSource<Box<dyn Read>>> {
-    let (reader, name): (Box<dyn Read>, String) = if path == Path::new("-") {
+fn open_capture(path: &Path) -> Result<PcapSource<Box<dyn Read + Send>>> {
+    let (reader, name): (Box<dyn Read + Send>, String) = if path == Path::new("-") {
         (Box::new(io::stdin()), "standard input".to_string())
     } else {
         let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
@@ -353,5 +357,221 @@ fn client(args: &ClientArgs) -> Result<()> {
             args.addr
         );
     }
+    Ok(())
+}
+
+/// Fails with exit status 2 unless standard output is a terminal.
+fn require_terminal() -> Result<()> {
+    tui::require_terminal().map_err(|m| UsageError(m).into())
+}
+
+/// The built-in echo server on `addr`, if that port is free (`Ok(None)` when
+/// something else already listens there).
+fn maybe_serve(addr: SocketAddr) -> Result<Option<Arc<echo::Server>>> {
+    match echo::bind(addr) {
+        Ok(listener) => Ok(Some(Arc::new(echo::Server::start(
+            listener,
+            ServerConfig::default(),
+        )))),
+        Err(echo::ServeError::Busy(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Runs one scenario on a thread of its own; failures become a notice.
+fn run_scenario_in_background(
+    scenario: Scenario,
+    addr: SocketAddr,
+    server: Option<Arc<echo::Server>>,
+    tx: std::sync::mpsc::SyncSender<tui::Msg>,
+) {
+    let _ = std::thread::Builder::new()
+        .name("scenario".into())
+        .spawn(move || {
+            let result = match (scenario, &server) {
+                // Our own server stops listening for a moment: the SYN meets RST-ACK.
+                (Scenario::Refused, Some(srv)) => {
+                    srv.pause(400);
+                    std::thread::sleep(Duration::from_millis(120));
+                    echo::run_scenario(scenario, addr, "helloworld")
+                }
+                _ => echo::run_scenario(scenario, addr, "helloworld"),
+            };
+            if let Err(e) = result {
+                let _ = tx.try_send(tui::Msg::Notice(format!("{scenario:?} failed: {e}")));
+            }
+        });
+}
+
+/// `synack` without a subcommand: the live dashboard, or a replay with --read.
+fn dashboard(args: &DashboardArgs) -> Result<()> {
+    require_terminal()?;
+    let shared = Arc::new(tui::Shared::default());
+    let (tx, rx) = tui::channel();
+    if let Some(path) = &args.source.read {
+        let source = open_capture(path)?;
+        let pace = if path == Path::new("-") || args.step {
+            tui::Pace::AsTheyCome
+        } else {
+            tui::Pace::Speed(args.speed)
+        };
+        if !(args.speed.is_finite() && args.speed >= 0.0) {
+            return Err(
+                UsageError(format!("--speed must be 0 or more, not {}", args.speed)).into(),
+            );
+        }
+        let name = if path == Path::new("-") {
+            "stdin".to_string()
+        } else {
+            path.display().to_string()
+        };
+        tui::spawn_source(source, pace, tx.clone(), shared.clone(), |_| None)?;
+        let pipeline = Pipeline::new(args.source.port, args.source.max_connections);
+        let app = tui::App::new(
+            pipeline,
+            tui::Source::Replay {
+                name,
+                step: args.step,
+            },
+            false,
+        );
+        tui::run(app, &tx, &rx, &shared, |_, _| {})?;
+        return Ok(());
+    }
+    let port = args.source.port.unwrap_or(DEFAULT_PORT);
+    let mut source = open_live(&args.source.interface, port)?;
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let server = if args.no_serve {
+        None
+    } else {
+        maybe_serve(addr)?
+    };
+    let scenarios = !args.no_serve;
+    let interface = source.interface().to_string();
+    // First read resets the counters.
+    let _ = source.kernel_stats();
+    tui::spawn_source(
+        source,
+        tui::Pace::AsTheyCome,
+        tx.clone(),
+        shared.clone(),
+        |s| {
+            let k = s.kernel_stats();
+            Some((k.packets, k.drops))
+        },
+    )?;
+    let pipeline = Pipeline::new(Some(port), args.source.max_connections);
+    let app = tui::App::new(pipeline, tui::Source::Live { interface, port }, scenarios);
+    let action_tx = tx.clone();
+    tui::run(app, &tx, &rx, &shared, |action, _| {
+        if let tui::Action::Run(s) = action {
+            run_scenario_in_background(s, addr, server.clone(), action_tx.clone());
+        }
+    })?;
+    Ok(())
+}
+
+/// The demo's tour: what the viewer is about to see, and the scenario that shows it.
+pub const TOUR: &[(&str, Scenario)] = &[
+    (
+        "Next: the tutorial exchange. Three segments open the connection (SYN, SYN-ACK, ACK); the close races.",
+        Scenario::Seed,
+    ),
+    (
+        "Next: the client closes first and the server closes as soon as it sees the FIN: its FIN carries the ACK, three segments.",
+        Scenario::ClientClose,
+    ),
+    (
+        "Next: the server waits 200 ms before closing: its ACK goes out alone, then its FIN. The textbook four-way close.",
+        Scenario::SlowClose,
+    ),
+    (
+        "Next: a half-close. The client shuts down writing; the server still sends three chunks, then closes.",
+        Scenario::HalfClose,
+    ),
+    (
+        "Next: both sides close at the same instant. If the FINs cross, each side goes through CLOSING.",
+        Scenario::Simultaneous,
+    ),
+    (
+        "Next: an abortive close. SO_LINGER 0 makes close() send RST: no FINs, no TIME-WAIT.",
+        Scenario::Abort,
+    ),
+    (
+        "Next: a refused connection. Nothing listens for a moment: the SYN is answered by RST-ACK.",
+        Scenario::Refused,
+    ),
+];
+
+/// Seconds between two steps of the tour.
+const TOUR_PAUSE: Duration = Duration::from_secs(5);
+
+/// `synack demo`.
+fn demo(args: &DemoArgs) -> Result<()> {
+    require_terminal()?;
+    let mut source = open_live("lo", args.port)?;
+    let addr = SocketAddr::from(([127, 0, 0, 1], args.port));
+    let listener = echo::bind(addr).map_err(|e| match e {
+        echo::ServeError::Busy(a) => anyhow!("the demo runs its own echo server, but {a} is already in use; pick another port with --port"),
+        other => other.into(),
+    })?;
+    let addr = listener.local_addr().unwrap_or(addr);
+    let server = Arc::new(echo::Server::start(listener, ServerConfig::default()));
+    let shared = Arc::new(tui::Shared::default());
+    let (tx, rx) = tui::channel();
+    let _ = source.kernel_stats();
+    tui::spawn_source(
+        source,
+        tui::Pace::AsTheyCome,
+        tx.clone(),
+        shared.clone(),
+        |s| {
+            let k = s.kernel_stats();
+            Some((k.packets, k.drops))
+        },
+    )?;
+    let (ttx, tshared, tserver) = (tx.clone(), shared.clone(), server.clone());
+    std::thread::Builder::new()
+        .name("tour".into())
+        .spawn(move || {
+            let wait = |d: Duration| {
+                let until = Instant::now() + d;
+                while Instant::now() < until {
+                    if tshared.stop.load(Ordering::Relaxed) {
+                        return false;
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                true
+            };
+            'tour: loop {
+                for (caption, scenario) in TOUR {
+                    if ttx.send(tui::Msg::Caption((*caption).to_string())).is_err()
+                        || !wait(Duration::from_secs(2))
+                    {
+                        break 'tour;
+                    }
+                    run_scenario_in_background(*scenario, addr, Some(tserver.clone()), ttx.clone());
+                    if !wait(TOUR_PAUSE) {
+                        break 'tour;
+                    }
+                }
+            }
+        })?;
+    let pipeline = Pipeline::new(Some(addr.port()), 1_000);
+    let app = tui::App::new(
+        pipeline,
+        tui::Source::Live {
+            interface: "lo".into(),
+            port: addr.port(),
+        },
+        true,
+    );
+    let action_tx = tx.clone();
+    tui::run(app, &tx, &rx, &shared, |action, _| {
+        if let tui::Action::Run(s) = action {
+            run_scenario_in_background(s, addr, Some(server.clone()), action_tx.clone());
+        }
+    })?;
     Ok(())
 }

@@ -25,3 +25,4 @@ pub mod export;
 pub mod ladder;
 pub mod model;
 pub mod pipeline;
+pub mod tui;

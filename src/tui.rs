@@ -1,0 +1,236 @@
+//! The live dashboard: terminal setup and restore, the input and clock threads,
+//! and the loop that drains the one channel, applies what came, then draws once.
+//!
+//! ```text
+//!  capture thread ──Segment/Undecodable/Stats──┐
+//!  input thread ───Key/Mouse/Resize────────────┼──▶ sync_channel ──▶ main: App::update, draw once
+//!  clock thread ───Tick (1 s)──────────────────┤
+//!  demo tour ──────Caption─────────────────────┘
+//! ```
+
+pub mod app;
+pub mod ui;
+
+use std::io::{self, IsTerminal};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, mpsc};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
+
+use crate::capture::{FrameSource, Next};
+use crate::model::decode;
+use crate::model::segment::Timestamp;
+pub use app::{Action, App, Msg, Source};
+
+/// Messages in flight at most; a capture that outruns the view is counted, not blocked.
+pub const CHANNEL_CAPACITY: usize = 65_536;
+
+/// The wall clock as a capture timestamp (the core never reads a clock).
+#[must_use]
+pub fn wall_clock() -> Timestamp {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    Timestamp(u64::try_from(now.as_nanos()).unwrap_or(0))
+}
+
+/// Shared between the threads and the loop.
+#[derive(Debug, Default)]
+pub struct Shared {
+    /// Set to stop every thread.
+    pub stop: AtomicBool,
+    /// Messages the capture could not send because the channel was full.
+    pub overflow: AtomicU64,
+}
+
+/// How a source thread paces a replay.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Pace {
+    /// As frames come (live capture, a stream on stdin).
+    AsTheyCome,
+    /// At the capture's own pace times this factor (0 = as fast as possible).
+    Speed(f64),
+}
+
+/// Starts the thread that reads `source`, decodes, and sends segments. It never
+/// panics and never blocks on a full channel: what does not fit is counted.
+/// `stats` is polled about once a second for kernel counters.
+pub fn spawn_source<S, F>(
+    mut source: S,
+    pace: Pace,
+    tx: SyncSender<Msg>,
+    shared: Arc<Shared>,
+    mut stats: F,
+) -> io::Result<thread::JoinHandle<()>>
+where
+    S: FrameSource + Send + 'static,
+    F: FnMut(&mut S) -> Option<(u64, u64)> + Send + 'static,
+{
+    thread::Builder::new()
+        .name("capture".into())
+        .spawn(move || {
+            let send = |msg: Msg| match tx.try_send(msg) {
+                Ok(()) => true,
+                Err(TrySendError::Full(_)) => {
+                    shared.overflow.fetch_add(1, Ordering::Relaxed);
+                    true
+                }
+                Err(TrySendError::Disconnected(_)) => false,
+            };
+            let started = Instant::now();
+            let mut first: Option<Timestamp> = None;
+            let mut last_stats = Instant::now();
+            while !shared.stop.load(Ordering::Relaxed) {
+                if last_stats.elapsed() >= Duration::from_secs(1) {
+                    last_stats = Instant::now();
+                    if let Some((packets, drops)) = stats(&mut source) {
+                        let _ = send(Msg::Kernel { packets, drops });
+                    }
+                }
+                let msg = match source.next_frame() {
+                    Ok(Next::Frame(frame)) => {
+                        if let Pace::Speed(x) = pace
+                            && x > 0.0
+                        {
+                            let t0 = *first.get_or_insert(frame.ts);
+                            #[allow(clippy::cast_precision_loss)]
+                            let due = Duration::from_secs_f64(
+                                (frame.ts.0.saturating_sub(t0.0)) as f64 / 1e9 / x,
+                            );
+                            // Sleep in slices so a stop request is noticed.
+                            while let Some(wait) = due.checked_sub(started.elapsed()) {
+                                if shared.stop.load(Ordering::Relaxed) {
+                                    return;
+                                }
+                                thread::sleep(wait.min(Duration::from_millis(100)));
+                            }
+                        }
+                        match decode::decode(&frame) {
+                            Ok(Some(seg)) => Msg::Segment(seg),
+                            Ok(None) => Msg::NotOurs,
+                            Err(e) => Msg::Undecodable(e),
+                        }
+                    }
+                    Ok(Next::Idle) => continue,
+                    Ok(Next::End) => {
+                        let _ = tx.send(Msg::SourceEnded(None));
+                        return;
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Msg::SourceEnded(Some(e.to_string())));
+                        return;
+                    }
+                };
+                if !send(msg) {
+                    return;
+                }
+            }
+        })
+}
+
+/// Starts the input thread (keys, mouse, resize) and the one-second clock.
+fn spawn_input_and_clock(tx: &SyncSender<Msg>, shared: &Arc<Shared>) -> io::Result<()> {
+    let (itx, ishared) = (tx.clone(), shared.clone());
+    thread::Builder::new().name("input".into()).spawn(move || {
+        while !ishared.stop.load(Ordering::Relaxed) {
+            match event::poll(Duration::from_millis(250)) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(_) => return,
+            }
+            let msg = match event::read() {
+                Ok(Event::Key(k)) => Msg::Key(k),
+                Ok(Event::Mouse(m)) => Msg::Mouse(m),
+                Ok(Event::Resize(..)) => Msg::Resize,
+                Ok(_) => continue,
+                Err(_) => return,
+            };
+            if itx.send(msg).is_err() {
+                return;
+            }
+        }
+    })?;
+    let (ctx, cshared) = (tx.clone(), shared.clone());
+    thread::Builder::new().name("clock".into()).spawn(move || {
+        while !cshared.stop.load(Ordering::Relaxed) {
+            thread::sleep(Duration::from_secs(1));
+            if ctx.try_send(Msg::Tick(wall_clock())).is_err()
+                && cshared.stop.load(Ordering::Relaxed)
+            {
+                return;
+            }
+        }
+    })?;
+    Ok(())
+}
+
+/// The dashboard's channel.
+#[must_use]
+pub fn channel() -> (SyncSender<Msg>, Receiver<Msg>) {
+    mpsc::sync_channel(CHANNEL_CAPACITY)
+}
+
+/// Fails unless standard output is a terminal.
+///
+/// # Errors
+/// With the message the user sees.
+pub fn require_terminal() -> Result<(), String> {
+    if io::stdout().is_terminal() {
+        Ok(())
+    } else {
+        Err("the dashboard needs a terminal; use 'synack trace' for plain output".into())
+    }
+}
+
+/// Restores the terminal when dropped: on return, on error and on panic
+/// (ratatui's panic hook also restores it for panics in any thread).
+struct TerminalGuard;
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        let _ = crossterm::execute!(io::stdout(), DisableMouseCapture);
+        ratatui::restore();
+    }
+}
+
+/// Runs the dashboard until the user quits. `on_action` carries out what the
+/// app asks for (start a scenario, pause the server...).
+///
+/// # Errors
+/// When the terminal cannot be set up or drawn.
+pub fn run(
+    mut app: App,
+    tx: &SyncSender<Msg>,
+    rx: &Receiver<Msg>,
+    shared: &Arc<Shared>,
+    mut on_action: impl FnMut(Action, &mut App),
+) -> io::Result<()> {
+    let mut terminal = ratatui::try_init()?;
+    let _guard = TerminalGuard;
+    crossterm::execute!(io::stdout(), EnableMouseCapture)?;
+    spawn_input_and_clock(tx, shared)?;
+    app.now = wall_clock();
+    loop {
+        app.overflow = shared.overflow.load(Ordering::Relaxed);
+        terminal.draw(|frame| ui::render(&mut app, frame))?;
+        // Block for the first message, then drain what is pending (bounded, so
+        // the screen keeps up under load), then draw once.
+        let Ok(first) = rx.recv() else { break };
+        let mut quit = false;
+        for msg in std::iter::once(first).chain(rx.try_iter().take(50_000)) {
+            match app.update(msg) {
+                Action::None => {}
+                Action::Quit => quit = true,
+                other => on_action(other, &mut app),
+            }
+        }
+        if quit {
+            break;
+        }
+    }
+    shared.stop.store(true, Ordering::Relaxed);
+    Ok(())
+}

@@ -1,0 +1,366 @@
+//! The dashboard's state and its `update`: keys become messages, `update`
+//! changes state, rendering only reads (STYLE.md §8). No IO, no clock: time
+//! arrives in messages, so `update` is tested without a terminal.
+
+use std::collections::VecDeque;
+
+use crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+
+use crate::cli::Scenario;
+use crate::model::decode::DecodeError;
+use crate::model::segment::{Segment, Timestamp};
+use crate::model::tracker::{ConnId, Connection};
+use crate::pipeline::Pipeline;
+
+/// Everything that reaches the main loop, over one channel.
+#[derive(Debug)]
+pub enum Msg {
+    /// A decoded segment.
+    Segment(Segment),
+    /// A frame that did not decode.
+    Undecodable(DecodeError),
+    /// A frame that was not TCP on the watched port.
+    NotOurs,
+    /// Kernel counters (summed).
+    Kernel {
+        packets: u64,
+        drops: u64,
+    },
+    /// The source ended (with an error, or at the end of a file).
+    SourceEnded(Option<String>),
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Resize,
+    /// The one-second clock: the wall time.
+    Tick(Timestamp),
+    /// The demo's caption for what comes next.
+    Caption(String),
+    /// A one-line notice (a scenario failed, a file was written).
+    Notice(String),
+}
+
+/// What the runner should do after an update.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    None,
+    Quit,
+    /// Start a client scenario against the built-in server.
+    Run(Scenario),
+}
+
+/// Where segments come from, for the status line.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
+    Live { interface: String, port: u16 },
+    Replay { name: String, step: bool },
+}
+
+/// Which pane the arrow keys move in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Focus {
+    List,
+    Ladder,
+}
+
+/// Segments held back while paused (or in step mode) are bounded: past this
+/// many, new ones are counted and dropped.
+pub const HELD_MAX: usize = 1_000_000;
+
+/// The dashboard's state.
+#[derive(Debug)]
+pub struct App {
+    pub pipeline: Pipeline,
+    pub source: Source,
+    /// The selected connection; `None` with `follow` shows the newest.
+    pub selected: Option<ConnId>,
+    /// The list follows the newest connection.
+    pub follow: bool,
+    /// The selected segment of the selected connection; `None` follows its latest.
+    pub segment: Option<usize>,
+    pub focus: Focus,
+    /// The view is frozen; capture goes on and segments wait in `held`.
+    pub paused: bool,
+    pub held: VecDeque<Segment>,
+    /// Segments dropped because `held` was full.
+    pub held_dropped: u64,
+    pub help: bool,
+    /// Scenario keys work (a server is there to talk to).
+    pub scenarios: bool,
+    /// The current time: wall clock live, the capture's clock in a replay.
+    pub now: Timestamp,
+    pub kernel_packets: u64,
+    pub kernel_drops: u64,
+    /// Messages lost because the channel was full.
+    pub overflow: u64,
+    /// A one-line notice (export written, source ended...).
+    pub notice: Option<String>,
+    /// The demo's caption.
+    pub caption: Option<String>,
+    /// The source has ended.
+    pub ended: bool,
+    /// Row of the first connection in the list (for mouse clicks), set by rendering.
+    pub list_area: ratatui::layout::Rect,
+    /// Index of the first connection shown in the list, set by rendering.
+    pub list_offset: usize,
+}
+
+impl App {
+    /// A dashboard for `source`.
+    #[must_use]
+    pub fn new(pipeline: Pipeline, source: Source, scenarios: bool) -> App {
+        App {
+            pipeline,
+            source,
+            selected: None,
+            follow: true,
+            segment: None,
+            focus: Focus::List,
+            paused: false,
+            held: VecDeque::new(),
+            held_dropped: 0,
+            help: false,
+            scenarios,
+            now: Timestamp(0),
+            kernel_packets: 0,
+            kernel_drops: 0,
+            overflow: 0,
+            notice: None,
+            caption: None,
+            ended: false,
+            list_area: ratatui::layout::Rect::default(),
+            list_offset: 0,
+        }
+    }
+
+    /// In step mode each key press releases one segment.
+    #[must_use]
+    pub fn stepping(&self) -> bool {
+        matches!(self.source, Source::Replay { step: true, .. })
+    }
+
+    /// The connection on screen.
+    #[must_use]
+    pub fn current(&self) -> Option<&Connection> {
+        let tracker = &self.pipeline.tracker;
+        match self.selected {
+            Some(id) if !self.follow => tracker
+                .get(id)
+                .or_else(|| tracker.connections().next_back()),
+            _ => tracker.connections().next_back(),
+        }
+    }
+
+    /// The segment index on screen in the current connection.
+    #[must_use]
+    pub fn current_segment(&self) -> Option<usize> {
+        let n = self.current()?.records.len();
+        if n == 0 {
+            return None;
+        }
+        Some(self.segment.map_or(n - 1, |i| i.min(n - 1)))
+    }
+
+    fn apply(&mut self, seg: &Segment) {
+        self.now = self.now.max(seg.ts);
+        self.pipeline.segment(seg);
+    }
+
+    /// Handles one message.
+    pub fn update(&mut self, msg: Msg) -> Action {
+        match msg {
+            Msg::Segment(seg) => {
+                self.pipeline.counters.frames += 1;
+                if self.paused || self.stepping() {
+                    if self.held.len() < HELD_MAX {
+                        self.held.push_back(seg);
+                    } else {
+                        self.held_dropped += 1;
+                    }
+                } else {
+                    self.apply(&seg);
+                }
+            }
+            Msg::Undecodable(e) => {
+                self.pipeline.counters.frames += 1;
+                *self.pipeline.counters.errors.entry(e).or_insert(0) += 1;
+            }
+            Msg::NotOurs => {
+                self.pipeline.counters.frames += 1;
+                self.pipeline.counters.not_ours += 1;
+            }
+            Msg::Kernel { packets, drops } => {
+                self.kernel_packets = packets;
+                self.kernel_drops = drops;
+            }
+            Msg::SourceEnded(err) => {
+                self.ended = true;
+                self.notice = Some(match err {
+                    Some(e) => format!("capture stopped: {e}"),
+                    None => "end of capture".to_string(),
+                });
+            }
+            Msg::Tick(t) => {
+                if matches!(self.source, Source::Live { .. }) {
+                    self.now = self.now.max(t);
+                }
+            }
+            Msg::Caption(c) => self.caption = Some(c),
+            Msg::Notice(n) => self.notice = Some(n),
+            Msg::Resize => {}
+            Msg::Mouse(m) => self.mouse(m),
+            Msg::Key(k) => return self.key(k),
+        }
+        Action::None
+    }
+
+    fn mouse(&mut self, m: MouseEvent) {
+        if m.kind != MouseEventKind::Down(MouseButton::Left) {
+            return;
+        }
+        let a = self.list_area;
+        if m.column < a.x || m.column >= a.x + a.width || m.row < a.y || m.row >= a.y + a.height {
+            return;
+        }
+        let index = self.list_offset + usize::from(m.row - a.y);
+        if let Some(conn) = self.pipeline.tracker.connections().nth(index) {
+            self.selected = Some(conn.id);
+            self.follow = false;
+            self.segment = None;
+            self.focus = Focus::List;
+        }
+    }
+
+    /// Moves the connection selection by `delta` (negative: up).
+    pub fn select_connection(&mut self, delta: isize) {
+        let ids: Vec<ConnId> = self.pipeline.tracker.connections().map(|c| c.id).collect();
+        if ids.is_empty() {
+            return;
+        }
+        let current = self.current().map(|c| c.id);
+        let pos = current
+            .and_then(|id| ids.iter().position(|&i| i == id))
+            .unwrap_or(ids.len() - 1);
+        let next = pos.saturating_add_signed(delta).min(ids.len() - 1);
+        self.selected = Some(ids[next]);
+        // Following resumes only with `f`; moving to the newest keeps it selected.
+        self.follow = false;
+        self.segment = None;
+    }
+
+    /// Moves the segment selection by `delta`.
+    pub fn select_segment(&mut self, delta: isize) {
+        let Some(cur) = self.current_segment() else {
+            return;
+        };
+        let n = self.current().map_or(0, |c| c.records.len());
+        let next = cur.saturating_add_signed(delta).min(n.saturating_sub(1));
+        if self.follow {
+            // Pin the connection on screen so it does not move under the cursor.
+            self.selected = self.current().map(|c| c.id);
+            self.follow = false;
+        }
+        self.segment = Some(next);
+    }
+
+    /// Releases one held segment (step mode).
+    pub fn step(&mut self) {
+        if let Some(seg) = self.held.pop_front() {
+            self.apply(&seg);
+            self.segment = None;
+        }
+    }
+
+    /// Pauses or resumes the view; resuming applies what was held.
+    pub fn toggle_pause(&mut self) {
+        self.paused = !self.paused;
+        if !self.paused && !self.stepping() {
+            while let Some(seg) = self.held.pop_front() {
+                self.apply(&seg);
+            }
+        }
+    }
+
+    fn key(&mut self, k: KeyEvent) -> Action {
+        if k.kind != KeyEventKind::Press {
+            return Action::None;
+        }
+        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        if self.help {
+            // Any key closes the help; q still quits.
+            self.help = false;
+            return match k.code {
+                KeyCode::Char('q') => Action::Quit,
+                KeyCode::Char('c') if ctrl => Action::Quit,
+                _ => Action::None,
+            };
+        }
+        let scenario = |s| {
+            if self.scenarios {
+                Action::Run(s)
+            } else {
+                Action::None
+            }
+        };
+        match k.code {
+            KeyCode::Char('c') if ctrl => return Action::Quit,
+            KeyCode::Char('q') | KeyCode::Esc => return Action::Quit,
+            KeyCode::Char('?') => self.help = true,
+            KeyCode::Up => match self.focus {
+                Focus::List => self.select_connection(-1),
+                Focus::Ladder => self.select_segment(-1),
+            },
+            KeyCode::Down => match self.focus {
+                Focus::List => self.select_connection(1),
+                Focus::Ladder => self.select_segment(1),
+            },
+            KeyCode::Left | KeyCode::Char('k') => self.select_segment(-1),
+            KeyCode::Right | KeyCode::Char('j') => self.select_segment(1),
+            KeyCode::Home => {
+                self.segment = Some(0);
+                self.selected = self.current().map(|c| c.id);
+                self.follow = false;
+            }
+            KeyCode::End => self.segment = None,
+            KeyCode::Enter | KeyCode::Tab => {
+                self.focus = if self.focus == Focus::List {
+                    Focus::Ladder
+                } else {
+                    Focus::List
+                };
+            }
+            KeyCode::Char(' ') => {
+                if self.stepping() {
+                    self.step();
+                } else {
+                    self.toggle_pause();
+                }
+            }
+            KeyCode::Char('f') => {
+                self.follow = true;
+                self.selected = None;
+                self.segment = None;
+            }
+            KeyCode::Char('c') => {
+                self.pipeline.tracker.clear_finished();
+                self.segment = None;
+                if self
+                    .selected
+                    .is_some_and(|id| self.pipeline.tracker.get(id).is_none())
+                {
+                    self.selected = None;
+                    self.follow = true;
+                }
+            }
+            KeyCode::Char('n') => return scenario(Scenario::Seed),
+            KeyCode::Char('s') => return scenario(Scenario::SlowClose),
+            KeyCode::Char('h') => return scenario(Scenario::HalfClose),
+            KeyCode::Char('a') => return scenario(Scenario::Abort),
+            KeyCode::Char('x') => return scenario(Scenario::Simultaneous),
+            KeyCode::Char('r') => return scenario(Scenario::Refused),
+            _ => {}
+        }
+        Action::None
+    }
+}

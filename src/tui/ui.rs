@@ -1,0 +1,548 @@
+//! Rendering: reads the [`App`], draws the frame. The ladder is drawn from the
+//! same pure layout as the text export ([`crate::ladder`]).
+
+use ratatui::Frame;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use super::app::{App, Focus, Source};
+use crate::ladder::{self, STATE_WIDTH};
+use crate::model::segment::Timestamp;
+use crate::model::tcp::TcpState;
+use crate::model::timeline;
+use crate::model::tracker::{CloseKind, Connection, Phase, Role};
+
+/// The smallest terminal the layout fits.
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+/// How long Linux keeps a socket in TIME-WAIT.
+pub const TIME_WAIT_SECS: u64 = 60;
+
+/// Colours by meaning; plain when `NO_COLOR` is set. Chosen to read on dark
+/// and light backgrounds alike (no white or black foregrounds).
+#[derive(Clone, Copy, Debug)]
+pub struct Theme {
+    pub color: bool,
+}
+
+impl Theme {
+    /// From the environment (`NO_COLOR`, see no-color.org).
+    #[must_use]
+    pub fn from_env() -> Theme {
+        Theme {
+            color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        }
+    }
+
+    fn fg(self, c: Color) -> Style {
+        if self.color {
+            Style::new().fg(c)
+        } else {
+            Style::new()
+        }
+    }
+
+    /// The style of a segment of `phase`.
+    #[must_use]
+    pub fn phase(self, phase: Phase) -> Style {
+        match phase {
+            Phase::Handshake => self.fg(Color::Cyan),
+            Phase::Data => self.fg(Color::Green),
+            Phase::Teardown => self.fg(Color::Magenta),
+            Phase::Reset => self.fg(Color::Red).add_modifier(Modifier::BOLD),
+            Phase::Other => Style::new(),
+        }
+    }
+
+    fn state(self) -> Style {
+        self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
+    }
+
+    fn bar(self) -> Style {
+        if self.color {
+            Style::new().fg(Color::Black).bg(Color::Cyan)
+        } else {
+            Style::new().add_modifier(Modifier::REVERSED)
+        }
+    }
+}
+
+/// Draws the whole screen:
+///
+/// ```text
+/// ┌───────────────────────────────────────────────────────────────────────────┐
+/// │ synack  LIVE lo tcp/8001 │ 1234 packets │ kernel drops 0 │ 12 connections  │ status
+/// ├ Connections ──────────────────────────────────────────────────────────────┤
+/// │   #12  client 127.0.0.1:46648  TIME-WAIT  CLOSED  3/3  3/3  three-way  2s │ list
+/// ├ #12 client 127.0.0.1:46648 ── server 127.0.0.1:8001 ── close: three-way ──┤
+/// │    SYN-SENT │ ── SYN seq=0 mss=65495 ────▶ │ LISTEN        handshake 1/3  │ ladder
+/// │ ESTABLISHED │ ◀── SYN-ACK seq=0 ack=1 ──── │ SYN-RECEIVED  handshake 2/3  │
+/// ├ What this segment does ───────────────────────────────────────────────────┤
+/// │ Handshake step 2: the server acknowledges the SYN ...                     │ explanation
+/// └───────────────────────────────────────────────────────────────────────────┘
+///  ↑↓ connection  ←→ segment  space pause  f follow  c clear  ? help  q quit    footer
+/// ```
+pub fn render(app: &mut App, frame: &mut Frame<'_>) {
+    let area = frame.area();
+    let theme = Theme::from_env();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        render_too_small(area, frame.buffer_mut());
+        return;
+    }
+    // Borders, a header row, then the connections.
+    let list_height = u16::try_from(app.pipeline.tracker.len())
+        .unwrap_or(u16::MAX)
+        .saturating_add(3)
+        .clamp(5, 11);
+    let list_height = if area.height < 30 {
+        list_height.min(6)
+    } else {
+        list_height
+    };
+    let [status, list, ladder, explain, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(list_height),
+        Constraint::Min(6),
+        Constraint::Length(match area.height {
+            0..30 => 5,
+            30..36 => 7,
+            _ => 9,
+        }),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let buf = frame.buffer_mut();
+    render_status(app, theme, status, buf);
+    render_list(app, theme, list, buf);
+    render_ladder(app, theme, ladder, buf);
+    render_explanation(app, theme, explain, buf);
+    render_footer(app, theme, footer, buf);
+    if app.help {
+        render_help(area, buf);
+    }
+}
+
+fn render_too_small(area: Rect, buf: &mut Buffer) {
+    let text = vec![
+        Line::from("synack: the terminal is too small"),
+        Line::from(format!("enlarge it to at least {MIN_WIDTH} x {MIN_HEIGHT}")),
+        Line::from(format!("(now {} x {})", area.width, area.height)),
+        Line::from("q quits"),
+    ];
+    let h = u16::try_from(text.len()).unwrap_or(0).min(area.height);
+    let y = area.y + area.height.saturating_sub(h) / 2;
+    ratatui::widgets::Widget::render(
+        Paragraph::new(text).centered().wrap(Wrap { trim: true }),
+        Rect {
+            x: area.x,
+            y,
+            width: area.width,
+            height: h,
+        },
+        buf,
+    );
+}
+
+fn render_status(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
+    let mode = match &app.source {
+        Source::Live { interface, port } => {
+            let state = if app.paused { "PAUSED" } else { "LIVE" };
+            format!("{state} {interface} tcp port {port}")
+        }
+        Source::Replay { name, step } => {
+            let state = if app.paused {
+                "PAUSED"
+            } else if *step {
+                "STEP"
+            } else if app.ended {
+                "REPLAY (end)"
+            } else {
+                "REPLAY"
+            };
+            format!("{state} {name}")
+        }
+    };
+    let mut parts = vec![
+        format!(" synack  {mode}"),
+        format!("{} packets", app.pipeline.counters.frames),
+        format!("kernel drops {}", app.kernel_drops),
+        format!("{} connections", app.pipeline.tracker.len()),
+    ];
+    if app.overflow > 0 {
+        parts.push(format!("{} lost (view behind)", app.overflow));
+    }
+    if !app.held.is_empty() {
+        parts.push(format!("{} held", app.held.len()));
+    }
+    let undecodable = app.pipeline.counters.undecodable();
+    if undecodable > 0 {
+        parts.push(format!("{undecodable} undecodable"));
+    }
+    buf.set_style(area, theme.bar());
+    buf.set_stringn(
+        area.x,
+        area.y,
+        parts.join(" │ "),
+        usize::from(area.width),
+        theme.bar(),
+    );
+}
+
+/// `3/3`: how much of the handshake was seen.
+fn handshake_progress(c: &Connection) -> String {
+    let h = &c.handshake;
+    format!(
+        "{}/3",
+        u8::from(h.syn) + u8::from(h.syn_ack) + u8::from(h.ack)
+    )
+}
+
+/// `4/4`, `2/3`, `RST`, or `-` before any FIN.
+fn close_progress(c: &Connection) -> String {
+    match c.close_kind() {
+        CloseKind::Reset | CloseKind::Refused => "RST".into(),
+        CloseKind::ThreeWay => format!("{}/3", c.close_segments()),
+        CloseKind::Open if c.first_fin.is_none() => "-".into(),
+        _ => format!("{}/4", c.close_segments()),
+    }
+}
+
+fn seconds(d: u64) -> String {
+    match d {
+        0..60 => format!("{d}s"),
+        60..3600 => format!("{}m", d / 60),
+        _ => format!("{}h", d / 3600),
+    }
+}
+
+/// When `role` entered TIME-WAIT, if it is there now.
+fn time_wait_since(c: &Connection, role: Role) -> Option<Timestamp> {
+    if c.side(role).state != TcpState::TimeWait {
+        return None;
+    }
+    c.records
+        .iter()
+        .find(|r| r.state(role) == TcpState::TimeWait)
+        .map(|r| r.ts)
+}
+
+/// `TIME-WAIT 57s` for the side that waits, else the age since the last segment.
+fn age_or_countdown(c: &Connection, now: Timestamp) -> String {
+    for role in [Role::Client, Role::Server] {
+        if let Some(since) = time_wait_since(c, role) {
+            let left = TIME_WAIT_SECS.saturating_sub(now.0.saturating_sub(since.0) / 1_000_000_000);
+            return format!("{} TIME-WAIT {left}s", role.name());
+        }
+    }
+    seconds(now.0.saturating_sub(c.last().0) / 1_000_000_000)
+}
+
+fn render_list(app: &mut App, theme: Theme, area: Rect, buf: &mut Buffer) {
+    let focused = app.focus == Focus::List;
+    let block = Block::bordered()
+        .title(" Connections ")
+        .border_style(if focused { theme.state() } else { Style::new() });
+    let inner = block.inner(area);
+    ratatui::widgets::Widget::render(block, area, buf);
+    let wide = inner.width >= 100;
+    let header = if wide {
+        format!(
+            "{:>5}  {:<24} {:>12} {:>12}  {:<6}  {:<10}  {:<12} {}",
+            "#",
+            "client",
+            "client state",
+            "server state",
+            "open",
+            "close",
+            "kind",
+            "age / countdown"
+        )
+    } else {
+        format!(
+            "{:>4} {:<6} {:>12} {:>12} {:>4} {:>5} {:<12} {}",
+            "#", "port", "client", "server", "open", "close", "kind", "age"
+        )
+    };
+    buf.set_stringn(
+        inner.x,
+        inner.y,
+        header,
+        usize::from(inner.width),
+        Style::new().add_modifier(Modifier::BOLD),
+    );
+    let inner = Rect {
+        y: inner.y + 1,
+        height: inner.height.saturating_sub(1),
+        ..inner
+    };
+    app.list_area = inner;
+    let current = app.current().map(|c| c.id);
+    let conns: Vec<&Connection> = app.pipeline.tracker.connections().collect();
+    let rows = usize::from(inner.height);
+    let pos = current
+        .and_then(|id| conns.iter().position(|c| c.id == id))
+        .unwrap_or(0);
+    let offset = if app.follow {
+        conns.len().saturating_sub(rows)
+    } else {
+        pos.saturating_sub(rows.saturating_sub(1))
+    };
+    let offset = offset.min(pos);
+    app.list_offset = offset;
+    if conns.is_empty() {
+        let hint = if app.scenarios {
+            "waiting for connections... press n for one (or s, h, a, x, r for the other closes)"
+        } else {
+            "waiting for connections..."
+        };
+        buf.set_stringn(
+            inner.x + 1,
+            inner.y,
+            hint,
+            usize::from(inner.width.saturating_sub(1)),
+            Style::new(),
+        );
+        return;
+    }
+    for (row, c) in conns.iter().skip(offset).take(rows).enumerate() {
+        let kind = c.close_kind();
+        let kind_name = if kind == CloseKind::Open && !c.ended {
+            "open"
+        } else {
+            kind.name()
+        };
+        let line = if wide {
+            format!(
+                "{:>5}  {:<24} {:>12} {:>12}  {:<6}  {:<10}  {:<12} {}",
+                format!("#{}", c.id),
+                c.client.addr.to_string(),
+                c.client.state.name(),
+                c.server.state.name(),
+                format!("hs {}", handshake_progress(c)),
+                format!("close {}", close_progress(c)),
+                kind_name,
+                age_or_countdown(c, app.now),
+            )
+        } else {
+            format!(
+                "{:>4} {:<6} {:>12} {:>12} {:>4} {:>5} {:<12} {}",
+                format!("#{}", c.id),
+                c.client.addr.port(),
+                c.client.state.name(),
+                c.server.state.name(),
+                handshake_progress(c),
+                close_progress(c),
+                kind_name,
+                age_or_countdown(c, app.now).replace(" TIME-WAIT ", " TW "),
+            )
+        };
+        let phase = match kind {
+            CloseKind::Reset | CloseKind::Refused => Phase::Reset,
+            CloseKind::Open if c.first_fin.is_none() => Phase::Data,
+            _ => Phase::Teardown,
+        };
+        let mut style = theme.phase(phase);
+        if Some(c.id) == current {
+            style = style.add_modifier(Modifier::REVERSED);
+        }
+        let y = inner.y + u16::try_from(row).unwrap_or(0);
+        buf.set_stringn(inner.x, y, line, usize::from(inner.width), style);
+    }
+}
+
+fn render_ladder(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
+    let focused = app.focus == Focus::Ladder;
+    let Some(conn) = app.current() else {
+        let block = Block::bordered().title(" Ladder ");
+        ratatui::widgets::Widget::render(block, area, buf);
+        return;
+    };
+    let title = format!(
+        " #{} client {} ── server {} ── close: {} ── times in ms ",
+        conn.id,
+        conn.client.addr,
+        conn.server.addr,
+        if conn.ended || conn.close_kind() != CloseKind::Open {
+            conn.close_kind().name()
+        } else {
+            "not yet"
+        }
+    );
+    let block = Block::bordered().title(title).border_style(if focused {
+        theme.state()
+    } else {
+        Style::new()
+    });
+    let inner = block.inner(area);
+    ratatui::widgets::Widget::render(block, area, buf);
+    // Columns: [time] state │ arrow │ state  note
+    let show_time = inner.width >= 100;
+    let time_w: u16 = if show_time { 10 } else { 0 };
+    let fixed = time_w + u16::try_from(STATE_WIDTH * 2).unwrap_or(24) + 6 + 2 + 15;
+    let max_arrow = usize::from(inner.width.saturating_sub(fixed)).max(8);
+    let lad = ladder::layout(conn, Some(max_arrow));
+    let selected = app.current_segment();
+    let rows = usize::from(inner.height);
+    let sel = selected.unwrap_or(0);
+    let offset = (sel + 1).saturating_sub(rows);
+    for (i, row) in lad.rows.iter().enumerate().skip(offset).take(rows) {
+        let y = inner.y + u16::try_from(i - offset).unwrap_or(0);
+        let r = &conn.records[i];
+        let mut arrow_style = theme.phase(row.phase);
+        if row.retransmission {
+            arrow_style = arrow_style.add_modifier(Modifier::DIM | Modifier::ITALIC);
+        }
+        let mut spans = Vec::new();
+        if show_time {
+            let t = r.ts.millis_since(conn.start());
+            spans.push(Span::styled(
+                format!("{t:>8.3} ",),
+                Style::new().add_modifier(Modifier::DIM),
+            ));
+            spans.push(Span::raw(" "));
+        }
+        spans.push(Span::styled(
+            format!("{:>w$}", row.left, w = STATE_WIDTH),
+            theme.state(),
+        ));
+        spans.push(Span::raw(" │ "));
+        spans.push(Span::styled(row.arrow.clone(), arrow_style));
+        spans.push(Span::raw(" │ "));
+        spans.push(Span::styled(
+            format!("{:<w$}", row.right, w = STATE_WIDTH),
+            theme.state(),
+        ));
+        spans.push(Span::raw("  "));
+        spans.push(Span::styled(row.note.clone(), theme.phase(row.phase)));
+        let mut line = Line::from(spans);
+        if Some(i) == selected {
+            line = line.patch_style(Style::new().add_modifier(Modifier::REVERSED));
+        }
+        buf.set_line(inner.x, y, &line, inner.width);
+    }
+    if conn.records.len() < rows {
+        // Lifelines continue below the last segment.
+        for y in inner.y + u16::try_from(conn.records.len()).unwrap_or(0)..inner.y + inner.height {
+            let x0 = inner.x + time_w + u16::try_from(STATE_WIDTH).unwrap_or(12) + 1;
+            let x1 = x0 + 2 + u16::try_from(lad.arrow_width).unwrap_or(0) + 1;
+            for x in [x0, x1] {
+                if x < inner.x + inner.width {
+                    buf[(x, y)]
+                        .set_symbol("│")
+                        .set_style(Style::new().add_modifier(Modifier::DIM));
+                }
+            }
+        }
+    }
+}
+
+fn render_explanation(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
+    let mut lines = Vec::new();
+    if let Some(c) = &app.caption {
+        lines.push(Line::styled(c.clone(), theme.state()));
+    }
+    if let Some(conn) = app.current() {
+        if let Some(i) = app.current_segment() {
+            lines.push(Line::from(timeline::explain(conn, i)));
+        }
+        if conn.ended {
+            lines.push(Line::styled(
+                timeline::verdict(conn),
+                Style::new().add_modifier(Modifier::BOLD),
+            ));
+        }
+    }
+    if let Some(n) = &app.notice {
+        lines.push(Line::styled(
+            n.clone(),
+            Style::new().add_modifier(Modifier::ITALIC),
+        ));
+    }
+    let p = Paragraph::new(lines)
+        .wrap(Wrap { trim: true })
+        .block(Block::bordered().title(" What it means "));
+    ratatui::widgets::Widget::render(p, area, buf);
+}
+
+fn render_footer(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
+    let mut keys = vec!["↑↓ connection", "←→ segment", "tab focus"];
+    keys.push(if app.stepping() {
+        "space next segment"
+    } else {
+        "space pause"
+    });
+    keys.extend(["f follow", "c clear"]);
+    if app.scenarios {
+        keys.push("n s h a x r scenarios");
+    }
+    keys.extend(["? help", "q quit"]);
+    buf.set_stringn(
+        area.x + 1,
+        area.y,
+        keys.join("  "),
+        usize::from(area.width.saturating_sub(1)),
+        theme.fg(Color::Cyan),
+    );
+}
+
+/// The keys, for the help overlay.
+pub const HELP: &[(&str, &str)] = &[
+    ("↑ / ↓", "select a connection (in the ladder: a segment)"),
+    (
+        "← / → or k / j",
+        "move through the selected connection's segments",
+    ),
+    (
+        "Enter / Tab",
+        "switch focus between the list and the ladder",
+    ),
+    ("Home / End", "first segment / follow the latest segment"),
+    (
+        "space",
+        "pause the view (capture goes on; --step: next segment)",
+    ),
+    ("f", "follow the newest connection"),
+    ("c", "clear finished connections"),
+    ("n", "open a seed connection (the tutorial client)"),
+    ("s", "slow close: a visible four-segment close"),
+    ("h", "half-close: data flows after the client's FIN"),
+    ("a", "abort: RST instead of FIN"),
+    ("x", "simultaneous close: both FINs cross"),
+    ("r", "refused: the server stops listening for a moment"),
+    ("mouse", "click a connection to select it"),
+    ("? ", "this help (any key closes it)"),
+    ("q / Esc / Ctrl-C", "quit"),
+];
+
+fn render_help(area: Rect, buf: &mut Buffer) {
+    let w = 80.min(area.width);
+    let h = (u16::try_from(HELP.len()).unwrap_or(0) + 4).min(area.height);
+    let r = Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    };
+    ratatui::widgets::Widget::render(Clear, r, buf);
+    let mut lines: Vec<Line<'_>> = HELP
+        .iter()
+        .map(|(k, v)| {
+            Line::from(vec![
+                Span::styled(
+                    format!("{k:>18}  "),
+                    Style::new().add_modifier(Modifier::BOLD),
+                ),
+                Span::raw(*v),
+            ])
+        })
+        .collect();
+    lines.push(Line::from(""));
+    lines.push(Line::from(
+        "  scenario keys work when synack's echo server runs (synack, synack demo)",
+    ));
+    let p = Paragraph::new(lines).block(Block::bordered().title(" Keys "));
+    ratatui::widgets::Widget::render(p, r, buf);
+}

@@ -1,0 +1,212 @@
+//! The dashboard without a terminal: `update` (selection, follow, pause, step,
+//! clear) and snapshots of what the user sees on ratatui's TestBackend.
+
+use std::fs::File;
+use std::path::Path;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use synack::capture::pcap::PcapSource;
+use synack::capture::{FrameSource, Next};
+use synack::model::decode::decode;
+use synack::model::segment::{Segment, Timestamp};
+use synack::pipeline::Pipeline;
+use synack::tui::app::{Action, App, Focus, Msg, Source};
+use synack::tui::ui;
+
+fn segments(fixture: &str) -> Vec<Segment> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(fixture);
+    let mut src = PcapSource::new(File::open(&path).unwrap(), fixture).unwrap();
+    let mut out = Vec::new();
+    while let Ok(Next::Frame(f)) = src.next_frame() {
+        if let Ok(Some(s)) = decode(&f) {
+            out.push(s);
+        }
+    }
+    out
+}
+
+fn app_with(fixtures: &[&str], step: bool) -> App {
+    let mut app = App::new(
+        Pipeline::new(None, 100),
+        Source::Replay {
+            name: "fixtures".into(),
+            step,
+        },
+        false,
+    );
+    for f in fixtures {
+        for s in segments(f) {
+            app.update(Msg::Segment(s));
+        }
+    }
+    // A fixed "now": 5 s after the last segment.
+    app.now = Timestamp(app.now.0 + 5_000_000_000);
+    app
+}
+
+fn key(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent {
+        code,
+        modifiers: KeyModifiers::NONE,
+        kind: KeyEventKind::Press,
+        state: KeyEventState::NONE,
+    })
+}
+
+fn screen(app: &mut App, w: u16, h: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal.draw(|f| ui::render(app, f)).unwrap();
+    terminal.backend().to_string()
+}
+
+#[test]
+fn follows_the_newest_until_a_selection() {
+    let mut app = app_with(&["seed.pcap", "slow-close.pcap"], false);
+    assert!(app.follow);
+    assert_eq!(app.current().unwrap().id, 2);
+    app.update(key(KeyCode::Up));
+    assert!(!app.follow);
+    assert_eq!(app.current().unwrap().id, 1);
+    // A new connection arrives: the selection stays.
+    for s in segments("abort.pcap") {
+        app.update(Msg::Segment(s));
+    }
+    assert_eq!(app.current().unwrap().id, 1);
+    app.update(key(KeyCode::Char('f')));
+    assert_eq!(app.current().unwrap().id, 3);
+    app.update(key(KeyCode::Down));
+    assert_eq!(app.current().unwrap().id, 3, "down at the bottom stays");
+}
+
+#[test]
+fn segments_move_with_left_right_and_the_ladder_focus() {
+    let mut app = app_with(&["seed.pcap"], false);
+    assert_eq!(app.current_segment(), Some(9), "follows the latest segment");
+    app.update(key(KeyCode::Left));
+    app.update(key(KeyCode::Char('k')));
+    assert_eq!(app.current_segment(), Some(7));
+    app.update(key(KeyCode::Tab));
+    assert_eq!(app.focus, Focus::Ladder);
+    app.update(key(KeyCode::Up));
+    assert_eq!(app.current_segment(), Some(6));
+    app.update(key(KeyCode::Home));
+    assert_eq!(app.current_segment(), Some(0));
+    app.update(key(KeyCode::Char('j')));
+    assert_eq!(app.current_segment(), Some(1));
+}
+
+#[test]
+fn pause_holds_segments_and_resume_applies_them() {
+    let mut app = app_with(&["seed.pcap"], false);
+    app.update(key(KeyCode::Char(' ')));
+    assert!(app.paused);
+    for s in segments("abort.pcap") {
+        app.update(Msg::Segment(s));
+    }
+    assert_eq!(app.pipeline.tracker.len(), 1, "the view is frozen");
+    assert_eq!(app.held.len(), 8, "capture goes on and is counted");
+    app.update(key(KeyCode::Char(' ')));
+    assert!(!app.paused);
+    assert!(app.held.is_empty());
+    assert_eq!(app.pipeline.tracker.len(), 2);
+}
+
+#[test]
+fn step_mode_releases_one_segment_per_key() {
+    let mut app = app_with(&["refused.pcap"], true);
+    assert_eq!(app.pipeline.tracker.len(), 0);
+    assert_eq!(app.held.len(), 2);
+    app.update(key(KeyCode::Char(' ')));
+    assert_eq!(app.current().unwrap().records.len(), 1);
+    app.update(key(KeyCode::Char(' ')));
+    assert_eq!(app.current().unwrap().records.len(), 2);
+    assert!(app.current().unwrap().ended);
+}
+
+#[test]
+fn clear_drops_finished_connections() {
+    let mut app = app_with(&["seed.pcap", "abort.pcap"], false);
+    // Half a connection: still open.
+    let open: Vec<_> = segments("slow-close.pcap").into_iter().take(4).collect();
+    for s in open {
+        app.update(Msg::Segment(s));
+    }
+    assert_eq!(app.pipeline.tracker.len(), 3);
+    app.update(key(KeyCode::Char('c')));
+    assert_eq!(app.pipeline.tracker.len(), 1);
+    assert!(!app.current().unwrap().ended);
+}
+
+#[test]
+fn quit_keys_and_help() {
+    let mut app = app_with(&[], false);
+    assert_eq!(app.update(key(KeyCode::Char('?'))), Action::None);
+    assert!(app.help);
+    assert_eq!(
+        app.update(key(KeyCode::Char('x'))),
+        Action::None,
+        "any key closes the help"
+    );
+    assert!(!app.help);
+    assert_eq!(
+        app.update(key(KeyCode::Char('n'))),
+        Action::None,
+        "no server: scenario keys do nothing"
+    );
+    assert_eq!(app.update(key(KeyCode::Char('q'))), Action::Quit);
+    assert_eq!(app.update(key(KeyCode::Esc)), Action::Quit);
+    let ctrl_c = Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    assert_eq!(app.update(ctrl_c), Action::Quit);
+    let mut live = App::new(
+        Pipeline::new(Some(8001), 10),
+        Source::Live {
+            interface: "lo".into(),
+            port: 8001,
+        },
+        true,
+    );
+    assert_eq!(
+        live.update(key(KeyCode::Char('s'))),
+        Action::Run(synack::cli::Scenario::SlowClose)
+    );
+}
+
+macro_rules! ladder_snapshots {
+    ($($name:ident: $file:literal),* $(,)?) => {$(
+        #[test]
+        fn $name() {
+            let mut app = app_with(&[$file], false);
+            insta::assert_snapshot!(concat!(stringify!($name), "_120x40"), screen(&mut app, 120, 40));
+            insta::assert_snapshot!(concat!(stringify!($name), "_80x24"), screen(&mut app, 80, 24));
+        }
+    )*};
+}
+
+ladder_snapshots! {
+    ladder_four_way: "slow-close.pcap",
+    ladder_three_way: "seed.pcap",
+    ladder_simultaneous: "ipv6.pcap",
+    ladder_half_close: "half-close.pcap",
+    ladder_reset: "abort.pcap",
+    ladder_refused: "refused.pcap",
+}
+
+#[test]
+fn help_overlay() {
+    let mut app = app_with(&["seed.pcap"], false);
+    app.update(key(KeyCode::Char('?')));
+    insta::assert_snapshot!("help_120x40", screen(&mut app, 120, 40));
+    insta::assert_snapshot!("help_80x24", screen(&mut app, 80, 24));
+}
+
+#[test]
+fn too_small() {
+    let mut app = app_with(&["seed.pcap"], false);
+    let s = screen(&mut app, 60, 20);
+    assert!(s.contains("enlarge it to at least 80 x 24"), "{s}");
+    insta::assert_snapshot!("too_small_60x20", s);
+}

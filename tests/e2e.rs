@@ -1,0 +1,124 @@
+//! End to end in a real terminal: tmux runs `synack demo` (live capture, so
+//! root), the test reads the screen until the ladder shows a complete handshake
+//! and a close, sends `q`, and checks the exit status and that the shell prompt
+//! is back (the terminal was restored).
+
+use std::net::TcpListener;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn capture_allowed() -> bool {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let root = status
+        .lines()
+        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"));
+    if !root {
+        assert!(
+            std::env::var("SYNACK_REQUIRE_CAPTURE").as_deref() != Ok("1"),
+            "SYNACK_REQUIRE_CAPTURE=1 but the tests do not run as root"
+        );
+        eprintln!("skipping: synack demo captures live, which needs root");
+    }
+    root
+}
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux (installed by .ci/run)");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "e2e"])
+    }
+    fn wait_for(&self, what: &dyn Fn(&str) -> bool, secs: u64) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let s = self.screen();
+            if what(&s) {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "timed out; the screen was:\n{s}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .arg("kill-server")
+            .status();
+    }
+}
+
+#[test]
+fn demo_in_a_real_terminal() {
+    if !capture_allowed() {
+        return;
+    }
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let tmux = Tmux {
+        socket: format!("synack-e2e-{}", std::process::id()),
+    };
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        "120",
+        "-y",
+        "40",
+        "env",
+        "PS1=e2e-prompt$ ",
+        "bash",
+        "--norc",
+        "--noprofile",
+    ]);
+    let cmd = format!(
+        "{} demo --port {port}; echo EXIT=$?",
+        env!("CARGO_BIN_EXE_synack")
+    );
+    tmux.run(&["send-keys", "-t", "e2e", &cmd, "Enter"]);
+    let screen = tmux.wait_for(
+        &|s| s.contains("handshake 3/3") && s.contains("teardown 4/4") && s.contains("close: "),
+        30,
+    );
+    assert!(screen.contains("LIVE lo tcp port"), "{screen}");
+    assert!(
+        screen.contains("SYN-SENT") && screen.contains("ESTABLISHED"),
+        "{screen}"
+    );
+    tmux.run(&["send-keys", "-t", "e2e", "q"]);
+    // The command line itself says "EXIT=$?": wait for the line echo prints.
+    let after = tmux.wait_for(&|s| s.lines().any(|l| l.starts_with("EXIT=")), 10);
+    assert!(after.lines().any(|l| l == "EXIT=0"), "{after}");
+    // The prompt is back on a normal screen: the alternate screen is gone.
+    let lines: Vec<&str> = after.lines().filter(|l| !l.trim().is_empty()).collect();
+    let exit_at = lines.iter().position(|l| *l == "EXIT=0").unwrap();
+    assert!(
+        lines[exit_at + 1..]
+            .iter()
+            .any(|l| l.starts_with("e2e-prompt$")),
+        "{after}"
+    );
+    assert!(
+        !after.contains("Connections"),
+        "the dashboard is gone: {after}"
+    );
+}
