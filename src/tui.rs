@@ -212,7 +212,9 @@ pub fn run(
     let _guard = TerminalGuard;
     crossterm::execute!(io::stdout(), EnableMouseCapture)?;
     spawn_input_and_clock(tx, shared)?;
-    app.now = wall_clock();
+    if matches!(app.source, Source::Live { .. }) {
+        app.now = wall_clock();
+    }
     loop {
         app.overflow = shared.overflow.load(Ordering::Relaxed);
         terminal.draw(|frame| ui::render(&mut app, frame))?;

@@ -468,15 +468,23 @@ fn render_explanation(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
 }
 
 fn render_footer(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
-    let mut keys = vec!["↑↓ connection", "←→ segment", "tab focus"];
+    let wide = area.width >= 110;
+    let mut keys = vec!["↑↓ connection", "←→ segment"];
+    if wide {
+        keys.push("tab focus");
+    }
     keys.push(if app.stepping() {
-        "space next segment"
+        "space next"
     } else {
         "space pause"
     });
     keys.extend(["f follow", "c clear"]);
     if app.scenarios {
-        keys.push("n s h a x r scenarios");
+        keys.push(if wide {
+            "n s h a x r scenarios"
+        } else {
+            "n s h a x r run"
+        });
     }
     keys.extend(["? help", "q quit"]);
     buf.set_stringn(
