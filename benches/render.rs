@@ -49,7 +49,7 @@ fn app() -> App {
         true,
     );
     let mut t = 0;
-    let mut push = |app: &mut App, s: Segment| {
+    let push = |app: &mut App, s: Segment| {
         app.update(Msg::Segment(s));
     };
     for i in 0..9_999u32 {
