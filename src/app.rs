@@ -20,6 +20,7 @@ use crate::cli::{
 };
 use crate::echo::{self, Outcome, ServerConfig};
 use crate::export::{self, Exporter};
+use crate::model::tracker::ConnId;
 use crate::pipeline::Pipeline;
 use crate::tui;
 
@@ -109,6 +110,8 @@ struct Stop<'a> {
     count: Option<u64>,
     deadline: Option<Instant>,
     interrupted: Option<&'a AtomicBool>,
+    /// Export only this connection.
+    only: Option<ConnId>,
     /// Flush output as connections end (streams and live capture): at once when
     /// the input pauses, at least every 100 ms while it does not.
     flush_each: bool,
@@ -164,11 +167,14 @@ fn run_headless<S: FrameSource>(
             .into_iter()
             .chain(push.ended.then_some(push.id))
         {
+            if stop.only.is_some_and(|only| only != id) {
+                continue;
+            }
             if let Some(conn) = pipeline.tracker.get(id) {
                 exporter.connection(conn, out)?;
                 written += 1;
                 dirty = stop.flush_each;
-                if stop.count.is_some_and(|c| written >= c) {
+                if stop.count.is_some_and(|c| written >= c) || stop.only.is_some() {
                     return Ok(true);
                 }
             }
@@ -178,12 +184,7 @@ fn run_headless<S: FrameSource>(
 
 /// `synack trace`.
 fn trace(args: &TraceArgs) -> Result<()> {
-    let mut exporter = export::exporter(args.format).ok_or_else(|| {
-        anyhow!(
-            "--format {:?} is not yet available in this build",
-            args.format
-        )
-    })?;
+    let mut exporter = export::exporter(args.format);
     if let Some(path) = &args.source.read {
         if args.write.is_some() {
             return Err(UsageError(
@@ -196,6 +197,7 @@ fn trace(args: &TraceArgs) -> Result<()> {
             count: args.count,
             deadline: None,
             interrupted: None,
+            only: args.connection,
             flush_each: path == Path::new("-"),
         };
         let mut out = BufWriter::with_capacity(1 << 16, output(args.output.as_deref())?);
@@ -214,6 +216,7 @@ fn trace(args: &TraceArgs) -> Result<()> {
             exporter.as_mut(),
             &mut out,
             args.count.is_some(),
+            args.connection,
         );
     }
     let port = args.source.port.unwrap_or(DEFAULT_PORT);
@@ -243,6 +246,7 @@ fn trace(args: &TraceArgs) -> Result<()> {
         count: args.count,
         deadline,
         interrupted: Some(&interrupted),
+        only: args.connection,
         flush_each: true,
     };
     let mut out = BufWriter::with_capacity(1 << 16, output(args.output.as_deref())?);
@@ -275,6 +279,7 @@ fn trace(args: &TraceArgs) -> Result<()> {
         exporter.as_mut(),
         &mut out,
         args.count.is_some(),
+        args.connection,
     )
 }
 
@@ -285,14 +290,18 @@ fn finish(
     exporter: &mut dyn Exporter,
     out: &mut dyn Write,
     counted: bool,
+    only: Option<ConnId>,
 ) -> Result<()> {
-    // Stopped by --count: the user asked for N connections, not the open ones too.
-    let stopped_by_count = counted && matches!(result, Ok(true));
-    if !stopped_by_count {
+    // Stopped by --count (or --connection found): the user asked for those, not the open ones too.
+    let stopped_early = (counted || only.is_some()) && matches!(result, Ok(true));
+    if !stopped_early {
         for conn in pipeline.tracker.open_connections() {
-            exporter.connection(conn, out)?;
+            if only.is_none_or(|id| id == conn.id) {
+                exporter.connection(conn, out)?;
+            }
         }
     }
+    exporter.finish(out)?;
     out.flush().context("cannot write the output")?;
     if let Some(summary) = pipeline.counters.error_summary() {
         eprintln!("{summary}");
@@ -403,6 +412,21 @@ fn run_scenario_in_background(
         });
 }
 
+/// The dashboard's `e`: export the connection here and say where.
+fn export_here(app: &mut tui::App, id: ConnId) {
+    let Some(conn) = app.pipeline.tracker.get(id) else {
+        return;
+    };
+    let dir = std::env::current_dir().unwrap_or_else(|_| ".".into());
+    app.notice = Some(match export::export_files(conn, &dir) {
+        Ok(paths) => {
+            let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+            format!("exported #{id} to {}", names.join(", "))
+        }
+        Err(e) => format!("export failed: {e}"),
+    });
+}
+
 /// `synack` without a subcommand: the live dashboard, or a replay with --read.
 fn dashboard(args: &DashboardArgs) -> Result<()> {
     require_terminal()?;
@@ -435,7 +459,11 @@ fn dashboard(args: &DashboardArgs) -> Result<()> {
             },
             false,
         );
-        tui::run(app, &tx, &rx, &shared, |_, _| {})?;
+        tui::run(app, &tx, &rx, &shared, |action, app| {
+            if let tui::Action::Export(id) = action {
+                export_here(app, id);
+            }
+        })?;
         return Ok(());
     }
     let port = args.source.port.unwrap_or(DEFAULT_PORT);
@@ -463,10 +491,12 @@ fn dashboard(args: &DashboardArgs) -> Result<()> {
     let pipeline = Pipeline::new(Some(port), args.source.max_connections);
     let app = tui::App::new(pipeline, tui::Source::Live { interface, port }, scenarios);
     let action_tx = tx.clone();
-    tui::run(app, &tx, &rx, &shared, |action, _| {
-        if let tui::Action::Run(s) = action {
-            run_scenario_in_background(s, addr, server.clone(), action_tx.clone());
+    tui::run(app, &tx, &rx, &shared, |action, app| match action {
+        tui::Action::Run(s) => {
+            run_scenario_in_background(s, addr, server.clone(), action_tx.clone())
         }
+        tui::Action::Export(id) => export_here(app, id),
+        tui::Action::None | tui::Action::Quit => {}
     })?;
     Ok(())
 }
@@ -568,10 +598,12 @@ fn demo(args: &DemoArgs) -> Result<()> {
         true,
     );
     let action_tx = tx.clone();
-    tui::run(app, &tx, &rx, &shared, |action, _| {
-        if let tui::Action::Run(s) = action {
-            run_scenario_in_background(s, addr, Some(server.clone()), action_tx.clone());
+    tui::run(app, &tx, &rx, &shared, |action, app| match action {
+        tui::Action::Run(s) => {
+            run_scenario_in_background(s, addr, Some(server.clone()), action_tx.clone())
         }
+        tui::Action::Export(id) => export_here(app, id),
+        tui::Action::None | tui::Action::Quit => {}
     })?;
     Ok(())
 }

@@ -109,6 +109,9 @@ pub struct TraceArgs {
     /// Write to FILE instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Export only the connection with this id (the `#N` of the text output).
+    #[arg(long, value_name = "ID")]
+    pub connection: Option<u64>,
     /// Stop after N finished connections.
     #[arg(short, long, value_name = "N")]
     pub count: Option<u64>,

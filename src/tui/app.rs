@@ -48,6 +48,8 @@ pub enum Action {
     Quit,
     /// Start a client scenario against the built-in server.
     Run(Scenario),
+    /// Export this connection to files in the current folder.
+    Export(ConnId),
 }
 
 /// Where segments come from, for the status line.
@@ -351,6 +353,11 @@ impl App {
                 {
                     self.selected = None;
                     self.follow = true;
+                }
+            }
+            KeyCode::Char('e') => {
+                if let Some(c) = self.current() {
+                    return Action::Export(c.id);
                 }
             }
             KeyCode::Char('n') => return scenario(Scenario::Seed),

@@ -478,7 +478,7 @@ fn render_footer(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     } else {
         "space pause"
     });
-    keys.extend(["f follow", "c clear"]);
+    keys.extend(["f follow", "c clear", "e export"]);
     if app.scenarios {
         keys.push(if wide {
             "n s h a x r scenarios"
@@ -514,6 +514,10 @@ pub const HELP: &[(&str, &str)] = &[
     ),
     ("f", "follow the newest connection"),
     ("c", "clear finished connections"),
+    (
+        "e",
+        "export the connection to synack-<id>.txt, .mmd and .svg here",
+    ),
     ("n", "open a seed connection (the tutorial client)"),
     ("s", "slow close: a visible four-segment close"),
     ("h", "half-close: data flows after the client's FIN"),

@@ -1,0 +1,230 @@
+//! `trace --format svg`: one self-contained SVG with every connection's ladder
+//! stacked: lifelines, one arrow per segment with its label, the states beside
+//! each lifeline, colours by meaning, a title with the endpoints and the close
+//! verdict. No external fonts or scripts; all text is XML-escaped.
+//!
+//! The SVG's height is known only once every connection is in, so the body is
+//! buffered and written by [`Exporter::finish`].
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use super::Exporter;
+use crate::model::timeline;
+use crate::model::tracker::{Connection, Dir, Phase};
+
+const WIDTH: u32 = 960;
+const ROW: u32 = 30;
+const LEFT: u32 = 190;
+const RIGHT: u32 = 650;
+const HEADER: u32 = 64;
+
+/// SVG ladders.
+#[derive(Default)]
+pub struct SvgExporter {
+    body: String,
+    height: u32,
+}
+
+/// Escapes text for XML content and attribute values.
+#[must_use]
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Colour by meaning, readable on light and dark page backgrounds.
+fn color(phase: Phase) -> &'static str {
+    match phase {
+        Phase::Handshake => "#1f77b4",
+        Phase::Data => "#2ca02c",
+        Phase::Teardown => "#9467bd",
+        Phase::Reset => "#d62728",
+        Phase::Other => "#7f7f7f",
+    }
+}
+
+/// Wraps `text` into lines of at most `width` characters.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for w in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + w.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(w);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// Appends one connection's ladder at vertical offset `y0`; returns its height.
+fn ladder(s: &mut String, conn: &Connection, y0: u32) -> u32 {
+    let arrows = timeline::arrows(conn);
+    let n = u32::try_from(arrows.len()).unwrap_or(u32::MAX / ROW);
+    let verdict = wrap(&timeline::verdict(conn), 110);
+    let top = y0 + HEADER;
+    let bottom = top + n * ROW + 10;
+    let _ = writeln!(
+        s,
+        r#"<g class="connection" id="connection-{}"><text x="16" y="{}" class="title">{}</text>"#,
+        conn.id,
+        y0 + 24,
+        escape(&format!(
+            "#{} client {} ⇄ server {} · close: {}",
+            conn.id,
+            conn.client.addr,
+            conn.server.addr,
+            conn.close_kind()
+        ))
+    );
+    let _ = writeln!(
+        s,
+        r#"<text x="{LEFT}" y="{}" text-anchor="middle" class="who">client</text><text x="{RIGHT}" y="{}" text-anchor="middle" class="who">server</text>"#,
+        top - 12,
+        top - 12
+    );
+    for x in [LEFT, RIGHT] {
+        let _ = writeln!(
+            s,
+            r#"<line x1="{x}" y1="{top}" x2="{x}" y2="{bottom}" class="lifeline"/>"#
+        );
+    }
+    for (i, a) in arrows.iter().enumerate() {
+        let y = top + u32::try_from(i).unwrap_or(0) * ROW + 22;
+        let (x1, x2) = match a.dir {
+            Dir::C2S => (LEFT, RIGHT - 6),
+            Dir::S2C => (RIGHT, LEFT + 6),
+        };
+        let c = color(a.phase);
+        let dash = if a.retransmission {
+            r#" stroke-dasharray="6 4""#
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            s,
+            r#"<line class="arrow {}" x1="{x1}" y1="{y}" x2="{x2}" y2="{y}" stroke="{c}"{dash} marker-end="url(#head-{})"/>"#,
+            a.phase.name(),
+            a.phase.name()
+        );
+        let _ = writeln!(
+            s,
+            r#"<text x="{}" y="{}" text-anchor="middle" class="label" fill="{c}">{}</text>"#,
+            (LEFT + RIGHT) / 2,
+            y - 6,
+            escape(&a.label)
+        );
+        if let Some(st) = a.client_mark {
+            let _ = writeln!(
+                s,
+                r#"<text x="{}" y="{}" text-anchor="end" class="state">{}</text>"#,
+                LEFT - 10,
+                y + 4,
+                st.name()
+            );
+        }
+        if let Some(st) = a.server_mark {
+            let _ = writeln!(
+                s,
+                r#"<text x="{}" y="{}" class="state">{}</text>"#,
+                RIGHT + 10,
+                y + 4,
+                st.name()
+            );
+        }
+        if !a.note.is_empty() {
+            let _ = writeln!(
+                s,
+                r#"<text x="{}" y="{}" class="note" fill="{c}">{}</text>"#,
+                RIGHT + 130,
+                y + 4,
+                escape(&a.note)
+            );
+        }
+    }
+    let mut y = bottom + 22;
+    for line in &verdict {
+        let _ = writeln!(
+            s,
+            r#"<text x="16" y="{y}" class="verdict">{}</text>"#,
+            escape(line)
+        );
+        y += 18;
+    }
+    s.push_str("</g>\n");
+    y - y0 + 12
+}
+
+/// A whole SVG document for `conns`.
+#[must_use]
+pub fn document<'a>(conns: impl IntoIterator<Item = &'a Connection>) -> String {
+    let mut e = SvgExporter::default();
+    for c in conns {
+        e.add(c);
+    }
+    e.render()
+}
+
+impl SvgExporter {
+    fn add(&mut self, conn: &Connection) {
+        let h = ladder(&mut self.body, conn, self.height);
+        self.height += h;
+    }
+
+    fn render(&self) -> String {
+        let mut s = String::new();
+        let h = self.height.max(40);
+        let _ = writeln!(
+            s,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{h}" viewBox="0 0 {WIDTH} {h}" font-family="ui-monospace, SFMono-Regular, Menlo, Consolas, monospace" font-size="13">"#
+        );
+        s.push_str("<defs>\n");
+        for p in [
+            Phase::Handshake,
+            Phase::Data,
+            Phase::Teardown,
+            Phase::Reset,
+            Phase::Other,
+        ] {
+            let _ = writeln!(
+                s,
+                r#"<marker id="head-{}" markerWidth="10" markerHeight="8" refX="9" refY="4" orient="auto" markerUnits="userSpaceOnUse"><path d="M0,0 L10,4 L0,8 z" fill="{}"/></marker>"#,
+                p.name(),
+                color(p)
+            );
+        }
+        s.push_str("</defs>\n<style>.title{font-weight:bold;font-size:15px;fill:#333}.who{font-weight:bold;fill:#555}.lifeline{stroke:#999;stroke-width:2}.arrow{stroke-width:2}.state{fill:#b8860b;font-weight:bold}.note{font-size:12px}.verdict{fill:#444}</style>\n");
+        let _ = writeln!(s, r##"<rect width="100%" height="100%" fill="#fdfdfd"/>"##);
+        s.push_str(&self.body);
+        s.push_str("</svg>\n");
+        s
+    }
+}
+
+impl Exporter for SvgExporter {
+    fn connection(&mut self, conn: &Connection, _out: &mut dyn Write) -> io::Result<()> {
+        self.add(conn);
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(self.render().as_bytes())
+    }
+}
