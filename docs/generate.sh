@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Writes docs/tcp-close.md from docs/tcp-close.in.md: every `<!-- ladder NAME -->` line
+# becomes the text ladder that synack prints for tests/fixtures/NAME.pcap. Also writes the
+# README's picture, docs/four-way.svg. With --check, compares instead of writing (exit 1 on
+# drift). SYNACK names the binary to use (default: build one).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [[ -z ${SYNACK:-} ]]; then
+  cargo build --quiet
+  SYNACK=target/debug/synack
+fi
+render() {
+  while IFS= read -r line; do
+    if [[ $line =~ ^\<!--\ ladder\ ([a-z0-9-]+)\ --\>$ ]]; then
+      echo '```text'
+      "$SYNACK" trace --read "tests/fixtures/${BASH_REMATCH[1]}.pcap" --format text | sed -e '${/^$/d;}'
+      echo '```'
+    else
+      printf '%s\n' "$line"
+    fi
+  done <docs/tcp-close.in.md
+}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+render >"$tmp/tcp-close.md"
+"$SYNACK" trace --read tests/fixtures/slow-close.pcap --format svg >"$tmp/four-way.svg"
+if [[ ${1:-} == --check ]]; then
+  status=0
+  for f in tcp-close.md four-way.svg; do
+    if ! diff -u "docs/$f" "$tmp/$f"; then
+      echo "docs/$f is out of date: run docs/generate.sh" >&2
+      status=1
+    fi
+  done
+  exit $status
+fi
+cp "$tmp/tcp-close.md" "$tmp/four-way.svg" docs/
+echo "wrote docs/tcp-close.md and docs/four-way.svg"
