@@ -467,16 +467,50 @@ fn dashboard(args: &DashboardArgs) -> Result<()> {
         return Ok(());
     }
     let port = args.source.port.unwrap_or(DEFAULT_PORT);
-    let mut source = open_live(&args.source.interface, port)?;
+    let source = open_live(&args.source.interface, port)?;
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let server = if args.no_serve {
         None
     } else {
         maybe_serve(addr)?
     };
-    let scenarios = !args.no_serve;
+    let pipeline = Pipeline::new(Some(port), args.source.max_connections);
+    let live = Live {
+        source,
+        addr,
+        server,
+        scenarios: !args.no_serve,
+    };
+    run_live(live, pipeline, &shared, &tx, &rx)
+}
+
+/// What a live dashboard runs on.
+struct Live {
+    source: LiveSource,
+    /// Where scenarios connect.
+    addr: SocketAddr,
+    /// The built-in server, when synack runs it.
+    server: Option<Arc<echo::Server>>,
+    /// Scenario keys work.
+    scenarios: bool,
+}
+
+/// Starts the capture thread and runs the dashboard on it until the user quits.
+fn run_live(
+    live: Live,
+    pipeline: Pipeline,
+    shared: &Arc<tui::Shared>,
+    tx: &std::sync::mpsc::SyncSender<tui::Msg>,
+    rx: &std::sync::mpsc::Receiver<tui::Msg>,
+) -> Result<()> {
+    let Live {
+        mut source,
+        addr,
+        server,
+        scenarios,
+    } = live;
     let interface = source.interface().to_string();
-    // First read resets the counters.
+    // The first read resets the kernel's counters.
     let _ = source.kernel_stats();
     tui::spawn_source(
         source,
@@ -488,10 +522,16 @@ fn dashboard(args: &DashboardArgs) -> Result<()> {
             Some((k.packets, k.drops))
         },
     )?;
-    let pipeline = Pipeline::new(Some(port), args.source.max_connections);
-    let app = tui::App::new(pipeline, tui::Source::Live { interface, port }, scenarios);
+    let app = tui::App::new(
+        pipeline,
+        tui::Source::Live {
+            interface,
+            port: addr.port(),
+        },
+        scenarios,
+    );
     let action_tx = tx.clone();
-    tui::run(app, &tx, &rx, &shared, |action, app| match action {
+    tui::run(app, tx, rx, shared, |action, app| match action {
         tui::Action::Run(s) => {
             run_scenario_in_background(s, addr, server.clone(), action_tx.clone())
         }
@@ -539,7 +579,7 @@ const TOUR_PAUSE: Duration = Duration::from_secs(5);
 /// `synack demo`.
 fn demo(args: &DemoArgs) -> Result<()> {
     require_terminal()?;
-    let mut source = open_live("lo", args.port)?;
+    let source = open_live("lo", args.port)?;
     let addr = SocketAddr::from(([127, 0, 0, 1], args.port));
     let listener = echo::bind(addr).map_err(|e| match e {
         echo::ServeError::Busy(a) => anyhow!("the demo runs its own echo server, but {a} is already in use; pick another port with --port"),
@@ -549,17 +589,6 @@ fn demo(args: &DemoArgs) -> Result<()> {
     let server = Arc::new(echo::Server::start(listener, ServerConfig::default()));
     let shared = Arc::new(tui::Shared::default());
     let (tx, rx) = tui::channel();
-    let _ = source.kernel_stats();
-    tui::spawn_source(
-        source,
-        tui::Pace::AsTheyCome,
-        tx.clone(),
-        shared.clone(),
-        |s| {
-            let k = s.kernel_stats();
-            Some((k.packets, k.drops))
-        },
-    )?;
     let (ttx, tshared, tserver) = (tx.clone(), shared.clone(), server.clone());
     std::thread::Builder::new()
         .name("tour".into())
@@ -589,21 +618,11 @@ fn demo(args: &DemoArgs) -> Result<()> {
             }
         })?;
     let pipeline = Pipeline::new(Some(addr.port()), 1_000);
-    let app = tui::App::new(
-        pipeline,
-        tui::Source::Live {
-            interface: "lo".into(),
-            port: addr.port(),
-        },
-        true,
-    );
-    let action_tx = tx.clone();
-    tui::run(app, &tx, &rx, &shared, |action, app| match action {
-        tui::Action::Run(s) => {
-            run_scenario_in_background(s, addr, Some(server.clone()), action_tx.clone())
-        }
-        tui::Action::Export(id) => export_here(app, id),
-        tui::Action::None | tui::Action::Quit => {}
-    })?;
-    Ok(())
+    let live = Live {
+        source,
+        addr,
+        server: Some(server),
+        scenarios: true,
+    };
+    run_live(live, pipeline, &shared, &tx, &rx)
 }

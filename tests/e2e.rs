@@ -3,24 +3,12 @@
 //! and a close, sends `q`, and checks the exit status and that the shell prompt
 //! is back (the terminal was restored).
 
+mod support;
+
 use std::net::TcpListener;
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-fn capture_allowed() -> bool {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let root = status
-        .lines()
-        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"));
-    if !root {
-        assert!(
-            std::env::var("SYNACK_REQUIRE_CAPTURE").as_deref() != Ok("1"),
-            "SYNACK_REQUIRE_CAPTURE=1 but the tests do not run as root"
-        );
-        eprintln!("skipping: synack demo captures live, which needs root");
-    }
-    root
-}
+use support::capture_allowed;
 
 struct Tmux {
     socket: String,

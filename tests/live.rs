@@ -3,12 +3,15 @@
 //! server make one kind of close happen. A test may skip only when not root,
 //! and fails instead when SYNACK_REQUIRE_CAPTURE=1 (CI sets it).
 
+mod support;
+
 use std::io::{BufRead, BufReader, Read};
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+use support::capture_allowed;
 
 use serde_json::Value;
 use synack::cli::Scenario;
@@ -16,23 +19,6 @@ use synack::echo::{self, Outcome, ServerConfig};
 
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_synack")
-}
-
-/// Whether capture tests can run here; panics when they must and cannot.
-fn capture_allowed() -> bool {
-    // SAFETY-free check: root is uid 0 in /proc/self/status.
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let root = status
-        .lines()
-        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"));
-    if !root {
-        assert!(
-            std::env::var("SYNACK_REQUIRE_CAPTURE").as_deref() != Ok("1"),
-            "SYNACK_REQUIRE_CAPTURE=1 but the tests do not run as root: capture tests cannot run"
-        );
-        eprintln!("skipping: live capture needs root");
-    }
-    root
 }
 
 /// A running `synack trace`, with its stderr lines collected.
@@ -100,6 +86,20 @@ impl Trace {
         );
     }
 
+    /// `synack trace --port PORT --format jsonl --count N` (bounded to 20 s).
+    fn jsonl(port: &str, count: u32) -> Trace {
+        Trace::start(&[
+            "--port",
+            port,
+            "--format",
+            "jsonl",
+            "--count",
+            &count.to_string(),
+            "--duration",
+            "20",
+        ])
+    }
+
     /// Waits for the process to end (bounded), returning stdout and all stderr.
     fn finish(mut self) -> (String, String) {
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -160,16 +160,7 @@ fn assert_no_duplicates(conn: &Value) {
 fn capture_one(scenario: Scenario) -> Value {
     let srv = server();
     let port = srv.addr().port().to_string();
-    let t = Trace::start(&[
-        "--port",
-        &port,
-        "--format",
-        "jsonl",
-        "--count",
-        "1",
-        "--duration",
-        "20",
-    ]);
+    let t = Trace::jsonl(&port, 1);
     let out = echo::run_scenario(scenario, srv.addr(), "helloworld").unwrap();
     assert!(matches!(out, Outcome::Replied(_)));
     let (stdout, _) = t.finish();
@@ -308,16 +299,7 @@ fn ipv6_loopback() {
     };
     let srv = echo::Server::start(listener, ServerConfig::default());
     let port = srv.addr().port().to_string();
-    let t = Trace::start(&[
-        "--port",
-        &port,
-        "--format",
-        "jsonl",
-        "--count",
-        "1",
-        "--duration",
-        "20",
-    ]);
+    let t = Trace::jsonl(&port, 1);
     echo::run_scenario(Scenario::SlowClose, srv.addr(), "helloworld").unwrap();
     let (stdout, _) = t.finish();
     srv.stop();

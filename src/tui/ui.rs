@@ -468,17 +468,22 @@ fn render_explanation(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
 }
 
 fn render_footer(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
+    // Narrow screens keep the essentials; `?` lists everything.
     let wide = area.width >= 110;
-    let mut keys = vec!["↑↓ connection", "←→ segment"];
-    if wide {
-        keys.push("tab focus");
-    }
+    let mut keys = if wide {
+        vec!["↑↓ connection", "←→ segment", "tab focus"]
+    } else {
+        vec!["↑↓ conn", "←→ seg"]
+    };
     keys.push(if app.stepping() {
         "space next"
     } else {
         "space pause"
     });
-    keys.extend(["f follow", "c clear", "e export"]);
+    if wide || !app.scenarios {
+        keys.extend(["f follow", "c clear"]);
+    }
+    keys.push("e export");
     if app.scenarios {
         keys.push(if wide {
             "n s h a x r scenarios"

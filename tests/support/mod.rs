@@ -205,3 +205,20 @@ pub fn pcap(link: u32, frames: &[Vec<u8>]) -> Vec<u8> {
     }
     out
 }
+
+/// Whether live-capture tests can run here (root). When they cannot, they
+/// skip, unless SYNACK_REQUIRE_CAPTURE=1 (CI), where this panics instead.
+pub fn capture_allowed() -> bool {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let root = status
+        .lines()
+        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"));
+    if !root {
+        assert!(
+            std::env::var("SYNACK_REQUIRE_CAPTURE").as_deref() != Ok("1"),
+            "SYNACK_REQUIRE_CAPTURE=1 but the tests do not run as root: capture tests cannot run"
+        );
+        eprintln!("skipping: live capture needs root");
+    }
+    root
+}
