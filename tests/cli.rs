@@ -205,3 +205,50 @@ fn usage_errors_exit_2() {
     let o = synack(&["--speed", "2", "--step"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn serve_on_a_busy_port_says_so() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = busy.local_addr().unwrap().to_string();
+    let o = synack(&["serve", "--addr", &addr]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o).trim(),
+        format!("error: {addr} is already in use (another synack serve?)")
+    );
+}
+
+#[test]
+fn the_dashboard_needs_a_terminal() {
+    // Output captured by the test is no terminal; replay needs no privileges.
+    let o = synack(&["--read", fixture("seed.pcap").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o).trim(),
+        "error: the dashboard needs a terminal; use 'synack trace' for plain output"
+    );
+    let o = synack(&["demo"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("needs a terminal"));
+}
+
+#[test]
+fn client_against_nothing_fails_clearly() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let o = synack(&["client", "--addr", &addr]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.starts_with(&format!("error: 1 of 1 connections to {addr} failed"))
+            && e.contains("synack serve"),
+        "{e}"
+    );
+    let o = synack(&["client", "--addr", &addr, "--scenario", "refused"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("refused, as intended"));
+}
