@@ -543,3 +543,48 @@ fn started_through_sudo_it_drops_to_the_user() {
         Some("0000000000000000")
     );
 }
+
+#[test]
+fn the_capture_thread_stops_when_asked() {
+    if !capture_allowed() {
+        return;
+    }
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
+    let srv = server();
+    let source = synack::capture::live::LiveSource::open("lo", srv.addr().port()).unwrap();
+    let shared = Arc::new(synack::tui::Shared::default());
+    let (tx, rx) = synack::tui::channel();
+    let handle = synack::tui::spawn_source(
+        source,
+        synack::tui::Pace::AsTheyCome,
+        tx,
+        shared.clone(),
+        |s| {
+            let k = s.kernel_stats();
+            Some((k.packets, k.drops))
+        },
+    )
+    .unwrap();
+    // A connection on the watched port reaches the channel as segments.
+    echo::run_scenario(Scenario::SlowClose, srv.addr(), "helloworld").unwrap();
+    let mut segments = 0;
+    while let Ok(msg) = rx.recv_timeout(Duration::from_millis(500)) {
+        if matches!(msg, synack::tui::Msg::Segment(_)) {
+            segments += 1;
+        }
+    }
+    assert_eq!(
+        segments, 11,
+        "slow close: 3 handshake, 4 data and ACK, 4 teardown segments"
+    );
+    srv.stop();
+    shared.stop.store(true, Ordering::Relaxed);
+    // It notices within one read timeout (100 ms); the bound here only guards against a hang.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !handle.is_finished() {
+        assert!(Instant::now() < deadline, "the capture thread did not stop");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    handle.join().expect("the capture thread never panics");
+}
