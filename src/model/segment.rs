@@ -132,6 +132,12 @@ impl Flags {
 
 /// The names in DESIGN.md's order: SYN, FIN, RST, PSH, ACK, URG, ECE, CWR,
 /// joined by `-` (`SYN-ACK`, `FIN-PSH-ACK`). No flag at all prints `NONE`.
+///
+/// ```
+/// use synack::model::segment::Flags;
+/// assert_eq!((Flags::FIN | Flags::PSH | Flags::ACK).to_string(), "FIN-PSH-ACK");
+/// assert_eq!((Flags::RST | Flags::ACK).to_string(), "RST-ACK");
+/// ```
 impl fmt::Display for Flags {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = String::with_capacity(16);

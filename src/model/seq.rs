@@ -17,6 +17,15 @@ impl SeqNum {
     }
 
     /// Signed distance `self - other` (RFC 9293 comparisons: `a < b` iff `a - b < 0`).
+    ///
+    /// ```
+    /// use synack::model::seq::SeqNum;
+    /// let isn = SeqNum(u32::MAX - 1);
+    /// let later = isn.plus(11); // wrapped past zero
+    /// assert_eq!(later.delta(isn), 11);
+    /// assert!(later.gt(isn));
+    /// assert_eq!(later.relative_to(isn), 11);
+    /// ```
     #[must_use]
     pub fn delta(self, other: SeqNum) -> i32 {
         // The cast reinterprets the wrapped difference as signed on purpose.
