@@ -162,11 +162,7 @@ fn run_headless<S: FrameSource>(
             Next::End => return Ok(false),
         };
         let Some(push) = push else { continue };
-        for id in push
-            .superseded
-            .into_iter()
-            .chain(push.ended.then_some(push.id))
-        {
+        for id in push.finished() {
             if stop.only.is_some_and(|only| only != id) {
                 continue;
             }
@@ -335,7 +331,7 @@ fn client(args: &ClientArgs) -> Result<()> {
         args.repeat,
         args.concurrency,
     );
-    let name = format!("{:?}", args.scenario);
+    let name = args.scenario.name();
     let secs = report.elapsed.as_secs_f64();
     #[allow(clippy::cast_precision_loss)]
     let rate = if secs > 0.0 {
@@ -407,7 +403,7 @@ fn run_scenario_in_background(
                 _ => echo::run_scenario(scenario, addr, "helloworld"),
             };
             if let Err(e) = result {
-                let _ = tx.try_send(tui::Msg::Notice(format!("{scenario:?} failed: {e}")));
+                let _ = tx.try_send(tui::Msg::Notice(format!("{} failed: {e}", scenario.name())));
             }
         });
 }

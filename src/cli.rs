@@ -166,3 +166,13 @@ pub enum Scenario {
     /// Connect where nothing listens: SYN answered by RST-ACK.
     Refused,
 }
+
+impl Scenario {
+    /// The name on the command line (`slow-close`).
+    #[must_use]
+    pub fn name(self) -> String {
+        use clap::ValueEnum;
+        self.to_possible_value()
+            .map_or_else(|| format!("{self:?}"), |v| v.get_name().to_string())
+    }
+}

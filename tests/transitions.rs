@@ -355,3 +355,21 @@ fn retention_drops_oldest_finished_first() {
     assert!(tracker.get(ids[0]).is_none() && tracker.get(ids[1]).is_none());
     assert!(tracker.get(ids[3]).is_some());
 }
+
+#[test]
+fn open_connections_are_capped() {
+    // SYNs that are never answered: the oldest open connection is given up.
+    let mut tracker = synack::model::tracker::Tracker::new(Some(8001), 3);
+    let mut expired = Vec::new();
+    for port in 0..6u16 {
+        let mut seg = template();
+        seg.src = addr(&format!("127.0.0.1:{}", 42000 + port));
+        seg.flags = SYN;
+        let push = tracker.push(&seg);
+        expired.extend(push.expired);
+        assert!(tracker.open_connections().count() <= 3);
+    }
+    assert_eq!(expired, [1, 2, 3]);
+    assert_eq!(tracker.get(3).unwrap().close_kind(), CloseKind::Open);
+    assert!(tracker.get(3).unwrap().ended);
+}

@@ -621,6 +621,19 @@ pub struct Push {
     /// An earlier, unfinished connection on the same tuple was superseded by a
     /// new SYN (port reuse) and is now finished.
     pub superseded: Option<ConnId>,
+    /// The oldest open connection was given up to keep open connections
+    /// within the cap (it is finished now, with what was seen of it).
+    pub expired: Option<ConnId>,
+}
+
+impl Push {
+    /// Connections this push finished, in the order they should be reported.
+    pub fn finished(&self) -> impl Iterator<Item = ConnId> {
+        self.superseded
+            .into_iter()
+            .chain(self.expired)
+            .chain(self.ended.then_some(self.id))
+    }
 }
 
 /// One endpoint packed for hashing: IPv4 as its IPv6-mapped form.
@@ -696,6 +709,10 @@ pub struct Tracker {
     next_id: ConnId,
     server_port: Option<u16>,
     max_finished: usize,
+    /// Open connections now, and the most kept open (a flood of SYNs that are
+    /// never answered must not grow memory without bound).
+    open: usize,
+    max_open: usize,
 }
 
 impl Tracker {
@@ -711,6 +728,8 @@ impl Tracker {
             next_id: 1,
             server_port,
             max_finished: max_finished.max(1),
+            open: 0,
+            max_open: max_finished.max(1),
         }
     }
 
@@ -734,6 +753,7 @@ impl Tracker {
                 };
                 let ended = conn.apply(seg, dir);
                 if ended {
+                    self.open = self.open.saturating_sub(1);
                     self.finished.push_back(id);
                     self.evict();
                 }
@@ -742,10 +762,12 @@ impl Tracker {
                     started: false,
                     ended,
                     superseded: None,
+                    expired: None,
                 };
             }
             if !conn.ended {
                 conn.ended = true;
+                self.open = self.open.saturating_sub(1);
                 superseded = Some(id);
                 self.finished.push_back(id);
             }
@@ -775,14 +797,32 @@ impl Tracker {
         self.by_tuple.insert(k, id);
         if ended {
             self.finished.push_back(id);
+        } else {
+            self.open += 1;
         }
+        let expired = if self.open > self.max_open {
+            self.expire_oldest_open()
+        } else {
+            None
+        };
         self.evict();
         Push {
             id,
             started: true,
             ended,
             superseded,
+            expired,
         }
+    }
+
+    /// Gives up the oldest open connection: it is finished as it stands.
+    fn expire_oldest_open(&mut self) -> Option<ConnId> {
+        let id = self.conns.iter().find(|c| !c.ended)?.id;
+        let conn = self.conns.get_mut(id)?;
+        conn.ended = true;
+        self.open = self.open.saturating_sub(1);
+        self.finished.push_back(id);
+        Some(id)
     }
 
     /// Forgets a connection, and its tuple if no newer connection took it over.
