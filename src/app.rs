@@ -231,7 +231,10 @@ fn trace(args: &TraceArgs) -> Result<()> {
                 UsageError(format!("--duration must be a number of seconds, not {s}")).into(),
             );
         }
-        Some(s) => Some(Instant::now() + Duration::from_secs_f64(s)),
+        // Too far ahead to represent: no deadline at all.
+        Some(s) => Duration::try_from_secs_f64(s)
+            .ok()
+            .and_then(|d| Instant::now().checked_add(d)),
         None => None,
     };
     eprintln!(

@@ -97,9 +97,10 @@ where
                         {
                             let t0 = *first.get_or_insert(frame.ts);
                             #[allow(clippy::cast_precision_loss)]
-                            let due = Duration::from_secs_f64(
+                            let due = Duration::try_from_secs_f64(
                                 (frame.ts.0.saturating_sub(t0.0)) as f64 / 1e9 / x,
-                            );
+                            )
+                            .unwrap_or(Duration::MAX);
                             // Sleep in slices so a stop request is noticed.
                             while let Some(wait) = due.checked_sub(started.elapsed()) {
                                 if shared.stop.load(Ordering::Relaxed) {
