@@ -594,3 +594,55 @@ fn the_capture_thread_stops_when_asked() {
     }
     handle.join().expect("the capture thread never panics");
 }
+
+#[test]
+fn write_pcapng_reads_back_the_same() {
+    if !capture_allowed() {
+        return;
+    }
+    let srv = server();
+    let port = srv.addr().port().to_string();
+    let file = tempdir().join("live.pcapng");
+    let t = Trace::start(&[
+        "--port",
+        &port,
+        "--format",
+        "jsonl",
+        "--count",
+        "1",
+        "--duration",
+        "20",
+        "--write",
+        file.to_str().unwrap(),
+    ]);
+    echo::run_scenario(Scenario::HalfClose, srv.addr(), "helloworld").unwrap();
+    let (live, _) = t.finish();
+    srv.stop();
+    let replay = Command::new(bin())
+        .args(["trace", "--format", "jsonl", "--read"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        replay.status.success(),
+        "{}",
+        String::from_utf8_lossy(&replay.stderr)
+    );
+    // Same segments with the same relative times (nanosecond timestamps survive pcapng).
+    assert_eq!(String::from_utf8_lossy(&replay.stdout), live);
+    let read = Command::new("tcpdump")
+        .args(["-nn", "-r"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        read.status.success(),
+        "tcpdump reads our pcapng: {}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+    let segments = connections(&live)[0]["segments"].as_array().unwrap().len();
+    assert_eq!(
+        String::from_utf8_lossy(&read.stdout).lines().count(),
+        segments
+    );
+}
