@@ -110,3 +110,52 @@ fn demo_in_a_real_terminal() {
         "the dashboard is gone: {after}"
     );
 }
+
+/// Replays need no privileges: a capture piped in on stdin shows in the
+/// dashboard like a live one (keys still come from the terminal).
+#[test]
+fn replay_from_stdin_in_a_real_terminal() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        assert!(
+            std::env::var("SYNACK_REQUIRE_CAPTURE").as_deref() != Ok("1"),
+            "tmux is missing"
+        );
+        eprintln!("skipping: no tmux");
+        return;
+    }
+    let tmux = Tmux {
+        socket: format!("synack-e2e-replay-{}", std::process::id()),
+    };
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        "env",
+        "PS1=e2e-prompt$ ",
+        "bash",
+        "--norc",
+        "--noprofile",
+    ]);
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/half-close.pcap"
+    );
+    let cmd = format!(
+        "cat {fixture} | {} --read -; echo EXIT=$?",
+        env!("CARGO_BIN_EXE_synack")
+    );
+    tmux.run(&["send-keys", "-t", "e2e", &cmd, "Enter"]);
+    let screen = tmux.wait_for(&|s| s.contains("REPLAY") && s.contains("teardown 4/4"), 20);
+    assert!(
+        screen.contains("stdin") && screen.contains("four-way"),
+        "{screen}"
+    );
+    tmux.run(&["send-keys", "-t", "e2e", "q"]);
+    let after = tmux.wait_for(&|s| s.lines().any(|l| l.starts_with("EXIT=")), 10);
+    assert!(after.lines().any(|l| l == "EXIT=0"), "{after}");
+}
