@@ -210,3 +210,23 @@ fn too_small() {
     assert!(s.contains("enlarge it to at least 80 x 24"), "{s}");
     insta::assert_snapshot!("too_small_60x20", s);
 }
+
+#[test]
+fn selected_segment_is_marked_and_explained() {
+    let mut app = app_with(&["slow-close.pcap"], false);
+    for _ in 0..2 {
+        app.update(key(KeyCode::Left));
+    }
+    let s = screen(&mut app, 120, 40);
+    let marked: Vec<&str> = s.lines().filter(|l| l.contains('▸')).collect();
+    assert_eq!(marked.len(), 1, "{s}");
+    assert!(
+        marked[0].contains("ACK ack=12") && marked[0].contains("teardown 2/4"),
+        "{s}"
+    );
+    assert!(
+        s.contains("acknowledges the client's FIN on its own"),
+        "{s}"
+    );
+    insta::assert_snapshot!("selected_segment_120x40", s);
+}

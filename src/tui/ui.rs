@@ -402,7 +402,12 @@ fn render_ladder(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
                 format!("{t:>8.3} ",),
                 Style::new().add_modifier(Modifier::DIM),
             ));
-            spans.push(Span::raw(" "));
+            // A marker that survives without colour (and in text captures).
+            spans.push(Span::raw(if Some(i) == selected && app.segment.is_some() {
+                "▸"
+            } else {
+                " "
+            }));
         }
         spans.push(Span::styled(
             format!("{:>w$}", row.left, w = STATE_WIDTH),
