@@ -24,11 +24,11 @@ const READ_BUFFER: usize = 262_144;
 /// Kernel receive buffer: room for bursts while the reader is busy.
 const SOCKET_BUFFER: usize = 32 << 20;
 /// Frames read per system call at most.
-const BATCH: usize = 16;
+const BATCH: usize = 64;
 /// After the first frame of a quiet spell arrives, wait this long so that the
 /// frames right behind it are read in the same system call. Far below what a
 /// person can see; timestamps are the kernel's, so timing is not affected.
-const GATHER: Duration = Duration::from_micros(250);
+const GATHER: Duration = Duration::from_millis(1);
 /// Room for one frame in a batch: the biggest loopback frame, rounded up.
 const SLOT: usize = 65_600;
 
@@ -183,7 +183,7 @@ fn arrival(last: Timestamp) -> Timestamp {
 }
 
 impl FrameSource for LiveSource {
-    /// Frames come from a batch read with one recvmmsg(2) (up to 16 frames per
+    /// Frames come from a batch read with one recvmmsg(2) (up to 64 frames per
     /// system call) on the socket that pnet bound. When none is waiting it polls
     /// up to [`READ_TIMEOUT`], then gathers for [`GATHER`] so the frames right
     /// behind the first come in the same call. pnet's own `next()` costs a
