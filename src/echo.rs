@@ -21,7 +21,7 @@ use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -36,7 +36,7 @@ pub const SLOW_CLOSE_DELAY: Duration = Duration::from_millis(200);
 /// Limits of the echo server.
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
-    /// Connections served at once; more wait in the accept queue.
+    /// Connections served at once (the worker pool); more wait in the accept queue.
     pub max_workers: usize,
     /// A connection idle this long is closed.
     pub read_timeout: Duration,
@@ -152,7 +152,27 @@ fn accept_loop(
     stop: &Arc<AtomicBool>,
     pause: &Arc<AtomicU64>,
 ) {
-    let active = Arc::new(AtomicUsize::new(0));
+    // A fixed pool of workers takes accepted connections from a bounded queue:
+    // no thread is spawned per connection, and when every worker is busy the
+    // queue fills and new connections wait in the kernel's accept queue.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<TcpStream>(config.max_workers);
+    let rx = Arc::new(std::sync::Mutex::new(rx));
+    let mut workers = Vec::new();
+    for _ in 0..config.max_workers.max(1) {
+        let (rx, cfg, p) = (rx.clone(), config.clone(), pause.clone());
+        let spawned = thread::Builder::new()
+            .name("echo-worker".into())
+            .spawn(move || {
+                loop {
+                    let next = rx.lock().map(|r| r.recv());
+                    let Ok(Ok(conn)) = next else { return };
+                    let _ = handle(conn, &cfg, &p);
+                }
+            });
+        if let Ok(w) = spawned {
+            workers.push(w);
+        }
+    }
     while !stop.load(Ordering::Relaxed) {
         let ms = pause.swap(0, Ordering::Relaxed);
         if ms > 0 {
@@ -167,12 +187,8 @@ fn accept_loop(
                 }
                 thread::sleep(Duration::from_millis(20));
             }
-            let Some(l) = again else { return };
+            let Some(l) = again else { break };
             listener = l;
-        }
-        if active.load(Ordering::Relaxed) >= config.max_workers {
-            thread::sleep(Duration::from_millis(1));
-            continue;
         }
         if !sys::wait_readable(listener.as_raw_fd(), Duration::from_millis(50)).unwrap_or(false) {
             continue;
@@ -180,18 +196,14 @@ fn accept_loop(
         let Ok((conn, _)) = listener.accept() else {
             continue;
         };
-        active.fetch_add(1, Ordering::Relaxed);
-        let (a, cfg, p) = (active.clone(), config.clone(), pause.clone());
-        let spawned = thread::Builder::new()
-            .name("echo-conn".into())
-            .spawn(move || {
-                let _ = handle(conn, &cfg, &p);
-                a.fetch_sub(1, Ordering::Relaxed);
-            });
-        if spawned.is_err() {
-            active.fetch_sub(1, Ordering::Relaxed);
+        if tx.send(conn).is_err() {
+            break;
         }
     }
+    // Closing the queue ends the workers once they finish what they hold;
+    // stopping does not wait for a connection a client keeps open.
+    drop(tx);
+    drop(workers);
 }
 
 /// What the client asked the server to do.
