@@ -47,11 +47,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let mut p = Pipeline::new(None, 10_000);
             for (ts, link, data) in &frames {
-                p.frame(&Frame {
-                    ts: *ts,
-                    link: *link,
-                    data,
-                });
+                p.frame(&Frame { ts: *ts, link: *link, data });
             }
             p.counters.segments
         });
@@ -60,14 +56,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             frames
                 .iter()
-                .filter(|(ts, link, data)| {
-                    synack::model::decode::decode(&Frame {
-                        ts: *ts,
-                        link: *link,
-                        data,
-                    })
-                    .is_ok()
-                })
+                .filter(|(ts, link, data)| synack::model::decode::decode(&Frame { ts: *ts, link: *link, data }).is_ok())
                 .count()
         });
     });

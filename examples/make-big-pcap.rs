@@ -11,9 +11,7 @@ use pcap_file::pcap::{PcapPacket, PcapReader, PcapWriter};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let out = args
-        .next()
-        .ok_or("usage: make-big-pcap OUT.pcap [CONNECTIONS]")?;
+    let out = args.next().ok_or("usage: make-big-pcap OUT.pcap [CONNECTIONS]")?;
     let n: u32 = args.next().map_or(Ok(100_000), |s| s.parse())?;
     let seed = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/seed.pcap");
     let mut reader = PcapReader::new(File::open(seed)?)?;
@@ -36,10 +34,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for (ts, orig_len, data) in &frames {
             let mut d = data.clone();
             // Ethernet 14 + IPv4 20: TCP ports at 34/36, seq at 38, ack at 42.
-            let (sport, dport) = (
-                u16::from_be_bytes([d[34], d[35]]),
-                u16::from_be_bytes([d[36], d[37]]),
-            );
+            let (sport, dport) = (u16::from_be_bytes([d[34], d[35]]), u16::from_be_bytes([d[36], d[37]]));
             let from_client = dport == server_port;
             if from_client {
                 d[34..36].copy_from_slice(&port.to_be_bytes());

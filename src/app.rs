@@ -15,9 +15,7 @@ use crate::capture::live::{LiveSource, OpenError};
 use crate::capture::pcap::PcapSource;
 use crate::capture::record::Recorder;
 use crate::capture::{FrameSource, Next, sys};
-use crate::cli::{
-    Cli, ClientArgs, Command, DashboardArgs, DemoArgs, Scenario, ServeArgs, TraceArgs,
-};
+use crate::cli::{Cli, ClientArgs, Command, DashboardArgs, DemoArgs, Scenario, ServeArgs, TraceArgs};
 use crate::echo::{self, Outcome, ServerConfig};
 use crate::export::{self, Exporter};
 use crate::model::tracker::ConnId;
@@ -35,11 +33,7 @@ pub struct UsageError(pub String);
 /// The exit status for an error: 2 for [`UsageError`], 1 otherwise.
 #[must_use]
 pub fn exit_code(err: &anyhow::Error) -> u8 {
-    if err.downcast_ref::<UsageError>().is_some() {
-        2
-    } else {
-        1
-    }
+    if err.downcast_ref::<UsageError>().is_some() { 2 } else { 1 }
 }
 
 /// Runs the command line.
@@ -79,8 +73,7 @@ pub fn open_live(interface: &str, port: u16) -> Result<LiveSource> {
         ))),
         other => anyhow::Error::new(other),
     })?;
-    sys::drop_privileges_to_sudo_user()
-        .context("cannot drop root privileges after opening the capture")?;
+    sys::drop_privileges_to_sudo_user().context("cannot drop root privileges after opening the capture")?;
     Ok(source)
 }
 
@@ -99,9 +92,7 @@ fn output(path: Option<&Path>) -> Result<Box<dyn Write>> {
     Ok(match path {
         None => Box::new(io::stdout().lock()),
         Some(p) if p == Path::new("-") => Box::new(io::stdout().lock()),
-        Some(p) => {
-            Box::new(File::create(p).with_context(|| format!("cannot create {}", p.display()))?)
-        }
+        Some(p) => Box::new(File::create(p).with_context(|| format!("cannot create {}", p.display()))?),
     })
 }
 
@@ -183,10 +174,7 @@ fn trace(args: &TraceArgs) -> Result<()> {
     let mut exporter = export::exporter(args.format);
     if let Some(path) = &args.source.read {
         if args.write.is_some() {
-            return Err(UsageError(
-                "--write records a live capture; it cannot be used with --read".into(),
-            )
-            .into());
+            return Err(UsageError("--write records a live capture; it cannot be used with --read".into()).into());
         }
         let mut source = open_capture(path)?;
         let stop = Stop {
@@ -198,66 +186,31 @@ fn trace(args: &TraceArgs) -> Result<()> {
         };
         let mut out = BufWriter::with_capacity(1 << 16, output(args.output.as_deref())?);
         let mut pipeline = Pipeline::new(args.source.port, args.source.max_connections);
-        let result = run_headless(
-            &mut source,
-            &mut pipeline,
-            exporter.as_mut(),
-            &mut out,
-            None,
-            &stop,
-        );
-        return finish(
-            result,
-            &pipeline,
-            exporter.as_mut(),
-            &mut out,
-            args.count.is_some(),
-            args.connection,
-        );
+        let result = run_headless(&mut source, &mut pipeline, exporter.as_mut(), &mut out, None, &stop);
+        return finish(result, &pipeline, exporter.as_mut(), &mut out, args.count.is_some(), args.connection);
     }
     let port = args.source.port.unwrap_or(DEFAULT_PORT);
     let mut source = open_live(&args.source.interface, port)?;
     // Files are created after the privilege drop, so they belong to the user.
     let mut recorder = match &args.write {
-        Some(p) => {
-            Some(Recorder::create(p).with_context(|| format!("cannot create {}", p.display()))?)
-        }
+        Some(p) => Some(Recorder::create(p).with_context(|| format!("cannot create {}", p.display()))?),
         None => None,
     };
     let interrupted = ctrl_c();
     let deadline = match args.duration {
         Some(s) if !(s.is_finite() && s >= 0.0) => {
-            return Err(
-                UsageError(format!("--duration must be a number of seconds, not {s}")).into(),
-            );
+            return Err(UsageError(format!("--duration must be a number of seconds, not {s}")).into());
         }
         // Too far ahead to represent: no deadline at all.
-        Some(s) => Duration::try_from_secs_f64(s)
-            .ok()
-            .and_then(|d| Instant::now().checked_add(d)),
+        Some(s) => Duration::try_from_secs_f64(s).ok().and_then(|d| Instant::now().checked_add(d)),
         None => None,
     };
-    eprintln!(
-        "synack: capturing on {}, tcp port {port} (Ctrl-C to stop)",
-        source.interface()
-    );
-    let stop = Stop {
-        count: args.count,
-        deadline,
-        interrupted: Some(&interrupted),
-        only: args.connection,
-        flush_each: true,
-    };
+    eprintln!("synack: capturing on {}, tcp port {port} (Ctrl-C to stop)", source.interface());
+    let stop =
+        Stop { count: args.count, deadline, interrupted: Some(&interrupted), only: args.connection, flush_each: true };
     let mut out = BufWriter::with_capacity(1 << 16, output(args.output.as_deref())?);
     let mut pipeline = Pipeline::new(Some(port), args.source.max_connections);
-    let result = run_headless(
-        &mut source,
-        &mut pipeline,
-        exporter.as_mut(),
-        &mut out,
-        recorder.as_mut(),
-        &stop,
-    );
+    let result = run_headless(&mut source, &mut pipeline, exporter.as_mut(), &mut out, recorder.as_mut(), &stop);
     if let Some(r) = recorder.take() {
         let frames = r.frames;
         r.finish().context("cannot finish the recording")?;
@@ -272,14 +225,7 @@ fn trace(args: &TraceArgs) -> Result<()> {
         k.drops,
         pipeline.tracker.len()
     );
-    finish(
-        result,
-        &pipeline,
-        exporter.as_mut(),
-        &mut out,
-        args.count.is_some(),
-        args.connection,
-    )
+    finish(result, &pipeline, exporter.as_mut(), &mut out, args.count.is_some(), args.connection)
 }
 
 /// After a headless run: open connections, the decode summary, the error.
@@ -327,21 +273,11 @@ fn client(args: &ClientArgs) -> Result<()> {
     if args.concurrency == 0 || args.repeat == 0 {
         return Err(UsageError("--repeat and --concurrency must be at least 1".into()).into());
     }
-    let report = echo::run_clients(
-        args.scenario,
-        args.addr,
-        &args.message,
-        args.repeat,
-        args.concurrency,
-    );
+    let report = echo::run_clients(args.scenario, args.addr, &args.message, args.repeat, args.concurrency);
     let name = args.scenario.name();
     let secs = report.elapsed.as_secs_f64();
     #[allow(clippy::cast_precision_loss)]
-    let rate = if secs > 0.0 {
-        report.ok as f64 / secs
-    } else {
-        0.0
-    };
+    let rate = if secs > 0.0 { report.ok as f64 / secs } else { 0.0 };
     match (&report.sample, args.repeat) {
         (Some(Outcome::Replied(r)), 1) => {
             println!("{name}: reply {:?}", String::from_utf8_lossy(r))
@@ -353,17 +289,8 @@ fn client(args: &ClientArgs) -> Result<()> {
         ),
     }
     if let Some(e) = report.first_error {
-        let hint = if args.scenario == Scenario::Refused {
-            ""
-        } else {
-            " (is 'synack serve' running?)"
-        };
-        bail!(
-            "{} of {} connections to {} failed: {e}{hint}",
-            report.failed,
-            args.repeat,
-            args.addr
-        );
+        let hint = if args.scenario == Scenario::Refused { "" } else { " (is 'synack serve' running?)" };
+        bail!("{} of {} connections to {} failed: {e}{hint}", report.failed, args.repeat, args.addr);
     }
     Ok(())
 }
@@ -377,10 +304,7 @@ fn require_terminal() -> Result<()> {
 /// something else already listens there).
 fn maybe_serve(addr: SocketAddr) -> Result<Option<Arc<echo::Server>>> {
     match echo::bind(addr) {
-        Ok(listener) => Ok(Some(Arc::new(echo::Server::start(
-            listener,
-            ServerConfig::default(),
-        )))),
+        Ok(listener) => Ok(Some(Arc::new(echo::Server::start(listener, ServerConfig::default())))),
         Err(echo::ServeError::Busy(_)) => Ok(None),
         Err(e) => Err(e.into()),
     }
@@ -393,22 +317,20 @@ fn run_scenario_in_background(
     server: Option<Arc<echo::Server>>,
     tx: std::sync::mpsc::SyncSender<tui::Msg>,
 ) {
-    let _ = std::thread::Builder::new()
-        .name("scenario".into())
-        .spawn(move || {
-            let result = match (scenario, &server) {
-                // Our own server stops listening for a moment: the SYN meets RST-ACK.
-                (Scenario::Refused, Some(srv)) => {
-                    srv.pause(400);
-                    std::thread::sleep(Duration::from_millis(120));
-                    echo::run_scenario(scenario, addr, "helloworld")
-                }
-                _ => echo::run_scenario(scenario, addr, "helloworld"),
-            };
-            if let Err(e) = result {
-                let _ = tx.try_send(tui::Msg::Notice(format!("{} failed: {e}", scenario.name())));
+    let _ = std::thread::Builder::new().name("scenario".into()).spawn(move || {
+        let result = match (scenario, &server) {
+            // Our own server stops listening for a moment: the SYN meets RST-ACK.
+            (Scenario::Refused, Some(srv)) => {
+                srv.pause(400);
+                std::thread::sleep(Duration::from_millis(120));
+                echo::run_scenario(scenario, addr, "helloworld")
             }
-        });
+            _ => echo::run_scenario(scenario, addr, "helloworld"),
+        };
+        if let Err(e) = result {
+            let _ = tx.try_send(tui::Msg::Notice(format!("{} failed: {e}", scenario.name())));
+        }
+    });
 }
 
 /// The dashboard's `e`: export the connection here and say where.
@@ -433,31 +355,15 @@ fn dashboard(args: &DashboardArgs) -> Result<()> {
     let (tx, rx) = tui::channel();
     if let Some(path) = &args.source.read {
         let source = open_capture(path)?;
-        let pace = if path == Path::new("-") || args.step {
-            tui::Pace::AsTheyCome
-        } else {
-            tui::Pace::Speed(args.speed)
-        };
+        let pace =
+            if path == Path::new("-") || args.step { tui::Pace::AsTheyCome } else { tui::Pace::Speed(args.speed) };
         if !(args.speed.is_finite() && args.speed >= 0.0) {
-            return Err(
-                UsageError(format!("--speed must be 0 or more, not {}", args.speed)).into(),
-            );
+            return Err(UsageError(format!("--speed must be 0 or more, not {}", args.speed)).into());
         }
-        let name = if path == Path::new("-") {
-            "stdin".to_string()
-        } else {
-            path.display().to_string()
-        };
+        let name = if path == Path::new("-") { "stdin".to_string() } else { path.display().to_string() };
         tui::spawn_source(source, pace, tx.clone(), shared.clone(), |_| None)?;
         let pipeline = Pipeline::new(args.source.port, args.source.max_connections);
-        let app = tui::App::new(
-            pipeline,
-            tui::Source::Replay {
-                name,
-                step: args.step,
-            },
-            false,
-        );
+        let app = tui::App::new(pipeline, tui::Source::Replay { name, step: args.step }, false);
         tui::run(app, &tx, &rx, &shared, |action, app| {
             if let tui::Action::Export(id) = action {
                 export_here(app, id);
@@ -468,18 +374,9 @@ fn dashboard(args: &DashboardArgs) -> Result<()> {
     let port = args.source.port.unwrap_or(DEFAULT_PORT);
     let source = open_live(&args.source.interface, port)?;
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let server = if args.no_serve {
-        None
-    } else {
-        maybe_serve(addr)?
-    };
+    let server = if args.no_serve { None } else { maybe_serve(addr)? };
     let pipeline = Pipeline::new(Some(port), args.source.max_connections);
-    let live = Live {
-        source,
-        addr,
-        server,
-        scenarios: !args.no_serve,
-    };
+    let live = Live { source, addr, server, scenarios: !args.no_serve };
     run_live(live, pipeline, &shared, &tx, &rx)
 }
 
@@ -502,38 +399,18 @@ fn run_live(
     tx: &std::sync::mpsc::SyncSender<tui::Msg>,
     rx: &std::sync::mpsc::Receiver<tui::Msg>,
 ) -> Result<()> {
-    let Live {
-        mut source,
-        addr,
-        server,
-        scenarios,
-    } = live;
+    let Live { mut source, addr, server, scenarios } = live;
     let interface = source.interface().to_string();
     // The first read resets the kernel's counters.
     let _ = source.kernel_stats();
-    tui::spawn_source(
-        source,
-        tui::Pace::AsTheyCome,
-        tx.clone(),
-        shared.clone(),
-        |s| {
-            let k = s.kernel_stats();
-            Some((k.packets, k.drops))
-        },
-    )?;
-    let app = tui::App::new(
-        pipeline,
-        tui::Source::Live {
-            interface,
-            port: addr.port(),
-        },
-        scenarios,
-    );
+    tui::spawn_source(source, tui::Pace::AsTheyCome, tx.clone(), shared.clone(), |s| {
+        let k = s.kernel_stats();
+        Some((k.packets, k.drops))
+    })?;
+    let app = tui::App::new(pipeline, tui::Source::Live { interface, port: addr.port() }, scenarios);
     let action_tx = tx.clone();
     tui::run(app, tx, rx, shared, |action, app| match action {
-        tui::Action::Run(s) => {
-            run_scenario_in_background(s, addr, server.clone(), action_tx.clone())
-        }
+        tui::Action::Run(s) => run_scenario_in_background(s, addr, server.clone(), action_tx.clone()),
         tui::Action::Export(id) => export_here(app, id),
         tui::Action::None | tui::Action::Quit => {}
     })?;
@@ -562,14 +439,8 @@ pub const TOUR: &[(&str, Scenario)] = &[
         "Next: both sides close at the same instant. If the FINs cross, each side goes through CLOSING.",
         Scenario::Simultaneous,
     ),
-    (
-        "Next: an abortive close. SO_LINGER 0 makes close() send RST: no FINs, no TIME-WAIT.",
-        Scenario::Abort,
-    ),
-    (
-        "Next: a refused connection. Nothing listens for a moment: the SYN is answered by RST-ACK.",
-        Scenario::Refused,
-    ),
+    ("Next: an abortive close. SO_LINGER 0 makes close() send RST: no FINs, no TIME-WAIT.", Scenario::Abort),
+    ("Next: a refused connection. Nothing listens for a moment: the SYN is answered by RST-ACK.", Scenario::Refused),
 ];
 
 /// Seconds between two steps of the tour.
@@ -581,7 +452,9 @@ fn demo(args: &DemoArgs) -> Result<()> {
     let source = open_live("lo", args.port)?;
     let addr = SocketAddr::from(([127, 0, 0, 1], args.port));
     let listener = echo::bind(addr).map_err(|e| match e {
-        echo::ServeError::Busy(a) => anyhow!("the demo runs its own echo server, but {a} is already in use; pick another port with --port"),
+        echo::ServeError::Busy(a) => {
+            anyhow!("the demo runs its own echo server, but {a} is already in use; pick another port with --port")
+        }
         other => other.into(),
     })?;
     let addr = listener.local_addr().unwrap_or(addr);
@@ -589,39 +462,30 @@ fn demo(args: &DemoArgs) -> Result<()> {
     let shared = Arc::new(tui::Shared::default());
     let (tx, rx) = tui::channel();
     let (ttx, tshared, tserver) = (tx.clone(), shared.clone(), server.clone());
-    std::thread::Builder::new()
-        .name("tour".into())
-        .spawn(move || {
-            let wait = |d: Duration| {
-                let until = Instant::now() + d;
-                while Instant::now() < until {
-                    if tshared.stop.load(Ordering::Relaxed) {
-                        return false;
-                    }
-                    std::thread::sleep(Duration::from_millis(50));
+    std::thread::Builder::new().name("tour".into()).spawn(move || {
+        let wait = |d: Duration| {
+            let until = Instant::now() + d;
+            while Instant::now() < until {
+                if tshared.stop.load(Ordering::Relaxed) {
+                    return false;
                 }
-                true
-            };
-            'tour: loop {
-                for (caption, scenario) in TOUR {
-                    if ttx.send(tui::Msg::Caption((*caption).to_string())).is_err()
-                        || !wait(Duration::from_secs(2))
-                    {
-                        break 'tour;
-                    }
-                    run_scenario_in_background(*scenario, addr, Some(tserver.clone()), ttx.clone());
-                    if !wait(TOUR_PAUSE) {
-                        break 'tour;
-                    }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            true
+        };
+        'tour: loop {
+            for (caption, scenario) in TOUR {
+                if ttx.send(tui::Msg::Caption((*caption).to_string())).is_err() || !wait(Duration::from_secs(2)) {
+                    break 'tour;
+                }
+                run_scenario_in_background(*scenario, addr, Some(tserver.clone()), ttx.clone());
+                if !wait(TOUR_PAUSE) {
+                    break 'tour;
                 }
             }
-        })?;
+        }
+    })?;
     let pipeline = Pipeline::new(Some(addr.port()), 1_000);
-    let live = Live {
-        source,
-        addr,
-        server: Some(server),
-        scenarios: true,
-    };
+    let live = Live { source, addr, server: Some(server), scenarios: true };
     run_live(live, pipeline, &shared, &tx, &rx)
 }

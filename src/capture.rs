@@ -37,18 +37,9 @@ pub enum SourceError {
     #[error("{name} is not a pcap or pcapng capture (it starts with bytes {found})")]
     NotACapture { name: String, found: String },
     #[error("{name} is truncated after packet {packets} (byte offset {offset})")]
-    Truncated {
-        name: String,
-        packets: u64,
-        offset: u64,
-    },
+    Truncated { name: String, packets: u64, offset: u64 },
     #[error("{name} is corrupt after packet {packets} (byte offset {offset}): {what}")]
-    Corrupt {
-        name: String,
-        packets: u64,
-        offset: u64,
-        what: String,
-    },
+    Corrupt { name: String, packets: u64, offset: u64, what: String },
     #[error(
         "{name} uses link type {number}, which synack cannot decode (it reads Ethernet, Linux cooked SLL/SLL2, raw IP and BSD loopback)"
     )]

@@ -172,7 +172,6 @@ impl Scenario {
     #[must_use]
     pub fn name(self) -> String {
         use clap::ValueEnum;
-        self.to_possible_value()
-            .map_or_else(|| format!("{self:?}"), |v| v.get_name().to_string())
+        self.to_possible_value().map_or_else(|| format!("{self:?}"), |v| v.get_name().to_string())
     }
 }

@@ -46,11 +46,7 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig {
-            max_workers: 64,
-            read_timeout: Duration::from_secs(5),
-            max_message: 64 * 1024,
-        }
+        ServerConfig { max_workers: 64, read_timeout: Duration::from_secs(5), max_message: 64 * 1024 }
     }
 }
 
@@ -94,9 +90,7 @@ impl Server {
     /// Starts serving `listener` on a thread of its own.
     #[must_use]
     pub fn start(listener: TcpListener, config: ServerConfig) -> Server {
-        let addr = listener
-            .local_addr()
-            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let addr = listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
         let stop = Arc::new(AtomicBool::new(false));
         let pause = Arc::new(AtomicU64::new(0));
         let (s, p) = (stop.clone(), pause.clone());
@@ -104,12 +98,7 @@ impl Server {
             .name("echo-server".into())
             .spawn(move || accept_loop(listener, addr, &config, &s, &p))
             .ok();
-        Server {
-            addr,
-            stop,
-            pause,
-            thread,
-        }
+        Server { addr, stop, pause, thread }
     }
 
     /// Where it listens.
@@ -133,9 +122,7 @@ impl Server {
 
     /// Runs until `stop` is set (e.g. by Ctrl-C).
     pub fn wait(mut self, stop: &AtomicBool) {
-        while !stop.load(Ordering::Relaxed)
-            && self.thread.as_ref().is_some_and(|t| !t.is_finished())
-        {
+        while !stop.load(Ordering::Relaxed) && self.thread.as_ref().is_some_and(|t| !t.is_finished()) {
             thread::sleep(Duration::from_millis(50));
         }
         self.stop.store(true, Ordering::Relaxed);
@@ -160,15 +147,13 @@ fn accept_loop(
     let mut workers = Vec::new();
     for _ in 0..config.max_workers.max(1) {
         let (rx, cfg, p) = (rx.clone(), config.clone(), pause.clone());
-        let spawned = thread::Builder::new()
-            .name("echo-worker".into())
-            .spawn(move || {
-                loop {
-                    let next = rx.lock().map(|r| r.recv());
-                    let Ok(Ok(conn)) = next else { return };
-                    let _ = handle(conn, &cfg, &p);
-                }
-            });
+        let spawned = thread::Builder::new().name("echo-worker".into()).spawn(move || {
+            loop {
+                let next = rx.lock().map(|r| r.recv());
+                let Ok(Ok(conn)) = next else { return };
+                let _ = handle(conn, &cfg, &p);
+            }
+        });
         if let Ok(w) = spawned {
             workers.push(w);
         }
@@ -264,20 +249,11 @@ fn read_to_eof(conn: &mut TcpStream, limit: usize) -> Vec<u8> {
 }
 
 fn unix_micros() -> u64 {
-    u64::try_from(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_micros(),
-    )
-    .unwrap_or(0)
+    u64::try_from(SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_micros()).unwrap_or(0)
 }
 
 fn unix_nanos() -> u128 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_nanos()
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_nanos()
 }
 
 /// Waits until Unix time `t` (microseconds, at most 5 s ahead): sleeps until a
@@ -346,10 +322,7 @@ fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
 }
 
 fn send(conn: &mut TcpStream, command: Option<String>, message: &str) -> io::Result<()> {
-    let mut m = command
-        .map(|c| format!("{COMMAND_PREFIX}{c}\n"))
-        .unwrap_or_default()
-        .into_bytes();
+    let mut m = command.map(|c| format!("{COMMAND_PREFIX}{c}\n")).unwrap_or_default().into_bytes();
     m.extend_from_slice(message.as_bytes());
     conn.write_all(&m)
 }
@@ -457,13 +430,7 @@ pub struct Report {
 
 /// Runs `repeat` connections of `scenario`, `concurrency` at a time.
 #[must_use]
-pub fn run_clients(
-    scenario: Scenario,
-    addr: SocketAddr,
-    message: &str,
-    repeat: u64,
-    concurrency: usize,
-) -> Report {
+pub fn run_clients(scenario: Scenario, addr: SocketAddr, message: &str, repeat: u64, concurrency: usize) -> Report {
     let started = Instant::now();
     let next = AtomicU64::new(0);
     let report = std::sync::Mutex::new(Report::default());
@@ -472,9 +439,7 @@ pub fn run_clients(
             s.spawn(|| {
                 while next.fetch_add(1, Ordering::Relaxed) < repeat {
                     let r = run_scenario(scenario, addr, message);
-                    let mut rep = report
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    let mut rep = report.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                     match r {
                         Ok(o) => {
                             rep.ok += 1;
@@ -489,9 +454,7 @@ pub fn run_clients(
             });
         }
     });
-    let mut report = report
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut report = report.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
     report.elapsed = started.elapsed();
     report
 }
@@ -502,26 +465,11 @@ mod tests {
 
     #[test]
     fn commands_parse() {
-        assert_eq!(
-            parse_command(b"helloworld"),
-            (Command::Echo, &b"helloworld"[..])
-        );
-        assert_eq!(
-            parse_command(b"SYNACK/1 slow\nhi"),
-            (Command::Slow, &b"hi"[..])
-        );
-        assert_eq!(
-            parse_command(b"SYNACK/1 close-at=42\nhi"),
-            (Command::CloseAt(42), &b"hi"[..])
-        );
-        assert_eq!(
-            parse_command(b"SYNACK/1 pause=300\n"),
-            (Command::Pause(300), &b""[..])
-        );
-        assert_eq!(
-            parse_command(b"SYNACK/1 bogus\nx"),
-            (Command::Echo, &b"x"[..])
-        );
+        assert_eq!(parse_command(b"helloworld"), (Command::Echo, &b"helloworld"[..]));
+        assert_eq!(parse_command(b"SYNACK/1 slow\nhi"), (Command::Slow, &b"hi"[..]));
+        assert_eq!(parse_command(b"SYNACK/1 close-at=42\nhi"), (Command::CloseAt(42), &b"hi"[..]));
+        assert_eq!(parse_command(b"SYNACK/1 pause=300\n"), (Command::Pause(300), &b""[..]));
+        assert_eq!(parse_command(b"SYNACK/1 bogus\nx"), (Command::Echo, &b"x"[..]));
     }
 
     #[test]
@@ -538,21 +486,13 @@ mod tests {
             Scenario::Abort,
         ] {
             let out = run_scenario(scenario, addr, "helloworld").unwrap();
-            let Outcome::Replied(reply) = out else {
-                panic!("{scenario:?} refused")
-            };
+            let Outcome::Replied(reply) = out else { panic!("{scenario:?} refused") };
             assert!(reply.starts_with(b"HELLOWORLD"), "{scenario:?}: {reply:?}");
         }
-        assert_eq!(
-            run_scenario(Scenario::Refused, addr, "").unwrap(),
-            Outcome::Refused
-        );
+        assert_eq!(run_scenario(Scenario::Refused, addr, "").unwrap(), Outcome::Refused);
         // The server listens again after the pause.
         thread::sleep(Duration::from_millis(400));
-        assert!(matches!(
-            run_scenario(Scenario::Seed, addr, "x").unwrap(),
-            Outcome::Replied(_)
-        ));
+        assert!(matches!(run_scenario(Scenario::Seed, addr, "x").unwrap(), Outcome::Replied(_)));
         server.stop();
     }
 
@@ -561,9 +501,6 @@ mod tests {
         let first = bind("127.0.0.1:0".parse().unwrap()).unwrap();
         let addr = first.local_addr().unwrap();
         let err = bind(addr).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            format!("{addr} is already in use (another synack serve?)")
-        );
+        assert_eq!(err.to_string(), format!("{addr} is already in use (another synack serve?)"));
     }
 }

@@ -57,16 +57,9 @@ pub fn exporter(format: Format) -> Box<dyn Exporter> {
 ///
 /// # Errors
 /// When a file cannot be written.
-pub fn export_files(
-    conn: &Connection,
-    dir: &std::path::Path,
-) -> io::Result<Vec<std::path::PathBuf>> {
+pub fn export_files(conn: &Connection, dir: &std::path::Path) -> io::Result<Vec<std::path::PathBuf>> {
     let mut written = Vec::new();
-    for (ext, format) in [
-        ("txt", Format::Text),
-        ("mmd", Format::Mermaid),
-        ("svg", Format::Svg),
-    ] {
+    for (ext, format) in [("txt", Format::Text), ("mmd", Format::Mermaid), ("svg", Format::Svg)] {
         let path = dir.join(format!("synack-{}.{ext}", conn.id));
         let mut file = io::BufWriter::new(std::fs::File::create(&path)?);
         let mut e = exporter(format);

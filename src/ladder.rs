@@ -67,34 +67,20 @@ pub fn arrow_text(dir: Dir, label: &str, width: usize) -> String {
 #[must_use]
 pub fn layout(conn: &Connection, max_arrow: Option<usize>) -> Ladder {
     let arrows = timeline::arrows(conn);
-    let longest = arrows
-        .iter()
-        .map(|a| a.label.chars().count() + 8)
-        .max()
-        .unwrap_or(0);
+    let longest = arrows.iter().map(|a| a.label.chars().count() + 8).max().unwrap_or(0);
     let mut arrow_width = longest.max(MIN_ARROW);
     if let Some(max) = max_arrow {
         arrow_width = arrow_width.min(max.max(8));
     }
     let rows = arrows.iter().map(|a| row(a, arrow_width)).collect();
-    Ladder {
-        header: header(conn, arrow_width),
-        rows,
-        arrow_width,
-    }
+    Ladder { header: header(conn, arrow_width), rows, arrow_width }
 }
 
 fn row(a: &Arrow, arrow_width: usize) -> Row {
     Row {
-        left: a
-            .client_mark
-            .map(|s| s.name().to_string())
-            .unwrap_or_default(),
+        left: a.client_mark.map(|s| s.name().to_string()).unwrap_or_default(),
         arrow: arrow_text(a.dir, &a.label, arrow_width),
-        right: a
-            .server_mark
-            .map(|s| s.name().to_string())
-            .unwrap_or_default(),
+        right: a.server_mark.map(|s| s.name().to_string()).unwrap_or_default(),
         note: a.note.clone(),
         phase: a.phase,
         retransmission: a.retransmission,
@@ -121,14 +107,7 @@ impl Ladder {
         out.push_str(&self.header);
         out.push('\n');
         for r in &self.rows {
-            let line = format!(
-                "{:>w$} │ {} │ {:<w$}  {}",
-                r.left,
-                r.arrow,
-                r.right,
-                r.note,
-                w = STATE_WIDTH
-            );
+            let line = format!("{:>w$} │ {} │ {:<w$}  {}", r.left, r.arrow, r.right, r.note, w = STATE_WIDTH);
             out.push_str(line.trim_end());
             out.push('\n');
         }

@@ -39,10 +39,7 @@ impl Counters {
         }
         let mut by_count: Vec<(&DecodeError, &u64)> = self.errors.iter().collect();
         by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-        let mut s = format!(
-            "{total} frame{} could not be decoded: ",
-            if total == 1 { "" } else { "s" }
-        );
+        let mut s = format!("{total} frame{} could not be decoded: ", if total == 1 { "" } else { "s" });
         for (i, (err, n)) in by_count.iter().enumerate() {
             if i > 0 {
                 s.push_str(", ");
@@ -66,11 +63,7 @@ impl Pipeline {
     /// `max_finished` finished connections.
     #[must_use]
     pub fn new(port: Option<u16>, max_finished: usize) -> Pipeline {
-        Pipeline {
-            tracker: Tracker::new(port, max_finished),
-            counters: Counters::default(),
-            port,
-        }
+        Pipeline { tracker: Tracker::new(port, max_finished), counters: Counters::default(), port }
     }
 
     /// Decodes and tracks one frame. `None` when it was not ours or did not decode.

@@ -31,9 +31,7 @@ pub const CHANNEL_CAPACITY: usize = 65_536;
 /// The wall clock as a capture timestamp (the core never reads a clock).
 #[must_use]
 pub fn wall_clock() -> Timestamp {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     Timestamp(u64::try_from(now.as_nanos()).unwrap_or(0))
 }
 
@@ -69,67 +67,63 @@ where
     S: FrameSource + Send + 'static,
     F: FnMut(&mut S) -> Option<(u64, u64)> + Send + 'static,
 {
-    thread::Builder::new()
-        .name("capture".into())
-        .spawn(move || {
-            let send = |msg: Msg| match tx.try_send(msg) {
-                Ok(()) => true,
-                Err(TrySendError::Full(_)) => {
-                    shared.overflow.fetch_add(1, Ordering::Relaxed);
-                    true
-                }
-                Err(TrySendError::Disconnected(_)) => false,
-            };
-            let started = Instant::now();
-            let mut first: Option<Timestamp> = None;
-            let mut last_stats = Instant::now();
-            while !shared.stop.load(Ordering::Relaxed) {
-                if last_stats.elapsed() >= Duration::from_secs(1) {
-                    last_stats = Instant::now();
-                    if let Some((packets, drops)) = stats(&mut source) {
-                        let _ = send(Msg::Kernel { packets, drops });
-                    }
-                }
-                let msg = match source.next_frame() {
-                    Ok(Next::Frame(frame)) => {
-                        if let Pace::Speed(x) = pace
-                            && x > 0.0
-                        {
-                            let t0 = *first.get_or_insert(frame.ts);
-                            #[allow(clippy::cast_precision_loss)]
-                            let due = Duration::try_from_secs_f64(
-                                (frame.ts.0.saturating_sub(t0.0)) as f64 / 1e9 / x,
-                            )
-                            .unwrap_or(Duration::MAX);
-                            // Sleep in slices so a stop request is noticed.
-                            while let Some(wait) = due.checked_sub(started.elapsed()) {
-                                if shared.stop.load(Ordering::Relaxed) {
-                                    return;
-                                }
-                                thread::sleep(wait.min(Duration::from_millis(100)));
-                            }
-                        }
-                        match decode::decode(&frame) {
-                            Ok(Some(seg)) => Msg::Segment(seg),
-                            Ok(None) => Msg::NotOurs,
-                            Err(e) => Msg::Undecodable(e),
-                        }
-                    }
-                    Ok(Next::Idle) => continue,
-                    Ok(Next::End) => {
-                        let _ = tx.send(Msg::SourceEnded(None));
-                        return;
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Msg::SourceEnded(Some(e.to_string())));
-                        return;
-                    }
-                };
-                if !send(msg) {
-                    return;
+    thread::Builder::new().name("capture".into()).spawn(move || {
+        let send = |msg: Msg| match tx.try_send(msg) {
+            Ok(()) => true,
+            Err(TrySendError::Full(_)) => {
+                shared.overflow.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            Err(TrySendError::Disconnected(_)) => false,
+        };
+        let started = Instant::now();
+        let mut first: Option<Timestamp> = None;
+        let mut last_stats = Instant::now();
+        while !shared.stop.load(Ordering::Relaxed) {
+            if last_stats.elapsed() >= Duration::from_secs(1) {
+                last_stats = Instant::now();
+                if let Some((packets, drops)) = stats(&mut source) {
+                    let _ = send(Msg::Kernel { packets, drops });
                 }
             }
-        })
+            let msg = match source.next_frame() {
+                Ok(Next::Frame(frame)) => {
+                    if let Pace::Speed(x) = pace
+                        && x > 0.0
+                    {
+                        let t0 = *first.get_or_insert(frame.ts);
+                        #[allow(clippy::cast_precision_loss)]
+                        let due = Duration::try_from_secs_f64((frame.ts.0.saturating_sub(t0.0)) as f64 / 1e9 / x)
+                            .unwrap_or(Duration::MAX);
+                        // Sleep in slices so a stop request is noticed.
+                        while let Some(wait) = due.checked_sub(started.elapsed()) {
+                            if shared.stop.load(Ordering::Relaxed) {
+                                return;
+                            }
+                            thread::sleep(wait.min(Duration::from_millis(100)));
+                        }
+                    }
+                    match decode::decode(&frame) {
+                        Ok(Some(seg)) => Msg::Segment(seg),
+                        Ok(None) => Msg::NotOurs,
+                        Err(e) => Msg::Undecodable(e),
+                    }
+                }
+                Ok(Next::Idle) => continue,
+                Ok(Next::End) => {
+                    let _ = tx.send(Msg::SourceEnded(None));
+                    return;
+                }
+                Err(e) => {
+                    let _ = tx.send(Msg::SourceEnded(Some(e.to_string())));
+                    return;
+                }
+            };
+            if !send(msg) {
+                return;
+            }
+        }
+    })
 }
 
 /// Starts the input thread (keys, mouse, resize) and the one-second clock.
@@ -158,9 +152,7 @@ fn spawn_input_and_clock(tx: &SyncSender<Msg>, shared: &Arc<Shared>) -> io::Resu
     thread::Builder::new().name("clock".into()).spawn(move || {
         while !cshared.stop.load(Ordering::Relaxed) {
             thread::sleep(Duration::from_secs(1));
-            if ctx.try_send(Msg::Tick(wall_clock())).is_err()
-                && cshared.stop.load(Ordering::Relaxed)
-            {
+            if ctx.try_send(Msg::Tick(wall_clock())).is_err() && cshared.stop.load(Ordering::Relaxed) {
                 return;
             }
         }

@@ -8,10 +8,7 @@ use std::process::{Command, Output};
 use synack::model::segment::Flags as F;
 
 fn synack(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_synack"))
-        .args(args)
-        .output()
-        .expect("run synack")
+    Command::new(env!("CARGO_BIN_EXE_synack")).args(args).output().expect("run synack")
 }
 
 fn tempfile(name: &str, bytes: &[u8]) -> PathBuf {
@@ -27,9 +24,7 @@ fn stderr(o: &Output) -> String {
 }
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
 }
 
 #[test]
@@ -37,10 +32,7 @@ fn empty_file() {
     let p = tempfile("empty.pcap", b"");
     let o = synack(&["trace", "--read", p.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
-    assert_eq!(
-        stderr(&o).trim(),
-        format!("error: {} is empty", p.display())
-    );
+    assert_eq!(stderr(&o).trim(), format!("error: {} is empty", p.display()));
 }
 
 #[test]
@@ -49,13 +41,7 @@ fn not_a_capture() {
     let o = synack(&["trace", "--read", p.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     let e = stderr(&o);
-    assert!(
-        e.starts_with(&format!(
-            "error: {} is not a pcap or pcapng capture",
-            p.display()
-        )),
-        "{e}"
-    );
+    assert!(e.starts_with(&format!("error: {} is not a pcap or pcapng capture", p.display())), "{e}");
     assert!(e.contains("68 65 6c 6c"), "names what it found: {e}");
     assert_eq!(e.lines().count(), 1);
 }
@@ -64,11 +50,7 @@ fn not_a_capture() {
 fn missing_file() {
     let o = synack(&["trace", "--read", "/nonexistent/x.pcap"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).starts_with("error: cannot open /nonexistent/x.pcap: "),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).starts_with("error: cannot open /nonexistent/x.pcap: "), "{}", stderr(&o));
 }
 
 #[test]
@@ -78,10 +60,7 @@ fn unknown_link_type() {
     let o = synack(&["trace", "--read", p.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     let e = stderr(&o);
-    assert!(
-        e.starts_with(&format!("error: {} uses link type 147", p.display())),
-        "{e}"
-    );
+    assert!(e.starts_with(&format!("error: {} uses link type 147", p.display())), "{e}");
 }
 
 #[test]
@@ -94,13 +73,7 @@ fn truncated_file_keeps_what_was_read() {
     assert_eq!(o.status.code(), Some(1));
     let e = stderr(&o);
     let packets = 7; // abort.pcap has 8 records
-    assert!(
-        e.contains(&format!(
-            "error: {} is truncated after packet {packets} (byte offset ",
-            p.display()
-        )),
-        "{e}"
-    );
+    assert!(e.contains(&format!("error: {} is truncated after packet {packets} (byte offset ", p.display())), "{e}");
     // The offset is where the cut record starts.
     let last_record_len = whole.len() - {
         // Walk the records to find the last one's start.
@@ -140,16 +113,10 @@ fn undecodable_frames_are_counted_and_skipped() {
     let p = tempfile("bad-frames.pcap", &support::pcap(1, &frames));
     let o = synack(&["trace", "--read", p.to_str().unwrap(), "--format", "jsonl"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(
-        stderr(&o).trim(),
-        "3 frames could not be decoded: 2 truncated TCP header, 1 bad IPv4 header length"
-    );
+    assert_eq!(stderr(&o).trim(), "3 frames could not be decoded: 2 truncated TCP header, 1 bad IPv4 header length");
     let out = String::from_utf8_lossy(&o.stdout);
     let v: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
-    assert_eq!(
-        v["handshake"]["complete"], true,
-        "the rest of the file is processed"
-    );
+    assert_eq!(v["handshake"]["complete"], true, "the rest of the file is processed");
 }
 
 #[test]
@@ -161,10 +128,7 @@ fn corrupt_record_length() {
     let o = synack(&["trace", "--read", p.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     let e = stderr(&o);
-    assert!(
-        e.contains(&p.display().to_string()) && (e.contains("truncated") || e.contains("corrupt")),
-        "{e}"
-    );
+    assert!(e.contains(&p.display().to_string()) && (e.contains("truncated") || e.contains("corrupt")), "{e}");
 }
 
 #[test]
@@ -185,15 +149,7 @@ fn stdin_stream() {
 
 #[test]
 fn count_stops_early() {
-    let o = synack(&[
-        "trace",
-        "--read",
-        fixture("seed.pcap").to_str().unwrap(),
-        "--count",
-        "1",
-        "--format",
-        "jsonl",
-    ]);
+    let o = synack(&["trace", "--read", fixture("seed.pcap").to_str().unwrap(), "--count", "1", "--format", "jsonl"]);
     assert!(o.status.success());
     assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 1);
 }
@@ -212,10 +168,7 @@ fn serve_on_a_busy_port_says_so() {
     let addr = busy.local_addr().unwrap().to_string();
     let o = synack(&["serve", "--addr", &addr]);
     assert_eq!(o.status.code(), Some(1));
-    assert_eq!(
-        stderr(&o).trim(),
-        format!("error: {addr} is already in use (another synack serve?)")
-    );
+    assert_eq!(stderr(&o).trim(), format!("error: {addr} is already in use (another synack serve?)"));
 }
 
 #[test]
@@ -223,10 +176,7 @@ fn the_dashboard_needs_a_terminal() {
     // Output captured by the test is no terminal; replay needs no privileges.
     let o = synack(&["--read", fixture("seed.pcap").to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
-    assert_eq!(
-        stderr(&o).trim(),
-        "error: the dashboard needs a terminal; use 'synack trace' for plain output"
-    );
+    assert_eq!(stderr(&o).trim(), "error: the dashboard needs a terminal; use 'synack trace' for plain output");
     let o = synack(&["demo"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("needs a terminal"));
@@ -234,20 +184,12 @@ fn the_dashboard_needs_a_terminal() {
 
 #[test]
 fn client_against_nothing_fails_clearly() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let addr = format!("127.0.0.1:{port}");
     let o = synack(&["client", "--addr", &addr]);
     assert_eq!(o.status.code(), Some(1));
     let e = stderr(&o);
-    assert!(
-        e.starts_with(&format!("error: 1 of 1 connections to {addr} failed"))
-            && e.contains("synack serve"),
-        "{e}"
-    );
+    assert!(e.starts_with(&format!("error: 1 of 1 connections to {addr} failed")) && e.contains("synack serve"), "{e}");
     let o = synack(&["client", "--addr", &addr, "--scenario", "refused"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("refused, as intended"));

@@ -16,9 +16,7 @@ use synack::tui::app::{Action, App, Focus, Msg, Source};
 use synack::tui::ui;
 
 fn segments(fixture: &str) -> Vec<Segment> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(fixture);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(fixture);
     let mut src = PcapSource::new(File::open(&path).unwrap(), fixture).unwrap();
     let mut out = Vec::new();
     while let Ok(Next::Frame(f)) = src.next_frame() {
@@ -30,14 +28,7 @@ fn segments(fixture: &str) -> Vec<Segment> {
 }
 
 fn app_with(fixtures: &[&str], step: bool) -> App {
-    let mut app = App::new(
-        Pipeline::new(None, 100),
-        Source::Replay {
-            name: "fixtures".into(),
-            step,
-        },
-        false,
-    );
+    let mut app = App::new(Pipeline::new(None, 100), Source::Replay { name: "fixtures".into(), step }, false);
     for f in fixtures {
         for s in segments(f) {
             app.update(Msg::Segment(s));
@@ -49,12 +40,7 @@ fn app_with(fixtures: &[&str], step: bool) -> App {
 }
 
 fn key(code: KeyCode) -> Msg {
-    Msg::Key(KeyEvent {
-        code,
-        modifiers: KeyModifiers::NONE,
-        kind: KeyEventKind::Press,
-        state: KeyEventState::NONE,
-    })
+    Msg::Key(KeyEvent { code, modifiers: KeyModifiers::NONE, kind: KeyEventKind::Press, state: KeyEventState::NONE })
 }
 
 fn screen(app: &mut App, w: u16, h: u16) -> String {
@@ -146,33 +132,15 @@ fn quit_keys_and_help() {
     let mut app = app_with(&[], false);
     assert_eq!(app.update(key(KeyCode::Char('?'))), Action::None);
     assert!(app.help);
-    assert_eq!(
-        app.update(key(KeyCode::Char('x'))),
-        Action::None,
-        "any key closes the help"
-    );
+    assert_eq!(app.update(key(KeyCode::Char('x'))), Action::None, "any key closes the help");
     assert!(!app.help);
-    assert_eq!(
-        app.update(key(KeyCode::Char('n'))),
-        Action::None,
-        "no server: scenario keys do nothing"
-    );
+    assert_eq!(app.update(key(KeyCode::Char('n'))), Action::None, "no server: scenario keys do nothing");
     assert_eq!(app.update(key(KeyCode::Char('q'))), Action::Quit);
     assert_eq!(app.update(key(KeyCode::Esc)), Action::Quit);
     let ctrl_c = Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
     assert_eq!(app.update(ctrl_c), Action::Quit);
-    let mut live = App::new(
-        Pipeline::new(Some(8001), 10),
-        Source::Live {
-            interface: "lo".into(),
-            port: 8001,
-        },
-        true,
-    );
-    assert_eq!(
-        live.update(key(KeyCode::Char('s'))),
-        Action::Run(synack::cli::Scenario::SlowClose)
-    );
+    let mut live = App::new(Pipeline::new(Some(8001), 10), Source::Live { interface: "lo".into(), port: 8001 }, true);
+    assert_eq!(live.update(key(KeyCode::Char('s'))), Action::Run(synack::cli::Scenario::SlowClose));
 }
 
 macro_rules! ladder_snapshots {
@@ -220,13 +188,7 @@ fn selected_segment_is_marked_and_explained() {
     let s = screen(&mut app, 120, 40);
     let marked: Vec<&str> = s.lines().filter(|l| l.contains('▸')).collect();
     assert_eq!(marked.len(), 1, "{s}");
-    assert!(
-        marked[0].contains("ACK ack=12") && marked[0].contains("teardown 2/4"),
-        "{s}"
-    );
-    assert!(
-        s.contains("acknowledges the client's FIN on its own"),
-        "{s}"
-    );
+    assert!(marked[0].contains("ACK ack=12") && marked[0].contains("teardown 2/4"), "{s}");
+    assert!(s.contains("acknowledges the client's FIN on its own"), "{s}");
     insta::assert_snapshot!("selected_segment_120x40", s);
 }

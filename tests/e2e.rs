@@ -16,12 +16,8 @@ struct Tmux {
 
 impl Tmux {
     fn run(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("tmux (installed by .ci/run)");
+        let out =
+            Command::new("tmux").arg("-L").arg(&self.socket).args(args).output().expect("tmux (installed by .ci/run)");
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
     fn screen(&self) -> String {
@@ -42,11 +38,7 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .arg("kill-server")
-            .status();
+        let _ = Command::new("tmux").arg("-L").arg(&self.socket).arg("kill-server").status();
     }
 }
 
@@ -55,14 +47,8 @@ fn demo_in_a_real_terminal() {
     if !capture_allowed() {
         return;
     }
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let tmux = Tmux {
-        socket: format!("synack-e2e-{}", std::process::id()),
-    };
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let tmux = Tmux { socket: format!("synack-e2e-{}", std::process::id()) };
     tmux.run(&[
         "new-session",
         "-d",
@@ -78,20 +64,12 @@ fn demo_in_a_real_terminal() {
         "--norc",
         "--noprofile",
     ]);
-    let cmd = format!(
-        "{} demo --port {port}; echo EXIT=$?",
-        env!("CARGO_BIN_EXE_synack")
-    );
+    let cmd = format!("{} demo --port {port}; echo EXIT=$?", env!("CARGO_BIN_EXE_synack"));
     tmux.run(&["send-keys", "-t", "e2e", &cmd, "Enter"]);
-    let screen = tmux.wait_for(
-        &|s| s.contains("handshake 3/3") && s.contains("teardown 4/4") && s.contains("close: "),
-        30,
-    );
+    let screen =
+        tmux.wait_for(&|s| s.contains("handshake 3/3") && s.contains("teardown 4/4") && s.contains("close: "), 30);
     assert!(screen.contains("LIVE lo tcp port"), "{screen}");
-    assert!(
-        screen.contains("SYN-SENT") && screen.contains("ESTABLISHED"),
-        "{screen}"
-    );
+    assert!(screen.contains("SYN-SENT") && screen.contains("ESTABLISHED"), "{screen}");
     tmux.run(&["send-keys", "-t", "e2e", "q"]);
     // The command line itself says "EXIT=$?": wait for the line echo prints.
     let after = tmux.wait_for(&|s| s.lines().any(|l| l.starts_with("EXIT=")), 10);
@@ -99,16 +77,8 @@ fn demo_in_a_real_terminal() {
     // The prompt is back on a normal screen: the alternate screen is gone.
     let lines: Vec<&str> = after.lines().filter(|l| !l.trim().is_empty()).collect();
     let exit_at = lines.iter().position(|l| *l == "EXIT=0").unwrap();
-    assert!(
-        lines[exit_at + 1..]
-            .iter()
-            .any(|l| l.starts_with("e2e-prompt$")),
-        "{after}"
-    );
-    assert!(
-        !after.contains("Connections"),
-        "the dashboard is gone: {after}"
-    );
+    assert!(lines[exit_at + 1..].iter().any(|l| l.starts_with("e2e-prompt$")), "{after}");
+    assert!(!after.contains("Connections"), "the dashboard is gone: {after}");
 }
 
 /// Replays need no privileges: a capture piped in on stdin shows in the
@@ -116,16 +86,11 @@ fn demo_in_a_real_terminal() {
 #[test]
 fn replay_from_stdin_in_a_real_terminal() {
     if Command::new("tmux").arg("-V").output().is_err() {
-        assert!(
-            std::env::var("SYNACK_REQUIRE_CAPTURE").as_deref() != Ok("1"),
-            "tmux is missing"
-        );
+        assert!(std::env::var("SYNACK_REQUIRE_CAPTURE").as_deref() != Ok("1"), "tmux is missing");
         eprintln!("skipping: no tmux");
         return;
     }
-    let tmux = Tmux {
-        socket: format!("synack-e2e-replay-{}", std::process::id()),
-    };
+    let tmux = Tmux { socket: format!("synack-e2e-replay-{}", std::process::id()) };
     tmux.run(&[
         "new-session",
         "-d",
@@ -141,20 +106,11 @@ fn replay_from_stdin_in_a_real_terminal() {
         "--norc",
         "--noprofile",
     ]);
-    let fixture = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/half-close.pcap"
-    );
-    let cmd = format!(
-        "cat {fixture} | {} --read -; echo EXIT=$?",
-        env!("CARGO_BIN_EXE_synack")
-    );
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/half-close.pcap");
+    let cmd = format!("cat {fixture} | {} --read -; echo EXIT=$?", env!("CARGO_BIN_EXE_synack"));
     tmux.run(&["send-keys", "-t", "e2e", &cmd, "Enter"]);
     let screen = tmux.wait_for(&|s| s.contains("REPLAY") && s.contains("teardown 4/4"), 20);
-    assert!(
-        screen.contains("stdin") && screen.contains("four-way"),
-        "{screen}"
-    );
+    assert!(screen.contains("stdin") && screen.contains("four-way"), "{screen}");
     tmux.run(&["send-keys", "-t", "e2e", "q"]);
     let after = tmux.wait_for(&|s| s.lines().any(|l| l.starts_with("EXIT=")), 10);
     assert!(after.lines().any(|l| l == "EXIT=0"), "{after}");

@@ -10,23 +10,13 @@ use std::process::Command;
 use synack::model::segment::Flags as F;
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
 }
 
 fn trace(path: &Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_synack"))
-        .args(["trace", "--read"])
-        .arg(path)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_synack")).args(["trace", "--read"]).arg(path).args(args).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -62,19 +52,9 @@ fn hostile_capture(payload: &[u8]) -> PathBuf {
         support::frame(s, c, F::SYN | F::ACK, 900, 101, b""),
         support::frame(c, s, F::ACK, 101, 901, b""),
         support::frame(c, s, F::PSH | F::ACK, 101, 901, payload),
-        support::frame(
-            s,
-            c,
-            F::FIN | F::ACK,
-            901,
-            101 + u32::try_from(payload.len()).unwrap(),
-            b"",
-        ),
+        support::frame(s, c, F::FIN | F::ACK, 901, 101 + u32::try_from(payload.len()).unwrap(), b""),
     ];
-    let dir = tempdir(&format!(
-        "{:x}",
-        payload.iter().map(|&b| u32::from(b)).sum::<u32>()
-    ));
+    let dir = tempdir(&format!("{:x}", payload.iter().map(|&b| u32::from(b)).sum::<u32>()));
     let path = dir.join("hostile.pcap");
     std::fs::write(&path, support::pcap(1, &frames)).unwrap();
     path
@@ -88,54 +68,32 @@ fn svg_is_xml_with_one_arrow_per_segment_and_escaped_text() {
     let doc = roxmltree::Document::parse(&svg).expect("the SVG is well-formed XML");
     let arrows = doc
         .descendants()
-        .filter(|n| {
-            n.has_tag_name("line") && n.attribute("class").is_some_and(|c| c.starts_with("arrow"))
-        })
+        .filter(|n| n.has_tag_name("line") && n.attribute("class").is_some_and(|c| c.starts_with("arrow")))
         .count();
     assert_eq!(arrows, 5, "one arrow per segment");
     let texts: Vec<&str> = doc.descendants().filter_map(|n| n.text()).collect();
-    assert!(
-        texts.iter().any(|t| t.contains("<script>&")),
-        "the payload reads back as text: {texts:?}"
-    );
-    assert!(
-        doc.descendants().all(|n| !n.has_tag_name("script")),
-        "no script element"
-    );
+    assert!(texts.iter().any(|t| t.contains("<script>&")), "the payload reads back as text: {texts:?}");
+    assert!(doc.descendants().all(|n| !n.has_tag_name("script")), "no script element");
 
     // Several connections stack in one document.
     let all = trace(&fixture("seed.pcap"), &["--format", "svg"]);
     let doc = roxmltree::Document::parse(&all).unwrap();
-    assert_eq!(
-        doc.descendants()
-            .filter(|n| n.attribute("class") == Some("connection"))
-            .count(),
-        1
-    );
+    assert_eq!(doc.descendants().filter(|n| n.attribute("class") == Some("connection")).count(), 1);
 }
 
 #[test]
 fn mermaid_labels_stay_one_valid_line() {
     let path = hostile_capture(b"say \"hi\"; #1\nnext;line");
     let mmd = trace(&path, &["--format", "mermaid"]);
-    let messages: Vec<&str> = mmd
-        .lines()
-        .filter(|l| l.contains("->>") || l.contains("-x") || l.contains("-->>"))
-        .collect();
+    let messages: Vec<&str> =
+        mmd.lines().filter(|l| l.contains("->>") || l.contains("-x") || l.contains("-->>")).collect();
     assert_eq!(messages.len(), 5, "{mmd}");
     let data = messages.iter().find(|l| l.contains("len=")).unwrap();
     // Every ';' and '#' left belongs to an entity code; no raw quote remains.
     let text = data.split_once(": ").unwrap().1;
     assert!(!text.contains('"'), "{text}");
-    assert_eq!(
-        text.matches(';').count(),
-        text.matches('#').count(),
-        "{text}"
-    );
-    assert!(
-        text.contains("#quot;") && text.contains("#59;") && text.contains("#35;"),
-        "{text}"
-    );
+    assert_eq!(text.matches(';').count(), text.matches('#').count(), "{text}");
+    assert!(text.contains("#quot;") && text.contains("#59;") && text.contains("#35;"), "{text}");
     assert!(mmd.starts_with("sequenceDiagram\n"));
 }
 
@@ -148,26 +106,19 @@ fn output_file_and_one_connection() {
     bytes.extend_from_slice(&std::fs::read(fixture("refused.pcap")).unwrap()[24..]);
     let both = dir.join("both.pcap");
     std::fs::write(&both, bytes).unwrap();
-    let stdout = trace(
-        &both,
-        &["--format", "jsonl", "--output", out.to_str().unwrap()],
-    );
+    let stdout = trace(&both, &["--format", "jsonl", "--output", out.to_str().unwrap()]);
     assert!(stdout.is_empty());
     assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 2);
     let one = trace(&both, &["--format", "jsonl", "--connection", "2"]);
     assert_eq!(one.lines().count(), 1);
-    assert!(
-        one.contains("\"id\":2") && one.contains("\"kind\":\"refused\""),
-        "{one}"
-    );
+    assert!(one.contains("\"id\":2") && one.contains("\"kind\":\"refused\""), "{one}");
 }
 
 #[test]
 fn dashboard_export_writes_three_files() {
     let dir = tempdir("e-key");
     let path = fixture("slow-close.pcap");
-    let mut src =
-        synack::capture::pcap::PcapSource::new(std::fs::File::open(&path).unwrap(), "x").unwrap();
+    let mut src = synack::capture::pcap::PcapSource::new(std::fs::File::open(&path).unwrap(), "x").unwrap();
     let mut p = synack::pipeline::Pipeline::new(None, 10);
     use synack::capture::FrameSource;
     while let Ok(synack::capture::Next::Frame(f)) = src.next_frame() {
@@ -175,20 +126,9 @@ fn dashboard_export_writes_three_files() {
     }
     let conn = p.tracker.connections().next().unwrap();
     let paths = synack::export::export_files(conn, &dir).unwrap();
-    let names: Vec<_> = paths
-        .iter()
-        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
-        .collect();
+    let names: Vec<_> = paths.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
     assert_eq!(names, ["synack-1.txt", "synack-1.mmd", "synack-1.svg"]);
-    assert!(
-        std::fs::read_to_string(&paths[0])
-            .unwrap()
-            .contains("close: four-way")
-    );
-    assert!(
-        std::fs::read_to_string(&paths[1])
-            .unwrap()
-            .starts_with("sequenceDiagram")
-    );
+    assert!(std::fs::read_to_string(&paths[0]).unwrap().contains("close: four-way"));
+    assert!(std::fs::read_to_string(&paths[1]).unwrap().starts_with("sequenceDiagram"));
     roxmltree::Document::parse(&std::fs::read_to_string(&paths[2]).unwrap()).unwrap();
 }

@@ -16,18 +16,12 @@ fn trace(path: &Path, format: &str) -> String {
         .args(["--format", format])
         .output()
         .expect("run synack");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).expect("utf-8 output")
 }
 
 fn fixture(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
 }
 
 fn verdicts(jsonl: &str) -> Vec<(String, String)> {
@@ -35,10 +29,7 @@ fn verdicts(jsonl: &str) -> Vec<(String, String)> {
         .lines()
         .map(|l| {
             let v: serde_json::Value = serde_json::from_str(l).expect("valid JSON");
-            (
-                v["close"]["kind"].as_str().unwrap().to_string(),
-                format!("{}", v["final_states"]),
-            )
+            (v["close"]["kind"].as_str().unwrap().to_string(), format!("{}", v["final_states"]))
         })
         .collect()
 }
@@ -71,25 +62,13 @@ fn other_writers_give_the_same_verdicts() {
     // pcapng, nanosecond pcap, Linux cooked v2 (-i any) and -s 68 of the seed exchange.
     let want = verdicts(&trace(&fixture("seed.pcap"), "jsonl"));
     assert_eq!(verdicts(&trace(&fixture("seed.pcapng"), "jsonl")), want);
-    assert_eq!(
-        trace(&fixture("seed.pcapng"), "jsonl"),
-        trace(&fixture("seed.pcap"), "jsonl")
-    );
-    assert_eq!(
-        trace(&fixture("seed-nsec.pcap"), "jsonl"),
-        trace(&fixture("seed.pcap"), "jsonl")
-    );
-    assert_eq!(
-        verdicts(&trace(&fixture("seed-any.pcap"), "jsonl"))[0].0,
-        "three-way"
-    );
+    assert_eq!(trace(&fixture("seed.pcapng"), "jsonl"), trace(&fixture("seed.pcap"), "jsonl"));
+    assert_eq!(trace(&fixture("seed-nsec.pcap"), "jsonl"), trace(&fixture("seed.pcap"), "jsonl"));
+    assert_eq!(verdicts(&trace(&fixture("seed-any.pcap"), "jsonl"))[0].0, "three-way");
     let snap = trace(&fixture("seed-snap68.pcap"), "jsonl");
     let v: serde_json::Value = serde_json::from_str(snap.lines().next().unwrap()).unwrap();
     assert_eq!(v["close"]["kind"], "three-way");
-    assert_eq!(
-        v["payload_bytes"]["c2s"], 10,
-        "lengths come from the IP header, not the snap length"
-    );
+    assert_eq!(v["payload_bytes"]["c2s"], 10, "lengths come from the IP header, not the snap length");
 }
 
 #[test]
@@ -130,11 +109,8 @@ fn hand_built_syn_retransmission_and_port_reuse() {
 pub fn tempdir() -> std::path::PathBuf {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
-    let d = std::env::temp_dir().join(format!(
-        "synack-test-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
+    let d =
+        std::env::temp_dir().join(format!("synack-test-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
     std::fs::create_dir_all(&d).unwrap();
     d
 }

@@ -55,12 +55,7 @@ impl Trace {
             let _ = out.read_to_string(&mut s);
             s
         });
-        let mut t = Trace {
-            child,
-            stderr: rx,
-            stderr_seen: Vec::new(),
-            stdout,
-        };
+        let mut t = Trace { child, stderr: rx, stderr_seen: Vec::new(), stdout };
         t.wait_for("capturing on");
         t
     }
@@ -80,24 +75,12 @@ impl Trace {
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             }
         }
-        panic!(
-            "synack trace never said {what:?}; stderr: {:?}",
-            self.stderr_seen
-        );
+        panic!("synack trace never said {what:?}; stderr: {:?}", self.stderr_seen);
     }
 
     /// `synack trace --port PORT --format jsonl --count N` (bounded to 20 s).
     fn jsonl(port: &str, count: u32) -> Trace {
-        Trace::start(&[
-            "--port",
-            port,
-            "--format",
-            "jsonl",
-            "--count",
-            &count.to_string(),
-            "--duration",
-            "20",
-        ])
+        Trace::start(&["--port", port, "--format", "jsonl", "--count", &count.to_string(), "--duration", "20"])
     }
 
     /// Waits for the process to end (bounded), returning stdout and all stderr.
@@ -125,17 +108,11 @@ impl Trace {
 }
 
 fn server() -> echo::Server {
-    echo::Server::start(
-        echo::bind("127.0.0.1:0".parse().unwrap()).unwrap(),
-        ServerConfig::default(),
-    )
+    echo::Server::start(echo::bind("127.0.0.1:0".parse().unwrap()).unwrap(), ServerConfig::default())
 }
 
 fn connections(jsonl: &str) -> Vec<Value> {
-    jsonl
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("jsonl"))
-        .collect()
+    jsonl.lines().map(|l| serde_json::from_str(l).expect("jsonl")).collect()
 }
 
 /// No segment was seen twice: no two segments with the same direction, flags,
@@ -144,14 +121,8 @@ fn assert_no_duplicates(conn: &Value) {
     let segs = conn["segments"].as_array().unwrap();
     let mut seen = std::collections::HashSet::new();
     for s in segs {
-        assert!(
-            s.get("retransmission").is_none(),
-            "retransmission in {conn}"
-        );
-        let k = format!(
-            "{}{}{}{}{}",
-            s["dir"], s["flags"], s["seq"], s["ack"], s["len"]
-        );
+        assert!(s.get("retransmission").is_none(), "retransmission in {conn}");
+        let k = format!("{}{}{}{}{}", s["dir"], s["flags"], s["seq"], s["ack"], s["len"]);
         assert!(seen.insert(k), "segment seen twice in {conn}");
     }
 }
@@ -170,10 +141,7 @@ fn capture_one(scenario: Scenario) -> Value {
     let c = conns.into_iter().next().unwrap();
     assert_eq!(c["handshake"]["complete"], true);
     assert_no_duplicates(&c);
-    assert!(
-        c["payload_bytes"]["c2s"].as_u64().unwrap() >= 10,
-        "the message was seen: {c}"
-    );
+    assert!(c["payload_bytes"]["c2s"].as_u64().unwrap() >= 10, "the message was seen: {c}");
     c
 }
 
@@ -182,10 +150,7 @@ fn kind(c: &Value) -> &str {
 }
 
 fn states(c: &Value) -> (&str, &str) {
-    (
-        c["final_states"]["client"].as_str().unwrap(),
-        c["final_states"]["server"].as_str().unwrap(),
-    )
+    (c["final_states"]["client"].as_str().unwrap(), c["final_states"]["server"].as_str().unwrap())
 }
 
 #[test]
@@ -241,10 +206,7 @@ fn seed_and_simultaneous_get_a_kind_the_race_allows() {
     for scenario in [Scenario::Seed, Scenario::Simultaneous] {
         let c = capture_one(scenario);
         let k = kind(&c);
-        assert!(
-            ["three-way", "four-way", "simultaneous"].contains(&k),
-            "{scenario:?}: {c}"
-        );
+        assert!(["three-way", "four-way", "simultaneous"].contains(&k), "{scenario:?}: {c}");
         let expected = match k {
             "simultaneous" => ("TIME-WAIT", "TIME-WAIT"),
             _ if c["close"]["initiator"] == "client" => ("TIME-WAIT", "CLOSED"),
@@ -260,26 +222,10 @@ fn refused_is_refused() {
         return;
     }
     // A port where nothing listens.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let t = Trace::start(&[
-        "--port",
-        &port.to_string(),
-        "--format",
-        "jsonl",
-        "--count",
-        "1",
-        "--duration",
-        "20",
-    ]);
-    assert_eq!(
-        echo::run_scenario(Scenario::Refused, addr, "").unwrap(),
-        Outcome::Refused
-    );
+    let t = Trace::start(&["--port", &port.to_string(), "--format", "jsonl", "--count", "1", "--duration", "20"]);
+    assert_eq!(echo::run_scenario(Scenario::Refused, addr, "").unwrap(), Outcome::Refused);
     let (stdout, _) = t.finish();
     let c = &connections(&stdout)[0];
     assert_eq!(kind(c), "refused", "{c}");
@@ -309,11 +255,7 @@ fn ipv6_loopback() {
 }
 
 fn tempdir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "synack-live-{}-{:?}",
-        std::process::id(),
-        std::thread::current().id()
-    ));
+    let d = std::env::temp_dir().join(format!("synack-live-{}-{:?}", std::process::id(), std::thread::current().id()));
     std::fs::create_dir_all(&d).unwrap();
     d
 }
@@ -341,21 +283,11 @@ fn interop_with_tcpdump() {
     let mut line = String::new();
     while err.read_line(&mut line).unwrap() > 0 && !line.contains("listening on") {}
     let t = Trace::start(
-        &[
-            "--port",
-            &port,
-            "--format",
-            "jsonl",
-            "--count",
-            "3",
-            "--duration",
-            "20",
-            "--write",
-        ]
-        .iter()
-        .copied()
-        .chain([ours.to_str().unwrap()])
-        .collect::<Vec<_>>(),
+        &["--port", &port, "--format", "jsonl", "--count", "3", "--duration", "20", "--write"]
+            .iter()
+            .copied()
+            .chain([ours.to_str().unwrap()])
+            .collect::<Vec<_>>(),
     );
     for s in [Scenario::SlowClose, Scenario::Abort, Scenario::HalfClose] {
         echo::run_scenario(s, srv.addr(), "helloworld").unwrap();
@@ -363,51 +295,22 @@ fn interop_with_tcpdump() {
     let (live, _) = t.finish();
     std::thread::sleep(Duration::from_millis(300));
     // SAFETY-free SIGINT: ask tcpdump to stop through kill(1).
-    Command::new("kill")
-        .args(["-INT", &tcpdump.id().to_string()])
-        .status()
-        .unwrap();
+    Command::new("kill").args(["-INT", &tcpdump.id().to_string()]).status().unwrap();
     tcpdump.wait().unwrap();
     srv.stop();
 
     let live_conns = connections(&live);
-    let segments: usize = live_conns
-        .iter()
-        .map(|c| c["segments"].as_array().unwrap().len())
-        .sum();
+    let segments: usize = live_conns.iter().map(|c| c["segments"].as_array().unwrap().len()).sum();
     // tcpdump reads our file: the same number of segments.
-    let read = Command::new("tcpdump")
-        .args(["-nn", "-r"])
-        .arg(&ours)
-        .output()
-        .unwrap();
-    assert!(
-        read.status.success(),
-        "{}",
-        String::from_utf8_lossy(&read.stderr)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&read.stdout).lines().count(),
-        segments
-    );
+    let read = Command::new("tcpdump").args(["-nn", "-r"]).arg(&ours).output().unwrap();
+    assert!(read.status.success(), "{}", String::from_utf8_lossy(&read.stderr));
+    assert_eq!(String::from_utf8_lossy(&read.stdout).lines().count(), segments);
     // Our reading of tcpdump's file gives the same verdicts as the live capture.
-    let replay = Command::new(bin())
-        .args(["trace", "--format", "jsonl", "--read"])
-        .arg(&theirs)
-        .output()
-        .unwrap();
+    let replay = Command::new(bin()).args(["trace", "--format", "jsonl", "--read"]).arg(&theirs).output().unwrap();
     assert!(replay.status.success());
-    let verdict = |c: &Value| {
-        (
-            c["close"].to_string(),
-            c["final_states"].to_string(),
-            c["segments"].as_array().unwrap().len(),
-        )
-    };
-    let from_tcpdump: Vec<_> = connections(&String::from_utf8_lossy(&replay.stdout))
-        .iter()
-        .map(verdict)
-        .collect();
+    let verdict =
+        |c: &Value| (c["close"].to_string(), c["final_states"].to_string(), c["segments"].as_array().unwrap().len());
+    let from_tcpdump: Vec<_> = connections(&String::from_utf8_lossy(&replay.stdout)).iter().map(verdict).collect();
     let from_live: Vec<_> = live_conns.iter().map(verdict).collect();
     let mut a = from_tcpdump.clone();
     let mut b = from_live.clone();
@@ -415,15 +318,8 @@ fn interop_with_tcpdump() {
     b.sort();
     assert_eq!(a, b);
     // And our own file reads back the same, too.
-    let again = Command::new(bin())
-        .args(["trace", "--format", "jsonl", "--read"])
-        .arg(&ours)
-        .output()
-        .unwrap();
-    let mut c: Vec<_> = connections(&String::from_utf8_lossy(&again.stdout))
-        .iter()
-        .map(verdict)
-        .collect();
+    let again = Command::new(bin()).args(["trace", "--format", "jsonl", "--read"]).arg(&ours).output().unwrap();
+    let mut c: Vec<_> = connections(&String::from_utf8_lossy(&again.stdout)).iter().map(verdict).collect();
     c.sort();
     assert_eq!(c, b);
 }
@@ -435,16 +331,7 @@ fn load_5000_connections_no_drops() {
     }
     let srv = server();
     let port = srv.addr().port().to_string();
-    let t = Trace::start(&[
-        "--port",
-        &port,
-        "--format",
-        "jsonl",
-        "--count",
-        "5000",
-        "--duration",
-        "120",
-    ]);
+    let t = Trace::start(&["--port", &port, "--format", "jsonl", "--count", "5000", "--duration", "120"]);
     let report = echo::run_clients(Scenario::Seed, srv.addr(), "helloworld", 5000, 16);
     assert_eq!(report.failed, 0, "{:?}", report.first_error);
     let (stdout, stderr) = t.finish();
@@ -453,10 +340,7 @@ fn load_5000_connections_no_drops() {
     assert_eq!(conns.len(), 5000);
     for c in &conns {
         assert_eq!(c["handshake"]["complete"], true, "{c}");
-        assert!(
-            ["three-way", "four-way", "simultaneous"].contains(&kind(c)),
-            "{c}"
-        );
+        assert!(["three-way", "four-way", "simultaneous"].contains(&kind(c)), "{c}");
     }
     assert!(stderr.contains(" 0 dropped by the kernel"), "{stderr}");
 }
@@ -467,27 +351,13 @@ fn without_privileges_it_says_how_to_get_them() {
         return;
     }
     let o = Command::new("setpriv")
-        .args([
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            bin(),
-            "trace",
-            "--port",
-            "1",
-        ])
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", bin(), "trace", "--port", "1"])
         .output()
         .expect("setpriv");
     assert_eq!(o.status.code(), Some(2), "{o:?}");
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        err.starts_with("error: capturing on lo needs the CAP_NET_RAW capability"),
-        "{err}"
-    );
-    assert!(
-        err.contains("sudo ") && err.contains("setcap cap_net_raw+ep"),
-        "{err}"
-    );
+    assert!(err.starts_with("error: capturing on lo needs the CAP_NET_RAW capability"), "{err}");
+    assert!(err.contains("sudo ") && err.contains("setcap cap_net_raw+ep"), "{err}");
     assert!(o.stdout.is_empty());
 }
 
@@ -496,12 +366,7 @@ fn started_through_sudo_it_drops_to_the_user() {
     if !capture_allowed() {
         return;
     }
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-        .to_string();
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
     let mut child = Command::new(bin())
         .args(["trace", "--port", &port, "--duration", "5"])
         .env("SUDO_UID", "65534")
@@ -517,31 +382,11 @@ fn started_through_sudo_it_drops_to_the_user() {
     let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
     let _ = child.kill();
     let _ = child.wait();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .unwrap_or_default()
-            .to_string()
-    };
-    assert_eq!(
-        field("Uid:").split_whitespace().skip(1).collect::<Vec<_>>(),
-        ["65534"; 4],
-        "{status}"
-    );
-    assert_eq!(
-        field("Gid:").split_whitespace().skip(1).collect::<Vec<_>>(),
-        ["65534"; 4]
-    );
-    assert_eq!(
-        field("CapEff:").split_whitespace().nth(1),
-        Some("0000000000000000"),
-        "no capability left"
-    );
-    assert_eq!(
-        field("CapPrm:").split_whitespace().nth(1),
-        Some("0000000000000000")
-    );
+    let field = |name: &str| status.lines().find(|l| l.starts_with(name)).unwrap_or_default().to_string();
+    assert_eq!(field("Uid:").split_whitespace().skip(1).collect::<Vec<_>>(), ["65534"; 4], "{status}");
+    assert_eq!(field("Gid:").split_whitespace().skip(1).collect::<Vec<_>>(), ["65534"; 4]);
+    assert_eq!(field("CapEff:").split_whitespace().nth(1), Some("0000000000000000"), "no capability left");
+    assert_eq!(field("CapPrm:").split_whitespace().nth(1), Some("0000000000000000"));
 }
 
 #[test]
@@ -555,16 +400,10 @@ fn the_capture_thread_stops_when_asked() {
     let source = synack::capture::live::LiveSource::open("lo", srv.addr().port()).unwrap();
     let shared = Arc::new(synack::tui::Shared::default());
     let (tx, rx) = synack::tui::channel();
-    let handle = synack::tui::spawn_source(
-        source,
-        synack::tui::Pace::AsTheyCome,
-        tx,
-        shared.clone(),
-        |s| {
-            let k = s.kernel_stats();
-            Some((k.packets, k.drops))
-        },
-    )
+    let handle = synack::tui::spawn_source(source, synack::tui::Pace::AsTheyCome, tx, shared.clone(), |s| {
+        let k = s.kernel_stats();
+        Some((k.packets, k.drops))
+    })
     .unwrap();
     // A connection on the watched port reaches the channel as segments.
     echo::run_scenario(Scenario::SlowClose, srv.addr(), "helloworld").unwrap();
@@ -574,16 +413,8 @@ fn the_capture_thread_stops_when_asked() {
             flags.push(seg.flags);
         }
     }
-    assert_eq!(
-        flags.iter().filter(|f| f.syn()).count(),
-        2,
-        "SYN and SYN-ACK: {flags:?}"
-    );
-    assert_eq!(
-        flags.iter().filter(|f| f.fin()).count(),
-        2,
-        "both FINs: {flags:?}"
-    );
+    assert_eq!(flags.iter().filter(|f| f.syn()).count(), 2, "SYN and SYN-ACK: {flags:?}");
+    assert_eq!(flags.iter().filter(|f| f.fin()).count(), 2, "both FINs: {flags:?}");
     srv.stop();
     shared.stop.store(true, Ordering::Relaxed);
     // It notices within one read timeout (100 ms); the bound here only guards against a hang.
@@ -618,31 +449,12 @@ fn write_pcapng_reads_back_the_same() {
     echo::run_scenario(Scenario::HalfClose, srv.addr(), "helloworld").unwrap();
     let (live, _) = t.finish();
     srv.stop();
-    let replay = Command::new(bin())
-        .args(["trace", "--format", "jsonl", "--read"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(
-        replay.status.success(),
-        "{}",
-        String::from_utf8_lossy(&replay.stderr)
-    );
+    let replay = Command::new(bin()).args(["trace", "--format", "jsonl", "--read"]).arg(&file).output().unwrap();
+    assert!(replay.status.success(), "{}", String::from_utf8_lossy(&replay.stderr));
     // Same segments with the same relative times (nanosecond timestamps survive pcapng).
     assert_eq!(String::from_utf8_lossy(&replay.stdout), live);
-    let read = Command::new("tcpdump")
-        .args(["-nn", "-r"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(
-        read.status.success(),
-        "tcpdump reads our pcapng: {}",
-        String::from_utf8_lossy(&read.stderr)
-    );
+    let read = Command::new("tcpdump").args(["-nn", "-r"]).arg(&file).output().unwrap();
+    assert!(read.status.success(), "tcpdump reads our pcapng: {}", String::from_utf8_lossy(&read.stderr));
     let segments = connections(&live)[0]["segments"].as_array().unwrap().len();
-    assert_eq!(
-        String::from_utf8_lossy(&read.stdout).lines().count(),
-        segments
-    );
+    assert_eq!(String::from_utf8_lossy(&read.stdout).lines().count(), segments);
 }

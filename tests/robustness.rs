@@ -9,14 +9,8 @@ use synack::model::decode::{Frame, LinkType, decode};
 use synack::model::segment::{Flags, Timestamp};
 use synack::pipeline::Pipeline;
 
-const LINKS: [LinkType; 6] = [
-    LinkType::Ethernet,
-    LinkType::Null,
-    LinkType::Loop,
-    LinkType::RawIp,
-    LinkType::LinuxSll,
-    LinkType::LinuxSll2,
-];
+const LINKS: [LinkType; 6] =
+    [LinkType::Ethernet, LinkType::Null, LinkType::Loop, LinkType::RawIp, LinkType::LinuxSll, LinkType::LinuxSll2];
 
 fn valid_frames() -> Vec<Vec<u8>> {
     let c = "127.0.0.1:40000";
@@ -30,11 +24,7 @@ fn valid_frames() -> Vec<Vec<u8>> {
 }
 
 fn feed(pipeline: &mut Pipeline, link: LinkType, data: &[u8]) {
-    let frame = Frame {
-        ts: Timestamp(1),
-        link,
-        data,
-    };
+    let frame = Frame { ts: Timestamp(1), link, data };
     let _ = decode(&frame);
     pipeline.frame(&frame);
 }

@@ -40,10 +40,7 @@ fn syn_received_ack() {
 fn syn_sent_syn_retransmission() {
     let mut t = syn_sent();
     let push = t.c(SYN, 0, 0, b"");
-    assert!(
-        !push.started,
-        "a retransmitted SYN stays in the same connection"
-    );
+    assert!(!push.started, "a retransmitted SYN stays in the same connection");
     t.s(syn_ack(), 0, 1, b"");
     t.c(ACK, 1, 1, b"");
     let c = t.conn();
@@ -83,10 +80,7 @@ fn established_rst_from_client() {
     let mut t = established();
     t.c(rst_ack(), 11, 11, b"");
     let c = t.conn();
-    assert_eq!(
-        (c.close_kind(), c.initiator()),
-        (CloseKind::Reset, Some("client"))
-    );
+    assert_eq!((c.close_kind(), c.initiator()), (CloseKind::Reset, Some("client")));
     assert_eq!(c.records.last().unwrap().phase, Phase::Reset);
     assert!(c.ended);
 }
@@ -95,10 +89,7 @@ fn established_rst_from_client() {
 fn established_rst_from_server() {
     let mut t = established();
     t.s(rst_ack(), 11, 11, b"");
-    assert_eq!(
-        (t.conn().close_kind(), t.conn().initiator()),
-        (CloseKind::Reset, Some("server"))
-    );
+    assert_eq!((t.conn().close_kind(), t.conn().initiator()), (CloseKind::Reset, Some("server")));
     assert_eq!(t.states(), ("CLOSED", "CLOSED"));
 }
 
@@ -125,10 +116,7 @@ fn established_data_retransmission() {
     let c = t.conn();
     assert!(c.records.last().unwrap().retransmission);
     assert!(!c.records[c.records.len() - 2].retransmission);
-    assert_eq!(
-        c.client.payload_bytes, 15,
-        "a retransmission is not counted twice"
-    );
+    assert_eq!(c.client.payload_bytes, 15, "a retransmission is not counted twice");
     assert_eq!(c.retransmissions, 1);
 }
 
@@ -155,11 +143,7 @@ fn last_ack_ack_four_way() {
     assert_eq!(c.close_kind(), CloseKind::FourWay);
     assert_eq!(c.close_segments(), 4);
     assert_eq!(c.initiator(), Some("client"));
-    let steps: Vec<_> = c
-        .records
-        .iter()
-        .filter_map(|r| (r.phase == Phase::Teardown).then_some(r.step))
-        .collect();
+    let steps: Vec<_> = c.records.iter().filter_map(|r| (r.phase == Phase::Teardown).then_some(r.step)).collect();
     assert_eq!(steps, [Some(1), Some(2), Some(3), Some(4)]);
 }
 
@@ -174,10 +158,7 @@ fn fin_wait_1_fin_ack_three_way_client_first() {
     assert_eq!(t.states(), ("TIME-WAIT", "CLOSED"));
     assert_eq!(c.close_kind(), CloseKind::ThreeWay);
     assert_eq!(c.close_segments(), 3);
-    assert_eq!(
-        c.records[c.records.len() - 2].teardown_steps,
-        (1 << 2) | (1 << 3)
-    );
+    assert_eq!(c.records[c.records.len() - 2].teardown_steps, (1 << 2) | (1 << 3));
 }
 
 #[test]
@@ -189,10 +170,7 @@ fn fin_wait_1_fin_ack_three_way_server_first() {
     t.s(ACK, 12, 12, b"");
     let c = t.conn();
     assert_eq!(t.states(), ("CLOSED", "TIME-WAIT"));
-    assert_eq!(
-        (c.close_kind(), c.initiator()),
-        (CloseKind::ThreeWay, Some("server"))
-    );
+    assert_eq!((c.close_kind(), c.initiator()), (CloseKind::ThreeWay, Some("server")));
 }
 
 #[test]
@@ -203,20 +181,14 @@ fn fin_wait_1_fin_simultaneous() {
     assert_eq!(t.states(), ("CLOSING", "CLOSING"));
     // The tentative CLOSE-WAIT on the first FIN's row was taken back.
     let c = t.conn();
-    assert_eq!(
-        c.records[c.records.len() - 2].server_state.name(),
-        "ESTABLISHED"
-    );
+    assert_eq!(c.records[c.records.len() - 2].server_state.name(), "ESTABLISHED");
     t.c(ACK, 12, 12, b"");
     assert_eq!(t.states(), ("CLOSING", "TIME-WAIT"));
     t.s(ACK, 12, 12, b"");
     let c = t.conn();
     assert!(c.ended);
     assert_eq!(t.states(), ("TIME-WAIT", "TIME-WAIT"));
-    assert_eq!(
-        (c.close_kind(), c.initiator()),
-        (CloseKind::Simultaneous, Some("both"))
-    );
+    assert_eq!((c.close_kind(), c.initiator()), (CloseKind::Simultaneous, Some("both")));
     assert_eq!(c.close_segments(), 4);
 }
 
@@ -239,10 +211,7 @@ fn close_wait_data_half_close() {
 fn close_wait_rst_from_server() {
     let mut t = fin_wait_2();
     t.s(rst_ack(), 11, 12, b"");
-    assert_eq!(
-        (t.conn().close_kind(), t.conn().initiator()),
-        (CloseKind::Reset, Some("server"))
-    );
+    assert_eq!((t.conn().close_kind(), t.conn().initiator()), (CloseKind::Reset, Some("server")));
     assert_eq!(t.states(), ("CLOSED", "CLOSED"));
 }
 
@@ -250,10 +219,7 @@ fn close_wait_rst_from_server() {
 fn fin_wait_1_rst_from_client() {
     let mut t = fin_wait_1();
     t.c(RST, 12, 0, b"");
-    assert_eq!(
-        (t.conn().close_kind(), t.conn().initiator()),
-        (CloseKind::Reset, Some("client"))
-    );
+    assert_eq!((t.conn().close_kind(), t.conn().initiator()), (CloseKind::Reset, Some("client")));
 }
 
 #[test]
@@ -268,10 +234,7 @@ fn last_ack_rst_from_client() {
 fn syn_sent_rst_from_client() {
     let mut t = syn_sent();
     t.c(RST, 1, 0, b"");
-    assert_eq!(
-        (t.conn().close_kind(), t.conn().initiator()),
-        (CloseKind::Reset, Some("client"))
-    );
+    assert_eq!((t.conn().close_kind(), t.conn().initiator()), (CloseKind::Reset, Some("client")));
 }
 
 #[test]
@@ -282,11 +245,7 @@ fn last_ack_fin_retransmission() {
     let r = c.records.last().unwrap();
     assert!(r.retransmission);
     assert_eq!((r.phase, r.step), (Phase::Teardown, None));
-    assert_eq!(
-        c.close_segments(),
-        3,
-        "a retransmitted FIN is not a new step"
-    );
+    assert_eq!(c.close_segments(), 3, "a retransmitted FIN is not a new step");
     assert_eq!(c.close_kind(), CloseKind::FourWay);
 }
 
@@ -300,10 +259,7 @@ fn time_wait_syn_port_reuse() {
     assert_ne!(push.id, first);
     assert_eq!(t.states(), ("SYN-SENT", "LISTEN"));
     assert_eq!(t.tracker.len(), 2);
-    assert_eq!(
-        t.tracker.get(first).unwrap().close_kind(),
-        CloseKind::FourWay
-    );
+    assert_eq!(t.tracker.get(first).unwrap().close_kind(), CloseKind::FourWay);
 }
 
 #[test]
@@ -324,11 +280,7 @@ fn mid_stream_established_data() {
     let c = t.conn();
     assert_eq!(c.server.addr.port(), 8001, "the watched port is the server");
     assert_eq!(t.states(), ("ESTABLISHED", "ESTABLISHED"));
-    assert_eq!(
-        c.records[0].rel_seq,
-        SISN + 1,
-        "absolute numbers without an ISN"
-    );
+    assert_eq!(c.records[0].rel_seq, SISN + 1, "absolute numbers without an ISN");
     t.c(fin_ack(), 11, 11, b"");
     t.s(fin_ack(), 11, 12, b"");
     t.c(ACK, 12, 12, b"");

@@ -82,10 +82,7 @@ pub struct LiveSource {
 
 impl std::fmt::Debug for LiveSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LiveSource")
-            .field("interface", &self.interface)
-            .field("stats", &self.stats)
-            .finish()
+        f.debug_struct("LiveSource").field("interface", &self.interface).field("stats", &self.stats).finish()
     }
 }
 
@@ -96,35 +93,20 @@ impl LiveSource {
     /// [`OpenError::Permission`] without CAP_NET_RAW, [`OpenError::NoInterface`]
     /// for an unknown name, [`OpenError::Other`] otherwise.
     pub fn open(interface: &str, port: u16) -> Result<LiveSource, OpenError> {
-        let other = |source| OpenError::Other {
-            interface: interface.to_string(),
-            source,
-        };
-        let fd = sys::packet_socket(&sys::inbound_tcp_port_filter(port), SOCKET_BUFFER).map_err(
-            |source| {
-                if source.kind() == io::ErrorKind::PermissionDenied {
-                    OpenError::Permission {
-                        interface: interface.to_string(),
-                        source,
-                    }
-                } else {
-                    other(source)
-                }
-            },
-        )?;
+        let other = |source| OpenError::Other { interface: interface.to_string(), source };
+        let fd = sys::packet_socket(&sys::inbound_tcp_port_filter(port), SOCKET_BUFFER).map_err(|source| {
+            if source.kind() == io::ErrorKind::PermissionDenied {
+                OpenError::Permission { interface: interface.to_string(), source }
+            } else {
+                other(source)
+            }
+        })?;
         let all = datalink::interfaces();
         let Some(iface) = all.iter().find(|i| i.name == interface) else {
             // The socket was never handed to pnet: close it here.
             drop(sys::own_fd(fd));
-            let available = all
-                .iter()
-                .map(|i| i.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ");
-            return Err(OpenError::NoInterface {
-                name: interface.to_string(),
-                available,
-            });
+            let available = all.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", ");
+            return Err(OpenError::NoInterface { name: interface.to_string(), available });
         };
         let config = Config {
             read_buffer_size: READ_BUFFER,
@@ -140,12 +122,7 @@ impl LiveSource {
             _ => return Err(other(io::Error::other("unexpected channel type"))),
         };
         sys::enable_timestamps(fd).map_err(other)?;
-        let batch = Batch {
-            buf: vec![0; BATCH * SLOT],
-            frames: [sys::Received::default(); BATCH],
-            count: 0,
-            next: 0,
-        };
+        let batch = Batch { buf: vec![0; BATCH * SLOT], frames: [sys::Received::default(); BATCH], count: 0, next: 0 };
         Ok(LiveSource {
             _rx: rx,
             fd,
@@ -175,9 +152,7 @@ impl LiveSource {
 
 /// The current time as a capture timestamp, never earlier than `last`.
 fn arrival(last: Timestamp) -> Timestamp {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     let ts = Timestamp(u64::try_from(now.as_nanos()).unwrap_or(u64::MAX));
     ts.max(last)
 }
@@ -189,25 +164,18 @@ impl FrameSource for LiveSource {
     /// behind the first come in the same call. pnet's own `next()` costs a
     /// poll(2) and a recvfrom(2) per frame and gives no kernel timestamp.
     fn next_frame(&mut self) -> Result<Next<'_>, SourceError> {
-        let io_err = |name: &str, source| SourceError::Io {
-            name: name.to_string(),
-            source,
-        };
+        let io_err = |name: &str, source| SourceError::Io { name: name.to_string(), source };
         if self.batch.next == self.batch.count {
             self.batch.next = 0;
-            self.batch.count =
-                sys::recv_batch(self.fd, &mut self.batch.buf, SLOT, &mut self.batch.frames)
-                    .map_err(|e| io_err(&self.interface, e))?;
+            self.batch.count = sys::recv_batch(self.fd, &mut self.batch.buf, SLOT, &mut self.batch.frames)
+                .map_err(|e| io_err(&self.interface, e))?;
             if self.batch.count == 0 {
-                if !sys::wait_readable(self.fd, READ_TIMEOUT)
-                    .map_err(|e| io_err(&self.interface, e))?
-                {
+                if !sys::wait_readable(self.fd, READ_TIMEOUT).map_err(|e| io_err(&self.interface, e))? {
                     return Ok(Next::Idle);
                 }
                 std::thread::sleep(GATHER);
-                self.batch.count =
-                    sys::recv_batch(self.fd, &mut self.batch.buf, SLOT, &mut self.batch.frames)
-                        .map_err(|e| io_err(&self.interface, e))?;
+                self.batch.count = sys::recv_batch(self.fd, &mut self.batch.buf, SLOT, &mut self.batch.frames)
+                    .map_err(|e| io_err(&self.interface, e))?;
                 if self.batch.count == 0 {
                     return Ok(Next::Idle);
                 }
@@ -216,17 +184,9 @@ impl FrameSource for LiveSource {
         let i = self.batch.next;
         self.batch.next += 1;
         let r = self.batch.frames[i];
-        let ts = if r.ts_nanos == 0 {
-            arrival(self.last)
-        } else {
-            Timestamp(r.ts_nanos).max(self.last)
-        };
+        let ts = if r.ts_nanos == 0 { arrival(self.last) } else { Timestamp(r.ts_nanos).max(self.last) };
         self.last = ts;
         let data = &self.batch.buf[i * SLOT..i * SLOT + r.len];
-        Ok(Next::Frame(Frame {
-            ts,
-            link: LinkType::Ethernet,
-            data,
-        }))
+        Ok(Next::Frame(Frame { ts, link: LinkType::Ethernet, data }))
     }
 }

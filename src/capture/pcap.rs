@@ -78,25 +78,13 @@ impl<R: Read> Input<R> {
 type Interface = Result<(LinkType, u64), u32>;
 
 enum Kind {
-    Pcap {
-        parser: PcapParser,
-        link: LinkType,
-        nanos: bool,
-    },
-    PcapNg {
-        parser: Box<PcapNgParser>,
-        interfaces: Vec<Interface>,
-    },
+    Pcap { parser: PcapParser, link: LinkType, nanos: bool },
+    PcapNg { parser: Box<PcapNgParser>, interfaces: Vec<Interface> },
 }
 
 /// What one parsing step found.
 enum Parsed {
-    Packet {
-        start: usize,
-        end: usize,
-        link: LinkType,
-        ts: Timestamp,
-    },
+    Packet { start: usize, end: usize, link: LinkType, ts: Timestamp },
     Skip,
 }
 
@@ -110,30 +98,18 @@ pub struct PcapSource<R: Read> {
 
 impl<R: Read> std::fmt::Debug for PcapSource<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PcapSource")
-            .field("name", &self.name)
-            .field("packets", &self.packets)
-            .finish_non_exhaustive()
+        f.debug_struct("PcapSource").field("name", &self.name).field("packets", &self.packets).finish_non_exhaustive()
     }
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(" ")
+    bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
 }
 
 /// Units per second for a pcapng `if_tsresol` value (default 6: microseconds).
 fn tsresol_units(v: u8) -> u64 {
     let exp = u32::from(v & 0x7f);
-    if v & 0x80 == 0 {
-        10u64.checked_pow(exp)
-    } else {
-        2u64.checked_pow(exp)
-    }
-    .unwrap_or(1_000_000)
+    if v & 0x80 == 0 { 10u64.checked_pow(exp) } else { 2u64.checked_pow(exp) }.unwrap_or(1_000_000)
 }
 
 impl<R: Read> PcapSource<R> {
@@ -145,18 +121,8 @@ impl<R: Read> PcapSource<R> {
     /// [`SourceError::Truncated`] (cut inside the header) or [`SourceError::Io`].
     pub fn new(reader: R, name: impl Into<String>) -> Result<Self, SourceError> {
         let name = name.into();
-        let mut input = Input {
-            reader,
-            buf: vec![0; INITIAL_BUFFER],
-            pos: 0,
-            len: 0,
-            eof: false,
-            offset: 0,
-        };
-        let io = |source| SourceError::Io {
-            name: name.clone(),
-            source,
-        };
+        let mut input = Input { reader, buf: vec![0; INITIAL_BUFFER], pos: 0, len: 0, eof: false, offset: 0 };
+        let io = |source| SourceError::Io { name: name.clone(), source };
         while input.len < 4 && !input.eof {
             input.fill().map_err(io)?;
         }
@@ -166,10 +132,7 @@ impl<R: Read> PcapSource<R> {
         let magic = &input.buf[..input.len.min(4)];
         let is_pcap = matches!(
             magic,
-            [0xa1, 0xb2, 0xc3, 0xd4]
-                | [0xd4, 0xc3, 0xb2, 0xa1]
-                | [0xa1, 0xb2, 0x3c, 0x4d]
-                | [0x4d, 0x3c, 0xb2, 0xa1]
+            [0xa1, 0xb2, 0xc3, 0xd4] | [0xd4, 0xc3, 0xb2, 0xa1] | [0xa1, 0xb2, 0x3c, 0x4d] | [0x4d, 0x3c, 0xb2, 0xa1]
         );
         let is_pcapng = magic == [0x0a, 0x0d, 0x0d, 0x0a];
         if !is_pcap && !is_pcapng {
@@ -181,24 +144,11 @@ impl<R: Read> PcapSource<R> {
             let parsed = if is_pcap {
                 PcapParser::new(slice).map(|(rem, parser)| {
                     let nanos = parser.header().ts_resolution == TsResolution::NanoSecond;
-                    (
-                        slice.len() - rem.len(),
-                        Kind::Pcap {
-                            parser,
-                            link: LinkType::Ethernet,
-                            nanos,
-                        },
-                    )
+                    (slice.len() - rem.len(), Kind::Pcap { parser, link: LinkType::Ethernet, nanos })
                 })
             } else {
                 PcapNgParser::new(slice).map(|(rem, parser)| {
-                    (
-                        slice.len() - rem.len(),
-                        Kind::PcapNg {
-                            parser: Box::new(parser),
-                            interfaces: Vec::new(),
-                        },
-                    )
+                    (slice.len() - rem.len(), Kind::PcapNg { parser: Box::new(parser), interfaces: Vec::new() })
                 })
             };
             match parsed {
@@ -210,34 +160,17 @@ impl<R: Read> PcapSource<R> {
                     input.fill().map_err(io)?;
                 }
                 Err(PcapError::IncompleteBuffer) => {
-                    return Err(SourceError::Truncated {
-                        name,
-                        packets: 0,
-                        offset: 0,
-                    });
+                    return Err(SourceError::Truncated { name, packets: 0, offset: 0 });
                 }
                 Err(e) => {
-                    return Err(SourceError::Corrupt {
-                        name,
-                        packets: 0,
-                        offset: 0,
-                        what: e.to_string(),
-                    });
+                    return Err(SourceError::Corrupt { name, packets: 0, offset: 0, what: e.to_string() });
                 }
             }
         };
-        let mut src = PcapSource {
-            input,
-            name,
-            packets: 0,
-            kind,
-        };
+        let mut src = PcapSource { input, name, packets: 0, kind };
         if let Kind::Pcap { parser, link, .. } = &mut src.kind {
             let number = u32::from(parser.header().datalink);
-            *link = LinkType::from_number(number).ok_or(SourceError::LinkType {
-                name: src.name.clone(),
-                number,
-            })?;
+            *link = LinkType::from_number(number).ok_or(SourceError::LinkType { name: src.name.clone(), number })?;
         }
         Ok(src)
     }
@@ -249,20 +182,11 @@ impl<R: Read> PcapSource<R> {
     }
 
     fn truncated(&self) -> SourceError {
-        SourceError::Truncated {
-            name: self.name.clone(),
-            packets: self.packets,
-            offset: self.input.offset,
-        }
+        SourceError::Truncated { name: self.name.clone(), packets: self.packets, offset: self.input.offset }
     }
 
     fn corrupt(&self, what: String) -> SourceError {
-        SourceError::Corrupt {
-            name: self.name.clone(),
-            packets: self.packets,
-            offset: self.input.offset,
-            what,
-        }
+        SourceError::Corrupt { name: self.name.clone(), packets: self.packets, offset: self.input.offset, what }
     }
 
     /// Parses the next record or block: `(bytes used, what it was)`.
@@ -272,34 +196,16 @@ impl<R: Read> PcapSource<R> {
         // Where a borrowed sub-slice starts in our buffer.
         let at = |d: &[u8]| d.as_ptr() as usize - base;
         match &mut self.kind {
-            Kind::Pcap {
-                parser,
-                link,
-                nanos,
-            } => {
+            Kind::Pcap { parser, link, nanos } => {
                 let (rem, raw) = parser.next_raw_packet(slice)?;
-                let frac = if *nanos {
-                    raw.ts_frac
-                } else {
-                    raw.ts_frac.saturating_mul(1000)
-                };
+                let frac = if *nanos { raw.ts_frac } else { raw.ts_frac.saturating_mul(1000) };
                 if frac >= 1_000_000_000 {
-                    return Err(PcapError::InvalidField(
-                        "record timestamp fraction is out of range",
-                    ));
+                    return Err(PcapError::InvalidField("record timestamp fraction is out of range"));
                 }
                 let start = at(&raw.data);
                 let ts = Timestamp::from_parts(u64::from(raw.ts_sec), frac);
                 let used = slice.len() - rem.len();
-                Ok((
-                    used,
-                    Parsed::Packet {
-                        start,
-                        end: start + raw.data.len(),
-                        link: *link,
-                        ts,
-                    },
-                ))
+                Ok((used, Parsed::Packet { start, end: start + raw.data.len(), link: *link, ts }))
             }
             Kind::PcapNg { parser, interfaces } => {
                 let (rem, block) = parser.next_block(slice)?;
@@ -319,11 +225,7 @@ impl<R: Read> PcapSource<R> {
                             })
                             .unwrap_or(1_000_000);
                         let number = u32::from(idb.linktype);
-                        interfaces.push(
-                            LinkType::from_number(number)
-                                .map(|l| (l, units))
-                                .ok_or(number),
-                        );
+                        interfaces.push(LinkType::from_number(number).map(|l| (l, units)).ok_or(number));
                         Parsed::Skip
                     }
                     Block::EnhancedPacket(epb) => {
@@ -331,25 +233,14 @@ impl<R: Read> PcapSource<R> {
                         // pcap-file hands the raw timestamp units over as nanoseconds.
                         let raw = u64::try_from(epb.timestamp.as_nanos()).unwrap_or(u64::MAX);
                         let frac = u128::from(raw % units) * 1_000_000_000 / u128::from(units);
-                        let ts =
-                            Timestamp::from_parts(raw / units, u32::try_from(frac).unwrap_or(0));
+                        let ts = Timestamp::from_parts(raw / units, u32::try_from(frac).unwrap_or(0));
                         let start = at(&epb.data);
-                        Parsed::Packet {
-                            start,
-                            end: start + epb.data.len(),
-                            link,
-                            ts,
-                        }
+                        Parsed::Packet { start, end: start + epb.data.len(), link, ts }
                     }
                     Block::SimplePacket(spb) => {
                         let (link, _) = interface(interfaces, 0)?;
                         let start = at(&spb.data);
-                        Parsed::Packet {
-                            start,
-                            end: start + spb.data.len(),
-                            link,
-                            ts: Timestamp(0),
-                        }
+                        Parsed::Packet { start, end: start + spb.data.len(), link, ts: Timestamp(0) }
                     }
                     _ => Parsed::Skip,
                 };
@@ -378,22 +269,10 @@ impl<R: Read> FrameSource for PcapSource<R> {
                 return Ok(Next::End);
             }
             match self.parse_one() {
-                Ok((
-                    used,
-                    Parsed::Packet {
-                        start,
-                        end,
-                        link,
-                        ts,
-                    },
-                )) => {
+                Ok((used, Parsed::Packet { start, end, link, ts })) => {
                     self.input.advance(used);
                     self.packets += 1;
-                    return Ok(Next::Frame(Frame {
-                        ts,
-                        link,
-                        data: &self.input.buf[start..end],
-                    }));
+                    return Ok(Next::Frame(Frame { ts, link, data: &self.input.buf[start..end] }));
                 }
                 Ok((used, Parsed::Skip)) => self.input.advance(used),
                 Err(PcapError::IncompleteBuffer) => {
@@ -403,29 +282,19 @@ impl<R: Read> FrameSource for PcapSource<R> {
                     match self.input.fill() {
                         Ok(true) => {}
                         Ok(false) => {
-                            return Err(
-                                self.corrupt(format!("a record longer than {MAX_RECORD} bytes"))
-                            );
+                            return Err(self.corrupt(format!("a record longer than {MAX_RECORD} bytes")));
                         }
                         Err(source) => {
-                            return Err(SourceError::Io {
-                                name: self.name.clone(),
-                                source,
-                            });
+                            return Err(SourceError::Io { name: self.name.clone(), source });
                         }
                     }
                 }
                 Err(PcapError::InvalidField(UNSUPPORTED)) => {
                     let number = match &self.kind {
-                        Kind::PcapNg { interfaces, .. } => {
-                            interfaces.iter().find_map(|i| i.err()).unwrap_or(0)
-                        }
+                        Kind::PcapNg { interfaces, .. } => interfaces.iter().find_map(|i| i.err()).unwrap_or(0),
                         Kind::Pcap { .. } => 0,
                     };
-                    return Err(SourceError::LinkType {
-                        name: self.name.clone(),
-                        number,
-                    });
+                    return Err(SourceError::LinkType { name: self.name.clone(), number });
                 }
                 Err(e) => return Err(self.corrupt(e.to_string())),
             }

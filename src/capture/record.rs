@@ -13,9 +13,7 @@ use std::path::Path;
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
 use pcap_file::pcapng::PcapNgWriter;
 use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
-use pcap_file::pcapng::blocks::interface_description::{
-    InterfaceDescriptionBlock, InterfaceDescriptionOption,
-};
+use pcap_file::pcapng::blocks::interface_description::{InterfaceDescriptionBlock, InterfaceDescriptionOption};
 use pcap_file::{DataLink, Endianness, TsResolution};
 
 use crate::model::decode::Frame;
@@ -36,9 +34,7 @@ pub struct Recorder {
 
 impl std::fmt::Debug for Recorder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Recorder")
-            .field("frames", &self.frames)
-            .finish_non_exhaustive()
+        f.debug_struct("Recorder").field("frames", &self.frames).finish_non_exhaustive()
     }
 }
 
@@ -52,10 +48,7 @@ fn to_io(e: pcap_file::PcapError) -> io::Error {
 /// The frame's length on the wire: Ethernet header plus the IP datagram's own length.
 #[must_use]
 pub fn original_len(data: &[u8]) -> u32 {
-    let be16 = |at: usize| {
-        data.get(at..at + 2)
-            .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
-    };
+    let be16 = |at: usize| data.get(at..at + 2).map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])));
     let wire = match be16(12) {
         Some(0x0800) => be16(16).map(|total| 14 + total),
         Some(0x86dd) => be16(18).map(|payload| 14 + 40 + payload),
@@ -71,10 +64,7 @@ impl Recorder {
     /// When the file cannot be created or written.
     pub fn create(path: &Path) -> io::Result<Recorder> {
         let file = BufWriter::new(File::create(path)?);
-        let writer = if path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("pcapng"))
-        {
+        let writer = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("pcapng")) {
             let mut w = PcapNgWriter::new(file).map_err(to_io)?;
             let idb = InterfaceDescriptionBlock {
                 linktype: DataLink::ETHERNET,
@@ -108,8 +98,7 @@ impl Recorder {
             Writer::Pcap(w) => {
                 // Microsecond resolution: drop the nanoseconds rather than round.
                 let ts = std::time::Duration::new(ts.as_secs(), ts.subsec_micros() * 1000);
-                w.write_packet(&PcapPacket::new(ts, orig_len, data))
-                    .map_err(to_io)?;
+                w.write_packet(&PcapPacket::new(ts, orig_len, data)).map_err(to_io)?;
             }
             Writer::PcapNg(w) => {
                 let epb = EnhancedPacketBlock {

@@ -92,21 +92,10 @@ pub fn packet_socket(filter: &[libc::sock_filter], rcvbuf: usize) -> io::Result<
     // SAFETY: `size` is a live c_int for the duration of the call. RCVBUFFORCE
     // needs CAP_NET_ADMIN; without it fall back to the capped SO_RCVBUF.
     unsafe {
-        if libc::setsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            SO_RCVBUFFORCE,
-            (&raw const size).cast(),
-            socklen::<libc::c_int>(),
-        ) != 0
+        if libc::setsockopt(fd, libc::SOL_SOCKET, SO_RCVBUFFORCE, (&raw const size).cast(), socklen::<libc::c_int>())
+            != 0
         {
-            libc::setsockopt(
-                fd,
-                libc::SOL_SOCKET,
-                libc::SO_RCVBUF,
-                (&raw const size).cast(),
-                socklen::<libc::c_int>(),
-            );
+            libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, (&raw const size).cast(), socklen::<libc::c_int>());
         }
     }
     Ok(fd)
@@ -125,15 +114,7 @@ pub fn packet_statistics(fd: RawFd) -> io::Result<(u64, u64)> {
     let mut stats = TpacketStats::default();
     let mut len = socklen::<TpacketStats>();
     // SAFETY: `stats` and `len` are live and sized as the kernel expects.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd,
-            SOL_PACKET,
-            PACKET_STATISTICS,
-            (&raw mut stats).cast(),
-            &raw mut len,
-        )
-    };
+    let rc = unsafe { libc::getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, (&raw mut stats).cast(), &raw mut len) };
     if rc != 0 {
         return Err(io::Error::last_os_error());
     }
@@ -177,19 +158,10 @@ pub fn drop_privileges_to_sudo_user() -> io::Result<Option<u32>> {
 /// # Errors
 /// When setsockopt fails.
 pub fn set_linger_zero(fd: RawFd) -> io::Result<()> {
-    let linger = libc::linger {
-        l_onoff: 1,
-        l_linger: 0,
-    };
+    let linger = libc::linger { l_onoff: 1, l_linger: 0 };
     // SAFETY: `linger` is live and sized as the kernel expects.
     let rc = unsafe {
-        libc::setsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_LINGER,
-            (&raw const linger).cast(),
-            socklen::<libc::linger>(),
-        )
+        libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_LINGER, (&raw const linger).cast(), socklen::<libc::linger>())
     };
     if rc != 0 {
         return Err(io::Error::last_os_error());
@@ -212,21 +184,13 @@ pub fn own_fd(fd: RawFd) -> std::os::fd::OwnedFd {
 /// # Errors
 /// When poll fails for a reason other than a signal.
 pub fn wait_readable(fd: RawFd, timeout: std::time::Duration) -> io::Result<bool> {
-    let mut pfd = libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
-    };
+    let mut pfd = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
     let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
     // SAFETY: one live pollfd, count 1.
     let rc = unsafe { libc::poll(&raw mut pfd, 1, ms) };
     if rc < 0 {
         let e = io::Error::last_os_error();
-        return if e.kind() == io::ErrorKind::Interrupted {
-            Ok(false)
-        } else {
-            Err(e)
-        };
+        return if e.kind() == io::ErrorKind::Interrupted { Ok(false) } else { Err(e) };
     }
     Ok(rc > 0)
 }
@@ -244,13 +208,7 @@ pub fn enable_timestamps(fd: RawFd) -> io::Result<()> {
     let on: libc::c_int = 1;
     // SAFETY: `on` is a live c_int for the duration of the call.
     let rc = unsafe {
-        libc::setsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            SO_TIMESTAMPNS,
-            (&raw const on).cast(),
-            socklen::<libc::c_int>(),
-        )
+        libc::setsockopt(fd, libc::SOL_SOCKET, SO_TIMESTAMPNS, (&raw const on).cast(), socklen::<libc::c_int>())
     };
     if rc != 0 {
         return Err(io::Error::last_os_error());
@@ -272,21 +230,13 @@ pub struct Received {
 ///
 /// # Errors
 /// Any error but "would block" and "interrupted".
-pub fn recv_batch(
-    fd: RawFd,
-    buf: &mut [u8],
-    slot: usize,
-    out: &mut [Received],
-) -> io::Result<usize> {
+pub fn recv_batch(fd: RawFd, buf: &mut [u8], slot: usize, out: &mut [Received]) -> io::Result<usize> {
     let n = out.len().min(buf.len() / slot.max(1));
     let mut control = vec![0u8; n * CMSG_ROOM];
     let mut iovecs: Vec<libc::iovec> = buf
         .chunks_exact_mut(slot)
         .take(n)
-        .map(|chunk| libc::iovec {
-            iov_base: chunk.as_mut_ptr().cast(),
-            iov_len: chunk.len(),
-        })
+        .map(|chunk| libc::iovec { iov_base: chunk.as_mut_ptr().cast(), iov_len: chunk.len() })
         .collect();
     let mut msgs: Vec<libc::mmsghdr> = iovecs
         .iter_mut()
@@ -298,24 +248,13 @@ pub fn recv_batch(
             hdr.msg_iovlen = 1;
             hdr.msg_control = ctl.as_mut_ptr().cast();
             hdr.msg_controllen = CMSG_ROOM;
-            libc::mmsghdr {
-                msg_hdr: hdr,
-                msg_len: 0,
-            }
+            libc::mmsghdr { msg_hdr: hdr, msg_len: 0 }
         })
         .collect();
     let vlen = libc::c_uint::try_from(msgs.len()).unwrap_or(0);
     // SAFETY: every mmsghdr points at one live iovec (into `buf`) and one live
     // control area (into `control`); all outlive the call. MSG_DONTWAIT: never blocks.
-    let got = unsafe {
-        libc::recvmmsg(
-            fd,
-            msgs.as_mut_ptr(),
-            vlen,
-            libc::MSG_DONTWAIT,
-            std::ptr::null_mut(),
-        )
-    };
+    let got = unsafe { libc::recvmmsg(fd, msgs.as_mut_ptr(), vlen, libc::MSG_DONTWAIT, std::ptr::null_mut()) };
     if got < 0 {
         let e = io::Error::last_os_error();
         return match e.kind() {

@@ -41,10 +41,7 @@ fn fraction(out: &mut String, frac: u64, places: u32) {
         *d = b'0' + u8::try_from(f % 10).unwrap_or(0);
         f /= 10;
     }
-    let keep = digits[..places]
-        .iter()
-        .rposition(|&d| d != b'0')
-        .map_or(1, |i| i + 1);
+    let keep = digits[..places].iter().rposition(|&d| d != b'0').map_or(1, |i| i + 1);
     for &d in &digits[..keep] {
         out.push(char::from(d));
     }

@@ -45,21 +45,10 @@ pub fn diagram(conn: &Connection) -> String {
     let _ = writeln!(
         s,
         "    title {}",
-        escape(&format!(
-            "#{} {} → {} (close: {kind})",
-            conn.id, conn.client.addr, conn.server.addr
-        ))
+        escape(&format!("#{} {} → {} (close: {kind})", conn.id, conn.client.addr, conn.server.addr))
     );
-    let _ = writeln!(
-        s,
-        "    participant C as {}",
-        escape(&format!("client {}", conn.client.addr))
-    );
-    let _ = writeln!(
-        s,
-        "    participant S as {}",
-        escape(&format!("server {}", conn.server.addr))
-    );
+    let _ = writeln!(s, "    participant C as {}", escape(&format!("client {}", conn.client.addr)));
+    let _ = writeln!(s, "    participant S as {}", escape(&format!("server {}", conn.server.addr)));
     for a in timeline::arrows(conn) {
         let (from, to) = match a.dir {
             Dir::C2S => ("C", "S"),
@@ -73,11 +62,7 @@ pub fn diagram(conn: &Connection) -> String {
         } else {
             "->>"
         };
-        let label = if a.note.is_empty() {
-            a.label.clone()
-        } else {
-            format!("{} [{}]", a.label, a.note)
-        };
+        let label = if a.note.is_empty() { a.label.clone() } else { format!("{} [{}]", a.label, a.note) };
         let _ = writeln!(s, "    {from}{arrow}{to}: {}", escape(&label));
         if let Some(st) = a.client_mark {
             let _ = writeln!(s, "    Note over C: {}", escape(st.name()));
@@ -105,10 +90,7 @@ mod tests {
     fn hostile_labels_stay_one_statement() {
         let e = escape("a \"b\"; c#d\ne <x> 50% {y}");
         assert!(!e.contains(['"', '\n', '<', '>', '{', '}', '%']));
-        assert_eq!(
-            e,
-            "a #quot;b#quot;#59; c#35;d e #lt;x#gt; 50#37; #123;y#125;"
-        );
+        assert_eq!(e, "a #quot;b#quot;#59; c#35;d e #lt;x#gt; 50#37; #123;y#125;");
         // Every ';' left is part of an entity code.
         assert_eq!(e.matches(';').count(), e.matches('#').count());
     }

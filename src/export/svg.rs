@@ -101,10 +101,7 @@ fn ladder(s: &mut String, conn: &Connection, y0: u32) -> u32 {
         top - 12
     );
     for x in [LEFT, RIGHT] {
-        let _ = writeln!(
-            s,
-            r#"<line x1="{x}" y1="{top}" x2="{x}" y2="{bottom}" class="lifeline"/>"#
-        );
+        let _ = writeln!(s, r#"<line x1="{x}" y1="{top}" x2="{x}" y2="{bottom}" class="lifeline"/>"#);
     }
     for (i, a) in arrows.iter().enumerate() {
         let y = top + u32::try_from(i).unwrap_or(0) * ROW + 22;
@@ -113,11 +110,7 @@ fn ladder(s: &mut String, conn: &Connection, y0: u32) -> u32 {
             Dir::S2C => (RIGHT, LEFT + 6),
         };
         let c = color(a.phase);
-        let dash = if a.retransmission {
-            r#" stroke-dasharray="6 4""#
-        } else {
-            ""
-        };
+        let dash = if a.retransmission { r#" stroke-dasharray="6 4""# } else { "" };
         let _ = writeln!(
             s,
             r#"<line class="arrow {}" x1="{x1}" y1="{y}" x2="{x2}" y2="{y}" stroke="{c}"{dash} marker-end="url(#head-{})"/>"#,
@@ -141,13 +134,7 @@ fn ladder(s: &mut String, conn: &Connection, y0: u32) -> u32 {
             );
         }
         if let Some(st) = a.server_mark {
-            let _ = writeln!(
-                s,
-                r#"<text x="{}" y="{}" class="state">{}</text>"#,
-                RIGHT + 10,
-                y + 4,
-                st.name()
-            );
+            let _ = writeln!(s, r#"<text x="{}" y="{}" class="state">{}</text>"#, RIGHT + 10, y + 4, st.name());
         }
         if !a.note.is_empty() {
             let _ = writeln!(
@@ -161,11 +148,7 @@ fn ladder(s: &mut String, conn: &Connection, y0: u32) -> u32 {
     }
     let mut y = bottom + 22;
     for line in &verdict {
-        let _ = writeln!(
-            s,
-            r#"<text x="16" y="{y}" class="verdict">{}</text>"#,
-            escape(line)
-        );
+        let _ = writeln!(s, r#"<text x="16" y="{y}" class="verdict">{}</text>"#, escape(line));
         y += 18;
     }
     s.push_str("</g>\n");
@@ -196,13 +179,7 @@ impl SvgExporter {
             r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{h}" viewBox="0 0 {WIDTH} {h}" font-family="ui-monospace, SFMono-Regular, Menlo, Consolas, monospace" font-size="13">"#
         );
         s.push_str("<defs>\n");
-        for p in [
-            Phase::Handshake,
-            Phase::Data,
-            Phase::Teardown,
-            Phase::Reset,
-            Phase::Other,
-        ] {
+        for p in [Phase::Handshake, Phase::Data, Phase::Teardown, Phase::Reset, Phase::Other] {
             let _ = writeln!(
                 s,
                 r#"<marker id="head-{}" markerWidth="10" markerHeight="8" refX="9" refY="4" orient="auto" markerUnits="userSpaceOnUse"><path d="M0,0 L10,4 L0,8 z" fill="{}"/></marker>"#,

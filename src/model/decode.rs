@@ -140,10 +140,8 @@ pub fn decode(frame: &Frame<'_>) -> Decoded {
             }
         }
         LinkType::Null | LinkType::Loop => {
-            let family: [u8; 4] = data
-                .get(..4)
-                .and_then(|b| b.try_into().ok())
-                .ok_or(DecodeError::TruncatedLinkHeader)?;
+            let family: [u8; 4] =
+                data.get(..4).and_then(|b| b.try_into().ok()).ok_or(DecodeError::TruncatedLinkHeader)?;
             // The writer's byte order is unknown for NULL: accept either.
             let le = u32::from_le_bytes(family);
             let be = u32::from_be_bytes(family);
@@ -243,13 +241,7 @@ fn decode_ipv6(ts: Timestamp, ip: &[u8]) -> Decoded {
     }
     let tcp_len = (40 + payload_len).saturating_sub(at);
     let captured = ip.get(at..end).unwrap_or(&[]);
-    decode_tcp(
-        ts,
-        IpAddr::V6(Ipv6Addr::from(src)),
-        IpAddr::V6(Ipv6Addr::from(dst)),
-        captured,
-        tcp_len,
-    )
+    decode_tcp(ts, IpAddr::V6(Ipv6Addr::from(src)), IpAddr::V6(Ipv6Addr::from(dst)), captured, tcp_len)
 }
 
 /// `tcp` is what was captured of the TCP segment; `tcp_len` its length on the wire.
@@ -331,40 +323,21 @@ mod tests {
         f[12] = 0x08;
         let tcp_len = 40u16;
         let total = 20 + tcp_len;
-        f.extend_from_slice(&[
-            0x45,
-            0,
-            (total >> 8) as u8,
-            total as u8,
-            0,
-            1,
-            0x40,
-            0,
-            64,
-            6,
-            0,
-            0,
-        ]);
+        f.extend_from_slice(&[0x45, 0, (total >> 8) as u8, total as u8, 0, 1, 0x40, 0, 64, 6, 0, 0]);
         f.extend_from_slice(&[127, 0, 0, 1, 127, 0, 0, 1]);
         f.extend_from_slice(&[0xb6, 0x38, 0x1f, 0x41]); // 46648 -> 8001
         f.extend_from_slice(&1000u32.to_be_bytes());
         f.extend_from_slice(&0u32.to_be_bytes());
         f.extend_from_slice(&[0xa0, 0x02, 0xff, 0xd7, 0, 0, 0, 0]);
         // mss 65495, sackOK, TS, nop, wscale 7
-        f.extend_from_slice(&[
-            2, 4, 0xff, 0xd7, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7,
-        ]);
+        f.extend_from_slice(&[2, 4, 0xff, 0xd7, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7]);
         f
     }
 
     #[test]
     fn decodes_a_loopback_syn_with_options() {
         let data = lo_syn();
-        let frame = Frame {
-            ts: Timestamp(5),
-            link: LinkType::Ethernet,
-            data: &data,
-        };
+        let frame = Frame { ts: Timestamp(5), link: LinkType::Ethernet, data: &data };
         let s = decode(&frame).unwrap().unwrap();
         assert_eq!(s.src.to_string(), "127.0.0.1:46648");
         assert_eq!(s.dst.port(), 8001);
@@ -381,11 +354,7 @@ mod tests {
     #[test]
     fn snap_length_68_keeps_headers_and_marks_cut_options() {
         let data = lo_syn();
-        let frame = Frame {
-            ts: Timestamp(0),
-            link: LinkType::Ethernet,
-            data: &data[..68],
-        };
+        let frame = Frame { ts: Timestamp(0), link: LinkType::Ethernet, data: &data[..68] };
         let s = decode(&frame).unwrap().unwrap();
         assert_eq!(s.options.mss, Some(65495));
         assert!(s.options.truncated);
@@ -395,25 +364,13 @@ mod tests {
     fn lying_header_lengths_are_errors() {
         let mut data = lo_syn();
         data[14] = 0x44; // IHL 4
-        let frame = Frame {
-            ts: Timestamp(0),
-            link: LinkType::Ethernet,
-            data: &data,
-        };
+        let frame = Frame { ts: Timestamp(0), link: LinkType::Ethernet, data: &data };
         assert_eq!(decode(&frame), Err(DecodeError::BadIpv4HeaderLength));
         let mut data = lo_syn();
         data[14 + 20 + 12] = 0xf0; // data offset 60 > segment
-        let frame = Frame {
-            ts: Timestamp(0),
-            link: LinkType::Ethernet,
-            data: &data,
-        };
+        let frame = Frame { ts: Timestamp(0), link: LinkType::Ethernet, data: &data };
         assert_eq!(decode(&frame), Err(DecodeError::BadTcpDataOffset));
-        let frame = Frame {
-            ts: Timestamp(0),
-            link: LinkType::Ethernet,
-            data: &lo_syn()[..40],
-        };
+        let frame = Frame { ts: Timestamp(0), link: LinkType::Ethernet, data: &lo_syn()[..40] };
         assert_eq!(decode(&frame), Err(DecodeError::TruncatedTcpHeader));
     }
 
@@ -421,28 +378,16 @@ mod tests {
     fn fragments_and_other_protocols() {
         let mut data = lo_syn();
         data[14 + 6] = 0x20; // MF
-        let frame = Frame {
-            ts: Timestamp(0),
-            link: LinkType::Ethernet,
-            data: &data,
-        };
+        let frame = Frame { ts: Timestamp(0), link: LinkType::Ethernet, data: &data };
         assert_eq!(decode(&frame), Err(DecodeError::Ipv4Fragment));
         let mut data = lo_syn();
         data[14 + 9] = 17; // UDP
-        let frame = Frame {
-            ts: Timestamp(0),
-            link: LinkType::Ethernet,
-            data: &data,
-        };
+        let frame = Frame { ts: Timestamp(0), link: LinkType::Ethernet, data: &data };
         assert_eq!(decode(&frame), Ok(None));
         let mut data = lo_syn();
         data[12] = 0x08;
         data[13] = 0x06; // ARP
-        let frame = Frame {
-            ts: Timestamp(0),
-            link: LinkType::Ethernet,
-            data: &data,
-        };
+        let frame = Frame { ts: Timestamp(0), link: LinkType::Ethernet, data: &data };
         assert_eq!(decode(&frame), Ok(None));
     }
 
@@ -450,12 +395,7 @@ mod tests {
     fn other_link_types_reach_the_same_segment() {
         let eth = lo_syn();
         let ip = &eth[14..];
-        let want = decode(&Frame {
-            ts: Timestamp(0),
-            link: LinkType::Ethernet,
-            data: &eth,
-        })
-        .unwrap();
+        let want = decode(&Frame { ts: Timestamp(0), link: LinkType::Ethernet, data: &eth }).unwrap();
         let mut null = 2u32.to_le_bytes().to_vec();
         null.extend_from_slice(ip);
         let mut sll = vec![0u8; 16];
@@ -470,16 +410,7 @@ mod tests {
             (LinkType::LinuxSll, sll),
             (LinkType::LinuxSll2, sll2),
         ] {
-            assert_eq!(
-                decode(&Frame {
-                    ts: Timestamp(0),
-                    link,
-                    data: &data
-                })
-                .unwrap(),
-                want,
-                "{link:?}"
-            );
+            assert_eq!(decode(&Frame { ts: Timestamp(0), link, data: &data }).unwrap(), want, "{link:?}");
         }
     }
 
@@ -497,13 +428,7 @@ mod tests {
         ip.extend_from_slice(&lo);
         ip.extend_from_slice(&[6, 0, 1, 4, 0, 0, 0, 0]); // dest opts -> TCP
         ip.extend_from_slice(tcp);
-        let s = decode(&Frame {
-            ts: Timestamp(0),
-            link: LinkType::RawIp,
-            data: &ip,
-        })
-        .unwrap()
-        .unwrap();
+        let s = decode(&Frame { ts: Timestamp(0), link: LinkType::RawIp, data: &ip }).unwrap().unwrap();
         assert_eq!(s.src.to_string(), "[::1]:46648");
         assert_eq!(s.options.mss, Some(65495));
     }

@@ -15,10 +15,7 @@ impl Timestamp {
     /// From seconds and nanoseconds.
     #[must_use]
     pub fn from_parts(secs: u64, nanos: u32) -> Timestamp {
-        Timestamp(
-            secs.saturating_mul(1_000_000_000)
-                .saturating_add(u64::from(nanos)),
-        )
+        Timestamp(secs.saturating_mul(1_000_000_000).saturating_add(u64::from(nanos)))
     }
 
     /// Seconds since the epoch as a float (for `start_unix`).
@@ -236,9 +233,7 @@ impl Segment {
     /// (RFC 9293 §3.4).
     #[must_use]
     pub fn seq_len(&self) -> u32 {
-        self.payload_len
-            .saturating_add(u32::from(self.flags.syn()))
-            .saturating_add(u32::from(self.flags.fin()))
+        self.payload_len.saturating_add(u32::from(self.flags.syn())).saturating_add(u32::from(self.flags.fin()))
     }
 
     /// The first sequence number after this segment.
@@ -255,10 +250,7 @@ mod tests {
     #[test]
     fn flag_names_follow_design_order() {
         assert_eq!((Flags::SYN | Flags::ACK).to_string(), "SYN-ACK");
-        assert_eq!(
-            (Flags::FIN | Flags::PSH | Flags::ACK).to_string(),
-            "FIN-PSH-ACK"
-        );
+        assert_eq!((Flags::FIN | Flags::PSH | Flags::ACK).to_string(), "FIN-PSH-ACK");
         assert_eq!((Flags::RST | Flags::ACK).to_string(), "RST-ACK");
         assert_eq!(Flags(0).to_string(), "NONE");
         assert_eq!(Flags(0xff).to_string(), "SYN-FIN-RST-PSH-ACK-URG-ECE-CWR");

@@ -74,8 +74,8 @@ impl TcpState {
             // TIME-WAIT), and events an observer may see out of their textbook
             // order because it started mid-stream.
             (
-                Closed | Listen | SynSent | SynReceived | Established | FinWait1 | FinWait2
-                | CloseWait | Closing | LastAck | TimeWait,
+                Closed | Listen | SynSent | SynReceived | Established | FinWait1 | FinWait2 | CloseWait | Closing
+                | LastAck | TimeWait,
                 SendSyn | SendSynAck | SendFin | SynAcked | FinAcked | RecvFin,
             ) => self,
         }

@@ -81,24 +81,17 @@ fn step_note(conn: &Connection, r: &Record) -> String {
         return "retransmission".to_string();
     }
     match r.phase {
-        Phase::Handshake => r
-            .step
-            .map(|s| format!("handshake {s}/3"))
-            .unwrap_or_default(),
+        Phase::Handshake => r.step.map(|s| format!("handshake {s}/3")).unwrap_or_default(),
         Phase::Teardown => {
             let total = match conn.close_kind() {
                 CloseKind::ThreeWay => 3,
                 _ => 4,
             };
             if conn.close_kind() == CloseKind::Simultaneous || r.teardown_steps == 0 {
-                r.step
-                    .map(|s| format!("teardown {s}/{total}"))
-                    .unwrap_or_default()
+                r.step.map(|s| format!("teardown {s}/{total}")).unwrap_or_default()
             } else {
-                let steps: Vec<String> = (1..=4)
-                    .filter(|b| r.teardown_steps & (1 << b) != 0)
-                    .map(|b| b.to_string())
-                    .collect();
+                let steps: Vec<String> =
+                    (1..=4).filter(|b| r.teardown_steps & (1 << b) != 0).map(|b| b.to_string()).collect();
                 format!("teardown {}/4", steps.join("+"))
             }
         }
@@ -168,12 +161,7 @@ pub fn verdict(conn: &Connection) -> String {
         }
         CloseKind::FourWay => {
             let a = first.unwrap_or(Role::Client);
-            let _ = write!(
-                s,
-                "{} closed first. The {} acknowledged that FIN at once but ",
-                cap(a),
-                a.peer().name()
-            );
+            let _ = write!(s, "{} closed first. The {} acknowledged that FIN at once but ", cap(a), a.peer().name());
             if conn.data_after_fin {
                 s.push_str(
                     "still had data to send (a half-close: data flowed after the first FIN), so its own FIN \
@@ -205,11 +193,7 @@ pub fn verdict(conn: &Connection) -> String {
         ),
         CloseKind::Open => {
             if let Some(a) = first {
-                let _ = write!(
-                    s,
-                    "{} sent a FIN; the close had not finished when the capture ended.",
-                    cap(a)
-                );
+                let _ = write!(s, "{} sent a FIN; the close had not finished when the capture ended.", cap(a));
             } else {
                 s.push_str("The connection was still open when the capture ended.");
             }
@@ -223,11 +207,7 @@ pub fn verdict(conn: &Connection) -> String {
             s,
             " The SYN was retransmitted {} time{}: the server did not answer at first (a full accept queue?).",
             conn.handshake.syn_retransmits,
-            if conn.handshake.syn_retransmits == 1 {
-                ""
-            } else {
-                "s"
-            }
+            if conn.handshake.syn_retransmits == 1 { "" } else { "s" }
         );
     }
     s
@@ -332,9 +312,5 @@ pub fn explain(conn: &Connection, idx: usize) -> String {
     if r.payload_len > 0 {
         return format!("{} bytes of data from the {}.", r.payload_len, who.name());
     }
-    format!(
-        "An ACK from the {}: it acknowledges data up to ack={}.",
-        who.name(),
-        r.rel_ack
-    )
+    format!("An ACK from the {}: it acknowledges data up to ack={}.", who.name(), r.rel_ack)
 }

@@ -282,13 +282,7 @@ pub struct Connection {
 }
 
 impl Connection {
-    fn new(
-        id: ConnId,
-        client: SocketAddr,
-        server: SocketAddr,
-        first: &Segment,
-        syn: bool,
-    ) -> Connection {
+    fn new(id: ConnId, client: SocketAddr, server: SocketAddr, first: &Segment, syn: bool) -> Connection {
         // Without a SYN the connection was already there when watching began.
         let (c, s) = if syn {
             (TcpState::Closed, TcpState::Listen)
@@ -371,9 +365,7 @@ impl Connection {
         match self.close_kind() {
             CloseKind::Simultaneous => Some("both"),
             CloseKind::Reset | CloseKind::Refused => self.reset_by.map(Role::name),
-            CloseKind::FourWay | CloseKind::ThreeWay | CloseKind::Open => {
-                self.first_fin.map(Role::name)
-            }
+            CloseKind::FourWay | CloseKind::ThreeWay | CloseKind::Open => self.first_fin.map(Role::name),
         }
     }
 
@@ -411,11 +403,7 @@ impl Connection {
             snd.isn = Some(seg.seq);
         }
         let rel_seq = snd.isn.map_or(seg.seq.0, |i| seg.seq.relative_to(i));
-        let rel_ack = if flags.ack() {
-            rcv.isn.map_or(seg.ack.0, |i| seg.ack.relative_to(i))
-        } else {
-            0
-        };
+        let rel_ack = if flags.ack() { rcv.isn.map_or(seg.ack.0, |i| seg.ack.relative_to(i)) } else { 0 };
 
         let mut rec = Record {
             ts: seg.ts,
@@ -441,8 +429,7 @@ impl Connection {
             // §3.10.7: an acceptable RST closes both ends. Refused: a SYN answered
             // by RST before any SYN-ACK.
             if self.reset_by.is_none() && !self.ended {
-                self.refused =
-                    sender == Role::Server && self.handshake.syn && !self.handshake.syn_ack;
+                self.refused = sender == Role::Server && self.handshake.syn && !self.handshake.syn_ack;
                 self.reset_by = Some(sender);
             }
             self.client.state = self.client.state.on(Event::Reset);
@@ -538,10 +525,7 @@ impl Connection {
         {
             self.handshake.ack = true;
             self.handshake.segments += 1;
-            self.handshake.rtt = self
-                .handshake
-                .last_syn_ts
-                .map(|t| seg.ts.0.saturating_sub(t.0));
+            self.handshake.rtt = self.handshake.last_syn_ts.map(|t| seg.ts.0.saturating_sub(t.0));
             rec.phase = Phase::Handshake;
             rec.step = Some(3);
         }
@@ -572,11 +556,7 @@ impl Connection {
         }
         if first_ack_of_peer_fin {
             // Acknowledging the first FIN is step 2; the second FIN, step 4.
-            steps |= if self.first_fin == Some(sender.peer()) {
-                1 << 2
-            } else {
-                1 << 4
-            };
+            steps |= if self.first_fin == Some(sender.peer()) { 1 << 2 } else { 1 << 4 };
         }
         if flags.fin() && retransmission {
             rec.phase = Phase::Teardown;
@@ -629,10 +609,7 @@ pub struct Push {
 impl Push {
     /// Connections this push finished, in the order they should be reported.
     pub fn finished(&self) -> impl Iterator<Item = ConnId> {
-        self.superseded
-            .into_iter()
-            .chain(self.expired)
-            .chain(self.ended.then_some(self.id))
+        self.superseded.into_iter().chain(self.expired).chain(self.ended.then_some(self.id))
     }
 }
 
@@ -742,28 +719,16 @@ impl Tracker {
             && let Some(conn) = self.conns.get_mut(id)
         {
             let reuse = fresh_syn
-                && (conn.ended
-                    || conn.client.addr != seg.src
-                    || conn.client.isn.is_some_and(|i| i != seg.seq));
+                && (conn.ended || conn.client.addr != seg.src || conn.client.isn.is_some_and(|i| i != seg.seq));
             if !reuse {
-                let dir = if seg.src == conn.client.addr {
-                    Dir::C2S
-                } else {
-                    Dir::S2C
-                };
+                let dir = if seg.src == conn.client.addr { Dir::C2S } else { Dir::S2C };
                 let ended = conn.apply(seg, dir);
                 if ended {
                     self.open = self.open.saturating_sub(1);
                     self.finished.push_back(id);
                     self.evict();
                 }
-                return Push {
-                    id,
-                    started: false,
-                    ended,
-                    superseded: None,
-                    expired: None,
-                };
+                return Push { id, started: false, ended, superseded: None, expired: None };
             }
             if !conn.ended {
                 conn.ended = true;
@@ -787,11 +752,7 @@ impl Tracker {
         let id = self.next_id;
         self.next_id += 1;
         let mut conn = Box::new(Connection::new(id, client, server, seg, fresh_syn));
-        let dir = if seg.src == client {
-            Dir::C2S
-        } else {
-            Dir::S2C
-        };
+        let dir = if seg.src == client { Dir::C2S } else { Dir::S2C };
         let ended = conn.apply(seg, dir);
         self.conns.push(conn);
         self.by_tuple.insert(k, id);
@@ -800,19 +761,9 @@ impl Tracker {
         } else {
             self.open += 1;
         }
-        let expired = if self.open > self.max_open {
-            self.expire_oldest_open()
-        } else {
-            None
-        };
+        let expired = if self.open > self.max_open { self.expire_oldest_open() } else { None };
         self.evict();
-        Push {
-            id,
-            started: true,
-            ended,
-            superseded,
-            expired,
-        }
+        Push { id, started: true, ended, superseded, expired }
     }
 
     /// Gives up the oldest open connection: it is finished as it stands.

@@ -4,9 +4,7 @@
 
 use std::collections::VecDeque;
 
-use crossterm::event::{
-    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
-};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
 use crate::cli::Scenario;
 use crate::model::decode::DecodeError;
@@ -147,9 +145,7 @@ impl App {
     pub fn current(&self) -> Option<&Connection> {
         let tracker = &self.pipeline.tracker;
         match self.selected {
-            Some(id) if !self.follow => tracker
-                .get(id)
-                .or_else(|| tracker.connections().next_back()),
+            Some(id) if !self.follow => tracker.get(id).or_else(|| tracker.connections().next_back()),
             _ => tracker.connections().next_back(),
         }
     }
@@ -241,9 +237,7 @@ impl App {
             return;
         }
         let current = self.current().map(|c| c.id);
-        let pos = current
-            .and_then(|id| ids.iter().position(|&i| i == id))
-            .unwrap_or(ids.len() - 1);
+        let pos = current.and_then(|id| ids.iter().position(|&i| i == id)).unwrap_or(ids.len() - 1);
         let next = pos.saturating_add_signed(delta).min(ids.len() - 1);
         self.selected = Some(ids[next]);
         // Following resumes only with `f`; moving to the newest keeps it selected.
@@ -299,11 +293,7 @@ impl App {
             };
         }
         let scenario = |s| {
-            if self.scenarios {
-                Action::Run(s)
-            } else {
-                Action::None
-            }
+            if self.scenarios { Action::Run(s) } else { Action::None }
         };
         match k.code {
             KeyCode::Char('c') if ctrl => return Action::Quit,
@@ -326,11 +316,7 @@ impl App {
             }
             KeyCode::End => self.segment = None,
             KeyCode::Enter | KeyCode::Tab => {
-                self.focus = if self.focus == Focus::List {
-                    Focus::Ladder
-                } else {
-                    Focus::List
-                };
+                self.focus = if self.focus == Focus::List { Focus::Ladder } else { Focus::List };
             }
             KeyCode::Char(' ') => {
                 if self.stepping() {
@@ -347,10 +333,7 @@ impl App {
             KeyCode::Char('c') => {
                 self.pipeline.tracker.clear_finished();
                 self.segment = None;
-                if self
-                    .selected
-                    .is_some_and(|id| self.pipeline.tracker.get(id).is_none())
-                {
+                if self.selected.is_some_and(|id| self.pipeline.tracker.get(id).is_none()) {
                     self.selected = None;
                     self.follow = true;
                 }

@@ -32,17 +32,11 @@ impl Theme {
     /// From the environment (`NO_COLOR`, see no-color.org).
     #[must_use]
     pub fn from_env() -> Theme {
-        Theme {
-            color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-        }
+        Theme { color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) }
     }
 
     fn fg(self, c: Color) -> Style {
-        if self.color {
-            Style::new().fg(c)
-        } else {
-            Style::new()
-        }
+        if self.color { Style::new().fg(c) } else { Style::new() }
     }
 
     /// The style of a segment of `phase`.
@@ -93,15 +87,8 @@ pub fn render(app: &mut App, frame: &mut Frame<'_>) {
         return;
     }
     // Borders, a header row, then the connections.
-    let list_height = u16::try_from(app.pipeline.tracker.len())
-        .unwrap_or(u16::MAX)
-        .saturating_add(3)
-        .clamp(5, 11);
-    let list_height = if area.height < 30 {
-        list_height.min(6)
-    } else {
-        list_height
-    };
+    let list_height = u16::try_from(app.pipeline.tracker.len()).unwrap_or(u16::MAX).saturating_add(3).clamp(5, 11);
+    let list_height = if area.height < 30 { list_height.min(6) } else { list_height };
     let [status, list, ladder, explain, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(list_height),
@@ -136,12 +123,7 @@ fn render_too_small(area: Rect, buf: &mut Buffer) {
     let y = area.y + area.height.saturating_sub(h) / 2;
     ratatui::widgets::Widget::render(
         Paragraph::new(text).centered().wrap(Wrap { trim: true }),
-        Rect {
-            x: area.x,
-            y,
-            width: area.width,
-            height: h,
-        },
+        Rect { x: area.x, y, width: area.width, height: h },
         buf,
     );
 }
@@ -182,22 +164,13 @@ fn render_status(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
         parts.push(format!("{undecodable} undecodable"));
     }
     buf.set_style(area, theme.bar());
-    buf.set_stringn(
-        area.x,
-        area.y,
-        parts.join(" │ "),
-        usize::from(area.width),
-        theme.bar(),
-    );
+    buf.set_stringn(area.x, area.y, parts.join(" │ "), usize::from(area.width), theme.bar());
 }
 
 /// `3/3`: how much of the handshake was seen.
 fn handshake_progress(c: &Connection) -> String {
     let h = &c.handshake;
-    format!(
-        "{}/3",
-        u8::from(h.syn) + u8::from(h.syn_ack) + u8::from(h.ack)
-    )
+    format!("{}/3", u8::from(h.syn) + u8::from(h.syn_ack) + u8::from(h.ack))
 }
 
 /// `4/4`, `2/3`, `RST`, or `-` before any FIN.
@@ -223,10 +196,7 @@ fn time_wait_since(c: &Connection, role: Role) -> Option<Timestamp> {
     if c.side(role).state != TcpState::TimeWait {
         return None;
     }
-    c.records
-        .iter()
-        .find(|r| r.state(role) == TcpState::TimeWait)
-        .map(|r| r.ts)
+    c.records.iter().find(|r| r.state(role) == TcpState::TimeWait).map(|r| r.ts)
 }
 
 /// `TIME-WAIT 57s` for the side that waits, else the age since the last segment.
@@ -242,23 +212,15 @@ fn age_or_countdown(c: &Connection, now: Timestamp) -> String {
 
 fn render_list(app: &mut App, theme: Theme, area: Rect, buf: &mut Buffer) {
     let focused = app.focus == Focus::List;
-    let block = Block::bordered()
-        .title(" Connections ")
-        .border_style(if focused { theme.state() } else { Style::new() });
+    let block =
+        Block::bordered().title(" Connections ").border_style(if focused { theme.state() } else { Style::new() });
     let inner = block.inner(area);
     ratatui::widgets::Widget::render(block, area, buf);
     let wide = inner.width >= 100;
     let header = if wide {
         format!(
             "{:>5}  {:<24} {:>12} {:>12}  {:<6}  {:<10}  {:<12} {}",
-            "#",
-            "client",
-            "client state",
-            "server state",
-            "open",
-            "close",
-            "kind",
-            "age / countdown"
+            "#", "client", "client state", "server state", "open", "close", "kind", "age / countdown"
         )
     } else {
         format!(
@@ -266,30 +228,14 @@ fn render_list(app: &mut App, theme: Theme, area: Rect, buf: &mut Buffer) {
             "#", "port", "client", "server", "open", "close", "kind", "age"
         )
     };
-    buf.set_stringn(
-        inner.x,
-        inner.y,
-        header,
-        usize::from(inner.width),
-        Style::new().add_modifier(Modifier::BOLD),
-    );
-    let inner = Rect {
-        y: inner.y + 1,
-        height: inner.height.saturating_sub(1),
-        ..inner
-    };
+    buf.set_stringn(inner.x, inner.y, header, usize::from(inner.width), Style::new().add_modifier(Modifier::BOLD));
+    let inner = Rect { y: inner.y + 1, height: inner.height.saturating_sub(1), ..inner };
     app.list_area = inner;
     let current = app.current().map(|c| c.id);
     let conns: Vec<&Connection> = app.pipeline.tracker.connections().collect();
     let rows = usize::from(inner.height);
-    let pos = current
-        .and_then(|id| conns.iter().position(|c| c.id == id))
-        .unwrap_or(0);
-    let offset = if app.follow {
-        conns.len().saturating_sub(rows)
-    } else {
-        pos.saturating_sub(rows.saturating_sub(1))
-    };
+    let pos = current.and_then(|id| conns.iter().position(|c| c.id == id)).unwrap_or(0);
+    let offset = if app.follow { conns.len().saturating_sub(rows) } else { pos.saturating_sub(rows.saturating_sub(1)) };
     let offset = offset.min(pos);
     app.list_offset = offset;
     if conns.is_empty() {
@@ -298,22 +244,12 @@ fn render_list(app: &mut App, theme: Theme, area: Rect, buf: &mut Buffer) {
         } else {
             "waiting for connections..."
         };
-        buf.set_stringn(
-            inner.x + 1,
-            inner.y,
-            hint,
-            usize::from(inner.width.saturating_sub(1)),
-            Style::new(),
-        );
+        buf.set_stringn(inner.x + 1, inner.y, hint, usize::from(inner.width.saturating_sub(1)), Style::new());
         return;
     }
     for (row, c) in conns.iter().skip(offset).take(rows).enumerate() {
         let kind = c.close_kind();
-        let kind_name = if kind == CloseKind::Open && !c.ended {
-            "open"
-        } else {
-            kind.name()
-        };
+        let kind_name = if kind == CloseKind::Open && !c.ended { "open" } else { kind.name() };
         let line = if wide {
             format!(
                 "{:>5}  {:<24} {:>12} {:>12}  {:<6}  {:<10}  {:<12} {}",
@@ -365,17 +301,9 @@ fn render_ladder(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
         conn.id,
         conn.client.addr,
         conn.server.addr,
-        if conn.ended || conn.close_kind() != CloseKind::Open {
-            conn.close_kind().name()
-        } else {
-            "not yet"
-        }
+        if conn.ended || conn.close_kind() != CloseKind::Open { conn.close_kind().name() } else { "not yet" }
     );
-    let block = Block::bordered().title(title).border_style(if focused {
-        theme.state()
-    } else {
-        Style::new()
-    });
+    let block = Block::bordered().title(title).border_style(if focused { theme.state() } else { Style::new() });
     let inner = block.inner(area);
     ratatui::widgets::Widget::render(block, area, buf);
     // Columns: [time] state │ arrow │ state  note
@@ -398,28 +326,15 @@ fn render_ladder(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
         let mut spans = Vec::new();
         if show_time {
             let t = r.ts.millis_since(conn.start());
-            spans.push(Span::styled(
-                format!("{t:>8.3} ",),
-                Style::new().add_modifier(Modifier::DIM),
-            ));
+            spans.push(Span::styled(format!("{t:>8.3} ",), Style::new().add_modifier(Modifier::DIM)));
             // A marker that survives without colour (and in text captures).
-            spans.push(Span::raw(if Some(i) == selected && app.segment.is_some() {
-                "▸"
-            } else {
-                " "
-            }));
+            spans.push(Span::raw(if Some(i) == selected && app.segment.is_some() { "▸" } else { " " }));
         }
-        spans.push(Span::styled(
-            format!("{:>w$}", row.left, w = STATE_WIDTH),
-            theme.state(),
-        ));
+        spans.push(Span::styled(format!("{:>w$}", row.left, w = STATE_WIDTH), theme.state()));
         spans.push(Span::raw(" │ "));
         spans.push(Span::styled(row.arrow.clone(), arrow_style));
         spans.push(Span::raw(" │ "));
-        spans.push(Span::styled(
-            format!("{:<w$}", row.right, w = STATE_WIDTH),
-            theme.state(),
-        ));
+        spans.push(Span::styled(format!("{:<w$}", row.right, w = STATE_WIDTH), theme.state()));
         spans.push(Span::raw("  "));
         spans.push(Span::styled(row.note.clone(), theme.phase(row.phase)));
         let mut line = Line::from(spans);
@@ -435,9 +350,7 @@ fn render_ladder(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
             let x1 = x0 + 2 + u16::try_from(lad.arrow_width).unwrap_or(0) + 1;
             for x in [x0, x1] {
                 if x < inner.x + inner.width {
-                    buf[(x, y)]
-                        .set_symbol("│")
-                        .set_style(Style::new().add_modifier(Modifier::DIM));
+                    buf[(x, y)].set_symbol("│").set_style(Style::new().add_modifier(Modifier::DIM));
                 }
             }
         }
@@ -454,47 +367,28 @@ fn render_explanation(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
             lines.push(Line::from(timeline::explain(conn, i)));
         }
         if conn.ended {
-            lines.push(Line::styled(
-                timeline::verdict(conn),
-                Style::new().add_modifier(Modifier::BOLD),
-            ));
+            lines.push(Line::styled(timeline::verdict(conn), Style::new().add_modifier(Modifier::BOLD)));
         }
     }
     if let Some(n) = &app.notice {
-        lines.push(Line::styled(
-            n.clone(),
-            Style::new().add_modifier(Modifier::ITALIC),
-        ));
+        lines.push(Line::styled(n.clone(), Style::new().add_modifier(Modifier::ITALIC)));
     }
-    let p = Paragraph::new(lines)
-        .wrap(Wrap { trim: true })
-        .block(Block::bordered().title(" What it means "));
+    let p = Paragraph::new(lines).wrap(Wrap { trim: true }).block(Block::bordered().title(" What it means "));
     ratatui::widgets::Widget::render(p, area, buf);
 }
 
 fn render_footer(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     // Narrow screens keep the essentials; `?` lists everything.
     let wide = area.width >= 110;
-    let mut keys = if wide {
-        vec!["↑↓ connection", "←→ segment", "tab focus"]
-    } else {
-        vec!["↑↓ conn", "←→ seg"]
-    };
-    keys.push(if app.stepping() {
-        "space next"
-    } else {
-        "space pause"
-    });
+    let mut keys =
+        if wide { vec!["↑↓ connection", "←→ segment", "tab focus"] } else { vec!["↑↓ conn", "←→ seg"] };
+    keys.push(if app.stepping() { "space next" } else { "space pause" });
     if wide || !app.scenarios {
         keys.extend(["f follow", "c clear"]);
     }
     keys.push("e export");
     if app.scenarios {
-        keys.push(if wide {
-            "n s h a x r scenarios"
-        } else {
-            "n s h a x r run"
-        });
+        keys.push(if wide { "n s h a x r scenarios" } else { "n s h a x r run" });
     }
     keys.extend(["? help", "q quit"]);
     buf.set_stringn(
@@ -509,25 +403,13 @@ fn render_footer(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
 /// The keys, for the help overlay.
 pub const HELP: &[(&str, &str)] = &[
     ("↑ / ↓", "select a connection (in the ladder: a segment)"),
-    (
-        "← / → or k / j",
-        "move through the selected connection's segments",
-    ),
-    (
-        "Enter / Tab",
-        "switch focus between the list and the ladder",
-    ),
+    ("← / → or k / j", "move through the selected connection's segments"),
+    ("Enter / Tab", "switch focus between the list and the ladder"),
     ("Home / End", "first segment / follow the latest segment"),
-    (
-        "space",
-        "pause the view (capture goes on; --step: next segment)",
-    ),
+    ("space", "pause the view (capture goes on; --step: next segment)"),
     ("f", "follow the newest connection"),
     ("c", "clear finished connections"),
-    (
-        "e",
-        "export the connection to synack-<id>.txt, .mmd and .svg here",
-    ),
+    ("e", "export the connection to synack-<id>.txt, .mmd and .svg here"),
     ("n", "open a seed connection (the tutorial client)"),
     ("s", "slow close: a visible four-segment close"),
     ("h", "half-close: data flows after the client's FIN"),
@@ -542,29 +424,19 @@ pub const HELP: &[(&str, &str)] = &[
 fn render_help(area: Rect, buf: &mut Buffer) {
     let w = 80.min(area.width);
     let h = (u16::try_from(HELP.len()).unwrap_or(0) + 4).min(area.height);
-    let r = Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    };
+    let r = Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h };
     ratatui::widgets::Widget::render(Clear, r, buf);
     let mut lines: Vec<Line<'_>> = HELP
         .iter()
         .map(|(k, v)| {
             Line::from(vec![
-                Span::styled(
-                    format!("{k:>18}  "),
-                    Style::new().add_modifier(Modifier::BOLD),
-                ),
+                Span::styled(format!("{k:>18}  "), Style::new().add_modifier(Modifier::BOLD)),
                 Span::raw(*v),
             ])
         })
         .collect();
     lines.push(Line::from(""));
-    lines.push(Line::from(
-        "  scenario keys work when synack's echo server runs (synack, synack demo)",
-    ));
+    lines.push(Line::from("  scenario keys work when synack's echo server runs (synack, synack demo)"));
     let p = Paragraph::new(lines).block(Block::bordered().title(" Keys "));
     ratatui::widgets::Widget::render(p, r, buf);
 }

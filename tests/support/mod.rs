@@ -43,11 +43,7 @@ pub struct Talk {
 
 impl Talk {
     pub fn new() -> Talk {
-        Talk {
-            tracker: Tracker::new(Some(8001), 100),
-            t: 0,
-            last: Push::default(),
-        }
+        Talk { tracker: Tracker::new(Some(8001), 100), t: 0, last: Push::default() }
     }
 
     fn send(&mut self, from_client: bool, flags: Flags, seq: u32, ack: u32, data: &[u8]) -> Push {
@@ -57,18 +53,10 @@ impl Talk {
         if !from_client {
             std::mem::swap(&mut seg.src, &mut seg.dst);
         }
-        let (my, peer) = if from_client {
-            (CISN, SISN)
-        } else {
-            (SISN, CISN)
-        };
+        let (my, peer) = if from_client { (CISN, SISN) } else { (SISN, CISN) };
         seg.flags = flags;
         seg.seq = SeqNum(my.wrapping_add(seq));
-        seg.ack = if flags.ack() {
-            SeqNum(peer.wrapping_add(ack))
-        } else {
-            SeqNum(0)
-        };
+        seg.ack = if flags.ack() { SeqNum(peer.wrapping_add(ack)) } else { SeqNum(0) };
         seg.payload_len = u32::try_from(data.len()).unwrap();
         seg.preview = Preview::new(data);
         if flags.syn() {
@@ -166,9 +154,7 @@ pub fn last_ack() -> Talk {
 /// A zeroed-Ethernet IPv4/TCP frame as Linux `lo` shows it.
 pub fn frame(src: &str, dst: &str, flags: Flags, seq: u32, ack: u32, payload: &[u8]) -> Vec<u8> {
     let (src, dst) = (addr(src), addr(dst));
-    let (SocketAddr::V4(s), SocketAddr::V4(d)) = (src, dst) else {
-        panic!("IPv4 only")
-    };
+    let (SocketAddr::V4(s), SocketAddr::V4(d)) = (src, dst) else { panic!("IPv4 only") };
     let mut f = vec![0u8; 12];
     f.extend_from_slice(&[0x08, 0x00]);
     let total = u16::try_from(20 + 20 + payload.len()).unwrap();
@@ -210,9 +196,7 @@ pub fn pcap(link: u32, frames: &[Vec<u8>]) -> Vec<u8> {
 /// skip, unless SYNACK_REQUIRE_CAPTURE=1 (CI), where this panics instead.
 pub fn capture_allowed() -> bool {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let root = status
-        .lines()
-        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"));
+    let root = status.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"));
     if !root {
         assert!(
             std::env::var("SYNACK_REQUIRE_CAPTURE").as_deref() != Ok("1"),
