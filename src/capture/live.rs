@@ -23,7 +23,13 @@ pub const READ_TIMEOUT: Duration = Duration::from_millis(100);
 const READ_BUFFER: usize = 262_144;
 /// Kernel receive buffer: room for bursts while the reader is busy.
 const SOCKET_BUFFER: usize = 32 << 20;
-/// Frames read per system call at most.
+/// The receive ring: 32 blocks of 1 MiB (a block holds at least one
+/// maximum-size loopback frame), each handed over when full or after
+/// `RING_RETIRE_MS`.
+const RING_BLOCK: usize = 1 << 20;
+const RING_BLOCKS: usize = 32;
+const RING_RETIRE_MS: u32 = 10;
+/// Frames read per system call at most (without a ring).
 const BATCH: usize = 64;
 /// After the first frame of a quiet spell arrives, wait this long so that the
 /// frames right behind it are read in the same system call. Far below what a
@@ -77,6 +83,8 @@ pub struct LiveSource {
     interface: String,
     stats: KernelStats,
     last: Timestamp,
+    /// The PACKET_MMAP ring, when the kernel gave one; otherwise `batch`.
+    ring: Option<sys::Ring>,
     batch: Batch,
 }
 
@@ -108,6 +116,9 @@ impl LiveSource {
             let available = all.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", ");
             return Err(OpenError::NoInterface { name: interface.to_string(), available });
         };
+        // The ring is set up before pnet binds the socket, so no frame can land
+        // in the ordinary queue instead. Without one (an old kernel), recvmmsg.
+        let ring = sys::Ring::new(fd, RING_BLOCK, RING_BLOCKS, RING_RETIRE_MS).ok();
         let config = Config {
             read_buffer_size: READ_BUFFER,
             read_timeout: Some(READ_TIMEOUT),
@@ -129,6 +140,7 @@ impl LiveSource {
             interface: interface.to_string(),
             stats: KernelStats::default(),
             last: Timestamp(0),
+            ring,
             batch,
         })
     }
@@ -158,13 +170,25 @@ fn arrival(last: Timestamp) -> Timestamp {
 }
 
 impl FrameSource for LiveSource {
-    /// Frames come from a batch read with one recvmmsg(2) (up to 64 frames per
+    /// Frames come from the PACKET_MMAP ring when there is one. Otherwise they come from a batch read with one recvmmsg(2) (up to 64 frames per
     /// system call) on the socket that pnet bound. When none is waiting it polls
     /// up to [`READ_TIMEOUT`], then gathers for [`GATHER`] so the frames right
     /// behind the first come in the same call. pnet's own `next()` costs a
     /// poll(2) and a recvfrom(2) per frame and gives no kernel timestamp.
     fn next_frame(&mut self) -> Result<Next<'_>, SourceError> {
         let io_err = |name: &str, source| SourceError::Io { name: name.to_string(), source };
+        if let Some(ring) = &mut self.ring {
+            if !ring.ready() {
+                let readable = sys::wait_readable(self.fd, READ_TIMEOUT).map_err(|e| io_err(&self.interface, e))?;
+                if !readable || !ring.ready() {
+                    return Ok(Next::Idle);
+                }
+            }
+            let Some((ts, data)) = ring.next_packet() else { return Ok(Next::Idle) };
+            let ts = if ts == 0 { arrival(self.last) } else { Timestamp(ts).max(self.last) };
+            self.last = ts;
+            return Ok(Next::Frame(Frame { ts, link: LinkType::Ethernet, data }));
+        }
         if self.batch.next == self.batch.count {
             self.batch.next = 0;
             self.batch.count = sys::recv_batch(self.fd, &mut self.batch.buf, SLOT, &mut self.batch.frames)
