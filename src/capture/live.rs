@@ -1,6 +1,8 @@
 //! Live capture: a packet socket with a kernel BPF filter for "inbound and tcp
 //! port P" (see `sys`), handed to pnet's datalink channel through
-//! `Config::socket_fd`. Every frame is stamped when it arrives.
+//! `Config::socket_fd`. Frames are read from a TPACKET_V3 ring set up on that
+//! socket (recvmmsg where the kernel refuses one), each with the kernel's
+//! arrival timestamp.
 //!
 //! Facts this relies on (DESIGN.md, verified on Linux 6.x): on `lo` an ETH_P_ALL
 //! socket sees every frame twice, which the filter's first instructions drop;
@@ -170,11 +172,12 @@ fn arrival(last: Timestamp) -> Timestamp {
 }
 
 impl FrameSource for LiveSource {
-    /// Frames come from the PACKET_MMAP ring when there is one. Otherwise they come from a batch read with one recvmmsg(2) (up to 64 frames per
-    /// system call) on the socket that pnet bound. When none is waiting it polls
-    /// up to [`READ_TIMEOUT`], then gathers for [`GATHER`] so the frames right
-    /// behind the first come in the same call. pnet's own `next()` costs a
-    /// poll(2) and a recvfrom(2) per frame and gives no kernel timestamp.
+    /// Frames come from the PACKET_MMAP ring when there is one: no system call
+    /// per frame, only a poll(2) of up to [`READ_TIMEOUT`] when no block is
+    /// ready. Otherwise from a batch read with one recvmmsg(2) (up to 64 frames
+    /// per call) on the socket that pnet bound, gathering for [`GATHER`] after a
+    /// quiet spell. pnet's own `next()` costs a poll(2) and a recvfrom(2) per
+    /// frame and gives no kernel timestamp.
     fn next_frame(&mut self) -> Result<Next<'_>, SourceError> {
         let io_err = |name: &str, source| SourceError::Io { name: name.to_string(), source };
         if let Some(ring) = &mut self.ring {
