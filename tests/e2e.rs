@@ -15,6 +15,27 @@ struct Tmux {
 }
 
 impl Tmux {
+    /// A tmux server of its own running bash with a known prompt, `width` x `height`.
+    fn start(socket: String, width: &str, height: &str) -> Tmux {
+        let tmux = Tmux { socket };
+        tmux.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "e2e",
+            "-x",
+            width,
+            "-y",
+            height,
+            "env",
+            "PS1=e2e-prompt$ ",
+            "bash",
+            "--norc",
+            "--noprofile",
+        ]);
+        tmux
+    }
+
     fn run(&self, args: &[&str]) -> String {
         let out =
             Command::new("tmux").arg("-L").arg(&self.socket).args(args).output().expect("tmux (installed by .ci/run)");
