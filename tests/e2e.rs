@@ -69,22 +69,7 @@ fn demo_in_a_real_terminal() {
         return;
     }
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let tmux = Tmux { socket: format!("synack-e2e-{}", std::process::id()) };
-    tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "e2e",
-        "-x",
-        "120",
-        "-y",
-        "40",
-        "env",
-        "PS1=e2e-prompt$ ",
-        "bash",
-        "--norc",
-        "--noprofile",
-    ]);
+    let tmux = Tmux::start(format!("synack-e2e-{}", std::process::id()), "120", "40");
     let cmd = format!("{} demo --port {port}; echo EXIT=$?", env!("CARGO_BIN_EXE_synack"));
     tmux.run(&["send-keys", "-t", "e2e", &cmd, "Enter"]);
     let screen =
@@ -111,22 +96,7 @@ fn replay_from_stdin_in_a_real_terminal() {
         eprintln!("skipping: no tmux");
         return;
     }
-    let tmux = Tmux { socket: format!("synack-e2e-replay-{}", std::process::id()) };
-    tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "e2e",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        "env",
-        "PS1=e2e-prompt$ ",
-        "bash",
-        "--norc",
-        "--noprofile",
-    ]);
+    let tmux = Tmux::start(format!("synack-e2e-replay-{}", std::process::id()), "100", "30");
     let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/half-close.pcap");
     let cmd = format!("cat {fixture} | {} --read -; echo EXIT=$?", env!("CARGO_BIN_EXE_synack"));
     tmux.run(&["send-keys", "-t", "e2e", &cmd, "Enter"]);
