@@ -32,19 +32,24 @@ fn millis(out: &mut String, nanos: u64) {
     fraction(out, micros % 1_000, 3);
 }
 
-/// Appends `frac` as `places` decimal digits without trailing zeros (at least one digit).
+/// Appends `frac` (less than 10^`places`) as `places` decimal digits without
+/// trailing zeros, at least one digit: (340, 3) -> `34`, (4, 3) -> `004`.
 fn fraction(out: &mut String, frac: u64, places: u32) {
-    let mut digits = [b'0'; 6];
-    let places = places.min(6) as usize;
-    let mut f = frac;
-    for d in digits[..places].iter_mut().rev() {
-        *d = b'0' + u8::try_from(f % 10).unwrap_or(0);
+    if frac == 0 {
+        out.push('0');
+        return;
+    }
+    let (mut f, mut p) = (frac, places);
+    while f % 10 == 0 {
         f /= 10;
+        p -= 1;
     }
-    let keep = digits[..places].iter().rposition(|&d| d != b'0').map_or(1, |i| i + 1);
-    for &d in &digits[..keep] {
-        out.push(char::from(d));
+    let mut buf = itoa::Buffer::new();
+    let digits = buf.format(f);
+    for _ in u32::try_from(digits.len()).unwrap_or(p)..p {
+        out.push('0');
     }
+    out.push_str(digits);
 }
 
 /// Appends seconds since the epoch with microseconds: `1795737315.640212`.
@@ -235,6 +240,9 @@ mod tests {
         assert_eq!(f(400_000), "0.4");
         assert_eq!(f(12_500_999), "12.5");
         assert_eq!(f(1_000_000_000), "1000.0");
+        assert_eq!(f(4_000), "0.004");
+        assert_eq!(f(40_000), "0.04");
+        assert_eq!(f(999_999), "0.999");
     }
 
     #[test]
