@@ -12,9 +12,7 @@ fn synack(args: &[&str]) -> Output {
 }
 
 fn tempfile(name: &str, bytes: &[u8]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("synack-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
+    let p = support::tempdir("cli").join(name);
     std::fs::write(&p, bytes).unwrap();
     p
 }

@@ -20,12 +20,6 @@ fn trace(path: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-fn tempdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("synack-exports-{}-{tag}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 macro_rules! golden {
     ($($name:ident: $file:literal),* $(,)?) => {$(
         #[test]
@@ -54,7 +48,7 @@ fn hostile_capture(payload: &[u8]) -> PathBuf {
         support::frame(c, s, F::PSH | F::ACK, 101, 901, payload),
         support::frame(s, c, F::FIN | F::ACK, 901, 101 + u32::try_from(payload.len()).unwrap(), b""),
     ];
-    let dir = tempdir(&format!("{:x}", payload.iter().map(|&b| u32::from(b)).sum::<u32>()));
+    let dir = support::tempdir(&format!("{:x}", payload.iter().map(|&b| u32::from(b)).sum::<u32>()));
     let path = dir.join("hostile.pcap");
     std::fs::write(&path, support::pcap(1, &frames)).unwrap();
     path
@@ -99,7 +93,7 @@ fn mermaid_labels_stay_one_valid_line() {
 
 #[test]
 fn output_file_and_one_connection() {
-    let dir = tempdir("output");
+    let dir = support::tempdir("output");
     let out = dir.join("two.jsonl");
     let mut bytes = std::fs::read(fixture("seed.pcap")).unwrap();
     // Append the refused capture's records (same link type, no second header).
@@ -116,7 +110,7 @@ fn output_file_and_one_connection() {
 
 #[test]
 fn dashboard_export_writes_three_files() {
-    let dir = tempdir("e-key");
+    let dir = support::tempdir("e-key");
     let path = fixture("slow-close.pcap");
     let mut src = synack::capture::pcap::PcapSource::new(std::fs::File::open(&path).unwrap(), "x").unwrap();
     let mut p = synack::pipeline::Pipeline::new(None, 10);

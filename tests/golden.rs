@@ -90,7 +90,7 @@ fn hand_built_syn_retransmission_and_port_reuse() {
         frame(c, s, F::SYN, 5_000, 0, b""),
         frame(s, c, F::RST | F::ACK, 0, 5_001, b""),
     ];
-    let dir = tempdir();
+    let dir = support::tempdir("hand-built");
     let path = dir.join("hand.pcap");
     std::fs::write(&path, pcap(1, &frames)).unwrap();
     let text = trace(&path, "text");
@@ -103,14 +103,4 @@ fn hand_built_syn_retransmission_and_port_reuse() {
     assert_eq!(first["payload_bytes"]["c2s"], 2);
     insta::assert_snapshot!("hand_built_text", text);
     insta::assert_snapshot!("hand_built_jsonl", jsonl);
-}
-
-/// A fresh directory under the target dir (no extra crate needed).
-pub fn tempdir() -> std::path::PathBuf {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static N: AtomicU32 = AtomicU32::new(0);
-    let d =
-        std::env::temp_dir().join(format!("synack-test-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }

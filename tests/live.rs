@@ -7,7 +7,6 @@ mod support;
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::{SocketAddr, TcpListener};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -254,12 +253,6 @@ fn ipv6_loopback() {
     assert!(c["server"].as_str().unwrap().starts_with("[::1]:"), "{c}");
 }
 
-fn tempdir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("synack-live-{}-{:?}", std::process::id(), std::thread::current().id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 #[test]
 fn interop_with_tcpdump() {
     if !capture_allowed() {
@@ -267,7 +260,7 @@ fn interop_with_tcpdump() {
     }
     let srv = server();
     let port = srv.addr().port().to_string();
-    let dir = tempdir();
+    let dir = support::tempdir("interop");
     let ours = dir.join("synack.pcap");
     let theirs = dir.join("tcpdump.pcap");
     let mut tcpdump = Command::new("tcpdump")
@@ -433,7 +426,7 @@ fn write_pcapng_reads_back_the_same() {
     }
     let srv = server();
     let port = srv.addr().port().to_string();
-    let file = tempdir().join("live.pcapng");
+    let file = support::tempdir("pcapng").join("live.pcapng");
     let t = Trace::start(&[
         "--port",
         &port,

@@ -55,30 +55,11 @@ fn color(phase: Phase) -> &'static str {
     }
 }
 
-/// Wraps `text` into lines of at most `width` characters.
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for w in text.split_whitespace() {
-        if !line.is_empty() && line.chars().count() + 1 + w.chars().count() > width {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(w);
-    }
-    if !line.is_empty() {
-        lines.push(line);
-    }
-    lines
-}
-
 /// Appends one connection's ladder at vertical offset `y0`; returns its height.
 fn ladder(s: &mut String, conn: &Connection, y0: u32) -> u32 {
     let arrows = timeline::arrows(conn);
     let n = u32::try_from(arrows.len()).unwrap_or(u32::MAX / ROW);
-    let verdict = wrap(&timeline::verdict(conn), 110);
+    let verdict = super::text::wrap_lines(&timeline::verdict(conn), 110);
     let top = y0 + HEADER;
     let bottom = top + n * ROW + 10;
     let _ = writeln!(

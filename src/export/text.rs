@@ -13,14 +13,17 @@ pub struct TextExporter;
 /// Wraps `text` at `width` columns, each line indented by `indent`.
 #[must_use]
 pub fn wrap(text: &str, width: usize, indent: &str) -> String {
-    let mut out = String::new();
+    wrap_lines(text, width).iter().map(|line| format!("{indent}{line}\n")).collect()
+}
+
+/// Splits `text` into lines of at most `width` characters (a longer word gets a line of its own).
+#[must_use]
+pub fn wrap_lines(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
     let mut line = String::new();
     for word in text.split_whitespace() {
         if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-            out.push_str(indent);
-            out.push_str(&line);
-            out.push('\n');
-            line.clear();
+            lines.push(std::mem::take(&mut line));
         }
         if !line.is_empty() {
             line.push(' ');
@@ -28,11 +31,9 @@ pub fn wrap(text: &str, width: usize, indent: &str) -> String {
         line.push_str(word);
     }
     if !line.is_empty() {
-        out.push_str(indent);
-        out.push_str(&line);
-        out.push('\n');
+        lines.push(line);
     }
-    out
+    lines
 }
 
 impl Exporter for TextExporter {

@@ -206,3 +206,10 @@ pub fn capture_allowed() -> bool {
     }
     root
 }
+
+/// A fresh directory for one test's files, named by process and `tag`.
+pub fn tempdir(tag: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("synack-test-{}-{tag}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
