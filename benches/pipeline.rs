@@ -45,7 +45,7 @@ fn bench(c: &mut Criterion) {
     group.throughput(Throughput::Elements(frames.len() as u64));
     group.bench_function("decode+track per segment", |b| {
         b.iter(|| {
-            let mut p = Pipeline::new(None, 10_000);
+            let mut p = Pipeline::new(None, synack::model::tracker::Limits::both(10_000));
             for (ts, link, data) in &frames {
                 p.frame(&Frame { ts: *ts, link: *link, data });
             }

@@ -32,8 +32,11 @@ fn seg(src: SocketAddr, dst: SocketAddr, t: u64, flags: Flags, seq: u32, ack: u3
 /// 9,999 short connections, then one with 500 segments (the selected one).
 fn app() -> App {
     let server: SocketAddr = "127.0.0.1:8001".parse().unwrap();
-    let mut app =
-        App::new(Pipeline::new(Some(8001), 10_000), Source::Live { interface: "lo".into(), port: 8001 }, true);
+    let mut app = App::new(
+        Pipeline::new(Some(8001), synack::model::tracker::Limits::both(10_000)),
+        Source::Live { interface: "lo".into(), port: 8001 },
+        true,
+    );
     let mut t = 0;
     let push = |app: &mut App, s: Segment| {
         app.update(Msg::Segment(s));

@@ -18,7 +18,7 @@ use crate::capture::{FrameSource, Next, sys};
 use crate::cli::{Cli, ClientArgs, Command, DashboardArgs, DemoArgs, Scenario, ServeArgs, TraceArgs};
 use crate::echo::{self, Outcome, ServerConfig};
 use crate::export::{self, Exporter};
-use crate::model::tracker::ConnId;
+use crate::model::tracker::{ConnId, Limits};
 use crate::pipeline::Pipeline;
 use crate::tui;
 
@@ -185,7 +185,7 @@ fn trace(args: &TraceArgs) -> Result<()> {
             flush_each: path == Path::new("-"),
         };
         let mut out = BufWriter::with_capacity(1 << 16, output(args.output.as_deref())?);
-        let mut pipeline = Pipeline::new(args.source.port, args.source.max_connections);
+        let mut pipeline = Pipeline::new(args.source.port, args.source.limits());
         let result = run_headless(&mut source, &mut pipeline, exporter.as_mut(), &mut out, None, &stop);
         return finish(result, &pipeline, exporter.as_mut(), &mut out, args.count.is_some(), args.connection);
     }
@@ -209,7 +209,7 @@ fn trace(args: &TraceArgs) -> Result<()> {
     let stop =
         Stop { count: args.count, deadline, interrupted: Some(&interrupted), only: args.connection, flush_each: true };
     let mut out = BufWriter::with_capacity(1 << 16, output(args.output.as_deref())?);
-    let mut pipeline = Pipeline::new(Some(port), args.source.max_connections);
+    let mut pipeline = Pipeline::new(Some(port), args.source.limits());
     let result = run_headless(&mut source, &mut pipeline, exporter.as_mut(), &mut out, recorder.as_mut(), &stop);
     if let Some(r) = recorder.take() {
         let frames = r.frames;
@@ -362,7 +362,7 @@ fn dashboard(args: &DashboardArgs) -> Result<()> {
         }
         let name = if path == Path::new("-") { "stdin".to_string() } else { path.display().to_string() };
         tui::spawn_source(source, pace, tx.clone(), shared.clone(), |_| None)?;
-        let pipeline = Pipeline::new(args.source.port, args.source.max_connections);
+        let pipeline = Pipeline::new(args.source.port, args.source.limits());
         let app = tui::App::new(pipeline, tui::Source::Replay { name, step: args.step }, false);
         tui::run(app, &tx, &rx, &shared, |action, app| {
             if let tui::Action::Export(id) = action {
@@ -375,7 +375,7 @@ fn dashboard(args: &DashboardArgs) -> Result<()> {
     let source = open_live(&args.source.interface, port)?;
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let server = if args.no_serve { None } else { maybe_serve(addr)? };
-    let pipeline = Pipeline::new(Some(port), args.source.max_connections);
+    let pipeline = Pipeline::new(Some(port), args.source.limits());
     let live = Live { source, addr, server, scenarios: !args.no_serve };
     run_live(live, pipeline, &shared, &tx, &rx)
 }
@@ -485,7 +485,7 @@ fn demo(args: &DemoArgs) -> Result<()> {
             }
         }
     })?;
-    let pipeline = Pipeline::new(Some(addr.port()), 1_000);
+    let pipeline = Pipeline::new(Some(addr.port()), Limits::both(1_000));
     let live = Live { source, addr, server: Some(server), scenarios: true };
     run_live(live, pipeline, &shared, &tx, &rx)
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::export::Format;
+use crate::model::tracker::Limits;
 
 const ABOUT: &str = "See TCP's connection life cycle, segment by segment, as a ladder diagram";
 
@@ -54,8 +55,19 @@ pub struct SourceArgs {
     #[arg(short, long, value_name = "FILE")]
     pub read: Option<PathBuf>,
     /// Finished connections kept in memory (oldest dropped first).
-    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    #[arg(long, default_value_t = Limits::DEFAULT, value_name = "N")]
     pub max_connections: usize,
+    /// Connections open at once; past it the oldest open one is given up and reported.
+    #[arg(long, default_value_t = Limits::DEFAULT, value_name = "N")]
+    pub max_open: usize,
+}
+
+impl SourceArgs {
+    /// The tracker's limits.
+    #[must_use]
+    pub fn limits(&self) -> Limits {
+        Limits { finished: self.max_connections, open: self.max_open }
+    }
 }
 
 /// The live dashboard (no subcommand).

@@ -2,6 +2,8 @@
 //! connection tracker and the timeline. No IO, no threads, no clock, no
 //! terminal: everything here is tested without privileges.
 
+pub mod classify;
+pub mod connection;
 pub mod decode;
 pub mod segment;
 pub mod seq;

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use crate::model::decode::{self, DecodeError, Frame};
 use crate::model::segment::Segment;
-use crate::model::tracker::{Push, Tracker};
+use crate::model::tracker::{Limits, Push, Tracker};
 
 /// Counters of what the pipeline saw.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -59,11 +59,11 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    /// Watches TCP `port` (or every port with `None`), retaining at most
-    /// `max_finished` finished connections.
+    /// Watches TCP `port` (or every port with `None`), retaining connections
+    /// within `limits`.
     #[must_use]
-    pub fn new(port: Option<u16>, max_finished: usize) -> Pipeline {
-        Pipeline { tracker: Tracker::new(port, max_finished), counters: Counters::default(), port }
+    pub fn new(port: Option<u16>, limits: Limits) -> Pipeline {
+        Pipeline { tracker: Tracker::new(port, limits), counters: Counters::default(), port }
     }
 
     /// Decodes and tracks one frame. `None` when it was not ours or did not decode.

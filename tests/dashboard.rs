@@ -28,7 +28,11 @@ fn segments(fixture: &str) -> Vec<Segment> {
 }
 
 fn app_with(fixtures: &[&str], step: bool) -> App {
-    let mut app = App::new(Pipeline::new(None, 100), Source::Replay { name: "fixtures".into(), step }, false);
+    let mut app = App::new(
+        Pipeline::new(None, synack::model::tracker::Limits::both(100)),
+        Source::Replay { name: "fixtures".into(), step },
+        false,
+    );
     for f in fixtures {
         for s in segments(f) {
             app.update(Msg::Segment(s));
@@ -139,7 +143,11 @@ fn quit_keys_and_help() {
     assert_eq!(app.update(key(KeyCode::Esc)), Action::Quit);
     let ctrl_c = Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
     assert_eq!(app.update(ctrl_c), Action::Quit);
-    let mut live = App::new(Pipeline::new(Some(8001), 10), Source::Live { interface: "lo".into(), port: 8001 }, true);
+    let mut live = App::new(
+        Pipeline::new(Some(8001), synack::model::tracker::Limits::both(10)),
+        Source::Live { interface: "lo".into(), port: 8001 },
+        true,
+    );
     assert_eq!(live.update(key(KeyCode::Char('s'))), Action::Run(synack::cli::Scenario::SlowClose));
 }
 

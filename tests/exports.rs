@@ -113,7 +113,7 @@ fn dashboard_export_writes_three_files() {
     let dir = support::tempdir("e-key");
     let path = fixture("slow-close.pcap");
     let mut src = synack::capture::pcap::PcapSource::new(std::fs::File::open(&path).unwrap(), "x").unwrap();
-    let mut p = synack::pipeline::Pipeline::new(None, 10);
+    let mut p = synack::pipeline::Pipeline::new(None, synack::model::tracker::Limits::both(10));
     use synack::capture::FrameSource;
     while let Ok(synack::capture::Next::Frame(f)) = src.next_frame() {
         p.frame(&f);

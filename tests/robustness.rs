@@ -31,7 +31,7 @@ fn feed(pipeline: &mut Pipeline, link: LinkType, data: &[u8]) {
 
 #[test]
 fn every_prefix_of_valid_frames() {
-    let mut p = Pipeline::new(None, 16);
+    let mut p = Pipeline::new(None, synack::model::tracker::Limits::both(16));
     for f in valid_frames() {
         for n in 0..=f.len() {
             for link in LINKS {
@@ -47,7 +47,7 @@ fn every_prefix_of_valid_frames() {
 proptest! {
     #[test]
     fn arbitrary_bytes(data in proptest::collection::vec(any::<u8>(), 0..200), link in 0usize..6) {
-        let mut p = Pipeline::new(None, 16);
+        let mut p = Pipeline::new(None, synack::model::tracker::Limits::both(16));
         feed(&mut p, LINKS[link], &data);
         prop_assert_eq!(p.counters.frames, 1);
     }
@@ -60,7 +60,7 @@ proptest! {
             let i = at % f.len();
             f[i] ^= 1 << bit;
         }
-        let mut p = Pipeline::new(Some(8001), 16);
+        let mut p = Pipeline::new(Some(8001), synack::model::tracker::Limits::both(16));
         for f in &frames {
             feed(&mut p, LinkType::Ethernet, f);
         }

@@ -5,7 +5,7 @@
 mod support;
 
 use support::*;
-use synack::model::tracker::{CloseKind, Phase};
+use synack::model::tracker::{CloseKind, Initiator, Phase, TeardownSteps};
 
 #[test]
 fn closed_syn() {
@@ -71,7 +71,7 @@ fn syn_received_rst_from_client() {
     let mut t = syn_received();
     t.c(RST, 1, 0, b"");
     assert_eq!(t.conn().close_kind(), CloseKind::Reset);
-    assert_eq!(t.conn().initiator(), Some("client"));
+    assert_eq!(t.conn().initiator(), Some(Initiator::Client));
     assert_eq!(t.states(), ("CLOSED", "CLOSED"));
 }
 
@@ -80,7 +80,7 @@ fn established_rst_from_client() {
     let mut t = established();
     t.c(rst_ack(), 11, 11, b"");
     let c = t.conn();
-    assert_eq!((c.close_kind(), c.initiator()), (CloseKind::Reset, Some("client")));
+    assert_eq!((c.close_kind(), c.initiator()), (CloseKind::Reset, Some(Initiator::Client)));
     assert_eq!(c.records.last().unwrap().phase, Phase::Reset);
     assert!(c.ended);
 }
@@ -89,7 +89,7 @@ fn established_rst_from_client() {
 fn established_rst_from_server() {
     let mut t = established();
     t.s(rst_ack(), 11, 11, b"");
-    assert_eq!((t.conn().close_kind(), t.conn().initiator()), (CloseKind::Reset, Some("server")));
+    assert_eq!((t.conn().close_kind(), t.conn().initiator()), (CloseKind::Reset, Some(Initiator::Server)));
     assert_eq!(t.states(), ("CLOSED", "CLOSED"));
 }
 
@@ -124,7 +124,7 @@ fn established_data_retransmission() {
 fn fin_wait_1_ack() {
     let t = fin_wait_2();
     assert_eq!(t.states(), ("FIN-WAIT-2", "CLOSE-WAIT"));
-    assert_eq!(t.conn().records.last().unwrap().teardown_steps, 1 << 2);
+    assert_eq!(t.conn().records.last().unwrap().teardown_steps, TeardownSteps::of(&[2]));
 }
 
 #[test]
@@ -142,7 +142,7 @@ fn last_ack_ack_four_way() {
     assert_eq!(t.states(), ("TIME-WAIT", "CLOSED"));
     assert_eq!(c.close_kind(), CloseKind::FourWay);
     assert_eq!(c.close_segments(), 4);
-    assert_eq!(c.initiator(), Some("client"));
+    assert_eq!(c.initiator(), Some(Initiator::Client));
     let steps: Vec<_> = c.records.iter().filter_map(|r| (r.phase == Phase::Teardown).then_some(r.step)).collect();
     assert_eq!(steps, [Some(1), Some(2), Some(3), Some(4)]);
 }
@@ -158,7 +158,7 @@ fn fin_wait_1_fin_ack_three_way_client_first() {
     assert_eq!(t.states(), ("TIME-WAIT", "CLOSED"));
     assert_eq!(c.close_kind(), CloseKind::ThreeWay);
     assert_eq!(c.close_segments(), 3);
-    assert_eq!(c.records[c.records.len() - 2].teardown_steps, (1 << 2) | (1 << 3));
+    assert_eq!(c.records[c.records.len() - 2].teardown_steps, TeardownSteps::of(&[2, 3]));
 }
 
 #[test]
@@ -170,7 +170,7 @@ fn fin_wait_1_fin_ack_three_way_server_first() {
     t.s(ACK, 12, 12, b"");
     let c = t.conn();
     assert_eq!(t.states(), ("CLOSED", "TIME-WAIT"));
-    assert_eq!((c.close_kind(), c.initiator()), (CloseKind::ThreeWay, Some("server")));
+    assert_eq!((c.close_kind(), c.initiator()), (CloseKind::ThreeWay, Some(Initiator::Server)));
 }
 
 #[test]
@@ -188,7 +188,7 @@ fn fin_wait_1_fin_simultaneous() {
     let c = t.conn();
     assert!(c.ended);
     assert_eq!(t.states(), ("TIME-WAIT", "TIME-WAIT"));
-    assert_eq!((c.close_kind(), c.initiator()), (CloseKind::Simultaneous, Some("both")));
+    assert_eq!((c.close_kind(), c.initiator()), (CloseKind::Simultaneous, Some(Initiator::Both)));
     assert_eq!(c.close_segments(), 4);
 }
 
@@ -201,7 +201,7 @@ fn close_wait_data_half_close() {
     t.s(fin_ack(), 23, 12, b"");
     t.c(ACK, 12, 24, b"");
     let c = t.conn();
-    assert!(c.data_after_fin);
+    assert!(c.close.data_after_fin);
     assert_eq!(c.close_kind(), CloseKind::FourWay);
     assert_eq!(t.states(), ("TIME-WAIT", "CLOSED"));
     assert_eq!(c.server.payload_bytes, 22);
@@ -211,7 +211,7 @@ fn close_wait_data_half_close() {
 fn close_wait_rst_from_server() {
     let mut t = fin_wait_2();
     t.s(rst_ack(), 11, 12, b"");
-    assert_eq!((t.conn().close_kind(), t.conn().initiator()), (CloseKind::Reset, Some("server")));
+    assert_eq!((t.conn().close_kind(), t.conn().initiator()), (CloseKind::Reset, Some(Initiator::Server)));
     assert_eq!(t.states(), ("CLOSED", "CLOSED"));
 }
 
@@ -219,7 +219,7 @@ fn close_wait_rst_from_server() {
 fn fin_wait_1_rst_from_client() {
     let mut t = fin_wait_1();
     t.c(RST, 12, 0, b"");
-    assert_eq!((t.conn().close_kind(), t.conn().initiator()), (CloseKind::Reset, Some("client")));
+    assert_eq!((t.conn().close_kind(), t.conn().initiator()), (CloseKind::Reset, Some(Initiator::Client)));
 }
 
 #[test]
@@ -234,7 +234,7 @@ fn last_ack_rst_from_client() {
 fn syn_sent_rst_from_client() {
     let mut t = syn_sent();
     t.c(RST, 1, 0, b"");
-    assert_eq!((t.conn().close_kind(), t.conn().initiator()), (CloseKind::Reset, Some("client")));
+    assert_eq!((t.conn().close_kind(), t.conn().initiator()), (CloseKind::Reset, Some(Initiator::Client)));
 }
 
 #[test]
@@ -290,7 +290,7 @@ fn mid_stream_established_data() {
 
 #[test]
 fn retention_drops_oldest_finished_first() {
-    let mut tracker = synack::model::tracker::Tracker::new(Some(8001), 2);
+    let mut tracker = synack::model::tracker::Tracker::new(Some(8001), synack::model::tracker::Limits::both(2));
     let mut ids = Vec::new();
     for port in 0..4u16 {
         let mut seg = template();
@@ -311,7 +311,7 @@ fn retention_drops_oldest_finished_first() {
 #[test]
 fn open_connections_are_capped() {
     // SYNs that are never answered: the oldest open connection is given up.
-    let mut tracker = synack::model::tracker::Tracker::new(Some(8001), 3);
+    let mut tracker = synack::model::tracker::Tracker::new(Some(8001), synack::model::tracker::Limits::both(3));
     let mut expired = Vec::new();
     for port in 0..6u16 {
         let mut seg = template();

@@ -10,12 +10,31 @@ use std::io::{self, Write};
 
 use super::Exporter;
 use crate::model::segment::Timestamp;
-use crate::model::tracker::Connection;
+use crate::model::tracker::{Connection, Dir, Initiator};
 
 /// JSON lines.
 #[derive(Default)]
 pub struct JsonlExporter {
     buf: String,
+}
+
+/// `c2s` or `s2c`.
+#[must_use]
+pub fn dir_name(dir: Dir) -> &'static str {
+    match dir {
+        Dir::C2S => "c2s",
+        Dir::S2C => "s2c",
+    }
+}
+
+/// `client`, `server` or `both`.
+#[must_use]
+pub fn initiator_name(who: Initiator) -> &'static str {
+    match who {
+        Initiator::Client => "client",
+        Initiator::Server => "server",
+        Initiator::Both => "both",
+    }
 }
 
 /// Appends an integer.
@@ -125,7 +144,7 @@ pub fn write_json(out: &mut String, conn: &Connection) {
         out.push_str("{\"t_ms\":");
         millis(out, r.ts.0.saturating_sub(start.0));
         out.push_str(",\"dir\":\"");
-        out.push_str(r.dir.name());
+        out.push_str(dir_name(r.dir));
         out.push_str("\",\"flags\":\"");
         r.flags.push_name(out);
         out.push_str("\",\"seq\":");
@@ -176,7 +195,7 @@ pub fn write_json(out: &mut String, conn: &Connection) {
     out.push(',');
     key(out, "initiator");
     match conn.initiator() {
-        Some(who) => token(out, who),
+        Some(who) => token(out, initiator_name(who)),
         None => out.push_str("null"),
     }
     out.push(',');
@@ -184,7 +203,7 @@ pub fn write_json(out: &mut String, conn: &Connection) {
     int(out, conn.close_segments());
     out.push(',');
     key(out, "data_after_fin");
-    out.push_str(if conn.data_after_fin { "true" } else { "false" });
+    out.push_str(if conn.close.data_after_fin { "true" } else { "false" });
     out.push_str("},");
     key(out, "final_states");
     out.push('{');

@@ -1,8 +1,24 @@
 //! The TCP connection states of RFC 9293 §3.3.2 and the transitions an observer
-//! can infer from the wire. One exhaustive match; every state change in the
-//! tracker goes through [`TcpState::on`].
+//! can infer from the wire: the one place where an endpoint's state changes.
+//!
+//! [`TcpState::on`] is one exhaustive match over (state, event). [`segment`]
+//! and [`reset`] hold the guards that pick the events from what a segment
+//! shows (which ACK covers which FIN, whether the FINs crossed), and they are
+//! the only code that assigns [`Side::state`].
+//!
+//! Inference rule for a passive observer: the sender's state changes when its
+//! segment is seen; the receiver processes a segment when it arrives (ACK
+//! first, then FIN, as RFC 9293 §3.10.7.4 orders the checks). A FIN received in
+//! ESTABLISHED moves the receiver to CLOSE-WAIT only tentatively: if the
+//! receiver's next segment is a FIN that does not acknowledge it, both FINs
+//! crossed on the wire (a simultaneous close, §3.6), the event is
+//! [`Event::FinsCrossed`], and the row that showed CLOSE-WAIT is revised.
 
 use std::fmt;
+use std::net::SocketAddr;
+
+use super::segment::Flags;
+use super::seq::SeqNum;
 
 /// RFC 9293 connection states, printed with hyphens (`FIN-WAIT-1`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -37,6 +53,10 @@ pub enum Event {
     RecvFin,
     /// An RST was sent or received.
     Reset,
+    /// It sent a FIN that does not acknowledge the peer's FIN it had been taken
+    /// to process: the FINs crossed. Its FIN left from ESTABLISHED (FIN-WAIT-1)
+    /// and the peer's arrived after it, so it is in CLOSING.
+    FinsCrossed,
 }
 
 impl TcpState {
@@ -67,6 +87,9 @@ impl TcpState {
             (SynReceived | Established, RecvFin) => CloseWait,
             (FinWait1, RecvFin) => Closing,
             (FinWait2, RecvFin) => TimeWait,
+            // §3.6 simultaneous close: the FIN taken as received in ESTABLISHED
+            // (CLOSE-WAIT) had crossed ours; we were FIN-WAIT-1 when it came.
+            (CloseWait, FinsCrossed) => Closing,
             // §3.10.7.4 second check: RST -> CLOSED from every state.
             (_, Reset) => Closed,
             // Everything else leaves the state as it is: duplicates and
@@ -76,7 +99,7 @@ impl TcpState {
             (
                 Closed | Listen | SynSent | SynReceived | Established | FinWait1 | FinWait2 | CloseWait | Closing
                 | LastAck | TimeWait,
-                SendSyn | SendSynAck | SendFin | SynAcked | FinAcked | RecvFin,
+                SendSyn | SendSynAck | SendFin | SynAcked | FinAcked | RecvFin | FinsCrossed,
             ) => self,
         }
     }
@@ -106,6 +129,163 @@ impl fmt::Display for TcpState {
     }
 }
 
+/// What the observer knows about one endpoint: its state, and the facts of its
+/// sequence space that the state rules read.
+#[derive(Clone, Debug)]
+pub struct Side {
+    pub addr: SocketAddr,
+    /// The state it is in, as inferred from the wire. Assigned only in this module.
+    pub state: TcpState,
+    /// Initial sequence number, if its SYN was seen.
+    pub isn: Option<SeqNum>,
+    /// One past the highest sequence number it has sent.
+    pub(crate) next_seq: Option<SeqNum>,
+    /// Sequence number of its FIN.
+    pub(crate) fin_seq: Option<SeqNum>,
+    /// Its FIN has been acknowledged.
+    fin_acked: bool,
+    /// It has sent a segment acknowledging the peer's FIN.
+    acked_peer_fin: bool,
+    /// The peer's FIN was applied tentatively at this row (ESTABLISHED ->
+    /// CLOSE-WAIT), with the state it had before.
+    tentative_fin: Option<(usize, TcpState)>,
+    /// Payload bytes sent, retransmissions excluded.
+    pub payload_bytes: u64,
+}
+
+impl Side {
+    /// An endpoint at `addr` in `state`, nothing of it seen yet.
+    #[must_use]
+    pub fn new(addr: SocketAddr, state: TcpState) -> Side {
+        Side {
+            addr,
+            state,
+            isn: None,
+            next_seq: None,
+            fin_seq: None,
+            fin_acked: false,
+            acked_peer_fin: false,
+            tentative_fin: None,
+            payload_bytes: 0,
+        }
+    }
+
+    /// Whether `ack` covers this side's FIN.
+    fn fin_covered_by(&self, ack: SeqNum) -> bool {
+        self.fin_seq.is_some_and(|f| ack.ge(f.plus(1)))
+    }
+
+    /// It sent a FIN.
+    #[must_use]
+    pub fn sent_fin(&self) -> bool {
+        self.fin_seq.is_some()
+    }
+
+    /// Its FIN was acknowledged.
+    #[must_use]
+    pub fn fin_acked(&self) -> bool {
+        self.fin_acked
+    }
+
+    fn on(&mut self, event: Event) {
+        self.state = self.state.on(event);
+    }
+}
+
+/// What the state rules need to know of one segment.
+#[derive(Clone, Copy, Debug)]
+pub struct Seen {
+    pub flags: Flags,
+    pub seq: SeqNum,
+    pub ack: SeqNum,
+    pub payload_len: u32,
+    /// Its sequence range was already seen.
+    pub retransmission: bool,
+}
+
+/// What a segment did beyond the states it set.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Effect {
+    /// It acknowledges the receiver's FIN.
+    pub acks_peer_fin: bool,
+    /// It is the sender's first acknowledgment of the receiver's FIN.
+    pub first_ack_of_peer_fin: bool,
+    /// It is a FIN that crossed the peer's FIN on the wire.
+    pub crossed: bool,
+    /// Hindsight: the sender's state shown on this earlier row was not the
+    /// state it was in (a CLOSE-WAIT taken back because the FINs crossed).
+    pub revise: Option<(usize, TcpState)>,
+}
+
+/// Applies a segment that `snd` sent and `rcv` receives (not an RST: see
+/// [`reset`]) to both endpoints' states. `row` is the segment's index in its
+/// connection, remembered where a later segment may revise it.
+pub fn segment(snd: &mut Side, rcv: &mut Side, seen: &Seen, row: usize) -> Effect {
+    let flags = seen.flags;
+    let acks_peer_fin = flags.ack() && rcv.fin_covered_by(seen.ack);
+    let mut effect = Effect { acks_peer_fin, ..Effect::default() };
+
+    // The sender's tentative CLOSE-WAIT is confirmed by an ACK of that FIN; a
+    // FIN of its own that does not acknowledge it shows that the FINs crossed.
+    if let Some((at, before)) = snd.tentative_fin {
+        if acks_peer_fin {
+            snd.tentative_fin = None;
+        } else if flags.fin() && !seen.retransmission {
+            snd.tentative_fin = None;
+            effect.crossed = true;
+            effect.revise = Some((at, before));
+        }
+    }
+    // The sender's own transitions.
+    if !seen.retransmission {
+        if flags.syn() {
+            snd.on(if flags.ack() { Event::SendSynAck } else { Event::SendSyn });
+        }
+        if flags.fin() {
+            snd.fin_seq = Some(seen.seq.plus(seen.payload_len));
+            snd.on(if effect.crossed { Event::FinsCrossed } else { Event::SendFin });
+        }
+    }
+    // The receiver processes the ACK (§3.10.7.4 fifth check) ...
+    if flags.ack() {
+        if let Some(isn) = rcv.isn
+            && matches!(rcv.state, TcpState::SynSent | TcpState::SynReceived)
+            && seen.ack.ge(isn.plus(1))
+        {
+            rcv.on(Event::SynAcked);
+        }
+        if !rcv.fin_acked && rcv.fin_covered_by(seen.ack) {
+            rcv.fin_acked = true;
+            rcv.on(Event::FinAcked);
+        }
+    }
+    // ... then the FIN (eighth check); CLOSE-WAIT from it stays tentative.
+    if flags.fin() && !seen.retransmission {
+        let before = rcv.state;
+        rcv.on(Event::RecvFin);
+        if before != rcv.state && rcv.state == TcpState::CloseWait {
+            rcv.tentative_fin = Some((row, before));
+        }
+    }
+    effect.first_ack_of_peer_fin = acks_peer_fin && !snd.acked_peer_fin;
+    if effect.first_ack_of_peer_fin {
+        snd.acked_peer_fin = true;
+    }
+    effect
+}
+
+/// Hindsight: a row's mark for an endpoint becomes the state a later segment
+/// showed it was in (see [`Effect::revise`]).
+pub fn revise(mark: &mut TcpState, hindsight: TcpState) {
+    *mark = hindsight;
+}
+
+/// An RST ends both endpoints (§3.10.7.4 second check: CLOSED from every state).
+pub fn reset(a: &mut Side, b: &mut Side) {
+    a.on(Event::Reset);
+    b.on(Event::Reset);
+}
+
 #[cfg(test)]
 mod tests {
     use super::Event::*;
@@ -121,5 +301,14 @@ mod tests {
         assert_eq!(TimeWait.on(Reset), Closed);
         assert_eq!(Established.on(SendSyn), Established);
         assert_eq!(FinWait1.to_string(), "FIN-WAIT-1");
+    }
+
+    #[test]
+    fn close_wait_fins_crossed() {
+        // Taken to have processed the peer's FIN, it then sends a FIN that does not
+        // acknowledge it: it had been in FIN-WAIT-1 when that FIN came.
+        assert_eq!(Established.on(RecvFin).on(FinsCrossed), Closing);
+        assert_eq!(Closing.on(FinAcked), TimeWait);
+        assert_eq!(Established.on(FinsCrossed), Established, "no FIN was taken as received");
     }
 }

@@ -4,8 +4,9 @@
 
 use std::fmt::Write as _;
 
+use super::classify::{CloseKind, Dir, Phase, Role};
+use super::connection::{Connection, Record};
 use super::tcp::TcpState;
-use super::tracker::{CloseKind, Connection, Dir, Phase, Record, Role};
 
 /// One row of a ladder.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -87,16 +88,14 @@ fn step_note(conn: &Connection, r: &Record) -> String {
                 CloseKind::ThreeWay => 3,
                 _ => 4,
             };
-            if conn.close_kind() == CloseKind::Simultaneous || r.teardown_steps == 0 {
+            if conn.close_kind() == CloseKind::Simultaneous || r.teardown_steps.is_empty() {
                 r.step.map(|s| format!("teardown {s}/{total}")).unwrap_or_default()
             } else {
-                let steps: Vec<String> =
-                    (1..=4).filter(|b| r.teardown_steps & (1 << b) != 0).map(|b| b.to_string()).collect();
-                format!("teardown {}/4", steps.join("+"))
+                format!("teardown {}/4", r.teardown_steps)
             }
         }
         Phase::Reset => {
-            if conn.refused {
+            if conn.close.refused {
                 "refused".to_string()
             } else {
                 "reset".to_string()
@@ -146,7 +145,7 @@ fn cap(role: Role) -> &'static str {
 pub fn verdict(conn: &Connection) -> String {
     let kind = conn.close_kind();
     let mut s = format!("close: {kind}. ");
-    let first = conn.first_fin;
+    let first = conn.close.first_fin;
     match kind {
         CloseKind::ThreeWay => {
             let a = first.unwrap_or(Role::Client);
@@ -162,7 +161,7 @@ pub fn verdict(conn: &Connection) -> String {
         CloseKind::FourWay => {
             let a = first.unwrap_or(Role::Client);
             let _ = write!(s, "{} closed first. The {} acknowledged that FIN at once but ", cap(a), a.peer().name());
-            if conn.data_after_fin {
+            if conn.close.data_after_fin {
                 s.push_str(
                     "still had data to send (a half-close: data flowed after the first FIN), so its own FIN \
                      came later: each direction was closed separately, in four segments.",
@@ -179,7 +178,7 @@ pub fn verdict(conn: &Connection) -> String {
              Each side went FIN-WAIT-1 -> CLOSING -> TIME-WAIT, and both ended in TIME-WAIT.",
         ),
         CloseKind::Reset => {
-            let by = conn.reset_by.unwrap_or(Role::Client);
+            let by = conn.close.reset_by.unwrap_or(Role::Client);
             let _ = write!(
                 s,
                 "{} aborted the connection with an RST: no FIN exchange, no TIME-WAIT; both ends went straight \
@@ -199,7 +198,7 @@ pub fn verdict(conn: &Connection) -> String {
             }
         }
     }
-    if conn.data_after_fin && kind != CloseKind::FourWay {
+    if conn.close.data_after_fin && kind != CloseKind::FourWay {
         s.push_str(" Data flowed after the first FIN (half-close).");
     }
     if conn.handshake.syn_retransmits > 0 {
@@ -219,98 +218,103 @@ pub fn explain(conn: &Connection, idx: usize) -> String {
     let Some(r) = conn.records.get(idx) else {
         return String::new();
     };
-    let who = r.dir.sender();
-    let peer = who.peer();
     if r.retransmission {
         return format!(
             "The {} sent this sequence range before: a retransmission. It does not count as a new step.",
-            who.name()
+            r.dir.sender().name()
         );
     }
-    let f = r.flags;
-    if f.rst() {
-        return if conn.refused {
-            "RST-ACK in answer to a SYN: nothing listens on that port, so the connection is refused. \
-             There was never a handshake."
-                .to_string()
-        } else {
-            format!(
-                "RST from the {}: an abortive close. Both ends drop the connection at once (CLOSED), \
-                 without FINs and without TIME-WAIT.",
-                who.name()
-            )
-        };
+    if r.flags.rst() {
+        explain_rst(conn, r)
+    } else if r.flags.syn() || (r.step == Some(3) && r.phase == Phase::Handshake) {
+        explain_handshake(r)
+    } else if r.flags.fin() {
+        explain_fin(conn, r)
+    } else {
+        explain_ack(r)
     }
-    if f.syn() && !f.ack() {
-        return format!(
+}
+
+/// An RST: a refusal or an abortive close.
+fn explain_rst(conn: &Connection, r: &Record) -> String {
+    if conn.close.refused {
+        "RST-ACK in answer to a SYN: nothing listens on that port, so the connection is refused. \
+         There was never a handshake."
+            .to_string()
+    } else {
+        format!(
+            "RST from the {}: an abortive close. Both ends drop the connection at once (CLOSED), \
+             without FINs and without TIME-WAIT.",
+            r.dir.sender().name()
+        )
+    }
+}
+
+/// A segment of the three-way handshake.
+fn explain_handshake(r: &Record) -> String {
+    let who = r.dir.sender();
+    if r.flags.syn() && !r.flags.ack() {
+        format!(
             "Handshake step 1: the {} asks to open a connection and announces its initial sequence number \
              (shown as 0). A SYN takes one sequence number.",
             who.name()
-        );
-    }
-    if f.syn() {
-        return format!(
+        )
+    } else if r.flags.syn() {
+        format!(
             "Handshake step 2: the {} acknowledges the SYN (ack=1) and sends its own SYN in the same \
              segment. That is why opening takes three segments, not four: the server has nothing to wait for.",
             who.name()
-        );
+        )
+    } else {
+        "Handshake step 3: the client acknowledges the server's SYN. Both sides now know each \
+         other's sequence numbers: ESTABLISHED."
+            .to_string()
     }
-    if r.step == Some(3) && r.phase == Phase::Handshake {
-        return "Handshake step 3: the client acknowledges the server's SYN. Both sides now know each \
-                other's sequence numbers: ESTABLISHED."
-            .to_string();
+}
+
+/// A FIN: the first, the one that carries the ACK of the first, or the second.
+fn explain_fin(conn: &Connection, r: &Record) -> String {
+    let (who, peer) = (r.dir.sender().name(), r.dir.sender().peer().name());
+    let s = r.teardown_steps;
+    if s.contains(1) {
+        format!(
+            "The {who} has nothing more to send and closes its direction (FIN). The {peer} may still send data: \
+             closing is done per direction, which is why it can take four segments."
+        )
+    } else if s.contains(2) {
+        format!(
+            "This FIN-ACK carries the ACK of the {peer}'s FIN, so the close takes three segments: \
+             the {who} had nothing left to send, and its ACK and its FIN travel together."
+        )
+    } else if conn.close.simultaneous {
+        format!(
+            "The {who} sent its FIN before it had seen the {peer}'s: the FINs crossed (simultaneous close). \
+             Both sides go through CLOSING."
+        )
+    } else {
+        format!(
+            "The {who} closes its direction too, after it had already acknowledged the {peer}'s FIN in a \
+             separate segment: the four-way close."
+        )
     }
-    if f.fin() {
-        let s = r.teardown_steps;
-        if s & (1 << 1) != 0 {
-            return format!(
-                "The {} has nothing more to send and closes its direction (FIN). The {} may still send data: \
-                 closing is done per direction, which is why it can take four segments.",
-                who.name(),
-                peer.name()
-            );
-        }
-        if s & (1 << 2) != 0 {
-            return format!(
-                "This FIN-ACK carries the ACK of the {}'s FIN, so the close takes three segments: \
-                 the {} had nothing left to send, and its ACK and its FIN travel together.",
-                peer.name(),
-                who.name()
-            );
-        }
-        if conn.simultaneous {
-            return format!(
-                "The {} sent its FIN before it had seen the {}'s: the FINs crossed (simultaneous close). \
-                 Both sides go through CLOSING.",
-                who.name(),
-                peer.name()
-            );
-        }
-        return format!(
-            "The {} closes its direction too, after it had already acknowledged the {}'s FIN in a \
-             separate segment: the four-way close.",
-            who.name(),
-            peer.name()
-        );
+}
+
+/// A segment without SYN, FIN or RST: a teardown ACK, data, or a plain ACK.
+fn explain_ack(r: &Record) -> String {
+    let (who, peer) = (r.dir.sender().name(), r.dir.sender().peer().name());
+    if r.teardown_steps.contains(2) {
+        format!(
+            "The {who} acknowledges the {peer}'s FIN on its own: it is not closing yet (it may still have data), \
+             so its FIN will follow separately."
+        )
+    } else if r.teardown_steps.contains(4) {
+        format!(
+            "The last ACK: the {who} acknowledges the {peer}'s FIN. The one that closed first now waits in TIME-WAIT \
+             (2 x MSL; Linux: 60 s) in case this ACK is lost and the FIN comes again."
+        )
+    } else if r.payload_len > 0 {
+        format!("{} bytes of data from the {who}.", r.payload_len)
+    } else {
+        format!("An ACK from the {who}: it acknowledges data up to ack={}.", r.rel_ack)
     }
-    if r.teardown_steps & (1 << 2) != 0 {
-        return format!(
-            "The {} acknowledges the {}'s FIN on its own: it is not closing yet (it may still have data), \
-             so its FIN will follow separately.",
-            who.name(),
-            peer.name()
-        );
-    }
-    if r.teardown_steps & (1 << 4) != 0 {
-        return format!(
-            "The last ACK: the {} acknowledges the {}'s FIN. The one that closed first now waits in TIME-WAIT \
-             (2 x MSL; Linux: 60 s) in case this ACK is lost and the FIN comes again.",
-            who.name(),
-            peer.name()
-        );
-    }
-    if r.payload_len > 0 {
-        return format!("{} bytes of data from the {}.", r.payload_len, who.name());
-    }
-    format!("An ACK from the {}: it acknowledges data up to ack={}.", who.name(), r.rel_ack)
 }

@@ -178,7 +178,7 @@ fn close_progress(c: &Connection) -> String {
     match c.close_kind() {
         CloseKind::Reset | CloseKind::Refused => "RST".into(),
         CloseKind::ThreeWay => format!("{}/3", c.close_segments()),
-        CloseKind::Open if c.first_fin.is_none() => "-".into(),
+        CloseKind::Open if c.close.first_fin.is_none() => "-".into(),
         _ => format!("{}/4", c.close_segments()),
     }
 }
@@ -277,7 +277,7 @@ fn render_list(app: &mut App, theme: Theme, area: Rect, buf: &mut Buffer) {
         };
         let phase = match kind {
             CloseKind::Reset | CloseKind::Refused => Phase::Reset,
-            CloseKind::Open if c.first_fin.is_none() => Phase::Data,
+            CloseKind::Open if c.close.first_fin.is_none() => Phase::Data,
             _ => Phase::Teardown,
         };
         let mut style = theme.phase(phase);

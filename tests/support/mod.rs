@@ -43,7 +43,11 @@ pub struct Talk {
 
 impl Talk {
     pub fn new() -> Talk {
-        Talk { tracker: Tracker::new(Some(8001), 100), t: 0, last: Push::default() }
+        Talk {
+            tracker: Tracker::new(Some(8001), synack::model::tracker::Limits::both(100)),
+            t: 0,
+            last: Push::default(),
+        }
     }
 
     fn send(&mut self, from_client: bool, flags: Flags, seq: u32, ack: u32, data: &[u8]) -> Push {

@@ -1,0 +1,254 @@
+//! One TCP connection, from its SYN to the end of its close: its segments as
+//! [`Record`]s with what was inferred from each. [`Connection::apply`] runs the
+//! three steps for one segment: sequence bookkeeping (retransmissions, initial
+//! sequence numbers, relative numbers) here, state changes in [`super::tcp`],
+//! phase and steps in [`super::classify`]. Pure: no IO, no clock.
+
+use std::net::SocketAddr;
+
+use super::classify::TeardownSteps;
+use super::classify::{self, Close, CloseKind, Dir, Handshake, HandshakeSeen, Initiator, Phase, Role, TeardownSeen};
+use super::segment::{Flags, Preview, Segment, TcpOptions, Timestamp};
+use super::seq::SeqNum;
+use super::tcp::{self, Seen, Side, TcpState};
+
+/// One segment of a connection, with what the tracker inferred from it.
+#[derive(Clone, Copy, Debug)]
+pub struct Record {
+    pub ts: Timestamp,
+    pub dir: Dir,
+    pub flags: Flags,
+    pub seq: SeqNum,
+    pub ack: SeqNum,
+    /// Sequence number relative to the sender's ISN (absolute if unseen).
+    pub rel_seq: u32,
+    /// Acknowledgment relative to the receiver's ISN (absolute if unseen; 0 without ACK).
+    pub rel_ack: u32,
+    pub window: u16,
+    pub options: TcpOptions,
+    pub payload_len: u32,
+    pub preview: Preview,
+    pub phase: Phase,
+    /// Ordinal within the handshake (1-3) or the teardown (1-4).
+    pub step: Option<u8>,
+    /// Which abstract teardown steps this segment performs.
+    pub teardown_steps: TeardownSteps,
+    /// Its sequence range was already seen.
+    pub retransmission: bool,
+    pub client_state: TcpState,
+    pub server_state: TcpState,
+}
+
+impl Record {
+    fn state_mut(&mut self, role: Role) -> &mut TcpState {
+        match role {
+            Role::Client => &mut self.client_state,
+            Role::Server => &mut self.server_state,
+        }
+    }
+
+    /// The state of `role` right after this segment.
+    #[must_use]
+    pub fn state(&self, role: Role) -> TcpState {
+        match role {
+            Role::Client => self.client_state,
+            Role::Server => self.server_state,
+        }
+    }
+}
+
+/// Identifies a connection for as long as the tracker retains it.
+pub type ConnId = u64;
+
+/// One TCP connection, from its SYN to the end of its close.
+#[derive(Clone, Debug)]
+pub struct Connection {
+    pub id: ConnId,
+    pub client: Side,
+    pub server: Side,
+    pub records: Vec<Record>,
+    pub handshake: Handshake,
+    /// What the close rules gathered: first FIN, RST, crossing, half-close.
+    pub close: Close,
+    /// The close finished (both FINs acknowledged) or an RST ended it, or the
+    /// tracker gave the connection up.
+    pub ended: bool,
+    /// Retransmitted segments.
+    pub retransmissions: u32,
+}
+
+impl Connection {
+    /// A connection whose first seen segment is `first`. `syn`: it is a fresh
+    /// SYN; without one the connection was already there when watching began.
+    #[must_use]
+    pub fn new(id: ConnId, client: SocketAddr, server: SocketAddr, first: &Segment, syn: bool) -> Connection {
+        let (c, s) = if syn {
+            (TcpState::Closed, TcpState::Listen)
+        } else if first.flags.syn() && first.flags.ack() {
+            (TcpState::SynSent, TcpState::Listen)
+        } else {
+            (TcpState::Established, TcpState::Established)
+        };
+        Connection {
+            id,
+            client: Side::new(client, c),
+            server: Side::new(server, s),
+            records: Vec::with_capacity(12),
+            handshake: Handshake::default(),
+            close: Close::default(),
+            ended: false,
+            retransmissions: 0,
+        }
+    }
+
+    /// The endpoint with this role.
+    #[must_use]
+    pub fn side(&self, role: Role) -> &Side {
+        match role {
+            Role::Client => &self.client,
+            Role::Server => &self.server,
+        }
+    }
+
+    fn sides_mut(&mut self, dir: Dir) -> (&mut Side, &mut Side) {
+        match dir {
+            Dir::C2S => (&mut self.client, &mut self.server),
+            Dir::S2C => (&mut self.server, &mut self.client),
+        }
+    }
+
+    /// First capture time.
+    #[must_use]
+    pub fn start(&self) -> Timestamp {
+        self.records.first().map_or(Timestamp(0), |r| r.ts)
+    }
+
+    /// Last capture time.
+    #[must_use]
+    pub fn last(&self) -> Timestamp {
+        self.records.last().map_or(Timestamp(0), |r| r.ts)
+    }
+
+    /// How the connection ended, as far as has been seen.
+    #[must_use]
+    pub fn close_kind(&self) -> CloseKind {
+        classify::close_kind(&self.close, (self.client.sent_fin(), self.server.sent_fin()))
+    }
+
+    /// Who began the close.
+    #[must_use]
+    pub fn initiator(&self) -> Option<Initiator> {
+        classify::initiator(&self.close, self.close_kind())
+    }
+
+    /// Segments that took part in the close: teardown segments, or RSTs.
+    #[must_use]
+    pub fn close_segments(&self) -> u32 {
+        classify::close_segments(&self.close, self.close_kind())
+    }
+
+    /// Sequence bookkeeping for a segment going `dir`: whether it is a
+    /// retransmission, and its relative seq and ack.
+    fn sequence(&mut self, seg: &Segment, dir: Dir) -> (bool, u32, u32) {
+        let (snd, rcv) = self.sides_mut(dir);
+        // Retransmission: its sequence range starts before what was already sent.
+        let retransmission = seg.seq_len() > 0 && snd.next_seq.is_some_and(|n| n.gt(seg.seq));
+        if !retransmission {
+            let end = seg.seq_end();
+            if snd.next_seq.is_none_or(|n| end.gt(n)) {
+                snd.next_seq = Some(end);
+            }
+            snd.payload_bytes += u64::from(seg.payload_len);
+        }
+        // Relative numbers: learn ISNs from SYNs first.
+        if seg.flags.syn() && !retransmission && snd.isn.is_none() {
+            snd.isn = Some(seg.seq);
+        }
+        let rel_seq = snd.isn.map_or(seg.seq.0, |i| seg.seq.relative_to(i));
+        let rel_ack = if seg.flags.ack() { rcv.isn.map_or(seg.ack.0, |i| seg.ack.relative_to(i)) } else { 0 };
+        (retransmission, rel_seq, rel_ack)
+    }
+
+    /// Applies one segment going `dir`. Returns whether this segment ended the
+    /// connection.
+    pub fn apply(&mut self, seg: &Segment, dir: Dir) -> bool {
+        let was_ended = self.ended;
+        let sender = dir.sender();
+        let numbers = self.sequence(seg, dir);
+        if seg.flags.rst() {
+            classify::reset(&mut self.close, sender, &self.handshake, self.ended);
+            tcp::reset(&mut self.client, &mut self.server);
+            self.ended = true;
+            return self.push(seg, dir, numbers, (Phase::Reset, None, TeardownSteps::NONE), was_ended);
+        }
+        let retransmission = numbers.0;
+
+        let seen = Seen { flags: seg.flags, seq: seg.seq, ack: seg.ack, payload_len: seg.payload_len, retransmission };
+        let row = self.records.len();
+        let (snd, rcv) = self.sides_mut(dir);
+        let effect = tcp::segment(snd, rcv, &seen, row);
+        if let Some((at, state)) = effect.revise
+            && let Some(r) = self.records.get_mut(at)
+        {
+            tcp::revise(r.state_mut(sender), state);
+        }
+
+        let acks_server_syn = self.server.isn.is_some_and(|i| seg.ack.ge(i.plus(1)));
+        let hs = HandshakeSeen { dir, flags: seg.flags, ts: seg.ts, retransmission, acks_server_syn };
+        let handshake_step = classify::handshake(&mut self.handshake, &hs);
+        let td = TeardownSeen { sender, fin: seg.flags.fin(), retransmission, payload: seg.payload_len > 0 };
+        let steps = classify::teardown(&mut self.close, &td, &effect);
+
+        let phase = classify::phase(
+            false,
+            handshake_step.is_some(),
+            steps,
+            seg.flags.fin() && retransmission,
+            seg.payload_len > 0,
+        );
+        let step = if steps.is_empty() {
+            handshake_step.flatten()
+        } else {
+            Some(u8::try_from(self.close.teardown_segments).unwrap_or(u8::MAX))
+        };
+        if self.client.fin_acked() && self.server.fin_acked() {
+            self.ended = true;
+        }
+        self.push(seg, dir, numbers, (phase, step, steps), was_ended)
+    }
+
+    /// Stores the record of `seg` with both endpoints' states after it.
+    /// Returns whether the connection ended with it.
+    fn push(
+        &mut self,
+        seg: &Segment,
+        dir: Dir,
+        (retransmission, rel_seq, rel_ack): (bool, u32, u32),
+        (phase, step, teardown_steps): (Phase, Option<u8>, TeardownSteps),
+        was_ended: bool,
+    ) -> bool {
+        if retransmission {
+            self.retransmissions += 1;
+        }
+        self.records.push(Record {
+            ts: seg.ts,
+            dir,
+            flags: seg.flags,
+            seq: seg.seq,
+            ack: seg.ack,
+            rel_seq,
+            rel_ack,
+            window: seg.window,
+            options: seg.options,
+            payload_len: seg.payload_len,
+            preview: seg.preview,
+            phase,
+            step,
+            teardown_steps,
+            retransmission,
+            client_state: self.client.state,
+            server_state: self.server.state,
+        });
+        self.ended && !was_ended
+    }
+}
