@@ -15,11 +15,12 @@ use crate::capture::live::{LiveSource, OpenError};
 use crate::capture::pcap::PcapSource;
 use crate::capture::record::Recorder;
 use crate::capture::{FrameSource, Next, sys};
-use crate::cli::{Cli, ClientArgs, Command, DashboardArgs, DemoArgs, Scenario, ServeArgs, TraceArgs};
+use crate::cli::{Cli, ClientArgs, Command, DashboardArgs, DemoArgs, ServeArgs, TraceArgs};
 use crate::echo::{self, Outcome, ServerConfig};
 use crate::export::{self, Exporter};
 use crate::model::tracker::{ConnId, Limits};
 use crate::pipeline::Pipeline;
+use crate::scenario::{SCENARIOS, Scenario};
 use crate::tui;
 
 /// The port watched live when none is given.
@@ -320,9 +321,8 @@ fn run_scenario_in_background(
     let _ = std::thread::Builder::new().name("scenario".into()).spawn(move || {
         let result = match (scenario, &server) {
             // Our own server stops listening for a moment: the SYN meets RST-ACK.
-            (Scenario::Refused, Some(srv)) => {
-                srv.pause(400);
-                std::thread::sleep(Duration::from_millis(120));
+            // pause() returns once the listener is closed.
+            (Scenario::Refused, Some(srv)) if srv.pause(echo::REFUSED_PAUSE_MS) => {
                 echo::run_scenario(scenario, addr, "helloworld")
             }
             _ => echo::run_scenario(scenario, addr, "helloworld"),
@@ -417,32 +417,6 @@ fn run_live(
     Ok(())
 }
 
-/// The demo's tour: what the viewer is about to see, and the scenario that shows it.
-pub const TOUR: &[(&str, Scenario)] = &[
-    (
-        "Next: the tutorial exchange. Three segments open the connection (SYN, SYN-ACK, ACK); the close races.",
-        Scenario::Seed,
-    ),
-    (
-        "Next: the client closes first and the server closes as soon as it sees the FIN: its FIN carries the ACK, three segments.",
-        Scenario::ClientClose,
-    ),
-    (
-        "Next: the server waits 200 ms before closing: its ACK goes out alone, then its FIN. The textbook four-way close.",
-        Scenario::SlowClose,
-    ),
-    (
-        "Next: a half-close. The client shuts down writing; the server still sends three chunks, then closes.",
-        Scenario::HalfClose,
-    ),
-    (
-        "Next: both sides close at the same instant. If the FINs cross, each side goes through CLOSING.",
-        Scenario::Simultaneous,
-    ),
-    ("Next: an abortive close. SO_LINGER 0 makes close() send RST: no FINs, no TIME-WAIT.", Scenario::Abort),
-    ("Next: a refused connection. Nothing listens for a moment: the SYN is answered by RST-ACK.", Scenario::Refused),
-];
-
 /// Seconds between two steps of the tour.
 const TOUR_PAUSE: Duration = Duration::from_secs(5);
 
@@ -474,11 +448,11 @@ fn demo(args: &DemoArgs) -> Result<()> {
             true
         };
         'tour: loop {
-            for (caption, scenario) in TOUR {
-                if ttx.send(tui::Msg::Caption((*caption).to_string())).is_err() || !wait(Duration::from_secs(2)) {
+            for (caption, scenario) in SCENARIOS.iter().filter_map(|i| Some((i.caption?, i.scenario))) {
+                if ttx.send(tui::Msg::Caption(format!("Next: {caption}"))).is_err() || !wait(Duration::from_secs(2)) {
                     break 'tour;
                 }
-                run_scenario_in_background(*scenario, addr, Some(tserver.clone()), ttx.clone());
+                run_scenario_in_background(scenario, addr, Some(tserver.clone()), ttx.clone());
                 if !wait(TOUR_PAUSE) {
                     break 'tour;
                 }

@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::export::Format;
 use crate::model::tracker::Limits;
+use crate::scenario::{SCENARIOS, Scenario};
 
 const ABOUT: &str = "See TCP's connection life cycle, segment by segment, as a ladder diagram";
 
@@ -160,30 +161,41 @@ pub struct ClientArgs {
     pub concurrency: usize,
 }
 
-/// Client scenarios, each producing one kind of close on purpose.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Scenario {
-    /// The tutorial client: connect, send, receive, close (whatever close the race gives).
-    Seed,
-    /// The client closes first; the server closes when it sees EOF.
-    ClientClose,
-    /// The passive closer waits past the delayed-ACK timer: a visible four-segment close.
-    SlowClose,
-    /// The client shuts down writing; the server sends more chunks, then closes.
-    HalfClose,
-    /// Both sides close right after a barrier: a simultaneous close is likely.
-    Simultaneous,
-    /// SO_LINGER 0: the client aborts with RST.
-    Abort,
-    /// Connect where nothing listens: SYN answered by RST-ACK.
-    Refused,
+// The library's enums know nothing of clap: their command-line names come
+// from here (formats) and from the scenario table (scenarios).
+
+impl clap::ValueEnum for Scenario {
+    fn value_variants<'a>() -> &'a [Self] {
+        const ALL: [Scenario; SCENARIOS.len()] = {
+            let mut all = [Scenario::Seed; SCENARIOS.len()];
+            let mut i = 0;
+            while i < SCENARIOS.len() {
+                all[i] = SCENARIOS[i].scenario;
+                i += 1;
+            }
+            all
+        };
+        &ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        let info = self.info();
+        Some(clap::builder::PossibleValue::new(info.name).help(info.help))
+    }
 }
 
-impl Scenario {
-    /// The name on the command line (`slow-close`).
-    #[must_use]
-    pub fn name(self) -> String {
-        use clap::ValueEnum;
-        self.to_possible_value().map_or_else(|| format!("{self:?}"), |v| v.get_name().to_string())
+impl clap::ValueEnum for Format {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Format::Text, Format::Jsonl, Format::Mermaid, Format::Svg]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        let (name, help) = match self {
+            Format::Text => ("text", "The ladder diagram with a verdict per connection"),
+            Format::Jsonl => ("jsonl", "One JSON object per connection, one per line (docs/format.md)"),
+            Format::Mermaid => ("mermaid", "A Mermaid sequenceDiagram per connection"),
+            Format::Svg => ("svg", "An SVG ladder per connection"),
+        };
+        Some(clap::builder::PossibleValue::new(name).help(help))
     }
 }

@@ -7,7 +7,7 @@
 //! one-line prefix on its message, `SYNACK/1 <command>\n`, so `synack serve`
 //! plus `synack client --scenario X` reproduces every kind from two shells:
 //!
-//! | command        | server does after the first read                                   |
+//! | command        | server does after the first read ([`ServerSide`])                   |
 //! |----------------|--------------------------------------------------------------------|
 //! | (none)         | reply, close (the tutorial server)                                  |
 //! | `wait-eof`     | reply, close as soon as the client has closed                       |
@@ -15,23 +15,74 @@
 //! | `half`         | read to EOF, send three chunks 60 ms apart, close                   |
 //! | `close-at=US`  | reply, close at Unix time US microseconds (a barrier)               |
 //! | `hold`         | reply, wait for whatever the client does                            |
-//! | `pause=MS`     | stop listening for MS milliseconds (connections are refused)        |
+//! | `pause=MS`     | stop listening for MS milliseconds (connections are refused); the  |
+//! |                | command's connection is closed only once the listener is closed    |
+//!
+//! Which scenario uses which command is [`crate::scenario::SCENARIOS`]'s.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::capture::sys;
-use crate::cli::Scenario;
+use crate::scenario::{HALF_CLOSE_GAP_MS, SLOW_CLOSE_DELAY_MS, Scenario, ServerSide};
 
 /// The prefix of a command line.
 pub const COMMAND_PREFIX: &str = "SYNACK/1 ";
 /// How long `slow` waits before closing: past Linux's 40 ms delayed-ACK timer.
-pub const SLOW_CLOSE_DELAY: Duration = Duration::from_millis(200);
+pub const SLOW_CLOSE_DELAY: Duration = Duration::from_millis(SLOW_CLOSE_DELAY_MS);
+/// The longest pause a command may ask for.
+const MAX_PAUSE_MS: u64 = 10_000;
+
+/// Whether the server listens, and a pause asked for: shared by the accept
+/// loop, the workers and [`Server::pause`], with a condition variable to wait
+/// on the listener closing or coming back.
+#[derive(Debug, Default)]
+struct Listening {
+    state: Mutex<ListenState>,
+    changed: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct ListenState {
+    listening: bool,
+    /// A pause asked for, in milliseconds, not yet taken by the accept loop.
+    pause: Option<u64>,
+}
+
+impl Listening {
+    fn lock(&self) -> std::sync::MutexGuard<'_, ListenState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn set_listening(&self, on: bool) {
+        self.lock().listening = on;
+        self.changed.notify_all();
+    }
+
+    /// Asks for a pause and waits (at most `timeout`) until the listener is closed.
+    fn pause(&self, ms: u64, timeout: Duration) -> bool {
+        let mut st = self.lock();
+        st.pause = Some(ms.min(MAX_PAUSE_MS));
+        let (st, _) = self
+            .changed
+            .wait_timeout_while(st, timeout, |s| s.pause.is_some() || s.listening)
+            .unwrap_or_else(PoisonError::into_inner);
+        !st.listening
+    }
+
+    /// Waits (at most `timeout`) until the listener is open. Returns whether it is.
+    fn wait_listening(&self, timeout: Duration) -> bool {
+        let st = self.lock();
+        let (st, _) =
+            self.changed.wait_timeout_while(st, timeout, |s| !s.listening).unwrap_or_else(PoisonError::into_inner);
+        st.listening
+    }
+}
 
 /// Limits of the echo server.
 #[derive(Clone, Debug)]
@@ -82,7 +133,7 @@ pub fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
 pub struct Server {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
-    pause: Arc<AtomicU64>,
+    listening: Arc<Listening>,
     thread: Option<thread::JoinHandle<()>>,
 }
 
@@ -92,13 +143,14 @@ impl Server {
     pub fn start(listener: TcpListener, config: ServerConfig) -> Server {
         let addr = listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
         let stop = Arc::new(AtomicBool::new(false));
-        let pause = Arc::new(AtomicU64::new(0));
-        let (s, p) = (stop.clone(), pause.clone());
+        let listening = Arc::new(Listening::default());
+        listening.set_listening(true);
+        let (s, l) = (stop.clone(), listening.clone());
         let thread = thread::Builder::new()
             .name("echo-server".into())
-            .spawn(move || accept_loop(listener, addr, &config, &s, &p))
+            .spawn(move || accept_loop(listener, addr, &config, &s, &l))
             .ok();
-        Server { addr, stop, pause, thread }
+        Server { addr, stop, listening, thread }
     }
 
     /// Where it listens.
@@ -107,9 +159,17 @@ impl Server {
         self.addr
     }
 
-    /// Stops listening for `ms` milliseconds: connections meanwhile are refused.
-    pub fn pause(&self, ms: u64) {
-        self.pause.store(ms, Ordering::Relaxed);
+    /// Stops listening for `ms` milliseconds (at most 10 s): connections
+    /// meanwhile are refused. Returns once the listener is closed (`true`), or
+    /// `false` if that did not happen within a second.
+    pub fn pause(&self, ms: u64) -> bool {
+        self.listening.pause(ms, Duration::from_secs(1))
+    }
+
+    /// Waits at most `timeout` for the server to listen (after a pause).
+    /// Returns whether it does.
+    pub fn wait_listening(&self, timeout: Duration) -> bool {
+        self.listening.wait_listening(timeout)
     }
 
     /// Stops accepting and waits for the accept loop to end.
@@ -137,7 +197,7 @@ fn accept_loop(
     addr: SocketAddr,
     config: &ServerConfig,
     stop: &Arc<AtomicBool>,
-    pause: &Arc<AtomicU64>,
+    listening: &Arc<Listening>,
 ) {
     // A fixed pool of workers takes accepted connections from a bounded queue:
     // no thread is spawned per connection, and when every worker is busy the
@@ -146,7 +206,7 @@ fn accept_loop(
     let rx = Arc::new(std::sync::Mutex::new(rx));
     let mut workers = Vec::new();
     for _ in 0..config.max_workers.max(1) {
-        let (rx, cfg, p) = (rx.clone(), config.clone(), pause.clone());
+        let (rx, cfg, p) = (rx.clone(), config.clone(), listening.clone());
         let spawned = thread::Builder::new().name("echo-worker".into()).spawn(move || {
             loop {
                 let next = rx.lock().map(|r| r.recv());
@@ -159,10 +219,12 @@ fn accept_loop(
         }
     }
     while !stop.load(Ordering::Relaxed) {
-        let ms = pause.swap(0, Ordering::Relaxed);
-        if ms > 0 {
+        let pause = listening.lock().pause.take();
+        if let Some(ms) = pause {
             drop(listener);
-            thread::sleep(Duration::from_millis(ms.min(10_000)));
+            // Whoever asked learns that connections are refused from now on.
+            listening.set_listening(false);
+            thread::sleep(Duration::from_millis(ms));
             // Rebind; retry briefly if the port is momentarily taken.
             let mut again = None;
             for _ in 0..50 {
@@ -174,6 +236,7 @@ fn accept_loop(
             }
             let Some(l) = again else { break };
             listener = l;
+            listening.set_listening(true);
         }
         if !sys::wait_readable(listener.as_raw_fd(), Duration::from_millis(50)).unwrap_or(false) {
             continue;
@@ -271,7 +334,7 @@ fn sleep_until_unix_micros(t: u64) {
     }
 }
 
-fn handle(mut conn: TcpStream, config: &ServerConfig, pause: &AtomicU64) -> io::Result<()> {
+fn handle(mut conn: TcpStream, config: &ServerConfig, listening: &Listening) -> io::Result<()> {
     conn.set_read_timeout(Some(config.read_timeout))?;
     let mut buf = vec![0u8; config.max_message];
     let n = conn.read(&mut buf)?;
@@ -294,14 +357,18 @@ fn handle(mut conn: TcpStream, config: &ServerConfig, pause: &AtomicU64) -> io::
                 let mut chunk = upper(&all);
                 chunk.extend_from_slice(format!(" #{}", i + 1).as_bytes());
                 conn.write_all(&chunk)?;
-                thread::sleep(Duration::from_millis(60));
+                thread::sleep(Duration::from_millis(HALF_CLOSE_GAP_MS));
             }
         }
         Command::CloseAt(t) => {
             conn.write_all(&upper(payload))?;
             sleep_until_unix_micros(t);
         }
-        Command::Pause(ms) => pause.store(ms, Ordering::Relaxed),
+        // The connection closes after the listener did: the client's next
+        // connect is refused, with nothing to guess.
+        Command::Pause(ms) => {
+            listening.pause(ms, Duration::from_secs(1));
+        }
     }
     Ok(())
 }
@@ -341,6 +408,23 @@ fn reply(conn: &mut TcpStream, want: usize) -> io::Result<Vec<u8>> {
     Ok(got)
 }
 
+/// The steering command that asks the server for `side`, if it needs one.
+/// `barrier` is the Unix time in microseconds at which `close-at` closes.
+fn command(side: ServerSide, barrier: u64) -> Option<String> {
+    match side {
+        ServerSide::Echo => None,
+        ServerSide::WaitEof => Some("wait-eof".into()),
+        ServerSide::Slow => Some("slow".into()),
+        ServerSide::Half => Some("half".into()),
+        ServerSide::CloseAt => Some(format!("close-at={barrier}")),
+        ServerSide::Hold => Some("hold".into()),
+        ServerSide::Pause => Some(format!("pause={REFUSED_PAUSE_MS}")),
+    }
+}
+
+/// How long the refused scenario asks a synack server to stop listening.
+pub const REFUSED_PAUSE_MS: u64 = 300;
+
 /// Runs one connection of `scenario` against `addr`.
 ///
 /// # Errors
@@ -351,34 +435,27 @@ pub fn run_scenario(scenario: Scenario, addr: SocketAddr, message: &str) -> io::
     }
     let mut conn = connect(addr)?;
     let want = message.len();
+    // A barrier 30 ms ahead: both sides close at the same instant.
+    let barrier = unix_micros() + 30_000;
+    send(&mut conn, command(scenario.info().server, barrier), message)?;
     let outcome = match scenario {
-        Scenario::Seed => {
-            send(&mut conn, None, message)?;
-            reply(&mut conn, want)?
-        }
-        Scenario::ClientClose => {
-            send(&mut conn, Some("wait-eof".into()), message)?;
-            reply(&mut conn, want)?
-        }
-        Scenario::SlowClose => {
-            send(&mut conn, Some("slow".into()), message)?;
-            reply(&mut conn, want)?
+        Scenario::Seed | Scenario::ClientClose | Scenario::SlowClose => reply(&mut conn, want)?,
+        Scenario::ServerClose => {
+            let r = reply(&mut conn, want)?;
+            // Close only once the server has: wait for its FIN (EOF).
+            let _ = reply(&mut conn, usize::MAX)?;
+            r
         }
         Scenario::HalfClose => {
-            send(&mut conn, Some("half".into()), message)?;
             conn.shutdown(Shutdown::Write)?;
             reply(&mut conn, usize::MAX)?
         }
         Scenario::Simultaneous => {
-            // A barrier 30 ms ahead: both sides close at the same instant.
-            let at = unix_micros() + 30_000;
-            send(&mut conn, Some(format!("close-at={at}")), message)?;
             let r = reply(&mut conn, want)?;
-            sleep_until_unix_micros(at);
+            sleep_until_unix_micros(barrier);
             r
         }
         Scenario::Abort => {
-            send(&mut conn, Some("hold".into()), message)?;
             let r = reply(&mut conn, want)?;
             sys::set_linger_zero(conn.as_raw_fd())?;
             r
@@ -390,32 +467,25 @@ pub fn run_scenario(scenario: Scenario, addr: SocketAddr, message: &str) -> io::
 }
 
 /// Connects where nothing listens. If something does, asks it (a synack
-/// server) to stop listening for a moment and tries again.
+/// server) to stop listening for a moment: it closes the command's connection
+/// once its listener is closed, so the next connect is refused.
 fn refused(addr: SocketAddr) -> io::Result<Outcome> {
-    match connect(addr) {
+    let mut conn = match connect(addr) {
         Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => return Ok(Outcome::Refused),
         Err(e) => return Err(e),
-        Ok(mut conn) => {
-            send(&mut conn, Some("pause=300".into()), "")?;
-            // The server closes once it has taken the command; its accept loop
-            // notices within one poll interval (50 ms).
-            let _ = reply(&mut conn, usize::MAX);
-            drop(conn);
-            thread::sleep(Duration::from_millis(100));
-        }
+        Ok(conn) => conn,
+    };
+    send(&mut conn, command(ServerSide::Pause, 0), "")?;
+    let _ = reply(&mut conn, usize::MAX);
+    drop(conn);
+    match TcpStream::connect_timeout(&addr, Duration::from_secs(1)) {
+        Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => Ok(Outcome::Refused),
+        Err(e) => Err(e),
+        Ok(_) => Err(io::Error::other(format!(
+            "{addr} kept accepting connections; the refused scenario needs a port where nothing listens \
+             (or a synack server, which stops listening when asked)"
+        ))),
     }
-    let deadline = Instant::now() + Duration::from_secs(1);
-    while Instant::now() < deadline {
-        thread::sleep(Duration::from_millis(20));
-        match TcpStream::connect_timeout(&addr, Duration::from_secs(1)) {
-            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => return Ok(Outcome::Refused),
-            Err(e) => return Err(e),
-            Ok(_) => {}
-        }
-    }
-    Err(io::Error::other(format!(
-        "{addr} kept accepting connections; the refused scenario needs a port where nothing listens"
-    )))
 }
 
 /// Result of a client run.
@@ -477,21 +547,14 @@ mod tests {
         let listener = bind("127.0.0.1:0".parse().unwrap()).unwrap();
         let server = Server::start(listener, ServerConfig::default());
         let addr = server.addr();
-        for scenario in [
-            Scenario::Seed,
-            Scenario::ClientClose,
-            Scenario::SlowClose,
-            Scenario::HalfClose,
-            Scenario::Simultaneous,
-            Scenario::Abort,
-        ] {
+        for scenario in crate::scenario::SCENARIOS.iter().map(|i| i.scenario).filter(|&s| s != Scenario::Refused) {
             let out = run_scenario(scenario, addr, "helloworld").unwrap();
             let Outcome::Replied(reply) = out else { panic!("{scenario:?} refused") };
             assert!(reply.starts_with(b"HELLOWORLD"), "{scenario:?}: {reply:?}");
         }
         assert_eq!(run_scenario(Scenario::Refused, addr, "").unwrap(), Outcome::Refused);
         // The server listens again after the pause.
-        thread::sleep(Duration::from_millis(400));
+        assert!(server.wait_listening(Duration::from_secs(2)));
         assert!(matches!(run_scenario(Scenario::Seed, addr, "x").unwrap(), Outcome::Replied(_)));
         server.stop();
     }

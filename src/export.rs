@@ -12,11 +12,11 @@ use std::io::{self, Write};
 use crate::model::tracker::Connection;
 
 /// Output formats of `synack trace`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     /// The ladder diagram with a verdict per connection.
     Text,
-    /// One JSON object per connection, one per line (see DESIGN.md).
+    /// One JSON object per connection, one per line (docs/format.md).
     Jsonl,
     /// A Mermaid sequenceDiagram per connection.
     Mermaid,

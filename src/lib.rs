@@ -25,4 +25,5 @@ pub mod export;
 pub mod ladder;
 pub mod model;
 pub mod pipeline;
+pub mod scenario;
 pub mod tui;

@@ -148,7 +148,7 @@ fn quit_keys_and_help() {
         Source::Live { interface: "lo".into(), port: 8001 },
         true,
     );
-    assert_eq!(live.update(key(KeyCode::Char('s'))), Action::Run(synack::cli::Scenario::SlowClose));
+    assert_eq!(live.update(key(KeyCode::Char('s'))), Action::Run(synack::scenario::Scenario::SlowClose));
 }
 
 macro_rules! ladder_snapshots {

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use support::capture_allowed;
 
 use serde_json::Value;
-use synack::cli::Scenario;
+use synack::scenario::Scenario;
 use synack::echo::{self, Outcome, ServerConfig};
 
 fn bin() -> &'static str {

@@ -6,11 +6,11 @@ use std::collections::VecDeque;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
-use crate::cli::Scenario;
 use crate::model::decode::DecodeError;
 use crate::model::segment::{Segment, Timestamp};
 use crate::model::tracker::{ConnId, Connection};
 use crate::pipeline::Pipeline;
+use crate::scenario::Scenario;
 
 /// Everything that reaches the main loop, over one channel.
 #[derive(Debug)]
@@ -343,12 +343,9 @@ impl App {
                     return Action::Export(c.id);
                 }
             }
-            KeyCode::Char('n') => return scenario(Scenario::Seed),
-            KeyCode::Char('s') => return scenario(Scenario::SlowClose),
-            KeyCode::Char('h') => return scenario(Scenario::HalfClose),
-            KeyCode::Char('a') => return scenario(Scenario::Abort),
-            KeyCode::Char('x') => return scenario(Scenario::Simultaneous),
-            KeyCode::Char('r') => return scenario(Scenario::Refused),
+            KeyCode::Char(c) if Scenario::from_key(c).is_some() => {
+                return Scenario::from_key(c).map_or(Action::None, scenario);
+            }
             _ => {}
         }
         Action::None

@@ -14,6 +14,7 @@ use crate::model::segment::Timestamp;
 use crate::model::tcp::TcpState;
 use crate::model::timeline;
 use crate::model::tracker::{CloseKind, Connection, Phase, Role};
+use crate::scenario::{self, SCENARIOS};
 
 /// The smallest terminal the layout fits.
 pub const MIN_WIDTH: u16 = 80;
@@ -240,9 +241,15 @@ fn render_list(app: &mut App, theme: Theme, area: Rect, buf: &mut Buffer) {
     app.list_offset = offset;
     if conns.is_empty() {
         let hint = if app.scenarios {
-            "waiting for connections... press n for one (or s, h, a, x, r for the other closes)"
+            let keys = scenario::keys();
+            let others: Vec<String> = keys.iter().skip(1).map(char::to_string).collect();
+            format!(
+                "waiting for connections... press {} for one (or {} for the other closes)",
+                keys.first().copied().unwrap_or('n'),
+                others.join(", ")
+            )
         } else {
-            "waiting for connections..."
+            "waiting for connections...".to_string()
         };
         buf.set_stringn(inner.x + 1, inner.y, hint, usize::from(inner.width.saturating_sub(1)), Style::new());
         return;
@@ -380,6 +387,9 @@ fn render_explanation(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
 fn render_footer(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     // Narrow screens keep the essentials; `?` lists everything.
     let wide = area.width >= 110;
+    let letters: Vec<String> = scenario::keys().iter().map(char::to_string).collect();
+    let (scenario_hint, scenario_run) =
+        (format!("{} scenarios", letters.join(" ")), format!("{} run", letters.join(" ")));
     let mut keys =
         if wide { vec!["↑↓ connection", "←→ segment", "tab focus"] } else { vec!["↑↓ conn", "←→ seg"] };
     keys.push(if app.stepping() { "space next" } else { "space pause" });
@@ -388,7 +398,7 @@ fn render_footer(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     }
     keys.push("e export");
     if app.scenarios {
-        keys.push(if wide { "n s h a x r scenarios" } else { "n s h a x r run" });
+        keys.push(if wide { scenario_hint.as_str() } else { scenario_run.as_str() });
     }
     keys.extend(["? help", "q quit"]);
     buf.set_stringn(
@@ -400,7 +410,8 @@ fn render_footer(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     );
 }
 
-/// The keys, for the help overlay.
+/// The keys, for the help overlay; the scenario keys come from
+/// [`crate::scenario::SCENARIOS`] and go after `e`.
 pub const HELP: &[(&str, &str)] = &[
     ("↑ / ↓", "select a connection (in the ladder: a segment)"),
     ("← / → or k / j", "move through the selected connection's segments"),
@@ -410,12 +421,6 @@ pub const HELP: &[(&str, &str)] = &[
     ("f", "follow the newest connection"),
     ("c", "clear finished connections"),
     ("e", "export the connection to synack-<id>.txt, .mmd and .svg here"),
-    ("n", "open a seed connection (the tutorial client)"),
-    ("s", "slow close: a visible four-segment close"),
-    ("h", "half-close: data flows after the client's FIN"),
-    ("a", "abort: RST instead of FIN"),
-    ("x", "simultaneous close: both FINs cross"),
-    ("r", "refused: the server stops listening for a moment"),
     ("mouse", "click a connection to select it"),
     ("? ", "this help (any key closes it)"),
     ("q / Esc / Ctrl-C", "quit"),
@@ -423,10 +428,19 @@ pub const HELP: &[(&str, &str)] = &[
 
 fn render_help(area: Rect, buf: &mut Buffer) {
     let w = 80.min(area.width);
-    let h = (u16::try_from(HELP.len()).unwrap_or(0) + 4).min(area.height);
+    let scenario_keys: Vec<(String, &str)> =
+        SCENARIOS.iter().filter_map(|i| Some((i.key?.to_string(), i.help))).collect();
+    let at = HELP.iter().position(|(k, _)| *k == "e").map_or(HELP.len(), |i| i + 1);
+    let keys: Vec<(String, &str)> = HELP[..at]
+        .iter()
+        .map(|&(k, v)| (k.to_string(), v))
+        .chain(scenario_keys)
+        .chain(HELP[at..].iter().map(|&(k, v)| (k.to_string(), v)))
+        .collect();
+    let h = (u16::try_from(keys.len()).unwrap_or(0) + 4).min(area.height);
     let r = Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h };
     ratatui::widgets::Widget::render(Clear, r, buf);
-    let mut lines: Vec<Line<'_>> = HELP
+    let mut lines: Vec<Line<'_>> = keys
         .iter()
         .map(|(k, v)| {
             Line::from(vec![

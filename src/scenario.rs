@@ -1,0 +1,210 @@
+//! The client scenarios: one table that the command line, the dashboard's
+//! keys and help, the demo's tour, the echo server and the fixture recorder
+//! all read. Add a scenario here and everything else follows.
+
+/// A kind of close the built-in client can make happen on purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scenario {
+    /// The tutorial client: connect, send, receive, close.
+    Seed,
+    /// The client closes first; the server closes when it sees EOF.
+    ClientClose,
+    /// The server closes first; the client closes when it sees EOF.
+    ServerClose,
+    /// The passive closer waits past the delayed-ACK timer.
+    SlowClose,
+    /// The client shuts down writing; the server sends more, then closes.
+    HalfClose,
+    /// Both sides close right after a barrier.
+    Simultaneous,
+    /// SO_LINGER 0: the client aborts with RST.
+    Abort,
+    /// Connect where nothing listens.
+    Refused,
+}
+
+/// What the echo server does for a scenario, after its first read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerSide {
+    /// Reply, close at once (the tutorial server).
+    Echo,
+    /// Reply, close as soon as the client has closed.
+    WaitEof,
+    /// Reply, wait for the client's FIN, close [`SLOW_CLOSE_DELAY_MS`] later.
+    Slow,
+    /// Read to EOF, send three chunks [`HALF_CLOSE_GAP_MS`] apart, close.
+    Half,
+    /// Reply, close at a barrier the client names.
+    CloseAt,
+    /// Reply, wait for whatever the client does.
+    Hold,
+    /// Stop listening for a moment: connections are refused.
+    Pause,
+}
+
+/// How long the slow closer waits before its FIN: past Linux's 40 ms
+/// delayed-ACK timer, so its ACK leaves alone.
+pub const SLOW_CLOSE_DELAY_MS: u64 = 200;
+/// Gap between the half-close scenario's chunks.
+pub const HALF_CLOSE_GAP_MS: u64 = 60;
+
+/// One row of the table.
+#[derive(Debug, Clone, Copy)]
+pub struct Info {
+    pub scenario: Scenario,
+    /// On the command line: `slow-close`.
+    pub name: &'static str,
+    /// The dashboard key that runs it, if any.
+    pub key: Option<char>,
+    /// One line for `--help` and the dashboard's help.
+    pub help: &'static str,
+    /// The demo's caption, for the scenarios the tour shows.
+    pub caption: Option<&'static str>,
+    /// What the server does.
+    pub server: ServerSide,
+}
+
+/// Every scenario, in the order the tour shows them.
+pub const SCENARIOS: &[Info] = &[
+    Info {
+        scenario: Scenario::Seed,
+        name: "seed",
+        key: Some('n'),
+        help: "open a seed connection (the tutorial client)",
+        caption: Some(
+            "The tutorial exchange. Three segments open the connection (SYN, SYN-ACK, ACK); the close races.",
+        ),
+        server: ServerSide::Echo,
+    },
+    Info {
+        scenario: Scenario::ClientClose,
+        name: "client-close",
+        key: None,
+        help: "the client closes first; the server closes when it sees EOF",
+        caption: Some(
+            "The client closes first and the server closes as soon as it sees the FIN: its FIN carries the ACK, \
+             three segments.",
+        ),
+        server: ServerSide::WaitEof,
+    },
+    Info {
+        scenario: Scenario::ServerClose,
+        name: "server-close",
+        key: None,
+        help: "the server closes first; the client closes when it sees EOF",
+        caption: None,
+        server: ServerSide::Echo,
+    },
+    Info {
+        scenario: Scenario::SlowClose,
+        name: "slow-close",
+        key: Some('s'),
+        help: "slow close: a visible four-segment close",
+        caption: Some(
+            "The server waits 200 ms before closing: its ACK goes out alone, then its FIN. The textbook four-way \
+             close.",
+        ),
+        server: ServerSide::Slow,
+    },
+    Info {
+        scenario: Scenario::HalfClose,
+        name: "half-close",
+        key: Some('h'),
+        help: "half-close: data flows after the client's FIN",
+        caption: Some("A half-close. The client shuts down writing; the server still sends three chunks, then closes."),
+        server: ServerSide::Half,
+    },
+    Info {
+        scenario: Scenario::Abort,
+        name: "abort",
+        key: Some('a'),
+        help: "abort: RST instead of FIN",
+        caption: Some("An abortive close. SO_LINGER 0 makes close() send RST: no FINs, no TIME-WAIT."),
+        server: ServerSide::Hold,
+    },
+    Info {
+        scenario: Scenario::Simultaneous,
+        name: "simultaneous",
+        key: Some('x'),
+        help: "simultaneous close: both FINs cross",
+        caption: Some("Both sides close at the same instant. If the FINs cross, each side goes through CLOSING."),
+        server: ServerSide::CloseAt,
+    },
+    Info {
+        scenario: Scenario::Refused,
+        name: "refused",
+        key: Some('r'),
+        help: "refused: the server stops listening for a moment",
+        caption: Some("A refused connection. Nothing listens for a moment: the SYN is answered by RST-ACK."),
+        server: ServerSide::Pause,
+    },
+];
+
+impl Scenario {
+    /// Its row of the table.
+    #[must_use]
+    pub fn info(self) -> &'static Info {
+        // Every variant has a row: `every_scenario_has_one_row` checks it.
+        SCENARIOS.iter().find(|i| i.scenario == self).unwrap_or(&SCENARIOS[0])
+    }
+
+    /// The name on the command line (`slow-close`).
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        self.info().name
+    }
+
+    /// The scenario a dashboard key runs.
+    #[must_use]
+    pub fn from_key(key: char) -> Option<Scenario> {
+        SCENARIOS.iter().find(|i| i.key == Some(key)).map(|i| i.scenario)
+    }
+
+    /// The scenario with this command-line name.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Scenario> {
+        SCENARIOS.iter().find(|i| i.name == name).map(|i| i.scenario)
+    }
+}
+
+/// The dashboard keys that run scenarios, in table order: `n s h a x r`.
+#[must_use]
+pub fn keys() -> Vec<char> {
+    SCENARIOS.iter().filter_map(|i| i.key).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_scenario_has_one_row() {
+        let all = [
+            Scenario::Seed,
+            Scenario::ClientClose,
+            Scenario::ServerClose,
+            Scenario::SlowClose,
+            Scenario::HalfClose,
+            Scenario::Simultaneous,
+            Scenario::Abort,
+            Scenario::Refused,
+        ];
+        assert_eq!(SCENARIOS.len(), all.len());
+        for s in all {
+            assert_eq!(SCENARIOS.iter().filter(|i| i.scenario == s).count(), 1, "{s:?}");
+            assert_eq!(s.info().scenario, s);
+            assert_eq!(Scenario::from_name(s.name()), Some(s));
+        }
+    }
+
+    #[test]
+    fn keys_and_names_are_unique() {
+        let keys = keys();
+        let mut sorted = keys.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), keys.len());
+        assert_eq!(Scenario::from_key('x'), Some(Scenario::Simultaneous));
+        assert_eq!(Scenario::from_key('z'), None);
+    }
+}
