@@ -14,11 +14,12 @@ use anyhow::{Context, Result, anyhow, bail};
 use crate::capture::live::{LiveSource, OpenError};
 use crate::capture::pcap::PcapSource;
 use crate::capture::record::Recorder;
-use crate::capture::{FrameSource, Next, sys};
+use crate::capture::{FrameSource, Next};
 use crate::cli::{Cli, ClientArgs, Command, DashboardArgs, DemoArgs, ServeArgs, TraceArgs};
 use crate::echo::{self, Outcome, ServerConfig};
 use crate::export::{self, Exporter};
 use crate::model::tracker::{ConnId, Limits};
+use crate::os::privileges;
 use crate::pipeline::Pipeline;
 use crate::scenario::{SCENARIOS, Scenario};
 use crate::tui;
@@ -67,6 +68,8 @@ fn ctrl_c() -> Arc<AtomicBool> {
 /// # Errors
 /// When capture cannot start, or privileges cannot be dropped.
 pub fn open_live(interface: &str, port: u16) -> Result<LiveSource> {
+    // Decided before anything is opened: a bad SUDO_UID stops the run here.
+    let plan = privileges::plan().map_err(|e| UsageError(format!("{e}; refusing to run with root privileges")))?;
     let source = LiveSource::open(interface, port).map_err(|e| match e {
         OpenError::Permission { .. } => anyhow::Error::new(UsageError(format!(
             "{e}\n  run it as root:    sudo {cmd}\n  or allow it once:  sudo setcap cap_net_raw+ep \"$(command -v synack)\"",
@@ -74,7 +77,7 @@ pub fn open_live(interface: &str, port: u16) -> Result<LiveSource> {
         ))),
         other => anyhow::Error::new(other),
     })?;
-    sys::drop_privileges_to_sudo_user().context("cannot drop root privileges after opening the capture")?;
+    privileges::drop_all(plan).context("cannot give up privileges after opening the capture")?;
     Ok(source)
 }
 

@@ -5,7 +5,6 @@
 pub mod live;
 pub mod pcap;
 pub mod record;
-pub mod sys;
 
 use crate::model::decode::Frame;
 

@@ -22,13 +22,13 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::os::fd::AsRawFd;
+use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::capture::sys;
+use crate::os::sock;
 use crate::scenario::{HALF_CLOSE_GAP_MS, SLOW_CLOSE_DELAY_MS, Scenario, ServerSide};
 
 /// The prefix of a command line.
@@ -238,7 +238,7 @@ fn accept_loop(
             listener = l;
             listening.set_listening(true);
         }
-        if !sys::wait_readable(listener.as_raw_fd(), Duration::from_millis(50)).unwrap_or(false) {
+        if !sock::wait_readable(listener.as_fd(), Duration::from_millis(50)).unwrap_or(false) {
             continue;
         }
         let Ok((conn, _)) = listener.accept() else {
@@ -457,7 +457,7 @@ pub fn run_scenario(scenario: Scenario, addr: SocketAddr, message: &str) -> io::
         }
         Scenario::Abort => {
             let r = reply(&mut conn, want)?;
-            sys::set_linger_zero(conn.as_raw_fd())?;
+            sock::set_linger_zero(&conn)?;
             r
         }
         Scenario::Refused => unreachable!("handled above"),

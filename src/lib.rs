@@ -24,6 +24,7 @@ pub mod echo;
 pub mod export;
 pub mod ladder;
 pub mod model;
+pub mod os;
 pub mod pipeline;
 pub mod scenario;
 pub mod tui;

@@ -10,11 +10,11 @@ use std::net::{SocketAddr, TcpListener};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-use support::capture_allowed;
+use support::{capture_allowed, tempdir};
 
 use serde_json::Value;
-use synack::scenario::Scenario;
 use synack::echo::{self, Outcome, ServerConfig};
+use synack::scenario::Scenario;
 
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_synack")
@@ -354,32 +354,116 @@ fn without_privileges_it_says_how_to_get_them() {
     assert!(o.stdout.is_empty());
 }
 
+/// Starts `synack trace` on a port of its own with `setup` applied to the
+/// command, waits until it captures, and returns `/proc/PID/status` then.
+fn status_while_capturing(setup: impl FnOnce(&mut Command)) -> String {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let mut cmd = Command::new(bin());
+    cmd.args(["trace", "--port", &port, "--duration", "5"]).stdout(Stdio::null()).stderr(Stdio::piped());
+    setup(&mut cmd);
+    let mut child = cmd.spawn().unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(line.contains("capturing on"), "{line}");
+    status
+}
+
+/// The values of a `/proc/PID/status` field.
+fn field(status: &str, name: &str) -> Vec<String> {
+    let line = status.lines().find(|l| l.starts_with(name)).unwrap_or_default();
+    line.split_whitespace().skip(1).map(str::to_string).collect()
+}
+
+fn assert_no_capability(status: &str) {
+    for set in ["CapEff:", "CapPrm:", "CapInh:", "CapAmb:"] {
+        assert_eq!(field(status, set), ["0000000000000000"], "{set} in {status}");
+    }
+}
+
 #[test]
 fn started_through_sudo_it_drops_to_the_user() {
     if !capture_allowed() {
         return;
     }
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
-    let mut child = Command::new(bin())
-        .args(["trace", "--port", &port, "--duration", "5"])
-        .env("SUDO_UID", "65534")
-        .env("SUDO_GID", "65534")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    err.read_line(&mut line).unwrap();
-    assert!(line.contains("capturing on"), "{line}");
-    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
-    let _ = child.kill();
-    let _ = child.wait();
-    let field = |name: &str| status.lines().find(|l| l.starts_with(name)).unwrap_or_default().to_string();
-    assert_eq!(field("Uid:").split_whitespace().skip(1).collect::<Vec<_>>(), ["65534"; 4], "{status}");
-    assert_eq!(field("Gid:").split_whitespace().skip(1).collect::<Vec<_>>(), ["65534"; 4]);
-    assert_eq!(field("CapEff:").split_whitespace().nth(1), Some("0000000000000000"), "no capability left");
-    assert_eq!(field("CapPrm:").split_whitespace().nth(1), Some("0000000000000000"));
+    let status = status_while_capturing(|c| {
+        c.env("SUDO_UID", "65534").env("SUDO_GID", "65534");
+    });
+    assert_eq!(field(&status, "Uid:"), ["65534"; 4], "{status}");
+    assert_eq!(field(&status, "Gid:"), ["65534"; 4]);
+    assert_no_capability(&status);
+}
+
+#[test]
+fn running_as_root_it_keeps_no_capability() {
+    if !capture_allowed() {
+        return;
+    }
+    let status = status_while_capturing(|c| {
+        c.env_remove("SUDO_UID").env_remove("SUDO_GID");
+    });
+    assert_eq!(field(&status, "Uid:"), ["0"; 4], "{status}");
+    assert_no_capability(&status);
+}
+
+#[test]
+fn under_setcap_it_keeps_no_capability() {
+    if !capture_allowed() {
+        return;
+    }
+    // A copy of the binary with the file capability, run as nobody.
+    let dir = tempdir("setcap");
+    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let copy = dir.join("synack");
+    std::fs::copy(bin(), &copy).unwrap();
+    let ok = Command::new("setcap").arg("cap_net_raw+ep").arg(&copy).status().expect("setcap (libcap2-bin)");
+    assert!(ok.success());
+    let status = status_while_capturing(|c| {
+        let args: Vec<std::ffi::OsString> = c.get_args().map(ToOwned::to_owned).collect();
+        *c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&copy)
+            .args(args)
+            .env_remove("SUDO_UID")
+            .env_remove("SUDO_GID")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(field(&status, "Uid:"), ["65534"; 4], "{status}");
+    assert_no_capability(&status);
+}
+
+#[test]
+fn invalid_sudo_ids_stop_it_before_it_captures() {
+    if !capture_allowed() {
+        return;
+    }
+    let cases: [(Option<&str>, Option<&str>, &str); 5] = [
+        (Some("4294967295"), Some("1000"), "SUDO_UID"),
+        (Some("abc"), Some("1000"), "SUDO_UID"),
+        (Some("-1"), Some("1000"), "SUDO_UID"),
+        (Some("1000"), Some("x"), "SUDO_GID"),
+        (Some("1000"), None, "SUDO_GID"),
+    ];
+    for (uid, gid, named) in cases {
+        let mut cmd = Command::new(bin());
+        cmd.args(["trace", "--port", "1", "--duration", "1"]).env_remove("SUDO_UID").env_remove("SUDO_GID");
+        if let Some(u) = uid {
+            cmd.env("SUDO_UID", u);
+        }
+        if let Some(g) = gid {
+            cmd.env("SUDO_GID", g);
+        }
+        let o = cmd.output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{uid:?}/{gid:?}: {err}");
+        assert!(err.starts_with("error: ") && err.contains(named), "{uid:?}/{gid:?}: {err}");
+        assert!(!err.contains("capturing on"), "{err}");
+    }
 }
 
 #[test]

@@ -1,23 +1,26 @@
 //! Live capture: a packet socket with a kernel BPF filter for "inbound and tcp
-//! port P" (see `sys`), handed to pnet's datalink channel through
-//! `Config::socket_fd`. Frames are read from a TPACKET_V3 ring set up on that
+//! port P" ([`crate::os::bpf`]), handed to pnet's datalink channel through
+//! `Config::socket_fd` ([`crate::os::packet`]). Frames are read from a TPACKET_V3 ring set up on that
 //! socket (recvmmsg where the kernel refuses one), each with the kernel's
 //! arrival timestamp.
 //!
-//! Facts this relies on (DESIGN.md, verified on Linux 6.x): on `lo` an ETH_P_ALL
+//! Facts this relies on (verified on Linux 6.x, see docs/architecture.md): on `lo` an ETH_P_ALL
 //! socket sees every frame twice, which the filter's first instructions drop;
 //! a read timeout lets the reading thread notice it should stop; a 4 KiB read
 //! buffer would truncate loopback segments of up to 65,549 bytes.
 
 use std::io;
-use std::os::fd::RawFd;
+use std::os::fd::AsFd;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use pnet::datalink::{self, Channel, Config, DataLinkReceiver};
+use pnet::datalink::{self, Config};
 
-use super::{FrameSource, Next, SourceError, sys};
+use super::{FrameSource, Next, SourceError};
 use crate::model::decode::{Frame, LinkType};
 use crate::model::segment::Timestamp;
+use crate::os::packet::{self, Bound, Received};
+use crate::os::ring::Ring;
+use crate::os::{bpf, sock};
 
 /// How long a read waits before reporting [`Next::Idle`].
 pub const READ_TIMEOUT: Duration = Duration::from_millis(100);
@@ -43,7 +46,7 @@ const SLOT: usize = 65_600;
 /// Frames read ahead with one recvmmsg(2).
 struct Batch {
     buf: Vec<u8>,
-    frames: [sys::Received; BATCH],
+    frames: [Received; BATCH],
     count: usize,
     next: usize,
 }
@@ -78,15 +81,14 @@ pub struct KernelStats {
 
 /// A live capture on one interface and TCP port.
 pub struct LiveSource {
-    /// pnet's receiver: it bound the socket and owns it (closes it on drop).
-    _rx: Box<dyn DataLinkReceiver>,
-    /// The socket, owned by pnet (never closed here); used for statistics only.
-    fd: RawFd,
+    /// The PACKET_MMAP ring, when the kernel gave one; otherwise `batch`.
+    /// Unmapped before the socket closes.
+    ring: Option<Ring>,
+    /// The socket, bound and owned by pnet.
+    socket: Bound,
     interface: String,
     stats: KernelStats,
     last: Timestamp,
-    /// The PACKET_MMAP ring, when the kernel gave one; otherwise `batch`.
-    ring: Option<sys::Ring>,
     batch: Batch,
 }
 
@@ -104,7 +106,7 @@ impl LiveSource {
     /// for an unknown name, [`OpenError::Other`] otherwise.
     pub fn open(interface: &str, port: u16) -> Result<LiveSource, OpenError> {
         let other = |source| OpenError::Other { interface: interface.to_string(), source };
-        let fd = sys::packet_socket(&sys::inbound_tcp_port_filter(port), SOCKET_BUFFER).map_err(|source| {
+        let fd = packet::open(&bpf::inbound_tcp_port(port), SOCKET_BUFFER).map_err(|source| {
             if source.kind() == io::ErrorKind::PermissionDenied {
                 OpenError::Permission { interface: interface.to_string(), source }
             } else {
@@ -113,32 +115,27 @@ impl LiveSource {
         })?;
         let all = datalink::interfaces();
         let Some(iface) = all.iter().find(|i| i.name == interface) else {
-            // The socket was never handed to pnet: close it here.
-            drop(sys::own_fd(fd));
+            // The socket was never handed to pnet: it closes here.
+            drop(fd);
             let available = all.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", ");
             return Err(OpenError::NoInterface { name: interface.to_string(), available });
         };
         // The ring is set up before pnet binds the socket, so no frame can land
         // in the ordinary queue instead. Without one (an old kernel), recvmmsg.
-        let ring = sys::Ring::new(fd, RING_BLOCK, RING_BLOCKS, RING_RETIRE_MS).ok();
+        let ring = Ring::new(fd.as_fd(), RING_BLOCK, RING_BLOCKS, RING_RETIRE_MS).ok();
         let config = Config {
             read_buffer_size: READ_BUFFER,
             read_timeout: Some(READ_TIMEOUT),
             promiscuous: false,
-            socket_fd: Some(fd),
             ..Config::default()
         };
-        // From here on pnet owns the fd (it closes it on error, and on drop).
+        // From here on pnet owns the socket (it closes it on error, and on drop).
+        let socket = Bound::new(fd, iface, config).map_err(other)?;
         // Kernel arrival stamps: frames are read in batches, not one by one.
-        let rx = match datalink::channel(iface, config).map_err(other)? {
-            Channel::Ethernet(_tx, rx) => rx,
-            _ => return Err(other(io::Error::other("unexpected channel type"))),
-        };
-        sys::enable_timestamps(fd).map_err(other)?;
-        let batch = Batch { buf: vec![0; BATCH * SLOT], frames: [sys::Received::default(); BATCH], count: 0, next: 0 };
+        socket.enable_timestamps().map_err(other)?;
+        let batch = Batch { buf: vec![0; BATCH * SLOT], frames: [Received::default(); BATCH], count: 0, next: 0 };
         Ok(LiveSource {
-            _rx: rx,
-            fd,
+            socket,
             interface: interface.to_string(),
             stats: KernelStats::default(),
             last: Timestamp(0),
@@ -150,7 +147,7 @@ impl LiveSource {
     /// The kernel's counters so far (reads and sums the socket's statistics,
     /// which reset on every read).
     pub fn kernel_stats(&mut self) -> KernelStats {
-        if let Ok((packets, drops)) = sys::packet_statistics(self.fd) {
+        if let Ok((packets, drops)) = self.socket.statistics() {
             self.stats.packets += packets;
             self.stats.drops += drops;
         }
@@ -182,7 +179,8 @@ impl FrameSource for LiveSource {
         let io_err = |name: &str, source| SourceError::Io { name: name.to_string(), source };
         if let Some(ring) = &mut self.ring {
             if !ring.ready() {
-                let readable = sys::wait_readable(self.fd, READ_TIMEOUT).map_err(|e| io_err(&self.interface, e))?;
+                let readable =
+                    sock::wait_readable(self.socket.as_fd(), READ_TIMEOUT).map_err(|e| io_err(&self.interface, e))?;
                 if !readable || !ring.ready() {
                     return Ok(Next::Idle);
                 }
@@ -194,14 +192,18 @@ impl FrameSource for LiveSource {
         }
         if self.batch.next == self.batch.count {
             self.batch.next = 0;
-            self.batch.count = sys::recv_batch(self.fd, &mut self.batch.buf, SLOT, &mut self.batch.frames)
+            self.batch.count = self
+                .socket
+                .recv_batch(&mut self.batch.buf, SLOT, &mut self.batch.frames)
                 .map_err(|e| io_err(&self.interface, e))?;
             if self.batch.count == 0 {
-                if !sys::wait_readable(self.fd, READ_TIMEOUT).map_err(|e| io_err(&self.interface, e))? {
+                if !sock::wait_readable(self.socket.as_fd(), READ_TIMEOUT).map_err(|e| io_err(&self.interface, e))? {
                     return Ok(Next::Idle);
                 }
                 std::thread::sleep(GATHER);
-                self.batch.count = sys::recv_batch(self.fd, &mut self.batch.buf, SLOT, &mut self.batch.frames)
+                self.batch.count = self
+                    .socket
+                    .recv_batch(&mut self.batch.buf, SLOT, &mut self.batch.frames)
                     .map_err(|e| io_err(&self.interface, e))?;
                 if self.batch.count == 0 {
                     return Ok(Next::Idle);

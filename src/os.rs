@@ -1,0 +1,23 @@
+//! What touches the kernel, and the only `unsafe` code in the crate: the
+//! packet socket and its BPF filter, the PACKET_MMAP receive ring, batch reads,
+//! privileges, and the few socket options std does not offer. Each unsafe
+//! block carries a `// SAFETY:` comment.
+//!
+//! File descriptors are [`std::os::fd::OwnedFd`] from the call that makes them
+//! to the place that closes them, and [`std::os::fd::BorrowedFd`] everywhere
+//! else: no safe function here can close a descriptor it does not own.
+//! Everything that can be checked without the kernel is a pure function,
+//! tested without privileges: the BPF program ([`bpf`]) against `tcpdump -dd`,
+//! the ring's block parser ([`ring::parse`]) on byte buffers, the privilege
+//! decision ([`privileges::target`]) on environment values.
+//!
+//! Socket options go through `socket2` where it has them (packet socket,
+//! filter, receive buffer, SO_LINGER); `libc` for the rest (PACKET_RX_RING,
+//! PACKET_STATISTICS, SO_TIMESTAMPNS, recvmmsg, mmap, set*id); `caps` for the
+//! capability sets.
+
+pub mod bpf;
+pub mod packet;
+pub mod privileges;
+pub mod ring;
+pub mod sock;
