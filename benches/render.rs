@@ -39,7 +39,7 @@ fn app() -> App {
     );
     let mut t = 0;
     let push = |app: &mut App, s: Segment| {
-        app.update(Msg::Segment(s));
+        app.update(Msg::Decoded(Ok(Some(s))));
     };
     for i in 0..9_999u32 {
         let c: SocketAddr = format!("127.0.0.{}:{}", 2 + i / 50_000, 10_000 + i % 50_000).parse().unwrap();
@@ -72,12 +72,12 @@ fn app() -> App {
 }
 
 fn bench(c: &mut Criterion) {
-    let mut app = app();
+    let app = app();
     assert_eq!(app.pipeline.tracker.len(), 10_000);
     assert_eq!(app.current().unwrap().records.len(), 500);
     let mut terminal = Terminal::new(TestBackend::new(200, 60)).unwrap();
     c.bench_function("render 200x60, 10k connections, 500-segment ladder", |b| {
-        b.iter(|| terminal.draw(|f| ui::render(&mut app, f)).unwrap().area.width);
+        b.iter(|| terminal.draw(|f| ui::render(&app, f)).unwrap().area.width);
     });
 }
 

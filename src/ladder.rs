@@ -1,6 +1,7 @@
 //! Pure layout of a connection's ladder (sequence diagram): which text goes in
-//! which column. Shared by the dashboard and the text export, so both always
-//! draw the same picture.
+//! which column. The geometry (lifeline columns, arrow width) is computed here
+//! once and used by the text export and the dashboard; the SVG export draws the
+//! same rows (labels, marks, notes) at its own pixel scale.
 //!
 //! ```text
 //!  #1  client 127.0.0.1:46648                     server 127.0.0.1:8001
@@ -24,6 +25,8 @@ pub struct Row {
     pub left: String,
     /// The arrow, exactly `arrow_width` characters wide.
     pub arrow: String,
+    /// The arrow's label, uncut (what the SVG export writes on its arrow).
+    pub label: String,
     /// Server state mark (may be blank).
     pub right: String,
     /// Step note.
@@ -33,13 +36,52 @@ pub struct Row {
     pub dir: Dir,
 }
 
+/// Where a ladder's columns are, in characters from the left edge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Geometry {
+    /// Columns before the client's state column (the dashboard's time column).
+    pub lead: usize,
+    /// Width of the arrow column.
+    pub arrow_width: usize,
+}
+
+impl Geometry {
+    /// The narrowest note column a bounded width keeps room for.
+    pub const NOTE_MIN: usize = 15;
+
+    /// Fits arrows whose longest label has `longest` characters: wide enough
+    /// for it (at least [`MIN_ARROW`]), but within `width` columns in all when
+    /// a width is given, `lead` columns included.
+    #[must_use]
+    pub fn fit(longest: usize, width: Option<usize>, lead: usize) -> Geometry {
+        let mut arrow_width = (longest + 8).max(MIN_ARROW);
+        if let Some(w) = width {
+            let fixed = lead + 2 * STATE_WIDTH + 6 + 2 + Self::NOTE_MIN;
+            arrow_width = arrow_width.min(w.saturating_sub(fixed).max(8));
+        }
+        Geometry { lead, arrow_width }
+    }
+
+    /// Column of the client's lifeline (`│`).
+    #[must_use]
+    pub fn client_lifeline(&self) -> usize {
+        self.lead + STATE_WIDTH + 1
+    }
+
+    /// Column of the server's lifeline (`│`).
+    #[must_use]
+    pub fn server_lifeline(&self) -> usize {
+        self.client_lifeline() + 2 + self.arrow_width + 1
+    }
+}
+
 /// A laid-out ladder.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ladder {
     /// `#1  client 127.0.0.1:46648 ... server 127.0.0.1:8001`
     pub header: String,
     pub rows: Vec<Row>,
-    pub arrow_width: usize,
+    pub geometry: Geometry,
 }
 
 /// Draws one arrow of `width` characters carrying `label`; labels too long for
@@ -62,24 +104,23 @@ pub fn arrow_text(dir: Dir, label: &str, width: usize) -> String {
     }
 }
 
-/// Lays out `conn`. `max_arrow` bounds the arrow column (the dashboard passes
-/// the room it has; exports pass `None` to fit the longest label).
+/// Lays out `conn` within `width` columns (the dashboard passes the room it
+/// has; exports pass `None` to fit the longest label), `lead` of them before
+/// the client's state column.
 #[must_use]
-pub fn layout(conn: &Connection, max_arrow: Option<usize>) -> Ladder {
+pub fn layout(conn: &Connection, width: Option<usize>, lead: usize) -> Ladder {
     let arrows = timeline::arrows(conn);
-    let longest = arrows.iter().map(|a| a.label.chars().count() + 8).max().unwrap_or(0);
-    let mut arrow_width = longest.max(MIN_ARROW);
-    if let Some(max) = max_arrow {
-        arrow_width = arrow_width.min(max.max(8));
-    }
-    let rows = arrows.iter().map(|a| row(a, arrow_width)).collect();
-    Ladder { header: header(conn, arrow_width), rows, arrow_width }
+    let longest = arrows.iter().map(|a| a.label.chars().count()).max().unwrap_or(0);
+    let geometry = Geometry::fit(longest, width, lead);
+    let rows = arrows.iter().map(|a| row(a, geometry.arrow_width)).collect();
+    Ladder { header: header(conn, &geometry), rows, geometry }
 }
 
 fn row(a: &Arrow, arrow_width: usize) -> Row {
     Row {
         left: a.client_mark.map(|s| s.name().to_string()).unwrap_or_default(),
         arrow: arrow_text(a.dir, &a.label, arrow_width),
+        label: a.label.clone(),
         right: a.server_mark.map(|s| s.name().to_string()).unwrap_or_default(),
         note: a.note.clone(),
         phase: a.phase,
@@ -90,11 +131,11 @@ fn row(a: &Arrow, arrow_width: usize) -> Row {
 
 /// The header line: id, then each endpoint above its lifeline.
 #[must_use]
-pub fn header(conn: &Connection, arrow_width: usize) -> String {
+pub fn header(conn: &Connection, geometry: &Geometry) -> String {
     let left = format!("#{:<3} client {}", conn.id, conn.client.addr);
     let right = format!("server {}", conn.server.addr);
     // The server label starts where the server lifeline is.
-    let at = STATE_WIDTH + 3 + arrow_width + 1;
+    let at = geometry.server_lifeline() - geometry.lead;
     let pad = at.saturating_sub(left.chars().count()).max(2);
     format!("{left}{}{right}", " ".repeat(pad))
 }

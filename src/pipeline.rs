@@ -66,12 +66,25 @@ impl Pipeline {
         Pipeline { tracker: Tracker::new(port, limits), counters: Counters::default(), port }
     }
 
-    /// Decodes and tracks one frame. `None` when it was not ours or did not decode.
+    /// Decodes, counts and tracks one frame. `None` when it was not ours or
+    /// did not decode.
     pub fn frame(&mut self, frame: &Frame<'_>) -> Option<Push> {
+        let seg = self.count(decode::decode(frame))?;
+        Some(self.track(&seg))
+    }
+
+    /// Counts one frame by what decoding it gave, and passes on the segment if
+    /// it is on the watched port. Every frame is counted here, exactly once:
+    /// as a segment, as not ours, or as an error of its kind. The dashboard,
+    /// whose capture thread decodes, calls this with what the thread sent.
+    pub fn count(&mut self, decoded: Result<Option<Segment>, DecodeError>) -> Option<Segment> {
         self.counters.frames += 1;
-        match decode::decode(frame) {
-            Ok(Some(seg)) => self.segment(&seg),
-            Ok(None) => {
+        match decoded {
+            Ok(Some(seg)) if self.port.is_none_or(|p| seg.src.port() == p || seg.dst.port() == p) => {
+                self.counters.segments += 1;
+                Some(seg)
+            }
+            Ok(_) => {
                 self.counters.not_ours += 1;
                 None
             }
@@ -82,16 +95,8 @@ impl Pipeline {
         }
     }
 
-    /// Tracks one decoded segment, if it is on the watched port.
-    pub fn segment(&mut self, seg: &Segment) -> Option<Push> {
-        if let Some(p) = self.port
-            && seg.src.port() != p
-            && seg.dst.port() != p
-        {
-            self.counters.not_ours += 1;
-            return None;
-        }
-        self.counters.segments += 1;
-        Some(self.tracker.push(seg))
+    /// Tracks a counted segment.
+    pub fn track(&mut self, seg: &Segment) -> Push {
+        self.tracker.push(seg)
     }
 }

@@ -103,11 +103,7 @@ where
                             thread::sleep(wait.min(Duration::from_millis(100)));
                         }
                     }
-                    match decode::decode(&frame) {
-                        Ok(Some(seg)) => Msg::Segment(seg),
-                        Ok(None) => Msg::NotOurs,
-                        Err(e) => Msg::Undecodable(e),
-                    }
+                    Msg::Decoded(decode::decode(&frame))
                 }
                 Ok(Next::Idle) => continue,
                 Ok(Next::End) => {
@@ -139,7 +135,7 @@ fn spawn_input_and_clock(tx: &SyncSender<Msg>, shared: &Arc<Shared>) -> io::Resu
             let msg = match event::read() {
                 Ok(Event::Key(k)) => Msg::Key(k),
                 Ok(Event::Mouse(m)) => Msg::Mouse(m),
-                Ok(Event::Resize(..)) => Msg::Resize,
+                Ok(Event::Resize(w, h)) => Msg::Resize(w, h),
                 Ok(_) => continue,
                 Err(_) => return,
             };
@@ -208,9 +204,11 @@ pub fn run(
     if matches!(app.source, Source::Live { .. }) {
         app.now = wall_clock();
     }
+    let size = terminal.size()?;
+    app.update(Msg::Resize(size.width, size.height));
     loop {
         app.overflow = shared.overflow.load(Ordering::Relaxed);
-        terminal.draw(|frame| ui::render(&mut app, frame))?;
+        terminal.draw(|frame| ui::render(&app, frame))?;
         // Block for the first message, then drain what is pending (bounded, so
         // the screen keeps up under load), then draw once.
         let Ok(first) = rx.recv() else { break };

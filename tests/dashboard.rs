@@ -35,7 +35,7 @@ fn app_with(fixtures: &[&str], step: bool) -> App {
     );
     for f in fixtures {
         for s in segments(f) {
-            app.update(Msg::Segment(s));
+            app.update(Msg::Decoded(Ok(Some(s))));
         }
     }
     // A fixed "now": 5 s after the last segment.
@@ -63,7 +63,7 @@ fn follows_the_newest_until_a_selection() {
     assert_eq!(app.current().unwrap().id, 1);
     // A new connection arrives: the selection stays.
     for s in segments("abort.pcap") {
-        app.update(Msg::Segment(s));
+        app.update(Msg::Decoded(Ok(Some(s))));
     }
     assert_eq!(app.current().unwrap().id, 1);
     app.update(key(KeyCode::Char('f')));
@@ -95,7 +95,7 @@ fn pause_holds_segments_and_resume_applies_them() {
     app.update(key(KeyCode::Char(' ')));
     assert!(app.paused);
     for s in segments("abort.pcap") {
-        app.update(Msg::Segment(s));
+        app.update(Msg::Decoded(Ok(Some(s))));
     }
     assert_eq!(app.pipeline.tracker.len(), 1, "the view is frozen");
     assert_eq!(app.held.len(), 8, "capture goes on and is counted");
@@ -123,7 +123,7 @@ fn clear_drops_finished_connections() {
     // Half a connection: still open.
     let open: Vec<_> = segments("slow-close.pcap").into_iter().take(4).collect();
     for s in open {
-        app.update(Msg::Segment(s));
+        app.update(Msg::Decoded(Ok(Some(s))));
     }
     assert_eq!(app.pipeline.tracker.len(), 3);
     app.update(key(KeyCode::Char('c')));
@@ -199,4 +199,40 @@ fn selected_segment_is_marked_and_explained() {
     assert!(marked[0].contains("ACK ack=12") && marked[0].contains("teardown 2/4"), "{s}");
     assert!(s.contains("acknowledges the client's FIN on its own"), "{s}");
     insta::assert_snapshot!("selected_segment_120x40", s);
+}
+
+#[test]
+fn a_click_selects_the_connection_on_that_row() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let mut app = app_with(&["seed.pcap", "slow-close.pcap", "abort.pcap", "refused.pcap"], false);
+    app.update(Msg::Resize(120, 40));
+    let ids: Vec<u64> = app.pipeline.tracker.connections().map(|c| c.id).collect();
+    assert!(ids.len() >= 3, "{ids:?}");
+    let screen = ui::Screen::of(app.size, &app).unwrap();
+    let rows = screen.list_rows();
+    let click = |row: u16| {
+        Msg::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column: rows.x + 3,
+            row,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    // The list shows every connection from the top: row 1 is the second one.
+    assert_eq!(ui::list_offset(&app, usize::from(rows.height)), 0);
+    app.update(click(rows.y + 1));
+    assert_eq!((app.current().unwrap().id, app.follow), (ids[1], false));
+    // A click outside the list changes nothing.
+    app.update(click(rows.y + rows.height + 5));
+    assert_eq!(app.current().unwrap().id, ids[1]);
+    // The ladder drawn is that connection's.
+    let s = screen_text(&app);
+    let client = app.current().unwrap().client.addr;
+    assert!(s.contains(&format!(" #{} client {client} ── server", ids[1])), "{s}");
+}
+
+fn screen_text(app: &App) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    terminal.draw(|f| ui::render(app, f)).unwrap();
+    terminal.backend().to_string()
 }

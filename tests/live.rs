@@ -486,7 +486,7 @@ fn the_capture_thread_stops_when_asked() {
     echo::run_scenario(Scenario::SlowClose, srv.addr(), "helloworld").unwrap();
     let mut flags = Vec::new();
     while let Ok(msg) = rx.recv_timeout(Duration::from_millis(500)) {
-        if let synack::tui::Msg::Segment(seg) = msg {
+        if let synack::tui::Msg::Decoded(Ok(Some(seg))) = msg {
             flags.push(seg.flags);
         }
     }

@@ -65,7 +65,7 @@ proptest! {
             feed(&mut p, LinkType::Ethernet, f);
         }
         for conn in p.tracker.connections() {
-            let _ = synack::ladder::layout(conn, Some(40)).to_text();
+            let _ = synack::ladder::layout(conn, Some(80), 10).to_text();
             let _ = synack::model::timeline::verdict(conn);
             for i in 0..conn.records.len() {
                 let _ = synack::model::timeline::explain(conn, i);
@@ -91,7 +91,7 @@ proptest! {
         }
         for conn in t.tracker.connections() {
             let _ = synack::export::jsonl::to_json(conn);
-            let _ = synack::ladder::layout(conn, None).to_text();
+            let _ = synack::ladder::layout(conn, None, 0).to_text();
         }
     }
 }

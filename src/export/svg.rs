@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::Exporter;
+use crate::ladder;
 use crate::model::timeline;
 use crate::model::tracker::{Connection, Dir, Phase};
 
@@ -57,7 +58,7 @@ fn color(phase: Phase) -> &'static str {
 
 /// Appends one connection's ladder at vertical offset `y0`; returns its height.
 fn ladder(s: &mut String, conn: &Connection, y0: u32) -> u32 {
-    let arrows = timeline::arrows(conn);
+    let arrows = ladder::layout(conn, None, 0).rows;
     let n = u32::try_from(arrows.len()).unwrap_or(u32::MAX / ROW);
     let verdict = super::text::wrap_lines(&timeline::verdict(conn), 110);
     let top = y0 + HEADER;
@@ -105,17 +106,17 @@ fn ladder(s: &mut String, conn: &Connection, y0: u32) -> u32 {
             y - 6,
             escape(&a.label)
         );
-        if let Some(st) = a.client_mark {
+        if !a.left.is_empty() {
             let _ = writeln!(
                 s,
                 r#"<text x="{}" y="{}" text-anchor="end" class="state">{}</text>"#,
                 LEFT - 10,
                 y + 4,
-                st.name()
+                a.left
             );
         }
-        if let Some(st) = a.server_mark {
-            let _ = writeln!(s, r#"<text x="{}" y="{}" class="state">{}</text>"#, RIGHT + 10, y + 4, st.name());
+        if !a.right.is_empty() {
+            let _ = writeln!(s, r#"<text x="{}" y="{}" class="state">{}</text>"#, RIGHT + 10, y + 4, a.right);
         }
         if !a.note.is_empty() {
             let _ = writeln!(

@@ -38,7 +38,7 @@ pub fn wrap_lines(text: &str, width: usize) -> Vec<String> {
 
 impl Exporter for TextExporter {
     fn connection(&mut self, conn: &Connection, out: &mut dyn Write) -> io::Result<()> {
-        let ladder = ladder::layout(conn, None);
+        let ladder = ladder::layout(conn, None, 0);
         out.write_all(ladder.to_text().as_bytes())?;
         out.write_all(wrap(&timeline::verdict(conn), 96, "  ").as_bytes())?;
         out.write_all(b"\n")

@@ -15,12 +15,9 @@ use crate::scenario::Scenario;
 /// Everything that reaches the main loop, over one channel.
 #[derive(Debug)]
 pub enum Msg {
-    /// A decoded segment.
-    Segment(Segment),
-    /// A frame that did not decode.
-    Undecodable(DecodeError),
-    /// A frame that was not TCP on the watched port.
-    NotOurs,
+    /// What decoding one frame gave (the capture thread decodes; the
+    /// pipeline counts and tracks).
+    Decoded(Result<Option<Segment>, DecodeError>),
     /// Kernel counters (summed).
     Kernel {
         packets: u64,
@@ -30,7 +27,8 @@ pub enum Msg {
     SourceEnded(Option<String>),
     Key(KeyEvent),
     Mouse(MouseEvent),
-    Resize,
+    /// The terminal's new size (columns, rows).
+    Resize(u16, u16),
     /// The one-second clock: the wall time.
     Tick(Timestamp),
     /// The demo's caption for what comes next.
@@ -100,10 +98,8 @@ pub struct App {
     pub caption: Option<String>,
     /// The source has ended.
     pub ended: bool,
-    /// Row of the first connection in the list (for mouse clicks), set by rendering.
-    pub list_area: ratatui::layout::Rect,
-    /// Index of the first connection shown in the list, set by rendering.
-    pub list_offset: usize,
+    /// The terminal's size, for mouse clicks (rendering gets its own area).
+    pub size: ratatui::layout::Rect,
 }
 
 impl App {
@@ -129,8 +125,7 @@ impl App {
             notice: None,
             caption: None,
             ended: false,
-            list_area: ratatui::layout::Rect::default(),
-            list_offset: 0,
+            size: ratatui::layout::Rect::default(),
         }
     }
 
@@ -162,14 +157,16 @@ impl App {
 
     fn apply(&mut self, seg: &Segment) {
         self.now = self.now.max(seg.ts);
-        self.pipeline.segment(seg);
+        self.pipeline.track(seg);
     }
 
     /// Handles one message.
     pub fn update(&mut self, msg: Msg) -> Action {
         match msg {
-            Msg::Segment(seg) => {
-                self.pipeline.counters.frames += 1;
+            Msg::Decoded(decoded) => {
+                let Some(seg) = self.pipeline.count(decoded) else {
+                    return Action::None;
+                };
                 if self.paused || self.stepping() {
                     if self.held.len() < HELD_MAX {
                         self.held.push_back(seg);
@@ -179,14 +176,6 @@ impl App {
                 } else {
                     self.apply(&seg);
                 }
-            }
-            Msg::Undecodable(e) => {
-                self.pipeline.counters.frames += 1;
-                *self.pipeline.counters.errors.entry(e).or_insert(0) += 1;
-            }
-            Msg::NotOurs => {
-                self.pipeline.counters.frames += 1;
-                self.pipeline.counters.not_ours += 1;
             }
             Msg::Kernel { packets, drops } => {
                 self.kernel_packets = packets;
@@ -206,7 +195,7 @@ impl App {
             }
             Msg::Caption(c) => self.caption = Some(c),
             Msg::Notice(n) => self.notice = Some(n),
-            Msg::Resize => {}
+            Msg::Resize(width, height) => self.size = ratatui::layout::Rect::new(0, 0, width, height),
             Msg::Mouse(m) => self.mouse(m),
             Msg::Key(k) => return self.key(k),
         }
@@ -217,11 +206,14 @@ impl App {
         if m.kind != MouseEventKind::Down(MouseButton::Left) {
             return;
         }
-        let a = self.list_area;
-        if m.column < a.x || m.column >= a.x + a.width || m.row < a.y || m.row >= a.y + a.height {
+        let Some(screen) = super::ui::Screen::of(self.size, self) else {
+            return;
+        };
+        let a = screen.list_rows();
+        if !a.contains(ratatui::layout::Position::new(m.column, m.row)) {
             return;
         }
-        let index = self.list_offset + usize::from(m.row - a.y);
+        let index = super::ui::list_offset(self, usize::from(a.height)) + usize::from(m.row - a.y);
         if let Some(conn) = self.pipeline.tracker.connections().nth(index) {
             self.selected = Some(conn.id);
             self.follow = false;

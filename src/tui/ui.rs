@@ -6,7 +6,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
 
 use super::app::{App, Focus, Source};
 use crate::ladder::{self, STATE_WIDTH};
@@ -80,37 +80,83 @@ impl Theme {
 /// └───────────────────────────────────────────────────────────────────────────┘
 ///  ↑↓ connection  ←→ segment  space pause  f follow  c clear  ? help  q quit    footer
 /// ```
-pub fn render(app: &mut App, frame: &mut Frame<'_>) {
-    let area = frame.area();
-    let theme = Theme::from_env();
-    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        render_too_small(area, frame.buffer_mut());
-        return;
+pub fn render(app: &App, frame: &mut Frame<'_>) {
+    frame.render_widget(app, frame.area());
+}
+
+impl Widget for &App {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let theme = Theme::from_env();
+        let Some(screen) = Screen::of(area, self) else {
+            render_too_small(area, buf);
+            return;
+        };
+        render_status(self, theme, screen.status, buf);
+        render_list(self, theme, screen.list, buf);
+        render_ladder(self, theme, screen.ladder, buf);
+        render_explanation(self, theme, screen.explain, buf);
+        render_footer(self, theme, screen.footer, buf);
+        if self.help {
+            render_help(area, buf);
+        }
     }
-    // Borders, a header row, then the connections.
-    let list_height = u16::try_from(app.pipeline.tracker.len()).unwrap_or(u16::MAX).saturating_add(3).clamp(5, 11);
-    let list_height = if area.height < 30 { list_height.min(6) } else { list_height };
-    let [status, list, ladder, explain, footer] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Length(list_height),
-        Constraint::Min(6),
-        Constraint::Length(match area.height {
-            0..30 => 5,
-            30..36 => 7,
-            _ => 9,
-        }),
-        Constraint::Length(1),
-    ])
-    .areas(area);
-    let buf = frame.buffer_mut();
-    render_status(app, theme, status, buf);
-    render_list(app, theme, list, buf);
-    render_ladder(app, theme, ladder, buf);
-    render_explanation(app, theme, explain, buf);
-    render_footer(app, theme, footer, buf);
-    if app.help {
-        render_help(area, buf);
+}
+
+/// Where each panel goes: a pure function of the terminal's size and the
+/// app, used by rendering and by `update` (mouse clicks) alike.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Screen {
+    pub status: Rect,
+    pub list: Rect,
+    pub ladder: Rect,
+    pub explain: Rect,
+    pub footer: Rect,
+}
+
+impl Screen {
+    /// The layout of `area`, or `None` when it is too small.
+    #[must_use]
+    pub fn of(area: Rect, app: &App) -> Option<Screen> {
+        if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+            return None;
+        }
+        // Borders, a header row, then the connections.
+        let list_height = u16::try_from(app.pipeline.tracker.len()).unwrap_or(u16::MAX).saturating_add(3).clamp(5, 11);
+        let list_height = if area.height < 30 { list_height.min(6) } else { list_height };
+        let [status, list, ladder, explain, footer] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(list_height),
+            Constraint::Min(6),
+            Constraint::Length(match area.height {
+                0..30 => 5,
+                30..36 => 7,
+                _ => 9,
+            }),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        Some(Screen { status, list, ladder, explain, footer })
     }
+
+    /// The rows of the connection list that hold connections (inside the
+    /// border, below the header).
+    #[must_use]
+    pub fn list_rows(&self) -> Rect {
+        let inner = Block::bordered().inner(self.list);
+        Rect { y: inner.y + 1, height: inner.height.saturating_sub(1), ..inner }
+    }
+}
+
+/// Index of the first connection the list shows in `rows` rows: the newest
+/// page when following, else a page that holds the selection.
+#[must_use]
+pub fn list_offset(app: &App, rows: usize) -> usize {
+    let current = app.current().map(|c| c.id);
+    let conns = app.pipeline.tracker.connections();
+    let len = app.pipeline.tracker.len();
+    let pos = current.and_then(|id| conns.map(|c| c.id).position(|c| c == id)).unwrap_or(0);
+    let offset = if app.follow { len.saturating_sub(rows) } else { pos.saturating_sub(rows.saturating_sub(1)) };
+    offset.min(pos)
 }
 
 fn render_too_small(area: Rect, buf: &mut Buffer) {
@@ -211,7 +257,7 @@ fn age_or_countdown(c: &Connection, now: Timestamp) -> String {
     seconds(now.0.saturating_sub(c.last().0) / 1_000_000_000)
 }
 
-fn render_list(app: &mut App, theme: Theme, area: Rect, buf: &mut Buffer) {
+fn render_list(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     let focused = app.focus == Focus::List;
     let block =
         Block::bordered().title(" Connections ").border_style(if focused { theme.state() } else { Style::new() });
@@ -231,14 +277,10 @@ fn render_list(app: &mut App, theme: Theme, area: Rect, buf: &mut Buffer) {
     };
     buf.set_stringn(inner.x, inner.y, header, usize::from(inner.width), Style::new().add_modifier(Modifier::BOLD));
     let inner = Rect { y: inner.y + 1, height: inner.height.saturating_sub(1), ..inner };
-    app.list_area = inner;
     let current = app.current().map(|c| c.id);
     let conns: Vec<&Connection> = app.pipeline.tracker.connections().collect();
     let rows = usize::from(inner.height);
-    let pos = current.and_then(|id| conns.iter().position(|c| c.id == id)).unwrap_or(0);
-    let offset = if app.follow { conns.len().saturating_sub(rows) } else { pos.saturating_sub(rows.saturating_sub(1)) };
-    let offset = offset.min(pos);
-    app.list_offset = offset;
+    let offset = list_offset(app, rows);
     if conns.is_empty() {
         let hint = if app.scenarios {
             let keys = scenario::keys();
@@ -315,10 +357,8 @@ fn render_ladder(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     ratatui::widgets::Widget::render(block, area, buf);
     // Columns: [time] state │ arrow │ state  note
     let show_time = inner.width >= 100;
-    let time_w: u16 = if show_time { 10 } else { 0 };
-    let fixed = time_w + u16::try_from(STATE_WIDTH * 2).unwrap_or(24) + 6 + 2 + 15;
-    let max_arrow = usize::from(inner.width.saturating_sub(fixed)).max(8);
-    let lad = ladder::layout(conn, Some(max_arrow));
+    let lad = ladder::layout(conn, Some(usize::from(inner.width)), if show_time { 10 } else { 0 });
+    let geometry = lad.geometry;
     let selected = app.current_segment();
     let rows = usize::from(inner.height);
     let sel = selected.unwrap_or(0);
@@ -353,9 +393,8 @@ fn render_ladder(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     if conn.records.len() < rows {
         // Lifelines continue below the last segment.
         for y in inner.y + u16::try_from(conn.records.len()).unwrap_or(0)..inner.y + inner.height {
-            let x0 = inner.x + time_w + u16::try_from(STATE_WIDTH).unwrap_or(12) + 1;
-            let x1 = x0 + 2 + u16::try_from(lad.arrow_width).unwrap_or(0) + 1;
-            for x in [x0, x1] {
+            let column = |c: usize| inner.x.saturating_add(u16::try_from(c).unwrap_or(u16::MAX));
+            for x in [column(geometry.client_lifeline()), column(geometry.server_lifeline())] {
                 if x < inner.x + inner.width {
                     buf[(x, y)].set_symbol("│").set_style(Style::new().add_modifier(Modifier::DIM));
                 }
