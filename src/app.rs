@@ -14,10 +14,10 @@ use anyhow::{Context, Result, anyhow, bail};
 use crate::capture::live::{LiveSource, OpenError};
 use crate::capture::pcap::PcapSource;
 use crate::capture::record::Recorder;
-use crate::capture::{FrameSource, Next};
 use crate::cli::{Cli, ClientArgs, Command, DashboardArgs, DemoArgs, ServeArgs, TraceArgs};
 use crate::echo::{self, Outcome, ServerConfig};
 use crate::export::{self, Exporter};
+use crate::headless::{self, Ended, RunError, Stop};
 use crate::model::tracker::{ConnId, Limits};
 use crate::os::privileges;
 use crate::pipeline::Pipeline;
@@ -100,79 +100,6 @@ fn output(path: Option<&Path>) -> Result<Box<dyn Write>> {
     })
 }
 
-/// When a headless run stops.
-struct Stop<'a> {
-    count: Option<u64>,
-    deadline: Option<Instant>,
-    interrupted: Option<&'a AtomicBool>,
-    /// Export only this connection.
-    only: Option<ConnId>,
-    /// Flush output as connections end (streams and live capture): at once when
-    /// the input pauses, at least every 100 ms while it does not.
-    flush_each: bool,
-}
-
-/// How long live output may sit in the buffer while frames keep coming.
-const FLUSH_EVERY: Duration = Duration::from_millis(100);
-
-/// Feeds `source` through `pipeline`, writing each connection as it ends and
-/// recording frames when asked. Returns `true` when stopped early (count,
-/// duration or Ctrl-C), `false` at the end of the input.
-fn run_headless<S: FrameSource>(
-    source: &mut S,
-    pipeline: &mut Pipeline,
-    exporter: &mut dyn Exporter,
-    out: &mut dyn Write,
-    mut recorder: Option<&mut Recorder>,
-    stop: &Stop<'_>,
-) -> Result<bool> {
-    let mut written = 0u64;
-    let mut dirty = false;
-    let mut flushed = Instant::now();
-    loop {
-        if dirty && flushed.elapsed() >= FLUSH_EVERY {
-            out.flush()?;
-            dirty = false;
-            flushed = Instant::now();
-        }
-        if stop.interrupted.is_some_and(|f| f.load(Ordering::Relaxed))
-            || stop.deadline.is_some_and(|d| Instant::now() >= d)
-        {
-            return Ok(true);
-        }
-        let push = match source.next_frame()? {
-            Next::Frame(frame) => {
-                if let Some(r) = recorder.as_deref_mut() {
-                    r.write(&frame).context("cannot record the capture")?;
-                }
-                pipeline.frame(&frame)
-            }
-            Next::Idle => {
-                if dirty {
-                    out.flush()?;
-                    dirty = false;
-                }
-                continue;
-            }
-            Next::End => return Ok(false),
-        };
-        let Some(push) = push else { continue };
-        for id in push.finished() {
-            if stop.only.is_some_and(|only| only != id) {
-                continue;
-            }
-            if let Some(conn) = pipeline.tracker.get(id) {
-                exporter.connection(conn, out)?;
-                written += 1;
-                dirty = stop.flush_each;
-                if stop.count.is_some_and(|c| written >= c) || stop.only.is_some() {
-                    return Ok(true);
-                }
-            }
-        }
-    }
-}
-
 /// `synack trace`.
 fn trace(args: &TraceArgs) -> Result<()> {
     let mut exporter = export::exporter(args.format);
@@ -181,17 +108,12 @@ fn trace(args: &TraceArgs) -> Result<()> {
             return Err(UsageError("--write records a live capture; it cannot be used with --read".into()).into());
         }
         let mut source = open_capture(path)?;
-        let stop = Stop {
-            count: args.count,
-            deadline: None,
-            interrupted: None,
-            only: args.connection,
-            flush_each: path == Path::new("-"),
-        };
+        let stop =
+            Stop { count: args.count, only: args.connection, flush_each: path == Path::new("-"), ..Stop::default() };
         let mut out = BufWriter::with_capacity(1 << 16, output(args.output.as_deref())?);
         let mut pipeline = Pipeline::new(args.source.port, args.source.limits());
-        let result = run_headless(&mut source, &mut pipeline, exporter.as_mut(), &mut out, None, &stop);
-        return finish(result, &pipeline, exporter.as_mut(), &mut out, args.count.is_some(), args.connection);
+        let result = headless::run(&mut source, &mut pipeline, exporter.as_mut(), &mut out, None, &stop);
+        return finish(result, &pipeline, exporter.as_mut(), &mut out, &stop);
     }
     let port = args.source.port.unwrap_or(DEFAULT_PORT);
     let mut source = open_live(&args.source.interface, port)?;
@@ -214,7 +136,7 @@ fn trace(args: &TraceArgs) -> Result<()> {
         Stop { count: args.count, deadline, interrupted: Some(&interrupted), only: args.connection, flush_each: true };
     let mut out = BufWriter::with_capacity(1 << 16, output(args.output.as_deref())?);
     let mut pipeline = Pipeline::new(Some(port), args.source.limits());
-    let result = run_headless(&mut source, &mut pipeline, exporter.as_mut(), &mut out, recorder.as_mut(), &stop);
+    let result = headless::run(&mut source, &mut pipeline, exporter.as_mut(), &mut out, recorder.as_mut(), &stop);
     if let Some(r) = recorder.take() {
         let frames = r.frames;
         r.finish().context("cannot finish the recording")?;
@@ -229,33 +151,24 @@ fn trace(args: &TraceArgs) -> Result<()> {
         k.drops,
         pipeline.tracker.len()
     );
-    finish(result, &pipeline, exporter.as_mut(), &mut out, args.count.is_some(), args.connection)
+    finish(result, &pipeline, exporter.as_mut(), &mut out, &stop)
 }
 
-/// After a headless run: open connections, the decode summary, the error.
+/// After a headless run: open connections, the format's ending, the decode
+/// summary, then the run's own error if it had one.
 fn finish(
-    result: Result<bool>,
+    result: Result<Ended, RunError>,
     pipeline: &Pipeline,
     exporter: &mut dyn Exporter,
     out: &mut dyn Write,
-    counted: bool,
-    only: Option<ConnId>,
+    stop: &Stop<'_>,
 ) -> Result<()> {
-    // Stopped by --count (or --connection found): the user asked for those, not the open ones too.
-    let stopped_early = (counted || only.is_some()) && matches!(result, Ok(true));
-    if !stopped_early {
-        for conn in pipeline.tracker.open_connections() {
-            if only.is_none_or(|id| id == conn.id) {
-                exporter.connection(conn, out)?;
-            }
-        }
-    }
-    exporter.finish(out)?;
-    out.flush().context("cannot write the output")?;
+    let ended = result.as_ref().map_or(Ended::Input, |e| *e);
+    headless::finish(ended, pipeline, exporter, out, stop)?;
     if let Some(summary) = pipeline.counters.error_summary() {
         eprintln!("{summary}");
     }
-    result.map(|_| ())
+    result.map(|_| ()).map_err(Into::into)
 }
 
 /// `synack serve`.

@@ -3,6 +3,7 @@
 //! never knows which.
 
 pub mod live;
+pub mod memory;
 pub mod pcap;
 pub mod record;
 

@@ -1,12 +1,19 @@
-//! Decoding and tracking never panic (STYLE.md §2): arbitrary bytes, every
-//! prefix of valid frames and random bit flips give a segment, "not ours" or
-//! an error, and whatever decodes can be fed to the tracker.
+//! Decoding and tracking on hostile input: arbitrary bytes, every prefix of
+//! valid frames, bit flips in frames and in whole capture files, and arbitrary
+//! segment sequences. Beyond "no panic", each property asserts an invariant:
+//! every frame is counted exactly once (as a segment, not ours, or an error of
+//! a named kind); every segment lands in exactly one connection; a
+//! connection's rows never go back in time; a prefix of a capture yields a
+//! prefix of its connections; the ladder has one row per segment.
 
 mod support;
 
 use proptest::prelude::*;
+use synack::capture::pcap::PcapSource;
+use synack::capture::{FrameSource, Next};
 use synack::model::decode::{Frame, LinkType, decode};
 use synack::model::segment::{Flags, Timestamp};
+use synack::model::tracker::Dir;
 use synack::pipeline::Pipeline;
 
 const LINKS: [LinkType; 6] =
@@ -29,6 +36,50 @@ fn feed(pipeline: &mut Pipeline, link: LinkType, data: &[u8]) {
     pipeline.frame(&frame);
 }
 
+/// The invariants every pipeline holds, whatever it was fed (with limits
+/// large enough that nothing was evicted).
+fn assert_invariants(p: &Pipeline) -> Result<(), TestCaseError> {
+    let c = &p.counters;
+    prop_assert_eq!(c.frames, c.segments + c.not_ours + c.undecodable(), "each frame counted once");
+    let records: usize = p.tracker.connections().map(|conn| conn.records.len()).sum();
+    prop_assert_eq!(records as u64, c.segments, "each segment in exactly one connection");
+    for conn in p.tracker.connections() {
+        prop_assert!(conn.records.windows(2).all(|w| w[0].ts <= w[1].ts), "rows in time order");
+        let text = synack::ladder::layout(conn, None, 0).to_text();
+        prop_assert_eq!(text.lines().count(), conn.records.len() + 1, "a header and one row per segment");
+        prop_assert!(!synack::model::timeline::verdict(conn).is_empty());
+        for i in 0..conn.records.len() {
+            prop_assert!(!synack::model::timeline::explain(conn, i).is_empty());
+        }
+        let json: serde_json::Value = serde_json::from_str(&synack::export::jsonl::to_json(conn)).unwrap();
+        prop_assert_eq!(json["segments"].as_array().map(Vec::len), Some(conn.records.len()));
+    }
+    Ok(())
+}
+
+/// A pcap file of the valid frames, with timestamps a millisecond apart.
+fn capture_file() -> Vec<u8> {
+    let mut frames = valid_frames();
+    frames.push(support::frame("127.0.0.1:40000", "127.0.0.1:8001", Flags::ACK, 12, 11, b""));
+    support::pcap(1, &frames)
+}
+
+/// Reads a capture from memory through the pipeline; stops where the file breaks.
+fn read_capture(bytes: &[u8]) -> Pipeline {
+    let mut p = Pipeline::new(None, synack::model::tracker::Limits::both(1_000));
+    if let Ok(mut src) = PcapSource::new(bytes, "mutated") {
+        while let Ok(Next::Frame(f)) = src.next_frame() {
+            p.frame(&f);
+        }
+    }
+    p
+}
+
+/// Identity of a record: what the wire said, in arrival order.
+fn wire(conn: &synack::model::tracker::Connection) -> Vec<(u64, bool, u8, u32, u32, u32)> {
+    conn.records.iter().map(|r| (r.ts.0, r.dir == Dir::C2S, r.flags.0, r.seq.0, r.ack.0, r.payload_len)).collect()
+}
+
 #[test]
 fn every_prefix_of_valid_frames() {
     let mut p = Pipeline::new(None, synack::model::tracker::Limits::both(16));
@@ -39,9 +90,11 @@ fn every_prefix_of_valid_frames() {
             }
         }
     }
-    // The full frames did decode.
+    // The full frames did decode; the cut ones are errors of named kinds.
     assert!(p.counters.segments >= 4);
     assert!(p.counters.undecodable() > 0);
+    let c = &p.counters;
+    assert_eq!(c.frames, c.segments + c.not_ours + c.undecodable());
 }
 
 proptest! {
@@ -50,6 +103,32 @@ proptest! {
         let mut p = Pipeline::new(None, synack::model::tracker::Limits::both(16));
         feed(&mut p, LINKS[link], &data);
         prop_assert_eq!(p.counters.frames, 1);
+        assert_invariants(&p)?;
+    }
+
+    #[test]
+    fn bit_flips_of_a_capture_file(flips in proptest::collection::vec((any::<usize>(), 0u8..8), 1..6)) {
+        let mut bytes = capture_file();
+        for (at, bit) in flips {
+            let i = at % bytes.len();
+            bytes[i] ^= 1 << bit;
+        }
+        assert_invariants(&read_capture(&bytes))?;
+    }
+
+    #[test]
+    fn a_prefix_of_a_capture_yields_a_prefix_of_its_connections(cut in 0usize..400) {
+        let bytes = capture_file();
+        let full = read_capture(&bytes);
+        let part = read_capture(&bytes[..cut.min(bytes.len())]);
+        assert_invariants(&part)?;
+        prop_assert!(part.counters.frames <= full.counters.frames);
+        for conn in part.tracker.connections() {
+            let whole = full.tracker.get(conn.id);
+            prop_assert!(whole.is_some(), "connection #{} only in the prefix", conn.id);
+            let (a, b) = (wire(conn), wire(whole.unwrap()));
+            prop_assert_eq!(&a[..], &b[..a.len()]);
+        }
     }
 
     #[test]
@@ -64,12 +143,11 @@ proptest! {
         for f in &frames {
             feed(&mut p, LinkType::Ethernet, f);
         }
+        prop_assert_eq!(p.counters.frames, 4);
+        assert_invariants(&p)?;
         for conn in p.tracker.connections() {
-            let _ = synack::ladder::layout(conn, Some(80), 10).to_text();
-            let _ = synack::model::timeline::verdict(conn);
-            for i in 0..conn.records.len() {
-                let _ = synack::model::timeline::explain(conn, i);
-            }
+            let narrow = synack::ladder::layout(conn, Some(80), 10);
+            prop_assert!(narrow.rows.iter().all(|r| r.arrow.chars().count() == narrow.geometry.arrow_width));
         }
     }
 
@@ -78,6 +156,7 @@ proptest! {
         segs in proptest::collection::vec((any::<bool>(), any::<u8>(), any::<u32>(), any::<u32>(), 0u32..70_000), 0..40)
     ) {
         let mut t = support::Talk::new();
+        let pushed = segs.len();
         for (from_client, flags, seq, ack, len) in segs {
             let mut seg = support::template();
             if !from_client {
@@ -89,9 +168,12 @@ proptest! {
             seg.payload_len = len;
             t.last = t.tracker.push(&seg);
         }
+        let records: usize = t.tracker.connections().map(|c| c.records.len()).sum();
+        prop_assert_eq!(records, pushed, "each segment in exactly one connection");
         for conn in t.tracker.connections() {
-            let _ = synack::export::jsonl::to_json(conn);
-            let _ = synack::ladder::layout(conn, None, 0).to_text();
+            let json: serde_json::Value = serde_json::from_str(&synack::export::jsonl::to_json(conn)).unwrap();
+            prop_assert_eq!(json["segments"].as_array().map(Vec::len), Some(conn.records.len()));
+            prop_assert_eq!(synack::ladder::layout(conn, None, 0).to_text().lines().count(), conn.records.len() + 1);
         }
     }
 }

@@ -15,6 +15,7 @@ use super::tcp::{self, Seen, Side, TcpState};
 /// One segment of a connection, with what the tracker inferred from it.
 #[derive(Clone, Copy, Debug)]
 pub struct Record {
+    /// Capture time, never earlier than the previous record's.
     pub ts: Timestamp,
     pub dir: Dir,
     pub flags: Flags,
@@ -230,8 +231,11 @@ impl Connection {
         if retransmission {
             self.retransmissions += 1;
         }
+        // Arrival order is the order of the ladder: a capture clock that steps
+        // back (or a corrupt timestamp) does not reorder a connection's rows.
+        let ts = seg.ts.max(self.last());
         self.records.push(Record {
-            ts: seg.ts,
+            ts,
             dir,
             flags: seg.flags,
             seq: seg.seq,

@@ -1,0 +1,36 @@
+//! Frames held in memory: a [`FrameSource`] for tests and tools that build
+//! their input rather than read it.
+
+use super::{FrameSource, Next, SourceError};
+use crate::model::decode::{Frame, LinkType};
+use crate::model::segment::Timestamp;
+
+/// A list of frames, handed out in order, then the end.
+#[derive(Clone, Debug, Default)]
+pub struct MemorySource {
+    frames: Vec<(Timestamp, LinkType, Vec<u8>)>,
+    next: usize,
+}
+
+impl MemorySource {
+    /// Frames of link type `link`, with their timestamps.
+    #[must_use]
+    pub fn new(link: LinkType, frames: impl IntoIterator<Item = (Timestamp, Vec<u8>)>) -> MemorySource {
+        MemorySource { frames: frames.into_iter().map(|(ts, data)| (ts, link, data)).collect(), next: 0 }
+    }
+
+    /// Appends a frame.
+    pub fn push(&mut self, ts: Timestamp, link: LinkType, data: Vec<u8>) {
+        self.frames.push((ts, link, data));
+    }
+}
+
+impl FrameSource for MemorySource {
+    fn next_frame(&mut self) -> Result<Next<'_>, SourceError> {
+        let Some((ts, link, data)) = self.frames.get(self.next) else {
+            return Ok(Next::End);
+        };
+        self.next += 1;
+        Ok(Next::Frame(Frame { ts: *ts, link: *link, data }))
+    }
+}

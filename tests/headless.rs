@@ -1,0 +1,104 @@
+//! The headless `trace` loop called in-process: frames from memory through
+//! the pipeline to an exporter, with each stop condition.
+
+use std::fs::File;
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+
+use synack::capture::memory::MemorySource;
+use synack::capture::pcap::PcapSource;
+use synack::capture::{FrameSource, Next};
+use synack::export::{self, Format};
+use synack::headless::{self, Ended, Stop};
+use synack::model::tracker::Limits;
+use synack::pipeline::Pipeline;
+
+/// Every frame of several fixtures, one after another, in memory.
+fn frames(fixtures: &[&str]) -> MemorySource {
+    let mut mem = MemorySource::default();
+    for name in fixtures {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+        let mut src = PcapSource::new(File::open(&path).unwrap(), *name).unwrap();
+        while let Next::Frame(f) = src.next_frame().unwrap() {
+            mem.push(f.ts, f.link, f.data.to_vec());
+        }
+    }
+    mem
+}
+
+/// Runs the loop and its ending; returns what ended it and the jsonl ids written.
+fn run(fixtures: &[&str], stop: &Stop<'_>) -> (Ended, Vec<u64>, Pipeline) {
+    let mut source = frames(fixtures);
+    let mut pipeline = Pipeline::new(None, Limits::default());
+    let mut exporter = export::exporter(Format::Jsonl);
+    let mut out = Vec::new();
+    let ended = headless::run(&mut source, &mut pipeline, exporter.as_mut(), &mut out, None, stop).unwrap();
+    headless::finish(ended, &pipeline, exporter.as_mut(), &mut out, stop).unwrap();
+    let ids = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].as_u64().unwrap())
+        .collect();
+    (ended, ids, pipeline)
+}
+
+const FOUR: [&str; 4] = ["seed.pcap", "slow-close.pcap", "abort.pcap", "refused.pcap"];
+
+#[test]
+fn to_the_end_every_connection_is_written_once_in_the_order_it_ended() {
+    let (ended, ids, pipeline) = run(&FOUR, &Stop::default());
+    assert_eq!(ended, Ended::Input);
+    assert_eq!(ids, [1, 2, 3, 4]);
+    let c = &pipeline.counters;
+    assert_eq!(c.frames, c.segments + c.not_ours + c.undecodable(), "every frame counted once");
+}
+
+#[test]
+fn memory_and_file_give_the_same_output() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/half-close.pcap");
+    let mut file = PcapSource::new(File::open(&path).unwrap(), "half-close.pcap").unwrap();
+    let mut mem = frames(&["half-close.pcap"]);
+    let mut outputs = Vec::new();
+    for source in [&mut file as &mut dyn FrameSourceDyn, &mut mem] {
+        let mut pipeline = Pipeline::new(None, Limits::default());
+        let mut exporter = export::exporter(Format::Text);
+        let mut out = Vec::new();
+        let ended = source.run(&mut pipeline, exporter.as_mut(), &mut out);
+        headless::finish(ended, &pipeline, exporter.as_mut(), &mut out, &Stop::default()).unwrap();
+        outputs.push(String::from_utf8(out).unwrap());
+    }
+    assert!(outputs[0].contains("close: four-way"), "{}", outputs[0]);
+    assert_eq!(outputs[0], outputs[1]);
+}
+
+/// Lets the test loop over two source types.
+trait FrameSourceDyn {
+    fn run(&mut self, p: &mut Pipeline, e: &mut dyn export::Exporter, out: &mut Vec<u8>) -> Ended;
+}
+
+impl<S: FrameSource> FrameSourceDyn for S {
+    fn run(&mut self, p: &mut Pipeline, e: &mut dyn export::Exporter, out: &mut Vec<u8>) -> Ended {
+        headless::run(self, p, e, out, None, &Stop::default()).unwrap()
+    }
+}
+
+#[test]
+fn count_stops_after_that_many_and_leaves_out_the_open_ones() {
+    let (ended, ids, _) = run(&FOUR, &Stop { count: Some(2), ..Stop::default() });
+    assert_eq!((ended, ids), (Ended::Stopped, vec![1, 2]));
+}
+
+#[test]
+fn only_one_connection_is_written() {
+    let (ended, ids, _) = run(&FOUR, &Stop { only: Some(3), ..Stop::default() });
+    assert_eq!((ended, ids), (Ended::Stopped, vec![3]));
+}
+
+#[test]
+fn an_interruption_before_any_frame_stops_with_nothing_read() {
+    let flag = AtomicBool::new(true);
+    let (ended, ids, pipeline) = run(&FOUR, &Stop { interrupted: Some(&flag), ..Stop::default() });
+    assert_eq!(ended, Ended::Stopped);
+    assert!(ids.is_empty(), "nothing was read before the flag: {ids:?}");
+    assert_eq!(pipeline.counters.frames, 0);
+}
