@@ -1,4 +1,4 @@
-//! The command line (clap derive). DESIGN.md fixes the surface.
+//! The command line (clap derive): the only module that knows clap, with app.rs and main.rs.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -31,7 +31,9 @@ Examples:
   synack --read capture.pcap             replay a capture in the dashboard (no privileges)
   synack trace --read capture.pcap       print every connection of a capture as a ladder
   synack trace --format jsonl --count 5  capture live, print 5 connections as JSON lines
-  ssh host \"tcpdump -U -w - 'tcp port 8001'\" | synack trace --read -";
+  ssh host \"tcpdump -U -w - 'tcp port 8001'\" | synack trace --read -
+
+Output formats (jsonl field by field), state names and exit codes: docs/format.md";
 
 /// synack: TCP's connection life cycle, packet by packet.
 #[derive(Debug, Parser)]

@@ -286,14 +286,22 @@ fn interop_with_tcpdump() {
         echo::run_scenario(s, srv.addr(), "helloworld").unwrap();
     }
     let (live, _) = t.finish();
-    std::thread::sleep(Duration::from_millis(300));
-    // SAFETY-free SIGINT: ask tcpdump to stop through kill(1).
+    let live_conns = connections(&live);
+    let segments: usize = live_conns.iter().map(|c| c["segments"].as_array().unwrap().len()).sum();
+    // Wait until tcpdump has written every segment synack saw (-U: each as it comes).
+    let packets_in = |file: &std::path::Path| {
+        let out = Command::new("tcpdump").args(["-nn", "-r"]).arg(file).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).lines().count()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while packets_in(&theirs) < segments {
+        assert!(Instant::now() < deadline, "tcpdump never wrote {segments} packets");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Ask tcpdump to stop through kill(1), by its PID.
     Command::new("kill").args(["-INT", &tcpdump.id().to_string()]).status().unwrap();
     tcpdump.wait().unwrap();
     srv.stop();
-
-    let live_conns = connections(&live);
-    let segments: usize = live_conns.iter().map(|c| c["segments"].as_array().unwrap().len()).sum();
     // tcpdump reads our file: the same number of segments.
     let read = Command::new("tcpdump").args(["-nn", "-r"]).arg(&ours).output().unwrap();
     assert!(read.status.success(), "{}", String::from_utf8_lossy(&read.stderr));

@@ -1,4 +1,4 @@
-//! One test per state transition, named `<state>_<event>` (STYLE.md §5), from
+//! One test per state transition, named `<state>_<event>`, from
 //! segment builders: every close kind, RST in every phase, refusal,
 //! retransmissions, port reuse and a connection seen mid-stream.
 

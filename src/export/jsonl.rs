@@ -1,5 +1,5 @@
 //! `trace --format jsonl`: one object per connection per line, field for field
-//! as DESIGN.md defines it. Fields may be added, never renamed.
+//! as docs/format.md documents it. Fields may be added, never renamed.
 //!
 //! Written by hand rather than through serde: this is the hot path of
 //! `trace --read` (millions of segments per second), every string written is

@@ -1,4 +1,4 @@
-//! The text ladder of DESIGN.md ("What good looks like") plus a verdict.
+//! The text ladder (the same layout as the dashboard's) plus a verdict.
 
 use std::io::{self, Write};
 

@@ -3,7 +3,7 @@
 //! initiator, teardown segments). Pure functions over the facts a connection
 //! gathers segment by segment; each rule is tested alone below.
 //!
-//! The words (DESIGN's "TCP semantics", kept in docs/format.md): teardown
+//! The words are those of docs/format.md: teardown
 //! segments are every FIN plus each side's first ACK of the peer's FIN;
 //! `four-way` is FIN, ACK, FIN, ACK; `three-way` is a second FIN that also
 //! acknowledges the first; `simultaneous` is two FINs each sent before the

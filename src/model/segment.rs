@@ -127,7 +127,7 @@ impl Flags {
     }
 }
 
-/// The names in DESIGN.md's order: SYN, FIN, RST, PSH, ACK, URG, ECE, CWR,
+/// The names in the order of docs/format.md: SYN, FIN, RST, PSH, ACK, URG, ECE, CWR,
 /// joined by `-` (`SYN-ACK`, `FIN-PSH-ACK`). No flag at all prints `NONE`.
 ///
 /// ```

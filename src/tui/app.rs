@@ -1,5 +1,5 @@
 //! The dashboard's state and its `update`: keys become messages, `update`
-//! changes state, rendering only reads (STYLE.md §8). No IO, no clock: time
+//! changes state, rendering only reads. No IO, no clock: time
 //! arrives in messages, so `update` is tested without a terminal.
 
 use std::collections::VecDeque;

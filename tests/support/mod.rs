@@ -1,5 +1,5 @@
-//! Segment and frame builders shared by the integration tests (STYLE.md §5:
-//! segments come from a template, fixtures are built state by state).
+//! Segment and frame builders shared by the integration tests: segments come
+//! from a template, fixtures are built state by state.
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
