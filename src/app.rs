@@ -266,6 +266,7 @@ fn export_here(app: &mut tui::App, id: ConnId) {
 
 /// `synack` without a subcommand: the live dashboard, or a replay with --read.
 fn dashboard(args: &DashboardArgs) -> Result<()> {
+    let time_wait = args.view.time_wait().map_err(UsageError)?;
     require_terminal()?;
     let shared = Arc::new(tui::Shared::default());
     let (tx, rx) = tui::channel();
@@ -279,7 +280,8 @@ fn dashboard(args: &DashboardArgs) -> Result<()> {
         let name = if path == Path::new("-") { "stdin".to_string() } else { path.display().to_string() };
         tui::spawn_source(source, pace, tx.clone(), shared.clone(), |_| None)?;
         let pipeline = Pipeline::new(args.source.port, args.source.limits());
-        let app = tui::App::new(pipeline, tui::Source::Replay { name, step: args.step }, false);
+        let mut app = tui::App::new(pipeline, tui::Source::Replay { name, step: args.step }, false);
+        app.time_wait = time_wait;
         tui::run(app, &tx, &rx, &shared, |action, app| {
             if let tui::Action::Export(id) = action {
                 export_here(app, id);
@@ -293,7 +295,7 @@ fn dashboard(args: &DashboardArgs) -> Result<()> {
     let server = if args.no_serve { None } else { maybe_serve(addr)? };
     let pipeline = Pipeline::new(Some(port), args.source.limits());
     let live = Live { source, addr, server, scenarios: !args.no_serve };
-    run_live(live, pipeline, &shared, &tx, &rx)
+    run_live(live, time_wait, pipeline, &shared, &tx, &rx)
 }
 
 /// What a live dashboard runs on.
@@ -310,6 +312,7 @@ struct Live {
 /// Starts the capture thread and runs the dashboard on it until the user quits.
 fn run_live(
     live: Live,
+    time_wait: Duration,
     pipeline: Pipeline,
     shared: &Arc<tui::Shared>,
     tx: &std::sync::mpsc::SyncSender<tui::Msg>,
@@ -323,7 +326,8 @@ fn run_live(
         let k = s.kernel_stats();
         Some((k.packets, k.drops))
     })?;
-    let app = tui::App::new(pipeline, tui::Source::Live { interface, port: addr.port() }, scenarios);
+    let mut app = tui::App::new(pipeline, tui::Source::Live { interface, port: addr.port() }, scenarios);
+    app.time_wait = time_wait;
     let action_tx = tx.clone();
     tui::run(app, tx, rx, shared, |action, app| match action {
         tui::Action::Run(s) => run_scenario_in_background(s, addr, server.clone(), action_tx.clone()),
@@ -338,6 +342,7 @@ const TOUR_PAUSE: Duration = Duration::from_secs(5);
 
 /// `synack demo`.
 fn demo(args: &DemoArgs) -> Result<()> {
+    let time_wait = args.view.time_wait().map_err(UsageError)?;
     require_terminal()?;
     let source = open_live("lo", args.port)?;
     let addr = SocketAddr::from(([127, 0, 0, 1], args.port));
@@ -377,5 +382,5 @@ fn demo(args: &DemoArgs) -> Result<()> {
     })?;
     let pipeline = Pipeline::new(Some(addr.port()), Limits::both(1_000));
     let live = Live { source, addr, server: Some(server), scenarios: true };
-    run_live(live, pipeline, &shared, &tx, &rx)
+    run_live(live, time_wait, pipeline, &shared, &tx, &rx)
 }

@@ -87,6 +87,28 @@ pub struct DashboardArgs {
     /// Do not start the built-in echo server when nothing listens on the port.
     #[arg(long)]
     pub no_serve: bool,
+    #[command(flatten)]
+    pub view: ViewArgs,
+}
+
+/// How the dashboard shows time.
+#[derive(Debug, Clone, Args)]
+pub struct ViewArgs {
+    /// Seconds a closed connection stays in TIME-WAIT in the view before it shows CLOSED
+    /// (Linux: 60 = 2 x MSL; on the capture's clock in a replay).
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    pub time_wait: f64,
+}
+
+impl ViewArgs {
+    /// `--time-wait` as a duration.
+    ///
+    /// # Errors
+    /// When it is negative or not a number.
+    pub fn time_wait(&self) -> Result<std::time::Duration, String> {
+        std::time::Duration::try_from_secs_f64(self.time_wait)
+            .map_err(|_| format!("--time-wait must be a number of seconds, 0 or more, not {}", self.time_wait))
+    }
 }
 
 /// Subcommands.
@@ -108,6 +130,8 @@ pub struct DemoArgs {
     /// TCP port for the demo's echo server.
     #[arg(short, long, default_value_t = 8001)]
     pub port: u16,
+    #[command(flatten)]
+    pub view: ViewArgs,
 }
 
 /// `synack trace`.

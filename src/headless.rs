@@ -4,13 +4,15 @@
 //! tests call the same function, with any [`FrameSource`] (a live socket, a
 //! capture file, [`crate::capture::memory::MemorySource`]).
 
+use std::collections::VecDeque;
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::capture::record::Recorder;
 use crate::capture::{FrameSource, Next, SourceError};
 use crate::export::Exporter;
+use crate::model::segment::Timestamp;
 use crate::model::tracker::ConnId;
 use crate::pipeline::Pipeline;
 
@@ -53,8 +55,66 @@ pub enum RunError {
     Output(#[source] io::Error),
 }
 
-/// Feeds `source` through `pipeline`, writing each connection to `out` as it
-/// ends and recording frames when asked.
+/// How long a connection that ended is kept before it is written: segments
+/// that come after its close (a late ACK, an RST after both FINs, a FIN
+/// retransmitted after the minimum retransmission timeout of 200 ms and
+/// answered from TIME-WAIT) still belong to it and are written with it.
+/// Measured on the capture's clock (and on the wall clock while a live
+/// capture or a stream is idle).
+pub const AFTER_CLOSE: Duration = Duration::from_secs(1);
+
+/// Connections that ended and wait out [`AFTER_CLOSE`] before they are written.
+struct Waiting<'s, 'a> {
+    ids: VecDeque<ConnId>,
+    written: u64,
+    dirty: bool,
+    stop: &'s Stop<'a>,
+}
+
+impl Waiting<'_, '_> {
+    /// Writes those whose wait is over at `now` (all of them with `None`), and
+    /// the oldest ones beyond `keep` (so the tracker never drops one unwritten).
+    /// Returns whether the run should stop now.
+    fn release(
+        &mut self,
+        pipeline: &Pipeline,
+        exporter: &mut dyn Exporter,
+        out: &mut dyn Write,
+        now: Option<Timestamp>,
+        keep: usize,
+    ) -> Result<bool, RunError> {
+        while let Some(&id) = self.ids.front() {
+            let conn = pipeline.tracker.get(id);
+            let due = match (conn, now) {
+                (None, _) | (_, None) => true,
+                (Some(c), Some(now)) => self.ids.len() > keep || now.0.saturating_sub(c.last().0) >= nanos(AFTER_CLOSE),
+            };
+            if !due {
+                break;
+            }
+            self.ids.pop_front();
+            let Some(conn) = conn else { continue };
+            if self.stop.only.is_some_and(|only| only != id) {
+                continue;
+            }
+            exporter.connection(conn, out).map_err(RunError::Output)?;
+            self.written += 1;
+            self.dirty = self.stop.flush_each;
+            if self.stop.count.is_some_and(|c| self.written >= c) || self.stop.only.is_some() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+}
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// Feeds `source` through `pipeline`, writing each connection to `out` once
+/// it has ended and [`AFTER_CLOSE`] has passed (at the end of the input, at
+/// once), and recording frames when asked.
 ///
 /// # Errors
 /// When the source breaks, or the recording or the output cannot be written.
@@ -66,49 +126,55 @@ pub fn run<S: FrameSource>(
     mut recorder: Option<&mut Recorder>,
     stop: &Stop<'_>,
 ) -> Result<Ended, RunError> {
-    let mut written = 0u64;
-    let mut dirty = false;
+    let mut waiting = Waiting { ids: VecDeque::new(), written: 0, dirty: false, stop };
+    let keep = pipeline.tracker.limits().finished.saturating_sub(1);
     let mut flushed = Instant::now();
     loop {
-        if dirty && flushed.elapsed() >= FLUSH_EVERY {
+        if waiting.dirty && flushed.elapsed() >= FLUSH_EVERY {
             out.flush().map_err(RunError::Output)?;
-            dirty = false;
+            waiting.dirty = false;
             flushed = Instant::now();
         }
         if stop.interrupted.is_some_and(|f| f.load(Ordering::Relaxed))
             || stop.deadline.is_some_and(|d| Instant::now() >= d)
         {
+            // What ended is written now, without waiting for stragglers.
+            waiting.release(pipeline, exporter, out, None, 0)?;
             return Ok(Ended::Stopped);
         }
-        let push = match source.next_frame()? {
+        let (push, now) = match source.next_frame()? {
             Next::Frame(frame) => {
                 if let Some(r) = recorder.as_deref_mut() {
                     r.write(&frame).map_err(RunError::Record)?;
                 }
-                pipeline.frame(&frame)
+                (pipeline.frame(&frame), frame.ts)
             }
             Next::Idle => {
-                if dirty {
-                    out.flush().map_err(RunError::Output)?;
-                    dirty = false;
-                }
-                continue;
-            }
-            Next::End => return Ok(Ended::Input),
-        };
-        let Some(push) = push else { continue };
-        for id in push.finished() {
-            if stop.only.is_some_and(|only| only != id) {
-                continue;
-            }
-            if let Some(conn) = pipeline.tracker.get(id) {
-                exporter.connection(conn, out).map_err(RunError::Output)?;
-                written += 1;
-                dirty = stop.flush_each;
-                if stop.count.is_some_and(|c| written >= c) || stop.only.is_some() {
+                // Nothing came: the wall clock moves the waits on.
+                let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+                let now = Timestamp(u64::try_from(now.as_nanos()).unwrap_or(u64::MAX));
+                if waiting.release(pipeline, exporter, out, Some(now), keep)? {
                     return Ok(Ended::Stopped);
                 }
+                if waiting.dirty {
+                    out.flush().map_err(RunError::Output)?;
+                    waiting.dirty = false;
+                }
+                continue;
             }
+            Next::End => {
+                return Ok(if waiting.release(pipeline, exporter, out, None, 0)? {
+                    Ended::Stopped
+                } else {
+                    Ended::Input
+                });
+            }
+        };
+        if let Some(push) = push {
+            waiting.ids.extend(push.finished());
+        }
+        if waiting.release(pipeline, exporter, out, Some(now), keep)? {
+            return Ok(Ended::Stopped);
         }
     }
 }

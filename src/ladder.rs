@@ -34,6 +34,8 @@ pub struct Row {
     pub phase: Phase,
     pub retransmission: bool,
     pub dir: Dir,
+    /// One of the two FINs of a simultaneous close, in flight at the same time.
+    pub crossing: bool,
 }
 
 /// Where a ladder's columns are, in characters from the left edge.
@@ -41,6 +43,9 @@ pub struct Row {
 pub struct Geometry {
     /// Columns before the client's state column (the dashboard's time column).
     pub lead: usize,
+    /// Width of each state column: [`STATE_WIDTH`], or more for a mark that
+    /// names two states (`FIN-WAIT-1→CLOSING`).
+    pub state_width: usize,
     /// Width of the arrow column.
     pub arrow_width: usize,
 }
@@ -52,20 +57,22 @@ impl Geometry {
     /// Fits arrows whose longest label has `longest` characters: wide enough
     /// for it (at least [`MIN_ARROW`]), but within `width` columns in all when
     /// a width is given, `lead` columns included.
+    /// The longest mark has `mark` characters.
     #[must_use]
-    pub fn fit(longest: usize, width: Option<usize>, lead: usize) -> Geometry {
+    pub fn fit(longest: usize, mark: usize, width: Option<usize>, lead: usize) -> Geometry {
+        let state_width = mark.max(STATE_WIDTH);
         let mut arrow_width = (longest + 8).max(MIN_ARROW);
         if let Some(w) = width {
-            let fixed = lead + 2 * STATE_WIDTH + 6 + 2 + Self::NOTE_MIN;
+            let fixed = lead + 2 * state_width + 6 + 2 + Self::NOTE_MIN;
             arrow_width = arrow_width.min(w.saturating_sub(fixed).max(8));
         }
-        Geometry { lead, arrow_width }
+        Geometry { lead, state_width, arrow_width }
     }
 
     /// Column of the client's lifeline (`│`).
     #[must_use]
     pub fn client_lifeline(&self) -> usize {
-        self.lead + STATE_WIDTH + 1
+        self.lead + self.state_width + 1
     }
 
     /// Column of the server's lifeline (`│`).
@@ -111,21 +118,30 @@ pub fn arrow_text(dir: Dir, label: &str, width: usize) -> String {
 pub fn layout(conn: &Connection, width: Option<usize>, lead: usize) -> Ladder {
     let arrows = timeline::arrows(conn);
     let longest = arrows.iter().map(|a| a.label.chars().count()).max().unwrap_or(0);
-    let geometry = Geometry::fit(longest, width, lead);
+    let mark = arrows
+        .iter()
+        .flat_map(|a| {
+            [timeline::mark_text(a.client_via, a.client_mark), timeline::mark_text(a.server_via, a.server_mark)]
+        })
+        .map(|m| m.chars().count())
+        .max()
+        .unwrap_or(0);
+    let geometry = Geometry::fit(longest, mark, width, lead);
     let rows = arrows.iter().map(|a| row(a, geometry.arrow_width)).collect();
     Ladder { header: header(conn, &geometry), rows, geometry }
 }
 
 fn row(a: &Arrow, arrow_width: usize) -> Row {
     Row {
-        left: a.client_mark.map(|s| s.name().to_string()).unwrap_or_default(),
+        left: timeline::mark_text(a.client_via, a.client_mark),
         arrow: arrow_text(a.dir, &a.label, arrow_width),
         label: a.label.clone(),
-        right: a.server_mark.map(|s| s.name().to_string()).unwrap_or_default(),
+        right: timeline::mark_text(a.server_via, a.server_mark),
         note: a.note.clone(),
         phase: a.phase,
         retransmission: a.retransmission,
         dir: a.dir,
+        crossing: a.crossing,
     }
 }
 
@@ -148,7 +164,8 @@ impl Ladder {
         out.push_str(&self.header);
         out.push('\n');
         for r in &self.rows {
-            let line = format!("{:>w$} │ {} │ {:<w$}  {}", r.left, r.arrow, r.right, r.note, w = STATE_WIDTH);
+            let w = self.geometry.state_width;
+            let line = format!("{:>w$} │ {} │ {:<w$}  {}", r.left, r.arrow, r.right, r.note);
             out.push_str(line.trim_end());
             out.push('\n');
         }

@@ -164,6 +164,11 @@ pub fn write_json(out: &mut String, conn: &Connection) {
         if r.retransmission {
             out.push_str("\"retransmission\":true,");
         }
+        if let Some(via) = r.via {
+            out.push_str("\"via\":\"");
+            out.push_str(via.name());
+            out.push_str("\",");
+        }
         out.push_str("\"client_state\":\"");
         out.push_str(r.client_state.name());
         out.push_str("\",\"server_state\":\"");

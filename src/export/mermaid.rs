@@ -64,11 +64,11 @@ pub fn diagram(conn: &Connection) -> String {
         };
         let label = if a.note.is_empty() { a.label.clone() } else { format!("{} [{}]", a.label, a.note) };
         let _ = writeln!(s, "    {from}{arrow}{to}: {}", escape(&label));
-        if let Some(st) = a.client_mark {
-            let _ = writeln!(s, "    Note over C: {}", escape(st.name()));
-        }
-        if let Some(st) = a.server_mark {
-            let _ = writeln!(s, "    Note over S: {}", escape(st.name()));
+        for (who, via, mark) in [("C", a.client_via, a.client_mark), ("S", a.server_via, a.server_mark)] {
+            let text = timeline::mark_text(via, mark);
+            if !text.is_empty() {
+                let _ = writeln!(s, "    Note over {who}: {}", escape(&text));
+            }
         }
     }
     let _ = writeln!(s, "    Note over C,S: {}", escape(&timeline::verdict(conn)));

@@ -52,7 +52,16 @@ fn color(phase: Phase) -> &'static str {
         Phase::Data => "#2ca02c",
         Phase::Teardown => "#9467bd",
         Phase::Reset => "#d62728",
-        Phase::Other => "#7f7f7f",
+        Phase::Other | Phase::AfterClose => "#7f7f7f",
+    }
+}
+
+/// The arrowhead marker an arrow of `phase` uses (after-close arrows share
+/// the plain one).
+fn marker(phase: Phase) -> &'static str {
+    match phase {
+        Phase::AfterClose => Phase::Other.name(),
+        p => p.name(),
     }
 }
 
@@ -93,11 +102,21 @@ fn ladder(s: &mut String, conn: &Connection, y0: u32) -> u32 {
         };
         let c = color(a.phase);
         let dash = if a.retransmission { r#" stroke-dasharray="6 4""# } else { "" };
+        // The two FINs of a simultaneous close are drawn in flight together:
+        // each leaves its sender on the first row and arrives on the second,
+        // so the lines cross.
+        let (y1, y2) = if a.crossing && arrows.get(i + 1).is_some_and(|n| n.crossing) {
+            (y, y + ROW)
+        } else if a.crossing && i > 0 && arrows[i - 1].crossing {
+            (y - ROW, y)
+        } else {
+            (y, y)
+        };
         let _ = writeln!(
             s,
-            r#"<line class="arrow {}" x1="{x1}" y1="{y}" x2="{x2}" y2="{y}" stroke="{c}"{dash} marker-end="url(#head-{})"/>"#,
+            r#"<line class="arrow {}" x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="{c}"{dash} marker-end="url(#head-{})"/>"#,
             a.phase.name(),
-            a.phase.name()
+            marker(a.phase)
         );
         let _ = writeln!(
             s,

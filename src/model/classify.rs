@@ -69,6 +69,9 @@ pub enum Phase {
     Teardown,
     Reset,
     Other,
+    /// A segment on a connection that had already ended (a late ACK, a FIN
+    /// retransmitted and answered from TIME-WAIT, an RST after both FINs).
+    AfterClose,
 }
 
 impl Phase {
@@ -81,6 +84,7 @@ impl Phase {
             Phase::Teardown => "teardown",
             Phase::Reset => "reset",
             Phase::Other => "other",
+            Phase::AfterClose => "after-close",
         }
     }
 }
@@ -398,8 +402,10 @@ mod tests {
     fn ack(sender: Role) -> TeardownSeen {
         TeardownSeen { sender, fin: false, retransmission: false, payload: false }
     }
-    const ACKS: Effect = Effect { acks_peer_fin: true, first_ack_of_peer_fin: true, crossed: false, revise: None };
-    const PLAIN: Effect = Effect { acks_peer_fin: false, first_ack_of_peer_fin: false, crossed: false, revise: None };
+    const ACKS: Effect =
+        Effect { acks_peer_fin: true, first_ack_of_peer_fin: true, crossed: false, revise: None, via: None };
+    const PLAIN: Effect =
+        Effect { acks_peer_fin: false, first_ack_of_peer_fin: false, crossed: false, revise: None, via: None };
 
     #[test]
     fn steps_print_and_iterate() {

@@ -38,6 +38,9 @@ pub struct Record {
     pub retransmission: bool,
     pub client_state: TcpState,
     pub server_state: TcpState,
+    /// A state the sender passed through within this segment, before the one
+    /// it ended in (FIN-WAIT-1 on a FIN that crossed the peer's).
+    pub via: Option<TcpState>,
 }
 
 impl Record {
@@ -148,6 +151,16 @@ impl Connection {
         classify::close_segments(&self.close, self.close_kind())
     }
 
+    /// The state `role` is in at `now`: its last state, except that TIME-WAIT
+    /// ends in CLOSED once `time_wait` has passed since it began; with the
+    /// nanoseconds of TIME-WAIT left while it runs.
+    #[must_use]
+    pub fn state_at(&self, role: Role, now: Timestamp, time_wait: std::time::Duration) -> (TcpState, Option<u64>) {
+        let state = self.side(role).state;
+        let since = self.records.iter().rev().take_while(|r| r.state(role) == state).last().map_or(0, |r| r.ts.0);
+        tcp::at(state, since, now.0, time_wait)
+    }
+
     /// Sequence bookkeeping for a segment going `dir`: whether it is a
     /// retransmission, and its relative seq and ack.
     fn sequence(&mut self, seg: &Segment, dir: Dir) -> (bool, u32, u32) {
@@ -179,8 +192,15 @@ impl Connection {
         if seg.flags.rst() {
             classify::reset(&mut self.close, sender, &self.handshake, self.ended);
             tcp::reset(&mut self.client, &mut self.server);
+            if self.close.refused {
+                // Hindsight: nothing listened, so the server was CLOSED all along.
+                for r in &mut self.records {
+                    tcp::revise(&mut r.server_state, TcpState::Listen, TcpState::Closed);
+                }
+            }
             self.ended = true;
-            return self.push(seg, dir, numbers, (Phase::Reset, None, TeardownSteps::NONE), was_ended);
+            let phase = if was_ended { Phase::AfterClose } else { Phase::Reset };
+            return self.push(seg, dir, numbers, (phase, None, TeardownSteps::NONE, None), was_ended);
         }
         let retransmission = numbers.0;
 
@@ -188,10 +208,10 @@ impl Connection {
         let row = self.records.len();
         let (snd, rcv) = self.sides_mut(dir);
         let effect = tcp::segment(snd, rcv, &seen, row);
-        if let Some((at, state)) = effect.revise
-            && let Some(r) = self.records.get_mut(at)
-        {
-            tcp::revise(r.state_mut(sender), state);
+        if let Some((at, state)) = effect.revise {
+            for r in self.records.iter_mut().skip(at) {
+                tcp::revise(r.state_mut(sender), TcpState::CloseWait, state);
+            }
         }
 
         let acks_server_syn = self.server.isn.is_some_and(|i| seg.ack.ge(i.plus(1)));
@@ -200,13 +220,17 @@ impl Connection {
         let td = TeardownSeen { sender, fin: seg.flags.fin(), retransmission, payload: seg.payload_len > 0 };
         let steps = classify::teardown(&mut self.close, &td, &effect);
 
-        let phase = classify::phase(
-            false,
-            handshake_step.is_some(),
-            steps,
-            seg.flags.fin() && retransmission,
-            seg.payload_len > 0,
-        );
+        let phase = if was_ended {
+            Phase::AfterClose
+        } else {
+            classify::phase(
+                false,
+                handshake_step.is_some(),
+                steps,
+                seg.flags.fin() && retransmission,
+                seg.payload_len > 0,
+            )
+        };
         let step = if steps.is_empty() {
             handshake_step.flatten()
         } else {
@@ -215,7 +239,7 @@ impl Connection {
         if self.client.fin_acked() && self.server.fin_acked() {
             self.ended = true;
         }
-        self.push(seg, dir, numbers, (phase, step, steps), was_ended)
+        self.push(seg, dir, numbers, (phase, step, steps, effect.via), was_ended)
     }
 
     /// Stores the record of `seg` with both endpoints' states after it.
@@ -225,7 +249,7 @@ impl Connection {
         seg: &Segment,
         dir: Dir,
         (retransmission, rel_seq, rel_ack): (bool, u32, u32),
-        (phase, step, teardown_steps): (Phase, Option<u8>, TeardownSteps),
+        (phase, step, teardown_steps, via): (Phase, Option<u8>, TeardownSteps, Option<TcpState>),
         was_ended: bool,
     ) -> bool {
         if retransmission {
@@ -252,6 +276,7 @@ impl Connection {
             retransmission,
             client_state: self.client.state,
             server_state: self.server.state,
+            via,
         });
         self.ended && !was_ended
     }

@@ -129,6 +129,24 @@ impl fmt::Display for TcpState {
     }
 }
 
+/// How long Linux keeps a closed connection in TIME-WAIT: 2 x MSL,
+/// `TCP_TIMEWAIT_LEN`, 60 seconds. After it the endpoint is CLOSED.
+pub const TIME_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The state an endpoint that entered `state` at `since` is in at `now`, when
+/// TIME-WAIT lasts `time_wait`: TIME-WAIT ends in CLOSED (RFC 9293 §3.10.8,
+/// the timeout), every other state stays as it is. With the time left, in
+/// nanoseconds, while TIME-WAIT runs.
+#[must_use]
+pub fn at(state: TcpState, since: u64, now: u64, time_wait: std::time::Duration) -> (TcpState, Option<u64>) {
+    if state != TcpState::TimeWait {
+        return (state, None);
+    }
+    let length = u64::try_from(time_wait.as_nanos()).unwrap_or(u64::MAX);
+    let elapsed = now.saturating_sub(since);
+    if elapsed >= length { (TcpState::Closed, None) } else { (TcpState::TimeWait, Some(length - elapsed)) }
+}
+
 /// What the observer knows about one endpoint: its state, and the facts of its
 /// sequence space that the state rules read.
 #[derive(Clone, Debug)]
@@ -212,9 +230,14 @@ pub struct Effect {
     pub first_ack_of_peer_fin: bool,
     /// It is a FIN that crossed the peer's FIN on the wire.
     pub crossed: bool,
-    /// Hindsight: the sender's state shown on this earlier row was not the
-    /// state it was in (a CLOSE-WAIT taken back because the FINs crossed).
+    /// Hindsight: from this earlier row on, the sender was not in CLOSE-WAIT
+    /// as those rows showed but in this state (the FINs crossed, so the peer's
+    /// FIN had not reached it yet).
     pub revise: Option<(usize, TcpState)>,
+    /// A state the sender passed through within this segment: FIN-WAIT-1 when
+    /// its FIN crossed the peer's (it sent its FIN from ESTABLISHED, then
+    /// processed the peer's FIN and went on to CLOSING).
+    pub via: Option<TcpState>,
 }
 
 /// Applies a segment that `snd` sent and `rcv` receives (not an RST: see
@@ -234,6 +257,7 @@ pub fn segment(snd: &mut Side, rcv: &mut Side, seen: &Seen, row: usize) -> Effec
             snd.tentative_fin = None;
             effect.crossed = true;
             effect.revise = Some((at, before));
+            effect.via = Some(before.on(Event::SendFin));
         }
     }
     // The sender's own transitions.
@@ -275,9 +299,16 @@ pub fn segment(snd: &mut Side, rcv: &mut Side, seen: &Seen, row: usize) -> Effec
 }
 
 /// Hindsight: a row's mark for an endpoint becomes the state a later segment
-/// showed it was in (see [`Effect::revise`]).
-pub fn revise(mark: &mut TcpState, hindsight: TcpState) {
-    *mark = hindsight;
+/// showed it was in: a CLOSE-WAIT taken back (see [`Effect::revise`]), or
+/// LISTEN on the rows of a refused connection (nothing listened: CLOSED).
+/// Returns whether the mark changed.
+pub fn revise(mark: &mut TcpState, from: TcpState, hindsight: TcpState) -> bool {
+    if *mark == from {
+        *mark = hindsight;
+        true
+    } else {
+        false
+    }
 }
 
 /// An RST ends both endpoints (§3.10.7.4 second check: CLOSED from every state).

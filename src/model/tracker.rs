@@ -250,6 +250,12 @@ impl Tracker {
         }
     }
 
+    /// The limits it keeps to.
+    #[must_use]
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
     /// A retained connection.
     #[must_use]
     pub fn get(&self, id: ConnId) -> Option<&Connection> {

@@ -88,6 +88,8 @@ pub struct App {
     pub scenarios: bool,
     /// The current time: wall clock live, the capture's clock in a replay.
     pub now: Timestamp,
+    /// How long TIME-WAIT lasts before the view shows CLOSED (Linux: 60 s).
+    pub time_wait: std::time::Duration,
     pub kernel_packets: u64,
     pub kernel_drops: u64,
     /// Messages lost because the channel was full.
@@ -119,6 +121,7 @@ impl App {
             help: false,
             scenarios,
             now: Timestamp(0),
+            time_wait: crate::model::tcp::TIME_WAIT,
             kernel_packets: 0,
             kernel_drops: 0,
             overflow: 0,

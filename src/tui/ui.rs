@@ -9,8 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
 
 use super::app::{App, Focus, Source};
-use crate::ladder::{self, STATE_WIDTH};
-use crate::model::segment::Timestamp;
+use crate::ladder;
 use crate::model::tcp::TcpState;
 use crate::model::timeline;
 use crate::model::tracker::{CloseKind, Connection, Phase, Role};
@@ -19,8 +18,6 @@ use crate::scenario::{self, SCENARIOS};
 /// The smallest terminal the layout fits.
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
-/// How long Linux keeps a socket in TIME-WAIT.
-pub const TIME_WAIT_SECS: u64 = 60;
 
 /// Colours by meaning; plain when `NO_COLOR` is set. Chosen to read on dark
 /// and light backgrounds alike (no white or black foregrounds).
@@ -49,6 +46,7 @@ impl Theme {
             Phase::Teardown => self.fg(Color::Magenta),
             Phase::Reset => self.fg(Color::Red).add_modifier(Modifier::BOLD),
             Phase::Other => Style::new(),
+            Phase::AfterClose => Style::new().add_modifier(Modifier::DIM),
         }
     }
 
@@ -238,23 +236,20 @@ fn seconds(d: u64) -> String {
     }
 }
 
-/// When `role` entered TIME-WAIT, if it is there now.
-fn time_wait_since(c: &Connection, role: Role) -> Option<Timestamp> {
-    if c.side(role).state != TcpState::TimeWait {
-        return None;
-    }
-    c.records.iter().find(|r| r.state(role) == TcpState::TimeWait).map(|r| r.ts)
-}
-
-/// `TIME-WAIT 57s` for the side that waits, else the age since the last segment.
-fn age_or_countdown(c: &Connection, now: Timestamp) -> String {
+/// `client TIME-WAIT 57s` while a side waits in TIME-WAIT (rounded up, so
+/// it never reads 0s while it runs), else the age since the last segment.
+fn age_or_countdown(app: &App, c: &Connection) -> String {
     for role in [Role::Client, Role::Server] {
-        if let Some(since) = time_wait_since(c, role) {
-            let left = TIME_WAIT_SECS.saturating_sub(now.0.saturating_sub(since.0) / 1_000_000_000);
-            return format!("{} TIME-WAIT {left}s", role.name());
+        if let (_, Some(left)) = c.state_at(role, app.now, app.time_wait) {
+            return format!("{} TIME-WAIT {}s", role.name(), left.div_ceil(1_000_000_000));
         }
     }
-    seconds(now.0.saturating_sub(c.last().0) / 1_000_000_000)
+    seconds(app.now.0.saturating_sub(c.last().0) / 1_000_000_000)
+}
+
+/// Both endpoints' states now (TIME-WAIT ends in CLOSED after its time).
+fn states_now(app: &App, c: &Connection) -> (TcpState, TcpState) {
+    (c.state_at(Role::Client, app.now, app.time_wait).0, c.state_at(Role::Server, app.now, app.time_wait).0)
 }
 
 fn render_list(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
@@ -299,29 +294,30 @@ fn render_list(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     for (row, c) in conns.iter().skip(offset).take(rows).enumerate() {
         let kind = c.close_kind();
         let kind_name = if kind == CloseKind::Open && !c.ended { "open" } else { kind.name() };
+        let now = states_now(app, c);
         let line = if wide {
             format!(
                 "{:>5}  {:<24} {:>12} {:>12}  {:<6}  {:<10}  {:<12} {}",
                 format!("#{}", c.id),
                 c.client.addr.to_string(),
-                c.client.state.name(),
-                c.server.state.name(),
+                now.0.name(),
+                now.1.name(),
                 format!("hs {}", handshake_progress(c)),
                 format!("close {}", close_progress(c)),
                 kind_name,
-                age_or_countdown(c, app.now),
+                age_or_countdown(app, c),
             )
         } else {
             format!(
                 "{:>4} {:<6} {:>12} {:>12} {:>4} {:>5} {:<12} {}",
                 format!("#{}", c.id),
                 c.client.addr.port(),
-                c.client.state.name(),
-                c.server.state.name(),
+                now.0.name(),
+                now.1.name(),
                 handshake_progress(c),
                 close_progress(c),
                 kind_name,
-                age_or_countdown(c, app.now).replace(" TIME-WAIT ", " TW "),
+                age_or_countdown(app, c).replace(" TIME-WAIT ", " TW "),
             )
         };
         let phase = match kind {
@@ -377,11 +373,11 @@ fn render_ladder(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
             // A marker that survives without colour (and in text captures).
             spans.push(Span::raw(if Some(i) == selected && app.segment.is_some() { "▸" } else { " " }));
         }
-        spans.push(Span::styled(format!("{:>w$}", row.left, w = STATE_WIDTH), theme.state()));
+        spans.push(Span::styled(format!("{:>w$}", row.left, w = geometry.state_width), theme.state()));
         spans.push(Span::raw(" │ "));
         spans.push(Span::styled(row.arrow.clone(), arrow_style));
         spans.push(Span::raw(" │ "));
-        spans.push(Span::styled(format!("{:<w$}", row.right, w = STATE_WIDTH), theme.state()));
+        spans.push(Span::styled(format!("{:<w$}", row.right, w = geometry.state_width), theme.state()));
         spans.push(Span::raw("  "));
         spans.push(Span::styled(row.note.clone(), theme.phase(row.phase)));
         let mut line = Line::from(spans);
