@@ -403,7 +403,7 @@ fn explain_fin_ack(conn: &Connection, idx: usize, r: &Record) -> String {
     let (who, peer) = (r.dir.sender(), r.dir.sender().peer());
     let (p_before, p_after) = (before(conn, idx, peer), r.state(peer));
     let delay = fin_row(conn, peer).map(|f| gap(conn, f, idx).1).unwrap_or_default();
-    if !fin_row(conn, who).is_some_and(|f| f < idx) {
+    if fin_row(conn, who).is_none_or(|f| f >= idx) {
         return format!(
             "The {w} acknowledges the {p}'s FIN on its own, {delay} after it: it has not closed its side yet \
              (it may still have data), so its own FIN comes in a segment of its own. The {p} goes {p_before} -> \
