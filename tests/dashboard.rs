@@ -236,3 +236,22 @@ fn screen_text(app: &App) -> String {
     terminal.draw(|f| ui::render(app, f)).unwrap();
     terminal.backend().to_string()
 }
+
+#[test]
+fn time_wait_counts_down_then_the_state_is_closed() {
+    let mut app = app_with(&["seed.pcap"], false);
+    // seed.pcap: the server closed first and waits in TIME-WAIT; now is 5 s after the close.
+    let s = screen(&mut app, 120, 40);
+    let row = s.lines().find(|l| l.contains("#1 ")).unwrap().to_string();
+    assert!(row.contains("TIME-WAIT") && row.contains("server TIME-WAIT 55s"), "{row}");
+    app.now = Timestamp(app.now.0 + 55_000_000_000);
+    let s = screen(&mut app, 120, 40);
+    let row = s.lines().find(|l| l.contains("#1 ")).unwrap().to_string();
+    assert!(!row.contains("TIME-WAIT"), "60 s after the close TIME-WAIT is over: {row}");
+    assert_eq!(row.matches("CLOSED").count(), 2, "both ends CLOSED: {row}");
+    // A shorter TIME-WAIT (--time-wait) ends sooner.
+    let mut short = app_with(&["seed.pcap"], false);
+    short.time_wait = std::time::Duration::from_secs(2);
+    let s = screen(&mut short, 120, 40);
+    assert!(!s.lines().find(|l| l.contains("#1 ")).unwrap().contains("TIME-WAIT"), "{s}");
+}

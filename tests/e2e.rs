@@ -106,3 +106,27 @@ fn replay_from_stdin_in_a_real_terminal() {
     let after = tmux.wait_for(&|s| s.lines().any(|l| l.starts_with("EXIT=")), 10);
     assert!(after.lines().any(|l| l == "EXIT=0"), "{after}");
 }
+
+/// Live: after `n`, the list counts TIME-WAIT down on the wall clock, then the
+/// endpoint is CLOSED (a 3-second TIME-WAIT through `--time-wait`).
+#[test]
+fn time_wait_counts_down_and_ends_live() {
+    if !capture_allowed() {
+        return;
+    }
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let tmux = Tmux::start(format!("synack-e2e-tw-{}", std::process::id()), "120", "40");
+    let cmd = format!("{} --port {port} --time-wait 3; echo EXIT=$?", env!("CARGO_BIN_EXE_synack"));
+    tmux.run(&["send-keys", "-t", "e2e", &cmd, "Enter"]);
+    tmux.wait_for(&|s| s.contains("waiting for connections"), 15);
+    tmux.run(&["send-keys", "-t", "e2e", "n"]);
+    let row = |s: &str| s.lines().find(|l| l.contains("#1 ")).unwrap_or_default().to_string();
+    let counting = tmux.wait_for(&|s| row(s).contains("TIME-WAIT") && row(s).contains('s'), 15);
+    assert!(row(&counting).contains(" TIME-WAIT "), "{counting}");
+    // Then, with no other event than the clock, the row shows CLOSED and no countdown.
+    let done = tmux.wait_for(&|s| row(s).contains("close ") && !row(s).contains("TIME-WAIT"), 15);
+    assert_eq!(row(&done).matches("CLOSED").count(), 2, "{done}");
+    tmux.run(&["send-keys", "-t", "e2e", "q"]);
+    let after = tmux.wait_for(&|s| s.lines().any(|l| l.starts_with("EXIT=")), 10);
+    assert!(after.lines().any(|l| l == "EXIT=0"), "{after}");
+}

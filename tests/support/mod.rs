@@ -70,6 +70,11 @@ impl Talk {
         self.last
     }
 
+    /// Lets `millis` pass before the next segment.
+    pub fn wait_ms(&mut self, millis: u64) {
+        self.t += millis * 1_000_000;
+    }
+
     /// The client sends.
     pub fn c(&mut self, flags: Flags, seq: u32, ack: u32, data: &[u8]) -> Push {
         self.send(true, flags, seq, ack, data)
