@@ -195,13 +195,17 @@ fn client(args: &ClientArgs) -> Result<()> {
     let secs = report.elapsed.as_secs_f64();
     #[allow(clippy::cast_precision_loss)]
     let rate = if secs > 0.0 { report.ok as f64 / secs } else { 0.0 };
+    let retries = match report.retries {
+        0 => String::new(),
+        n => format!(" ({n} more connection{} closed without the FINs crossing)", if n == 1 { "" } else { "s" }),
+    };
     match (&report.sample, args.repeat) {
         (Some(Outcome::Replied(r)), 1) => {
-            println!("{name}: reply {:?}", String::from_utf8_lossy(r))
+            println!("{name}: reply {:?}{retries}", String::from_utf8_lossy(r))
         }
         (Some(Outcome::Refused), 1) => println!("{name}: connection refused, as intended"),
         _ => println!(
-            "{name}: {} connections to {} in {secs:.2} s ({rate:.0}/s), {} failed",
+            "{name}: {} connections to {} in {secs:.2} s ({rate:.0}/s), {} failed{retries}",
             report.ok, args.addr, report.failed
         ),
     }

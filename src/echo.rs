@@ -425,14 +425,67 @@ fn command(side: ServerSide, barrier: u64) -> Option<String> {
 /// How long the refused scenario asks a synack server to stop listening.
 pub const REFUSED_PAUSE_MS: u64 = 300;
 
+/// How many connections the simultaneous scenario tries before it gives up
+/// on the FINs crossing.
+pub const SIMULTANEOUS_TRIES: u32 = 20;
+
 /// Runs one connection of `scenario` against `addr`.
 ///
 /// # Errors
-/// When the connection fails in a way the scenario does not expect.
+/// When the connection fails in a way the scenario does not expect, the
+/// server's reply is wrong, or the close asked for did not happen.
 pub fn run_scenario(scenario: Scenario, addr: SocketAddr, message: &str) -> io::Result<Outcome> {
+    run_scenario_counted(scenario, addr, message).map(|(outcome, _)| outcome)
+}
+
+/// [`run_scenario`], with the number of connections it took: more than one
+/// when a simultaneous close had to be tried again because the FINs did not
+/// cross (each try is a connection of its own on the wire).
+///
+/// # Errors
+/// See [`run_scenario`].
+pub fn run_scenario_counted(scenario: Scenario, addr: SocketAddr, message: &str) -> io::Result<(Outcome, u32)> {
     if scenario == Scenario::Refused {
-        return refused(addr);
+        return refused(addr).map(|o| (o, 1));
     }
+    let tries = if scenario == Scenario::Simultaneous { SIMULTANEOUS_TRIES } else { 1 };
+    for attempt in 1..=tries {
+        if let Some(reply) = attempt_once(scenario, addr, message)? {
+            check_reply(scenario, message, &reply)?;
+            return Ok((Outcome::Replied(reply), attempt));
+        }
+    }
+    Err(io::Error::other(format!(
+        "the FINs did not cross in {tries} tries (each closed after seeing the other's FIN): no simultaneous close"
+    )))
+}
+
+/// What the built-in server answers to `message` in `scenario`.
+fn expected_reply(scenario: Scenario, message: &str) -> Vec<u8> {
+    let upper = message.to_ascii_uppercase();
+    if scenario.info().server == ServerSide::Half {
+        (1..=3).flat_map(|i| format!("{upper} #{i}").into_bytes()).collect()
+    } else {
+        upper.into_bytes()
+    }
+}
+
+fn check_reply(scenario: Scenario, message: &str, reply: &[u8]) -> io::Result<()> {
+    let want = expected_reply(scenario, message);
+    if reply == want.as_slice() {
+        Ok(())
+    } else {
+        Err(io::Error::other(format!(
+            "the server answered {:?} where an echo server answers {:?}",
+            String::from_utf8_lossy(reply),
+            String::from_utf8_lossy(&want)
+        )))
+    }
+}
+
+/// One connection of `scenario`: the reply, or `None` when a simultaneous
+/// close was asked for and the FINs did not cross.
+fn attempt_once(scenario: Scenario, addr: SocketAddr, message: &str) -> io::Result<Option<Vec<u8>>> {
     let mut conn = connect(addr)?;
     let want = message.len();
     // A barrier 30 ms ahead: both sides close at the same instant.
@@ -453,6 +506,13 @@ pub fn run_scenario(scenario: Scenario, addr: SocketAddr, message: &str) -> io::
         Scenario::Simultaneous => {
             let r = reply(&mut conn, want)?;
             sleep_until_unix_micros(barrier);
+            let before = sock::tcp_info(conn.as_fd())?;
+            conn.shutdown(Shutdown::Write)?;
+            let right_after = sock::tcp_info(conn.as_fd())?;
+            let _ = reply(&mut conn, usize::MAX);
+            if !fins_crossed(&conn, before, right_after) {
+                return Ok(None);
+            }
             r
         }
         Scenario::Abort => {
@@ -460,10 +520,37 @@ pub fn run_scenario(scenario: Scenario, addr: SocketAddr, message: &str) -> io::
             sock::set_linger_zero(&conn)?;
             r
         }
-        Scenario::Refused => unreachable!("handled above"),
+        Scenario::Refused => unreachable!("handled by refused()"),
     };
     drop(conn);
-    Ok(Outcome::Replied(outcome))
+    Ok(Some(outcome))
+}
+
+/// Whether the FINs crossed, from what the kernel says of the client's
+/// socket: the server's FIN had not been processed when ours left (not
+/// CLOSE-WAIT just before our shutdown, not LAST-ACK right after it), and once the close is over two
+/// segments came in after it, the server's FIN and a separate ACK of ours
+/// (the server's FIN did not acknowledge ours). A three-way close brings one
+/// (a FIN that acknowledges ours). The socket's CLOSING state itself can
+/// begin and end within the shutdown call, out of sight. Checked against
+/// captures by the live test `simultaneous_scenario_crosses_the_fins_every_time`.
+fn fins_crossed(conn: &TcpStream, before: sock::TcpInfo, right_after: sock::TcpInfo) -> bool {
+    // CLOSE-WAIT before, LAST-ACK after: the server's FIN was processed before ours left.
+    if before.state == sock::TCP_CLOSE_WAIT || right_after.state == sock::TCP_LAST_ACK {
+        return false;
+    }
+    // The server's FIN has come (EOF was read); wait, bounded, for the ACK of ours.
+    let until = Instant::now() + Duration::from_millis(200);
+    loop {
+        let Ok(now) = sock::tcp_info(conn.as_fd()) else { return false };
+        if now.state == sock::TCP_CLOSE {
+            return now.segs_in.wrapping_sub(before.segs_in) == 2;
+        }
+        if Instant::now() >= until {
+            return false;
+        }
+        thread::yield_now();
+    }
 }
 
 /// Connects where nothing listens. If something does, asks it (a synack
@@ -493,6 +580,8 @@ fn refused(addr: SocketAddr) -> io::Result<Outcome> {
 pub struct Report {
     pub ok: u64,
     pub failed: u64,
+    /// Connections beyond one per success (simultaneous closes tried again).
+    pub retries: u64,
     pub first_error: Option<String>,
     pub sample: Option<Outcome>,
     pub elapsed: Duration,
@@ -508,11 +597,12 @@ pub fn run_clients(scenario: Scenario, addr: SocketAddr, message: &str, repeat: 
         for _ in 0..concurrency.clamp(1, 1024) {
             s.spawn(|| {
                 while next.fetch_add(1, Ordering::Relaxed) < repeat {
-                    let r = run_scenario(scenario, addr, message);
+                    let r = run_scenario_counted(scenario, addr, message);
                     let mut rep = report.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                     match r {
-                        Ok(o) => {
+                        Ok((o, attempts)) => {
                             rep.ok += 1;
+                            rep.retries += u64::from(attempts - 1);
                             rep.sample.get_or_insert(o);
                         }
                         Err(e) => {

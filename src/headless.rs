@@ -32,6 +32,10 @@ pub struct Stop<'a> {
     pub flush_each: bool,
 }
 
+/// Once asked to stop, how long a run goes on reading what the source already
+/// holds (it stops sooner when the source is idle).
+pub const DRAIN: Duration = Duration::from_secs(1);
+
 /// How long live output may sit in the buffer while frames keep coming.
 pub const FLUSH_EVERY: Duration = Duration::from_millis(100);
 
@@ -129,16 +133,23 @@ pub fn run<S: FrameSource>(
     let mut waiting = Waiting { ids: VecDeque::new(), written: 0, dirty: false, stop };
     let keep = pipeline.tracker.limits().finished.saturating_sub(1);
     let mut flushed = Instant::now();
+    let mut draining: Option<Instant> = None;
     loop {
         if waiting.dirty && flushed.elapsed() >= FLUSH_EVERY {
             out.flush().map_err(RunError::Output)?;
             waiting.dirty = false;
             flushed = Instant::now();
         }
-        if stop.interrupted.is_some_and(|f| f.load(Ordering::Relaxed))
-            || stop.deadline.is_some_and(|d| Instant::now() >= d)
+        if draining.is_none()
+            && (stop.interrupted.is_some_and(|f| f.load(Ordering::Relaxed))
+                || stop.deadline.is_some_and(|d| Instant::now() >= d))
         {
-            // What ended is written now, without waiting for stragglers.
+            draining = Some(Instant::now());
+        }
+        // Asked to stop: first read what the source already holds (a live
+        // capture's frames in flight), for at most DRAIN; then write what
+        // ended, without waiting for stragglers.
+        if draining.is_some_and(|since| since.elapsed() >= DRAIN) {
             waiting.release(pipeline, exporter, out, None, 0)?;
             return Ok(Ended::Stopped);
         }
@@ -148,6 +159,10 @@ pub fn run<S: FrameSource>(
                     r.write(&frame).map_err(RunError::Record)?;
                 }
                 (pipeline.frame(&frame), frame.ts)
+            }
+            Next::Idle if draining.is_some() => {
+                waiting.release(pipeline, exporter, out, None, 0)?;
+                return Ok(Ended::Stopped);
             }
             Next::Idle => {
                 // Nothing came: the wall clock moves the waits on.

@@ -198,20 +198,54 @@ fn client_close_is_closed_by_the_client() {
 }
 
 #[test]
-fn seed_and_simultaneous_get_a_kind_the_race_allows() {
+fn seed_gets_a_kind_the_race_allows() {
     if !capture_allowed() {
         return;
     }
-    for scenario in [Scenario::Seed, Scenario::Simultaneous] {
-        let c = capture_one(scenario);
-        let k = kind(&c);
-        assert!(["three-way", "four-way", "simultaneous"].contains(&k), "{scenario:?}: {c}");
-        let expected = match k {
-            "simultaneous" => ("TIME-WAIT", "TIME-WAIT"),
-            _ if c["close"]["initiator"] == "client" => ("TIME-WAIT", "CLOSED"),
-            _ => ("CLOSED", "TIME-WAIT"),
-        };
-        assert_eq!(states(&c), expected, "{c}");
+    let c = capture_one(Scenario::Seed);
+    let k = kind(&c);
+    assert!(["three-way", "four-way", "simultaneous"].contains(&k), "{c}");
+    let expected = match k {
+        "simultaneous" => ("TIME-WAIT", "TIME-WAIT"),
+        _ if c["close"]["initiator"] == "client" => ("TIME-WAIT", "CLOSED"),
+        _ => ("CLOSED", "TIME-WAIT"),
+    };
+    assert_eq!(states(&c), expected, "{c}");
+}
+
+/// `synack client --scenario simultaneous --repeat 20`: 20 simultaneous
+/// closes, each a connection whose client socket went through CLOSING; the
+/// tries whose FINs did not cross are reported, and are all the others.
+#[test]
+fn simultaneous_scenario_crosses_the_fins_every_time() {
+    if !capture_allowed() {
+        return;
+    }
+    let srv = server();
+    let port = srv.addr().port();
+    // Capture everything the client does, retries included, for at most 60 s.
+    let t = Trace::start(&["--port", &port.to_string(), "--format", "jsonl", "--duration", "60"]);
+    let out = Command::new(bin())
+        .args(["client", "--addr", &srv.addr().to_string(), "--scenario", "simultaneous", "--repeat", "20"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{said} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(said.starts_with("simultaneous: 20 connections") && said.contains(", 0 failed"), "{said}");
+    // "... 0 failed (N more connections closed without the FINs crossing)"
+    let retries: usize =
+        said.find(" more connection").map_or(0, |at| said[..at].rsplit('(').next().unwrap().parse().unwrap());
+    // Ctrl-C: synack reads what is still in flight, then writes every connection.
+    Command::new("kill").args(["-INT", &t.child.id().to_string()]).status().unwrap();
+    let (stdout, _) = t.finish();
+    srv.stop();
+    let conns = connections(&stdout);
+    assert_eq!(conns.len(), 20 + retries, "every try is a connection on the wire");
+    let simultaneous = conns.iter().filter(|c| kind(c) == "simultaneous").count();
+    assert!(simultaneous >= 20, "{simultaneous} simultaneous closes of {}", conns.len());
+    for c in conns.iter().filter(|c| kind(c) == "simultaneous") {
+        assert_eq!(states(c), ("TIME-WAIT", "TIME-WAIT"), "{c}");
+        assert_no_duplicates(c);
     }
 }
 

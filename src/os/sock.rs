@@ -14,6 +14,41 @@ pub fn set_linger_zero(socket: impl AsFd) -> io::Result<()> {
     socket2::SockRef::from(&socket).set_linger(Some(Duration::ZERO))
 }
 
+/// Linux's number for CLOSE-WAIT (`TCP_CLOSE_WAIT`).
+pub const TCP_CLOSE_WAIT: u8 = 8;
+/// Linux's number for LAST-ACK (`TCP_LAST_ACK`).
+pub const TCP_LAST_ACK: u8 = 9;
+/// Linux's number for CLOSED (`TCP_CLOSE`).
+pub const TCP_CLOSE: u8 = 7;
+
+/// What TCP_INFO says of a TCP socket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TcpInfo {
+    /// `tcpi_state`, Linux's numbering: 1 ESTABLISHED ... 4 FIN-WAIT-1 ... 11 CLOSING.
+    pub state: u8,
+    /// `tcpi_segs_in`: segments received so far.
+    pub segs_in: u32,
+}
+
+/// TCP_INFO of a TCP socket.
+///
+/// # Errors
+/// When getsockopt fails (not a TCP socket).
+pub fn tcp_info(socket: BorrowedFd<'_>) -> io::Result<TcpInfo> {
+    // SAFETY: an all-zero tcp_info is a valid value of a plain C struct.
+    let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
+    let mut len = libc::socklen_t::try_from(std::mem::size_of::<libc::tcp_info>()).unwrap_or(0);
+    // SAFETY: `info` and `len` are live and `len` is the struct's size; the
+    // kernel copies at most that much.
+    let rc = unsafe {
+        libc::getsockopt(socket.as_raw_fd(), libc::IPPROTO_TCP, libc::TCP_INFO, (&raw mut info).cast(), &raw mut len)
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(TcpInfo { state: info.tcpi_state, segs_in: info.tcpi_segs_in })
+}
+
 /// Waits up to `timeout` for `fd` to become readable (or for a listener: to
 /// have a connection waiting). Returns whether it is.
 ///
