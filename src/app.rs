@@ -71,10 +71,16 @@ pub fn open_live(interface: &str, port: u16) -> Result<LiveSource> {
     // Decided before anything is opened: a bad SUDO_UID stops the run here.
     let plan = privileges::plan().map_err(|e| UsageError(format!("{e}; refusing to run with root privileges")))?;
     let source = LiveSource::open(interface, port).map_err(|e| match e {
-        OpenError::Permission { .. } => anyhow::Error::new(UsageError(format!(
-            "{e}\n  run it as root:    sudo {cmd}\n  or allow it once:  sudo setcap cap_net_raw+ep \"$(command -v synack)\"",
-            cmd = std::env::args().collect::<Vec<_>>().join(" ")
-        ))),
+        OpenError::Permission { .. } => {
+            // Both hints name the binary that runs, by its absolute path: sudo's
+            // PATH may not have it, and setcap needs a file.
+            let exe = std::env::current_exe().map_or_else(|_| "synack".to_string(), |p| p.display().to_string());
+            let args: Vec<String> = std::env::args().skip(1).collect();
+            anyhow::Error::new(UsageError(format!(
+                "{e}\n  run it as root:    sudo {exe} {}\n  or allow it once:  sudo setcap cap_net_raw+ep {exe}",
+                args.join(" ")
+            )))
+        }
         other => anyhow::Error::new(other),
     })?;
     privileges::drop_all(plan).context("cannot give up privileges after opening the capture")?;
@@ -92,6 +98,32 @@ fn open_capture(path: &Path) -> Result<PcapSource<Box<dyn Read + Send>>> {
     Ok(PcapSource::new(reader, name)?)
 }
 
+/// Whether two paths name the same existing file (same device and inode).
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
+}
+
+/// Refuses to write `out` when it is one of the files read or written already.
+fn check_not_clobbering(out: Option<&Path>, others: &[(&str, Option<&Path>)]) -> Result<()> {
+    let Some(out) = out.filter(|p| *p != Path::new("-")) else {
+        return Ok(());
+    };
+    for (what, other) in others {
+        if let Some(other) = other.filter(|p| *p != Path::new("-"))
+            && (other == out || same_file(other, out))
+        {
+            return Err(
+                UsageError(format!("refusing to write the output to {}: it is the {what}", out.display())).into()
+            );
+        }
+    }
+    Ok(())
+}
+
 fn output(path: Option<&Path>) -> Result<Box<dyn Write>> {
     Ok(match path {
         None => Box::new(io::stdout().lock()),
@@ -107,6 +139,7 @@ fn trace(args: &TraceArgs) -> Result<()> {
         if args.write.is_some() {
             return Err(UsageError("--write records a live capture; it cannot be used with --read".into()).into());
         }
+        check_not_clobbering(args.output.as_deref(), &[("input (--read)", Some(path))])?;
         let mut source = open_capture(path)?;
         let stop =
             Stop { count: args.count, only: args.connection, flush_each: path == Path::new("-"), ..Stop::default() };
@@ -115,6 +148,7 @@ fn trace(args: &TraceArgs) -> Result<()> {
         let result = headless::run(&mut source, &mut pipeline, exporter.as_mut(), &mut out, None, &stop);
         return finish(result, &pipeline, exporter.as_mut(), &mut out, &stop);
     }
+    check_not_clobbering(args.output.as_deref(), &[("recording (--write)", args.write.as_deref())])?;
     let port = args.source.port.unwrap_or(DEFAULT_PORT);
     let mut source = open_live(&args.source.interface, port)?;
     // Files are created after the privilege drop, so they belong to the user.
@@ -167,6 +201,17 @@ fn finish(
     headless::finish(ended, pipeline, exporter, out, stop)?;
     if let Some(summary) = pipeline.counters.error_summary() {
         eprintln!("{summary}");
+    }
+    if let Some(id) = stop.only
+        && result.is_ok()
+        && id > pipeline.tracker.started()
+    {
+        let held = match pipeline.tracker.started() {
+            0 => "it holds no connection".to_string(),
+            1 => "it holds #1 only".to_string(),
+            n => format!("it holds #1 to #{n}"),
+        };
+        bail!("there is no connection #{id}: {held}");
     }
     result.map(|_| ()).map_err(Into::into)
 }

@@ -35,6 +35,20 @@ Examples:
 
 Output formats (jsonl field by field), state names and exit codes: docs/format.md";
 
+const TRACE_EXAMPLES: &str = "\
+Examples:
+  synack trace --read tests/fixtures/seed.pcap              the ladder of each connection, and a verdict
+  synack trace --read capture.pcap --format jsonl -o out.jsonl
+  sudo synack trace --count 3 --write three.pcapng          capture 3 connections live, and record them
+
+The jsonl format, field by field, and the exit codes: docs/format.md";
+
+const CLIENT_EXAMPLES: &str = "\
+Examples:
+  synack serve &                                       the echo server on 127.0.0.1:8001
+  synack client --scenario slow-close                  a textbook four-segment close
+  synack client --scenario simultaneous --repeat 20    20 closes whose FINs cross (tries again until they do)";
+
 /// synack: TCP's connection life cycle, packet by packet.
 #[derive(Debug, Parser)]
 #[command(name = "synack", version, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
@@ -117,10 +131,12 @@ pub enum Command {
     /// The dashboard, the echo server and a scripted, repeating tour of every kind of close.
     Demo(DemoArgs),
     /// No terminal UI: print each connection when it ends (and open ones at the end).
+    #[command(after_help = TRACE_EXAMPLES)]
     Trace(TraceArgs),
     /// The echo server alone: upper-cases what it receives and sends it back.
     Serve(ServeArgs),
     /// Connect to the echo server and make a chosen kind of close happen.
+    #[command(after_help = CLIENT_EXAMPLES)]
     Client(ClientArgs),
 }
 
@@ -151,8 +167,8 @@ pub struct TraceArgs {
     /// Export only the connection with this id (the `#N` of the text output).
     #[arg(long, value_name = "ID")]
     pub connection: Option<u64>,
-    /// Stop after N finished connections.
-    #[arg(short, long, value_name = "N")]
+    /// Stop after N finished connections (1 or more).
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub count: Option<u64>,
     /// Stop after S seconds of live capture.
     #[arg(short, long, value_name = "S")]
@@ -179,8 +195,8 @@ pub struct ClientArgs {
     /// What to send.
     #[arg(short, long, default_value = "helloworld")]
     pub message: String,
-    /// Connections to make.
-    #[arg(short, long, default_value_t = 1)]
+    /// Connections to make (each with the close asked for).
+    #[arg(short = 'n', long, default_value_t = 1)]
     pub repeat: u64,
     /// Connections in flight at once.
     #[arg(short = 'j', long, default_value_t = 1)]

@@ -53,15 +53,32 @@ pub fn exporter(format: Format) -> Box<dyn Exporter> {
 }
 
 /// Writes `conn` to `synack-<id>.txt`, `.mmd` and `.svg` in `dir` (the
-/// dashboard's `e`). Returns the paths written.
+/// dashboard's `e`). Never writes over a file and never follows a symlink:
+/// when one of the names is taken, all three get the first free suffix
+/// (`synack-3-1.txt`, ...). Returns the paths written.
 ///
 /// # Errors
-/// When a file cannot be written.
+/// When a file cannot be created or written (the error names the file).
 pub fn export_files(conn: &Connection, dir: &std::path::Path) -> io::Result<Vec<std::path::PathBuf>> {
+    const FORMATS: [(&str, Format); 3] = [("txt", Format::Text), ("mmd", Format::Mermaid), ("svg", Format::Svg)];
+    let name = |n: u32, ext: &str| match n {
+        0 => format!("synack-{}.{ext}", conn.id),
+        n => format!("synack-{}-{n}.{ext}", conn.id),
+    };
+    // symlink_metadata: a dangling symlink counts as taken too.
+    let suffix = (0..10_000)
+        .find(|&n| FORMATS.iter().all(|(ext, _)| std::fs::symlink_metadata(dir.join(name(n, ext))).is_err()))
+        .ok_or_else(|| io::Error::other(format!("too many synack-{}.* files in {}", conn.id, dir.display())))?;
     let mut written = Vec::new();
-    for (ext, format) in [("txt", Format::Text), ("mmd", Format::Mermaid), ("svg", Format::Svg)] {
-        let path = dir.join(format!("synack-{}.{ext}", conn.id));
-        let mut file = io::BufWriter::new(std::fs::File::create(&path)?);
+    for (ext, format) in FORMATS {
+        let path = dir.join(name(suffix, ext));
+        // create_new (O_CREAT | O_EXCL) neither truncates a file nor follows a symlink.
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+        let mut file = io::BufWriter::new(file);
         let mut e = exporter(format);
         e.connection(conn, &mut file)?;
         e.finish(&mut file)?;

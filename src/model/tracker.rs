@@ -147,6 +147,9 @@ pub struct Tracker {
     limits: Limits,
     /// Open connections now.
     open: usize,
+    /// Ids of connections in the order they started, to find the oldest open
+    /// one in amortised O(1); ids that ended since are skipped when met.
+    open_order: VecDeque<ConnId>,
 }
 
 impl Tracker {
@@ -162,6 +165,7 @@ impl Tracker {
             server_port,
             limits: Limits { finished: limits.finished.max(1), open: limits.open.max(1) },
             open: 0,
+            open_order: VecDeque::new(),
         }
     }
 
@@ -215,6 +219,13 @@ impl Tracker {
             self.finished.push_back(id);
         } else {
             self.open += 1;
+            self.open_order.push_back(id);
+            // Ids of connections that ended pile up behind a long-lived open one:
+            // compact when they outnumber the open ones (amortised O(1)).
+            if self.open_order.len() > 2 * self.open + 64 {
+                let conns = &self.conns;
+                self.open_order.retain(|id| conns.get(*id).is_some_and(|c| !c.ended));
+            }
         }
         let expired = if self.open > self.limits.open { self.expire_oldest_open() } else { None };
         self.evict();
@@ -223,7 +234,12 @@ impl Tracker {
 
     /// Gives up the oldest open connection: it is finished as it stands.
     fn expire_oldest_open(&mut self) -> Option<ConnId> {
-        let id = self.conns.iter().find(|c| !c.ended)?.id;
+        let id = loop {
+            let id = self.open_order.pop_front()?;
+            if self.conns.get(id).is_some_and(|c| !c.ended) {
+                break id;
+            }
+        };
         let conn = self.conns.get_mut(id)?;
         conn.ended = true;
         self.open = self.open.saturating_sub(1);
@@ -248,6 +264,12 @@ impl Tracker {
             };
             self.drop_connection(old);
         }
+    }
+
+    /// Connections started so far (their ids are 1 to this).
+    #[must_use]
+    pub fn started(&self) -> u64 {
+        self.next_id - 1
     }
 
     /// The limits it keeps to.
