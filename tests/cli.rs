@@ -192,3 +192,57 @@ fn client_against_nothing_fails_clearly() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("refused, as intended"));
 }
+
+#[test]
+fn count_zero_is_refused() {
+    let o = synack(&["trace", "--read", fixture("seed.pcap").to_str().unwrap(), "--count", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--count"), "{}", stderr(&o));
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn unknown_connection_lists_the_ids() {
+    let mut both = std::fs::read(fixture("seed.pcap")).unwrap();
+    // seed.pcap then slow-close.pcap's records: two connections.
+    let slow = std::fs::read(fixture("slow-close.pcap")).unwrap();
+    both.extend_from_slice(&slow[24..]);
+    let p = tempfile("two.pcap", &both);
+    let o = synack(&["trace", "--read", p.to_str().unwrap(), "--connection", "99"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stderr(&o).trim(), "error: there is no connection #99: it holds #1 to #2");
+    let o = synack(&["trace", "--read", p.to_str().unwrap(), "--connection", "2"]);
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("#2 "));
+}
+
+#[test]
+fn output_over_input_is_refused() {
+    let p = tempfile("input.pcap", &std::fs::read(fixture("seed.pcap")).unwrap());
+    let link = p.with_file_name("link.pcap");
+    std::os::unix::fs::symlink(&p, &link).unwrap();
+    for out in [&p, &link] {
+        let o = synack(&["trace", "--read", p.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains("it is the input"), "{}", stderr(&o));
+    }
+    assert_eq!(std::fs::read(&p).unwrap(), std::fs::read(fixture("seed.pcap")).unwrap(), "the input is intact");
+}
+
+#[test]
+fn short_flags_have_one_meaning() {
+    use clap::CommandFactory;
+    let mut meaning = std::collections::BTreeMap::new();
+    let root = synack::cli::Cli::command();
+    let mut commands = vec![&root];
+    commands.extend(root.get_subcommands());
+    for cmd in commands {
+        for arg in cmd.get_arguments() {
+            if let (Some(short), Some(long)) = (arg.get_short(), arg.get_long()) {
+                let seen = meaning.entry(short).or_insert(long);
+                assert_eq!(*seen, long, "-{short} means --{seen} and --{long}");
+            }
+        }
+    }
+    assert_eq!(meaning.get(&'r'), Some(&"read"));
+}

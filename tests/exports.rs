@@ -109,7 +109,7 @@ fn output_file_and_one_connection() {
 }
 
 #[test]
-fn dashboard_export_writes_three_files() {
+fn dashboard_export_writes_three_files_and_never_overwrites() {
     let dir = support::tempdir("e-key");
     let path = fixture("slow-close.pcap");
     let mut src = synack::capture::pcap::PcapSource::new(std::fs::File::open(&path).unwrap(), "x").unwrap();
@@ -125,4 +125,15 @@ fn dashboard_export_writes_three_files() {
     assert!(std::fs::read_to_string(&paths[0]).unwrap().contains("close: four-way"));
     assert!(std::fs::read_to_string(&paths[1]).unwrap().starts_with("sequenceDiagram"));
     roxmltree::Document::parse(&std::fs::read_to_string(&paths[2]).unwrap()).unwrap();
+    // Again: nothing is overwritten, the next files get a suffix.
+    let again = synack::export::export_files(conn, &dir).unwrap();
+    assert_eq!(again[0].file_name().unwrap(), "synack-1-1.txt");
+    assert!(std::fs::read_to_string(&paths[0]).unwrap().contains("close: four-way"));
+    // A symlink planted under the next name is not followed: its target stays untouched.
+    let target = dir.join("precious");
+    std::fs::write(&target, "keep me").unwrap();
+    std::os::unix::fs::symlink(&target, dir.join("synack-1-2.mmd")).unwrap();
+    let third = synack::export::export_files(conn, &dir).unwrap();
+    assert_eq!(third[1].file_name().unwrap(), "synack-1-3.mmd");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
 }
