@@ -171,13 +171,6 @@ fn trace(args: &TraceArgs) -> Result<()> {
     let mut out = BufWriter::with_capacity(1 << 16, output(args.output.as_deref())?);
     let mut pipeline = Pipeline::new(Some(port), args.source.limits());
     let result = headless::run(&mut source, &mut pipeline, exporter.as_mut(), &mut out, recorder.as_mut(), &stop);
-    if let Some(r) = recorder.take() {
-        let frames = r.frames;
-        r.finish().context("cannot finish the recording")?;
-        if let Some(p) = &args.write {
-            eprintln!("synack: recorded {frames} frames to {}", p.display());
-        }
-    }
     let k = source.kernel_stats();
     eprintln!(
         "synack: {} frames captured, {} dropped by the kernel, {} connections",
@@ -185,7 +178,18 @@ fn trace(args: &TraceArgs) -> Result<()> {
         k.drops,
         pipeline.tracker.len()
     );
-    finish(result, &pipeline, exporter.as_mut(), &mut out, &stop)
+    // The recording is finished whatever happened, and its own error (with
+    // its cause) is reported after what the run printed.
+    let recorded = recorder.take().map(|r| {
+        let frames = r.frames;
+        r.finish().map(|()| frames)
+    });
+    let printed = finish(result, &pipeline, exporter.as_mut(), &mut out, &stop);
+    if let (Some(p), Some(recorded)) = (&args.write, recorded) {
+        let frames = recorded.with_context(|| format!("cannot finish the recording {}", p.display()))?;
+        eprintln!("synack: recorded {frames} frames to {}", p.display());
+    }
+    printed
 }
 
 /// After a headless run: open connections, the format's ending, the decode

@@ -134,10 +134,16 @@ pub fn run<S: FrameSource>(
     let keep = pipeline.tracker.limits().finished.saturating_sub(1);
     let mut flushed = Instant::now();
     let mut draining: Option<Instant> = None;
+    // Frames recorded since the recording was last flushed.
+    let mut recorded = false;
     loop {
-        if waiting.dirty && flushed.elapsed() >= FLUSH_EVERY {
+        if (waiting.dirty || recorded) && flushed.elapsed() >= FLUSH_EVERY {
             out.flush().map_err(RunError::Output)?;
+            if let Some(r) = recorder.as_deref_mut() {
+                r.flush().map_err(RunError::Record)?;
+            }
             waiting.dirty = false;
+            recorded = false;
             flushed = Instant::now();
         }
         if draining.is_none()
@@ -157,6 +163,7 @@ pub fn run<S: FrameSource>(
             Next::Frame(frame) => {
                 if let Some(r) = recorder.as_deref_mut() {
                     r.write(&frame).map_err(RunError::Record)?;
+                    recorded = true;
                 }
                 (pipeline.frame(&frame), frame.ts)
             }
@@ -174,6 +181,10 @@ pub fn run<S: FrameSource>(
                 if waiting.dirty {
                     out.flush().map_err(RunError::Output)?;
                     waiting.dirty = false;
+                }
+                if recorded && let Some(r) = recorder.as_deref_mut() {
+                    r.flush().map_err(RunError::Record)?;
+                    recorded = false;
                 }
                 continue;
             }

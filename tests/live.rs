@@ -16,6 +16,13 @@ use serde_json::Value;
 use synack::echo::{self, Outcome, ServerConfig};
 use synack::scenario::Scenario;
 
+/// Tests that load the machine or measure timing run one at a time (the
+/// others in this file still run beside them).
+fn heavy() -> std::sync::MutexGuard<'static, ()> {
+    static HEAVY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    HEAVY.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_synack")
 }
@@ -221,6 +228,7 @@ fn simultaneous_scenario_crosses_the_fins_every_time() {
     if !capture_allowed() {
         return;
     }
+    let _alone = heavy();
     let srv = server();
     let port = srv.addr().port();
     // Capture everything the client does, retries included, for at most 60 s.
@@ -292,6 +300,7 @@ fn interop_with_tcpdump() {
     if !capture_allowed() {
         return;
     }
+    let _alone = heavy();
     let srv = server();
     let port = srv.addr().port().to_string();
     let dir = support::tempdir("interop");
@@ -364,6 +373,7 @@ fn load_5000_connections_no_drops() {
     if !capture_allowed() {
         return;
     }
+    let _alone = heavy();
     let srv = server();
     let port = srv.addr().port().to_string();
     let t = Trace::start(&["--port", &port, "--format", "jsonl", "--count", "5000", "--duration", "120"]);
@@ -576,4 +586,102 @@ fn write_pcapng_reads_back_the_same() {
     assert!(read.status.success(), "tcpdump reads our pcapng: {}", String::from_utf8_lossy(&read.stderr));
     let segments = connections(&live)[0]["segments"].as_array().unwrap().len();
     assert_eq!(String::from_utf8_lossy(&read.stdout).lines().count(), segments);
+}
+
+/// Packet timestamps (seconds) of a capture file, as tcpdump reads them.
+fn tcpdump_times(file: &std::path::Path) -> Vec<f64> {
+    let out = Command::new("tcpdump").args(["-nn", "-tt", "-r"]).arg(file).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).lines().filter_map(|l| l.split_whitespace().next()?.parse().ok()).collect()
+}
+
+/// `synack trace --write` killed with SIGKILL under load: the file holds every
+/// frame up to 100 ms before the kill (tcpdump, capturing beside it, is the
+/// reference), and tcpdump reads it.
+#[test]
+fn recording_survives_sigkill_under_load() {
+    if !capture_allowed() {
+        return;
+    }
+    let _alone = heavy();
+    let srv = server();
+    let port = srv.addr().port().to_string();
+    let dir = tempdir("sigkill");
+    let (ours, theirs) = (dir.join("synack.pcap"), dir.join("tcpdump.pcap"));
+    let mut tcpdump = Command::new("tcpdump")
+        .args(["-Z", "root", "-i", "lo", "--immediate-mode", "-U", "-w"])
+        .arg(&theirs)
+        .args(["tcp", "port", &port])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(tcpdump.stderr.take().unwrap());
+    let mut line = String::new();
+    while err.read_line(&mut line).unwrap() > 0 && !line.contains("listening on") {}
+    let mut t =
+        Trace::start(&["--port", &port, "--format", "jsonl", "--duration", "30", "--write", ours.to_str().unwrap()]);
+    // A bounded load; the kill comes once tcpdump's file holds 8 MB of it
+    // (about 100,000 frames; its size is watched, not read, to keep the CPU for the capture).
+    let addr = srv.addr();
+    let load = std::thread::spawn(move || echo::run_clients(Scenario::Seed, addr, "helloworld", 50_000, 2));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::fs::metadata(&theirs).map_or(0, |m| m.len()) < 8 << 20 {
+        assert!(Instant::now() < deadline && !load.is_finished(), "the load never reached 8 MB");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let killed_at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+    t.child.kill().unwrap();
+    t.child.wait().unwrap();
+    let report = load.join().unwrap();
+    assert!(report.ok > 100, "{report:?}");
+    // One more connection after the load: once tcpdump holds it, it holds everything before.
+    echo::run_scenario(Scenario::Seed, addr, "marker").unwrap();
+    let marked = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !tcpdump_times(&theirs).iter().any(|&t| t >= marked - 0.05) {
+        assert!(Instant::now() < deadline, "tcpdump never wrote the marker connection");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Command::new("kill").args(["-INT", &tcpdump.id().to_string()]).status().unwrap();
+    tcpdump.wait().unwrap();
+    srv.stop();
+    let (mine, reference) = (tcpdump_times(&ours), tcpdump_times(&theirs));
+    let before = |v: &[f64]| v.iter().filter(|&&t| t <= killed_at - 0.1).count();
+    assert!(before(&reference) > 100, "the load ran before the kill");
+    assert!(
+        before(&mine) >= before(&reference),
+        "synack's file lacks frames from more than 100 ms before the kill: {} of {}",
+        before(&mine),
+        before(&reference)
+    );
+}
+
+/// A few connections, then nothing: the recording holds them all soon after,
+/// without the process stopping (it was kept in memory before).
+#[test]
+fn recording_is_flushed_when_idle() {
+    if !capture_allowed() {
+        return;
+    }
+    let srv = server();
+    let port = srv.addr().port().to_string();
+    let file = tempdir("idle-flush").join("idle.pcap");
+    let mut t = Trace::start(&["--port", &port, "--duration", "30", "--write", file.to_str().unwrap()]);
+    for _ in 0..3 {
+        echo::run_scenario(Scenario::SlowClose, srv.addr(), "helloworld").unwrap();
+    }
+    // 3 four-way closes of 11 segments each reach the file while synack runs.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while tcpdump_times(&file).len() < 33 {
+        assert!(Instant::now() < deadline, "the recording holds {} frames", tcpdump_times(&file).len());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    t.child.kill().unwrap();
+    t.child.wait().unwrap();
+    srv.stop();
+    let replay = Command::new(bin()).args(["trace", "--format", "jsonl", "--read"]).arg(&file).output().unwrap();
+    assert!(replay.status.success(), "{}", String::from_utf8_lossy(&replay.stderr));
+    let conns = connections(&String::from_utf8_lossy(&replay.stdout));
+    assert_eq!(conns.len(), 3);
+    assert!(conns.iter().all(|c| kind(c) == "four-way"), "{conns:?}");
 }

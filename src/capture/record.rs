@@ -4,11 +4,16 @@
 //! snap length); the original length is taken from the IP header, so a frame
 //! cut by the read buffer still says how long it was; pcapng interfaces carry
 //! `if_tsresol = 9` (nanoseconds), or timestamps would be read as microseconds.
+//! The caller flushes ([`Recorder::flush`]) when the capture is idle and at
+//! least every 100 ms, so a process that is killed leaves a file that tcpdump
+//! reads up to its last whole record.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
+use std::rc::Rc;
 
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
 use pcap_file::pcapng::PcapNgWriter;
@@ -20,14 +25,29 @@ use crate::model::decode::Frame;
 
 const SNAPLEN: u32 = 262_144;
 
+/// The file behind the writer, shared so that it can be flushed while
+/// `pcap-file`'s writer owns it (its pcap writer lends no access).
+#[derive(Clone)]
+struct Shared(Rc<RefCell<BufWriter<File>>>);
+
+impl Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.borrow_mut().write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.borrow_mut().flush()
+    }
+}
+
 enum Writer {
-    Pcap(PcapWriter<BufWriter<File>>),
-    PcapNg(PcapNgWriter<BufWriter<File>>),
+    Pcap(PcapWriter<Shared>),
+    PcapNg(PcapNgWriter<Shared>),
 }
 
 /// Writes Ethernet frames to a capture file.
 pub struct Recorder {
     writer: Writer,
+    file: Shared,
     /// Frames written.
     pub frames: u64,
 }
@@ -63,7 +83,8 @@ impl Recorder {
     /// # Errors
     /// When the file cannot be created or written.
     pub fn create(path: &Path) -> io::Result<Recorder> {
-        let file = BufWriter::new(File::create(path)?);
+        let shared = Shared(Rc::new(RefCell::new(BufWriter::new(File::create(path)?))));
+        let file = shared.clone();
         let writer = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("pcapng")) {
             let mut w = PcapNgWriter::new(file).map_err(to_io)?;
             let idb = InterfaceDescriptionBlock {
@@ -83,7 +104,7 @@ impl Recorder {
             };
             Writer::Pcap(PcapWriter::with_header(file, header).map_err(to_io)?)
         };
-        Ok(Recorder { writer, frames: 0 })
+        Ok(Recorder { writer, file: shared, frames: 0 })
     }
 
     /// Appends one frame.
@@ -115,14 +136,20 @@ impl Recorder {
         Ok(())
     }
 
+    /// Writes what is buffered to the file: every record written so far is
+    /// then in the file whole, whatever happens to the process next.
+    ///
+    /// # Errors
+    /// When writing fails (the error says why: a full disk, ...).
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+
     /// Flushes what is buffered and closes the file.
     ///
     /// # Errors
     /// When writing fails.
-    pub fn finish(self) -> io::Result<()> {
-        match self.writer {
-            Writer::Pcap(w) => w.into_writer().flush(),
-            Writer::PcapNg(mut w) => w.get_mut().flush(),
-        }
+    pub fn finish(mut self) -> io::Result<()> {
+        self.flush()
     }
 }
