@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow, bail};
 
 use crate::capture::live::{LiveSource, OpenError};
-use crate::capture::pcap::PcapSource;
+use crate::capture::pcap::{PcapSource, Stream as PcapStream};
 use crate::capture::record::Recorder;
 use crate::cli::{Cli, ClientArgs, Command, DashboardArgs, DemoArgs, ServeArgs, TraceArgs};
 use crate::echo::{self, Outcome, ServerConfig};
@@ -52,13 +52,9 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// A Ctrl-C flag: set once SIGINT arrives.
-fn ctrl_c() -> Arc<AtomicBool> {
-    let flag = Arc::new(AtomicBool::new(false));
-    let f = flag.clone();
-    // Failing to install a handler only means Ctrl-C kills the process outright.
-    let _ = ctrlc::set_handler(move || f.store(true, Ordering::Relaxed));
-    flag
+/// A flag set once a stop signal (SIGINT, SIGTERM, SIGHUP, SIGQUIT) arrives.
+fn stop_signals() -> Result<Arc<AtomicBool>> {
+    crate::signals::flag().context("cannot handle stop signals")
 }
 
 /// Opens a live capture and then, when started through sudo, drops to the
@@ -90,7 +86,8 @@ pub fn open_live(interface: &str, port: u16) -> Result<LiveSource> {
 /// Opens `path` ('-' is standard input) as a capture.
 fn open_capture(path: &Path) -> Result<PcapSource<Box<dyn Read + Send>>> {
     let (reader, name): (Box<dyn Read + Send>, String) = if path == Path::new("-") {
-        (Box::new(io::stdin()), "standard input".to_string())
+        let stream = PcapStream::new(io::stdin()).context("cannot read standard input")?;
+        (Box::new(stream), "standard input".to_string())
     } else {
         let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
         (Box::new(file), path.display().to_string())
@@ -141,8 +138,16 @@ fn trace(args: &TraceArgs) -> Result<()> {
         }
         check_not_clobbering(args.output.as_deref(), &[("input (--read)", Some(path))])?;
         let mut source = open_capture(path)?;
-        let stop =
-            Stop { count: args.count, only: args.connection, flush_each: path == Path::new("-"), ..Stop::default() };
+        // Ctrl-C on a stream (`tcpdump ... | synack trace --read -`) ends with
+        // what was read written out, like a live capture.
+        let interrupted = stop_signals()?;
+        let stop = Stop {
+            count: args.count,
+            only: args.connection,
+            flush_each: path == Path::new("-"),
+            interrupted: Some(&interrupted),
+            ..Stop::default()
+        };
         let mut out = BufWriter::with_capacity(1 << 16, output(args.output.as_deref())?);
         let mut pipeline = Pipeline::new(args.source.port, args.source.limits());
         let result = headless::run(&mut source, &mut pipeline, exporter.as_mut(), &mut out, None, &stop);
@@ -156,7 +161,7 @@ fn trace(args: &TraceArgs) -> Result<()> {
         Some(p) => Some(Recorder::create(p).with_context(|| format!("cannot create {}", p.display()))?),
         None => None,
     };
-    let interrupted = ctrl_c();
+    let interrupted = stop_signals()?;
     let deadline = match args.duration {
         Some(s) if !(s.is_finite() && s >= 0.0) => {
             return Err(UsageError(format!("--duration must be a number of seconds, not {s}")).into());
@@ -224,7 +229,7 @@ fn finish(
 fn serve(args: &ServeArgs) -> Result<()> {
     let listener = echo::bind(args.addr)?;
     let addr = listener.local_addr().unwrap_or(args.addr);
-    let stop = ctrl_c();
+    let stop = stop_signals()?;
     let server = echo::Server::start(listener, ServerConfig::default());
     // Printed so that scripts (and tests) binding port 0 learn the port.
     println!("synack: echo server listening on {addr} (Ctrl-C to stop)");

@@ -28,4 +28,5 @@ pub mod model;
 pub mod os;
 pub mod pipeline;
 pub mod scenario;
+pub mod signals;
 pub mod tui;

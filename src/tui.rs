@@ -180,7 +180,7 @@ struct TerminalGuard;
 
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
-        let _ = crossterm::execute!(io::stdout(), DisableMouseCapture);
+        let _ = crossterm::execute!(io::stdout(), DisableMouseCapture, crossterm::cursor::Show);
         ratatui::restore();
     }
 }
@@ -197,6 +197,11 @@ pub fn run(
     shared: &Arc<Shared>,
     mut on_action: impl FnMut(Action, &mut App),
 ) -> io::Result<()> {
+    // A stop signal quits through the loop, so the guard restores the terminal.
+    let stx = tx.clone();
+    crate::signals::on_stop(move |_| {
+        let _ = stx.send(Msg::Stop);
+    })?;
     let mut terminal = ratatui::try_init()?;
     let _guard = TerminalGuard;
     crossterm::execute!(io::stdout(), EnableMouseCapture)?;

@@ -246,3 +246,34 @@ fn short_flags_have_one_meaning() {
     }
     assert_eq!(meaning.get(&'r'), Some(&"read"));
 }
+
+/// `tcpdump -U -w - | synack trace --read -`: a connection that ended is
+/// written while the stream stays open (no next packet needed), and a stop
+/// signal ends the run with exit 0 and nothing lost.
+#[test]
+fn following_a_stream_writes_at_once_and_stops_on_a_signal() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::Stdio;
+    for sig in ["INT", "TERM"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_synack"))
+            .args(["trace", "--read", "-", "--format", "jsonl"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(&std::fs::read(fixture("seed.pcap")).unwrap()).unwrap();
+        stdin.flush().unwrap();
+        // The line comes while stdin is still open.
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["close"]["kind"], "three-way");
+        Command::new("kill").args([&format!("-{sig}"), &child.id().to_string()]).status().unwrap();
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(0), "SIG{sig}");
+        drop(stdin);
+    }
+}

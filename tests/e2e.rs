@@ -130,3 +130,44 @@ fn time_wait_counts_down_and_ends_live() {
     let after = tmux.wait_for(&|s| s.lines().any(|l| l.starts_with("EXIT=")), 10);
     assert!(after.lines().any(|l| l == "EXIT=0"), "{after}");
 }
+
+/// Each stop signal leaves the terminal as it was: the dashboard (a replay,
+/// so no privileges) exits 0, its screen is gone and the prompt is back.
+#[test]
+fn stop_signals_restore_the_terminal() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        assert!(std::env::var("SYNACK_REQUIRE_CAPTURE").as_deref() != Ok("1"), "tmux is missing");
+        eprintln!("skipping: no tmux");
+        return;
+    }
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/half-close.pcap");
+    let dir = support::tempdir("signals");
+    for sig in ["TERM", "HUP", "QUIT", "INT"] {
+        let tmux = Tmux::start(format!("synack-e2e-sig-{sig}-{}", std::process::id()), "100", "30");
+        let pidfile = dir.join(format!("{sig}.pid"));
+        // The shell writes its PID, then becomes synack: the test signals that PID only.
+        let cmd = format!(
+            "bash -c 'echo $$ > {}; exec {} --read {fixture} --speed 0'; echo EXIT=$?",
+            pidfile.display(),
+            env!("CARGO_BIN_EXE_synack")
+        );
+        tmux.run(&["send-keys", "-t", "e2e", &cmd, "Enter"]);
+        tmux.wait_for(&|s| s.contains("REPLAY") && s.contains("four-way"), 20);
+        let pid = std::fs::read_to_string(&pidfile).unwrap().trim().to_string();
+        Command::new("kill").args([&format!("-{sig}"), &pid]).status().unwrap();
+        // Wait for the exit line and the prompt after it.
+        let after =
+            tmux.wait_for(&|s| s.split_once("\nEXIT=").is_some_and(|(_, rest)| rest.contains("e2e-prompt$")), 10);
+        assert!(after.lines().any(|l| l == "EXIT=0"), "SIG{sig}: {after}");
+        assert!(
+            !after.contains("Connections") && !after.contains("REPLAY"),
+            "SIG{sig}: the dashboard is gone: {after}"
+        );
+        let lines: Vec<&str> = after.lines().filter(|l| !l.trim().is_empty()).collect();
+        let exit_at = lines.iter().position(|l| *l == "EXIT=0").unwrap();
+        assert!(lines[exit_at + 1..].iter().any(|l| l.starts_with("e2e-prompt$")), "SIG{sig}: {after}");
+        // The terminal is out of raw mode: typed text echoes and runs.
+        tmux.run(&["send-keys", "-t", "e2e", "echo typed-$((6*7))", "Enter"]);
+        tmux.wait_for(&|s| s.contains("typed-42"), 5);
+    }
+}

@@ -685,3 +685,29 @@ fn recording_is_flushed_when_idle() {
     assert_eq!(conns.len(), 3);
     assert!(conns.iter().all(|c| kind(c) == "four-way"), "{conns:?}");
 }
+
+/// SIGTERM and SIGHUP stop a live trace like Ctrl-C: what it holds is
+/// written (finished and open connections), exit 0.
+#[test]
+fn stop_signals_print_what_trace_holds() {
+    if !capture_allowed() {
+        return;
+    }
+    for sig in ["TERM", "HUP"] {
+        let srv = server();
+        let port = srv.addr().port().to_string();
+        let t = Trace::start(&["--port", &port, "--format", "jsonl", "--duration", "30"]);
+        // The server closes first and the client waits for its FIN: closed on return.
+        echo::run_scenario(Scenario::ServerClose, srv.addr(), "helloworld").unwrap();
+        // A connection left open: it is written as open.
+        let open = std::net::TcpStream::connect(srv.addr()).unwrap();
+        Command::new("kill").args([&format!("-{sig}"), &t.child.id().to_string()]).status().unwrap();
+        let (stdout, _) = t.finish();
+        drop(open);
+        srv.stop();
+        let conns = connections(&stdout);
+        assert_eq!(conns.len(), 2, "SIG{sig}: {stdout}");
+        assert!(["three-way", "four-way"].contains(&kind(&conns[0])), "SIG{sig}: {}", conns[0]);
+        assert_eq!(kind(&conns[1]), "open");
+    }
+}

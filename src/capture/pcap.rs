@@ -29,6 +29,8 @@ struct Input<R> {
     pos: usize,
     len: usize,
     eof: bool,
+    /// The last read found nothing yet (a stream that would block: see [`Stream`]).
+    waiting: bool,
     /// Bytes of the input before `buf[pos]`.
     offset: u64,
 }
@@ -58,6 +60,7 @@ impl<R: Read> Input<R> {
             self.buf.resize(self.buf.len() * 2, 0);
         }
         loop {
+            self.waiting = false;
             match self.reader.read(&mut self.buf[self.len..]) {
                 Ok(0) => {
                     self.eof = true;
@@ -68,6 +71,10 @@ impl<R: Read> Input<R> {
                     return Ok(true);
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    self.waiting = true;
+                    return Ok(true);
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -121,7 +128,8 @@ impl<R: Read> PcapSource<R> {
     /// [`SourceError::Truncated`] (cut inside the header) or [`SourceError::Io`].
     pub fn new(reader: R, name: impl Into<String>) -> Result<Self, SourceError> {
         let name = name.into();
-        let mut input = Input { reader, buf: vec![0; INITIAL_BUFFER], pos: 0, len: 0, eof: false, offset: 0 };
+        let mut input =
+            Input { reader, buf: vec![0; INITIAL_BUFFER], pos: 0, len: 0, eof: false, waiting: false, offset: 0 };
         let io = |source| SourceError::Io { name: name.clone(), source };
         while input.len < 4 && !input.eof {
             input.fill().map_err(io)?;
@@ -280,6 +288,8 @@ impl<R: Read> FrameSource for PcapSource<R> {
                         return Err(self.truncated());
                     }
                     match self.input.fill() {
+                        // Nothing came for a while: say so, so the caller can flush and check its stop flag.
+                        Ok(true) if self.input.waiting => return Ok(Next::Idle),
                         Ok(true) => {}
                         Ok(false) => {
                             return Err(self.corrupt(format!("a record longer than {MAX_RECORD} bytes")));
@@ -299,5 +309,72 @@ impl<R: Read> FrameSource for PcapSource<R> {
                 Err(e) => return Err(self.corrupt(e.to_string())),
             }
         }
+    }
+}
+
+/// A reader whose reads give up after a while: a thread reads the underlying
+/// stream (standard input) into a bounded queue, and a read that finds the
+/// queue empty for [`Stream::PATIENCE`] fails with `WouldBlock`, which
+/// [`PcapSource`] turns into [`Next::Idle`]. So a follower of a live stream
+/// (`tcpdump -U -w - | synack trace --read -`) writes a connection that ended
+/// without waiting for the next packet, and notices Ctrl-C. The queue is
+/// bounded: a reader that falls behind slows the stream, nothing is dropped.
+pub struct Stream {
+    rx: std::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>,
+    chunk: Vec<u8>,
+    at: usize,
+}
+
+impl Stream {
+    /// How long a read waits for data before it reports `WouldBlock`.
+    pub const PATIENCE: std::time::Duration = std::time::Duration::from_millis(100);
+
+    /// Reads `reader` on a thread of its own.
+    ///
+    /// # Errors
+    /// When the thread cannot be started.
+    pub fn new<T: Read + Send + 'static>(mut reader: T) -> std::io::Result<Stream> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(16);
+        std::thread::Builder::new().name("stdin".into()).spawn(move || {
+            loop {
+                let mut buf = vec![0; 64 * 1024];
+                let sent = match reader.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        buf.truncate(n);
+                        tx.send(Ok(buf))
+                    }
+                    Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        break;
+                    }
+                };
+                if sent.is_err() {
+                    break;
+                }
+            }
+        })?;
+        Ok(Stream { rx, chunk: Vec::new(), at: 0 })
+    }
+}
+
+impl Read for Stream {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.at == self.chunk.len() {
+            match self.rx.recv_timeout(Self::PATIENCE) {
+                Ok(Ok(chunk)) => {
+                    self.chunk = chunk;
+                    self.at = 0;
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => return Err(ErrorKind::WouldBlock.into()),
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return Ok(0),
+            }
+        }
+        let n = out.len().min(self.chunk.len() - self.at);
+        out[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
     }
 }

@@ -35,6 +35,8 @@ pub enum Msg {
     Caption(String),
     /// A one-line notice (a scenario failed, a file was written).
     Notice(String),
+    /// A stop signal arrived (SIGTERM, SIGHUP, SIGQUIT, SIGINT): quit.
+    Stop,
 }
 
 /// What the runner should do after an update.
@@ -198,6 +200,7 @@ impl App {
             }
             Msg::Caption(c) => self.caption = Some(c),
             Msg::Notice(n) => self.notice = Some(n),
+            Msg::Stop => return Action::Quit,
             Msg::Resize(width, height) => self.size = ratatui::layout::Rect::new(0, 0, width, height),
             Msg::Mouse(m) => self.mouse(m),
             Msg::Key(k) => return self.key(k),
