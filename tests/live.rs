@@ -16,6 +16,18 @@ use serde_json::Value;
 use synack::echo::{self, Outcome, ServerConfig};
 use synack::scenario::Scenario;
 
+/// A child process (tcpdump) that is stopped, by its PID, however the test ends.
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        if self.0.try_wait().ok().flatten().is_none() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 /// Tests that load the machine or measure timing run one at a time (the
 /// others in this file still run beside them).
 fn heavy() -> std::sync::MutexGuard<'static, ()> {
@@ -33,7 +45,17 @@ struct Trace {
     stderr: mpsc::Receiver<String>,
     stderr_seen: Vec<String>,
     /// Stdout is drained as it comes, or a full pipe would block synack.
-    stdout: std::thread::JoinHandle<String>,
+    stdout: Option<std::thread::JoinHandle<String>>,
+}
+
+impl Drop for Trace {
+    /// A test that fails midway still stops the synack it started.
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
 }
 
 impl Trace {
@@ -61,7 +83,7 @@ impl Trace {
             let _ = out.read_to_string(&mut s);
             s
         });
-        let mut t = Trace { child, stderr: rx, stderr_seen: Vec::new(), stdout };
+        let mut t = Trace { child, stderr: rx, stderr_seen: Vec::new(), stdout: Some(stdout) };
         t.wait_for("capturing on");
         t
     }
@@ -102,7 +124,7 @@ impl Trace {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        let out = self.stdout.join().unwrap();
+        let out = self.stdout.take().map(|h| h.join().unwrap()).unwrap_or_default();
         let status = self.child.wait().unwrap();
         while let Ok(line) = self.stderr.recv_timeout(Duration::from_millis(200)) {
             self.stderr_seen.push(line);
@@ -314,8 +336,9 @@ fn interop_with_tcpdump() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("tcpdump (installed by .ci/run)");
+    let mut tcpdump = Reaped(tcpdump);
     // tcpdump says "listening on" once its filter is in place.
-    let mut err = BufReader::new(tcpdump.stderr.take().unwrap());
+    let mut err = BufReader::new(tcpdump.0.stderr.take().unwrap());
     let mut line = String::new();
     while err.read_line(&mut line).unwrap() > 0 && !line.contains("listening on") {}
     let t = Trace::start(
@@ -342,8 +365,8 @@ fn interop_with_tcpdump() {
         std::thread::sleep(Duration::from_millis(20));
     }
     // Ask tcpdump to stop through kill(1), by its PID.
-    Command::new("kill").args(["-INT", &tcpdump.id().to_string()]).status().unwrap();
-    tcpdump.wait().unwrap();
+    Command::new("kill").args(["-INT", &tcpdump.0.id().to_string()]).status().unwrap();
+    tcpdump.0.wait().unwrap();
     srv.stop();
     // tcpdump reads our file: the same number of segments.
     let read = Command::new("tcpdump").args(["-nn", "-r"]).arg(&ours).output().unwrap();
@@ -615,7 +638,8 @@ fn recording_survives_sigkill_under_load() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut err = BufReader::new(tcpdump.stderr.take().unwrap());
+    let mut tcpdump = Reaped(tcpdump);
+    let mut err = BufReader::new(tcpdump.0.stderr.take().unwrap());
     let mut line = String::new();
     while err.read_line(&mut line).unwrap() > 0 && !line.contains("listening on") {}
     let mut t =
@@ -642,8 +666,8 @@ fn recording_survives_sigkill_under_load() {
         assert!(Instant::now() < deadline, "tcpdump never wrote the marker connection");
         std::thread::sleep(Duration::from_millis(20));
     }
-    Command::new("kill").args(["-INT", &tcpdump.id().to_string()]).status().unwrap();
-    tcpdump.wait().unwrap();
+    Command::new("kill").args(["-INT", &tcpdump.0.id().to_string()]).status().unwrap();
+    tcpdump.0.wait().unwrap();
     srv.stop();
     let (mine, reference) = (tcpdump_times(&ours), tcpdump_times(&theirs));
     let before = |v: &[f64]| v.iter().filter(|&&t| t <= killed_at - 0.1).count();
