@@ -328,7 +328,7 @@ fn interop_with_tcpdump() {
     let dir = support::tempdir("interop");
     let ours = dir.join("synack.pcap");
     let theirs = dir.join("tcpdump.pcap");
-    let mut tcpdump = Command::new("tcpdump")
+    let tcpdump = Command::new("tcpdump")
         .args(["-Z", "root", "-i", "lo", "--immediate-mode", "-U", "-w"])
         .arg(&theirs)
         .args(["tcp", "port", &port])
@@ -630,7 +630,7 @@ fn recording_survives_sigkill_under_load() {
     let port = srv.addr().port().to_string();
     let dir = tempdir("sigkill");
     let (ours, theirs) = (dir.join("synack.pcap"), dir.join("tcpdump.pcap"));
-    let mut tcpdump = Command::new("tcpdump")
+    let tcpdump = Command::new("tcpdump")
         .args(["-Z", "root", "-i", "lo", "--immediate-mode", "-U", "-w"])
         .arg(&theirs)
         .args(["tcp", "port", &port])
