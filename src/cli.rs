@@ -77,13 +77,21 @@ pub struct SourceArgs {
     /// Connections open at once; past it the oldest open one is given up and reported.
     #[arg(long, default_value_t = Limits::DEFAULT, value_name = "N")]
     pub max_open: usize,
+    /// Segments kept per connection: the first half and the last half; those between are
+    /// counted, not kept (at least 8).
+    #[arg(long, default_value_t = 1024, value_name = "N")]
+    pub max_segments: usize,
 }
 
 impl SourceArgs {
     /// The tracker's limits.
     #[must_use]
     pub fn limits(&self) -> Limits {
-        Limits { finished: self.max_connections, open: self.max_open }
+        Limits {
+            finished: self.max_connections,
+            open: self.max_open,
+            keep: crate::model::tracker::Keep::segments(self.max_segments),
+        }
     }
 }
 

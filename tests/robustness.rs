@@ -41,8 +41,11 @@ fn feed(pipeline: &mut Pipeline, link: LinkType, data: &[u8]) {
 fn assert_invariants(p: &Pipeline) -> Result<(), TestCaseError> {
     let c = &p.counters;
     prop_assert_eq!(c.frames, c.segments + c.not_ours + c.undecodable(), "each frame counted once");
-    let records: usize = p.tracker.connections().map(|conn| conn.records.len()).sum();
-    prop_assert_eq!(records as u64, c.segments, "each segment in exactly one connection");
+    let seen: u64 = p.tracker.connections().map(|conn| conn.seen).sum();
+    prop_assert_eq!(seen, c.segments, "each segment in exactly one connection");
+    for conn in p.tracker.connections() {
+        prop_assert_eq!(conn.records.len() as u64 + conn.elided, conn.seen, "kept or counted");
+    }
     for conn in p.tracker.connections() {
         prop_assert!(conn.records.windows(2).all(|w| w[0].ts <= w[1].ts), "rows in time order");
         let text = synack::ladder::layout(conn, None, 0).to_text();

@@ -325,3 +325,37 @@ fn open_connections_are_capped() {
     assert_eq!(tracker.get(3).unwrap().close_kind(), CloseKind::Open);
     assert!(tracker.get(3).unwrap().ended);
 }
+
+#[test]
+fn a_long_connection_keeps_its_first_and_last_segments() {
+    use synack::model::tracker::{Keep, Limits, Tracker};
+    let mut t = Talk::new();
+    t.tracker = Tracker::new(Some(8001), Limits { keep: Keep::segments(16), ..Limits::both(10) });
+    t.c(SYN, 0, 0, b"");
+    t.s(syn_ack(), 0, 1, b"");
+    t.c(ACK, 1, 1, b"");
+    // 1,000 data segments, then a four-way close.
+    for i in 0..1_000u32 {
+        t.c(psh_ack(), 1 + i * 4, 1, b"data");
+    }
+    let end = 1 + 4_000;
+    t.c(fin_ack(), end, 1, b"");
+    t.s(ACK, 1, end + 1, b"");
+    t.s(fin_ack(), 1, end + 1, b"");
+    t.c(ACK, end + 1, 2, b"");
+    let c = t.conn();
+    assert_eq!(c.seen, 1_007);
+    assert!(c.records.len() <= 16, "{}", c.records.len());
+    assert_eq!(c.seen, c.records.len() as u64 + c.elided, "every segment kept or counted");
+    // The handshake and the whole close are there, and classified as if nothing was dropped.
+    assert_eq!(c.records[0].flags, SYN);
+    assert_eq!(c.close_kind(), CloseKind::FourWay);
+    assert_eq!(c.close_segments(), 4);
+    assert_eq!(c.client.payload_bytes, 4_000);
+    assert_eq!(t.states(), ("TIME-WAIT", "CLOSED"));
+    let text = synack::ladder::layout(c, None, 0).to_text();
+    assert!(text.contains(&format!("⋯ {} segments not kept before this one ⋯", c.elided)), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&synack::export::jsonl::to_json(c)).unwrap();
+    assert_eq!(json["elided"]["segments"], c.elided);
+    assert_eq!(json["segments"].as_array().unwrap().len(), c.records.len());
+}

@@ -228,6 +228,17 @@ pub fn write_json(out: &mut String, conn: &Connection) {
     out.push_str("},");
     key(out, "retransmissions");
     int(out, conn.retransmissions);
+    if conn.elided > 0 {
+        out.push(',');
+        key(out, "elided");
+        out.push('{');
+        key(out, "segments");
+        int(out, conn.elided);
+        out.push(',');
+        key(out, "before");
+        int(out, conn.gap);
+        out.push('}');
+    }
     out.push('}');
 }
 

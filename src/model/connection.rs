@@ -79,13 +79,54 @@ pub struct Connection {
     pub ended: bool,
     /// Retransmitted segments.
     pub retransmissions: u32,
+    /// Segments seen, kept or not.
+    pub seen: u64,
+    /// Segments not kept: the ones between the first and the last that a
+    /// connection keeps (see [`Keep`]), counted here instead.
+    pub elided: u64,
+    /// Where in `records` the elided segments were (before this record).
+    pub gap: usize,
+    keep: Keep,
+}
+
+/// How many of its segments a connection keeps: the first `first` (the
+/// handshake and the start), and between `last` and twice `last` of the most
+/// recent (the close); the ones in between are counted, not kept, so memory
+/// per connection is bounded whatever its length. Classification does not
+/// depend on them: it is made as segments arrive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Keep {
+    pub first: usize,
+    pub last: usize,
+}
+
+impl Keep {
+    /// Keeps `n` segments (at least 8): half first, half (to twice that) last.
+    #[must_use]
+    pub fn segments(n: usize) -> Keep {
+        let n = n.max(8);
+        Keep { first: n / 2, last: n / 4 }
+    }
+}
+
+impl Default for Keep {
+    fn default() -> Keep {
+        Keep::segments(1024)
+    }
 }
 
 impl Connection {
     /// A connection whose first seen segment is `first`. `syn`: it is a fresh
     /// SYN; without one the connection was already there when watching began.
     #[must_use]
-    pub fn new(id: ConnId, client: SocketAddr, server: SocketAddr, first: &Segment, syn: bool) -> Connection {
+    pub fn new(
+        id: ConnId,
+        client: SocketAddr,
+        server: SocketAddr,
+        first: &Segment,
+        syn: bool,
+        keep: Keep,
+    ) -> Connection {
         let (c, s) = if syn {
             (TcpState::Closed, TcpState::Listen)
         } else if first.flags.syn() && first.flags.ack() {
@@ -102,6 +143,22 @@ impl Connection {
             close: Close::default(),
             ended: false,
             retransmissions: 0,
+            seen: 0,
+            elided: 0,
+            gap: 0,
+            keep,
+        }
+    }
+
+    /// Where the record of the segment seen `seen`-th (from 0) is now, or the
+    /// first record after the gap when it was elided.
+    fn index_of(&self, seen: u64) -> usize {
+        let at = usize::try_from(seen).unwrap_or(usize::MAX);
+        if self.elided == 0 || at < self.gap {
+            at
+        } else {
+            let elided = usize::try_from(self.elided).unwrap_or(usize::MAX);
+            at.saturating_sub(elided).max(self.gap)
         }
     }
 
@@ -205,11 +262,12 @@ impl Connection {
         let retransmission = numbers.0;
 
         let seen = Seen { flags: seg.flags, seq: seg.seq, ack: seg.ack, payload_len: seg.payload_len, retransmission };
-        let row = self.records.len();
+        let row = usize::try_from(self.seen).unwrap_or(usize::MAX);
         let (snd, rcv) = self.sides_mut(dir);
         let effect = tcp::segment(snd, rcv, &seen, row);
         if let Some((at, state)) = effect.revise {
-            for r in self.records.iter_mut().skip(at) {
+            let from = self.index_of(at as u64);
+            for r in self.records.iter_mut().skip(from) {
                 tcp::revise(r.state_mut(sender), TcpState::CloseWait, state);
             }
         }
@@ -258,6 +316,7 @@ impl Connection {
         // Arrival order is the order of the ladder: a capture clock that steps
         // back (or a corrupt timestamp) does not reorder a connection's rows.
         let ts = seg.ts.max(self.last());
+        self.seen += 1;
         self.records.push(Record {
             ts,
             dir,
@@ -278,6 +337,14 @@ impl Connection {
             server_state: self.server.state,
             via,
         });
+        // Past the first and twice the last: the oldest of the last go uncounted
+        // in bulk (amortised O(1) per segment).
+        let Keep { first, last } = self.keep;
+        if self.records.len() >= first + 2 * last && last > 0 {
+            self.records.drain(first..first + last);
+            self.elided += last as u64;
+            self.gap = first;
+        }
         self.ended && !was_ended
     }
 }

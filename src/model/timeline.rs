@@ -132,7 +132,7 @@ fn step_note(conn: &Connection, r: &Record) -> String {
 pub fn arrows(conn: &Connection) -> Vec<Arrow> {
     let mut out = Vec::with_capacity(conn.records.len());
     let mut prev: Option<(TcpState, TcpState)> = None;
-    for r in &conn.records {
+    for (i, r) in conn.records.iter().enumerate() {
         let (c, s) = (r.client_state, r.server_state);
         let (cm, sm) = match prev {
             None => (Some(c), Some(s)),
@@ -148,6 +148,9 @@ pub fn arrows(conn: &Connection) -> Vec<Arrow> {
         let mut note = step_note(conn, r);
         if crossing {
             note.push_str(" ✕ FINs cross");
+        }
+        if conn.elided > 0 && i == conn.gap {
+            note = format!("⋯ {} segments not kept before this one ⋯ {note}", conn.elided).trim_end().to_string();
         }
         out.push(Arrow {
             dir: r.dir,

@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use foldhash::fast::RandomState;
 
 pub use super::classify::{CloseKind, Dir, Handshake, Initiator, Phase, Role, TeardownSteps};
-pub use super::connection::{ConnId, Connection, Record};
+pub use super::connection::{ConnId, Connection, Keep, Record};
 use super::segment::Segment;
 pub use super::tcp::Side;
 
@@ -117,6 +117,9 @@ pub struct Limits {
     /// finished as it stands and reported (`--max-open`). A flood of SYNs that
     /// are never answered cannot grow memory without bound.
     pub open: usize,
+    /// Segments each connection keeps (`--max-segments`): one long
+    /// connection cannot grow memory without bound either.
+    pub keep: Keep,
 }
 
 impl Limits {
@@ -126,13 +129,13 @@ impl Limits {
     /// Both limits at `n` (tests and small tools).
     #[must_use]
     pub fn both(n: usize) -> Limits {
-        Limits { finished: n, open: n }
+        Limits { finished: n, open: n, keep: Keep::default() }
     }
 }
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { finished: Limits::DEFAULT, open: Limits::DEFAULT }
+        Limits { finished: Limits::DEFAULT, open: Limits::DEFAULT, keep: Keep::default() }
     }
 }
 
@@ -163,7 +166,7 @@ impl Tracker {
             finished: VecDeque::new(),
             next_id: 1,
             server_port,
-            limits: Limits { finished: limits.finished.max(1), open: limits.open.max(1) },
+            limits: Limits { finished: limits.finished.max(1), open: limits.open.max(1), keep: limits.keep },
             open: 0,
             open_order: VecDeque::new(),
         }
@@ -210,7 +213,7 @@ impl Tracker {
         };
         let id = self.next_id;
         self.next_id += 1;
-        let mut conn = Box::new(Connection::new(id, client, server, seg, fresh_syn));
+        let mut conn = Box::new(Connection::new(id, client, server, seg, fresh_syn, self.limits.keep));
         let dir = if seg.src == client { Dir::C2S } else { Dir::S2C };
         let ended = conn.apply(seg, dir);
         self.conns.push(conn);
