@@ -647,7 +647,7 @@ fn recording_survives_sigkill_under_load() {
     // A bounded load; the kill comes once tcpdump's file holds 8 MB of it
     // (about 100,000 frames; its size is watched, not read, to keep the CPU for the capture).
     let addr = srv.addr();
-    let load = std::thread::spawn(move || echo::run_clients(Scenario::Seed, addr, "helloworld", 50_000, 2));
+    let load = std::thread::spawn(move || echo::run_clients(Scenario::Seed, addr, "helloworld", 50_000, 1));
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::fs::metadata(&theirs).map_or(0, |m| m.len()) < 8 << 20 {
         assert!(Instant::now() < deadline && !load.is_finished(), "the load never reached 8 MB");
