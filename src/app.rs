@@ -336,7 +336,7 @@ fn dashboard(args: &DashboardArgs) -> Result<()> {
             return Err(UsageError(format!("--speed must be 0 or more, not {}", args.speed)).into());
         }
         let name = if path == Path::new("-") { "stdin".to_string() } else { path.display().to_string() };
-        tui::spawn_source(source, pace, tx.clone(), shared.clone(), |_| None)?;
+        tui::spawn_source(source, pace, tui::Loss::Never, tx.clone(), shared.clone(), |_| None)?;
         let pipeline = Pipeline::new(args.source.port, args.source.limits());
         let mut app = tui::App::new(pipeline, tui::Source::Replay { name, step: args.step }, false);
         app.time_wait = time_wait;
@@ -380,7 +380,7 @@ fn run_live(
     let interface = source.interface().to_string();
     // The first read resets the kernel's counters.
     let _ = source.kernel_stats();
-    tui::spawn_source(source, tui::Pace::AsTheyCome, tx.clone(), shared.clone(), |s| {
+    tui::spawn_source(source, tui::Pace::AsTheyCome, tui::Loss::Counted, tx.clone(), shared.clone(), |s| {
         let k = s.kernel_stats();
         Some((k.packets, k.drops))
     })?;

@@ -14,7 +14,7 @@ pub mod ui;
 use std::io::{self, IsTerminal};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, Condvar, Mutex, PoisonError, mpsc};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -42,6 +42,40 @@ pub struct Shared {
     pub stop: AtomicBool,
     /// Messages the capture could not send because the channel was full.
     pub overflow: AtomicU64,
+    /// Segments the view holds back (paused, or stepping), as the main loop
+    /// last saw them; a file or stdin source waits while there are too many.
+    pub held: Mutex<usize>,
+    /// Signalled when `held` falls or the threads stop.
+    pub room: Condvar,
+}
+
+/// Held segments past which a file or stdin source waits for the view.
+pub const HELD_HIGH: usize = 50_000;
+
+impl Shared {
+    /// Publishes how many segments the view holds back, waking a waiting source.
+    pub fn set_held(&self, n: usize) {
+        *self.held.lock().unwrap_or_else(PoisonError::into_inner) = n;
+        self.room.notify_all();
+    }
+
+    /// Stops every thread, waking a waiting source.
+    pub fn stop_all(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _guard = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        self.room.notify_all();
+    }
+
+    /// Waits while the view holds back [`HELD_HIGH`] segments or more.
+    /// Returns `false` when asked to stop.
+    fn wait_for_room(&self) -> bool {
+        let held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        let _held = self
+            .room
+            .wait_while(held, |n| *n >= HELD_HIGH && !self.stop.load(Ordering::Relaxed))
+            .unwrap_or_else(PoisonError::into_inner);
+        !self.stop.load(Ordering::Relaxed)
+    }
 }
 
 /// How a source thread paces a replay.
@@ -53,12 +87,25 @@ pub enum Pace {
     Speed(f64),
 }
 
-/// Starts the thread that reads `source`, decodes, and sends segments. It never
-/// panics and never blocks on a full channel: what does not fit is counted.
-/// `stats` is polled about once a second for kernel counters.
+/// Whether a source may lose frames when the view falls behind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Loss {
+    /// A live capture cannot wait: what does not fit the channel is counted
+    /// ("lost (view behind)") and the kernel keeps the rest.
+    Counted,
+    /// A file or a stream on stdin can: the source waits for room (a full
+    /// channel, or too many segments held back by a paused or stepping view),
+    /// and nothing read is ever dropped.
+    Never,
+}
+
+/// Starts the thread that reads `source`, decodes, and sends segments. It
+/// never panics; on a full channel it counts ([`Loss::Counted`]) or waits
+/// ([`Loss::Never`]). `stats` is polled about once a second for kernel counters.
 pub fn spawn_source<S, F>(
     mut source: S,
     pace: Pace,
+    loss: Loss,
     tx: SyncSender<Msg>,
     shared: Arc<Shared>,
     mut stats: F,
@@ -68,13 +115,16 @@ where
     F: FnMut(&mut S) -> Option<(u64, u64)> + Send + 'static,
 {
     thread::Builder::new().name("capture".into()).spawn(move || {
-        let send = |msg: Msg| match tx.try_send(msg) {
-            Ok(()) => true,
-            Err(TrySendError::Full(_)) => {
-                shared.overflow.fetch_add(1, Ordering::Relaxed);
-                true
-            }
-            Err(TrySendError::Disconnected(_)) => false,
+        let send = |msg: Msg| match loss {
+            Loss::Never => shared.wait_for_room() && tx.send(msg).is_ok(),
+            Loss::Counted => match tx.try_send(msg) {
+                Ok(()) => true,
+                Err(TrySendError::Full(_)) => {
+                    shared.overflow.fetch_add(1, Ordering::Relaxed);
+                    true
+                }
+                Err(TrySendError::Disconnected(_)) => false,
+            },
         };
         let started = Instant::now();
         let mut first: Option<Timestamp> = None;
@@ -225,10 +275,11 @@ pub fn run(
                 other => on_action(other, &mut app),
             }
         }
+        shared.set_held(app.held.len());
         if quit {
             break;
         }
     }
-    shared.stop.store(true, Ordering::Relaxed);
+    shared.stop_all();
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! The dashboard without a terminal: `update` (selection, follow, pause, step,
 //! clear) and snapshots of what the user sees on ratatui's TestBackend.
 
+mod support;
+
 use std::fs::File;
 use std::path::Path;
 
@@ -254,4 +256,71 @@ fn time_wait_counts_down_then_the_state_is_closed() {
     short.time_wait = std::time::Duration::from_secs(2);
     let s = screen(&mut short, 120, 40);
     assert!(!s.lines().find(|l| l.contains("#1 ")).unwrap().contains("TIME-WAIT"), "{s}");
+}
+
+/// A replay at --speed 0 keeps every segment, even while the view is paused:
+/// a file source waits for the view instead of dropping what does not fit.
+#[test]
+fn replay_keeps_every_segment_of_a_million() {
+    use std::sync::Arc;
+    use synack::capture::memory::MemorySource;
+    use synack::model::decode::LinkType;
+    use synack::model::segment::Flags;
+    use synack::tui::{self, Loss, Pace, Shared};
+    const N: u64 = 1_000_000;
+    let (c, s) = ("127.0.0.1:40000", "127.0.0.1:8001");
+    let mut frames = vec![
+        support::frame(c, s, Flags::SYN, 100, 0, b""),
+        support::frame(s, c, Flags::SYN | Flags::ACK, 500, 101, b""),
+        support::frame(c, s, Flags::ACK, 101, 501, b""),
+    ];
+    for i in 0..N - 3 {
+        frames.push(support::frame(c, s, Flags::PSH | Flags::ACK, 101 + u32::try_from(i).unwrap(), 501, b"x"));
+    }
+    let source = MemorySource::new(LinkType::Ethernet, frames.into_iter().map(|f| (Timestamp(1), f)));
+    let shared = Arc::new(Shared::default());
+    let (tx, rx) = tui::channel();
+    let handle = tui::spawn_source(source, Pace::Speed(0.0), Loss::Never, tx, shared.clone(), |_| None).unwrap();
+    let mut app = App::new(
+        Pipeline::new(None, synack::model::tracker::Limits::both(10)),
+        Source::Replay { name: "million".into(), step: false },
+        false,
+    );
+    app.update(key(KeyCode::Char(' ')));
+    assert!(app.paused);
+    // The loop of tui::run, without the drawing: one message, then what is pending.
+    // While paused, the source must come to a stop (nothing arrives for a second)
+    // with at most HELD_HIGH segments held and a channel's worth in flight.
+    let mut paused_until_held = true;
+    'run: loop {
+        let first = if paused_until_held {
+            match rx.recv_timeout(std::time::Duration::from_secs(1)) {
+                Ok(msg) => msg,
+                Err(_) => {
+                    assert!(app.held.len() <= tui::HELD_HIGH + tui::CHANNEL_CAPACITY, "{}", app.held.len());
+                    paused_until_held = false;
+                    app.update(key(KeyCode::Char(' ')));
+                    shared.set_held(app.held.len());
+                    continue;
+                }
+            }
+        } else {
+            rx.recv().unwrap()
+        };
+        for msg in std::iter::once(first).chain(rx.try_iter().take(50_000)) {
+            let ended = matches!(msg, Msg::SourceEnded(_));
+            assert!(!(ended && paused_until_held), "the source ran to its end past a paused view");
+            app.update(msg);
+            if ended {
+                break 'run;
+            }
+        }
+        shared.set_held(app.held.len());
+    }
+    handle.join().unwrap();
+    assert!(!paused_until_held, "the pause held back segments");
+    assert_eq!(app.pipeline.counters.segments, N, "every segment reached the pipeline");
+    let seen: u64 = app.pipeline.tracker.connections().map(|c| c.seen).sum();
+    assert_eq!(seen, N, "and the tracker");
+    assert_eq!((shared.overflow.load(std::sync::atomic::Ordering::Relaxed), app.held_dropped), (0, 0));
 }

@@ -552,10 +552,17 @@ fn the_capture_thread_stops_when_asked() {
     let source = synack::capture::live::LiveSource::open("lo", srv.addr().port()).unwrap();
     let shared = Arc::new(synack::tui::Shared::default());
     let (tx, rx) = synack::tui::channel();
-    let handle = synack::tui::spawn_source(source, synack::tui::Pace::AsTheyCome, tx, shared.clone(), |s| {
-        let k = s.kernel_stats();
-        Some((k.packets, k.drops))
-    })
+    let handle = synack::tui::spawn_source(
+        source,
+        synack::tui::Pace::AsTheyCome,
+        synack::tui::Loss::Counted,
+        tx,
+        shared.clone(),
+        |s| {
+            let k = s.kernel_stats();
+            Some((k.packets, k.drops))
+        },
+    )
     .unwrap();
     // A connection on the watched port reaches the channel as segments.
     echo::run_scenario(Scenario::SlowClose, srv.addr(), "helloworld").unwrap();
