@@ -48,6 +48,15 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Serve(args)) => serve(&args),
         Some(Command::Client(args)) => client(&args),
         Some(Command::Demo(args)) => demo(&args),
+        Some(Command::Completions(args)) => {
+            use clap::CommandFactory;
+            clap_complete::generate(args.shell, &mut Cli::command(), "synack", &mut io::stdout());
+            Ok(())
+        }
+        Some(Command::Manpage) => {
+            use clap::CommandFactory;
+            clap_mangen::Man::new(Cli::command()).render(&mut io::stdout()).context("cannot write the manual page")
+        }
         None => dashboard(&cli.dashboard),
     }
 }

@@ -146,6 +146,18 @@ pub enum Command {
     /// Connect to the echo server and make a chosen kind of close happen.
     #[command(after_help = CLIENT_EXAMPLES)]
     Client(ClientArgs),
+    /// Print a shell completion script: `synack completions bash > /etc/bash_completion.d/synack`.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff): `synack manpage > synack.1; man ./synack.1`.
+    Manpage,
+}
+
+/// `synack completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// `synack demo`.

@@ -277,3 +277,29 @@ fn following_a_stream_writes_at_once_and_stops_on_a_signal() {
         drop(stdin);
     }
 }
+
+#[test]
+fn completions_and_manpage_come_from_the_cli() {
+    for shell in ["bash", "zsh", "fish"] {
+        let o = synack(&["completions", shell]);
+        assert!(o.status.success(), "{shell}: {}", stderr(&o));
+        let script = String::from_utf8(o.stdout).unwrap();
+        // fish names long options without their dashes.
+        for word in ["trace", "demo", "format", "slow-close", "max-segments"] {
+            assert!(script.contains(word), "{shell} completion lacks {word}");
+        }
+        if shell == "bash" {
+            let dir = support::tempdir("completions");
+            let file = dir.join("synack.bash");
+            std::fs::write(&file, &script).unwrap();
+            let check = Command::new("bash").arg("-n").arg(&file).output().unwrap();
+            assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+        }
+    }
+    let o = synack(&["manpage"]);
+    assert!(o.status.success());
+    let man = String::from_utf8(o.stdout).unwrap();
+    assert!(man.contains(".TH synack 1") && man.contains("SUBCOMMANDS") && man.contains("trace"), "{man}");
+    let o = synack(&["completions", "tcsh"]);
+    assert_eq!(o.status.code(), Some(2), "an unknown shell is a usage error");
+}
