@@ -10,6 +10,14 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 use support::capture_allowed;
 
+/// The `EXIT=<status>` line the shell printed after synack, if any (not the
+/// command line's own `echo EXIT=$?`, which a narrow pane may wrap).
+fn exit_status(screen: &str) -> Option<&str> {
+    screen
+        .lines()
+        .find_map(|l| l.strip_prefix("EXIT=").filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())))
+}
+
 struct Tmux {
     socket: String,
 }
@@ -78,7 +86,7 @@ fn demo_in_a_real_terminal() {
     assert!(screen.contains("SYN-SENT") && screen.contains("ESTABLISHED"), "{screen}");
     tmux.run(&["send-keys", "-t", "e2e", "q"]);
     // The command line itself says "EXIT=$?": wait for the line echo prints.
-    let after = tmux.wait_for(&|s| s.lines().any(|l| l.starts_with("EXIT=")), 10);
+    let after = tmux.wait_for(&|s| exit_status(s).is_some(), 10);
     assert!(after.lines().any(|l| l == "EXIT=0"), "{after}");
     // The prompt is back on a normal screen: the alternate screen is gone.
     let lines: Vec<&str> = after.lines().filter(|l| !l.trim().is_empty()).collect();
@@ -103,7 +111,7 @@ fn replay_from_stdin_in_a_real_terminal() {
     let screen = tmux.wait_for(&|s| s.contains("REPLAY") && s.contains("teardown 4/4"), 20);
     assert!(screen.contains("stdin") && screen.contains("four-way"), "{screen}");
     tmux.run(&["send-keys", "-t", "e2e", "q"]);
-    let after = tmux.wait_for(&|s| s.lines().any(|l| l.starts_with("EXIT=")), 10);
+    let after = tmux.wait_for(&|s| exit_status(s).is_some(), 10);
     assert!(after.lines().any(|l| l == "EXIT=0"), "{after}");
 }
 
@@ -127,7 +135,7 @@ fn time_wait_counts_down_and_ends_live() {
     let done = tmux.wait_for(&|s| row(s).contains("close ") && !row(s).contains("TIME-WAIT"), 15);
     assert_eq!(row(&done).matches("CLOSED").count(), 2, "{done}");
     tmux.run(&["send-keys", "-t", "e2e", "q"]);
-    let after = tmux.wait_for(&|s| s.lines().any(|l| l.starts_with("EXIT=")), 10);
+    let after = tmux.wait_for(&|s| exit_status(s).is_some(), 10);
     assert!(after.lines().any(|l| l == "EXIT=0"), "{after}");
 }
 
