@@ -303,3 +303,106 @@ fn completions_and_manpage_come_from_the_cli() {
     let o = synack(&["completions", "tcsh"]);
     assert_eq!(o.status.code(), Some(2), "an unknown shell is a usage error");
 }
+
+/// The segments of a three-way close, as frames.
+fn close_frames() -> Vec<Vec<u8>> {
+    let (c, s) = ("127.0.0.1:40000", "127.0.0.1:8001");
+    vec![
+        support::frame(c, s, F::SYN, 100, 0, b""),
+        support::frame(s, c, F::SYN | F::ACK, 500, 101, b""),
+        support::frame(c, s, F::ACK, 101, 501, b""),
+        support::frame(c, s, F::FIN | F::ACK, 101, 501, b""),
+        support::frame(s, c, F::FIN | F::ACK, 501, 102, b""),
+        support::frame(c, s, F::ACK, 102, 502, b""),
+    ]
+}
+
+/// What `synack trace --format jsonl` says of a capture: kinds and segment counts.
+fn kinds(path: &Path) -> Vec<(String, usize)> {
+    let o = synack(&["trace", "--read", path.to_str().unwrap(), "--format", "jsonl"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (v["close"]["kind"].as_str().unwrap().to_string(), v["segments"].as_array().unwrap().len())
+        })
+        .collect()
+}
+
+/// How many packets tcpdump reads from a capture.
+fn tcpdump_reads(path: &Path) -> usize {
+    let o = Command::new("tcpdump").args(["-nn", "-r"]).arg(path).output().expect("tcpdump (installed by .ci/run)");
+    String::from_utf8_lossy(&o.stdout).lines().count()
+}
+
+#[test]
+fn input_a_microsecond_field_of_a_million_is_read_as_tcpdump_reads_it() {
+    let mut bytes = support::pcap(1, &close_frames());
+    // The third record's microseconds: 1,000,000 (a whole second).
+    let mut at = 24;
+    for _ in 0..2 {
+        let caplen = u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
+        at += 16 + caplen;
+    }
+    bytes[at + 4..at + 8].copy_from_slice(&1_000_000u32.to_le_bytes());
+    let p = tempfile("usec.pcap", &bytes);
+    assert_eq!(tcpdump_reads(&p), 6);
+    assert_eq!(kinds(&p), [("three-way".to_string(), 6)]);
+}
+
+#[test]
+fn input_three_vlan_tags_are_walked() {
+    let tagged: Vec<Vec<u8>> = close_frames()
+        .into_iter()
+        .map(|f| {
+            // 802.1ad, then 802.1Q twice, then IPv4.
+            let mut t = f[..12].to_vec();
+            for (tpid, vid) in [(0x88a8u16, 10u16), (0x8100, 20), (0x8100, 30)] {
+                t.extend_from_slice(&tpid.to_be_bytes());
+                t.extend_from_slice(&vid.to_be_bytes());
+            }
+            t.extend_from_slice(&f[12..]);
+            t
+        })
+        .collect();
+    let p = tempfile("vlan3.pcap", &support::pcap(1, &tagged));
+    assert_eq!(tcpdump_reads(&p), 6);
+    assert_eq!(kinds(&p), [("three-way".to_string(), 6)]);
+}
+
+#[test]
+fn input_an_obsolete_pcapng_packet_block_is_read() {
+    let mut b = Vec::new();
+    let block = |b: &mut Vec<u8>, kind: u32, body: &[u8]| {
+        let len = u32::try_from(12 + body.len()).unwrap();
+        b.extend_from_slice(&kind.to_le_bytes());
+        b.extend_from_slice(&len.to_le_bytes());
+        b.extend_from_slice(body);
+        b.extend_from_slice(&len.to_le_bytes());
+    };
+    let mut shb = 0x1A2B_3C4Du32.to_le_bytes().to_vec();
+    shb.extend_from_slice(&[1, 0, 0, 0]);
+    shb.extend_from_slice(&(-1i64).to_le_bytes());
+    block(&mut b, 0x0A0D_0D0A, &shb);
+    let mut idb = 1u16.to_le_bytes().to_vec();
+    idb.extend_from_slice(&[0, 0]);
+    idb.extend_from_slice(&262_144u32.to_le_bytes());
+    block(&mut b, 1, &idb);
+    for (i, f) in close_frames().iter().enumerate() {
+        let ts = 1_700_000_000_000_000u64 + u64::try_from(i).unwrap() * 10;
+        let mut pb = 0u16.to_le_bytes().to_vec();
+        pb.extend_from_slice(&0u16.to_le_bytes());
+        pb.extend_from_slice(&u32::try_from(ts >> 32).unwrap().to_le_bytes());
+        pb.extend_from_slice(&u32::try_from(ts & 0xffff_ffff).unwrap().to_le_bytes());
+        let len = u32::try_from(f.len()).unwrap();
+        pb.extend_from_slice(&len.to_le_bytes());
+        pb.extend_from_slice(&len.to_le_bytes());
+        pb.extend_from_slice(f);
+        pb.resize(pb.len().div_ceil(4) * 4, 0);
+        block(&mut b, 2, &pb);
+    }
+    let p = tempfile("obsolete.pcapng", &b);
+    assert_eq!(tcpdump_reads(&p), 6);
+    assert_eq!(kinds(&p), [("three-way".to_string(), 6)]);
+}

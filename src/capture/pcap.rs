@@ -206,12 +206,11 @@ impl<R: Read> PcapSource<R> {
         match &mut self.kind {
             Kind::Pcap { parser, link, nanos } => {
                 let (rem, raw) = parser.next_raw_packet(slice)?;
-                let frac = if *nanos { raw.ts_frac } else { raw.ts_frac.saturating_mul(1000) };
-                if frac >= 1_000_000_000 {
-                    return Err(PcapError::InvalidField("record timestamp fraction is out of range"));
-                }
+                // A fraction of a second or more (a µs field of 1,000,000) carries
+                // into the seconds, as tcpdump reads it.
+                let frac = if *nanos { u64::from(raw.ts_frac) } else { u64::from(raw.ts_frac) * 1000 };
                 let start = at(&raw.data);
-                let ts = Timestamp::from_parts(u64::from(raw.ts_sec), frac);
+                let ts = Timestamp(u64::from(raw.ts_sec).saturating_mul(1_000_000_000).saturating_add(frac));
                 let used = slice.len() - rem.len();
                 Ok((used, Parsed::Packet { start, end: start + raw.data.len(), link: *link, ts }))
             }
@@ -244,6 +243,14 @@ impl<R: Read> PcapSource<R> {
                         let ts = Timestamp::from_parts(raw / units, u32::try_from(frac).unwrap_or(0));
                         let start = at(&epb.data);
                         Parsed::Packet { start, end: start + epb.data.len(), link, ts }
+                    }
+                    // The obsolete Packet Block of early pcapng writers: like an enhanced one.
+                    Block::Packet(pb) => {
+                        let (link, units) = interface(interfaces, u32::from(pb.interface_id))?;
+                        let frac = u128::from(pb.timestamp % units) * 1_000_000_000 / u128::from(units);
+                        let ts = Timestamp::from_parts(pb.timestamp / units, u32::try_from(frac).unwrap_or(0));
+                        let start = at(&pb.data);
+                        Parsed::Packet { start, end: start + pb.data.len(), link, ts }
                     }
                     Block::SimplePacket(spb) => {
                         let (link, _) = interface(interfaces, 0)?;

@@ -93,6 +93,7 @@ const ETHERTYPE_IPV4: u16 = 0x0800;
 const ETHERTYPE_IPV6: u16 = 0x86dd;
 const ETHERTYPE_VLAN: u16 = 0x8100;
 const ETHERTYPE_QINQ: u16 = 0x88a8;
+const ETHERTYPE_QINQ_OLD: u16 = 0x9100;
 const IPPROTO_TCP: u8 = 6;
 
 fn be16(b: &[u8], at: usize) -> Option<u16> {
@@ -113,11 +114,9 @@ pub fn decode(frame: &Frame<'_>) -> Decoded {
         LinkType::Ethernet => {
             let mut ethertype = be16(data, 12).ok_or(DecodeError::TruncatedLinkHeader)?;
             let mut at = 14;
-            // Walk at most two VLAN tags (802.1Q, QinQ).
-            for _ in 0..2 {
-                if ethertype != ETHERTYPE_VLAN && ethertype != ETHERTYPE_QINQ {
-                    break;
-                }
+            // Walk every VLAN tag that fits in the frame (802.1Q, 802.1ad and the
+            // older 0x9100 QinQ), as tcpdump does.
+            while matches!(ethertype, ETHERTYPE_VLAN | ETHERTYPE_QINQ | ETHERTYPE_QINQ_OLD) {
                 ethertype = be16(data, at + 2).ok_or(DecodeError::TruncatedLinkHeader)?;
                 at += 4;
             }
