@@ -47,7 +47,7 @@ pub fn exporter(format: Format) -> Box<dyn Exporter> {
     match format {
         Format::Text => Box::new(text::TextExporter),
         Format::Jsonl => Box::new(jsonl::JsonlExporter::default()),
-        Format::Mermaid => Box::new(mermaid::MermaidExporter),
+        Format::Mermaid => Box::new(mermaid::MermaidExporter::default()),
         Format::Svg => Box::new(svg::SvgExporter::default()),
     }
 }

@@ -137,3 +137,83 @@ fn dashboard_export_writes_three_files_and_never_overwrites() {
     assert_eq!(third[1].file_name().unwrap(), "synack-1-3.mmd");
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
 }
+
+/// Whether a tool the renderer tests need is there; without it they skip,
+/// except in CI (SYNACK_REQUIRE_CAPTURE=1), where `.ci/run` installs it.
+fn have(what: &str, ok: bool) -> bool {
+    if !ok {
+        assert!(
+            std::env::var("SYNACK_REQUIRE_CAPTURE").as_deref() != Ok("1"),
+            "{what} is missing (.ci/run installs it)"
+        );
+        eprintln!("skipping: {what} is missing");
+    }
+    ok
+}
+
+/// Every fixture, one file each, plus all of them in one capture.
+fn every_fixture_and_all_together(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pcap"))
+        .collect();
+    files.sort();
+    let mut all = std::fs::read(&files[0]).unwrap();
+    for f in &files[1..] {
+        let bytes = std::fs::read(f).unwrap();
+        // Same header (little-endian microsecond Ethernet) only: the records append.
+        if bytes[..24] == all[..24] {
+            all.extend_from_slice(&bytes[24..]);
+        }
+    }
+    let together = dir.join("all.pcap");
+    std::fs::write(&together, all).unwrap();
+    files.push(together);
+    files
+}
+
+#[test]
+fn mermaid_output_parses_with_mermaid_itself() {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mermaid/parse.mjs");
+    let installed = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mermaid/node_modules/mermaid").is_dir();
+    if !have(
+        "node with tests/mermaid/node_modules",
+        installed && Command::new("node").arg("--version").output().is_ok(),
+    ) {
+        return;
+    }
+    let dir = support::tempdir("mermaid-parse");
+    let mut outputs = Vec::new();
+    for (i, capture) in every_fixture_and_all_together(&dir).iter().enumerate() {
+        let out = dir.join(format!("{i}.mmd"));
+        std::fs::write(&out, trace(capture, &["--format", "mermaid"])).unwrap();
+        outputs.push(out);
+    }
+    let all = std::fs::read_to_string(outputs.last().unwrap()).unwrap();
+    assert!(all.matches("```mermaid").count() > 5, "several connections: Markdown with a block each");
+    let o = Command::new("node").arg(&script).args(&outputs).output().unwrap();
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{said}{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(said.lines().filter(|l| l.starts_with("ok ")).count(), outputs.len(), "{said}");
+}
+
+#[test]
+fn svg_output_renders_with_rsvg() {
+    if !have("rsvg-convert (librsvg2-bin)", Command::new("rsvg-convert").arg("--version").output().is_ok()) {
+        return;
+    }
+    let dir = support::tempdir("svg-render");
+    for (i, capture) in every_fixture_and_all_together(&dir).iter().enumerate() {
+        let svg = dir.join(format!("{i}.svg"));
+        let png = dir.join(format!("{i}.png"));
+        std::fs::write(&svg, trace(capture, &["--format", "svg"])).unwrap();
+        let o = Command::new("rsvg-convert").arg("-o").arg(&png).arg(&svg).output().unwrap();
+        assert!(o.status.success(), "{}: {}", capture.display(), String::from_utf8_lossy(&o.stderr));
+        let bytes = std::fs::read(&png).unwrap();
+        assert_eq!(&bytes[1..4], b"PNG");
+        // The PNG's height (IHDR) grows with the ladders drawn.
+        let height = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
+        assert!(height > 100, "{}: {height}", capture.display());
+    }
+}

@@ -2,6 +2,12 @@
 //! message per segment, state changes as notes over each lifeline, steps
 //! numbered, the verdict as a final note. Every label is escaped with Mermaid's
 //! entity codes so that no payload can end a line or a statement early.
+//!
+//! Mermaid reads one diagram per document. One connection is written as a
+//! plain diagram (a `.mmd` file); from the second on, the output becomes
+//! Markdown with a heading and a fenced `mermaid` block per connection, which
+//! GitHub and most Markdown viewers render. The first diagram is held back
+//! until it is known which of the two it will be.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -11,7 +17,22 @@ use crate::model::timeline;
 use crate::model::tracker::{Connection, Dir};
 
 /// Mermaid sequence diagrams.
-pub struct MermaidExporter;
+#[derive(Default)]
+pub struct MermaidExporter {
+    /// The first connection's heading and diagram, until a second one comes.
+    first: Option<(String, String)>,
+    /// Connections written so far.
+    written: u64,
+}
+
+/// The Markdown heading of a connection.
+fn heading(conn: &Connection) -> String {
+    format!("## #{} {} → {} ({})", conn.id, conn.client.addr, conn.server.addr, conn.close_kind())
+}
+
+fn fenced(out: &mut dyn Write, heading: &str, diagram: &str) -> io::Result<()> {
+    write!(out, "{heading}\n\n```mermaid\n{diagram}```\n\n")
+}
 
 /// Makes `s` safe inside one Mermaid statement: `;` and `#` (statement and
 /// entity syntax), quotes, `<`, `>`, `%` and `:` become entity codes, and line
@@ -77,8 +98,27 @@ pub fn diagram(conn: &Connection) -> String {
 
 impl Exporter for MermaidExporter {
     fn connection(&mut self, conn: &Connection, out: &mut dyn Write) -> io::Result<()> {
-        out.write_all(diagram(conn).as_bytes())?;
-        out.write_all(b"\n")
+        self.written += 1;
+        let this = (heading(conn), diagram(conn));
+        match (self.written, self.first.take()) {
+            (1, _) => self.first = Some(this),
+            (_, Some((h, d))) => {
+                out.write_all(b"# synack: one Mermaid diagram per connection\n\n")?;
+                fenced(out, &h, &d)?;
+                fenced(out, &this.0, &this.1)?;
+            }
+            (_, None) => fenced(out, &this.0, &this.1)?,
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        // A single connection: the plain diagram.
+        if let Some((_, d)) = self.first.take() {
+            out.write_all(d.as_bytes())?;
+            out.write_all(b"\n")?;
+        }
+        Ok(())
     }
 }
 
