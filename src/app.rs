@@ -279,6 +279,16 @@ fn client(args: &ClientArgs) -> Result<()> {
     Ok(())
 }
 
+/// Refuses a `--record` file that exists (before the terminal is touched).
+fn check_record(path: Option<&Path>) -> Result<()> {
+    match path {
+        Some(p) if std::fs::symlink_metadata(p).is_ok() => {
+            Err(UsageError(format!("refusing to record over {}: it exists", p.display())).into())
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Fails with exit status 2 unless standard output is a terminal.
 fn require_terminal() -> Result<()> {
     tui::require_terminal().map_err(|m| UsageError(m).into())
@@ -334,6 +344,7 @@ fn export_here(app: &mut tui::App, id: ConnId) {
 /// `synack` without a subcommand: the live dashboard, or a replay with --read.
 fn dashboard(args: &DashboardArgs) -> Result<()> {
     let time_wait = args.view.time_wait().map_err(UsageError)?;
+    check_record(args.view.record.as_deref())?;
     require_terminal()?;
     let shared = Arc::new(tui::Shared::default());
     let (tx, rx) = tui::channel();
@@ -349,7 +360,7 @@ fn dashboard(args: &DashboardArgs) -> Result<()> {
         let pipeline = Pipeline::new(args.source.port, args.source.limits());
         let mut app = tui::App::new(pipeline, tui::Source::Replay { name, step: args.step }, false);
         app.time_wait = time_wait;
-        tui::run(app, &tx, &rx, &shared, |action, app| {
+        tui::run(app, (&tx, &rx), &shared, args.view.record.as_deref(), |action, app| {
             if let tui::Action::Export(id) = action {
                 export_here(app, id);
             }
@@ -362,7 +373,7 @@ fn dashboard(args: &DashboardArgs) -> Result<()> {
     let server = if args.no_serve { None } else { maybe_serve(addr)? };
     let pipeline = Pipeline::new(Some(port), args.source.limits());
     let live = Live { source, addr, server, scenarios: !args.no_serve };
-    run_live(live, time_wait, pipeline, &shared, &tx, &rx)
+    run_live(live, (time_wait, args.view.record.as_deref()), pipeline, &shared, &tx, &rx)
 }
 
 /// What a live dashboard runs on.
@@ -379,7 +390,7 @@ struct Live {
 /// Starts the capture thread and runs the dashboard on it until the user quits.
 fn run_live(
     live: Live,
-    time_wait: Duration,
+    (time_wait, record): (Duration, Option<&Path>),
     pipeline: Pipeline,
     shared: &Arc<tui::Shared>,
     tx: &std::sync::mpsc::SyncSender<tui::Msg>,
@@ -396,7 +407,7 @@ fn run_live(
     let mut app = tui::App::new(pipeline, tui::Source::Live { interface, port: addr.port() }, scenarios);
     app.time_wait = time_wait;
     let action_tx = tx.clone();
-    tui::run(app, tx, rx, shared, |action, app| match action {
+    tui::run(app, (tx, rx), shared, record, |action, app| match action {
         tui::Action::Run(s) => run_scenario_in_background(s, addr, server.clone(), action_tx.clone()),
         tui::Action::Export(id) => export_here(app, id),
         tui::Action::None | tui::Action::Quit => {}
@@ -410,6 +421,7 @@ const TOUR_PAUSE: Duration = Duration::from_secs(5);
 /// `synack demo`.
 fn demo(args: &DemoArgs) -> Result<()> {
     let time_wait = args.view.time_wait().map_err(UsageError)?;
+    check_record(args.view.record.as_deref())?;
     require_terminal()?;
     let source = open_live("lo", args.port)?;
     let addr = SocketAddr::from(([127, 0, 0, 1], args.port));
@@ -449,5 +461,5 @@ fn demo(args: &DemoArgs) -> Result<()> {
     })?;
     let pipeline = Pipeline::new(Some(addr.port()), Limits::both(1_000));
     let live = Live { source, addr, server: Some(server), scenarios: true };
-    run_live(live, time_wait, pipeline, &shared, &tx, &rx)
+    run_live(live, (time_wait, args.view.record.as_deref()), pipeline, &shared, &tx, &rx)
 }

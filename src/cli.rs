@@ -120,6 +120,9 @@ pub struct ViewArgs {
     /// (Linux: 60 = 2 x MSL; on the capture's clock in a replay).
     #[arg(long, value_name = "SECS", default_value_t = 60.0)]
     pub time_wait: f64,
+    /// Record what is drawn to FILE as an asciicast (asciinema play FILE replays it).
+    #[arg(long, value_name = "FILE.cast")]
+    pub record: Option<std::path::PathBuf>,
 }
 
 impl ViewArgs {

@@ -9,6 +9,7 @@
 //! ```
 
 pub mod app;
+pub mod cast;
 pub mod ui;
 
 use std::io::{self, IsTerminal};
@@ -242,18 +243,30 @@ impl Drop for TerminalGuard {
 /// When the terminal cannot be set up or drawn.
 pub fn run(
     mut app: App,
-    tx: &SyncSender<Msg>,
-    rx: &Receiver<Msg>,
+    channel: (&SyncSender<Msg>, &Receiver<Msg>),
     shared: &Arc<Shared>,
+    record: Option<&std::path::Path>,
     mut on_action: impl FnMut(Action, &mut App),
 ) -> io::Result<()> {
+    let (tx, rx) = channel;
     // A stop signal quits through the loop, so the guard restores the terminal.
     let stx = tx.clone();
     crate::signals::on_stop(move |_| {
         let _ = stx.send(Msg::Stop);
     })?;
-    let mut terminal = ratatui::try_init()?;
+    // ratatui sets the terminal up (raw mode, alternate screen, a panic hook
+    // that restores it); frames go through a Tee that can record them.
+    let size = ratatui::try_init()?.size()?;
     let _guard = TerminalGuard;
+    let cast = match record {
+        Some(path) => Some(
+            cast::Cast::create(path, size.width, size.height)
+                .map_err(|e| io::Error::new(e.kind(), format!("cannot record to {}: {e}", path.display())))?,
+        ),
+        None => None,
+    };
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(cast::Tee::new(io::stdout(), cast)))?;
     crossterm::execute!(io::stdout(), EnableMouseCapture)?;
     spawn_input_and_clock(tx, shared)?;
     if matches!(app.source, Source::Live { .. }) {

@@ -179,3 +179,54 @@ fn stop_signals_restore_the_terminal() {
         tmux.wait_for(&|s| s.contains("typed-42"), 5);
     }
 }
+
+/// `--record FILE.cast` writes what was drawn as an asciicast that asciinema
+/// itself reads back: the same screen, the ladder and the verdict.
+#[test]
+fn record_writes_an_asciicast_asciinema_reads() {
+    if Command::new("tmux").arg("-V").output().is_err() || Command::new("asciinema").arg("--version").output().is_err()
+    {
+        assert!(std::env::var("SYNACK_REQUIRE_CAPTURE").as_deref() != Ok("1"), "tmux or asciinema is missing");
+        eprintln!("skipping: no tmux or asciinema");
+        return;
+    }
+    let dir = support::tempdir("cast");
+    let cast = dir.join("replay.cast");
+    let tmux = Tmux::start(format!("synack-e2e-cast-{}", std::process::id()), "120", "40");
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/slow-close.pcap");
+    let cmd = format!(
+        "{} --read {fixture} --speed 0 --record {}; echo EXIT=$?",
+        env!("CARGO_BIN_EXE_synack"),
+        cast.display()
+    );
+    tmux.run(&["send-keys", "-t", "e2e", &cmd, "Enter"]);
+    tmux.wait_for(&|s| s.contains("REPLAY") && s.contains("close: four-way"), 20);
+    tmux.run(&["send-keys", "-t", "e2e", "q"]);
+    let after = tmux.wait_for(&|s| exit_status(s).is_some(), 10);
+    assert_eq!(exit_status(&after), Some("0"), "{after}");
+    let text = std::fs::read_to_string(&cast).unwrap();
+    let header: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        (header["version"].as_u64(), header["width"].as_u64(), header["height"].as_u64()),
+        (Some(2), Some(120), Some(40))
+    );
+    let times: Vec<f64> = text
+        .lines()
+        .skip(1)
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()[0].as_f64().unwrap())
+        .collect();
+    assert!(times.len() >= 2 && times.windows(2).all(|w| w[0] <= w[1]), "events in time order: {times:?}");
+    // asciinema cat wants a terminal: run it in the pane, its output to a file.
+    let replayed = dir.join("replayed.txt");
+    let cat = format!("asciinema cat {} > {}; echo CAT=$?", cast.display(), replayed.display());
+    tmux.run(&["send-keys", "-t", "e2e", &cat, "Enter"]);
+    let done = tmux.wait_for(&|s| s.lines().any(|l| l.starts_with("CAT=") && l.len() > 4 && !l.contains('$')), 10);
+    assert!(done.lines().any(|l| l == "CAT=0"), "{done}");
+    let out = std::fs::read_to_string(&replayed).unwrap();
+    assert!(out.contains("REPLAY") && out.contains("close: four-way") && out.contains("SYN-SENT"), "{out}");
+    // It never writes over a file.
+    let again =
+        Command::new(env!("CARGO_BIN_EXE_synack")).args(["--read", fixture, "--record"]).arg(&cast).output().unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("refusing to record over"));
+}
