@@ -236,6 +236,15 @@ fn finish(
 
 /// `synack serve`.
 fn serve(args: &ServeArgs) -> Result<()> {
+    if !args.addr.ip().is_loopback() {
+        eprintln!(
+            "synack: warning: {} is reachable from beyond this machine; the echo server is a teaching aid \
+             (it answers anyone and obeys their steering commands): prefer 127.0.0.1",
+            args.addr
+        );
+    }
+    // One descriptor per client: idle or slow ones must not starve the others.
+    let _ = crate::os::sock::raise_fd_limit();
     let listener = echo::bind(args.addr)?;
     let addr = listener.local_addr().unwrap_or(args.addr);
     let stop = stop_signals()?;

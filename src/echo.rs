@@ -1,11 +1,18 @@
 //! The built-in echo server and the client scenarios that make each kind of
 //! close happen on purpose.
 //!
-//! The server is the tutorial's (accept, receive, send back upper-cased,
-//! close) made solid: bounded workers, a read timeout and a maximum message
-//! size per connection. A client steers the server's side of a scenario with a
-//! one-line prefix on its message, `SYNACK/1 <command>\n`, so `synack serve`
-//! plus `synack client --scenario X` reproduces every kind from two shells:
+//! The server is the tutorial's (accept, receive a line, send it back
+//! upper-cased, close) made solid against clients that misbehave: the accept
+//! thread gathers each request (without a thread per connection) until its
+//! line is whole, whatever the segmentation, or 2 s pass; at most 4,096
+//! requests gather at once and more are refused at once with RST; whole
+//! requests go to a fixed pool of 64 workers (a full pool refuses too); after
+//! the request a connection idle for 5 s is closed; a message is 64 KiB at
+//! most; a pause lasts 1 s at most and the server rebinds after it, whoever
+//! held the port meanwhile. A client steers the server's side of a scenario
+//! with a one-line prefix on its message, `SYNACK/1 <command>\n`, so `synack
+//! serve` plus `synack client --scenario X` reproduces every kind from two
+//! shells:
 //!
 //! | command        | server does after the first read ([`ServerSide`])                   |
 //! |----------------|--------------------------------------------------------------------|
@@ -35,8 +42,9 @@ use crate::scenario::{HALF_CLOSE_GAP_MS, SLOW_CLOSE_DELAY_MS, Scenario, ServerSi
 pub const COMMAND_PREFIX: &str = "SYNACK/1 ";
 /// How long `slow` waits before closing: past Linux's 40 ms delayed-ACK timer.
 pub const SLOW_CLOSE_DELAY: Duration = Duration::from_millis(SLOW_CLOSE_DELAY_MS);
-/// The longest pause a command may ask for.
-const MAX_PAUSE_MS: u64 = 10_000;
+/// The longest pause a command may ask for: one line cannot keep the server
+/// refusing for long.
+const MAX_PAUSE_MS: u64 = 1_000;
 
 /// Whether the server listens, and a pause asked for: shared by the accept
 /// loop, the workers and [`Server::pause`], with a condition variable to wait
@@ -84,12 +92,20 @@ impl Listening {
     }
 }
 
-/// Limits of the echo server.
+/// Limits of the echo server. Threads: one accept thread and `max_workers`
+/// workers, never more, whatever the load.
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
-    /// Connections served at once (the worker pool); more wait in the accept queue.
+    /// Requests served at once (the worker pool).
     pub max_workers: usize,
-    /// A connection idle this long is closed.
+    /// Connections whose request is still coming in, at most; past it a new
+    /// connection is refused at once (closed with RST) rather than left waiting.
+    pub max_pending: usize,
+    /// A request (the optional command line and one line of message) must
+    /// arrive within this long of the connection; then what came is served,
+    /// or the connection closed if nothing did.
+    pub request_timeout: Duration,
+    /// After the request, a connection idle this long is closed.
     pub read_timeout: Duration,
     /// Bytes read from one connection at most.
     pub max_message: usize,
@@ -97,7 +113,13 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { max_workers: 64, read_timeout: Duration::from_secs(5), max_message: 64 * 1024 }
+        ServerConfig {
+            max_workers: 64,
+            max_pending: 4096,
+            request_timeout: Duration::from_secs(2),
+            read_timeout: Duration::from_secs(5),
+            max_message: 64 * 1024,
+        }
     }
 }
 
@@ -192,17 +214,53 @@ impl Server {
     }
 }
 
+/// A connection whose request is still coming in.
+struct Pending {
+    conn: TcpStream,
+    buf: Vec<u8>,
+    deadline: Instant,
+}
+
+/// Whether `buf` holds a whole request: the optional command line, then one
+/// line of message (a command that takes no message, `pause=`, needs only its
+/// own line).
+fn request_complete(buf: &[u8]) -> bool {
+    let lines = buf.iter().filter(|&&b| b == b'\n').count();
+    if buf.starts_with(COMMAND_PREFIX.as_bytes()) {
+        lines >= 2 || (lines == 1 && buf[COMMAND_PREFIX.len()..].starts_with(b"pause="))
+    } else {
+        lines >= 1
+    }
+}
+
+/// Closes a connection at once with RST: the server is full.
+fn refuse(conn: TcpStream) {
+    let _ = sock::set_linger_zero(&conn);
+}
+
+/// Binds `addr` again after a pause, retrying while something else holds it,
+/// until it can or the server is asked to stop.
+fn rebind(addr: SocketAddr, stop: &AtomicBool) -> Option<TcpListener> {
+    while !stop.load(Ordering::Relaxed) {
+        if let Ok(l) = TcpListener::bind(addr) {
+            return Some(l);
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
 fn accept_loop(
-    mut listener: TcpListener,
+    listener: TcpListener,
     addr: SocketAddr,
     config: &ServerConfig,
     stop: &Arc<AtomicBool>,
     listening: &Arc<Listening>,
 ) {
-    // A fixed pool of workers takes accepted connections from a bounded queue:
-    // no thread is spawned per connection, and when every worker is busy the
-    // queue fills and new connections wait in the kernel's accept queue.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<TcpStream>(config.max_workers);
+    // A fixed pool of workers takes whole requests from a bounded queue; the
+    // requests themselves are gathered here, without a thread per connection,
+    // so idle or slow clients cost a socket each, not a worker.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(TcpStream, Vec<u8>)>(config.max_workers);
     let rx = Arc::new(std::sync::Mutex::new(rx));
     let mut workers = Vec::new();
     for _ in 0..config.max_workers.max(1) {
@@ -210,48 +268,163 @@ fn accept_loop(
         let spawned = thread::Builder::new().name("echo-worker".into()).spawn(move || {
             loop {
                 let next = rx.lock().map(|r| r.recv());
-                let Ok(Ok(conn)) = next else { return };
-                let _ = handle(conn, &cfg, &p);
+                let Ok(Ok((conn, request))) = next else { return };
+                let _ = handle(conn, &request, &cfg, &p);
             }
         });
         if let Ok(w) = spawned {
             workers.push(w);
         }
     }
-    while !stop.load(Ordering::Relaxed) {
-        let pause = listening.lock().pause.take();
-        if let Some(ms) = pause {
-            drop(listener);
-            // Whoever asked learns that connections are refused from now on.
-            listening.set_listening(false);
-            thread::sleep(Duration::from_millis(ms));
-            // Rebind; retry briefly if the port is momentarily taken.
-            let mut again = None;
-            for _ in 0..50 {
-                if let Ok(l) = TcpListener::bind(addr) {
-                    again = Some(l);
-                    break;
-                }
-                thread::sleep(Duration::from_millis(20));
-            }
-            let Some(l) = again else { break };
-            listener = l;
-            listening.set_listening(true);
-        }
-        if !sock::wait_readable(listener.as_fd(), Duration::from_millis(50)).unwrap_or(false) {
-            continue;
-        }
-        let Ok((conn, _)) = listener.accept() else {
-            continue;
-        };
-        if tx.send(conn).is_err() {
-            break;
-        }
+    if let Ok(mut poll) = mio::Poll::new() {
+        gather(&mut poll, listener, addr, config, stop, listening, &tx);
     }
     // Closing the queue ends the workers once they finish what they hold;
     // stopping does not wait for a connection a client keeps open.
     drop(tx);
     drop(workers);
+}
+
+const LISTENER: mio::Token = mio::Token(usize::MAX);
+
+/// The accept thread's loop: accepts, reads requests as they come, serves a
+/// pause, expires slow requests, hands whole ones to the workers.
+fn gather(
+    poll: &mut mio::Poll,
+    mut listener: TcpListener,
+    addr: SocketAddr,
+    config: &ServerConfig,
+    stop: &AtomicBool,
+    listening: &Listening,
+    tx: &std::sync::mpsc::SyncSender<(TcpStream, Vec<u8>)>,
+) {
+    use std::os::fd::AsRawFd;
+    let mut events = mio::Events::with_capacity(256);
+    let mut pending: std::collections::HashMap<usize, Pending> = std::collections::HashMap::new();
+    let mut next_token = 0usize;
+    let register = |poll: &mio::Poll, l: &TcpListener| {
+        let _ = l.set_nonblocking(true);
+        poll.registry().register(&mut mio::unix::SourceFd(&l.as_raw_fd()), LISTENER, mio::Interest::READABLE)
+    };
+    if register(poll, &listener).is_err() {
+        return;
+    }
+    while !stop.load(Ordering::Relaxed) {
+        // Taken in a statement of its own: the lock is released before the
+        // block below locks it again.
+        let pause = listening.lock().pause.take();
+        if let Some(ms) = pause {
+            let _ = poll.registry().deregister(&mut mio::unix::SourceFd(&listener.as_raw_fd()));
+            drop(listener);
+            // Whoever asked learns that connections are refused from now on.
+            listening.set_listening(false);
+            thread::sleep(Duration::from_millis(ms));
+            let Some(l) = rebind(addr, stop) else { break };
+            listener = l;
+            if register(poll, &listener).is_err() {
+                break;
+            }
+            listening.set_listening(true);
+        }
+        let _ = poll.poll(&mut events, Some(Duration::from_millis(50)));
+        for event in &events {
+            if event.token() == LISTENER {
+                accept_all(poll, &listener, config, &mut pending, &mut next_token);
+            } else if let Some(p) = pending.get_mut(&event.token().0) {
+                let done = read_some(p, config.max_message);
+                if done {
+                    let p = pending.remove(&event.token().0).map(|p| hand_over(poll, p, tx));
+                    if p == Some(false) {
+                        return;
+                    }
+                }
+            }
+        }
+        // Requests that did not come in time: serve what came, or close.
+        let now = Instant::now();
+        let late: Vec<usize> = pending.iter().filter(|(_, p)| p.deadline <= now).map(|(&t, _)| t).collect();
+        for t in late {
+            if let Some(p) = pending.remove(&t) {
+                if p.buf.is_empty() {
+                    let _ = poll.registry().deregister(&mut mio::unix::SourceFd(&p.conn.as_raw_fd()));
+                } else if !hand_over(poll, p, tx) {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Accepts every waiting connection: registered to gather its request, or
+/// refused at once when too many are pending.
+fn accept_all(
+    poll: &mio::Poll,
+    listener: &TcpListener,
+    config: &ServerConfig,
+    pending: &mut std::collections::HashMap<usize, Pending>,
+    next_token: &mut usize,
+) {
+    use std::os::fd::AsRawFd;
+    loop {
+        let conn = match listener.accept() {
+            Ok((conn, _)) => conn,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            // WouldBlock: all taken; anything else (out of descriptors): try next time.
+            Err(_) => return,
+        };
+        if pending.len() >= config.max_pending || conn.set_nonblocking(true).is_err() {
+            refuse(conn);
+            continue;
+        }
+        *next_token = (*next_token + 1) % (usize::MAX - 1);
+        let token = *next_token;
+        let fd = conn.as_raw_fd();
+        if poll.registry().register(&mut mio::unix::SourceFd(&fd), mio::Token(token), mio::Interest::READABLE).is_err()
+        {
+            refuse(conn);
+            continue;
+        }
+        let deadline = Instant::now() + config.request_timeout;
+        pending.insert(token, Pending { conn, buf: Vec::new(), deadline });
+    }
+}
+
+/// Reads what a pending connection has. Returns whether its request is whole
+/// (or the peer closed, or it reached the size limit).
+fn read_some(p: &mut Pending, max: usize) -> bool {
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        match p.conn.read(&mut chunk) {
+            Ok(0) => return true,
+            Ok(n) => {
+                p.buf.extend_from_slice(&chunk[..n.min(max - p.buf.len().min(max))]);
+                if p.buf.len() >= max || request_complete(&p.buf) {
+                    return true;
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
+            Err(_) => return true,
+        }
+    }
+}
+
+/// Gives a whole request to the workers; a full queue refuses it. Returns
+/// `false` when the workers are gone.
+fn hand_over(poll: &mio::Poll, p: Pending, tx: &std::sync::mpsc::SyncSender<(TcpStream, Vec<u8>)>) -> bool {
+    use std::os::fd::AsRawFd;
+    let _ = poll.registry().deregister(&mut mio::unix::SourceFd(&p.conn.as_raw_fd()));
+    if p.conn.set_nonblocking(false).is_err() {
+        return true;
+    }
+    match tx.try_send((p.conn, p.buf)) {
+        Ok(()) => true,
+        Err(std::sync::mpsc::TrySendError::Full((conn, _))) => {
+            refuse(conn);
+            true
+        }
+        Err(std::sync::mpsc::TrySendError::Disconnected(_)) => false,
+    }
 }
 
 /// What the client asked the server to do.
@@ -334,11 +507,11 @@ fn sleep_until_unix_micros(t: u64) {
     }
 }
 
-fn handle(mut conn: TcpStream, config: &ServerConfig, listening: &Listening) -> io::Result<()> {
+/// Serves one whole request (see [`request_complete`]) on its connection.
+fn handle(mut conn: TcpStream, request: &[u8], config: &ServerConfig, listening: &Listening) -> io::Result<()> {
     conn.set_read_timeout(Some(config.read_timeout))?;
-    let mut buf = vec![0u8; config.max_message];
-    let n = conn.read(&mut buf)?;
-    let (cmd, payload) = parse_command(&buf[..n]);
+    conn.set_write_timeout(Some(config.read_timeout))?;
+    let (cmd, payload) = parse_command(request);
     match cmd {
         Command::Echo => conn.write_all(&upper(payload))?,
         Command::WaitEof | Command::Hold => {
@@ -353,9 +526,10 @@ fn handle(mut conn: TcpStream, config: &ServerConfig, listening: &Listening) -> 
         Command::Half => {
             let mut all = payload.to_vec();
             all.extend(read_to_eof(&mut conn, config.max_message));
-            for i in 0..3 {
-                let mut chunk = upper(&all);
-                chunk.extend_from_slice(format!(" #{}", i + 1).as_bytes());
+            let line = upper(all.strip_suffix(b"\n").unwrap_or(&all));
+            for i in 1..=3 {
+                let mut chunk = line.clone();
+                chunk.extend_from_slice(format!(" #{i}\n").as_bytes());
                 conn.write_all(&chunk)?;
                 thread::sleep(Duration::from_millis(HALF_CLOSE_GAP_MS));
             }
@@ -388,9 +562,13 @@ fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
     Ok(s)
 }
 
+/// Sends the optional command line, then the message as one line.
 fn send(conn: &mut TcpStream, command: Option<String>, message: &str) -> io::Result<()> {
     let mut m = command.map(|c| format!("{COMMAND_PREFIX}{c}\n")).unwrap_or_default().into_bytes();
-    m.extend_from_slice(message.as_bytes());
+    if !message.is_empty() {
+        m.extend_from_slice(message.as_bytes());
+        m.push(b'\n');
+    }
     conn.write_all(&m)
 }
 
@@ -464,9 +642,9 @@ pub fn run_scenario_counted(scenario: Scenario, addr: SocketAddr, message: &str)
 fn expected_reply(scenario: Scenario, message: &str) -> Vec<u8> {
     let upper = message.to_ascii_uppercase();
     if scenario.info().server == ServerSide::Half {
-        (1..=3).flat_map(|i| format!("{upper} #{i}").into_bytes()).collect()
+        (1..=3).flat_map(|i| format!("{upper} #{i}\n").into_bytes()).collect()
     } else {
-        upper.into_bytes()
+        format!("{upper}\n").into_bytes()
     }
 }
 
@@ -487,7 +665,7 @@ fn check_reply(scenario: Scenario, message: &str, reply: &[u8]) -> io::Result<()
 /// close was asked for and the FINs did not cross.
 fn attempt_once(scenario: Scenario, addr: SocketAddr, message: &str) -> io::Result<Option<Vec<u8>>> {
     let mut conn = connect(addr)?;
-    let want = message.len();
+    let want = message.len() + 1; // the line and its newline
     // A barrier 30 ms ahead: both sides close at the same instant.
     let barrier = unix_micros() + 30_000;
     send(&mut conn, command(scenario.info().server, barrier), message)?;
@@ -645,6 +823,47 @@ mod tests {
         assert_eq!(run_scenario(Scenario::Refused, addr, "").unwrap(), Outcome::Refused);
         // The server listens again after the pause.
         assert!(server.wait_listening(Duration::from_secs(2)));
+        assert!(matches!(run_scenario(Scenario::Seed, addr, "x").unwrap(), Outcome::Replied(_)));
+        server.stop();
+    }
+
+    #[test]
+    fn a_request_is_whole_at_its_line() {
+        assert!(!request_complete(b"hello"));
+        assert!(request_complete(b"hello\n"));
+        assert!(!request_complete(b"SYNACK/1 slow\nhel"));
+        assert!(request_complete(b"SYNACK/1 slow\nhello\n"));
+        assert!(request_complete(b"SYNACK/1 pause=300\n"));
+    }
+
+    #[test]
+    fn a_line_written_in_parts_is_echoed_whole() {
+        let server = Server::start(bind("127.0.0.1:0".parse().unwrap()).unwrap(), ServerConfig::default());
+        let mut conn = TcpStream::connect(server.addr()).unwrap();
+        conn.set_nodelay(true).unwrap();
+        conn.write_all(b"hello").unwrap();
+        conn.flush().unwrap();
+        conn.write_all(b"world\n").unwrap();
+        conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        assert_eq!(reply(&mut conn, usize::MAX).unwrap(), b"HELLOWORLD\n");
+        server.stop();
+    }
+
+    #[test]
+    fn a_pause_is_bounded_and_survives_a_squatter() {
+        let server = Server::start(bind("127.0.0.1:0".parse().unwrap()).unwrap(), ServerConfig::default());
+        let addr = server.addr();
+        let started = Instant::now();
+        // A client asks for a pause of a day; the server stops listening...
+        let mut conn = TcpStream::connect(addr).unwrap();
+        conn.write_all(b"SYNACK/1 pause=86400000\n").unwrap();
+        let _ = reply(&mut conn, usize::MAX);
+        // ...and someone else takes the port meanwhile, then lets it go.
+        let squatter = TcpListener::bind(addr).unwrap();
+        assert!(!server.wait_listening(Duration::from_millis(100)));
+        drop(squatter);
+        assert!(server.wait_listening(Duration::from_secs(5)), "the server listens again");
+        assert!(started.elapsed() < Duration::from_secs(3), "a pause lasts a second at most");
         assert!(matches!(run_scenario(Scenario::Seed, addr, "x").unwrap(), Outcome::Replied(_)));
         server.stop();
     }

@@ -406,3 +406,37 @@ fn input_an_obsolete_pcapng_packet_block_is_read() {
     assert_eq!(tcpdump_reads(&p), 6);
     assert_eq!(kinds(&p), [("three-way".to_string(), 6)]);
 }
+
+#[test]
+fn serve_beyond_loopback_warns() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_synack"))
+        .args(["serve", "--addr", "0.0.0.0:0"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stderr.take().unwrap()).read_line(&mut line).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(line.contains("warning") && line.contains("0.0.0.0"), "{line}");
+}
+
+#[test]
+fn client_fails_on_a_wrong_answer() {
+    use std::io::{Read, Write};
+    // A server that answers, but not as an echo server does.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let server = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 64];
+        let _ = conn.read(&mut buf).unwrap();
+        conn.write_all(b"helloworld\n").unwrap();
+    });
+    let o = synack(&["client", "--addr", &addr, "--scenario", "seed"]);
+    server.join().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("where an echo server answers"), "{}", stderr(&o));
+}

@@ -1,0 +1,61 @@
+//! The echo server under hostile load: 2,000 idle connections and 128 slow
+//! ones (a byte every half second, never a whole line) while 10,000 seed
+//! clients run. Every seed client gets the right answer, and the server never
+//! runs more threads than its documented cap (one accept thread, 64 workers).
+
+use std::io::Write;
+use std::net::TcpStream;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use synack::echo::{self, ServerConfig};
+use synack::scenario::Scenario;
+
+/// Threads of this process whose name starts with `prefix`.
+fn threads(prefix: &str) -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .filter(|name| name.starts_with(prefix))
+        .count()
+}
+
+#[test]
+fn seed_clients_are_served_beside_idle_and_slow_ones() {
+    let limit = synack::os::sock::raise_fd_limit().unwrap();
+    assert!(limit >= 5_000, "the test needs descriptors for 2,128 hostile clients (limit {limit})");
+    let config = ServerConfig::default();
+    let cap = config.max_workers + 1;
+    let server = echo::Server::start(echo::bind("127.0.0.1:0".parse().unwrap()).unwrap(), config);
+    let addr = server.addr();
+    // 2,000 connections that never send anything.
+    let idle: Vec<TcpStream> = (0..2_000).map(|_| TcpStream::connect(addr).unwrap()).collect();
+    // 128 that send a byte every 500 ms, never a newline, for at most 20 s.
+    let stop = Arc::new(AtomicBool::new(false));
+    let slow_stop = stop.clone();
+    let slow = std::thread::spawn(move || {
+        let mut conns: Vec<TcpStream> = (0..128).map(|_| TcpStream::connect(addr).unwrap()).collect();
+        let until = Instant::now() + Duration::from_secs(20);
+        let mut sent = 0u64;
+        while !slow_stop.load(Ordering::Relaxed) && Instant::now() < until {
+            for c in &mut conns {
+                // The server closes them in time: their writes may then fail.
+                if c.write_all(b"x").is_ok() {
+                    sent += 1;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        sent
+    });
+    let report = echo::run_clients(Scenario::Seed, addr, "helloworld", 10_000, 8);
+    let server_threads = threads("echo-");
+    stop.store(true, Ordering::Relaxed);
+    let slow_bytes = slow.join().unwrap();
+    drop(idle);
+    server.stop();
+    assert_eq!((report.ok, report.failed), (10_000, 0), "{:?}", report.first_error);
+    assert!(slow_bytes > 0, "the slow clients ran");
+    assert!(server_threads <= cap, "{server_threads} server threads, the cap is {cap}");
+}
