@@ -341,13 +341,14 @@ fn export_here(app: &mut tui::App, id: ConnId) {
         return;
     };
     let dir = std::env::current_dir().unwrap_or_else(|_| ".".into());
-    app.notice = Some(match export::export_files(conn, &dir) {
+    let notice = match export::export_files(conn, &dir) {
         Ok(paths) => {
             let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
             format!("exported #{id} to {}", names.join(", "))
         }
         Err(e) => format!("export failed: {e}"),
-    });
+    };
+    app.set_notice(notice);
 }
 
 /// `synack` without a subcommand: the live dashboard, or a replay with --read.

@@ -26,6 +26,9 @@ use crate::model::decode;
 use crate::model::segment::Timestamp;
 pub use app::{Action, App, Msg, Source};
 
+/// The shortest time between two frames: 30 frames a second at most.
+pub const FRAME: Duration = Duration::from_millis(33);
+
 /// Messages in flight at most; a capture that outruns the view is counted, not blocked.
 pub const CHANNEL_CAPACITY: usize = 65_536;
 
@@ -274,14 +277,19 @@ pub fn run(
     }
     let size = terminal.size()?;
     app.update(Msg::Resize(size.width, size.height));
+    let mut drawn = Instant::now();
     loop {
         app.overflow = shared.overflow.load(Ordering::Relaxed);
         terminal.draw(|frame| ui::render(&app, frame))?;
+        drawn = drawn.max(Instant::now());
         // Block for the first message, then drain what is pending (bounded, so
-        // the screen keeps up under load), then draw once.
+        // the screen keeps up under load), then draw once; at most 30 frames a
+        // second: what comes within a frame's time is applied before drawing.
         let Ok(first) = rx.recv() else { break };
         let mut quit = false;
-        for msg in std::iter::once(first).chain(rx.try_iter().take(50_000)) {
+        let frame_due = drawn + FRAME;
+        let more = std::iter::from_fn(|| rx.recv_timeout(frame_due.saturating_duration_since(Instant::now())).ok());
+        for msg in std::iter::once(first).chain(rx.try_iter().take(50_000)).chain(more.take(50_000)) {
             match app.update(msg) {
                 Action::None => {}
                 Action::Quit => quit = true,

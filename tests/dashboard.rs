@@ -158,8 +158,13 @@ macro_rules! ladder_snapshots {
         #[test]
         fn $name() {
             let mut app = app_with(&[$file], false);
-            insta::assert_snapshot!(concat!(stringify!($name), "_120x40"), screen(&mut app, 120, 40));
-            insta::assert_snapshot!(concat!(stringify!($name), "_80x24"), screen(&mut app, 80, 24));
+            let verdict = format!("close: {}.", app.current().unwrap().close_kind());
+            for (w, h) in [(80, 23), (80, 24), (100, 24), (120, 40), (200, 60)] {
+                let s = screen(&mut app, w, h);
+                // The verdict is on screen at every size, without scrolling.
+                assert!(s.contains(&verdict), "{w}x{h}: no {verdict:?} in\n{s}");
+                insta::assert_snapshot!(format!("{}_{w}x{h}", stringify!($name)), s);
+            }
         }
     )*};
 }
@@ -185,7 +190,7 @@ fn help_overlay() {
 fn too_small() {
     let mut app = app_with(&["seed.pcap"], false);
     let s = screen(&mut app, 60, 20);
-    assert!(s.contains("enlarge it to at least 80 x 24"), "{s}");
+    assert!(s.contains("enlarge it to at least 80 x 23"), "{s}");
     insta::assert_snapshot!("too_small_60x20", s);
 }
 
@@ -323,4 +328,54 @@ fn replay_keeps_every_segment_of_a_million() {
     let seen: u64 = app.pipeline.tracker.connections().map(|c| c.seen).sum();
     assert_eq!(seen, N, "and the tracker");
     assert_eq!((shared.overflow.load(std::sync::atomic::Ordering::Relaxed), app.held_dropped), (0, 0));
+}
+
+#[test]
+fn big_lists_page_jump_and_scroll() {
+    use crossterm::event::{MouseEvent, MouseEventKind};
+    // Thirty connections: the refused capture again and again (each a new connection).
+    let fixtures = ["refused.pcap"; 30];
+    let mut app = app_with(&fixtures, false);
+    app.update(Msg::Resize(80, 23));
+    let ids: Vec<u64> = app.pipeline.tracker.connections().map(|c| c.id).collect();
+    assert_eq!(ids.len(), 30);
+    app.update(key(KeyCode::Char('g')));
+    assert_eq!(app.current().unwrap().id, ids[0]);
+    app.update(key(KeyCode::PageDown));
+    let page = usize::try_from(ui::Screen::of(app.size, &app).unwrap().list_rows().height).unwrap();
+    assert_eq!(app.current().unwrap().id, ids[page]);
+    app.update(key(KeyCode::PageUp));
+    assert_eq!(app.current().unwrap().id, ids[0]);
+    app.update(key(KeyCode::Char('G')));
+    assert_eq!(app.current().unwrap().id, ids[29]);
+    let wheel = |kind| Msg::Mouse(MouseEvent { kind, column: 1, row: 1, modifiers: KeyModifiers::NONE });
+    app.update(wheel(MouseEventKind::ScrollUp));
+    assert_eq!(app.current().unwrap().id, ids[28]);
+    let s = screen(&mut app, 120, 40);
+    assert!(s.contains(&format!("HOLD #{}", ids[28])) && !s.contains("FOLLOW"), "{s}");
+    app.update(key(KeyCode::Char('f')));
+    assert!(screen(&mut app, 120, 40).contains("FOLLOW"));
+}
+
+#[test]
+fn time_column_modes_and_notices_that_expire() {
+    let mut app = app_with(&["slow-close.pcap"], false);
+    assert!(screen(&mut app, 120, 40).contains("t: ms from the start"));
+    app.update(key(KeyCode::Char('t')));
+    assert!(screen(&mut app, 120, 40).contains("t: ms from the row before"));
+    app.update(key(KeyCode::Char('t')));
+    let s = screen(&mut app, 120, 40);
+    assert!(s.contains("t: clock time, UTC"), "{s}");
+    assert!(screen(&mut app, 100, 24).contains("no times under 102 columns"));
+    // A notice goes after five seconds of wall clock.
+    app.update(Msg::Tick(Timestamp(1_000_000_000_000)));
+    app.update(Msg::Notice("exported #1".into()));
+    app.update(Msg::Tick(Timestamp(1_004_000_000_000)));
+    assert!(screen(&mut app, 120, 40).contains("exported #1"));
+    app.update(Msg::Tick(Timestamp(1_005_000_000_000)));
+    assert!(!screen(&mut app, 120, 40).contains("exported #1"));
+    // In the help, q closes it like any other key.
+    app.update(key(KeyCode::Char('?')));
+    assert_eq!(app.update(key(KeyCode::Char('q'))), Action::None);
+    assert!(!app.help);
 }

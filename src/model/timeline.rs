@@ -69,8 +69,9 @@ pub fn preview_text(bytes: &[u8]) -> String {
 pub fn label(r: &Record) -> String {
     let mut s = r.flags.to_string();
     let f = r.flags;
-    // seq matters on SYN, FIN and RST; data shows len; ack on everything that has it.
-    if f.syn() || f.fin() || f.rst() {
+    // seq on SYN, FIN, RST and data (so that seq=1 len=10 meets ack=11); ack
+    // on everything that has it.
+    if f.syn() || f.fin() || f.rst() || r.payload_len > 0 {
         let _ = write!(s, " seq={}", r.rel_seq);
     }
     if f.ack() {

@@ -57,6 +57,32 @@ pub enum Source {
     Replay { name: String, step: bool },
 }
 
+/// How the ladder's time column reads (`t` cycles through them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeMode {
+    /// Milliseconds since the connection's first segment.
+    Relative,
+    /// Milliseconds since the segment before.
+    Delta,
+    /// Clock time of the capture (UTC).
+    Absolute,
+}
+
+impl TimeMode {
+    /// The next mode, for `t`.
+    #[must_use]
+    pub fn next(self) -> TimeMode {
+        match self {
+            TimeMode::Relative => TimeMode::Delta,
+            TimeMode::Delta => TimeMode::Absolute,
+            TimeMode::Absolute => TimeMode::Relative,
+        }
+    }
+}
+
+/// How long a notice stays on screen.
+pub const NOTICE_SECS: u64 = 5;
+
 /// Which pane the arrow keys move in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Focus {
@@ -96,8 +122,14 @@ pub struct App {
     pub kernel_drops: u64,
     /// Messages lost because the channel was full.
     pub overflow: u64,
-    /// A one-line notice (export written, source ended...).
+    /// A one-line notice (export written, source ended...), and the wall
+    /// time it was given: it goes after [`NOTICE_SECS`].
     pub notice: Option<String>,
+    pub notice_at: Timestamp,
+    /// The wall clock, as the clock thread last told it.
+    pub wall: Timestamp,
+    /// How the time column reads.
+    pub time_mode: TimeMode,
     /// The demo's caption.
     pub caption: Option<String>,
     /// The source has ended.
@@ -128,6 +160,9 @@ impl App {
             kernel_drops: 0,
             overflow: 0,
             notice: None,
+            notice_at: Timestamp(0),
+            wall: Timestamp(0),
+            time_mode: TimeMode::Relative,
             caption: None,
             ended: false,
             size: ratatui::layout::Rect::default(),
@@ -188,18 +223,28 @@ impl App {
             }
             Msg::SourceEnded(err) => {
                 self.ended = true;
-                self.notice = Some(match err {
+                let read = self.pipeline.counters.segments;
+                self.set_notice(match err {
                     Some(e) => format!("capture stopped: {e}"),
+                    None if read == 0 => "the capture holds no TCP segment on the watched port".to_string(),
+                    // Stepping: everything was read, and is yet to be shown.
+                    None if !self.held.is_empty() => {
+                        format!("capture read: {} segments to step through (space)", self.held.len())
+                    }
                     None => "end of capture".to_string(),
                 });
             }
             Msg::Tick(t) => {
+                self.wall = t;
+                if self.notice.is_some() && t.0.saturating_sub(self.notice_at.0) >= NOTICE_SECS * 1_000_000_000 {
+                    self.notice = None;
+                }
                 if matches!(self.source, Source::Live { .. }) {
                     self.now = self.now.max(t);
                 }
             }
             Msg::Caption(c) => self.caption = Some(c),
-            Msg::Notice(n) => self.notice = Some(n),
+            Msg::Notice(n) => self.set_notice(n),
             Msg::Stop => return Action::Quit,
             Msg::Resize(width, height) => self.size = ratatui::layout::Rect::new(0, 0, width, height),
             Msg::Mouse(m) => self.mouse(m),
@@ -208,7 +253,31 @@ impl App {
         Action::None
     }
 
+    /// Shows a notice for [`NOTICE_SECS`].
+    pub fn set_notice(&mut self, text: String) {
+        self.notice = Some(text);
+        self.notice_at = self.wall;
+    }
+
+    /// Rows of the connection list on screen (for PageUp / PageDown).
+    fn list_page(&self) -> isize {
+        super::ui::Screen::of(self.size, self).map_or(5, |s| isize::try_from(s.list_rows().height).unwrap_or(5).max(1))
+    }
+
     fn mouse(&mut self, m: MouseEvent) {
+        // The wheel moves through connections (or, with the ladder focused, segments).
+        let wheel = match m.kind {
+            MouseEventKind::ScrollUp => Some(-1),
+            MouseEventKind::ScrollDown => Some(1),
+            _ => None,
+        };
+        if let Some(delta) = wheel {
+            match self.focus {
+                Focus::List => self.select_connection(delta),
+                Focus::Ladder => self.select_segment(delta),
+            }
+            return;
+        }
         if m.kind != MouseEventKind::Down(MouseButton::Left) {
             return;
         }
@@ -282,13 +351,9 @@ impl App {
         }
         let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
         if self.help {
-            // Any key closes the help; q still quits.
+            // Any key closes the help, as it says; Ctrl-C still quits.
             self.help = false;
-            return match k.code {
-                KeyCode::Char('q') => Action::Quit,
-                KeyCode::Char('c') if ctrl => Action::Quit,
-                _ => Action::None,
-            };
+            return if ctrl && k.code == KeyCode::Char('c') { Action::Quit } else { Action::None };
         }
         let scenario = |s| {
             if self.scenarios { Action::Run(s) } else { Action::None }
@@ -313,6 +378,11 @@ impl App {
                 self.follow = false;
             }
             KeyCode::End => self.segment = None,
+            KeyCode::PageUp => self.select_connection(-self.list_page()),
+            KeyCode::PageDown => self.select_connection(self.list_page()),
+            KeyCode::Char('g') => self.select_connection(isize::MIN / 2),
+            KeyCode::Char('G') => self.select_connection(isize::MAX / 2),
+            KeyCode::Char('t') => self.time_mode = self.time_mode.next(),
             KeyCode::Enter | KeyCode::Tab => {
                 self.focus = if self.focus == Focus::List { Focus::Ladder } else { Focus::List };
             }

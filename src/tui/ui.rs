@@ -8,7 +8,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
 
-use super::app::{App, Focus, Source};
+use super::app::{App, Focus, Source, TimeMode};
 use crate::ladder;
 use crate::model::tcp::TcpState;
 use crate::model::timeline;
@@ -17,7 +17,8 @@ use crate::scenario::{self, SCENARIOS};
 
 /// The smallest terminal the layout fits.
 pub const MIN_WIDTH: u16 = 80;
-pub const MIN_HEIGHT: u16 = 24;
+/// 23, not 24: tmux inside an 80 x 24 terminal leaves 23 rows.
+pub const MIN_HEIGHT: u16 = 23;
 
 /// Colours by meaning; plain when `NO_COLOR` is set. Chosen to read on dark
 /// and light backgrounds alike (no white or black foregrounds).
@@ -120,16 +121,19 @@ impl Screen {
         }
         // Borders, a header row, then the connections.
         let list_height = u16::try_from(app.pipeline.tracker.len()).unwrap_or(u16::MAX).saturating_add(3).clamp(5, 11);
-        let list_height = if area.height < 30 { list_height.min(6) } else { list_height };
+        let list_height = if area.height < 30 { list_height.min(5) } else { list_height };
+        // The explanation panel gets the rows its text needs (the verdict
+        // first), as long as the ladder keeps six.
+        let needed = u16::try_from(panel_lines(app, usize::from(area.width.saturating_sub(2))).len())
+            .unwrap_or(u16::MAX)
+            .saturating_add(2);
+        let room = area.height.saturating_sub(2 + list_height + 6);
+        let explain_height = needed.max(5).min(room).min(14);
         let [status, list, ladder, explain, footer] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Length(list_height),
             Constraint::Min(6),
-            Constraint::Length(match area.height {
-                0..30 => 5,
-                30..36 => 7,
-                _ => 9,
-            }),
+            Constraint::Length(explain_height),
             Constraint::Length(1),
         ])
         .areas(area);
@@ -189,15 +193,31 @@ fn render_status(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
             } else {
                 "REPLAY"
             };
+            // A long path keeps its end: the file's name.
+            let chars: Vec<char> = name.chars().collect();
+            let name: String = if chars.len() > 28 {
+                std::iter::once('…').chain(chars[chars.len() - 27..].iter().copied()).collect()
+            } else {
+                name.clone()
+            };
             format!("{state} {name}")
         }
     };
-    let mut parts = vec![
-        format!(" synack  {mode}"),
-        format!("{} packets", app.pipeline.counters.frames),
-        format!("kernel drops {}", app.kernel_drops),
-        format!("{} connections", app.pipeline.tracker.len()),
-    ];
+    let view = match app.current() {
+        Some(c) if !app.follow => format!("HOLD #{}", c.id),
+        _ => "FOLLOW".to_string(),
+    };
+    let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let retained = app.pipeline.tracker.len() as u64;
+    let gone = app.pipeline.tracker.started().saturating_sub(retained);
+    let mut parts = vec![format!(" synack  {mode}"), view, plural(app.pipeline.counters.frames, "packet", "packets")];
+    if matches!(app.source, Source::Live { .. }) {
+        parts.push(format!("kernel drops {}", app.kernel_drops));
+    }
+    parts.push(plural(retained, "connection", "connections"));
+    if gone > 0 {
+        parts.push(format!("{gone} evicted or cleared"));
+    }
     if app.overflow > 0 {
         parts.push(format!("{} lost (view behind)", app.overflow));
     }
@@ -259,14 +279,17 @@ fn render_list(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     let inner = block.inner(area);
     ratatui::widgets::Widget::render(block, area, buf);
     let wide = inner.width >= 100;
+    // Ids line up whatever their length: the column is as wide as the largest.
+    let digits = app.pipeline.tracker.started().max(1).ilog10() as usize + 2;
+    let (idw, idn) = (digits.max(5), digits.max(4));
     let header = if wide {
         format!(
-            "{:>5}  {:<24} {:>12} {:>12}  {:<6}  {:<10}  {:<12} {}",
+            "{:>idw$}  {:<24} {:>12} {:>12}  {:<6}  {:<10}  {:<12} {}",
             "#", "client", "client state", "server state", "open", "close", "kind", "age / countdown"
         )
     } else {
         format!(
-            "{:>4} {:<6} {:>12} {:>12} {:>4} {:>5} {:<12} {}",
+            "{:>idn$} {:<6} {:>12} {:>12} {:>4} {:>5} {:<12} {}",
             "#", "port", "client", "server", "open", "close", "kind", "age"
         )
     };
@@ -297,7 +320,7 @@ fn render_list(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
         let now = states_now(app, c);
         let line = if wide {
             format!(
-                "{:>5}  {:<24} {:>12} {:>12}  {:<6}  {:<10}  {:<12} {}",
+                "{:>idw$}  {:<24} {:>12} {:>12}  {:<6}  {:<10}  {:<12} {}",
                 format!("#{}", c.id),
                 c.client.addr.to_string(),
                 now.0.name(),
@@ -309,7 +332,7 @@ fn render_list(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
             )
         } else {
             format!(
-                "{:>4} {:<6} {:>12} {:>12} {:>4} {:>5} {:<12} {}",
+                "{:>idn$} {:<6} {:>12} {:>12} {:>4} {:>5} {:<12} {}",
                 format!("#{}", c.id),
                 c.client.addr.port(),
                 now.0.name(),
@@ -341,24 +364,49 @@ fn render_ladder(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
         ratatui::widgets::Widget::render(block, area, buf);
         return;
     };
-    let title = format!(
-        " #{} client {} ── server {} ── close: {} ── times in ms ",
-        conn.id,
-        conn.client.addr,
-        conn.server.addr,
-        if conn.ended || conn.close_kind() != CloseKind::Open { conn.close_kind().name() } else { "not yet" }
-    );
-    let block = Block::bordered().title(title).border_style(if focused { theme.state() } else { Style::new() });
+    // Columns: [time] state │ arrow │ state  note. The time column needs 102
+    // columns; when it is not there, the title says so.
+    let show_time = area.width >= 102;
+    let time_width = if app.time_mode == TimeMode::Absolute { 16 } else { 10 };
+    let times = if show_time {
+        match app.time_mode {
+            TimeMode::Relative => "t: ms from the start",
+            TimeMode::Delta => "t: ms from the row before",
+            TimeMode::Absolute => "t: clock time, UTC",
+        }
+    } else {
+        "no times under 102 columns"
+    };
+    // The title says as much as fits beside the scroll marker: the id, the
+    // close and what the time column shows always, the endpoints when they fit.
+    let kind = if conn.ended || conn.close_kind() != CloseKind::Open { conn.close_kind().name() } else { "not yet" };
+    let room = usize::from(area.width).saturating_sub(4 + 14);
+    let mut title = format!(" #{} ── close: {kind} ── {times} ", conn.id);
+    for more in [format!(
+        " #{} client {} ── server {} ── close: {kind} ── {times} ",
+        conn.id, conn.client.addr, conn.server.addr
+    )] {
+        if more.chars().count() <= room {
+            title = more;
+        }
+    }
+    let mut block = Block::bordered().title(title).border_style(if focused { theme.state() } else { Style::new() });
     let inner = block.inner(area);
-    ratatui::widgets::Widget::render(block, area, buf);
-    // Columns: [time] state │ arrow │ state  note
-    let show_time = inner.width >= 100;
-    let lad = ladder::layout(conn, Some(usize::from(inner.width)), if show_time { 10 } else { 0 });
+    let lad = ladder::layout(conn, Some(usize::from(inner.width)), if show_time { time_width } else { 0 });
     let geometry = lad.geometry;
     let selected = app.current_segment();
     let rows = usize::from(inner.height);
     let sel = selected.unwrap_or(0);
     let offset = (sel + 1).saturating_sub(rows);
+    // Rows out of sight are announced on the border.
+    let below = lad.rows.len().saturating_sub(offset + rows);
+    if offset > 0 {
+        block = block.title(Line::from(format!(" ▲ {offset} above ")).right_aligned());
+    }
+    if below > 0 {
+        block = block.title_bottom(Line::from(format!(" ▼ {below} below ")).right_aligned());
+    }
+    ratatui::widgets::Widget::render(block, area, buf);
     for (i, row) in lad.rows.iter().enumerate().skip(offset).take(rows) {
         let y = inner.y + u16::try_from(i - offset).unwrap_or(0);
         let r = &conn.records[i];
@@ -368,8 +416,19 @@ fn render_ladder(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
         }
         let mut spans = Vec::new();
         if show_time {
-            let t = r.ts.millis_since(conn.start());
-            spans.push(Span::styled(format!("{t:>8.3} ",), Style::new().add_modifier(Modifier::DIM)));
+            let text = match app.time_mode {
+                TimeMode::Relative => format!("{:>8.3} ", r.ts.millis_since(conn.start())),
+                TimeMode::Delta => {
+                    let before = i.checked_sub(1).map_or(r.ts, |j| conn.records[j].ts);
+                    format!("{:>8.3} ", r.ts.millis_since(before))
+                }
+                TimeMode::Absolute => {
+                    let secs = r.ts.0 / 1_000_000_000;
+                    let micros = (r.ts.0 % 1_000_000_000) / 1_000;
+                    format!("{:02}:{:02}:{:02}.{micros:06} ", secs / 3600 % 24, secs / 60 % 60, secs % 60)
+                }
+            };
+            spans.push(Span::styled(text, Style::new().add_modifier(Modifier::DIM)));
             // A marker that survives without colour (and in text captures).
             spans.push(Span::raw(if Some(i) == selected && app.segment.is_some() { "▸" } else { " " }));
         }
@@ -399,24 +458,64 @@ fn render_ladder(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     }
 }
 
-fn render_explanation(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
-    let mut lines = Vec::new();
+/// What the explanation panel says, wrapped at `width`: the demo's caption,
+/// the verdict (first, so it shows whenever the connection has one), the
+/// selected segment's explanation, a notice. Each line with its kind.
+fn panel_lines(app: &App, width: usize) -> Vec<(String, Kind)> {
+    let mut parts: Vec<(String, Kind)> = Vec::new();
     if let Some(c) = &app.caption {
-        lines.push(Line::styled(c.clone(), theme.state()));
+        parts.push((c.clone(), Kind::Caption));
     }
     if let Some(conn) = app.current() {
-        if let Some(i) = app.current_segment() {
-            lines.push(Line::from(timeline::explain(conn, i)));
-        }
         if conn.ended {
-            lines.push(Line::styled(timeline::verdict(conn), Style::new().add_modifier(Modifier::BOLD)));
+            parts.push((timeline::verdict(conn), Kind::Verdict));
+        }
+        if let Some(i) = app.current_segment() {
+            parts.push((timeline::explain(conn, i), Kind::Plain));
         }
     }
     if let Some(n) = &app.notice {
-        lines.push(Line::styled(n.clone(), Style::new().add_modifier(Modifier::ITALIC)));
+        parts.push((n.clone(), Kind::Notice));
     }
-    let p = Paragraph::new(lines).wrap(Wrap { trim: true }).block(Block::bordered().title(" What it means "));
-    ratatui::widgets::Widget::render(p, area, buf);
+    parts
+        .into_iter()
+        .flat_map(|(text, kind)| {
+            crate::export::text::wrap_lines(&text, width.max(20)).into_iter().map(move |l| (l, kind))
+        })
+        .collect()
+}
+
+/// What a line of the explanation panel is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Caption,
+    Verdict,
+    Plain,
+    Notice,
+}
+
+fn render_explanation(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
+    let mut block = Block::bordered().title(" What it means ");
+    let inner = block.inner(area);
+    let lines = panel_lines(app, usize::from(inner.width));
+    let shown = usize::from(inner.height);
+    if lines.len() > shown {
+        // Nothing is cut without saying so.
+        block = block.title_bottom(
+            Line::from(format!(" ▼ {} more lines: enlarge the terminal ", lines.len() - shown)).right_aligned(),
+        );
+    }
+    ratatui::widgets::Widget::render(block, area, buf);
+    for (row, (text, kind)) in lines.iter().take(shown).enumerate() {
+        let style = match kind {
+            Kind::Caption => theme.state(),
+            Kind::Verdict => Style::new().add_modifier(Modifier::BOLD),
+            Kind::Plain => Style::new(),
+            Kind::Notice => Style::new().add_modifier(Modifier::ITALIC),
+        };
+        let y = inner.y + u16::try_from(row).unwrap_or(0);
+        buf.set_stringn(inner.x, y, text, usize::from(inner.width), style);
+    }
 }
 
 fn render_footer(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
@@ -456,7 +555,10 @@ pub const HELP: &[(&str, &str)] = &[
     ("f", "follow the newest connection"),
     ("c", "clear finished connections"),
     ("e", "export the connection to synack-<id>.txt, .mmd and .svg here"),
-    ("mouse", "click a connection to select it"),
+    ("PgUp / PgDn", "a page of connections up / down"),
+    ("g / G", "the first / the last connection"),
+    ("t", "time column: since the first segment, since the one before, clock time"),
+    ("mouse", "click a connection to select it; the wheel scrolls"),
     ("? ", "this help (any key closes it)"),
     ("q / Esc / Ctrl-C", "quit"),
 ];
