@@ -342,7 +342,7 @@ fn big_lists_page_jump_and_scroll() {
     app.update(key(KeyCode::Char('g')));
     assert_eq!(app.current().unwrap().id, ids[0]);
     app.update(key(KeyCode::PageDown));
-    let page = usize::try_from(ui::Screen::of(app.size, &app).unwrap().list_rows().height).unwrap();
+    let page = usize::from(ui::Screen::of(app.size, &app).unwrap().list_rows().height);
     assert_eq!(app.current().unwrap().id, ids[page]);
     app.update(key(KeyCode::PageUp));
     assert_eq!(app.current().unwrap().id, ids[0]);
