@@ -51,7 +51,8 @@ tcpdump_run() {
   until grep -q "listening on" "$tmp/td.err" 2>/dev/null; do sleep 0.05; done
   $bin client --addr 127.0.0.1:$port --repeat "$n" --concurrency "$c" >"$tmp/with-td"
   sleep 1
-  pkill -INT -x tcpdump || true
+  # Stop our tcpdump only: the child of the time(1) started above, by its PID.
+  kill -INT $(cat "/proc/$pid/task/$pid/children") 2>/dev/null || true
   wait $pid || true
   local captured dropped
   captured=$(grep -o '[0-9]* packets captured' "$tmp/td.err" | cut -d' ' -f1)
