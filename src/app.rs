@@ -6,7 +6,7 @@ use std::io::{self, BufWriter, Read, Write};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -21,7 +21,7 @@ use crate::headless::{self, Ended, RunError, Stop};
 use crate::model::tracker::{ConnId, Limits};
 use crate::os::privileges;
 use crate::pipeline::Pipeline;
-use crate::scenario::{SCENARIOS, Scenario};
+use crate::scenario::Scenario;
 use crate::tui;
 
 /// The port watched live when none is given.
@@ -382,7 +382,7 @@ fn dashboard(args: &DashboardArgs) -> Result<()> {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let server = if args.no_serve { None } else { maybe_serve(addr)? };
     let pipeline = Pipeline::new(Some(port), args.source.limits());
-    let live = Live { source, addr, server, scenarios: !args.no_serve };
+    let live = Live { source, addr, server, scenarios: !args.no_serve, tour: None };
     run_live(live, (time_wait, args.view.record.as_deref()), pipeline, &shared, &tx, &rx)
 }
 
@@ -395,6 +395,8 @@ struct Live {
     server: Option<Arc<echo::Server>>,
     /// Scenario keys work.
     scenarios: bool,
+    /// The demo's tour.
+    tour: Option<tui::app::Tour>,
 }
 
 /// Starts the capture thread and runs the dashboard on it until the user quits.
@@ -406,7 +408,7 @@ fn run_live(
     tx: &std::sync::mpsc::SyncSender<tui::Msg>,
     rx: &std::sync::mpsc::Receiver<tui::Msg>,
 ) -> Result<()> {
-    let Live { mut source, addr, server, scenarios } = live;
+    let Live { mut source, addr, server, scenarios, tour } = live;
     let interface = source.interface().to_string();
     // The first read resets the kernel's counters.
     let _ = source.kernel_stats();
@@ -416,6 +418,7 @@ fn run_live(
     })?;
     let mut app = tui::App::new(pipeline, tui::Source::Live { interface, port: addr.port() }, scenarios);
     app.time_wait = time_wait;
+    app.tour = tour;
     let action_tx = tx.clone();
     tui::run(app, (tx, rx), shared, record, |action, app| match action {
         tui::Action::Run(s) => run_scenario_in_background(s, addr, server.clone(), action_tx.clone()),
@@ -424,9 +427,6 @@ fn run_live(
     })?;
     Ok(())
 }
-
-/// Seconds between two steps of the tour.
-const TOUR_PAUSE: Duration = Duration::from_secs(5);
 
 /// `synack demo`.
 fn demo(args: &DemoArgs) -> Result<()> {
@@ -445,31 +445,7 @@ fn demo(args: &DemoArgs) -> Result<()> {
     let server = Arc::new(echo::Server::start(listener, ServerConfig::default()));
     let shared = Arc::new(tui::Shared::default());
     let (tx, rx) = tui::channel();
-    let (ttx, tshared, tserver) = (tx.clone(), shared.clone(), server.clone());
-    std::thread::Builder::new().name("tour".into()).spawn(move || {
-        let wait = |d: Duration| {
-            let until = Instant::now() + d;
-            while Instant::now() < until {
-                if tshared.stop.load(Ordering::Relaxed) {
-                    return false;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            true
-        };
-        'tour: loop {
-            for (caption, scenario) in SCENARIOS.iter().filter_map(|i| Some((i.caption?, i.scenario))) {
-                if ttx.send(tui::Msg::Caption(format!("Next: {caption}"))).is_err() || !wait(Duration::from_secs(2)) {
-                    break 'tour;
-                }
-                run_scenario_in_background(scenario, addr, Some(tserver.clone()), ttx.clone());
-                if !wait(TOUR_PAUSE) {
-                    break 'tour;
-                }
-            }
-        }
-    })?;
     let pipeline = Pipeline::new(Some(addr.port()), Limits::both(1_000));
-    let live = Live { source, addr, server: Some(server), scenarios: true };
+    let live = Live { source, addr, server: Some(server), scenarios: true, tour: Some(tui::app::Tour::new(args.once)) };
     run_live(live, (time_wait, args.view.record.as_deref()), pipeline, &shared, &tx, &rx)
 }

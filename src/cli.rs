@@ -169,6 +169,9 @@ pub struct DemoArgs {
     /// TCP port for the demo's echo server.
     #[arg(short, long, default_value_t = 8001)]
     pub port: u16,
+    /// Stop after the last step instead of starting the tour over.
+    #[arg(long)]
+    pub once: bool,
     #[command(flatten)]
     pub view: ViewArgs,
 }

@@ -201,7 +201,8 @@ fn spawn_input_and_clock(tx: &SyncSender<Msg>, shared: &Arc<Shared>) -> io::Resu
     let (ctx, cshared) = (tx.clone(), shared.clone());
     thread::Builder::new().name("clock".into()).spawn(move || {
         while !cshared.stop.load(Ordering::Relaxed) {
-            thread::sleep(Duration::from_secs(1));
+            // A quarter of a second: ages and countdowns, and the demo's pace.
+            thread::sleep(Duration::from_millis(250));
             if ctx.try_send(Msg::Tick(wall_clock())).is_err() && cshared.stop.load(Ordering::Relaxed) {
                 return;
             }

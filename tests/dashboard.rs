@@ -379,3 +379,53 @@ fn time_column_modes_and_notices_that_expire() {
     assert_eq!(app.update(key(KeyCode::Char('q'))), Action::None);
     assert!(!app.help);
 }
+
+#[test]
+fn the_tour_reveals_segment_by_segment_and_obeys_the_presenter() {
+    use synack::tui::app::{DWELL_NANOS, REVEAL_NANOS, Tour};
+    let mut app = App::new(
+        Pipeline::new(None, synack::model::tracker::Limits::both(100)),
+        Source::Live { interface: "lo".into(), port: 8001 },
+        true,
+    );
+    app.tour = Some(Tour::new(true));
+    let steps = Tour::steps();
+    let mut wall = 1_000_000_000_000u64;
+    let mut tick = |app: &mut App, nanos: u64| {
+        wall += nanos;
+        app.update(Msg::Tick(Timestamp(wall)))
+    };
+    // The first tick starts step 1: its caption, its scenario.
+    assert_eq!(tick(&mut app, 0), Action::Run(steps[0].1));
+    assert!(app.caption.as_deref().unwrap().starts_with(&format!("Step 1/{}: ", steps.len())));
+    // Its segments come, and are shown one per reveal interval.
+    let segs = segments("seed.pcap");
+    for s in &segs {
+        app.update(Msg::Decoded(Ok(Some(*s))));
+    }
+    assert!(app.current().is_none(), "nothing drawn at once");
+    for shown in 1..=segs.len() {
+        assert_eq!(tick(&mut app, REVEAL_NANOS), Action::None);
+        assert_eq!(app.current().unwrap().records.len(), shown);
+    }
+    // Paused: the clock runs, nothing moves.
+    app.update(key(KeyCode::Char(' ')));
+    assert_eq!(tick(&mut app, DWELL_NANOS * 3), Action::None);
+    assert!(app.caption.as_deref().unwrap().starts_with("Step 1/"));
+    app.update(key(KeyCode::Char(' ')));
+    // The whole ladder stands, then step 2 comes.
+    assert_eq!(tick(&mut app, DWELL_NANOS), Action::Run(steps[1].1));
+    assert!(app.caption.as_deref().unwrap().starts_with("Step 2/"));
+    // n and p: the presenter moves at will; what was held is shown whole.
+    app.update(Msg::Decoded(Ok(Some(segs[0]))));
+    assert_eq!(app.update(key(KeyCode::Char('n'))), Action::Run(steps[2].1));
+    assert!(app.held.is_empty());
+    assert_eq!(app.update(key(KeyCode::Char('p'))), Action::Run(steps[1].1));
+    assert!(app.caption.as_deref().unwrap().starts_with("Step 2/"));
+    // --once: after the last step, the tour is over.
+    for _ in 2..steps.len() {
+        app.update(key(KeyCode::Char('n')));
+    }
+    assert_eq!(app.update(key(KeyCode::Char('n'))), Action::None);
+    assert!(app.caption.as_deref().unwrap().starts_with("The tour is over"));
+}

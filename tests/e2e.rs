@@ -84,6 +84,21 @@ fn demo_in_a_real_terminal() {
         tmux.wait_for(&|s| s.contains("handshake 3/3") && s.contains("teardown 4/4") && s.contains("close: "), 30);
     assert!(screen.contains("LIVE lo tcp port"), "{screen}");
     assert!(screen.contains("SYN-SENT") && screen.contains("ESTABLISHED"), "{screen}");
+    // The caption names the step whose connection is drawn: step 1, connection #1.
+    assert!(screen.contains("Step 1/") && screen.contains("#1 "), "{screen}");
+    // Space pauses the tour itself: the clock goes on (the countdown moves),
+    // the caption and the ladder stay.
+    tmux.run(&["send-keys", "-t", "e2e", " "]);
+    let paused = tmux.wait_for(&|s| s.contains("TOUR PAUSED"), 10);
+    let row =
+        |s: &str| s.lines().find(|l| l.contains("#1 ") && l.contains("TIME-WAIT")).unwrap_or_default().to_string();
+    let before = row(&paused);
+    let later = tmux.wait_for(&|s| !row(s).is_empty() && row(s) != before, 10);
+    assert!(later.contains("Step 1/") && !later.contains("Step 2/"), "{later}");
+    assert!(later.contains("teardown 4/4"), "the ladder stays: {later}");
+    // n goes to the next step at once.
+    tmux.run(&["send-keys", "-t", "e2e", "n"]);
+    tmux.wait_for(&|s| s.contains("Step 2/"), 10);
     tmux.run(&["send-keys", "-t", "e2e", "q"]);
     // The command line itself says "EXIT=$?": wait for the line echo prints.
     let after = tmux.wait_for(&|s| exit_status(s).is_some(), 10);

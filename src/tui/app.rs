@@ -83,6 +83,42 @@ impl TimeMode {
 /// How long a notice stays on screen.
 pub const NOTICE_SECS: u64 = 5;
 
+/// The demo's tour, driven by the clock and by the presenter: each step runs
+/// one scenario; its segments appear one by one; the next step comes once the
+/// ladder is whole and has stood for a while. Space pauses the tour, `n` and
+/// `p` go to the next and previous step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tour {
+    /// The step on screen (an index into the scenarios that have a caption).
+    pub step: Option<usize>,
+    pub paused: bool,
+    /// Stop after the last step instead of starting over.
+    pub once: bool,
+    /// The tour is over (`once`).
+    pub done: bool,
+    /// When the last segment was revealed (wall clock).
+    last_reveal: Timestamp,
+}
+
+/// Time between two segments revealed by the tour.
+pub const REVEAL_NANOS: u64 = 400_000_000;
+/// How long a whole ladder stands before the next step.
+pub const DWELL_NANOS: u64 = 4_000_000_000;
+
+impl Tour {
+    /// A tour from its first step.
+    #[must_use]
+    pub fn new(once: bool) -> Tour {
+        Tour { step: None, paused: false, once, done: false, last_reveal: Timestamp(0) }
+    }
+
+    /// The steps: scenarios with a caption, in table order.
+    #[must_use]
+    pub fn steps() -> Vec<(&'static str, Scenario)> {
+        crate::scenario::SCENARIOS.iter().filter_map(|i| Some((i.caption?, i.scenario))).collect()
+    }
+}
+
 /// Which pane the arrow keys move in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Focus {
@@ -130,6 +166,8 @@ pub struct App {
     pub wall: Timestamp,
     /// How the time column reads.
     pub time_mode: TimeMode,
+    /// The demo's tour, when this is the demo.
+    pub tour: Option<Tour>,
     /// The demo's caption.
     pub caption: Option<String>,
     /// The source has ended.
@@ -163,6 +201,7 @@ impl App {
             notice_at: Timestamp(0),
             wall: Timestamp(0),
             time_mode: TimeMode::Relative,
+            tour: None,
             caption: None,
             ended: false,
             size: ratatui::layout::Rect::default(),
@@ -207,7 +246,7 @@ impl App {
                 let Some(seg) = self.pipeline.count(decoded) else {
                     return Action::None;
                 };
-                if self.paused || self.stepping() {
+                if self.paused || self.stepping() || self.tour.is_some() {
                     if self.held.len() < HELD_MAX {
                         self.held.push_back(seg);
                     } else {
@@ -236,6 +275,12 @@ impl App {
             }
             Msg::Tick(t) => {
                 self.wall = t;
+                if let Some(action) = self.tour_tick() {
+                    if matches!(self.source, Source::Live { .. }) {
+                        self.now = self.now.max(t);
+                    }
+                    return action;
+                }
                 if self.notice.is_some() && t.0.saturating_sub(self.notice_at.0) >= NOTICE_SECS * 1_000_000_000 {
                     self.notice = None;
                 }
@@ -251,6 +296,68 @@ impl App {
             Msg::Key(k) => return self.key(k),
         }
         Action::None
+    }
+
+    /// The tour's clock: reveals the next held segment, or starts the next
+    /// step once the ladder is whole and has stood for [`DWELL_NANOS`].
+    fn tour_tick(&mut self) -> Option<Action> {
+        let wall = self.wall;
+        let tour = self.tour.as_mut()?;
+        if tour.paused || tour.done {
+            return None;
+        }
+        if !self.held.is_empty() {
+            if wall.0.saturating_sub(tour.last_reveal.0) >= REVEAL_NANOS {
+                tour.last_reveal = wall;
+                if let Some(seg) = self.held.pop_front() {
+                    self.apply(&seg);
+                    self.segment = None;
+                }
+            }
+            return None;
+        }
+        let first = tour.step.is_none();
+        if !first && wall.0.saturating_sub(tour.last_reveal.0) < DWELL_NANOS {
+            return None;
+        }
+        Some(self.tour_go(1))
+    }
+
+    /// Moves the tour by `delta` steps (from before the first step, to it)
+    /// and runs that step's scenario.
+    fn tour_go(&mut self, delta: isize) -> Action {
+        let steps = Tour::steps();
+        let Some(tour) = self.tour.as_mut() else { return Action::None };
+        // What is held belongs to the step being left: show it whole.
+        while let Some(seg) = self.held.pop_front() {
+            self.pipeline.track(&seg);
+        }
+        let next = match tour.step {
+            None => 0,
+            Some(at) => {
+                let to = at.saturating_add_signed(delta);
+                if to >= steps.len() {
+                    if tour.once {
+                        tour.done = true;
+                        self.caption =
+                            Some(format!("The tour is over: {} steps. p shows a step again; q quits.", steps.len()));
+                        return Action::None;
+                    }
+                    0
+                } else {
+                    to
+                }
+            }
+        };
+        tour.step = Some(next);
+        tour.done = false;
+        tour.last_reveal = self.wall;
+        let (caption, scenario) = steps[next];
+        self.caption = Some(format!("Step {}/{}: {caption}", next + 1, steps.len()));
+        self.follow = true;
+        self.selected = None;
+        self.segment = None;
+        Action::Run(scenario)
     }
 
     /// Shows a notice for [`NOTICE_SECS`].
@@ -386,6 +493,13 @@ impl App {
             KeyCode::Enter | KeyCode::Tab => {
                 self.focus = if self.focus == Focus::List { Focus::Ladder } else { Focus::List };
             }
+            KeyCode::Char(' ') if self.tour.is_some() => {
+                if let Some(t) = self.tour.as_mut() {
+                    t.paused = !t.paused;
+                }
+            }
+            KeyCode::Char('n') if self.tour.is_some() => return self.tour_go(1),
+            KeyCode::Char('p') if self.tour.is_some() => return self.tour_go(-1),
             KeyCode::Char(' ') => {
                 if self.stepping() {
                     self.step();

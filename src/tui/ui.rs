@@ -203,8 +203,9 @@ fn render_status(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
             format!("{state} {name}")
         }
     };
-    let view = match app.current() {
-        Some(c) if !app.follow => format!("HOLD #{}", c.id),
+    let view = match (app.current(), &app.tour) {
+        (_, Some(t)) if t.paused => "TOUR PAUSED (space)".to_string(),
+        (Some(c), _) if !app.follow => format!("HOLD #{}", c.id),
         _ => "FOLLOW".to_string(),
     };
     let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
