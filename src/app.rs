@@ -314,21 +314,11 @@ fn maybe_serve(addr: SocketAddr) -> Result<Option<Arc<echo::Server>>> {
 }
 
 /// Runs one scenario on a thread of its own; failures become a notice.
-fn run_scenario_in_background(
-    scenario: Scenario,
-    addr: SocketAddr,
-    server: Option<Arc<echo::Server>>,
-    tx: std::sync::mpsc::SyncSender<tui::Msg>,
-) {
+fn run_scenario_in_background(scenario: Scenario, addr: SocketAddr, tx: std::sync::mpsc::SyncSender<tui::Msg>) {
     let _ = std::thread::Builder::new().name("scenario".into()).spawn(move || {
-        let result = match (scenario, &server) {
-            // Our own server stops listening for a moment: the SYN meets RST-ACK.
-            // pause() returns once the listener is closed.
-            (Scenario::Refused, Some(srv)) if srv.pause(echo::REFUSED_PAUSE_MS) => {
-                echo::run_scenario(scenario, addr, "helloworld")
-            }
-            _ => echo::run_scenario(scenario, addr, "helloworld"),
-        };
+        // The scenario steers the server through its control channel (the
+        // refused one pauses it there too).
+        let result = echo::run_scenario(scenario, addr, "helloworld");
         if let Err(e) = result {
             let _ = tx.try_send(tui::Msg::Notice(format!("{} failed: {e}", scenario.name())));
         }
@@ -391,7 +381,7 @@ struct Live {
     source: LiveSource,
     /// Where scenarios connect.
     addr: SocketAddr,
-    /// The built-in server, when synack runs it.
+    /// The built-in server, when synack runs it (kept for as long as the dashboard runs).
     server: Option<Arc<echo::Server>>,
     /// Scenario keys work.
     scenarios: bool,
@@ -408,7 +398,7 @@ fn run_live(
     tx: &std::sync::mpsc::SyncSender<tui::Msg>,
     rx: &std::sync::mpsc::Receiver<tui::Msg>,
 ) -> Result<()> {
-    let Live { mut source, addr, server, scenarios, tour } = live;
+    let Live { mut source, addr, server: _server, scenarios, tour } = live;
     let interface = source.interface().to_string();
     // The first read resets the kernel's counters.
     let _ = source.kernel_stats();
@@ -421,7 +411,7 @@ fn run_live(
     app.tour = tour;
     let action_tx = tx.clone();
     tui::run(app, (tx, rx), shared, record, |action, app| match action {
-        tui::Action::Run(s) => run_scenario_in_background(s, addr, server.clone(), action_tx.clone()),
+        tui::Action::Run(s) => run_scenario_in_background(s, addr, action_tx.clone()),
         tui::Action::Export(id) => export_here(app, id),
         tui::Action::None | tui::Action::Quit => {}
     })?;

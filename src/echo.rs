@@ -9,8 +9,15 @@
 //! requests go to a fixed pool of 64 workers (a full pool refuses too); after
 //! the request a connection idle for 5 s is closed; a message is 64 KiB at
 //! most; a pause lasts 1 s at most and the server rebinds after it, whoever
-//! held the port meanwhile. A client steers the server's side of a scenario
-//! with a one-line prefix on its message, `SYNACK/1 <command>\n`, so `synack
+//! held the port meanwhile.
+//!
+//! A client steers the server's side of a scenario out of band: on the
+//! server's control channel (the next port, or for a server of this process
+//! wherever it bound it) it announces the command for its next connection by
+//! that connection's client port, so the connection the learner watches
+//! carries only the message. The refused scenario pauses and resumes the
+//! server there too. Against a server without a control channel the command
+//! goes in-band, as a first line `SYNACK/1 <command>\n`. Either way `synack
 //! serve` plus `synack client --scenario X` reproduces every kind from two
 //! shells:
 //!
@@ -60,9 +67,30 @@ struct ListenState {
     listening: bool,
     /// A pause asked for, in milliseconds, not yet taken by the accept loop.
     pause: Option<u64>,
+    /// End the pause now (the refused scenario is done with it).
+    resume: bool,
+    /// What clients announced on the control channel, by their port: the
+    /// command for their next connection, and until when it holds.
+    expect: std::collections::HashMap<u16, (Command, Instant)>,
 }
 
 impl Listening {
+    /// The command a client announced for a connection from `port`, if any
+    /// (each announcement serves one connection).
+    fn expected(&self, port: u16) -> Option<Command> {
+        let mut st = self.lock();
+        let now = Instant::now();
+        st.expect.retain(|_, (_, until)| *until > now);
+        st.expect.remove(&port).map(|(c, _)| c)
+    }
+
+    /// Ends a pause early and waits (at most `timeout`) until the server listens.
+    fn resume(&self, timeout: Duration) -> bool {
+        self.lock().resume = true;
+        self.changed.notify_all();
+        self.wait_listening(timeout)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, ListenState> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -157,6 +185,7 @@ pub struct Server {
     stop: Arc<AtomicBool>,
     listening: Arc<Listening>,
     thread: Option<thread::JoinHandle<()>>,
+    control: Option<thread::JoinHandle<()>>,
 }
 
 impl Server {
@@ -167,12 +196,24 @@ impl Server {
         let stop = Arc::new(AtomicBool::new(false));
         let listening = Arc::new(Listening::default());
         listening.set_listening(true);
+        // The control channel, on the next port: steering that never shows in
+        // the connections the learner watches. Without it (port taken),
+        // clients steer in-band, as before.
+        let next = control_addr(addr).and_then(|a| TcpListener::bind(a).ok());
+        let any = || TcpListener::bind(SocketAddr::new(addr.ip(), 0)).ok();
+        let control = next.or_else(any).and_then(|control| {
+            if let Ok(at) = control.local_addr() {
+                CONTROLS.lock().unwrap_or_else(PoisonError::into_inner).insert(addr, at);
+            }
+            let (s, l) = (stop.clone(), listening.clone());
+            thread::Builder::new().name("echo-control".into()).spawn(move || control_loop(&control, &s, &l)).ok()
+        });
         let (s, l) = (stop.clone(), listening.clone());
         let thread = thread::Builder::new()
             .name("echo-server".into())
             .spawn(move || accept_loop(listener, addr, &config, &s, &l))
             .ok();
-        Server { addr, stop, listening, thread }
+        Server { addr, stop, listening, thread, control }
     }
 
     /// Where it listens.
@@ -194,10 +235,10 @@ impl Server {
         self.listening.wait_listening(timeout)
     }
 
-    /// Stops accepting and waits for the accept loop to end.
+    /// Stops accepting and waits for the accept and control loops to end.
     pub fn stop(mut self) {
         self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
+        for t in [self.thread.take(), self.control.take()].into_iter().flatten() {
             let _ = t.join();
         }
     }
@@ -208,10 +249,71 @@ impl Server {
             thread::sleep(Duration::from_millis(50));
         }
         self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
+        for t in [self.thread.take(), self.control.take()].into_iter().flatten() {
             let _ = t.join();
         }
     }
+}
+
+/// The control channels of the servers this process runs, by server address
+/// (when the next port was taken, a server's control channel is elsewhere).
+static CONTROLS: Mutex<std::collections::BTreeMap<SocketAddr, SocketAddr>> =
+    Mutex::new(std::collections::BTreeMap::new());
+
+/// The prefix of a control line: distinct from the in-band steering prefix,
+/// so that a control line sent to an ordinary echo port is only echoed.
+pub const CONTROL_PREFIX: &str = "SYNACK-CONTROL/1 ";
+
+/// Where a server on `addr` takes steering commands: its own, for a server
+/// of this process; the next port otherwise (`synack serve`).
+#[must_use]
+pub fn control_addr(addr: SocketAddr) -> Option<SocketAddr> {
+    if let Some(at) = CONTROLS.lock().unwrap_or_else(PoisonError::into_inner).get(&addr) {
+        return Some(*at);
+    }
+    Some(SocketAddr::new(addr.ip(), addr.port().checked_add(1)?))
+}
+
+/// The control channel: one line per connection, one answer (`ok` or
+/// `error`). `SYNACK-CONTROL/1 expect=PORT COMMAND` announces the command for
+/// the next connection from client port PORT (for 10 s); `SYNACK-CONTROL/1
+/// pause=MS` stops listening (answered once the listener is closed);
+/// `SYNACK-CONTROL/1 resume` ends a pause (answered once it listens again).
+fn control_loop(control: &TcpListener, stop: &AtomicBool, listening: &Listening) {
+    while !stop.load(Ordering::Relaxed) {
+        if !sock::wait_readable(control.as_fd(), Duration::from_millis(100)).unwrap_or(false) {
+            continue;
+        }
+        let Ok((mut conn, _)) = control.accept() else { continue };
+        let _ = conn.set_read_timeout(Some(Duration::from_secs(1)));
+        let mut line = Vec::new();
+        let mut byte = [0u8; 1];
+        while line.len() < 256 && !line.ends_with(b"\n") {
+            match conn.read(&mut byte) {
+                Ok(1) => line.push(byte[0]),
+                _ => break,
+            }
+        }
+        let answer = control_command(&line, listening);
+        let _ = conn.write_all(if answer { b"ok\n" } else { b"error\n" });
+    }
+}
+
+/// Carries out one control line; whether it was understood.
+fn control_command(line: &[u8], listening: &Listening) -> bool {
+    let text = String::from_utf8_lossy(line);
+    let Some(rest) = text.trim_end().strip_prefix(CONTROL_PREFIX) else { return false };
+    if rest == "resume" {
+        return listening.resume(Duration::from_secs(2));
+    }
+    if let Some(ms) = rest.strip_prefix("pause=").and_then(|n| n.parse::<u64>().ok()) {
+        return listening.pause(ms, Duration::from_secs(1));
+    }
+    let Some((port, word)) = rest.strip_prefix("expect=").and_then(|r| r.split_once(' ')) else { return false };
+    let Ok(port) = port.parse::<u16>() else { return false };
+    let (command, _) = parse_command(format!("{COMMAND_PREFIX}{word}\n").as_bytes());
+    listening.lock().expect.insert(port, (command, Instant::now() + Duration::from_secs(10)));
+    true
 }
 
 /// A connection whose request is still coming in.
@@ -219,12 +321,18 @@ struct Pending {
     conn: TcpStream,
     buf: Vec<u8>,
     deadline: Instant,
+    /// The command announced on the control channel for this connection: its
+    /// bytes are then only the message, nothing in-band.
+    command: Option<Command>,
 }
 
 /// Whether `buf` holds a whole request: the optional command line, then one
 /// line of message (a command that takes no message, `pause=`, needs only its
-/// own line).
-fn request_complete(buf: &[u8]) -> bool {
+/// own line). With the command announced out of band, the message line alone.
+fn request_complete(buf: &[u8], announced: bool) -> bool {
+    if announced {
+        return buf.contains(&b'\n');
+    }
     let lines = buf.iter().filter(|&&b| b == b'\n').count();
     if buf.starts_with(COMMAND_PREFIX.as_bytes()) {
         lines >= 2 || (lines == 1 && buf[COMMAND_PREFIX.len()..].starts_with(b"pause="))
@@ -260,7 +368,7 @@ fn accept_loop(
     // A fixed pool of workers takes whole requests from a bounded queue; the
     // requests themselves are gathered here, without a thread per connection,
     // so idle or slow clients cost a socket each, not a worker.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<(TcpStream, Vec<u8>)>(config.max_workers);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(TcpStream, Vec<u8>, Option<Command>)>(config.max_workers);
     let rx = Arc::new(std::sync::Mutex::new(rx));
     let mut workers = Vec::new();
     for _ in 0..config.max_workers.max(1) {
@@ -268,8 +376,8 @@ fn accept_loop(
         let spawned = thread::Builder::new().name("echo-worker".into()).spawn(move || {
             loop {
                 let next = rx.lock().map(|r| r.recv());
-                let Ok(Ok((conn, request))) = next else { return };
-                let _ = handle(conn, &request, &cfg, &p);
+                let Ok(Ok((conn, request, command))) = next else { return };
+                let _ = handle(conn, &request, command, &cfg, &p);
             }
         });
         if let Ok(w) = spawned {
@@ -296,7 +404,7 @@ fn gather(
     config: &ServerConfig,
     stop: &AtomicBool,
     listening: &Listening,
-    tx: &std::sync::mpsc::SyncSender<(TcpStream, Vec<u8>)>,
+    tx: &std::sync::mpsc::SyncSender<(TcpStream, Vec<u8>, Option<Command>)>,
 ) {
     use std::os::fd::AsRawFd;
     let mut events = mio::Events::with_capacity(256);
@@ -318,7 +426,15 @@ fn gather(
             drop(listener);
             // Whoever asked learns that connections are refused from now on.
             listening.set_listening(false);
-            thread::sleep(Duration::from_millis(ms));
+            // The pause lasts `ms`, or until the control channel says resume.
+            {
+                let st = listening.lock();
+                let (mut st, _) = listening
+                    .changed
+                    .wait_timeout_while(st, Duration::from_millis(ms), |s| !s.resume)
+                    .unwrap_or_else(PoisonError::into_inner);
+                st.resume = false;
+            }
             let Some(l) = rebind(addr, stop) else { break };
             listener = l;
             if register(poll, &listener).is_err() {
@@ -329,7 +445,7 @@ fn gather(
         let _ = poll.poll(&mut events, Some(Duration::from_millis(50)));
         for event in &events {
             if event.token() == LISTENER {
-                accept_all(poll, &listener, config, &mut pending, &mut next_token);
+                accept_all(poll, &listener, listening, config, &mut pending, &mut next_token);
             } else if let Some(p) = pending.get_mut(&event.token().0) {
                 let done = read_some(p, config.max_message);
                 if done {
@@ -360,6 +476,7 @@ fn gather(
 fn accept_all(
     poll: &mio::Poll,
     listener: &TcpListener,
+    listening: &Listening,
     config: &ServerConfig,
     pending: &mut std::collections::HashMap<usize, Pending>,
     next_token: &mut usize,
@@ -385,7 +502,8 @@ fn accept_all(
             continue;
         }
         let deadline = Instant::now() + config.request_timeout;
-        pending.insert(token, Pending { conn, buf: Vec::new(), deadline });
+        let command = conn.peer_addr().ok().and_then(|peer| listening.expected(peer.port()));
+        pending.insert(token, Pending { conn, buf: Vec::new(), deadline, command });
     }
 }
 
@@ -398,7 +516,7 @@ fn read_some(p: &mut Pending, max: usize) -> bool {
             Ok(0) => return true,
             Ok(n) => {
                 p.buf.extend_from_slice(&chunk[..n.min(max - p.buf.len().min(max))]);
-                if p.buf.len() >= max || request_complete(&p.buf) {
+                if p.buf.len() >= max || request_complete(&p.buf, p.command.is_some()) {
                     return true;
                 }
             }
@@ -411,15 +529,19 @@ fn read_some(p: &mut Pending, max: usize) -> bool {
 
 /// Gives a whole request to the workers; a full queue refuses it. Returns
 /// `false` when the workers are gone.
-fn hand_over(poll: &mio::Poll, p: Pending, tx: &std::sync::mpsc::SyncSender<(TcpStream, Vec<u8>)>) -> bool {
+fn hand_over(
+    poll: &mio::Poll,
+    p: Pending,
+    tx: &std::sync::mpsc::SyncSender<(TcpStream, Vec<u8>, Option<Command>)>,
+) -> bool {
     use std::os::fd::AsRawFd;
     let _ = poll.registry().deregister(&mut mio::unix::SourceFd(&p.conn.as_raw_fd()));
     if p.conn.set_nonblocking(false).is_err() {
         return true;
     }
-    match tx.try_send((p.conn, p.buf)) {
+    match tx.try_send((p.conn, p.buf, p.command)) {
         Ok(()) => true,
-        Err(std::sync::mpsc::TrySendError::Full((conn, _))) => {
+        Err(std::sync::mpsc::TrySendError::Full((conn, _, _))) => {
             refuse(conn);
             true
         }
@@ -508,10 +630,19 @@ fn sleep_until_unix_micros(t: u64) {
 }
 
 /// Serves one whole request (see [`request_complete`]) on its connection.
-fn handle(mut conn: TcpStream, request: &[u8], config: &ServerConfig, listening: &Listening) -> io::Result<()> {
+fn handle(
+    mut conn: TcpStream,
+    request: &[u8],
+    announced: Option<Command>,
+    config: &ServerConfig,
+    listening: &Listening,
+) -> io::Result<()> {
     conn.set_read_timeout(Some(config.read_timeout))?;
     conn.set_write_timeout(Some(config.read_timeout))?;
-    let (cmd, payload) = parse_command(request);
+    let (cmd, payload) = match announced {
+        Some(cmd) => (cmd, request),
+        None => parse_command(request),
+    };
     match cmd {
         Command::Echo => conn.write_all(&upper(payload))?,
         Command::WaitEof | Command::Hold => {
@@ -560,6 +691,41 @@ fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
     let s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
     s.set_read_timeout(Some(Duration::from_secs(5)))?;
     Ok(s)
+}
+
+/// Sends `line` on the control channel of the server at `addr`. `Ok(false)`
+/// when there is none (a server that is not synack, or an older one).
+fn control(addr: SocketAddr, line: &str) -> io::Result<bool> {
+    let Some(at) = control_addr(addr) else { return Ok(false) };
+    let Ok(mut conn) = TcpStream::connect_timeout(&at, Duration::from_secs(1)) else { return Ok(false) };
+    conn.set_read_timeout(Some(Duration::from_secs(3)))?;
+    conn.write_all(line.as_bytes())?;
+    // Anything but "ok" (another service on that port): no control channel.
+    Ok(reply(&mut conn, usize::MAX)? == b"ok\n")
+}
+
+/// Connects to `addr` for a scenario that needs `command` from the server:
+/// announced on the control channel for this connection's port when the
+/// server has one (so the connection carries only the message), otherwise
+/// returned to be sent in-band.
+fn steered_connect(addr: SocketAddr, command: Option<String>) -> io::Result<(TcpStream, Option<String>)> {
+    let Some(cmd) = command else { return Ok((connect(addr)?, None)) };
+    let socket = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)?;
+    let local = match addr {
+        SocketAddr::V4(a) if a.ip().is_loopback() => SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), 0),
+        SocketAddr::V4(_) => SocketAddr::new(std::net::Ipv4Addr::UNSPECIFIED.into(), 0),
+        SocketAddr::V6(a) if a.ip().is_loopback() => SocketAddr::new(std::net::Ipv6Addr::LOCALHOST.into(), 0),
+        SocketAddr::V6(_) => SocketAddr::new(std::net::Ipv6Addr::UNSPECIFIED.into(), 0),
+    };
+    socket.bind(&local.into())?;
+    let port = socket.local_addr()?.as_socket().map_or(0, |a| a.port());
+    if !control(addr, &format!("{CONTROL_PREFIX}expect={port} {cmd}\n"))? {
+        return Ok((connect(addr)?, Some(cmd)));
+    }
+    socket.connect_timeout(&addr.into(), Duration::from_secs(5))?;
+    let conn = TcpStream::from(socket);
+    conn.set_read_timeout(Some(Duration::from_secs(5)))?;
+    Ok((conn, None))
 }
 
 /// Sends the optional command line, then the message as one line.
@@ -664,11 +830,11 @@ fn check_reply(scenario: Scenario, message: &str, reply: &[u8]) -> io::Result<()
 /// One connection of `scenario`: the reply, or `None` when a simultaneous
 /// close was asked for and the FINs did not cross.
 fn attempt_once(scenario: Scenario, addr: SocketAddr, message: &str) -> io::Result<Option<Vec<u8>>> {
-    let mut conn = connect(addr)?;
     let want = message.len() + 1; // the line and its newline
     // A barrier 30 ms ahead: both sides close at the same instant.
     let barrier = unix_micros() + 30_000;
-    send(&mut conn, command(scenario.info().server, barrier), message)?;
+    let (mut conn, inband) = steered_connect(addr, command(scenario.info().server, barrier))?;
+    send(&mut conn, inband, message)?;
     let outcome = match scenario {
         Scenario::Seed | Scenario::ClientClose | Scenario::SlowClose => reply(&mut conn, want)?,
         Scenario::ServerClose => {
@@ -735,6 +901,17 @@ fn fins_crossed(conn: &TcpStream, before: sock::TcpInfo, right_after: sock::TcpI
 /// server) to stop listening for a moment: it closes the command's connection
 /// once its listener is closed, so the next connect is refused.
 fn refused(addr: SocketAddr) -> io::Result<Outcome> {
+    // A synack server with a control channel: paused and resumed there, so
+    // the only connection on the watched port is the refused one.
+    if control(addr, &format!("{CONTROL_PREFIX}pause={REFUSED_PAUSE_MS}\n"))? {
+        let tried = TcpStream::connect_timeout(&addr, Duration::from_secs(1));
+        control(addr, &format!("{CONTROL_PREFIX}resume\n"))?;
+        return match tried {
+            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => Ok(Outcome::Refused),
+            Err(e) => Err(e),
+            Ok(_) => Err(io::Error::other(format!("{addr} kept accepting connections during its pause"))),
+        };
+    }
     let mut conn = match connect(addr) {
         Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => return Ok(Outcome::Refused),
         Err(e) => return Err(e),
@@ -829,11 +1006,14 @@ mod tests {
 
     #[test]
     fn a_request_is_whole_at_its_line() {
-        assert!(!request_complete(b"hello"));
-        assert!(request_complete(b"hello\n"));
-        assert!(!request_complete(b"SYNACK/1 slow\nhel"));
-        assert!(request_complete(b"SYNACK/1 slow\nhello\n"));
-        assert!(request_complete(b"SYNACK/1 pause=300\n"));
+        assert!(!request_complete(b"hello", false));
+        assert!(request_complete(b"hello\n", false));
+        assert!(!request_complete(b"SYNACK/1 slow\nhel", false));
+        assert!(request_complete(b"SYNACK/1 slow\nhello\n", false));
+        assert!(request_complete(b"SYNACK/1 pause=300\n", false));
+        // Announced on the control channel: the message line alone.
+        assert!(request_complete(b"SYNACK/1 slow\n", true));
+        assert!(!request_complete(b"hello", true));
     }
 
     #[test]

@@ -12,6 +12,12 @@ use std::time::{Duration, Instant};
 use synack::echo::{self, ServerConfig};
 use synack::scenario::Scenario;
 
+/// The tests of this file run one at a time: the thread count is per process.
+fn alone() -> std::sync::MutexGuard<'static, ()> {
+    static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    ALONE.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Threads of this process whose name starts with `prefix`.
 fn threads(prefix: &str) -> usize {
     std::fs::read_dir("/proc/self/task")
@@ -23,10 +29,12 @@ fn threads(prefix: &str) -> usize {
 
 #[test]
 fn seed_clients_are_served_beside_idle_and_slow_ones() {
+    let _alone = alone();
     let limit = synack::os::sock::raise_fd_limit().unwrap();
     assert!(limit >= 5_000, "the test needs descriptors for 2,128 hostile clients (limit {limit})");
     let config = ServerConfig::default();
-    let cap = config.max_workers + 1;
+    // One accept thread, one control thread, the workers.
+    let cap = config.max_workers + 2;
     let server = echo::Server::start(echo::bind("127.0.0.1:0".parse().unwrap()).unwrap(), config);
     let addr = server.addr();
     // 2,000 connections that never send anything.
@@ -58,4 +66,19 @@ fn seed_clients_are_served_beside_idle_and_slow_ones() {
     assert_eq!((report.ok, report.failed), (10_000, 0), "{:?}", report.first_error);
     assert!(slow_bytes > 0, "the slow clients ran");
     assert!(server_threads <= cap, "{server_threads} server threads, the cap is {cap}");
+}
+
+/// Every scenario, one after the other, twenty times over: no failure (the
+/// refused one leaves the server listening again before it returns).
+#[test]
+fn all_scenarios_back_to_back_twenty_times() {
+    let _alone = alone();
+    let server = echo::Server::start(echo::bind("127.0.0.1:0".parse().unwrap()).unwrap(), ServerConfig::default());
+    for round in 0..20 {
+        for info in synack::scenario::SCENARIOS {
+            let out = echo::run_scenario(info.scenario, server.addr(), "helloworld");
+            assert!(out.is_ok(), "round {round}, {}: {:?}", info.name, out);
+        }
+    }
+    server.stop();
 }

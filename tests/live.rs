@@ -742,3 +742,28 @@ fn stop_signals_print_what_trace_holds() {
         assert_eq!(kind(&conns[1]), "open");
     }
 }
+
+/// The steering goes on the control channel: every scenario shows exactly its
+/// own connection (plus the simultaneous close's extra tries), and no payload
+/// carries a steering line.
+#[test]
+fn scenarios_leave_no_steering_in_the_capture() {
+    if !capture_allowed() {
+        return;
+    }
+    let srv = server();
+    let port = srv.addr().port().to_string();
+    let t = Trace::start(&["--port", &port, "--format", "text", "--duration", "30"]);
+    let mut expected = 0;
+    for info in synack::scenario::SCENARIOS {
+        let (_, attempts) = echo::run_scenario_counted(info.scenario, srv.addr(), "helloworld").unwrap();
+        expected += attempts;
+    }
+    Command::new("kill").args(["-INT", &t.child.id().to_string()]).status().unwrap();
+    let (text, _) = t.finish();
+    srv.stop();
+    let headers = text.lines().filter(|l| l.starts_with('#')).count();
+    assert_eq!(headers, expected as usize, "one connection per scenario run: {text}");
+    assert!(!text.contains("SYNACK"), "a steering line reached the watched port: {text}");
+    assert!(text.contains("\"helloworld\\n\""), "{text}");
+}
