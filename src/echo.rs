@@ -771,7 +771,7 @@ pub const REFUSED_PAUSE_MS: u64 = 300;
 
 /// How many connections the simultaneous scenario tries before it gives up
 /// on the FINs crossing.
-pub const SIMULTANEOUS_TRIES: u32 = 20;
+pub const SIMULTANEOUS_TRIES: u32 = 100;
 
 /// Runs one connection of `scenario` against `addr`.
 ///
@@ -831,8 +831,8 @@ fn check_reply(scenario: Scenario, message: &str, reply: &[u8]) -> io::Result<()
 /// close was asked for and the FINs did not cross.
 fn attempt_once(scenario: Scenario, addr: SocketAddr, message: &str) -> io::Result<Option<Vec<u8>>> {
     let want = message.len() + 1; // the line and its newline
-    // A barrier 30 ms ahead: both sides close at the same instant.
-    let barrier = unix_micros() + 30_000;
+    // A barrier 15 ms ahead: both sides close at the same instant.
+    let barrier = unix_micros() + 15_000;
     let (mut conn, inband) = steered_connect(addr, command(scenario.info().server, barrier))?;
     send(&mut conn, inband, message)?;
     let outcome = match scenario {
@@ -871,16 +871,25 @@ fn attempt_once(scenario: Scenario, addr: SocketAddr, message: &str) -> io::Resu
 }
 
 /// Whether the FINs crossed, from what the kernel says of the client's
-/// socket: the server's FIN had not been processed when ours left (not
-/// CLOSE-WAIT just before our shutdown, not LAST-ACK right after it), and once the close is over two
+/// socket: the server's FIN had not been processed when ours left (FIN-WAIT-1
+/// right after our shutdown; CLOSING means it crossed already), and once the close is over two
 /// segments came in after it, the server's FIN and a separate ACK of ours
 /// (the server's FIN did not acknowledge ours). A three-way close brings one
 /// (a FIN that acknowledges ours). The socket's CLOSING state itself can
 /// begin and end within the shutdown call, out of sight. Checked against
 /// captures by the live test `simultaneous_scenario_crosses_the_fins_every_time`.
 fn fins_crossed(conn: &TcpStream, before: sock::TcpInfo, right_after: sock::TcpInfo) -> bool {
-    // CLOSE-WAIT before, LAST-ACK after: the server's FIN was processed before ours left.
-    if before.state == sock::TCP_CLOSE_WAIT || right_after.state == sock::TCP_LAST_ACK {
+    // Right after our shutdown the socket must still show our FIN unanswered
+    // (FIN-WAIT-1) or already crossed (CLOSING). LAST-ACK: the server's FIN came
+    // first. CLOSED: the whole close happened inside the call, and a server FIN
+    // processed just before it cannot be told from a crossing: try again.
+    if before.state == sock::TCP_CLOSE_WAIT {
+        return false;
+    }
+    if right_after.state == sock::TCP_CLOSING {
+        return true;
+    }
+    if right_after.state != sock::TCP_FIN_WAIT1 {
         return false;
     }
     // The server's FIN has come (EOF was read); wait, bounded, for the ACK of ours.

@@ -751,6 +751,7 @@ fn scenarios_leave_no_steering_in_the_capture() {
     if !capture_allowed() {
         return;
     }
+    let _alone = heavy();
     let srv = server();
     let port = srv.addr().port().to_string();
     let t = Trace::start(&["--port", &port, "--format", "text", "--duration", "30"]);

@@ -14,6 +14,10 @@ pub fn set_linger_zero(socket: impl AsFd) -> io::Result<()> {
     socket2::SockRef::from(&socket).set_linger(Some(Duration::ZERO))
 }
 
+/// Linux's number for FIN-WAIT-1 (`TCP_FIN_WAIT1`).
+pub const TCP_FIN_WAIT1: u8 = 4;
+/// Linux's number for CLOSING (`TCP_CLOSING`).
+pub const TCP_CLOSING: u8 = 11;
 /// Linux's number for CLOSE-WAIT (`TCP_CLOSE_WAIT`).
 pub const TCP_CLOSE_WAIT: u8 = 8;
 /// Linux's number for LAST-ACK (`TCP_LAST_ACK`).
