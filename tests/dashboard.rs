@@ -429,3 +429,35 @@ fn the_tour_reveals_segment_by_segment_and_obeys_the_presenter() {
     assert_eq!(app.update(key(KeyCode::Char('n'))), Action::None);
     assert!(app.caption.as_deref().unwrap().starts_with("The tour is over"));
 }
+
+#[test]
+fn the_list_filters_by_kind_port_address_and_state() {
+    let mut app = app_with(&["seed.pcap", "slow-close.pcap", "abort.pcap", "refused.pcap", "half-close.pcap"], false);
+    let type_in = |app: &mut App, text: &str| {
+        app.update(key(KeyCode::Char('/')));
+        for c in text.chars() {
+            app.update(key(KeyCode::Char(c)));
+        }
+        app.update(key(KeyCode::Enter));
+    };
+    type_in(&mut app, "four-way");
+    let shown: Vec<String> = app.visible().map(|c| c.close_kind().name().to_string()).collect();
+    assert_eq!(shown, ["four-way", "four-way"], "slow-close and half-close");
+    let s = screen(&mut app, 120, 40);
+    assert!(s.contains("filter: four-way ── 2 of 5"), "{s}");
+    // Typing a key while filtering does not run it: `q` is a letter here.
+    app.update(key(KeyCode::Char('/')));
+    assert_eq!(app.update(key(KeyCode::Char('q'))), Action::None);
+    app.update(key(KeyCode::Esc));
+    assert_eq!(app.visible().count(), 5, "Esc clears the filter");
+    // A port, and a state with a kind: every word must match.
+    let port = app.pipeline.tracker.connections().nth(2).unwrap().client.addr.port();
+    type_in(&mut app, &port.to_string());
+    assert_eq!(app.visible().map(|c| c.id).collect::<Vec<_>>(), [3]);
+    app.update(key(KeyCode::Char('/')));
+    app.update(key(KeyCode::Esc));
+    type_in(&mut app, "time-wait three-way");
+    assert!(app.visible().all(|c| c.close_kind().name() == "three-way"));
+    assert_eq!(app.visible().count(), 1);
+    assert_eq!(app.current().unwrap().close_kind().name(), "three-way", "the view follows the filter");
+}

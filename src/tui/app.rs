@@ -168,6 +168,10 @@ pub struct App {
     pub time_mode: TimeMode,
     /// The demo's tour, when this is the demo.
     pub tour: Option<Tour>,
+    /// The list's filter (`/`): words that a shown connection matches, all of
+    /// them; and whether it is being typed.
+    pub filter: String,
+    pub typing: bool,
     /// The demo's caption.
     pub caption: Option<String>,
     /// The source has ended.
@@ -202,6 +206,8 @@ impl App {
             wall: Timestamp(0),
             time_mode: TimeMode::Relative,
             tour: None,
+            filter: String::new(),
+            typing: false,
             caption: None,
             ended: false,
             size: ratatui::layout::Rect::default(),
@@ -214,13 +220,32 @@ impl App {
         matches!(self.source, Source::Replay { step: true, .. })
     }
 
+    /// Whether `conn` matches the filter: each word is a port, part of an
+    /// address, a close kind or a state (either endpoint's, now).
+    #[must_use]
+    pub fn matches(&self, conn: &Connection) -> bool {
+        self.filter.split_whitespace().all(|word| {
+            let word = word.to_ascii_lowercase();
+            let addrs = [conn.client.addr, conn.server.addr];
+            word.parse::<u16>().is_ok_and(|p| addrs.iter().any(|a| a.port() == p))
+                || addrs.iter().any(|a| a.to_string().contains(&word))
+                || conn.close_kind().name() == word
+                || [conn.client.state, conn.server.state].iter().any(|s| s.name().eq_ignore_ascii_case(&word))
+        })
+    }
+
+    /// The connections the list shows, oldest first.
+    pub fn visible(&self) -> impl DoubleEndedIterator<Item = &Connection> {
+        self.pipeline.tracker.connections().filter(|c| self.matches(c))
+    }
+
     /// The connection on screen.
     #[must_use]
     pub fn current(&self) -> Option<&Connection> {
         let tracker = &self.pipeline.tracker;
         match self.selected {
-            Some(id) if !self.follow => tracker.get(id).or_else(|| tracker.connections().next_back()),
-            _ => tracker.connections().next_back(),
+            Some(id) if !self.follow => tracker.get(id).or_else(|| self.visible().next_back()),
+            _ => self.visible().next_back(),
         }
     }
 
@@ -396,8 +421,9 @@ impl App {
             return;
         }
         let index = super::ui::list_offset(self, usize::from(a.height)) + usize::from(m.row - a.y);
-        if let Some(conn) = self.pipeline.tracker.connections().nth(index) {
-            self.selected = Some(conn.id);
+        let picked = self.visible().nth(index).map(|c| c.id);
+        if let Some(id) = picked {
+            self.selected = Some(id);
             self.follow = false;
             self.segment = None;
             self.focus = Focus::List;
@@ -406,7 +432,7 @@ impl App {
 
     /// Moves the connection selection by `delta` (negative: up).
     pub fn select_connection(&mut self, delta: isize) {
-        let ids: Vec<ConnId> = self.pipeline.tracker.connections().map(|c| c.id).collect();
+        let ids: Vec<ConnId> = self.visible().map(|c| c.id).collect();
         if ids.is_empty() {
             return;
         }
@@ -457,6 +483,24 @@ impl App {
             return Action::None;
         }
         let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        if self.typing {
+            // Typing the filter: Enter keeps it, Esc drops it.
+            match k.code {
+                KeyCode::Enter => self.typing = false,
+                KeyCode::Esc => {
+                    self.typing = false;
+                    self.filter.clear();
+                }
+                KeyCode::Backspace => {
+                    self.filter.pop();
+                }
+                KeyCode::Char('c') if ctrl => return Action::Quit,
+                KeyCode::Char(c) => self.filter.push(c),
+                _ => {}
+            }
+            self.segment = None;
+            return Action::None;
+        }
         if self.help {
             // Any key closes the help, as it says; Ctrl-C still quits.
             self.help = false;
@@ -490,6 +534,10 @@ impl App {
             KeyCode::Char('g') => self.select_connection(isize::MIN / 2),
             KeyCode::Char('G') => self.select_connection(isize::MAX / 2),
             KeyCode::Char('t') => self.time_mode = self.time_mode.next(),
+            KeyCode::Char('/') => {
+                self.typing = true;
+                self.filter.clear();
+            }
             KeyCode::Enter | KeyCode::Tab => {
                 self.focus = if self.focus == Focus::List { Focus::Ladder } else { Focus::List };
             }

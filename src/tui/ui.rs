@@ -149,13 +149,29 @@ impl Screen {
     }
 }
 
+/// The list's title: with a filter, what it is and how many it shows.
+fn list_title(app: &App) -> String {
+    if app.typing {
+        format!(" Connections ── filter: {}▏ (Enter keeps, Esc clears) ", app.filter)
+    } else if app.filter.trim().is_empty() {
+        " Connections ".to_string()
+    } else {
+        format!(
+            " Connections ── filter: {} ── {} of {} (/ to change) ",
+            app.filter.trim(),
+            app.visible().count(),
+            app.pipeline.tracker.len()
+        )
+    }
+}
+
 /// Index of the first connection the list shows in `rows` rows: the newest
 /// page when following, else a page that holds the selection.
 #[must_use]
 pub fn list_offset(app: &App, rows: usize) -> usize {
     let current = app.current().map(|c| c.id);
-    let conns = app.pipeline.tracker.connections();
-    let len = app.pipeline.tracker.len();
+    let conns = app.visible();
+    let len = app.visible().count();
     let pos = current.and_then(|id| conns.map(|c| c.id).position(|c| c == id)).unwrap_or(0);
     let offset = if app.follow { len.saturating_sub(rows) } else { pos.saturating_sub(rows.saturating_sub(1)) };
     offset.min(pos)
@@ -276,7 +292,7 @@ fn states_now(app: &App, c: &Connection) -> (TcpState, TcpState) {
 fn render_list(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     let focused = app.focus == Focus::List;
     let block =
-        Block::bordered().title(" Connections ").border_style(if focused { theme.state() } else { Style::new() });
+        Block::bordered().title(list_title(app)).border_style(if focused { theme.state() } else { Style::new() });
     let inner = block.inner(area);
     ratatui::widgets::Widget::render(block, area, buf);
     let wide = inner.width >= 100;
@@ -297,7 +313,7 @@ fn render_list(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     buf.set_stringn(inner.x, inner.y, header, usize::from(inner.width), Style::new().add_modifier(Modifier::BOLD));
     let inner = Rect { y: inner.y + 1, height: inner.height.saturating_sub(1), ..inner };
     let current = app.current().map(|c| c.id);
-    let conns: Vec<&Connection> = app.pipeline.tracker.connections().collect();
+    let conns: Vec<&Connection> = app.visible().collect();
     let rows = usize::from(inner.height);
     let offset = list_offset(app, rows);
     if conns.is_empty() {
@@ -559,6 +575,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("PgUp / PgDn", "a page of connections up / down"),
     ("g / G", "the first / the last connection"),
     ("t", "time column: since the first segment, since the one before, clock time"),
+    ("/", "filter the list: a port, an address, a close kind, a state (Esc clears)"),
     ("mouse", "click a connection to select it; the wheel scrolls"),
     ("? ", "this help (any key closes it)"),
     ("q / Esc / Ctrl-C", "quit"),
