@@ -461,3 +461,13 @@ fn the_list_filters_by_kind_port_address_and_state() {
     assert_eq!(app.visible().count(), 1);
     assert_eq!(app.current().unwrap().close_kind().name(), "three-way", "the view follows the filter");
 }
+
+#[test]
+fn the_help_fits_at_the_smallest_size() {
+    let mut app = app_with(&["seed.pcap"], false);
+    app.update(key(KeyCode::Char('?')));
+    let s = screen(&mut app, 80, 23);
+    for (k, text) in ui::HELP {
+        assert!(s.contains(text), "{k}: {text:?} is cut in\n{s}");
+    }
+}

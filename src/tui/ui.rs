@@ -571,11 +571,10 @@ pub const HELP: &[(&str, &str)] = &[
     ("space", "pause the view (capture goes on; --step: next segment)"),
     ("f", "follow the newest connection"),
     ("c", "clear finished connections"),
-    ("e", "export the connection to synack-<id>.txt, .mmd and .svg here"),
-    ("PgUp / PgDn", "a page of connections up / down"),
-    ("g / G", "the first / the last connection"),
-    ("t", "time column: since the first segment, since the one before, clock time"),
-    ("/", "filter the list: a port, an address, a close kind, a state (Esc clears)"),
+    ("e", "export to synack-<id>.txt, .mmd, .svg (never overwrites)"),
+    ("PgUp PgDn g G", "a page up / down; the first / the last connection"),
+    ("t", "times: from the start, from the row before, clock"),
+    ("/", "filter by port, address, close kind, state (Esc clears)"),
     ("mouse", "click a connection to select it; the wheel scrolls"),
     ("? ", "this help (any key closes it)"),
     ("q / Esc / Ctrl-C", "quit"),
@@ -604,8 +603,11 @@ fn render_help(area: Rect, buf: &mut Buffer) {
             ])
         })
         .collect();
-    lines.push(Line::from(""));
-    lines.push(Line::from("  scenario keys work when synack's echo server runs (synack, synack demo)"));
+    // The note about scenario keys when there is room for it.
+    if usize::from(h) >= lines.len() + 4 {
+        lines.push(Line::from(""));
+        lines.push(Line::from("  scenario keys work when synack's echo server runs (synack, synack demo)"));
+    }
     let p = Paragraph::new(lines).block(Block::bordered().title(" Keys "));
     ratatui::widgets::Widget::render(p, r, buf);
 }
