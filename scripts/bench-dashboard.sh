@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# The dashboard's idle CPU and its memory with 10,000 retained connections,
-# measured on the real binary in a tmux terminal (as a person would run it).
+# The dashboard's idle CPU, its CPU under load beside tcpdump -nn watching the same
+# traffic, and its memory with 10,000 retained connections, measured on the real binary
+# in a tmux terminal (as a person would run it).
 #
 #   sudo scripts/bench-dashboard.sh
 #
 # Idle: `synack --no-serve` captures a quiet port for 10 s; CPU from /proc/PID/stat.
+# Load: the dashboard (200x60, its own echo server) while `synack client` makes 30,000
+# connections, tcpdump -nn printing the same port in the same run; CPU per second of load,
+# and scaled to 10,000 connections/s.
 # Memory: `synack --read big.pcap --speed 0` replays 20,000 connections (10,000 are
 # retained, the default --max-connections); RSS from /proc/PID/status at the end.
 set -euo pipefail
@@ -16,13 +20,14 @@ sock=synack-bench-$$
 trap 'tmux -L $sock kill-server 2>/dev/null || true' EXIT
 tck=$(getconf CLK_TCK)
 
-pid_of() { pgrep -n -f "$1"; }
+# The PID of what runs in a tmux pane (started with exec, so it is synack itself).
+pid_of() { tmux -L "$sock" display -p -t "$1" '#{pane_pid}'; }
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 # Idle CPU.
-tmux -L "$sock" new-session -d -s idle -x 120 -y 40 "$bin --no-serve --port 18999"
+tmux -L "$sock" new-session -d -s idle -x 120 -y 40 "exec $bin --no-serve --port 18999"
 sleep 2
-pid=$(pid_of "$bin --no-serve --port 18999")
+pid=$(pid_of idle)
 t0=$(ticks "$pid")
 sleep 10
 t1=$(ticks "$pid")
@@ -30,16 +35,38 @@ awk -v d=$((t1 - t0)) -v hz="$tck" 'BEGIN{ printf "idle dashboard: %.2f%% of one
 tmux -L "$sock" send-keys -t idle q
 sleep 0.5
 
+# Under load, beside tcpdump.
+port=18998
+tmux -L "$sock" new-session -d -s load -x 200 -y 60 "exec $bin --port $port --time-wait 1"
+until tmux -L "$sock" capture-pane -p -t load | grep -q "waiting for connections"; do sleep 0.1; done
+pid=$(pid_of load)
+tcpdump -i lo -nn "tcp port $port" >/dev/null 2>&1 &
+td=$!
+sleep 1
+d0=$(ticks "$pid") p0=$(ticks "$td") s0=$(date +%s.%N)
+out=$("$bin" client --addr 127.0.0.1:$port --repeat 30000 --concurrency 2)
+d1=$(ticks "$pid") p1=$(ticks "$td") s1=$(date +%s.%N)
+kill -INT "$td"; wait "$td" 2>/dev/null || true
+rate=$(echo "$out" | grep -o '([0-9]*/s)' | tr -dc 0-9)
+echo "load: $out"
+awk -v d=$((d1 - d0)) -v p=$((p1 - p0)) -v hz="$tck" -v s0="$s0" -v s1="$s1" -v r="$rate" 'BEGIN {
+  secs = s1 - s0; dash = d / hz / secs * 100; dump = p / hz / secs * 100
+  printf "under load (%d conn/s for %.1f s): dashboard %.1f%% of one core, tcpdump -nn %.1f%%; dashboard / tcpdump: %.2fx\n", r, secs, dash, dump, dash / dump
+  printf "  scaled to 10,000 conn/s: dashboard %.1f%% of one core\n", dash * 10000 / r
+}'
+tmux -L "$sock" send-keys -t load q
+sleep 0.5
+
 # Memory with 10,000 retained connections.
 big=target/bench/dash-20000.pcap
 mkdir -p target/bench
 [[ -f $big ]] || ./target/release/examples/make-big-pcap "$big" 20000
-tmux -L "$sock" new-session -d -s mem -x 120 -y 40 "$bin --read $big --speed 0"
+tmux -L "$sock" new-session -d -s mem -x 120 -y 40 "exec $bin --read $big --speed 0"
 for _ in $(seq 300); do
   tmux -L "$sock" capture-pane -p -t mem | grep -q "REPLAY (end)" && break
   sleep 0.1
 done
-pid=$(pid_of "$bin --read $big")
+pid=$(pid_of mem)
 screen=$(tmux -L "$sock" capture-pane -p -t mem | head -1)
 rss=$(awk '/VmRSS/ { print $2 }' "/proc/$pid/status")
 hwm=$(awk '/VmHWM/ { print $2 }' "/proc/$pid/status")
