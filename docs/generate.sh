@@ -13,7 +13,7 @@ render() {
   while IFS= read -r line; do
     if [[ $line =~ ^\<!--\ ladder\ ([a-z0-9-]+)\ --\>$ ]]; then
       echo '```text'
-      "$SYNACK" trace --read "tests/fixtures/${BASH_REMATCH[1]}.pcap" --format text | sed -e '${/^$/d;}'
+      "$SYNACK" trace --read "tests/fixtures/${BASH_REMATCH[1]}.pcap" --format text --diagram | sed -e '${/^$/d;}'
       echo '```'
     else
       printf '%s\n' "$line"

@@ -140,7 +140,10 @@ fn output(path: Option<&Path>) -> Result<Box<dyn Write>> {
 
 /// `synack trace`.
 fn trace(args: &TraceArgs) -> Result<()> {
-    let mut exporter = export::exporter(args.format);
+    if args.diagram && args.format != export::Format::Text {
+        return Err(UsageError("--diagram goes with --format text".into()).into());
+    }
+    let mut exporter = export::exporter_with(args.format, args.diagram);
     if let Some(path) = &args.source.read {
         if args.write.is_some() {
             return Err(UsageError("--write records a live capture; it cannot be used with --read".into()).into());

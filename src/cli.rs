@@ -187,6 +187,10 @@ pub struct TraceArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// With --format text: each endpoint's path through RFC 9293's state diagram,
+    /// transition by transition, with the RFC's labels.
+    #[arg(long)]
+    pub diagram: bool,
     /// Write to FILE instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,

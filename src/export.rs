@@ -44,8 +44,15 @@ pub trait Exporter {
 /// The exporter for `format`.
 #[must_use]
 pub fn exporter(format: Format) -> Box<dyn Exporter> {
+    exporter_with(format, false)
+}
+
+/// The exporter for `format`; `diagram` adds each endpoint's path through
+/// RFC 9293's state diagram (text only).
+#[must_use]
+pub fn exporter_with(format: Format, diagram: bool) -> Box<dyn Exporter> {
     match format {
-        Format::Text => Box::new(text::TextExporter),
+        Format::Text => Box::new(text::TextExporter { diagram }),
         Format::Jsonl => Box::new(jsonl::JsonlExporter::default()),
         Format::Mermaid => Box::new(mermaid::MermaidExporter::default()),
         Format::Svg => Box::new(svg::SvgExporter::default()),

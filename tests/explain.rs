@@ -237,3 +237,48 @@ fn delays_are_measured_not_assumed() {
     assert!(v.contains("at once (0.010 ms later)"), "{v}");
     assert!(!v.contains("delayed-ACK"), "{v}");
 }
+
+/// Walking every fixture segment by segment: each endpoint's transitions are
+/// arrows of RFC 9293's figure 5 or are named as off the figure, and they
+/// lead to the states the ladder rows show.
+#[test]
+fn every_transition_is_an_arrow_of_the_figure_or_says_it_is_not() {
+    use synack::model::diagram;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut checked = 0;
+    let mut off = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".pcap") {
+            continue;
+        }
+        let t = fixture(&name);
+        for c in t.connections() {
+            for role in [Role::Client, Role::Server] {
+                let path = diagram::path(c, role);
+                let mut state = c.initial(role);
+                for step in &path {
+                    assert_eq!(step.from, state, "{name}: a path without gaps");
+                    match step.label {
+                        Ok(label) => assert_eq!(diagram::arrow(step.from, step.to), Some(label)),
+                        Err(why) => {
+                            assert!(!why.is_empty());
+                            off += 1;
+                        }
+                    }
+                    // The row shows where the transition led (or, within a row, passes through it).
+                    let r = &c.records[step.row];
+                    assert!(r.state(role) == step.to || r.via == Some(step.to), "{name} row {}", step.row);
+                    state = step.to;
+                    checked += 1;
+                }
+                assert_eq!(state, c.side(role).state, "{name}: the path ends where the connection ended");
+            }
+        }
+    }
+    assert!(checked > 50 && off > 0, "{checked} transitions, {off} off the figure");
+    // An RST is never put on the figure's CLOSE arrow.
+    let refused = fixture("refused.pcap");
+    let path = diagram::path(first(&refused), Role::Client);
+    assert!(path.last().unwrap().label.is_err(), "{path:?}");
+}

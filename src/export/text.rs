@@ -7,8 +7,33 @@ use crate::ladder;
 use crate::model::timeline;
 use crate::model::tracker::Connection;
 
-/// Plain text ladders.
-pub struct TextExporter;
+/// Plain text ladders; with `diagram`, each endpoint's path through RFC
+/// 9293's state diagram after the verdict.
+#[derive(Default)]
+pub struct TextExporter {
+    pub diagram: bool,
+}
+
+/// Each endpoint's path through RFC 9293's figure 5, one transition a line:
+/// from, to, the segment's row (1 = the first), and the arrow's label.
+#[must_use]
+pub fn diagram_path(conn: &Connection) -> String {
+    use crate::model::diagram;
+    use crate::model::tracker::Role;
+    let mut out = String::from("  path through RFC 9293's state diagram (figure 5):\n");
+    for role in [Role::Client, Role::Server] {
+        for (i, t) in diagram::path(conn, role).iter().enumerate() {
+            let who = if i == 0 { role.name() } else { "" };
+            let label = match t.label {
+                Ok(arrow) => arrow.to_string(),
+                Err(why) => format!("(not an arrow of the figure: {why})"),
+            };
+            let step = format!("{} -> {}", t.from, t.to);
+            out.push_str(&format!("    {who:<7} {step:<28} row {:<4} {label}\n", t.row + 1));
+        }
+    }
+    out
+}
 
 /// Wraps `text` at `width` columns, each line indented by `indent`.
 #[must_use]
@@ -41,6 +66,9 @@ impl Exporter for TextExporter {
         let ladder = ladder::layout(conn, None, 0);
         out.write_all(ladder.to_text().as_bytes())?;
         out.write_all(wrap(&timeline::verdict(conn), 96, "  ").as_bytes())?;
+        if self.diagram {
+            out.write_all(diagram_path(conn).as_bytes())?;
+        }
         out.write_all(b"\n")
     }
 }

@@ -87,6 +87,8 @@ pub struct Connection {
     /// Where in `records` the elided segments were (before this record).
     pub gap: usize,
     keep: Keep,
+    /// Both endpoints' states before the first segment (client, server).
+    initial: (TcpState, TcpState),
 }
 
 /// How many of its segments a connection keeps: the first `first` (the
@@ -147,6 +149,16 @@ impl Connection {
             elided: 0,
             gap: 0,
             keep,
+            initial: (c, s),
+        }
+    }
+
+    /// The state of `role` before the first segment seen.
+    #[must_use]
+    pub fn initial(&self, role: Role) -> TcpState {
+        match role {
+            Role::Client => self.initial.0,
+            Role::Server => self.initial.1,
         }
     }
 
@@ -254,6 +266,7 @@ impl Connection {
                 for r in &mut self.records {
                     tcp::revise(&mut r.server_state, TcpState::Listen, TcpState::Closed);
                 }
+                tcp::revise(&mut self.initial.1, TcpState::Listen, TcpState::Closed);
             }
             self.ended = true;
             let phase = if was_ended { Phase::AfterClose } else { Phase::Reset };
