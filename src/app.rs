@@ -2,11 +2,11 @@
 //! dashboard. `anyhow` lives here and only here.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufWriter, IsTerminal, Read, Write};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -92,16 +92,96 @@ pub fn open_live(interface: &str, port: u16) -> Result<LiveSource> {
     Ok(source)
 }
 
+/// Opens `path` ('-' is standard input): the reader, its name, its size if known.
+fn open_input(path: &Path) -> Result<(Box<dyn Read + Send>, String, Option<u64>)> {
+    if path == Path::new("-") {
+        let stream = PcapStream::new(io::stdin()).context("cannot read standard input")?;
+        return Ok((Box::new(stream), "standard input".to_string(), None));
+    }
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let size = file.metadata().ok().map(|m| m.len());
+    Ok((Box::new(file), path.display().to_string(), size))
+}
+
 /// Opens `path` ('-' is standard input) as a capture.
 fn open_capture(path: &Path) -> Result<PcapSource<Box<dyn Read + Send>>> {
-    let (reader, name): (Box<dyn Read + Send>, String) = if path == Path::new("-") {
-        let stream = PcapStream::new(io::stdin()).context("cannot read standard input")?;
-        (Box::new(stream), "standard input".to_string())
-    } else {
-        let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-        (Box::new(file), path.display().to_string())
-    };
+    let (reader, name, _) = open_input(path)?;
     Ok(PcapSource::new(reader, name)?)
+}
+
+/// A reader that counts the bytes read through it.
+struct CountingReader {
+    inner: Box<dyn Read + Send>,
+    bytes: Arc<AtomicU64>,
+}
+
+impl Read for CountingReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// The progress line of a long read, on standard error (a terminal): shown
+/// once the read has taken a second, gone when it ends.
+struct ProgressLine {
+    done: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ProgressLine {
+    fn start(size: Option<u64>, bytes: Arc<AtomicU64>, progress: Arc<headless::Progress>) -> ProgressLine {
+        use std::sync::atomic::Ordering::Relaxed;
+        let done = Arc::new(AtomicBool::new(false));
+        let stop = done.clone();
+        let thread = std::thread::Builder::new()
+            .name("progress".into())
+            .spawn(move || {
+                let started = Instant::now();
+                let bar = match size {
+                    Some(total) => indicatif::ProgressBar::new(total),
+                    None => indicatif::ProgressBar::no_length(),
+                };
+                bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+                let style =
+                    indicatif::ProgressStyle::with_template("{bar:30} {binary_bytes}/{binary_total_bytes} {msg}")
+                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+                bar.set_style(style);
+                while !stop.load(Relaxed) {
+                    std::thread::park_timeout(Duration::from_millis(200));
+                    let secs = started.elapsed().as_secs_f64();
+                    if secs < 1.0 {
+                        continue;
+                    }
+                    if bar.is_hidden() {
+                        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                    }
+                    let frames = progress.frames.load(Relaxed);
+                    #[allow(clippy::cast_precision_loss)]
+                    let rate = frames as f64 / secs;
+                    bar.set_position(bytes.load(Relaxed));
+                    let conns = progress.connections.load(Relaxed);
+                    bar.set_message(format!(
+                        "{frames} packets ({rate:.0}/s), {conns} connection{}",
+                        if conns == 1 { "" } else { "s" }
+                    ));
+                }
+                bar.finish_and_clear();
+            })
+            .ok();
+        ProgressLine { done, thread }
+    }
+}
+
+impl Drop for ProgressLine {
+    fn drop(&mut self) {
+        self.done.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            t.thread().unpark();
+            let _ = t.join();
+        }
+    }
 }
 
 /// Whether two paths name the same existing file (same device and inode).
@@ -149,7 +229,13 @@ fn trace(args: &TraceArgs) -> Result<()> {
             return Err(UsageError("--write records a live capture; it cannot be used with --read".into()).into());
         }
         check_not_clobbering(args.output.as_deref(), &[("input (--read)", Some(path))])?;
-        let mut source = open_capture(path)?;
+        let (reader, name, size) = open_input(path)?;
+        let counted = CountingReader { inner: reader, bytes: Arc::new(AtomicU64::new(0)) };
+        let read_bytes = counted.bytes.clone();
+        let mut source = PcapSource::new(Box::new(counted) as Box<dyn Read + Send>, name)?;
+        let progress = Arc::new(headless::Progress::default());
+        let shown = (!args.quiet && io::stderr().is_terminal())
+            .then(|| ProgressLine::start(size, read_bytes, progress.clone()));
         // Ctrl-C on a stream (`tcpdump ... | synack trace --read -`) ends with
         // what was read written out, like a live capture.
         let interrupted = stop_signals()?;
@@ -158,11 +244,13 @@ fn trace(args: &TraceArgs) -> Result<()> {
             only: args.connection,
             flush_each: path == Path::new("-"),
             interrupted: Some(&interrupted),
+            progress: Some(&progress),
             ..Stop::default()
         };
         let mut out = BufWriter::with_capacity(1 << 16, output(args.output.as_deref())?);
         let mut pipeline = Pipeline::new(args.source.port, args.source.limits());
         let result = headless::run(&mut source, &mut pipeline, exporter.as_mut(), &mut out, None, &stop);
+        drop(shown);
         return finish(result, &pipeline, exporter.as_mut(), &mut out, &stop);
     }
     check_not_clobbering(args.output.as_deref(), &[("recording (--write)", args.write.as_deref())])?;
@@ -183,8 +271,14 @@ fn trace(args: &TraceArgs) -> Result<()> {
         None => None,
     };
     eprintln!("synack: capturing on {}, tcp port {port} (Ctrl-C to stop)", source.interface());
-    let stop =
-        Stop { count: args.count, deadline, interrupted: Some(&interrupted), only: args.connection, flush_each: true };
+    let stop = Stop {
+        count: args.count,
+        deadline,
+        interrupted: Some(&interrupted),
+        only: args.connection,
+        flush_each: true,
+        progress: None,
+    };
     let mut out = BufWriter::with_capacity(1 << 16, output(args.output.as_deref())?);
     let mut pipeline = Pipeline::new(Some(port), args.source.limits());
     let result = headless::run(&mut source, &mut pipeline, exporter.as_mut(), &mut out, recorder.as_mut(), &stop);

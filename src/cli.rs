@@ -191,6 +191,9 @@ pub struct TraceArgs {
     /// transition by transition, with the RFC's labels.
     #[arg(long)]
     pub diagram: bool,
+    /// No progress line (shown on a terminal when reading a file takes over a second).
+    #[arg(short, long)]
+    pub quiet: bool,
     /// Write to FILE instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,

@@ -30,6 +30,16 @@ pub struct Stop<'a> {
     /// Flush output as connections end (streams and live capture): at once
     /// when the input pauses, at least every [`FLUSH_EVERY`] while it does not.
     pub flush_each: bool,
+    /// Where to publish progress (frames read, connections started) for a
+    /// progress line; updated every 4,096 frames.
+    pub progress: Option<&'a Progress>,
+}
+
+/// Progress of a run, for a progress line drawn by another thread.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub frames: std::sync::atomic::AtomicU64,
+    pub connections: std::sync::atomic::AtomicU64,
 }
 
 /// Once asked to stop, how long a run goes on reading what the source already
@@ -165,7 +175,14 @@ pub fn run<S: FrameSource>(
                     r.write(&frame).map_err(RunError::Record)?;
                     recorded = true;
                 }
-                (pipeline.frame(&frame), frame.ts)
+                let push = pipeline.frame(&frame);
+                if let Some(p) = stop.progress
+                    && pipeline.counters.frames % 4096 == 0
+                {
+                    p.frames.store(pipeline.counters.frames, Ordering::Relaxed);
+                    p.connections.store(pipeline.tracker.started(), Ordering::Relaxed);
+                }
+                (push, frame.ts)
             }
             Next::Idle if draining.is_some() => {
                 waiting.release(pipeline, exporter, out, None, 0)?;

@@ -440,3 +440,10 @@ fn client_fails_on_a_wrong_answer() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("where an echo server answers"), "{}", stderr(&o));
 }
+
+#[test]
+fn no_progress_line_when_stderr_is_not_a_terminal() {
+    let o = synack(&["trace", "--read", fixture("seed.pcap").to_str().unwrap()]);
+    assert!(o.status.success());
+    assert!(o.stderr.is_empty(), "{}", stderr(&o));
+}
