@@ -177,7 +177,7 @@ pub fn run<S: FrameSource>(
                 }
                 let push = pipeline.frame(&frame);
                 if let Some(p) = stop.progress
-                    && pipeline.counters.frames % 4096 == 0
+                    && pipeline.counters.frames.is_multiple_of(4096)
                 {
                     p.frames.store(pipeline.counters.frames, Ordering::Relaxed);
                     p.connections.store(pipeline.tracker.started(), Ordering::Relaxed);
