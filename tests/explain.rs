@@ -10,7 +10,6 @@ use std::path::Path;
 use support::*;
 use synack::capture::pcap::PcapSource;
 use synack::export::{self, Format};
-use synack::headless::{self, Stop};
 use synack::model::tcp::TcpState;
 use synack::model::timeline::{explain, verdict};
 use synack::model::tracker::{CloseKind, Connection, Limits, Phase, Role, Tracker};
@@ -173,15 +172,7 @@ fn trace_writes_segments_that_come_after_the_close() {
         f(s, c, rst_ack(), 502, 102),
     ];
     let bytes = pcap(1, &frames);
-    let mut source = PcapSource::new(&bytes[..], "stragglers").unwrap();
-    let mut pipeline = Pipeline::new(None, Limits::default());
-    let mut exporter = export::exporter(Format::Jsonl);
-    let mut out = Vec::new();
-    let stop = Stop::default();
-    let ended = headless::run(&mut source, &mut pipeline, exporter.as_mut(), &mut out, None, &stop).unwrap();
-    headless::finish(ended, &pipeline, exporter.as_mut(), &mut out, &stop).unwrap();
-    let lines: Vec<serde_json::Value> =
-        String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines = trace_jsonl(&mut PcapSource::new(&bytes[..], "stragglers").unwrap());
     assert_eq!(lines.len(), 1);
     let segs = lines[0]["segments"].as_array().unwrap();
     assert_eq!(segs.len(), frames.len(), "every segment in the one connection");

@@ -6,12 +6,10 @@ use std::collections::BTreeSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+mod support;
+
 use serde_json::Value;
 use synack::capture::pcap::PcapSource;
-use synack::export::{self, Format};
-use synack::headless::{self, Stop};
-use synack::model::tracker::Limits;
-use synack::pipeline::Pipeline;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -23,14 +21,7 @@ fn doc() -> String {
 
 /// The jsonl lines of a capture, as `synack trace --format jsonl --read` prints them.
 fn jsonl(path: &Path) -> Vec<Value> {
-    let mut source = PcapSource::new(File::open(path).unwrap(), path.display().to_string()).unwrap();
-    let mut pipeline = Pipeline::new(None, Limits::default());
-    let mut exporter = export::exporter(Format::Jsonl);
-    let mut out = Vec::new();
-    let stop = Stop::default();
-    let ended = headless::run(&mut source, &mut pipeline, exporter.as_mut(), &mut out, None, &stop).unwrap();
-    headless::finish(ended, &pipeline, exporter.as_mut(), &mut out, &stop).unwrap();
-    String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    support::trace_jsonl(&mut PcapSource::new(File::open(path).unwrap(), path.display().to_string()).unwrap())
 }
 
 #[test]

@@ -222,3 +222,16 @@ pub fn tempdir(tag: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+/// What `synack trace --format jsonl` writes for `source`, run in-process,
+/// parsed: one value per connection.
+pub fn trace_jsonl<S: synack::capture::FrameSource>(source: &mut S) -> Vec<serde_json::Value> {
+    use synack::headless::{self, Stop};
+    let mut pipeline = synack::pipeline::Pipeline::new(None, synack::model::tracker::Limits::default());
+    let mut exporter = synack::export::exporter(synack::export::Format::Jsonl);
+    let mut out = Vec::new();
+    let stop = Stop::default();
+    let ended = headless::run(source, &mut pipeline, exporter.as_mut(), &mut out, None, &stop).unwrap();
+    headless::finish(ended, &pipeline, exporter.as_mut(), &mut out, &stop).unwrap();
+    String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
