@@ -91,6 +91,7 @@ impl SourceArgs {
             finished: self.max_connections,
             open: self.max_open,
             keep: crate::model::tracker::Keep::segments(self.max_segments),
+            records: crate::model::tracker::RECORDS,
         }
     }
 }

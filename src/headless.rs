@@ -91,7 +91,7 @@ impl Waiting<'_, '_> {
     /// Returns whether the run should stop now.
     fn release(
         &mut self,
-        pipeline: &Pipeline,
+        pipeline: &mut Pipeline,
         exporter: &mut dyn Exporter,
         out: &mut dyn Write,
         now: Option<Timestamp>,
@@ -112,6 +112,8 @@ impl Waiting<'_, '_> {
                 continue;
             }
             exporter.connection(conn, out).map_err(RunError::Output)?;
+            // Written: `trace` needs it no more (memory stays bounded by what is open).
+            pipeline.tracker.forget(id);
             self.written += 1;
             self.dirty = self.stop.flush_each;
             if self.stop.count.is_some_and(|c| self.written >= c) || self.stop.only.is_some() {
@@ -166,7 +168,7 @@ pub fn run<S: FrameSource>(
         // capture's frames in flight), for at most DRAIN; then write what
         // ended, without waiting for stragglers.
         if draining.is_some_and(|since| since.elapsed() >= DRAIN) {
-            waiting.release(pipeline, exporter, out, None, 0)?;
+            waiting.release(&mut *pipeline, exporter, out, None, 0)?;
             return Ok(Ended::Stopped);
         }
         let (push, now) = match source.next_frame()? {
@@ -185,14 +187,14 @@ pub fn run<S: FrameSource>(
                 (push, frame.ts)
             }
             Next::Idle if draining.is_some() => {
-                waiting.release(pipeline, exporter, out, None, 0)?;
+                waiting.release(&mut *pipeline, exporter, out, None, 0)?;
                 return Ok(Ended::Stopped);
             }
             Next::Idle => {
                 // Nothing came: the wall clock moves the waits on.
                 let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
                 let now = Timestamp(u64::try_from(now.as_nanos()).unwrap_or(u64::MAX));
-                if waiting.release(pipeline, exporter, out, Some(now), keep)? {
+                if waiting.release(&mut *pipeline, exporter, out, Some(now), keep)? {
                     return Ok(Ended::Stopped);
                 }
                 if waiting.dirty {
@@ -206,7 +208,7 @@ pub fn run<S: FrameSource>(
                 continue;
             }
             Next::End => {
-                return Ok(if waiting.release(pipeline, exporter, out, None, 0)? {
+                return Ok(if waiting.release(&mut *pipeline, exporter, out, None, 0)? {
                     Ended::Stopped
                 } else {
                     Ended::Input
@@ -216,7 +218,7 @@ pub fn run<S: FrameSource>(
         if let Some(push) = push {
             waiting.ids.extend(push.finished());
         }
-        if waiting.release(pipeline, exporter, out, Some(now), keep)? {
+        if waiting.release(&mut *pipeline, exporter, out, Some(now), keep)? {
             return Ok(Ended::Stopped);
         }
     }

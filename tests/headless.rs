@@ -104,3 +104,10 @@ fn an_interruption_reads_what_the_source_holds_then_writes_everything() {
     assert_eq!(ids, [1, 2, 3, 4]);
     assert_eq!(pipeline.counters.frames, pipeline.counters.segments + pipeline.counters.not_ours);
 }
+
+#[test]
+fn trace_forgets_what_it_has_written() {
+    let (_, ids, pipeline) = run(&FOUR, &Stop::default());
+    assert_eq!(ids.len(), 4);
+    assert!(pipeline.tracker.is_empty(), "written connections are not kept: {}", pipeline.tracker.len());
+}

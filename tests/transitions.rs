@@ -359,3 +359,32 @@ fn a_long_connection_keeps_its_first_and_last_segments() {
     assert_eq!(json["elided"]["segments"], c.elided);
     assert_eq!(json["segments"].as_array().unwrap().len(), c.records.len());
 }
+
+#[test]
+fn many_long_open_connections_share_a_bounded_budget() {
+    use synack::model::tracker::{Keep, Limits, Tracker};
+    let limits = Limits { keep: Keep::segments(1024), records: 2_000, ..Limits::both(10_000) };
+    let mut tracker = Tracker::new(Some(8001), limits);
+    // 500 connections open at once, 200 data segments each, interleaved.
+    let seg = |port: u16, flags, seq: u32, len: u32| {
+        let mut s = template();
+        s.src = addr(&format!("127.0.0.1:{port}"));
+        s.flags = flags;
+        s.seq = synack::model::seq::SeqNum(seq);
+        s.payload_len = len;
+        s
+    };
+    for p in 0..500u16 {
+        tracker.push(&seg(20_000 + p, SYN, 0, 0));
+    }
+    for i in 0..200u32 {
+        for p in 0..500u16 {
+            tracker.push(&seg(20_000 + p, psh_ack(), 1 + i * 10, 10));
+        }
+    }
+    let kept: usize = tracker.connections().map(|c| c.records.len()).sum();
+    let seen: u64 = tracker.connections().map(|c| c.seen).sum();
+    assert_eq!(seen, 500 * 201, "every segment counted");
+    assert!(kept <= 2 * 2_000 + 500 * 8, "{kept} segments kept");
+    assert!(tracker.connections().all(|c| c.records[0].flags == SYN), "each keeps its start");
+}

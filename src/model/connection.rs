@@ -153,6 +153,12 @@ impl Connection {
         }
     }
 
+    /// Sets how many segments this connection keeps from now on (the tracker
+    /// gives each open connection its share of a budget).
+    pub fn set_keep(&mut self, keep: Keep) {
+        self.keep = keep;
+    }
+
     /// The state of `role` before the first segment seen.
     #[must_use]
     pub fn initial(&self, role: Role) -> TcpState {

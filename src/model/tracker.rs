@@ -43,6 +43,13 @@ impl Push {
     }
 }
 
+/// What one connection keeps when `open` are open: its limit, or its share of
+/// the budget across open connections if that is smaller.
+fn share(limits: &Limits, open: usize) -> Keep {
+    let cap = limits.keep.first * 2;
+    Keep::segments((limits.records / open.max(1)).min(cap))
+}
+
 /// One endpoint packed for hashing: IPv4 as its IPv6-mapped form.
 type Endpoint = (u128, u16);
 
@@ -120,7 +127,14 @@ pub struct Limits {
     /// Segments each connection keeps (`--max-segments`): one long
     /// connection cannot grow memory without bound either.
     pub keep: Keep,
+    /// Segments kept by all open connections together: with many open at
+    /// once, each keeps its share (at least 8), so that many long connections
+    /// together stay bounded too. About 130 bytes each.
+    pub records: usize,
 }
+
+/// The default budget of kept segments across open connections (about 34 MiB).
+pub const RECORDS: usize = 262_144;
 
 impl Limits {
     /// The default of both limits.
@@ -129,13 +143,13 @@ impl Limits {
     /// Both limits at `n` (tests and small tools).
     #[must_use]
     pub fn both(n: usize) -> Limits {
-        Limits { finished: n, open: n, keep: Keep::default() }
+        Limits { finished: n, open: n, keep: Keep::default(), records: RECORDS }
     }
 }
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { finished: Limits::DEFAULT, open: Limits::DEFAULT, keep: Keep::default() }
+        Limits { finished: Limits::DEFAULT, open: Limits::DEFAULT, keep: Keep::default(), records: RECORDS }
     }
 }
 
@@ -153,6 +167,8 @@ pub struct Tracker {
     /// Ids of connections in the order they started, to find the oldest open
     /// one in amortised O(1); ids that ended since are skipped when met.
     open_order: VecDeque<ConnId>,
+    /// Ids in `finished` whose connection was forgotten already.
+    forgotten: usize,
 }
 
 impl Tracker {
@@ -166,9 +182,10 @@ impl Tracker {
             finished: VecDeque::new(),
             next_id: 1,
             server_port,
-            limits: Limits { finished: limits.finished.max(1), open: limits.open.max(1), keep: limits.keep },
+            limits: Limits { finished: limits.finished.max(1), open: limits.open.max(1), ..limits },
             open: 0,
             open_order: VecDeque::new(),
+            forgotten: 0,
         }
     }
 
@@ -184,6 +201,7 @@ impl Tracker {
                 && (conn.ended || conn.client.addr != seg.src || conn.client.isn.is_some_and(|i| i != seg.seq));
             if !reuse {
                 let dir = if seg.src == conn.client.addr { Dir::C2S } else { Dir::S2C };
+                conn.set_keep(share(&self.limits, self.open));
                 let ended = conn.apply(seg, dir);
                 if ended {
                     self.open = self.open.saturating_sub(1);
@@ -215,6 +233,7 @@ impl Tracker {
         self.next_id += 1;
         let mut conn = Box::new(Connection::new(id, client, server, seg, fresh_syn, self.limits.keep));
         let dir = if seg.src == client { Dir::C2S } else { Dir::S2C };
+        conn.set_keep(share(&self.limits, self.open + 1));
         let ended = conn.apply(seg, dir);
         self.conns.push(conn);
         self.by_tuple.insert(k, id);
@@ -261,10 +280,14 @@ impl Tracker {
     }
 
     fn evict(&mut self) {
-        while self.finished.len() > self.limits.finished {
+        self.trim_forgotten();
+        while self.finished.len() - self.forgotten.min(self.finished.len()) > self.limits.finished {
             let Some(old) = self.finished.pop_front() else {
                 break;
             };
+            if self.conns.get(old).is_none() {
+                self.forgotten = self.forgotten.saturating_sub(1);
+            }
             self.drop_connection(old);
         }
     }
@@ -307,6 +330,26 @@ impl Tracker {
     /// Connections not yet ended, oldest first.
     pub fn open_connections(&self) -> impl Iterator<Item = &Connection> {
         self.conns.iter().filter(|c| !c.ended)
+    }
+
+    /// Forgets a finished connection now (`trace`, once it has written it).
+    /// Its id leaves the queue of finished ones when it reaches the front.
+    pub fn forget(&mut self, id: ConnId) {
+        if self.conns.get(id).is_some_and(|c| c.ended) {
+            self.drop_connection(id);
+            self.forgotten += 1;
+            self.trim_forgotten();
+        }
+    }
+
+    /// Pops the ids of forgotten connections from the front of the queue.
+    fn trim_forgotten(&mut self) {
+        while let Some(&front) = self.finished.front()
+            && self.conns.get(front).is_none()
+        {
+            self.finished.pop_front();
+            self.forgotten = self.forgotten.saturating_sub(1);
+        }
     }
 
     /// Drops every finished connection (the dashboard's "clear").
