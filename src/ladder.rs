@@ -17,6 +17,8 @@ use crate::model::tracker::{Connection, Dir, Phase};
 pub const STATE_WIDTH: usize = 12;
 /// The narrowest arrow.
 pub const MIN_ARROW: usize = 24;
+/// The widest arrow a filled ladder draws: longer arrows read worse, not better.
+pub const FILL_ARROW: usize = 96;
 
 /// One laid-out row.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -111,11 +113,22 @@ pub fn arrow_text(dir: Dir, label: &str, width: usize) -> String {
     }
 }
 
-/// Lays out `conn` within `width` columns (the dashboard passes the room it
-/// has; exports pass `None` to fit the longest label), `lead` of them before
-/// the client's state column.
+/// Lays out `conn` across the whole of `width` columns, `lead` of them before
+/// the client's state column: the dashboard's ladder, whose lifelines stay
+/// put whatever labels arrive (labels are cut only when they must be).
+#[must_use]
+pub fn layout_filled(conn: &Connection, width: usize, lead: usize) -> Ladder {
+    layout_with(conn, Some(width), lead, true)
+}
+
+/// Lays out `conn` within `width` columns (exports pass `None` to fit the
+/// longest label), `lead` of them before the client's state column.
 #[must_use]
 pub fn layout(conn: &Connection, width: Option<usize>, lead: usize) -> Ladder {
+    layout_with(conn, width, lead, false)
+}
+
+fn layout_with(conn: &Connection, width: Option<usize>, lead: usize, fill: bool) -> Ladder {
     let arrows = timeline::arrows(conn);
     let longest = arrows.iter().map(|a| a.label.chars().count()).max().unwrap_or(0);
     let mark = arrows
@@ -126,6 +139,9 @@ pub fn layout(conn: &Connection, width: Option<usize>, lead: usize) -> Ladder {
         .map(|m| m.chars().count())
         .max()
         .unwrap_or(0);
+    // Filling the width (up to a readable 96-column arrow): as if the longest
+    // label were that long.
+    let longest = if fill { FILL_ARROW - 8 } else { longest };
     let geometry = Geometry::fit(longest, mark, width, lead);
     let rows = arrows.iter().map(|a| row(a, geometry.arrow_width)).collect();
     Ladder { header: header(conn, &geometry), rows, geometry }

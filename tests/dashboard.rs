@@ -471,3 +471,25 @@ fn the_help_fits_at_the_smallest_size() {
         assert!(s.contains(text), "{k}: {text:?} is cut in\n{s}");
     }
 }
+
+#[test]
+fn lifelines_stay_put_while_segments_arrive_and_between_connections() {
+    let mut app = app_with(&[], true);
+    for s in segments("seed.pcap").into_iter().chain(segments("half-close.pcap")) {
+        app.update(Msg::Decoded(Ok(Some(s))));
+    }
+    // Where the two lifelines are on the ladder's first row.
+    let lifelines = |s: &str| -> Vec<usize> {
+        let row = s.lines().find(|l| l.contains("SYN-SENT │")).unwrap();
+        row.chars().enumerate().filter(|(_, c)| *c == '│').map(|(i, _)| i).collect()
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    while !app.held.is_empty() {
+        app.update(key(KeyCode::Char(' ')));
+        let s = screen(&mut app, 120, 40);
+        if s.contains("SYN-SENT │") {
+            seen.insert(lifelines(&s));
+        }
+    }
+    assert_eq!(seen.len(), 1, "the lifelines moved: {seen:?}");
+}

@@ -409,7 +409,7 @@ fn render_ladder(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     }
     let mut block = Block::bordered().title(title).border_style(if focused { theme.state() } else { Style::new() });
     let inner = block.inner(area);
-    let lad = ladder::layout(conn, Some(usize::from(inner.width)), if show_time { time_width } else { 0 });
+    let lad = ladder::layout_filled(conn, usize::from(inner.width), if show_time { time_width } else { 0 });
     let geometry = lad.geometry;
     let selected = app.current_segment();
     let rows = usize::from(inner.height);
