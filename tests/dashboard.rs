@@ -441,7 +441,7 @@ fn the_list_filters_by_kind_port_address_and_state() {
         app.update(key(KeyCode::Enter));
     };
     type_in(&mut app, "four-way");
-    let shown: Vec<String> = app.visible().map(|c| c.close_kind().name().to_string()).collect();
+    let shown: Vec<String> = app.visible().iter().map(|c| c.close_kind().name().to_string()).collect();
     assert_eq!(shown, ["four-way", "four-way"], "slow-close and half-close");
     let s = screen(&mut app, 120, 40);
     assert!(s.contains("filter: four-way ── 2 of 5"), "{s}");
@@ -449,16 +449,16 @@ fn the_list_filters_by_kind_port_address_and_state() {
     app.update(key(KeyCode::Char('/')));
     assert_eq!(app.update(key(KeyCode::Char('q'))), Action::None);
     app.update(key(KeyCode::Esc));
-    assert_eq!(app.visible().count(), 5, "Esc clears the filter");
+    assert_eq!(app.visible().len(), 5, "Esc clears the filter");
     // A port, and a state with a kind: every word must match.
     let port = app.pipeline.tracker.connections().nth(2).unwrap().client.addr.port();
     type_in(&mut app, &port.to_string());
-    assert_eq!(app.visible().map(|c| c.id).collect::<Vec<_>>(), [3]);
+    assert_eq!(app.visible().iter().map(|c| c.id).collect::<Vec<_>>(), [3]);
     app.update(key(KeyCode::Char('/')));
     app.update(key(KeyCode::Esc));
     type_in(&mut app, "time-wait three-way");
-    assert!(app.visible().all(|c| c.close_kind().name() == "three-way"));
-    assert_eq!(app.visible().count(), 1);
+    assert!(app.visible().iter().all(|c| c.close_kind().name() == "three-way"));
+    assert_eq!(app.visible().len(), 1);
     assert_eq!(app.current().unwrap().close_kind().name(), "three-way", "the view follows the filter");
 }
 
@@ -492,4 +492,21 @@ fn lifelines_stay_put_while_segments_arrive_and_between_connections() {
         }
     }
     assert_eq!(seen.len(), 1, "the lifelines moved: {seen:?}");
+}
+
+#[test]
+fn the_list_sorts_by_kind_and_duration() {
+    let mut app = app_with(&["seed.pcap", "slow-close.pcap", "abort.pcap", "refused.pcap"], false);
+    let kinds = |app: &App| app.visible().iter().map(|c| c.close_kind().name().to_string()).collect::<Vec<_>>();
+    assert_eq!(kinds(&app), ["three-way", "four-way", "reset", "refused"]);
+    app.update(key(KeyCode::Char('o')));
+    assert_eq!(kinds(&app), ["four-way", "refused", "reset", "three-way"]);
+    assert!(screen(&mut app, 120, 40).contains("Connections ── by close kind (o)"));
+    app.update(key(KeyCode::Char('o')));
+    let durations: Vec<u64> = app.visible().iter().map(|c| c.last().0 - c.start().0).collect();
+    assert!(durations.windows(2).all(|w| w[0] >= w[1]), "{durations:?}");
+    // Following still shows the newest connection, wherever it sorts.
+    assert_eq!(app.current().unwrap().id, 4);
+    app.update(key(KeyCode::Char('o')));
+    assert_eq!(kinds(&app), ["three-way", "four-way", "reset", "refused"]);
 }

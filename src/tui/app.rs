@@ -80,6 +80,39 @@ impl TimeMode {
     }
 }
 
+/// The list's order (`o` cycles through them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sort {
+    /// As they started (the ids).
+    Started,
+    /// By close kind, then as they started.
+    Kind,
+    /// Longest first.
+    Duration,
+}
+
+impl Sort {
+    /// The next order, for `o`.
+    #[must_use]
+    pub fn next(self) -> Sort {
+        match self {
+            Sort::Started => Sort::Kind,
+            Sort::Kind => Sort::Duration,
+            Sort::Duration => Sort::Started,
+        }
+    }
+
+    /// What the list's title says.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Sort::Started => "as they started",
+            Sort::Kind => "by close kind",
+            Sort::Duration => "longest first",
+        }
+    }
+}
+
 /// How long a notice stays on screen.
 pub const NOTICE_SECS: u64 = 5;
 
@@ -172,6 +205,8 @@ pub struct App {
     /// them; and whether it is being typed.
     pub filter: String,
     pub typing: bool,
+    /// The list's order.
+    pub sort: Sort,
     /// The demo's caption.
     pub caption: Option<String>,
     /// The source has ended.
@@ -208,6 +243,7 @@ impl App {
             tour: None,
             filter: String::new(),
             typing: false,
+            sort: Sort::Started,
             caption: None,
             ended: false,
             size: ratatui::layout::Rect::default(),
@@ -234,9 +270,21 @@ impl App {
         })
     }
 
-    /// The connections the list shows, oldest first.
-    pub fn visible(&self) -> impl DoubleEndedIterator<Item = &Connection> {
-        self.pipeline.tracker.connections().filter(|c| self.matches(c))
+    /// The connections the list shows, in its order.
+    #[must_use]
+    pub fn visible(&self) -> Vec<&Connection> {
+        let mut shown: Vec<&Connection> = self.pipeline.tracker.connections().filter(|c| self.matches(c)).collect();
+        match self.sort {
+            Sort::Started => {}
+            Sort::Kind => shown.sort_by_key(|c| (c.close_kind().name(), c.id)),
+            Sort::Duration => shown.sort_by_key(|c| (std::cmp::Reverse(c.last().0.saturating_sub(c.start().0)), c.id)),
+        }
+        shown
+    }
+
+    /// The newest connection the list shows.
+    fn newest(&self) -> Option<&Connection> {
+        self.pipeline.tracker.connections().rev().find(|c| self.matches(c))
     }
 
     /// The connection on screen.
@@ -244,8 +292,8 @@ impl App {
     pub fn current(&self) -> Option<&Connection> {
         let tracker = &self.pipeline.tracker;
         match self.selected {
-            Some(id) if !self.follow => tracker.get(id).or_else(|| self.visible().next_back()),
-            _ => self.visible().next_back(),
+            Some(id) if !self.follow => tracker.get(id).or_else(|| self.newest()),
+            _ => self.newest(),
         }
     }
 
@@ -421,7 +469,7 @@ impl App {
             return;
         }
         let index = super::ui::list_offset(self, usize::from(a.height)) + usize::from(m.row - a.y);
-        let picked = self.visible().nth(index).map(|c| c.id);
+        let picked = self.visible().get(index).map(|c| c.id);
         if let Some(id) = picked {
             self.selected = Some(id);
             self.follow = false;
@@ -432,7 +480,7 @@ impl App {
 
     /// Moves the connection selection by `delta` (negative: up).
     pub fn select_connection(&mut self, delta: isize) {
-        let ids: Vec<ConnId> = self.visible().map(|c| c.id).collect();
+        let ids: Vec<ConnId> = self.visible().iter().map(|c| c.id).collect();
         if ids.is_empty() {
             return;
         }
@@ -534,6 +582,7 @@ impl App {
             KeyCode::Char('g') => self.select_connection(isize::MIN / 2),
             KeyCode::Char('G') => self.select_connection(isize::MAX / 2),
             KeyCode::Char('t') => self.time_mode = self.time_mode.next(),
+            KeyCode::Char('o') => self.sort = self.sort.next(),
             KeyCode::Char('/') => {
                 self.typing = true;
                 self.filter.clear();

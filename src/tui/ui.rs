@@ -154,12 +154,15 @@ fn list_title(app: &App) -> String {
     if app.typing {
         format!(" Connections ── filter: {}▏ (Enter keeps, Esc clears) ", app.filter)
     } else if app.filter.trim().is_empty() {
-        " Connections ".to_string()
+        match app.sort {
+            super::app::Sort::Started => " Connections ".to_string(),
+            s => format!(" Connections ── {} (o) ", s.name()),
+        }
     } else {
         format!(
             " Connections ── filter: {} ── {} of {} (/ to change) ",
             app.filter.trim(),
-            app.visible().count(),
+            app.visible().len(),
             app.pipeline.tracker.len()
         )
     }
@@ -171,8 +174,8 @@ fn list_title(app: &App) -> String {
 pub fn list_offset(app: &App, rows: usize) -> usize {
     let current = app.current().map(|c| c.id);
     let conns = app.visible();
-    let len = app.visible().count();
-    let pos = current.and_then(|id| conns.map(|c| c.id).position(|c| c == id)).unwrap_or(0);
+    let len = conns.len();
+    let pos = current.and_then(|id| conns.iter().map(|c| c.id).position(|c| c == id)).unwrap_or(0);
     let offset = if app.follow { len.saturating_sub(rows) } else { pos.saturating_sub(rows.saturating_sub(1)) };
     offset.min(pos)
 }
@@ -313,7 +316,7 @@ fn render_list(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     buf.set_stringn(inner.x, inner.y, header, usize::from(inner.width), Style::new().add_modifier(Modifier::BOLD));
     let inner = Rect { y: inner.y + 1, height: inner.height.saturating_sub(1), ..inner };
     let current = app.current().map(|c| c.id);
-    let conns: Vec<&Connection> = app.visible().collect();
+    let conns: Vec<&Connection> = app.visible();
     let rows = usize::from(inner.height);
     let offset = list_offset(app, rows);
     if conns.is_empty() {
@@ -575,6 +578,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("PgUp PgDn g G", "a page up / down; the first / the last connection"),
     ("t", "times: from the start, from the row before, clock"),
     ("/", "filter by port, address, close kind, state (Esc clears)"),
+    ("o", "order: as they started, by close kind, longest first"),
     ("mouse", "click a connection to select it; the wheel scrolls"),
     ("? ", "this help (any key closes it)"),
     ("q / Esc / Ctrl-C", "quit"),
