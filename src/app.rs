@@ -220,8 +220,8 @@ fn output(path: Option<&Path>) -> Result<Box<dyn Write>> {
 
 /// `synack trace`.
 fn trace(args: &TraceArgs) -> Result<()> {
-    if args.diagram && args.format != export::Format::Text {
-        return Err(UsageError("--diagram goes with --format text".into()).into());
+    if args.diagram && !matches!(args.format, export::Format::Text | export::Format::Svg) {
+        return Err(UsageError("--diagram goes with --format text or svg".into()).into());
     }
     let mut exporter = export::exporter_with(args.format, args.diagram);
     if let Some(path) = &args.source.read {

@@ -188,8 +188,9 @@ pub struct TraceArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// With --format text: each endpoint's path through RFC 9293's state diagram,
-    /// transition by transition, with the RFC's labels.
+    /// Each endpoint's path through RFC 9293's state diagram (figure 5). With
+    /// --format text: transition by transition, with the RFC's labels; with
+    /// --format svg: the figure drawn beside each ladder, each endpoint's arrows lit.
     #[arg(long)]
     pub diagram: bool,
     /// No progress line (shown on a terminal when reading a file takes over a second).

@@ -48,14 +48,14 @@ pub fn exporter(format: Format) -> Box<dyn Exporter> {
 }
 
 /// The exporter for `format`; `diagram` adds each endpoint's path through
-/// RFC 9293's state diagram (text only).
+/// RFC 9293's state diagram (text: as a list; SVG: drawn beside the ladder).
 #[must_use]
 pub fn exporter_with(format: Format, diagram: bool) -> Box<dyn Exporter> {
     match format {
         Format::Text => Box::new(text::TextExporter { diagram }),
         Format::Jsonl => Box::new(jsonl::JsonlExporter::default()),
         Format::Mermaid => Box::new(mermaid::MermaidExporter::default()),
-        Format::Svg => Box::new(svg::SvgExporter::default()),
+        Format::Svg => Box::new(svg::SvgExporter::new(diagram)),
     }
 }
 

@@ -22,6 +22,7 @@ pub mod capture;
 pub mod cli;
 pub mod echo;
 pub mod export;
+pub mod figure;
 pub mod headless;
 pub mod ladder;
 pub mod model;

@@ -510,3 +510,110 @@ fn the_list_sorts_by_kind_and_duration() {
     app.update(key(KeyCode::Char('o')));
     assert_eq!(kinds(&app), ["three-way", "four-way", "reset", "refused"]);
 }
+
+/// Selects row `row` of the only connection of `app` (Home, then →).
+fn select_row(app: &mut App, row: usize) {
+    app.update(key(KeyCode::Home));
+    for _ in 0..row {
+        app.update(key(KeyCode::Right));
+    }
+}
+
+/// The first row of the connection carrying a FIN or an RST: where a close
+/// starts, the transition the panel's snapshots highlight.
+fn first_close_row(app: &App) -> usize {
+    let conn = app.current().unwrap();
+    conn.records.iter().position(|r| r.flags.fin() || r.flags.rst()).unwrap()
+}
+
+#[test]
+fn the_state_diagram_panel_lights_the_selected_segments_transitions() {
+    for (fixture, name) in [
+        ("seed.pcap", "three_way"),
+        ("slow-close.pcap", "four_way"),
+        ("ipv6.pcap", "simultaneous"),
+        ("half-close.pcap", "half_close"),
+        ("refused.pcap", "refused"),
+    ] {
+        let mut app = app_with(&[fixture], false);
+        app.update(Msg::Key(KeyEvent::from(KeyCode::Char('d'))));
+        assert!(app.diagram);
+        let row = first_close_row(&app);
+        select_row(&mut app, row);
+        for (w, h) in [(120, 40), (200, 60)] {
+            let s = screen(&mut app, w, h);
+            assert!(s.contains("RFC 9293 state diagram"), "{fixture} {w}x{h}\n{s}");
+            // The connection list gives way at 120 columns; at 200 both show.
+            assert_eq!(s.contains(" Connections "), w == 200, "{fixture} {w}x{h}\n{s}");
+            insta::assert_snapshot!(format!("diagram_{name}_{w}x{h}"), s);
+        }
+    }
+}
+
+#[test]
+fn the_diagram_says_when_it_does_not_fit() {
+    let mut app = app_with(&["seed.pcap"], false);
+    app.size = ratatui::layout::Rect::new(0, 0, 80, 23);
+    app.update(Msg::Key(KeyEvent::from(KeyCode::Char('d'))));
+    assert_eq!(app.notice.as_deref(), Some(ui::DIAGRAM_TOO_SMALL));
+    let s = screen(&mut app, 80, 23);
+    assert!(!s.contains("RFC 9293 state diagram"), "{s}");
+    assert!(s.contains("Connections"), "{s}");
+}
+
+/// Every fixture, segment by segment: each lit transition is an arrow of
+/// figure 5 between the boxes of its states, or is named off-diagram; the
+/// marked boxes hold the states the ladder row shows.
+#[test]
+fn walking_every_fixture_the_diagram_agrees_with_the_ladder() {
+    use synack::figure::{self, EDGES, PLACES};
+    use synack::model::diagram::arrow;
+    use synack::model::tracker::Role;
+    let fixtures =
+        ["seed.pcap", "client-first.pcap", "server-first.pcap", "slow-close.pcap", "half-close.pcap", "abort.pcap"];
+    let mut walked = 0;
+    let mut off = 0;
+    for fixture in fixtures.iter().chain(&["ipv6.pcap", "refused.pcap"]) {
+        let mut app = app_with(&[fixture], false);
+        app.update(Msg::Key(KeyEvent::from(KeyCode::Char('d'))));
+        let n = app.current().unwrap().records.len();
+        for row in 0..n {
+            select_row(&mut app, row);
+            let conn = app.current().unwrap();
+            let lit = figure::lit(conn, row);
+            let r = &conn.records[row];
+            assert_eq!(PLACES[lit.client].state, r.state(Role::Client), "{fixture} row {row}");
+            assert_eq!(PLACES[lit.server].state, r.state(Role::Server), "{fixture} row {row}");
+            let s = screen(&mut app, 120, 40);
+            let client = format!("[C {}", PLACES[lit.client].name);
+            let server = format!("{} S]", PLACES[lit.server].name);
+            let both = format!("[C {} S]", PLACES[lit.client].name);
+            if lit.client == lit.server {
+                assert!(s.contains(&both), "{fixture} row {row}: {both}\n{s}");
+            } else {
+                assert!(s.contains(&client) && s.contains(&server), "{fixture} row {row}\n{s}");
+            }
+            for (role, t, e) in &lit.moves {
+                assert_eq!(t.row, row);
+                match (t.label, e) {
+                    (Ok(label), Some(e)) => {
+                        let edge = EDGES[*e];
+                        assert_eq!((PLACES[edge.from].state, PLACES[edge.to].state), (t.from, t.to));
+                        assert_eq!(arrow(t.from, t.to), Some(label));
+                        let lit = format!("»{label}«");
+                        assert!(s.contains(&lit), "{fixture} row {row}: {lit}\n{s}");
+                    }
+                    (Err(why), None) => {
+                        off += 1;
+                        let line = format!("{} → {}  off the diagram: ", t.from.name(), t.to.name());
+                        assert!(s.contains(&line), "{fixture} row {row} {role:?}: {why}\n{s}");
+                    }
+                    other => panic!("{fixture} row {row}: label and arrow disagree: {other:?}"),
+                }
+                walked += 1;
+            }
+        }
+    }
+    // The fixtures hold both kinds: arrows of the figure and RSTs off it.
+    assert!(walked > 40 && off >= 2, "walked {walked}, off-diagram {off}");
+}

@@ -75,6 +75,34 @@ fn svg_is_xml_with_one_arrow_per_segment_and_escaped_text() {
     assert_eq!(doc.descendants().filter(|n| n.attribute("class") == Some("connection")).count(), 1);
 }
 
+/// `--format svg --diagram`: figure 5 beside each ladder, every arrow an
+/// endpoint took lit in its colour, the rest grey, the final states marked.
+#[test]
+fn svg_diagram_lights_each_endpoints_path() {
+    let svg = trace(&fixture("slow-close.pcap"), &["--format", "svg", "--diagram"]);
+    let doc = roxmltree::Document::parse(&svg).expect("the SVG is well-formed XML");
+    let diagram = doc.descendants().find(|n| n.attribute("class") == Some("diagram")).expect("a diagram group");
+    let spans = |class: &str| -> String {
+        diagram.descendants().filter(|n| n.attribute("class") == Some(class)).filter_map(|n| n.text()).collect()
+    };
+    let (client, server, grey) = (spans("f-client"), spans("f-server"), spans("f-edge"));
+    // The client went through FIN-WAIT-1, FIN-WAIT-2, TIME-WAIT; the server
+    // through CLOSE-WAIT and LAST-ACK: each label lit in its endpoint's colour.
+    for label in ["active OPEN / create TCB, snd SYN", "rcv ACK of FIN / x", "rcv FIN / snd ACK"] {
+        assert!(client.contains(label), "client: {client}");
+    }
+    for label in ["rcv SYN / snd SYN,ACK", "rcv ACK of SYN / x", "CLOSE / snd FIN"] {
+        assert!(server.contains(label), "server: {server}");
+    }
+    // Arrows neither took stay grey: passive OPEN belongs to the listener,
+    // not to this connection; nobody went through CLOSING.
+    assert!(grey.contains("SEND / snd SYN") && grey.contains("Timeout=2MSL"), "grey: {grey}");
+    assert!(!client.contains("SEND / snd SYN") && !server.contains("Timeout=2MSL"));
+    // Final states: the client in TIME-WAIT, the server CLOSED.
+    let text: String = diagram.descendants().filter(|n| n.is_text()).filter_map(|n| n.text()).collect();
+    assert!(text.contains("[C TIME-WAIT") && text.contains("CLOSED S]"), "{text}");
+}
+
 #[test]
 fn mermaid_labels_stay_one_valid_line() {
     let path = hostile_capture(b"say \"hi\"; #1\nnext;line");
@@ -207,13 +235,18 @@ fn svg_output_renders_with_rsvg() {
     for (i, capture) in every_fixture_and_all_together(&dir).iter().enumerate() {
         let svg = dir.join(format!("{i}.svg"));
         let png = dir.join(format!("{i}.png"));
-        std::fs::write(&svg, trace(capture, &["--format", "svg"])).unwrap();
-        let o = Command::new("rsvg-convert").arg("-o").arg(&png).arg(&svg).output().unwrap();
-        assert!(o.status.success(), "{}: {}", capture.display(), String::from_utf8_lossy(&o.stderr));
-        let bytes = std::fs::read(&png).unwrap();
-        assert_eq!(&bytes[1..4], b"PNG");
-        // The PNG's height (IHDR) grows with the ladders drawn.
-        let height = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
-        assert!(height > 100, "{}: {height}", capture.display());
+        for (k, args) in [&["--format", "svg"][..], &["--format", "svg", "--diagram"]].iter().enumerate() {
+            std::fs::write(&svg, trace(capture, args)).unwrap();
+            let o = Command::new("rsvg-convert").arg("-o").arg(&png).arg(&svg).output().unwrap();
+            assert!(o.status.success(), "{}: {}", capture.display(), String::from_utf8_lossy(&o.stderr));
+            let bytes = std::fs::read(&png).unwrap();
+            assert_eq!(&bytes[1..4], b"PNG");
+            // The PNG's height (IHDR) grows with the ladders drawn, its
+            // width with the diagram beside them.
+            let height = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
+            let width = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
+            assert!(height > 100, "{}: {height}", capture.display());
+            assert_eq!(width > 1200, k == 1, "{}: {width}", capture.display());
+        }
     }
 }

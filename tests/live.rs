@@ -361,7 +361,14 @@ fn interop_with_tcpdump() {
     };
     let deadline = Instant::now() + Duration::from_secs(10);
     while packets_in(&theirs) < segments {
-        assert!(Instant::now() < deadline, "tcpdump never wrote {segments} packets");
+        if Instant::now() > deadline {
+            let out = Command::new("tcpdump").args(["-nn", "-r"]).arg(&theirs).output().unwrap();
+            panic!(
+                "tcpdump never wrote the {segments} packets synack saw; tcpdump has:\n{}{}\nsynack has:\n{live}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
     // Ask tcpdump to stop through kill(1), by its PID.

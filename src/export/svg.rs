@@ -25,6 +25,82 @@ const HEADER: u32 = 64;
 pub struct SvgExporter {
     body: String,
     height: u32,
+    /// RFC 9293's state diagram beside each ladder, with the path each
+    /// endpoint took through it (`--diagram`).
+    diagram: bool,
+}
+
+/// The figure's cell size and where it starts.
+const FIG_X: u32 = WIDTH + 10;
+const CELL_H: u32 = 16;
+const FIG_WIDTH: u32 = 670;
+const CLIENT: &str = "#1f77b4";
+const SERVER: &str = "#d2691e";
+
+/// RFC 9293's figure 5 at (`FIG_X`, `y0`): the arrows the client took in
+/// blue, the server's in orange (both: a dash pattern of both), the states
+/// each endpoint ended in marked C and S, then both paths in words.
+/// Returns its height.
+fn figure(s: &mut String, conn: &Connection, y0: u32) -> u32 {
+    use crate::figure::{self as fig, Owner};
+    use crate::model::diagram;
+    use crate::model::tracker::Role;
+    let paths = [diagram::path(conn, Role::Client), diagram::path(conn, Role::Server)];
+    let took = |k: usize, e: usize| paths[k].iter().any(|t| t.label.is_ok() && fig::edge(t.from, t.to) == Some(e));
+    let last = conn.records.len().saturating_sub(1);
+    let lit = fig::lit(conn, last);
+    let _ = writeln!(
+        s,
+        r#"<g class="diagram"><text x="{FIG_X}" y="{}" class="title">RFC 9293 state diagram: client's path <tspan fill="{CLIENT}">blue (C)</tspan>, server's <tspan fill="{SERVER}">orange (S)</tspan></text>"#,
+        y0 + 24
+    );
+    let top = y0 + HEADER - 16;
+    for (y, row) in fig::cells().iter().enumerate() {
+        let y = top + u32::try_from(y).unwrap_or(0) * CELL_H;
+        // Runs of cells with the same look, one <tspan> each.
+        let mut runs: Vec<(&str, String)> = Vec::new();
+        for (x, cell) in row.iter().enumerate() {
+            let mut ch = cell.ch;
+            let class = match cell.owner {
+                Owner::Edge(e) => match (took(0, e), took(1, e)) {
+                    (true, true) => "both",
+                    (true, false) => "client",
+                    (false, true) => "server",
+                    (false, false) => "edge",
+                },
+                Owner::Place(p) => {
+                    let x = u16::try_from(x).unwrap_or(0);
+                    let place = &fig::PLACES[p];
+                    if lit.client == p && x == place.client_mark() {
+                        ch = 'C';
+                        "client"
+                    } else if lit.server == p && x == place.server_mark() {
+                        ch = 'S';
+                        "server"
+                    } else {
+                        "box"
+                    }
+                }
+                Owner::None => "edge",
+            };
+            match runs.last_mut() {
+                Some((c, text)) if *c == class => text.push(ch),
+                _ => runs.push((class, ch.to_string())),
+            }
+        }
+        let _ = write!(s, r#"<text x="{FIG_X}" y="{y}" class="fig" xml:space="preserve">"#);
+        for (class, text) in runs {
+            let _ = write!(s, r#"<tspan class="f-{class}">{}</tspan>"#, escape(&text));
+        }
+        s.push_str("</text>\n");
+    }
+    let mut y = top + u32::from(fig::HEIGHT) * CELL_H + 10;
+    for line in super::text::diagram_path(conn).lines() {
+        let _ = writeln!(s, r#"<text x="{FIG_X}" y="{y}" class="fig" xml:space="preserve">{}</text>"#, escape(line));
+        y += CELL_H;
+    }
+    s.push_str("</g>\n");
+    y - y0
 }
 
 /// Escapes text for XML content and attribute values.
@@ -167,17 +243,27 @@ pub fn document<'a>(conns: impl IntoIterator<Item = &'a Connection>) -> String {
 }
 
 impl SvgExporter {
+    /// With `diagram`, RFC 9293's figure 5 beside each ladder.
+    #[must_use]
+    pub fn new(diagram: bool) -> SvgExporter {
+        SvgExporter { diagram, ..SvgExporter::default() }
+    }
+
     fn add(&mut self, conn: &Connection) {
-        let h = ladder(&mut self.body, conn, self.height);
+        let mut h = ladder(&mut self.body, conn, self.height);
+        if self.diagram {
+            h = h.max(figure(&mut self.body, conn, self.height));
+        }
         self.height += h;
     }
 
     fn render(&self) -> String {
         let mut s = String::new();
         let h = self.height.max(40);
+        let width = if self.diagram { FIG_X + FIG_WIDTH } else { WIDTH };
         let _ = writeln!(
             s,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{h}" viewBox="0 0 {WIDTH} {h}" font-family="ui-monospace, SFMono-Regular, Menlo, Consolas, monospace" font-size="13">"#
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h}" viewBox="0 0 {width} {h}" font-family="ui-monospace, SFMono-Regular, Menlo, Consolas, monospace" font-size="13">"#
         );
         s.push_str("<defs>\n");
         for p in [Phase::Handshake, Phase::Data, Phase::Teardown, Phase::Reset, Phase::Other] {
@@ -188,7 +274,14 @@ impl SvgExporter {
                 color(p)
             );
         }
-        s.push_str("</defs>\n<style>.title{font-weight:bold;font-size:15px;fill:#333}.who{font-weight:bold;fill:#555}.lifeline{stroke:#999;stroke-width:2}.arrow{stroke-width:2}.state{fill:#b8860b;font-weight:bold}.note{font-size:12px}.verdict{fill:#444}</style>\n");
+        s.push_str("</defs>\n<style>.title{font-weight:bold;font-size:15px;fill:#333}.who{font-weight:bold;fill:#555}.lifeline{stroke:#999;stroke-width:2}.arrow{stroke-width:2}.state{fill:#b8860b;font-weight:bold}.note{font-size:12px}.verdict{fill:#444}");
+        if self.diagram {
+            let _ = write!(
+                s,
+                ".fig{{font-size:12px;white-space:pre}}.f-edge{{fill:#aaa}}.f-box{{fill:#333;font-weight:bold}}.f-client{{fill:{CLIENT};font-weight:bold}}.f-server{{fill:{SERVER};font-weight:bold}}.f-both{{fill:#8a2be2;font-weight:bold}}"
+            );
+        }
+        s.push_str("</style>\n");
         let _ = writeln!(s, r##"<rect width="100%" height="100%" fill="#fdfdfd"/>"##);
         s.push_str(&self.body);
         s.push_str("</svg>\n");

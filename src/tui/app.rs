@@ -207,6 +207,8 @@ pub struct App {
     pub typing: bool,
     /// The list's order.
     pub sort: Sort,
+    /// The state-diagram panel is on (`d`).
+    pub diagram: bool,
     /// The demo's caption.
     pub caption: Option<String>,
     /// The source has ended.
@@ -244,6 +246,7 @@ impl App {
             filter: String::new(),
             typing: false,
             sort: Sort::Started,
+            diagram: false,
             caption: None,
             ended: false,
             size: ratatui::layout::Rect::default(),
@@ -583,6 +586,12 @@ impl App {
             KeyCode::Char('G') => self.select_connection(isize::MAX / 2),
             KeyCode::Char('t') => self.time_mode = self.time_mode.next(),
             KeyCode::Char('o') => self.sort = self.sort.next(),
+            KeyCode::Char('d') => {
+                self.diagram = !self.diagram;
+                if self.diagram && super::ui::Screen::of(self.size, self).is_some_and(|s| s.diagram.is_none()) {
+                    self.set_notice(super::ui::DIAGRAM_TOO_SMALL.to_string());
+                }
+            }
             KeyCode::Char('/') => {
                 self.typing = true;
                 self.filter.clear();

@@ -9,6 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
 
 use super::app::{App, Focus, Source, TimeMode};
+use crate::figure;
 use crate::ladder;
 use crate::model::tcp::TcpState;
 use crate::model::timeline;
@@ -95,6 +96,9 @@ impl Widget for &App {
         render_ladder(self, theme, screen.ladder, buf);
         render_explanation(self, theme, screen.explain, buf);
         render_footer(self, theme, screen.footer, buf);
+        if let Some(area) = screen.diagram {
+            render_diagram(self, theme, area, buf);
+        }
         if self.help {
             render_help(area, buf);
         }
@@ -110,7 +114,17 @@ pub struct Screen {
     pub ladder: Rect,
     pub explain: Rect,
     pub footer: Rect,
+    /// The state-diagram panel, when it is on and fits.
+    pub diagram: Option<Rect>,
 }
+
+/// What `d` says when the diagram does not fit.
+pub const DIAGRAM_TOO_SMALL: &str =
+    "the state diagram needs a terminal of at least 92 x 40 (beside the ladder: 192 x 40); enlarge it";
+
+/// The diagram panel's size: the figure, its borders, two lines of moves.
+const DIAGRAM_WIDTH: u16 = figure::WIDTH + 2;
+const DIAGRAM_HEIGHT: u16 = figure::HEIGHT + 4;
 
 impl Screen {
     /// The layout of `area`, or `None` when it is too small.
@@ -122,6 +136,11 @@ impl Screen {
         // Borders, a header row, then the connections.
         let list_height = u16::try_from(app.pipeline.tracker.len()).unwrap_or(u16::MAX).saturating_add(3).clamp(5, 11);
         let list_height = if area.height < 30 { list_height.min(5) } else { list_height };
+        // The diagram sits beside the ladder when both fit, else in the
+        // list's place.
+        let beside = app.diagram && area.width >= DIAGRAM_WIDTH + 100 && area.height >= DIAGRAM_HEIGHT + 13;
+        let instead = app.diagram && !beside && area.width >= DIAGRAM_WIDTH && area.height >= DIAGRAM_HEIGHT + 13;
+        let list_height = if instead { DIAGRAM_HEIGHT } else { list_height };
         // The explanation panel gets the rows its text needs (the verdict
         // first), as long as the ladder keeps six.
         let needed = u16::try_from(panel_lines(app, usize::from(area.width.saturating_sub(2))).len())
@@ -137,7 +156,17 @@ impl Screen {
             Constraint::Length(1),
         ])
         .areas(area);
-        Some(Screen { status, list, ladder, explain, footer })
+        let (list, ladder, diagram) = if instead {
+            (Rect { height: 0, ..list }, ladder, Some(list))
+        } else if beside {
+            let [ladder, diagram] =
+                Layout::horizontal([Constraint::Min(100), Constraint::Length(DIAGRAM_WIDTH)]).areas(ladder);
+            let diagram = Rect { height: diagram.height.min(DIAGRAM_HEIGHT), ..diagram };
+            (list, ladder, Some(diagram))
+        } else {
+            (list, ladder, None)
+        };
+        Some(Screen { status, list, ladder, explain, footer, diagram })
     }
 
     /// The rows of the connection list that hold connections (inside the
@@ -572,13 +601,13 @@ pub const HELP: &[(&str, &str)] = &[
     ("Enter / Tab", "switch focus between the list and the ladder"),
     ("Home / End", "first segment / follow the latest segment"),
     ("space", "pause the view (capture goes on; --step: next segment)"),
-    ("f", "follow the newest connection"),
-    ("c", "clear finished connections"),
+    ("f / c", "follow the newest connection / clear the finished ones"),
     ("e", "export to synack-<id>.txt, .mmd, .svg (never overwrites)"),
     ("PgUp PgDn g G", "a page up / down; the first / the last connection"),
     ("t", "times: from the start, from the row before, clock"),
     ("/", "filter by port, address, close kind, state (Esc clears)"),
     ("o", "order: as they started, by close kind, longest first"),
+    ("d", "RFC 9293's state diagram, lit by the selected segment"),
     ("mouse", "click a connection to select it; the wheel scrolls"),
     ("? ", "this help (any key closes it)"),
     ("q / Esc / Ctrl-C", "quit"),
@@ -614,4 +643,108 @@ fn render_help(area: Rect, buf: &mut Buffer) {
     }
     let p = Paragraph::new(lines).block(Block::bordered().title(" Keys "));
     ratatui::widgets::Widget::render(p, r, buf);
+}
+
+/// RFC 9293's figure 5 with both endpoints marked (C and S inside their
+/// boxes) and the selected segment's transitions reversed; below it, the
+/// transitions in words, off-diagram ones named as such.
+fn render_diagram(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
+    let block = Block::bordered().title(" RFC 9293 state diagram ── C client  S server ── d hides ");
+    let inner = block.inner(area);
+    ratatui::widgets::Widget::render(block, area, buf);
+    let conn = app.current();
+    let row = app.current_segment();
+    let lit = conn.zip(row).map(|(c, r)| {
+        let mut lit = figure::lit(c, r);
+        if app.segment.is_none() {
+            // Following: the states now (TIME-WAIT ends by its timer).
+            let (cs, ss) = states_now(app, c);
+            for (state, place) in [(cs, &mut lit.client), (ss, &mut lit.server)] {
+                if state == TcpState::Closed && figure::PLACES[*place].state != TcpState::Closed {
+                    *place = figure::CLOSED_AFTER;
+                }
+            }
+        }
+        lit
+    });
+    let lit_edges: Vec<usize> = lit.iter().flat_map(|l| l.moves.iter().filter_map(|m| m.2)).collect();
+    let grid = figure::cells();
+    // The figure centred in the panel.
+    let inner = Rect { x: inner.x + inner.width.saturating_sub(figure::WIDTH) / 2, ..inner };
+    for (y, cells) in grid.iter().enumerate().take(usize::from(inner.height)) {
+        for (x, cell) in cells.iter().enumerate().take(usize::from(inner.width)) {
+            let mut style = Style::new();
+            let mut ch = cell.ch;
+            match cell.owner {
+                figure::Owner::Edge(e) if lit_edges.contains(&e) => {
+                    style = style.add_modifier(Modifier::REVERSED | Modifier::BOLD);
+                    // Brackets round the label: visible without colour or
+                    // reverse video, and in a text capture of the screen.
+                    let edge = &figure::EDGES[e];
+                    let (lx, ly) = (usize::from(edge.label.0), usize::from(edge.label.1));
+                    if y == ly && x == lx {
+                        ch = '»';
+                    } else if y == ly && x == lx + figure::label(e).chars().count() + 1 {
+                        ch = '«';
+                    }
+                }
+                figure::Owner::Edge(_) => style = style.add_modifier(Modifier::DIM),
+                figure::Owner::Place(p) => {
+                    if let Some(l) = &lit {
+                        let place = &figure::PLACES[p];
+                        let x16 = u16::try_from(x).unwrap_or(0);
+                        if l.client == p || l.server == p {
+                            style = theme.state();
+                        }
+                        if l.client == p && x16 == place.client_mark() {
+                            ch = 'C';
+                            style = theme.fg(Color::Cyan).add_modifier(Modifier::BOLD | Modifier::REVERSED);
+                        }
+                        if l.server == p && x16 == place.server_mark() {
+                            ch = 'S';
+                            style = theme.fg(Color::Magenta).add_modifier(Modifier::BOLD | Modifier::REVERSED);
+                        }
+                    }
+                }
+                figure::Owner::None => {}
+            }
+            let (cx, cy) = (inner.x + u16::try_from(x).unwrap_or(0), inner.y + u16::try_from(y).unwrap_or(0));
+            buf[(cx, cy)].set_char(ch).set_style(style);
+        }
+    }
+    let width = usize::from(inner.width);
+    let y = inner.y + figure::HEIGHT;
+    for (k, line) in diagram_moves(conn, lit.as_ref(), row).into_iter().enumerate().take(2) {
+        let y = y + u16::try_from(k).unwrap_or(0);
+        if y < inner.y + inner.height {
+            buf.set_stringn(inner.x, y, line, width, Style::new());
+        }
+    }
+}
+
+/// The two lines under the figure: what the segment did to each endpoint.
+fn diagram_moves(conn: Option<&Connection>, lit: Option<&figure::Lit>, row: Option<usize>) -> Vec<String> {
+    let (Some(conn), Some(lit), Some(row)) = (conn, lit, row) else {
+        return vec!["no connection yet: the marks appear with the first SYN".to_string()];
+    };
+    [(Role::Client, 'C'), (Role::Server, 'S')]
+        .into_iter()
+        .map(|(role, mark)| {
+            let moves: Vec<String> = lit
+                .moves
+                .iter()
+                .filter(|m| m.0 == role)
+                .map(|(_, t, _)| match t.label {
+                    Ok(label) => format!("{} → {}  ({label})", t.from.name(), t.to.name()),
+                    Err(why) => format!("{} → {}  off the diagram: {why}", t.from.name(), t.to.name()),
+                })
+                .collect();
+            let what = if moves.is_empty() {
+                format!("stays {} on row {}", conn.records[row].state(role).name(), row + 1)
+            } else {
+                format!("row {}: {}", row + 1, moves.join(", then "))
+            };
+            format!("{mark} {:<6} {what}", role.name())
+        })
+        .collect()
 }
