@@ -169,7 +169,12 @@ pub fn header(conn: &Connection, geometry: &Geometry) -> String {
     // The server label starts where the server lifeline is.
     let at = geometry.server_lifeline() - geometry.lead;
     let pad = at.saturating_sub(left.chars().count()).max(2);
-    format!("{left}{}{right}", " ".repeat(pad))
+    let carried = if conn.encap.is_empty() {
+        String::new()
+    } else {
+        format!("   carried in {}", conn.encap.names().join(" › "))
+    };
+    format!("{left}{}{right}{carried}", " ".repeat(pad))
 }
 
 impl Ladder {

@@ -6,6 +6,7 @@ pub mod classify;
 pub mod connection;
 pub mod decode;
 pub mod diagram;
+pub mod encap;
 pub mod explain;
 pub mod segment;
 pub mod seq;

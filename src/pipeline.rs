@@ -29,24 +29,33 @@ impl Counters {
         self.errors.values().sum()
     }
 
-    /// `3 frames could not be decoded: 2 truncated TCP header, 1 bad IPv4 header length`,
-    /// or `None` when every frame decoded.
+    /// What did not decode, one line per kind: broken frames
+    /// (`3 frames could not be decoded: 2 truncated TCP header, 1 bad IPv4
+    /// header length`), then frames carried in something synack does not
+    /// decode (`312 frames not decoded: 312 in GTP-C (signalling)`); `None`
+    /// when every frame decoded.
     #[must_use]
     pub fn error_summary(&self) -> Option<String> {
-        let total = self.undecodable();
-        if total == 0 {
-            return None;
-        }
-        let mut by_count: Vec<(&DecodeError, &u64)> = self.errors.iter().collect();
-        by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-        let mut s = format!("{total} frame{} could not be decoded: ", if total == 1 { "" } else { "s" });
-        for (i, (err, n)) in by_count.iter().enumerate() {
-            if i > 0 {
-                s.push_str(", ");
+        let line = |malformed: bool, head: &str| -> Option<String> {
+            let mut by_count: Vec<(&DecodeError, &u64)> =
+                self.errors.iter().filter(|(e, _)| e.is_malformed() == malformed).collect();
+            let total: u64 = by_count.iter().map(|(_, n)| **n).sum();
+            if total == 0 {
+                return None;
             }
-            let _ = write!(s, "{n} {err}");
-        }
-        Some(s)
+            by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            let mut s = format!("{total} frame{} {head}: ", if total == 1 { "" } else { "s" });
+            for (i, (err, n)) in by_count.iter().enumerate() {
+                if i > 0 {
+                    s.push_str(", ");
+                }
+                let _ = write!(s, "{n} {err}");
+            }
+            Some(s)
+        };
+        let lines: Vec<String> =
+            [line(true, "could not be decoded"), line(false, "not decoded")].into_iter().flatten().collect();
+        (!lines.is_empty()).then(|| lines.join("\n"))
     }
 }
 

@@ -16,8 +16,24 @@ use synack::model::segment::{Flags, Timestamp};
 use synack::model::tracker::Dir;
 use synack::pipeline::Pipeline;
 
-const LINKS: [LinkType; 6] =
-    [LinkType::Ethernet, LinkType::Null, LinkType::Loop, LinkType::RawIp, LinkType::LinuxSll, LinkType::LinuxSll2];
+/// Every link type synack decodes.
+fn links() -> Vec<LinkType> {
+    let mut v: Vec<LinkType> = (0..300).filter_map(LinkType::from_number).collect();
+    v.dedup();
+    v
+}
+
+/// The committed captures of every encapsulation (tests/encap.rs).
+fn encap_captures() -> Vec<Vec<u8>> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/encap");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pcap"))
+        .collect();
+    files.sort();
+    files.iter().map(|p| std::fs::read(p).unwrap()).collect()
+}
 
 fn valid_frames() -> Vec<Vec<u8>> {
     let c = "127.0.0.1:40000";
@@ -88,7 +104,7 @@ fn every_prefix_of_valid_frames() {
     let mut p = Pipeline::new(None, synack::model::tracker::Limits::both(16));
     for f in valid_frames() {
         for n in 0..=f.len() {
-            for link in LINKS {
+            for link in links() {
                 feed(&mut p, link, &f[..n]);
             }
         }
@@ -102,9 +118,10 @@ fn every_prefix_of_valid_frames() {
 
 proptest! {
     #[test]
-    fn arbitrary_bytes(data in proptest::collection::vec(any::<u8>(), 0..200), link in 0usize..6) {
+    fn arbitrary_bytes(data in proptest::collection::vec(any::<u8>(), 0..200), link in any::<usize>()) {
+        let links = links();
         let mut p = Pipeline::new(None, synack::model::tracker::Limits::both(16));
-        feed(&mut p, LINKS[link], &data);
+        feed(&mut p, links[link % links.len()], &data);
         prop_assert_eq!(p.counters.frames, 1);
         assert_invariants(&p)?;
     }
@@ -117,6 +134,25 @@ proptest! {
             bytes[i] ^= 1 << bit;
         }
         assert_invariants(&read_capture(&bytes))?;
+    }
+
+    /// Every encapsulation's capture, its frames mutated: every frame is
+    /// still counted once, every segment lands in one connection.
+    #[test]
+    fn bit_flips_and_cuts_inside_encapsulations(
+        which in any::<usize>(),
+        flips in proptest::collection::vec((any::<usize>(), 0u8..8), 1..8),
+        cut in any::<usize>(),
+    ) {
+        let captures = encap_captures();
+        let mut bytes = captures[which % captures.len()].clone();
+        // Past the file header and the first record header: frame bytes.
+        let body = bytes.len() - 40;
+        for (at, bit) in flips {
+            bytes[40 + at % body] ^= 1 << bit;
+        }
+        assert_invariants(&read_capture(&bytes))?;
+        assert_invariants(&read_capture(&bytes[..40 + cut % body]))?;
     }
 
     #[test]

@@ -129,6 +129,17 @@ pub fn write_json(out: &mut String, conn: &Connection) {
     address(out, conn.client.addr);
     key(out, "server");
     address(out, conn.server.addr);
+    key(out, "encapsulation");
+    out.push('[');
+    if !conn.encap.is_empty() {
+        for (i, name) in conn.encap.names().iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            token(out, name);
+        }
+    }
+    out.push_str("],");
     key(out, "start_unix");
     unix(out, start);
     out.push(',');

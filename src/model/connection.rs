@@ -89,6 +89,8 @@ pub struct Connection {
     keep: Keep,
     /// Both endpoints' states before the first segment (client, server).
     initial: (TcpState, TcpState),
+    /// How its first segment was carried (tags, labels, tunnels).
+    pub encap: super::encap::Encap,
 }
 
 /// How many of its segments a connection keeps: the first `first` (the
@@ -150,6 +152,7 @@ impl Connection {
             gap: 0,
             keep,
             initial: (c, s),
+            encap: first.encap,
         }
     }
 

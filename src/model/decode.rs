@@ -12,6 +12,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use thiserror::Error;
 
+use super::encap::{Encap, Layer};
 use super::segment::{Flags, Preview, Segment, TcpOptions, Timestamp};
 use super::seq::SeqNum;
 
@@ -30,6 +31,33 @@ pub enum LinkType {
     LinuxSll,
     /// LINKTYPE_LINUX_SLL2 (276): Linux cooked capture v2 (`tcpdump -i any`).
     LinuxSll2,
+    /// LINKTYPE_PPP (9) and LINKTYPE_PPP_HDLC (50).
+    Ppp,
+    /// LINKTYPE_PPP_ETHER (51): PPPoE without its Ethernet header.
+    PppOverEthernet,
+    /// LINKTYPE_C_HDLC (104): Cisco HDLC.
+    CiscoHdlc,
+    /// LINKTYPE_IEEE802_11 (105): 802.11 frames.
+    Ieee80211,
+    /// LINKTYPE_IEEE802_11_RADIOTAP (127).
+    Radiotap,
+    /// LINKTYPE_PPI (192): Per-Packet Information, then 802.11 or Ethernet.
+    Ppi,
+    /// LINKTYPE_ATM_RFC1483 (100): LLC/SNAP.
+    LlcSnap,
+    /// LINKTYPE_ENC (109): OpenBSD IPsec, 12-byte header.
+    Enc,
+    /// LINKTYPE_PFLOG (117): OpenBSD pf.
+    Pflog,
+    /// LINKTYPE_MPLS (219): an MPLS label stack.
+    Mpls,
+    /// LINKTYPE_NFLOG (239): Linux netfilter log.
+    Nflog,
+    /// LINKTYPE_NETANALYZER (240) and _TRANSPARENT (241): Ethernet after a
+    /// 4- or 12-byte header; the number is the header's length.
+    NetAnalyzer(u8),
+    /// LINKTYPE_IPOIB (242): IP over InfiniBand.
+    Ipoib,
 }
 
 impl LinkType {
@@ -39,9 +67,23 @@ impl LinkType {
         Some(match n {
             0 => LinkType::Null,
             1 => LinkType::Ethernet,
+            9 | 50 => LinkType::Ppp,
             12 | 14 | 101 | 228 | 229 => LinkType::RawIp,
+            51 => LinkType::PppOverEthernet,
+            100 => LinkType::LlcSnap,
+            104 => LinkType::CiscoHdlc,
+            105 => LinkType::Ieee80211,
             108 => LinkType::Loop,
+            109 => LinkType::Enc,
             113 => LinkType::LinuxSll,
+            117 => LinkType::Pflog,
+            127 => LinkType::Radiotap,
+            192 => LinkType::Ppi,
+            219 => LinkType::Mpls,
+            239 => LinkType::Nflog,
+            240 => LinkType::NetAnalyzer(4),
+            241 => LinkType::NetAnalyzer(12),
+            242 => LinkType::Ipoib,
             276 => LinkType::LinuxSll2,
             _ => return None,
         })
@@ -57,6 +99,43 @@ pub struct Frame<'a> {
     pub link: LinkType,
     /// The captured bytes (possibly fewer than were on the wire).
     pub data: &'a [u8],
+}
+
+/// What a frame that may carry TCP was carried in, when synack does not
+/// decode it (counted by cause, reported once).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Undecoded {
+    /// An ethertype synack does not know.
+    Ethertype(u16),
+    /// A GRE payload type synack does not know, or GRE with source routing.
+    GreProtocol(u16),
+    /// GTP-C (UDP 2123): signalling.
+    GtpC,
+    /// IPsec ESP: encrypted.
+    Esp,
+    /// MACsec with encryption.
+    MacSec,
+    /// A protected (encrypted) 802.11 data frame.
+    Protected80211,
+    /// An MPLS payload that is neither IP nor a pseudowire's Ethernet.
+    MplsPayload,
+    /// More than 16 nested layers.
+    TooDeep,
+}
+
+impl std::fmt::Display for Undecoded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Undecoded::Ethertype(t) => write!(f, "ethertype {t:#06x}"),
+            Undecoded::GreProtocol(t) => write!(f, "GRE protocol {t:#06x}"),
+            Undecoded::GtpC => f.write_str("GTP-C (signalling)"),
+            Undecoded::Esp => f.write_str("IPsec ESP (encrypted)"),
+            Undecoded::MacSec => f.write_str("MACsec (encrypted)"),
+            Undecoded::Protected80211 => f.write_str("protected 802.11 frames (encrypted)"),
+            Undecoded::MplsPayload => f.write_str("MPLS with a payload that is not IP"),
+            Undecoded::TooDeep => f.write_str("more than 16 nested layers"),
+        }
+    }
 }
 
 /// Why a frame that looked like ours could not be decoded.
@@ -84,6 +163,18 @@ pub enum DecodeError {
     TruncatedTcpHeader,
     #[error("bad TCP data offset")]
     BadTcpDataOffset,
+    /// Well-formed, in something synack does not decode.
+    #[error("in {0}")]
+    NotDecoded(Undecoded),
+}
+
+impl DecodeError {
+    /// A frame that is broken (as opposed to one carried in something synack
+    /// does not decode, or a fragment).
+    #[must_use]
+    pub fn is_malformed(&self) -> bool {
+        !matches!(self, DecodeError::NotDecoded(_) | DecodeError::Ipv4Fragment | DecodeError::Ipv6Fragment)
+    }
 }
 
 /// What a frame turned out to be.
@@ -91,10 +182,9 @@ pub type Decoded = Result<Option<Segment>, DecodeError>;
 
 const ETHERTYPE_IPV4: u16 = 0x0800;
 const ETHERTYPE_IPV6: u16 = 0x86dd;
-const ETHERTYPE_VLAN: u16 = 0x8100;
-const ETHERTYPE_QINQ: u16 = 0x88a8;
-const ETHERTYPE_QINQ_OLD: u16 = 0x9100;
 const IPPROTO_TCP: u8 = 6;
+/// Nested layers followed before giving up.
+const MAX_DEPTH: u8 = 16;
 
 fn be16(b: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_be_bytes(b.get(at..at + 2)?.try_into().ok()?))
@@ -104,147 +194,609 @@ fn be32(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
 }
 
+fn le16(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?))
+}
+
+/// `&b[at..]`, or a truncated link header.
+fn from(b: &[u8], at: usize) -> Result<&[u8], DecodeError> {
+    b.get(at..).ok_or(DecodeError::TruncatedLinkHeader)
+}
+
+fn link16(b: &[u8], at: usize) -> Result<u16, DecodeError> {
+    be16(b, at).ok_or(DecodeError::TruncatedLinkHeader)
+}
+
 /// Decodes one frame. `Ok(None)` means "not ours": not IP, or IP but not TCP.
 ///
 /// # Errors
-/// A [`DecodeError`] when a header is truncated or its lengths lie.
+/// A [`DecodeError`] when a header is truncated or its lengths lie, or when
+/// the frame is carried in something synack does not decode.
 pub fn decode(frame: &Frame<'_>) -> Decoded {
-    let data = frame.data;
-    let ip = match frame.link {
-        LinkType::Ethernet => {
-            let mut ethertype = be16(data, 12).ok_or(DecodeError::TruncatedLinkHeader)?;
-            let mut at = 14;
-            // Walk every VLAN tag that fits in the frame (802.1Q, 802.1ad and the
-            // older 0x9100 QinQ), as tcpdump does.
-            while matches!(ethertype, ETHERTYPE_VLAN | ETHERTYPE_QINQ | ETHERTYPE_QINQ_OLD) {
-                ethertype = be16(data, at + 2).ok_or(DecodeError::TruncatedLinkHeader)?;
-                at += 4;
+    Walk { ts: frame.ts, encap: Encap::default(), depth: 0 }.link(frame.link, frame.data)
+}
+
+/// The walk from the link layer in to TCP, one layer a call; each layer
+/// consumes at least one byte and the depth is bounded, so it ends.
+struct Walk {
+    ts: Timestamp,
+    encap: Encap,
+    depth: u8,
+}
+
+impl Walk {
+    fn deeper(&mut self, layer: Option<Layer>) -> Result<(), DecodeError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(DecodeError::NotDecoded(Undecoded::TooDeep));
+        }
+        if let Some(l) = layer {
+            self.encap.push(l);
+        }
+        Ok(())
+    }
+
+    fn link(mut self, link: LinkType, data: &[u8]) -> Decoded {
+        match link {
+            LinkType::Ethernet => self.ethernet(data),
+            LinkType::LinuxSll => self.ethertype(link16(data, 14)?, from(data, 16)?),
+            LinkType::LinuxSll2 => {
+                if data.len() < 20 {
+                    return Err(DecodeError::TruncatedLinkHeader);
+                }
+                self.ethertype(link16(data, 0)?, &data[20..])
             }
-            match ethertype {
-                ETHERTYPE_IPV4 | ETHERTYPE_IPV6 => &data[at..],
-                _ => return Ok(None),
+            LinkType::Null | LinkType::Loop => {
+                let family: [u8; 4] =
+                    data.get(..4).and_then(|b| b.try_into().ok()).ok_or(DecodeError::TruncatedLinkHeader)?;
+                // The writer's byte order is unknown for NULL: accept either.
+                let (le, be) = (u32::from_le_bytes(family), u32::from_be_bytes(family));
+                // AF_INET is 2 everywhere; AF_INET6 is 24, 28 or 30 depending on the BSD.
+                let known = |f: u32| matches!(f, 2 | 24 | 28 | 30);
+                if !(known(le) || known(be)) {
+                    return Ok(None);
+                }
+                self.ip(&data[4..])
+            }
+            LinkType::RawIp => self.ip(data),
+            LinkType::Ppp => self.ppp_frame(data),
+            LinkType::PppOverEthernet => self.pppoe(data),
+            LinkType::CiscoHdlc => self.ethertype(link16(data, 2)?, from(data, 4)?),
+            LinkType::Ieee80211 => self.wifi(data),
+            LinkType::Radiotap => {
+                let len = usize::from(le16(data, 2).ok_or(DecodeError::TruncatedLinkHeader)?);
+                self.wifi(from(data, len)?)
+            }
+            LinkType::Ppi => {
+                let len = usize::from(le16(data, 2).ok_or(DecodeError::TruncatedLinkHeader)?);
+                let dlt = data.get(4..8).ok_or(DecodeError::TruncatedLinkHeader)?;
+                match u32::from_le_bytes(dlt.try_into().unwrap_or([0; 4])) {
+                    1 => self.ethernet(from(data, len)?),
+                    105 => self.wifi(from(data, len)?),
+                    _ => Ok(None),
+                }
+            }
+            LinkType::LlcSnap => self.llc(data),
+            LinkType::Enc => self.ip(from(data, 12)?),
+            LinkType::Pflog => {
+                // The header's length, padded to 4 bytes.
+                let len = usize::from(*data.first().ok_or(DecodeError::TruncatedLinkHeader)?);
+                self.ip(from(data, len.div_ceil(4) * 4)?)
+            }
+            LinkType::Mpls => self.mpls(data),
+            LinkType::Nflog => self.nflog(data),
+            LinkType::NetAnalyzer(header) => self.ethernet(from(data, usize::from(header))?),
+            // A 40-byte global route header, then the type and 2 reserved bytes.
+            LinkType::Ipoib => self.ethertype(link16(data, 40)?, from(data, 44)?),
+        }
+    }
+
+    fn ethernet(&mut self, data: &[u8]) -> Decoded {
+        let kind = link16(data, 12)?;
+        if kind <= 1500 {
+            // An 802.3 length: LLC follows.
+            return self.llc(from(data, 14)?);
+        }
+        self.ethertype(kind, from(data, 14)?)
+    }
+
+    /// 802.2 LLC: only SNAP with an ethertype (OUI 0) can carry IP.
+    fn llc(&mut self, data: &[u8]) -> Decoded {
+        match data.get(..6) {
+            Some([0xaa, 0xaa, 0x03, 0, 0, 0]) => self.ethertype(link16(data, 6)?, from(data, 8)?),
+            Some(_) => Ok(None),
+            None => Err(DecodeError::TruncatedLinkHeader),
+        }
+    }
+
+    fn ethertype(&mut self, kind: u16, data: &[u8]) -> Decoded {
+        match kind {
+            ETHERTYPE_IPV4 | ETHERTYPE_IPV6 => self.ip(data),
+            // 802.1Q, 802.1ad and the older QinQ 0x9100: tag, then an ethertype.
+            0x8100 | 0x88a8 | 0x9100 => {
+                self.deeper(Some(Layer::Vlan(link16(data, 0)? & 0x0fff)))?;
+                self.ethertype(link16(data, 2)?, from(data, 4)?)
+            }
+            // 802.1ah: the I-TAG, then the customer's Ethernet frame.
+            0x88e7 => {
+                self.deeper(Some(Layer::Pbb(be32(data, 0).ok_or(DecodeError::TruncatedLinkHeader)? & 0x00ff_ffff)))?;
+                self.ethernet(from(data, 4)?)
+            }
+            // Cisco FabricPath: FTag and TTL, then the original frame.
+            0x8903 => {
+                self.deeper(Some(Layer::FabricPath))?;
+                self.ethernet(from(data, 2)?)
+            }
+            // VN-Tag, 802.1BR E-Tag, Cisco MetaData: a tag, then an ethertype.
+            0x8926 => {
+                self.deeper(Some(Layer::VnTag))?;
+                self.ethertype(link16(data, 4)?, from(data, 6)?)
+            }
+            0x893f => {
+                self.deeper(None)?;
+                self.ethertype(link16(data, 6)?, from(data, 8)?)
+            }
+            0x8909 => {
+                self.deeper(None)?;
+                self.ethertype(link16(data, 6)?, from(data, 8)?)
+            }
+            // MACsec: readable only without encryption (E bit clear).
+            0x88e5 => {
+                let tci = *data.first().ok_or(DecodeError::TruncatedLinkHeader)?;
+                if tci & 0x08 != 0 {
+                    return Err(DecodeError::NotDecoded(Undecoded::MacSec));
+                }
+                let at = if tci & 0x20 != 0 { 14 } else { 6 };
+                self.deeper(None)?;
+                self.ethertype(link16(data, at)?, from(data, at + 2)?)
+            }
+            0x8847 | 0x8848 => self.mpls(data),
+            0x8864 => self.pppoe(data),
+            0x880b => self.ppp_frame(data),
+            // Transparent Ethernet bridging (in GRE, Geneve).
+            0x6558 => self.ethernet(data),
+            // Not IP, and nothing that carries it.
+            0x0806
+            | 0x8035
+            | 0x88cc
+            | 0x888e
+            | 0x8809
+            | 0x9000
+            | 0x8137
+            | 0x8138
+            | 0x809b
+            | 0x80f3
+            | 0x88f7
+            | 0x8899
+            | 0x893a
+            | 0x88e1
+            | 0x8912
+            | 0x88b8..=0x88ba
+            | 0x8863
+            | 0x6000..=0x6007
+            | 0x88a2
+            | 0x8906
+            | 0x8914
+            | 0x22f0
+            | 0x88ab
+            | 0x8892
+            | 0x88a4
+            | 0x0842
+            | 0x8808
+            | 0x8902
+            | 0x88f5
+            | 0x88f6
+            | 0x0600
+            | 0x88e3
+            | 0x22f3
+            | 0x88cd
+            | 0x88d9
+            | 0x8819
+            | 0x891d => Ok(None),
+            other => Err(DecodeError::NotDecoded(Undecoded::Ethertype(other))),
+        }
+    }
+
+    /// An MPLS label stack; after the bottom label, IP by its first nibble
+    /// (as tcpdump guesses), or a pseudowire's control word and Ethernet.
+    fn mpls(&mut self, data: &[u8]) -> Decoded {
+        let mut at = 0;
+        loop {
+            let entry = be32(data, at).ok_or(DecodeError::TruncatedLinkHeader)?;
+            self.deeper(Some(Layer::Mpls(entry >> 12)))?;
+            at += 4;
+            if entry & 0x100 != 0 {
+                break;
             }
         }
-        LinkType::LinuxSll => match be16(data, 14).ok_or(DecodeError::TruncatedLinkHeader)? {
-            ETHERTYPE_IPV4 | ETHERTYPE_IPV6 => &data[16..],
-            _ => return Ok(None),
-        },
-        LinkType::LinuxSll2 => {
-            if data.len() < 20 {
+        let rest = from(data, at)?;
+        // An Ethernet pseudowire, with (RFC 4448) or without its control word,
+        // when an IP ethertype sits where Ethernet would put it.
+        let ip_at = |at: usize| matches!(be16(rest, at), Some(ETHERTYPE_IPV4 | ETHERTYPE_IPV6 | 0x8100 | 0x88a8));
+        match rest.first().map(|b| b >> 4) {
+            Some(0) if ip_at(16) && be16(rest, 0) == Some(0) => self.ethernet(&rest[4..]),
+            Some(4 | 6) => self.ip(rest),
+            Some(_) if ip_at(12) => self.ethernet(rest),
+            _ => Err(DecodeError::NotDecoded(Undecoded::MplsPayload)),
+        }
+    }
+
+    /// PPPoE session: 6-byte header, then a PPP protocol number.
+    fn pppoe(&mut self, data: &[u8]) -> Decoded {
+        self.deeper(Some(Layer::Pppoe(link16(data, 2)?)))?;
+        self.ppp(link16(data, 6)?, from(data, 8)?)
+    }
+
+    /// A PPP frame with or without the HDLC address and control bytes, and
+    /// a one- or two-byte protocol field.
+    fn ppp_frame(&mut self, data: &[u8]) -> Decoded {
+        let data = if data.starts_with(&[0xff, 0x03]) { &data[2..] } else { data };
+        let first = *data.first().ok_or(DecodeError::TruncatedLinkHeader)?;
+        if first & 1 == 1 { self.ppp(u16::from(first), &data[1..]) } else { self.ppp(link16(data, 0)?, from(data, 2)?) }
+    }
+
+    fn ppp(&mut self, protocol: u16, data: &[u8]) -> Decoded {
+        match protocol {
+            0x0021 | 0x0057 => self.ip(data),
+            0x0281 | 0x0283 => self.mpls(data),
+            // LCP, IPCP, authentication and the rest: control, not IP.
+            _ => Ok(None),
+        }
+    }
+
+    /// 802.11: data frames only, unprotected, LLC/SNAP after the header.
+    fn wifi(&mut self, data: &[u8]) -> Decoded {
+        let (&fc, &flags) = (data.first().ok_or(DecodeError::TruncatedLinkHeader)?, data.get(1).unwrap_or(&0));
+        let (kind, subtype) = ((fc >> 2) & 3, fc >> 4);
+        // Data frames; the null-function subtypes carry nothing.
+        if kind != 2 || subtype & 0x4 != 0 {
+            return Ok(None);
+        }
+        if flags & 0x40 != 0 {
+            return Err(DecodeError::NotDecoded(Undecoded::Protected80211));
+        }
+        let mut at = 24;
+        if flags & 0x03 == 0x03 {
+            at += 6; // a fourth address
+        }
+        if subtype & 0x8 != 0 {
+            at += 2; // QoS control
+            if flags & 0x80 != 0 {
+                at += 4; // HT control
+            }
+        }
+        self.llc(from(data, at)?)
+    }
+
+    /// NFLOG: TLVs in the capturing host's byte order; the payload TLV
+    /// (type 9) holds the IP packet.
+    fn nflog(&mut self, data: &[u8]) -> Decoded {
+        let mut at = 4;
+        // The byte order from the first TLV's length: the one that fits.
+        let fits = |len: u16| usize::from(len) >= 4 && usize::from(len) <= data.len().saturating_sub(at);
+        let little = le16(data, at).is_some_and(fits);
+        while at + 4 <= data.len() {
+            let (len, kind) = if little {
+                (le16(data, at).unwrap_or(0), le16(data, at + 2).unwrap_or(0))
+            } else {
+                (be16(data, at).unwrap_or(0), be16(data, at + 2).unwrap_or(0))
+            };
+            let len = usize::from(len);
+            if len < 4 {
                 return Err(DecodeError::TruncatedLinkHeader);
             }
-            match be16(data, 0).ok_or(DecodeError::TruncatedLinkHeader)? {
-                ETHERTYPE_IPV4 | ETHERTYPE_IPV6 => &data[20..],
+            if kind & 0x7fff == 9 {
+                let end = data.len().min(at + len);
+                return self.ip(&data[at + 4..end]);
+            }
+            at += len.div_ceil(4) * 4;
+        }
+        Ok(None)
+    }
+
+    fn ip(&mut self, ip: &[u8]) -> Decoded {
+        let Some(&first) = ip.first() else {
+            return Err(DecodeError::BadIpVersion);
+        };
+        match first >> 4 {
+            4 => self.ipv4(ip),
+            6 => self.ipv6(ip),
+            _ => Err(DecodeError::BadIpVersion),
+        }
+    }
+
+    fn ipv4(&mut self, ip: &[u8]) -> Decoded {
+        if ip.len() < 20 {
+            return Err(DecodeError::TruncatedIpv4Header);
+        }
+        let header_len = usize::from(ip[0] & 0x0f) * 4;
+        if header_len < 20 {
+            return Err(DecodeError::BadIpv4HeaderLength);
+        }
+        if ip.len() < header_len {
+            return Err(DecodeError::TruncatedIpv4Header);
+        }
+        let total_len = usize::from(be16(ip, 2).unwrap_or(0));
+        if total_len < header_len {
+            return Err(DecodeError::BadIpv4TotalLength);
+        }
+        let frag = be16(ip, 6).unwrap_or(0);
+        let fragment = frag & 0x2000 != 0 || frag & 0x1fff != 0;
+        let protocol = ip[9];
+        if !carries_tcp(protocol) {
+            return Ok(None);
+        }
+        if fragment {
+            return Err(DecodeError::Ipv4Fragment);
+        }
+        // Ethernet padding may follow the datagram: never read past total_len.
+        let captured = &ip[header_len..ip.len().min(total_len)];
+        if protocol != IPPROTO_TCP {
+            return self.inner(protocol, captured);
+        }
+        let src = Ipv4Addr::new(ip[12], ip[13], ip[14], ip[15]);
+        let dst = Ipv4Addr::new(ip[16], ip[17], ip[18], ip[19]);
+        self.tcp(IpAddr::V4(src), IpAddr::V4(dst), captured, total_len - header_len)
+    }
+
+    fn ipv6(&mut self, ip: &[u8]) -> Decoded {
+        if ip.len() < 40 {
+            return Err(DecodeError::TruncatedIpv6Header);
+        }
+        let payload_len = usize::from(be16(ip, 4).unwrap_or(0));
+        let mut next = ip[6];
+        let end = ip.len().min(40 + payload_len);
+        let mut at = 40;
+        // Walk extension headers (RFC 8200 §4); bounded: each step advances >= 8 bytes.
+        loop {
+            match next {
+                n if carries_tcp(n) => break,
+                // Hop-by-hop, routing, destination options.
+                0 | 43 | 60 => {
+                    let (Some(&nh), Some(&len)) = (ip.get(at), ip.get(at + 1)) else {
+                        return Err(DecodeError::BadIpv6ExtensionHeader);
+                    };
+                    next = nh;
+                    at += (usize::from(len) + 1) * 8;
+                }
+                // Authentication header: length in 4-octet units, minus 2.
+                51 => {
+                    let (Some(&nh), Some(&len)) = (ip.get(at), ip.get(at + 1)) else {
+                        return Err(DecodeError::BadIpv6ExtensionHeader);
+                    };
+                    next = nh;
+                    at += (usize::from(len) + 2) * 4;
+                }
+                44 => return Err(DecodeError::Ipv6Fragment),
                 _ => return Ok(None),
             }
+            if at > end {
+                return Err(DecodeError::BadIpv6ExtensionHeader);
+            }
         }
-        LinkType::Null | LinkType::Loop => {
-            let family: [u8; 4] =
-                data.get(..4).and_then(|b| b.try_into().ok()).ok_or(DecodeError::TruncatedLinkHeader)?;
-            // The writer's byte order is unknown for NULL: accept either.
-            let le = u32::from_le_bytes(family);
-            let be = u32::from_be_bytes(family);
-            // AF_INET is 2 everywhere; AF_INET6 is 24, 28 or 30 depending on the BSD.
-            let known = |f: u32| matches!(f, 2 | 24 | 28 | 30);
-            if !(known(le) || known(be)) {
+        let captured = ip.get(at..end).unwrap_or(&[]);
+        if next != IPPROTO_TCP {
+            return self.inner(next, captured);
+        }
+        let mut src = [0u8; 16];
+        let mut dst = [0u8; 16];
+        src.copy_from_slice(&ip[8..24]);
+        dst.copy_from_slice(&ip[24..40]);
+        let tcp_len = (40 + payload_len).saturating_sub(at);
+        self.tcp(IpAddr::V6(Ipv6Addr::from(src)), IpAddr::V6(Ipv6Addr::from(dst)), captured, tcp_len)
+    }
+
+    /// What an IP packet carries when it is not TCP itself.
+    fn inner(&mut self, protocol: u8, data: &[u8]) -> Decoded {
+        match protocol {
+            4 | 41 => {
+                self.deeper(Some(Layer::IpInIp))?;
+                self.ip(data)
+            }
+            47 => self.gre(data),
+            17 => self.udp(data),
+            // EtherIP: a 2-byte header, then Ethernet.
+            97 => {
+                self.deeper(None)?;
+                self.ethernet(from(data, 2)?)
+            }
+            50 => Err(DecodeError::NotDecoded(Undecoded::Esp)),
+            _ => Ok(None),
+        }
+    }
+
+    /// GRE (RFC 2784/2890) and enhanced GRE (PPTP); ERSPAN inside.
+    fn gre(&mut self, data: &[u8]) -> Decoded {
+        let flags = link16(data, 0)?;
+        let protocol = link16(data, 2)?;
+        let (checksum, routing, key, seq) =
+            (flags & 0x8000 != 0, flags & 0x4000 != 0, flags & 0x2000 != 0, flags & 0x1000 != 0);
+        if routing {
+            return Err(DecodeError::NotDecoded(Undecoded::GreProtocol(protocol)));
+        }
+        let mut at = 4;
+        if checksum {
+            at += 4;
+        }
+        let key_value = if key { be32(data, at) } else { None };
+        if key {
+            at += 4;
+        }
+        if seq {
+            at += 4;
+        }
+        let layer = if flags & 7 == 1 {
+            if flags & 0x0080 != 0 {
+                at += 4; // enhanced GRE's acknowledgment number
+            }
+            // Its "key" is the payload length and the call id.
+            Layer::Pptp(key_value.map_or(0, |k| u16::try_from(k & 0xffff).unwrap_or(0)))
+        } else {
+            Layer::Gre(key_value)
+        };
+        self.deeper(Some(layer))?;
+        let payload = from(data, at)?;
+        match protocol {
+            // ERSPAN type II (with a sequence number) or I (without).
+            0x88be if seq => {
+                self.deeper(Some(Layer::Erspan(link16(payload, 2)? & 0x03ff)))?;
+                self.ethernet(from(payload, 8)?)
+            }
+            0x88be => self.ethernet(payload),
+            // ERSPAN type III; O flag: an 8-byte platform subheader follows.
+            0x22eb => {
+                self.deeper(Some(Layer::Erspan(link16(payload, 2)? & 0x03ff)))?;
+                let o = payload.get(11).ok_or(DecodeError::TruncatedLinkHeader)? & 1 != 0;
+                self.ethernet(from(payload, if o { 20 } else { 12 })?)
+            }
+            ETHERTYPE_IPV4 | ETHERTYPE_IPV6 | 0x8847 | 0x8848 | 0x880b | 0x6558 | 0x8100 | 0x88a8 => {
+                self.ethertype(protocol, payload)
+            }
+            other => Err(DecodeError::NotDecoded(Undecoded::GreProtocol(other))),
+        }
+    }
+
+    /// UDP tunnels on their registered ports: VXLAN, Geneve, GTP-U, Teredo,
+    /// L2TP, LISP. A datagram that does not parse as its port's tunnel is
+    /// just UDP.
+    fn udp(&mut self, data: &[u8]) -> Decoded {
+        let (Some(sport), Some(dport)) = (be16(data, 0), be16(data, 2)) else {
+            return Ok(None);
+        };
+        let payload = data.get(8..).unwrap_or(&[]);
+        let port = |p: u16| sport == p || dport == p;
+        if port(4789) {
+            return self.vxlan(payload);
+        }
+        if port(6081) {
+            return self.geneve(payload);
+        }
+        if port(2152) {
+            return self.gtpu(payload);
+        }
+        if port(2123) {
+            return Err(DecodeError::NotDecoded(Undecoded::GtpC));
+        }
+        if port(3544) {
+            return self.teredo(payload);
+        }
+        if port(1701) {
+            return self.l2tp(payload);
+        }
+        if port(4341) && payload.get(8).is_some_and(|b| matches!(b >> 4, 4 | 6)) {
+            self.deeper(None)?;
+            return self.ip(&payload[8..]);
+        }
+        Ok(None)
+    }
+
+    fn vxlan(&mut self, data: &[u8]) -> Decoded {
+        match (data.first(), be32(data, 4)) {
+            (Some(flags), Some(vni)) if flags & 0x08 != 0 => {
+                self.deeper(Some(Layer::Vxlan(vni >> 8)))?;
+                self.ethernet(&data[8..])
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn geneve(&mut self, data: &[u8]) -> Decoded {
+        let (Some(&first), Some(protocol), Some(vni)) = (data.first(), be16(data, 2), be32(data, 4)) else {
+            return Ok(None);
+        };
+        if first >> 6 != 0 {
+            return Ok(None); // an unknown version
+        }
+        self.deeper(Some(Layer::Geneve(vni >> 8)))?;
+        let at = 8 + usize::from(first & 0x3f) * 4;
+        self.ethertype(protocol, from(data, at)?)
+    }
+
+    /// GTP-U G-PDUs (message type 255), extension headers skipped.
+    fn gtpu(&mut self, data: &[u8]) -> Decoded {
+        let (Some(&flags), Some(&kind), Some(teid)) = (data.first(), data.get(1), be32(data, 4)) else {
+            return Ok(None);
+        };
+        if flags >> 5 != 1 || flags & 0x10 == 0 || kind != 0xff {
+            return Ok(None); // not GTPv1-U, or not a G-PDU (echo, error indication)
+        }
+        self.deeper(Some(Layer::GtpU(teid)))?;
+        let mut at = 8;
+        if flags & 0x07 != 0 {
+            let mut next = *data.get(11).ok_or(DecodeError::TruncatedLinkHeader)?;
+            at = 12;
+            while next != 0 && flags & 0x04 != 0 {
+                let len = usize::from(*data.get(at).ok_or(DecodeError::TruncatedLinkHeader)?) * 4;
+                if len == 0 {
+                    return Err(DecodeError::TruncatedLinkHeader);
+                }
+                next = *data.get(at + len - 1).ok_or(DecodeError::TruncatedLinkHeader)?;
+                at += len;
+            }
+        }
+        let inner = from(data, at)?;
+        match inner.first().map(|b| b >> 4) {
+            Some(4 | 6) => self.ip(inner),
+            _ => Ok(None),
+        }
+    }
+
+    /// Teredo: optional authentication and origin indicators, then IPv6.
+    fn teredo(&mut self, data: &[u8]) -> Decoded {
+        let mut at = 0;
+        if be16(data, 0) == Some(1) {
+            let (Some(&id), Some(&auth)) = (data.get(2), data.get(3)) else {
                 return Ok(None);
-            }
-            &data[4..]
+            };
+            at = 4 + usize::from(id) + usize::from(auth) + 9;
         }
-        LinkType::RawIp => data,
-    };
-    decode_ip(frame.ts, ip)
-}
-
-fn decode_ip(ts: Timestamp, ip: &[u8]) -> Decoded {
-    let Some(&first) = ip.first() else {
-        return Err(DecodeError::BadIpVersion);
-    };
-    match first >> 4 {
-        4 => decode_ipv4(ts, ip),
-        6 => decode_ipv6(ts, ip),
-        _ => Err(DecodeError::BadIpVersion),
-    }
-}
-
-fn decode_ipv4(ts: Timestamp, ip: &[u8]) -> Decoded {
-    if ip.len() < 20 {
-        return Err(DecodeError::TruncatedIpv4Header);
-    }
-    let header_len = usize::from(ip[0] & 0x0f) * 4;
-    if header_len < 20 {
-        return Err(DecodeError::BadIpv4HeaderLength);
-    }
-    if ip.len() < header_len {
-        return Err(DecodeError::TruncatedIpv4Header);
-    }
-    let total_len = usize::from(be16(ip, 2).unwrap_or(0));
-    if total_len < header_len {
-        return Err(DecodeError::BadIpv4TotalLength);
-    }
-    let frag = be16(ip, 6).unwrap_or(0);
-    let more_fragments = frag & 0x2000 != 0;
-    let offset = frag & 0x1fff;
-    if ip[9] != IPPROTO_TCP {
-        return Ok(None);
-    }
-    if more_fragments || offset != 0 {
-        return Err(DecodeError::Ipv4Fragment);
-    }
-    let src = Ipv4Addr::new(ip[12], ip[13], ip[14], ip[15]);
-    let dst = Ipv4Addr::new(ip[16], ip[17], ip[18], ip[19]);
-    let tcp_len = total_len - header_len;
-    // Ethernet padding may follow the datagram: never read past total_len.
-    let captured = &ip[header_len..ip.len().min(total_len)];
-    decode_tcp(ts, IpAddr::V4(src), IpAddr::V4(dst), captured, tcp_len)
-}
-
-fn decode_ipv6(ts: Timestamp, ip: &[u8]) -> Decoded {
-    if ip.len() < 40 {
-        return Err(DecodeError::TruncatedIpv6Header);
-    }
-    let payload_len = usize::from(be16(ip, 4).unwrap_or(0));
-    let mut next = ip[6];
-    let mut src = [0u8; 16];
-    let mut dst = [0u8; 16];
-    src.copy_from_slice(&ip[8..24]);
-    dst.copy_from_slice(&ip[24..40]);
-    let end = ip.len().min(40 + payload_len);
-    let mut at = 40;
-    // Walk extension headers (RFC 8200 §4); bounded: each step advances >= 8 bytes.
-    loop {
-        match next {
-            IPPROTO_TCP => break,
-            // Hop-by-hop, routing, destination options.
-            0 | 43 | 60 => {
-                let (Some(&nh), Some(&len)) = (ip.get(at), ip.get(at + 1)) else {
-                    return Err(DecodeError::BadIpv6ExtensionHeader);
-                };
-                next = nh;
-                at += (usize::from(len) + 1) * 8;
-            }
-            // Authentication header: length in 4-octet units, minus 2.
-            51 => {
-                let (Some(&nh), Some(&len)) = (ip.get(at), ip.get(at + 1)) else {
-                    return Err(DecodeError::BadIpv6ExtensionHeader);
-                };
-                next = nh;
-                at += (usize::from(len) + 2) * 4;
-            }
-            44 => return Err(DecodeError::Ipv6Fragment),
-            _ => return Ok(None),
+        if be16(data, at) == Some(0) {
+            at += 8;
         }
-        if at > end {
-            return Err(DecodeError::BadIpv6ExtensionHeader);
+        match data.get(at) {
+            Some(b) if b >> 4 == 6 => {
+                self.deeper(Some(Layer::Teredo))?;
+                self.ip(&data[at..])
+            }
+            _ => Ok(None),
         }
     }
-    let tcp_len = (40 + payload_len).saturating_sub(at);
-    let captured = ip.get(at..end).unwrap_or(&[]);
-    decode_tcp(ts, IpAddr::V6(Ipv6Addr::from(src)), IpAddr::V6(Ipv6Addr::from(dst)), captured, tcp_len)
+
+    /// L2TPv2 data messages carry PPP.
+    fn l2tp(&mut self, data: &[u8]) -> Decoded {
+        let Some(flags) = be16(data, 0) else {
+            return Ok(None);
+        };
+        if flags & 0x8000 != 0 || flags & 0x000f != 2 {
+            return Ok(None); // control message, or not version 2
+        }
+        let mut at = 2;
+        if flags & 0x4000 != 0 {
+            at += 2;
+        }
+        at += 4; // tunnel and session ids
+        if flags & 0x0800 != 0 {
+            at += 4;
+        }
+        if flags & 0x0200 != 0 {
+            at += 2 + usize::from(be16(data, at).ok_or(DecodeError::TruncatedLinkHeader)?);
+        }
+        self.deeper(Some(Layer::Ppp))?;
+        self.ppp_frame(from(data, at)?)
+    }
+
+    /// `tcp` is what was captured of the TCP segment; `tcp_len` its length on the wire.
+    fn tcp(&self, src: IpAddr, dst: IpAddr, tcp: &[u8], tcp_len: usize) -> Decoded {
+        decode_tcp(self.ts, self.encap, src, dst, tcp, tcp_len)
+    }
 }
 
-/// `tcp` is what was captured of the TCP segment; `tcp_len` its length on the wire.
-fn decode_tcp(ts: Timestamp, src: IpAddr, dst: IpAddr, tcp: &[u8], tcp_len: usize) -> Decoded {
+/// IP protocols that are TCP or may carry it.
+fn carries_tcp(protocol: u8) -> bool {
+    matches!(protocol, IPPROTO_TCP | 4 | 41 | 47 | 17 | 97 | 50)
+}
+
+fn decode_tcp(ts: Timestamp, encap: Encap, src: IpAddr, dst: IpAddr, tcp: &[u8], tcp_len: usize) -> Decoded {
     if tcp.len() < 20 || tcp_len < 20 {
         return Err(DecodeError::TruncatedTcpHeader);
     }
@@ -273,6 +825,7 @@ fn decode_tcp(ts: Timestamp, src: IpAddr, dst: IpAddr, tcp: &[u8], tcp_len: usiz
         options,
         payload_len: u32::try_from(tcp_len - header_len).unwrap_or(u32::MAX),
         preview: Preview::new(payload),
+        encap,
     }))
 }
 

@@ -226,6 +226,8 @@ pub struct Segment {
     pub payload_len: u32,
     /// The captured start of the payload.
     pub preview: Preview,
+    /// The tags, labels and tunnels it was carried in.
+    pub encap: super::encap::Encap,
 }
 
 impl Segment {

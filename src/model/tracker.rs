@@ -53,8 +53,8 @@ fn share(limits: &Limits, open: usize) -> Keep {
 /// One endpoint packed for hashing: IPv4 as its IPv6-mapped form.
 type Endpoint = (u128, u16);
 
-/// Normalised 4-tuple.
-type Key = (Endpoint, Endpoint);
+/// Normalised 4-tuple, and the virtual network it travels in (0: none).
+type Key = (Endpoint, Endpoint, u64);
 
 fn endpoint(a: SocketAddr) -> Endpoint {
     let ip = match a.ip() {
@@ -64,9 +64,9 @@ fn endpoint(a: SocketAddr) -> Endpoint {
     (ip, a.port())
 }
 
-fn key(a: SocketAddr, b: SocketAddr) -> Key {
+fn key(a: SocketAddr, b: SocketAddr, network: u64) -> Key {
     let (a, b) = (endpoint(a), endpoint(b));
-    if a <= b { (a, b) } else { (b, a) }
+    if a <= b { (a, b, network) } else { (b, a, network) }
 }
 
 /// Connections by id: ids are handed out in order, so a deque of slots indexed
@@ -191,7 +191,7 @@ impl Tracker {
 
     /// Feeds one segment, in arrival order.
     pub fn push(&mut self, seg: &Segment) -> Push {
-        let k = key(seg.src, seg.dst);
+        let k = key(seg.src, seg.dst, seg.encap.network());
         let fresh_syn = seg.flags.syn() && !seg.flags.ack() && !seg.flags.rst();
         let mut superseded = None;
         if let Some(&id) = self.by_tuple.get(&k)
@@ -272,7 +272,8 @@ impl Tracker {
     /// Forgets a connection, and its tuple if no newer connection took it over.
     fn drop_connection(&mut self, id: ConnId) {
         if let Some(conn) = self.conns.remove(id)
-            && let Entry::Occupied(e) = self.by_tuple.entry(key(conn.client.addr, conn.server.addr))
+            && let Entry::Occupied(e) =
+                self.by_tuple.entry(key(conn.client.addr, conn.server.addr, conn.encap.network()))
             && *e.get() == id
         {
             e.remove();

@@ -431,10 +431,18 @@ fn render_ladder(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     let kind = if conn.ended || conn.close_kind() != CloseKind::Open { conn.close_kind().name() } else { "not yet" };
     let room = usize::from(area.width).saturating_sub(4 + 14);
     let mut title = format!(" #{} ── close: {kind} ── {times} ", conn.id);
-    for more in [format!(
-        " #{} client {} ── server {} ── close: {kind} ── {times} ",
-        conn.id, conn.client.addr, conn.server.addr
-    )] {
+    let carried =
+        if conn.encap.is_empty() { String::new() } else { format!(" ── in {}", conn.encap.names().join(" › ")) };
+    for more in [
+        format!(
+            " #{} client {} ── server {} ── close: {kind} ── {times} ",
+            conn.id, conn.client.addr, conn.server.addr
+        ),
+        format!(
+            " #{} client {} ── server {}{carried} ── close: {kind} ── {times} ",
+            conn.id, conn.client.addr, conn.server.addr
+        ),
+    ] {
         if more.chars().count() <= room {
             title = more;
         }

@@ -30,6 +30,7 @@ pub fn template() -> Segment {
         options: TcpOptions::default(),
         payload_len: 0,
         preview: Preview::default(),
+        encap: Default::default(),
     }
 }
 
