@@ -27,6 +27,7 @@ fn seg(src: SocketAddr, dst: SocketAddr, t: u64, flags: Flags, seq: u32, ack: u3
         payload_len: u32::try_from(data.len()).unwrap(),
         preview: Preview::new(data),
         encap: Default::default(),
+        icmp: None,
     }
 }
 

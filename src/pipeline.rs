@@ -18,6 +18,8 @@ pub struct Counters {
     pub segments: u64,
     /// Frames that were not TCP, or not on the watched port.
     pub not_ours: u64,
+    /// ICMP errors that quoted a segment of a tracked connection (attached to it).
+    pub icmp: u64,
     /// Frames that could not be decoded, by reason.
     pub errors: BTreeMap<DecodeError, u64>,
 }
@@ -84,12 +86,23 @@ impl Pipeline {
 
     /// Counts one frame by what decoding it gave, and passes on the segment if
     /// it is on the watched port. Every frame is counted here, exactly once:
-    /// as a segment, as not ours, or as an error of its kind. The dashboard,
+    /// as a segment, as not ours, as an ICMP error (attached here to the
+    /// connection it quotes), or as an error of its kind. The dashboard,
     /// whose capture thread decodes, calls this with what the thread sent.
     pub fn count(&mut self, decoded: Result<Option<Segment>, DecodeError>) -> Option<Segment> {
         self.counters.frames += 1;
+        let ours = |seg: &Segment| self.port.is_none_or(|p| seg.src.port() == p || seg.dst.port() == p);
         match decoded {
-            Ok(Some(seg)) if self.port.is_none_or(|p| seg.src.port() == p || seg.dst.port() == p) => {
+            // An ICMP error goes to the connection it quotes, if there is one.
+            Ok(Some(seg)) if seg.icmp.is_some() => {
+                if ours(&seg) && self.tracker.icmp(&seg) {
+                    self.counters.icmp += 1;
+                } else {
+                    self.counters.not_ours += 1;
+                }
+                None
+            }
+            Ok(Some(seg)) if ours(&seg) => {
                 self.counters.segments += 1;
                 Some(seg)
             }

@@ -503,3 +503,108 @@ fn what_is_not_decoded_is_counted_by_cause() {
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
 }
+
+/// An ICMP error (RFC 792 layout) from `router`: type, code, 4 bytes of
+/// rest-of-header, then the quoted IP header and the first 8 bytes of TCP.
+fn icmp4(kind: u8, code: u8, rest: [u8; 4], quoted: &[u8]) -> Vec<u8> {
+    let header_len = usize::from(quoted[0] & 0x0f) * 4;
+    let body = cat(&[&[kind, code, 0, 0], &rest, &quoted[..header_len + 8]]);
+    let mut ip = ipv4(1, &body);
+    ip[12..16].copy_from_slice(&[192, 0, 2, 1]);
+    ip
+}
+
+/// ICMP errors that quote a tracked connection's segment land on its
+/// ladder at the row they quote, explained from what they say; one that
+/// quotes no tracked connection is not ours. The capture is committed with
+/// tcpdump's reading of it.
+#[test]
+fn icmp_errors_land_on_the_row_they_quote() {
+    let packets = ip_packets(SEED);
+    // The client's data segment (row 4) is answered by "fragmentation
+    // needed, next-hop MTU 576"; a stray error quotes an unknown port.
+    let data = 3;
+    assert!(packets[data][33] & 0x08 != 0, "row 4 is the client's PSH");
+    let mut frames: Vec<Vec<u8>> = Vec::new();
+    for (i, p) in packets.iter().enumerate() {
+        frames.push(ethernet(0x0800, p));
+        if i == data {
+            frames.push(ethernet(0x0800, &icmp4(3, 4, [0, 0, 0x02, 0x40], p)));
+            let mut stray = p.clone();
+            stray[20..22].copy_from_slice(&9u16.to_be_bytes());
+            frames.push(ethernet(0x0800, &icmp4(11, 0, [0; 4], &stray)));
+        }
+    }
+    let bytes = support::pcap(1, &frames);
+    let dir = fixtures().join("encap");
+    let path = dir.join("icmp-frag-needed.pcap");
+    let said = dir.join("icmp-frag-needed.tcpdump");
+    if std::env::var_os("SYNACK_BLESS").is_some() {
+        std::fs::write(&path, &bytes).unwrap();
+        std::fs::write(&said, tcpdump(&path).expect("tcpdump, to bless")).unwrap();
+    }
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    let committed = std::fs::read_to_string(&said).unwrap();
+    assert!(committed.contains("ICMP 127.0.0.1 unreachable - need to frag (mtu 576)"), "{committed}");
+    if let Some(now) = tcpdump(&path).filter(|s| !s.is_empty()) {
+        assert_eq!(now, committed);
+    }
+
+    let conns = jsonl(&path);
+    assert_eq!(conns.len(), 1, "the stray error makes no connection");
+    let icmp = conns[0]["icmp"].as_array().unwrap();
+    assert_eq!(icmp.len(), 1, "{icmp:?}");
+    let e = &icmp[0];
+    assert_eq!((e["type"].as_u64(), e["code"].as_u64(), e["mtu"].as_u64()), (Some(3), Some(4), Some(576)));
+    assert_eq!(
+        (e["from"].as_str(), e["quotes"].as_str(), e["row"].as_u64()),
+        (Some("192.0.2.1"), Some("c2s"), Some(3))
+    );
+    let explain = e["explain"].as_str().unwrap();
+    assert!(explain.contains("192.0.2.1 could not forward it without fragmenting it"), "{explain}");
+    assert!(explain.contains("at most 576 bytes") && explain.contains("Path MTU discovery"), "{explain}");
+    assert!(explain.contains("the client's segment seq=1"), "{explain}");
+    // The segments are those of the connection without the errors.
+    let plain: Vec<Vec<u8>> = packets.iter().map(|p| ethernet(0x0800, p)).collect();
+    let plain_path = support::tempdir("icmp").join("plain.pcap");
+    std::fs::write(&plain_path, support::pcap(1, &plain)).unwrap();
+    assert_eq!(
+        conns[0]["segments"].as_array().unwrap().len(),
+        jsonl(&plain_path)[0]["segments"].as_array().unwrap().len()
+    );
+
+    // The text ladder: the error under the row it quotes, the row marked.
+    let out = Command::new(env!("CARGO_BIN_EXE_synack")).args(["trace", "--read"]).arg(&path).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[4].contains("PSH-ACK") && lines[4].contains("⚠ ICMP error"), "{text}");
+    assert!(lines[5].trim_start().starts_with("⚠ ICMP fragmentation needed from 192.0.2.1 at"), "{text}");
+    assert!(lines[5].ends_with("mtu 576"), "{text}");
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("An ICMP error (fragmentation needed) came back about one of its segments."), "{text}");
+}
+
+/// ICMPv6 "packet too big" on the IPv6 connection.
+#[test]
+fn icmpv6_packet_too_big() {
+    let packets = ip_packets(V6);
+    let data = packets.iter().position(|p| p[40 + 13] & 0x08 != 0).unwrap();
+    let quoted = &packets[data][..48];
+    let mut body = vec![2, 0, 0, 0, 0, 0, 0x05, 0x00]; // MTU 1280
+    body.extend_from_slice(quoted);
+    let mut ip = vec![0x60, 0, 0, 0];
+    ip.extend_from_slice(&u16::try_from(body.len()).unwrap().to_be_bytes());
+    ip.extend_from_slice(&[58, 64]);
+    ip.extend_from_slice(&"2001:db8::1".parse::<std::net::Ipv6Addr>().unwrap().octets());
+    ip.extend_from_slice(&packets[data][8..24]);
+    ip.extend_from_slice(&body);
+    let mut frames: Vec<Vec<u8>> = packets.iter().map(|p| ethernet(0x86dd, p)).collect();
+    frames.insert(data + 1, ethernet(0x86dd, &ip));
+    let path = support::tempdir("icmp6").join("ptb.pcap");
+    std::fs::write(&path, support::pcap(1, &frames)).unwrap();
+    let conns = jsonl(&path);
+    let e = &conns[0]["icmp"][0];
+    assert_eq!((e["version"].as_u64(), e["type"].as_u64(), e["mtu"].as_u64()), (Some(6), Some(2), Some(1280)));
+    assert_eq!(e["row"].as_u64(), Some(u64::try_from(data).unwrap()));
+    assert!(e["explain"].as_str().unwrap().contains("larger than the next link's MTU of 1280 bytes"), "{e}");
+}

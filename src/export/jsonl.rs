@@ -118,6 +118,23 @@ fn token(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// Appends any string as a JSON string, escaped (RFC 8259 §7).
+fn string(out: &mut String, s: &str) {
+    out.push('"');
+    for ch in s.chars() {
+        match ch {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
 /// Appends the JSON object for one connection (no newline).
 pub fn write_json(out: &mut String, conn: &Connection) {
     let start = conn.start();
@@ -185,6 +202,40 @@ pub fn write_json(out: &mut String, conn: &Connection) {
         out.push_str("\",\"server_state\":\"");
         out.push_str(r.server_state.name());
         out.push_str("\"}");
+    }
+    out.push_str("],");
+    key(out, "icmp");
+    out.push('[');
+    for (i, n) in conn.icmp.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"t_ms\":");
+        millis(out, n.ts.0.saturating_sub(start.0));
+        out.push_str(",\"version\":");
+        out.push_str(if n.icmp.v6 { "6" } else { "4" });
+        out.push_str(",\"type\":");
+        int(out, n.icmp.kind);
+        out.push_str(",\"code\":");
+        int(out, n.icmp.code);
+        out.push_str(",\"name\":");
+        token(out, n.icmp.name());
+        out.push_str(",\"from\":");
+        token(out, &n.icmp.from.to_string());
+        out.push_str(",\"quotes\":\"");
+        out.push_str(dir_name(n.dir));
+        out.push_str("\",\"row\":");
+        match n.row {
+            Some(r) => int(out, r),
+            None => out.push_str("null"),
+        }
+        if n.icmp.mtu > 0 {
+            out.push_str(",\"mtu\":");
+            int(out, n.icmp.mtu);
+        }
+        out.push_str(",\"explain\":");
+        string(out, &crate::model::explain::icmp(conn, n));
+        out.push('}');
     }
     out.push_str("],");
     let h = &conn.handshake;

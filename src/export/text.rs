@@ -35,6 +35,40 @@ pub fn diagram_path(conn: &Connection) -> String {
     out
 }
 
+/// The ladder with a line under each row an ICMP error quoted (errors about
+/// segments not on the ladder go after it).
+fn with_icmp(conn: &Connection, ladder: &ladder::Ladder) -> String {
+    let text = ladder.to_text();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let pad = " ".repeat(ladder.geometry.state_width + 3);
+    let line = |n: &crate::model::connection::IcmpNote| {
+        let mtu = if n.icmp.mtu > 0 { format!(", mtu {}", n.icmp.mtu) } else { String::new() };
+        format!(
+            "{pad}⚠ ICMP{} {} from {} at {:.3} ms{mtu}",
+            if n.icmp.v6 { "v6" } else { "" },
+            n.icmp.name(),
+            n.icmp.from,
+            n.ts.millis_since(conn.start())
+        )
+    };
+    let mut placed: Vec<_> = conn.icmp.iter().filter(|n| n.row.is_some()).collect();
+    placed.sort_by_key(|n| std::cmp::Reverse(n.row));
+    for n in placed {
+        // Row i is line i + 1 (after the header); later notes of the same
+        // row go below earlier ones.
+        let at = n.row.unwrap_or(0) + 2;
+        let mut k = at;
+        while lines.get(k).is_some_and(|l| l.starts_with(&pad) && l.contains('⚠')) {
+            k += 1;
+        }
+        lines.insert(k.min(lines.len()), line(n));
+    }
+    lines.extend(conn.icmp.iter().filter(|n| n.row.is_none()).map(line));
+    let mut out = lines.join("\n");
+    out.push('\n');
+    out
+}
+
 /// Wraps `text` at `width` columns, each line indented by `indent`.
 #[must_use]
 pub fn wrap(text: &str, width: usize, indent: &str) -> String {
@@ -64,7 +98,11 @@ pub fn wrap_lines(text: &str, width: usize) -> Vec<String> {
 impl Exporter for TextExporter {
     fn connection(&mut self, conn: &Connection, out: &mut dyn Write) -> io::Result<()> {
         let ladder = ladder::layout(conn, None, 0);
-        out.write_all(ladder.to_text().as_bytes())?;
+        if conn.icmp.is_empty() {
+            out.write_all(ladder.to_text().as_bytes())?;
+        } else {
+            out.write_all(with_icmp(conn, &ladder).as_bytes())?;
+        }
         out.write_all(wrap(&timeline::verdict(conn), 96, "  ").as_bytes())?;
         if self.diagram {
             out.write_all(diagram_path(conn).as_bytes())?;

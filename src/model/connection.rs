@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 
 use super::classify::TeardownSteps;
 use super::classify::{self, Close, CloseKind, Dir, Handshake, HandshakeSeen, Initiator, Phase, Role, TeardownSeen};
-use super::segment::{Flags, Preview, Segment, TcpOptions, Timestamp};
+use super::segment::{Flags, Icmp, Preview, Segment, TcpOptions, Timestamp};
 use super::seq::SeqNum;
 use super::tcp::{self, Seen, Side, TcpState};
 
@@ -91,6 +91,10 @@ pub struct Connection {
     initial: (TcpState, TcpState),
     /// How its first segment was carried (tags, labels, tunnels).
     pub encap: super::encap::Encap,
+    /// ICMP errors that quoted its segments, in arrival order (at most
+    /// [`ICMP_KEPT`]; the rest counted in `icmp_dropped`).
+    pub icmp: Vec<IcmpNote>,
+    pub icmp_dropped: u64,
 }
 
 /// How many of its segments a connection keeps: the first `first` (the
@@ -119,7 +123,36 @@ impl Default for Keep {
     }
 }
 
+/// ICMP errors kept per connection.
+pub const ICMP_KEPT: usize = 32;
+
+/// An ICMP error about one of a connection's segments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IcmpNote {
+    pub ts: Timestamp,
+    pub icmp: Icmp,
+    /// The direction of the segment it quotes.
+    pub dir: Dir,
+    /// The quoted segment's sequence number.
+    pub seq: SeqNum,
+    /// The row of the quoted segment, when it is on the ladder.
+    pub row: Option<usize>,
+}
+
 impl Connection {
+    /// Attaches an ICMP error quoting one of this connection's segments
+    /// (`seg` is the quoted start of that segment, with `seg.icmp` set).
+    pub fn note_icmp(&mut self, seg: &Segment) {
+        let Some(icmp) = seg.icmp else { return };
+        let dir = if seg.src == self.client.addr { Dir::C2S } else { Dir::S2C };
+        if self.icmp.len() >= ICMP_KEPT {
+            self.icmp_dropped += 1;
+            return;
+        }
+        let row = self.records.iter().rposition(|r| r.dir == dir && r.seq == seg.seq && r.ts <= seg.ts);
+        self.icmp.push(IcmpNote { ts: seg.ts.max(self.start()), icmp, dir, seq: seg.seq, row });
+    }
+
     /// A connection whose first seen segment is `first`. `syn`: it is a fresh
     /// SYN; without one the connection was already there when watching began.
     #[must_use]
@@ -153,6 +186,8 @@ impl Connection {
             keep,
             initial: (c, s),
             encap: first.encap,
+            icmp: Vec::new(),
+            icmp_dropped: 0,
         }
     }
 

@@ -13,7 +13,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use thiserror::Error;
 
 use super::encap::{Encap, Layer};
-use super::segment::{Flags, Preview, Segment, TcpOptions, Timestamp};
+use super::segment::{Flags, Icmp, Preview, Segment, TcpOptions, Timestamp};
 use super::seq::SeqNum;
 
 /// Link-layer header types (numbers from the tcpdump.org link-type registry).
@@ -523,6 +523,10 @@ impl Walk {
         let frag = be16(ip, 6).unwrap_or(0);
         let fragment = frag & 0x2000 != 0 || frag & 0x1fff != 0;
         let protocol = ip[9];
+        if protocol == 1 && !fragment {
+            let from = IpAddr::V4(Ipv4Addr::new(ip[12], ip[13], ip[14], ip[15]));
+            return self.icmp(false, from, &ip[header_len..ip.len().min(total_len)]);
+        }
         if !carries_tcp(protocol) {
             return Ok(None);
         }
@@ -550,7 +554,7 @@ impl Walk {
         // Walk extension headers (RFC 8200 §4); bounded: each step advances >= 8 bytes.
         loop {
             match next {
-                n if carries_tcp(n) => break,
+                n if carries_tcp(n) || n == 58 => break,
                 // Hop-by-hop, routing, destination options.
                 0 | 43 | 60 => {
                     let (Some(&nh), Some(&len)) = (ip.get(at), ip.get(at + 1)) else {
@@ -575,6 +579,11 @@ impl Walk {
             }
         }
         let captured = ip.get(at..end).unwrap_or(&[]);
+        if next == 58 {
+            let mut from = [0u8; 16];
+            from.copy_from_slice(&ip[8..24]);
+            return self.icmp(true, IpAddr::V6(Ipv6Addr::from(from)), captured);
+        }
         if next != IPPROTO_TCP {
             return self.inner(next, captured);
         }
@@ -785,9 +794,76 @@ impl Walk {
         self.ppp_frame(from(data, at)?)
     }
 
+    /// An ICMP or ICMPv6 error that quotes a TCP segment: the quoted
+    /// segment's addresses, ports and sequence number, with what the error
+    /// said ([`Icmp`]). Other ICMP messages are not ours.
+    fn icmp(&mut self, v6: bool, from: IpAddr, icmp: &[u8]) -> Decoded {
+        let (Some(&kind), Some(&code)) = (icmp.first(), icmp.get(1)) else {
+            return Ok(None);
+        };
+        let error = if v6 { matches!(kind, 1..=4) } else { matches!(kind, 3 | 4 | 11 | 12) };
+        if !error {
+            return Ok(None);
+        }
+        let mtu = match (v6, kind) {
+            (false, 3) if code == 4 => u32::from(be16(icmp, 6).unwrap_or(0)),
+            (true, 2) => be32(icmp, 4).unwrap_or(0),
+            _ => 0,
+        };
+        let quoted = icmp.get(8..).unwrap_or(&[]);
+        let Some((src, dst, tcp)) = quoted_tcp(quoted) else {
+            return Ok(None);
+        };
+        let (Some(sport), Some(dport), Some(seq)) = (be16(tcp, 0), be16(tcp, 2), be32(tcp, 4)) else {
+            return Ok(None);
+        };
+        Ok(Some(Segment {
+            ts: self.ts,
+            src: SocketAddr::new(src, sport),
+            dst: SocketAddr::new(dst, dport),
+            flags: Flags(tcp.get(13).copied().unwrap_or(0)),
+            seq: SeqNum(seq),
+            ack: SeqNum(be32(tcp, 8).unwrap_or(0)),
+            window: 0,
+            options: TcpOptions::default(),
+            payload_len: 0,
+            preview: Preview::default(),
+            encap: self.encap,
+            icmp: Some(Icmp { v6, kind, code, mtu, from }),
+        }))
+    }
+
     /// `tcp` is what was captured of the TCP segment; `tcp_len` its length on the wire.
     fn tcp(&self, src: IpAddr, dst: IpAddr, tcp: &[u8], tcp_len: usize) -> Decoded {
         decode_tcp(self.ts, self.encap, src, dst, tcp, tcp_len)
+    }
+}
+
+/// The IP header an ICMP error quotes, if it carried TCP: its addresses and
+/// the quoted start of the TCP header (at least the ports and the sequence
+/// number, as RFC 792 promises).
+fn quoted_tcp(ip: &[u8]) -> Option<(IpAddr, IpAddr, &[u8])> {
+    match ip.first()? >> 4 {
+        4 => {
+            let header_len = usize::from(ip[0] & 0x0f) * 4;
+            if header_len < 20 || *ip.get(9)? != IPPROTO_TCP || be16(ip, 6)? & 0x1fff != 0 {
+                return None;
+            }
+            let src = Ipv4Addr::new(ip[12], ip[13], ip[14], *ip.get(15)?);
+            let dst = Ipv4Addr::new(*ip.get(16)?, ip[17], ip[18], *ip.get(19)?);
+            let tcp = ip.get(header_len..)?;
+            (tcp.len() >= 8).then_some((IpAddr::V4(src), IpAddr::V4(dst), tcp))
+        }
+        6 => {
+            if *ip.get(6)? != IPPROTO_TCP {
+                return None;
+            }
+            let src: [u8; 16] = ip.get(8..24)?.try_into().ok()?;
+            let dst: [u8; 16] = ip.get(24..40)?.try_into().ok()?;
+            let tcp = ip.get(40..)?;
+            (tcp.len() >= 8).then_some((IpAddr::V6(Ipv6Addr::from(src)), IpAddr::V6(Ipv6Addr::from(dst)), tcp))
+        }
+        _ => None,
     }
 }
 
@@ -826,6 +902,7 @@ fn decode_tcp(ts: Timestamp, encap: Encap, src: IpAddr, dst: IpAddr, tcp: &[u8],
         payload_len: u32::try_from(tcp_len - header_len).unwrap_or(u32::MAX),
         preview: Preview::new(payload),
         encap,
+        icmp: None,
     }))
 }
 

@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 
 use super::classify::{CloseKind, Phase, Role};
-use super::connection::{Connection, Record};
+use super::connection::{Connection, IcmpNote, Record};
 use super::tcp::TcpState;
 
 /// `The client` / `The server`.
@@ -102,6 +102,21 @@ pub fn verdict(conn: &Connection) -> String {
     let after = conn.records.iter().filter(|r| r.phase == Phase::AfterClose).count();
     if after > 0 {
         let _ = write!(s, " {after} segment{} came after the close had finished.", if after == 1 { "" } else { "s" });
+    }
+    match conn.icmp.len() {
+        0 => {}
+        1 => {
+            // An error about a segment on a row is explained with that row.
+            let n = &conn.icmp[0];
+            if n.row.is_some() {
+                let _ = write!(s, " An ICMP error ({}) came back about one of its segments.", n.icmp.name());
+            } else {
+                let _ = write!(s, " {}", icmp(conn, n));
+            }
+        }
+        n => {
+            let _ = write!(s, " {n} ICMP errors came back about its segments.");
+        }
     }
     s
 }
@@ -228,9 +243,78 @@ fn refused(conn: &Connection, s: &mut String) {
     s.push_str(", so there was no handshake and no connection: the server side was CLOSED throughout.");
 }
 
-/// What one segment does and why, for the dashboard's explanation panel.
+/// What one segment does and why, for the dashboard's explanation panel;
+/// then what each ICMP error that quoted it said.
 #[must_use]
 pub fn explain(conn: &Connection, idx: usize) -> String {
+    let mut s = explain_segment(conn, idx);
+    for note in conn.icmp.iter().filter(|n| n.row == Some(idx)) {
+        s.push(' ');
+        s.push_str(&icmp(conn, note));
+    }
+    s
+}
+
+/// What an ICMP error about one of the connection's segments says, from its
+/// type, code, sender and MTU.
+#[must_use]
+pub fn icmp(conn: &Connection, note: &IcmpNote) -> String {
+    let sender = note.dir.sender();
+    let peer = sender.peer();
+    let e = &note.icmp;
+    let seq = note.row.map_or(note.seq.0, |i| conn.records[i].rel_seq);
+    let mut s = format!(
+        "ICMP{} \"{}\" (type {}, code {}) came from {} {:.3} ms after the connection began, about the {}'s segment seq={seq}",
+        if e.v6 { "v6" } else { "" },
+        e.name(),
+        e.kind,
+        e.code,
+        e.from,
+        note.ts.millis_since(conn.start()),
+        sender.name(),
+    );
+    let peer_host = conn.side(peer).addr.ip();
+    let who = if e.from == peer_host { format!("the {} itself", peer.name()) } else { format!("{}", e.from) };
+    match (e.v6, e.kind) {
+        (false, 3) if e.code == 4 => {
+            let _ = write!(
+                s,
+                ": {who} could not forward it without fragmenting it and asked for packets of at most {} bytes. This is Path MTU discovery (RFC 1191): the {} must send smaller segments on this path.",
+                e.mtu,
+                sender.name()
+            );
+        }
+        (true, 2) => {
+            let _ = write!(
+                s,
+                ": {who} could not forward it, as it is larger than the next link's MTU of {} bytes. This is Path MTU discovery (RFC 8201): the {} must send smaller segments on this path.",
+                e.mtu,
+                sender.name()
+            );
+        }
+        (false, 11) | (true, 3) if e.code == 0 => {
+            let _ = write!(
+                s,
+                ": its time to live ran out at {who} before it reached the {}: a routing loop, or a traceroute.",
+                peer.name()
+            );
+        }
+        (false, 3) | (true, 1) => {
+            let _ = write!(s, ": {who} reports that it could not be delivered to the {}.", peer.name());
+        }
+        (false, 12) | (true, 4) => {
+            let _ = write!(s, ": {who} found a header field it could not process.");
+        }
+        (false, 4) => {
+            let _ =
+                write!(s, ": {who} asked the {} to slow down (source quench, deprecated by RFC 6633).", sender.name());
+        }
+        _ => s.push('.'),
+    }
+    s
+}
+
+fn explain_segment(conn: &Connection, idx: usize) -> String {
     let Some(r) = conn.records.get(idx) else {
         return String::new();
     };

@@ -228,6 +228,46 @@ pub struct Segment {
     pub preview: Preview,
     /// The tags, labels and tunnels it was carried in.
     pub encap: super::encap::Encap,
+    /// Set when this is not a segment on the wire but the start of one that
+    /// an ICMP error quoted: what the error said.
+    pub icmp: Option<Icmp>,
+}
+
+/// An ICMP or ICMPv6 error about a segment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Icmp {
+    /// ICMPv6 (else ICMP).
+    pub v6: bool,
+    /// Type and code.
+    pub kind: u8,
+    pub code: u8,
+    /// The MTU asked for (fragmentation needed, packet too big), else 0.
+    pub mtu: u32,
+    /// Who sent the error (a router, or the destination host).
+    pub from: std::net::IpAddr,
+}
+
+impl Icmp {
+    /// What the error is, in words: `fragmentation needed`, `port unreachable`...
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        match (self.v6, self.kind, self.code) {
+            (false, 3, 0) => "network unreachable",
+            (true, 1, 0) => "no route to destination",
+            (false, 3, 1) | (true, 1, 3) => "host unreachable",
+            (false, 3, 2) => "protocol unreachable",
+            (false, 3, 3) | (true, 1, 4) => "port unreachable",
+            (false, 3, 4) => "fragmentation needed",
+            (false, 3, 9 | 10 | 13) | (true, 1, 1) => "communication administratively prohibited",
+            (false, 3, _) | (true, 1, _) => "destination unreachable",
+            (true, 2, _) => "packet too big",
+            (false, 11, 1) | (true, 3, 1) => "fragment reassembly time exceeded",
+            (false, 11, _) | (true, 3, _) => "time to live exceeded in transit",
+            (false, 12, _) | (true, 4, _) => "parameter problem",
+            (false, 4, _) => "source quench",
+            _ => "error",
+        }
+    }
 }
 
 impl Segment {

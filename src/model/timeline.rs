@@ -150,6 +150,10 @@ pub fn arrows(conn: &Connection) -> Vec<Arrow> {
         if crossing {
             note.push_str(" ✕ FINs cross");
         }
+        let errors = conn.icmp.iter().filter(|n| n.row == Some(i)).count();
+        if errors > 0 {
+            note.push_str(if errors == 1 { " ⚠ ICMP error" } else { " ⚠ ICMP errors" });
+        }
         if conn.elided > 0 && i == conn.gap {
             note = format!("⋯ {} segments not kept before this one ⋯ {note}", conn.elided).trim_end().to_string();
         }

@@ -189,6 +189,19 @@ impl Tracker {
         }
     }
 
+    /// Attaches an ICMP error (`seg.icmp` set) to the connection whose
+    /// segment it quotes; `false` when no tracked connection has that tuple.
+    pub fn icmp(&mut self, seg: &Segment) -> bool {
+        let k = key(seg.src, seg.dst, seg.encap.network());
+        match self.by_tuple.get(&k).and_then(|&id| self.conns.get_mut(id)) {
+            Some(conn) => {
+                conn.note_icmp(seg);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Feeds one segment, in arrival order.
     pub fn push(&mut self, seg: &Segment) -> Push {
         let k = key(seg.src, seg.dst, seg.encap.network());

@@ -31,6 +31,7 @@ pub fn template() -> Segment {
         payload_len: 0,
         preview: Preview::default(),
         encap: Default::default(),
+        icmp: None,
     }
 }
 
