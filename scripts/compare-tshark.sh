@@ -18,15 +18,17 @@ for arg in "$@"; do
     files+=("$arg")
   fi
 done
+# Segments in synack's jsonl: one "dir" key each.
+segments() { printf '%s' "$1" | { grep -o '"dir":' || true; } | wc -l; }
 total_t=0 total_s=0 failed=0 n=0
 for f in "${files[@]}"; do
   n=$((n + 1))
   t=$(timeout 60 tshark -n -r "$f" -Y 'tcp && !icmp && !icmpv6' -T fields -e frame.number 2>/dev/null | wc -l || true)
   if out=$(timeout 20 "$synack" trace --quiet --format jsonl --read "$f" 2>/tmp/compare-tshark.err); then
-    s=$(printf '%s' "$out" | grep -o '"dir":' | wc -l)
+    s=$(segments "$out")
   else
     status=$?
-    s=$(printf '%s' "$out" | grep -o '"dir":' | wc -l)
+    s=$(segments "$out")
     failed=$((failed + 1))
     echo "exit $status: $f: $(head -c 200 /tmp/compare-tshark.err | tr '\n' ' ')"
   fi

@@ -40,10 +40,6 @@ pub enum SourceError {
     Truncated { name: String, packets: u64, offset: u64 },
     #[error("{name} is corrupt after packet {packets} (byte offset {offset}): {what}")]
     Corrupt { name: String, packets: u64, offset: u64, what: String },
-    #[error(
-        "{name} uses link type {number}, which synack cannot decode (it reads Ethernet, Linux cooked SLL/SLL2, raw IP and BSD loopback)"
-    )]
-    LinkType { name: String, number: u32 },
     #[error("cannot read {name}")]
     Io {
         name: String,

@@ -81,8 +81,8 @@ impl<R: Read> Input<R> {
     }
 }
 
-/// A pcapng interface: its link type (or the unsupported number) and time units per second.
-type Interface = Result<(LinkType, u64), u32>;
+/// A pcapng interface: its link type and time units per second.
+type Interface = (LinkType, u64);
 
 enum Kind {
     Pcap { parser: PcapParser, link: LinkType, nanos: bool },
@@ -124,7 +124,7 @@ impl<R: Read> PcapSource<R> {
     /// (a path, or "standard input").
     ///
     /// # Errors
-    /// [`SourceError::Empty`], [`SourceError::NotACapture`], [`SourceError::LinkType`],
+    /// [`SourceError::Empty`], [`SourceError::NotACapture`],
     /// [`SourceError::Truncated`] (cut inside the header) or [`SourceError::Io`].
     pub fn new(reader: R, name: impl Into<String>) -> Result<Self, SourceError> {
         let name = name.into();
@@ -178,7 +178,7 @@ impl<R: Read> PcapSource<R> {
         let mut src = PcapSource { input, name, packets: 0, kind };
         if let Kind::Pcap { parser, link, .. } = &mut src.kind {
             let number = u32::from(parser.header().datalink);
-            *link = LinkType::from_number(number).ok_or(SourceError::LinkType { name: src.name.clone(), number })?;
+            *link = LinkType::of(number);
         }
         Ok(src)
     }
@@ -232,7 +232,7 @@ impl<R: Read> PcapSource<R> {
                             })
                             .unwrap_or(1_000_000);
                         let number = u32::from(idb.linktype);
-                        interfaces.push(LinkType::from_number(number).map(|l| (l, units)).ok_or(number));
+                        interfaces.push((LinkType::of(number), units));
                         Parsed::Skip
                     }
                     Block::EnhancedPacket(epb) => {
@@ -265,17 +265,11 @@ impl<R: Read> PcapSource<R> {
     }
 }
 
-/// The interface a pcapng packet names. An unsupported link type is reported
-/// through a marker error that `next_frame` turns into [`SourceError::LinkType`].
+/// The interface a pcapng packet names. Frames of a link type synack does
+/// not decode are counted by the pipeline, not refused here.
 fn interface(interfaces: &[Interface], id: u32) -> Result<(LinkType, u64), PcapError> {
-    match interfaces.get(id as usize) {
-        Some(Ok(found)) => Ok(*found),
-        Some(Err(_)) => Err(PcapError::InvalidField(UNSUPPORTED)),
-        None => Err(PcapError::InvalidInterfaceId(id)),
-    }
+    interfaces.get(id as usize).copied().ok_or(PcapError::InvalidInterfaceId(id))
 }
-
-const UNSUPPORTED: &str = "unsupported link type";
 
 impl<R: Read> FrameSource for PcapSource<R> {
     fn next_frame(&mut self) -> Result<Next<'_>, SourceError> {
@@ -305,13 +299,6 @@ impl<R: Read> FrameSource for PcapSource<R> {
                             return Err(SourceError::Io { name: self.name.clone(), source });
                         }
                     }
-                }
-                Err(PcapError::InvalidField(UNSUPPORTED)) => {
-                    let number = match &self.kind {
-                        Kind::PcapNg { interfaces, .. } => interfaces.iter().find_map(|i| i.err()).unwrap_or(0),
-                        Kind::Pcap { .. } => 0,
-                    };
-                    return Err(SourceError::LinkType { name: self.name.clone(), number });
                 }
                 Err(e) => return Err(self.corrupt(e.to_string())),
             }

@@ -58,9 +58,18 @@ pub enum LinkType {
     NetAnalyzer(u8),
     /// LINKTYPE_IPOIB (242): IP over InfiniBand.
     Ipoib,
+    /// A link type synack does not decode: its frames are counted as such.
+    Other(u32),
 }
 
 impl LinkType {
+    /// The link type for a registry number ([`LinkType::Other`] when synack
+    /// does not decode it).
+    #[must_use]
+    pub fn of(n: u32) -> LinkType {
+        LinkType::from_number(n).unwrap_or(LinkType::Other(n))
+    }
+
     /// The link type for a registry number, if synack can decode it.
     #[must_use]
     pub fn from_number(n: u32) -> Option<LinkType> {
@@ -105,6 +114,8 @@ pub struct Frame<'a> {
 /// decode it (counted by cause, reported once).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Undecoded {
+    /// A link type synack does not decode (its registry number).
+    LinkType(u32),
     /// An ethertype synack does not know.
     Ethertype(u16),
     /// A GRE payload type synack does not know, or GRE with source routing.
@@ -126,6 +137,7 @@ pub enum Undecoded {
 impl std::fmt::Display for Undecoded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            Undecoded::LinkType(n) => write!(f, "link type {n}"),
             Undecoded::Ethertype(t) => write!(f, "ethertype {t:#06x}"),
             Undecoded::GreProtocol(t) => write!(f, "GRE protocol {t:#06x}"),
             Undecoded::GtpC => f.write_str("GTP-C (signalling)"),
@@ -288,6 +300,7 @@ impl Walk {
             LinkType::NetAnalyzer(header) => self.ethernet(from(data, usize::from(header))?),
             // A 40-byte global route header, then the type and 2 reserved bytes.
             LinkType::Ipoib => self.ethertype(link16(data, 40)?, from(data, 44)?),
+            LinkType::Other(n) => Err(DecodeError::NotDecoded(Undecoded::LinkType(n))),
         }
     }
 
