@@ -21,3 +21,4 @@ pub mod packet;
 pub mod privileges;
 pub mod ring;
 pub mod sock;
+pub mod tracepoint;

@@ -1,0 +1,390 @@
+//! The kernel's own TCP state changes: the `sock:inet_sock_set_state`
+//! tracepoint, read through `perf_event_open(2)` (one event and one mmap ring
+//! per CPU, a kernel-side filter on the watched port, timestamps on
+//! CLOCK_REALTIME like the packets'). Needs root or CAP_PERFMON (with
+//! `perf_event_paranoid` at 2) and tracefs, which [`open`] mounts when it is
+//! missing. Records are parsed by the pure [`parse_sample`] with the field
+//! offsets the tracepoint's `format` file gives.
+#![allow(unsafe_code)]
+
+use std::ffi::CString;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{Ordering, fence};
+
+use perf_event_open_sys as sys;
+
+/// Where tracefs may be.
+const TRACEFS: [&str; 2] = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
+const EVENT: &str = "events/sock/inet_sock_set_state";
+/// Data pages per CPU ring (a power of two): 256 KiB.
+const PAGES: usize = 64;
+
+/// Byte offsets of the fields synack reads, from the `format` file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Fields {
+    pub skaddr: usize,
+    pub oldstate: usize,
+    pub newstate: usize,
+    pub sport: usize,
+    pub dport: usize,
+    pub family: usize,
+    pub protocol: usize,
+    pub saddr: usize,
+    pub daddr: usize,
+    pub saddr_v6: usize,
+    pub daddr_v6: usize,
+}
+
+/// Parses a tracepoint `format` file; `None` when a field is missing.
+#[must_use]
+pub fn fields(format: &str) -> Option<Fields> {
+    let offset = |name: &str| -> Option<usize> {
+        format.lines().find_map(|l| {
+            let l = l.trim();
+            let decl = l.strip_prefix("field:")?.split(';').next()?;
+            let ident = decl.rsplit(' ').next()?.split('[').next()?;
+            if ident != name {
+                return None;
+            }
+            l.split(';').find_map(|p| p.trim().strip_prefix("offset:")?.parse().ok())
+        })
+    };
+    Some(Fields {
+        skaddr: offset("skaddr")?,
+        oldstate: offset("oldstate")?,
+        newstate: offset("newstate")?,
+        sport: offset("sport")?,
+        dport: offset("dport")?,
+        family: offset("family")?,
+        protocol: offset("protocol")?,
+        saddr: offset("saddr")?,
+        daddr: offset("daddr")?,
+        saddr_v6: offset("saddr_v6")?,
+        daddr_v6: offset("daddr_v6")?,
+    })
+}
+
+/// One state change as the tracepoint reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RawChange {
+    /// Nanoseconds since the epoch (CLOCK_REALTIME).
+    pub ts: u64,
+    /// The socket's kernel address: the same socket across its changes (the
+    /// client's first change, to SYN-SENT, comes before its port is chosen).
+    pub sock: u64,
+    pub local: std::net::SocketAddr,
+    pub remote: std::net::SocketAddr,
+    /// Kernel state numbers (`TCP_ESTABLISHED` = 1 ... `TCP_NEW_SYN_RECV` = 12).
+    pub oldstate: i32,
+    pub newstate: i32,
+}
+
+/// Parses the raw data of one sample; `None` when it is too short or not TCP.
+#[must_use]
+pub fn parse_sample(f: &Fields, ts: u64, raw: &[u8]) -> Option<RawChange> {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+    let u16_at = |at: usize| Some(u16::from_ne_bytes(raw.get(at..at + 2)?.try_into().ok()?));
+    let i32_at = |at: usize| Some(i32::from_ne_bytes(raw.get(at..at + 4)?.try_into().ok()?));
+    if u16_at(f.protocol)? != 6 {
+        return None;
+    }
+    let (local, remote) = match u16_at(f.family)? {
+        2 => {
+            let s: [u8; 4] = raw.get(f.saddr..f.saddr + 4)?.try_into().ok()?;
+            let d: [u8; 4] = raw.get(f.daddr..f.daddr + 4)?.try_into().ok()?;
+            (IpAddr::V4(Ipv4Addr::from(s)), IpAddr::V4(Ipv4Addr::from(d)))
+        }
+        10 => {
+            let s: [u8; 16] = raw.get(f.saddr_v6..f.saddr_v6 + 16)?.try_into().ok()?;
+            let d: [u8; 16] = raw.get(f.daddr_v6..f.daddr_v6 + 16)?.try_into().ok()?;
+            (IpAddr::V6(Ipv6Addr::from(s)), IpAddr::V6(Ipv6Addr::from(d)))
+        }
+        _ => return None,
+    };
+    Some(RawChange {
+        ts,
+        sock: u64::from_ne_bytes(raw.get(f.skaddr..f.skaddr + 8)?.try_into().ok()?),
+        local: SocketAddr::new(local, u16_at(f.sport)?),
+        remote: SocketAddr::new(remote, u16_at(f.dport)?),
+        oldstate: i32_at(f.oldstate)?,
+        newstate: i32_at(f.newstate)?,
+    })
+}
+
+/// Why the kernel view is off.
+#[derive(Debug, thiserror::Error)]
+pub enum Unavailable {
+    #[error(
+        "tracefs is not mounted and could not be mounted at /sys/kernel/tracing ({0}); as root: mount -t tracefs nodev /sys/kernel/tracing"
+    )]
+    NoTracefs(io::Error),
+    #[error("the tracepoint sock:inet_sock_set_state is missing or unreadable ({0})")]
+    NoTracepoint(String),
+    #[error("perf_event_open refused ({0}): the kernel view needs root or CAP_PERFMON (perf_event_paranoid is {1})")]
+    Refused(io::Error, String),
+    #[error("{0}")]
+    Other(io::Error),
+}
+
+/// The tracepoint's directory, mounting tracefs if needed (root only).
+fn event_dir() -> Result<PathBuf, Unavailable> {
+    for root in TRACEFS {
+        let dir = Path::new(root).join(EVENT);
+        if dir.join("id").exists() {
+            return Ok(dir);
+        }
+    }
+    let target = CString::new(TRACEFS[0]).unwrap_or_default();
+    let (src, kind) = (CString::new("nodev").unwrap_or_default(), CString::new("tracefs").unwrap_or_default());
+    // SAFETY: all three strings are NUL-terminated and live across the call;
+    // no mount data is passed.
+    let r = unsafe { libc::mount(src.as_ptr(), target.as_ptr(), kind.as_ptr(), 0, std::ptr::null()) };
+    if r != 0 {
+        return Err(Unavailable::NoTracefs(io::Error::last_os_error()));
+    }
+    let dir = Path::new(TRACEFS[0]).join(EVENT);
+    if dir.join("id").exists() { Ok(dir) } else { Err(Unavailable::NoTracepoint(dir.display().to_string())) }
+}
+
+/// One CPU's event and its ring.
+struct Ring {
+    fd: OwnedFd,
+    base: *mut u8,
+    /// Bytes mapped: the metadata page plus the data pages.
+    len: usize,
+    page: usize,
+}
+
+// SAFETY: the mapping is owned by this Ring and only touched through &mut self.
+unsafe impl Send for Ring {}
+
+impl Drop for Ring {
+    fn drop(&mut self) {
+        // SAFETY: base/len are exactly what mmap returned; unmapped once.
+        unsafe {
+            libc::munmap(self.base.cast(), self.len);
+        }
+    }
+}
+
+/// The tracepoint, open on every CPU.
+pub struct Tracepoint {
+    rings: Vec<Ring>,
+    fields: Fields,
+    /// Samples the kernel could not write (full rings), as PERF_RECORD_LOST says.
+    pub lost: u64,
+    /// CLOCK_REALTIME minus CLOCK_MONOTONIC, in nanoseconds.
+    offset: i128,
+}
+
+fn now(clock: libc::clockid_t) -> i128 {
+    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: t is a valid timespec to write into.
+    unsafe { libc::clock_gettime(clock, &mut t) };
+    i128::from(t.tv_sec) * 1_000_000_000 + i128::from(t.tv_nsec)
+}
+
+/// CLOCK_REALTIME minus CLOCK_MONOTONIC, from the tightest of a few reads.
+fn clock_offset() -> i128 {
+    (0..5)
+        .map(|_| {
+            let a = now(libc::CLOCK_MONOTONIC);
+            let r = now(libc::CLOCK_REALTIME);
+            let b = now(libc::CLOCK_MONOTONIC);
+            (b - a, r - (a + b) / 2)
+        })
+        .min()
+        .map_or(0, |(_, o)| o)
+}
+
+/// Opens the tracepoint for TCP sockets with `port` as either port (every
+/// port with `None`).
+///
+/// # Errors
+/// [`Unavailable`], saying why and how to get it.
+pub fn open(port: Option<u16>) -> Result<Tracepoint, Unavailable> {
+    let dir = event_dir()?;
+    let id: u64 = std::fs::read_to_string(dir.join("id"))
+        .map_err(|e| Unavailable::NoTracepoint(e.to_string()))?
+        .trim()
+        .parse()
+        .map_err(|e: std::num::ParseIntError| Unavailable::NoTracepoint(e.to_string()))?;
+    let format = std::fs::read_to_string(dir.join("format")).map_err(|e| Unavailable::NoTracepoint(e.to_string()))?;
+    let fields = fields(&format).ok_or_else(|| Unavailable::NoTracepoint("unexpected format".into()))?;
+    // SAFETY: sysconf has no memory-safety preconditions.
+    let cpus = usize::try_from(unsafe { libc::sysconf(libc::_SC_NPROCESSORS_CONF) }).unwrap_or(1).max(1);
+    // SAFETY: as above.
+    let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
+    let filter = port.map(|p| CString::new(format!("sport == {p} || dport == {p}")).unwrap_or_default());
+    let mut rings = Vec::with_capacity(cpus);
+    for cpu in 0..cpus {
+        let mut attr = sys::bindings::perf_event_attr {
+            type_: sys::bindings::PERF_TYPE_TRACEPOINT,
+            size: u32::try_from(std::mem::size_of::<sys::bindings::perf_event_attr>()).unwrap_or(0),
+            config: id,
+            sample_type: u64::from(sys::bindings::PERF_SAMPLE_RAW | sys::bindings::PERF_SAMPLE_TIME),
+            clockid: libc::CLOCK_MONOTONIC,
+            ..Default::default()
+        };
+        attr.__bindgen_anon_1.sample_period = 1;
+        attr.__bindgen_anon_2.wakeup_events = 1;
+        attr.set_disabled(1);
+        attr.set_use_clockid(1);
+        // SAFETY: attr is a valid, fully initialised perf_event_attr; pid -1
+        // with a CPU watches every task on that CPU.
+        let raw = unsafe {
+            sys::perf_event_open(
+                &mut attr,
+                -1,
+                i32::try_from(cpu).unwrap_or(0),
+                -1,
+                sys::bindings::PERF_FLAG_FD_CLOEXEC.into(),
+            )
+        };
+        if raw < 0 {
+            let e = io::Error::last_os_error();
+            if cpu > 0 && e.raw_os_error() == Some(libc::ENODEV) {
+                break; // a CPU that is not online
+            }
+            let paranoid = std::fs::read_to_string("/proc/sys/kernel/perf_event_paranoid").unwrap_or_default();
+            return Err(Unavailable::Refused(e, paranoid.trim().to_string()));
+        }
+        // SAFETY: raw is a new descriptor that nothing else owns.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        if let Some(f) = &filter {
+            // SAFETY: fd is a perf event; the filter string is NUL-terminated
+            // and outlives the call (the kernel copies it).
+            let r = unsafe { sys::ioctls::SET_FILTER(fd.as_raw_fd(), f.as_ptr().cast_mut()) };
+            if r != 0 {
+                return Err(Unavailable::Other(io::Error::last_os_error()));
+            }
+        }
+        let len = page * (1 + PAGES);
+        // SAFETY: mapping a perf event descriptor, shared, read-write (the
+        // tail is written back); len is one metadata page plus 2^n pages.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                fd.as_raw_fd(),
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(Unavailable::Other(io::Error::last_os_error()));
+        }
+        rings.push(Ring { fd, base: base.cast(), len, page });
+    }
+    for r in &rings {
+        // SAFETY: r.fd is an open perf event.
+        if unsafe { sys::ioctls::ENABLE(r.fd.as_raw_fd(), 0) } != 0 {
+            return Err(Unavailable::Other(io::Error::last_os_error()));
+        }
+    }
+    Ok(Tracepoint { rings, fields, lost: 0, offset: clock_offset() })
+}
+
+const PERF_RECORD_LOST: u32 = 2;
+const PERF_RECORD_SAMPLE: u32 = 9;
+
+impl Tracepoint {
+    /// Appends every change the rings hold to `out`, oldest first per CPU.
+    pub fn read(&mut self, out: &mut Vec<RawChange>) {
+        let (fields, offset) = (self.fields, self.offset);
+        for ring in &mut self.rings {
+            let meta = ring.base.cast::<sys::bindings::perf_event_mmap_page>();
+            // SAFETY: the first page of the mapping is the metadata page; the
+            // kernel writes data_head, we write data_tail (volatile, with the
+            // barriers the ABI asks for).
+            let head = unsafe { std::ptr::addr_of!((*meta).data_head).read_volatile() };
+            fence(Ordering::Acquire);
+            // SAFETY: as above.
+            let mut tail = unsafe { std::ptr::addr_of!((*meta).data_tail).read_volatile() };
+            let size = (ring.len - ring.page) as u64;
+            // SAFETY: the data area follows the metadata page, `size` bytes long.
+            let data = unsafe { std::slice::from_raw_parts(ring.base.add(ring.page), ring.len - ring.page) };
+            let mut record = Vec::new();
+            while tail < head {
+                let at = usize::try_from(tail % size).unwrap_or(0);
+                // A record may wrap around the end of the ring: copy it out.
+                let byte = |k: usize| data[(at + k) % data.len()];
+                let header_size = usize::from(u16::from_ne_bytes([byte(6), byte(7)]));
+                if header_size < 8 {
+                    break;
+                }
+                record.clear();
+                record.extend((0..header_size).map(byte));
+                let kind = u32::from_ne_bytes([record[0], record[1], record[2], record[3]]);
+                match kind {
+                    PERF_RECORD_SAMPLE if record.len() >= 20 => {
+                        let mono = u64::from_ne_bytes(record[8..16].try_into().unwrap_or([0; 8]));
+                        let ts = u64::try_from(i128::from(mono) + offset).unwrap_or(0);
+                        let raw_len = u32::from_ne_bytes(record[16..20].try_into().unwrap_or([0; 4]));
+                        let end = (20 + raw_len as usize).min(record.len());
+                        if let Some(c) = parse_sample(&fields, ts, &record[20..end]) {
+                            out.push(c);
+                        }
+                    }
+                    PERF_RECORD_LOST if record.len() >= 24 => {
+                        self.lost += u64::from_ne_bytes(record[16..24].try_into().unwrap_or([0; 8]));
+                    }
+                    _ => {}
+                }
+                tail += header_size as u64;
+            }
+            fence(Ordering::Release);
+            // SAFETY: see above; tells the kernel the space up to head is free.
+            unsafe { std::ptr::addr_of_mut!((*meta).data_tail).write_volatile(tail) };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FORMAT: &str = "name: inet_sock_set_state
+ID: 2287
+format:
+\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;
+\tfield:const void * skaddr;\toffset:8;\tsize:8;\tsigned:0;
+\tfield:int oldstate;\toffset:16;\tsize:4;\tsigned:1;
+\tfield:int newstate;\toffset:20;\tsize:4;\tsigned:1;
+\tfield:__u16 sport;\toffset:24;\tsize:2;\tsigned:0;
+\tfield:__u16 dport;\toffset:26;\tsize:2;\tsigned:0;
+\tfield:__u16 family;\toffset:28;\tsize:2;\tsigned:0;
+\tfield:__u16 protocol;\toffset:30;\tsize:2;\tsigned:0;
+\tfield:__u8 saddr[4];\toffset:32;\tsize:4;\tsigned:0;
+\tfield:__u8 daddr[4];\toffset:36;\tsize:4;\tsigned:0;
+\tfield:__u8 saddr_v6[16];\toffset:40;\tsize:16;\tsigned:0;
+\tfield:__u8 daddr_v6[16];\toffset:56;\tsize:16;\tsigned:0;
+";
+
+    #[test]
+    fn format_offsets_and_a_sample() {
+        let f = fields(FORMAT).unwrap();
+        assert_eq!((f.skaddr, f.oldstate, f.newstate, f.sport, f.saddr, f.daddr_v6), (8, 16, 20, 24, 32, 56));
+        let mut raw = vec![0u8; 72];
+        raw[8..16].copy_from_slice(&0xffff_8880_1234_5678u64.to_ne_bytes());
+        raw[16..20].copy_from_slice(&10i32.to_ne_bytes()); // LISTEN
+        raw[20..24].copy_from_slice(&3i32.to_ne_bytes()); // SYN_RECV
+        raw[24..26].copy_from_slice(&8001u16.to_ne_bytes());
+        raw[26..28].copy_from_slice(&40000u16.to_ne_bytes());
+        raw[28..30].copy_from_slice(&2u16.to_ne_bytes());
+        raw[30..32].copy_from_slice(&6u16.to_ne_bytes());
+        raw[32..36].copy_from_slice(&[127, 0, 0, 1]);
+        raw[36..40].copy_from_slice(&[127, 0, 0, 2]);
+        let c = parse_sample(&f, 5, &raw).unwrap();
+        assert_eq!(c.local.to_string(), "127.0.0.1:8001");
+        assert_eq!(c.remote.to_string(), "127.0.0.2:40000");
+        assert_eq!((c.oldstate, c.newstate, c.ts, c.sock), (10, 3, 5, 0xffff_8880_1234_5678));
+        raw[30..32].copy_from_slice(&132u16.to_ne_bytes()); // SCTP
+        assert_eq!(parse_sample(&f, 5, &raw), None);
+        assert_eq!(parse_sample(&f, 5, &raw[..30]), None);
+        assert_eq!(fields("format:\n"), None);
+    }
+}
