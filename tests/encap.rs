@@ -608,3 +608,41 @@ fn icmpv6_packet_too_big() {
     assert_eq!(e["row"].as_u64(), Some(u64::try_from(data).unwrap()));
     assert!(e["explain"].as_str().unwrap().contains("larger than the next link's MTU of 1280 bytes"), "{e}");
 }
+
+/// Captures from the wild that tcpdump and tshark read: a pcap whose link
+/// type field carries an FCS length in its upper bits, and a pcapng whose
+/// interface name is not UTF-8.
+#[test]
+fn odd_but_valid_capture_headers() {
+    let packets = ip_packets(SEED);
+    let frames: Vec<Vec<u8>> = packets.iter().map(|p| ethernet(0x0800, p)).collect();
+    let dir = support::tempdir("odd-headers");
+    let fcs = dir.join("fcs-bits.pcap");
+    std::fs::write(&fcs, support::pcap(0x3000_0001, &frames)).unwrap();
+    assert_eq!(jsonl(&fcs)[0]["segments"].as_array().unwrap().len(), packets.len());
+
+    let block = |kind: u32, body: &[u8]| {
+        let len = u32::try_from(12 + body.len()).unwrap();
+        cat(&[&kind.to_le_bytes(), &len.to_le_bytes(), body, &len.to_le_bytes()])
+    };
+    let mut ng = block(0x0a0d_0d0a, &cat(&[&0x1a2b_3c4du32.to_le_bytes(), &[1, 0, 0, 0], &[0xff; 8]]));
+    // if_name (option 2), 4 bytes that are not UTF-8, then the end of options.
+    ng.extend(block(
+        1,
+        &cat(&[&[1, 0, 0, 0], &65535u32.to_le_bytes(), &[2, 0, 4, 0, 0xff, 0xfe, b'l', b'o'], &[0; 4]]),
+    ));
+    for (i, f) in frames.iter().enumerate() {
+        let ts = 1_700_000_000_000_000u64 + u64::try_from(i).unwrap() * 10;
+        let len = u32::try_from(f.len()).unwrap().to_le_bytes();
+        let pad = vec![0; (4 - f.len() % 4) % 4];
+        let hi = u32::try_from(ts >> 32).unwrap().to_le_bytes();
+        let lo = u32::try_from(ts & 0xffff_ffff).unwrap().to_le_bytes();
+        ng.extend(block(6, &cat(&[&[0; 4], &hi, &lo, &len, &len, f, &pad])));
+    }
+    let path = dir.join("latin1-name.pcapng");
+    std::fs::write(&path, ng).unwrap();
+    let conns = jsonl(&path);
+    assert_eq!(conns.len(), 1);
+    assert_eq!(conns[0]["segments"].as_array().unwrap().len(), packets.len());
+    assert_eq!(conns[0]["start_unix"].as_f64(), Some(1_700_000_000.0));
+}

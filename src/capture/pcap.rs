@@ -177,7 +177,9 @@ impl<R: Read> PcapSource<R> {
         };
         let mut src = PcapSource { input, name, packets: 0, kind };
         if let Kind::Pcap { parser, link, .. } = &mut src.kind {
-            let number = u32::from(parser.header().datalink);
+            // The upper bits may carry an FCS length (pcap's LT_FCS_*): the
+            // link type is the lower 16, as tcpdump and Wireshark read it.
+            let number = u32::from(parser.header().datalink) & 0xffff;
             *link = LinkType::of(number);
         }
         Ok(src)
@@ -215,7 +217,20 @@ impl<R: Read> PcapSource<R> {
                 Ok((used, Parsed::Packet { start, end: start + raw.data.len(), link: *link, ts }))
             }
             Kind::PcapNg { parser, interfaces } => {
-                let (rem, block) = parser.next_block(slice)?;
+                let (rem, block) = match parser.next_block(slice) {
+                    // An option that is not UTF-8 (an interface name, a
+                    // comment): tshark reads past it, so do we.
+                    Err(PcapError::Utf8Error(_) | PcapError::FromUtf8Error(_)) => {
+                        let big = matches!(parser.section().endianness, pcap_file::Endianness::Big);
+                        return lenient_block(slice, big, interfaces).map(|(used, p)| match p {
+                            Parsed::Packet { start, end, link, ts } => {
+                                (used, Parsed::Packet { start: start + at(slice), end: end + at(slice), link, ts })
+                            }
+                            p => (used, p),
+                        });
+                    }
+                    other => other?,
+                };
                 let used = slice.len() - rem.len();
                 let parsed = match block {
                     Block::SectionHeader(_) => {
@@ -263,6 +278,44 @@ impl<R: Read> PcapSource<R> {
             }
         }
     }
+}
+
+/// A pcapng block read without its options (when pcap-file refuses them):
+/// interface descriptions (link type; microseconds) and enhanced packets;
+/// anything else is skipped. Offsets in the result are from `slice`.
+fn lenient_block(slice: &[u8], big: bool, interfaces: &mut Vec<Interface>) -> Result<(usize, Parsed), PcapError> {
+    let u32_at = |at: usize| -> Result<u32, PcapError> {
+        let b: [u8; 4] = slice.get(at..at + 4).and_then(|b| b.try_into().ok()).ok_or(PcapError::IncompleteBuffer)?;
+        Ok(if big { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) })
+    };
+    let (kind, len) = (u32_at(0)?, usize::try_from(u32_at(4)?).unwrap_or(usize::MAX));
+    if len < 12 || len % 4 != 0 {
+        return Err(PcapError::InvalidField("block length"));
+    }
+    if slice.len() < len {
+        return Err(PcapError::IncompleteBuffer);
+    }
+    let parsed = match kind {
+        1 => {
+            let word = u32_at(8)?;
+            let link = if big { word >> 16 } else { word & 0xffff };
+            interfaces.push((LinkType::of(link), 1_000_000));
+            Parsed::Skip
+        }
+        6 if len >= 32 => {
+            let (link, units) = interface(interfaces, u32_at(8)?)?;
+            let raw = (u64::from(u32_at(12)?) << 32) | u64::from(u32_at(16)?);
+            let caplen = usize::try_from(u32_at(20)?).unwrap_or(usize::MAX);
+            if 28 + caplen > len - 4 {
+                return Err(PcapError::InvalidField("packet length"));
+            }
+            let frac = u128::from(raw % units) * 1_000_000_000 / u128::from(units);
+            let ts = Timestamp::from_parts(raw / units, u32::try_from(frac).unwrap_or(0));
+            Parsed::Packet { start: 28, end: 28 + caplen, link, ts }
+        }
+        _ => Parsed::Skip,
+    };
+    Ok((len, parsed))
 }
 
 /// The interface a pcapng packet names. Frames of a link type synack does
