@@ -1,6 +1,7 @@
 //! Composition root: wires a source to the pipeline and to an exporter or the
 //! dashboard. `anyhow` lives here and only here.
 
+use crate::capture::kernel::{KernelMode, KernelView};
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Read, Write};
 use std::net::SocketAddr;
@@ -73,9 +74,38 @@ fn stop_signals() -> Result<Arc<AtomicBool>> {
 /// # Errors
 /// When capture cannot start, or privileges cannot be dropped.
 pub fn open_live(interface: &str, port: u16) -> Result<LiveSource> {
+    Ok(open_live_with(interface, port, KernelMode::Off)?.0)
+}
+
+/// [`open_live`], with the kernel view opened as `kernel` asks, while the
+/// privileges it needs are still held. With `Auto`, why it is off goes to
+/// stderr (and into the returned reason); with `On`, it is a usage error.
+pub fn open_live_with(
+    interface: &str,
+    port: u16,
+    kernel: KernelMode,
+) -> Result<(LiveSource, Option<KernelView>, Option<String>)> {
     // Decided before anything is opened: a bad SUDO_UID stops the run here.
     let plan = privileges::plan().map_err(|e| UsageError(format!("{e}; refusing to run with root privileges")))?;
-    let source = LiveSource::open(interface, port).map_err(|e| match e {
+    let source = open_packet_socket(interface, port)?;
+    let (view, why) = match kernel {
+        KernelMode::Off => (None, None),
+        mode => match KernelView::open(Some(port)) {
+            Ok(v) => (Some(v), None),
+            Err(e) if mode == KernelMode::On => {
+                return Err(UsageError(format!("--kernel on: {e}")).into());
+            }
+            Err(e) => (None, Some(format!("kernel view off: {e}"))),
+        },
+    };
+    // Both are open: from here on, no privilege is needed.
+    privileges::drop_all(plan).context("cannot give up privileges after opening the capture")?;
+    Ok((source, view, why))
+}
+
+/// The packet socket, with the hints a permission error needs.
+fn open_packet_socket(interface: &str, port: u16) -> Result<LiveSource> {
+    LiveSource::open(interface, port).map_err(|e| match e {
         OpenError::Permission { .. } => {
             // Both hints name the binary that runs, by its absolute path: sudo's
             // PATH may not have it, and setcap needs a file.
@@ -87,9 +117,7 @@ pub fn open_live(interface: &str, port: u16) -> Result<LiveSource> {
             )))
         }
         other => anyhow::Error::new(other),
-    })?;
-    privileges::drop_all(plan).context("cannot give up privileges after opening the capture")?;
-    Ok(source)
+    })
 }
 
 /// Opens `path` ('-' is standard input): the reader, its name, its size if known.
@@ -223,6 +251,9 @@ fn trace(args: &TraceArgs) -> Result<()> {
     if args.diagram && !matches!(args.format, export::Format::Text | export::Format::Svg) {
         return Err(UsageError("--diagram goes with --format text or svg".into()).into());
     }
+    if args.source.read.is_some() && args.source.kernel == KernelMode::On {
+        return Err(UsageError("--kernel on needs a live capture: a replay holds only the wire".into()).into());
+    }
     let mut exporter = export::exporter_with(args.format, args.diagram);
     if let Some(path) = &args.source.read {
         if args.write.is_some() {
@@ -249,13 +280,13 @@ fn trace(args: &TraceArgs) -> Result<()> {
         };
         let mut out = BufWriter::with_capacity(1 << 16, output(args.output.as_deref())?);
         let mut pipeline = Pipeline::new(args.source.port, args.source.limits());
-        let result = headless::run(&mut source, &mut pipeline, exporter.as_mut(), &mut out, None, &stop);
+        let result = headless::run(&mut source, &mut pipeline, exporter.as_mut(), &mut out, None, None, &stop);
         drop(shown);
         return finish(result, &pipeline, exporter.as_mut(), &mut out, &stop);
     }
     check_not_clobbering(args.output.as_deref(), &[("recording (--write)", args.write.as_deref())])?;
     let port = args.source.port.unwrap_or(DEFAULT_PORT);
-    let mut source = open_live(&args.source.interface, port)?;
+    let (mut source, mut kernel_view, kernel_off) = open_live_with(&args.source.interface, port, args.source.kernel)?;
     // Files are created after the privilege drop, so they belong to the user.
     let mut recorder = match &args.write {
         Some(p) => Some(Recorder::create(p).with_context(|| format!("cannot create {}", p.display()))?),
@@ -271,6 +302,9 @@ fn trace(args: &TraceArgs) -> Result<()> {
         None => None,
     };
     eprintln!("synack: capturing on {}, tcp port {port} (Ctrl-C to stop)", source.interface());
+    if let Some(why) = kernel_off {
+        eprintln!("synack: {why}");
+    }
     let stop = Stop {
         count: args.count,
         deadline,
@@ -281,7 +315,12 @@ fn trace(args: &TraceArgs) -> Result<()> {
     };
     let mut out = BufWriter::with_capacity(1 << 16, output(args.output.as_deref())?);
     let mut pipeline = Pipeline::new(Some(port), args.source.limits());
-    let result = headless::run(&mut source, &mut pipeline, exporter.as_mut(), &mut out, recorder.as_mut(), &stop);
+    if kernel_view.is_some() {
+        pipeline.tracker.watch_kernel();
+    }
+    let kernel = kernel_view.as_mut().map(|k| k as &mut dyn headless::KernelFeed);
+    let result =
+        headless::run(&mut source, &mut pipeline, exporter.as_mut(), &mut out, recorder.as_mut(), kernel, &stop);
     let k = source.kernel_stats();
     eprintln!(
         "synack: {} frames captured, {} dropped by the kernel, {} connections",
@@ -289,6 +328,15 @@ fn trace(args: &TraceArgs) -> Result<()> {
         k.drops,
         pipeline.tracker.len()
     );
+    if let Some(view) = &kernel_view {
+        let (waiting, given_up) = pipeline.tracker.kernel_pending();
+        eprintln!(
+            "synack: kernel view: {} state changes, {} lost by the kernel's rings, {} not matched to a connection",
+            view.changes,
+            view.lost(),
+            waiting as u64 + given_up
+        );
+    }
     // The recording is finished whatever happened, and its own error (with
     // its cause) is reported after what the run printed.
     let recorded = recorder.take().map(|r| {

@@ -2,6 +2,7 @@
 //! a pcap/pcapng file or stream, or (in tests) a list in memory; the pipeline
 //! never knows which.
 
+pub mod kernel;
 pub mod live;
 pub mod memory;
 pub mod pcap;

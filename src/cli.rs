@@ -1,5 +1,6 @@
 //! The command line (clap derive): the only module that knows clap, with app.rs and main.rs.
 
+use crate::capture::kernel::KernelMode;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -81,6 +82,11 @@ pub struct SourceArgs {
     /// counted, not kept (at least 8).
     #[arg(long, default_value_t = 1024, value_name = "N")]
     pub max_segments: usize,
+    /// The kernel's own view beside the wire's (live): each endpoint's state changes as the
+    /// kernel made them (tracepoint sock:inet_sock_set_state), checked against the ladder.
+    /// Needs root or CAP_PERFMON.
+    #[arg(long, value_enum, default_value_t = KernelMode::Auto, value_name = "WHEN")]
+    pub kernel: KernelMode,
 }
 
 impl SourceArgs {
@@ -258,6 +264,21 @@ impl clap::ValueEnum for Scenario {
     fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
         let info = self.info();
         Some(clap::builder::PossibleValue::new(info.name).help(info.help))
+    }
+}
+
+impl clap::ValueEnum for KernelMode {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[KernelMode::Auto, KernelMode::On, KernelMode::Off]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        let (name, help) = match self {
+            KernelMode::Auto => ("auto", "On when this machine allows it; otherwise say why and go on"),
+            KernelMode::On => ("on", "On, or stop with exit status 2 saying why it cannot be"),
+            KernelMode::Off => ("off", "Only the wire"),
+        };
+        Some(clap::builder::PossibleValue::new(name).help(help))
     }
 }
 

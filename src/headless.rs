@@ -49,6 +49,13 @@ pub const DRAIN: Duration = Duration::from_secs(1);
 /// How long live output may sit in the buffer while frames keep coming.
 pub const FLUSH_EVERY: Duration = Duration::from_millis(100);
 
+/// Where the kernel's own view of the connections comes from (live only):
+/// polled between frames and whenever the source is idle.
+pub trait KernelFeed {
+    /// Hands what the kernel reported since the last call to the pipeline.
+    fn poll(&mut self, pipeline: &mut Pipeline);
+}
+
 /// How a run ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ended {
@@ -140,6 +147,7 @@ pub fn run<S: FrameSource>(
     exporter: &mut dyn Exporter,
     out: &mut dyn Write,
     mut recorder: Option<&mut Recorder>,
+    mut kernel: Option<&mut dyn KernelFeed>,
     stop: &Stop<'_>,
 ) -> Result<Ended, RunError> {
     let mut waiting = Waiting { ids: VecDeque::new(), written: 0, dirty: false, stop };
@@ -171,6 +179,11 @@ pub fn run<S: FrameSource>(
             waiting.release(&mut *pipeline, exporter, out, None, 0)?;
             return Ok(Ended::Stopped);
         }
+        if let Some(k) = kernel.as_deref_mut()
+            && pipeline.counters.frames.is_multiple_of(64)
+        {
+            k.poll(pipeline);
+        }
         let (push, now) = match source.next_frame()? {
             Next::Frame(frame) => {
                 if let Some(r) = recorder.as_deref_mut() {
@@ -187,10 +200,16 @@ pub fn run<S: FrameSource>(
                 (push, frame.ts)
             }
             Next::Idle if draining.is_some() => {
+                if let Some(k) = kernel.as_deref_mut() {
+                    k.poll(pipeline);
+                }
                 waiting.release(&mut *pipeline, exporter, out, None, 0)?;
                 return Ok(Ended::Stopped);
             }
             Next::Idle => {
+                if let Some(k) = kernel.as_deref_mut() {
+                    k.poll(pipeline);
+                }
                 // Nothing came: the wall clock moves the waits on.
                 let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
                 let now = Timestamp(u64::try_from(now.as_nanos()).unwrap_or(u64::MAX));

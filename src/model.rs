@@ -8,6 +8,7 @@ pub mod decode;
 pub mod diagram;
 pub mod encap;
 pub mod explain;
+pub mod kernel;
 pub mod segment;
 pub mod seq;
 pub mod tcp;

@@ -32,7 +32,7 @@ fn run(fixtures: &[&str], stop: &Stop<'_>) -> (Ended, Vec<u64>, Pipeline) {
     let mut pipeline = Pipeline::new(None, Limits::default());
     let mut exporter = export::exporter(Format::Jsonl);
     let mut out = Vec::new();
-    let ended = headless::run(&mut source, &mut pipeline, exporter.as_mut(), &mut out, None, stop).unwrap();
+    let ended = headless::run(&mut source, &mut pipeline, exporter.as_mut(), &mut out, None, None, stop).unwrap();
     headless::finish(ended, &pipeline, exporter.as_mut(), &mut out, stop).unwrap();
     let ids = String::from_utf8(out)
         .unwrap()
@@ -78,7 +78,7 @@ trait FrameSourceDyn {
 
 impl<S: FrameSource> FrameSourceDyn for S {
     fn run(&mut self, p: &mut Pipeline, e: &mut dyn export::Exporter, out: &mut Vec<u8>) -> Ended {
-        headless::run(self, p, e, out, None, &Stop::default()).unwrap()
+        headless::run(self, p, e, out, None, None, &Stop::default()).unwrap()
     }
 }
 

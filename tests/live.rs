@@ -446,7 +446,10 @@ fn status_while_capturing(setup: impl FnOnce(&mut Command)) -> String {
     let mut child = cmd.spawn().unwrap();
     let mut err = BufReader::new(child.stderr.take().unwrap());
     let mut line = String::new();
-    err.read_line(&mut line).unwrap();
+    // Other lines may come first (why the kernel view is off).
+    while err.read_line(&mut line).unwrap() > 0 && !line.contains("capturing on") {
+        line.clear();
+    }
     let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
     let _ = child.kill();
     let _ = child.wait();
@@ -617,8 +620,15 @@ fn write_pcapng_reads_back_the_same() {
     srv.stop();
     let replay = Command::new(bin()).args(["trace", "--format", "jsonl", "--read"]).arg(&file).output().unwrap();
     assert!(replay.status.success(), "{}", String::from_utf8_lossy(&replay.stderr));
-    // Same segments with the same relative times (nanosecond timestamps survive pcapng).
-    assert_eq!(String::from_utf8_lossy(&replay.stdout), live);
+    // Same segments with the same relative times (nanosecond timestamps survive
+    // pcapng); the kernel's view is the live run's alone (not recorded).
+    let mut live_conns = connections(&live);
+    for c in &mut live_conns {
+        let o = c.as_object_mut().unwrap();
+        o.remove("kernel");
+        o.remove("kernel_agreement");
+    }
+    assert_eq!(connections(&String::from_utf8_lossy(&replay.stdout)), live_conns);
     let read = Command::new("tcpdump").args(["-nn", "-r"]).arg(&file).output().unwrap();
     assert!(read.status.success(), "tcpdump reads our pcapng: {}", String::from_utf8_lossy(&read.stderr));
     let segments = connections(&live)[0]["segments"].as_array().unwrap().len();
@@ -774,4 +784,121 @@ fn scenarios_leave_no_steering_in_the_capture() {
     assert_eq!(headers, expected as usize, "one connection per scenario run: {text}");
     assert!(!text.contains("SYNACK"), "a steering line reached the watched port: {text}");
     assert!(text.contains("\"helloworld\\n\""), "{text}");
+}
+
+/// The kernel's transitions of one captured connection, per side, as
+/// `FROM>TO` strings; each side's chain is continuous (every change starts
+/// where the last one ended: nothing lost, nothing from another socket).
+fn kernel_chains(c: &Value) -> (Vec<String>, Vec<String>) {
+    let mut chains = (Vec::new(), Vec::new());
+    for t in c["kernel"].as_array().expect("the kernel view is on") {
+        let chain = if t["side"] == "client" { &mut chains.0 } else { &mut chains.1 };
+        let (from, to) = (t["from"].as_str().unwrap(), t["to"].as_str().unwrap());
+        if let Some(last) = chain.last() {
+            let last: &String = last;
+            assert_eq!(last.split('>').nth(1), Some(from), "a gap in the {} chain: {c}", t["side"]);
+        }
+        chain.push(format!("{from}>{to}"));
+    }
+    chains
+}
+
+/// Every scenario with the kernel view on: both endpoints' transitions are
+/// captured, on the right connection, and all agree with the wire.
+#[test]
+fn the_kernel_view_agrees_with_the_wire_in_every_scenario() {
+    if !capture_allowed() {
+        return;
+    }
+    let _alone = heavy();
+    let scenarios = [
+        Scenario::Seed,
+        Scenario::ClientClose,
+        Scenario::ServerClose,
+        Scenario::SlowClose,
+        Scenario::HalfClose,
+        Scenario::Simultaneous,
+        Scenario::Abort,
+    ];
+    for scenario in scenarios {
+        let srv = server();
+        let port = srv.addr().port().to_string();
+        let t =
+            Trace::start(&["--port", &port, "--format", "jsonl", "--count", "1", "--duration", "20", "--kernel", "on"]);
+        echo::run_scenario(scenario, srv.addr(), "helloworld").unwrap();
+        let (stdout, stderr) = t.finish();
+        srv.stop();
+        let c = &connections(&stdout)[0];
+        let (client, server) = kernel_chains(c);
+        assert_eq!(client.first().map(String::as_str), Some("CLOSED>SYN-SENT"), "{scenario:?}: {c}");
+        assert_eq!(server.first().map(String::as_str), Some("LISTEN>SYN-RECEIVED"), "{scenario:?}: {c}");
+        // The server's socket is gone when the connection is written. (The
+        // client's last changes of a slow close, made in softirq 40 ms after
+        // its FIN, are now and then not delivered by the tracepoint: seen in
+        // this test, never with `synack client`; the chain stays continuous.)
+        assert!(server.last().unwrap().ends_with(">CLOSED"), "{scenario:?}: {stderr}\n{c}");
+        assert!(client.len() >= 3, "{scenario:?}: {c}");
+        let a = &c["kernel_agreement"];
+        assert!(a["transitions"].as_u64().unwrap() >= 6, "{scenario:?}: {c}");
+        assert_eq!(a["agreed"], a["transitions"], "{scenario:?}: {c}");
+        assert!(stderr.contains(", 0 lost by the kernel's rings"), "{stderr}");
+    }
+    // Refused: nothing listens, so only the client has a socket.
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let t = Trace::start(&[
+        "--port",
+        &port.to_string(),
+        "--format",
+        "jsonl",
+        "--count",
+        "1",
+        "--duration",
+        "20",
+        "--kernel",
+        "on",
+    ]);
+    assert_eq!(echo::run_scenario(Scenario::Refused, addr, "").unwrap(), Outcome::Refused);
+    let (stdout, _) = t.finish();
+    let c = &connections(&stdout)[0];
+    assert_eq!(kernel_chains(c), (vec!["CLOSED>SYN-SENT".to_string(), "SYN-SENT>CLOSED".to_string()], vec![]), "{c}");
+    assert_eq!(c["kernel_agreement"]["agreed"], 2, "{c}");
+}
+
+/// `--kernel off` leaves the fields out; `--kernel on` where it cannot be
+/// is refused with exit status 2 before anything is captured.
+#[test]
+fn kernel_view_off_and_refused() {
+    if !capture_allowed() {
+        return;
+    }
+    let srv = server();
+    let port = srv.addr().port().to_string();
+    let t =
+        Trace::start(&["--port", &port, "--format", "jsonl", "--count", "1", "--duration", "20", "--kernel", "off"]);
+    echo::run_scenario(Scenario::Seed, srv.addr(), "helloworld").unwrap();
+    let (stdout, _) = t.finish();
+    srv.stop();
+    let c = &connections(&stdout)[0];
+    assert!(c.get("kernel").is_none() && c.get("kernel_agreement").is_none(), "{c}");
+    // With CAP_NET_RAW only (nobody, the capability ambient): the capture
+    // could open, the kernel view cannot.
+    let out = Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=+net_raw",
+            "--ambient-caps=+net_raw",
+            "--",
+        ])
+        .arg(bin())
+        .args(["trace", "--port", &port, "--duration", "1", "--kernel", "on"])
+        .output()
+        .expect("setpriv (util-linux, installed by .ci/run)");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.starts_with("error: --kernel on: not permitted"), "{err}");
+    assert!(err.contains("needs root, or CAP_PERFMON"), "{err}");
+    assert!(!err.contains("capturing on"), "refused before capturing: {err}");
 }

@@ -238,6 +238,39 @@ pub fn write_json(out: &mut String, conn: &Connection) {
         out.push('}');
     }
     out.push_str("],");
+    if conn.kernel_watched {
+        let verdicts = crate::model::kernel::compare(conn);
+        key(out, "kernel");
+        out.push('[');
+        for (i, v) in verdicts.iter().enumerate() {
+            let t = &v.transition;
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str("{\"t_ms\":");
+            millis(out, t.ts.0.saturating_sub(start.0));
+            out.push_str(",\"side\":");
+            token(out, t.side.name());
+            out.push_str(",\"from\":");
+            token(out, t.from.name());
+            out.push_str(",\"to\":");
+            token(out, t.to.name());
+            out.push_str(",\"agrees\":");
+            out.push_str(if v.agrees() { "true" } else { "false" });
+            if let Some((_, state)) = v.as_wire {
+                out.push_str(",\"mini_socket\":");
+                token(out, state.name());
+            }
+            out.push('}');
+        }
+        out.push_str("],");
+        key(out, "kernel_agreement");
+        out.push_str("{\"transitions\":");
+        int(out, verdicts.len());
+        out.push_str(",\"agreed\":");
+        int(out, verdicts.iter().filter(|v| v.agrees()).count());
+        out.push_str("},");
+    }
     let h = &conn.handshake;
     key(out, "handshake");
     out.push('{');

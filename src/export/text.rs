@@ -35,37 +35,69 @@ pub fn diagram_path(conn: &Connection) -> String {
     out
 }
 
-/// The ladder with a line under each row an ICMP error quoted (errors about
-/// segments not on the ladder go after it).
-fn with_icmp(conn: &Connection, ladder: &ladder::Ladder) -> String {
+/// The ladder with extra lines between its rows: under each row an ICMP
+/// error quoted, that error; where the kernel changed an endpoint's state,
+/// that change, at its time (`⚙`, and `✗` when the wire does not show it);
+/// then the kernel's agreement.
+fn with_extras(conn: &Connection, ladder: &ladder::Ladder) -> String {
+    use crate::model::kernel;
     let text = ladder.to_text();
-    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let rows: Vec<&str> = text.lines().collect();
     let pad = " ".repeat(ladder.geometry.state_width + 3);
-    let line = |n: &crate::model::connection::IcmpNote| {
+    let since = |ts: crate::model::segment::Timestamp| ts.0.saturating_sub(conn.start().0) as f64 / 1e6;
+    // (after which row, or None for before the first; order key; text)
+    let mut extra: Vec<(Option<usize>, u64, String)> = Vec::new();
+    for n in &conn.icmp {
         let mtu = if n.icmp.mtu > 0 { format!(", mtu {}", n.icmp.mtu) } else { String::new() };
-        format!(
+        let line = format!(
             "{pad}⚠ ICMP{} {} from {} at {:.3} ms{mtu}",
             if n.icmp.v6 { "v6" } else { "" },
             n.icmp.name(),
             n.icmp.from,
-            n.ts.millis_since(conn.start())
-        )
-    };
-    let mut placed: Vec<_> = conn.icmp.iter().filter(|n| n.row.is_some()).collect();
-    placed.sort_by_key(|n| std::cmp::Reverse(n.row));
-    for n in placed {
-        // Row i is line i + 1 (after the header); later notes of the same
-        // row go below earlier ones.
-        let at = n.row.unwrap_or(0) + 2;
-        let mut k = at;
-        while lines.get(k).is_some_and(|l| l.starts_with(&pad) && l.contains('⚠')) {
-            k += 1;
-        }
-        lines.insert(k.min(lines.len()), line(n));
+            since(n.ts)
+        );
+        let after = n.row.or_else(|| conn.records.len().checked_sub(1));
+        extra.push((after, n.ts.0, line));
     }
-    lines.extend(conn.icmp.iter().filter(|n| n.row.is_none()).map(line));
-    let mut out = lines.join("\n");
-    out.push('\n');
+    let verdicts = if conn.kernel_watched { kernel::compare(conn) } else { Vec::new() };
+    for v in &verdicts {
+        let t = &v.transition;
+        let after = conn.records.iter().rposition(|r| r.ts <= t.ts);
+        let mark = if v.agrees() { '⚙' } else { '✗' };
+        let wire = match (v.row, v.as_wire) {
+            (Some(_), Some((_, to))) => format!("  (the kernel's CLOSED: a mini-socket took over, in {to})"),
+            (Some(_), None) => String::new(),
+            (None, _) => "  ✗ the wire does not show this".to_string(),
+        };
+        let line =
+            format!("{pad}{mark} kernel {:<6} {} → {} at {:.3} ms{wire}", t.side.name(), t.from, t.to, since(t.ts));
+        extra.push((after, t.ts.0, line));
+    }
+    extra.sort_by_key(|(after, ts, _)| (after.map_or(0, |a| a + 1), *ts));
+    let mut out = String::new();
+    let mut next = extra.iter().peekable();
+    // Line 0 is the header; row i is line i + 1.
+    for (line_no, line) in rows.iter().enumerate() {
+        out.push_str(line);
+        out.push('\n');
+        let placed = line_no; // extras placed after row line_no - 1, i.e. key line_no
+        while let Some((after, _, text)) = next.peek() {
+            if after.map_or(0, |a| a + 1) != placed {
+                break;
+            }
+            out.push_str(text);
+            out.push('\n');
+            next.next();
+        }
+    }
+    for (_, _, text) in next {
+        out.push_str(text);
+        out.push('\n');
+    }
+    if conn.kernel_watched {
+        let agreed = verdicts.iter().filter(|v| v.agrees()).count();
+        out.push_str(&format!("  kernel: {agreed} of {} transitions agreed\n", verdicts.len()));
+    }
     out
 }
 
@@ -98,10 +130,10 @@ pub fn wrap_lines(text: &str, width: usize) -> Vec<String> {
 impl Exporter for TextExporter {
     fn connection(&mut self, conn: &Connection, out: &mut dyn Write) -> io::Result<()> {
         let ladder = ladder::layout(conn, None, 0);
-        if conn.icmp.is_empty() {
+        if conn.icmp.is_empty() && !conn.kernel_watched {
             out.write_all(ladder.to_text().as_bytes())?;
         } else {
-            out.write_all(with_icmp(conn, &ladder).as_bytes())?;
+            out.write_all(with_extras(conn, &ladder).as_bytes())?;
         }
         out.write_all(wrap(&timeline::verdict(conn), 96, "  ").as_bytes())?;
         if self.diagram {

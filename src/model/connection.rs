@@ -95,6 +95,11 @@ pub struct Connection {
     /// [`ICMP_KEPT`]; the rest counted in `icmp_dropped`).
     pub icmp: Vec<IcmpNote>,
     pub icmp_dropped: u64,
+    /// The kernel's state changes for both endpoints' sockets, when the
+    /// kernel view was on (`kernel_watched`); at most [`super::kernel::KEPT`].
+    pub kernel: Vec<super::kernel::Transition>,
+    pub kernel_dropped: u64,
+    pub kernel_watched: bool,
 }
 
 /// How many of its segments a connection keeps: the first `first` (the
@@ -153,6 +158,19 @@ impl Connection {
         self.icmp.push(IcmpNote { ts: seg.ts.max(self.start()), icmp, dir, seq: seg.seq, row });
     }
 
+    /// Attaches a kernel state change of one of its sockets.
+    pub fn note_kernel(&mut self, c: &super::kernel::Change) {
+        let side = if c.local == self.server.addr { Role::Server } else { Role::Client };
+        if self.kernel.len() >= super::kernel::KEPT {
+            self.kernel_dropped += 1;
+            return;
+        }
+        let t = super::kernel::Transition { ts: c.ts, side, from: c.from, to: c.to };
+        // Changes from several CPUs may come out of order: keep time order.
+        let at = self.kernel.partition_point(|k| k.ts <= t.ts);
+        self.kernel.insert(at, t);
+    }
+
     /// A connection whose first seen segment is `first`. `syn`: it is a fresh
     /// SYN; without one the connection was already there when watching began.
     #[must_use]
@@ -188,6 +206,9 @@ impl Connection {
             encap: first.encap,
             icmp: Vec::new(),
             icmp_dropped: 0,
+            kernel: Vec::new(),
+            kernel_dropped: 0,
+            kernel_watched: false,
         }
     }
 

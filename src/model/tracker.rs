@@ -169,6 +169,55 @@ pub struct Tracker {
     open_order: VecDeque<ConnId>,
     /// Ids in `finished` whose connection was forgotten already.
     forgotten: usize,
+    /// The kernel view's changes on their way to a connection.
+    kernel: KernelWaiting,
+}
+
+/// Kernel changes waiting: for their connection's first segment
+/// (`pending`, by tuple), or for their socket's port (`unresolved`, by
+/// socket). Both bounded by [`KERNEL_WAITING`], oldest given up first.
+#[derive(Debug, Default)]
+struct KernelWaiting {
+    on: bool,
+    pending: HashMap<Key, Vec<super::kernel::Change>, RandomState>,
+    pending_order: VecDeque<Key>,
+    unresolved: HashMap<u64, Vec<super::kernel::Change>, RandomState>,
+    unresolved_order: VecDeque<u64>,
+    waiting: usize,
+    given_up: u64,
+}
+
+/// Kernel changes that may wait for their connection or their port.
+pub const KERNEL_WAITING: usize = 4096;
+
+impl KernelWaiting {
+    fn wait<K: std::hash::Hash + Eq + Copy>(
+        map: &mut HashMap<K, Vec<super::kernel::Change>, RandomState>,
+        order: &mut VecDeque<K>,
+        k: K,
+        c: super::kernel::Change,
+    ) {
+        let v = map.entry(k).or_default();
+        if v.is_empty() {
+            order.push_back(k);
+        }
+        v.push(c);
+    }
+
+    /// Gives up the oldest waiting changes beyond the bound.
+    fn trim(&mut self) {
+        while self.waiting > KERNEL_WAITING {
+            let dropped = if let Some(k) = self.unresolved_order.pop_front() {
+                self.unresolved.remove(&k).map_or(0, |v| v.len())
+            } else if let Some(k) = self.pending_order.pop_front() {
+                self.pending.remove(&k).map_or(0, |v| v.len())
+            } else {
+                break;
+            };
+            self.waiting -= dropped;
+            self.given_up += dropped as u64;
+        }
+    }
 }
 
 impl Tracker {
@@ -186,6 +235,7 @@ impl Tracker {
             open: 0,
             open_order: VecDeque::new(),
             forgotten: 0,
+            kernel: KernelWaiting::default(),
         }
     }
 
@@ -199,6 +249,61 @@ impl Tracker {
                 true
             }
             None => false,
+        }
+    }
+
+    /// Turns the kernel view on: connections started from now on say so
+    /// (their exports carry the kernel's transitions and the agreement).
+    pub fn watch_kernel(&mut self) {
+        self.kernel.on = true;
+    }
+
+    /// Whether the kernel view is on.
+    #[must_use]
+    pub fn kernel_on(&self) -> bool {
+        self.kernel.on
+    }
+
+    /// Kernel changes not attached: (waiting, given up).
+    #[must_use]
+    pub fn kernel_pending(&self) -> (usize, u64) {
+        (self.kernel.waiting, self.kernel.given_up)
+    }
+
+    /// Attaches a kernel state change to its connection. A change that comes
+    /// before the connection's first segment waits (bounded); one made before
+    /// the socket had its port waits for the socket's next change.
+    pub fn kernel(&mut self, c: super::kernel::Change) {
+        let w = &mut self.kernel;
+        if c.local.port() == 0 {
+            KernelWaiting::wait(&mut w.unresolved, &mut w.unresolved_order, c.sock, c);
+            w.waiting += 1;
+            w.trim();
+            return;
+        }
+        if c.remote.port() == 0 {
+            return; // a listening socket's own change, not a connection's
+        }
+        // Earlier changes of this socket, made before its port was chosen.
+        if let Some(earlier) = w.unresolved.remove(&c.sock) {
+            w.waiting -= earlier.len();
+            for u in earlier {
+                self.attach_kernel(super::kernel::Change { local: c.local, remote: c.remote, ..u });
+            }
+        }
+        self.attach_kernel(c);
+    }
+
+    fn attach_kernel(&mut self, c: super::kernel::Change) {
+        let k = key(c.local, c.remote, 0);
+        match self.by_tuple.get(&k).and_then(|&id| self.conns.get_mut(id)) {
+            Some(conn) if conn.kernel_watched => conn.note_kernel(&c),
+            _ => {
+                let w = &mut self.kernel;
+                KernelWaiting::wait(&mut w.pending, &mut w.pending_order, k, c);
+                w.waiting += 1;
+                w.trim();
+            }
         }
     }
 
@@ -245,6 +350,16 @@ impl Tracker {
         let id = self.next_id;
         self.next_id += 1;
         let mut conn = Box::new(Connection::new(id, client, server, seg, fresh_syn, self.limits.keep));
+        if self.kernel.on {
+            conn.kernel_watched = true;
+            // Kernel changes that came before this connection's first segment.
+            if let Some(waiting) = self.kernel.pending.remove(&k) {
+                self.kernel.waiting -= waiting.len();
+                for c in &waiting {
+                    conn.note_kernel(c);
+                }
+            }
+        }
         let dir = if seg.src == client { Dir::C2S } else { Dir::S2C };
         conn.set_keep(share(&self.limits, self.open + 1));
         let ended = conn.apply(seg, dir);

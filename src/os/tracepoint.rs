@@ -122,7 +122,7 @@ pub enum Unavailable {
     NoTracefs(io::Error),
     #[error("the tracepoint sock:inet_sock_set_state is missing or unreadable ({0})")]
     NoTracepoint(String),
-    #[error("perf_event_open refused ({0}): the kernel view needs root or CAP_PERFMON (perf_event_paranoid is {1})")]
+    #[error("not permitted ({0}; {1}): the kernel view needs root, or CAP_PERFMON with tracefs readable")]
     Refused(io::Error, String),
     #[error("{0}")]
     Other(io::Error),
@@ -132,8 +132,12 @@ pub enum Unavailable {
 fn event_dir() -> Result<PathBuf, Unavailable> {
     for root in TRACEFS {
         let dir = Path::new(root).join(EVENT);
-        if dir.join("id").exists() {
-            return Ok(dir);
+        match std::fs::metadata(dir.join("id")) {
+            Ok(_) => return Ok(dir),
+            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+                return Err(Unavailable::Refused(e, format!("{root} is readable by root only")));
+            }
+            Err(_) => {}
         }
     }
     let target = CString::new(TRACEFS[0]).unwrap_or_default();
@@ -249,7 +253,7 @@ pub fn open(port: Option<u16>) -> Result<Tracepoint, Unavailable> {
                 break; // a CPU that is not online
             }
             let paranoid = std::fs::read_to_string("/proc/sys/kernel/perf_event_paranoid").unwrap_or_default();
-            return Err(Unavailable::Refused(e, paranoid.trim().to_string()));
+            return Err(Unavailable::Refused(e, format!("perf_event_paranoid is {}", paranoid.trim())));
         }
         // SAFETY: raw is a new descriptor that nothing else owns.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };

@@ -233,7 +233,7 @@ pub fn trace_jsonl<S: synack::capture::FrameSource>(source: &mut S) -> Vec<serde
     let mut exporter = synack::export::exporter(synack::export::Format::Jsonl);
     let mut out = Vec::new();
     let stop = Stop::default();
-    let ended = headless::run(source, &mut pipeline, exporter.as_mut(), &mut out, None, &stop).unwrap();
+    let ended = headless::run(source, &mut pipeline, exporter.as_mut(), &mut out, None, None, &stop).unwrap();
     headless::finish(ended, &pipeline, exporter.as_mut(), &mut out, &stop).unwrap();
     String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }

@@ -1,0 +1,181 @@
+//! The kernel's view of a connection beside the wire's: the state changes
+//! the kernel reported for each endpoint's socket, and whether the wire's
+//! inference agrees with each. Pure: changes come in as values (from
+//! `os::tracepoint` live, from a recording in a replay).
+//!
+//! Kernel facts the comparison relies on (Linux, checked on loopback):
+//! - the client's socket goes CLOSED -> SYN-SENT before its port is chosen
+//!   (the change carries port 0; its later changes name the same socket);
+//! - the server's socket is created only when the handshake's last ACK
+//!   arrives (a request socket stands in before), so its LISTEN ->
+//!   SYN-RECEIVED -> ESTABLISHED come together, after the wire's SYN-RECEIVED;
+//! - an endpoint entering TIME-WAIT hands the connection to a TIME-WAIT
+//!   mini-socket and reports its full socket as going to CLOSED.
+
+use std::net::SocketAddr;
+
+use super::classify::Role;
+use super::connection::Connection;
+use super::diagram;
+use super::segment::Timestamp;
+use super::tcp::TcpState;
+
+/// A kernel state number (`include/net/tcp_states.h`) as a [`TcpState`];
+/// TCP_NEW_SYN_RECV (a request socket) is SYN-RECEIVED.
+#[must_use]
+pub fn state(n: i32) -> Option<TcpState> {
+    Some(match n {
+        1 => TcpState::Established,
+        2 => TcpState::SynSent,
+        3 | 12 => TcpState::SynReceived,
+        4 => TcpState::FinWait1,
+        5 => TcpState::FinWait2,
+        6 => TcpState::TimeWait,
+        7 => TcpState::Closed,
+        8 => TcpState::CloseWait,
+        9 => TcpState::LastAck,
+        10 => TcpState::Listen,
+        11 => TcpState::Closing,
+        _ => return None,
+    })
+}
+
+/// One change of one socket, as the kernel reported it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Change {
+    pub ts: Timestamp,
+    /// The socket (its kernel address): ties a change made before the port
+    /// was chosen to the socket's later ones.
+    pub sock: u64,
+    pub local: SocketAddr,
+    pub remote: SocketAddr,
+    pub from: TcpState,
+    pub to: TcpState,
+}
+
+/// A change attached to a connection: which endpoint, when.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Transition {
+    pub ts: Timestamp,
+    pub side: Role,
+    pub from: TcpState,
+    pub to: TcpState,
+}
+
+/// How far apart the kernel's TIME-WAIT handover and the wire's segment
+/// that causes it may be (both are stamped by the same kernel).
+const HANDOVER_NANOS: u64 = 5_000_000;
+
+/// The state the wire shows for `role` at `ts`: the last row's at or before it.
+fn wire_state_at(conn: &Connection, role: Role, ts: Timestamp) -> TcpState {
+    conn.records.iter().rev().find(|r| r.ts <= ts).map_or(conn.initial(role), |r| r.state(role))
+}
+
+/// Kernel transitions kept per connection.
+pub const KEPT: usize = 64;
+
+/// How one kernel transition compares with the wire.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    pub transition: Transition,
+    /// The wire shows the same transition, in the same order, on this row.
+    pub row: Option<usize>,
+    /// When the kernel's CLOSED is a handover to a mini-socket: the wire's
+    /// transition it stands for (X -> TIME-WAIT), or FIN-WAIT-2 -> FIN-WAIT-2
+    /// for an orphan kept in FIN-WAIT-2.
+    pub as_wire: Option<(TcpState, TcpState)>,
+}
+
+impl Verdict {
+    #[must_use]
+    pub fn agrees(&self) -> bool {
+        self.row.is_some()
+    }
+}
+
+/// Each kernel transition of `conn`, matched in order against the
+/// transitions the wire implies for the same endpoint.
+#[must_use]
+pub fn compare(conn: &Connection) -> Vec<Verdict> {
+    let mut out = Vec::with_capacity(conn.kernel.len());
+    for role in [Role::Client, Role::Server] {
+        // The wire's transitions, a step the wire shows as one split into the
+        // RFC's two (a FIN that also acknowledges ours: FIN-WAIT-1 ->
+        // FIN-WAIT-2 -> TIME-WAIT, RFC 9293 §3.10.7.4), as the kernel makes them.
+        let wire: Vec<diagram::Transition> = diagram::path(conn, role)
+            .into_iter()
+            .flat_map(|t| match (t.from, t.to) {
+                (TcpState::FinWait1, TcpState::TimeWait) => vec![
+                    diagram::Transition { to: TcpState::FinWait2, ..t.clone() },
+                    diagram::Transition { from: TcpState::FinWait2, ..t },
+                ],
+                _ => vec![t],
+            })
+            .collect();
+        let mut next = 0;
+        for t in conn.kernel.iter().filter(|t| t.side == role) {
+            // The kernel's CLOSED for a socket its application closed, after
+            // a FIN: Linux hands the connection to a mini-socket and reports
+            // the full socket as CLOSED. In TIME-WAIT when the wire shows the
+            // endpoint entering it then; an orphan in FIN-WAIT-2 is handed over
+            // as soon as it gets there (it waits for the peer's FIN, at most
+            // tcp_fin_timeout, in the mini-socket).
+            let closing = matches!(t.from, TcpState::FinWait1 | TcpState::FinWait2 | TcpState::Closing);
+            let handover = t.to == TcpState::Closed && closing;
+            let enters_time_wait = |k: usize| {
+                let w = &wire[k];
+                (w.from, w.to) == (t.from, TcpState::TimeWait)
+                    && conn.records[w.row].ts.0.abs_diff(t.ts.0) <= HANDOVER_NANOS
+            };
+            let (found, as_wire) = if handover {
+                match (next..wire.len()).find(|&k| enters_time_wait(k)) {
+                    Some(k) => (Some(k), Some((t.from, TcpState::TimeWait))),
+                    // Still in FIN-WAIT-2 on the wire at that time: a FIN-WAIT-2 mini-socket.
+                    None if t.from == TcpState::FinWait2 && wire_state_at(conn, role, t.ts) == TcpState::FinWait2 => {
+                        let k = wire[..next.min(wire.len())].iter().rposition(|w| w.to == TcpState::FinWait2);
+                        (k.or(next.checked_sub(1)), Some((TcpState::FinWait2, TcpState::FinWait2)))
+                    }
+                    None => (None, None),
+                }
+            } else {
+                let want = (t.from, t.to);
+                (wire.iter().skip(next).position(|w| (w.from, w.to) == want).map(|k| k + next), None)
+            };
+            if let Some(k) = found {
+                next = next.max(k + 1);
+            }
+            out.push(Verdict { transition: *t, row: found.map(|k| wire[k].row), as_wire });
+        }
+    }
+    out.sort_by_key(|v| v.transition.ts);
+    out
+}
+
+/// `(agreed, transitions)`.
+#[must_use]
+pub fn agreement(conn: &Connection) -> (usize, usize) {
+    let v = compare(conn);
+    (v.iter().filter(|v| v.agrees()).count(), v.len())
+}
+
+/// What a kernel transition says, in words, with the wire's view beside it.
+#[must_use]
+pub fn describe(conn: &Connection, v: &Verdict) -> String {
+    let t = &v.transition;
+    let at = t.ts.0.saturating_sub(conn.start().0) as f64 / 1e6;
+    let mut s = format!("kernel: {} {} → {} at {at:.3} ms", t.side.name(), t.from, t.to);
+    match (v.row, v.as_wire) {
+        (Some(row), Some((_, to))) => {
+            s.push_str(&format!(
+                " (the kernel's name for handing the connection to a {to} mini-socket): agrees with row {}",
+                row + 1
+            ));
+        }
+        (Some(row), None) => s.push_str(&format!(": agrees with row {}", row + 1)),
+        (None, _) => s.push_str(&format!(
+            ": the wire does not show this transition for the {} here; the kernel's state is the truth",
+            t.side.name()
+        )),
+    }
+    s
+}
