@@ -28,20 +28,33 @@ echo "load: $n seed connections, concurrency $c, port $port"
 $bin client --addr 127.0.0.1:$port --repeat "$n" --concurrency "$c" >"$tmp/none"
 printf '%-36s %8s conn/s\n' "no capture" "$(rate "$tmp/none")"
 
-# synack trace
-/usr/bin/time -f "%U %S" -o "$tmp/synack.cpu" $bin trace --port $port --format jsonl --count "$n" \
-  >"$tmp/synack.jsonl" 2>"$tmp/synack.err" &
-tpid=$!
-until grep -q "capturing on" "$tmp/synack.err" 2>/dev/null; do sleep 0.05; done
-$bin client --addr 127.0.0.1:$port --repeat "$n" --concurrency "$c" >"$tmp/with-synack"
-wait $tpid
-conns=$(wc -l <"$tmp/synack.jsonl")
-complete=$(grep -c '"handshake":{"complete":true' "$tmp/synack.jsonl" || true)
-closed=$(grep -Ec '"kind":"(three-way|four-way|simultaneous)"' "$tmp/synack.jsonl" || true)
-drops=$(grep -o '[0-9]* dropped by the kernel' "$tmp/synack.err" | cut -d' ' -f1)
-s_cpu=$(cpu "$tmp/synack.cpu")
-printf '%-36s %8s conn/s  capture CPU %6s s/100k conn  kernel drops %s  reconstructed %s/%s (complete handshake %s, closed %s)\n' \
-  "synack trace --format jsonl" "$(rate "$tmp/with-synack")" "$(per100k "$s_cpu")" "$drops" "$conns" "$n" "$complete" "$closed"
+# synack trace, without and with the kernel view
+synack_run() {
+  local kernel=$1
+  /usr/bin/time -f "%U %S" -o "$tmp/synack.cpu" $bin trace --port $port --format jsonl --count "$n" --kernel "$kernel" \
+    >"$tmp/synack.jsonl" 2>"$tmp/synack.err" &
+  local tpid=$!
+  until grep -q "capturing on" "$tmp/synack.err" 2>/dev/null; do sleep 0.05; done
+  $bin client --addr 127.0.0.1:$port --repeat "$n" --concurrency "$c" >"$tmp/with-synack"
+  wait $tpid
+  local conns complete closed drops s_cpu agreed lost
+  conns=$(wc -l <"$tmp/synack.jsonl")
+  complete=$(grep -c '"handshake":{"complete":true' "$tmp/synack.jsonl" || true)
+  closed=$(grep -Ec '"kind":"(three-way|four-way|simultaneous)"' "$tmp/synack.jsonl" || true)
+  drops=$(grep -o '[0-9]* dropped by the kernel' "$tmp/synack.err" | cut -d' ' -f1)
+  s_cpu=$(cpu "$tmp/synack.cpu")
+  printf '%-36s %8s conn/s  capture CPU %6s s/100k conn  kernel drops %s  reconstructed %s/%s (complete handshake %s, closed %s)\n' \
+    "synack trace --kernel $kernel" "$(rate "$tmp/with-synack")" "$(per100k "$s_cpu")" "$drops" "$conns" "$n" "$complete" "$closed"
+  if [ "$kernel" = on ]; then
+    agreed=$(grep -o '"kernel_agreement":{"transitions":[0-9]*,"agreed":[0-9]*}' "$tmp/synack.jsonl" \
+      | awk -F'[:,}]' '{ t += $3; a += $5 } END { printf "%d of %d", a, t }')
+    lost=$(grep -o 'kernel view: .*' "$tmp/synack.err" || true)
+    printf '%-36s kernel transitions agreed: %s; %s\n' "" "$agreed" "$lost"
+  fi
+  true
+}
+synack_run off
+synack_run on
 
 # tcpdump printing text
 tcpdump_run() {

@@ -52,8 +52,10 @@ pub const FLUSH_EVERY: Duration = Duration::from_millis(100);
 /// Where the kernel's own view of the connections comes from (live only):
 /// polled between frames and whenever the source is idle.
 pub trait KernelFeed {
-    /// Hands what the kernel reported since the last call to the pipeline.
-    fn poll(&mut self, pipeline: &mut Pipeline);
+    /// Hands what the kernel reported since the last call to the pipeline;
+    /// `idle`: the capture has nothing more for now, so every change can be
+    /// attached.
+    fn poll(&mut self, pipeline: &mut Pipeline, idle: bool);
 }
 
 /// How a run ended.
@@ -182,7 +184,7 @@ pub fn run<S: FrameSource>(
         if let Some(k) = kernel.as_deref_mut()
             && pipeline.counters.frames.is_multiple_of(64)
         {
-            k.poll(pipeline);
+            k.poll(pipeline, false);
         }
         let (push, now) = match source.next_frame()? {
             Next::Frame(frame) => {
@@ -201,14 +203,14 @@ pub fn run<S: FrameSource>(
             }
             Next::Idle if draining.is_some() => {
                 if let Some(k) = kernel.as_deref_mut() {
-                    k.poll(pipeline);
+                    k.poll(pipeline, true);
                 }
                 waiting.release(&mut *pipeline, exporter, out, None, 0)?;
                 return Ok(Ended::Stopped);
             }
             Next::Idle => {
                 if let Some(k) = kernel.as_deref_mut() {
-                    k.poll(pipeline);
+                    k.poll(pipeline, true);
                 }
                 // Nothing came: the wall clock moves the waits on.
                 let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();

@@ -45,7 +45,7 @@ impl KernelView {
 }
 
 impl KernelFeed for KernelView {
-    fn poll(&mut self, pipeline: &mut Pipeline) {
+    fn poll(&mut self, pipeline: &mut Pipeline, idle: bool) {
         self.buf.clear();
         self.tracepoint.read(&mut self.buf);
         // Rings are per CPU: merge by time.
@@ -64,6 +64,9 @@ impl KernelFeed for KernelView {
                 from,
                 to,
             });
+        }
+        if idle {
+            pipeline.tracker.kernel_flush(Timestamp(u64::MAX));
         }
     }
 }

@@ -16,7 +16,7 @@ use foldhash::fast::RandomState;
 
 pub use super::classify::{CloseKind, Dir, Handshake, Initiator, Phase, Role, TeardownSteps};
 pub use super::connection::{ConnId, Connection, Keep, Record};
-use super::segment::Segment;
+use super::segment::{Segment, Timestamp};
 pub use super::tcp::Side;
 
 /// What one [`Tracker::push`] did.
@@ -179,6 +179,8 @@ pub struct Tracker {
 #[derive(Debug, Default)]
 struct KernelWaiting {
     on: bool,
+    /// Changes not yet routed, in time order.
+    queue: VecDeque<super::kernel::Change>,
     pending: HashMap<Key, Vec<super::kernel::Change>, RandomState>,
     pending_order: VecDeque<Key>,
     unresolved: HashMap<u64, Vec<super::kernel::Change>, RandomState>,
@@ -187,8 +189,14 @@ struct KernelWaiting {
     given_up: u64,
 }
 
-/// Kernel changes that may wait for their connection or their port.
-pub const KERNEL_WAITING: usize = 4096;
+/// Kernel changes that may wait for their segments, their connection or
+/// their port (about 80 bytes each).
+pub const KERNEL_WAITING: usize = 65_536;
+
+/// How long after a connection's last segment a kernel change on its tuple
+/// is still its own (the changes its last segments cause come within
+/// microseconds on loopback).
+const KERNEL_AFTER_END: u64 = 5_000_000;
 
 impl KernelWaiting {
     fn wait<K: std::hash::Hash + Eq + Copy>(
@@ -267,13 +275,40 @@ impl Tracker {
     /// Kernel changes not attached: (waiting, given up).
     #[must_use]
     pub fn kernel_pending(&self) -> (usize, u64) {
-        (self.kernel.waiting, self.kernel.given_up)
+        (self.kernel.waiting + self.kernel.queue.len(), self.kernel.given_up)
     }
 
-    /// Attaches a kernel state change to its connection. A change that comes
-    /// before the connection's first segment waits (bounded); one made before
-    /// the socket had its port waits for the socket's next change.
+    /// Takes a kernel state change. It is attached once the segments up to
+    /// its time have been tracked (see [`Tracker::kernel_flush`]): on a
+    /// reused tuple, the new connection's changes then find the new
+    /// connection, not the one that ended.
     pub fn kernel(&mut self, c: super::kernel::Change) {
+        let q = &mut self.kernel.queue;
+        let at = q.iter().rposition(|k| k.ts <= c.ts).map_or(0, |i| i + 1);
+        q.insert(at, c);
+        if q.len() > KERNEL_WAITING {
+            let oldest = self.kernel.queue.pop_front().map(|c| c.ts);
+            if let Some(ts) = oldest {
+                self.kernel_flush(ts);
+            }
+        }
+    }
+
+    /// Attaches the kernel changes made at or before `upto` (every segment
+    /// up to then has been tracked; `Timestamp(u64::MAX)` when the capture
+    /// is idle).
+    pub fn kernel_flush(&mut self, upto: Timestamp) {
+        while self.kernel.queue.front().is_some_and(|c| c.ts <= upto) {
+            if let Some(c) = self.kernel.queue.pop_front() {
+                self.route_kernel(c);
+            }
+        }
+    }
+
+    /// A change goes to its connection; one that comes before the
+    /// connection's first segment waits (bounded); one made before the socket
+    /// had its port waits for the socket's next change.
+    fn route_kernel(&mut self, c: super::kernel::Change) {
         let w = &mut self.kernel;
         if c.local.port() == 0 {
             KernelWaiting::wait(&mut w.unresolved, &mut w.unresolved_order, c.sock, c);
@@ -297,7 +332,11 @@ impl Tracker {
     fn attach_kernel(&mut self, c: super::kernel::Change) {
         let k = key(c.local, c.remote, 0);
         match self.by_tuple.get(&k).and_then(|&id| self.conns.get_mut(id)) {
-            Some(conn) if conn.kernel_watched => conn.note_kernel(&c),
+            // A connection that ended takes only the changes its last segments
+            // caused; later ones on its tuple belong to the next connection.
+            Some(conn) if conn.kernel_watched && !(conn.ended && c.ts.0 > conn.last().0 + KERNEL_AFTER_END) => {
+                conn.note_kernel(&c);
+            }
             _ => {
                 let w = &mut self.kernel;
                 KernelWaiting::wait(&mut w.pending, &mut w.pending_order, k, c);
@@ -309,6 +348,14 @@ impl Tracker {
 
     /// Feeds one segment, in arrival order.
     pub fn push(&mut self, seg: &Segment) -> Push {
+        let push = self.push_segment(seg);
+        if !self.kernel.queue.is_empty() {
+            self.kernel_flush(seg.ts);
+        }
+        push
+    }
+
+    fn push_segment(&mut self, seg: &Segment) -> Push {
         let k = key(seg.src, seg.dst, seg.encap.network());
         let fresh_syn = seg.flags.syn() && !seg.flags.ack() && !seg.flags.rst();
         let mut superseded = None;

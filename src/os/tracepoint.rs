@@ -18,8 +18,8 @@ use perf_event_open_sys as sys;
 /// Where tracefs may be.
 const TRACEFS: [&str; 2] = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
 const EVENT: &str = "events/sock/inet_sock_set_state";
-/// Data pages per CPU ring (a power of two): 256 KiB.
-const PAGES: usize = 64;
+/// Data pages per CPU ring (a power of two): 1 MiB, about 10,000 changes.
+const PAGES: usize = 256;
 
 /// Byte offsets of the fields synack reads, from the `format` file.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
