@@ -31,7 +31,7 @@ printf '%-36s %8s conn/s\n' "no capture" "$(rate "$tmp/none")"
 # synack trace, without and with the kernel view
 synack_run() {
   local kernel=$1
-  /usr/bin/time -f "%U %S" -o "$tmp/synack.cpu" $bin trace --port $port --format jsonl --count "$n" --kernel "$kernel" \
+  /usr/bin/time -f "%U %S" -o "$tmp/synack.cpu" $bin trace --port $port --format jsonl --count "$n" --kernel "$kernel" --duration $((n / 2000 + 20)) \
     >"$tmp/synack.jsonl" 2>"$tmp/synack.err" &
   local tpid=$!
   until grep -q "capturing on" "$tmp/synack.err" 2>/dev/null; do sleep 0.05; done

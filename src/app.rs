@@ -489,6 +489,12 @@ fn export_here(app: &mut tui::App, id: ConnId) {
 /// `synack` without a subcommand: the live dashboard, or a replay with --read.
 fn dashboard(args: &DashboardArgs) -> Result<()> {
     let time_wait = args.view.time_wait().map_err(UsageError)?;
+    if args.source.kernel == KernelMode::On {
+        return Err(UsageError(
+            "--kernel on: the dashboard does not show the kernel view yet; synack trace --kernel on does".into(),
+        )
+        .into());
+    }
     check_record(args.view.record.as_deref())?;
     require_terminal()?;
     let shared = Arc::new(tui::Shared::default());
