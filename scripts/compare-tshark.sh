@@ -18,8 +18,14 @@ for arg in "$@"; do
     files+=("$arg")
   fi
 done
-# Segments in synack's jsonl: one "dir" key each.
-segments() { printf '%s' "$1" | { grep -o '"dir":' || true; } | wc -l; }
+# Segments in synack's jsonl: one "dir" key each kept, plus those a long
+# connection counted without keeping them ("elided").
+segments() {
+  local kept elided
+  kept=$(printf '%s' "$1" | { grep -o '"dir":' || true; } | wc -l)
+  elided=$(printf '%s' "$1" | { grep -o '"elided":{"segments":[0-9]*' || true; } | awk -F: '{ s += $3 } END { print s + 0 }')
+  echo $((kept + elided))
+}
 total_t=0 total_s=0 failed=0 n=0
 for f in "${files[@]}"; do
   n=$((n + 1))

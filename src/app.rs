@@ -126,8 +126,17 @@ fn open_input(path: &Path) -> Result<(Box<dyn Read + Send>, String, Option<u64>)
         let stream = PcapStream::new(io::stdin()).context("cannot read standard input")?;
         return Ok((Box::new(stream), "standard input".to_string(), None));
     }
-    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let size = file.metadata().ok().map(|m| m.len());
+    // A gzip-compressed capture (`.pcap.gz`), as tcpdump -r and tshark read it.
+    let mut magic = [0u8; 2];
+    let gzip = io::Read::read_exact(&mut file, &mut magic).is_ok() && magic == [0x1f, 0x8b];
+    io::Seek::seek(&mut file, io::SeekFrom::Start(0)).with_context(|| format!("cannot read {}", path.display()))?;
+    if gzip {
+        let name = format!("{} (gzip)", path.display());
+        // The size is the compressed one: no progress fraction for it.
+        return Ok((Box::new(flate2::read::MultiGzDecoder::new(io::BufReader::new(file))), name, None));
+    }
     Ok((Box::new(file), path.display().to_string(), size))
 }
 

@@ -447,3 +447,17 @@ fn no_progress_line_when_stderr_is_not_a_terminal() {
     assert!(o.status.success());
     assert!(o.stderr.is_empty(), "{}", stderr(&o));
 }
+
+/// A gzip-compressed capture (`.pcap.gz`) reads as the capture itself.
+#[test]
+fn gzip_compressed_capture() {
+    use std::io::Write as _;
+    let plain = std::fs::read(fixture("slow-close.pcap")).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&plain).unwrap();
+    let p = tempfile("slow-close.pcap.gz", &gz.finish().unwrap());
+    let a = synack(&["trace", "--format", "jsonl", "--read", p.to_str().unwrap()]);
+    let b = synack(&["trace", "--format", "jsonl", "--read", fixture("slow-close.pcap").to_str().unwrap()]);
+    assert!(a.status.success(), "{}", stderr(&a));
+    assert_eq!(a.stdout, b.stdout);
+}

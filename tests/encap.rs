@@ -206,6 +206,15 @@ fn cases() -> Vec<Case> {
             seen_by: Ref::Tcpdump,
         },
         Case {
+            name: "ppp-cisco-hdlc",
+            link: 9,
+            inner: SEED,
+            // Cisco HDLC frames on a PPP link.
+            wrap: |ip| cat(&[&[0x0f, 0x00, 0x08, 0x00], ip]),
+            encapsulation: &[],
+            seen_by: Ref::Tshark,
+        },
+        Case {
             name: "cisco-hdlc",
             link: 104,
             inner: V6,

@@ -443,6 +443,11 @@ impl Walk {
     /// A PPP frame with or without the HDLC address and control bytes, and
     /// a one- or two-byte protocol field.
     fn ppp_frame(&mut self, data: &[u8]) -> Decoded {
+        // A PPP link may carry Cisco HDLC frames (address 0x0f or 0x8f), as
+        // tcpdump and Wireshark read them.
+        if matches!(data.get(..2), Some([0x0f | 0x8f, 0x00])) {
+            return self.ethertype(link16(data, 2)?, from(data, 4)?);
+        }
         let data = if data.starts_with(&[0xff, 0x03]) { &data[2..] } else { data };
         let first = *data.first().ok_or(DecodeError::TruncatedLinkHeader)?;
         if first & 1 == 1 { self.ppp(u16::from(first), &data[1..]) } else { self.ppp(link16(data, 0)?, from(data, 2)?) }
