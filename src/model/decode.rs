@@ -534,7 +534,12 @@ impl Walk {
         if ip.len() < header_len {
             return Err(DecodeError::TruncatedIpv4Header);
         }
-        let total_len = usize::from(be16(ip, 2).unwrap_or(0));
+        let total_len = match usize::from(be16(ip, 2).unwrap_or(0)) {
+            // A total length of 0: a frame captured before the NIC segmented it
+            // (TSO): what was captured is the datagram, as Wireshark reads it.
+            0 => ip.len(),
+            n => n,
+        };
         if total_len < header_len {
             return Err(DecodeError::BadIpv4TotalLength);
         }
@@ -1005,6 +1010,17 @@ mod tests {
         let s = decode(&frame).unwrap().unwrap();
         assert_eq!(s.options.mss, Some(65495));
         assert!(s.options.truncated);
+    }
+
+    #[test]
+    fn a_tso_frame_with_total_length_zero_uses_what_was_captured() {
+        let mut data = lo_syn();
+        data.extend_from_slice(b"payload");
+        data[14 + 2] = 0;
+        data[14 + 3] = 0;
+        let s = decode(&Frame { ts: Timestamp(0), link: LinkType::Ethernet, data: &data }).unwrap().unwrap();
+        assert_eq!(s.payload_len, 7);
+        assert_eq!(s.preview.as_bytes(), b"payload");
     }
 
     #[test]
