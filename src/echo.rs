@@ -43,7 +43,7 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::os::sock;
-use crate::scenario::{HALF_CLOSE_GAP_MS, SLOW_CLOSE_DELAY_MS, Scenario, ServerSide};
+use crate::scenario::{CLOSE_WAIT_HOLD_MS, HALF_CLOSE_GAP_MS, SLOW_CLOSE_DELAY_MS, Scenario, ServerSide};
 
 /// The prefix of a command line.
 pub const COMMAND_PREFIX: &str = "SYNACK/1 ";
@@ -559,6 +559,8 @@ pub enum Command {
     CloseAt(u64),
     Hold,
     Pause(u64),
+    /// Reply, read to EOF, keep the socket this many ms, then close.
+    Keep(u64),
 }
 
 /// Splits a first read into the command and the payload.
@@ -581,6 +583,9 @@ pub fn parse_command(data: &[u8]) -> (Command, &[u8]) {
                 Command::CloseAt(t)
             } else if let Some(ms) = number("pause=") {
                 Command::Pause(ms)
+            } else if let Some(ms) = number("keep=") {
+                // Bounded: the socket is closed after at most 10 s.
+                Command::Keep(ms.min(10_000))
             } else {
                 Command::Echo
             }
@@ -653,6 +658,11 @@ fn handle(
             conn.write_all(&upper(payload))?;
             read_to_eof(&mut conn, config.max_message);
             thread::sleep(SLOW_CLOSE_DELAY);
+        }
+        Command::Keep(ms) => {
+            conn.write_all(&upper(payload))?;
+            read_to_eof(&mut conn, config.max_message);
+            thread::sleep(Duration::from_millis(ms));
         }
         Command::Half => {
             let mut all = payload.to_vec();
@@ -763,6 +773,7 @@ fn command(side: ServerSide, barrier: u64) -> Option<String> {
         ServerSide::CloseAt => Some(format!("close-at={barrier}")),
         ServerSide::Hold => Some("hold".into()),
         ServerSide::Pause => Some(format!("pause={REFUSED_PAUSE_MS}")),
+        ServerSide::Keep => Some(format!("keep={CLOSE_WAIT_HOLD_MS}")),
     }
 }
 
@@ -836,7 +847,7 @@ fn attempt_once(scenario: Scenario, addr: SocketAddr, message: &str) -> io::Resu
     let (mut conn, inband) = steered_connect(addr, command(scenario.info().server, barrier))?;
     send(&mut conn, inband, message)?;
     let outcome = match scenario {
-        Scenario::Seed | Scenario::ClientClose | Scenario::SlowClose => reply(&mut conn, want)?,
+        Scenario::Seed | Scenario::ClientClose | Scenario::SlowClose | Scenario::CloseWait => reply(&mut conn, want)?,
         Scenario::ServerClose => {
             let r = reply(&mut conn, want)?;
             // Close only once the server has: wait for its FIN (EOF).

@@ -21,6 +21,9 @@ pub enum Scenario {
     Abort,
     /// Connect where nothing listens.
     Refused,
+    /// The server's application does not close for [`CLOSE_WAIT_HOLD_MS`]:
+    /// its socket sits in CLOSE-WAIT, the client's in FIN-WAIT-2.
+    CloseWait,
 }
 
 /// What the echo server does for a scenario, after its first read.
@@ -40,6 +43,8 @@ pub enum ServerSide {
     Hold,
     /// Stop listening for a moment: connections are refused.
     Pause,
+    /// Reply, read to EOF, keep the socket [`CLOSE_WAIT_HOLD_MS`], close.
+    Keep,
 }
 
 /// How long the slow closer waits before its FIN: past Linux's 40 ms
@@ -47,6 +52,9 @@ pub enum ServerSide {
 pub const SLOW_CLOSE_DELAY_MS: u64 = 200;
 /// Gap between the half-close scenario's chunks.
 pub const HALF_CLOSE_GAP_MS: u64 = 60;
+/// How long the close-wait scenario's server leaves a closed-by-the-peer
+/// socket open: long enough to see, bounded.
+pub const CLOSE_WAIT_HOLD_MS: u64 = 3000;
 
 /// One row of the table.
 #[derive(Debug, Clone, Copy)]
@@ -138,6 +146,18 @@ pub const SCENARIOS: &[Info] = &[
         caption: Some("A refused connection. Nothing listens for a moment: the SYN is answered by RST-ACK."),
         server: ServerSide::Pause,
     },
+    Info {
+        scenario: Scenario::CloseWait,
+        name: "close-wait",
+        key: Some('w'),
+        help: "close-wait: the server application holds its socket 3 s",
+        caption: Some(
+            "The server's application forgets to close. The client's FIN is acknowledged, then nothing for 3 s: \
+             the server's socket sits in CLOSE-WAIT, the client's in FIN-WAIT-2. Thousands of CLOSE-WAIT on a \
+             server mean this.",
+        ),
+        server: ServerSide::Keep,
+    },
 ];
 
 impl Scenario {
@@ -188,6 +208,7 @@ mod tests {
             Scenario::Simultaneous,
             Scenario::Abort,
             Scenario::Refused,
+            Scenario::CloseWait,
         ];
         assert_eq!(SCENARIOS.len(), all.len());
         for s in all {

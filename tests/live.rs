@@ -819,6 +819,7 @@ fn the_kernel_view_agrees_with_the_wire_in_every_scenario() {
         Scenario::HalfClose,
         Scenario::Simultaneous,
         Scenario::Abort,
+        Scenario::CloseWait,
     ];
     for scenario in scenarios {
         let srv = server();
@@ -842,6 +843,18 @@ fn the_kernel_view_agrees_with_the_wire_in_every_scenario() {
         assert!(a["transitions"].as_u64().unwrap() >= 6, "{scenario:?}: {c}");
         assert_eq!(a["agreed"], a["transitions"], "{scenario:?}: {c}");
         assert!(stderr.contains(", 0 lost by the kernel's rings"), "{stderr}");
+        if scenario == Scenario::CloseWait {
+            // The server's socket sat in CLOSE-WAIT for the 3 s its
+            // application kept it, with nothing on the wire.
+            let k = c["kernel"].as_array().unwrap();
+            let at = |from: &str, to: &str| {
+                k.iter().find(|t| t["side"] == "server" && t["from"] == from && t["to"] == to).unwrap()["t_ms"]
+                    .as_f64()
+                    .unwrap()
+            };
+            let held = at("CLOSE-WAIT", "LAST-ACK") - at("ESTABLISHED", "CLOSE-WAIT");
+            assert!((2900.0..4000.0).contains(&held), "CLOSE-WAIT for {held} ms: {c}");
+        }
     }
     // Refused: nothing listens, so only the client has a socket.
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();

@@ -604,7 +604,7 @@ fn render_footer(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
 /// The keys, for the help overlay; the scenario keys come from
 /// [`crate::scenario::SCENARIOS`] and go after `e`.
 pub const HELP: &[(&str, &str)] = &[
-    ("↑ / ↓", "select a connection (in the ladder: a segment)"),
+    ("↑ / ↓ / mouse", "a connection (in the ladder: a segment); click, scroll"),
     ("← / → or k / j", "move through the selected connection's segments"),
     ("Enter / Tab", "switch focus between the list and the ladder"),
     ("Home / End", "first segment / follow the latest segment"),
@@ -616,7 +616,6 @@ pub const HELP: &[(&str, &str)] = &[
     ("/", "filter by port, address, close kind, state (Esc clears)"),
     ("o", "order: as they started, by close kind, longest first"),
     ("d", "RFC 9293's state diagram, lit by the selected segment"),
-    ("mouse", "click a connection to select it; the wheel scrolls"),
     ("? ", "this help (any key closes it)"),
     ("q / Esc / Ctrl-C", "quit"),
 ];
