@@ -498,12 +498,6 @@ fn export_here(app: &mut tui::App, id: ConnId) {
 /// `synack` without a subcommand: the live dashboard, or a replay with --read.
 fn dashboard(args: &DashboardArgs) -> Result<()> {
     let time_wait = args.view.time_wait().map_err(UsageError)?;
-    if args.source.kernel == KernelMode::On {
-        return Err(UsageError(
-            "--kernel on: the dashboard does not show the kernel view yet; synack trace --kernel on does".into(),
-        )
-        .into());
-    }
     check_record(args.view.record.as_deref())?;
     require_terminal()?;
     let shared = Arc::new(tui::Shared::default());
@@ -528,11 +522,11 @@ fn dashboard(args: &DashboardArgs) -> Result<()> {
         return Ok(());
     }
     let port = args.source.port.unwrap_or(DEFAULT_PORT);
-    let source = open_live(&args.source.interface, port)?;
+    let (source, kernel, kernel_off) = open_live_with(&args.source.interface, port, args.source.kernel)?;
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let server = if args.no_serve { None } else { maybe_serve(addr)? };
     let pipeline = Pipeline::new(Some(port), args.source.limits());
-    let live = Live { source, addr, server, scenarios: !args.no_serve, tour: None };
+    let live = Live { source, addr, server, scenarios: !args.no_serve, tour: None, kernel, kernel_off };
     run_live(live, (time_wait, args.view.record.as_deref()), pipeline, &shared, &tx, &rx)
 }
 
@@ -547,6 +541,9 @@ struct Live {
     scenarios: bool,
     /// The demo's tour.
     tour: Option<tui::app::Tour>,
+    /// The kernel view, or why it is off.
+    kernel: Option<KernelView>,
+    kernel_off: Option<String>,
 }
 
 /// Starts the capture thread and runs the dashboard on it until the user quits.
@@ -558,7 +555,7 @@ fn run_live(
     tx: &std::sync::mpsc::SyncSender<tui::Msg>,
     rx: &std::sync::mpsc::Receiver<tui::Msg>,
 ) -> Result<()> {
-    let Live { mut source, addr, server: _server, scenarios, tour } = live;
+    let Live { mut source, addr, server: _server, scenarios, tour, kernel, kernel_off } = live;
     let interface = source.interface().to_string();
     // The first read resets the kernel's counters.
     let _ = source.kernel_stats();
@@ -569,6 +566,18 @@ fn run_live(
     let mut app = tui::App::new(pipeline, tui::Source::Live { interface, port: addr.port() }, scenarios);
     app.time_wait = time_wait;
     app.tour = tour;
+    match (kernel, kernel_off) {
+        (Some(view), _) => {
+            app.pipeline.tracker.watch_kernel();
+            app.kernel = Some(Ok(()));
+            tui::spawn_kernel(view, tx.clone(), shared.clone())?;
+        }
+        (None, Some(why)) => {
+            app.set_notice(why.clone());
+            app.kernel = Some(Err(why));
+        }
+        (None, None) => {}
+    }
     let action_tx = tx.clone();
     tui::run(app, (tx, rx), shared, record, |action, app| match action {
         tui::Action::Run(s) => run_scenario_in_background(s, addr, action_tx.clone()),
@@ -583,7 +592,7 @@ fn demo(args: &DemoArgs) -> Result<()> {
     let time_wait = args.view.time_wait().map_err(UsageError)?;
     check_record(args.view.record.as_deref())?;
     require_terminal()?;
-    let source = open_live("lo", args.port)?;
+    let (source, kernel, kernel_off) = open_live_with("lo", args.port, KernelMode::Auto)?;
     let addr = SocketAddr::from(([127, 0, 0, 1], args.port));
     let listener = echo::bind(addr).map_err(|e| match e {
         echo::ServeError::Busy(a) => {
@@ -596,6 +605,7 @@ fn demo(args: &DemoArgs) -> Result<()> {
     let shared = Arc::new(tui::Shared::default());
     let (tx, rx) = tui::channel();
     let pipeline = Pipeline::new(Some(addr.port()), Limits::both(1_000));
-    let live = Live { source, addr, server: Some(server), scenarios: true, tour: Some(tui::app::Tour::new(args.once)) };
+    let tour = Some(tui::app::Tour::new(args.once));
+    let live = Live { source, addr, server: Some(server), scenarios: true, tour, kernel, kernel_off };
     run_live(live, (time_wait, args.view.record.as_deref()), pipeline, &shared, &tx, &rx)
 }

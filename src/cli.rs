@@ -82,9 +82,9 @@ pub struct SourceArgs {
     /// counted, not kept (at least 8).
     #[arg(long, default_value_t = 1024, value_name = "N")]
     pub max_segments: usize,
-    /// The kernel's own view beside the wire's (synack trace, live): each endpoint's state
-    /// changes as the kernel made them (tracepoint sock:inet_sock_set_state), checked against
-    /// the ladder. Needs root or CAP_PERFMON; the dashboard does not show it yet.
+    /// The kernel's own view beside the wire's (live): each endpoint's state changes as the
+    /// kernel made them (tracepoint sock:inet_sock_set_state), checked against the ladder.
+    /// Needs root or CAP_PERFMON.
     #[arg(long, value_enum, default_value_t = KernelMode::Auto, value_name = "WHEN")]
     pub kernel: KernelMode,
 }

@@ -176,6 +176,25 @@ where
     })
 }
 
+/// Starts the thread that reads the kernel view's changes (every 50 ms) and
+/// sends them to the main loop, until asked to stop.
+pub fn spawn_kernel(
+    mut view: crate::capture::kernel::KernelView,
+    tx: SyncSender<Msg>,
+    shared: Arc<Shared>,
+) -> io::Result<thread::JoinHandle<()>> {
+    thread::Builder::new().name("kernel".into()).spawn(move || {
+        while !shared.stop.load(Ordering::Relaxed) {
+            let mut changes = Vec::new();
+            view.read_changes(&mut changes);
+            if !changes.is_empty() && tx.send(Msg::KernelChanges(changes)).is_err() {
+                return;
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+    })
+}
+
 /// Starts the input thread (keys, mouse, resize) and the one-second clock.
 fn spawn_input_and_clock(tx: &SyncSender<Msg>, shared: &Arc<Shared>) -> io::Result<()> {
     let (itx, ishared) = (tx.clone(), shared.clone());

@@ -617,3 +617,53 @@ fn walking_every_fixture_the_diagram_agrees_with_the_ladder() {
     // The fixtures hold both kinds: arrows of the figure and RSTs off it.
     assert!(walked > 40 && off >= 2, "walked {walked}, off-diagram {off}");
 }
+
+/// The kernel view in the dashboard: changes that arrive before their
+/// segments land on the right rows; the explanation panel and the diagram
+/// say which agree with the wire, and the one the wire does not show is
+/// flagged.
+#[test]
+fn the_kernel_view_in_the_explanation_and_the_diagram() {
+    use synack::model::kernel::Change;
+    use synack::model::tcp::TcpState::*;
+    let segs = segments("slow-close.pcap");
+    let mut app = App::new(
+        Pipeline::new(None, synack::model::tracker::Limits::both(100)),
+        Source::Replay { name: "fixtures".into(), step: false },
+        false,
+    );
+    app.pipeline.tracker.watch_kernel();
+    app.kernel = Some(Ok(()));
+    let (client, server) = (segs[0].src, segs[0].dst);
+    let at = |row: usize, micros: u64| Timestamp(segs[row].ts.0 + micros * 1_000);
+    let unbound = std::net::SocketAddr::new(client.ip(), 0);
+    let change = |ts, sock, local, remote, from, to| Change { ts, sock, local, remote, from, to };
+    let changes = vec![
+        // Before its port is chosen: port 0, tied to the socket's next change.
+        change(Timestamp(segs[0].ts.0 - 1_000), 1, unbound, server, Closed, SynSent),
+        change(at(1, 1), 1, client, server, SynSent, Established),
+        change(at(2, 1), 2, server, client, Listen, SynReceived),
+        change(at(2, 2), 2, server, client, SynReceived, Established),
+        // Not what the wire shows: the server going straight to CLOSED.
+        change(at(2, 3), 2, server, client, Established, Closed),
+    ];
+    app.update(Msg::KernelChanges(changes));
+    for s in &segs {
+        app.update(Msg::Decoded(Ok(Some(*s))));
+    }
+    app.update(Msg::Tick(Timestamp(segs.last().unwrap().ts.0 + 5_000_000_000)));
+    app.update(Msg::Key(KeyEvent::from(KeyCode::Char('d'))));
+    select_row(&mut app, 2);
+    let s = screen(&mut app, 200, 60);
+    assert!(s.contains("kernel view ⚙"), "{s}");
+    assert!(s.contains("S server row 3: SYN-RECEIVED → ESTABLISHED   kernel: 1 ⚙, ✗ ESTABLISHED→CLOSED"), "{s}");
+    assert!(s.contains("kernel: 4 of 5 transitions agreed"), "{s}");
+    assert!(s.contains("the wire does not show this transition for the server here"), "{s}");
+    select_row(&mut app, 1);
+    let s = screen(&mut app, 200, 60);
+    assert!(s.contains("C client row 2: SYN-SENT → ESTABLISHED   kernel: 1 ⚙"), "{s}");
+    // The server's LISTEN -> SYN-RECEIVED goes with the row that shows it,
+    // though the kernel made it only when the ACK came.
+    assert!(s.contains("S server row 2: LISTEN → SYN-RECEIVED   kernel: 1 ⚙"), "{s}");
+    assert!(s.contains("⚙ kernel: client SYN-SENT → ESTABLISHED at"), "{s}");
+}

@@ -44,26 +44,29 @@ impl KernelView {
     }
 }
 
-impl KernelFeed for KernelView {
-    fn poll(&mut self, pipeline: &mut Pipeline, idle: bool) {
+impl KernelView {
+    /// The changes the rings hold, in time order, as the model's values.
+    pub fn read_changes(&mut self, out: &mut Vec<Change>) {
         self.buf.clear();
         self.tracepoint.read(&mut self.buf);
         // Rings are per CPU: merge by time.
         self.buf.sort_by_key(|c| c.ts);
-
         for c in &self.buf {
             let (Some(from), Some(to)) = (kernel::state(c.oldstate), kernel::state(c.newstate)) else {
                 continue;
             };
             self.changes += 1;
-            pipeline.tracker.kernel(Change {
-                ts: Timestamp(c.ts),
-                sock: c.sock,
-                local: c.local,
-                remote: c.remote,
-                from,
-                to,
-            });
+            out.push(Change { ts: Timestamp(c.ts), sock: c.sock, local: c.local, remote: c.remote, from, to });
+        }
+    }
+}
+
+impl KernelFeed for KernelView {
+    fn poll(&mut self, pipeline: &mut Pipeline, idle: bool) {
+        let mut changes = Vec::new();
+        self.read_changes(&mut changes);
+        for c in changes {
+            pipeline.tracker.kernel(c);
         }
         if idle {
             pipeline.tracker.kernel_flush(Timestamp(u64::MAX));

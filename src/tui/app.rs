@@ -12,6 +12,10 @@ use crate::model::tracker::{ConnId, Connection};
 use crate::pipeline::Pipeline;
 use crate::scenario::Scenario;
 
+/// How long a kernel change waits for the segments around it before the
+/// dashboard attaches it anyway.
+pub const KERNEL_LAG_NANOS: u64 = 200_000_000;
+
 /// Everything that reaches the main loop, over one channel.
 #[derive(Debug)]
 pub enum Msg {
@@ -23,6 +27,8 @@ pub enum Msg {
         packets: u64,
         drops: u64,
     },
+    /// State changes the kernel made (the kernel view, live).
+    KernelChanges(Vec<crate::model::kernel::Change>),
     /// The source ended (with an error, or at the end of a file).
     SourceEnded(Option<String>),
     Key(KeyEvent),
@@ -209,6 +215,8 @@ pub struct App {
     pub sort: Sort,
     /// The state-diagram panel is on (`d`).
     pub diagram: bool,
+    /// The kernel view: on, or why it is off (`None`: not asked for).
+    pub kernel: Option<Result<(), String>>,
     /// The demo's caption.
     pub caption: Option<String>,
     /// The source has ended.
@@ -247,6 +255,7 @@ impl App {
             typing: false,
             sort: Sort::Started,
             diagram: false,
+            kernel: None,
             caption: None,
             ended: false,
             size: ratatui::layout::Rect::default(),
@@ -336,6 +345,11 @@ impl App {
                 self.kernel_packets = packets;
                 self.kernel_drops = drops;
             }
+            Msg::KernelChanges(changes) => {
+                for c in changes {
+                    self.pipeline.tracker.kernel(c);
+                }
+            }
             Msg::SourceEnded(err) => {
                 self.ended = true;
                 let read = self.pipeline.counters.segments;
@@ -362,6 +376,9 @@ impl App {
                 }
                 if matches!(self.source, Source::Live { .. }) {
                     self.now = self.now.max(t);
+                    // Kernel changes older than the capture's lag: their
+                    // segments are in.
+                    self.pipeline.tracker.kernel_flush(Timestamp(t.0.saturating_sub(KERNEL_LAG_NANOS)));
                 }
             }
             Msg::Caption(c) => self.caption = Some(c),

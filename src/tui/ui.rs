@@ -263,6 +263,11 @@ fn render_status(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     if matches!(app.source, Source::Live { .. }) {
         parts.push(format!("kernel drops {}", app.kernel_drops));
     }
+    match &app.kernel {
+        Some(Ok(())) => parts.push("kernel view ⚙".to_string()),
+        Some(Err(_)) => parts.push("kernel view off".to_string()),
+        None => {}
+    }
     parts.push(plural(retained, "connection", "connections"));
     if gone > 0 {
         parts.push(format!("{gone} evicted or cleared"));
@@ -529,6 +534,9 @@ fn panel_lines(app: &App, width: usize) -> Vec<(String, Kind)> {
         }
         if let Some(i) = app.current_segment() {
             parts.push((timeline::explain(conn, i), Kind::Plain));
+            for line in kernel_lines(conn, i) {
+                parts.push((line, Kind::Plain));
+            }
         }
     }
     if let Some(n) = &app.notice {
@@ -540,6 +548,40 @@ fn panel_lines(app: &App, width: usize) -> Vec<(String, Kind)> {
             crate::export::text::wrap_lines(&text, width.max(20)).into_iter().map(move |l| (l, kind))
         })
         .collect()
+}
+
+/// The kernel's verdicts whose change falls in row `i`'s time slot (from
+/// its segment to the next one's).
+fn kernel_slot(conn: &Connection, i: usize) -> Vec<crate::model::kernel::Verdict> {
+    if !conn.kernel_watched {
+        return Vec::new();
+    }
+    // A change the wire agrees with goes with the row that shows it (an
+    // application's close() comes microseconds before its FIN is captured);
+    // another with the row before it in time.
+    let slot = |ts: crate::model::segment::Timestamp| conn.records.iter().rposition(|r| r.ts <= ts).unwrap_or(0);
+    crate::model::kernel::compare(conn)
+        .into_iter()
+        .filter(|v| v.row.unwrap_or_else(|| slot(v.transition.ts)) == i)
+        .collect()
+}
+
+/// The kernel's changes between row `i - 1` and row `i` (after the last row:
+/// all that came later), each with whether the wire agrees; then the
+/// connection's agreement.
+fn kernel_lines(conn: &Connection, i: usize) -> Vec<String> {
+    use crate::model::kernel;
+    if !conn.kernel_watched {
+        return Vec::new();
+    }
+    let verdicts = kernel::compare(conn);
+    let mut out: Vec<String> = kernel_slot(conn, i)
+        .iter()
+        .map(|v| format!("{} {}", if v.agrees() { '⚙' } else { '✗' }, kernel::describe(conn, v)))
+        .collect();
+    let agreed = verdicts.iter().filter(|v| v.agrees()).count();
+    out.push(format!("kernel: {agreed} of {} transitions agreed", verdicts.len()));
+    out
 }
 
 /// What a line of the explanation panel is.
@@ -656,7 +698,12 @@ fn render_help(area: Rect, buf: &mut Buffer) {
 /// boxes) and the selected segment's transitions reversed; below it, the
 /// transitions in words, off-diagram ones named as such.
 fn render_diagram(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
-    let block = Block::bordered().title(" RFC 9293 state diagram ── C client  S server ── d hides ");
+    let title = if app.current().is_some_and(|c| c.kernel_watched) {
+        " RFC 9293 state diagram ── C client  S server  ⚙ kernel (underlined) ── d hides "
+    } else {
+        " RFC 9293 state diagram ── C client  S server ── d hides "
+    };
+    let block = Block::bordered().title(title);
     let inner = block.inner(area);
     ratatui::widgets::Widget::render(block, area, buf);
     let conn = app.current();
@@ -675,6 +722,19 @@ fn render_diagram(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
         lit
     });
     let lit_edges: Vec<usize> = lit.iter().flat_map(|l| l.moves.iter().filter_map(|m| m.2)).collect();
+    // The kernel's changes in the same slot: their arrows underlined.
+    let kernel_edges: Vec<usize> = conn
+        .zip(row)
+        .map(|(c, r)| {
+            kernel_slot(c, r)
+                .iter()
+                .filter_map(|v| {
+                    let (from, to) = v.as_wire.unwrap_or((v.transition.from, v.transition.to));
+                    figure::edge(from, to)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let grid = figure::cells();
     // The figure centred in the panel.
     let inner = Rect { x: inner.x + inner.width.saturating_sub(figure::WIDTH) / 2, ..inner };
@@ -694,6 +754,9 @@ fn render_diagram(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
                     } else if y == ly && x == lx + figure::label(e).chars().count() + 1 {
                         ch = '«';
                     }
+                }
+                figure::Owner::Edge(e) if kernel_edges.contains(&e) => {
+                    style = style.add_modifier(Modifier::UNDERLINED);
                 }
                 figure::Owner::Edge(_) => style = style.add_modifier(Modifier::DIM),
                 figure::Owner::Place(p) => {
@@ -751,7 +814,21 @@ fn diagram_moves(conn: Option<&Connection>, lit: Option<&figure::Lit>, row: Opti
             } else {
                 format!("row {}: {}", row + 1, moves.join(", then "))
             };
-            format!("{mark} {:<6} {what}", role.name())
+            // The kernel's changes of this endpoint in this row's time slot:
+            // how many agree, and each that does not.
+            let slot: Vec<_> = kernel_slot(conn, row).into_iter().filter(|v| v.transition.side == role).collect();
+            let agreed = slot.iter().filter(|v| v.agrees()).count();
+            let mut kernel: Vec<String> = Vec::new();
+            if agreed > 0 {
+                kernel.push(format!("{agreed} ⚙"));
+            }
+            kernel.extend(
+                slot.iter().filter(|v| !v.agrees()).map(|v| format!("✗ {}→{}", v.transition.from, v.transition.to)),
+            );
+            let kernel = if kernel.is_empty() { String::new() } else { format!("   kernel: {}", kernel.join(", ")) };
+            // With the kernel's word, the RFC's label (lit on the figure) gives way.
+            let what = if kernel.is_empty() { what } else { what.split("  (").next().unwrap_or(&what).to_string() };
+            format!("{mark} {:<6} {what}{kernel}", role.name())
         })
         .collect()
 }
