@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::model::decode::{self, DecodeError, Frame};
+use crate::model::encap::Encap;
+use crate::model::reassembly::{Added, Reassembler};
 use crate::model::segment::Segment;
 use crate::model::tracker::{Limits, Push, Tracker};
 
@@ -20,6 +22,11 @@ pub struct Counters {
     pub not_ours: u64,
     /// ICMP errors that quoted a segment of a tracked connection (attached to it).
     pub icmp: u64,
+    /// IPv4 fragments that went into a reassembled datagram (its last one
+    /// counts as the datagram, as a segment or otherwise).
+    pub reassembled: u64,
+    /// IPv4 fragments held for reassembly, or given up (incomplete).
+    pub fragments: u64,
     /// Frames that could not be decoded, by reason.
     pub errors: BTreeMap<DecodeError, u64>,
 }
@@ -55,8 +62,15 @@ impl Counters {
             }
             Some(s)
         };
-        let lines: Vec<String> =
+        let mut lines: Vec<String> =
             [line(true, "could not be decoded"), line(false, "not decoded")].into_iter().flatten().collect();
+        if self.fragments > 0 {
+            let n = self.fragments;
+            lines.push(format!(
+                "{n} IPv4 fragment{} of datagrams that never completed, not decoded",
+                if n == 1 { "" } else { "s" }
+            ));
+        }
         (!lines.is_empty()).then(|| lines.join("\n"))
     }
 }
@@ -67,6 +81,7 @@ pub struct Pipeline {
     pub tracker: Tracker,
     pub counters: Counters,
     port: Option<u16>,
+    reassembly: Reassembler,
 }
 
 impl Pipeline {
@@ -74,14 +89,48 @@ impl Pipeline {
     /// within `limits`.
     #[must_use]
     pub fn new(port: Option<u16>, limits: Limits) -> Pipeline {
-        Pipeline { tracker: Tracker::new(port, limits), counters: Counters::default(), port }
+        Pipeline {
+            tracker: Tracker::new(port, limits),
+            counters: Counters::default(),
+            port,
+            reassembly: Reassembler::default(),
+        }
     }
 
     /// Decodes, counts and tracks one frame. `None` when it was not ours or
     /// did not decode.
     pub fn frame(&mut self, frame: &Frame<'_>) -> Option<Push> {
-        let seg = self.count(decode::decode(frame))?;
+        let decoded = decode::decode(frame);
+        if decoded == Err(DecodeError::Ipv4Fragment)
+            && let Some((encap, range)) = decode::fragment(frame)
+        {
+            return self.fragment(frame, encap, range);
+        }
+        let seg = self.count(decoded)?;
         Some(self.track(&seg))
+    }
+
+    /// Holds an IPv4 fragment; when it completes its datagram, the datagram
+    /// goes on as one frame would.
+    fn fragment(&mut self, frame: &Frame<'_>, encap: Encap, range: std::ops::Range<usize>) -> Option<Push> {
+        self.counters.frames += 1;
+        self.counters.fragments += 1;
+        match self.reassembly.add(frame.ts, &encap, &frame.data[range]) {
+            Added::Held => None,
+            Added::Refused => {
+                self.counters.fragments -= 1;
+                self.counters.frames -= 1;
+                self.count(Err(DecodeError::Ipv4Fragment));
+                None
+            }
+            Added::Complete(datagram, frames) => {
+                self.counters.fragments -= frames;
+                self.counters.reassembled += frames - 1;
+                self.counters.frames -= 1;
+                let seg = self.count(decode::decode_ip(frame.ts, encap, &datagram))?;
+                Some(self.track(&seg))
+            }
+        }
     }
 
     /// Counts one frame by what decoding it gave, and passes on the segment if

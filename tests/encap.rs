@@ -655,3 +655,89 @@ fn odd_but_valid_capture_headers() {
     assert_eq!(conns[0]["segments"].as_array().unwrap().len(), packets.len());
     assert_eq!(conns[0]["start_unix"].as_f64(), Some(1_700_000_000.0));
 }
+
+/// Splits the IPv4 packet `ip` into fragments of at most `size` payload
+/// bytes (a multiple of 8).
+fn fragments(ip: &[u8], size: usize) -> Vec<Vec<u8>> {
+    let payload = &ip[20..];
+    let mut out = Vec::new();
+    for (k, chunk) in payload.chunks(size).enumerate() {
+        let more = (k + 1) * size < payload.len();
+        let mut f = ip[..20].to_vec();
+        f[2..4].copy_from_slice(&u16::try_from(20 + chunk.len()).unwrap().to_be_bytes());
+        let flags = u16::try_from(k * size / 8).unwrap() | if more { 0x2000 } else { 0 };
+        f[6..8].copy_from_slice(&flags.to_be_bytes());
+        f[4..6].copy_from_slice(&[0x12, 0x34]);
+        f[10..12].copy_from_slice(&[0, 0]);
+        f.extend_from_slice(chunk);
+        out.push(f);
+    }
+    out
+}
+
+/// IPv4 fragments are reassembled when all are there (in any order), the
+/// connection is then the one without fragmentation; a datagram that never
+/// completes is counted and said once.
+#[test]
+fn ipv4_fragments_are_reassembled() {
+    let packets = ip_packets(SEED);
+    let data = 3;
+    let mut frames: Vec<Vec<u8>> = Vec::new();
+    for (i, p) in packets.iter().enumerate() {
+        if i == data {
+            // Three fragments, the last first.
+            let mut f = fragments(p, 16);
+            assert_eq!(f.len(), 3);
+            f.rotate_right(1);
+            frames.extend(f.iter().map(|f| ethernet(0x0800, f)));
+        } else {
+            frames.push(ethernet(0x0800, p));
+        }
+    }
+    // The first fragment of a datagram whose rest never comes.
+    let mut lone = fragments(&packets[5], 16).remove(0);
+    lone[4..6].copy_from_slice(&[0x56, 0x78]);
+    frames.push(ethernet(0x0800, &lone));
+    let bytes = support::pcap(1, &frames);
+    let dir = fixtures().join("encap");
+    let path = dir.join("ipv4-fragments.pcap");
+    let said = dir.join("ipv4-fragments.tcpdump");
+    if std::env::var_os("SYNACK_BLESS").is_some() {
+        std::fs::write(&path, &bytes).unwrap();
+        std::fs::write(&said, tcpdump(&path).expect("tcpdump, to bless")).unwrap();
+    }
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    let committed = std::fs::read_to_string(&said).unwrap();
+    // tcpdump -nn shows each fragment as it is (it does not reassemble).
+    assert_eq!(committed.lines().count(), frames.len(), "{committed}");
+    assert_eq!(committed.matches("ip-proto-6").count(), 2, "{committed}");
+    if let Some(now) = tcpdump(&path).filter(|s| !s.is_empty()) {
+        assert_eq!(now, committed);
+    }
+    let plain: Vec<Vec<u8>> = packets.iter().map(|p| ethernet(0x0800, p)).collect();
+    let plain_path = support::tempdir("frag").join("plain.pcap");
+    std::fs::write(&plain_path, support::pcap(1, &plain)).unwrap();
+    let (got, want) = (jsonl(&path), jsonl(&plain_path));
+    // The same connection; its data row is the reassembled datagram, at the
+    // time its last fragment came.
+    let rows = |c: &serde_json::Value| -> Vec<(String, u64, u64)> {
+        c["segments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| (s["flags"].as_str().unwrap().to_string(), s["seq"].as_u64().unwrap(), s["len"].as_u64().unwrap()))
+            .collect()
+    };
+    assert_eq!(rows(&got[0]), rows(&want[0]));
+    assert_eq!(got[0]["close"], want[0]["close"]);
+    let out = Command::new(env!("CARGO_BIN_EXE_synack"))
+        .args(["trace", "--format", "jsonl", "--read"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "1 IPv4 fragment of datagrams that never completed, not decoded"
+    );
+}

@@ -50,7 +50,11 @@ fn to_the_end_every_connection_is_written_once_in_the_order_it_ended() {
     assert_eq!(ended, Ended::Input);
     assert_eq!(ids, [1, 2, 3, 4]);
     let c = &pipeline.counters;
-    assert_eq!(c.frames, c.segments + c.not_ours + c.icmp + c.undecodable(), "every frame counted once");
+    assert_eq!(
+        c.frames,
+        c.segments + c.not_ours + c.icmp + c.undecodable() + c.reassembled + c.fragments,
+        "every frame counted once"
+    );
 }
 
 #[test]

@@ -56,7 +56,11 @@ fn feed(pipeline: &mut Pipeline, link: LinkType, data: &[u8]) {
 /// large enough that nothing was evicted).
 fn assert_invariants(p: &Pipeline) -> Result<(), TestCaseError> {
     let c = &p.counters;
-    prop_assert_eq!(c.frames, c.segments + c.not_ours + c.icmp + c.undecodable(), "each frame counted once");
+    prop_assert_eq!(
+        c.frames,
+        c.segments + c.not_ours + c.icmp + c.undecodable() + c.reassembled + c.fragments,
+        "each frame counted once"
+    );
     let seen: u64 = p.tracker.connections().map(|conn| conn.seen).sum();
     prop_assert_eq!(seen, c.segments, "each segment in exactly one connection");
     for conn in p.tracker.connections() {
@@ -113,7 +117,7 @@ fn every_prefix_of_valid_frames() {
     assert!(p.counters.segments >= 4);
     assert!(p.counters.undecodable() > 0);
     let c = &p.counters;
-    assert_eq!(c.frames, c.segments + c.not_ours + c.icmp + c.undecodable());
+    assert_eq!(c.frames, c.segments + c.not_ours + c.icmp + c.undecodable() + c.reassembled + c.fragments);
 }
 
 proptest! {

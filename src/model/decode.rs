@@ -225,7 +225,27 @@ fn link16(b: &[u8], at: usize) -> Result<u16, DecodeError> {
 /// A [`DecodeError`] when a header is truncated or its lengths lie, or when
 /// the frame is carried in something synack does not decode.
 pub fn decode(frame: &Frame<'_>) -> Decoded {
-    Walk { ts: frame.ts, encap: Encap::default(), depth: 0 }.link(frame.link, frame.data)
+    Walk::new(frame.ts, frame.data).link(frame.link, frame.data)
+}
+
+/// For a frame [`decode`] called an IPv4 fragment: how it was carried and
+/// where in `frame.data` the fragment (its IPv4 header and what it carries)
+/// is, for reassembly.
+#[must_use]
+pub fn fragment(frame: &Frame<'_>) -> Option<(Encap, std::ops::Range<usize>)> {
+    let mut walk = Walk::new(frame.ts, frame.data);
+    let _ = walk.link_mut(frame.link, frame.data);
+    walk.fragment.map(|r| (walk.encap, r))
+}
+
+/// Decodes a whole IP datagram (a reassembled one) carried in `encap`.
+///
+/// # Errors
+/// As [`decode`].
+pub fn decode_ip(ts: Timestamp, encap: Encap, ip: &[u8]) -> Decoded {
+    let mut walk = Walk::new(ts, ip);
+    walk.encap = encap;
+    walk.ip(ip)
 }
 
 /// The walk from the link layer in to TCP, one layer a call; each layer
@@ -234,9 +254,17 @@ struct Walk {
     ts: Timestamp,
     encap: Encap,
     depth: u8,
+    /// Where the frame's bytes start (to locate a fragment in them).
+    base: usize,
+    /// The IPv4 fragment met, as a range of the frame's bytes.
+    fragment: Option<std::ops::Range<usize>>,
 }
 
 impl Walk {
+    fn new(ts: Timestamp, data: &[u8]) -> Walk {
+        Walk { ts, encap: Encap::default(), depth: 0, base: data.as_ptr() as usize, fragment: None }
+    }
+
     fn deeper(&mut self, layer: Option<Layer>) -> Result<(), DecodeError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
@@ -249,6 +277,10 @@ impl Walk {
     }
 
     fn link(mut self, link: LinkType, data: &[u8]) -> Decoded {
+        self.link_mut(link, data)
+    }
+
+    fn link_mut(&mut self, link: LinkType, data: &[u8]) -> Decoded {
         match link {
             LinkType::Ethernet => self.ethernet(data),
             LinkType::LinuxSll => self.ethertype(link16(data, 14)?, from(data, 16)?),
@@ -554,6 +586,8 @@ impl Walk {
             return Ok(None);
         }
         if fragment {
+            let start = (ip.as_ptr() as usize).saturating_sub(self.base);
+            self.fragment = Some(start..start + ip.len().min(total_len));
             return Err(DecodeError::Ipv4Fragment);
         }
         // Ethernet padding may follow the datagram: never read past total_len.
