@@ -314,6 +314,9 @@ fn trace(args: &TraceArgs) -> Result<()> {
     if let Some(why) = kernel_off {
         eprintln!("synack: {why}");
     }
+    if kernel_view.is_some() && recorder.as_ref().is_some_and(|r| !r.keeps_kernel()) {
+        eprintln!("synack: a .pcap recording cannot hold the kernel view's changes; write a .pcapng to keep them");
+    }
     let stop = Stop {
         count: args.count,
         deadline,

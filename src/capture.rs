@@ -28,6 +28,12 @@ pub trait FrameSource {
     /// # Errors
     /// When the source breaks: a truncated or corrupt file, a failing socket.
     fn next_frame(&mut self) -> Result<Next<'_>, SourceError>;
+
+    /// Kernel state changes the source read since the last call (a pcapng
+    /// recording of the kernel view holds them); none for most sources.
+    fn take_kernel(&mut self) -> Vec<crate::model::kernel::Change> {
+        Vec::new()
+    }
 }
 
 /// Why a source stopped early. Each names the input and says where it broke.

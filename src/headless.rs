@@ -52,10 +52,20 @@ pub const FLUSH_EVERY: Duration = Duration::from_millis(100);
 /// Where the kernel's own view of the connections comes from (live only):
 /// polled between frames and whenever the source is idle.
 pub trait KernelFeed {
-    /// Hands what the kernel reported since the last call to the pipeline;
-    /// `idle`: the capture has nothing more for now, so every change can be
-    /// attached.
-    fn poll(&mut self, pipeline: &mut Pipeline, idle: bool);
+    /// Hands what the kernel reported since the last call to the pipeline,
+    /// and returns it (for a recording); `idle`: the capture has nothing more
+    /// for now, so every change can be attached.
+    fn poll(&mut self, pipeline: &mut Pipeline, idle: bool) -> Vec<crate::model::kernel::Change>;
+}
+
+/// Keeps kernel changes in the recording, when there is one.
+fn record_kernel(recorder: Option<&mut Recorder>, changes: &[crate::model::kernel::Change]) -> Result<(), RunError> {
+    if let Some(r) = recorder {
+        for c in changes {
+            r.write_kernel(c).map_err(RunError::Record)?;
+        }
+    }
+    Ok(())
 }
 
 /// How a run ended.
@@ -184,7 +194,16 @@ pub fn run<S: FrameSource>(
         if let Some(k) = kernel.as_deref_mut()
             && pipeline.counters.frames.is_multiple_of(64)
         {
-            k.poll(pipeline, false);
+            let changes = k.poll(pipeline, false);
+            record_kernel(recorder.as_deref_mut(), &changes)?;
+        }
+        // A recording's kernel changes, read with the frames before them.
+        let replayed = source.take_kernel();
+        if !replayed.is_empty() {
+            pipeline.tracker.watch_kernel();
+            for c in replayed {
+                pipeline.tracker.kernel(c);
+            }
         }
         let (push, now) = match source.next_frame()? {
             Next::Frame(frame) => {
@@ -203,14 +222,16 @@ pub fn run<S: FrameSource>(
             }
             Next::Idle if draining.is_some() => {
                 if let Some(k) = kernel.as_deref_mut() {
-                    k.poll(pipeline, true);
+                    let changes = k.poll(pipeline, true);
+                    record_kernel(recorder.as_deref_mut(), &changes)?;
                 }
                 waiting.release(&mut *pipeline, exporter, out, None, 0)?;
                 return Ok(Ended::Stopped);
             }
             Next::Idle => {
                 if let Some(k) = kernel.as_deref_mut() {
-                    k.poll(pipeline, true);
+                    let changes = k.poll(pipeline, true);
+                    record_kernel(recorder.as_deref_mut(), &changes)?;
                 }
                 // Nothing came: the wall clock moves the waits on.
                 let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
@@ -229,6 +250,11 @@ pub fn run<S: FrameSource>(
                 continue;
             }
             Next::End => {
+                for c in source.take_kernel() {
+                    pipeline.tracker.watch_kernel();
+                    pipeline.tracker.kernel(c);
+                }
+                pipeline.tracker.kernel_flush(Timestamp(u64::MAX));
                 return Ok(if waiting.release(&mut *pipeline, exporter, out, None, 0)? {
                     Ended::Stopped
                 } else {

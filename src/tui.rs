@@ -172,6 +172,11 @@ where
             if !send(msg) {
                 return;
             }
+            // A recording's kernel changes, read with the frames.
+            let changes = source.take_kernel();
+            if !changes.is_empty() && !send(Msg::KernelChanges(changes)) {
+                return;
+            }
         }
     })
 }

@@ -62,14 +62,15 @@ impl KernelView {
 }
 
 impl KernelFeed for KernelView {
-    fn poll(&mut self, pipeline: &mut Pipeline, idle: bool) {
+    fn poll(&mut self, pipeline: &mut Pipeline, idle: bool) -> Vec<Change> {
         let mut changes = Vec::new();
         self.read_changes(&mut changes);
-        for c in changes {
-            pipeline.tracker.kernel(c);
+        for c in &changes {
+            pipeline.tracker.kernel(*c);
         }
         if idle {
             pipeline.tracker.kernel_flush(Timestamp(u64::MAX));
         }
+        changes
     }
 }

@@ -92,6 +92,7 @@ enum Kind {
 /// What one parsing step found.
 enum Parsed {
     Packet { start: usize, end: usize, link: LinkType, ts: Timestamp },
+    Kernel(crate::model::kernel::Change),
     Skip,
 }
 
@@ -101,6 +102,8 @@ pub struct PcapSource<R: Read> {
     name: String,
     packets: u64,
     kind: Kind,
+    /// Kernel changes read from custom blocks, not yet taken.
+    kernel: Vec<crate::model::kernel::Change>,
 }
 
 impl<R: Read> std::fmt::Debug for PcapSource<R> {
@@ -175,7 +178,7 @@ impl<R: Read> PcapSource<R> {
                 }
             }
         };
-        let mut src = PcapSource { input, name, packets: 0, kind };
+        let mut src = PcapSource { input, name, packets: 0, kind, kernel: Vec::new() };
         if let Kind::Pcap { parser, link, .. } = &mut src.kind {
             // The upper bits may carry an FCS length (pcap's LT_FCS_*): the
             // link type is the lower 16, as tcpdump and Wireshark read it.
@@ -272,6 +275,17 @@ impl<R: Read> PcapSource<R> {
                         let start = at(&spb.data);
                         Parsed::Packet { start, end: start + spb.data.len(), link, ts: Timestamp(0) }
                     }
+                    // synack's own custom blocks: the kernel view's changes.
+                    Block::Unknown(b) if b.type_ & 0x3fff_ffff == 0x0BAD && b.value.len() >= 4 => {
+                        let big = matches!(parser.section().endianness, pcap_file::Endianness::Big);
+                        let pen: [u8; 4] = b.value[..4].try_into().unwrap_or([0; 4]);
+                        let pen = if big { u32::from_be_bytes(pen) } else { u32::from_le_bytes(pen) };
+                        let text = std::str::from_utf8(&b.value[4..]).unwrap_or("");
+                        match crate::model::kernel::from_record(text) {
+                            Some(c) if pen == crate::model::kernel::PEN => Parsed::Kernel(c),
+                            _ => Parsed::Skip,
+                        }
+                    }
                     _ => Parsed::Skip,
                 };
                 Ok((used, parsed))
@@ -325,6 +339,10 @@ fn interface(interfaces: &[Interface], id: u32) -> Result<(LinkType, u64), PcapE
 }
 
 impl<R: Read> FrameSource for PcapSource<R> {
+    fn take_kernel(&mut self) -> Vec<crate::model::kernel::Change> {
+        std::mem::take(&mut self.kernel)
+    }
+
     fn next_frame(&mut self) -> Result<Next<'_>, SourceError> {
         loop {
             if self.input.pos == self.input.len && self.input.eof {
@@ -337,6 +355,10 @@ impl<R: Read> FrameSource for PcapSource<R> {
                     return Ok(Next::Frame(Frame { ts, link, data: &self.input.buf[start..end] }));
                 }
                 Ok((used, Parsed::Skip)) => self.input.advance(used),
+                Ok((used, Parsed::Kernel(c))) => {
+                    self.input.advance(used);
+                    self.kernel.push(c);
+                }
                 Err(PcapError::IncompleteBuffer) => {
                     if self.input.eof {
                         return Err(self.truncated());

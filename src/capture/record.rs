@@ -145,6 +145,39 @@ impl Recorder {
         self.file.flush()
     }
 
+    /// Whether the recording can keep kernel changes (pcapng).
+    #[must_use]
+    pub fn keeps_kernel(&self) -> bool {
+        matches!(self.writer, Writer::PcapNg(_))
+    }
+
+    /// Appends a kernel state change as a pcapng custom block (type
+    /// 0x00000BAD, copied by editors; PEN 32473), which tcpdump and tshark
+    /// skip. A pcap recording cannot hold it: nothing is written.
+    ///
+    /// # Errors
+    /// When writing fails.
+    pub fn write_kernel(&mut self, change: &crate::model::kernel::Change) -> io::Result<()> {
+        if !self.keeps_kernel() {
+            return Ok(());
+        }
+        let mut data = crate::model::kernel::to_record(change).into_bytes();
+        data.push(b'\n');
+        while !data.len().is_multiple_of(4) {
+            data.push(0);
+        }
+        // type, total length, PEN, data, total length: in the section's
+        // byte order (pcap-file writes the native one).
+        let total = u32::try_from(16 + data.len()).unwrap_or(u32::MAX);
+        let mut block = Vec::with_capacity(16 + data.len());
+        block.extend_from_slice(&0x0000_0BADu32.to_ne_bytes());
+        block.extend_from_slice(&total.to_ne_bytes());
+        block.extend_from_slice(&crate::model::kernel::PEN.to_ne_bytes());
+        block.extend_from_slice(&data);
+        block.extend_from_slice(&total.to_ne_bytes());
+        self.file.write_all(&block)
+    }
+
     /// Flushes what is buffered and closes the file.
     ///
     /// # Errors

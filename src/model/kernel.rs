@@ -53,6 +53,35 @@ pub struct Change {
     pub to: TcpState,
 }
 
+/// How a change is kept in a pcapng recording: the data of a custom block
+/// (type 0x00000BAD, PEN [`PEN`]), one line of text:
+/// `synack-kernel/1 TS_NS SOCK LOCAL REMOTE FROM TO`.
+#[must_use]
+pub fn to_record(c: &Change) -> String {
+    format!("{RECORD_TAG} {} {} {} {} {} {}", c.ts.0, c.sock, c.local, c.remote, c.from, c.to)
+}
+
+/// The Private Enterprise Number of synack's pcapng custom blocks: 32473,
+/// the one IANA reserves for documentation and examples (RFC 5612).
+pub const PEN: u32 = 32_473;
+const RECORD_TAG: &str = "synack-kernel/1";
+
+/// Reads back [`to_record`]'s line; `None` when it is not one.
+#[must_use]
+pub fn from_record(line: &str) -> Option<Change> {
+    let mut f = line.trim_end_matches(['\0', '\n']).split(' ');
+    if f.next()? != RECORD_TAG {
+        return None;
+    }
+    let ts = Timestamp(f.next()?.parse().ok()?);
+    let sock = f.next()?.parse().ok()?;
+    let local = f.next()?.parse().ok()?;
+    let remote = f.next()?.parse().ok()?;
+    let from = TcpState::from_name(f.next()?)?;
+    let to = TcpState::from_name(f.next()?)?;
+    Some(Change { ts, sock, local, remote, from, to })
+}
+
 /// A change attached to a connection: which endpoint, when.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Transition {
@@ -178,4 +207,27 @@ pub fn describe(conn: &Connection, v: &Verdict) -> String {
         )),
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_change_reads_back_from_its_record() {
+        let c = Change {
+            ts: Timestamp(1_795_945_626_805_968_849),
+            sock: 18_446_612_686_377_877_504,
+            local: "127.0.0.1:0".parse().unwrap(),
+            remote: "[::1]:8001".parse().unwrap(),
+            from: TcpState::Closed,
+            to: TcpState::SynSent,
+        };
+        assert_eq!(from_record(&to_record(&c)), Some(c));
+        assert_eq!(from_record(&format!("{}\n\0\0", to_record(&c))), Some(c));
+        assert_eq!(from_record("synack-kernel/2 1 2 3 4 CLOSED LISTEN"), None);
+        assert_eq!(from_record("synack-kernel/1 1 2 127.0.0.1:1 127.0.0.1:2 CLOSED NOWHERE"), None);
+        assert_eq!(state(12), Some(TcpState::SynReceived));
+        assert_eq!(state(13), None);
+    }
 }

@@ -121,6 +121,15 @@ impl TcpState {
             TcpState::TimeWait => "TIME-WAIT",
         }
     }
+
+    /// The state an RFC name names.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<TcpState> {
+        use TcpState::*;
+        [Closed, Listen, SynSent, SynReceived, Established, FinWait1, FinWait2, CloseWait, Closing, LastAck, TimeWait]
+            .into_iter()
+            .find(|s| s.name() == name)
+    }
 }
 
 impl fmt::Display for TcpState {

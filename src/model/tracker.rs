@@ -260,10 +260,18 @@ impl Tracker {
         }
     }
 
-    /// Turns the kernel view on: connections started from now on say so
-    /// (their exports carry the kernel's transitions and the agreement).
+    /// Turns the kernel view on: connections say so (their exports carry the
+    /// kernel's transitions and the agreement).
     pub fn watch_kernel(&mut self) {
+        if self.kernel.on {
+            return;
+        }
         self.kernel.on = true;
+        // A replay meets the recording's first kernel change after its first
+        // frames: the connections already there are watched too.
+        for slot in self.conns.slots.iter_mut().flatten() {
+            slot.kernel_watched = true;
+        }
     }
 
     /// Whether the kernel view is on.

@@ -346,12 +346,18 @@ impl App {
                 self.kernel_drops = drops;
             }
             Msg::KernelChanges(changes) => {
+                if !self.pipeline.tracker.kernel_on() {
+                    // A replay of a recording that holds the kernel view.
+                    self.pipeline.tracker.watch_kernel();
+                    self.kernel = Some(Ok(()));
+                }
                 for c in changes {
                     self.pipeline.tracker.kernel(c);
                 }
             }
             Msg::SourceEnded(err) => {
                 self.ended = true;
+                self.pipeline.tracker.kernel_flush(Timestamp(u64::MAX));
                 let read = self.pipeline.counters.segments;
                 self.set_notice(match err {
                     Some(e) => format!("capture stopped: {e}"),
