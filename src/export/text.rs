@@ -64,10 +64,11 @@ fn with_extras(conn: &Connection, ladder: &ladder::Ladder) -> String {
         let t = &v.transition;
         let after = conn.records.iter().rposition(|r| r.ts <= t.ts);
         let mark = if v.agrees() { '⚙' } else { '✗' };
-        let wire = match (v.row, v.as_wire) {
-            (Some(_), Some((_, to))) => format!("  (the kernel's CLOSED: a mini-socket took over, in {to})"),
-            (Some(_), None) => String::new(),
-            (None, _) => "  ✗ the wire does not show this".to_string(),
+        let wire = match (v.row, v.as_wire, v.apart) {
+            (Some(_), Some((_, to)), _) => format!("  (the kernel's CLOSED: a mini-socket took over, in {to})"),
+            (Some(_), None, _) => String::new(),
+            (None, _, Some(row)) => format!("  ✗ the wire shows it on row {}, at another time", row + 1),
+            (None, _, None) => "  ✗ the wire does not show this".to_string(),
         };
         let line =
             format!("{pad}{mark} kernel {:<6} {} → {} at {:.3} ms{wire}", t.side.name(), t.from, t.to, since(t.ts));

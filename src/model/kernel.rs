@@ -95,6 +95,12 @@ pub struct Transition {
 /// that causes it may be (both are stamped by the same kernel).
 const HANDOVER_NANOS: u64 = 5_000_000;
 
+/// How far apart the kernel's change and the wire's row showing it may be
+/// and still be "the same instant" (both are stamped by the same kernel; a
+/// handshake's server socket comes one round trip after the wire's
+/// SYN-RECEIVED, microseconds on loopback).
+pub const SAME_INSTANT_NANOS: u64 = 100_000_000;
+
 /// The state the wire shows for `role` at `ts`: the last row's at or before it.
 fn wire_state_at(conn: &Connection, role: Role, ts: Timestamp) -> TcpState {
     conn.records.iter().rev().find(|r| r.ts <= ts).map_or(conn.initial(role), |r| r.state(role))
@@ -109,6 +115,9 @@ pub struct Verdict {
     pub transition: Transition,
     /// The wire shows the same transition, in the same order, on this row.
     pub row: Option<usize>,
+    /// The row showing the same transition when it is there at another time
+    /// (more than [`SAME_INSTANT_NANOS`] apart): a disagreement meanwhile.
+    pub apart: Option<usize>,
     /// When the kernel's CLOSED is a handover to a mini-socket: the wire's
     /// transition it stands for (X -> TIME-WAIT), or FIN-WAIT-2 -> FIN-WAIT-2
     /// for an orphan kept in FIN-WAIT-2.
@@ -173,7 +182,16 @@ pub fn compare(conn: &Connection) -> Vec<Verdict> {
             if let Some(k) = found {
                 next = next.max(k + 1);
             }
-            out.push(Verdict { transition: *t, row: found.map(|k| wire[k].row), as_wire });
+            // The same transition, but not at the same time: the wire's
+            // inference was wrong meanwhile (a dropped ACK, a full queue).
+            let row = found.map(|k| wire[k].row);
+            let late = row.is_some_and(|r| conn.records[r].ts.0.abs_diff(t.ts.0) > SAME_INSTANT_NANOS);
+            out.push(Verdict {
+                transition: *t,
+                row: row.filter(|_| !late),
+                as_wire,
+                apart: late.then_some(row).flatten(),
+            });
         }
     }
     out.sort_by_key(|v| v.transition.ts);
@@ -201,10 +219,22 @@ pub fn describe(conn: &Connection, v: &Verdict) -> String {
             ));
         }
         (Some(row), None) => s.push_str(&format!(": agrees with row {}", row + 1)),
-        (None, _) => s.push_str(&format!(
-            ": the wire does not show this transition for the {} here; the kernel's state is the truth",
-            t.side.name()
-        )),
+        (None, _) => match v.apart {
+            Some(row) => {
+                let gap = t.ts.0 as f64 / 1e6 - conn.records[row].ts.0 as f64 / 1e6;
+                s.push_str(&format!(
+                    ": the wire shows it on row {}, {:.3} ms {}: meanwhile the {} was not in the state the ladder shows",
+                    row + 1,
+                    gap.abs(),
+                    if gap > 0.0 { "earlier" } else { "later" },
+                    t.side.name()
+                ));
+            }
+            None => s.push_str(&format!(
+                ": the wire does not show this transition for the {} here; the kernel's state is the truth",
+                t.side.name()
+            )),
+        },
     }
     s
 }

@@ -1,0 +1,106 @@
+//! The kernel view's model: changes routed to their connection (before its
+//! first segment, before the socket had its port, on a reused tuple) and
+//! compared with the wire's transitions, in order and at the same instant.
+
+mod support;
+
+use support::{CLIENT, SERVER, Talk, addr, fin_ack, syn_ack};
+use synack::model::kernel::{self, Change};
+use synack::model::segment::{Flags, Timestamp};
+use synack::model::tcp::TcpState::{self, *};
+
+const SOCK_C: u64 = 0xc1;
+const SOCK_S: u64 = 0x51;
+
+/// A change of the client's (`client`) or the server's socket, `micros`
+/// after the template's time plus `t`.
+fn change(t: &Talk, client: bool, micros: u64, from: TcpState, to: TcpState) -> Change {
+    let ts = Timestamp(support::template().ts.0 + t.t + micros * 1_000);
+    let (local, remote, sock) =
+        if client { (addr(CLIENT), addr(SERVER), SOCK_C) } else { (addr(SERVER), addr(CLIENT), SOCK_S) };
+    Change { ts, sock, local, remote, from, to }
+}
+
+/// A four-way close with the kernel's changes at the instants Linux makes
+/// them: before the SYN (port not chosen yet), the server's socket at the
+/// handshake's ACK, the TIME-WAIT handover as CLOSED.
+#[test]
+fn every_change_lands_and_agrees() {
+    let mut t = Talk::new();
+    t.tracker.watch_kernel();
+    let mut first = change(&t, true, 1, Closed, SynSent);
+    first.local = std::net::SocketAddr::new(first.local.ip(), 0);
+    t.tracker.kernel(first);
+    t.c(Flags::SYN, 0, 0, b"");
+    t.s(syn_ack(), 0, 1, b"");
+    t.tracker.kernel(change(&t, true, 1, SynSent, Established));
+    t.c(Flags::ACK, 1, 1, b"");
+    t.tracker.kernel(change(&t, false, 1, Listen, SynReceived));
+    t.tracker.kernel(change(&t, false, 2, SynReceived, Established));
+    t.tracker.kernel(change(&t, true, 5, Established, FinWait1));
+    t.c(fin_ack(), 1, 1, b"");
+    t.tracker.kernel(change(&t, false, 1, Established, CloseWait));
+    t.s(Flags::ACK, 1, 2, b"");
+    t.tracker.kernel(change(&t, true, 1, FinWait1, FinWait2));
+    t.tracker.kernel(change(&t, false, 5, CloseWait, LastAck));
+    t.s(fin_ack(), 1, 2, b"");
+    t.tracker.kernel(change(&t, true, 1, FinWait2, Closed));
+    t.c(Flags::ACK, 2, 2, b"");
+    t.tracker.kernel(change(&t, false, 1, LastAck, Closed));
+    t.tracker.kernel_flush(Timestamp(u64::MAX));
+    let conn = t.conn();
+    assert_eq!(conn.kernel.len(), 10, "{:?}", conn.kernel);
+    let verdicts = kernel::compare(conn);
+    assert!(verdicts.iter().all(kernel::Verdict::agrees), "{verdicts:#?}");
+    assert_eq!(kernel::agreement(conn), (10, 10));
+    // The client's CLOSED is its TIME-WAIT handover, on the row of the FIN.
+    let handover = verdicts.iter().find(|v| v.transition.from == FinWait2).unwrap();
+    assert_eq!(handover.as_wire, Some((FinWait2, TimeWait)));
+    assert_eq!(handover.row, Some(5));
+    assert!(kernel::describe(conn, handover).contains("TIME-WAIT mini-socket"));
+}
+
+/// The server's socket becomes ESTABLISHED 1.5 s after the wire's ACK (the
+/// ACK was dropped: a full accept queue): same transition, not the same
+/// instant, flagged; a change the wire cannot show is flagged too.
+#[test]
+fn disagreements_are_flagged_and_explained() {
+    let mut t = Talk::new();
+    t.tracker.watch_kernel();
+    t.c(Flags::SYN, 0, 0, b"");
+    t.s(syn_ack(), 0, 1, b"");
+    t.c(Flags::ACK, 1, 1, b"");
+    t.tracker.kernel(change(&t, false, 1_500_000, Listen, SynReceived));
+    t.tracker.kernel(change(&t, false, 1_500_001, SynReceived, Established));
+    t.tracker.kernel(change(&t, false, 1_600_000, Established, Closed));
+    t.tracker.kernel_flush(Timestamp(u64::MAX));
+    let conn = t.conn();
+    let verdicts = kernel::compare(conn);
+    assert_eq!(kernel::agreement(conn), (0, 3), "{verdicts:#?}");
+    assert_eq!(verdicts[1].apart, Some(2));
+    let said = kernel::describe(conn, &verdicts[1]);
+    assert!(said.contains("the wire shows it on row 3") && said.contains("earlier"), "{said}");
+    assert!(kernel::describe(conn, &verdicts[2]).contains("the wire does not show this transition"));
+}
+
+/// A new connection on the tuple of one that ended gets its own changes,
+/// even when they arrive before its SYN is tracked.
+#[test]
+fn a_reused_tuple_keeps_changes_apart() {
+    let mut t = Talk::new();
+    t.tracker.watch_kernel();
+    t.c(Flags::SYN, 0, 0, b"");
+    t.s(syn_ack(), 0, 1, b"");
+    t.c(Flags::ACK, 1, 1, b"");
+    t.c(Flags::RST | Flags::ACK, 1, 1, b"");
+    let first = t.last.id;
+    t.wait_ms(50);
+    // The next connection's changes come before its segments.
+    t.tracker.kernel(change(&t, true, 5, SynSent, Established));
+    t.c(Flags::SYN, 100, 0, b"");
+    t.tracker.kernel_flush(Timestamp(u64::MAX));
+    assert!(t.last.started);
+    assert_ne!(t.last.id, first);
+    assert!(t.tracker.get(first).unwrap().kernel.is_empty());
+    assert_eq!(t.conn().kernel.len(), 1);
+}
