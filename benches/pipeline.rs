@@ -1,5 +1,7 @@
-//! Decode + track per segment (criterion). The frames are the real loopback
-//! seed exchange (tests/fixtures/seed.pcap), repeated over many client ports.
+//! Per segment (criterion): decode, decode + track, decode inside VXLAN,
+//! and each exporter writing tracked connections. The frames are the real
+//! loopback seed exchange (tests/fixtures/seed.pcap), repeated over many
+//! client ports.
 //!
 //! `cargo bench --bench pipeline`
 
@@ -8,6 +10,7 @@ use std::fs::File;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use synack::capture::pcap::PcapSource;
 use synack::capture::{FrameSource, Next};
+use synack::export::Format;
 use synack::model::decode::{Frame, LinkType};
 use synack::model::segment::Timestamp;
 use synack::pipeline::Pipeline;
@@ -60,6 +63,55 @@ fn bench(c: &mut Criterion) {
                 .count()
         });
     });
+    // The same frames carried in VXLAN (Ethernet, IPv4, UDP 4789): what a
+    // tunnel costs the decoder.
+    let vxlan: Vec<(Timestamp, LinkType, Vec<u8>)> = frames
+        .iter()
+        .map(|(ts, link, data)| {
+            let mut outer = vec![0u8; 12];
+            outer
+                .extend_from_slice(&[0x08, 0x00, 0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]);
+            let udp_len = u16::try_from(8 + 8 + data.len()).unwrap();
+            outer[16..18].copy_from_slice(&(udp_len + 20).to_be_bytes());
+            outer.extend_from_slice(&[0x9c, 0x40, 0x12, 0xb5]);
+            outer.extend_from_slice(&udp_len.to_be_bytes());
+            outer.extend_from_slice(&[0, 0, 0x08, 0, 0, 0, 0, 0, 42, 0]);
+            outer.extend_from_slice(data);
+            (*ts, *link, outer)
+        })
+        .collect();
+    group.bench_function("decode only, in VXLAN", |b| {
+        b.iter(|| {
+            vxlan
+                .iter()
+                .filter(|(ts, link, data)| synack::model::decode::decode(&Frame { ts: *ts, link: *link, data }).is_ok())
+                .count()
+        });
+    });
+    // Each exporter over the tracked connections.
+    let mut tracked = Pipeline::new(None, synack::model::tracker::Limits::both(10_000));
+    for (ts, link, data) in &frames {
+        tracked.frame(&Frame { ts: *ts, link: *link, data });
+    }
+    let conns: Vec<_> = tracked.tracker.connections().collect();
+    for (name, format) in [
+        ("export text per segment", Format::Text),
+        ("export jsonl per segment", Format::Jsonl),
+        ("export mermaid per segment", Format::Mermaid),
+        ("export svg per segment", Format::Svg),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let mut out = Vec::with_capacity(1 << 20);
+                let mut e = synack::export::exporter(format);
+                for c in &conns {
+                    e.connection(c, &mut out).unwrap();
+                }
+                e.finish(&mut out).unwrap();
+                out.len()
+            });
+        });
+    }
     group.finish();
 }
 
