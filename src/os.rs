@@ -17,6 +17,7 @@
 //! capability sets.
 
 pub mod bpf;
+pub mod diag;
 pub mod packet;
 pub mod privileges;
 pub mod ring;

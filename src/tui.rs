@@ -192,6 +192,12 @@ pub fn spawn_kernel(
         while !shared.stop.load(Ordering::Relaxed) {
             let mut changes = Vec::new();
             view.read_changes(&mut changes);
+            if let Some((timers, gone)) = view.list_mini_sockets() {
+                changes.extend(gone);
+                if tx.send(Msg::KernelTimers(timers)).is_err() {
+                    return;
+                }
+            }
             if !changes.is_empty() && tx.send(Msg::KernelChanges(changes)).is_err() {
                 return;
             }

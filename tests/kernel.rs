@@ -104,3 +104,69 @@ fn a_reused_tuple_keeps_changes_apart() {
     assert!(t.tracker.get(first).unwrap().kernel.is_empty());
     assert_eq!(t.conn().kernel.len(), 1);
 }
+
+/// With the kernel view, TIME-WAIT counts down on the kernel's own timer
+/// and ends when the kernel drops the mini-socket, not on synack's guess.
+#[test]
+fn time_wait_follows_the_kernels_timer() {
+    use synack::model::tracker::Role;
+    let mut t = Talk::new();
+    t.tracker.watch_kernel();
+    t.c(Flags::SYN, 0, 0, b"");
+    t.s(syn_ack(), 0, 1, b"");
+    t.c(Flags::ACK, 1, 1, b"");
+    t.c(fin_ack(), 1, 1, b"");
+    t.s(fin_ack(), 1, 2, b"");
+    t.c(Flags::ACK, 2, 2, b"");
+    let end = Timestamp(support::template().ts.0 + t.t);
+    let sixty = std::time::Duration::from_secs(60);
+    // synack's own count: 60 s from the client's TIME-WAIT.
+    let soon = Timestamp(end.0 + 1_000_000_000);
+    assert_eq!(t.conn().state_at(Role::Client, soon, sixty).0, TimeWait);
+    // The kernel says 30 s are left.
+    let deadline = Timestamp(soon.0 + 30_000_000_000);
+    t.tracker.kernel_timers(&[(addr(CLIENT), addr(SERVER), TimeWait, deadline)]);
+    let (state, left) = t.conn().state_at(Role::Client, soon, sixty);
+    assert_eq!((state, left), (TimeWait, Some(30_000_000_000)));
+    assert_eq!(t.conn().state_at(Role::Client, Timestamp(deadline.0 + 1), sixty).0, Closed);
+    // The kernel drops it: CLOSED from then on, whatever the timers say.
+    let gone = Change { ts: soon, sock: 0, local: addr(CLIENT), remote: addr(SERVER), from: TimeWait, to: Closed };
+    t.tracker.kernel(gone);
+    t.tracker.kernel_flush(Timestamp(u64::MAX));
+    assert_eq!(t.conn().state_at(Role::Client, soon, sixty).0, Closed);
+    let v = kernel::compare(t.conn());
+    let timer = v.iter().find(|v| v.transition.timer).unwrap();
+    assert!(timer.agrees());
+    assert!(kernel::describe(t.conn(), timer).contains("its timer ran out"));
+}
+
+/// sock_diag (no privilege needed) lists a TIME-WAIT socket with about 60 s
+/// left on its timer, as `ss -tan state time-wait -o` does.
+#[test]
+fn sock_diag_lists_time_wait_with_its_timer() {
+    use std::io::Read as _;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let (mut server, _) = listener.accept().unwrap();
+    let client_addr = client.local_addr().unwrap();
+    drop(client); // the client closes first: it will hold TIME-WAIT
+    let mut buf = [0u8; 1];
+    assert_eq!(server.read(&mut buf).unwrap(), 0, "the client's FIN");
+    drop(server);
+    let mut diag = synack::os::diag::Diag::open().unwrap();
+    // The client's TIME-WAIT appears once the server's FIN is processed:
+    // ask until it is listed (bounded).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let tw = loop {
+        let listed = diag.mini_sockets(port).unwrap();
+        if let Some(m) = listed.into_iter().find(|m| m.local == client_addr) {
+            break m;
+        }
+        assert!(std::time::Instant::now() < deadline, "no TIME-WAIT socket for {client_addr}");
+        std::thread::yield_now();
+    };
+    assert_eq!(tw.state, 6, "TIME_WAIT");
+    assert_eq!(tw.remote.port(), port);
+    assert!(tw.left > std::time::Duration::from_secs(55) && tw.left <= std::time::Duration::from_secs(60), "{tw:?}");
+}

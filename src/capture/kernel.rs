@@ -5,6 +5,9 @@
 use crate::headless::KernelFeed;
 use crate::model::kernel::{self, Change};
 use crate::model::segment::Timestamp;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::os::diag::{Diag, MiniSocket};
 use crate::os::tracepoint::{self, RawChange, Tracepoint, Unavailable};
 use crate::pipeline::Pipeline;
 
@@ -19,12 +22,27 @@ pub enum KernelMode {
     Off,
 }
 
-/// The open tracepoint and a buffer for its changes.
+/// The open tracepoint and a buffer for its changes; sock_diag for the
+/// mini-sockets the tracepoint cannot see.
 pub struct KernelView {
     tracepoint: Tracepoint,
     buf: Vec<RawChange>,
     /// Changes handed to the tracker.
     pub changes: u64,
+    diag: Option<(Diag, u16)>,
+    /// The mini-sockets listed last time, and when that was.
+    listed: Vec<MiniSocket>,
+    last_listing: Option<Instant>,
+}
+
+pub use crate::model::kernel::Timer;
+
+/// How often sock_diag is asked for the mini-sockets.
+const LISTING_EVERY: Duration = Duration::from_millis(500);
+
+fn wall_now() -> Timestamp {
+    let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    Timestamp(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
 impl KernelView {
@@ -34,7 +52,17 @@ impl KernelView {
     /// # Errors
     /// [`Unavailable`], saying why.
     pub fn open(port: Option<u16>) -> Result<KernelView, Unavailable> {
-        Ok(KernelView { tracepoint: tracepoint::open(port)?, buf: Vec::with_capacity(256), changes: 0 })
+        let tracepoint = tracepoint::open(port)?;
+        // sock_diag needs no privilege; without it the countdowns are synack's own.
+        let diag = port.and_then(|p| Diag::open().ok().map(|d| (d, p)));
+        Ok(KernelView {
+            tracepoint,
+            buf: Vec::with_capacity(256),
+            changes: 0,
+            diag,
+            listed: Vec::new(),
+            last_listing: None,
+        })
     }
 
     /// Changes the kernel could not hand over (its rings were full).
@@ -61,10 +89,52 @@ impl KernelView {
     }
 }
 
+impl KernelView {
+    /// Every [`LISTING_EVERY`]: the mini-sockets on the port with their
+    /// timers, and a change to CLOSED (`sock` 0) for each listed last time
+    /// and gone now (its timer ran out). `None` when it is not time yet, or
+    /// sock_diag is not there.
+    pub fn list_mini_sockets(&mut self) -> Option<(Vec<Timer>, Vec<Change>)> {
+        if self.last_listing.is_some_and(|t| t.elapsed() < LISTING_EVERY) {
+            return None;
+        }
+        self.last_listing = Some(Instant::now());
+        let (diag, port) = self.diag.as_mut()?;
+        let now = wall_now();
+        let listed = diag.mini_sockets(*port).ok()?;
+        let state = |n: u8| kernel::state(i32::from(n)).unwrap_or(crate::model::tcp::TcpState::TimeWait);
+        let timers = listed
+            .iter()
+            .map(|m| {
+                (m.local, m.remote, state(m.state), Timestamp(now.0 + u64::try_from(m.left.as_nanos()).unwrap_or(0)))
+            })
+            .collect();
+        let gone = self
+            .listed
+            .iter()
+            .filter(|old| !listed.iter().any(|m| m.local == old.local && m.remote == old.remote))
+            .map(|old| Change {
+                ts: now,
+                sock: 0,
+                local: old.local,
+                remote: old.remote,
+                from: state(old.state),
+                to: crate::model::tcp::TcpState::Closed,
+            })
+            .collect();
+        self.listed = listed;
+        Some((timers, gone))
+    }
+}
+
 impl KernelFeed for KernelView {
     fn poll(&mut self, pipeline: &mut Pipeline, idle: bool) -> Vec<Change> {
         let mut changes = Vec::new();
         self.read_changes(&mut changes);
+        if let Some((timers, gone)) = self.list_mini_sockets() {
+            pipeline.tracker.kernel_timers(&timers);
+            changes.extend(gone);
+        }
         for c in &changes {
             pipeline.tracker.kernel(*c);
         }

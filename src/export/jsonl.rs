@@ -261,6 +261,9 @@ pub fn write_json(out: &mut String, conn: &Connection) {
                 out.push_str(",\"mini_socket\":");
                 token(out, state.name());
             }
+            if t.timer {
+                out.push_str(",\"timer\":true");
+            }
             out.push('}');
         }
         out.push_str("],");

@@ -100,6 +100,10 @@ pub struct Connection {
     pub kernel: Vec<super::kernel::Transition>,
     pub kernel_dropped: u64,
     pub kernel_watched: bool,
+    /// The kernel's mini-socket for an endpoint, as sock_diag last listed
+    /// it: which endpoint, its state (TIME-WAIT or FIN-WAIT-2), when its
+    /// timer ends.
+    pub kernel_timer: Option<(Role, TcpState, Timestamp)>,
 }
 
 /// How many of its segments a connection keeps: the first `first` (the
@@ -165,7 +169,7 @@ impl Connection {
             self.kernel_dropped += 1;
             return;
         }
-        let t = super::kernel::Transition { ts: c.ts, side, from: c.from, to: c.to };
+        let t = super::kernel::Transition { ts: c.ts, side, from: c.from, to: c.to, timer: c.sock == 0 };
         // Changes from several CPUs may come out of order: keep time order.
         let at = self.kernel.partition_point(|k| k.ts <= t.ts);
         self.kernel.insert(at, t);
@@ -209,6 +213,7 @@ impl Connection {
             kernel: Vec::new(),
             kernel_dropped: 0,
             kernel_watched: false,
+            kernel_timer: None,
         }
     }
 
@@ -291,6 +296,18 @@ impl Connection {
     #[must_use]
     pub fn state_at(&self, role: Role, now: Timestamp, time_wait: std::time::Duration) -> (TcpState, Option<u64>) {
         let state = self.side(role).state;
+        // With the kernel view: the kernel's own timer, and its word that the
+        // mini-socket is gone.
+        if self.kernel_watched && state == TcpState::TimeWait {
+            if self.kernel.iter().any(|k| k.side == role && k.from == TcpState::TimeWait && k.to == TcpState::Closed) {
+                return (TcpState::Closed, None);
+            }
+            if let Some((r, TcpState::TimeWait, end)) = self.kernel_timer
+                && r == role
+            {
+                return if now < end { (state, Some(end.0 - now.0)) } else { (TcpState::Closed, None) };
+            }
+        }
         let since = self.records.iter().rev().take_while(|r| r.state(role) == state).last().map_or(0, |r| r.ts.0);
         tcp::at(state, since, now.0, time_wait)
     }

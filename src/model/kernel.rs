@@ -40,7 +40,8 @@ pub fn state(n: i32) -> Option<TcpState> {
     })
 }
 
-/// One change of one socket, as the kernel reported it.
+/// One change of one socket, as the kernel reported it. `sock` 0: the end
+/// of a mini-socket's timer, seen through sock_diag (no tracepoint reports it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Change {
     pub ts: Timestamp,
@@ -82,6 +83,10 @@ pub fn from_record(line: &str) -> Option<Change> {
     Some(Change { ts, sock, local, remote, from, to })
 }
 
+/// A mini-socket as sock_diag lists it: endpoints, state (TIME-WAIT or
+/// FIN-WAIT-2), when its timer ends.
+pub type Timer = (SocketAddr, SocketAddr, TcpState, Timestamp);
+
 /// A change attached to a connection: which endpoint, when.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Transition {
@@ -89,6 +94,9 @@ pub struct Transition {
     pub side: Role,
     pub from: TcpState,
     pub to: TcpState,
+    /// The end of a mini-socket's timer (TIME-WAIT's 2MSL, or FIN-WAIT-2's
+    /// `tcp_fin_timeout`), seen through sock_diag: the socket is gone.
+    pub timer: bool,
 }
 
 /// How far apart the kernel's TIME-WAIT handover and the wire's segment
@@ -165,6 +173,13 @@ pub fn compare(conn: &Connection) -> Vec<Verdict> {
                 (w.from, w.to) == (t.from, TcpState::TimeWait)
                     && conn.records[w.row].ts.0.abs_diff(t.ts.0) <= HANDOVER_NANOS
             };
+            // A timer's end is invisible on the wire: it agrees when the wire
+            // left the endpoint in that state.
+            if t.timer {
+                let k = wire.iter().rposition(|w| w.to == t.from);
+                out.push(Verdict { transition: *t, row: k.map(|k| wire[k].row), as_wire: None, apart: None });
+                continue;
+            }
             let (found, as_wire) = if handover {
                 match (next..wire.len()).find(|&k| enters_time_wait(k)) {
                     Some(k) => (Some(k), Some((t.from, TcpState::TimeWait))),
@@ -211,6 +226,14 @@ pub fn describe(conn: &Connection, v: &Verdict) -> String {
     let t = &v.transition;
     let at = t.ts.0.saturating_sub(conn.start().0) as f64 / 1e6;
     let mut s = format!("kernel: {} {} → {} at {at:.3} ms", t.side.name(), t.from, t.to);
+    if t.timer {
+        s.push_str(&format!(
+            ": its timer ran out and the kernel dropped the mini-socket ({} on the wire since row {})",
+            t.from,
+            v.row.map_or(0, |r| r + 1)
+        ));
+        return s;
+    }
     match (v.row, v.as_wire) {
         (Some(row), Some((_, to))) => {
             s.push_str(&format!(

@@ -286,6 +286,20 @@ impl Tracker {
         (self.kernel.waiting + self.kernel.queue.len(), self.kernel.given_up)
     }
 
+    /// What sock_diag listed for the watched port: the mini-sockets
+    /// (TIME-WAIT or FIN-WAIT-2) with the end of their timer; each sets its
+    /// connection's timer (the countdown then follows the kernel's).
+    pub fn kernel_timers(&mut self, listed: &[super::kernel::Timer]) {
+        for &(local, remote, state, end) in listed {
+            if let Some(conn) = self.by_tuple.get(&key(local, remote, 0)).and_then(|&id| self.conns.get_mut(id))
+                && conn.kernel_watched
+            {
+                let side = if local == conn.server.addr { Role::Server } else { Role::Client };
+                conn.kernel_timer = Some((side, state, end));
+            }
+        }
+    }
+
     /// Takes a kernel state change. It is attached once the segments up to
     /// its time have been tracked (see [`Tracker::kernel_flush`]): on a
     /// reused tuple, the new connection's changes then find the new
@@ -342,7 +356,11 @@ impl Tracker {
         match self.by_tuple.get(&k).and_then(|&id| self.conns.get_mut(id)) {
             // A connection that ended takes only the changes its last segments
             // caused; later ones on its tuple belong to the next connection.
-            Some(conn) if conn.kernel_watched && !(conn.ended && c.ts.0 > conn.last().0 + KERNEL_AFTER_END) => {
+            // (A mini-socket's timer ends long after: `sock` 0, always its own.)
+            Some(conn)
+                if conn.kernel_watched
+                    && (c.sock == 0 || !(conn.ended && c.ts.0 > conn.last().0 + KERNEL_AFTER_END)) =>
+            {
                 conn.note_kernel(&c);
             }
             _ => {

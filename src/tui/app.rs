@@ -29,6 +29,8 @@ pub enum Msg {
     },
     /// State changes the kernel made (the kernel view, live).
     KernelChanges(Vec<crate::model::kernel::Change>),
+    /// The kernel's mini-sockets on the port and the end of their timers.
+    KernelTimers(Vec<crate::model::kernel::Timer>),
     /// The source ended (with an error, or at the end of a file).
     SourceEnded(Option<String>),
     Key(KeyEvent),
@@ -345,6 +347,7 @@ impl App {
                 self.kernel_packets = packets;
                 self.kernel_drops = drops;
             }
+            Msg::KernelTimers(timers) => self.pipeline.tracker.kernel_timers(&timers),
             Msg::KernelChanges(changes) => {
                 if !self.pipeline.tracker.kernel_on() {
                     // A replay of a recording that holds the kernel view.
