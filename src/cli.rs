@@ -124,7 +124,8 @@ pub struct DashboardArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ViewArgs {
     /// Seconds a closed connection stays in TIME-WAIT in the view before it shows CLOSED
-    /// (Linux: 60 = 2 x MSL; on the capture's clock in a replay).
+    /// (Linux: 60 = 2 x MSL; on the capture's clock in a replay). With the kernel view on,
+    /// the kernel's own timer is shown instead.
     #[arg(long, value_name = "SECS", default_value_t = 60.0)]
     pub time_wait: f64,
     /// Record what is drawn to FILE as an asciicast (asciinema play FILE replays it).
