@@ -327,8 +327,13 @@ fn trace(args: &TraceArgs) -> Result<()> {
     };
     let mut out = BufWriter::with_capacity(1 << 16, output(args.output.as_deref())?);
     let mut pipeline = Pipeline::new(Some(port), args.source.limits());
-    if kernel_view.is_some() {
+    if let Some(view) = kernel_view.as_mut() {
         pipeline.tracker.watch_kernel();
+        let (sockets, line) = view.snapshot();
+        pipeline.tracker.kernel_snapshot(&sockets);
+        if !line.is_empty() {
+            eprintln!("synack: {line}");
+        }
     }
     let kernel = kernel_view.as_mut().map(|k| k as &mut dyn headless::KernelFeed);
     let result =
@@ -570,8 +575,13 @@ fn run_live(
     app.time_wait = time_wait;
     app.tour = tour;
     match (kernel, kernel_off) {
-        (Some(view), _) => {
+        (Some(mut view), _) => {
             app.pipeline.tracker.watch_kernel();
+            let (sockets, line) = view.snapshot();
+            app.pipeline.tracker.kernel_snapshot(&sockets);
+            if !line.is_empty() {
+                app.set_notice(line);
+            }
             app.kernel = Some(Ok(()));
             tui::spawn_kernel(view, tx.clone(), shared.clone())?;
         }

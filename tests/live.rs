@@ -911,3 +911,52 @@ fn kernel_view_off_and_refused() {
     assert!(err.contains("needs root, or CAP_PERFMON"), "{err}");
     assert!(!err.contains("capturing on"), "refused before capturing: {err}");
 }
+
+/// A connection already closing when the capture begins: the wire alone
+/// would guess both ends ESTABLISHED; the kernel's list of the port's
+/// sockets says the client is in FIN-WAIT-2 and the server in CLOSE-WAIT, so
+/// the server's FIN takes them to TIME-WAIT and LAST-ACK, and the close is
+/// said to have begun before the capture.
+#[test]
+fn a_close_begun_before_the_capture_starts_from_the_kernels_states() {
+    if !capture_allowed() {
+        return;
+    }
+    let srv = server();
+    let port = srv.addr().port();
+    // The close-wait scenario: the client closes, the server holds 3 s.
+    echo::run_scenario(Scenario::CloseWait, srv.addr(), "helloworld").unwrap();
+    // Wait (bounded) until the kernel has the client in FIN-WAIT-2.
+    let mut diag = synack::os::diag::Diag::open().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while !diag.all_sockets(port).unwrap().iter().any(|m| m.state == 5 && m.remote.port() == port) {
+        assert!(Instant::now() < deadline, "the client never reached FIN-WAIT-2");
+        std::thread::yield_now();
+    }
+    let t = Trace::start(&[
+        "--port",
+        &port.to_string(),
+        "--format",
+        "jsonl",
+        "--count",
+        "1",
+        "--duration",
+        "20",
+        "--kernel",
+        "on",
+    ]);
+    let (stdout, stderr) = t.finish();
+    srv.stop();
+    assert!(stderr.contains("before the capture: 1 CLOSE-WAIT, 1 FIN-WAIT-2, 1 LISTEN"), "{stderr}");
+    let c = &connections(&stdout)[0];
+    assert_eq!(c["close"]["kind"], "begun-before-capture", "{c}");
+    assert_eq!(c["close"]["initiator"], "client", "{c}");
+    let first = &c["segments"][0];
+    assert_eq!(
+        (first["flags"].as_str(), first["client_state"].as_str(), first["server_state"].as_str()),
+        (Some("FIN-ACK"), Some("TIME-WAIT"), Some("LAST-ACK")),
+        "{c}"
+    );
+    assert_eq!(states(c), ("TIME-WAIT", "CLOSED"));
+    assert_eq!(c["kernel_agreement"]["agreed"], c["kernel_agreement"]["transitions"], "{c}");
+}

@@ -90,6 +90,34 @@ impl KernelView {
 }
 
 impl KernelView {
+    /// The port's sockets now, as sock_diag lists them (endpoint, peer,
+    /// state), and a line that sums them up: what was there before the
+    /// capture began.
+    pub fn snapshot(
+        &mut self,
+    ) -> (Vec<(std::net::SocketAddr, std::net::SocketAddr, crate::model::tcp::TcpState)>, String) {
+        let Some((diag, port)) = self.diag.as_mut() else {
+            return (Vec::new(), String::new());
+        };
+        let port = *port;
+        let Ok(all) = diag.all_sockets(port) else {
+            return (Vec::new(), String::new());
+        };
+        let sockets: Vec<_> =
+            all.iter().filter_map(|m| Some((m.local, m.remote, kernel::state(i32::from(m.state))?))).collect();
+        let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+        for (_, _, s) in &sockets {
+            *counts.entry(s.name()).or_default() += 1;
+        }
+        let parts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
+        let line = if parts.is_empty() {
+            format!("kernel view: no socket on port {port} before the capture")
+        } else {
+            format!("kernel view: on port {port} before the capture: {}", parts.join(", "))
+        };
+        (sockets, line)
+    }
+
     /// Every [`LISTING_EVERY`]: the mini-sockets on the port with their
     /// timers, and a change to CLOSED (`sock` 0) for each listed last time
     /// and gone now (its timer ran out). `None` when it is not time yet, or

@@ -98,6 +98,9 @@ pub enum CloseKind {
     Reset,
     Refused,
     Open,
+    /// The capture began during the close (the kernel view listed it so), and
+    /// it finished on the wire: which kind it was cannot be seen.
+    BeforeCapture,
 }
 
 impl CloseKind {
@@ -111,6 +114,7 @@ impl CloseKind {
             CloseKind::Reset => "reset",
             CloseKind::Refused => "refused",
             CloseKind::Open => "open",
+            CloseKind::BeforeCapture => "begun-before-capture",
         }
     }
 }
@@ -362,6 +366,8 @@ pub fn initiator(close: &Close, kind: CloseKind) -> Option<Initiator> {
         CloseKind::Simultaneous => Some(Initiator::Both),
         CloseKind::Reset | CloseKind::Refused => close.reset_by.map(Initiator::from),
         CloseKind::FourWay | CloseKind::ThreeWay | CloseKind::Open => close.first_fin.map(Initiator::from),
+        // Its first FIN came before the capture: the caller knows from the kernel.
+        CloseKind::BeforeCapture => None,
     }
 }
 

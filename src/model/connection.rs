@@ -104,6 +104,9 @@ pub struct Connection {
     /// it: which endpoint, its state (TIME-WAIT or FIN-WAIT-2), when its
     /// timer ends.
     pub kernel_timer: Option<(Role, TcpState, Timestamp)>,
+    /// The capture began after the close had begun: the states the kernel
+    /// listed for (client, server) then. Step counts start unknown.
+    pub joined_late: Option<(TcpState, TcpState)>,
 }
 
 /// How many of its segments a connection keeps: the first `first` (the
@@ -162,6 +165,24 @@ impl Connection {
         self.icmp.push(IcmpNote { ts: seg.ts.max(self.start()), icmp, dir, seq: seg.seq, row });
     }
 
+    /// Before its first segment: the states the kernel listed for its two
+    /// sockets when the capture began (it was already open), in place of the
+    /// wire's guess.
+    pub fn start_in(&mut self, client: Option<TcpState>, server: Option<TcpState>) {
+        let open = |s: Option<TcpState>| s.is_none_or(|s| s == TcpState::Established);
+        if !(open(client) && open(server)) {
+            self.joined_late = Some((client.unwrap_or(self.client.state), server.unwrap_or(self.server.state)));
+        }
+        if let Some(c) = client {
+            tcp::from_kernel(&mut self.client, c);
+            self.initial.0 = c;
+        }
+        if let Some(s) = server {
+            tcp::from_kernel(&mut self.server, s);
+            self.initial.1 = s;
+        }
+    }
+
     /// Attaches a kernel state change of one of its sockets.
     pub fn note_kernel(&mut self, c: &super::kernel::Change) {
         let side = if c.local == self.server.addr { Role::Server } else { Role::Client };
@@ -214,6 +235,7 @@ impl Connection {
             kernel_dropped: 0,
             kernel_watched: false,
             kernel_timer: None,
+            joined_late: None,
         }
     }
 
@@ -275,13 +297,29 @@ impl Connection {
     /// How the connection ended, as far as has been seen.
     #[must_use]
     pub fn close_kind(&self) -> CloseKind {
-        classify::close_kind(&self.close, (self.client.sent_fin(), self.server.sent_fin()))
+        match classify::close_kind(&self.close, (self.client.sent_fin(), self.server.sent_fin())) {
+            CloseKind::Open if self.joined_late.is_some() && self.ended => CloseKind::BeforeCapture,
+            kind => kind,
+        }
     }
 
     /// Who began the close.
     #[must_use]
     pub fn initiator(&self) -> Option<Initiator> {
-        classify::initiator(&self.close, self.close_kind())
+        let kind = self.close_kind();
+        if kind == CloseKind::BeforeCapture {
+            // Who had sent a FIN when the kernel listed the sockets.
+            let closing = |s: TcpState| {
+                matches!(s, TcpState::FinWait1 | TcpState::FinWait2 | TcpState::Closing | TcpState::TimeWait)
+            };
+            return match self.joined_late.map(|(c, s)| (closing(c), closing(s))) {
+                Some((true, true)) => Some(Initiator::Both),
+                Some((true, false)) => Some(Initiator::Client),
+                Some((false, true)) => Some(Initiator::Server),
+                _ => None,
+            };
+        }
+        classify::initiator(&self.close, kind)
     }
 
     /// Segments that took part in the close: teardown segments, or RSTs.
@@ -389,7 +427,11 @@ impl Connection {
         } else {
             Some(u8::try_from(self.close.teardown_segments).unwrap_or(u8::MAX))
         };
-        if self.client.fin_acked() && self.server.fin_acked() {
+        // Joined during its close: it ends when both endpoints are done.
+        let done = |s: TcpState| matches!(s, TcpState::Closed | TcpState::TimeWait);
+        if (self.client.fin_acked() && self.server.fin_acked())
+            || (self.joined_late.is_some() && done(self.client.state) && done(self.server.state))
+        {
             self.ended = true;
         }
         self.push(seg, dir, numbers, (phase, step, steps, effect.via), was_ended)

@@ -81,6 +81,8 @@ pub fn verdict(conn: &Connection) -> String {
         CloseKind::Simultaneous => simultaneous(conn, &mut s),
         CloseKind::Reset => reset(conn, &mut s),
         CloseKind::Refused => refused(conn, &mut s),
+        CloseKind::BeforeCapture => joined_late(conn, &mut s),
+        CloseKind::Open if conn.joined_late.is_some() => joined_late(conn, &mut s),
         CloseKind::Open => match conn.close.first_fin {
             Some(a) => {
                 let _ = write!(s, "{} sent a FIN; the close had not finished when the capture ended.", cap(a));
@@ -119,6 +121,23 @@ pub fn verdict(conn: &Connection) -> String {
         }
     }
     s
+}
+
+/// A connection the capture joined during its close: what the kernel listed
+/// then, and how it ended on the wire.
+fn joined_late(conn: &Connection, s: &mut String) {
+    let Some((c, sv)) = conn.joined_late else { return };
+    let _ = write!(
+        s,
+        "The capture began during the close: the kernel listed the client in {c} and the server in {sv} then (the segments before were not captured)."
+    );
+    let (cn, sn) = (conn.client.state, conn.server.state);
+    let done = |st: TcpState| matches!(st, TcpState::Closed | TcpState::TimeWait);
+    if done(cn) && done(sn) {
+        let _ = write!(s, " The close finished on the wire: the client ended in {cn}, the server in {sn}.");
+    } else {
+        let _ = write!(s, " It had not finished when the capture ended: the client was in {cn}, the server in {sn}.");
+    }
 }
 
 fn three_way(conn: &Connection, s: &mut String) {

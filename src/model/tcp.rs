@@ -307,6 +307,13 @@ pub fn segment(snd: &mut Side, rcv: &mut Side, seen: &Seen, row: usize) -> Effec
     effect
 }
 
+/// The kernel's word on an endpoint's state before its first segment was
+/// seen (a connection that was open when the capture began): it replaces
+/// the wire's guess.
+pub fn from_kernel(side: &mut Side, state: TcpState) {
+    side.state = state;
+}
+
 /// Hindsight: a row's mark for an endpoint becomes the state a later segment
 /// showed it was in: a CLOSE-WAIT taken back (see [`Effect::revise`]), or
 /// LISTEN on the rows of a refused connection (nothing listened: CLOSED).

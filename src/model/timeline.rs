@@ -104,6 +104,8 @@ fn step_note(conn: &Connection, r: &Record) -> String {
         // A refused SYN opened nothing: it is the first of the two segments of a refusal.
         Phase::Handshake if conn.close.refused => r.step.map(|_| "refused 1/2".to_string()).unwrap_or_default(),
         Phase::Handshake => r.step.map(|s| format!("handshake {s}/3")).unwrap_or_default(),
+        // Steps before the capture were not seen: no count to give.
+        Phase::Teardown if conn.joined_late.is_some() => "teardown (begun before the capture)".to_string(),
         Phase::Teardown => {
             let total = match conn.close_kind() {
                 CloseKind::ThreeWay => 3,

@@ -185,6 +185,8 @@ struct KernelWaiting {
     pending_order: VecDeque<Key>,
     unresolved: HashMap<u64, Vec<super::kernel::Change>, RandomState>,
     unresolved_order: VecDeque<u64>,
+    /// What the kernel listed when the capture began, by tuple.
+    snapshot: HashMap<Key, Vec<(SocketAddr, super::tcp::TcpState)>, RandomState>,
     waiting: usize,
     given_up: u64,
 }
@@ -284,6 +286,17 @@ impl Tracker {
     #[must_use]
     pub fn kernel_pending(&self) -> (usize, u64) {
         (self.kernel.waiting + self.kernel.queue.len(), self.kernel.given_up)
+    }
+
+    /// The sockets sock_diag listed on the watched port when the capture
+    /// began (endpoint, peer, state): a connection first seen without its
+    /// SYN starts in the states the kernel gave its sockets.
+    pub fn kernel_snapshot(&mut self, sockets: &[(SocketAddr, SocketAddr, super::tcp::TcpState)]) {
+        for &(local, remote, state) in sockets {
+            if remote.port() != 0 {
+                self.kernel.snapshot.entry(key(local, remote, 0)).or_default().push((local, state));
+            }
+        }
     }
 
     /// What sock_diag listed for the watched port: the mini-sockets
@@ -425,6 +438,10 @@ impl Tracker {
         let mut conn = Box::new(Connection::new(id, client, server, seg, fresh_syn, self.limits.keep));
         if self.kernel.on {
             conn.kernel_watched = true;
+            if !fresh_syn && let Some(sockets) = self.kernel.snapshot.remove(&k) {
+                let of = |addr| sockets.iter().find(|(local, _)| *local == addr).map(|(_, s)| *s);
+                conn.start_in(of(client), of(server));
+            }
             // Kernel changes that came before this connection's first segment.
             if let Some(waiting) = self.kernel.pending.remove(&k) {
                 self.kernel.waiting -= waiting.len();

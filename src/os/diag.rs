@@ -14,8 +14,9 @@ use netlink_packet_sock_diag::inet::{ExtensionFlags, InetRequest, SocketId, Stat
 use netlink_sys::protocols::NETLINK_SOCK_DIAG;
 use netlink_sys::{Socket, SocketAddr as NlAddr};
 
-/// One mini-socket: its endpoints, its state (TIME-WAIT, or FIN-WAIT-2 for
-/// an orphan waiting for its peer's FIN) and the time its timer has left.
+/// One socket as sock_diag lists it: its endpoints, its kernel state
+/// number (for a mini-socket: TIME-WAIT, or FIN-WAIT-2 for an orphan
+/// waiting for its peer's FIN) and the time its timer has left (0: none).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MiniSocket {
     pub local: SocketAddr,
@@ -54,22 +55,35 @@ impl Diag {
     /// # Errors
     /// When the dump fails.
     pub fn mini_sockets(&mut self, port: u16) -> io::Result<Vec<MiniSocket>> {
+        self.sockets(port, StateFlags::TIME_WAIT | StateFlags::FIN_WAIT2)
+    }
+
+    /// Every TCP socket with `port` as either port, in any state: listeners,
+    /// connections, mini-sockets (what is there before a capture starts).
+    ///
+    /// # Errors
+    /// When the dump fails.
+    pub fn all_sockets(&mut self, port: u16) -> io::Result<Vec<MiniSocket>> {
+        self.sockets(port, StateFlags::all())
+    }
+
+    fn sockets(&mut self, port: u16, states: StateFlags) -> io::Result<Vec<MiniSocket>> {
         let mut out = Vec::new();
         for family in [AF_INET, AF_INET6] {
-            self.dump(family, &mut out)?;
+            self.dump(family, states.clone(), &mut out)?;
         }
         out.retain(|m| m.local.port() == port || m.remote.port() == port);
         Ok(out)
     }
 
-    fn dump(&mut self, family: u8, out: &mut Vec<MiniSocket>) -> io::Result<()> {
+    fn dump(&mut self, family: u8, states: StateFlags, out: &mut Vec<MiniSocket>) -> io::Result<()> {
         let mut header = NetlinkHeader::default();
         header.flags = NLM_F_REQUEST | NLM_F_DUMP;
         let request = SockDiagMessage::InetRequest(InetRequest {
             family,
             protocol: IPPROTO_TCP,
             extensions: ExtensionFlags::empty(),
-            states: StateFlags::TIME_WAIT | StateFlags::FIN_WAIT2,
+            states,
             socket_id: if family == AF_INET { SocketId::new_v4() } else { SocketId::new_v6() },
         });
         let mut packet = NetlinkMessage::new(header, request.into());
