@@ -48,7 +48,7 @@ const CLIENT_EXAMPLES: &str = "\
 Examples:
   synack serve &                                       the echo server on 127.0.0.1:8001
   synack client --scenario slow-close                  a textbook four-segment close
-  synack client --scenario simultaneous --repeat 20    20 closes whose FINs cross (tries again, up to 100 times)";
+  synack client --scenario simultaneous --repeat 20    20 closes whose FINs cross (tries again, up to 400 times)";
 
 /// synack: TCP's connection life cycle, packet by packet.
 #[derive(Debug, Parser)]
