@@ -429,9 +429,10 @@ fn client(args: &ClientArgs) -> Result<()> {
     let secs = report.elapsed.as_secs_f64();
     #[allow(clippy::cast_precision_loss)]
     let rate = if secs > 0.0 { report.ok as f64 / secs } else { 0.0 };
-    let retries = match report.retries {
-        0 => String::new(),
-        n => format!(" ({n} more connection{} closed without the FINs crossing)", if n == 1 { "" } else { "s" }),
+    let retries = match (report.retries, args.scenario) {
+        (0, _) => String::new(),
+        (n, Scenario::Backlog) => format!(" ({n} more connection{} at once)", if n == 1 { "" } else { "s" }),
+        (n, _) => format!(" ({n} more connection{} closed without the FINs crossing)", if n == 1 { "" } else { "s" }),
     };
     match (&report.sample, args.repeat) {
         (Some(Outcome::Replied(r)), 1) => {

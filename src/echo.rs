@@ -31,6 +31,10 @@
 //! | `hold`         | reply, wait for whatever the client does                            |
 //! | `pause=MS`     | stop listening for MS milliseconds (connections are refused); the  |
 //! |                | command's connection is closed only once the listener is closed    |
+//! | `keep=MS`      | reply, read to EOF, keep the socket MS ms (at most 10 s), close    |
+//!
+//! On the control channel (the next port) only: `choke=MS` stops accepting for
+//! MS ms (at most 3 s) with an accept queue of one (the backlog scenario).
 //!
 //! Which scenario uses which command is [`crate::scenario::SCENARIOS`]'s.
 
@@ -52,6 +56,11 @@ pub const SLOW_CLOSE_DELAY: Duration = Duration::from_millis(SLOW_CLOSE_DELAY_MS
 /// The longest pause a command may ask for: one line cannot keep the server
 /// refusing for long.
 const MAX_PAUSE_MS: u64 = 1_000;
+/// The longest choke of the accept queue a command may ask for.
+const MAX_CHOKE_MS: u64 = 3_000;
+/// The accept queue's length outside a choke (the kernel caps it at
+/// `net.core.somaxconn`).
+const BACKLOG: i32 = 4096;
 
 /// Whether the server listens, and a pause asked for: shared by the accept
 /// loop, the workers and [`Server::pause`], with a condition variable to wait
@@ -69,6 +78,11 @@ struct ListenState {
     pause: Option<u64>,
     /// End the pause now (the refused scenario is done with it).
     resume: bool,
+    /// A choke asked for, in milliseconds: stop accepting, with an accept
+    /// queue of one, for that long (the backlog scenario).
+    choke: Option<u64>,
+    /// The accept queue is choked now.
+    choked: bool,
     /// What clients announced on the control channel, by their port: the
     /// command for their next connection, and until when it holds.
     expect: std::collections::HashMap<u16, (Command, Instant)>,
@@ -109,6 +123,23 @@ impl Listening {
             .wait_timeout_while(st, timeout, |s| s.pause.is_some() || s.listening)
             .unwrap_or_else(PoisonError::into_inner);
         !st.listening
+    }
+
+    /// Asks the accept loop to stop accepting for `ms` with an accept queue of
+    /// one; waits (at most `timeout`) until it does.
+    fn choke(&self, ms: u64, timeout: Duration) -> bool {
+        let mut st = self.lock();
+        st.choke = Some(ms.min(MAX_CHOKE_MS));
+        let (st, _) = self
+            .changed
+            .wait_timeout_while(st, timeout, |s| s.choke.is_some() || !s.choked)
+            .unwrap_or_else(PoisonError::into_inner);
+        st.choked
+    }
+
+    fn set_choked(&self, on: bool) {
+        self.lock().choked = on;
+        self.changed.notify_all();
     }
 
     /// Waits (at most `timeout`) until the listener is open. Returns whether it is.
@@ -309,6 +340,9 @@ fn control_command(line: &[u8], listening: &Listening) -> bool {
     if let Some(ms) = rest.strip_prefix("pause=").and_then(|n| n.parse::<u64>().ok()) {
         return listening.pause(ms, Duration::from_secs(1));
     }
+    if let Some(ms) = rest.strip_prefix("choke=").and_then(|n| n.parse::<u64>().ok()) {
+        return listening.choke(ms, Duration::from_secs(1));
+    }
     let Some((port, word)) = rest.strip_prefix("expect=").and_then(|r| r.split_once(' ')) else { return false };
     let Ok(port) = port.parse::<u16>() else { return false };
     let (command, _) = parse_command(format!("{COMMAND_PREFIX}{word}\n").as_bytes());
@@ -441,6 +475,28 @@ fn gather(
                 break;
             }
             listening.set_listening(true);
+        }
+        let choke = listening.lock().choke.take();
+        if let Some(ms) = choke {
+            // Stop accepting, the accept queue cut to one (listen(2) again on a
+            // listening socket only changes its backlog): new handshakes find
+            // it full. Then the usual queue, and everything queued is accepted.
+            let _ = poll.registry().deregister(&mut mio::unix::SourceFd(&listener.as_raw_fd()));
+            let _ = socket2::SockRef::from(&listener).listen(1);
+            listening.set_choked(true);
+            {
+                let st = listening.lock();
+                let (mut st, _) = listening
+                    .changed
+                    .wait_timeout_while(st, Duration::from_millis(ms), |s| !s.resume)
+                    .unwrap_or_else(PoisonError::into_inner);
+                st.resume = false;
+            }
+            let _ = socket2::SockRef::from(&listener).listen(BACKLOG);
+            listening.set_choked(false);
+            if register(poll, &listener).is_err() {
+                break;
+            }
         }
         let _ = poll.poll(&mut events, Some(Duration::from_millis(50)));
         for event in &events {
@@ -804,6 +860,9 @@ pub fn run_scenario_counted(scenario: Scenario, addr: SocketAddr, message: &str)
     if scenario == Scenario::Refused {
         return refused(addr).map(|o| (o, 1));
     }
+    if scenario == Scenario::Backlog {
+        return backlog(addr, message).map(|o| (o, BACKLOG_CONNECTIONS));
+    }
     let tries = if scenario == Scenario::Simultaneous { SIMULTANEOUS_TRIES } else { 1 };
     for attempt in 1..=tries {
         if let Some(reply) = attempt_once(scenario, addr, message)? {
@@ -877,6 +936,7 @@ fn attempt_once(scenario: Scenario, addr: SocketAddr, message: &str) -> io::Resu
             r
         }
         Scenario::Refused => unreachable!("handled by refused()"),
+        Scenario::Backlog => unreachable!("handled by backlog()"),
     };
     drop(conn);
     Ok(Some(outcome))
@@ -921,6 +981,46 @@ fn fins_crossed(conn: &TcpStream, before: sock::TcpInfo, right_after: sock::TcpI
 /// Connects where nothing listens. If something does, asks it (a synack
 /// server) to stop listening for a moment: it closes the command's connection
 /// once its listener is closed, so the next connect is refused.
+/// Connections the backlog scenario opens at once.
+pub const BACKLOG_CONNECTIONS: u32 = 4;
+/// How long the backlog scenario asks the server not to accept.
+pub const BACKLOG_CHOKE_MS: u64 = 1_500;
+
+/// The backlog scenario: the server (asked on its control channel) stops
+/// accepting with an accept queue of one; four clients connect at once. The
+/// first ones fill the queue; the others' SYNs are dropped (retransmitted a
+/// second later) or, when the queue filled between their SYN and their ACK,
+/// their ACK is: the client believes ESTABLISHED while the server's socket
+/// does not exist yet. After the choke everything is accepted and answered.
+fn backlog(addr: SocketAddr, message: &str) -> io::Result<Outcome> {
+    if !control(addr, &format!("{CONTROL_PREFIX}choke={BACKLOG_CHOKE_MS}\n"))? {
+        return Err(io::Error::other(format!(
+            "{addr} has no synack control channel: the backlog scenario needs synack's server, which stops accepting \
+             when asked"
+        )));
+    }
+    let want = message.len() + 1;
+    let clients: Vec<_> = (0..BACKLOG_CONNECTIONS)
+        .map(|_| {
+            let message = message.to_string();
+            thread::spawn(move || -> io::Result<Vec<u8>> {
+                let mut conn = TcpStream::connect_timeout(&addr, Duration::from_secs(10))?;
+                conn.set_read_timeout(Some(Duration::from_secs(10)))?;
+                send(&mut conn, None, &message)?;
+                reply(&mut conn, want)
+            })
+        })
+        .collect();
+    let mut first = None;
+    for c in clients {
+        let got = c.join().map_err(|_| io::Error::other("a backlog client panicked"))??;
+        first.get_or_insert(got);
+    }
+    let got = first.unwrap_or_default();
+    check_reply(Scenario::Backlog, message, &got)?;
+    Ok(Outcome::Replied(got))
+}
+
 fn refused(addr: SocketAddr) -> io::Result<Outcome> {
     // A synack server with a control channel: paused and resumed there, so
     // the only connection on the watched port is the refused one.

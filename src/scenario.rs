@@ -24,6 +24,9 @@ pub enum Scenario {
     /// The server's application does not close for [`CLOSE_WAIT_HOLD_MS`]:
     /// its socket sits in CLOSE-WAIT, the client's in FIN-WAIT-2.
     CloseWait,
+    /// The server stops accepting with an accept queue of one; four clients
+    /// connect at once.
+    Backlog,
 }
 
 /// What the echo server does for a scenario, after its first read.
@@ -158,6 +161,18 @@ pub const SCENARIOS: &[Info] = &[
         ),
         server: ServerSide::Keep,
     },
+    Info {
+        scenario: Scenario::Backlog,
+        name: "backlog",
+        key: Some('b'),
+        help: "backlog: a full accept queue, four clients at once",
+        caption: Some(
+            "The server stops accepting for 1.5 s with an accept queue of one, and four clients connect at once. \
+             Some SYNs are dropped and sent again; an ACK may be dropped too: the client believes ESTABLISHED, the \
+             server's kernel has no socket yet. The kernel view shows it.",
+        ),
+        server: ServerSide::Echo,
+    },
 ];
 
 impl Scenario {
@@ -209,6 +224,7 @@ mod tests {
             Scenario::Abort,
             Scenario::Refused,
             Scenario::CloseWait,
+            Scenario::Backlog,
         ];
         assert_eq!(SCENARIOS.len(), all.len());
         for s in all {
