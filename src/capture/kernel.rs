@@ -159,7 +159,9 @@ impl KernelFeed for KernelView {
     fn poll(&mut self, pipeline: &mut Pipeline, idle: bool) -> Vec<Change> {
         let mut changes = Vec::new();
         self.read_changes(&mut changes);
-        if let Some((timers, gone)) = self.list_mini_sockets() {
+        // Listing the mini-sockets dumps every TIME-WAIT socket of the port:
+        // only while the capture is idle, never in the middle of a burst.
+        if idle && let Some((timers, gone)) = self.list_mini_sockets() {
             pipeline.tracker.kernel_timers(&timers);
             changes.extend(gone);
         }
