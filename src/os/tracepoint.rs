@@ -314,14 +314,17 @@ impl Tracepoint {
             let mut record = Vec::new();
             while tail < head {
                 let at = usize::try_from(tail % size).unwrap_or(0);
-                // A record may wrap around the end of the ring: copy it out.
                 let byte = |k: usize| data[(at + k) % data.len()];
                 let header_size = usize::from(u16::from_ne_bytes([byte(6), byte(7)]));
                 if header_size < 8 {
                     break;
                 }
+                // A record may wrap around the end of the ring: copy it out,
+                // in at most two slices.
                 record.clear();
-                record.extend((0..header_size).map(byte));
+                let first = header_size.min(data.len() - at);
+                record.extend_from_slice(&data[at..at + first]);
+                record.extend_from_slice(&data[..header_size - first]);
                 let kind = u32::from_ne_bytes([record[0], record[1], record[2], record[3]]);
                 match kind {
                     PERF_RECORD_SAMPLE if record.len() >= 20 => {
