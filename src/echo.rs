@@ -137,6 +137,16 @@ impl Listening {
         st.choked
     }
 
+    /// Waits `ms`, or until the control channel says resume.
+    fn wait_or_resume(&self, ms: u64) {
+        let st = self.lock();
+        let (mut st, _) = self
+            .changed
+            .wait_timeout_while(st, Duration::from_millis(ms), |s| !s.resume)
+            .unwrap_or_else(PoisonError::into_inner);
+        st.resume = false;
+    }
+
     fn set_choked(&self, on: bool) {
         self.lock().choked = on;
         self.changed.notify_all();
@@ -461,14 +471,7 @@ fn gather(
             // Whoever asked learns that connections are refused from now on.
             listening.set_listening(false);
             // The pause lasts `ms`, or until the control channel says resume.
-            {
-                let st = listening.lock();
-                let (mut st, _) = listening
-                    .changed
-                    .wait_timeout_while(st, Duration::from_millis(ms), |s| !s.resume)
-                    .unwrap_or_else(PoisonError::into_inner);
-                st.resume = false;
-            }
+            listening.wait_or_resume(ms);
             let Some(l) = rebind(addr, stop) else { break };
             listener = l;
             if register(poll, &listener).is_err() {
@@ -484,14 +487,7 @@ fn gather(
             let _ = poll.registry().deregister(&mut mio::unix::SourceFd(&listener.as_raw_fd()));
             let _ = socket2::SockRef::from(&listener).listen(1);
             listening.set_choked(true);
-            {
-                let st = listening.lock();
-                let (mut st, _) = listening
-                    .changed
-                    .wait_timeout_while(st, Duration::from_millis(ms), |s| !s.resume)
-                    .unwrap_or_else(PoisonError::into_inner);
-                st.resume = false;
-            }
+            listening.wait_or_resume(ms);
             let _ = socket2::SockRef::from(&listener).listen(BACKLOG);
             listening.set_choked(false);
             if register(poll, &listener).is_err() {

@@ -270,20 +270,7 @@ mod tests {
 
     #[test]
     fn every_arrow_of_the_rfc_figure_is_drawn_once_between_its_boxes() {
-        use TcpState::*;
-        let states = [
-            Closed,
-            Listen,
-            SynSent,
-            SynReceived,
-            Established,
-            FinWait1,
-            FinWait2,
-            CloseWait,
-            Closing,
-            LastAck,
-            TimeWait,
-        ];
+        let states = TcpState::ALL;
         let mut drawn = 0;
         for from in states {
             for to in states {

@@ -122,13 +122,25 @@ impl TcpState {
         }
     }
 
+    /// The eleven states, in RFC 9293's order.
+    pub const ALL: [TcpState; 11] = [
+        TcpState::Closed,
+        TcpState::Listen,
+        TcpState::SynSent,
+        TcpState::SynReceived,
+        TcpState::Established,
+        TcpState::FinWait1,
+        TcpState::FinWait2,
+        TcpState::CloseWait,
+        TcpState::Closing,
+        TcpState::LastAck,
+        TcpState::TimeWait,
+    ];
+
     /// The state an RFC name names.
     #[must_use]
     pub fn from_name(name: &str) -> Option<TcpState> {
-        use TcpState::*;
-        [Closed, Listen, SynSent, SynReceived, Established, FinWait1, FinWait2, CloseWait, Closing, LastAck, TimeWait]
-            .into_iter()
-            .find(|s| s.name() == name)
+        TcpState::ALL.into_iter().find(|s| s.name() == name)
     }
 }
 
