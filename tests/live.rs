@@ -323,9 +323,24 @@ fn interop_with_tcpdump() {
         return;
     }
     let _alone = heavy();
+    // tcpdump itself now and then misses a packet on a loaded machine (the
+    // comparison needs all of them): three tries, each checked in full.
+    let mut shortfalls = Vec::new();
+    for attempt in 0..3 {
+        match interop_once(attempt) {
+            Ok(()) => return,
+            Err(e) => shortfalls.push(e),
+        }
+    }
+    panic!("tcpdump missed packets in all three tries: {shortfalls:#?}");
+}
+
+/// One interop run; `Err` only when tcpdump did not write every packet
+/// synack saw (everything else is asserted).
+fn interop_once(attempt: u32) -> Result<(), String> {
     let srv = server();
     let port = srv.addr().port().to_string();
-    let dir = support::tempdir("interop");
+    let dir = support::tempdir(&format!("interop-{attempt}"));
     let ours = dir.join("synack.pcap");
     let theirs = dir.join("tcpdump.pcap");
     let tcpdump = Command::new("tcpdump")
@@ -363,11 +378,15 @@ fn interop_with_tcpdump() {
     while packets_in(&theirs) < segments {
         if Instant::now() > deadline {
             let out = Command::new("tcpdump").args(["-nn", "-r"]).arg(&theirs).output().unwrap();
-            panic!(
-                "tcpdump never wrote the {segments} packets synack saw; tcpdump has:\n{}{}\nsynack has:\n{live}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
+            Command::new("kill").args(["-INT", &tcpdump.0.id().to_string()]).status().unwrap();
+            let mut said = String::new();
+            let _ = err.read_to_string(&mut said);
+            srv.stop();
+            return Err(format!(
+                "tcpdump wrote {} of the {segments} packets synack saw ({})",
+                String::from_utf8_lossy(&out.stdout).lines().count(),
+                said.trim().replace('\n', "; ")
+            ));
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -396,6 +415,7 @@ fn interop_with_tcpdump() {
     let mut c: Vec<_> = connections(&String::from_utf8_lossy(&again.stdout)).iter().map(verdict).collect();
     c.sort();
     assert_eq!(c, b);
+    Ok(())
 }
 
 #[test]
