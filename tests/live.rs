@@ -108,7 +108,13 @@ impl Trace {
 
     /// `synack trace --port PORT --format jsonl --count N` (bounded to 20 s).
     fn jsonl(port: &str, count: u32) -> Trace {
-        Trace::start(&["--port", port, "--format", "jsonl", "--count", &count.to_string(), "--duration", "20"])
+        Trace::jsonl_kernel(port, count, "auto")
+    }
+
+    /// [`Trace::jsonl`] with `--kernel KERNEL`.
+    fn jsonl_kernel(port: &str, count: u32, kernel: &str) -> Trace {
+        let count = count.to_string();
+        Trace::start(&["--port", port, "--format", "jsonl", "--count", &count, "--duration", "30", "--kernel", kernel])
     }
 
     /// Waits for the process to end (bounded), returning stdout and all stderr.
@@ -827,21 +833,16 @@ fn the_kernel_view_agrees_with_the_wire_in_every_scenario() {
         return;
     }
     let _alone = heavy();
-    let scenarios = [
-        Scenario::Seed,
-        Scenario::ClientClose,
-        Scenario::ServerClose,
-        Scenario::SlowClose,
-        Scenario::HalfClose,
-        Scenario::Simultaneous,
-        Scenario::Abort,
-        Scenario::CloseWait,
-    ];
+    // Every scenario of the table, but those with tests of their own: the
+    // refused one (below) and the backlog one.
+    let scenarios = synack::scenario::SCENARIOS
+        .iter()
+        .map(|i| i.scenario)
+        .filter(|s| !matches!(s, Scenario::Refused | Scenario::Backlog));
     for scenario in scenarios {
         let srv = server();
         let port = srv.addr().port().to_string();
-        let t =
-            Trace::start(&["--port", &port, "--format", "jsonl", "--count", "1", "--duration", "20", "--kernel", "on"]);
+        let t = Trace::jsonl_kernel(&port, 1, "on");
         echo::run_scenario(scenario, srv.addr(), "helloworld").unwrap();
         let (stdout, stderr) = t.finish();
         srv.stop();
@@ -875,18 +876,7 @@ fn the_kernel_view_agrees_with_the_wire_in_every_scenario() {
     // Refused: nothing listens, so only the client has a socket.
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let t = Trace::start(&[
-        "--port",
-        &port.to_string(),
-        "--format",
-        "jsonl",
-        "--count",
-        "1",
-        "--duration",
-        "20",
-        "--kernel",
-        "on",
-    ]);
+    let t = Trace::jsonl_kernel(&port.to_string(), 1, "on");
     assert_eq!(echo::run_scenario(Scenario::Refused, addr, "").unwrap(), Outcome::Refused);
     let (stdout, _) = t.finish();
     let c = &connections(&stdout)[0];
@@ -903,8 +893,7 @@ fn kernel_view_off_and_refused() {
     }
     let srv = server();
     let port = srv.addr().port().to_string();
-    let t =
-        Trace::start(&["--port", &port, "--format", "jsonl", "--count", "1", "--duration", "20", "--kernel", "off"]);
+    let t = Trace::jsonl_kernel(&port, 1, "off");
     echo::run_scenario(Scenario::Seed, srv.addr(), "helloworld").unwrap();
     let (stdout, _) = t.finish();
     srv.stop();
@@ -953,18 +942,7 @@ fn a_close_begun_before_the_capture_starts_from_the_kernels_states() {
         assert!(Instant::now() < deadline, "the client never reached FIN-WAIT-2");
         std::thread::yield_now();
     }
-    let t = Trace::start(&[
-        "--port",
-        &port.to_string(),
-        "--format",
-        "jsonl",
-        "--count",
-        "1",
-        "--duration",
-        "20",
-        "--kernel",
-        "on",
-    ]);
+    let t = Trace::jsonl_kernel(&port.to_string(), 1, "on");
     let (stdout, stderr) = t.finish();
     srv.stop();
     assert!(stderr.contains("before the capture: 1 CLOSE-WAIT, 1 FIN-WAIT-2, 1 LISTEN"), "{stderr}");
@@ -993,7 +971,7 @@ fn a_full_accept_queue_shows_in_the_wire_and_the_kernel() {
     let _alone = heavy();
     let srv = server();
     let port = srv.addr().port().to_string();
-    let t = Trace::start(&["--port", &port, "--format", "jsonl", "--count", "4", "--duration", "30", "--kernel", "on"]);
+    let t = Trace::jsonl_kernel(&port, 4, "on");
     echo::run_scenario(Scenario::Backlog, srv.addr(), "helloworld").unwrap();
     let (stdout, _) = t.finish();
     srv.stop();

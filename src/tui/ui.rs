@@ -550,32 +550,33 @@ fn panel_lines(app: &App, width: usize) -> Vec<(String, Kind)> {
         .collect()
 }
 
-/// The kernel's verdicts whose change falls in row `i`'s time slot (from
-/// its segment to the next one's).
-fn kernel_slot(conn: &Connection, i: usize) -> Vec<crate::model::kernel::Verdict> {
-    if !conn.kernel_watched {
-        return Vec::new();
-    }
-    // A change the wire agrees with goes with the row that shows it (an
-    // application's close() comes microseconds before its FIN is captured);
-    // another with the row before it in time.
+/// The kernel's verdicts (`compare`'s) whose change falls in row `i`'s time
+/// slot: a change the wire agrees with goes with the row that shows it (an
+/// application's close() comes microseconds before its FIN is captured);
+/// another with the row before it in time.
+fn kernel_slot(
+    conn: &Connection,
+    verdicts: &[crate::model::kernel::Verdict],
+    i: usize,
+) -> Vec<crate::model::kernel::Verdict> {
     let slot = |ts: crate::model::segment::Timestamp| conn.records.iter().rposition(|r| r.ts <= ts).unwrap_or(0);
-    crate::model::kernel::compare(conn)
-        .into_iter()
-        .filter(|v| v.row.unwrap_or_else(|| slot(v.transition.ts)) == i)
-        .collect()
+    verdicts.iter().filter(|v| v.row.unwrap_or_else(|| slot(v.transition.ts)) == i).cloned().collect()
 }
 
-/// The kernel's changes between row `i - 1` and row `i` (after the last row:
-/// all that came later), each with whether the wire agrees; then the
-/// connection's agreement.
+/// The kernel's verdicts on a connection: none when the view was off.
+fn kernel_verdicts(conn: &Connection) -> Vec<crate::model::kernel::Verdict> {
+    if conn.kernel_watched { crate::model::kernel::compare(conn) } else { Vec::new() }
+}
+
+/// The kernel's changes in row `i`'s slot, each with whether the wire
+/// agrees; then the connection's agreement.
 fn kernel_lines(conn: &Connection, i: usize) -> Vec<String> {
     use crate::model::kernel;
     if !conn.kernel_watched {
         return Vec::new();
     }
     let verdicts = kernel::compare(conn);
-    let mut out: Vec<String> = kernel_slot(conn, i)
+    let mut out: Vec<String> = kernel_slot(conn, &verdicts, i)
         .iter()
         .map(|v| format!("{} {}", if v.agrees() { '⚙' } else { '✗' }, kernel::describe(conn, v)))
         .collect();
@@ -721,19 +722,16 @@ fn render_diagram(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
         lit
     });
     let lit_edges: Vec<usize> = lit.iter().flat_map(|l| l.moves.iter().filter_map(|m| m.2)).collect();
-    // The kernel's changes in the same slot: their arrows underlined.
-    let kernel_edges: Vec<usize> = conn
-        .zip(row)
-        .map(|(c, r)| {
-            kernel_slot(c, r)
-                .iter()
-                .filter_map(|v| {
-                    let (from, to) = v.as_wire.unwrap_or((v.transition.from, v.transition.to));
-                    figure::edge(from, to)
-                })
-                .collect()
+    // The kernel's changes in the same slot, computed once: their arrows
+    // underlined, and counted under the figure.
+    let slot = conn.zip(row).map(|(c, r)| kernel_slot(c, &kernel_verdicts(c), r)).unwrap_or_default();
+    let kernel_edges: Vec<usize> = slot
+        .iter()
+        .filter_map(|v| {
+            let (from, to) = v.as_wire.unwrap_or((v.transition.from, v.transition.to));
+            figure::edge(from, to)
         })
-        .unwrap_or_default();
+        .collect();
     let grid = figure::cells();
     // The figure centred in the panel.
     let inner = Rect { x: inner.x + inner.width.saturating_sub(figure::WIDTH) / 2, ..inner };
@@ -783,7 +781,7 @@ fn render_diagram(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     }
     let width = usize::from(inner.width);
     let y = inner.y + figure::HEIGHT;
-    for (k, line) in diagram_moves(conn, lit.as_ref(), row).into_iter().enumerate().take(2) {
+    for (k, line) in diagram_moves(conn, lit.as_ref(), row, &slot).into_iter().enumerate().take(2) {
         let y = y + u16::try_from(k).unwrap_or(0);
         if y < inner.y + inner.height {
             buf.set_stringn(inner.x, y, line, width, Style::new());
@@ -791,19 +789,39 @@ fn render_diagram(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     }
 }
 
-/// The two lines under the figure: what the segment did to each endpoint.
-fn diagram_moves(conn: Option<&Connection>, lit: Option<&figure::Lit>, row: Option<usize>) -> Vec<String> {
+/// The two lines under the figure: what the segment did to each endpoint,
+/// and how many of the kernel's changes in its slot (`slot`) agree.
+fn diagram_moves(
+    conn: Option<&Connection>,
+    lit: Option<&figure::Lit>,
+    row: Option<usize>,
+    slot: &[crate::model::kernel::Verdict],
+) -> Vec<String> {
     let (Some(conn), Some(lit), Some(row)) = (conn, lit, row) else {
         return vec!["no connection yet: the marks appear with the first SYN".to_string()];
     };
     [(Role::Client, 'C'), (Role::Server, 'S')]
         .into_iter()
         .map(|(role, mark)| {
+            // The kernel's changes of this endpoint: how many agree, and
+            // each that does not.
+            let mine: Vec<_> = slot.iter().filter(|v| v.transition.side == role).collect();
+            let agreed = mine.iter().filter(|v| v.agrees()).count();
+            let mut kernel: Vec<String> = Vec::new();
+            if agreed > 0 {
+                kernel.push(format!("{agreed} ⚙"));
+            }
+            kernel.extend(
+                mine.iter().filter(|v| !v.agrees()).map(|v| format!("✗ {}→{}", v.transition.from, v.transition.to)),
+            );
+            let kernel = if kernel.is_empty() { String::new() } else { format!("   kernel: {}", kernel.join(", ")) };
+            // With the kernel's word, the RFC's label (lit on the figure) gives way.
             let moves: Vec<String> = lit
                 .moves
                 .iter()
                 .filter(|m| m.0 == role)
                 .map(|(_, t, _)| match t.label {
+                    Ok(_) if !kernel.is_empty() => format!("{} → {}", t.from.name(), t.to.name()),
                     Ok(label) => format!("{} → {}  ({label})", t.from.name(), t.to.name()),
                     Err(why) => format!("{} → {}  off the diagram: {why}", t.from.name(), t.to.name()),
                 })
@@ -813,20 +831,6 @@ fn diagram_moves(conn: Option<&Connection>, lit: Option<&figure::Lit>, row: Opti
             } else {
                 format!("row {}: {}", row + 1, moves.join(", then "))
             };
-            // The kernel's changes of this endpoint in this row's time slot:
-            // how many agree, and each that does not.
-            let slot: Vec<_> = kernel_slot(conn, row).into_iter().filter(|v| v.transition.side == role).collect();
-            let agreed = slot.iter().filter(|v| v.agrees()).count();
-            let mut kernel: Vec<String> = Vec::new();
-            if agreed > 0 {
-                kernel.push(format!("{agreed} ⚙"));
-            }
-            kernel.extend(
-                slot.iter().filter(|v| !v.agrees()).map(|v| format!("✗ {}→{}", v.transition.from, v.transition.to)),
-            );
-            let kernel = if kernel.is_empty() { String::new() } else { format!("   kernel: {}", kernel.join(", ")) };
-            // With the kernel's word, the RFC's label (lit on the figure) gives way.
-            let what = if kernel.is_empty() { what } else { what.split("  (").next().unwrap_or(&what).to_string() };
             format!("{mark} {:<6} {what}{kernel}", role.name())
         })
         .collect()
