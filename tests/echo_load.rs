@@ -42,21 +42,28 @@ fn seed_clients_are_served_beside_idle_and_slow_ones() {
     // 128 that send a byte every 500 ms, never a newline, for at most 20 s.
     let stop = Arc::new(AtomicBool::new(false));
     let slow_stop = stop.clone();
+    let (started, slow_started) = std::sync::mpsc::channel();
     let slow = std::thread::spawn(move || {
         let mut conns: Vec<TcpStream> = (0..128).map(|_| TcpStream::connect(addr).unwrap()).collect();
         let until = Instant::now() + Duration::from_secs(20);
         let mut sent = 0u64;
-        while !slow_stop.load(Ordering::Relaxed) && Instant::now() < until {
+        loop {
             for c in &mut conns {
                 // The server closes them in time: their writes may then fail.
                 if c.write_all(b"x").is_ok() {
                     sent += 1;
                 }
             }
+            // The seed clients start once every slow one has sent its first byte.
+            let _ = started.send(());
+            if slow_stop.load(Ordering::Relaxed) || Instant::now() >= until {
+                break;
+            }
             std::thread::sleep(Duration::from_millis(500));
         }
         sent
     });
+    slow_started.recv().expect("the slow clients connected");
     let report = echo::run_clients(Scenario::Seed, addr, "helloworld", 10_000, 8);
     let server_threads = threads("echo-");
     stop.store(true, Ordering::Relaxed);
