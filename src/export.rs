@@ -52,7 +52,7 @@ pub fn exporter(format: Format) -> Box<dyn Exporter> {
 #[must_use]
 pub fn exporter_with(format: Format, diagram: bool) -> Box<dyn Exporter> {
     match format {
-        Format::Text => Box::new(text::TextExporter { diagram }),
+        Format::Text => Box::new(text::TextExporter::new(diagram)),
         Format::Jsonl => Box::new(jsonl::JsonlExporter::default()),
         Format::Mermaid => Box::new(mermaid::MermaidExporter::default()),
         Format::Svg => Box::new(svg::SvgExporter::new(diagram)),

@@ -134,9 +134,8 @@ fn layout_with(conn: &Connection, width: Option<usize>, lead: usize, fill: bool)
     let mark = arrows
         .iter()
         .flat_map(|a| {
-            [timeline::mark_text(a.client_via, a.client_mark), timeline::mark_text(a.server_via, a.server_mark)]
+            [timeline::mark_width(a.client_via, a.client_mark), timeline::mark_width(a.server_via, a.server_mark)]
         })
-        .map(|m| m.chars().count())
         .max()
         .unwrap_or(0);
     // Filling the width (up to a readable 96-column arrow): as if the longest
@@ -175,6 +174,92 @@ pub fn header(conn: &Connection, geometry: &Geometry) -> String {
         format!("   carried in {}", conn.encap.names().join(" › "))
     };
     format!("{left}{}{right}{carried}", " ".repeat(pad))
+}
+
+/// Reusable buffers for [`write_text`]: with them, writing a ladder
+/// allocates nothing once they have grown to the longest connection.
+#[derive(Debug, Default)]
+pub struct TextScratch {
+    /// Every row's label and note, one after the other.
+    text: String,
+    rows: Vec<TextRow>,
+}
+
+#[derive(Debug)]
+struct TextRow {
+    dir: Dir,
+    marks: timeline::Marks,
+    label: std::ops::Range<usize>,
+    label_chars: usize,
+    note: std::ops::Range<usize>,
+}
+
+/// Appends `n` copies of `s`.
+fn push_repeat(out: &mut String, s: &str, n: usize) {
+    for _ in 0..n {
+        out.push_str(s);
+    }
+}
+
+/// Appends the text ladder of `conn` to `out`: exactly
+/// `layout(conn, None, 0).to_text()`, without a string per row (the hot
+/// path of `trace --format text`).
+pub fn write_text(conn: &Connection, scratch: &mut TextScratch, out: &mut String) {
+    scratch.text.clear();
+    scratch.rows.clear();
+    let (mut longest, mut mark) = (0, 0);
+    let mut prev = None;
+    for (i, r) in conn.records.iter().enumerate() {
+        let marks = timeline::Marks::of(prev, r);
+        prev = Some(r);
+        let at = scratch.text.len();
+        let label_chars = timeline::push_label(&mut scratch.text, r);
+        let label = at..scratch.text.len();
+        timeline::push_note(&mut scratch.text, conn, i, r);
+        let note = label.end..scratch.text.len();
+        longest = longest.max(label_chars);
+        mark = mark
+            .max(timeline::mark_width(marks.client_via, marks.client_mark))
+            .max(timeline::mark_width(marks.server_via, marks.server_mark));
+        scratch.rows.push(TextRow { dir: r.dir, marks, label, label_chars, note });
+    }
+    let g = Geometry::fit(longest, mark, None, 0);
+    let w = g.state_width;
+    out.push_str(&header(conn, &g));
+    out.push('\n');
+    for r in &scratch.rows {
+        let line = out.len();
+        let m = r.marks;
+        push_repeat(out, " ", w - timeline::mark_width(m.client_via, m.client_mark));
+        timeline::push_mark(out, m.client_via, m.client_mark);
+        out.push_str(" │ ");
+        // The arrow is as wide as the geometry says (no label is cut: the
+        // arrow fits the longest).
+        let fill = g.arrow_width - 5 - r.label_chars;
+        let label = &scratch.text[r.label.clone()];
+        match r.dir {
+            Dir::C2S => {
+                out.push_str("── ");
+                out.push_str(label);
+                out.push(' ');
+                push_repeat(out, "─", fill);
+                out.push('▶');
+            }
+            Dir::S2C => {
+                out.push_str("◀── ");
+                out.push_str(label);
+                out.push(' ');
+                push_repeat(out, "─", fill);
+            }
+        }
+        out.push_str(" │ ");
+        let right = timeline::push_mark(out, m.server_via, m.server_mark);
+        push_repeat(out, " ", w - right + 2);
+        out.push_str(&scratch.text[r.note.clone()]);
+        let end = line + out[line..].trim_end().len();
+        out.truncate(end);
+        out.push('\n');
+    }
 }
 
 impl Ladder {

@@ -250,3 +250,39 @@ fn svg_output_renders_with_rsvg() {
         }
     }
 }
+
+/// The text export writes each ladder through a fast path that allocates no
+/// row: on every committed capture, whole and with segments elided (8 kept),
+/// it writes exactly the laid-out ladder the dashboard and the SVG draw.
+#[test]
+fn text_fast_path_writes_the_laid_out_ladder() {
+    use synack::capture::{FrameSource, Next, pcap::PcapSource};
+    use synack::model::tracker::{Keep, Limits};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut files: Vec<PathBuf> = ["", "encap"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(root.join(d)).unwrap().map(|e| e.unwrap().path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "pcap" || e == "pcapng"))
+        .collect();
+    files.sort();
+    let mut compared = (0, 0);
+    for keep in [Keep::default(), Keep::segments(8)] {
+        for f in &files {
+            let bytes = std::fs::read(f).unwrap();
+            let mut src = PcapSource::new(&bytes[..], "fixture").unwrap();
+            let mut p = synack::pipeline::Pipeline::new(None, Limits { keep, ..Limits::default() });
+            while let Ok(Next::Frame(frame)) = src.next_frame() {
+                p.frame(&frame);
+            }
+            let mut scratch = synack::ladder::TextScratch::default();
+            for conn in p.tracker.connections() {
+                let mut fast = String::new();
+                synack::ladder::write_text(conn, &mut scratch, &mut fast);
+                assert_eq!(fast, synack::ladder::layout(conn, None, 0).to_text(), "{} #{}", f.display(), conn.id);
+                compared.0 += 1;
+                compared.1 += usize::from(conn.elided > 0);
+            }
+        }
+    }
+    assert!(compared.0 > 60 && compared.1 > 5, "{compared:?} connections compared, elided");
+}

@@ -70,6 +70,9 @@ fn assert_invariants(p: &Pipeline) -> Result<(), TestCaseError> {
         prop_assert!(conn.records.windows(2).all(|w| w[0].ts <= w[1].ts), "rows in time order");
         let text = synack::ladder::layout(conn, None, 0).to_text();
         prop_assert_eq!(text.lines().count(), conn.records.len() + 1, "a header and one row per segment");
+        let mut fast = String::new();
+        synack::ladder::write_text(conn, &mut synack::ladder::TextScratch::default(), &mut fast);
+        prop_assert_eq!(&fast, &text, "the text export's fast path writes the laid-out ladder");
         prop_assert!(!synack::model::timeline::verdict(conn).is_empty());
         for i in 0..conn.records.len() {
             prop_assert!(!synack::model::timeline::explain(conn, i).is_empty());

@@ -12,6 +12,16 @@ use crate::model::tracker::Connection;
 #[derive(Default)]
 pub struct TextExporter {
     pub diagram: bool,
+    buf: String,
+    scratch: ladder::TextScratch,
+}
+
+impl TextExporter {
+    /// With `diagram`: each endpoint's path through the state diagram.
+    #[must_use]
+    pub fn new(diagram: bool) -> TextExporter {
+        TextExporter { diagram, ..TextExporter::default() }
+    }
 }
 
 /// Each endpoint's path through RFC 9293's figure 5, one transition a line:
@@ -105,41 +115,56 @@ fn with_extras(conn: &Connection, ladder: &ladder::Ladder) -> String {
 /// Wraps `text` at `width` columns, each line indented by `indent`.
 #[must_use]
 pub fn wrap(text: &str, width: usize, indent: &str) -> String {
-    wrap_lines(text, width).iter().map(|line| format!("{indent}{line}\n")).collect()
+    let mut out = String::new();
+    push_wrapped(&mut out, text, width, indent);
+    out
 }
 
 /// Splits `text` into lines of at most `width` characters (a longer word gets a line of its own).
 #[must_use]
 pub fn wrap_lines(text: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut line = String::new();
+    wrap(text, width, "").lines().map(str::to_string).collect()
+}
+
+/// Appends `text` wrapped at `width` columns, each line indented by
+/// `indent` and ended by a newline; words are joined by one space.
+pub fn push_wrapped(out: &mut String, text: &str, width: usize, indent: &str) {
+    // Characters on the current line (0: none yet, the indent not written).
+    let mut chars = 0;
     for word in text.split_whitespace() {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-            lines.push(std::mem::take(&mut line));
+        let n = word.chars().count();
+        if chars > 0 && chars + 1 + n > width {
+            out.push('\n');
+            chars = 0;
         }
-        if !line.is_empty() {
-            line.push(' ');
+        if chars == 0 {
+            out.push_str(indent);
+        } else {
+            out.push(' ');
+            chars += 1;
         }
-        line.push_str(word);
+        out.push_str(word);
+        chars += n;
     }
-    if !line.is_empty() {
-        lines.push(line);
+    if chars > 0 {
+        out.push('\n');
     }
-    lines
 }
 
 impl Exporter for TextExporter {
     fn connection(&mut self, conn: &Connection, out: &mut dyn Write) -> io::Result<()> {
-        let ladder = ladder::layout(conn, None, 0);
+        let buf = &mut self.buf;
+        buf.clear();
         if conn.icmp.is_empty() && !conn.kernel_watched {
-            out.write_all(ladder.to_text().as_bytes())?;
+            ladder::write_text(conn, &mut self.scratch, buf);
         } else {
-            out.write_all(with_extras(conn, &ladder).as_bytes())?;
+            buf.push_str(&with_extras(conn, &ladder::layout(conn, None, 0)));
         }
-        out.write_all(wrap(&timeline::verdict(conn), 96, "  ").as_bytes())?;
+        push_wrapped(buf, &timeline::verdict(conn), 96, "  ");
         if self.diagram {
-            out.write_all(diagram_path(conn).as_bytes())?;
+            buf.push_str(&diagram_path(conn));
         }
-        out.write_all(b"\n")
+        buf.push('\n');
+        out.write_all(buf.as_bytes())
     }
 }

@@ -35,10 +35,63 @@ pub struct Arrow {
 /// endpoint passed through one state on its way to the next in one segment.
 #[must_use]
 pub fn mark_text(via: Option<TcpState>, mark: Option<TcpState>) -> String {
+    let mut s = String::new();
+    push_mark(&mut s, via, mark);
+    s
+}
+
+/// Appends [`mark_text`]; returns its width in characters.
+pub fn push_mark(out: &mut String, via: Option<TcpState>, mark: Option<TcpState>) -> usize {
     match (via, mark) {
-        (Some(v), Some(m)) => format!("{v}→{m}"),
-        (Some(s), None) | (None, Some(s)) => s.name().to_string(),
-        (None, None) => String::new(),
+        (Some(v), Some(m)) => {
+            out.push_str(v.name());
+            out.push('→');
+            out.push_str(m.name());
+        }
+        (Some(s), None) | (None, Some(s)) => out.push_str(s.name()),
+        (None, None) => {}
+    }
+    mark_width(via, mark)
+}
+
+/// Width of [`mark_text`] in characters (state names are ASCII).
+#[must_use]
+pub fn mark_width(via: Option<TcpState>, mark: Option<TcpState>) -> usize {
+    match (via, mark) {
+        (Some(v), Some(m)) => v.name().len() + 1 + m.name().len(),
+        (Some(s), None) | (None, Some(s)) => s.name().len(),
+        (None, None) => 0,
+    }
+}
+
+/// The state marks of a row: each endpoint's state where this segment changed
+/// it (every state on the first row, `prev` being `None`), and a state it
+/// passed through on the way.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Marks {
+    pub client_mark: Option<TcpState>,
+    pub server_mark: Option<TcpState>,
+    pub client_via: Option<TcpState>,
+    pub server_via: Option<TcpState>,
+}
+
+impl Marks {
+    /// The marks of `r`, the record after `prev`.
+    #[must_use]
+    pub fn of(prev: Option<&Record>, r: &Record) -> Marks {
+        let (c, s) = (r.client_state, r.server_state);
+        let (client_mark, server_mark) = match prev {
+            None => (Some(c), Some(s)),
+            Some(p) => ((p.client_state != c).then_some(c), (p.server_state != s).then_some(s)),
+        };
+        let sender = r.dir.sender();
+        let via = |role| r.via.filter(|_| sender == role);
+        Marks {
+            client_mark,
+            server_mark,
+            client_via: via(super::classify::Role::Client),
+            server_via: via(super::classify::Role::Server),
+        }
     }
 }
 
@@ -67,65 +120,124 @@ pub fn preview_text(bytes: &[u8]) -> String {
 /// MSS on SYNs, and a payload preview.
 #[must_use]
 pub fn label(r: &Record) -> String {
-    let mut s = r.flags.to_string();
+    let mut s = String::new();
+    push_label(&mut s, r);
+    s
+}
+
+/// Appends a number.
+fn push_int<I: itoa::Integer>(out: &mut String, n: I) {
+    out.push_str(itoa::Buffer::new().format(n));
+}
+
+/// Appends [`label`]; returns its width in characters.
+pub fn push_label(out: &mut String, r: &Record) -> usize {
+    let start = out.len();
+    r.flags.push_name(out);
     let f = r.flags;
     // seq on SYN, FIN, RST and data (so that seq=1 len=10 meets ack=11); ack
     // on everything that has it.
     if f.syn() || f.fin() || f.rst() || r.payload_len > 0 {
-        let _ = write!(s, " seq={}", r.rel_seq);
+        out.push_str(" seq=");
+        push_int(out, r.rel_seq);
     }
     if f.ack() {
-        let _ = write!(s, " ack={}", r.rel_ack);
+        out.push_str(" ack=");
+        push_int(out, r.rel_ack);
     }
     if r.payload_len > 0 {
-        let _ = write!(s, " len={}", r.payload_len);
+        out.push_str(" len=");
+        push_int(out, r.payload_len);
     }
     if let Some(mss) = r.options.mss {
-        let _ = write!(s, " mss={mss}");
+        out.push_str(" mss=");
+        push_int(out, mss);
     }
+    let mut wide = 0;
     if r.payload_len > 0 && !r.preview.as_bytes().is_empty() {
         let shown = r.preview.as_bytes();
         let cut = u32::try_from(shown.len()).unwrap_or(u32::MAX) < r.payload_len;
-        let _ = write!(
-            s,
-            " \"{}{}\"",
-            preview_text(&shown[..shown.len().min(12)]),
-            if cut || shown.len() > 12 { "…" } else { "" }
-        );
+        out.push_str(" \"");
+        out.push_str(&preview_text(&shown[..shown.len().min(12)]));
+        if cut || shown.len() > 12 {
+            out.push('…');
+            // Three bytes, one character.
+            wide = 2;
+        }
+        out.push('"');
     }
-    s
+    // Everything but the ellipsis is ASCII.
+    out.len() - start - wide
 }
 
-fn step_note(conn: &Connection, r: &Record) -> String {
+/// Appends the step note of `r` (`handshake 1/3`, `teardown 2+3/4`, ...).
+fn push_step_note(out: &mut String, conn: &Connection, r: &Record) {
     if r.retransmission {
-        return "retransmission".to_string();
+        out.push_str("retransmission");
+        return;
     }
     match r.phase {
         // A refused SYN opened nothing: it is the first of the two segments of a refusal.
-        Phase::Handshake if conn.close.refused => r.step.map(|_| "refused 1/2".to_string()).unwrap_or_default(),
-        Phase::Handshake => r.step.map(|s| format!("handshake {s}/3")).unwrap_or_default(),
+        Phase::Handshake if conn.close.refused => {
+            if r.step.is_some() {
+                out.push_str("refused 1/2");
+            }
+        }
+        Phase::Handshake => {
+            if let Some(s) = r.step {
+                out.push_str("handshake ");
+                push_int(out, s);
+                out.push_str("/3");
+            }
+        }
         // Steps before the capture were not seen: no count to give.
-        Phase::Teardown if conn.joined_late.is_some() => "teardown (begun before the capture)".to_string(),
+        Phase::Teardown if conn.joined_late.is_some() => out.push_str("teardown (begun before the capture)"),
         Phase::Teardown => {
-            let total = match conn.close_kind() {
-                CloseKind::ThreeWay => 3,
-                _ => 4,
-            };
-            if conn.close_kind() == CloseKind::Simultaneous || r.teardown_steps.is_empty() {
-                r.step.map(|s| format!("teardown {s}/{total}")).unwrap_or_default()
+            let kind = conn.close_kind();
+            let total = if kind == CloseKind::ThreeWay { 3 } else { 4 };
+            if kind == CloseKind::Simultaneous || r.teardown_steps.is_empty() {
+                if let Some(s) = r.step {
+                    out.push_str("teardown ");
+                    push_int(out, s);
+                    out.push('/');
+                    push_int(out, total);
+                }
             } else {
-                format!("teardown {}/4", r.teardown_steps)
+                let _ = write!(out, "teardown {}/4", r.teardown_steps);
             }
         }
-        Phase::Reset => {
-            if conn.close.refused {
-                "refused 2/2".to_string()
-            } else {
-                "reset".to_string()
-            }
-        }
-        Phase::AfterClose => "after the close".to_string(),
-        Phase::Data | Phase::Other => String::new(),
+        Phase::Reset => out.push_str(if conn.close.refused { "refused 2/2" } else { "reset" }),
+        Phase::AfterClose => out.push_str("after the close"),
+        Phase::Data | Phase::Other => {}
+    }
+}
+
+/// One of the two FINs of a simultaneous close, in flight at the same time.
+#[must_use]
+pub fn crossing(conn: &Connection, r: &Record) -> bool {
+    conn.close.simultaneous && r.flags.fin() && !r.retransmission && (r.teardown_steps.contains(1) || r.via.is_some())
+}
+
+/// Appends the note of row `i` (its record `r`): the step, a crossing FIN,
+/// ICMP errors quoting it, segments not kept before it.
+pub fn push_note(out: &mut String, conn: &Connection, i: usize, r: &Record) {
+    let start = out.len();
+    if conn.elided > 0 && i == conn.gap {
+        out.push_str("⋯ ");
+        push_int(out, conn.elided);
+        out.push_str(" segments not kept before this one ⋯ ");
+    }
+    push_step_note(out, conn, r);
+    if crossing(conn, r) {
+        out.push_str(" ✕ FINs cross");
+    }
+    let errors = conn.icmp.iter().filter(|n| n.row == Some(i)).count();
+    if errors > 0 {
+        out.push_str(if errors == 1 { " ⚠ ICMP error" } else { " ⚠ ICMP errors" });
+    }
+    if conn.elided > 0 && i == conn.gap {
+        let end = start + out[start..].trim_end().len();
+        out.truncate(end);
     }
 }
 
@@ -134,39 +246,20 @@ fn step_note(conn: &Connection, r: &Record) -> String {
 #[must_use]
 pub fn arrows(conn: &Connection) -> Vec<Arrow> {
     let mut out = Vec::with_capacity(conn.records.len());
-    let mut prev: Option<(TcpState, TcpState)> = None;
+    let mut prev = None;
     for (i, r) in conn.records.iter().enumerate() {
-        let (c, s) = (r.client_state, r.server_state);
-        let (cm, sm) = match prev {
-            None => (Some(c), Some(s)),
-            Some((pc, ps)) => ((pc != c).then_some(c), (ps != s).then_some(s)),
-        };
-        prev = Some((c, s));
-        let sender = r.dir.sender();
-        let via = |role| r.via.filter(|_| sender == role);
-        let crossing = conn.close.simultaneous
-            && r.flags.fin()
-            && !r.retransmission
-            && (r.teardown_steps.contains(1) || r.via.is_some());
-        let mut note = step_note(conn, r);
-        if crossing {
-            note.push_str(" ✕ FINs cross");
-        }
-        let errors = conn.icmp.iter().filter(|n| n.row == Some(i)).count();
-        if errors > 0 {
-            note.push_str(if errors == 1 { " ⚠ ICMP error" } else { " ⚠ ICMP errors" });
-        }
-        if conn.elided > 0 && i == conn.gap {
-            note = format!("⋯ {} segments not kept before this one ⋯ {note}", conn.elided).trim_end().to_string();
-        }
+        let m = Marks::of(prev, r);
+        prev = Some(r);
+        let mut note = String::new();
+        push_note(&mut note, conn, i, r);
         out.push(Arrow {
             dir: r.dir,
             label: label(r),
-            client_mark: cm,
-            server_mark: sm,
-            client_via: via(super::classify::Role::Client),
-            server_via: via(super::classify::Role::Server),
-            crossing,
+            client_mark: m.client_mark,
+            server_mark: m.server_mark,
+            client_via: m.client_via,
+            server_via: m.server_via,
+            crossing: crossing(conn, r),
             note,
             phase: r.phase,
             retransmission: r.retransmission,
