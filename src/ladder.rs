@@ -163,17 +163,33 @@ fn row(a: &Arrow, arrow_width: usize) -> Row {
 /// The header line: id, then each endpoint above its lifeline.
 #[must_use]
 pub fn header(conn: &Connection, geometry: &Geometry) -> String {
-    let left = format!("#{:<3} client {}", conn.id, conn.client.addr);
-    let right = format!("server {}", conn.server.addr);
-    // The server label starts where the server lifeline is.
+    let mut s = String::new();
+    push_header(&mut s, conn, geometry);
+    s
+}
+
+/// Appends [`header`].
+pub fn push_header(out: &mut String, conn: &Connection, geometry: &Geometry) {
+    let start = out.len();
+    // `#{id:<3} client {addr}`
+    out.push('#');
+    let id = itoa::Buffer::new().format(conn.id).len();
+    timeline::push_int(out, conn.id);
+    out.push_str(&"   "[id.min(3)..]);
+    out.push_str(" client ");
+    timeline::push_addr(out, conn.client.addr);
+    // The server label starts where the server lifeline is (addresses are ASCII).
     let at = geometry.server_lifeline() - geometry.lead;
-    let pad = at.saturating_sub(left.chars().count()).max(2);
-    let carried = if conn.encap.is_empty() {
-        String::new()
-    } else {
-        format!("   carried in {}", conn.encap.names().join(" › "))
-    };
-    format!("{left}{}{right}{carried}", " ".repeat(pad))
+    let pad = at.saturating_sub(out.len() - start).max(2);
+    for _ in 0..pad {
+        out.push(' ');
+    }
+    out.push_str("server ");
+    timeline::push_addr(out, conn.server.addr);
+    if !conn.encap.is_empty() {
+        out.push_str("   carried in ");
+        out.push_str(&conn.encap.names().join(" › "));
+    }
 }
 
 /// Reusable buffers for [`write_text`]: with them, writing a ladder
@@ -225,7 +241,7 @@ pub fn write_text(conn: &Connection, scratch: &mut TextScratch, out: &mut String
     }
     let g = Geometry::fit(longest, mark, None, 0);
     let w = g.state_width;
-    out.push_str(&header(conn, &g));
+    push_header(out, conn, &g);
     out.push('\n');
     for r in &scratch.rows {
         let line = out.len();

@@ -82,24 +82,7 @@ fn unix(out: &mut String, ts: Timestamp) {
 /// Appends `"ip:port",` (`"[::1]:8001",` for IPv6).
 fn address(out: &mut String, addr: std::net::SocketAddr) {
     out.push('"');
-    match addr {
-        std::net::SocketAddr::V4(a) => {
-            let [a0, a1, a2, a3] = a.ip().octets();
-            int(out, a0);
-            out.push('.');
-            int(out, a1);
-            out.push('.');
-            int(out, a2);
-            out.push('.');
-            int(out, a3);
-            out.push(':');
-            int(out, a.port());
-        }
-        std::net::SocketAddr::V6(a) => {
-            use std::fmt::Write as _;
-            let _ = write!(out, "{a}");
-        }
-    }
+    crate::model::timeline::push_addr(out, addr);
     out.push_str("\",");
 }
 

@@ -14,6 +14,9 @@ pub struct TextExporter {
     pub diagram: bool,
     buf: String,
     scratch: ladder::TextScratch,
+    /// The last verdict and its wrapped lines: most connections of a capture
+    /// end alike, and wrapping is a tenth of the export.
+    verdict: (String, String),
 }
 
 impl TextExporter {
@@ -160,7 +163,13 @@ impl Exporter for TextExporter {
         } else {
             buf.push_str(&with_extras(conn, &ladder::layout(conn, None, 0)));
         }
-        push_wrapped(buf, &timeline::verdict(conn), 96, "  ");
+        let verdict = timeline::verdict(conn);
+        if verdict != self.verdict.0 {
+            self.verdict.1.clear();
+            push_wrapped(&mut self.verdict.1, &verdict, 96, "  ");
+            self.verdict.0 = verdict;
+        }
+        buf.push_str(&self.verdict.1);
         if self.diagram {
             buf.push_str(&diagram_path(conn));
         }

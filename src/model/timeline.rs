@@ -126,8 +126,30 @@ pub fn label(r: &Record) -> String {
 }
 
 /// Appends a number.
-fn push_int<I: itoa::Integer>(out: &mut String, n: I) {
+pub fn push_int<I: itoa::Integer>(out: &mut String, n: I) {
     out.push_str(itoa::Buffer::new().format(n));
+}
+
+/// Appends a socket address as `Display` writes it (`127.0.0.1:8001`,
+/// `[::1]:8001`), IPv4 without going through the formatter.
+pub fn push_addr(out: &mut String, addr: std::net::SocketAddr) {
+    match addr {
+        std::net::SocketAddr::V4(a) => {
+            let [a0, a1, a2, a3] = a.ip().octets();
+            push_int(out, a0);
+            out.push('.');
+            push_int(out, a1);
+            out.push('.');
+            push_int(out, a2);
+            out.push('.');
+            push_int(out, a3);
+            out.push(':');
+            push_int(out, a.port());
+        }
+        std::net::SocketAddr::V6(a) => {
+            let _ = write!(out, "{a}");
+        }
+    }
 }
 
 /// Appends [`label`]; returns its width in characters.
@@ -203,7 +225,14 @@ fn push_step_note(out: &mut String, conn: &Connection, r: &Record) {
                     push_int(out, total);
                 }
             } else {
-                let _ = write!(out, "teardown {}/4", r.teardown_steps);
+                out.push_str("teardown ");
+                for (i, n) in r.teardown_steps.iter().enumerate() {
+                    if i > 0 {
+                        out.push('+');
+                    }
+                    push_int(out, n);
+                }
+                out.push_str("/4");
             }
         }
         Phase::Reset => out.push_str(if conn.close.refused { "refused 2/2" } else { "reset" }),
