@@ -1,6 +1,7 @@
 //! Composition root: wires a source to the pipeline and to an exporter or the
 //! dashboard. `anyhow` lives here and only here.
 
+use crate::capture::decoded::Predecoded;
 use crate::capture::kernel::{KernelMode, KernelView};
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Read, Write};
@@ -289,7 +290,24 @@ fn trace(args: &TraceArgs) -> Result<()> {
         };
         let mut out = BufWriter::with_capacity(1 << 16, output(args.output.as_deref())?);
         let mut pipeline = Pipeline::new(args.source.port, args.source.limits());
-        let result = headless::run(&mut source, &mut pipeline, exporter.as_mut(), &mut out, None, None, &stop);
+        // Files, not streams: a stream's connections are written as they end.
+        let threads = args
+            .threads
+            .map_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get), usize::from);
+        let result = if threads > 1 && path != Path::new("-") {
+            // One thread reads and decodes, this one tracks, the others format.
+            if matches!(args.format, export::Format::Jsonl | export::Format::Text) {
+                let (format, diagram) = (args.format, args.diagram);
+                exporter = Box::new(
+                    export::parallel::Parallel::new(threads, || export::exporter_with(format, diagram))
+                        .context("cannot start the formatting threads")?,
+                );
+            }
+            let mut source = Predecoded::start(source).context("cannot start the reading thread")?;
+            headless::run(&mut source, &mut pipeline, exporter.as_mut(), &mut out, None, None, &stop)
+        } else {
+            headless::run(&mut source, &mut pipeline, exporter.as_mut(), &mut out, None, None, &stop)
+        };
         drop(shown);
         return finish(result, &pipeline, exporter.as_mut(), &mut out, &stop);
     }

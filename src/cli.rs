@@ -215,6 +215,11 @@ pub struct TraceArgs {
     /// Stop after S seconds of live capture.
     #[arg(short, long, value_name = "S")]
     pub duration: Option<f64>,
+    /// Threads that format connections when reading a file with --format
+    /// jsonl or text (default: the cores available). The output is the same
+    /// for any N, in the same order; 1 formats on the reading thread.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
 }
 
 /// `synack serve`.

@@ -4,6 +4,7 @@
 
 pub mod jsonl;
 pub mod mermaid;
+pub mod parallel;
 pub mod svg;
 pub mod text;
 
@@ -32,6 +33,16 @@ pub trait Exporter {
     /// When writing to `out` fails.
     fn connection(&mut self, conn: &Connection, out: &mut dyn Write) -> io::Result<()>;
 
+    /// Writes one connection its owner gives up: the same as
+    /// [`Exporter::connection`], but a parallel exporter can format it on
+    /// another thread.
+    ///
+    /// # Errors
+    /// When writing to `out` fails.
+    fn owned(&mut self, conn: Box<Connection>, out: &mut dyn Write) -> io::Result<()> {
+        self.connection(&conn, out)
+    }
+
     /// Writes whatever must come after the last connection.
     ///
     /// # Errors
@@ -43,14 +54,14 @@ pub trait Exporter {
 
 /// The exporter for `format`.
 #[must_use]
-pub fn exporter(format: Format) -> Box<dyn Exporter> {
+pub fn exporter(format: Format) -> Box<dyn Exporter + Send> {
     exporter_with(format, false)
 }
 
 /// The exporter for `format`; `diagram` adds each endpoint's path through
 /// RFC 9293's state diagram (text: as a list; SVG: drawn beside the ladder).
 #[must_use]
-pub fn exporter_with(format: Format, diagram: bool) -> Box<dyn Exporter> {
+pub fn exporter_with(format: Format, diagram: bool) -> Box<dyn Exporter + Send> {
     match format {
         Format::Text => Box::new(text::TextExporter::new(diagram)),
         Format::Jsonl => Box::new(jsonl::JsonlExporter::default()),

@@ -126,13 +126,15 @@ impl Waiting<'_, '_> {
                 break;
             }
             self.ids.pop_front();
-            let Some(conn) = conn else { continue };
-            if self.stop.only.is_some_and(|only| only != id) {
+            if conn.is_none() || self.stop.only.is_some_and(|only| only != id) {
                 continue;
             }
-            exporter.connection(conn, out).map_err(RunError::Output)?;
             // Written: `trace` needs it no more (memory stays bounded by what is open).
-            pipeline.tracker.forget(id);
+            let written = match pipeline.tracker.take(id) {
+                Some(conn) => exporter.owned(conn, out),
+                None => pipeline.tracker.get(id).map_or(Ok(()), |conn| exporter.connection(conn, out)),
+            };
+            written.map_err(RunError::Output)?;
             self.written += 1;
             self.dirty = self.stop.flush_each;
             if self.stop.count.is_some_and(|c| self.written >= c) || self.stop.only.is_some() {
@@ -205,21 +207,23 @@ pub fn run<S: FrameSource>(
                 pipeline.tracker.kernel(c);
             }
         }
-        let (push, now) = match source.next_frame()? {
+        let next = match source.next_frame() {
+            Ok(next) => next,
+            // What ended before the input broke is written, then the error said.
+            Err(e) => {
+                waiting.release(&mut *pipeline, exporter, out, None, 0)?;
+                return Err(e.into());
+            }
+        };
+        let (push, now) = match next {
             Next::Frame(frame) => {
                 if let Some(r) = recorder.as_deref_mut() {
                     r.write(&frame).map_err(RunError::Record)?;
                     recorded = true;
                 }
-                let push = pipeline.frame(&frame);
-                if let Some(p) = stop.progress
-                    && pipeline.counters.frames.is_multiple_of(4096)
-                {
-                    p.frames.store(pipeline.counters.frames, Ordering::Relaxed);
-                    p.connections.store(pipeline.tracker.started(), Ordering::Relaxed);
-                }
-                (push, frame.ts)
+                (pipeline.frame(&frame), frame.ts)
             }
+            Next::Decoded(ts, decoded) => (pipeline.decoded(decoded), ts),
             Next::Idle if draining.is_some() => {
                 if let Some(k) = kernel.as_deref_mut() {
                     let changes = k.poll(pipeline, true);
@@ -262,6 +266,12 @@ pub fn run<S: FrameSource>(
                 });
             }
         };
+        if let Some(p) = stop.progress
+            && pipeline.counters.frames.is_multiple_of(4096)
+        {
+            p.frames.store(pipeline.counters.frames, Ordering::Relaxed);
+            p.connections.store(pipeline.tracker.started(), Ordering::Relaxed);
+        }
         if let Some(push) = push {
             waiting.ids.extend(push.finished());
         }

@@ -106,8 +106,17 @@ impl Pipeline {
         {
             return self.fragment(frame, encap, range);
         }
-        let seg = self.count(decoded)?;
-        Some(self.track(&seg))
+        self.decoded(&decoded)
+    }
+
+    /// Counts and tracks a frame decoded elsewhere (not an IPv4 fragment:
+    /// those go through [`Pipeline::frame`], to be reassembled).
+    pub fn decoded(&mut self, decoded: &decode::Decoded) -> Option<Push> {
+        if !self.tally(decoded) {
+            return None;
+        }
+        let Ok(Some(seg)) = decoded else { return None };
+        Some(self.track(seg))
     }
 
     /// Holds an IPv4 fragment; when it completes its datagram, the datagram
@@ -138,30 +147,36 @@ impl Pipeline {
     /// as a segment, as not ours, as an ICMP error (attached here to the
     /// connection it quotes), or as an error of its kind. The dashboard,
     /// whose capture thread decodes, calls this with what the thread sent.
-    pub fn count(&mut self, decoded: Result<Option<Segment>, DecodeError>) -> Option<Segment> {
+    pub fn count(&mut self, decoded: decode::Decoded) -> Option<Segment> {
+        if self.tally(&decoded) { decoded.ok().flatten() } else { None }
+    }
+
+    /// [`Pipeline::count`] without handing the segment back: whether it is a
+    /// segment on the watched port, to be tracked.
+    fn tally(&mut self, decoded: &decode::Decoded) -> bool {
         self.counters.frames += 1;
         let ours = |seg: &Segment| self.port.is_none_or(|p| seg.src.port() == p || seg.dst.port() == p);
         match decoded {
             // An ICMP error goes to the connection it quotes, if there is one.
             Ok(Some(seg)) if seg.icmp.is_some() => {
-                if ours(&seg) && self.tracker.icmp(&seg) {
+                if ours(seg) && self.tracker.icmp(seg) {
                     self.counters.icmp += 1;
                 } else {
                     self.counters.not_ours += 1;
                 }
-                None
+                false
             }
-            Ok(Some(seg)) if ours(&seg) => {
+            Ok(Some(seg)) if ours(seg) => {
                 self.counters.segments += 1;
-                Some(seg)
+                true
             }
             Ok(_) => {
                 self.counters.not_ours += 1;
-                None
+                false
             }
             Err(e) => {
-                *self.counters.errors.entry(e).or_insert(0) += 1;
-                None
+                *self.counters.errors.entry(*e).or_insert(0) += 1;
+                false
             }
         }
     }

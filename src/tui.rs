@@ -159,6 +159,7 @@ where
                     }
                     Msg::Decoded(decode::decode(&frame))
                 }
+                Ok(Next::Decoded(_, decoded)) => Msg::Decoded(*decoded),
                 Ok(Next::Idle) => continue,
                 Ok(Next::End) => {
                     let _ = tx.send(Msg::SourceEnded(None));

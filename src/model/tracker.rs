@@ -488,14 +488,14 @@ impl Tracker {
     }
 
     /// Forgets a connection, and its tuple if no newer connection took it over.
-    fn drop_connection(&mut self, id: ConnId) {
-        if let Some(conn) = self.conns.remove(id)
-            && let Entry::Occupied(e) =
-                self.by_tuple.entry(key(conn.client.addr, conn.server.addr, conn.encap.network()))
+    fn drop_connection(&mut self, id: ConnId) -> Option<Box<Connection>> {
+        let conn = self.conns.remove(id)?;
+        if let Entry::Occupied(e) = self.by_tuple.entry(key(conn.client.addr, conn.server.addr, conn.encap.network()))
             && *e.get() == id
         {
             e.remove();
         }
+        Some(conn)
     }
 
     fn evict(&mut self) {
@@ -554,11 +554,19 @@ impl Tracker {
     /// Forgets a finished connection now (`trace`, once it has written it).
     /// Its id leaves the queue of finished ones when it reaches the front.
     pub fn forget(&mut self, id: ConnId) {
-        if self.conns.get(id).is_some_and(|c| c.ended) {
-            self.drop_connection(id);
-            self.forgotten += 1;
-            self.trim_forgotten();
+        drop(self.take(id));
+    }
+
+    /// Forgets a finished connection now and hands it over (`trace`, to
+    /// write it on another thread); `None` if it is not finished or gone.
+    pub fn take(&mut self, id: ConnId) -> Option<Box<Connection>> {
+        if !self.conns.get(id).is_some_and(|c| c.ended) {
+            return None;
         }
+        let conn = self.drop_connection(id);
+        self.forgotten += 1;
+        self.trim_forgotten();
+        conn
     }
 
     /// Pops the ids of forgotten connections from the front of the queue.

@@ -1,0 +1,158 @@
+//! `trace --read FILE --threads N`: the file is read and its frames decoded on
+//! a thread of their own, in batches, while the calling thread tracks
+//! connections. What comes out is what the wrapped source would give, in the
+//! same order, frame for frame: each decoded (IPv4 fragments handed over
+//! whole, for reassembly), with a recording's kernel changes after the frame
+//! they followed, and the source's error, if it breaks, after everything read
+//! before it.
+
+use std::sync::mpsc::{self, Receiver};
+use std::thread::JoinHandle;
+
+use super::{FrameSource, Next, SourceError};
+use crate::model::decode::{self, DecodeError, Decoded, Frame, LinkType};
+use crate::model::kernel::Change;
+use crate::model::segment::Timestamp;
+
+/// Frames decoded per batch handed over.
+pub const BATCH: usize = 1_024;
+/// Batches decoded ahead of the tracking thread.
+pub const AHEAD: usize = 4;
+
+enum Item {
+    Decoded(Timestamp, Decoded),
+    /// A frame to decode again where it is tracked (an IPv4 fragment).
+    Raw(Timestamp, LinkType, Vec<u8>),
+    Kernel(Vec<Change>),
+    Failed(SourceError),
+    End,
+}
+
+/// A source whose frames are read and decoded on another thread.
+pub struct Predecoded {
+    batches: Option<Receiver<Vec<Item>>>,
+    /// The batch being handed out, and the next item of it.
+    batch: Vec<Item>,
+    at: usize,
+    /// Kernel changes read with the frames handed out so far.
+    kernel: Vec<Change>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Predecoded {
+    /// Starts reading `source` on a thread.
+    ///
+    /// # Errors
+    /// When the thread cannot be started.
+    pub fn start<S: FrameSource + Send + 'static>(mut source: S) -> std::io::Result<Predecoded> {
+        let (tx, batches) = mpsc::sync_channel::<Vec<Item>>(AHEAD);
+        let thread = std::thread::Builder::new().name("read".into()).spawn(move || {
+            let mut batch = Vec::with_capacity(BATCH);
+            loop {
+                let (item, last) = match source.next_frame() {
+                    Ok(Next::Frame(frame)) => match decode::decode(&frame) {
+                        Err(DecodeError::Ipv4Fragment) => (Item::Raw(frame.ts, frame.link, frame.data.to_vec()), false),
+                        decoded => (Item::Decoded(frame.ts, decoded), false),
+                    },
+                    Ok(Next::Decoded(ts, decoded)) => (Item::Decoded(ts, *decoded), false),
+                    // A file does not idle; a stream is not read here.
+                    Ok(Next::Idle) => continue,
+                    Ok(Next::End) => (Item::End, true),
+                    Err(e) => (Item::Failed(e), true),
+                };
+                batch.push(item);
+                let changes = source.take_kernel();
+                if !changes.is_empty() {
+                    batch.push(Item::Kernel(changes));
+                }
+                if (last || batch.len() >= BATCH)
+                    && tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err()
+                {
+                    // The reader stopped listening.
+                    return;
+                }
+                if last {
+                    return;
+                }
+            }
+        })?;
+        Ok(Predecoded { batches: Some(batches), batch: Vec::new(), at: 0, kernel: Vec::new(), thread: Some(thread) })
+    }
+
+    /// Moves on to the next batch once this one is handed out; `false` when
+    /// there is none (the thread sends its last item, End or Failed, before
+    /// it stops).
+    fn refill(&mut self) -> bool {
+        if self.at < self.batch.len() {
+            return true;
+        }
+        match self.batches.as_ref().and_then(|rx| rx.recv().ok()) {
+            Some(batch) => {
+                self.batch = batch;
+                self.at = 0;
+                !self.batch.is_empty()
+            }
+            None => false,
+        }
+    }
+}
+
+impl FrameSource for Predecoded {
+    fn next_frame(&mut self) -> Result<Next<'_>, SourceError> {
+        loop {
+            if !self.refill() {
+                // The thread sends End or an error last: it died before.
+                return Err(SourceError::Io {
+                    name: "the input".into(),
+                    source: std::io::Error::other("the reading thread stopped"),
+                });
+            }
+            let i = self.at;
+            self.at += 1;
+            match &mut self.batch[i] {
+                // Read with the frame before: kept for take_kernel.
+                Item::Kernel(changes) => self.kernel.append(changes),
+                Item::Failed(_) => {
+                    let Item::Failed(e) = std::mem::replace(&mut self.batch[i], Item::End) else { unreachable!() };
+                    // Asked again, the source is at its end.
+                    self.at = i;
+                    return Err(e);
+                }
+                Item::End => {
+                    // The changes read at the end come after it.
+                    for item in &mut self.batch[i + 1..] {
+                        if let Item::Kernel(changes) = item {
+                            self.kernel.append(changes);
+                        }
+                    }
+                    self.at = i;
+                    return Ok(Next::End);
+                }
+                Item::Decoded(..) | Item::Raw(..) => break,
+            }
+        }
+        Ok(match &self.batch[self.at - 1] {
+            Item::Decoded(ts, decoded) => Next::Decoded(*ts, decoded),
+            Item::Raw(ts, link, data) => Next::Frame(Frame { ts: *ts, link: *link, data }),
+            Item::Kernel(_) | Item::Failed(_) | Item::End => unreachable!("the loop stops at a frame"),
+        })
+    }
+
+    fn take_kernel(&mut self) -> Vec<Change> {
+        if let Some(Item::Kernel(changes)) = self.batch.get_mut(self.at) {
+            self.kernel.append(changes);
+            self.at += 1;
+        }
+        std::mem::take(&mut self.kernel)
+    }
+}
+
+impl Drop for Predecoded {
+    fn drop(&mut self) {
+        // The thread's next send fails, and it stops.
+        self.batches = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
