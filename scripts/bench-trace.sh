@@ -4,6 +4,11 @@
 #
 #   scripts/bench-trace.sh [CONNECTIONS] [RUNS]     (default 100000 connections, best of 3 runs)
 #
+# Each reader runs RUNS times, output to /dev/null; the best wall time is
+# kept, with its peak RSS. synack is measured in both formats, on one thread
+# (--threads 1) and on every core (--threads N, N = nproc), and each figure is
+# then given as a ratio to tcpdump's and tshark's from the same run.
+#
 # The capture is written synthetically by examples/make-big-pcap.rs from the real
 # loopback seed exchange in tests/fixtures/seed.pcap (10 segments per connection).
 # Needs: cargo, GNU time (/usr/bin/time); tcpdump and tshark are measured when installed.
@@ -12,40 +17,62 @@ cd "$(dirname "$0")/.."
 conns=${1:-100000}
 runs=${2:-3}
 big=${BIG_PCAP:-target/bench/big-$conns.pcap}
+cores=$(nproc)
 mkdir -p "$(dirname "$big")"
 cargo build --release --quiet --example make-big-pcap
 cargo build --release --quiet
 [[ -f $big ]] || ./target/release/examples/make-big-pcap "$big" "$conns"
 packets=$(./target/release/synack trace --read "$big" --format jsonl | grep -o '"t_ms"' | wc -l)
-echo "capture: $big, $conns connections, $packets packets"
+echo "capture: $big, $conns connections, $packets packets; best of $runs runs, $cores cores"
+results=$(mktemp)
+trap 'rm -f "$results" "$results.time"' EXIT
 
 # best_of NAME CMD...: best wall time and its peak RSS over $runs runs.
 best_of() {
   local name=$1; shift
   local best="" rss=""
   for _ in $(seq "$runs"); do
-    /usr/bin/time -f "%e %M" -o /tmp/bench-time.$$ "$@" >/dev/null 2>&1 || true
-    read -r t m </tmp/bench-time.$$
+    # Wall time in milliseconds from the clock (GNU time rounds to 10 ms), peak RSS from GNU time.
+    local t0 t1
+    t0=$(date +%s%N)
+    /usr/bin/time -f "%M" -o "$results.time" "$@" >/dev/null 2>&1 || true
+    t1=$(date +%s%N)
+    read -r m <"$results.time"
+    t=$(awk -v a="$t0" -v b="$t1" 'BEGIN{ printf "%.3f", (b - a) / 1e9 }')
     if [[ -z $best ]] || awk "BEGIN{exit !($t < $best)}"; then best=$t; rss=$m; fi
   done
-  rm -f /tmp/bench-time.$$
   awk -v n="$name" -v t="$best" -v m="$rss" -v p="$packets" \
-    'BEGIN{ printf "%-34s %7.2f s %12.0f packets/s %8.1f MiB peak RSS\n", n, t, (t > 0 ? p / t : 0), m / 1024 }'
-  echo "$best" >"/tmp/bench-$name.$$"
+    'BEGIN{ printf "%-36s %6.3f s %12.0f packets/s %7.1f MiB peak RSS\n", n, t, (t > 0 ? p / t : 0), m / 1024 }'
+  echo "$name	$best" >>"$results"
 }
 
-best_of synack ./target/release/synack trace --read "$big" --format jsonl
+synack=./target/release/synack
+for format in jsonl text; do
+  best_of "synack $format --threads 1" $synack trace --read "$big" --format "$format" --threads 1
+  best_of "synack $format --threads $cores" $synack trace --read "$big" --format "$format" --threads "$cores"
+done
 if command -v tcpdump >/dev/null; then
-  best_of tcpdump tcpdump -nn -r "$big"
-  TZ=UTC best_of tcpdump-TZ=UTC env TZ=UTC tcpdump -nn -r "$big"
+  best_of "tcpdump -nn -r" tcpdump -nn -r "$big"
+  best_of "TZ=UTC tcpdump -nn -r" env TZ=UTC tcpdump -nn -r "$big"
 fi
 if command -v tshark >/dev/null; then
-  best_of tshark tshark -r "$big"
+  best_of "tshark -r" tshark -r "$big"
 fi
-s=$(cat /tmp/bench-synack.$$)
-for other in tcpdump tcpdump-TZ=UTC tshark; do
-  [[ -f /tmp/bench-$other.$$ ]] || continue
-  o=$(cat "/tmp/bench-$other.$$")
-  awk -v o="$o" -v s="$s" -v n="$other" 'BEGIN{ printf "synack is %.1fx %s\n", o / s, n }'
-done
-rm -f /tmp/bench-*.$$
+
+# Ratios: how many times faster than each reference (above 1: synack is faster).
+echo
+awk -F'\t' -v cores="$cores" '
+  { t[$1] = $2; order[++n] = $1 }
+  END {
+    for (i = 1; i <= n; i++) if (order[i] ~ /^synack/) {
+      line = sprintf("%-36s", order[i])
+      for (j = 1; j <= n; j++) if (order[j] !~ /^synack/)
+        line = line sprintf("  %5.1fx %s", t[order[j]] / t[order[i]], order[j])
+      print line
+    }
+    for (f = 1; f <= 2; f++) {
+      fmt = (f == 1) ? "jsonl" : "text"
+      one = t["synack " fmt " --threads 1"]; many = t["synack " fmt " --threads " cores]
+      if (one > 0 && many > 0) printf "synack %s: %d threads are %.2fx one thread\n", fmt, cores, one / many
+    }
+  }' "$results"

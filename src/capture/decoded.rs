@@ -49,18 +49,35 @@ impl Predecoded {
         let thread = std::thread::Builder::new().name("read".into()).spawn(move || {
             let mut batch = Vec::with_capacity(BATCH);
             loop {
-                let (item, last) = match source.next_frame() {
-                    Ok(Next::Frame(frame)) => match decode::decode(&frame) {
-                        Err(DecodeError::Ipv4Fragment) => (Item::Raw(frame.ts, frame.link, frame.data.to_vec()), false),
-                        decoded => (Item::Decoded(frame.ts, decoded), false),
-                    },
-                    Ok(Next::Decoded(ts, decoded)) => (Item::Decoded(ts, *decoded), false),
+                let last = match source.next_frame() {
+                    Ok(Next::Frame(frame)) => {
+                        // Decoded in its place in the batch (a segment is a
+                        // few hundred bytes: not copied twice).
+                        batch.push(Item::Decoded(frame.ts, Ok(None)));
+                        if let Some(Item::Decoded(_, slot)) = batch.last_mut() {
+                            *slot = decode::decode(&frame);
+                            if *slot == Err(DecodeError::Ipv4Fragment) {
+                                batch.pop();
+                                batch.push(Item::Raw(frame.ts, frame.link, frame.data.to_vec()));
+                            }
+                        }
+                        false
+                    }
+                    Ok(Next::Decoded(ts, decoded)) => {
+                        batch.push(Item::Decoded(ts, *decoded));
+                        false
+                    }
                     // A file does not idle; a stream is not read here.
                     Ok(Next::Idle) => continue,
-                    Ok(Next::End) => (Item::End, true),
-                    Err(e) => (Item::Failed(e), true),
+                    Ok(Next::End) => {
+                        batch.push(Item::End);
+                        true
+                    }
+                    Err(e) => {
+                        batch.push(Item::Failed(e));
+                        true
+                    }
                 };
-                batch.push(item);
                 let changes = source.take_kernel();
                 if !changes.is_empty() {
                     batch.push(Item::Kernel(changes));
