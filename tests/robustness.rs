@@ -66,6 +66,13 @@ fn assert_invariants(p: &Pipeline) -> Result<(), TestCaseError> {
     for conn in p.tracker.connections() {
         prop_assert_eq!(conn.records.len() as u64 + conn.elided, conn.seen, "kept or counted");
     }
+    // The exporter's pieces, shared by every connection, write each as it would alone.
+    let mut pieces = synack::export::jsonl::Pieces::default();
+    for conn in p.tracker.connections() {
+        let mut shared = String::new();
+        synack::export::jsonl::write_json_with(&mut shared, conn, &mut pieces);
+        prop_assert_eq!(shared, synack::export::jsonl::to_json(conn));
+    }
     for conn in p.tracker.connections() {
         prop_assert!(conn.records.windows(2).all(|w| w[0].ts <= w[1].ts), "rows in time order");
         let text = synack::ladder::layout(conn, None, 0).to_text();

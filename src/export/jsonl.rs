@@ -9,13 +9,80 @@
 use std::io::{self, Write};
 
 use super::Exporter;
+use crate::model::connection::Record;
 use crate::model::segment::Timestamp;
+use crate::model::tcp::TcpState;
 use crate::model::tracker::{Connection, Dir, Initiator};
 
 /// JSON lines.
 #[derive(Default)]
 pub struct JsonlExporter {
     buf: String,
+    pieces: Pieces,
+}
+
+/// The parts of a segment's object that depend only on a few small fields,
+/// written once and then copied: a capture's segments take few combinations
+/// of direction, flags, phase, step and states, and one copy is cheaper than
+/// the eight it replaces.
+#[derive(Default)]
+pub struct Pieces {
+    /// `,"dir":"c2s","flags":"SYN","seq":`, by direction and flags.
+    head: Vec<Option<Box<str>>>,
+    /// `,"phase":"handshake","step":1,"client_state":"SYN-SENT","server_state":"LISTEN"}`,
+    /// by phase, step, retransmission, the state passed through and both states.
+    tail: std::collections::HashMap<u32, Box<str>, foldhash::fast::RandomState>,
+}
+
+impl Pieces {
+    fn head(&mut self, r: &Record) -> &str {
+        if self.head.is_empty() {
+            self.head.resize(512, None);
+        }
+        let i = usize::from(r.flags.0) | if r.dir == Dir::S2C { 256 } else { 0 };
+        self.head[i].get_or_insert_with(|| {
+            let mut s = String::from(",\"dir\":\"");
+            s.push_str(dir_name(r.dir));
+            s.push_str("\",\"flags\":\"");
+            r.flags.push_name(&mut s);
+            s.push_str("\",\"seq\":");
+            s.into()
+        })
+    }
+
+    fn tail(&mut self, r: &Record) -> &str {
+        let state = |s: TcpState| s as u32;
+        let key = r.phase as u32
+            | r.step.map_or(0, |s| u32::from(s) + 1) << 3
+            | u32::from(r.retransmission) << 12
+            | r.via.map_or(0, |s| state(s) + 1) << 13
+            | state(r.client_state) << 17
+            | state(r.server_state) << 21;
+        self.tail.entry(key).or_insert_with(|| {
+            let mut out = String::from(",\"phase\":\"");
+            out.push_str(r.phase.name());
+            out.push_str("\",");
+            if let Some(step) = r.step {
+                out.push_str("\"step\":");
+                int(&mut out, step);
+                out.push(',');
+            }
+            if r.retransmission {
+                out.push_str("\"retransmission\":true,");
+            }
+            if let Some(via) = r.via {
+                out.push_str("\"via\":\"");
+                out.push_str(via.name());
+                out.push_str("\",");
+            }
+            out.push_str("\"client_state\":\"");
+            out.push_str(r.client_state.name());
+            out.push_str("\",\"server_state\":\"");
+            out.push_str(r.server_state.name());
+            out.push_str("\"}");
+            out.into()
+        })
+    }
 }
 
 /// `c2s` or `s2c`.
@@ -38,8 +105,12 @@ pub fn initiator_name(who: Initiator) -> &'static str {
 }
 
 /// Appends an integer.
-fn int<I: itoa::Integer>(out: &mut String, n: I) {
-    out.push_str(itoa::Buffer::new().format(n));
+fn int<I: itoa::Integer + Copy + TryInto<u8>>(out: &mut String, n: I) {
+    // Most are one digit (steps, relative numbers, lengths of nothing).
+    match n.try_into() {
+        Ok(d @ 0..=9) => out.push(char::from(b'0' + d)),
+        _ => out.push_str(itoa::Buffer::new().format(n)),
+    }
 }
 
 /// Appends a duration in nanoseconds as milliseconds with microsecond
@@ -120,6 +191,11 @@ fn string(out: &mut String, s: &str) {
 
 /// Appends the JSON object for one connection (no newline).
 pub fn write_json(out: &mut String, conn: &Connection) {
+    write_json_with(out, conn, &mut Pieces::default());
+}
+
+/// [`write_json`], with the pieces written for earlier connections.
+pub fn write_json_with(out: &mut String, conn: &Connection, pieces: &mut Pieces) {
     let start = conn.start();
     out.push('{');
     key(out, "id");
@@ -154,37 +230,13 @@ pub fn write_json(out: &mut String, conn: &Connection) {
         }
         out.push_str("{\"t_ms\":");
         millis(out, r.ts.0.saturating_sub(start.0));
-        out.push_str(",\"dir\":\"");
-        out.push_str(dir_name(r.dir));
-        out.push_str("\",\"flags\":\"");
-        r.flags.push_name(out);
-        out.push_str("\",\"seq\":");
+        out.push_str(pieces.head(r));
         int(out, r.rel_seq);
         out.push_str(",\"ack\":");
         int(out, r.rel_ack);
         out.push_str(",\"len\":");
         int(out, r.payload_len);
-        out.push_str(",\"phase\":\"");
-        out.push_str(r.phase.name());
-        out.push_str("\",");
-        if let Some(step) = r.step {
-            out.push_str("\"step\":");
-            int(out, step);
-            out.push(',');
-        }
-        if r.retransmission {
-            out.push_str("\"retransmission\":true,");
-        }
-        if let Some(via) = r.via {
-            out.push_str("\"via\":\"");
-            out.push_str(via.name());
-            out.push_str("\",");
-        }
-        out.push_str("\"client_state\":\"");
-        out.push_str(r.client_state.name());
-        out.push_str("\",\"server_state\":\"");
-        out.push_str(r.server_state.name());
-        out.push_str("\"}");
+        out.push_str(pieces.tail(r));
     }
     out.push_str("],");
     key(out, "icmp");
@@ -334,7 +386,7 @@ pub fn to_json(conn: &Connection) -> String {
 impl Exporter for JsonlExporter {
     fn connection(&mut self, conn: &Connection, out: &mut dyn Write) -> io::Result<()> {
         self.buf.clear();
-        write_json(&mut self.buf, conn);
+        write_json_with(&mut self.buf, conn, &mut self.pieces);
         self.buf.push('\n');
         out.write_all(self.buf.as_bytes())
     }

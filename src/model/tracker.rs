@@ -54,7 +54,20 @@ fn share(limits: &Limits, open: usize) -> Keep {
 type Endpoint = (u128, u16);
 
 /// Normalised 4-tuple, and the virtual network it travels in (0: none).
-type Key = (Endpoint, Endpoint, u64);
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Key(Endpoint, Endpoint, u64);
+
+impl std::hash::Hash for Key {
+    /// One word for the hasher (it is looked up for every segment): the
+    /// addresses folded, the ports and the network mixed in. Equality still
+    /// compares the whole key.
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let fold = |ip: u128| (ip as u64) ^ ((ip >> 64) as u64).rotate_left(17);
+        let Key((a, ap), (b, bp), network) = *self;
+        let ports = (u64::from(ap) << 16) | u64::from(bp);
+        state.write_u64(fold(a) ^ fold(b).rotate_left(32) ^ ports.rotate_left(40) ^ network.rotate_left(7));
+    }
+}
 
 fn endpoint(a: SocketAddr) -> Endpoint {
     let ip = match a.ip() {
@@ -66,7 +79,7 @@ fn endpoint(a: SocketAddr) -> Endpoint {
 
 fn key(a: SocketAddr, b: SocketAddr, network: u64) -> Key {
     let (a, b) = (endpoint(a), endpoint(b));
-    if a <= b { (a, b, network) } else { (b, a, network) }
+    if a <= b { Key(a, b, network) } else { Key(b, a, network) }
 }
 
 /// Connections by id: ids are handed out in order, so a deque of slots indexed
