@@ -15,7 +15,7 @@ port=${PORT:-18555}
 cargo build --release --quiet
 bin=./target/release/synack
 tmp=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; [ -n "${KEEP:-}" ] && echo "kept: $tmp" || rm -rf "$tmp"' EXIT
 
 $bin serve --addr 127.0.0.1:$port >/dev/null &
 sleep 0.3
@@ -31,6 +31,8 @@ printf '%-36s %8s conn/s\n' "no capture" "$(rate "$tmp/none")"
 # synack trace, without and with the kernel view
 synack_run() {
   local kernel=$1
+  # The last run's messages go first: waiting for "capturing on" must see this run's.
+  rm -f "$tmp/synack.err"
   /usr/bin/time -f "%U %S" -o "$tmp/synack.cpu" $bin trace --port $port --format jsonl --count "$n" --kernel "$kernel" --duration $((n / 2000 + 20)) \
     >"$tmp/synack.jsonl" 2>"$tmp/synack.err" &
   local tpid=$!
@@ -59,6 +61,7 @@ synack_run on
 # tcpdump printing text
 tcpdump_run() {
   local name=$1; shift
+  rm -f "$tmp/td.err"
   /usr/bin/time -f "%U %S" -o "$tmp/td.cpu" tcpdump "$@" "tcp port $port" >/dev/null 2>"$tmp/td.err" &
   local pid=$!
   until grep -q "listening on" "$tmp/td.err" 2>/dev/null; do sleep 0.05; done
