@@ -304,19 +304,6 @@ fn completions_and_manpage_come_from_the_cli() {
     assert_eq!(o.status.code(), Some(2), "an unknown shell is a usage error");
 }
 
-/// The segments of a three-way close, as frames.
-fn close_frames() -> Vec<Vec<u8>> {
-    let (c, s) = ("127.0.0.1:40000", "127.0.0.1:8001");
-    vec![
-        support::frame(c, s, F::SYN, 100, 0, b""),
-        support::frame(s, c, F::SYN | F::ACK, 500, 101, b""),
-        support::frame(c, s, F::ACK, 101, 501, b""),
-        support::frame(c, s, F::FIN | F::ACK, 101, 501, b""),
-        support::frame(s, c, F::FIN | F::ACK, 501, 102, b""),
-        support::frame(c, s, F::ACK, 102, 502, b""),
-    ]
-}
-
 /// What `synack trace --format jsonl` says of a capture: kinds and segment counts.
 fn kinds(path: &Path) -> Vec<(String, usize)> {
     let o = synack(&["trace", "--read", path.to_str().unwrap(), "--format", "jsonl"]);
@@ -338,7 +325,7 @@ fn tcpdump_reads(path: &Path) -> usize {
 
 #[test]
 fn input_a_microsecond_field_of_a_million_is_read_as_tcpdump_reads_it() {
-    let mut bytes = support::pcap(1, &close_frames());
+    let mut bytes = support::pcap(1, &support::close_frames());
     // The third record's microseconds: 1,000,000 (a whole second).
     let mut at = 24;
     for _ in 0..2 {
@@ -353,7 +340,7 @@ fn input_a_microsecond_field_of_a_million_is_read_as_tcpdump_reads_it() {
 
 #[test]
 fn input_three_vlan_tags_are_walked() {
-    let tagged: Vec<Vec<u8>> = close_frames()
+    let tagged: Vec<Vec<u8>> = support::close_frames()
         .into_iter()
         .map(|f| {
             // 802.1ad, then 802.1Q twice, then IPv4.
@@ -389,7 +376,7 @@ fn input_an_obsolete_pcapng_packet_block_is_read() {
     idb.extend_from_slice(&[0, 0]);
     idb.extend_from_slice(&262_144u32.to_le_bytes());
     block(&mut b, 1, &idb);
-    for (i, f) in close_frames().iter().enumerate() {
+    for (i, f) in support::close_frames().iter().enumerate() {
         let ts = 1_700_000_000_000_000u64 + u64::try_from(i).unwrap() * 10;
         let mut pb = 0u16.to_le_bytes().to_vec();
         pb.extend_from_slice(&0u16.to_le_bytes());

@@ -258,13 +258,7 @@ fn svg_output_renders_with_rsvg() {
 fn text_fast_path_writes_the_laid_out_ladder() {
     use synack::capture::{FrameSource, Next, pcap::PcapSource};
     use synack::model::tracker::{Keep, Limits};
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let mut files: Vec<PathBuf> = ["", "encap"]
-        .iter()
-        .flat_map(|d| std::fs::read_dir(root.join(d)).unwrap().map(|e| e.unwrap().path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "pcap" || e == "pcapng"))
-        .collect();
-    files.sort();
+    let files = support::committed_captures();
     let mut compared = (0, 0);
     for keep in [Keep::default(), Keep::segments(8)] {
         for f in &files {

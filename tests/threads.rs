@@ -86,13 +86,7 @@ fn write(name: &str, bytes: &[u8]) -> PathBuf {
 
 #[test]
 fn every_committed_capture() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let mut files: Vec<PathBuf> = ["", "encap"]
-        .iter()
-        .flat_map(|d| std::fs::read_dir(root.join(d)).unwrap().map(|e| e.unwrap().path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "pcap" || e == "pcapng"))
-        .collect();
-    files.sort();
+    let files = support::committed_captures();
     assert!(files.len() > 30);
     for f in &files {
         for format in ["jsonl", "text"] {
@@ -101,7 +95,8 @@ fn every_committed_capture() {
         }
     }
     // The fragments are reassembled on the tracking thread.
-    let frag = same_for_any_threads(&root.join("encap/ipv4-fragments.pcap"), &["--format", "jsonl"]);
+    let frag = files.iter().find(|f| f.ends_with("encap/ipv4-fragments.pcap")).unwrap();
+    let frag = same_for_any_threads(frag, &["--format", "jsonl"]);
     assert!(String::from_utf8_lossy(&frag.stdout).contains("\"client\""));
 }
 
@@ -159,14 +154,7 @@ fn a_recording_of_the_kernel_view() {
     let path = dir.join("kernel.pcapng");
     let mut rec = Recorder::create(&path).unwrap();
     let (c, s) = ("127.0.0.1:40000", "127.0.0.1:8001");
-    let frames = [
-        support::frame(c, s, F::SYN, 100, 0, b""),
-        support::frame(s, c, F::SYN | F::ACK, 900, 101, b""),
-        support::frame(c, s, F::ACK, 101, 901, b""),
-        support::frame(c, s, F::FIN | F::ACK, 101, 901, b""),
-        support::frame(s, c, F::FIN | F::ACK, 901, 102, b""),
-        support::frame(c, s, F::ACK, 102, 902, b""),
-    ];
+    let frames = support::close_frames();
     let change = |us: u64, local: &str, remote: &str, from, to| Change {
         ts: Timestamp(1_700_000_000_000_000_000 + us * 1_000),
         sock: if local == c { 1 } else { 2 },

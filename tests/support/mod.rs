@@ -237,3 +237,29 @@ pub fn trace_jsonl<S: synack::capture::FrameSource>(source: &mut S) -> Vec<serde
     headless::finish(ended, &pipeline, exporter.as_mut(), &mut out, &stop).unwrap();
     String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
+
+/// The frames of a whole exchange with a three-way close (SYN, SYN-ACK, ACK,
+/// FIN, FIN, ACK) between 127.0.0.1:40000 and 127.0.0.1:8001.
+pub fn close_frames() -> Vec<Vec<u8>> {
+    let (c, s) = ("127.0.0.1:40000", "127.0.0.1:8001");
+    vec![
+        frame(c, s, Flags::SYN, 100, 0, b""),
+        frame(s, c, Flags::SYN | Flags::ACK, 500, 101, b""),
+        frame(c, s, Flags::ACK, 101, 501, b""),
+        frame(c, s, Flags::FIN | Flags::ACK, 101, 501, b""),
+        frame(s, c, Flags::FIN | Flags::ACK, 501, 102, b""),
+        frame(c, s, Flags::ACK, 102, 502, b""),
+    ]
+}
+
+/// Every committed capture: tests/fixtures and tests/fixtures/encap, sorted.
+pub fn committed_captures() -> Vec<std::path::PathBuf> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut files: Vec<std::path::PathBuf> = ["", "encap"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(root.join(d)).unwrap().map(|e| e.unwrap().path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "pcap" || e == "pcapng"))
+        .collect();
+    files.sort();
+    files
+}
