@@ -291,9 +291,10 @@ fn trace(args: &TraceArgs) -> Result<()> {
         let mut out = BufWriter::with_capacity(1 << 16, output(args.output.as_deref())?);
         let mut pipeline = Pipeline::new(args.source.port, args.source.limits());
         // Files, not streams: a stream's connections are written as they end.
-        let threads = args
-            .threads
-            .map_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get), usize::from);
+        let threads = args.threads.map_or_else(
+            || std::thread::available_parallelism().map_or(1, std::num::NonZero::get).min(64),
+            usize::from,
+        );
         let result = if threads > 1 && path != Path::new("-") {
             // One thread reads and decodes, this one tracks, the others format.
             if matches!(args.format, export::Format::Jsonl | export::Format::Text) {

@@ -215,10 +215,11 @@ pub struct TraceArgs {
     /// Stop after S seconds of live capture.
     #[arg(short, long, value_name = "S")]
     pub duration: Option<f64>,
-    /// Threads that format connections when reading a file with --format
-    /// jsonl or text (default: the cores available). The output is the same
-    /// for any N, in the same order; 1 formats on the reading thread.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    /// Threads for reading a file (1 to 64; default: the cores available, at
+    /// most 64): one reads and decodes, one tracks, N format (jsonl, text).
+    /// The output is the same for any N, in the same order; 1 does it all on
+    /// one thread.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub threads: Option<u16>,
 }
 
