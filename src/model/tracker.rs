@@ -184,6 +184,8 @@ pub struct Tracker {
     forgotten: usize,
     /// The kernel view's changes on their way to a connection.
     kernel: KernelWaiting,
+    /// The last [`share`]: for how many open connections, and what it was.
+    shared: (usize, Keep),
 }
 
 /// Kernel changes waiting: for their connection's first segment
@@ -259,6 +261,8 @@ impl Tracker {
             open_order: VecDeque::new(),
             forgotten: 0,
             kernel: KernelWaiting::default(),
+            // Computed at the first segment.
+            shared: (usize::MAX, Keep::default()),
         }
     }
 
@@ -398,6 +402,15 @@ impl Tracker {
         }
     }
 
+    /// [`share`] for `open` connections, remembered while `open` stays (a
+    /// division per segment otherwise).
+    fn share(&mut self, open: usize) -> Keep {
+        if self.shared.0 != open {
+            self.shared = (open, share(&self.limits, open));
+        }
+        self.shared.1
+    }
+
     /// Feeds one segment, in arrival order.
     pub fn push(&mut self, seg: &Segment) -> Push {
         let push = self.push_segment(seg);
@@ -410,6 +423,7 @@ impl Tracker {
     fn push_segment(&mut self, seg: &Segment) -> Push {
         let k = key(seg.src, seg.dst, seg.encap.network());
         let fresh_syn = seg.flags.syn() && !seg.flags.ack() && !seg.flags.rst();
+        let keep = self.share(self.open);
         let mut superseded = None;
         if let Some(&id) = self.by_tuple.get(&k)
             && let Some(conn) = self.conns.get_mut(id)
@@ -418,7 +432,7 @@ impl Tracker {
                 && (conn.ended || conn.client.addr != seg.src || conn.client.isn.is_some_and(|i| i != seg.seq));
             if !reuse {
                 let dir = if seg.src == conn.client.addr { Dir::C2S } else { Dir::S2C };
-                conn.set_keep(share(&self.limits, self.open));
+                conn.set_keep(keep);
                 let ended = conn.apply(seg, dir);
                 if ended {
                     self.open = self.open.saturating_sub(1);
