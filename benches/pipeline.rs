@@ -55,6 +55,20 @@ fn bench(c: &mut Criterion) {
             p.counters.segments
         });
     });
+    // Tracking alone: the frames decoded beforehand.
+    let decoded: Vec<_> = frames
+        .iter()
+        .map(|(ts, link, data)| synack::model::decode::decode(&Frame { ts: *ts, link: *link, data }))
+        .collect();
+    group.bench_function("track only", |b| {
+        b.iter(|| {
+            let mut p = Pipeline::new(None, synack::model::tracker::Limits::both(10_000));
+            for d in &decoded {
+                p.decoded(d);
+            }
+            p.counters.segments
+        });
+    });
     group.bench_function("decode only", |b| {
         b.iter(|| {
             frames
