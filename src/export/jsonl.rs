@@ -172,14 +172,18 @@ fn token(out: &mut String, s: &str) {
     out.push('"');
 }
 
-/// Appends any string as a JSON string, escaped (RFC 8259 §7).
-fn string(out: &mut String, s: &str) {
+/// Appends any string as a JSON string, escaped (RFC 8259 §7): the short
+/// escapes where there is one, `\u00XX` for other control characters and DEL.
+pub fn json_string(out: &mut String, s: &str) {
     out.push('"');
-    for ch in s.chars() {
-        match ch {
+    for c in s.chars() {
+        match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
-            c if u32::from(c) < 0x20 => {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 || c == '\u{7f}' => {
                 use std::fmt::Write as _;
                 let _ = write!(out, "\\u{:04x}", u32::from(c));
             }
@@ -269,7 +273,7 @@ pub fn write_json_with(out: &mut String, conn: &Connection, pieces: &mut Pieces)
             int(out, n.icmp.mtu);
         }
         out.push_str(",\"explain\":");
-        string(out, &crate::model::explain::icmp(conn, n));
+        json_string(out, &crate::model::explain::icmp(conn, n));
         out.push('}');
     }
     out.push_str("],");

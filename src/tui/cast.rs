@@ -17,26 +17,6 @@ pub struct Cast {
     started: Instant,
 }
 
-/// Appends `s` as a JSON string.
-fn json_string(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if u32::from(c) < 0x20 || c == '\u{7f}' => {
-                use std::fmt::Write as _;
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
 impl Cast {
     /// Creates `path` for a terminal of `width` x `height`. Never writes over
     /// an existing file.
@@ -49,7 +29,10 @@ impl Cast {
         let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs();
         let mut header = format!("{{\"version\":2,\"width\":{width},\"height\":{height},\"timestamp\":{stamp},");
         header.push_str("\"title\":\"synack\",\"env\":{\"TERM\":");
-        json_string(&mut header, &std::env::var("TERM").unwrap_or_else(|_| "xterm-256color".into()));
+        crate::export::jsonl::json_string(
+            &mut header,
+            &std::env::var("TERM").unwrap_or_else(|_| "xterm-256color".into()),
+        );
         header.push_str("}}\n");
         file.write_all(header.as_bytes())?;
         file.flush()?;
@@ -65,7 +48,7 @@ impl Cast {
             return Ok(());
         }
         let mut line = format!("[{:.6},\"o\",", self.started.elapsed().as_secs_f64());
-        json_string(&mut line, &String::from_utf8_lossy(bytes));
+        crate::export::jsonl::json_string(&mut line, &String::from_utf8_lossy(bytes));
         line.push_str("]\n");
         self.file.write_all(line.as_bytes())?;
         self.file.flush()
