@@ -126,6 +126,16 @@ impl Waiting<'_, '_> {
                 break;
             }
             self.ids.pop_front();
+            // The connections written next are cold by now (they ended a
+            // second ago): start loading them while this one is written.
+            // Two steps: a connection's struct first, its records (found
+            // through the struct) later.
+            if let Some(next) = self.ids.get(2 * AHEAD).and_then(|&n| pipeline.tracker.get(n)) {
+                crate::os::prefetch::prefetch(next);
+            }
+            if let Some(next) = self.ids.get(AHEAD).and_then(|&n| pipeline.tracker.get(n)) {
+                crate::os::prefetch::prefetch(next.records.as_slice());
+            }
             if conn.is_none() || self.stop.only.is_some_and(|only| only != id) {
                 continue;
             }
@@ -144,6 +154,9 @@ impl Waiting<'_, '_> {
         Ok(false)
     }
 }
+
+/// How many connections ahead of the one written the next is prefetched.
+const AHEAD: usize = 2;
 
 fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)

@@ -1,6 +1,7 @@
 //! What touches the kernel, and the only `unsafe` code in the crate: the
 //! packet socket and its BPF filter, the PACKET_MMAP receive ring, batch reads,
-//! privileges, and the few socket options std does not offer. Each unsafe
+//! privileges, the few socket options std does not offer, and a cache
+//! prefetch hint. Each unsafe
 //! block carries a `// SAFETY:` comment.
 //!
 //! File descriptors are [`std::os::fd::OwnedFd`] from the call that makes them
@@ -19,6 +20,7 @@
 pub mod bpf;
 pub mod diag;
 pub mod packet;
+pub mod prefetch;
 pub mod privileges;
 pub mod ring;
 pub mod sock;

@@ -201,16 +201,14 @@ pub fn write_json(out: &mut String, conn: &Connection) {
 /// [`write_json`], with the pieces written for earlier connections.
 pub fn write_json_with(out: &mut String, conn: &Connection, pieces: &mut Pieces) {
     let start = conn.start();
-    out.push('{');
-    key(out, "id");
+    out.reserve(512 + 160 * conn.records.len());
+    out.push_str("{\"id\":");
     int(out, conn.id);
-    out.push(',');
-    key(out, "client");
+    out.push_str(",\"client\":");
     address(out, conn.client.addr);
-    key(out, "server");
+    out.push_str("\"server\":");
     address(out, conn.server.addr);
-    key(out, "encapsulation");
-    out.push('[');
+    out.push_str("\"encapsulation\":[");
     if !conn.encap.is_empty() {
         for (i, name) in conn.encap.names().iter().enumerate() {
             if i > 0 {
@@ -219,15 +217,11 @@ pub fn write_json_with(out: &mut String, conn: &Connection, pieces: &mut Pieces)
             token(out, name);
         }
     }
-    out.push_str("],");
-    key(out, "start_unix");
+    out.push_str("],\"start_unix\":");
     unix(out, start);
-    out.push(',');
-    key(out, "duration_ms");
+    out.push_str(",\"duration_ms\":");
     millis(out, conn.last().0.saturating_sub(start.0));
-    out.push(',');
-    key(out, "segments");
-    out.push('[');
+    out.push_str(",\"segments\":[");
     for (i, r) in conn.records.iter().enumerate() {
         if i > 0 {
             out.push(',');
@@ -242,9 +236,7 @@ pub fn write_json_with(out: &mut String, conn: &Connection, pieces: &mut Pieces)
         int(out, r.payload_len);
         out.push_str(pieces.tail(r));
     }
-    out.push_str("],");
-    key(out, "icmp");
-    out.push('[');
+    out.push_str("],\"icmp\":[");
     for (i, n) in conn.icmp.iter().enumerate() {
         if i > 0 {
             out.push(',');
@@ -314,56 +306,41 @@ pub fn write_json_with(out: &mut String, conn: &Connection, pieces: &mut Pieces)
         out.push_str("},");
     }
     let h = &conn.handshake;
-    key(out, "handshake");
-    out.push('{');
-    key(out, "complete");
-    out.push_str(if h.complete() { "true," } else { "false," });
-    key(out, "segments");
+    out.push_str(if h.complete() {
+        "\"handshake\":{\"complete\":true,\"segments\":"
+    } else {
+        "\"handshake\":{\"complete\":false,\"segments\":"
+    });
     int(out, h.segments);
-    out.push(',');
-    key(out, "syn_retransmits");
+    out.push_str(",\"syn_retransmits\":");
     int(out, h.syn_retransmits);
-    out.push(',');
-    key(out, "rtt_ms");
+    out.push_str(",\"rtt_ms\":");
     match h.rtt {
         Some(ns) => millis(out, ns),
         None => out.push_str("null"),
     }
-    out.push_str("},");
-    key(out, "close");
-    out.push('{');
-    key(out, "kind");
+    out.push_str("},\"close\":{\"kind\":");
     token(out, conn.close_kind().name());
-    out.push(',');
-    key(out, "initiator");
+    out.push_str(",\"initiator\":");
     match conn.initiator() {
         Some(who) => token(out, initiator_name(who)),
         None => out.push_str("null"),
     }
-    out.push(',');
-    key(out, "segments");
+    out.push_str(",\"segments\":");
     int(out, conn.close_segments());
-    out.push(',');
-    key(out, "data_after_fin");
-    out.push_str(if conn.close.data_after_fin { "true" } else { "false" });
-    out.push_str("},");
-    key(out, "final_states");
-    out.push('{');
-    key(out, "client");
+    out.push_str(if conn.close.data_after_fin {
+        ",\"data_after_fin\":true},\"final_states\":{\"client\":"
+    } else {
+        ",\"data_after_fin\":false},\"final_states\":{\"client\":"
+    });
     token(out, conn.client.state.name());
-    out.push(',');
-    key(out, "server");
+    out.push_str(",\"server\":");
     token(out, conn.server.state.name());
-    out.push_str("},");
-    key(out, "payload_bytes");
-    out.push('{');
-    key(out, "c2s");
+    out.push_str("},\"payload_bytes\":{\"c2s\":");
     int(out, conn.client.payload_bytes);
-    out.push(',');
-    key(out, "s2c");
+    out.push_str(",\"s2c\":");
     int(out, conn.server.payload_bytes);
-    out.push_str("},");
-    key(out, "retransmissions");
+    out.push_str("},\"retransmissions\":");
     int(out, conn.retransmissions);
     if conn.elided > 0 {
         out.push(',');
