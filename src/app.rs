@@ -141,6 +141,18 @@ fn open_input(path: &Path) -> Result<(Box<dyn Read + Send>, String, Option<u64>)
     Ok((Box::new(file), path.display().to_string(), size))
 }
 
+/// Maps `path` into memory when it is a regular, uncompressed, non-empty
+/// file (`trace --read`): its frames are then decoded in place. `None` for
+/// standard input, gzip, pipes and devices, which are read.
+fn open_mapped(path: &Path) -> Result<Option<(crate::os::map::Mapped, String)>> {
+    if path == Path::new("-") {
+        return Ok(None);
+    }
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let map = crate::os::map::Mapped::new(&file).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(map.filter(|m| !m.starts_with(&[0x1f, 0x8b])).map(|m| (m, path.display().to_string())))
+}
+
 /// Opens `path` ('-' is standard input) as a capture.
 fn open_capture(path: &Path) -> Result<PcapSource<Box<dyn Read + Send>>> {
     let (reader, name, _) = open_input(path)?;
@@ -270,10 +282,19 @@ fn trace(args: &TraceArgs) -> Result<()> {
             return Err(UsageError("--write records a live capture; it cannot be used with --read".into()).into());
         }
         check_not_clobbering(args.output.as_deref(), &[("input (--read)", Some(path))])?;
-        let (reader, name, size) = open_input(path)?;
-        let counted = CountingReader { inner: reader, bytes: Arc::new(AtomicU64::new(0)) };
-        let read_bytes = counted.bytes.clone();
-        let mut source = PcapSource::new(Box::new(counted) as Box<dyn Read + Send>, name)?;
+        let read_bytes = Arc::new(AtomicU64::new(0));
+        let (mut source, size) = match open_mapped(path)? {
+            Some((map, name)) => {
+                let size = Some(map.len() as u64);
+                let never_read = Box::new(io::empty()) as Box<dyn Read + Send>;
+                (PcapSource::mapped(map, never_read, name, read_bytes.clone())?, size)
+            }
+            None => {
+                let (reader, name, size) = open_input(path)?;
+                let counted = CountingReader { inner: reader, bytes: read_bytes.clone() };
+                (PcapSource::new(Box::new(counted) as Box<dyn Read + Send>, name)?, size)
+            }
+        };
         let progress = Arc::new(headless::Progress::default());
         let shown = (!args.quiet && io::stderr().is_terminal())
             .then(|| ProgressLine::start(size, read_bytes, progress.clone()));

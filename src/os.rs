@@ -1,8 +1,8 @@
 //! What touches the kernel, and the only `unsafe` code in the crate: the
 //! packet socket and its BPF filter, the PACKET_MMAP receive ring, batch reads,
-//! privileges, the few socket options std does not offer, and a cache
-//! prefetch hint. Each unsafe
-//! block carries a `// SAFETY:` comment.
+//! privileges, the few socket options std does not offer, capture files mapped
+//! into memory, and a cache prefetch hint. Each unsafe block carries a
+//! `// SAFETY:` comment.
 //!
 //! File descriptors are [`std::os::fd::OwnedFd`] from the call that makes them
 //! to the place that closes them, and [`std::os::fd::BorrowedFd`] everywhere
@@ -19,6 +19,7 @@
 
 pub mod bpf;
 pub mod diag;
+pub mod map;
 pub mod packet;
 pub mod prefetch;
 pub mod privileges;

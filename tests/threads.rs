@@ -4,7 +4,8 @@
 //! (written while reading and at the end, some still open, some reset, some
 //! in IPv4 fragments), on a recording holding the kernel view's changes, and
 //! on a capture cut short, where the error and what was read before it are
-//! the same too.
+//! the same too. A file is mapped into memory and a pipe is read: both give
+//! that output as well.
 
 mod support;
 
@@ -183,4 +184,64 @@ fn a_recording_of_the_kernel_view() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["kernel"].as_array().map(Vec::len), Some(9), "{json}");
     same_for_any_threads(&path, &["--format", "text"]);
+}
+
+/// `trace --read -` with `path`'s bytes on standard input (read, not mapped).
+fn trace_piped(path: &Path, args: &[&str]) -> Output {
+    use std::io::Write;
+    let mut all = vec!["trace", "--read", "-"];
+    all.extend_from_slice(args);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_synack"))
+        .args(&all)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run synack");
+    let bytes = std::fs::read(path).unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // A capture that synack stops reading early (a corrupt record) closes the pipe.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&bytes);
+    });
+    let out = child.wait_with_output().expect("wait for synack");
+    writer.join().unwrap();
+    out
+}
+
+#[test]
+fn a_mapped_file_reads_as_a_pipe_does() {
+    let whole = many_connections(3_000);
+    // Larger than what a mapped file makes available at a time (1 MiB).
+    assert!(whole.len() > 1 << 20, "{}", whole.len());
+    let mut files = support::committed_captures();
+    files.push(write("mapped-whole.pcap", &whole));
+    files.push(write("mapped-cut.pcap", &whole[..whole.len() * 5 / 6]));
+    // A record claiming 32 MiB: past the limit on a record, read or mapped.
+    let mut huge = whole[..24].to_vec();
+    huge.extend_from_slice(&[0; 8]);
+    huge.extend_from_slice(&(32u32 << 20).to_le_bytes());
+    huge.extend_from_slice(&(32u32 << 20).to_le_bytes());
+    huge.resize(huge.len() + (17 << 20), 0);
+    files.push(write("mapped-huge-record.pcap", &huge));
+    for f in &files {
+        for threads in ["1", "2"] {
+            let args = ["--format", "jsonl", "--threads", threads];
+            let mapped = trace(f, &args[..2], threads.parse().unwrap());
+            let piped = trace_piped(f, &args[..2]);
+            assert_eq!(mapped.status.code(), piped.status.code(), "{}", f.display());
+            assert!(mapped.stdout == piped.stdout, "{}: mapped and piped outputs differ", f.display());
+            let named = String::from_utf8_lossy(&mapped.stderr).replace(f.to_str().unwrap(), "standard input");
+            assert_eq!(named, String::from_utf8_lossy(&piped.stderr), "{}", f.display());
+        }
+    }
+    let cut = trace(&files[files.len() - 2], &["--format", "jsonl"], 1);
+    assert!(String::from_utf8_lossy(&cut.stderr).contains("is truncated after packet"));
+    let huge = trace(&files[files.len() - 1], &["--format", "jsonl"], 1);
+    assert_eq!(huge.status.code(), Some(1), "{}", String::from_utf8_lossy(&huge.stderr));
+    assert!(
+        String::from_utf8_lossy(&huge.stderr).contains("a record longer than"),
+        "{}",
+        String::from_utf8_lossy(&huge.stderr)
+    );
 }

@@ -8,6 +8,8 @@
 //! the snap length, which is exactly what `tcpdump -s 68` writes.
 
 use std::io::{ErrorKind, Read};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use pcap_file::pcap::PcapParser;
 use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionOption;
@@ -25,7 +27,7 @@ const MAX_RECORD: usize = 16 << 20;
 /// A byte stream with a sliding buffer and the offset of its first byte.
 struct Input<R> {
     reader: R,
-    buf: Vec<u8>,
+    buf: Store,
     pos: usize,
     len: usize,
     eof: bool,
@@ -33,7 +35,31 @@ struct Input<R> {
     waiting: bool,
     /// Bytes of the input before `buf[pos]`.
     offset: u64,
+    /// Bytes made available so far, for a progress line (a mapped file: the
+    /// reader that counts what is read is not used).
+    counted: Option<Arc<AtomicU64>>,
 }
+
+/// Where the input's bytes are: a buffer the reader fills, or the whole
+/// file mapped into memory (read in place, nothing copied).
+enum Store {
+    Owned(Vec<u8>),
+    Mapped(crate::os::map::Mapped),
+}
+
+impl std::ops::Deref for Store {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Store::Owned(v) => v,
+            Store::Mapped(m) => m,
+        }
+    }
+}
+
+/// How much more of a mapped file each fill makes available (so that a
+/// progress line moves as it would while reading).
+const MAPPED_STEP: usize = 1 << 20;
 
 impl<R: Read> Input<R> {
     fn pending(&self) -> &[u8] {
@@ -48,20 +74,36 @@ impl<R: Read> Input<R> {
     /// Reads more input once, compacting and growing the buffer as needed.
     /// Returns `false` when the buffer cannot grow any more.
     fn fill(&mut self) -> std::io::Result<bool> {
+        let buf = match &mut self.buf {
+            Store::Owned(buf) => buf,
+            Store::Mapped(map) => {
+                // The same limit on a record as a buffer that cannot grow.
+                if self.len - self.pos >= MAX_RECORD {
+                    return Ok(false);
+                }
+                let n = MAPPED_STEP.min(map.len() - self.len);
+                self.len += n;
+                self.eof = self.len == map.len();
+                if let Some(c) = &self.counted {
+                    c.fetch_add(n as u64, Ordering::Relaxed);
+                }
+                return Ok(true);
+            }
+        };
         if self.pos > 0 {
-            self.buf.copy_within(self.pos..self.len, 0);
+            buf.copy_within(self.pos..self.len, 0);
             self.len -= self.pos;
             self.pos = 0;
         }
-        if self.len == self.buf.len() {
-            if self.buf.len() >= MAX_RECORD {
+        if self.len == buf.len() {
+            if buf.len() >= MAX_RECORD {
                 return Ok(false);
             }
-            self.buf.resize(self.buf.len() * 2, 0);
+            buf.resize(buf.len() * 2, 0);
         }
         loop {
             self.waiting = false;
-            match self.reader.read(&mut self.buf[self.len..]) {
+            match self.reader.read(&mut buf[self.len..]) {
                 Ok(0) => {
                     self.eof = true;
                     return Ok(true);
@@ -130,9 +172,12 @@ impl<R: Read> PcapSource<R> {
     /// [`SourceError::Empty`], [`SourceError::NotACapture`],
     /// [`SourceError::Truncated`] (cut inside the header) or [`SourceError::Io`].
     pub fn new(reader: R, name: impl Into<String>) -> Result<Self, SourceError> {
-        let name = name.into();
-        let mut input =
-            Input { reader, buf: vec![0; INITIAL_BUFFER], pos: 0, len: 0, eof: false, waiting: false, offset: 0 };
+        let buf = Store::Owned(vec![0; INITIAL_BUFFER]);
+        let input = Input { reader, buf, pos: 0, len: 0, eof: false, waiting: false, offset: 0, counted: None };
+        PcapSource::open(input, name.into())
+    }
+
+    fn open(mut input: Input<R>, name: String) -> Result<Self, SourceError> {
         let io = |source| SourceError::Io { name: name.clone(), source };
         while input.len < 4 && !input.eof {
             input.fill().map_err(io)?;
@@ -186,6 +231,24 @@ impl<R: Read> PcapSource<R> {
             *link = LinkType::of(number);
         }
         Ok(src)
+    }
+
+    /// Opens a capture file mapped into memory ([`crate::os::map::Mapped`]):
+    /// frames are decoded where they lie. `counted` grows by the bytes made
+    /// available, as a counting reader's would. `reader` is never read.
+    ///
+    /// # Errors
+    /// As [`PcapSource::new`].
+    pub fn mapped(
+        map: crate::os::map::Mapped,
+        reader: R,
+        name: impl Into<String>,
+        counted: Arc<AtomicU64>,
+    ) -> Result<Self, SourceError> {
+        let buf = Store::Mapped(map);
+        let input =
+            Input { reader, buf, pos: 0, len: 0, eof: false, waiting: false, offset: 0, counted: Some(counted) };
+        PcapSource::open(input, name.into())
     }
 
     /// Packets read so far.

@@ -1,0 +1,42 @@
+//! A capture file mapped into memory (`trace --read FILE`): frames are read
+//! where the page cache holds them, without `read(2)` copying every byte.
+
+#![allow(unsafe_code)]
+
+use std::fs::File;
+use std::io;
+
+/// A read-only, private mapping of a whole regular file.
+#[derive(Debug)]
+pub struct Mapped(memmap2::Mmap);
+
+impl Mapped {
+    /// Maps `file`, or `None` when it is not a regular file or is empty (a
+    /// pipe, a device: read it instead).
+    ///
+    /// # Errors
+    /// When the kernel refuses the mapping.
+    pub fn new(file: &File) -> io::Result<Option<Mapped>> {
+        let meta = file.metadata()?;
+        if !meta.is_file() || meta.len() == 0 {
+            return Ok(None);
+        }
+        // SAFETY: the mapping is private and read-only, and its bytes are only
+        // ever read as `[u8]` (any value is valid). What mmap cannot rule out
+        // is another process truncating the file while it is mapped: reading a
+        // page past the new end raises SIGBUS. Capture files are written by
+        // appending (tcpdump -w, synack --write), which is safe; the risk is
+        // the same as any mmap reader's (ripgrep's, for one).
+        let map = unsafe { memmap2::MmapOptions::new().map(file)? };
+        // Read once, front to back: read ahead, drop behind.
+        let _ = map.advise(memmap2::Advice::Sequential);
+        Ok(Some(Mapped(map)))
+    }
+}
+
+impl std::ops::Deref for Mapped {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
