@@ -82,6 +82,7 @@ impl<R: Read> Input<R> {
                     return Ok(false);
                 }
                 let n = MAPPED_STEP.min(map.len() - self.len);
+                map.populate(self.len, n);
                 self.len += n;
                 self.eof = self.len == map.len();
                 if let Some(c) = &self.counted {
