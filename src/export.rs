@@ -35,12 +35,21 @@ pub trait Exporter {
 
     /// Writes one connection its owner gives up: the same as
     /// [`Exporter::connection`], but a parallel exporter can format it on
-    /// another thread.
+    /// another thread. Connections written (this one, or earlier ones) are
+    /// handed back in `spent`, for their memory to be reused.
     ///
     /// # Errors
     /// When writing to `out` fails.
-    fn owned(&mut self, conn: Box<Connection>, out: &mut dyn Write) -> io::Result<()> {
-        self.connection(&conn, out)
+    #[allow(clippy::vec_box)]
+    fn owned(
+        &mut self,
+        conn: Box<Connection>,
+        out: &mut dyn Write,
+        spent: &mut Vec<Box<Connection>>,
+    ) -> io::Result<()> {
+        self.connection(&conn, out)?;
+        spent.push(conn);
+        Ok(())
     }
 
     /// Writes whatever must come after the last connection.

@@ -99,6 +99,9 @@ pub const AFTER_CLOSE: Duration = Duration::from_secs(1);
 /// Connections that ended and wait out [`AFTER_CLOSE`] before they are written.
 struct Waiting<'s, 'a> {
     ids: VecDeque<ConnId>,
+    /// Connections written, on their way back to the tracker for reuse.
+    #[allow(clippy::vec_box)]
+    spent: Vec<Box<crate::model::tracker::Connection>>,
     written: u64,
     dirty: bool,
     stop: &'s Stop<'a>,
@@ -141,7 +144,11 @@ impl Waiting<'_, '_> {
             }
             // Written: `trace` needs it no more (memory stays bounded by what is open).
             let written = match pipeline.tracker.take(id) {
-                Some(conn) => exporter.owned(conn, out),
+                Some(conn) => {
+                    let written = exporter.owned(conn, out, &mut self.spent);
+                    pipeline.tracker.recycle(&mut self.spent);
+                    written
+                }
                 None => pipeline.tracker.get(id).map_or(Ok(()), |conn| exporter.connection(conn, out)),
             };
             written.map_err(RunError::Output)?;
@@ -177,7 +184,7 @@ pub fn run<S: FrameSource>(
     mut kernel: Option<&mut dyn KernelFeed>,
     stop: &Stop<'_>,
 ) -> Result<Ended, RunError> {
-    let mut waiting = Waiting { ids: VecDeque::new(), written: 0, dirty: false, stop };
+    let mut waiting = Waiting { ids: VecDeque::new(), spent: Vec::new(), written: 0, dirty: false, stop };
     let keep = pipeline.tracker.limits().finished.saturating_sub(1);
     let mut flushed = Instant::now();
     let mut draining: Option<Instant> = None;
@@ -285,7 +292,10 @@ pub fn run<S: FrameSource>(
             p.frames.store(pipeline.counters.frames, Ordering::Relaxed);
             p.connections.store(pipeline.tracker.started(), Ordering::Relaxed);
         }
-        if let Some(push) = push {
+        // Most segments finish nothing.
+        if let Some(push) = push
+            && (push.ended || push.superseded.is_some() || push.expired.is_some())
+        {
             waiting.ids.extend(push.finished());
         }
         if waiting.release(&mut *pipeline, exporter, out, Some(now), keep)? {

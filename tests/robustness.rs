@@ -229,4 +229,44 @@ proptest! {
             prop_assert_eq!(synack::ladder::layout(conn, None, 0).to_text().lines().count(), conn.records.len() + 1);
         }
     }
+
+    /// A tracker that reuses the memory of connections written (`trace`)
+    /// writes every connection as one that allocates each afresh.
+    #[test]
+    fn reused_connections_are_written_as_fresh_ones(
+        segs in proptest::collection::vec(
+            (0u16..3, any::<bool>(), any::<u8>(), 0u32..40, 0u32..40, 0u32..20), 0..120
+        )
+    ) {
+        let limits = synack::model::tracker::Limits::both(100);
+        let mut fresh = synack::model::tracker::Tracker::new(Some(8001), limits);
+        let mut reused = synack::model::tracker::Tracker::new(Some(8001), limits);
+        let (mut written_fresh, mut written_reused) = (Vec::new(), Vec::new());
+        for (i, (port, from_client, flags, seq, ack, len)) in segs.into_iter().enumerate() {
+            let mut seg = support::template();
+            seg.ts = Timestamp(seg.ts.0 + i as u64 * 1_000);
+            seg.src.set_port(40_000 + port);
+            if !from_client {
+                std::mem::swap(&mut seg.src, &mut seg.dst);
+            }
+            seg.flags = Flags(flags);
+            seg.seq = synack::model::seq::SeqNum(seq);
+            seg.ack = synack::model::seq::SeqNum(ack);
+            seg.payload_len = len;
+            let (a, b) = (fresh.push(&seg), reused.push(&seg));
+            prop_assert_eq!(a.finished().collect::<Vec<_>>(), b.finished().collect::<Vec<_>>());
+            for id in a.finished() {
+                if let Some(conn) = fresh.take(id) {
+                    written_fresh.push(synack::export::jsonl::to_json(&conn));
+                }
+                if let Some(conn) = reused.take(id) {
+                    written_reused.push(synack::export::jsonl::to_json(&conn));
+                    reused.recycle(&mut vec![conn]);
+                }
+            }
+        }
+        written_fresh.extend(fresh.connections().map(synack::export::jsonl::to_json));
+        written_reused.extend(reused.connections().map(synack::export::jsonl::to_json));
+        prop_assert_eq!(written_fresh, written_reused);
+    }
 }

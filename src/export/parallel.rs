@@ -28,8 +28,11 @@ pub const BATCH_CONNECTIONS: usize = 256;
 /// Batches on their way (sent, not yet written) per formatting thread.
 pub const IN_FLIGHT: usize = 2;
 
+#[allow(clippy::vec_box)]
 type Job = (u64, Vec<Box<Connection>>);
-type Done = (u64, io::Result<Vec<u8>>);
+/// A formatted batch, and its connections handed back for reuse.
+#[allow(clippy::vec_box)]
+type Done = (u64, io::Result<Vec<u8>>, Vec<Box<Connection>>);
 
 /// Formats connections on threads, writes them in order.
 pub struct Parallel {
@@ -48,6 +51,9 @@ pub struct Parallel {
     written: u64,
     /// Formatted batches that came back before one sent earlier.
     ready: BTreeMap<u64, io::Result<Vec<u8>>>,
+    /// Connections whose batch came back, not yet handed back to the caller.
+    #[allow(clippy::vec_box)]
+    spent: Vec<Box<Connection>>,
 }
 
 impl Parallel {
@@ -76,8 +82,7 @@ impl Parallel {
                         Ok(buf)
                     }))
                     .unwrap_or_else(|_| Err(io::Error::other("a formatting thread panicked")));
-                    drop(conns);
-                    if tx.send((seq, formatted)).is_err() {
+                    if tx.send((seq, formatted, conns)).is_err() {
                         return;
                     }
                 }
@@ -94,6 +99,7 @@ impl Parallel {
             sent: 0,
             written: 0,
             ready: BTreeMap::new(),
+            spent: Vec::new(),
         })
     }
 
@@ -111,12 +117,18 @@ impl Parallel {
 
     /// Waits for one formatted batch.
     fn wait_one(&mut self) -> io::Result<()> {
-        let (seq, bytes) = self
+        let done = self
             .done
             .recv()
             .map_err(|_| io::Error::other("the formatting threads stopped before their work was done"))?;
-        self.ready.insert(seq, bytes);
+        self.came_back(done);
         Ok(())
+    }
+
+    /// Keeps a formatted batch until its turn, and its connections for reuse.
+    fn came_back(&mut self, (seq, bytes, mut conns): Done) {
+        self.ready.insert(seq, bytes);
+        self.spent.append(&mut conns);
     }
 
     /// Sends the batch being filled, first waiting (and writing) while too
@@ -136,8 +148,8 @@ impl Parallel {
         jobs.send((self.sent, batch)).map_err(|_| io::Error::other("the formatting threads stopped"))?;
         self.sent += 1;
         // Whatever came back meanwhile.
-        while let Ok((seq, bytes)) = self.done.try_recv() {
-            self.ready.insert(seq, bytes);
+        while let Ok(done) = self.done.try_recv() {
+            self.came_back(done);
         }
         self.write_ready(out)
     }
@@ -159,12 +171,18 @@ impl Exporter for Parallel {
         self.local.connection(conn, out)
     }
 
-    fn owned(&mut self, conn: Box<Connection>, out: &mut dyn Write) -> io::Result<()> {
+    fn owned(
+        &mut self,
+        conn: Box<Connection>,
+        out: &mut dyn Write,
+        spent: &mut Vec<Box<Connection>>,
+    ) -> io::Result<()> {
         self.batch_segments += conn.records.len();
         self.batch.push(conn);
         if self.batch_segments >= BATCH_SEGMENTS || self.batch.len() >= BATCH_CONNECTIONS {
             self.send(out)?;
         }
+        spent.append(&mut self.spent);
         Ok(())
     }
 

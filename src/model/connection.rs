@@ -207,6 +207,22 @@ impl Connection {
         syn: bool,
         keep: Keep,
     ) -> Connection {
+        Connection::reusing(Vec::with_capacity(12), id, client, server, first, syn, keep)
+    }
+
+    /// [`Connection::new`], keeping its records in `records` (emptied): the
+    /// memory of a connection already written.
+    #[must_use]
+    pub fn reusing(
+        mut records: Vec<Record>,
+        id: ConnId,
+        client: SocketAddr,
+        server: SocketAddr,
+        first: &Segment,
+        syn: bool,
+        keep: Keep,
+    ) -> Connection {
+        records.clear();
         let (c, s) = if syn {
             (TcpState::Closed, TcpState::Listen)
         } else if first.flags.syn() && first.flags.ack() {
@@ -218,7 +234,7 @@ impl Connection {
             id,
             client: Side::new(client, c),
             server: Side::new(server, s),
-            records: Vec::with_capacity(12),
+            records,
             handshake: Handshake::default(),
             close: Close::default(),
             ended: false,

@@ -50,26 +50,33 @@ fn share(limits: &Limits, open: usize) -> Keep {
     Keep::segments((limits.records / open.max(1)).min(cap))
 }
 
-/// One endpoint packed for hashing: IPv4 as its IPv6-mapped form.
-type Endpoint = (u128, u16);
-
-/// Normalised 4-tuple, and the virtual network it travels in (0: none).
+/// Normalised 4-tuple (IPv4 as IPv6-mapped addresses, the lower endpoint
+/// first), and the virtual network it travels in (0: none). Packed in 48
+/// bytes, 8-aligned (a `u128` would make it 80): the table of tuples is read
+/// for every segment and should stay in the cache.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Key(Endpoint, Endpoint, u64);
+struct Key {
+    a: [u64; 2],
+    b: [u64; 2],
+    /// `a`'s port in the upper 16 bits, `b`'s in the lower.
+    ports: u32,
+    network: u64,
+}
 
 impl std::hash::Hash for Key {
     /// One word for the hasher (it is looked up for every segment): the
     /// addresses folded, the ports and the network mixed in. Equality still
     /// compares the whole key.
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        let fold = |ip: u128| (ip as u64) ^ ((ip >> 64) as u64).rotate_left(17);
-        let Key((a, ap), (b, bp), network) = *self;
-        let ports = (u64::from(ap) << 16) | u64::from(bp);
-        state.write_u64(fold(a) ^ fold(b).rotate_left(32) ^ ports.rotate_left(40) ^ network.rotate_left(7));
+        let fold = |ip: [u64; 2]| ip[1] ^ ip[0].rotate_left(17);
+        let ports = u64::from(self.ports);
+        state.write_u64(
+            fold(self.a) ^ fold(self.b).rotate_left(32) ^ ports.rotate_left(40) ^ self.network.rotate_left(7),
+        );
     }
 }
 
-fn endpoint(a: SocketAddr) -> Endpoint {
+fn endpoint(a: SocketAddr) -> (u128, u16) {
     let ip = match a.ip() {
         std::net::IpAddr::V4(v4) => u128::from(v4.to_ipv6_mapped()),
         std::net::IpAddr::V6(v6) => u128::from(v6),
@@ -79,7 +86,9 @@ fn endpoint(a: SocketAddr) -> Endpoint {
 
 fn key(a: SocketAddr, b: SocketAddr, network: u64) -> Key {
     let (a, b) = (endpoint(a), endpoint(b));
-    if a <= b { Key(a, b, network) } else { Key(b, a, network) }
+    let ((a, ap), (b, bp)) = if a <= b { (a, b) } else { (b, a) };
+    let split = |ip: u128| [(ip >> 64) as u64, ip as u64];
+    Key { a: split(a), b: split(b), ports: (u32::from(ap) << 16) | u32::from(bp), network }
 }
 
 /// Connections by id: ids are handed out in order, so a deque of slots indexed
@@ -186,7 +195,17 @@ pub struct Tracker {
     kernel: KernelWaiting,
     /// The last [`share`]: for how many open connections, and what it was.
     shared: (usize, Keep),
+    /// Connections written and handed back ([`Tracker::recycle`]), whose
+    /// memory the next new connections reuse.
+    #[allow(clippy::vec_box)]
+    spare: Vec<Box<Connection>>,
 }
+
+/// Spare connections kept for reuse, at most.
+const SPARE: usize = 1_024;
+/// A spare connection's records are kept if they hold at most this many
+/// (more is a long connection's: let it go).
+const SPARE_RECORDS: usize = 16;
 
 /// Kernel changes waiting: for their connection's first segment
 /// (`pending`, by tuple), or for their socket's port (`unresolved`, by
@@ -263,6 +282,7 @@ impl Tracker {
             kernel: KernelWaiting::default(),
             // Computed at the first segment.
             shared: (usize::MAX, Keep::default()),
+            spare: Vec::new(),
         }
     }
 
@@ -462,7 +482,15 @@ impl Tracker {
         };
         let id = self.next_id;
         self.next_id += 1;
-        let mut conn = Box::new(Connection::new(id, client, server, seg, fresh_syn, self.limits.keep));
+        let keep_all = self.limits.keep;
+        let mut conn = match self.spare.pop() {
+            Some(mut conn) => {
+                let records = std::mem::take(&mut conn.records);
+                *conn = Connection::reusing(records, id, client, server, seg, fresh_syn, keep_all);
+                conn
+            }
+            None => Box::new(Connection::new(id, client, server, seg, fresh_syn, keep_all)),
+        };
         if self.kernel.on {
             conn.kernel_watched = true;
             if !fresh_syn && let Some(sockets) = self.kernel.snapshot.remove(&k) {
@@ -594,6 +622,17 @@ impl Tracker {
         self.forgotten += 1;
         self.trim_forgotten();
         conn
+    }
+
+    /// Takes back connections handed over by [`Tracker::take`] once they are
+    /// written: new connections reuse their memory instead of allocating
+    /// (at most [`SPARE`] are kept, with small record buffers only).
+    pub fn recycle(&mut self, spent: &mut Vec<Box<Connection>>) {
+        for conn in spent.drain(..) {
+            if self.spare.len() < SPARE && conn.records.capacity() <= SPARE_RECORDS {
+                self.spare.push(conn);
+            }
+        }
     }
 
     /// Pops the ids of forgotten connections from the front of the queue.
