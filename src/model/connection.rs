@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 
 use super::classify::TeardownSteps;
 use super::classify::{self, Close, CloseKind, Dir, Handshake, HandshakeSeen, Initiator, Phase, Role, TeardownSeen};
-use super::segment::{Flags, Icmp, Preview, Segment, TcpOptions, Timestamp};
+use super::segment::{Flags, Icmp, Preview, Segment, Timestamp};
 use super::seq::SeqNum;
 use super::tcp::{self, Seen, Side, TcpState};
 
@@ -26,7 +26,9 @@ pub struct Record {
     /// Acknowledgment relative to the receiver's ISN (absolute if unseen; 0 without ACK).
     pub rel_ack: u32,
     pub window: u16,
-    pub options: TcpOptions,
+    /// The MSS option (SYNs); the other options are not kept, so that a
+    /// record stays within a cache line.
+    pub mss: Option<u16>,
     pub payload_len: u32,
     pub preview: Preview,
     pub phase: Phase,
@@ -479,7 +481,7 @@ impl Connection {
             rel_seq,
             rel_ack,
             window: seg.window,
-            options: seg.options,
+            mss: seg.options.mss,
             payload_len: seg.payload_len,
             preview: seg.preview,
             phase,

@@ -160,8 +160,10 @@ pub struct TcpOptions {
     pub truncated: bool,
 }
 
-/// At most this many payload bytes are kept for previews.
-pub const PREVIEW_LEN: usize = 24;
+/// At most this many payload bytes are kept for previews: a label shows 12,
+/// and a 13th says there is more (an ellipsis). Small, because every kept
+/// segment carries one.
+pub const PREVIEW_LEN: usize = 13;
 
 /// The first bytes of a payload, kept inline (no allocation per segment).
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -171,7 +171,7 @@ pub fn push_label(out: &mut String, r: &Record) -> usize {
         out.push_str(" len=");
         push_int(out, r.payload_len);
     }
-    if let Some(mss) = r.options.mss {
+    if let Some(mss) = r.mss {
         out.push_str(" mss=");
         push_int(out, mss);
     }
