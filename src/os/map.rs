@@ -28,8 +28,8 @@ impl Mapped {
         // appending (tcpdump -w, synack --write), which is safe; the risk is
         // the same as any mmap reader's (ripgrep's, for one).
         let map = unsafe { memmap2::MmapOptions::new().map(file)? };
-        // Read once, front to back: read ahead, drop behind.
-        let _ = map.advise(memmap2::Advice::Sequential);
+        // No MADV_SEQUENTIAL: its read-ahead on every fault cost more than it
+        // saved (measured); pages are mapped a step at a time (`populate`).
         Ok(Some(Mapped(map)))
     }
 
