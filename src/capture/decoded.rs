@@ -6,7 +6,7 @@
 //! they followed, and the source's error, if it breaks, after everything read
 //! before it.
 
-use std::sync::mpsc::{self, Receiver};
+use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread::JoinHandle;
 
 use super::{FrameSource, Next, SourceError};
@@ -31,6 +31,9 @@ enum Item {
 /// A source whose frames are read and decoded on another thread.
 pub struct Predecoded {
     batches: Option<Receiver<Vec<Item>>>,
+    /// Batches handed out, sent back empty for the reading thread to refill
+    /// (their memory stays warm and is not allocated again).
+    empty: SyncSender<Vec<Item>>,
     /// The batch being handed out, and the next item of it.
     batch: Vec<Item>,
     at: usize,
@@ -46,20 +49,17 @@ impl Predecoded {
     /// When the thread cannot be started.
     pub fn start<S: FrameSource + Send + 'static>(mut source: S) -> std::io::Result<Predecoded> {
         let (tx, batches) = mpsc::sync_channel::<Vec<Item>>(AHEAD);
+        let (empty, emptied) = mpsc::sync_channel::<Vec<Item>>(AHEAD + 2);
         let thread = std::thread::Builder::new().name("read".into()).spawn(move || {
             let mut batch = Vec::with_capacity(BATCH);
             loop {
                 let last = match source.next_frame() {
                     Ok(Next::Frame(frame)) => {
-                        // Decoded in its place in the batch (a segment is a
-                        // few hundred bytes: not copied twice).
-                        batch.push(Item::Decoded(frame.ts, Ok(None)));
-                        if let Some(Item::Decoded(_, slot)) = batch.last_mut() {
-                            *slot = decode::decode(&frame);
-                            if *slot == Err(DecodeError::Ipv4Fragment) {
-                                batch.pop();
+                        match decode::decode(&frame) {
+                            Err(DecodeError::Ipv4Fragment) => {
                                 batch.push(Item::Raw(frame.ts, frame.link, frame.data.to_vec()));
                             }
+                            decoded => batch.push(Item::Decoded(frame.ts, decoded)),
                         }
                         false
                     }
@@ -82,9 +82,8 @@ impl Predecoded {
                 if !changes.is_empty() {
                     batch.push(Item::Kernel(changes));
                 }
-                if (last || batch.len() >= BATCH)
-                    && tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err()
-                {
+                let next = || emptied.try_recv().unwrap_or_else(|_| Vec::with_capacity(BATCH));
+                if (last || batch.len() >= BATCH) && tx.send(std::mem::replace(&mut batch, next())).is_err() {
                     // The reader stopped listening.
                     return;
                 }
@@ -93,7 +92,14 @@ impl Predecoded {
                 }
             }
         })?;
-        Ok(Predecoded { batches: Some(batches), batch: Vec::new(), at: 0, kernel: Vec::new(), thread: Some(thread) })
+        Ok(Predecoded {
+            batches: Some(batches),
+            empty,
+            batch: Vec::new(),
+            at: 0,
+            kernel: Vec::new(),
+            thread: Some(thread),
+        })
     }
 
     /// Moves on to the next batch once this one is handed out; `false` when
@@ -105,7 +111,12 @@ impl Predecoded {
         }
         match self.batches.as_ref().and_then(|rx| rx.recv().ok()) {
             Some(batch) => {
-                self.batch = batch;
+                let mut done = std::mem::replace(&mut self.batch, batch);
+                if done.capacity() >= BATCH {
+                    done.clear();
+                    // Full (the thread has enough): dropped here instead.
+                    let _ = self.empty.try_send(done);
+                }
                 self.at = 0;
                 !self.batch.is_empty()
             }
