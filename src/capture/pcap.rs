@@ -44,7 +44,8 @@ struct Input<R> {
 /// file mapped into memory (read in place, nothing copied).
 enum Store {
     Owned(Vec<u8>),
-    Mapped(crate::os::map::Mapped),
+    /// A mapped file, and how far its pages were released (read and done with).
+    Mapped(crate::os::map::Mapped, usize),
 }
 
 impl std::ops::Deref for Store {
@@ -52,7 +53,7 @@ impl std::ops::Deref for Store {
     fn deref(&self) -> &[u8] {
         match self {
             Store::Owned(v) => v,
-            Store::Mapped(m) => m,
+            Store::Mapped(m, _) => m,
         }
     }
 }
@@ -76,10 +77,16 @@ impl<R: Read> Input<R> {
     fn fill(&mut self) -> std::io::Result<bool> {
         let buf = match &mut self.buf {
             Store::Owned(buf) => buf,
-            Store::Mapped(map) => {
+            Store::Mapped(map, released) => {
                 // The same limit on a record as a buffer that cannot grow.
                 if self.len - self.pos >= MAX_RECORD {
                     return Ok(false);
+                }
+                // What is before the record being parsed is never read again.
+                let done = self.pos - self.pos % MAPPED_STEP;
+                if done > *released {
+                    map.release(*released, done - *released);
+                    *released = done;
                 }
                 let n = MAPPED_STEP.min(map.len() - self.len);
                 map.populate(self.len, n);
@@ -246,7 +253,7 @@ impl<R: Read> PcapSource<R> {
         name: impl Into<String>,
         counted: Arc<AtomicU64>,
     ) -> Result<Self, SourceError> {
-        let buf = Store::Mapped(map);
+        let buf = Store::Mapped(map, 0);
         let input =
             Input { reader, buf, pos: 0, len: 0, eof: false, waiting: false, offset: 0, counted: Some(counted) };
         PcapSource::open(input, name.into())

@@ -33,6 +33,18 @@ impl Mapped {
         Ok(Some(Mapped(map)))
     }
 
+    /// Unmaps the pages of `len` bytes from `offset`, read and done with: a
+    /// mapped page counts in the process's resident memory (RSS) as long as it
+    /// stays mapped, so a long read would otherwise grow to the file's size.
+    /// A hint: a later read of those bytes maps them in again.
+    pub fn release(&self, offset: usize, len: usize) {
+        // SAFETY: the mapping is private and read-only, so no page of it was
+        // ever written: MADV_DONTNEED only drops the pages, and reading them
+        // again maps the file's bytes back in, the same bytes (short of the
+        // file changing, the caveat of `new`). No byte anyone reads changes.
+        let _ = unsafe { self.0.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, offset, len) };
+    }
+
     /// Maps in the pages of `len` bytes from `offset` in one call
     /// (MADV_POPULATE_READ, Linux 5.14), rather than a page fault each time
     /// they are first read. A hint: an older kernel's refusal is ignored.
