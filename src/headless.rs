@@ -98,7 +98,9 @@ pub const AFTER_CLOSE: Duration = Duration::from_secs(1);
 
 /// Connections that ended and wait out [`AFTER_CLOSE`] before they are written.
 struct Waiting<'s, 'a> {
-    ids: VecDeque<ConnId>,
+    /// Ids in the order they ended, with the time of their last segment
+    /// then (a connection's last segment only moves later: a lower bound).
+    ids: VecDeque<(ConnId, Timestamp)>,
     /// Connections written, on their way back to the tracker for reuse.
     #[allow(clippy::vec_box)]
     spent: Vec<Box<crate::model::tracker::Connection>>,
@@ -119,7 +121,14 @@ impl Waiting<'_, '_> {
         now: Option<Timestamp>,
         keep: usize,
     ) -> Result<bool, RunError> {
-        while let Some(&id) = self.ids.front() {
+        while let Some(&(id, ended)) = self.ids.front() {
+            // Not due even by the time it ended: no need to look it up.
+            if let Some(now) = now
+                && self.ids.len() <= keep
+                && now.0.saturating_sub(ended.0) < nanos(AFTER_CLOSE)
+            {
+                break;
+            }
             let conn = pipeline.tracker.get(id);
             let due = match (conn, now) {
                 (None, _) | (_, None) => true,
@@ -133,10 +142,10 @@ impl Waiting<'_, '_> {
             // second ago): start loading them while this one is written.
             // Two steps: a connection's struct first, its records (found
             // through the struct) later.
-            if let Some(next) = self.ids.get(2 * AHEAD).and_then(|&n| pipeline.tracker.get(n)) {
+            if let Some(next) = self.ids.get(2 * AHEAD).and_then(|&(n, _)| pipeline.tracker.get(n)) {
                 crate::os::prefetch::prefetch(next);
             }
-            if let Some(next) = self.ids.get(AHEAD).and_then(|&n| pipeline.tracker.get(n)) {
+            if let Some(next) = self.ids.get(AHEAD).and_then(|&(n, _)| pipeline.tracker.get(n)) {
                 crate::os::prefetch::prefetch(next.records.as_slice());
             }
             if conn.is_none() || self.stop.only.is_some_and(|only| only != id) {
@@ -296,7 +305,10 @@ pub fn run<S: FrameSource>(
         if let Some(push) = push
             && (push.ended || push.superseded.is_some() || push.expired.is_some())
         {
-            waiting.ids.extend(push.finished());
+            for id in push.finished() {
+                let last = pipeline.tracker.get(id).map_or(now, |c| c.last());
+                waiting.ids.push_back((id, last));
+            }
         }
         if waiting.release(&mut *pipeline, exporter, out, Some(now), keep)? {
             return Ok(Ended::Stopped);
