@@ -2,13 +2,14 @@
 //! order they were handed over, so the output is byte for byte the one-thread
 //! output.
 //!
-//! The reading thread decodes and tracks (the order of events is the
-//! capture's, so that stays on one thread); each connection it finishes goes
-//! into a batch, batches go to the formatting threads with a sequence number,
-//! and the reading thread writes the formatted batches back in sequence as
-//! they come. At most [`IN_FLIGHT`] batches per thread are on their way:
-//! memory stays bounded whatever the input, and a slow output slows the
-//! reading down instead of piling up.
+//! The calling thread tracks (the order of events is the capture's, so that
+//! stays on one thread); each connection it finishes goes into a batch,
+//! batches go to the formatting threads with a sequence number, and the
+//! calling thread writes the formatted batches back in sequence as they come,
+//! and hands their connections back to the tracker for reuse. At most
+//! [`IN_FLIGHT`] batches per thread are on their way: memory stays bounded
+//! whatever the input, and a slow output slows the reading down instead of
+//! piling up.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
