@@ -46,6 +46,25 @@ fn valid_frames() -> Vec<Vec<u8>> {
     ]
 }
 
+/// `seg` (client to server) with these fields, sent by the server unless `from_client`.
+fn arbitrary(
+    mut seg: synack::model::segment::Segment,
+    from_client: bool,
+    flags: u8,
+    seq: u32,
+    ack: u32,
+    len: u32,
+) -> synack::model::segment::Segment {
+    if !from_client {
+        std::mem::swap(&mut seg.src, &mut seg.dst);
+    }
+    seg.flags = Flags(flags);
+    seg.seq = synack::model::seq::SeqNum(seq);
+    seg.ack = synack::model::seq::SeqNum(ack);
+    seg.payload_len = len;
+    seg
+}
+
 fn feed(pipeline: &mut Pipeline, link: LinkType, data: &[u8]) {
     let frame = Frame { ts: Timestamp(1), link, data };
     let _ = decode(&frame);
@@ -211,15 +230,7 @@ proptest! {
         let mut t = support::Talk::new();
         let pushed = segs.len();
         for (from_client, flags, seq, ack, len) in segs {
-            let mut seg = support::template();
-            if !from_client {
-                std::mem::swap(&mut seg.src, &mut seg.dst);
-            }
-            seg.flags = Flags(flags);
-            seg.seq = synack::model::seq::SeqNum(seq);
-            seg.ack = synack::model::seq::SeqNum(ack);
-            seg.payload_len = len;
-            t.last = t.tracker.push(&seg);
+            t.last = t.tracker.push(&arbitrary(support::template(), from_client, flags, seq, ack, len));
         }
         let records: usize = t.tracker.connections().map(|c| c.records.len()).sum();
         prop_assert_eq!(records, pushed, "each segment in exactly one connection");
@@ -243,16 +254,10 @@ proptest! {
         let mut reused = synack::model::tracker::Tracker::new(Some(8001), limits);
         let (mut written_fresh, mut written_reused) = (Vec::new(), Vec::new());
         for (i, (port, from_client, flags, seq, ack, len)) in segs.into_iter().enumerate() {
-            let mut seg = support::template();
-            seg.ts = Timestamp(seg.ts.0 + i as u64 * 1_000);
-            seg.src.set_port(40_000 + port);
-            if !from_client {
-                std::mem::swap(&mut seg.src, &mut seg.dst);
-            }
-            seg.flags = Flags(flags);
-            seg.seq = synack::model::seq::SeqNum(seq);
-            seg.ack = synack::model::seq::SeqNum(ack);
-            seg.payload_len = len;
+            let mut from = support::template();
+            from.ts = Timestamp(from.ts.0 + i as u64 * 1_000);
+            from.src.set_port(40_000 + port);
+            let seg = arbitrary(from, from_client, flags, seq, ack, len);
             let (a, b) = (fresh.push(&seg), reused.push(&seg));
             prop_assert_eq!(a.finished().collect::<Vec<_>>(), b.finished().collect::<Vec<_>>());
             for id in a.finished() {

@@ -200,6 +200,8 @@ impl Connection {
 
     /// A connection whose first seen segment is `first`. `syn`: it is a fresh
     /// SYN; without one the connection was already there when watching began.
+    /// Its records go in `records`, emptied: a new buffer, or the one of a
+    /// connection already written (its memory reused).
     #[must_use]
     pub fn new(
         id: ConnId,
@@ -208,21 +210,7 @@ impl Connection {
         first: &Segment,
         syn: bool,
         keep: Keep,
-    ) -> Connection {
-        Connection::reusing(Vec::with_capacity(12), id, client, server, first, syn, keep)
-    }
-
-    /// [`Connection::new`], keeping its records in `records` (emptied): the
-    /// memory of a connection already written.
-    #[must_use]
-    pub fn reusing(
         mut records: Vec<Record>,
-        id: ConnId,
-        client: SocketAddr,
-        server: SocketAddr,
-        first: &Segment,
-        syn: bool,
-        keep: Keep,
     ) -> Connection {
         records.clear();
         let (c, s) = if syn {

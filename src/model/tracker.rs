@@ -486,10 +486,10 @@ impl Tracker {
         let mut conn = match self.spare.pop() {
             Some(mut conn) => {
                 let records = std::mem::take(&mut conn.records);
-                *conn = Connection::reusing(records, id, client, server, seg, fresh_syn, keep_all);
+                *conn = Connection::new(id, client, server, seg, fresh_syn, keep_all, records);
                 conn
             }
-            None => Box::new(Connection::new(id, client, server, seg, fresh_syn, keep_all)),
+            None => Box::new(Connection::new(id, client, server, seg, fresh_syn, keep_all, Vec::with_capacity(12))),
         };
         if self.kernel.on {
             conn.kernel_watched = true;
