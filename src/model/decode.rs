@@ -902,12 +902,14 @@ impl Walk {
 fn quoted_tcp(ip: &[u8]) -> Option<(IpAddr, IpAddr, &[u8])> {
     match ip.first()? >> 4 {
         4 => {
-            let header_len = usize::from(ip[0] & 0x0f) * 4;
-            if header_len < 20 || *ip.get(9)? != IPPROTO_TCP || be16(ip, 6)? & 0x1fff != 0 {
+            // The whole fixed header, or nothing (a quote cut inside it).
+            let h = ip.first_chunk::<20>()?;
+            let header_len = usize::from(h[0] & 0x0f) * 4;
+            if header_len < 20 || h[9] != IPPROTO_TCP || u16::from_be_bytes([h[6], h[7]]) & 0x1fff != 0 {
                 return None;
             }
-            let src = Ipv4Addr::new(ip[12], ip[13], ip[14], *ip.get(15)?);
-            let dst = Ipv4Addr::new(*ip.get(16)?, ip[17], ip[18], *ip.get(19)?);
+            let src = Ipv4Addr::new(h[12], h[13], h[14], h[15]);
+            let dst = Ipv4Addr::new(h[16], h[17], h[18], h[19]);
             let tcp = ip.get(header_len..)?;
             (tcp.len() >= 8).then_some((IpAddr::V4(src), IpAddr::V4(dst), tcp))
         }
@@ -1002,6 +1004,18 @@ fn parse_options(mut b: &[u8]) -> TcpOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_icmp_quote_cut_inside_the_ipv4_header_is_no_quote() {
+        // A quoted IPv4 header carrying TCP, then 8 bytes of TCP.
+        let mut ip = vec![0x45, 0, 0, 40, 0, 0, 0, 0, 64, IPPROTO_TCP, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2];
+        ip.extend_from_slice(&[0x1f, 0x41, 0x9c, 0x40, 0, 0, 0, 1]);
+        for cut in 0..20 {
+            assert!(quoted_tcp(&ip[..cut]).is_none(), "cut at {cut}");
+        }
+        let (src, dst, tcp) = quoted_tcp(&ip).unwrap();
+        assert_eq!((src.to_string(), dst.to_string(), tcp.len()), ("10.0.0.1".into(), "10.0.0.2".into(), 8));
+    }
 
     /// A zeroed-Ethernet IPv4 SYN to 127.0.0.1:8001, as Linux `lo` shows it.
     fn lo_syn() -> Vec<u8> {
