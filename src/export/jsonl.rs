@@ -119,8 +119,23 @@ fn millis(out: &mut String, nanos: u64) {
     let micros = nanos / 1_000;
     int(out, micros / 1_000);
     out.push('.');
-    fraction(out, micros % 1_000, 3);
+    // Three digits, without trailing zeros (one at least): written from a
+    // table rather than through `fraction`, for every segment's time.
+    let f = (micros % 1_000) as usize;
+    let digits = [DIGITS[f / 100], DIGITS[f / 10 % 10], DIGITS[f % 10]];
+    let n = if f % 100 == 0 {
+        1
+    } else if f % 10 == 0 {
+        2
+    } else {
+        3
+    };
+    for &d in &digits[..n] {
+        out.push(char::from(d));
+    }
 }
+
+const DIGITS: [u8; 10] = *b"0123456789";
 
 /// Appends `frac` (less than 10^`places`) as `places` decimal digits without
 /// trailing zeros, at least one digit: (340, 3) -> `34`, (4, 3) -> `004`.
@@ -392,6 +407,12 @@ mod tests {
         assert_eq!(f(4_000), "0.004");
         assert_eq!(f(40_000), "0.04");
         assert_eq!(f(999_999), "0.999");
+        // Every fraction as the general `fraction` writes it.
+        for micros in 0..1_000 {
+            let mut want = String::from("7.");
+            fraction(&mut want, micros, 3);
+            assert_eq!(f(7_000_000 + micros * 1_000 + 999), want);
+        }
     }
 
     #[test]
