@@ -123,9 +123,9 @@ fn millis(out: &mut String, nanos: u64) {
     // table rather than through `fraction`, for every segment's time.
     let f = (micros % 1_000) as usize;
     let digits = [DIGITS[f / 100], DIGITS[f / 10 % 10], DIGITS[f % 10]];
-    let n = if f % 100 == 0 {
+    let n = if f.is_multiple_of(100) {
         1
-    } else if f % 10 == 0 {
+    } else if f.is_multiple_of(10) {
         2
     } else {
         3
