@@ -87,7 +87,8 @@ impl Encap {
 
     /// The layers, outermost first.
     pub fn layers(&self) -> impl Iterator<Item = Layer> + '_ {
-        self.layers.iter().flatten().copied()
+        // Only the first `len` slots are filled.
+        self.layers.iter().take(usize::from(self.len)).flatten().copied()
     }
 
     /// Carried as is (no tag, label or tunnel)?
@@ -108,6 +109,10 @@ impl Encap {
     /// VLANs), and so are direction-specific ids (GTP TEIDs, GRE keys).
     #[must_use]
     pub fn network(&self) -> u64 {
+        // Asked for every segment: most are carried as is.
+        if self.len == 0 {
+            return 0;
+        }
         self.layers().fold(0, |acc, l| match l {
             Layer::Vxlan(vni) => (acc << 25) | u64::from(vni) | 1 << 24,
             Layer::Geneve(vni) => (acc << 25) | u64::from(vni) | 1 << 24,
