@@ -35,17 +35,20 @@ struct Input<R> {
     waiting: bool,
     /// Bytes of the input before `buf[pos]`.
     offset: u64,
-    /// Bytes made available so far, for a progress line (a mapped file: the
-    /// reader that counts what is read is not used).
-    counted: Option<Arc<AtomicU64>>,
 }
 
 /// Where the input's bytes are: a buffer the reader fills, or the whole
 /// file mapped into memory (read in place, nothing copied).
 enum Store {
     Owned(Vec<u8>),
-    /// A mapped file, and how far its pages were released (read and done with).
-    Mapped(crate::os::map::Mapped, usize),
+    Mapped {
+        map: crate::os::map::Mapped,
+        /// How far its pages were released (read and done with).
+        released: usize,
+        /// Bytes made available so far, for a progress line (what a counting
+        /// reader would have counted).
+        counted: Arc<AtomicU64>,
+    },
 }
 
 impl std::ops::Deref for Store {
@@ -53,7 +56,7 @@ impl std::ops::Deref for Store {
     fn deref(&self) -> &[u8] {
         match self {
             Store::Owned(v) => v,
-            Store::Mapped(m, _) => m,
+            Store::Mapped { map, .. } => map,
         }
     }
 }
@@ -63,6 +66,10 @@ impl std::ops::Deref for Store {
 const MAPPED_STEP: usize = 1 << 20;
 
 impl<R: Read> Input<R> {
+    fn new(reader: R, buf: Store) -> Input<R> {
+        Input { reader, buf, pos: 0, len: 0, eof: false, waiting: false, offset: 0 }
+    }
+
     fn pending(&self) -> &[u8] {
         &self.buf[self.pos..self.len]
     }
@@ -77,7 +84,7 @@ impl<R: Read> Input<R> {
     fn fill(&mut self) -> std::io::Result<bool> {
         let buf = match &mut self.buf {
             Store::Owned(buf) => buf,
-            Store::Mapped(map, released) => {
+            Store::Mapped { map, released, counted } => {
                 // The same limit on a record as a buffer that cannot grow.
                 if self.len - self.pos >= MAX_RECORD {
                     return Ok(false);
@@ -92,9 +99,7 @@ impl<R: Read> Input<R> {
                 map.populate(self.len, n);
                 self.len += n;
                 self.eof = self.len == map.len();
-                if let Some(c) = &self.counted {
-                    c.fetch_add(n as u64, Ordering::Relaxed);
-                }
+                counted.fetch_add(n as u64, Ordering::Relaxed);
                 return Ok(true);
             }
         };
@@ -181,8 +186,7 @@ impl<R: Read> PcapSource<R> {
     /// [`SourceError::Truncated`] (cut inside the header) or [`SourceError::Io`].
     pub fn new(reader: R, name: impl Into<String>) -> Result<Self, SourceError> {
         let buf = Store::Owned(vec![0; INITIAL_BUFFER]);
-        let input = Input { reader, buf, pos: 0, len: 0, eof: false, waiting: false, offset: 0, counted: None };
-        PcapSource::open(input, name.into())
+        PcapSource::open(Input::new(reader, buf), name.into())
     }
 
     fn open(mut input: Input<R>, name: String) -> Result<Self, SourceError> {
@@ -253,10 +257,7 @@ impl<R: Read> PcapSource<R> {
         name: impl Into<String>,
         counted: Arc<AtomicU64>,
     ) -> Result<Self, SourceError> {
-        let buf = Store::Mapped(map, 0);
-        let input =
-            Input { reader, buf, pos: 0, len: 0, eof: false, waiting: false, offset: 0, counted: Some(counted) };
-        PcapSource::open(input, name.into())
+        PcapSource::open(Input::new(reader, Store::Mapped { map, released: 0, counted }), name.into())
     }
 
     /// Packets read so far.
