@@ -21,6 +21,16 @@ fn change(t: &Talk, client: bool, micros: u64, from: TcpState, to: TcpState) -> 
     Change { ts, sock, local, remote, from, to }
 }
 
+/// A handshake, with the kernel view on from before it.
+fn watched_handshake() -> Talk {
+    let mut t = Talk::new();
+    t.tracker.watch_kernel();
+    t.c(Flags::SYN, 0, 0, b"");
+    t.s(syn_ack(), 0, 1, b"");
+    t.c(Flags::ACK, 1, 1, b"");
+    t
+}
+
 /// A four-way close with the kernel's changes at the instants Linux makes
 /// them: before the SYN (port not chosen yet), the server's socket at the
 /// handshake's ACK, the TIME-WAIT handover as CLOSED.
@@ -65,11 +75,7 @@ fn every_change_lands_and_agrees() {
 /// instant, flagged; a change the wire cannot show is flagged too.
 #[test]
 fn disagreements_are_flagged_and_explained() {
-    let mut t = Talk::new();
-    t.tracker.watch_kernel();
-    t.c(Flags::SYN, 0, 0, b"");
-    t.s(syn_ack(), 0, 1, b"");
-    t.c(Flags::ACK, 1, 1, b"");
+    let mut t = watched_handshake();
     t.tracker.kernel(change(&t, false, 1_500_000, Listen, SynReceived));
     t.tracker.kernel(change(&t, false, 1_500_001, SynReceived, Established));
     t.tracker.kernel(change(&t, false, 1_600_000, Established, Closed));
@@ -87,11 +93,7 @@ fn disagreements_are_flagged_and_explained() {
 /// even when they arrive before its SYN is tracked.
 #[test]
 fn a_reused_tuple_keeps_changes_apart() {
-    let mut t = Talk::new();
-    t.tracker.watch_kernel();
-    t.c(Flags::SYN, 0, 0, b"");
-    t.s(syn_ack(), 0, 1, b"");
-    t.c(Flags::ACK, 1, 1, b"");
+    let mut t = watched_handshake();
     t.c(Flags::RST | Flags::ACK, 1, 1, b"");
     let first = t.last.id;
     t.wait_ms(50);
@@ -110,11 +112,7 @@ fn a_reused_tuple_keeps_changes_apart() {
 #[test]
 fn time_wait_follows_the_kernels_timer() {
     use synack::model::tracker::Role;
-    let mut t = Talk::new();
-    t.tracker.watch_kernel();
-    t.c(Flags::SYN, 0, 0, b"");
-    t.s(syn_ack(), 0, 1, b"");
-    t.c(Flags::ACK, 1, 1, b"");
+    let mut t = watched_handshake();
     t.c(fin_ack(), 1, 1, b"");
     t.s(fin_ack(), 1, 2, b"");
     t.c(Flags::ACK, 2, 2, b"");
