@@ -24,6 +24,7 @@ use crate::model::tracker::{ConnId, Limits};
 use crate::os::privileges;
 use crate::pipeline::Pipeline;
 use crate::scenario::Scenario;
+use crate::sharded::{self, Sharded};
 use crate::tui;
 
 /// The port watched live when none is given.
@@ -151,6 +152,23 @@ fn open_mapped(path: &Path) -> Result<Option<(crate::os::map::Mapped, String)>> 
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let map = crate::os::map::Mapped::new(&file).with_context(|| format!("cannot read {}", path.display()))?;
     Ok(map.filter(|m| !m.starts_with(&[0x1f, 0x8b])).map(|m| (m, path.display().to_string())))
+}
+
+/// One source per thread for a sharded read of `path`, each with its own
+/// mapping of the file (the first counts what it reads into `read`); `None`
+/// when the file cannot be mapped (it is read on one thread).
+fn shard_sources(
+    path: &Path,
+    threads: usize,
+    read: &Arc<AtomicU64>,
+) -> Result<Option<Vec<PcapSource<io::Empty>>>> {
+    let mut sources = Vec::with_capacity(threads);
+    for i in 0..threads {
+        let Some((map, name)) = open_mapped(path)? else { return Ok(None) };
+        let counted = if i == 0 { read.clone() } else { Arc::new(AtomicU64::new(0)) };
+        sources.push(PcapSource::mapped(map, io::empty(), name, counted)?);
+    }
+    Ok(Some(sources))
 }
 
 /// Opens `path` ('-' is standard input) as a capture.
@@ -297,10 +315,57 @@ fn trace(args: &TraceArgs) -> Result<()> {
         };
         let progress = Arc::new(headless::Progress::default());
         let shown = (!args.quiet && io::stderr().is_terminal())
-            .then(|| ProgressLine::start(size, read_bytes, progress.clone()));
+            .then(|| ProgressLine::start(size, read_bytes.clone(), progress.clone()));
         // Ctrl-C on a stream (`tcpdump ... | synack trace --read -`) ends with
         // what was read written out, like a live capture.
         let interrupted = stop_signals()?;
+        let mut out = BufWriter::with_capacity(1 << 16, output(args.output.as_deref())?);
+        // Files, not streams: a stream's connections are written as they end.
+        let threads = args.threads.map_or_else(
+            || std::thread::available_parallelism().map_or(1, std::num::NonZero::get).min(64),
+            usize::from,
+        );
+        // Connections split between threads by tuple, when the file can be
+        // mapped once per thread and the whole of it is asked for.
+        let mut skip = 0;
+        if threads > 1
+            && args.count.is_none()
+            && args.connection.is_none()
+            && matches!(args.format, export::Format::Jsonl | export::Format::Text)
+            && let Some(sources) = shard_sources(path, threads, &read_bytes)?
+        {
+            let (format, diagram) = (args.format, args.diagram);
+            let shards = sharded::Shards {
+                sources,
+                port: args.source.port,
+                limits: args.source.limits(),
+                make: &|| export::exporter_with(format, diagram),
+                progress: Some(&progress),
+                interrupted: Some(&interrupted),
+            };
+            match sharded::run(shards, &mut out) {
+                Ok(Sharded::Done { counters, stopped: _, error }) => {
+                    drop(shown);
+                    exporter.finish(&mut out).and_then(|()| out.flush()).context("cannot write the output")?;
+                    if let Some(summary) = counters.error_summary() {
+                        eprintln!("{summary}");
+                    }
+                    return error.map_or(Ok(()), |e| Err(RunError::from(e).into()));
+                }
+                Ok(Sharded::Redo { written }) => {
+                    // Read again on one tracking thread, past what was written.
+                    if std::env::var_os("SYNACK_DEBUG_SHARD").is_some() { eprintln!("redo after {written}"); }
+                    skip = written;
+                    read_bytes.store(0, std::sync::atomic::Ordering::Relaxed);
+                    progress.frames.store(0, std::sync::atomic::Ordering::Relaxed);
+                    progress.connections.store(0, std::sync::atomic::Ordering::Relaxed);
+                }
+                Err(e) => {
+                    drop(shown);
+                    return Err(e.into());
+                }
+            }
+        }
         let stop = Stop {
             count: args.count,
             only: args.connection,
@@ -309,13 +374,7 @@ fn trace(args: &TraceArgs) -> Result<()> {
             progress: Some(&progress),
             ..Stop::default()
         };
-        let mut out = BufWriter::with_capacity(1 << 16, output(args.output.as_deref())?);
         let mut pipeline = Pipeline::new(args.source.port, args.source.limits());
-        // Files, not streams: a stream's connections are written as they end.
-        let threads = args.threads.map_or_else(
-            || std::thread::available_parallelism().map_or(1, std::num::NonZero::get).min(64),
-            usize::from,
-        );
         let result = if threads > 1 && path != Path::new("-") {
             // One thread reads and decodes, this one tracks, the others format.
             if matches!(args.format, export::Format::Jsonl | export::Format::Text) {
@@ -325,13 +384,15 @@ fn trace(args: &TraceArgs) -> Result<()> {
                         .context("cannot start the formatting threads")?,
                 );
             }
+            let mut exporter = export::Skip { inner: exporter.as_mut(), left: skip };
             let mut source = Predecoded::start(source).context("cannot start the reading thread")?;
-            headless::run(&mut source, &mut pipeline, exporter.as_mut(), &mut out, None, None, &stop)
+            headless::run(&mut source, &mut pipeline, &mut exporter, &mut out, None, None, &stop)
         } else {
-            headless::run(&mut source, &mut pipeline, exporter.as_mut(), &mut out, None, None, &stop)
+            let mut exporter = export::Skip { inner: exporter.as_mut(), left: skip };
+            headless::run(&mut source, &mut pipeline, &mut exporter, &mut out, None, None, &stop)
         };
         drop(shown);
-        return finish(result, &pipeline, exporter.as_mut(), &mut out, &stop);
+        return finish(result, &pipeline, &mut export::Skip { inner: exporter.as_mut(), left: 0 }, &mut out, &stop);
     }
     check_not_clobbering(args.output.as_deref(), &[("recording (--write)", args.write.as_deref())])?;
     let port = args.source.port.unwrap_or(DEFAULT_PORT);

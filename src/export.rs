@@ -61,6 +61,41 @@ pub trait Exporter {
     }
 }
 
+/// Hands connections on to `inner` once the first `left` have gone by: a run
+/// read again from the start after those were written.
+pub struct Skip<'a> {
+    pub inner: &'a mut dyn Exporter,
+    pub left: u64,
+}
+
+impl Exporter for Skip<'_> {
+    fn connection(&mut self, conn: &Connection, out: &mut dyn Write) -> io::Result<()> {
+        if self.left > 0 {
+            self.left -= 1;
+            return Ok(());
+        }
+        self.inner.connection(conn, out)
+    }
+
+    fn owned(
+        &mut self,
+        conn: Box<Connection>,
+        out: &mut dyn Write,
+        spent: &mut Vec<Box<Connection>>,
+    ) -> io::Result<()> {
+        if self.left > 0 {
+            self.left -= 1;
+            spent.push(conn);
+            return Ok(());
+        }
+        self.inner.owned(conn, out, spent)
+    }
+
+    fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        self.inner.finish(out)
+    }
+}
+
 /// The exporter for `format`.
 #[must_use]
 pub fn exporter(format: Format) -> Box<dyn Exporter + Send> {

@@ -29,5 +29,6 @@ pub mod model;
 pub mod os;
 pub mod pipeline;
 pub mod scenario;
+pub mod sharded;
 pub mod signals;
 pub mod tui;

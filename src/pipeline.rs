@@ -38,6 +38,19 @@ impl Counters {
         self.errors.values().sum()
     }
 
+    /// Adds what another pipeline counted (of other frames).
+    pub fn add(&mut self, other: &Counters) {
+        self.frames += other.frames;
+        self.segments += other.segments;
+        self.not_ours += other.not_ours;
+        self.icmp += other.icmp;
+        self.reassembled += other.reassembled;
+        self.fragments += other.fragments;
+        for (e, n) in &other.errors {
+            *self.errors.entry(*e).or_insert(0) += n;
+        }
+    }
+
     /// What did not decode, one line per kind: broken frames
     /// (`3 frames could not be decoded: 2 truncated TCP header, 1 bad IPv4
     /// header length`), then frames carried in something synack does not

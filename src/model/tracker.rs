@@ -68,12 +68,34 @@ impl std::hash::Hash for Key {
     /// addresses folded, the ports and the network mixed in. Equality still
     /// compares the whole key.
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.word());
+    }
+}
+
+impl Key {
+    /// The key folded into one word.
+    fn word(&self) -> u64 {
         let fold = |ip: [u64; 2]| ip[1] ^ ip[0].rotate_left(17);
         let ports = u64::from(self.ports);
-        state.write_u64(
-            fold(self.a) ^ fold(self.b).rotate_left(32) ^ ports.rotate_left(40) ^ self.network.rotate_left(7),
-        );
+        fold(self.a) ^ fold(self.b).rotate_left(32) ^ ports.rotate_left(40) ^ self.network.rotate_left(7)
     }
+
+    /// [`Key::word`] mixed with a fixed multiplier: the same in every thread
+    /// and every run (the table's hasher is seeded at random).
+    fn mixed(&self) -> u64 {
+        let m = u128::from(self.word()) * 0x9e37_79b9_7f4a_7c15;
+        (m >> 64) as u64 ^ m as u64
+    }
+}
+
+/// Which of `n` trackers a segment's connection belongs to, when the
+/// connections of a capture are split between threads by tuple: both
+/// directions of a tuple (and an ICMP error quoting it) go to the same one.
+#[must_use]
+pub fn shard_of(seg: &Segment, n: usize) -> usize {
+    let n = n.max(1) as u64;
+    // Below n: fits in usize.
+    (key(seg.src, seg.dst, seg.encap.network()).mixed() % n) as usize
 }
 
 fn endpoint(a: SocketAddr) -> (u128, u16) {
@@ -166,6 +188,15 @@ impl Limits {
     #[must_use]
     pub fn both(n: usize) -> Limits {
         Limits { finished: n, open: n, keep: Keep::default(), records: RECORDS }
+    }
+}
+
+impl Limits {
+    /// Up to how many open connections each keeps its whole limit of
+    /// segments: below it, [`share`] does not depend on how many are open.
+    #[must_use]
+    pub fn full_share_up_to(&self) -> usize {
+        self.records / (self.keep.first * 2).max(1)
     }
 }
 
@@ -564,6 +595,12 @@ impl Tracker {
             }
             self.drop_connection(old);
         }
+    }
+
+    /// Connections open now.
+    #[must_use]
+    pub fn open(&self) -> usize {
+        self.open
     }
 
     /// Connections started so far (their ids are 1 to this).
