@@ -2,33 +2,38 @@
 //! between N threads by tuple, and written exactly as one thread writes them.
 //!
 //! Each thread (a shard) maps the file and reads every frame. It decodes
-//! each one, tracks the segments whose tuple falls to it
-//! ([`crate::model::tracker::shard_of`]: both directions and the ICMP errors
-//! quoting them alike), counts the frames that are no segment by their
-//! number, and moves the waits of its ended connections on with every
-//! frame's time. Only what one thread would know across all connections is
-//! exchanged, once per epoch of [`EPOCH`] frames:
+//! each one and tracks the segments whose tuple falls to it
+//! ([`crate::model::tracker::shard_of`]: both directions alike); frames that
+//! are no segment are counted by the shard their number falls to. What one
+//! thread knows across all connections is settled between them:
 //!
-//! - Ids. One thread numbers connections in the order they start. Each shard
-//!   sends the others the frames its connections started at, and numbers its
-//!   own from everyone's, an epoch behind (before writing them).
-//! - Order. One thread writes connections in the order they ended. The
-//!   writer, the calling thread, merges the shards' epochs by end.
-//! - Limits and waits. One thread's open and waiting connections are all the
-//!   shards' together, and a connection that waits holds back those that
-//!   ended after it. A shard alone does what one thread does as long as no
-//!   limit is reached and nothing is written before a connection that ended
-//!   earlier. The writer checks both for every epoch, conservatively: the
-//!   most each shard had open and waiting in the epoch, added up; each
-//!   connection written after all that ended before it, and not sooner.
+//! - Ids. One thread numbers connections in the order they start. At the end
+//!   of each epoch of [`EPOCH`] frames, each shard sends the others the
+//!   frames its connections started at, and numbers its own from everyone's,
+//!   an epoch behind (before they are written).
+//! - When a connection is written. One thread writes an ended connection
+//!   once [`AFTER_CLOSE`] has passed since its last segment, or at once when
+//!   more than the limit of finished connections wait; always the one that
+//!   ended first, so one that waits holds back those that ended after it.
+//!   That depends on every connection, so the writer (the calling thread)
+//!   replays it: the shards report each connection's end, and the writer
+//!   plays the queue frame by frame and tells each shard which of its
+//!   connections are written, and after which frame.
+//! - Late segments. A segment for a connection that has ended belongs to it
+//!   only if it was not written yet: the shard waits until the writer has
+//!   played the frames before it, then knows.
+//! - Order. The writer writes connections in the order they were released,
+//!   and the ones still open at the end by id.
 //!
-//! When a check fails, or the capture holds what a shard cannot follow alone
-//! (IPv4 fragments, a recording's kernel changes), the shards stop and the run
-//! says how many connections it wrote: the caller reads the file again with
-//! one tracking thread and skips those. The output is the same either way.
+//! What a shard cannot follow alone stops the split at the frame it is met:
+//! the open limits (each shard keeps its share of them), IPv4 fragments
+//! (their datagram needs one reassembler), ICMP errors and a recording's
+//! kernel changes. The run then says how many connections it wrote, and
+//! the caller reads the file again on one tracking thread, skipping those.
+//! The output is the same either way.
 
 use std::collections::{HashMap, VecDeque};
-use std::io::{self, Write};
+use std::io::{self, IoSlice, Write};
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, mpsc};
@@ -36,12 +41,13 @@ use std::sync::{Mutex, mpsc};
 use crate::capture::{FrameSource, Next, SourceError};
 use crate::export::Exporter;
 use crate::headless::{AFTER_CLOSE, Progress, RunError};
-use crate::model::decode::{self, DecodeError};
+use crate::model::decode::{self, DecodeError, Decoded};
 use crate::model::segment::Timestamp;
-use crate::model::tracker::{self, ConnId, Connection, Limits};
+use crate::model::tracker::{self, ConnId, Connection, Limits, Push};
 use crate::pipeline::{Counters, Pipeline};
 
-/// Frames per epoch: what the shards exchange, and the writer checks, at a time.
+/// Frames per epoch: how often the shards number their connections and
+/// report to the writer.
 pub const EPOCH: u64 = 8_192;
 
 /// How a sharded run ended.
@@ -71,15 +77,15 @@ pub struct Shards<'a, S> {
     pub interrupted: Option<&'a AtomicBool>,
 }
 
-/// Runs the shards, and writes their connections to `out` in the order one
-/// thread would.
+/// Runs the shards, and writes their connections to `out` as one thread would.
 ///
 /// # Errors
-/// When the output cannot be written.
+/// When the output cannot be written, or a thread cannot be started.
 pub fn run<S: FrameSource + Send>(shards: Shards<'_, S>, out: &mut dyn Write) -> Result<Sharded, RunError> {
     let n = shards.sources.len().max(1);
     let control = Control { abort: AtomicBool::new(false), epochs: Mutex::new((0, None)), interrupted: shards.interrupted };
-    let (to_writer, epochs) = mpsc::channel();
+    let (to_writer, reports) = mpsc::channel();
+    let mut notices = Vec::with_capacity(n);
     // starts[from][to]: the frames `from`'s connections started at, for `to`.
     let mut senders: Vec<Vec<mpsc::Sender<Vec<u64>>>> = (0..n).map(|_| Vec::new()).collect();
     let mut receivers: Vec<Vec<mpsc::Receiver<Vec<u64>>>> = (0..n).map(|_| Vec::new()).collect();
@@ -88,31 +94,45 @@ pub fn run<S: FrameSource + Send>(shards: Shards<'_, S>, out: &mut dyn Write) ->
         senders[from].push(tx);
         receivers[to].push(rx);
     }
+    // Each shard keeps its share of the open connections, so that all of
+    // them together stay under the limits one tracker has.
+    let open_cap = shards.limits.open.min(shards.limits.full_share_up_to().saturating_sub(1)) / n;
+    let mut limits = shards.limits;
+    // Finished connections are the writer's to count (it plays the queue).
+    limits.finished = usize::MAX;
     std::thread::scope(|scope| {
         for (me, ((source, starts_to), starts_from)) in
             shards.sources.into_iter().zip(senders).zip(receivers).enumerate()
         {
+            let (tx, rx) = mpsc::channel();
+            notices.push(tx);
+            let mut pipeline = Pipeline::new(shards.port, limits);
+            pipeline.tracker.hold_late(true);
             let shard = Shard {
                 me,
                 n,
                 source,
-                pipeline: Pipeline::new(shards.port, shards.limits),
+                pipeline,
                 exporter: (shards.make)(),
                 to_writer: to_writer.clone(),
+                notices: rx,
                 starts_to,
                 starts_from,
                 control: &control,
                 progress: shards.progress,
-                waiting: VecDeque::new(),
-                released: Vec::new(),
+                report: Report::new(me),
+                released: VecDeque::new(),
+                simulated: 0,
+                all_released: false,
                 starts: Vec::new(),
-                prev: None,
+                prev_starts: None,
+                numbered: 0,
                 globals: HashMap::new(),
                 base: 0,
-                most: Most::default(),
-                unshardable: false,
+                open_cap,
                 spent: Vec::new(),
                 reported: 0,
+                buffers: Vec::new(),
             };
             std::thread::Builder::new()
                 .name(format!("shard-{me}"))
@@ -120,17 +140,20 @@ pub fn run<S: FrameSource + Send>(shards: Shards<'_, S>, out: &mut dyn Write) ->
                 .map_err(|e| RunError::Output(io::Error::new(e.kind(), format!("cannot start a thread: {e}"))))?;
         }
         drop(to_writer);
-        let done = write(&epochs, n, shards.limits, out);
-        // However it ended, the shards stop at their next epoch.
+        let mut writer = Writer::new(n, shards.limits, notices);
+        let done = writer.run(&reports, out);
+        // However it ended, the shards stop: at their next epoch, or when
+        // they next wait for the writer.
         control.abort.store(true, Ordering::Relaxed);
-        drop(epochs);
+        drop(writer);
+        drop(reports);
         done
     })
 }
 
 /// What the shards share besides their channels.
 struct Control<'a> {
-    /// The writer is done with them (a check failed, or the output broke).
+    /// The writer is done with them (the split stopped, or the output broke).
     abort: AtomicBool,
     /// The furthest epoch a shard has begun, and, once interrupted, the
     /// epoch none begins.
@@ -155,61 +178,88 @@ impl Control<'_> {
     }
 }
 
-/// The most open and waiting connections a shard had in an epoch.
-#[derive(Clone, Copy, Debug, Default)]
-struct Most {
-    open: usize,
-    waiting: usize,
-}
+/// A connection's end, as the writer sorts them: its frame, times 4, plus
+/// its place among those the frame finished.
+type EndKey = u64;
 
-/// One written connection of an epoch.
-#[derive(Debug)]
-struct Written {
-    /// When it ended: its frame, times 4, plus its place among those the
-    /// frame finished.
-    end: u64,
-    /// The frame it was released at (written after), `u64::MAX` at the end.
-    at: u64,
-    bytes: Range<usize>,
-}
-
-/// What a shard hands the writer for one epoch.
-struct Epoch {
+/// What a shard read since its last report.
+struct Report {
     shard: usize,
-    conns: Vec<Written>,
-    bytes: Vec<u8>,
-    most: Most,
-    /// The end of the oldest connection still waiting when the epoch ended.
-    front: Option<u64>,
-    unshardable: bool,
-    last: Option<Last>,
+    /// Frames read: everything before this frame is reported.
+    through: u64,
+    /// Connections that ended, in order: end, time of their last segment, id here.
+    ends: Vec<(EndKey, Timestamp, ConnId)>,
+    /// Segments a connection took after its end: its id, the frame, its last time now.
+    lates: Vec<(ConnId, u64, Timestamp)>,
+    /// Shard 0: the time of every frame.
+    stamps: Vec<Timestamp>,
+    /// The first frame this shard cannot follow alone.
+    unshardable: Option<u64>,
+    /// The input ended (or the run was interrupted): nothing more comes.
+    ended: bool,
 }
 
-/// A shard's last epoch: it also holds the connections still open.
+impl Report {
+    fn new(shard: usize) -> Report {
+        Report {
+            shard,
+            through: 0,
+            ends: Vec::new(),
+            lates: Vec::new(),
+            stamps: Vec::new(),
+            unshardable: None,
+            ended: false,
+        }
+    }
+}
+
+/// A shard's last word: the connections still open (global ids, bytes) and
+/// what it counted.
 struct Last {
-    /// Global ids and bytes, in the epoch's buffer.
     open: Vec<(ConnId, Range<usize>)>,
+    bytes: Vec<u8>,
     counters: Counters,
     stopped: bool,
     error: Option<SourceError>,
 }
 
-/// A connection released, to be written once its id is known.
-struct Released {
-    conn: Box<Connection>,
-    end: u64,
-    at: u64,
+enum ToWriter {
+    Report(Report),
+    /// Connections written, in the order they were released.
+    Written(usize, Vec<Range<usize>>, Vec<u8>),
+    Last(usize, Last),
 }
 
-/// An epoch read, waiting for the others' starts to be numbered and written.
-struct Pending {
-    released: Vec<Released>,
-    /// Frames its connections started at, with their ids here.
-    starts: Vec<(u64, ConnId)>,
-    most: Most,
-    front: Option<u64>,
-    unshardable: bool,
+/// The writer's word to a shard.
+struct Notice {
+    /// The frames before this one are played: their releases are all told.
+    through: u64,
+    /// Connections released (ids here), in order.
+    released: Vec<ConnId>,
+    /// The input ended: every connection is released.
+    all: bool,
+    /// Buffers written out, to be filled again.
+    buffers: Vec<Vec<u8>>,
 }
+
+/// Connections handed to one `writev`.
+const SLICES: usize = 1_024;
+
+/// Writes all of `slices`, as `Write::write_all` does one buffer.
+fn write_all_vectored(out: &mut dyn Write, mut slices: &mut [IoSlice<'_>]) -> io::Result<()> {
+    while !slices.is_empty() {
+        match out.write_vectored(slices) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut slices, n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// The size a buffer of written connections starts at (an epoch's take).
+const BUFFER: usize = 1 << 20;
 
 /// A peer or the writer has gone: the run is over for this shard.
 struct Gone;
@@ -220,40 +270,52 @@ struct Shard<'a, S> {
     source: S,
     pipeline: Pipeline,
     exporter: Box<dyn Exporter + Send>,
-    to_writer: mpsc::Sender<Epoch>,
+    to_writer: mpsc::Sender<ToWriter>,
+    notices: mpsc::Receiver<Notice>,
     starts_to: Vec<mpsc::Sender<Vec<u64>>>,
     starts_from: Vec<mpsc::Receiver<Vec<u64>>>,
     control: &'a Control<'a>,
     progress: Option<&'a Progress>,
-    /// Ended connections waiting out [`AFTER_CLOSE`]: id, last time then, end.
-    waiting: VecDeque<(ConnId, Timestamp, u64)>,
-    /// Released in this epoch.
-    released: Vec<Released>,
+    report: Report,
+    /// Released, in order, to be written once numbered.
+    #[allow(clippy::vec_box)]
+    released: VecDeque<Box<Connection>>,
+    /// The writer has played the frames before this one.
+    simulated: u64,
+    all_released: bool,
     /// Started in this epoch: frame, id here.
     starts: Vec<(u64, ConnId)>,
-    prev: Option<Pending>,
-    /// Ids here to ids across the capture, for connections numbered and not
-    /// yet written.
+    /// The last epoch's, numbered at the end of this one.
+    prev_starts: Option<Vec<(u64, ConnId)>>,
+    /// Ids here up to this one are numbered.
+    numbered: ConnId,
+    /// Ids here to ids across the capture, for connections numbered and not yet written.
     globals: HashMap<ConnId, ConnId>,
     /// Connections started, across shards, before the epoch numbered next.
     base: u64,
-    most: Most,
-    unshardable: bool,
+    open_cap: usize,
     #[allow(clippy::vec_box)]
     spent: Vec<Box<Connection>>,
     /// Connections started here and added to the progress line.
     reported: u64,
+    /// Buffers the writer gave back.
+    buffers: Vec<Vec<u8>>,
 }
 
 impl<S: FrameSource> Shard<'_, S> {
     fn run(mut self) {
+        let _ = self.read();
+    }
+
+    fn read(&mut self) -> Result<(), Gone> {
         let mut frame_no = 0u64;
         let mut epoch = 0u64;
         let mut stopped = false;
         let error = loop {
             if frame_no == (epoch + 1) * EPOCH {
-                if self.close_epoch().is_err() || self.control.abort.load(Ordering::Relaxed) {
-                    return;
+                self.close_epoch(frame_no, false)?;
+                if self.control.abort.load(Ordering::Relaxed) {
+                    return Err(Gone);
                 }
                 epoch += 1;
                 if !self.control.begin(epoch) {
@@ -263,7 +325,7 @@ impl<S: FrameSource> Shard<'_, S> {
             }
             // A recording's kernel changes need the one tracker.
             if !self.source.take_kernel().is_empty() {
-                self.unshardable = true;
+                self.unshardable(frame_no);
             }
             let frame = match self.source.next_frame() {
                 Ok(Next::Frame(frame)) => frame,
@@ -272,110 +334,176 @@ impl<S: FrameSource> Shard<'_, S> {
                 Err(e) => break Some(e),
             };
             let ts = frame.ts;
+            if self.me == 0 {
+                self.report.stamps.push(ts);
+            }
+            // Most segments are someone else's: known without decoding them whole.
+            if let Some((a, b)) = decode::plain_tuple(&frame)
+                && tracker::shard_of_tuple(a, b, 0, self.n) != self.me
+            {
+                frame_no += 1;
+                self.tick(frame_no);
+                continue;
+            }
             let decoded = decode::decode(&frame);
             let fragment = decoded == Err(DecodeError::Ipv4Fragment);
-            let n = self.n as u64;
             let owner = match &decoded {
                 Ok(Some(seg)) => tracker::shard_of(seg, self.n),
                 // Below n: fits.
-                _ => (frame_no % n) as usize,
+                _ => (frame_no % self.n as u64) as usize,
             };
             if owner == self.me {
-                // A datagram's fragments need the one reassembler.
-                self.unshardable |= fragment;
-                let push = if fragment { self.pipeline.frame(&frame) } else { self.pipeline.decoded(&decoded) };
-                if let Some(push) = push {
-                    if push.started {
-                        self.starts.push((frame_no, push.id));
-                    }
-                    if push.ended || push.superseded.is_some() || push.expired.is_some() {
-                        for (i, id) in (0u64..).zip(push.finished()) {
-                            let last = self.pipeline.tracker.get(id).map_or(ts, Connection::last);
-                            self.waiting.push_back((id, last, frame_no * 4 + i));
-                        }
-                    }
+                // A datagram's fragments need the one reassembler, and an
+                // ICMP error may quote a connection written already.
+                if fragment || matches!(&decoded, Ok(Some(seg)) if seg.icmp.is_some()) {
+                    self.report.unshardable.get_or_insert(frame_no);
                 }
-                self.most.open = self.most.open.max(self.pipeline.tracker.open());
-                self.most.waiting = self.most.waiting.max(self.waiting.len());
+                let push = if fragment { self.pipeline.frame(&frame) } else { self.pipeline.decoded(&decoded) };
+                let push = match push {
+                    Some(p) if p.late => Some(self.late(frame_no, &decoded, p.id)?),
+                    p => p,
+                };
+                if let Some(push) = push {
+                    self.tracked(frame_no, ts, push);
+                }
+                if self.pipeline.tracker.open() > self.open_cap {
+                    self.unshardable(frame_no);
+                }
             }
-            self.release(Some(ts), frame_no);
             frame_no += 1;
+            self.tick(frame_no);
+        };
+        // The end: the writer releases everything; what is open is written last.
+        self.close_epoch(frame_no, true)?;
+        let last = self.prev_starts.take().unwrap_or_default();
+        self.number(&last)?;
+        while !self.all_released {
+            let notice = self.notices.recv().map_err(|_| Gone)?;
+            self.take_released(notice);
+        }
+        self.write_released()?;
+        let mut bytes = Vec::new();
+        let mut open = Vec::new();
+        for conn in self.pipeline.tracker.open_connections() {
+            let mut conn = conn.clone();
+            conn.id = self.globals.get(&conn.id).copied().unwrap_or(conn.id);
+            let from = bytes.len();
+            // Writing to memory does not fail.
+            let _ = self.exporter.connection(&conn, &mut bytes);
+            open.push((conn.id, from..bytes.len()));
+        }
+        let counters = std::mem::take(&mut self.pipeline.counters);
+        let last = Last { open, bytes, counters, stopped, error };
+        self.to_writer.send(ToWriter::Last(self.me, last)).map_err(|_| Gone)
+    }
+
+    /// Every 4,096 frames: the progress line, and what the writer released.
+    fn tick(&mut self, frame_no: u64) {
+        if frame_no.is_multiple_of(4_096) {
             if self.me == 0
                 && let Some(p) = self.progress
-                && frame_no.is_multiple_of(4_096)
             {
                 p.frames.store(frame_no, Ordering::Relaxed);
             }
-        };
-        // The end: what waits is written now, then what is still open.
-        self.release(None, u64::MAX);
-        if self.close_epoch().is_err() {
-            return;
+            self.poll();
         }
-        let Some(pending) = self.prev.take() else { return };
-        let counters = std::mem::take(&mut self.pipeline.counters);
-        let _ = self.send(pending, Some((counters, stopped, error)));
     }
 
-    /// Writes the connections whose wait is over at `now` (all with `None`)
-    /// into this epoch's list, as released at frame `at`.
-    fn release(&mut self, now: Option<Timestamp>, at: u64) {
-        let after = u64::try_from(AFTER_CLOSE.as_nanos()).unwrap_or(u64::MAX);
-        while let Some(&(id, ended, end)) = self.waiting.front() {
-            if let Some(now) = now
-                && now.0.saturating_sub(ended.0) < after
-            {
-                break;
+    fn unshardable(&mut self, frame_no: u64) {
+        self.report.unshardable.get_or_insert(frame_no);
+    }
+
+    /// Notes what a tracked segment did: a connection started, or ended.
+    fn tracked(&mut self, frame_no: u64, ts: Timestamp, push: Push) {
+        if push.started {
+            self.starts.push((frame_no, push.id));
+        }
+        if push.ended || push.superseded.is_some() || push.expired.is_some() {
+            for (i, id) in (0u64..).zip(push.finished()) {
+                let last = self.pipeline.tracker.get(id).map_or(ts, Connection::last);
+                self.report.ends.push((frame_no * 4 + i, last, id));
             }
-            let due = match (self.pipeline.tracker.get(id), now) {
-                (Some(c), Some(now)) => now.0.saturating_sub(c.last().0) >= after,
-                _ => true,
-            };
-            if !due {
-                break;
-            }
-            self.waiting.pop_front();
+        }
+    }
+
+    /// A segment for connection `id`, which has ended: it is that
+    /// connection's if the connection was not released before this frame,
+    /// else it is tracked anew (it finds the tuple free).
+    fn late(&mut self, frame_no: u64, decoded: &Decoded, id: ConnId) -> Result<Push, Gone> {
+        let Ok(Some(seg)) = decoded else { return Err(Gone) };
+        self.publish(frame_no)?;
+        while self.simulated < frame_no && !self.all_released {
+            let notice = self.notices.recv().map_err(|_| Gone)?;
+            self.take_released(notice);
+        }
+        // Released (taken from the tracker) or not.
+        if !self.pipeline.tracker.get(id).is_some_and(|c| c.ended) {
+            return Ok(self.pipeline.track(seg));
+        }
+        self.pipeline.tracker.hold_late(false);
+        let push = self.pipeline.track(seg);
+        self.pipeline.tracker.hold_late(true);
+        let last = self.pipeline.tracker.get(id).map_or(seg.ts, Connection::last);
+        self.report.lates.push((id, frame_no, last));
+        Ok(push)
+    }
+
+    /// Sends the writer what was read before frame `through`.
+    fn publish(&mut self, through: u64) -> Result<(), Gone> {
+        let mut report = Report::new(self.me);
+        std::mem::swap(&mut report, &mut self.report);
+        // What this shard cannot follow stays so.
+        self.report.unshardable = report.unshardable;
+        report.through = through;
+        self.to_writer.send(ToWriter::Report(report)).map_err(|_| Gone)
+    }
+
+    /// Takes what the writer has released so far, without waiting.
+    fn poll(&mut self) {
+        while let Ok(notice) = self.notices.try_recv() {
+            self.take_released(notice);
+        }
+    }
+
+    fn take_released(&mut self, notice: Notice) {
+        for id in notice.released {
             if let Some(conn) = self.pipeline.tracker.take(id) {
-                self.released.push(Released { conn, end, at });
+                self.released.push_back(conn);
             }
         }
+        self.simulated = self.simulated.max(notice.through);
+        self.all_released |= notice.all;
+        self.buffers.extend(notice.buffers);
     }
 
-    /// Ends an epoch: sends its starts to the others, and numbers and
-    /// sends the one before.
-    fn close_epoch(&mut self) -> Result<(), Gone> {
+    /// Ends an epoch at frame `frame_no`: reports it, sends its starts to the
+    /// others, numbers the one before, and writes what is numbered.
+    fn close_epoch(&mut self, frame_no: u64, ended: bool) -> Result<(), Gone> {
         let frames: Vec<u64> = self.starts.iter().map(|s| s.0).collect();
         for to in &self.starts_to {
             to.send(frames.clone()).map_err(|_| Gone)?;
         }
-        let pending = Pending {
-            released: std::mem::take(&mut self.released),
-            starts: std::mem::take(&mut self.starts),
-            most: self.most,
-            front: self.waiting.front().map(|w| w.2),
-            unshardable: self.unshardable,
-        };
-        // What is open and waiting now counts in the next epoch too.
-        self.most = Most { open: self.pipeline.tracker.open(), waiting: self.waiting.len() };
+        self.report.ended = ended;
+        self.publish(frame_no)?;
         if let Some(p) = self.progress {
             let started = self.pipeline.tracker.started();
             p.connections.fetch_add(started - self.reported, Ordering::Relaxed);
             self.reported = started;
         }
-        match self.prev.replace(pending) {
-            Some(prev) => self.send(prev, None),
-            None => Ok(()),
+        let starts = std::mem::take(&mut self.starts);
+        if let Some(prev) = self.prev_starts.replace(starts) {
+            self.number(&prev)?;
         }
+        self.poll();
+        self.write_released()
     }
 
-    /// Numbers an epoch's connections from everyone's starts, writes those
-    /// it released (and with `last`, those still open), and hands them to
-    /// the writer.
-    fn send(&mut self, pending: Pending, last: Option<(Counters, bool, Option<SourceError>)>) -> Result<(), Gone> {
+    /// Numbers an epoch's connections from everyone's starts.
+    fn number(&mut self, own: &[(u64, ConnId)]) -> Result<(), Gone> {
         let others: Vec<Vec<u64>> =
             self.starts_from.iter().map(mpsc::Receiver::recv).collect::<Result<_, _>>().map_err(|_| Gone)?;
         let mut seen = vec![0usize; others.len()];
-        for (rank, &(frame, id)) in (1u64..).zip(&pending.starts) {
+        for (rank, &(frame, id)) in (1u64..).zip(own) {
             let mut before = 0;
             for (list, seen) in others.iter().zip(&mut seen) {
                 while list.get(*seen).is_some_and(|&f| f < frame) {
@@ -384,112 +512,250 @@ impl<S: FrameSource> Shard<'_, S> {
                 before += *seen as u64;
             }
             self.globals.insert(id, self.base + rank + before);
+            self.numbered = id;
         }
-        self.base += pending.starts.len() as u64 + others.iter().map(|l| l.len() as u64).sum::<u64>();
-        let mut bytes = Vec::new();
-        let mut conns = Vec::with_capacity(pending.released.len());
-        let mut unshardable = pending.unshardable;
-        for Released { mut conn, end, at } in pending.released {
+        self.base += own.len() as u64 + others.iter().map(|l| l.len() as u64).sum::<u64>();
+        Ok(())
+    }
+
+    /// Writes the released connections that are numbered, in order.
+    fn write_released(&mut self) -> Result<(), Gone> {
+        if self.released.front().is_none_or(|conn| conn.id > self.numbered) {
+            return Ok(());
+        }
+        let mut bytes = self.buffers.pop().unwrap_or_else(|| Vec::with_capacity(BUFFER));
+        let mut conns = Vec::new();
+        while let Some(conn) = self.released.front()
+            && conn.id <= self.numbered
+        {
+            let Some(mut conn) = self.released.pop_front() else { break };
             conn.id = self.globals.remove(&conn.id).unwrap_or(conn.id);
             let from = bytes.len();
-            // Writing to memory does not fail; if it did, one thread redoes it.
-            unshardable |= self.exporter.owned(conn, &mut bytes, &mut self.spent).is_err();
-            conns.push(Written { end, at, bytes: from..bytes.len() });
+            // Writing to memory does not fail.
+            let _ = self.exporter.owned(conn, &mut bytes, &mut self.spent);
+            conns.push(from..bytes.len());
         }
         self.pipeline.tracker.recycle(&mut self.spent);
-        let last = last.map(|(counters, stopped, error)| {
-            let mut open = Vec::new();
-            for conn in self.pipeline.tracker.open_connections() {
-                let mut conn = conn.clone();
-                conn.id = self.globals.get(&conn.id).copied().unwrap_or(conn.id);
-                let from = bytes.len();
-                unshardable |= self.exporter.connection(&conn, &mut bytes).is_err();
-                open.push((conn.id, from..bytes.len()));
-            }
-            Last { open, counters, stopped, error }
-        });
-        let epoch = Epoch {
-            shard: self.me,
-            conns,
-            bytes,
-            most: pending.most,
-            front: pending.front,
-            unshardable,
-            last,
-        };
-        self.to_writer.send(epoch).map_err(|_| Gone)
+        if conns.is_empty() {
+            return Ok(());
+        }
+        self.to_writer.send(ToWriter::Written(self.me, conns, bytes)).map_err(|_| Gone)
     }
 }
 
-/// The writer: takes every shard's epochs in turn, checks that they are what
-/// one thread would have done, and writes their connections in its order.
-fn write(epochs: &mpsc::Receiver<Epoch>, n: usize, limits: Limits, out: &mut dyn Write) -> Result<Sharded, RunError> {
-    // As `headless::run`: past this many waiting, one thread writes the oldest at once.
-    let keep = limits.finished.saturating_sub(1);
-    let mut queues: Vec<VecDeque<Epoch>> = (0..n).map(|_| VecDeque::new()).collect();
-    let mut written = 0u64;
-    let mut last_at = 0u64;
-    loop {
-        while queues.iter().any(VecDeque::is_empty) {
-            // Every shard gone without its last epoch: one of them failed.
-            let Ok(epoch) = epochs.recv() else { return Ok(Sharded::Redo { written }) };
-            queues[epoch.shard].push_back(epoch);
-        }
-        let now: Vec<Epoch> = queues.iter_mut().filter_map(VecDeque::pop_front).collect();
-        let open: usize = now.iter().map(|e| e.most.open).sum();
-        let waiting: usize = now.iter().map(|e| e.most.waiting).sum();
-        let front = now.iter().filter_map(|e| e.front).min();
-        let mut order: Vec<(&Written, usize)> =
-            now.iter().enumerate().flat_map(|(s, e)| e.conns.iter().map(move |w| (w, s))).collect();
-        order.sort_unstable_by_key(|(w, _)| w.end);
-        let mut ok = !now.iter().any(|e| e.unshardable)
-            && open <= limits.open
-            && open < limits.full_share_up_to()
-            && waiting <= keep;
-        for (w, _) in &order {
-            ok &= front.is_none_or(|f| w.end < f) && w.at >= last_at;
-            last_at = w.at;
-        }
-        if !ok {
-            if std::env::var_os("SYNACK_DEBUG_SHARD").is_some() {
-                let bad = order.iter().position(|(w, _)| !(front.is_none_or(|f| w.end < f))).map(|i| (i, order[i].0.end, order[i].0.at));
-                let unsh = now.iter().any(|e| e.unshardable);
-                eprintln!("epoch check: unshardable {unsh} open {open} waiting {waiting} front {front:?} bad-front {bad:?} n {}", order.len());
-            }
-            return Ok(Sharded::Redo { written });
-        }
-        for &(w, s) in &order {
-            out.write_all(&now[s].bytes[w.bytes.clone()]).map_err(RunError::Output)?;
-        }
-        written += order.len() as u64;
-        if now.iter().any(|e| e.last.is_some()) {
-            return finish(now, out);
-        }
-    }
+/// What the writer knows of a shard.
+#[derive(Default)]
+struct View {
+    through: u64,
+    ends: VecDeque<(EndKey, Timestamp, ConnId)>,
+    lates: VecDeque<(ConnId, u64, Timestamp)>,
+    unshardable: Option<u64>,
+    ended: bool,
+    /// Connections written by the shard and not yet by the writer: bytes,
+    /// in which buffer.
+    written: VecDeque<(Range<usize>, usize)>,
+    /// Their buffers, by number (the first at `first`).
+    buffers: VecDeque<Vec<u8>>,
+    first: usize,
+    last: Option<Last>,
+    /// Released connections to tell the shard of.
+    released: Vec<ConnId>,
+    /// Buffers written out, to give back.
+    emptied: Vec<Vec<u8>>,
 }
 
-/// The shards' last epochs: the connections still open, by id, and what was counted.
-fn finish(last: Vec<Epoch>, out: &mut dyn Write) -> Result<Sharded, RunError> {
-    let mut open: Vec<(ConnId, &[u8])> = Vec::new();
-    let mut counters = Counters::default();
-    let (mut stopped, mut error) = (false, None);
-    let mut last = last;
-    for e in &mut last {
-        // Every shard reads the same frames: all end in the same epoch.
-        let Some(l) = e.last.take() else { return Err(RunError::Output(io::Error::other("a shard ended early"))) };
-        counters.add(&l.counters);
-        stopped |= l.stopped;
-        error = error.or(l.error);
-        e.last = Some(Last { error: None, ..l });
-    }
-    for e in &last {
-        if let Some(l) = &e.last {
-            open.extend(l.open.iter().map(|(id, r)| (*id, &e.bytes[r.clone()])));
+/// The writer: plays one thread's queue of ended connections over the
+/// shards' reports, tells them what is released, and writes it in order.
+struct Writer {
+    views: Vec<View>,
+    notices: Vec<mpsc::Sender<Notice>>,
+    limits: Limits,
+    /// Shard 0's frame times from `played` on.
+    stamps: VecDeque<Timestamp>,
+    /// Frames played.
+    played: u64,
+    /// Ended, not yet released: end, last time, shard, id there.
+    queue: VecDeque<(EndKey, Timestamp, usize, ConnId)>,
+    /// Released, to be written in this order: by which shard.
+    order: VecDeque<usize>,
+    written: u64,
+    all_released: bool,
+}
+
+impl Writer {
+    fn new(n: usize, limits: Limits, notices: Vec<mpsc::Sender<Notice>>) -> Writer {
+        Writer {
+            views: (0..n).map(|_| View::default()).collect(),
+            notices,
+            limits,
+            stamps: VecDeque::new(),
+            played: 0,
+            queue: VecDeque::new(),
+            order: VecDeque::new(),
+            written: 0,
+            all_released: false,
         }
     }
-    open.sort_unstable_by_key(|(id, _)| *id);
-    for (_, bytes) in open {
-        out.write_all(bytes).map_err(RunError::Output)?;
+
+    fn run(&mut self, reports: &mpsc::Receiver<ToWriter>, out: &mut dyn Write) -> Result<Sharded, RunError> {
+        loop {
+            // Every shard gone before its last word: one of them failed.
+            let Ok(message) = reports.recv() else { return Ok(Sharded::Redo { written: self.written }) };
+            match message {
+                ToWriter::Report(r) => {
+                    let v = &mut self.views[r.shard];
+                    v.through = r.through;
+                    v.ends.extend(r.ends);
+                    v.lates.extend(r.lates);
+                    v.unshardable = v.unshardable.or(r.unshardable);
+                    v.ended |= r.ended;
+                    self.stamps.extend(r.stamps);
+                }
+                ToWriter::Written(s, conns, bytes) => {
+                    let v = &mut self.views[s];
+                    let number = v.first + v.buffers.len();
+                    v.written.extend(conns.into_iter().map(|range| (range, number)));
+                    v.buffers.push_back(bytes);
+                }
+                ToWriter::Last(s, last) => self.views[s].last = Some(last),
+            }
+            if !self.play() {
+                return Ok(Sharded::Redo { written: self.written });
+            }
+            self.write(out)?;
+            if self.all_released && self.order.is_empty() && self.views.iter().all(|v| v.last.is_some()) {
+                return self.finish(out);
+            }
+        }
     }
-    Ok(Sharded::Done { counters, stopped, error })
+
+    /// Plays the frames every shard has reported; false when a shard
+    /// cannot follow its connections alone from one of them on.
+    fn play(&mut self) -> bool {
+        let after = u64::try_from(AFTER_CLOSE.as_nanos()).unwrap_or(u64::MAX);
+        // As `headless::run`: past this many waiting, the oldest is written at once.
+        let keep = self.limits.finished.saturating_sub(1);
+        let through = self.views.iter().map(|v| v.through).min().unwrap_or(0);
+        let stop = self.views.iter().filter_map(|v| v.unshardable).min().unwrap_or(u64::MAX);
+        let before = self.played;
+        while self.played < through {
+            let frame = self.played;
+            if frame >= stop {
+                return false;
+            }
+            let Some(now) = self.stamps.pop_front() else { return false };
+            for (s, v) in self.views.iter_mut().enumerate() {
+                while let Some(&(id, at, last)) = v.lates.front()
+                    && at == frame
+                {
+                    v.lates.pop_front();
+                    if let Some(q) = self.queue.iter_mut().rev().find(|q| q.2 == s && q.3 == id) {
+                        q.1 = last;
+                    }
+                }
+            }
+            for (s, v) in self.views.iter_mut().enumerate() {
+                while let Some(&(end, last, id)) = v.ends.front()
+                    && end / 4 == frame
+                {
+                    v.ends.pop_front();
+                    self.queue.push_back((end, last, s, id));
+                }
+            }
+            // One thread would drop the oldest unwritten finished connection here.
+            if self.queue.len() > self.limits.finished {
+                return false;
+            }
+            self.release(Some(now), after, keep);
+            self.played += 1;
+        }
+        if self.views.iter().all(|v| v.ended) && self.played == through && !self.all_released {
+            self.release(None, after, keep);
+            self.all_released = true;
+        } else if self.played == before {
+            return true;
+        }
+        for (v, to) in self.views.iter_mut().zip(&self.notices) {
+            let released = std::mem::take(&mut v.released);
+            let buffers = std::mem::take(&mut v.emptied);
+            // A shard that has gone is the run's end; it is seen elsewhere.
+            let _ = to.send(Notice { through: self.played, released, all: self.all_released, buffers });
+        }
+        true
+    }
+
+    /// Releases, oldest first, the connections whose wait is over at `now`
+    /// (all with `None`) or that are too many.
+    fn release(&mut self, now: Option<Timestamp>, after: u64, keep: usize) {
+        while let Some(&(_, last, s, id)) = self.queue.front() {
+            let due = now.is_none_or(|now| self.queue.len() > keep || now.0.saturating_sub(last.0) >= after);
+            if !due {
+                break;
+            }
+            self.queue.pop_front();
+            self.order.push_back(s);
+            self.views[s].released.push(id);
+        }
+    }
+
+    /// Writes the released connections, in order, as far as their shards
+    /// have written them: straight from the shards' buffers, up to
+    /// [`SLICES`] at a time.
+    fn write(&mut self, out: &mut dyn Write) -> Result<(), RunError> {
+        loop {
+            // Where the next connections are: shard, buffer, bytes.
+            let mut next = Vec::new();
+            let mut taken = vec![0usize; self.views.len()];
+            for &s in self.order.iter().take(SLICES) {
+                let Some((range, number)) = self.views[s].written.get(taken[s]) else { break };
+                next.push((s, *number, range.clone()));
+                taken[s] += 1;
+            }
+            if next.is_empty() {
+                return Ok(());
+            }
+            let mut slices: Vec<IoSlice<'_>> = next
+                .iter()
+                .map(|(s, number, range)| {
+                    let v = &self.views[*s];
+                    IoSlice::new(&v.buffers[number - v.first][range.clone()])
+                })
+                .collect();
+            write_all_vectored(out, &mut slices).map_err(RunError::Output)?;
+            for (v, taken) in self.views.iter_mut().zip(taken) {
+                v.written.drain(..taken);
+                while v.buffers.len() > 1 && v.written.front().is_none_or(|w| w.1 > v.first) {
+                    if let Some(mut b) = v.buffers.pop_front() {
+                        b.clear();
+                        v.emptied.push(b);
+                    }
+                    v.first += 1;
+                }
+            }
+            self.order.drain(..next.len());
+            self.written += next.len() as u64;
+        }
+    }
+
+    /// The connections still open, by id, and what was counted.
+    fn finish(&mut self, out: &mut dyn Write) -> Result<Sharded, RunError> {
+        let mut counters = Counters::default();
+        let (mut stopped, mut error) = (false, None);
+        let mut open: Vec<(ConnId, &[u8])> = Vec::new();
+        for v in &mut self.views {
+            if let Some(l) = &mut v.last {
+                counters.add(&l.counters);
+                stopped |= l.stopped;
+                error = error.or(l.error.take());
+            }
+        }
+        for l in self.views.iter().filter_map(|v| v.last.as_ref()) {
+            open.extend(l.open.iter().map(|(id, r)| (*id, &l.bytes[r.clone()])));
+        }
+        open.sort_unstable_by_key(|(id, _)| *id);
+        for (_, bytes) in open {
+            out.write_all(bytes).map_err(RunError::Output)?;
+        }
+        Ok(Sharded::Done { counters, stopped, error })
+    }
 }

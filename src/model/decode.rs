@@ -238,6 +238,42 @@ pub fn fragment(frame: &Frame<'_>) -> Option<(Encap, std::ops::Range<usize>)> {
     walk.fragment.map(|r| (walk.encap, r))
 }
 
+/// The addresses of a plain segment (Ethernet, IPv4 without fragments, TCP,
+/// no tag) that [`decode`] reads whole: what it would give as the segment's
+/// sender and receiver, without building the segment (a reader that keeps
+/// only some tuples skips the others with this). `None` for anything else,
+/// broken frames included: decode those.
+#[must_use]
+pub fn plain_tuple(frame: &Frame<'_>) -> Option<(SocketAddr, SocketAddr)> {
+    if frame.link != LinkType::Ethernet || be16(frame.data, 12)? != ETHERTYPE_IPV4 {
+        return None;
+    }
+    let ip = frame.data.get(14..)?;
+    let first = *ip.first()?;
+    let header_len = usize::from(first & 0x0f) * 4;
+    if first >> 4 != 4 || header_len < 20 || ip.len() < header_len || ip[9] != IPPROTO_TCP {
+        return None;
+    }
+    let total_len = match usize::from(be16(ip, 2)?) {
+        0 => ip.len(),
+        n => n,
+    };
+    let frag = be16(ip, 6)?;
+    if total_len < header_len || frag & 0x3fff != 0 {
+        return None;
+    }
+    let tcp = &ip[header_len..ip.len().min(total_len)];
+    let tcp_len = total_len - header_len;
+    let data_offset = usize::from(*tcp.get(12)? >> 4) * 4;
+    if tcp.len() < 20 || tcp_len < 20 || data_offset < 20 || data_offset > tcp_len {
+        return None;
+    }
+    let addr = |at: usize, port: usize| {
+        SocketAddr::new(IpAddr::V4(Ipv4Addr::new(ip[at], ip[at + 1], ip[at + 2], ip[at + 3])), be16(tcp, port).unwrap_or(0))
+    };
+    Some((addr(12, 0), addr(16, 2)))
+}
+
 /// Decodes a whole IP datagram (a reassembled one) carried in `encap`.
 ///
 /// # Errors
@@ -1004,6 +1040,52 @@ fn parse_options(mut b: &[u8]) -> TcpOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What [`plain_tuple`] says of a frame, [`decode`] says too.
+    fn plain_tuple_agrees(data: &[u8]) {
+        let frame = Frame { ts: Timestamp(0), link: LinkType::Ethernet, data };
+        if let Some((src, dst)) = plain_tuple(&frame) {
+            let seg = decode(&frame).ok().flatten().expect("a plain tuple decodes to a segment");
+            assert_eq!((seg.src, seg.dst, seg.encap.network(), seg.icmp), (src, dst, 0, None));
+        }
+    }
+
+    #[test]
+    fn a_plain_tuple_is_what_decoding_gives() {
+        let syn = lo_syn();
+        assert!(plain_tuple(&Frame { ts: Timestamp(0), link: LinkType::Ethernet, data: &syn }).is_some());
+        plain_tuple_agrees(&syn);
+        // Every cut, and every bit flipped in the headers.
+        for cut in 0..syn.len() {
+            plain_tuple_agrees(&syn[..cut]);
+        }
+        for byte in 0..syn.len().min(14 + 20 + 20) {
+            for bit in 0..8 {
+                let mut f = syn.clone();
+                f[byte] ^= 1 << bit;
+                plain_tuple_agrees(&f);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_plain_tuple_is_what_decoding_gives_of_any_bytes(
+            header in proptest::collection::vec(proptest::num::u8::ANY, 0..80),
+            flips in proptest::collection::vec((0usize..60, 0u8..8), 0..4),
+        ) {
+            // Mostly near-valid frames: a lo SYN with some bytes replaced.
+            let mut f = lo_syn();
+            for (i, b) in header.iter().enumerate().skip(f.len().min(header.len()) / 2) {
+                if i < f.len() { f[i] = *b; }
+            }
+            for (at, bit) in flips {
+                if at < f.len() { f[at] ^= 1 << bit; }
+            }
+            plain_tuple_agrees(&f);
+            plain_tuple_agrees(&header);
+        }
+    }
 
     #[test]
     fn an_icmp_quote_cut_inside_the_ipv4_header_is_no_quote() {

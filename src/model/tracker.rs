@@ -34,6 +34,9 @@ pub struct Push {
     /// The oldest open connection was given up to keep open connections
     /// within the cap (it is finished now, with what was seen of it).
     pub expired: Option<ConnId>,
+    /// Held back, not tracked: the segment belongs to connection `id`, which
+    /// has ended (only with [`Tracker::hold_late`]).
+    pub late: bool,
 }
 
 impl Push {
@@ -80,12 +83,6 @@ impl Key {
         fold(self.a) ^ fold(self.b).rotate_left(32) ^ ports.rotate_left(40) ^ self.network.rotate_left(7)
     }
 
-    /// [`Key::word`] mixed with a fixed multiplier: the same in every thread
-    /// and every run (the table's hasher is seeded at random).
-    fn mixed(&self) -> u64 {
-        let m = u128::from(self.word()) * 0x9e37_79b9_7f4a_7c15;
-        (m >> 64) as u64 ^ m as u64
-    }
 }
 
 /// Which of `n` trackers a segment's connection belongs to, when the
@@ -93,9 +90,32 @@ impl Key {
 /// directions of a tuple (and an ICMP error quoting it) go to the same one.
 #[must_use]
 pub fn shard_of(seg: &Segment, n: usize) -> usize {
+    shard_of_tuple(seg.src, seg.dst, seg.encap.network(), n)
+}
+
+/// [`shard_of`] a segment from `a` to `b` in virtual network `network`.
+/// The endpoints are folded into one word each and added (so that both
+/// directions give the same), an IPv4 address as its IPv6-mapped form (as
+/// the tuple table sees it).
+#[must_use]
+pub fn shard_of_tuple(a: SocketAddr, b: SocketAddr, network: u64, n: usize) -> usize {
+    fn fold(e: SocketAddr) -> u64 {
+        let ip = match e.ip() {
+            std::net::IpAddr::V4(v4) => u64::from(v4.to_bits()),
+            std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => u64::from(v4.to_bits()),
+                None => {
+                    let bits = v6.to_bits();
+                    (bits >> 64) as u64 ^ (bits as u64).rotate_left(29) ^ 1 << 63
+                }
+            },
+        };
+        (ip ^ u64::from(e.port()) << 32).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+    }
+    let m = u128::from(fold(a).wrapping_add(fold(b)) ^ network) * 0xd6e8_feb8_6659_fd93;
     let n = n.max(1) as u64;
     // Below n: fits in usize.
-    (key(seg.src, seg.dst, seg.encap.network()).mixed() % n) as usize
+    (((m >> 64) as u64 ^ m as u64) % n) as usize
 }
 
 fn endpoint(a: SocketAddr) -> (u128, u16) {
@@ -230,6 +250,8 @@ pub struct Tracker {
     /// memory the next new connections reuse.
     #[allow(clippy::vec_box)]
     spare: Vec<Box<Connection>>,
+    /// Segments for ended connections are handed back ([`Tracker::hold_late`]).
+    hold_late: bool,
 }
 
 /// Spare connections kept for reuse, at most.
@@ -314,6 +336,7 @@ impl Tracker {
             // Computed at the first segment.
             shared: (usize::MAX, Keep::default()),
             spare: Vec::new(),
+            hold_late: false,
         }
     }
 
@@ -482,6 +505,9 @@ impl Tracker {
             let reuse = fresh_syn
                 && (conn.ended || conn.client.addr != seg.src || conn.client.isn.is_some_and(|i| i != seg.seq));
             if !reuse {
+                if conn.ended && self.hold_late {
+                    return Push { id, late: true, ..Push::default() };
+                }
                 let dir = if seg.src == conn.client.addr { Dir::C2S } else { Dir::S2C };
                 conn.set_keep(keep);
                 let ended = conn.apply(seg, dir);
@@ -490,7 +516,7 @@ impl Tracker {
                     self.finished.push_back(id);
                     self.evict();
                 }
-                return Push { id, started: false, ended, superseded: None, expired: None };
+                return Push { id, ended, ..Push::default() };
             }
             if !conn.ended {
                 conn.ended = true;
@@ -555,7 +581,7 @@ impl Tracker {
         }
         let expired = if self.open > self.limits.open { self.expire_oldest_open() } else { None };
         self.evict();
-        Push { id, started: true, ended, superseded, expired }
+        Push { id, started: true, ended, superseded, expired, late: false }
     }
 
     /// Gives up the oldest open connection: it is finished as it stands.
@@ -595,6 +621,14 @@ impl Tracker {
             }
             self.drop_connection(old);
         }
+    }
+
+    /// With `on`, a segment for a connection that has ended is not tracked
+    /// but handed back ([`Push::late`]): whether it still belongs to that
+    /// connection depends on whether it was written already, which a tracker
+    /// of part of the connections cannot tell alone.
+    pub fn hold_late(&mut self, on: bool) {
+        self.hold_late = on;
     }
 
     /// Connections open now.
