@@ -162,12 +162,12 @@ fn shard_sources(
     threads: usize,
     read: &Arc<AtomicU64>,
 ) -> Result<Option<Vec<PcapSource<io::Empty>>>> {
+    let Some((mut map, name)) = open_mapped(path)? else { return Ok(None) };
     let mut sources = Vec::with_capacity(threads);
-    for i in 0..threads {
-        let Some((map, name)) = open_mapped(path)? else { return Ok(None) };
-        let counted = if i == 0 { read.clone() } else { Arc::new(AtomicU64::new(0)) };
-        sources.push(PcapSource::mapped(map, io::empty(), name, counted)?);
+    for _ in 1..threads {
+        sources.push(PcapSource::mapped(map.share(), io::empty(), name.clone(), Arc::new(AtomicU64::new(0)))?);
     }
+    sources.insert(0, PcapSource::mapped(map, io::empty(), name, read.clone())?);
     Ok(Some(sources))
 }
 

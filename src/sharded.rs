@@ -339,7 +339,7 @@ impl<S: FrameSource> Shard<'_, S> {
             }
             // Most segments are someone else's: known without decoding them whole.
             if let Some((a, b)) = decode::plain_tuple(&frame)
-                && tracker::shard_of_tuple(a, b, 0, self.n) != self.me
+                && tracker::shard_of_v4(a, b, self.n) != self.me
             {
                 frame_no += 1;
                 self.tick(frame_no);

@@ -65,6 +65,9 @@ impl std::ops::Deref for Store {
 /// progress line moves as it would while reading).
 const MAPPED_STEP: usize = 1 << 20;
 
+/// How far ahead of the record parsed the next records are prefetched.
+const AHEAD: usize = 4_096;
+
 impl<R: Read> Input<R> {
     fn new(reader: R, buf: Store) -> Input<R> {
         Input { reader, buf, pos: 0, len: 0, eof: false, waiting: false, offset: 0 }
@@ -90,7 +93,7 @@ impl<R: Read> Input<R> {
                     return Ok(false);
                 }
                 // What is before the record being parsed is never read again.
-                let done = self.pos - self.pos % MAPPED_STEP;
+                let done = (self.pos - self.pos % MAPPED_STEP).saturating_sub(map.behind());
                 if done > *released {
                     map.release(*released, done - *released);
                     *released = done;
@@ -282,6 +285,10 @@ impl<R: Read> PcapSource<R> {
         let at = |d: &[u8]| d.as_ptr() as usize - base;
         match &mut self.kind {
             Kind::Pcap { parser, link, nanos } => {
+                // Records are read in order: start loading those a few ahead.
+                if let Some(ahead) = slice.get(AHEAD) {
+                    crate::os::prefetch::prefetch(ahead);
+                }
                 let (rem, raw) = parser.next_raw_packet(slice)?;
                 // A fraction of a second or more (a µs field of 1,000,000) carries
                 // into the seconds, as tcpdump reads it.

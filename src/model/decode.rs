@@ -240,11 +240,11 @@ pub fn fragment(frame: &Frame<'_>) -> Option<(Encap, std::ops::Range<usize>)> {
 
 /// The addresses of a plain segment (Ethernet, IPv4 without fragments, TCP,
 /// no tag) that [`decode`] reads whole: what it would give as the segment's
-/// sender and receiver, without building the segment (a reader that keeps
-/// only some tuples skips the others with this). `None` for anything else,
-/// broken frames included: decode those.
+/// sender and receiver (address and port each), without building the
+/// segment (a reader that keeps only some tuples skips the others with
+/// this). `None` for anything else, broken frames included: decode those.
 #[must_use]
-pub fn plain_tuple(frame: &Frame<'_>) -> Option<(SocketAddr, SocketAddr)> {
+pub fn plain_tuple(frame: &Frame<'_>) -> Option<((Ipv4Addr, u16), (Ipv4Addr, u16))> {
     if frame.link != LinkType::Ethernet || be16(frame.data, 12)? != ETHERTYPE_IPV4 {
         return None;
     }
@@ -268,10 +268,8 @@ pub fn plain_tuple(frame: &Frame<'_>) -> Option<(SocketAddr, SocketAddr)> {
     if tcp.len() < 20 || tcp_len < 20 || data_offset < 20 || data_offset > tcp_len {
         return None;
     }
-    let addr = |at: usize, port: usize| {
-        SocketAddr::new(IpAddr::V4(Ipv4Addr::new(ip[at], ip[at + 1], ip[at + 2], ip[at + 3])), be16(tcp, port).unwrap_or(0))
-    };
-    Some((addr(12, 0), addr(16, 2)))
+    let addr = |at: usize| Ipv4Addr::new(ip[at], ip[at + 1], ip[at + 2], ip[at + 3]);
+    Some(((addr(12), be16(tcp, 0)?), (addr(16), be16(tcp, 2)?)))
 }
 
 /// Decodes a whole IP datagram (a reassembled one) carried in `encap`.
@@ -1044,8 +1042,9 @@ mod tests {
     /// What [`plain_tuple`] says of a frame, [`decode`] says too.
     fn plain_tuple_agrees(data: &[u8]) {
         let frame = Frame { ts: Timestamp(0), link: LinkType::Ethernet, data };
-        if let Some((src, dst)) = plain_tuple(&frame) {
+        if let Some(((src, sp), (dst, dp))) = plain_tuple(&frame) {
             let seg = decode(&frame).ok().flatten().expect("a plain tuple decodes to a segment");
+            let (src, dst) = (SocketAddr::from((src, sp)), SocketAddr::from((dst, dp)));
             assert_eq!((seg.src, seg.dst, seg.encap.network(), seg.icmp), (src, dst, 0, None));
         }
     }

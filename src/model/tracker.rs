@@ -99,23 +99,38 @@ pub fn shard_of(seg: &Segment, n: usize) -> usize {
 /// the tuple table sees it).
 #[must_use]
 pub fn shard_of_tuple(a: SocketAddr, b: SocketAddr, network: u64, n: usize) -> usize {
-    fn fold(e: SocketAddr) -> u64 {
-        let ip = match e.ip() {
-            std::net::IpAddr::V4(v4) => u64::from(v4.to_bits()),
-            std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => u64::from(v4.to_bits()),
-                None => {
-                    let bits = v6.to_bits();
-                    (bits >> 64) as u64 ^ (bits as u64).rotate_left(29) ^ 1 << 63
-                }
-            },
-        };
-        (ip ^ u64::from(e.port()) << 32).wrapping_mul(0x9e37_79b9_7f4a_7c15)
-    }
-    let m = u128::from(fold(a).wrapping_add(fold(b)) ^ network) * 0xd6e8_feb8_6659_fd93;
-    let n = n.max(1) as u64;
+    let ip = |e: SocketAddr| match e.ip() {
+        std::net::IpAddr::V4(v4) => u64::from(v4.to_bits()),
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => u64::from(v4.to_bits()),
+            None => {
+                let bits = v6.to_bits();
+                (bits >> 64) as u64 ^ (bits as u64).rotate_left(29) ^ 1 << 63
+            }
+        },
+    };
+    shard_of_words(fold(ip(a), a.port()).wrapping_add(fold(ip(b), b.port())) ^ network, n)
+}
+
+/// [`shard_of_tuple`] for IPv4 endpoints outside any virtual network.
+#[must_use]
+pub fn shard_of_v4(a: (std::net::Ipv4Addr, u16), b: (std::net::Ipv4Addr, u16), n: usize) -> usize {
+    let fold4 = |(ip, port): (std::net::Ipv4Addr, u16)| fold(u64::from(ip.to_bits()), port);
+    shard_of_words(fold4(a).wrapping_add(fold4(b)), n)
+}
+
+/// An endpoint folded into a word.
+fn fold(ip: u64, port: u16) -> u64 {
+    (ip ^ u64::from(port) << 32).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+/// A tuple's word mixed and scaled to 0..n (a product's upper half, not a
+/// division).
+fn shard_of_words(word: u64, n: usize) -> usize {
+    let m = u128::from(word) * 0xd6e8_feb8_6659_fd93;
+    let word = (m >> 64) as u64 ^ m as u64;
     // Below n: fits in usize.
-    (((m >> 64) as u64 ^ m as u64) % n) as usize
+    ((u128::from(word) * n.max(1) as u128) >> 64) as usize
 }
 
 fn endpoint(a: SocketAddr) -> (u128, u16) {

@@ -5,10 +5,21 @@
 
 use std::fs::File;
 use std::io;
+use std::sync::Arc;
 
-/// A read-only, private mapping of a whole regular file.
+/// A read-only, private mapping of a whole regular file, possibly read by
+/// several threads at once ([`Mapped::share`]).
 #[derive(Debug)]
-pub struct Mapped(memmap2::Mmap);
+pub struct Mapped {
+    map: Arc<memmap2::Mmap>,
+    /// How much of what its reader has read stays mapped (for the others).
+    behind: usize,
+}
+
+/// What a shared mapping keeps mapped behind each reader: the readers of a
+/// shared file (`trace --threads`) go at about the same pace, and a page
+/// released before the slowest has read it would be mapped in again.
+pub const SHARED_BEHIND: usize = 4 << 20;
 
 impl Mapped {
     /// Maps `file`, or `None` when it is not a regular file or is empty (a
@@ -30,7 +41,22 @@ impl Mapped {
         let map = unsafe { memmap2::MmapOptions::new().map(file)? };
         // No MADV_SEQUENTIAL: its read-ahead on every fault cost more than it
         // saved (measured); pages are mapped a step at a time (`populate`).
-        Ok(Some(Mapped(map)))
+        Ok(Some(Mapped { map: Arc::new(map), behind: 0 }))
+    }
+
+    /// The same mapping for another reader: both keep [`SHARED_BEHIND`]
+    /// bytes mapped behind where they read, so that they can read the same
+    /// pages once mapped in.
+    #[must_use]
+    pub fn share(&mut self) -> Mapped {
+        self.behind = SHARED_BEHIND;
+        Mapped { map: self.map.clone(), behind: SHARED_BEHIND }
+    }
+
+    /// How many bytes behind its reader stay mapped.
+    #[must_use]
+    pub fn behind(&self) -> usize {
+        self.behind
     }
 
     /// Unmaps the pages of `len` bytes from `offset`, read and done with: a
@@ -42,20 +68,20 @@ impl Mapped {
         // ever written: MADV_DONTNEED only drops the pages, and reading them
         // again maps the file's bytes back in, the same bytes (short of the
         // file changing, the caveat of `new`). No byte anyone reads changes.
-        let _ = unsafe { self.0.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, offset, len) };
+        let _ = unsafe { self.map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, offset, len) };
     }
 
     /// Maps in the pages of `len` bytes from `offset` in one call
     /// (MADV_POPULATE_READ, Linux 5.14), rather than a page fault each time
     /// they are first read. A hint: an older kernel's refusal is ignored.
     pub fn populate(&self, offset: usize, len: usize) {
-        let _ = self.0.advise_range(memmap2::Advice::PopulateRead, offset, len);
+        let _ = self.map.advise_range(memmap2::Advice::PopulateRead, offset, len);
     }
 }
 
 impl std::ops::Deref for Mapped {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
-        &self.0
+        &self.map
     }
 }
