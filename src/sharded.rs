@@ -133,6 +133,7 @@ pub fn run<S: FrameSource + Send>(shards: Shards<'_, S>, out: &mut dyn Write) ->
                 spent: Vec::new(),
                 reported: 0,
                 buffers: Vec::new(),
+                out: 0,
             };
             std::thread::Builder::new()
                 .name(format!("shard-{me}"))
@@ -258,8 +259,11 @@ fn write_all_vectored(out: &mut dyn Write, mut slices: &mut [IoSlice<'_>]) -> io
     Ok(())
 }
 
-/// The size a buffer of written connections starts at (an epoch's take).
-const BUFFER: usize = 1 << 20;
+/// How many bytes of written connections go to the writer at a time.
+const BUFFER: usize = 1 << 18;
+
+/// How many such buffers a shard may have at the writer.
+const BUFFERS: usize = 4;
 
 /// A peer or the writer has gone: the run is over for this shard.
 struct Gone;
@@ -300,6 +304,8 @@ struct Shard<'a, S> {
     reported: u64,
     /// Buffers the writer gave back.
     buffers: Vec<Vec<u8>>,
+    /// Buffers at the writer.
+    out: usize,
 }
 
 impl<S: FrameSource> Shard<'_, S> {
@@ -337,21 +343,21 @@ impl<S: FrameSource> Shard<'_, S> {
             if self.me == 0 {
                 self.report.stamps.push(ts);
             }
-            // Most segments are someone else's: known without decoding them whole.
-            if let Some((a, b)) = decode::plain_tuple(&frame)
-                && tracker::shard_of_v4(a, b, self.n) != self.me
-            {
+            // Most segments are plain: whose they are is known without
+            // decoding them whole, and most are someone else's.
+            let plain = decode::plain_tuple(&frame).map(|(a, b)| tracker::shard_of_v4(a, b, self.n));
+            if plain.is_some_and(|owner| owner != self.me) {
                 frame_no += 1;
                 self.tick(frame_no);
                 continue;
             }
             let decoded = decode::decode(&frame);
             let fragment = decoded == Err(DecodeError::Ipv4Fragment);
-            let owner = match &decoded {
+            let owner = plain.unwrap_or_else(|| match &decoded {
                 Ok(Some(seg)) => tracker::shard_of(seg, self.n),
                 // Below n: fits.
                 _ => (frame_no % self.n as u64) as usize,
-            };
+            });
             if owner == self.me {
                 // A datagram's fragments need the one reassembler, and an
                 // ICMP error may quote a connection written already.
@@ -381,7 +387,7 @@ impl<S: FrameSource> Shard<'_, S> {
             let notice = self.notices.recv().map_err(|_| Gone)?;
             self.take_released(notice);
         }
-        self.write_released()?;
+        self.write_released(true)?;
         let mut bytes = Vec::new();
         let mut open = Vec::new();
         for conn in self.pipeline.tracker.open_connections() {
@@ -406,6 +412,8 @@ impl<S: FrameSource> Shard<'_, S> {
                 p.frames.store(frame_no, Ordering::Relaxed);
             }
             self.poll();
+            // Buffers may have come back: what waited for one is written.
+            let _ = self.write_released(false);
         }
     }
 
@@ -473,6 +481,7 @@ impl<S: FrameSource> Shard<'_, S> {
         }
         self.simulated = self.simulated.max(notice.through);
         self.all_released |= notice.all;
+        self.out -= notice.buffers.len().min(self.out);
         self.buffers.extend(notice.buffers);
     }
 
@@ -495,7 +504,7 @@ impl<S: FrameSource> Shard<'_, S> {
             self.number(&prev)?;
         }
         self.poll();
-        self.write_released()
+        self.write_released(false)
     }
 
     /// Numbers an epoch's connections from everyone's starts.
@@ -519,27 +528,41 @@ impl<S: FrameSource> Shard<'_, S> {
     }
 
     /// Writes the released connections that are numbered, in order.
-    fn write_released(&mut self) -> Result<(), Gone> {
-        if self.released.front().is_none_or(|conn| conn.id > self.numbered) {
-            return Ok(());
+    /// Buffers of at most about [`BUFFER`] bytes go to the writer, and at
+    /// most [`BUFFERS`] are out at a time. Past that, the rest waits for the
+    /// writer to give one back: until then the shard reads on (the others
+    /// may be waiting for its starts), or at the end (`wait`) it waits (the
+    /// writer writes in order, and the next it needs is then in a buffer it
+    /// holds).
+    fn write_released(&mut self, wait: bool) -> Result<(), Gone> {
+        while self.released.front().is_some_and(|conn| conn.id <= self.numbered) {
+            while self.out >= BUFFERS {
+                if !wait {
+                    return Ok(());
+                }
+                let notice = self.notices.recv().map_err(|_| Gone)?;
+                self.take_released(notice);
+            }
+            let mut bytes = self.buffers.pop().unwrap_or_else(|| Vec::with_capacity(BUFFER));
+            let mut conns = Vec::new();
+            // Short of the capacity by what most connections take: the buffer
+            // is seldom grown.
+            while bytes.len() < BUFFER
+                && let Some(conn) = self.released.front()
+                && conn.id <= self.numbered
+            {
+                let Some(mut conn) = self.released.pop_front() else { break };
+                conn.id = self.globals.remove(&conn.id).unwrap_or(conn.id);
+                let from = bytes.len();
+                // Writing to memory does not fail.
+                let _ = self.exporter.owned(conn, &mut bytes, &mut self.spent);
+                conns.push(from..bytes.len());
+            }
+            self.pipeline.tracker.recycle(&mut self.spent);
+            self.out += 1;
+            self.to_writer.send(ToWriter::Written(self.me, conns, bytes)).map_err(|_| Gone)?;
         }
-        let mut bytes = self.buffers.pop().unwrap_or_else(|| Vec::with_capacity(BUFFER));
-        let mut conns = Vec::new();
-        while let Some(conn) = self.released.front()
-            && conn.id <= self.numbered
-        {
-            let Some(mut conn) = self.released.pop_front() else { break };
-            conn.id = self.globals.remove(&conn.id).unwrap_or(conn.id);
-            let from = bytes.len();
-            // Writing to memory does not fail.
-            let _ = self.exporter.owned(conn, &mut bytes, &mut self.spent);
-            conns.push(from..bytes.len());
-        }
-        self.pipeline.tracker.recycle(&mut self.spent);
-        if conns.is_empty() {
-            return Ok(());
-        }
-        self.to_writer.send(ToWriter::Written(self.me, conns, bytes)).map_err(|_| Gone)
+        Ok(())
     }
 }
 
@@ -724,7 +747,8 @@ impl Writer {
             write_all_vectored(out, &mut slices).map_err(RunError::Output)?;
             for (v, taken) in self.views.iter_mut().zip(taken) {
                 v.written.drain(..taken);
-                while v.buffers.len() > 1 && v.written.front().is_none_or(|w| w.1 > v.first) {
+                // A buffer goes back once everything in it is written.
+                while !v.buffers.is_empty() && v.written.front().is_none_or(|w| w.1 > v.first) {
                     if let Some(mut b) = v.buffers.pop_front() {
                         b.clear();
                         v.emptied.push(b);
@@ -734,6 +758,14 @@ impl Writer {
             }
             self.order.drain(..next.len());
             self.written += next.len() as u64;
+            for (v, to) in self.views.iter_mut().zip(&self.notices) {
+                if !v.emptied.is_empty() {
+                    let buffers = std::mem::take(&mut v.emptied);
+                    let released = std::mem::take(&mut v.released);
+                    // A shard that has gone is the run's end; it is seen elsewhere.
+                    let _ = to.send(Notice { through: self.played, released, all: self.all_released, buffers });
+                }
+            }
         }
     }
 
