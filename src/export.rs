@@ -52,6 +52,15 @@ pub trait Exporter {
         Ok(())
     }
 
+    /// Appends one connection to `out`, as [`Exporter::connection`] writes
+    /// it: for a thread that formats connections another one writes.
+    fn append(&mut self, conn: &Connection, out: &mut String) {
+        let mut bytes = Vec::new();
+        // Writing to memory does not fail, and every format writes UTF-8.
+        let _ = self.connection(conn, &mut bytes);
+        out.push_str(&String::from_utf8_lossy(&bytes));
+    }
+
     /// Writes whatever must come after the last connection.
     ///
     /// # Errors

@@ -218,7 +218,7 @@ impl Report {
 /// what it counted.
 struct Last {
     open: Vec<(ConnId, Range<usize>)>,
-    bytes: Vec<u8>,
+    bytes: String,
     counters: Counters,
     stopped: bool,
     error: Option<SourceError>,
@@ -227,7 +227,7 @@ struct Last {
 enum ToWriter {
     Report(Report),
     /// Connections written, in the order they were released.
-    Written(usize, Vec<Range<usize>>, Vec<u8>),
+    Written(usize, Vec<Range<usize>>, String),
     Last(usize, Last),
 }
 
@@ -240,7 +240,7 @@ struct Notice {
     /// The input ended: every connection is released.
     all: bool,
     /// Buffers written out, to be filled again.
-    buffers: Vec<Vec<u8>>,
+    buffers: Vec<String>,
 }
 
 /// Connections handed to one `writev`.
@@ -303,7 +303,7 @@ struct Shard<'a, S> {
     /// Connections started here and added to the progress line.
     reported: u64,
     /// Buffers the writer gave back.
-    buffers: Vec<Vec<u8>>,
+    buffers: Vec<String>,
     /// Buffers at the writer.
     out: usize,
 }
@@ -388,14 +388,13 @@ impl<S: FrameSource> Shard<'_, S> {
             self.take_released(notice);
         }
         self.write_released(true)?;
-        let mut bytes = Vec::new();
+        let mut bytes = String::new();
         let mut open = Vec::new();
         for conn in self.pipeline.tracker.open_connections() {
             let mut conn = conn.clone();
             conn.id = self.globals.get(&conn.id).copied().unwrap_or(conn.id);
             let from = bytes.len();
-            // Writing to memory does not fail.
-            let _ = self.exporter.connection(&conn, &mut bytes);
+            self.exporter.append(&conn, &mut bytes);
             open.push((conn.id, from..bytes.len()));
         }
         let counters = std::mem::take(&mut self.pipeline.counters);
@@ -543,7 +542,7 @@ impl<S: FrameSource> Shard<'_, S> {
                 let notice = self.notices.recv().map_err(|_| Gone)?;
                 self.take_released(notice);
             }
-            let mut bytes = self.buffers.pop().unwrap_or_else(|| Vec::with_capacity(BUFFER));
+            let mut bytes = self.buffers.pop().unwrap_or_else(|| String::with_capacity(BUFFER));
             let mut conns = Vec::new();
             // Short of the capacity by what most connections take: the buffer
             // is seldom grown.
@@ -554,9 +553,9 @@ impl<S: FrameSource> Shard<'_, S> {
                 let Some(mut conn) = self.released.pop_front() else { break };
                 conn.id = self.globals.remove(&conn.id).unwrap_or(conn.id);
                 let from = bytes.len();
-                // Writing to memory does not fail.
-                let _ = self.exporter.owned(conn, &mut bytes, &mut self.spent);
+                self.exporter.append(&conn, &mut bytes);
                 conns.push(from..bytes.len());
+                self.spent.push(conn);
             }
             self.pipeline.tracker.recycle(&mut self.spent);
             self.out += 1;
@@ -578,13 +577,13 @@ struct View {
     /// in which buffer.
     written: VecDeque<(Range<usize>, usize)>,
     /// Their buffers, by number (the first at `first`).
-    buffers: VecDeque<Vec<u8>>,
+    buffers: VecDeque<String>,
     first: usize,
     last: Option<Last>,
     /// Released connections to tell the shard of.
     released: Vec<ConnId>,
     /// Buffers written out, to give back.
-    emptied: Vec<Vec<u8>>,
+    emptied: Vec<String>,
 }
 
 /// The writer: plays one thread's queue of ended connections over the
@@ -741,7 +740,7 @@ impl Writer {
                 .iter()
                 .map(|(s, number, range)| {
                     let v = &self.views[*s];
-                    IoSlice::new(&v.buffers[number - v.first][range.clone()])
+                    IoSlice::new(&v.buffers[number - v.first].as_bytes()[range.clone()])
                 })
                 .collect();
             write_all_vectored(out, &mut slices).map_err(RunError::Output)?;
@@ -782,7 +781,7 @@ impl Writer {
             }
         }
         for l in self.views.iter().filter_map(|v| v.last.as_ref()) {
-            open.extend(l.open.iter().map(|(id, r)| (*id, &l.bytes[r.clone()])));
+            open.extend(l.open.iter().map(|(id, r)| (*id, &l.bytes.as_bytes()[r.clone()])));
         }
         open.sort_unstable_by_key(|(id, _)| *id);
         for (_, bytes) in open {

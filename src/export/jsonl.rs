@@ -386,6 +386,11 @@ impl Exporter for JsonlExporter {
         self.buf.push('\n');
         out.write_all(self.buf.as_bytes())
     }
+
+    fn append(&mut self, conn: &Connection, out: &mut String) {
+        write_json_with(out, conn, &mut self.pieces);
+        out.push('\n');
+    }
 }
 
 #[cfg(test)]

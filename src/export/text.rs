@@ -156,8 +156,15 @@ pub fn push_wrapped(out: &mut String, text: &str, width: usize, indent: &str) {
 
 impl Exporter for TextExporter {
     fn connection(&mut self, conn: &Connection, out: &mut dyn Write) -> io::Result<()> {
-        let buf = &mut self.buf;
+        let mut buf = std::mem::take(&mut self.buf);
         buf.clear();
+        self.append(conn, &mut buf);
+        let written = out.write_all(buf.as_bytes());
+        self.buf = buf;
+        written
+    }
+
+    fn append(&mut self, conn: &Connection, buf: &mut String) {
         if conn.icmp.is_empty() && !conn.kernel_watched {
             ladder::write_text(conn, &mut self.scratch, buf);
         } else {
@@ -174,6 +181,5 @@ impl Exporter for TextExporter {
             buf.push_str(&diagram_path(conn));
         }
         buf.push('\n');
-        out.write_all(buf.as_bytes())
     }
 }
