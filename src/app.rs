@@ -154,14 +154,10 @@ fn open_mapped(path: &Path) -> Result<Option<(crate::os::map::Mapped, String)>> 
     Ok(map.filter(|m| !m.starts_with(&[0x1f, 0x8b])).map(|m| (m, path.display().to_string())))
 }
 
-/// One source per thread for a sharded read of `path`, each with its own
+/// One source per thread for a sharded read of `path`, all reading one
 /// mapping of the file (the first counts what it reads into `read`); `None`
 /// when the file cannot be mapped (it is read on one thread).
-fn shard_sources(
-    path: &Path,
-    threads: usize,
-    read: &Arc<AtomicU64>,
-) -> Result<Option<Vec<PcapSource<io::Empty>>>> {
+fn shard_sources(path: &Path, threads: usize, read: &Arc<AtomicU64>) -> Result<Option<Vec<PcapSource<io::Empty>>>> {
     let Some((mut map, name)) = open_mapped(path)? else { return Ok(None) };
     let mut sources = Vec::with_capacity(threads);
     for _ in 1..threads {
@@ -342,6 +338,7 @@ fn trace(args: &TraceArgs) -> Result<()> {
                 make: &|| export::exporter_with(format, diagram),
                 progress: Some(&progress),
                 interrupted: Some(&interrupted),
+                epoch: sharded::EPOCH,
             };
             match sharded::run(shards, &mut out) {
                 Ok(Sharded::Done { counters, stopped: _, error }) => {
@@ -354,7 +351,6 @@ fn trace(args: &TraceArgs) -> Result<()> {
                 }
                 Ok(Sharded::Redo { written }) => {
                     // Read again on one tracking thread, past what was written.
-                    if std::env::var_os("SYNACK_DEBUG_SHARD").is_some() { eprintln!("redo after {written}"); }
                     skip = written;
                     read_bytes.store(0, std::sync::atomic::Ordering::Relaxed);
                     progress.frames.store(0, std::sync::atomic::Ordering::Relaxed);
@@ -392,7 +388,7 @@ fn trace(args: &TraceArgs) -> Result<()> {
             headless::run(&mut source, &mut pipeline, &mut exporter, &mut out, None, None, &stop)
         };
         drop(shown);
-        return finish(result, &pipeline, &mut export::Skip { inner: exporter.as_mut(), left: 0 }, &mut out, &stop);
+        return finish(result, &pipeline, exporter.as_mut(), &mut out, &stop);
     }
     check_not_clobbering(args.output.as_deref(), &[("recording (--write)", args.write.as_deref())])?;
     let port = args.source.port.unwrap_or(DEFAULT_PORT);

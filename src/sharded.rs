@@ -75,6 +75,8 @@ pub struct Shards<'a, S> {
     /// When set (Ctrl-C), every shard stops after the same frame, and what
     /// was read is written.
     pub interrupted: Option<&'a AtomicBool>,
+    /// Frames per epoch ([`EPOCH`]; tests make it small).
+    pub epoch: u64,
 }
 
 /// Runs the shards, and writes their connections to `out` as one thread would.
@@ -83,7 +85,8 @@ pub struct Shards<'a, S> {
 /// When the output cannot be written, or a thread cannot be started.
 pub fn run<S: FrameSource + Send>(shards: Shards<'_, S>, out: &mut dyn Write) -> Result<Sharded, RunError> {
     let n = shards.sources.len().max(1);
-    let control = Control { abort: AtomicBool::new(false), epochs: Mutex::new((0, None)), interrupted: shards.interrupted };
+    let control =
+        Control { abort: AtomicBool::new(false), epochs: Mutex::new((0, None)), interrupted: shards.interrupted };
     let (to_writer, reports) = mpsc::channel();
     let mut notices = Vec::with_capacity(n);
     // starts[from][to]: the frames `from`'s connections started at, for `to`.
@@ -134,6 +137,7 @@ pub fn run<S: FrameSource + Send>(shards: Shards<'_, S>, out: &mut dyn Write) ->
                 reported: 0,
                 buffers: Vec::new(),
                 out: 0,
+                epoch: shards.epoch.max(1),
             };
             std::thread::Builder::new()
                 .name(format!("shard-{me}"))
@@ -306,6 +310,8 @@ struct Shard<'a, S> {
     buffers: Vec<String>,
     /// Buffers at the writer.
     out: usize,
+    /// Frames per epoch.
+    epoch: u64,
 }
 
 impl<S: FrameSource> Shard<'_, S> {
@@ -318,7 +324,7 @@ impl<S: FrameSource> Shard<'_, S> {
         let mut epoch = 0u64;
         let mut stopped = false;
         let error = loop {
-            if frame_no == (epoch + 1) * EPOCH {
+            if frame_no == (epoch + 1) * self.epoch {
                 self.close_epoch(frame_no, false)?;
                 if self.control.abort.load(Ordering::Relaxed) {
                     return Err(Gone);

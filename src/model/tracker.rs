@@ -82,7 +82,6 @@ impl Key {
         let ports = u64::from(self.ports);
         fold(self.a) ^ fold(self.b).rotate_left(32) ^ ports.rotate_left(40) ^ self.network.rotate_left(7)
     }
-
 }
 
 /// Which of `n` trackers a segment's connection belongs to, when the
