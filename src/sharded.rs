@@ -103,6 +103,8 @@ pub fn run<S: FrameSource + Send>(shards: Shards<'_, S>, out: &mut dyn Write) ->
     let mut limits = shards.limits;
     // Finished connections are the writer's to count (it plays the queue).
     limits.finished = usize::MAX;
+    // Two arenas: this thread's, and one the shards share (see `os::arenas`).
+    crate::os::arenas::limit(2);
     std::thread::scope(|scope| {
         for (me, ((source, starts_to), starts_from)) in
             shards.sources.into_iter().zip(senders).zip(receivers).enumerate()
@@ -111,6 +113,7 @@ pub fn run<S: FrameSource + Send>(shards: Shards<'_, S>, out: &mut dyn Write) ->
             notices.push(tx);
             let mut pipeline = Pipeline::new(shards.port, limits);
             pipeline.tracker.hold_late(true);
+            pipeline.tracker.keep_spare(tracker::SPARE / n);
             let shard = Shard {
                 me,
                 n,
@@ -408,9 +411,9 @@ impl<S: FrameSource> Shard<'_, S> {
         self.to_writer.send(ToWriter::Last(self.me, last)).map_err(|_| Gone)
     }
 
-    /// Every 4,096 frames: the progress line, and what the writer released.
+    /// Every 1,024 frames: the progress line, and what the writer released.
     fn tick(&mut self, frame_no: u64) {
-        if frame_no.is_multiple_of(4_096) {
+        if frame_no.is_multiple_of(1_024) {
             if self.me == 0
                 && let Some(p) = self.progress
             {

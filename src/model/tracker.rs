@@ -266,10 +266,12 @@ pub struct Tracker {
     spare: Vec<Box<Connection>>,
     /// Segments for ended connections are handed back ([`Tracker::hold_late`]).
     hold_late: bool,
+    /// How many written connections are kept for reuse.
+    spare_limit: usize,
 }
 
 /// Spare connections kept for reuse, at most.
-const SPARE: usize = 1_024;
+pub const SPARE: usize = 1_024;
 /// A spare connection's records are kept if they hold at most this many
 /// (more is a long connection's: let it go).
 const SPARE_RECORDS: usize = 16;
@@ -351,6 +353,7 @@ impl Tracker {
             shared: (usize::MAX, Keep::default()),
             spare: Vec::new(),
             hold_late: false,
+            spare_limit: SPARE,
         }
     }
 
@@ -645,6 +648,13 @@ impl Tracker {
         self.hold_late = on;
     }
 
+    /// Keeps at most `n` written connections for reuse (one of several
+    /// trackers of a capture keeps its share).
+    pub fn keep_spare(&mut self, n: usize) {
+        self.spare_limit = n;
+        self.spare.truncate(n);
+    }
+
     /// Connections open now.
     #[must_use]
     pub fn open(&self) -> usize {
@@ -711,10 +721,11 @@ impl Tracker {
 
     /// Takes back connections handed over by [`Tracker::take`] once they are
     /// written: new connections reuse their memory instead of allocating
-    /// (at most [`SPARE`] are kept, with small record buffers only).
+    /// (at most [`SPARE`] are kept, or what [`Tracker::keep_spare`] set,
+    /// with small record buffers only).
     pub fn recycle(&mut self, spent: &mut Vec<Box<Connection>>) {
         for conn in spent.drain(..) {
-            if self.spare.len() < SPARE && conn.records.capacity() <= SPARE_RECORDS {
+            if self.spare.len() < self.spare_limit && conn.records.capacity() <= SPARE_RECORDS {
                 self.spare.push(conn);
             }
         }

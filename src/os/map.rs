@@ -19,7 +19,7 @@ pub struct Mapped {
 /// What a shared mapping keeps mapped behind each reader: the readers of a
 /// shared file (`trace --threads`) go at about the same pace, and a page
 /// released before the slowest has read it would be mapped in again.
-pub const SHARED_BEHIND: usize = 2 << 20;
+pub const SHARED_BEHIND: usize = 1 << 20;
 
 impl Mapped {
     /// Maps `file`, or `None` when it is not a regular file or is empty (a
