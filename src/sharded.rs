@@ -670,6 +670,26 @@ impl Writer {
         let stop = self.views.iter().filter_map(|v| v.unshardable).min().unwrap_or(u64::MAX);
         let before = self.played;
         while self.played < through {
+            // The next frame that ends a connection or takes a late segment:
+            // the frames before it can only release by time.
+            let event = self
+                .views
+                .iter()
+                .flat_map(|v| v.ends.front().map(|e| e.0 / 4).into_iter().chain(v.lates.front().map(|l| l.1)))
+                .min()
+                .unwrap_or(u64::MAX)
+                .min(through)
+                .min(stop);
+            while self.played < event {
+                let Some(now) = self.stamps.pop_front() else { return false };
+                if self.queue.front().is_some_and(|q| now.0.saturating_sub(q.1.0) >= after) {
+                    self.release(Some(now), after, keep);
+                }
+                self.played += 1;
+            }
+            if self.played == through {
+                break;
+            }
             let frame = self.played;
             if frame >= stop {
                 return false;
