@@ -1,5 +1,7 @@
-//! `trace --read FILE --threads N`: one thread reads and decodes, one tracks,
-//! N format. Whatever N, the output is byte for byte the one-thread output:
+//! `trace --read FILE --threads N`: the connections split between N threads
+//! by tuple (jsonl, text), or, where a capture needs one tracker, one thread
+//! reads and decodes, one tracks, N format. Whatever N, the output is byte
+//! for byte the one-thread output:
 //! on every committed capture, on a capture of thousands of connections
 //! (written while reading and at the end, some still open, some reset, some
 //! in IPv4 fragments), on a recording holding the kernel view's changes, and
