@@ -748,3 +748,26 @@ impl Tracker {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{Ipv4Addr, SocketAddrV4};
+
+    proptest::proptest! {
+        /// The shard of a plain segment, read from its headers, is the one of
+        /// its decoded tuple, either way, and of the same tuple written as
+        /// IPv6-mapped addresses.
+        #[test]
+        fn a_tuple_has_one_shard(a: u32, ap: u16, b: u32, bp: u16, n in 1usize..9) {
+            let (a4, b4) = ((Ipv4Addr::from_bits(a), ap), (Ipv4Addr::from_bits(b), bp));
+            let v4 = |(ip, port): (Ipv4Addr, u16)| SocketAddr::V4(SocketAddrV4::new(ip, port));
+            let v6 = |(ip, port): (Ipv4Addr, u16)| SocketAddr::new(ip.to_ipv6_mapped().into(), port);
+            let shard = shard_of_v4(a4, b4, n);
+            proptest::prop_assert!(shard < n);
+            proptest::prop_assert_eq!(shard, shard_of_v4(b4, a4, n));
+            proptest::prop_assert_eq!(shard, shard_of_tuple(v4(a4), v4(b4), 0, n));
+            proptest::prop_assert_eq!(shard, shard_of_tuple(v6(b4), v4(a4), 0, n));
+        }
+    }
+}
