@@ -77,10 +77,18 @@ pub struct Skip<'a> {
     pub left: u64,
 }
 
+impl Skip<'_> {
+    /// Whether the connection handed over now is one to skip (counted).
+    fn skips(&mut self) -> bool {
+        let skip = self.left > 0;
+        self.left -= u64::from(skip);
+        skip
+    }
+}
+
 impl Exporter for Skip<'_> {
     fn connection(&mut self, conn: &Connection, out: &mut dyn Write) -> io::Result<()> {
-        if self.left > 0 {
-            self.left -= 1;
+        if self.skips() {
             return Ok(());
         }
         self.inner.connection(conn, out)
@@ -92,8 +100,7 @@ impl Exporter for Skip<'_> {
         out: &mut dyn Write,
         spent: &mut Vec<Box<Connection>>,
     ) -> io::Result<()> {
-        if self.left > 0 {
-            self.left -= 1;
+        if self.skips() {
             spent.push(conn);
             return Ok(());
         }
