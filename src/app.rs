@@ -41,6 +41,12 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
     if err.downcast_ref::<UsageError>().is_some() { 2 } else { 1 }
 }
 
+/// Whether `err` is the output's reader having gone away (EPIPE).
+#[must_use]
+pub fn broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| e.downcast_ref::<io::Error>().is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe))
+}
+
 /// Runs the command line.
 ///
 /// # Errors

@@ -8,6 +8,9 @@ fn main() -> ExitCode {
     let cli = synack::cli::Cli::parse();
     match synack::app::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of the output went away (`synack trace ... | head`): it
+        // has what it wanted, as with any tool in a pipeline.
+        Err(err) if synack::app::broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::from(synack::app::exit_code(&err))

@@ -448,3 +448,26 @@ fn gzip_compressed_capture() {
     assert!(a.status.success(), "{}", stderr(&a));
     assert_eq!(a.stdout, b.stdout);
 }
+
+/// `synack trace ... | head`: the reader of the output goes away. synack
+/// stops without an error, as tools in a pipeline do. The pipe's reading end
+/// is closed before synack starts, so its first write fails, on one thread
+/// and on several.
+#[test]
+fn a_reader_that_goes_away_is_no_error() {
+    for threads in ["1", "2"] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_synack"))
+            .args(["trace", "--read", fixture("seed.pcap").to_str().unwrap(), "--threads", threads])
+            .stdout(writer)
+            .output()
+            .expect("run synack");
+        assert_eq!(stderr(&out), "", "--threads {threads}");
+        assert!(out.status.success(), "--threads {threads}: {:?}", out.status);
+    }
+    // Any other output error is one.
+    let out = synack(&["trace", "--read", fixture("seed.pcap").to_str().unwrap(), "--output", "/dev/full"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("cannot write the output"), "{}", stderr(&out));
+}
