@@ -347,7 +347,7 @@ fn trace(args: &TraceArgs) -> Result<()> {
                 epoch: sharded::EPOCH,
             };
             match sharded::run(shards, &mut out) {
-                Ok(Sharded::Done { counters, stopped: _, error }) => {
+                Ok(Sharded::Done { counters, error }) => {
                     drop(shown);
                     exporter.finish(&mut out).and_then(|()| out.flush()).context("cannot write the output")?;
                     if let Some(summary) = counters.error_summary() {

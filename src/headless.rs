@@ -124,15 +124,14 @@ impl Waiting<'_, '_> {
         while let Some(&(id, ended)) = self.ids.front() {
             // Not due even by the time it ended: no need to look it up.
             if let Some(now) = now
-                && self.ids.len() <= keep
-                && now.0.saturating_sub(ended.0) < nanos(AFTER_CLOSE)
+                && !due(self.ids.len(), keep, now, ended)
             {
                 break;
             }
             let conn = pipeline.tracker.get(id);
             let due = match (conn, now) {
                 (None, _) | (_, None) => true,
-                (Some(c), Some(now)) => self.ids.len() > keep || now.0.saturating_sub(c.last().0) >= nanos(AFTER_CLOSE),
+                (Some(c), Some(now)) => due(self.ids.len(), keep, now, c.last()),
             };
             if !due {
                 break;
@@ -178,6 +177,20 @@ fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
+/// How many ended connections may wait: past it, the oldest is written at
+/// once (so the tracker, which keeps `finished` of them, never drops one
+/// unwritten).
+pub(crate) fn waiting_limit(limits: &crate::model::tracker::Limits) -> usize {
+    limits.finished.saturating_sub(1)
+}
+
+/// Whether the oldest of `waiting` ended connections, whose last segment
+/// came at `last`, is due at `now`: [`AFTER_CLOSE`] has passed, or more wait
+/// than `limit` ([`waiting_limit`]).
+pub(crate) fn due(waiting: usize, limit: usize, now: Timestamp, last: Timestamp) -> bool {
+    waiting > limit || now.0.saturating_sub(last.0) >= nanos(AFTER_CLOSE)
+}
+
 /// Feeds `source` through `pipeline`, writing each connection to `out` once
 /// it has ended and [`AFTER_CLOSE`] has passed (at the end of the input, at
 /// once), and recording frames when asked.
@@ -194,7 +207,7 @@ pub fn run<S: FrameSource>(
     stop: &Stop<'_>,
 ) -> Result<Ended, RunError> {
     let mut waiting = Waiting { ids: VecDeque::new(), spent: Vec::new(), written: 0, dirty: false, stop };
-    let keep = pipeline.tracker.limits().finished.saturating_sub(1);
+    let keep = waiting_limit(&pipeline.tracker.limits());
     let mut flushed = Instant::now();
     let mut draining: Option<Instant> = None;
     // Frames recorded since the recording was last flushed.

@@ -12,7 +12,7 @@
 //!   frames its connections started at, and numbers its own from everyone's,
 //!   an epoch behind (before they are written).
 //! - When a connection is written. One thread writes an ended connection
-//!   once [`AFTER_CLOSE`] has passed since its last segment, or at once when
+//!   once [`AFTER_CLOSE`](crate::headless::AFTER_CLOSE) has passed since its last segment, or at once when
 //!   more than the limit of finished connections wait; always the one that
 //!   ended first, so one that waits holds back those that ended after it.
 //!   That depends on every connection, so the writer (the calling thread)
@@ -40,7 +40,7 @@ use std::sync::{Mutex, mpsc};
 
 use crate::capture::{FrameSource, Next, SourceError};
 use crate::export::Exporter;
-use crate::headless::{AFTER_CLOSE, Progress, RunError};
+use crate::headless::{self, Progress, RunError};
 use crate::model::decode::{self, DecodeError, Decoded};
 use crate::model::segment::Timestamp;
 use crate::model::tracker::{self, ConnId, Connection, Limits, Push};
@@ -54,9 +54,9 @@ pub const EPOCH: u64 = 8_192;
 #[derive(Debug)]
 pub enum Sharded {
     /// Every connection was written, the open ones last. What the frames
-    /// counted, whether the run was interrupted, and the source's error if
-    /// it broke (what came before it was written).
-    Done { counters: Counters, stopped: bool, error: Option<SourceError> },
+    /// counted, and the source's error if it broke (what came before it was
+    /// written).
+    Done { counters: Counters, error: Option<SourceError> },
     /// The connections could not be followed apart from a point on: the
     /// first `written` were written, the rest must come from one tracking
     /// thread.
@@ -227,7 +227,6 @@ struct Last {
     open: Vec<(ConnId, Range<usize>)>,
     bytes: String,
     counters: Counters,
-    stopped: bool,
     error: Option<SourceError>,
 }
 
@@ -325,7 +324,6 @@ impl<S: FrameSource> Shard<'_, S> {
     fn read(&mut self) -> Result<(), Gone> {
         let mut frame_no = 0u64;
         let mut epoch = 0u64;
-        let mut stopped = false;
         let error = loop {
             if frame_no == (epoch + 1) * self.epoch {
                 self.close_epoch(frame_no, false)?;
@@ -334,7 +332,6 @@ impl<S: FrameSource> Shard<'_, S> {
                 }
                 epoch += 1;
                 if !self.control.begin(epoch) {
-                    stopped = true;
                     break None;
                 }
             }
@@ -407,7 +404,7 @@ impl<S: FrameSource> Shard<'_, S> {
             open.push((conn.id, from..bytes.len()));
         }
         let counters = std::mem::take(&mut self.pipeline.counters);
-        let last = Last { open, bytes, counters, stopped, error };
+        let last = Last { open, bytes, counters, error };
         self.to_writer.send(ToWriter::Last(self.me, last)).map_err(|_| Gone)
     }
 
@@ -663,9 +660,7 @@ impl Writer {
     /// Plays the frames every shard has reported; false when a shard
     /// cannot follow its connections alone from one of them on.
     fn play(&mut self) -> bool {
-        let after = u64::try_from(AFTER_CLOSE.as_nanos()).unwrap_or(u64::MAX);
-        // As `headless::run`: past this many waiting, the oldest is written at once.
-        let keep = self.limits.finished.saturating_sub(1);
+        let keep = headless::waiting_limit(&self.limits);
         let through = self.views.iter().map(|v| v.through).min().unwrap_or(0);
         let stop = self.views.iter().filter_map(|v| v.unshardable).min().unwrap_or(u64::MAX);
         let before = self.played;
@@ -682,8 +677,8 @@ impl Writer {
                 .min(stop);
             while self.played < event {
                 let Some(now) = self.stamps.pop_front() else { return false };
-                if self.queue.front().is_some_and(|q| now.0.saturating_sub(q.1.0) >= after) {
-                    self.release(Some(now), after, keep);
+                if self.queue.front().is_some_and(|q| headless::due(self.queue.len(), keep, now, q.1)) {
+                    self.release(Some(now), keep);
                 }
                 self.played += 1;
             }
@@ -717,11 +712,11 @@ impl Writer {
             if self.queue.len() > self.limits.finished {
                 return false;
             }
-            self.release(Some(now), after, keep);
+            self.release(Some(now), keep);
             self.played += 1;
         }
         if self.views.iter().all(|v| v.ended) && self.played == through && !self.all_released {
-            self.release(None, after, keep);
+            self.release(None, keep);
             self.all_released = true;
         } else if self.played == before {
             return true;
@@ -737,10 +732,9 @@ impl Writer {
 
     /// Releases, oldest first, the connections whose wait is over at `now`
     /// (all with `None`) or that are too many.
-    fn release(&mut self, now: Option<Timestamp>, after: u64, keep: usize) {
+    fn release(&mut self, now: Option<Timestamp>, keep: usize) {
         while let Some(&(_, last, s, id)) = self.queue.front() {
-            let due = now.is_none_or(|now| self.queue.len() > keep || now.0.saturating_sub(last.0) >= after);
-            if !due {
+            if now.is_some_and(|now| !headless::due(self.queue.len(), keep, now, last)) {
                 break;
             }
             self.queue.pop_front();
@@ -800,12 +794,11 @@ impl Writer {
     /// The connections still open, by id, and what was counted.
     fn finish(&mut self, out: &mut dyn Write) -> Result<Sharded, RunError> {
         let mut counters = Counters::default();
-        let (mut stopped, mut error) = (false, None);
+        let mut error = None;
         let mut open: Vec<(ConnId, &[u8])> = Vec::new();
         for v in &mut self.views {
             if let Some(l) = &mut v.last {
                 counters.add(&l.counters);
-                stopped |= l.stopped;
                 error = error.or(l.error.take());
             }
         }
@@ -816,6 +809,6 @@ impl Writer {
         for (_, bytes) in open {
             out.write_all(bytes).map_err(RunError::Output)?;
         }
-        Ok(Sharded::Done { counters, stopped, error })
+        Ok(Sharded::Done { counters, error })
     }
 }

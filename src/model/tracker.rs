@@ -227,7 +227,7 @@ impl Limits {
 
 impl Limits {
     /// Up to how many open connections each keeps its whole limit of
-    /// segments: below it, [`share`] does not depend on how many are open.
+    /// segments: below it, a connection's share does not depend on how many are open.
     #[must_use]
     pub fn full_share_up_to(&self) -> usize {
         self.records / (self.keep.first * 2).max(1)
