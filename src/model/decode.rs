@@ -245,7 +245,35 @@ pub fn fragment(frame: &Frame<'_>) -> Option<(Encap, std::ops::Range<usize>)> {
 /// this). `None` for anything else, broken frames included: decode those.
 #[must_use]
 pub fn plain_tuple(frame: &Frame<'_>) -> Option<((Ipv4Addr, u16), (Ipv4Addr, u16))> {
-    if frame.link != LinkType::Ethernet || be16(frame.data, 12)? != ETHERTYPE_IPV4 {
+    if frame.link != LinkType::Ethernet {
+        return None;
+    }
+    // Most frames: a 20-byte IP header and the TCP header's first 20 bytes
+    // at fixed places, checked with one bound.
+    if let Some(h) = frame.data.first_chunk::<54>()
+        && h[12..15] == [0x08, 0x00, 0x45]
+        && h[23] == IPPROTO_TCP
+    {
+        let ip_len = frame.data.len() - 14;
+        let total_len = match usize::from(u16::from_be_bytes([h[16], h[17]])) {
+            0 => ip_len,
+            n => n,
+        };
+        let frag = u16::from_be_bytes([h[20], h[21]]);
+        let data_offset = usize::from(h[46] >> 4) * 4;
+        if total_len < 40
+            || ip_len.min(total_len) < 40
+            || frag & 0x3fff != 0
+            || data_offset < 20
+            || data_offset > total_len - 20
+        {
+            return None;
+        }
+        let addr = |at: usize| Ipv4Addr::new(h[at], h[at + 1], h[at + 2], h[at + 3]);
+        let port = |at: usize| u16::from_be_bytes([h[at], h[at + 1]]);
+        return Some(((addr(26), port(34)), (addr(30), port(36))));
+    }
+    if be16(frame.data, 12)? != ETHERTYPE_IPV4 {
         return None;
     }
     let ip = frame.data.get(14..)?;
