@@ -126,14 +126,14 @@ pub fn run<S: FrameSource + Send>(shards: Shards<'_, S>, out: &mut dyn Write) ->
                 starts_from,
                 control: &control,
                 progress: shards.progress,
-                report: Report::new(me),
+                report: Report::new(me, shards.epoch.max(1)),
                 released: VecDeque::new(),
                 simulated: 0,
                 all_released: false,
                 starts: Vec::new(),
                 prev_starts: None,
                 numbered: 0,
-                globals: HashMap::new(),
+                globals: HashMap::default(),
                 base: 0,
                 open_cap,
                 spent: Vec::new(),
@@ -208,13 +208,18 @@ struct Report {
 }
 
 impl Report {
-    fn new(shard: usize) -> Report {
+    fn new(shard: usize, epoch: u64) -> Report {
         Report {
             shard,
             through: 0,
             ends: Vec::new(),
             lates: Vec::new(),
-            stamps: Vec::new(),
+            // Shard 0's, for an epoch's frames (most reports).
+            stamps: if shard == 0 {
+                Vec::with_capacity(usize::try_from(epoch).unwrap_or(0).min(EPOCH as usize))
+            } else {
+                Vec::new()
+            },
             unshardable: None,
             ended: false,
         }
@@ -300,7 +305,7 @@ struct Shard<'a, S> {
     /// Ids here up to this one are numbered.
     numbered: ConnId,
     /// Ids here to ids across the capture, for connections numbered and not yet written.
-    globals: HashMap<ConnId, ConnId>,
+    globals: HashMap<ConnId, ConnId, foldhash::fast::RandomState>,
     /// Connections started, across shards, before the epoch numbered next.
     base: u64,
     open_cap: usize,
@@ -463,7 +468,7 @@ impl<S: FrameSource> Shard<'_, S> {
 
     /// Sends the writer what was read before frame `through`.
     fn publish(&mut self, through: u64) -> Result<(), Gone> {
-        let mut report = Report::new(self.me);
+        let mut report = Report::new(self.me, self.epoch);
         std::mem::swap(&mut report, &mut self.report);
         // What this shard cannot follow stays so.
         self.report.unshardable = report.unshardable;
