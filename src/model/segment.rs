@@ -165,31 +165,32 @@ pub struct TcpOptions {
 /// segment carries one.
 pub const PREVIEW_LEN: usize = 13;
 
-/// The first bytes of a payload, kept inline (no allocation per segment).
+/// The first bytes of a payload, kept inline (no allocation per segment):
+/// the bytes, then their count in the last of 16. Made as one 128-bit word:
+/// a segment built byte by byte and then copied would read back bytes whose
+/// stores had not landed (a stall on every segment decoded).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Preview {
-    bytes: [u8; PREVIEW_LEN],
-    len: u8,
+    raw: [u8; 16],
 }
 
 impl Preview {
     /// Keeps up to [`PREVIEW_LEN`] bytes of `data`.
     #[must_use]
     pub fn new(data: &[u8]) -> Preview {
-        let n = data.len().min(PREVIEW_LEN);
-        let mut bytes = [0; PREVIEW_LEN];
-        bytes[..n].copy_from_slice(&data[..n]);
-        Preview {
-            bytes,
-            // n <= PREVIEW_LEN, which fits in a u8.
-            len: u8::try_from(n).unwrap_or(0),
-        }
+        const KEPT: u128 = (1 << (8 * PREVIEW_LEN)) - 1;
+        let word = match data.first_chunk::<16>() {
+            Some(head) => u128::from_le_bytes(*head) & KEPT,
+            None => data.iter().take(PREVIEW_LEN).rev().fold(0, |w, &b| w << 8 | u128::from(b)),
+        };
+        let n = data.len().min(PREVIEW_LEN) as u128;
+        Preview { raw: (word | n << 120).to_le_bytes() }
     }
 
     /// The kept bytes.
     #[must_use]
     pub fn as_bytes(&self) -> &[u8] {
-        &self.bytes[..usize::from(self.len)]
+        &self.raw[..usize::from(self.raw[15]).min(PREVIEW_LEN)]
     }
 }
 
@@ -305,5 +306,13 @@ mod tests {
         let long = [b'x'; 100];
         assert_eq!(Preview::new(&long).as_bytes().len(), PREVIEW_LEN);
         assert_eq!(Preview::new(b"hi").as_bytes(), b"hi");
+        // Every length, short and long of the 16 bytes read at once.
+        let data: Vec<u8> = (1..=40).collect();
+        for n in 0..data.len() {
+            let p = Preview::new(&data[..n]);
+            assert_eq!(p.as_bytes(), &data[..n.min(PREVIEW_LEN)], "{n} bytes");
+            assert_eq!(p, Preview::new(&data[..n.min(PREVIEW_LEN)]), "{n} bytes");
+        }
+        assert_eq!(Preview::default().as_bytes(), b"");
     }
 }
