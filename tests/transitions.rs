@@ -388,3 +388,62 @@ fn many_long_open_connections_share_a_bounded_budget() {
     assert!(kept <= 2 * 2_000 + 500 * 8, "{kept} segments kept");
     assert!(tracker.connections().all(|c| c.records[0].flags == SYN), "each keeps its start");
 }
+
+#[test]
+fn a_tuple_is_one_connection_however_its_addresses_are_written() {
+    use synack::model::tracker::{Limits, Tracker};
+    let mut tracker = Tracker::new(Some(8001), Limits::both(10_000));
+    let mut seg = template();
+    seg.src = addr("127.0.0.1:41000");
+    seg.dst = addr("127.0.0.1:8001");
+    seg.flags = SYN;
+    let syn = tracker.push(&seg);
+    assert!(syn.started);
+    // The answer, its addresses written as IPv4-mapped IPv6.
+    seg.src = addr("[::ffff:127.0.0.1]:8001");
+    seg.dst = addr("[::ffff:127.0.0.1]:41000");
+    seg.flags = syn_ack();
+    let answer = tracker.push(&seg);
+    assert_eq!((answer.id, answer.started), (syn.id, false));
+}
+
+#[test]
+fn every_tuple_is_found_again_as_the_table_grows_and_shrinks() {
+    use synack::model::tracker::{Limits, Tracker};
+    let mut tracker = Tracker::new(Some(8001), Limits::both(3_000));
+    let client = |port: u16| addr(&format!("127.0.0.{}:{}", 1 + port % 7, 20_000 + port));
+    let mut ids = Vec::new();
+    for port in 0..3_000u16 {
+        let mut seg = template();
+        seg.src = client(port);
+        seg.flags = SYN;
+        ids.push(tracker.push(&seg).id);
+    }
+    // Each answer finds its connection; every other one is reset, and its
+    // tuple then starts a new connection.
+    for port in 0..3_000u16 {
+        let mut seg = template();
+        seg.src = addr(SERVER);
+        seg.dst = client(port);
+        seg.flags = if port % 2 == 0 { rst_ack() } else { syn_ack() };
+        seg.ack = synack::model::seq::SeqNum(1);
+        let push = tracker.push(&seg);
+        assert_eq!((push.id, push.started), (ids[usize::from(port)], false), "port {port}");
+    }
+    for port in 0..3_000u16 {
+        let mut seg = template();
+        seg.src = client(port);
+        seg.flags = SYN;
+        seg.seq = synack::model::seq::SeqNum(7);
+        let push = tracker.push(&seg);
+        // Reset ones start anew; the others' new SYN (another ISN) too.
+        assert!(push.started, "port {port}");
+        assert_ne!(push.id, ids[usize::from(port)]);
+        let mut ack = template();
+        ack.src = addr(SERVER);
+        ack.dst = client(port);
+        ack.flags = syn_ack();
+        ack.ack = synack::model::seq::SeqNum(8);
+        assert_eq!(tracker.push(&ack).id, push.id, "port {port}");
+    }
+}

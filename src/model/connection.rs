@@ -109,6 +109,8 @@ pub struct Connection {
     /// The capture began after the close had begun: the states the kernel
     /// listed for (client, server) then. Step counts start unknown.
     pub joined_late: Option<(TcpState, TcpState)>,
+    /// Its tuple's hash, as the tracker's table of tuples keeps it.
+    pub(super) tuple_hash: u64,
 }
 
 /// How many of its segments a connection keeps: the first `first` (the
@@ -242,6 +244,7 @@ impl Connection {
             kernel_watched: false,
             kernel_timer: None,
             joined_late: None,
+            tuple_hash: 0,
         }
     }
 

@@ -8,8 +8,8 @@
 //! one. The tracker is pure: it is fed segments in arrival order and never
 //! reads a clock.
 
-use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
+use std::hash::BuildHasher;
 use std::net::SocketAddr;
 
 use foldhash::fast::RandomState;
@@ -55,8 +55,8 @@ fn share(limits: &Limits, open: usize) -> Keep {
 
 /// Normalised 4-tuple (IPv4 as IPv6-mapped addresses, the lower endpoint
 /// first), and the virtual network it travels in (0: none). Packed in 48
-/// bytes, 8-aligned (a `u128` would make it 80): the table of tuples is read
-/// for every segment and should stay in the cache.
+/// bytes, 8-aligned (a `u128` would make it 80). The table of tuples keeps
+/// connection ids, not keys; a key is built for every segment to hash it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Key {
     a: [u64; 2],
@@ -138,6 +138,11 @@ fn endpoint(a: SocketAddr) -> (u128, u16) {
         std::net::IpAddr::V6(v6) => u128::from(v6),
     };
     (ip, a.port())
+}
+
+/// The tuple a connection is on.
+fn tuple(c: &Connection) -> Key {
+    key(c.client.addr, c.server.addr, c.encap.network())
 }
 
 fn key(a: SocketAddr, b: SocketAddr, network: u64) -> Key {
@@ -244,7 +249,12 @@ impl Default for Limits {
 #[derive(Debug)]
 pub struct Tracker {
     conns: Slots,
-    by_tuple: HashMap<Key, ConnId, RandomState>,
+    /// The latest connection on each tuple: its id, found by the tuple's
+    /// hash and checked against the connection's own endpoints. An entry is
+    /// 8 bytes (a key would make it 56): the table is read for every segment
+    /// and should stay in the cache.
+    by_tuple: hashbrown::HashTable<ConnId>,
+    hasher: RandomState,
     finished: VecDeque<ConnId>,
     next_id: ConnId,
     server_port: Option<u16>,
@@ -340,7 +350,8 @@ impl Tracker {
     pub fn new(server_port: Option<u16>, limits: Limits) -> Tracker {
         Tracker {
             conns: Slots::default(),
-            by_tuple: HashMap::default(),
+            by_tuple: hashbrown::HashTable::new(),
+            hasher: RandomState::default(),
             finished: VecDeque::new(),
             next_id: 1,
             server_port,
@@ -357,11 +368,50 @@ impl Tracker {
         }
     }
 
+    /// The latest connection on tuple `k`.
+    fn find(&self, k: &Key) -> Option<ConnId> {
+        let conns = &self.conns;
+        self.by_tuple.find(self.hasher.hash_one(k), |&id| conns.get(id).is_some_and(|c| tuple(c) == *k)).copied()
+    }
+
+    /// The latest connection on the tuple of a segment from `a` to `b`
+    /// (`k`): its endpoints are compared as they are first, and as the
+    /// tuple's key only when they differ (an IPv4 address met as IPv6-mapped).
+    fn find_segment(&self, a: SocketAddr, b: SocketAddr, k: &Key) -> Option<ConnId> {
+        let conns = &self.conns;
+        let on = |c: &Connection| {
+            let same = (c.client.addr == a && c.server.addr == b) || (c.client.addr == b && c.server.addr == a);
+            (same && c.encap.network() == k.network) || tuple(c) == *k
+        };
+        self.by_tuple.find(self.hasher.hash_one(k), |&id| conns.get(id).is_some_and(on)).copied()
+    }
+
+    /// Makes connection `id` (tracked already) the latest on tuple `k`.
+    fn set_latest(&mut self, k: &Key, id: ConnId) {
+        let hash = self.hasher.hash_one(k);
+        if let Some(conn) = self.conns.get_mut(id) {
+            conn.tuple_hash = hash;
+        }
+        let conns = &self.conns;
+        let entry = self.by_tuple.entry(
+            hash,
+            |&other| conns.get(other).is_some_and(|c| tuple(c) == *k),
+            // Every id in the table is a tracked connection's.
+            |&other| conns.get(other).map_or(0, |c| c.tuple_hash),
+        );
+        match entry {
+            hashbrown::hash_table::Entry::Occupied(mut e) => *e.get_mut() = id,
+            hashbrown::hash_table::Entry::Vacant(e) => {
+                e.insert(id);
+            }
+        }
+    }
+
     /// Attaches an ICMP error (`seg.icmp` set) to the connection whose
     /// segment it quotes; `false` when no tracked connection has that tuple.
     pub fn icmp(&mut self, seg: &Segment) -> bool {
         let k = key(seg.src, seg.dst, seg.encap.network());
-        match self.by_tuple.get(&k).and_then(|&id| self.conns.get_mut(id)) {
+        match self.find(&k).and_then(|id| self.conns.get_mut(id)) {
             Some(conn) => {
                 conn.note_icmp(seg);
                 true
@@ -412,7 +462,7 @@ impl Tracker {
     /// connection's timer (the countdown then follows the kernel's).
     pub fn kernel_timers(&mut self, listed: &[super::kernel::Timer]) {
         for &(local, remote, state, end) in listed {
-            if let Some(conn) = self.by_tuple.get(&key(local, remote, 0)).and_then(|&id| self.conns.get_mut(id))
+            if let Some(conn) = self.find(&key(local, remote, 0)).and_then(|id| self.conns.get_mut(id))
                 && conn.kernel_watched
             {
                 let side = if local == conn.server.addr { Role::Server } else { Role::Client };
@@ -474,7 +524,7 @@ impl Tracker {
 
     fn attach_kernel(&mut self, c: super::kernel::Change) {
         let k = key(c.local, c.remote, 0);
-        match self.by_tuple.get(&k).and_then(|&id| self.conns.get_mut(id)) {
+        match self.find(&k).and_then(|id| self.conns.get_mut(id)) {
             // A connection that ended takes only the changes its last segments
             // caused; later ones on its tuple belong to the next connection.
             // (A mini-socket's timer ends long after: `sock` 0, always its own.)
@@ -516,7 +566,7 @@ impl Tracker {
         let fresh_syn = seg.flags.syn() && !seg.flags.ack() && !seg.flags.rst();
         let keep = self.share(self.open);
         let mut superseded = None;
-        if let Some(&id) = self.by_tuple.get(&k)
+        if let Some(id) = self.find_segment(seg.src, seg.dst, &k)
             && let Some(conn) = self.conns.get_mut(id)
         {
             let reuse = fresh_syn
@@ -583,7 +633,7 @@ impl Tracker {
         conn.set_keep(share(&self.limits, self.open + 1));
         let ended = conn.apply(seg, dir);
         self.conns.push(conn);
-        self.by_tuple.insert(k, id);
+        self.set_latest(&k, id);
         if ended {
             self.finished.push_back(id);
         } else {
@@ -619,9 +669,7 @@ impl Tracker {
     /// Forgets a connection, and its tuple if no newer connection took it over.
     fn drop_connection(&mut self, id: ConnId) -> Option<Box<Connection>> {
         let conn = self.conns.remove(id)?;
-        if let Entry::Occupied(e) = self.by_tuple.entry(key(conn.client.addr, conn.server.addr, conn.encap.network()))
-            && *e.get() == id
-        {
+        if let Ok(e) = self.by_tuple.find_entry(conn.tuple_hash, |&other| other == id) {
             e.remove();
         }
         Some(conn)
