@@ -374,13 +374,15 @@ impl Tracker {
         self.by_tuple.find(self.hasher.hash_one(k), |&id| conns.get(id).is_some_and(|c| tuple(c) == *k)).copied()
     }
 
-    /// The latest connection on the tuple of a segment from `a` to `b`
-    /// (`k`): its endpoints are compared as they are first, and as the
+    /// The latest connection on the tuple of segment `seg` (`k`): its endpoints are compared as they are first, and as the
     /// tuple's key only when they differ (an IPv4 address met as IPv6-mapped).
-    fn find_segment(&self, a: SocketAddr, b: SocketAddr, k: &Key) -> Option<ConnId> {
+    fn find_segment(&self, seg: &Segment, k: &Key) -> Option<ConnId> {
         let conns = &self.conns;
+        // By reference: a copy of an address on the stack, read back whole
+        // before its parts were stored, stalled every segment.
+        let (a, b) = (&seg.src, &seg.dst);
         let on = |c: &Connection| {
-            let same = (c.client.addr == a && c.server.addr == b) || (c.client.addr == b && c.server.addr == a);
+            let same = (c.client.addr == *a && c.server.addr == *b) || (c.client.addr == *b && c.server.addr == *a);
             (same && c.encap.network() == k.network) || tuple(c) == *k
         };
         self.by_tuple.find(self.hasher.hash_one(k), |&id| conns.get(id).is_some_and(on)).copied()
@@ -566,7 +568,7 @@ impl Tracker {
         let fresh_syn = seg.flags.syn() && !seg.flags.ack() && !seg.flags.rst();
         let keep = self.share(self.open);
         let mut superseded = None;
-        if let Some(id) = self.find_segment(seg.src, seg.dst, &k)
+        if let Some(id) = self.find_segment(seg, &k)
             && let Some(conn) = self.conns.get_mut(id)
         {
             let reuse = fresh_syn
