@@ -374,12 +374,11 @@ impl Tracker {
         self.by_tuple.find(self.hasher.hash_one(k), |&id| conns.get(id).is_some_and(|c| tuple(c) == *k)).copied()
     }
 
-    /// The latest connection on the tuple of segment `seg` (`k`): its endpoints are compared as they are first, and as the
-    /// tuple's key only when they differ (an IPv4 address met as IPv6-mapped).
+    /// The latest connection on the tuple of segment `seg` (`k`): its
+    /// endpoints are compared as they are first, and as the tuple's key only
+    /// when they differ (an IPv4 address met as IPv6-mapped).
     fn find_segment(&self, seg: &Segment, k: &Key) -> Option<ConnId> {
         let conns = &self.conns;
-        // By reference: a copy of an address on the stack, read back whole
-        // before its parts were stored, stalled every segment.
         let (a, b) = (&seg.src, &seg.dst);
         let on = |c: &Connection| {
             let same = (c.client.addr == *a && c.server.addr == *b) || (c.client.addr == *b && c.server.addr == *a);
