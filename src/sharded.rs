@@ -276,6 +276,10 @@ const BUFFER: usize = 1 << 18;
 /// How many such buffers a shard may have at the writer.
 const BUFFERS: usize = 4;
 
+/// How many places ahead of the connection taken or written the next ones
+/// are prefetched (as `headless` does).
+const AHEAD: usize = 2;
+
 /// A peer or the writer has gone: the run is over for this shard.
 struct Gone;
 
@@ -304,7 +308,8 @@ struct Shard<'a, S> {
     prev_starts: Option<Vec<(u64, ConnId)>>,
     /// Ids here up to this one are numbered.
     numbered: ConnId,
-    /// Ids here to ids across the capture, for connections numbered and not yet written.
+    /// Ids here to ids across the capture, for connections numbered once
+    /// released (the others keep theirs, [`Connection::written_id`]).
     globals: HashMap<ConnId, ConnId, foldhash::fast::RandomState>,
     /// Connections started, across shards, before the epoch numbered next.
     base: u64,
@@ -403,7 +408,10 @@ impl<S: FrameSource> Shard<'_, S> {
         let mut open = Vec::new();
         for conn in self.pipeline.tracker.open_connections() {
             let mut conn = conn.clone();
-            conn.id = self.globals.get(&conn.id).copied().unwrap_or(conn.id);
+            conn.id = match conn.written_id {
+                0 => self.globals.get(&conn.id).copied().unwrap_or(conn.id),
+                global => global,
+            };
             let from = bytes.len();
             self.exporter.append(&conn, &mut bytes);
             open.push((conn.id, from..bytes.len()));
@@ -484,7 +492,12 @@ impl<S: FrameSource> Shard<'_, S> {
     }
 
     fn take_released(&mut self, notice: Notice) {
-        for id in notice.released {
+        // Released connections ended a second ago or more: cold. Each one's
+        // struct starts loading a few places ahead of its turn.
+        for (i, &id) in notice.released.iter().enumerate() {
+            if let Some(next) = notice.released.get(i + 2 * AHEAD).and_then(|&n| self.pipeline.tracker.get(n)) {
+                crate::os::prefetch::prefetch(next);
+            }
             if let Some(conn) = self.pipeline.tracker.take(id) {
                 self.released.push_back(conn);
             }
@@ -530,7 +543,13 @@ impl<S: FrameSource> Shard<'_, S> {
                 }
                 before += *seen as u64;
             }
-            self.globals.insert(id, self.base + rank + before);
+            // Kept with the connection while the tracker holds it (most are
+            // numbered before they are released): a table of them all, read
+            // when each is written, missed the cache.
+            let global = self.base + rank + before;
+            if !self.pipeline.tracker.set_written_id(id, global) {
+                self.globals.insert(id, global);
+            }
             self.numbered = id;
         }
         self.base += own.len() as u64 + others.iter().map(|l| l.len() as u64).sum::<u64>();
@@ -562,7 +581,17 @@ impl<S: FrameSource> Shard<'_, S> {
                 && conn.id <= self.numbered
             {
                 let Some(mut conn) = self.released.pop_front() else { break };
-                conn.id = self.globals.remove(&conn.id).unwrap_or(conn.id);
+                // Formatted next: the records of those a few places on.
+                if let Some(next) = self.released.get(AHEAD) {
+                    crate::os::prefetch::prefetch(next.records.as_slice());
+                }
+                if let Some(next) = self.released.get(2 * AHEAD) {
+                    crate::os::prefetch::prefetch(&**next);
+                }
+                conn.id = match conn.written_id {
+                    0 => self.globals.remove(&conn.id).unwrap_or(conn.id),
+                    global => global,
+                };
                 let from = bytes.len();
                 self.exporter.append(&conn, &mut bytes);
                 conns.push(from..bytes.len());

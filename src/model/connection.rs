@@ -111,6 +111,10 @@ pub struct Connection {
     pub joined_late: Option<(TcpState, TcpState)>,
     /// Its tuple's hash, as the tracker's table of tuples keeps it.
     pub(super) tuple_hash: u64,
+    /// The id it is written with when this tracker follows only some of a
+    /// capture's connections (`trace --threads`): its number across the
+    /// capture. 0: `id` itself.
+    pub written_id: ConnId,
 }
 
 /// How many of its segments a connection keeps: the first `first` (the
@@ -245,6 +249,7 @@ impl Connection {
             kernel_timer: None,
             joined_late: None,
             tuple_hash: 0,
+            written_id: 0,
         }
     }
 

@@ -728,6 +728,12 @@ impl Tracker {
         self.conns.get(id)
     }
 
+    /// Sets the id a retained connection is written with
+    /// ([`Connection::written_id`]); false if it is not retained.
+    pub fn set_written_id(&mut self, id: ConnId, written: ConnId) -> bool {
+        self.conns.get_mut(id).map(|c| c.written_id = written).is_some()
+    }
+
     /// Retained connections, oldest first.
     pub fn connections(&self) -> impl DoubleEndedIterator<Item = &Connection> {
         self.conns.iter()
