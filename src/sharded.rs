@@ -212,7 +212,8 @@ impl Report {
         Report {
             shard,
             through: 0,
-            ends: Vec::new(),
+            // About as many as an epoch ends (a connection is ~10 frames).
+            ends: Vec::with_capacity(usize::try_from(epoch / 8).unwrap_or(0).min(EPOCH as usize / 8)),
             lates: Vec::new(),
             // Shard 0's, for an epoch's frames (most reports).
             stamps: if shard == 0 {
@@ -573,7 +574,8 @@ impl<S: FrameSource> Shard<'_, S> {
                 self.take_released(notice);
             }
             let mut bytes = self.buffers.pop().unwrap_or_else(|| String::with_capacity(BUFFER));
-            let mut conns = Vec::new();
+            // About as many as a buffer holds (~2 KiB each): grown seldom.
+            let mut conns = Vec::with_capacity(BUFFER / 2_048);
             // Short of the capacity by what most connections take: the buffer
             // is seldom grown.
             while bytes.len() < BUFFER
