@@ -23,7 +23,9 @@
 //!   only if it was not written yet: the shard waits until the writer has
 //!   played the frames before it, then knows.
 //! - Order. The writer writes connections in the order they were released,
-//!   and the ones still open at the end by id.
+//!   and the ones still open at the end by id. A shard formats its released
+//!   connections into buffers, sent with its report at the end of an epoch
+//!   (one message a shard an epoch: each wakes the writer).
 //!
 //! What a shard cannot follow alone stops the split at the frame it is met:
 //! the open limits (each shard keeps its share of them), IPv4 fragments
@@ -123,6 +125,7 @@ pub fn run<S: FrameSource + Send>(shards: Shards<'_, S>, out: &mut dyn Write) ->
                 to_writer: to_writer.clone(),
                 notices: rx,
                 starts_to,
+                ready: (1..n).map(|_| None).collect(),
                 starts_from,
                 control: &control,
                 progress: shards.progress,
@@ -205,7 +208,13 @@ struct Report {
     unshardable: Option<u64>,
     /// The input ended (or the run was interrupted): nothing more comes.
     ended: bool,
+    /// Buffers of connections written since the last report.
+    written: Vec<Written>,
 }
+
+/// Connections written into a buffer, in the order they were released: where
+/// each one's bytes are.
+type Written = (Vec<Range<usize>>, String);
 
 impl Report {
     fn new(shard: usize, epoch: u64) -> Report {
@@ -223,6 +232,7 @@ impl Report {
             },
             unshardable: None,
             ended: false,
+            written: Vec::new(),
         }
     }
 }
@@ -238,8 +248,8 @@ struct Last {
 
 enum ToWriter {
     Report(Report),
-    /// Connections written, in the order they were released.
-    Written(usize, Vec<Range<usize>>, String),
+    /// Buffers of connections written, sent apart from a report (at the end).
+    Written(usize, Vec<Written>),
     Last(usize, Last),
 }
 
@@ -294,6 +304,8 @@ struct Shard<'a, S> {
     notices: mpsc::Receiver<Notice>,
     starts_to: Vec<mpsc::Sender<Vec<u64>>>,
     starts_from: Vec<mpsc::Receiver<Vec<u64>>>,
+    /// The others' starts received ahead of the numbering, by sender.
+    ready: Vec<Option<Vec<u64>>>,
     control: &'a Control<'a>,
     progress: Option<&'a Progress>,
     report: Report,
@@ -516,25 +528,50 @@ impl<S: FrameSource> Shard<'_, S> {
         for to in &self.starts_to {
             to.send(frames.clone()).map_err(|_| Gone)?;
         }
-        self.report.ended = ended;
-        self.publish(frame_no)?;
         if let Some(p) = self.progress {
             let started = self.pipeline.tracker.started();
             p.connections.fetch_add(started - self.reported, Ordering::Relaxed);
             self.reported = started;
         }
+        self.report.ended = ended;
         let starts = std::mem::take(&mut self.starts);
+        let mut reported = false;
         if let Some(prev) = self.prev_starts.replace(starts) {
+            // A shard never waits with its progress unreported (the writer
+            // plays only what every shard has reported). Most often the
+            // others' starts are in: the report then goes after the
+            // numbering, with the buffers it let be written (one message, one
+            // wake of the writer, where a buffer was one each).
+            if !self.others_ready() {
+                self.publish(frame_no)?;
+                reported = true;
+            }
             self.number(&prev)?;
         }
         self.poll();
-        self.write_released(false)
+        self.write_released(false)?;
+        if reported { self.send_written() } else { self.publish(frame_no) }
+    }
+
+    /// Whether every other shard's starts for the epoch numbered next are in.
+    fn others_ready(&mut self) -> bool {
+        for (from, ready) in self.starts_from.iter().zip(&mut self.ready) {
+            if ready.is_none() {
+                *ready = from.try_recv().ok();
+            }
+        }
+        self.ready.iter().all(Option::is_some)
     }
 
     /// Numbers an epoch's connections from everyone's starts.
     fn number(&mut self, own: &[(u64, ConnId)]) -> Result<(), Gone> {
-        let others: Vec<Vec<u64>> =
-            self.starts_from.iter().map(mpsc::Receiver::recv).collect::<Result<_, _>>().map_err(|_| Gone)?;
+        let mut others = Vec::with_capacity(self.starts_from.len());
+        for (from, ready) in self.starts_from.iter().zip(&mut self.ready) {
+            others.push(match ready.take() {
+                Some(list) => list,
+                None => from.recv().map_err(|_| Gone)?,
+            });
+        }
         let mut seen = vec![0usize; others.len()];
         for (rank, &(frame, id)) in (1u64..).zip(own) {
             let mut before = 0;
@@ -570,6 +607,9 @@ impl<S: FrameSource> Shard<'_, S> {
                 if !wait {
                     return Ok(());
                 }
+                // The writer writes in order: the buffer it needs next is
+                // one it has, once these are sent.
+                self.send_written()?;
                 let notice = self.notices.recv().map_err(|_| Gone)?;
                 self.take_released(notice);
             }
@@ -601,9 +641,23 @@ impl<S: FrameSource> Shard<'_, S> {
             }
             self.pipeline.tracker.recycle(&mut self.spent);
             self.out += 1;
-            self.to_writer.send(ToWriter::Written(self.me, conns, bytes)).map_err(|_| Gone)?;
+            // Sent with the next report: a message of its own woke the writer
+            // (a context switch) for every buffer.
+            self.report.written.push((conns, bytes));
+        }
+        if wait {
+            self.send_written()?;
         }
         Ok(())
+    }
+
+    /// Sends the buffers written since the last report now.
+    fn send_written(&mut self) -> Result<(), Gone> {
+        if self.report.written.is_empty() {
+            return Ok(());
+        }
+        let written = std::mem::take(&mut self.report.written);
+        self.to_writer.send(ToWriter::Written(self.me, written)).map_err(|_| Gone)
     }
 }
 
@@ -666,7 +720,8 @@ impl Writer {
             // Every shard gone before its last word: one of them failed.
             let Ok(message) = reports.recv() else { return Ok(Sharded::Redo { written: self.written }) };
             match message {
-                ToWriter::Report(r) => {
+                ToWriter::Report(mut r) => {
+                    self.take_written(r.shard, std::mem::take(&mut r.written));
                     let v = &mut self.views[r.shard];
                     v.through = r.through;
                     v.ends.extend(r.ends);
@@ -675,12 +730,7 @@ impl Writer {
                     v.ended |= r.ended;
                     self.stamps.extend(r.stamps);
                 }
-                ToWriter::Written(s, conns, bytes) => {
-                    let v = &mut self.views[s];
-                    let number = v.first + v.buffers.len();
-                    v.written.extend(conns.into_iter().map(|range| (range, number)));
-                    v.buffers.push_back(bytes);
-                }
+                ToWriter::Written(s, written) => self.take_written(s, written),
                 ToWriter::Last(s, last) => self.views[s].last = Some(last),
             }
             if !self.play() {
@@ -690,6 +740,16 @@ impl Writer {
             if self.all_released && self.order.is_empty() && self.views.iter().all(|v| v.last.is_some()) {
                 return self.finish(out);
             }
+        }
+    }
+
+    /// Takes shard `s`'s buffers of written connections.
+    fn take_written(&mut self, s: usize, written: Vec<Written>) {
+        let v = &mut self.views[s];
+        for (conns, bytes) in written {
+            let number = v.first + v.buffers.len();
+            v.written.extend(conns.into_iter().map(|range| (range, number)));
+            v.buffers.push_back(bytes);
         }
     }
 
