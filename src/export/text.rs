@@ -17,6 +17,9 @@ pub struct TextExporter {
     /// The last verdict and its wrapped lines: most connections of a capture
     /// end alike, and wrapping is a tenth of the export.
     verdict: (String, String),
+    /// This connection's verdict (a buffer used again, not one allocated
+    /// and freed for every connection).
+    next_verdict: String,
 }
 
 impl TextExporter {
@@ -170,11 +173,12 @@ impl Exporter for TextExporter {
         } else {
             buf.push_str(&with_extras(conn, &ladder::layout(conn, None, 0)));
         }
-        let verdict = timeline::verdict(conn);
-        if verdict != self.verdict.0 {
+        self.next_verdict.clear();
+        timeline::verdict_into(conn, &mut self.next_verdict);
+        if self.next_verdict != self.verdict.0 {
             self.verdict.1.clear();
-            push_wrapped(&mut self.verdict.1, &verdict, 96, "  ");
-            self.verdict.0 = verdict;
+            push_wrapped(&mut self.verdict.1, &self.next_verdict, 96, "  ");
+            std::mem::swap(&mut self.verdict.0, &mut self.next_verdict);
         }
         buf.push_str(&self.verdict.1);
         if self.diagram {

@@ -73,16 +73,23 @@ fn path_words(path: &[TcpState]) -> String {
 /// the segments it took.
 #[must_use]
 pub fn verdict(conn: &Connection) -> String {
+    let mut s = String::new();
+    verdict_into(conn, &mut s);
+    s
+}
+
+/// [`verdict`], appended to `s` (a buffer used again for every connection).
+pub fn verdict_into(conn: &Connection, s: &mut String) {
     let kind = conn.close_kind();
-    let mut s = format!("close: {kind}. ");
+    let _ = write!(s, "close: {kind}. ");
     match kind {
-        CloseKind::ThreeWay => three_way(conn, &mut s),
-        CloseKind::FourWay => four_way(conn, &mut s),
-        CloseKind::Simultaneous => simultaneous(conn, &mut s),
-        CloseKind::Reset => reset(conn, &mut s),
-        CloseKind::Refused => refused(conn, &mut s),
-        CloseKind::BeforeCapture => joined_late(conn, &mut s),
-        CloseKind::Open if conn.joined_late.is_some() => joined_late(conn, &mut s),
+        CloseKind::ThreeWay => three_way(conn, s),
+        CloseKind::FourWay => four_way(conn, s),
+        CloseKind::Simultaneous => simultaneous(conn, s),
+        CloseKind::Reset => reset(conn, s),
+        CloseKind::Refused => refused(conn, s),
+        CloseKind::BeforeCapture => joined_late(conn, s),
+        CloseKind::Open if conn.joined_late.is_some() => joined_late(conn, s),
         CloseKind::Open => match conn.close.first_fin {
             Some(a) => {
                 let _ = write!(s, "{} sent a FIN; the close had not finished when the capture ended.", cap(a));
@@ -120,7 +127,6 @@ pub fn verdict(conn: &Connection) -> String {
             let _ = write!(s, " {n} ICMP errors came back about its segments.");
         }
     }
-    s
 }
 
 /// A connection the capture joined during its close: what the kernel listed

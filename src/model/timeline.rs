@@ -297,4 +297,4 @@ pub fn arrows(conn: &Connection) -> Vec<Arrow> {
     out
 }
 
-pub use super::explain::{explain, verdict};
+pub use super::explain::{explain, verdict, verdict_into};
