@@ -270,8 +270,12 @@ pub fn write_text(conn: &Connection, scratch: &mut TextScratch, out: &mut String
         }
         out.push_str(" │ ");
         let right = timeline::push_mark(out, m.server_via, m.server_mark);
-        push_repeat(out, " ", w - right + 2);
-        out.push_str(&scratch.text[r.note.clone()]);
+        // Without a note, no padding for it (trimmed anyway).
+        let note = &scratch.text[r.note.clone()];
+        if !note.is_empty() {
+            push_repeat(out, " ", w - right + 2);
+            out.push_str(note);
+        }
         let end = line + out[line..].trim_end().len();
         out.truncate(end);
         out.push('\n');
