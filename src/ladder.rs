@@ -210,8 +210,23 @@ struct TextRow {
     note: std::ops::Range<usize>,
 }
 
-/// Appends `n` copies of `s`.
-fn push_repeat(out: &mut String, s: &str, n: usize) {
+/// Appends `n` copies of `s`: from a run of 64 of them at a time where
+/// there is one (spaces, arrow shafts), one by one otherwise.
+fn push_repeat(out: &mut String, s: &str, mut n: usize) {
+    const SPACES: &str = "                                                                ";
+    const SHAFT: &str = "────────────────────────────────────────────────────────────────";
+    let run = match s {
+        " " => SPACES,
+        "─" => SHAFT,
+        _ => "",
+    };
+    if !run.is_empty() {
+        while n > 0 {
+            let k = n.min(64);
+            out.push_str(&run[..k * s.len()]);
+            n -= k;
+        }
+    }
     for _ in 0..n {
         out.push_str(s);
     }
@@ -296,5 +311,19 @@ impl Ladder {
             out.push('\n');
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn push_repeat_is_repeat() {
+        for s in [" ", "─", "x"] {
+            for n in 0..200 {
+                let mut out = String::from("<");
+                super::push_repeat(&mut out, s, n);
+                assert_eq!(out, format!("<{}", s.repeat(n)), "{n} of {s:?}");
+            }
+        }
     }
 }
