@@ -164,12 +164,12 @@ fn open_mapped(path: &Path) -> Result<Option<(crate::os::map::Mapped, String)>> 
 /// mapping of the file (the first counts what it reads into `read`); `None`
 /// when the file cannot be mapped (it is read on one thread).
 fn shard_sources(path: &Path, threads: usize, read: &Arc<AtomicU64>) -> Result<Option<Vec<PcapSource<io::Empty>>>> {
-    let Some((map, name)) = open_mapped(path)? else { return Ok(None) };
+    let Some((mut map, name)) = open_mapped(path)? else { return Ok(None) };
     let mut sources = Vec::with_capacity(threads);
-    for (i, map) in map.split(threads).into_iter().enumerate() {
-        let counted = if i == 0 { read.clone() } else { Arc::new(AtomicU64::new(0)) };
-        sources.push(PcapSource::mapped(map, io::empty(), name.clone(), counted)?);
+    for _ in 1..threads {
+        sources.push(PcapSource::mapped(map.share(), io::empty(), name.clone(), Arc::new(AtomicU64::new(0)))?);
     }
+    sources.insert(0, PcapSource::mapped(map, io::empty(), name, read.clone())?);
     Ok(Some(sources))
 }
 

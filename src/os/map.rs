@@ -6,30 +6,20 @@
 use std::fs::File;
 use std::io;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A read-only, private mapping of a whole regular file, possibly read by
-/// several threads at once ([`Mapped::split`]).
+/// several threads at once ([`Mapped::share`]).
 #[derive(Debug)]
 pub struct Mapped {
     map: Arc<memmap2::Mmap>,
-    /// How far its pages were released (read and done with), when read alone.
-    released: usize,
-    /// What the readers of a split mapping share, and which of them this is.
-    readers: Option<(Arc<Readers>, usize)>,
+    /// How much of what its reader has read stays mapped (for the others).
+    behind: usize,
 }
 
-/// What the readers of one mapping share: one maps pages in, and pages are
-/// released once every reader is past them.
-#[derive(Debug)]
-struct Readers {
-    /// How far pages were mapped in, by whichever reader got there first.
-    populated: AtomicUsize,
-    /// How far pages were released.
-    released: AtomicUsize,
-    /// How far each reader has read (`usize::MAX` once it is done).
-    read: Vec<AtomicUsize>,
-}
+/// What a shared mapping keeps mapped behind each reader: the readers of a
+/// shared file (`trace --threads`) go at about the same pace, and a page
+/// released before the slowest has read it would be mapped in again.
+pub const SHARED_BEHIND: usize = 1 << 20;
 
 impl Mapped {
     /// Maps `file`, or `None` when it is not a regular file or is empty (a
@@ -51,50 +41,29 @@ impl Mapped {
         let map = unsafe { memmap2::MmapOptions::new().map(file)? };
         // No MADV_SEQUENTIAL: its read-ahead on every fault cost more than it
         // saved (measured); pages are mapped a step at a time (`populate`).
-        Ok(Some(Mapped { map: Arc::new(map), released: 0, readers: None }))
+        Ok(Some(Mapped { map: Arc::new(map), behind: 0 }))
     }
 
-    /// The same mapping for `n` readers (at least one), each reading the
-    /// whole file at about the same pace: a page is mapped in once, by the
-    /// first to need it, and released once all of them are past it.
+    /// The same mapping for another reader: both keep [`SHARED_BEHIND`]
+    /// bytes mapped behind where they read, so that they can read the same
+    /// pages once mapped in.
     #[must_use]
-    pub fn split(self, n: usize) -> Vec<Mapped> {
-        let readers = Arc::new(Readers {
-            populated: AtomicUsize::new(0),
-            released: AtomicUsize::new(0),
-            read: (0..n.max(1)).map(|_| AtomicUsize::new(0)).collect(),
-        });
-        (0..n.max(1))
-            .map(|me| Mapped { map: self.map.clone(), released: 0, readers: Some((readers.clone(), me)) })
-            .collect()
+    pub fn share(&mut self) -> Mapped {
+        self.behind = SHARED_BEHIND;
+        Mapped { map: self.map.clone(), behind: SHARED_BEHIND }
     }
 
-    /// Says that this reader will read nothing before `offset` again: the
-    /// pages before it are unmapped once no reader needs them. A mapped page
-    /// counts in the process's resident memory (RSS) as long as it stays
-    /// mapped, so a long read would otherwise grow to the file's size.
-    pub fn done_before(&mut self, offset: usize) {
-        let (from, to) = match &self.readers {
-            None => {
-                let from = self.released;
-                self.released = from.max(offset);
-                (from, offset)
-            }
-            Some((r, me)) => {
-                r.read[*me].fetch_max(offset, Ordering::AcqRel);
-                let least = r.read.iter().map(|a| a.load(Ordering::Acquire)).min().unwrap_or(0).min(self.map.len());
-                // Whoever moves the mark releases what it passed.
-                (r.released.fetch_max(least, Ordering::AcqRel), least)
-            }
-        };
-        if to > from {
-            self.release(from, to - from);
-        }
+    /// How many bytes behind its reader stay mapped.
+    #[must_use]
+    pub fn behind(&self) -> usize {
+        self.behind
     }
 
-    /// Unmaps the pages of `len` bytes from `offset`. A hint: a later read
-    /// of those bytes maps them in again.
-    fn release(&self, offset: usize, len: usize) {
+    /// Unmaps the pages of `len` bytes from `offset`, read and done with: a
+    /// mapped page counts in the process's resident memory (RSS) as long as it
+    /// stays mapped, so a long read would otherwise grow to the file's size.
+    /// A hint: a later read of those bytes maps them in again.
+    pub fn release(&self, offset: usize, len: usize) {
         // SAFETY: the mapping is private and read-only, so no page of it was
         // ever written: MADV_DONTNEED only drops the pages, and reading them
         // again maps the file's bytes back in, the same bytes (short of the
@@ -104,26 +73,9 @@ impl Mapped {
 
     /// Maps in the pages of `len` bytes from `offset` in one call
     /// (MADV_POPULATE_READ, Linux 5.14), rather than a page fault each time
-    /// they are first read; of a split mapping, only what no reader mapped in
-    /// yet. A hint: an older kernel's refusal is ignored.
+    /// they are first read. A hint: an older kernel's refusal is ignored.
     pub fn populate(&self, offset: usize, len: usize) {
-        let end = offset + len;
-        let from = match &self.readers {
-            None => offset,
-            Some((r, _)) => r.populated.fetch_max(end, Ordering::AcqRel).max(offset),
-        };
-        if end > from {
-            let _ = self.map.advise_range(memmap2::Advice::PopulateRead, from, end - from);
-        }
-    }
-}
-
-impl Drop for Mapped {
-    /// A reader that is done holds no page back.
-    fn drop(&mut self) {
-        if let Some((r, me)) = &self.readers {
-            r.read[*me].store(usize::MAX, Ordering::Release);
-        }
+        let _ = self.map.advise_range(memmap2::Advice::PopulateRead, offset, len);
     }
 }
 
@@ -131,35 +83,5 @@ impl std::ops::Deref for Mapped {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
         &self.map
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// How far a split mapping's pages were released.
-    fn released(m: &Mapped) -> usize {
-        m.readers.as_ref().map_or(m.released, |(r, _)| r.released.load(Ordering::Acquire))
-    }
-
-    #[test]
-    fn a_split_mapping_releases_only_what_every_reader_passed() {
-        let path = std::env::temp_dir().join(format!("synack-map-{}", std::process::id()));
-        std::fs::write(&path, vec![7u8; 1 << 20]).unwrap();
-        let file = File::open(&path).unwrap();
-        let mut readers = Mapped::new(&file).unwrap().unwrap().split(2).into_iter();
-        let (mut a, mut b) = (readers.next().unwrap(), readers.next().unwrap());
-        a.done_before(512 << 10);
-        assert_eq!(released(&a), 0, "b has read nothing yet");
-        b.done_before(256 << 10);
-        assert_eq!(released(&b), 256 << 10);
-        a.populate(0, 1 << 20);
-        assert!(b.iter().all(|&x| x == 7), "the bytes stay readable");
-        // A reader that is done holds nothing back.
-        drop(a);
-        b.done_before(768 << 10);
-        assert_eq!(released(&b), 768 << 10);
-        let _ = std::fs::remove_file(&path);
     }
 }
