@@ -604,12 +604,14 @@ impl<S: FrameSource> Shard<'_, S> {
     fn write_released(&mut self, wait: bool) -> Result<(), Gone> {
         while self.released.front().is_some_and(|conn| conn.id <= self.numbered) {
             while self.out >= BUFFERS {
+                // Out of buffers: those not sent yet go now, so that the
+                // writer can give them back (released connections wait for
+                // one, unformatted: ~1 KiB each). The writer writes in
+                // order: the buffer it needs next is then one it has.
+                self.send_written()?;
                 if !wait {
                     return Ok(());
                 }
-                // The writer writes in order: the buffer it needs next is
-                // one it has, once these are sent.
-                self.send_written()?;
                 let notice = self.notices.recv().map_err(|_| Gone)?;
                 self.take_released(notice);
             }
