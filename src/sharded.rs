@@ -774,10 +774,32 @@ impl Writer {
                 .min(through)
                 .min(stop);
             while self.played < event {
-                let Some(now) = self.stamps.pop_front() else { return false };
-                if self.queue.front().is_some_and(|q| headless::due(self.queue.len(), keep, now, q.1)) {
-                    self.release(Some(now), keep);
+                // Frames up to the event can only release the oldest waiting
+                // connection, and only once its time has come: skip to the
+                // first frame where it has.
+                let left = usize::try_from(event - self.played).unwrap_or(usize::MAX);
+                if self.stamps.len() < left {
+                    return false;
                 }
+                let skip = match self.queue.front() {
+                    None => left,
+                    Some(q) => {
+                        let (len, last) = (self.queue.len(), q.1);
+                        let (a, b) = self.stamps.as_slices();
+                        a.iter()
+                            .chain(b)
+                            .take(left)
+                            .position(|&now| headless::due(len, keep, now, last))
+                            .unwrap_or(left)
+                    }
+                };
+                self.stamps.drain(..skip);
+                self.played += skip as u64;
+                if self.played == event {
+                    break;
+                }
+                let Some(now) = self.stamps.pop_front() else { return false };
+                self.release(Some(now), keep);
                 self.played += 1;
             }
             if self.played == through {
