@@ -52,6 +52,13 @@ pub trait Exporter {
         Ok(())
     }
 
+    /// Whether [`Exporter::append`] is this format's own way of writing (not
+    /// the default's detour through [`Exporter::connection`]): then a caller
+    /// that gathers the output in memory itself saves a copy of every byte.
+    fn appends(&self) -> bool {
+        false
+    }
+
     /// Appends one connection to `out`, as [`Exporter::connection`] writes
     /// it: for a thread that formats connections another one writes.
     fn append(&mut self, conn: &Connection, out: &mut String) {
@@ -105,6 +112,16 @@ impl Exporter for Skip<'_> {
             return Ok(());
         }
         self.inner.owned(conn, out, spent)
+    }
+
+    fn appends(&self) -> bool {
+        self.inner.appends()
+    }
+
+    fn append(&mut self, conn: &Connection, out: &mut String) {
+        if !self.skips() {
+            self.inner.append(conn, out);
+        }
     }
 
     fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {

@@ -107,9 +107,30 @@ struct Waiting<'s, 'a> {
     written: u64,
     dirty: bool,
     stop: &'s Stop<'a>,
+    /// Output formatted but not yet handed to the writer, for a format that
+    /// appends to memory itself ([`Exporter::appends`]): it goes out in
+    /// pieces of [`STAGE`] or more, which a `BufWriter` passes on without
+    /// copying them (190 MB for a million segments of jsonl).
+    staged: Option<String>,
 }
 
+/// How much formatted output is gathered before it is written.
+const STAGE: usize = 1 << 16;
+
 impl Waiting<'_, '_> {
+    /// Hands the output gathered so far to `out` (before `out` is flushed,
+    /// and when a run returns).
+    fn unstage(&mut self, out: &mut dyn Write) -> Result<(), RunError> {
+        match &mut self.staged {
+            Some(staged) if !staged.is_empty() => {
+                let written = out.write_all(staged.as_bytes());
+                staged.clear();
+                written.map_err(RunError::Output)
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Writes those whose wait is over at `now` (all of them with `None`), and
     /// the oldest ones beyond `keep` (so the tracker never drops one unwritten).
     /// Returns whether the run should stop now.
@@ -151,13 +172,25 @@ impl Waiting<'_, '_> {
                 continue;
             }
             // Written: `trace` needs it no more (memory stays bounded by what is open).
-            let written = match pipeline.tracker.take(id) {
-                Some(conn) => {
+            let written = match (pipeline.tracker.take(id), &mut self.staged) {
+                (Some(conn), Some(staged)) => {
+                    exporter.append(&conn, staged);
+                    self.spent.push(conn);
+                    pipeline.tracker.recycle(&mut self.spent);
+                    if staged.len() >= STAGE {
+                        self.unstage(out)?;
+                    }
+                    Ok(())
+                }
+                (Some(conn), None) => {
                     let written = exporter.owned(conn, out, &mut self.spent);
                     pipeline.tracker.recycle(&mut self.spent);
                     written
                 }
-                None => pipeline.tracker.get(id).map_or(Ok(()), |conn| exporter.connection(conn, out)),
+                (None, _) => {
+                    self.unstage(out)?;
+                    pipeline.tracker.get(id).map_or(Ok(()), |conn| exporter.connection(conn, out))
+                }
             };
             written.map_err(RunError::Output)?;
             self.written += 1;
@@ -202,11 +235,31 @@ pub fn run<S: FrameSource>(
     pipeline: &mut Pipeline,
     exporter: &mut dyn Exporter,
     out: &mut dyn Write,
-    mut recorder: Option<&mut Recorder>,
-    mut kernel: Option<&mut dyn KernelFeed>,
+    recorder: Option<&mut Recorder>,
+    kernel: Option<&mut dyn KernelFeed>,
     stop: &Stop<'_>,
 ) -> Result<Ended, RunError> {
-    let mut waiting = Waiting { ids: VecDeque::new(), spent: Vec::new(), written: 0, dirty: false, stop };
+    let staged = exporter.appends().then(|| String::with_capacity(STAGE + STAGE / 2));
+    let mut waiting = Waiting { ids: VecDeque::new(), spent: Vec::new(), written: 0, dirty: false, stop, staged };
+    let ended = run_with(source, pipeline, exporter, out, recorder, kernel, &mut waiting);
+    // What was formatted goes out whatever happened (a broken input still
+    // gets what ended before it broke).
+    let unstaged = waiting.unstage(out);
+    let ended = ended?;
+    unstaged.map(|()| ended)
+}
+
+/// [`run`]'s loop.
+fn run_with<S: FrameSource>(
+    source: &mut S,
+    pipeline: &mut Pipeline,
+    exporter: &mut dyn Exporter,
+    out: &mut dyn Write,
+    mut recorder: Option<&mut Recorder>,
+    mut kernel: Option<&mut dyn KernelFeed>,
+    waiting: &mut Waiting<'_, '_>,
+) -> Result<Ended, RunError> {
+    let stop = waiting.stop;
     let keep = waiting_limit(&pipeline.tracker.limits());
     let mut flushed = Instant::now();
     let mut draining: Option<Instant> = None;
@@ -214,6 +267,7 @@ pub fn run<S: FrameSource>(
     let mut recorded = false;
     loop {
         if (waiting.dirty || recorded) && flushed.elapsed() >= FLUSH_EVERY {
+            waiting.unstage(out)?;
             out.flush().map_err(RunError::Output)?;
             if let Some(r) = recorder.as_deref_mut() {
                 r.flush().map_err(RunError::Record)?;
@@ -286,6 +340,7 @@ pub fn run<S: FrameSource>(
                     return Ok(Ended::Stopped);
                 }
                 if waiting.dirty {
+                    waiting.unstage(out)?;
                     out.flush().map_err(RunError::Output)?;
                     waiting.dirty = false;
                 }

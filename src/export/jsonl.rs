@@ -387,6 +387,10 @@ impl Exporter for JsonlExporter {
         out.write_all(self.buf.as_bytes())
     }
 
+    fn appends(&self) -> bool {
+        true
+    }
+
     fn append(&mut self, conn: &Connection, out: &mut String) {
         write_json_with(out, conn, &mut self.pieces);
         out.push('\n');

@@ -167,6 +167,10 @@ impl Exporter for TextExporter {
         written
     }
 
+    fn appends(&self) -> bool {
+        true
+    }
+
     fn append(&mut self, conn: &Connection, buf: &mut String) {
         if conn.icmp.is_empty() && !conn.kernel_watched {
             ladder::write_text(conn, &mut self.scratch, buf);
