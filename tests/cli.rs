@@ -265,10 +265,19 @@ fn following_a_stream_writes_at_once_and_stops_on_a_signal() {
         let mut stdin = child.stdin.take().unwrap();
         stdin.write_all(&std::fs::read(fixture("seed.pcap")).unwrap()).unwrap();
         stdin.flush().unwrap();
-        // The line comes while stdin is still open.
+        // The line comes while stdin is still open (read on a thread, so that
+        // a line that never comes fails the test instead of hanging it).
         let mut out = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        out.read_line(&mut line).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = out.read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let Ok(line) = rx.recv_timeout(std::time::Duration::from_secs(30)) else {
+            let _ = child.kill();
+            panic!("SIG{sig}: no line within 30 s while the stream stayed open");
+        };
         let v: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(v["close"]["kind"], "three-way");
         Command::new("kill").args([&format!("-{sig}"), &child.id().to_string()]).status().unwrap();
