@@ -278,6 +278,12 @@ pub struct Tracker {
     hold_late: bool,
     /// How many written connections are kept for reuse.
     spare_limit: usize,
+    /// The connection the last segment went to (or started): segments come
+    /// in bursts of one connection (a handshake, a request and its ACK), and
+    /// the next one for it is found without hashing its tuple. It is always
+    /// the latest on its tuple: a newer one would have been started by a
+    /// later segment, and become `last` itself.
+    last: ConnId,
 }
 
 /// Spare connections kept for reuse, at most.
@@ -365,6 +371,7 @@ impl Tracker {
             spare: Vec::new(),
             hold_late: false,
             spare_limit: SPARE,
+            last: 0,
         }
     }
 
@@ -563,13 +570,20 @@ impl Tracker {
     }
 
     fn push_segment(&mut self, seg: &Segment) -> Push {
-        let k = key(seg.src, seg.dst, seg.encap.network());
+        let network = seg.encap.network();
         let fresh_syn = seg.flags.syn() && !seg.flags.ack() && !seg.flags.rst();
         let keep = self.share(self.open);
         let mut superseded = None;
-        if let Some(id) = self.find_segment(seg, &k)
+        let last = self.conns.get(self.last).is_some_and(|c| {
+            let (a, b) = (&seg.src, &seg.dst);
+            ((c.client.addr == *a && c.server.addr == *b) || (c.client.addr == *b && c.server.addr == *a))
+                && c.encap.network() == network
+        });
+        let found = if last { Some(self.last) } else { self.find_segment(seg, &key(seg.src, seg.dst, network)) };
+        if let Some(id) = found
             && let Some(conn) = self.conns.get_mut(id)
         {
+            self.last = id;
             let reuse = fresh_syn
                 && (conn.ended || conn.client.addr != seg.src || conn.client.isn.is_some_and(|i| i != seg.seq));
             if !reuse {
@@ -593,6 +607,7 @@ impl Tracker {
                 self.finished.push_back(id);
             }
         }
+        let k = key(seg.src, seg.dst, network);
         // A new connection. Its client sent the SYN; without one, the endpoint on
         // the watched port (or, failing that, the lower port) is the server.
         let (client, server) = if fresh_syn {
@@ -635,6 +650,7 @@ impl Tracker {
         let ended = conn.apply(seg, dir);
         self.conns.push(conn);
         self.set_latest(&k, id);
+        self.last = id;
         if ended {
             self.finished.push_back(id);
         } else {
