@@ -13,6 +13,7 @@ use crate::model::connection::Record;
 use crate::model::segment::Timestamp;
 use crate::model::tcp::TcpState;
 use crate::model::tracker::{Connection, Dir, Initiator};
+use crate::os::append;
 
 /// JSON lines.
 #[derive(Default)]
@@ -28,16 +29,37 @@ pub struct JsonlExporter {
 #[derive(Default)]
 pub struct Pieces {
     /// `,"dir":"c2s","flags":"SYN","seq":`, by direction and flags.
-    head: Vec<Option<Box<str>>>,
+    head: Vec<Option<Box<Piece<64>>>>,
     /// `,"phase":"handshake","step":1,"client_state":"SYN-SENT","server_state":"LISTEN"}`,
     /// by phase, step, retransmission, the state passed through and both states.
-    tail: std::collections::HashMap<u32, Box<str>, foldhash::fast::RandomState>,
+    tail: std::collections::HashMap<u32, Box<Piece<160>>, foldhash::fast::RandomState>,
+}
+
+/// A piece, padded for a copy in whole chunks when it fits (they all do:
+/// 61 and 137 bytes at most), as it is otherwise.
+enum Piece<const N: usize> {
+    Padded(append::Padded<N>),
+    Long(Box<str>),
+}
+
+impl<const N: usize> Piece<N> {
+    fn new(s: &str) -> Piece<N> {
+        append::Padded::new(s).map_or_else(|| Piece::Long(s.into()), Piece::Padded)
+    }
+
+    #[inline]
+    fn push_to(&self, out: &mut String) {
+        match self {
+            Piece::Padded(p) => p.push_to(out),
+            Piece::Long(s) => out.push_str(s),
+        }
+    }
 }
 
 impl Pieces {
-    fn head(&mut self, r: &Record) -> &str {
+    fn head(&mut self, r: &Record) -> &Piece<64> {
         if self.head.is_empty() {
-            self.head.resize(512, None);
+            self.head.resize_with(512, || None);
         }
         let i = usize::from(r.flags.0) | if r.dir == Dir::S2C { 256 } else { 0 };
         self.head[i].get_or_insert_with(|| {
@@ -46,11 +68,11 @@ impl Pieces {
             s.push_str("\",\"flags\":\"");
             r.flags.push_name(&mut s);
             s.push_str("\",\"seq\":");
-            s.into()
+            Box::new(Piece::new(&s))
         })
     }
 
-    fn tail(&mut self, r: &Record) -> &str {
+    fn tail(&mut self, r: &Record) -> &Piece<160> {
         let state = |s: TcpState| s as u32;
         let key = r.phase as u32
             | r.step.map_or(0, |s| u32::from(s) + 1) << 3
@@ -80,7 +102,7 @@ impl Pieces {
             out.push_str("\",\"server_state\":\"");
             out.push_str(r.server_state.name());
             out.push_str("\"}");
-            out.into()
+            Box::new(Piece::new(&out))
         })
     }
 }
@@ -117,25 +139,58 @@ fn int<I: itoa::Integer + Copy + TryInto<u8>>(out: &mut String, n: I) {
 /// precision: `0.0`, `0.034`, `12.5`.
 fn millis(out: &mut String, nanos: u64) {
     let micros = nanos / 1_000;
-    int(out, micros / 1_000);
-    out.push('.');
-    // Three digits, without trailing zeros (one at least): written from a
-    // table rather than through `fraction`, for every segment's time.
-    let f = (micros % 1_000) as usize;
-    let digits = [DIGITS[f / 100], DIGITS[f / 10 % 10], DIGITS[f % 10]];
-    let n = if f.is_multiple_of(100) {
-        1
-    } else if f.is_multiple_of(10) {
-        2
+    let ms = micros / 1_000;
+    let (fraction, len) = FRACTIONS[(micros % 1_000) as usize];
+    let len = usize::from(len);
+    // Most segments' times are under 10 ms: digit, point and fraction in one store.
+    if ms < 10 {
+        append::push_word(out, (u64::from(b'0') + ms) | u64::from(fraction) << 8, 1 + len);
     } else {
-        3
-    };
-    for &d in &digits[..n] {
-        out.push(char::from(d));
+        int(out, ms);
+        append::push_word(out, u64::from(fraction), len);
     }
 }
 
-const DIGITS: [u8; 10] = *b"0123456789";
+/// `.` and three digits without trailing zeros (one at least), by value:
+/// (`.034`, 4), (`.4`, 2).
+const FRACTIONS: [(u32, u8); 1_000] = {
+    let mut table = [(0u32, 0u8); 1_000];
+    let mut f = 0;
+    while f < 1_000 {
+        let digits = [b'.', b'0' + (f / 100) as u8, b'0' + (f / 10 % 10) as u8, b'0' + (f % 10) as u8];
+        let len = if f % 100 == 0 {
+            2
+        } else if f % 10 == 0 {
+            3
+        } else {
+            4
+        };
+        let mut word = 0u32;
+        let mut i = 0;
+        while i < len {
+            word |= (digits[i] as u32) << (8 * i);
+            i += 1;
+        }
+        table[f] = (word, len as u8);
+        f += 1;
+    }
+    table
+};
+
+/// `,"ack":` and `,"len":`, as words.
+const ACK: u64 = append::word(b",\"ack\":");
+const LEN: u64 = append::word(b",\"len\":");
+
+/// Appends a 7-byte key (`,"ack":`) and an integer: one store when the
+/// integer is one digit.
+fn key_and_int(out: &mut String, key: u64, n: u32) {
+    if n < 10 {
+        append::push_word(out, key | (u64::from(b'0') + u64::from(n)) << 56, 8);
+    } else {
+        append::push_word(out, key, 7);
+        int(out, n);
+    }
+}
 
 /// Appends `frac` (less than 10^`places`) as `places` decimal digits without
 /// trailing zeros, at least one digit: (340, 3) -> `34`, (4, 3) -> `004`.
@@ -243,13 +298,11 @@ pub fn write_json_with(out: &mut String, conn: &Connection, pieces: &mut Pieces)
         }
         out.push_str("{\"t_ms\":");
         millis(out, r.ts.0.saturating_sub(start.0));
-        out.push_str(pieces.head(r));
+        pieces.head(r).push_to(out);
         int(out, r.rel_seq);
-        out.push_str(",\"ack\":");
-        int(out, r.rel_ack);
-        out.push_str(",\"len\":");
-        int(out, r.payload_len);
-        out.push_str(pieces.tail(r));
+        key_and_int(out, ACK, r.rel_ack);
+        key_and_int(out, LEN, r.payload_len);
+        pieces.tail(r).push_to(out);
     }
     out.push_str("],\"icmp\":[");
     for (i, n) in conn.icmp.iter().enumerate() {
@@ -422,6 +475,26 @@ mod tests {
             fraction(&mut want, micros, 3);
             assert_eq!(f(7_000_000 + micros * 1_000 + 999), want);
         }
+    }
+
+    #[test]
+    fn keys_and_integers_read_as_written_apart() {
+        for n in [0, 1, 9, 10, 99, 100, 12_345, u32::MAX] {
+            let mut s = String::from("x");
+            key_and_int(&mut s, ACK, n);
+            key_and_int(&mut s, LEN, n);
+            assert_eq!(s, format!("x,\"ack\":{n},\"len\":{n}"));
+        }
+    }
+
+    #[test]
+    fn a_piece_too_long_to_pad_is_kept_as_it_is() {
+        let long = "a".repeat(200);
+        let (mut padded, mut kept) = (String::new(), String::new());
+        Piece::<160>::new(&long[..150]).push_to(&mut padded);
+        Piece::<160>::new(&long).push_to(&mut kept);
+        assert!(matches!(Piece::<160>::new(&long), Piece::Long(_)));
+        assert_eq!((padded.as_str(), kept.as_str()), (&long[..150], long.as_str()));
     }
 
     #[test]
