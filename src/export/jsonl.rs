@@ -25,7 +25,7 @@ pub struct JsonlExporter {
 /// The parts of a segment's object that depend only on a few small fields,
 /// written once and then copied: a capture's segments take few combinations
 /// of direction, flags, phase, step and states, and one copy is cheaper than
-/// the eight it replaces.
+/// the eight it replaces. Addresses likewise.
 #[derive(Default)]
 pub struct Pieces {
     /// `,"dir":"c2s","flags":"SYN","seq":`, by direction and flags.
@@ -33,6 +33,8 @@ pub struct Pieces {
     /// `,"phase":"handshake","step":1,"client_state":"SYN-SENT","server_state":"LISTEN"}`,
     /// by phase, step, retransmission, the state passed through and both states.
     tail: std::collections::HashMap<u32, Box<Piece<160>>, foldhash::fast::RandomState>,
+    /// IPv4 addresses written as `"127.0.0.1:`, by a hash of the address.
+    ips: Vec<Option<(u32, append::Padded<32>)>>,
 }
 
 /// A piece, padded for a copy in whole chunks when it fits (they all do:
@@ -221,10 +223,42 @@ fn unix(out: &mut String, ts: Timestamp) {
 }
 
 /// Appends `"ip:port",` (`"[::1]:8001",` for IPv6).
-fn address(out: &mut String, addr: std::net::SocketAddr) {
-    out.push('"');
-    crate::model::timeline::push_addr(out, addr);
-    out.push_str("\",");
+fn address(out: &mut String, addr: std::net::SocketAddr, pieces: &mut Pieces) {
+    match addr {
+        // A capture's connections share few addresses: each one's text,
+        // `"127.0.0.1:`, is kept, and only the port is written.
+        std::net::SocketAddr::V4(a) => {
+            let ip = a.ip().to_bits();
+            if pieces.ips.is_empty() {
+                pieces.ips.resize_with(64, || None);
+            }
+            let slot = &mut pieces.ips[(ip.wrapping_mul(0x9e37_79b9) >> 26) as usize];
+            if slot.as_ref().is_none_or(|(known, _)| *known != ip) {
+                let mut text = String::from("\"");
+                crate::model::timeline::push_addr(&mut text, std::net::SocketAddr::new((*a.ip()).into(), 0));
+                text.pop();
+                *slot = append::Padded::new(&text).map(|p| (ip, p));
+            }
+            match slot {
+                Some((_, text)) => text.push_to(out),
+                None => out.push('"'),
+            }
+            // The port's digits, then `",`: seven bytes at most, one store.
+            let port = a.port();
+            let len = port.checked_ilog10().unwrap_or(0) + 1;
+            let (mut word, mut rest) = (0u64, port);
+            for _ in 0..len {
+                word = word << 8 | u64::from(b'0' + (rest % 10) as u8);
+                rest /= 10;
+            }
+            append::push_word(out, word | append::word(b"\",") << (8 * len), len as usize + 2);
+        }
+        std::net::SocketAddr::V6(_) => {
+            out.push('"');
+            crate::model::timeline::push_addr(out, addr);
+            out.push_str("\",");
+        }
+    }
 }
 
 /// Appends `"key":`.
@@ -275,9 +309,9 @@ pub fn write_json_with(out: &mut String, conn: &Connection, pieces: &mut Pieces)
     out.push_str("{\"id\":");
     int(out, conn.id);
     out.push_str(",\"client\":");
-    address(out, conn.client.addr);
+    address(out, conn.client.addr, pieces);
     out.push_str("\"server\":");
-    address(out, conn.server.addr);
+    address(out, conn.server.addr, pieces);
     out.push_str("\"encapsulation\":[");
     if !conn.encap.is_empty() {
         for (i, name) in conn.encap.names().iter().enumerate() {
@@ -495,6 +529,28 @@ mod tests {
         Piece::<160>::new(&long).push_to(&mut kept);
         assert!(matches!(Piece::<160>::new(&long), Piece::Long(_)));
         assert_eq!((padded.as_str(), kept.as_str()), (&long[..150], long.as_str()));
+    }
+
+    #[test]
+    fn addresses_read_as_written_afresh() {
+        let mut pieces = Pieces::default();
+        // More addresses than the cache has slots, each met again later.
+        let addrs: Vec<std::net::SocketAddr> = (0..200u32)
+            .map(|i| {
+                let ip =
+                    std::net::Ipv4Addr::from_bits(0x7f00_0001_u32.wrapping_add((i % 150).wrapping_mul(0x0101_0101)));
+                let port = [0u16, 9, 10, 99, 8001, 65_535][i as usize % 6];
+                std::net::SocketAddr::from((ip, port))
+            })
+            .chain(["[::1]:8001".parse().unwrap(), "[fe80::1]:0".parse().unwrap()])
+            .collect();
+        for round in 0..2 {
+            for &a in &addrs {
+                let mut s = String::from("x");
+                address(&mut s, a, &mut pieces);
+                assert_eq!(s, format!("x\"{a}\","), "round {round}");
+            }
+        }
     }
 
     #[test]
