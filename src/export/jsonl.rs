@@ -139,6 +139,7 @@ fn int<I: itoa::Integer + Copy + TryInto<u8>>(out: &mut String, n: I) {
 
 /// Appends a duration in nanoseconds as milliseconds with microsecond
 /// precision: `0.0`, `0.034`, `12.5`.
+#[inline]
 fn millis(out: &mut String, nanos: u64) {
     let micros = nanos / 1_000;
     let ms = micros / 1_000;
@@ -148,9 +149,14 @@ fn millis(out: &mut String, nanos: u64) {
     if ms < 10 {
         append::push_word(out, (u64::from(b'0') + ms) | u64::from(fraction) << 8, 1 + len);
     } else {
-        int(out, ms);
-        append::push_word(out, u64::from(fraction), len);
+        long_millis(out, ms, fraction, len);
     }
+}
+
+#[inline(never)]
+fn long_millis(out: &mut String, ms: u64, fraction: u32, len: usize) {
+    out.push_str(itoa::Buffer::new().format(ms));
+    append::push_word(out, u64::from(fraction), len);
 }
 
 /// `.` and three digits without trailing zeros (one at least), by value:
@@ -185,13 +191,19 @@ const LEN: u64 = append::word(b",\"len\":");
 
 /// Appends a 7-byte key (`,"ack":`) and an integer: one store when the
 /// integer is one digit.
+#[inline]
 fn key_and_int(out: &mut String, key: u64, n: u32) {
     if n < 10 {
         append::push_word(out, key | (u64::from(b'0') + u64::from(n)) << 56, 8);
     } else {
-        append::push_word(out, key, 7);
-        int(out, n);
+        key_and_long_int(out, key, n);
     }
+}
+
+#[inline(never)]
+fn key_and_long_int(out: &mut String, key: u64, n: u32) {
+    append::push_word(out, key, 7);
+    out.push_str(itoa::Buffer::new().format(n));
 }
 
 /// Appends `frac` (less than 10^`places`) as `places` decimal digits without

@@ -1049,7 +1049,18 @@ fn decode_tcp(ts: Timestamp, encap: Encap, src: IpAddr, dst: IpAddr, tcp: &[u8],
 
 /// Parses the options area (RFC 9293 §3.2). A malformed or cut option ends the
 /// walk and sets `truncated`; what was read before it is kept.
-fn parse_options(mut b: &[u8]) -> TcpOptions {
+fn parse_options(b: &[u8]) -> TcpOptions {
+    // Most segments after the SYNs (Linux, with timestamps): NOP, NOP and
+    // the timestamps, and nothing else. Read as the walk reads them.
+    if let Ok(&[1, 1, 8, 10, v0, v1, v2, v3, e0, e1, e2, e3]) = <&[u8; 12]>::try_from(b) {
+        let timestamps = (u32::from_be_bytes([v0, v1, v2, v3]), u32::from_be_bytes([e0, e1, e2, e3]));
+        return TcpOptions { timestamps: Some(timestamps), ..TcpOptions::default() };
+    }
+    walk_options(b)
+}
+
+/// [`parse_options`], one option after the other.
+fn walk_options(mut b: &[u8]) -> TcpOptions {
     let mut o = TcpOptions::default();
     while let Some(&kind) = b.first() {
         match kind {
@@ -1122,7 +1133,27 @@ mod tests {
         }
     }
 
+    #[test]
+    fn nop_nop_timestamps_read_in_order() {
+        let o = parse_options(&[1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 1, 2]);
+        assert_eq!(o.timestamps, Some((1, 258)));
+        assert_eq!(o, walk_options(&[1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 1, 2]));
+    }
+
     proptest::proptest! {
+        /// The short way for NOP, NOP, timestamps reads what the walk reads,
+        /// of that layout, near it and of anything else.
+        #[test]
+        fn options_read_the_short_way_are_those_walked(
+            mut b in proptest::collection::vec(proptest::num::u8::ANY, 0..16),
+            layout in proptest::bool::ANY,
+        ) {
+            if layout && b.len() >= 4 {
+                b[..4].copy_from_slice(&[1, 1, 8, 10]);
+            }
+            proptest::prop_assert_eq!(parse_options(&b), walk_options(&b));
+        }
+
         #[test]
         fn a_plain_tuple_is_what_decoding_gives_of_any_bytes(
             header in proptest::collection::vec(proptest::num::u8::ANY, 0..80),
