@@ -281,6 +281,9 @@ fn write_all_vectored(out: &mut dyn Write, mut slices: &mut [IoSlice<'_>]) -> io
     Ok(())
 }
 
+/// How many epochs a shard may read ahead of what the writer has played.
+const LAG: u64 = 1;
+
 /// How many bytes of written connections go to the writer at a time.
 const BUFFER: usize = 1 << 18;
 
@@ -353,6 +356,7 @@ impl<S: FrameSource> Shard<'_, S> {
                 if self.control.abort.load(Ordering::Relaxed) {
                     return Err(Gone);
                 }
+                self.keep_up(frame_no)?;
                 epoch += 1;
                 if !self.control.begin(epoch) {
                     break None;
@@ -495,6 +499,18 @@ impl<S: FrameSource> Shard<'_, S> {
         self.report.unshardable = report.unshardable;
         report.through = through;
         self.to_writer.send(ToWriter::Report(report)).map_err(|_| Gone)
+    }
+
+    /// Waits, when the writer has played fewer than all but [`LAG`] epochs
+    /// of what this shard read: connections wait in the tracker until the
+    /// writer releases them, so a writer kept off its core (three threads on
+    /// two cores) would otherwise let them pile up.
+    fn keep_up(&mut self, frame_no: u64) -> Result<(), Gone> {
+        while !self.all_released && frame_no.saturating_sub(self.simulated) > LAG * self.epoch {
+            let notice = self.notices.recv().map_err(|_| Gone)?;
+            self.take_released(notice);
+        }
+        Ok(())
     }
 
     /// Takes what the writer has released so far, without waiting.
