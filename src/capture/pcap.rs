@@ -65,6 +65,14 @@ impl std::ops::Deref for Store {
 /// progress line moves as it would while reading).
 const MAPPED_STEP: usize = 1 << 20;
 
+/// A pcap record's time from its seconds and fraction (nanoseconds with
+/// `nanos`, else microseconds). A fraction of a second or more (a µs field of
+/// 1,000,000) carries into the seconds, as tcpdump reads it.
+fn record_time(sec: u32, frac: u32, nanos: bool) -> Timestamp {
+    let frac = if nanos { u64::from(frac) } else { u64::from(frac) * 1000 };
+    Timestamp(u64::from(sec).saturating_mul(1_000_000_000).saturating_add(frac))
+}
+
 /// How far ahead of the record parsed the next records are prefetched.
 const AHEAD: usize = 4_096;
 
@@ -301,11 +309,8 @@ impl<R: Read> PcapSource<R> {
                     crate::os::prefetch::prefetch(ahead);
                 }
                 let (rem, raw) = parser.next_raw_packet(slice)?;
-                // A fraction of a second or more (a µs field of 1,000,000) carries
-                // into the seconds, as tcpdump reads it.
-                let frac = if *nanos { u64::from(raw.ts_frac) } else { u64::from(raw.ts_frac) * 1000 };
                 let start = at(&raw.data);
-                let ts = Timestamp(u64::from(raw.ts_sec).saturating_mul(1_000_000_000).saturating_add(frac));
+                let ts = record_time(raw.ts_sec, raw.ts_frac, *nanos);
                 let used = slice.len() - rem.len();
                 Ok((used, Parsed::Packet { start, end: start + raw.data.len(), link: *link, ts }))
             }
@@ -446,8 +451,7 @@ impl<R: Read> FrameSource for PcapSource<R> {
                 if let Some(ahead) = rest.get(AHEAD) {
                     crate::os::prefetch::prefetch(ahead);
                 }
-                let frac = if nanos { u64::from(field(4)) } else { u64::from(field(4)) * 1000 };
-                let ts = Timestamp(u64::from(field(0)).saturating_mul(1_000_000_000).saturating_add(frac));
+                let ts = record_time(field(0), field(4), nanos);
                 let start = self.input.pos + 16;
                 self.input.advance(16 + len);
                 self.packets += 1;

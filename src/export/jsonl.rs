@@ -246,10 +246,7 @@ fn address(out: &mut String, addr: std::net::SocketAddr, pieces: &mut Pieces) {
             }
             let slot = &mut pieces.ips[(ip.wrapping_mul(0x9e37_79b9) >> 26) as usize];
             if slot.as_ref().is_none_or(|(known, _)| *known != ip) {
-                let mut text = String::from("\"");
-                crate::model::timeline::push_addr(&mut text, std::net::SocketAddr::new((*a.ip()).into(), 0));
-                text.pop();
-                *slot = append::Padded::new(&text).map(|p| (ip, p));
+                *slot = append::Padded::new(&format!("\"{}:", a.ip())).map(|p| (ip, p));
             }
             match slot {
                 Some((_, text)) => text.push_to(out),

@@ -140,6 +140,14 @@ fn endpoint(a: SocketAddr) -> (u128, u16) {
     (ip, a.port())
 }
 
+/// Whether segment `seg`, carried in virtual network `network`, has the
+/// endpoints of connection `c` as they are (either way round).
+fn same_endpoints(c: &Connection, seg: &Segment, network: u64) -> bool {
+    let (a, b) = (&seg.src, &seg.dst);
+    ((c.client.addr == *a && c.server.addr == *b) || (c.client.addr == *b && c.server.addr == *a))
+        && c.encap.network() == network
+}
+
 /// The tuple a connection is on.
 fn tuple(c: &Connection) -> Key {
     key(c.client.addr, c.server.addr, c.encap.network())
@@ -386,11 +394,7 @@ impl Tracker {
     /// when they differ (an IPv4 address met as IPv6-mapped).
     fn find_segment(&self, seg: &Segment, k: &Key) -> Option<ConnId> {
         let conns = &self.conns;
-        let (a, b) = (&seg.src, &seg.dst);
-        let on = |c: &Connection| {
-            let same = (c.client.addr == *a && c.server.addr == *b) || (c.client.addr == *b && c.server.addr == *a);
-            (same && c.encap.network() == k.network) || tuple(c) == *k
-        };
+        let on = |c: &Connection| same_endpoints(c, seg, k.network) || tuple(c) == *k;
         self.by_tuple.find(self.hasher.hash_one(k), |&id| conns.get(id).is_some_and(on)).copied()
     }
 
@@ -574,11 +578,7 @@ impl Tracker {
         let fresh_syn = seg.flags.syn() && !seg.flags.ack() && !seg.flags.rst();
         let keep = self.share(self.open);
         let mut superseded = None;
-        let last = self.conns.get(self.last).is_some_and(|c| {
-            let (a, b) = (&seg.src, &seg.dst);
-            ((c.client.addr == *a && c.server.addr == *b) || (c.client.addr == *b && c.server.addr == *a))
-                && c.encap.network() == network
-        });
+        let last = self.conns.get(self.last).is_some_and(|c| same_endpoints(c, seg, network));
         let found = if last { Some(self.last) } else { self.find_segment(seg, &key(seg.src, seg.dst, network)) };
         if let Some(id) = found
             && let Some(conn) = self.conns.get_mut(id)
