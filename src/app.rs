@@ -164,12 +164,12 @@ fn open_mapped(path: &Path) -> Result<Option<(crate::os::map::Mapped, String)>> 
 /// mapping of the file (the first counts what it reads into `read`); `None`
 /// when the file cannot be mapped (it is read on one thread).
 fn shard_sources(path: &Path, threads: usize, read: &Arc<AtomicU64>) -> Result<Option<Vec<PcapSource<io::Empty>>>> {
-    let Some((mut map, name)) = open_mapped(path)? else { return Ok(None) };
+    let Some((map, name)) = open_mapped(path)? else { return Ok(None) };
     let mut sources = Vec::with_capacity(threads);
-    for _ in 1..threads {
-        sources.push(PcapSource::mapped(map.share(), io::empty(), name.clone(), Arc::new(AtomicU64::new(0)))?);
+    for (i, map) in map.split(threads).into_iter().enumerate() {
+        let counted = if i == 0 { read.clone() } else { Arc::new(AtomicU64::new(0)) };
+        sources.push(PcapSource::mapped(map, io::empty(), name.clone(), counted)?);
     }
-    sources.insert(0, PcapSource::mapped(map, io::empty(), name, read.clone())?);
     Ok(Some(sources))
 }
 
@@ -280,10 +280,12 @@ fn check_not_clobbering(out: Option<&Path>, others: &[(&str, Option<&Path>)]) ->
     Ok(())
 }
 
-fn output(path: Option<&Path>) -> Result<Box<dyn Write>> {
+fn output(path: Option<&Path>) -> Result<Box<dyn Write + Send>> {
+    // Standard output unlocked: a sharded read writes it from whichever
+    // thread runs the writer (it is written in large pieces, locked each).
     Ok(match path {
-        None => Box::new(io::stdout().lock()),
-        Some(p) if p == Path::new("-") => Box::new(io::stdout().lock()),
+        None => Box::new(io::stdout()),
+        Some(p) if p == Path::new("-") => Box::new(io::stdout()),
         Some(p) => Box::new(File::create(p).with_context(|| format!("cannot create {}", p.display()))?),
     })
 }

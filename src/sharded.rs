@@ -15,17 +15,18 @@
 //!   once [`AFTER_CLOSE`](crate::headless::AFTER_CLOSE) has passed since its last segment, or at once when
 //!   more than the limit of finished connections wait; always the one that
 //!   ended first, so one that waits holds back those that ended after it.
-//!   That depends on every connection, so the writer (the calling thread)
-//!   replays it: the shards report each connection's end, and the writer
-//!   plays the queue frame by frame and tells each shard which of its
-//!   connections are written, and after which frame.
+//!   That depends on every connection, so the writer replays it: the shards
+//!   report each connection's end, and the writer plays the queue frame by
+//!   frame and tells each shard which of its connections are written, and
+//!   after which frame. The writer has no thread of its own: a shard that
+//!   reports runs it, under a lock ([`Combined`]).
 //! - Late segments. A segment for a connection that has ended belongs to it
 //!   only if it was not written yet: the shard waits until the writer has
 //!   played the frames before it, then knows.
 //! - Order. The writer writes connections in the order they were released,
 //!   and the ones still open at the end by id. A shard formats its released
 //!   connections into buffers, sent with its report at the end of an epoch
-//!   (one message a shard an epoch: each wakes the writer).
+//!   (one message a shard an epoch: each takes the writer's lock).
 //!
 //! What a shard cannot follow alone stops the split at the frame it is met:
 //! the open limits (each shard keeps its share of them), IPv4 fragments
@@ -85,12 +86,18 @@ pub struct Shards<'a, S> {
 ///
 /// # Errors
 /// When the output cannot be written, or a thread cannot be started.
-pub fn run<S: FrameSource + Send>(shards: Shards<'_, S>, out: &mut dyn Write) -> Result<Sharded, RunError> {
+pub fn run<S: FrameSource + Send>(shards: Shards<'_, S>, out: &mut (dyn Write + Send)) -> Result<Sharded, RunError> {
     let n = shards.sources.len().max(1);
     let control =
         Control { abort: AtomicBool::new(false), epochs: Mutex::new((0, None)), interrupted: shards.interrupted };
-    let (to_writer, reports) = mpsc::channel();
     let mut notices = Vec::with_capacity(n);
+    let mut receivers_of_notices = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (tx, rx) = mpsc::channel();
+        notices.push(tx);
+        receivers_of_notices.push(rx);
+    }
+    let writer = Mutex::new(Combined { writer: Writer::new(n, shards.limits, notices), out, done: None });
     // starts[from][to]: the frames `from`'s connections started at, for `to`.
     let mut senders: Vec<Vec<mpsc::Sender<Vec<u64>>>> = (0..n).map(|_| Vec::new()).collect();
     let mut receivers: Vec<Vec<mpsc::Receiver<Vec<u64>>>> = (0..n).map(|_| Vec::new()).collect();
@@ -107,12 +114,10 @@ pub fn run<S: FrameSource + Send>(shards: Shards<'_, S>, out: &mut dyn Write) ->
     limits.finished = usize::MAX;
     // Two arenas: this thread's, and one the shards share (see `os::arenas`).
     crate::os::arenas::limit(2);
-    std::thread::scope(|scope| {
-        for (me, ((source, starts_to), starts_from)) in
-            shards.sources.into_iter().zip(senders).zip(receivers).enumerate()
+    let started = std::thread::scope(|scope| {
+        for (me, (((source, starts_to), starts_from), notices)) in
+            shards.sources.into_iter().zip(senders).zip(receivers).zip(receivers_of_notices).enumerate()
         {
-            let (tx, rx) = mpsc::channel();
-            notices.push(tx);
             let mut pipeline = Pipeline::new(shards.port, limits);
             pipeline.tracker.hold_late(true);
             pipeline.tracker.keep_spare(tracker::SPARE / n);
@@ -122,8 +127,8 @@ pub fn run<S: FrameSource + Send>(shards: Shards<'_, S>, out: &mut dyn Write) ->
                 source,
                 pipeline,
                 exporter: (shards.make)(),
-                to_writer: to_writer.clone(),
-                notices: rx,
+                writer: &writer,
+                notices,
                 starts_to,
                 ready: (1..n).map(|_| None).collect(),
                 starts_from,
@@ -145,21 +150,51 @@ pub fn run<S: FrameSource + Send>(shards: Shards<'_, S>, out: &mut dyn Write) ->
                 out: 0,
                 epoch: shards.epoch.max(1),
             };
-            std::thread::Builder::new()
-                .name(format!("shard-{me}"))
-                .spawn_scoped(scope, move || shard.run())
-                .map_err(|e| RunError::Output(io::Error::new(e.kind(), format!("cannot start a thread: {e}"))))?;
+            if let Err(e) =
+                std::thread::Builder::new().name(format!("shard-{me}")).spawn_scoped(scope, move || shard.run())
+            {
+                // Those started stop at their next epoch, or when they next wait.
+                control.abort.store(true, Ordering::Relaxed);
+                if let Ok(mut c) = writer.lock() {
+                    c.writer.notices.clear();
+                }
+                return Err(RunError::Output(io::Error::new(e.kind(), format!("cannot start a thread: {e}"))));
+            }
         }
-        drop(to_writer);
-        let mut writer = Writer::new(n, shards.limits, notices);
-        let done = writer.run(&reports, out);
-        // However it ended, the shards stop: at their next epoch, or when
-        // they next wait for the writer.
-        control.abort.store(true, Ordering::Relaxed);
-        drop(writer);
-        drop(reports);
-        done
-    })
+        Ok(())
+    });
+    started?;
+    // Every shard is done: it wrote what it could, or the writer stopped it.
+    let mut combined = writer.into_inner().map_err(|_| RunError::Output(io::Error::other("a thread failed")))?;
+    // Every shard gone before its last word: one of them failed.
+    combined.done.take().unwrap_or(Ok(Sharded::Redo { written: combined.writer.written }))
+}
+
+/// The writer, run by whichever shard last reported (no thread of its own:
+/// a third thread on two cores took turns with a shard, woken by every
+/// report), and where it writes.
+struct Combined<'o> {
+    writer: Writer,
+    out: &'o mut (dyn Write + Send),
+    /// How the run ended, once it has.
+    done: Option<Result<Sharded, RunError>>,
+}
+
+impl Combined<'_> {
+    /// Takes a shard's message and plays and writes what it lets.
+    fn take(&mut self, message: ToWriter, control: &Control<'_>) {
+        if self.done.is_some() {
+            return;
+        }
+        let done = self.writer.take(message, &mut *self.out);
+        if let Some(done) = done {
+            self.done = Some(done);
+            // However it ended, the shards stop: at their next epoch, or
+            // when they next wait for the writer (no notice comes).
+            control.abort.store(true, Ordering::Relaxed);
+            self.writer.notices.clear();
+        }
+    }
 }
 
 /// What the shards share besides their channels.
@@ -297,13 +332,13 @@ const AHEAD: usize = 2;
 /// A peer or the writer has gone: the run is over for this shard.
 struct Gone;
 
-struct Shard<'a, S> {
+struct Shard<'a, 'o, S> {
     me: usize,
     n: usize,
     source: S,
     pipeline: Pipeline,
     exporter: Box<dyn Exporter + Send>,
-    to_writer: mpsc::Sender<ToWriter>,
+    writer: &'a Mutex<Combined<'o>>,
     notices: mpsc::Receiver<Notice>,
     starts_to: Vec<mpsc::Sender<Vec<u64>>>,
     starts_from: Vec<mpsc::Receiver<Vec<u64>>>,
@@ -342,7 +377,7 @@ struct Shard<'a, S> {
     epoch: u64,
 }
 
-impl<S: FrameSource> Shard<'_, S> {
+impl<S: FrameSource> Shard<'_, '_, S> {
     fn run(mut self) {
         let _ = self.read();
     }
@@ -435,7 +470,7 @@ impl<S: FrameSource> Shard<'_, S> {
         }
         let counters = std::mem::take(&mut self.pipeline.counters);
         let last = Last { open, bytes, counters, error };
-        self.to_writer.send(ToWriter::Last(self.me, last)).map_err(|_| Gone)
+        self.send(ToWriter::Last(self.me, last))
     }
 
     /// Every 1,024 frames: the progress line, and what the writer released.
@@ -491,6 +526,16 @@ impl<S: FrameSource> Shard<'_, S> {
         Ok(push)
     }
 
+    /// Hands the writer a message, and plays and writes what it lets.
+    fn send(&self, message: ToWriter) -> Result<(), Gone> {
+        let mut combined = self.writer.lock().map_err(|_| Gone)?;
+        combined.take(message, self.control);
+        if combined.done.is_some() && !matches!(combined.done, Some(Ok(Sharded::Done { .. }))) {
+            return Err(Gone);
+        }
+        Ok(())
+    }
+
     /// Sends the writer what was read before frame `through`.
     fn publish(&mut self, through: u64) -> Result<(), Gone> {
         let mut report = Report::new(self.me, self.epoch);
@@ -498,13 +543,13 @@ impl<S: FrameSource> Shard<'_, S> {
         // What this shard cannot follow stays so.
         self.report.unshardable = report.unshardable;
         report.through = through;
-        self.to_writer.send(ToWriter::Report(report)).map_err(|_| Gone)
+        self.send(ToWriter::Report(report))
     }
 
     /// Waits, when the writer has played fewer than all but [`LAG`] epochs
     /// of what this shard read: connections wait in the tracker until the
-    /// writer releases them, so a writer kept off its core (three threads on
-    /// two cores) would otherwise let them pile up.
+    /// writer releases them, and it plays only what every shard has
+    /// reported, so a shard ahead of another would otherwise let them pile up.
     fn keep_up(&mut self, frame_no: u64) -> Result<(), Gone> {
         while !self.all_released && frame_no.saturating_sub(self.simulated) > LAG * self.epoch {
             let notice = self.notices.recv().map_err(|_| Gone)?;
@@ -557,7 +602,7 @@ impl<S: FrameSource> Shard<'_, S> {
             // plays only what every shard has reported). Most often the
             // others' starts are in: the report then goes after the
             // numbering, with the buffers it let be written (one message, one
-            // wake of the writer, where a buffer was one each).
+            // turn of the writer, where a buffer was one each).
             if !self.others_ready() {
                 self.publish(frame_no)?;
                 reported = true;
@@ -675,7 +720,7 @@ impl<S: FrameSource> Shard<'_, S> {
             return Ok(());
         }
         let written = std::mem::take(&mut self.report.written);
-        self.to_writer.send(ToWriter::Written(self.me, written)).map_err(|_| Gone)
+        self.send(ToWriter::Written(self.me, written))
     }
 }
 
@@ -733,32 +778,33 @@ impl Writer {
         }
     }
 
-    fn run(&mut self, reports: &mpsc::Receiver<ToWriter>, out: &mut dyn Write) -> Result<Sharded, RunError> {
-        loop {
-            // Every shard gone before its last word: one of them failed.
-            let Ok(message) = reports.recv() else { return Ok(Sharded::Redo { written: self.written }) };
-            match message {
-                ToWriter::Report(mut r) => {
-                    self.take_written(r.shard, std::mem::take(&mut r.written));
-                    let v = &mut self.views[r.shard];
-                    v.through = r.through;
-                    v.ends.extend(r.ends);
-                    v.lates.extend(r.lates);
-                    v.unshardable = v.unshardable.or(r.unshardable);
-                    v.ended |= r.ended;
-                    self.stamps.extend(r.stamps);
-                }
-                ToWriter::Written(s, written) => self.take_written(s, written),
-                ToWriter::Last(s, last) => self.views[s].last = Some(last),
+    /// Takes a shard's message, plays and writes what it lets: the run's
+    /// end once it has ended.
+    fn take(&mut self, message: ToWriter, out: &mut dyn Write) -> Option<Result<Sharded, RunError>> {
+        match message {
+            ToWriter::Report(mut r) => {
+                self.take_written(r.shard, std::mem::take(&mut r.written));
+                let v = &mut self.views[r.shard];
+                v.through = r.through;
+                v.ends.extend(r.ends);
+                v.lates.extend(r.lates);
+                v.unshardable = v.unshardable.or(r.unshardable);
+                v.ended |= r.ended;
+                self.stamps.extend(r.stamps);
             }
-            if !self.play() {
-                return Ok(Sharded::Redo { written: self.written });
-            }
-            self.write(out)?;
-            if self.all_released && self.order.is_empty() && self.views.iter().all(|v| v.last.is_some()) {
-                return self.finish(out);
-            }
+            ToWriter::Written(s, written) => self.take_written(s, written),
+            ToWriter::Last(s, last) => self.views[s].last = Some(last),
         }
+        if !self.play() {
+            return Some(Ok(Sharded::Redo { written: self.written }));
+        }
+        if let Err(e) = self.write(out) {
+            return Some(Err(e));
+        }
+        if self.all_released && self.order.is_empty() && self.views.iter().all(|v| v.last.is_some()) {
+            return Some(self.finish(out));
+        }
+        None
     }
 
     /// Takes shard `s`'s buffers of written connections.

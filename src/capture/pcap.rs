@@ -43,8 +43,6 @@ enum Store {
     Owned(Vec<u8>),
     Mapped {
         map: crate::os::map::Mapped,
-        /// How far its pages were released (read and done with).
-        released: usize,
         /// Bytes made available so far, for a progress line (what a counting
         /// reader would have counted).
         counted: Arc<AtomicU64>,
@@ -95,19 +93,14 @@ impl<R: Read> Input<R> {
     fn fill(&mut self) -> std::io::Result<bool> {
         let buf = match &mut self.buf {
             Store::Owned(buf) => buf,
-            Store::Mapped { map, released, counted } => {
+            Store::Mapped { map, counted } => {
                 // The same limit on a record as a buffer that cannot grow.
                 if self.len - self.pos >= MAX_RECORD {
                     return Ok(false);
                 }
                 // What is before the record being parsed is never read again.
-                let done = (self.pos - self.pos % MAPPED_STEP).saturating_sub(map.behind());
-                if done > *released {
-                    map.release(*released, done - *released);
-                    *released = done;
-                }
                 let n = MAPPED_STEP.min(map.len() - self.len);
-                map.populate(self.len, n);
+                map.advance(self.pos - self.pos % MAPPED_STEP, self.len + n);
                 self.len += n;
                 self.eof = self.len == map.len();
                 counted.fetch_add(n as u64, Ordering::Relaxed);
@@ -279,7 +272,7 @@ impl<R: Read> PcapSource<R> {
         name: impl Into<String>,
         counted: Arc<AtomicU64>,
     ) -> Result<Self, SourceError> {
-        PcapSource::open(Input::new(reader, Store::Mapped { map, released: 0, counted }), name.into())
+        PcapSource::open(Input::new(reader, Store::Mapped { map, counted }), name.into())
     }
 
     /// Packets read so far.
