@@ -37,6 +37,21 @@ pub trait FrameSource {
     fn take_kernel(&mut self) -> Vec<crate::model::kernel::Change> {
         Vec::new()
     }
+
+    /// Reads on past up to `max` frames for which `skip` is true, and stops
+    /// before the first for which it is not (the next [`next_frame`] returns
+    /// it). How many it read on past: a source may read none (then
+    /// `next_frame` reads them all). A fast path for a reader that passes
+    /// over most frames.
+    ///
+    /// [`next_frame`]: FrameSource::next_frame
+    fn skim<F: FnMut(&Frame<'_>) -> bool>(&mut self, max: u64, skip: F) -> u64
+    where
+        Self: Sized,
+    {
+        let _ = (max, skip);
+        0
+    }
 }
 
 /// Why a source stopped early. Each names the input and says where it broke.

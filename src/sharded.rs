@@ -316,6 +316,10 @@ fn write_all_vectored(out: &mut dyn Write, mut slices: &mut [IoSlice<'_>]) -> io
     Ok(())
 }
 
+/// How often (in frames) a shard moves the progress line on and takes what
+/// the writer released.
+const TICK: u64 = 1_024;
+
 /// How many epochs a shard may read ahead of what the writer has played.
 const LAG: u64 = 1;
 
@@ -397,6 +401,30 @@ impl<S: FrameSource> Shard<'_, '_, S> {
                     break None;
                 }
             }
+            // Most frames are plainly another shard's: passed over in a tight
+            // loop (their time kept), up to the next tick or epoch.
+            let until = ((frame_no / TICK + 1) * TICK).min((epoch + 1) * self.epoch);
+            let (me, n, stamps) = (self.me, self.n, &mut self.report.stamps);
+            // Whose the frame it stopped at plainly is, if anyone's.
+            let mut stopped = None;
+            let skipped = self.source.skim(until - frame_no, |frame| {
+                let owner = decode::plain_shard(frame, n);
+                if owner.is_none_or(|o| o == me) {
+                    stopped = Some(owner);
+                    return false;
+                }
+                if me == 0 {
+                    stamps.push(frame.ts);
+                }
+                true
+            });
+            if skipped > 0 {
+                frame_no += skipped;
+                self.tick(frame_no);
+                if stopped.is_none() {
+                    continue;
+                }
+            }
             // A recording's kernel changes need the one tracker.
             if !self.source.take_kernel().is_empty() {
                 self.unshardable(frame_no);
@@ -413,7 +441,7 @@ impl<S: FrameSource> Shard<'_, '_, S> {
             }
             // Most segments are plain: whose they are is known without
             // decoding them whole, and most are someone else's.
-            let plain = decode::plain_tuple(&frame).map(|(a, b)| tracker::shard_of_v4(a, b, self.n));
+            let plain = stopped.unwrap_or_else(|| decode::plain_shard(&frame, self.n));
             if plain.is_some_and(|owner| owner != self.me) {
                 frame_no += 1;
                 self.tick(frame_no);
@@ -473,9 +501,9 @@ impl<S: FrameSource> Shard<'_, '_, S> {
         self.send(ToWriter::Last(self.me, last))
     }
 
-    /// Every 1,024 frames: the progress line, and what the writer released.
+    /// Every [`TICK`] frames: the progress line, and what the writer released.
     fn tick(&mut self, frame_no: u64) {
-        if frame_no.is_multiple_of(1_024) {
+        if frame_no.is_multiple_of(TICK) {
             if self.me == 0
                 && let Some(p) = self.progress
             {

@@ -1,6 +1,8 @@
 //! The headless `trace` loop called in-process: frames from memory through
 //! the pipeline to an exporter, with each stop condition.
 
+mod support;
+
 use std::fs::File;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
@@ -114,4 +116,32 @@ fn trace_forgets_what_it_has_written() {
     let (_, ids, pipeline) = run(&FOUR, &Stop::default());
     assert_eq!(ids.len(), 4);
     assert!(pipeline.tracker.is_empty(), "written connections are not kept: {}", pipeline.tracker.len());
+}
+
+/// `skim` passes over the frames it is told to, counted as read, and stops
+/// before the first it is not: `next_frame` reads that one, in order.
+#[test]
+fn skimming_stops_before_the_frame_it_is_not_told_to_pass() {
+    let frames: Vec<Vec<u8>> = [60, 61, 62, 3, 64, 65].iter().map(|&n| vec![0xab; n]).collect();
+    let bytes = support::pcap(1, &frames);
+    let mut source = PcapSource::new(std::io::Cursor::new(bytes), "skim.pcap").unwrap();
+    let Ok(Next::Frame(first)) = source.next_frame() else { panic!("no first frame") };
+    assert_eq!(first.data.len(), 60);
+    let mut seen = Vec::new();
+    let passed = source.skim(10, |f| {
+        seen.push((f.data.len(), f.ts));
+        f.data.len() != 3
+    });
+    assert_eq!(passed, 2);
+    // The frame it stopped at was shown, and is read next, with its time.
+    assert_eq!(seen.iter().map(|s| s.0).collect::<Vec<_>>(), [61, 62, 3]);
+    let Ok(Next::Frame(stopped)) = source.next_frame() else { panic!("no frame after skimming") };
+    assert_eq!((stopped.data.len(), stopped.ts), (3, seen[2].1));
+    // At most `max` frames.
+    assert_eq!(source.skim(1, |_| true), 1);
+    let Ok(Next::Frame(last)) = source.next_frame() else { panic!("no last frame") };
+    assert_eq!(last.data.len(), 65);
+    assert_eq!(source.skim(5, |_| true), 0);
+    assert!(matches!(source.next_frame(), Ok(Next::End)));
+    assert_eq!(source.packets(), 6);
 }

@@ -33,4 +33,16 @@ impl FrameSource for MemorySource {
         self.next += 1;
         Ok(Next::Frame(Frame { ts: *ts, link: *link, data }))
     }
+
+    fn skim<F: FnMut(&Frame<'_>) -> bool>(&mut self, max: u64, mut skip: F) -> u64 {
+        let mut skipped = 0;
+        while skipped < max
+            && let Some((ts, link, data)) = self.frames.get(self.next)
+            && skip(&Frame { ts: *ts, link: *link, data })
+        {
+            self.next += 1;
+            skipped += 1;
+        }
+        skipped
+    }
 }

@@ -431,6 +431,32 @@ impl<R: Read> FrameSource for PcapSource<R> {
         std::mem::take(&mut self.kernel)
     }
 
+    /// Little-endian pcap records whole in the buffer, as `next_frame`'s fast
+    /// path reads them; any other record stops it.
+    fn skim<F: FnMut(&Frame<'_>) -> bool>(&mut self, max: u64, mut skip: F) -> u64 {
+        let Kind::Pcap { link, nanos, little: true, .. } = self.kind else { return 0 };
+        let pending = self.input.pending();
+        let (mut at, mut skipped) = (0, 0);
+        while skipped < max
+            && let Some((h, rest)) = pending.get(at..).and_then(<[u8]>::split_first_chunk::<16>)
+        {
+            let field = |at: usize| u32::from_le_bytes([h[at], h[at + 1], h[at + 2], h[at + 3]]);
+            let len = field(8) as usize;
+            let Some(data) = rest.get(..len) else { break };
+            if let Some(ahead) = rest.get(AHEAD) {
+                crate::os::prefetch::prefetch(ahead);
+            }
+            if !skip(&Frame { ts: record_time(field(0), field(4), nanos), link, data }) {
+                break;
+            }
+            at += 16 + len;
+            skipped += 1;
+        }
+        self.input.advance(at);
+        self.packets += skipped;
+        skipped
+    }
+
     fn next_frame(&mut self) -> Result<Next<'_>, SourceError> {
         // Most records: little-endian pcap, whole in the buffer. Their
         // 16-byte header is read at fixed offsets, as `parse_one` reads it

@@ -118,6 +118,13 @@ pub fn shard_of_v4(a: (std::net::Ipv4Addr, u16), b: (std::net::Ipv4Addr, u16), n
     shard_of_words(fold4(a).wrapping_add(fold4(b)), n)
 }
 
+/// [`shard_of_v4`] from the addresses' bits.
+#[inline]
+#[must_use]
+pub fn shard_of_v4_bits(a: (u32, u16), b: (u32, u16), n: usize) -> usize {
+    shard_of_words(fold(u64::from(a.0), a.1).wrapping_add(fold(u64::from(b.0), b.1)), n)
+}
+
 /// An endpoint folded into a word.
 fn fold(ip: u64, port: u16) -> u64 {
     (ip ^ u64::from(port) << 32).wrapping_mul(0x9e37_79b9_7f4a_7c15)
