@@ -97,7 +97,8 @@ pub fn run<S: FrameSource + Send>(shards: Shards<'_, S>, out: &mut (dyn Write + 
         notices.push(tx);
         receivers_of_notices.push(rx);
     }
-    let writer = Mutex::new(Combined { writer: Writer::new(n, shards.limits, notices), out, done: None });
+    let writer =
+        Mutex::new(Combined { writer: Writer::new(n, shards.limits, shards.epoch.max(1), notices), out, done: None });
     // starts[from][to]: the frames `from`'s connections started at, for `to`.
     let mut senders: Vec<Vec<mpsc::Sender<Vec<u64>>>> = (0..n).map(|_| Vec::new()).collect();
     let mut receivers: Vec<Vec<mpsc::Receiver<Vec<u64>>>> = (0..n).map(|_| Vec::new()).collect();
@@ -237,7 +238,8 @@ struct Report {
     ends: Vec<(EndKey, Timestamp, ConnId)>,
     /// Segments a connection took after its end: its id, the frame, its last time now.
     lates: Vec<(ConnId, u64, Timestamp)>,
-    /// Shard 0: the time of every frame.
+    /// The time of every frame of this shard's epochs (one in n, the first
+    /// shard's first: each shard keeps the times of as many frames).
     stamps: Vec<Timestamp>,
     /// The first frame this shard cannot follow alone.
     unshardable: Option<u64>,
@@ -259,12 +261,8 @@ impl Report {
             // About as many as an epoch ends (a connection is ~10 frames).
             ends: Vec::with_capacity(usize::try_from(epoch / 8).unwrap_or(0).min(EPOCH as usize / 8)),
             lates: Vec::new(),
-            // Shard 0's, for an epoch's frames (most reports).
-            stamps: if shard == 0 {
-                Vec::with_capacity(usize::try_from(epoch).unwrap_or(0).min(EPOCH as usize))
-            } else {
-                Vec::new()
-            },
+            // Room for an epoch's, when the epoch is this shard's.
+            stamps: Vec::new(),
             unshardable: None,
             ended: false,
             written: Vec::new(),
@@ -389,6 +387,8 @@ impl<S: FrameSource> Shard<'_, '_, S> {
     fn read(&mut self) -> Result<(), Gone> {
         let mut frame_no = 0u64;
         let mut epoch = 0u64;
+        // Whether this shard keeps the times of this epoch's frames.
+        let mut stamping = self.stamping(epoch);
         let error = loop {
             if frame_no == (epoch + 1) * self.epoch {
                 self.close_epoch(frame_no, false)?;
@@ -400,6 +400,7 @@ impl<S: FrameSource> Shard<'_, '_, S> {
                 if !self.control.begin(epoch) {
                     break None;
                 }
+                stamping = self.stamping(epoch);
             }
             // Most frames are plainly another shard's: passed over in a tight
             // loop (their time kept), up to the next tick or epoch.
@@ -413,7 +414,7 @@ impl<S: FrameSource> Shard<'_, '_, S> {
                     stopped = Some(owner);
                     return false;
                 }
-                if me == 0 {
+                if stamping {
                     stamps.push(frame.ts);
                 }
                 true
@@ -436,7 +437,7 @@ impl<S: FrameSource> Shard<'_, '_, S> {
                 Err(e) => break Some(e),
             };
             let ts = frame.ts;
-            if self.me == 0 {
+            if stamping {
                 self.report.stamps.push(ts);
             }
             // Most segments are plain: whose they are is known without
@@ -499,6 +500,17 @@ impl<S: FrameSource> Shard<'_, '_, S> {
         let counters = std::mem::take(&mut self.pipeline.counters);
         let last = Last { open, bytes, counters, error };
         self.send(ToWriter::Last(self.me, last))
+    }
+
+    /// Whether this shard keeps the times of epoch `epoch`'s frames for the
+    /// writer (the shards take turns, so that they do as much). Its report
+    /// then makes room for them.
+    fn stamping(&mut self, epoch: u64) -> bool {
+        let mine = epoch % self.n as u64 == self.me as u64;
+        if mine {
+            self.report.stamps.reserve(usize::try_from(self.epoch).unwrap_or(0).min(EPOCH as usize));
+        }
+        mine
     }
 
     /// Every [`TICK`] frames: the progress line, and what the writer released.
@@ -771,6 +783,8 @@ struct View {
     released: Vec<ConnId>,
     /// Buffers written out, to give back.
     emptied: Vec<String>,
+    /// The times of the frames of its epochs, from `played` on.
+    stamps: VecDeque<Timestamp>,
 }
 
 /// The writer: plays one thread's queue of ended connections over the
@@ -779,8 +793,12 @@ struct Writer {
     views: Vec<View>,
     notices: Vec<mpsc::Sender<Notice>>,
     limits: Limits,
-    /// Shard 0's frame times from `played` on.
-    stamps: VecDeque<Timestamp>,
+    /// Frames per epoch: whose the times of a frame are.
+    epoch: u64,
+    /// The end of the epoch being played, and the shard that has the times
+    /// of its frames.
+    boundary: u64,
+    turn: usize,
     /// Frames played.
     played: u64,
     /// Ended, not yet released: end, last time, shard, id there.
@@ -792,12 +810,14 @@ struct Writer {
 }
 
 impl Writer {
-    fn new(n: usize, limits: Limits, notices: Vec<mpsc::Sender<Notice>>) -> Writer {
+    fn new(n: usize, limits: Limits, epoch: u64, notices: Vec<mpsc::Sender<Notice>>) -> Writer {
         Writer {
             views: (0..n).map(|_| View::default()).collect(),
             notices,
             limits,
-            stamps: VecDeque::new(),
+            epoch,
+            boundary: epoch,
+            turn: 0,
             played: 0,
             queue: VecDeque::new(),
             order: VecDeque::new(),
@@ -818,7 +838,7 @@ impl Writer {
                 v.lates.extend(r.lates);
                 v.unshardable = v.unshardable.or(r.unshardable);
                 v.ended |= r.ended;
-                self.stamps.extend(r.stamps);
+                v.stamps.extend(r.stamps);
             }
             ToWriter::Written(s, written) => self.take_written(s, written),
             ToWriter::Last(s, last) => self.views[s].last = Some(last),
@@ -855,27 +875,31 @@ impl Writer {
         while self.played < through {
             // The next frame that ends a connection or takes a late segment:
             // the frames before it can only release by time.
-            let event = self
-                .views
-                .iter()
-                .flat_map(|v| v.ends.front().map(|e| e.0 / 4).into_iter().chain(v.lates.front().map(|l| l.1)))
-                .min()
-                .unwrap_or(u64::MAX)
-                .min(through)
-                .min(stop);
+            let mut event = through.min(stop);
+            for v in &self.views {
+                if let Some(e) = v.ends.front() {
+                    event = event.min(e.0 / 4);
+                }
+                if let Some(l) = v.lates.front() {
+                    event = event.min(l.1);
+                }
+            }
             while self.played < event {
                 // Frames up to the event can only release the oldest waiting
                 // connection, and only once its time has come: skip to the
-                // first frame where it has.
-                let left = usize::try_from(event - self.played).unwrap_or(usize::MAX);
-                if self.stamps.len() < left {
+                // first frame where it has (within an epoch: one shard has
+                // its frames' times).
+                let upto = event.min(self.boundary);
+                let left = usize::try_from(upto - self.played).unwrap_or(usize::MAX);
+                let stamps = &mut self.views[self.turn].stamps;
+                if stamps.len() < left {
                     return false;
                 }
                 let skip = match self.queue.front() {
                     None => left,
                     Some(q) => {
                         let (len, last) = (self.queue.len(), q.1);
-                        let (a, b) = self.stamps.as_slices();
+                        let (a, b) = stamps.as_slices();
                         a.iter()
                             .chain(b)
                             .take(left)
@@ -883,14 +907,14 @@ impl Writer {
                             .unwrap_or(left)
                     }
                 };
-                self.stamps.drain(..skip);
-                self.played += skip as u64;
-                if self.played == event {
-                    break;
+                stamps.drain(..skip);
+                if skip < left {
+                    let Some(now) = stamps.pop_front() else { return false };
+                    self.step(skip as u64 + 1);
+                    self.release(Some(now), keep);
+                } else {
+                    self.step(skip as u64);
                 }
-                let Some(now) = self.stamps.pop_front() else { return false };
-                self.release(Some(now), keep);
-                self.played += 1;
             }
             if self.played == through {
                 break;
@@ -899,7 +923,7 @@ impl Writer {
             if frame >= stop {
                 return false;
             }
-            let Some(now) = self.stamps.pop_front() else { return false };
+            let Some(now) = self.views[self.turn].stamps.pop_front() else { return false };
             for (s, v) in self.views.iter_mut().enumerate() {
                 while let Some(&(id, at, last)) = v.lates.front()
                     && at == frame
@@ -923,7 +947,7 @@ impl Writer {
                 return false;
             }
             self.release(Some(now), keep);
-            self.played += 1;
+            self.step(1);
         }
         if self.views.iter().all(|v| v.ended) && self.played == through && !self.all_released {
             self.release(None, keep);
@@ -938,6 +962,15 @@ impl Writer {
             let _ = to.send(Notice { through: self.played, released, all: self.all_released, buffers });
         }
         true
+    }
+
+    /// Plays on `frames` frames, to the end of the epoch at most.
+    fn step(&mut self, frames: u64) {
+        self.played += frames;
+        if self.played == self.boundary {
+            self.boundary += self.epoch;
+            self.turn = (self.turn + 1) % self.views.len();
+        }
     }
 
     /// Releases, oldest first, the connections whose wait is over at `now`
