@@ -38,8 +38,8 @@
 use std::collections::{HashMap, VecDeque};
 use std::io::{self, IoSlice, Write};
 use std::ops::Range;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, mpsc};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
+use std::sync::{Mutex, TryLockError, mpsc};
 
 use crate::capture::{FrameSource, Next, SourceError};
 use crate::export::Exporter;
@@ -88,8 +88,13 @@ pub struct Shards<'a, S> {
 /// When the output cannot be written, or a thread cannot be started.
 pub fn run<S: FrameSource + Send>(shards: Shards<'_, S>, out: &mut (dyn Write + Send)) -> Result<Sharded, RunError> {
     let n = shards.sources.len().max(1);
-    let control =
-        Control { abort: AtomicBool::new(false), epochs: Mutex::new((0, None)), interrupted: shards.interrupted };
+    let control = Control {
+        abort: AtomicBool::new(false),
+        epochs: Mutex::new((0, None)),
+        interrupted: shards.interrupted,
+        pending: AtomicUsize::new(0),
+    };
+    let (to_writer, inbox) = mpsc::channel();
     let mut notices = Vec::with_capacity(n);
     let mut receivers_of_notices = Vec::with_capacity(n);
     for _ in 0..n {
@@ -97,8 +102,12 @@ pub fn run<S: FrameSource + Send>(shards: Shards<'_, S>, out: &mut (dyn Write + 
         notices.push(tx);
         receivers_of_notices.push(rx);
     }
-    let writer =
-        Mutex::new(Combined { writer: Writer::new(n, shards.limits, shards.epoch.max(1), notices), out, done: None });
+    let writer = Mutex::new(Combined {
+        writer: Writer::new(n, shards.limits, shards.epoch.max(1), notices),
+        out,
+        done: None,
+        inbox,
+    });
     // starts[from][to]: the frames `from`'s connections started at, for `to`.
     let mut senders: Vec<Vec<mpsc::Sender<Vec<u64>>>> = (0..n).map(|_| Vec::new()).collect();
     let mut receivers: Vec<Vec<mpsc::Receiver<Vec<u64>>>> = (0..n).map(|_| Vec::new()).collect();
@@ -129,6 +138,7 @@ pub fn run<S: FrameSource + Send>(shards: Shards<'_, S>, out: &mut (dyn Write + 
                 pipeline,
                 exporter: (shards.make)(),
                 writer: &writer,
+                to_writer: to_writer.clone(),
                 notices,
                 starts_to,
                 ready: (1..n).map(|_| None).collect(),
@@ -167,6 +177,9 @@ pub fn run<S: FrameSource + Send>(shards: Shards<'_, S>, out: &mut (dyn Write + 
     started?;
     // Every shard is done: it wrote what it could, or the writer stopped it.
     let mut combined = writer.into_inner().map_err(|_| RunError::Output(io::Error::other("a thread failed")))?;
+    // (Every message was taken by the shard that sent it, or by the one
+    // that held the writer then; any left would be taken here.)
+    combined.drain(&control);
     // Every shard gone before its last word: one of them failed.
     combined.done.take().unwrap_or(Ok(Sharded::Redo { written: combined.writer.written }))
 }
@@ -179,9 +192,24 @@ struct Combined<'o> {
     out: &'o mut (dyn Write + Send),
     /// How the run ended, once it has.
     done: Option<Result<Sharded, RunError>>,
+    /// The shards' messages, taken by whoever holds the writer.
+    inbox: mpsc::Receiver<ToWriter>,
 }
 
 impl Combined<'_> {
+    /// Takes every message sent so far.
+    fn drain(&mut self, control: &Control<'_>) {
+        while let Ok(message) = self.inbox.try_recv() {
+            control.pending.fetch_sub(1, Ordering::SeqCst);
+            self.take(message, control);
+        }
+    }
+
+    /// Whether the run ended short of writing everything (the shards stop).
+    fn failed(&self) -> bool {
+        self.done.is_some() && !matches!(self.done, Some(Ok(Sharded::Done { .. })))
+    }
+
     /// Takes a shard's message and plays and writes what it lets.
     fn take(&mut self, message: ToWriter, control: &Control<'_>) {
         if self.done.is_some() {
@@ -206,6 +234,8 @@ struct Control<'a> {
     /// epoch none begins.
     epochs: Mutex<(u64, Option<u64>)>,
     interrupted: Option<&'a AtomicBool>,
+    /// Messages sent to the writer and not yet taken.
+    pending: AtomicUsize,
 }
 
 impl Control<'_> {
@@ -341,6 +371,7 @@ struct Shard<'a, 'o, S> {
     pipeline: Pipeline,
     exporter: Box<dyn Exporter + Send>,
     writer: &'a Mutex<Combined<'o>>,
+    to_writer: mpsc::Sender<ToWriter>,
     notices: mpsc::Receiver<Notice>,
     starts_to: Vec<mpsc::Sender<Vec<u64>>>,
     starts_from: Vec<mpsc::Receiver<Vec<u64>>>,
@@ -567,13 +598,35 @@ impl<S: FrameSource> Shard<'_, '_, S> {
     }
 
     /// Hands the writer a message, and plays and writes what it lets.
+    ///
+    /// A shard never waits for another to be done with the writer (that
+    /// was most of its waits): the message goes to the writer's inbox, and
+    /// whichever shard holds the writer takes it. Whoever lets the writer go
+    /// looks again for messages sent meanwhile: with a fence on each side,
+    /// either the sender sees the writer free, or the one that let it go sees
+    /// the message counted.
     fn send(&self, message: ToWriter) -> Result<(), Gone> {
-        let mut combined = self.writer.lock().map_err(|_| Gone)?;
-        combined.take(message, self.control);
-        if combined.done.is_some() && !matches!(combined.done, Some(Ok(Sharded::Done { .. }))) {
-            return Err(Gone);
+        let pending = &self.control.pending;
+        self.to_writer.send(message).map_err(|_| Gone)?;
+        pending.fetch_add(1, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        loop {
+            let mut combined = match self.writer.try_lock() {
+                Ok(combined) => combined,
+                Err(TryLockError::WouldBlock) => return Ok(()),
+                Err(TryLockError::Poisoned(_)) => return Err(Gone),
+            };
+            combined.drain(self.control);
+            let failed = combined.failed();
+            drop(combined);
+            fence(Ordering::SeqCst);
+            if failed {
+                return Err(Gone);
+            }
+            if pending.load(Ordering::SeqCst) == 0 {
+                return Ok(());
+            }
         }
-        Ok(())
     }
 
     /// Sends the writer what was read before frame `through`.
