@@ -19,7 +19,8 @@
 //!   report each connection's end, and the writer plays the queue frame by
 //!   frame and tells each shard which of its connections are written, and
 //!   after which frame. The writer has no thread of its own: a shard that
-//!   reports runs it, under a lock ([`Combined`]).
+//!   reports runs it, under a lock, or leaves its report to the shard that
+//!   holds it ([`Combined`]).
 //! - Late segments. A segment for a connection that has ended belongs to it
 //!   only if it was not written yet: the shard waits until the writer has
 //!   played the frames before it, then knows.
@@ -184,9 +185,10 @@ pub fn run<S: FrameSource + Send>(shards: Shards<'_, S>, out: &mut (dyn Write + 
     combined.done.take().unwrap_or(Ok(Sharded::Redo { written: combined.writer.written }))
 }
 
-/// The writer, run by whichever shard last reported (no thread of its own:
-/// a third thread on two cores took turns with a shard, woken by every
-/// report), and where it writes.
+/// The writer and where it writes. It has no thread of its own (a third
+/// thread on two cores took turns with a shard, woken by every report): the
+/// shard that sends it a message runs it, or, when another shard holds it,
+/// that one takes the message ([`Shard::send`]).
 struct Combined<'o> {
     writer: Writer,
     out: &'o mut (dyn Write + Send),
