@@ -20,7 +20,7 @@
 //!   frame and tells each shard which of its connections are written, and
 //!   after which frame. The writer has no thread of its own: a shard that
 //!   reports runs it, under a lock, or leaves its report to the shard that
-//!   holds it ([`Combined`]).
+//!   holds it (`Combined`).
 //! - Late segments. A segment for a connection that has ended belongs to it
 //!   only if it was not written yet: the shard waits until the writer has
 //!   played the frames before it, then knows.
