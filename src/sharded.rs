@@ -180,7 +180,7 @@ pub fn run<S: FrameSource + Send>(shards: Shards<'_, S>, out: &mut (dyn Write + 
     let mut combined = writer.into_inner().map_err(|_| RunError::Output(io::Error::other("a thread failed")))?;
     // (Every message was taken by the shard that sent it, or by the one
     // that held the writer then; any left would be taken here.)
-    combined.drain(&control);
+    let _ = combined.drain(&control);
     // Every shard gone before its last word: one of them failed.
     combined.done.take().unwrap_or(Ok(Sharded::Redo { written: combined.writer.written }))
 }
@@ -199,12 +199,17 @@ struct Combined<'o> {
 }
 
 impl Combined<'_> {
-    /// Takes every message sent so far.
-    fn drain(&mut self, control: &Control<'_>) {
+    /// Takes every message sent so far; how many.
+    fn drain(&mut self, control: &Control<'_>) -> usize {
+        let mut taken = 0;
         while let Ok(message) = self.inbox.try_recv() {
+            // (It may be taken before its sender counts it: the count wraps
+            // below zero for that while, and comes back.)
             control.pending.fetch_sub(1, Ordering::SeqCst);
             self.take(message, control);
+            taken += 1;
         }
+        taken
     }
 
     /// Whether the run ended short of writing everything (the shards stop).
@@ -618,7 +623,7 @@ impl<S: FrameSource> Shard<'_, '_, S> {
                 Err(TryLockError::WouldBlock) => return Ok(()),
                 Err(TryLockError::Poisoned(_)) => return Err(Gone),
             };
-            combined.drain(self.control);
+            let taken = combined.drain(self.control);
             let failed = combined.failed();
             drop(combined);
             fence(Ordering::SeqCst);
@@ -627,6 +632,10 @@ impl<S: FrameSource> Shard<'_, '_, S> {
             }
             if pending.load(Ordering::SeqCst) == 0 {
                 return Ok(());
+            }
+            if taken == 0 {
+                // Counted, not yet taken: a sender between its two steps.
+                std::thread::yield_now();
             }
         }
     }
