@@ -258,14 +258,14 @@ pub fn fragment(frame: &Frame<'_>) -> Option<(Encap, std::ops::Range<usize>)> {
     walk.fragment.map(|r| (walk.encap, r))
 }
 
-/// The shard (of `n`) of a plain segment's connection, as
-/// [`tracker::shard_of`](crate::model::tracker::shard_of) places it, read
-/// in fewer steps: for a reader that passes over most frames and reads
-/// little else of them. Only the plainest of [`plain_tuple`]'s frames (an IP
-/// header of 20 bytes); `None` for the others: place those by decoding.
+/// The endpoints of a plain segment (Ethernet, an IPv4 header of 20 bytes,
+/// no fragment, TCP, no tag), as [`decode`] would give its sender and
+/// receiver: address bits and port each, read at fixed places without
+/// building the segment. `None` for anything else, broken frames included:
+/// decode those.
 #[inline]
 #[must_use]
-pub fn plain_shard(frame: &Frame<'_>, n: usize) -> Option<usize> {
+pub fn plain_endpoints(frame: &Frame<'_>) -> Option<((u32, u16), (u32, u16))> {
     if frame.link != LinkType::Ethernet {
         return None;
     }
@@ -281,75 +281,24 @@ pub fn plain_shard(frame: &Frame<'_>, n: usize) -> Option<usize> {
         n => n,
     };
     let data_offset = usize::from(h[46] >> 4) * 4;
-    // As plain_tuple: whole enough, no fragment, a TCP header that fits.
+    // Whole enough, no fragment, a TCP header that fits.
     if ip_len.min(total_len) < 40 || (word(20) >> 16) & 0x3fff != 0 || data_offset < 20 || data_offset > total_len - 20
     {
         return None;
     }
     let ports = word(34);
-    Some(crate::model::tracker::shard_of_v4_bits((word(26), (ports >> 16) as u16), (word(30), ports as u16), n))
+    Some(((word(26), (ports >> 16) as u16), (word(30), ports as u16)))
 }
 
-/// The addresses of a plain segment (Ethernet, IPv4 without fragments, TCP,
-/// no tag) that [`decode`] reads whole: what it would give as the segment's
-/// sender and receiver (address and port each), without building the
-/// segment (a reader that keeps only some tuples skips the others with
-/// this). `None` for anything else, broken frames included: decode those.
+/// The shard (of `n`) of a plain segment's connection
+/// ([`plain_endpoints`]), as
+/// [`tracker::shard_of`](crate::model::tracker::shard_of) places it: for a
+/// reader that passes over most frames and reads little else of them.
+/// `None` for the others: place those by decoding.
+#[inline]
 #[must_use]
-pub fn plain_tuple(frame: &Frame<'_>) -> Option<((Ipv4Addr, u16), (Ipv4Addr, u16))> {
-    if frame.link != LinkType::Ethernet {
-        return None;
-    }
-    // Most frames: a 20-byte IP header and the TCP header's first 20 bytes
-    // at fixed places, checked with one bound.
-    if let Some(h) = frame.data.first_chunk::<54>()
-        && h[12..15] == [0x08, 0x00, 0x45]
-        && h[23] == IPPROTO_TCP
-    {
-        let ip_len = frame.data.len() - 14;
-        let total_len = match usize::from(u16::from_be_bytes([h[16], h[17]])) {
-            0 => ip_len,
-            n => n,
-        };
-        let frag = u16::from_be_bytes([h[20], h[21]]);
-        let data_offset = usize::from(h[46] >> 4) * 4;
-        if total_len < 40
-            || ip_len.min(total_len) < 40
-            || frag & 0x3fff != 0
-            || data_offset < 20
-            || data_offset > total_len - 20
-        {
-            return None;
-        }
-        let addr = |at: usize| Ipv4Addr::new(h[at], h[at + 1], h[at + 2], h[at + 3]);
-        let port = |at: usize| u16::from_be_bytes([h[at], h[at + 1]]);
-        return Some(((addr(26), port(34)), (addr(30), port(36))));
-    }
-    if be16(frame.data, 12)? != ETHERTYPE_IPV4 {
-        return None;
-    }
-    let ip = frame.data.get(14..)?;
-    let first = *ip.first()?;
-    let header_len = usize::from(first & 0x0f) * 4;
-    if first >> 4 != 4 || header_len < 20 || ip.len() < header_len || ip[9] != IPPROTO_TCP {
-        return None;
-    }
-    let total_len = match usize::from(be16(ip, 2)?) {
-        0 => ip.len(),
-        n => n,
-    };
-    let frag = be16(ip, 6)?;
-    if total_len < header_len || frag & 0x3fff != 0 {
-        return None;
-    }
-    let tcp = &ip[header_len..ip.len().min(total_len)];
-    let tcp_len = total_len - header_len;
-    let data_offset = usize::from(*tcp.get(12)? >> 4) * 4;
-    if tcp.len() < 20 || tcp_len < 20 || data_offset < 20 || data_offset > tcp_len {
-        return None;
-    }
-    let addr = |at: usize| Ipv4Addr::new(ip[at], ip[at + 1], ip[at + 2], ip[at + 3]);
-    Some(((addr(12), be16(tcp, 0)?), (addr(16), be16(tcp, 2)?)))
+pub fn plain_shard(frame: &Frame<'_>, n: usize) -> Option<usize> {
+    plain_endpoints(frame).map(|(a, b)| crate::model::tracker::shard_of_v4(a, b, n))
 }
 
 /// Decodes a whole IP datagram (a reassembled one) carried in `encap`.
@@ -1130,27 +1079,22 @@ fn walk_options(mut b: &[u8]) -> TcpOptions {
 mod tests {
     use super::*;
 
-    /// What [`plain_tuple`] says of a frame, [`decode`] says too, and
+    /// What [`plain_endpoints`] says of a frame, [`decode`] says too, and
     /// [`plain_shard`] places it where its segment goes; [`decode`]'s short
     /// way for plain frames says what the walk says.
     fn plain_tuple_agrees(data: &[u8]) {
         let frame = Frame { ts: Timestamp(0), link: LinkType::Ethernet, data };
         assert_eq!(decode(&frame), Walk::new(frame.ts, data).link(frame.link, data));
-        // The shard of a plain tuple, read the short way, is the segment's
-        // (the short way places fewer frames: the others are decoded).
+        let Some(((src, sp), (dst, dp))) = plain_endpoints(&frame) else {
+            assert_eq!(plain_shard(&frame, 2), None);
+            return;
+        };
+        let seg = decode(&frame).ok().flatten().expect("plain endpoints decode to a segment");
+        let (src, dst) =
+            (SocketAddr::from((Ipv4Addr::from_bits(src), sp)), SocketAddr::from((Ipv4Addr::from_bits(dst), dp)));
+        assert_eq!((seg.src, seg.dst, seg.encap.network(), seg.icmp), (src, dst, 0, None));
         for n in 1..4 {
-            let placed = plain_tuple(&frame).map(|(a, b)| crate::model::tracker::shard_of_v4(a, b, n));
-            if let Some(shard) = plain_shard(&frame, n) {
-                assert_eq!(Some(shard), placed);
-            }
-            if let (Some(shard), Ok(Some(seg))) = (placed, decode(&frame)) {
-                assert_eq!(shard, crate::model::tracker::shard_of(&seg, n));
-            }
-        }
-        if let Some(((src, sp), (dst, dp))) = plain_tuple(&frame) {
-            let seg = decode(&frame).ok().flatten().expect("a plain tuple decodes to a segment");
-            let (src, dst) = (SocketAddr::from((src, sp)), SocketAddr::from((dst, dp)));
-            assert_eq!((seg.src, seg.dst, seg.encap.network(), seg.icmp), (src, dst, 0, None));
+            assert_eq!(plain_shard(&frame, n), Some(crate::model::tracker::shard_of(&seg, n)));
         }
     }
 
@@ -1162,9 +1106,7 @@ mod tests {
         let ip_len = u16::try_from(syn.len() - 14).unwrap();
         syn[16..18].copy_from_slice(&ip_len.to_be_bytes());
         syn.extend_from_slice(&[0; 6]);
-        assert!(plain_tuple(&Frame { ts: Timestamp(0), link: LinkType::Ethernet, data: &syn }).is_some());
-        // The plainest frames (a 20-byte IP header) are placed the short way.
-        assert!(plain_shard(&Frame { ts: Timestamp(0), link: LinkType::Ethernet, data: &syn }, 2).is_some());
+        assert!(plain_endpoints(&Frame { ts: Timestamp(0), link: LinkType::Ethernet, data: &syn }).is_some());
         plain_tuple_agrees(&syn);
         // Every cut, and every bit flipped in the headers.
         for cut in 0..syn.len() {

@@ -111,17 +111,11 @@ pub fn shard_of_tuple(a: SocketAddr, b: SocketAddr, network: u64, n: usize) -> u
     shard_of_words(fold(ip(a), a.port()).wrapping_add(fold(ip(b), b.port())) ^ network, n)
 }
 
-/// [`shard_of_tuple`] for IPv4 endpoints outside any virtual network.
-#[must_use]
-pub fn shard_of_v4(a: (std::net::Ipv4Addr, u16), b: (std::net::Ipv4Addr, u16), n: usize) -> usize {
-    let fold4 = |(ip, port): (std::net::Ipv4Addr, u16)| fold(u64::from(ip.to_bits()), port);
-    shard_of_words(fold4(a).wrapping_add(fold4(b)), n)
-}
-
-/// [`shard_of_v4`] from the addresses' bits.
+/// [`shard_of_tuple`] for IPv4 endpoints (address bits, port) outside any
+/// virtual network.
 #[inline]
 #[must_use]
-pub fn shard_of_v4_bits(a: (u32, u16), b: (u32, u16), n: usize) -> usize {
+pub fn shard_of_v4(a: (u32, u16), b: (u32, u16), n: usize) -> usize {
     shard_of_words(fold(u64::from(a.0), a.1).wrapping_add(fold(u64::from(b.0), b.1)), n)
 }
 
@@ -841,9 +835,9 @@ mod tests {
             let (a4, b4) = ((Ipv4Addr::from_bits(a), ap), (Ipv4Addr::from_bits(b), bp));
             let v4 = |(ip, port): (Ipv4Addr, u16)| SocketAddr::V4(SocketAddrV4::new(ip, port));
             let v6 = |(ip, port): (Ipv4Addr, u16)| SocketAddr::new(ip.to_ipv6_mapped().into(), port);
-            let shard = shard_of_v4(a4, b4, n);
+            let shard = shard_of_v4((a, ap), (b, bp), n);
             proptest::prop_assert!(shard < n);
-            proptest::prop_assert_eq!(shard, shard_of_v4(b4, a4, n));
+            proptest::prop_assert_eq!(shard, shard_of_v4((b, bp), (a, ap), n));
             proptest::prop_assert_eq!(shard, shard_of_tuple(v4(a4), v4(b4), 0, n));
             proptest::prop_assert_eq!(shard, shard_of_tuple(v6(b4), v4(a4), 0, n));
         }
