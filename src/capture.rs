@@ -38,19 +38,20 @@ pub trait FrameSource {
         Vec::new()
     }
 
-    /// Reads on past up to `max` frames for which `skip` is true, and stops
-    /// before the first for which it is not (the next [`next_frame`] returns
-    /// it). How many it read on past: a source may read none (then
-    /// `next_frame` reads them all). A fast path for a reader that passes
-    /// over most frames.
+    /// Reads on past up to `max` frames for which `skip` is true, and reads
+    /// the first for which it is not: how many it read on past, and that
+    /// frame, as [`next_frame`] would have returned it. A fast path for a
+    /// reader that passes over most frames. A source may read none, and may
+    /// stop short without a frame (at the end of what it holds, or at a
+    /// record it does not read this way): `next_frame` reads on from there.
     ///
     /// [`next_frame`]: FrameSource::next_frame
-    fn skim<F: FnMut(&Frame<'_>) -> bool>(&mut self, max: u64, skip: F) -> u64
+    fn skim<F: FnMut(&Frame<'_>) -> bool>(&mut self, max: u64, skip: F) -> (u64, Option<Frame<'_>>)
     where
         Self: Sized,
     {
         let _ = (max, skip);
-        0
+        (0, None)
     }
 }
 

@@ -441,15 +441,16 @@ impl<S: FrameSource> Shard<'_, '_, S> {
                 stamping = self.stamping(epoch);
             }
             // Most frames are plainly another shard's: passed over in a tight
-            // loop (their time kept), up to the next tick or epoch.
+            // loop (their time kept), up to the next tick or epoch. The one it
+            // stops at is read there.
             let until = ((frame_no / TICK + 1) * TICK).min((epoch + 1) * self.epoch);
             let (me, n, stamps) = (self.me, self.n, &mut self.report.stamps);
             // Whose the frame it stopped at plainly is, if anyone's.
             let mut stopped = None;
-            let skipped = self.source.skim(until - frame_no, |frame| {
+            let (skipped, found) = self.source.skim(until - frame_no, |frame| {
                 let owner = decode::plain_shard(frame, n);
                 if owner.is_none_or(|o| o == me) {
-                    stopped = Some(owner);
+                    stopped = owner;
                     return false;
                 }
                 if stamping {
@@ -457,30 +458,38 @@ impl<S: FrameSource> Shard<'_, '_, S> {
                 }
                 true
             });
-            if skipped > 0 {
-                frame_no += skipped;
-                self.tick(frame_no);
-                if stopped.is_none() {
+            frame_no += skipped;
+            // (No tick falls among the frames passed over before a frame is
+            // found: they end short of `until`.)
+            let (frame, plain) = match found {
+                Some(frame) => (frame, stopped),
+                None if skipped > 0 => {
+                    self.tick(frame_no);
                     continue;
                 }
-            }
-            // A recording's kernel changes need the one tracker.
-            if !self.source.take_kernel().is_empty() {
-                self.unshardable(frame_no);
-            }
-            let frame = match self.source.next_frame() {
-                Ok(Next::Frame(frame)) => frame,
-                Ok(Next::End) => break None,
-                Ok(Next::Idle | Next::Decoded(..)) => continue,
-                Err(e) => break Some(e),
+                None => {
+                    // A recording's kernel changes need the one tracker.
+                    // (Only pcapng holds them, and `skim` reads only pcap.)
+                    if !self.source.take_kernel().is_empty() {
+                        self.unshardable(frame_no);
+                    }
+                    match self.source.next_frame() {
+                        Ok(Next::Frame(frame)) => {
+                            // Most segments are plain: whose they are is known
+                            // without decoding them whole.
+                            let plain = decode::plain_shard(&frame, self.n);
+                            (frame, plain)
+                        }
+                        Ok(Next::End) => break None,
+                        Ok(Next::Idle | Next::Decoded(..)) => continue,
+                        Err(e) => break Some(e),
+                    }
+                }
             };
             let ts = frame.ts;
             if stamping {
                 self.report.stamps.push(ts);
             }
-            // Most segments are plain: whose they are is known without
-            // decoding them whole, and most are someone else's.
-            let plain = stopped.unwrap_or_else(|| decode::plain_shard(&frame, self.n));
             if plain.is_some_and(|owner| owner != self.me) {
                 frame_no += 1;
                 self.tick(frame_no);

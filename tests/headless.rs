@@ -118,30 +118,37 @@ fn trace_forgets_what_it_has_written() {
     assert!(pipeline.tracker.is_empty(), "written connections are not kept: {}", pipeline.tracker.len());
 }
 
-/// `skim` passes over the frames it is told to, counted as read, and stops
-/// before the first it is not: `next_frame` reads that one, in order.
+/// `skim` passes over the frames it is told to, counted as read, and reads
+/// the first it is not: that one is returned whole, and `next_frame` reads
+/// on after it, in order.
 #[test]
-fn skimming_stops_before_the_frame_it_is_not_told_to_pass() {
-    let frames: Vec<Vec<u8>> = [60, 61, 62, 3, 64, 65].iter().map(|&n| vec![0xab; n]).collect();
+fn skimming_returns_the_frame_it_is_not_told_to_pass() {
+    let frames: Vec<Vec<u8>> = [60, 61, 62, 3, 64, 65, 66].iter().map(|&n| vec![n as u8; n]).collect();
     let bytes = support::pcap(1, &frames);
     let mut source = PcapSource::new(std::io::Cursor::new(bytes), "skim.pcap").unwrap();
     let Ok(Next::Frame(first)) = source.next_frame() else { panic!("no first frame") };
     assert_eq!(first.data.len(), 60);
     let mut seen = Vec::new();
-    let passed = source.skim(10, |f| {
+    let (passed, stopped) = source.skim(10, |f| {
         seen.push((f.data.len(), f.ts));
         f.data.len() != 3
     });
     assert_eq!(passed, 2);
-    // The frame it stopped at was shown, and is read next, with its time.
     assert_eq!(seen.iter().map(|s| s.0).collect::<Vec<_>>(), [61, 62, 3]);
-    let Ok(Next::Frame(stopped)) = source.next_frame() else { panic!("no frame after skimming") };
-    assert_eq!((stopped.data.len(), stopped.ts), (3, seen[2].1));
-    // At most `max` frames.
-    assert_eq!(source.skim(1, |_| true), 1);
-    let Ok(Next::Frame(last)) = source.next_frame() else { panic!("no last frame") };
-    assert_eq!(last.data.len(), 65);
-    assert_eq!(source.skim(5, |_| true), 0);
+    // The frame it stopped at, its bytes and time.
+    let stopped = stopped.expect("the frame it stopped at");
+    assert_eq!((stopped.data, stopped.ts), (&[3u8; 3][..], seen[2].1));
+    assert_eq!(source.packets(), 4);
+    let Ok(Next::Frame(next)) = source.next_frame() else { panic!("no frame after skimming") };
+    assert_eq!(next.data, &[64u8; 64][..]);
+    // At most `max` frames: it stops short, with no frame.
+    let (passed, stopped) = source.skim(1, |_| true);
+    assert_eq!((passed, stopped.map(|f| f.data.len())), (1, None));
+    let (passed, stopped) = source.skim(5, |_| false);
+    assert_eq!((passed, stopped.map(|f| f.data.len())), (0, Some(66)));
+    // The end: nothing more.
+    let (passed, stopped) = source.skim(5, |_| true);
+    assert_eq!((passed, stopped.map(|f| f.data.len())), (0, None));
     assert!(matches!(source.next_frame(), Ok(Next::End)));
-    assert_eq!(source.packets(), 6);
+    assert_eq!(source.packets(), 7);
 }

@@ -34,15 +34,18 @@ impl FrameSource for MemorySource {
         Ok(Next::Frame(Frame { ts: *ts, link: *link, data }))
     }
 
-    fn skim<F: FnMut(&Frame<'_>) -> bool>(&mut self, max: u64, mut skip: F) -> u64 {
+    fn skim<F: FnMut(&Frame<'_>) -> bool>(&mut self, max: u64, mut skip: F) -> (u64, Option<Frame<'_>>) {
         let mut skipped = 0;
         while skipped < max
             && let Some((ts, link, data)) = self.frames.get(self.next)
-            && skip(&Frame { ts: *ts, link: *link, data })
         {
+            let frame = Frame { ts: *ts, link: *link, data };
             self.next += 1;
+            if !skip(&frame) {
+                return (skipped, Some(frame));
+            }
             skipped += 1;
         }
-        skipped
+        (skipped, None)
     }
 }

@@ -433,10 +433,12 @@ impl<R: Read> FrameSource for PcapSource<R> {
 
     /// Little-endian pcap records whole in the buffer, as `next_frame`'s fast
     /// path reads them; any other record stops it.
-    fn skim<F: FnMut(&Frame<'_>) -> bool>(&mut self, max: u64, mut skip: F) -> u64 {
-        let Kind::Pcap { link, nanos, little: true, .. } = self.kind else { return 0 };
+    fn skim<F: FnMut(&Frame<'_>) -> bool>(&mut self, max: u64, mut skip: F) -> (u64, Option<Frame<'_>>) {
+        let Kind::Pcap { link, nanos, little: true, .. } = self.kind else { return (0, None) };
         let pending = self.input.pending();
         let (mut at, mut skipped) = (0, 0);
+        // The frame it stops at: its time and where its bytes are.
+        let mut stopped = None;
         while skipped < max
             && let Some((h, rest)) = pending.get(at..).and_then(<[u8]>::split_first_chunk::<16>)
         {
@@ -446,15 +448,19 @@ impl<R: Read> FrameSource for PcapSource<R> {
             if let Some(ahead) = rest.get(AHEAD) {
                 crate::os::prefetch::prefetch(ahead);
             }
-            if !skip(&Frame { ts: record_time(field(0), field(4), nanos), link, data }) {
+            let ts = record_time(field(0), field(4), nanos);
+            at += 16 + len;
+            if !skip(&Frame { ts, link, data }) {
+                stopped = Some((ts, at - len));
                 break;
             }
-            at += 16 + len;
             skipped += 1;
         }
+        let start = self.input.pos;
         self.input.advance(at);
-        self.packets += skipped;
-        skipped
+        self.packets += skipped + u64::from(stopped.is_some());
+        let frame = stopped.map(|(ts, from)| Frame { ts, link, data: &self.input.buf[start + from..start + at] });
+        (skipped, frame)
     }
 
     fn next_frame(&mut self) -> Result<Next<'_>, SourceError> {
