@@ -419,6 +419,8 @@ struct Shard<'a, 'o, S> {
 
 impl<S: FrameSource> Shard<'_, '_, S> {
     fn run(mut self) {
+        // About what a shard's arena grows to on a large capture.
+        crate::os::arenas::reserve(12 << 20);
         let _ = self.read();
     }
 

@@ -21,3 +21,20 @@ pub fn limit(n: usize) {
     #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
     let _ = n;
 }
+
+/// Makes room for about `bytes` in the calling thread's malloc arena at
+/// once. glibc makes the heap of an arena other than the main one writable
+/// only as far as each allocation needs: a page at a time, one mprotect(2)
+/// call each (about 1,600 for a shard of `trace --threads 2` on the
+/// benchmark capture), each taking the process's memory map lock for
+/// writing, which the other threads' page faults wait for. Allocating
+/// `bytes` in blocks and freeing them makes it writable in one call a
+/// block. The pages are not written (but for malloc's header of each
+/// block), and malloc gives them back when they are freed.
+pub fn reserve(bytes: usize) {
+    // Under malloc's threshold for a mapping of its own (128 KiB).
+    const BLOCK: usize = 96 << 10;
+    let blocks: Vec<Vec<u8>> = (0..bytes / BLOCK).map(|_| Vec::with_capacity(BLOCK)).collect();
+    // (Not optimised away: the allocations are what this is for.)
+    drop(std::hint::black_box(blocks));
+}
