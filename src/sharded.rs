@@ -144,6 +144,7 @@ pub fn run<S: FrameSource + Send>(shards: Shards<'_, S>, out: &mut (dyn Write + 
                 starts_to,
                 ready: (1..n).map(|_| None).collect(),
                 starts_from,
+                lists: Vec::new(),
                 control: &control,
                 progress: shards.progress,
                 report: Report::new(me, shards.epoch.max(1)),
@@ -382,6 +383,11 @@ struct Shard<'a, 'o, S> {
     notices: mpsc::Receiver<Notice>,
     starts_to: Vec<mpsc::Sender<Vec<u64>>>,
     starts_from: Vec<mpsc::Receiver<Vec<u64>>>,
+    /// Lists of starts the others sent, emptied: this shard's go out in
+    /// them. (Each list stays in use, going back and forth: a list freed by
+    /// the shard that did not allocate it waited for that shard's malloc
+    /// arena, and made its malloc wait.)
+    lists: Vec<Vec<u64>>,
     /// The others' starts received ahead of the numbering, by sender.
     ready: Vec<Option<Vec<u64>>>,
     control: &'a Control<'a>,
@@ -700,9 +706,11 @@ impl<S: FrameSource> Shard<'_, '_, S> {
     /// Ends an epoch at frame `frame_no`: reports it, sends its starts to the
     /// others, numbers the one before, and writes what is numbered.
     fn close_epoch(&mut self, frame_no: u64, ended: bool) -> Result<(), Gone> {
-        let frames: Vec<u64> = self.starts.iter().map(|s| s.0).collect();
         for to in &self.starts_to {
-            to.send(frames.clone()).map_err(|_| Gone)?;
+            // Room for most epochs' starts at once (a connection is ~10 frames).
+            let mut list = self.lists.pop().unwrap_or_else(|| Vec::with_capacity(EPOCH as usize / 4));
+            list.extend(self.starts.iter().map(|s| s.0));
+            to.send(list).map_err(|_| Gone)?;
         }
         if let Some(p) = self.progress {
             let started = self.pipeline.tracker.started();
@@ -767,6 +775,10 @@ impl<S: FrameSource> Shard<'_, '_, S> {
             self.numbered = id;
         }
         self.base += own.len() as u64 + others.iter().map(|l| l.len() as u64).sum::<u64>();
+        self.lists.extend(others.into_iter().map(|mut list| {
+            list.clear();
+            list
+        }));
         Ok(())
     }
 
