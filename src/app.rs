@@ -347,6 +347,7 @@ fn trace(args: &TraceArgs) -> Result<()> {
                 progress: Some(&progress),
                 interrupted: Some(&interrupted),
                 epoch: sharded::EPOCH,
+                heap: sharded::heap_for(size.unwrap_or(0), threads),
             };
             match sharded::run(shards, &mut out) {
                 Ok(Sharded::Done { counters, error }) => {

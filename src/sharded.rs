@@ -81,6 +81,17 @@ pub struct Shards<'a, S> {
     pub interrupted: Option<&'a AtomicBool>,
     /// Frames per epoch ([`EPOCH`]; tests make it small).
     pub epoch: u64,
+    /// Heap each shard makes ready at once ([`heap_for`]).
+    pub heap: usize,
+}
+
+/// The heap each of `n` shards is made ready for at once, reading `size`
+/// bytes of capture ([`crate::os::arenas::reserve`]): about what a shard
+/// grows to on the 85 MB benchmark capture (~9 MB), less for smaller files,
+/// for which it would cost more than it saves.
+#[must_use]
+pub fn heap_for(size: u64, n: usize) -> usize {
+    usize::try_from(size / 4 / n.max(1) as u64).unwrap_or(usize::MAX).min(12 << 20)
 }
 
 /// Runs the shards, and writes their connections to `out` as one thread would.
@@ -132,6 +143,7 @@ pub fn run<S: FrameSource + Send>(shards: Shards<'_, S>, out: &mut (dyn Write + 
             let mut pipeline = Pipeline::new(shards.port, limits);
             pipeline.tracker.hold_late(true);
             pipeline.tracker.keep_spare(tracker::SPARE / n);
+            let heap = shards.heap;
             let shard = Shard {
                 me,
                 n,
@@ -163,9 +175,10 @@ pub fn run<S: FrameSource + Send>(shards: Shards<'_, S>, out: &mut (dyn Write + 
                 out: 0,
                 epoch: shards.epoch.max(1),
             };
-            if let Err(e) =
-                std::thread::Builder::new().name(format!("shard-{me}")).spawn_scoped(scope, move || shard.run())
-            {
+            if let Err(e) = std::thread::Builder::new().name(format!("shard-{me}")).spawn_scoped(scope, move || {
+                crate::os::arenas::reserve(heap);
+                shard.run();
+            }) {
                 // Those started stop at their next epoch, or when they next wait.
                 control.abort.store(true, Ordering::Relaxed);
                 if let Ok(mut c) = writer.lock() {
@@ -425,8 +438,6 @@ struct Shard<'a, 'o, S> {
 
 impl<S: FrameSource> Shard<'_, '_, S> {
     fn run(mut self) {
-        // About what a shard's arena grows to on a large capture.
-        crate::os::arenas::reserve(12 << 20);
         let _ = self.read();
     }
 
@@ -1140,5 +1151,22 @@ impl Writer {
             out.write_all(bytes).map_err(RunError::Output)?;
         }
         Ok(Sharded::Done { counters, error })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::heap_for;
+
+    #[test]
+    fn the_heap_made_ready_follows_each_shards_share_of_the_file_up_to_a_cap() {
+        // The benchmark capture, two shards: ~10 MiB each.
+        assert_eq!(heap_for(85_600_024, 2), 85_600_024 / 8);
+        // A small file: next to nothing; none for none (and no shards).
+        assert_eq!(heap_for(4_000, 2), 500);
+        assert_eq!(heap_for(0, 2), 0);
+        assert_eq!(heap_for(4_000, 0), 1_000);
+        // A large one: capped.
+        assert_eq!(heap_for(10 << 30, 2), 12 << 20);
     }
 }

@@ -92,6 +92,7 @@ fn split(
         progress: None,
         interrupted: None,
         epoch,
+        heap: 0,
     };
     let mut out = Vec::new();
     let counted = match sharded::run(shards, &mut out).unwrap() {
