@@ -224,6 +224,12 @@ pub(crate) fn due(waiting: usize, limit: usize, now: Timestamp, last: Timestamp)
     waiting > limit || now.0.saturating_sub(last.0) >= nanos(AFTER_CLOSE)
 }
 
+/// The first time at which a connection whose last segment came at `last`
+/// is [`due`] by time (none when that is past the last time there is).
+pub(crate) fn due_at(last: Timestamp) -> Option<Timestamp> {
+    last.0.checked_add(nanos(AFTER_CLOSE)).map(Timestamp)
+}
+
 /// Feeds `source` through `pipeline`, writing each connection to `out` once
 /// it has ended and [`AFTER_CLOSE`] has passed (at the end of the input, at
 /// once), and recording frames when asked.

@@ -172,6 +172,7 @@ pub fn run<S: FrameSource + Send>(shards: Shards<'_, S>, out: &mut (dyn Write + 
                 spent: Vec::new(),
                 reported: 0,
                 buffers: Vec::new(),
+                stamp_lists: Vec::new(),
                 out: 0,
                 epoch: shards.epoch.max(1),
             };
@@ -347,6 +348,8 @@ struct Notice {
     all: bool,
     /// Buffers written out, to be filled again.
     buffers: Vec<String>,
+    /// Lists of frame times played, emptied, to be filled again.
+    stamps: Vec<Vec<Timestamp>>,
 }
 
 /// Connections handed to one `writev`.
@@ -430,6 +433,8 @@ struct Shard<'a, 'o, S> {
     reported: u64,
     /// Buffers the writer gave back.
     buffers: Vec<String>,
+    /// Lists of frame times the writer gave back.
+    stamp_lists: Vec<Vec<Timestamp>>,
     /// Buffers at the writer.
     out: usize,
     /// Frames per epoch.
@@ -573,8 +578,11 @@ impl<S: FrameSource> Shard<'_, '_, S> {
     /// then makes room for them.
     fn stamping(&mut self, epoch: u64) -> bool {
         let mine = epoch % self.n as u64 == self.me as u64;
-        if mine {
-            self.report.stamps.reserve(usize::try_from(self.epoch).unwrap_or(0).min(EPOCH as usize));
+        if mine && self.report.stamps.capacity() == 0 {
+            match self.stamp_lists.pop() {
+                Some(list) => self.report.stamps = list,
+                None => self.report.stamps.reserve(usize::try_from(self.epoch).unwrap_or(0).min(EPOCH as usize)),
+            }
         }
         mine
     }
@@ -712,6 +720,7 @@ impl<S: FrameSource> Shard<'_, '_, S> {
         self.all_released |= notice.all;
         self.out -= notice.buffers.len().min(self.out);
         self.buffers.extend(notice.buffers);
+        self.stamp_lists.extend(notice.stamps);
     }
 
     /// Ends an epoch at frame `frame_no`: reports it, sends its starts to the
@@ -882,7 +891,87 @@ struct View {
     /// Buffers written out, to give back.
     emptied: Vec<String>,
     /// The times of the frames of its epochs, from `played` on.
-    stamps: VecDeque<Timestamp>,
+    stamps: Stamps,
+}
+
+/// The times of a shard's frames, in the lists it sent them in (not copied
+/// into one queue): read from the front, and the lists read through go back
+/// to the shard to be filled again.
+#[derive(Default)]
+struct Stamps {
+    lists: VecDeque<Vec<Timestamp>>,
+    /// Read up to here in the first list.
+    at: usize,
+    /// How many are left to read.
+    len: usize,
+    /// Lists read through, emptied.
+    spent: Vec<Vec<Timestamp>>,
+}
+
+impl Stamps {
+    fn push(&mut self, list: Vec<Timestamp>) {
+        if list.is_empty() {
+            if list.capacity() > 0 {
+                self.spent.push(list);
+            }
+            return;
+        }
+        self.len += list.len();
+        if self.lists.is_empty() {
+            self.at = 0;
+        }
+        self.lists.push_back(list);
+    }
+
+    /// How many of the next `upto` times come before the first at or after
+    /// `due` (`upto` if none does).
+    fn before(&self, upto: usize, due: Timestamp) -> usize {
+        let mut seen = 0;
+        let mut at = self.at;
+        for list in &self.lists {
+            let part = &list[at..list.len().min(at + (upto - seen))];
+            if let Some(i) = part.iter().position(|t| t.0 >= due.0) {
+                return seen + i;
+            }
+            seen += part.len();
+            if seen == upto {
+                break;
+            }
+            at = 0;
+        }
+        seen
+    }
+
+    /// Passes over the next `n` times (at most as many as are left).
+    fn skip(&mut self, mut n: usize) {
+        n = n.min(self.len);
+        self.len -= n;
+        while n > 0 {
+            let Some(first) = self.lists.front() else { break };
+            let here = (first.len() - self.at).min(n);
+            self.at += here;
+            n -= here;
+            if self.at == first.len()
+                && let Some(mut list) = self.lists.pop_front()
+            {
+                list.clear();
+                self.spent.push(list);
+                self.at = 0;
+            }
+        }
+    }
+
+    fn pop_front(&mut self) -> Option<Timestamp> {
+        let first = self.lists.front()?;
+        let t = *first.get(self.at)?;
+        if self.at + 1 < first.len() {
+            self.at += 1;
+            self.len -= 1;
+        } else {
+            self.skip(1);
+        }
+        Some(t)
+    }
 }
 
 /// The writer: plays one thread's queue of ended connections over the
@@ -936,7 +1025,7 @@ impl Writer {
                 v.lates.extend(r.lates);
                 v.unshardable = v.unshardable.or(r.unshardable);
                 v.ended |= r.ended;
-                v.stamps.extend(r.stamps);
+                v.stamps.push(r.stamps);
             }
             ToWriter::Written(s, written) => self.take_written(s, written),
             ToWriter::Last(s, last) => self.views[s].last = Some(last),
@@ -990,22 +1079,15 @@ impl Writer {
                 let upto = event.min(self.boundary);
                 let left = usize::try_from(upto - self.played).unwrap_or(usize::MAX);
                 let stamps = &mut self.views[self.turn].stamps;
-                if stamps.len() < left {
+                if stamps.len < left {
                     return false;
                 }
                 let skip = match self.queue.front() {
                     None => left,
-                    Some(q) => {
-                        let (len, last) = (self.queue.len(), q.1);
-                        let (a, b) = stamps.as_slices();
-                        a.iter()
-                            .chain(b)
-                            .take(left)
-                            .position(|&now| headless::due(len, keep, now, last))
-                            .unwrap_or(left)
-                    }
+                    Some(_) if self.queue.len() > keep => 0,
+                    Some(q) => headless::due_at(q.1).map_or(left, |due| stamps.before(left, due)),
                 };
-                stamps.drain(..skip);
+                stamps.skip(skip);
                 if skip < left {
                     let Some(now) = stamps.pop_front() else { return false };
                     self.step(skip as u64 + 1);
@@ -1056,8 +1138,9 @@ impl Writer {
         for (v, to) in self.views.iter_mut().zip(&self.notices) {
             let released = std::mem::take(&mut v.released);
             let buffers = std::mem::take(&mut v.emptied);
+            let stamps = std::mem::take(&mut v.stamps.spent);
             // A shard that has gone is the run's end; it is seen elsewhere.
-            let _ = to.send(Notice { through: self.played, released, all: self.all_released, buffers });
+            let _ = to.send(Notice { through: self.played, released, all: self.all_released, buffers, stamps });
         }
         true
     }
@@ -1125,8 +1208,9 @@ impl Writer {
                 if !v.emptied.is_empty() {
                     let buffers = std::mem::take(&mut v.emptied);
                     let released = std::mem::take(&mut v.released);
+                    let stamps = std::mem::take(&mut v.stamps.spent);
                     // A shard that has gone is the run's end; it is seen elsewhere.
-                    let _ = to.send(Notice { through: self.played, released, all: self.all_released, buffers });
+                    let _ = to.send(Notice { through: self.played, released, all: self.all_released, buffers, stamps });
                 }
             }
         }
