@@ -4,7 +4,8 @@
 //! Each thread (a shard) maps the file and reads every frame. It decodes
 //! each one and tracks the segments whose tuple falls to it
 //! ([`crate::model::tracker::shard_of`]: both directions alike); frames that
-//! are no segment are counted by the shard their number falls to. What one
+//! are no segment are counted by the shard their headers place them in
+//! ([`decode::plain_shard`]), or else by the one their number falls to. What one
 //! thread knows across all connections is settled between them:
 //!
 //! - Ids. One thread numbers connections in the order they start. At the end
