@@ -855,6 +855,15 @@ impl<S: FrameSource> Shard<'_, '_, S> {
             // Sent with the next report: a message of its own woke the writer
             // (a context switch) for every buffer.
             self.report.written.push((conns, bytes));
+            if wait {
+                // But at the end, every buffer goes at once: the shards
+                // format what the end released side by side, and the writer
+                // gives buffers back as it writes them. (Sent when all were
+                // full, the shards took turns: one formatted while the other
+                // waited for a buffer.)
+                self.send_written()?;
+                self.poll();
+            }
         }
         if wait {
             self.send_written()?;
