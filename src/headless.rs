@@ -221,7 +221,7 @@ pub(crate) fn waiting_limit(limits: &crate::model::tracker::Limits) -> usize {
 /// came at `last`, is due at `now`: [`AFTER_CLOSE`] has passed, or more wait
 /// than `limit` ([`waiting_limit`]).
 pub(crate) fn due(waiting: usize, limit: usize, now: Timestamp, last: Timestamp) -> bool {
-    waiting > limit || now.0.saturating_sub(last.0) >= nanos(AFTER_CLOSE)
+    waiting > limit || due_at(last).is_some_and(|at| now >= at)
 }
 
 /// The first time at which a connection whose last segment came at `last`

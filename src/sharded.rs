@@ -927,9 +927,7 @@ impl Stamps {
             return;
         }
         self.len += list.len();
-        if self.lists.is_empty() {
-            self.at = 0;
-        }
+        // (`at` is 0 whenever no list is left: `skip` resets it.)
         self.lists.push_back(list);
     }
 
