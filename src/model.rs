@@ -15,3 +15,4 @@ pub mod seq;
 pub mod tcp;
 pub mod timeline;
 pub mod tracker;
+pub mod zeek;
