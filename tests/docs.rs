@@ -136,7 +136,8 @@ fn every_number_in_the_prose_is_checked_against_its_capture() {
                 i += 1 + line[i + 1..].find('`').map_or(line.len() - i - 1, |e| e + 1);
                 continue;
             }
-            if line[..i].trim().is_empty() && line[i..].split_once(". ").is_some_and(|(n, _)| n.parse::<u32>().is_ok()) {
+            if line[..i].trim().is_empty() && line[i..].split_once(". ").is_some_and(|(n, _)| n.parse::<u32>().is_ok())
+            {
                 i += line[i..].find(". ").unwrap() + 2;
                 continue;
             }

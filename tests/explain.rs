@@ -209,7 +209,8 @@ fn time_wait_ends_in_closed_after_its_time() {
     let t = close_then_stragglers();
     let c = t.conn();
     let tw = std::time::Duration::from_secs(60);
-    let entered = c.records.iter().find(|r| r.client_state == TcpState::TimeWait).unwrap().ts;
+    // The server's FIN came again, and TIME-WAIT took it: its 2 x MSL started again then.
+    let entered = c.records.iter().rfind(|r| r.flags.fin() && r.retransmission).unwrap().ts;
     let at =
         |secs: u64| c.state_at(Role::Client, synack::model::segment::Timestamp(entered.0 + secs * 1_000_000_000), tw);
     assert_eq!(at(1), (TcpState::TimeWait, Some(59_000_000_000)));
@@ -385,7 +386,22 @@ fn finding_1_the_server_stays_syn_received_until_the_segment_that_completes_the_
     let done = opening(&c).completed.unwrap();
     assert!(c.records[done].retransmission && c.records[done].payload_len > 0, "data sent again completed it");
     said(&rows(&c)[done], "retransmission, handshake 3/3");
-    said(&explain(&c, done), "this time the server takes it");
+    said(&explain(&c, done), "this time the server takes them");
+
+    // Seconds without the SYN-ACK again: the server kept no state (a SYN cookie).
+    let quiet = backlog_with(|c| {
+        let o = opening(c);
+        syn_acks_again(c) == 0
+            && o.completed.zip(o.answered).is_some_and(|(d, a)| c.records[d].ts.millis_since(c.records[a].ts) > 1000.0)
+    });
+    said(&verdict(&quiet), "as a server does when its SYN-ACK carries a SYN cookie (RFC 4987)");
+    let soon = backlog_with(|c| {
+        let o = opening(c);
+        !o.acks_dropped.is_empty()
+            && o.completed.zip(o.answered).is_some_and(|(d, a)| c.records[d].ts.millis_since(c.records[a].ts) < 1000.0)
+    });
+    unsaid(&verdict(&soon), "SYN cookie");
+    unsaid(&verdict(&backlog_with(|c| syn_acks_again(c) > 0)), "SYN cookie");
 
     // A connection that went through at once says none of it.
     let seed = first(&fixture("seed.pcap")).clone();
@@ -600,6 +616,15 @@ fn finding_8_a_fin_sent_again_is_answered_from_time_wait() {
     said(&v, &format!("did not reach the server: the server sent its FIN again 208 ms later (row {})", again + 1));
     said(&v, "this is why the side that closes first waits in TIME-WAIT");
     unsaid(&v, "came after the close had finished");
+    // The FIN taken in TIME-WAIT starts its 2 x MSL again (RFC 9293 §3.10.7.4):
+    // 59.9 s after it the client is still in TIME-WAIT, though more than 60 s
+    // have passed since it entered it.
+    let tw = std::time::Duration::from_secs(60);
+    let later = synack::model::segment::Timestamp(c.records[again].ts.0 + 59_900_000_000);
+    let entered = c.records.iter().find(|r| r.client_state == TcpState::TimeWait).unwrap().ts;
+    assert!(later.0 - entered.0 > 60_000_000_000);
+    assert_eq!(c.state_at(Role::Client, later, tw).0, TcpState::TimeWait);
+    said(&explain(&c, answer), "starts its 2 x MSL wait again");
     // A close whose last ACK arrived says none of it.
     let all = everything(first(&fixture("slow-close.pcap")));
     unsaid(&all, "FIN again");

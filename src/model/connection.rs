@@ -410,7 +410,16 @@ impl Connection {
                 return if now < end { (state, Some(end.0 - now.0)) } else { (TcpState::Closed, None) };
             }
         }
-        let since = self.records.iter().rev().take_while(|r| r.state(role) == state).last().map_or(0, |r| r.ts.0);
+        // TIME-WAIT began with the trailing rows in it, and starts again with a
+        // FIN of the peer's taken in it (RFC 9293 §3.10.7.4: restart the 2 MSL wait).
+        let run = self.records.iter().rev().take_while(|r| r.state(role) == state);
+        let mut since = 0;
+        for r in run {
+            since = r.ts.0;
+            if r.flags.fin() && r.dir.sender() == role.peer() {
+                break;
+            }
+        }
         tcp::at(state, since, now.0, time_wait)
     }
 

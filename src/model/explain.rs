@@ -20,6 +20,11 @@ use super::tcp::{self, TcpState};
 /// that timer.
 pub const DELACK_MIN_MS: f64 = 40.0;
 
+/// The first retransmission timeout (RFC 6298 §2.1: 1 s; Linux's
+/// TCP_TIMEOUT_INIT): a server that keeps a half-open connection sends its
+/// SYN-ACK again when it runs out.
+pub const SYN_ACK_TIMEOUT_MS: f64 = 1000.0;
+
 /// The longest an ACK may be delayed (RFC 9293 §3.8.6.3: less than 0.5 s):
 /// an ACK sent alone later than this was not held back by a delayed-ACK timer.
 pub const DELACK_LIMIT_MS: f64 = 500.0;
@@ -312,6 +317,21 @@ fn opening_words(conn: &Connection, o: &Opening, s: &mut String) {
     );
     if o.syn_acks_again.is_empty() {
         s.push_str(" (the client's data came again with no answer).");
+        // A server that keeps the half-open connection sends its SYN-ACK again
+        // when its first retransmission timeout (1 s, RFC 6298) runs out.
+        let waited = o.answered.zip(o.completed.or(conn.records.len().checked_sub(1)));
+        if let Some((answered, until)) = waited
+            && gap(conn, answered, until).0 > SYN_ACK_TIMEOUT_MS
+        {
+            let _ = write!(
+                s,
+                " It did not send its SYN-ACK again in the {} that followed it, although a server that keeps a \
+                 half-open connection does so after 1 s (the initial retransmission timeout, RFC 6298): it kept \
+                 nothing for this one, as a server does when its SYN-ACK carries a SYN cookie (RFC 4987), and \
+                 rebuilt the connection from the client's ACK that completed it.",
+                gap(conn, answered, until).1
+            );
+        }
     } else {
         let k = o.syn_acks_again.len();
         let _ = write!(
@@ -834,7 +854,7 @@ fn explain_not_taken(conn: &Connection, idx: usize, r: &Record) -> String {
     }
     let mut s = if r.payload_len > 0 {
         format!(
-            "The client sends {}{}, and with it acknowledges the server's SYN-ACK (ack={}).",
+            "The client sends {}{}, and with them acknowledges the server's SYN-ACK (ack={}).",
             bytes_words(r),
             if r.retransmission { " again" } else { "" },
             r.rel_ack
@@ -877,7 +897,11 @@ fn explain_retransmission(conn: &Connection, idx: usize, r: &Record) -> String {
         return format!(
             "The server sends its SYN-ACK again: it is still in SYN-RECEIVED, so no segment of the client's that \
              acknowledged the first one has been taken{}. Only an endpoint in SYN-RECEIVED sends its SYN-ACK again.",
-            if opening(conn).acks_dropped.is_empty() { "" } else { " (they were dropped)" }
+            if opening(conn).acks_dropped.is_empty() {
+                String::new()
+            } else {
+                format!(" (they were {})", not_taken_note(conn))
+            }
         );
     }
     if r.flags.fin() && r.phase == Phase::AfterClose {
@@ -896,6 +920,11 @@ fn explain_retransmission(conn: &Connection, idx: usize, r: &Record) -> String {
             peer.name()
         );
         return s;
+    }
+    if r.flags.syn() && r.dir == Dir::C2S && r.server_state == TcpState::SynReceived {
+        return "The client sends its SYN again (a retransmission): no answer had come. The server takes this one: it \
+                is in SYN-RECEIVED from now on, and answers from there."
+            .to_string();
     }
     let mut s = format!("The {} sends this sequence range again: a retransmission.", who.name());
     if r.payload_len > 0 {
@@ -968,8 +997,8 @@ fn explain_handshake(conn: &Connection, idx: usize, r: &Record) -> String {
         let o = opening(conn);
         let mut s = if r.retransmission && r.payload_len > 0 {
             format!(
-                "Handshake step 3: the client sends {} again, and this time the server takes it, and with it the ACK \
-                 of its SYN-ACK (ack={}).",
+                "Handshake step 3: the client sends {} again, and this time the server takes them, and with them the \
+                 ACK of its SYN-ACK (ack={}).",
                 bytes_words(r),
                 r.rel_ack
             )
@@ -1059,12 +1088,13 @@ fn explain_fin(conn: &Connection, idx: usize, r: &Record) -> String {
             w_after = r.state(who),
         )
     } else {
-        let since = ack_row(conn, peer).map(|a| format!(", {} after it", gap(conn, a, idx).1)).unwrap_or_default();
+        let since = ack_row(conn, peer)
+            .map(|a| format!(", {} after the segment that acknowledged the {}'s FIN", gap(conn, a, idx).1, peer.name()))
+            .unwrap_or_default();
         format!(
-            "The {} closes its direction too{since}, having acknowledged the {}'s FIN in a separate segment: \
-             the four-way close. The {} goes {} -> {}.",
+            "The {} closes its direction too{since}: its ACK and its FIN left apart, the four-way close. The {} \
+             goes {} -> {}.",
             who.name(),
-            peer.name(),
             who.name(),
             before(conn, idx, who),
             r.state(who)
@@ -1078,7 +1108,8 @@ fn explain_ack(conn: &Connection, idx: usize, r: &Record) -> String {
     if answered_from_time_wait(conn, idx) {
         return format!(
             "The {w} answers the {p}'s FIN again from TIME-WAIT, with the ACK the {p} missed (ack={}): the {p} goes \
-             {} -> {}. This is what TIME-WAIT is for.",
+             {} -> {}, and the {w} starts its 2 x MSL wait again (RFC 9293 §3.10.7.4). This is what TIME-WAIT is \
+             for.",
             r.rel_ack,
             before(conn, idx, peer),
             r.state(peer),

@@ -113,7 +113,9 @@ impl TcpState {
             // §3.6 simultaneous close: the FIN taken as received in ESTABLISHED
             // (CLOSE-WAIT) had crossed ours; we were FIN-WAIT-1 when it came.
             (CloseWait, FinsCrossed) => Closing,
-            // §3.10.7.4 second check: RST -> CLOSED from every state.
+            // An RST received: §3.10.7.3 in SYN-SENT (refused), §3.10.7.4 second
+            // check in the other states; sent: the ABORT call, §3.10.5 (or a CLOSE
+            // with data unread, §3.6.1). Both ends -> CLOSED.
             (_, Reset) => Closed,
             // Everything else leaves the state as it is: duplicates and
             // retransmissions (a second SYN in SYN-SENT, a FIN repeated in
@@ -493,7 +495,8 @@ pub fn revise(mark: &mut TcpState, from: TcpState, hindsight: TcpState) -> bool 
     }
 }
 
-/// An RST ends both endpoints (§3.10.7.4 second check: CLOSED from every state).
+/// An RST ends both endpoints: its receiver by §3.10.7.3 (SYN-SENT) or
+/// §3.10.7.4's second check, its sender by the ABORT call (§3.10.5).
 pub fn reset(a: &mut Side, b: &mut Side) {
     a.on(Event::Reset);
     b.on(Event::Reset);
