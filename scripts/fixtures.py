@@ -89,6 +89,20 @@ def backlog(port):
         sys.exit(f"clients failed: {errors}")
 
 
+def request_then_shut(port, srv, serve):
+    """Runs `serve` on a thread while a client sends its request, shuts down
+    writing, and reads until the server closes."""
+    t = threading.Thread(target=serve)
+    t.start()
+    c = client(port)
+    c.sendall(b"helloworld")
+    c.shutdown(socket.SHUT_WR)
+    recv_all(c)
+    c.close()
+    t.join(10)
+    srv.close()
+
+
 def half_close_data(port):
     """The client sends its request and shuts down writing; the server
     answers 25 ms after the FIN with 9 bytes (its ACK of the FIN rides on
@@ -103,15 +117,7 @@ def half_close_data(port):
         time.sleep(0.1)
         s.close()
 
-    t = threading.Thread(target=serve)
-    t.start()
-    c = client(port)
-    c.sendall(b"helloworld")
-    c.shutdown(socket.SHUT_WR)
-    recv_all(c)
-    c.close()
-    t.join(10)
-    srv.close()
+    request_then_shut(port, srv, serve)
 
 
 def unread_rst(port):
@@ -157,15 +163,20 @@ def fin_data(port):
         s.send(data.upper(), socket.MSG_MORE)
         s.close()
 
-    t = threading.Thread(target=serve)
+    request_then_shut(port, srv, serve)
+
+
+def exchange_then_close(port, serve, *args):
+    """Runs `serve(*args)` on a thread; a client sends its request, reads the
+    answer and closes. Returns the thread and the client's port."""
+    t = threading.Thread(target=serve, args=args)
     t.start()
     c = client(port)
+    mine = c.getsockname()[1]
     c.sendall(b"helloworld")
-    c.shutdown(socket.SHUT_WR)
-    recv_all(c)
+    c.recv(1024)
     c.close()
-    t.join(10)
-    srv.close()
+    return t, mine
 
 
 def nft(*args):
@@ -186,13 +197,7 @@ def lost_last_ack(port):
         go.wait(10)
         s.close()
 
-    t = threading.Thread(target=serve)
-    t.start()
-    c = client(port)
-    mine = c.getsockname()[1]
-    c.sendall(b"helloworld")
-    c.recv(1024)
-    c.close()
+    t, mine = exchange_then_close(port, serve)
     time.sleep(0.1)
     nft("add", "table", "inet", "drop_ack")
     nft("add", "chain", "inet", "drop_ack", "in", "{ type filter hook input priority 0; }")
@@ -249,13 +254,7 @@ def time_wait_reuse_client(port):
             recv_all(s)
             s.close()
 
-    t = threading.Thread(target=serve, args=(2,))
-    t.start()
-    c = client(port)
-    mine = c.getsockname()[1]
-    c.sendall(b"helloworld")
-    c.recv(1024)
-    c.close()
+    t, mine = exchange_then_close(port, serve, 2)
     time.sleep(1.5)
     c = client(port, bind_port=mine)
     c.sendall(b"helloagain")
