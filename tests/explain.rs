@@ -481,6 +481,11 @@ fn finding_1_across_hosts_the_ack_may_have_been_lost() {
     said(&v, "The third ACK was lost on the way, or dropped by a server whose accept queue was full.");
     said(&v, "The handshake had not completed when the capture ended.");
     unsaid(&v, "the accept queue was full (");
+    // The client gives up: the connection ended without a handshake.
+    t.c(rst_ack(), 1, 1, b"");
+    let v = verdict(t.conn());
+    said(&v, "The handshake never completed.");
+    unsaid(&v, "when the capture ended");
 }
 
 #[test]

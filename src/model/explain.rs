@@ -245,7 +245,7 @@ pub fn verdict_into(conn: &Connection, s: &mut String) {
     }
     // The common case (nothing dropped, nothing sent again) says nothing more:
     // the opening's facts are gathered only when there is something to say.
-    let hard = conn.handshake.syn_retransmits > 0 || conn.records.iter().any(|r| r.retransmission);
+    let hard = conn.handshake.syn_retransmits > 0 || conn.retransmissions > 0;
     if hard && kind != CloseKind::Refused {
         opening_words(conn, &opening(conn), s);
     }
@@ -255,16 +255,14 @@ pub fn verdict_into(conn: &Connection, s: &mut String) {
     if let Some(t) = conn.time_wait_taken {
         let _ = write!(s, " {}", taken_over_words(&t));
     }
-    let again = conn.records.iter().position(|r| r.phase == Phase::AfterClose && r.flags.fin() && r.retransmission);
+    // Segments after the close are the last rows.
+    let n = conn.records.len();
+    let tail = n - conn.records.iter().rev().take_while(|r| r.phase == Phase::AfterClose).count();
+    let again = (tail..n).find(|&i| conn.records[i].flags.fin() && conn.records[i].retransmission);
     if let Some(fin) = again {
         fin_again_words(conn, fin, s);
     }
-    let after = conn
-        .records
-        .iter()
-        .enumerate()
-        .filter(|&(i, r)| r.phase == Phase::AfterClose && Some(i) != again && !answered_from_time_wait(conn, i))
-        .count();
+    let after = (tail..n).filter(|&i| Some(i) != again && !answered_from_time_wait(conn, i)).count();
     if after > 0 {
         let _ = write!(s, " {} came after the close had finished.", count(after, "segment", "segments"));
     }
@@ -345,6 +343,7 @@ fn opening_words(conn: &Connection, o: &Opening, s: &mut String) {
             let (_, words) = gap(conn, first, done);
             let _ = write!(s, " The handshake completed {words} after the client's first ACK, at row {}.", done + 1);
         }
+        None if conn.ended => s.push_str(" The handshake never completed."),
         None => s.push_str(" The handshake had not completed when the capture ended."),
     }
     if let Some(t) = o.kernel {
