@@ -9,14 +9,20 @@ if [[ -z ${SYNACK:-} ]]; then
   cargo build --quiet
   SYNACK=target/debug/synack
 fi
+# `<!-- ladder NAME -->` (or `<!-- ladder NAME ID -->`: only connection #ID) becomes the text
+# ladder of tests/fixtures/NAME.pcap; `<!-- fact ... -->` after a number says which capture
+# (or rule) it comes from: tests/docs.rs checks it there, and it is left out of the page.
 render() {
   while IFS= read -r line; do
-    if [[ $line =~ ^\<!--\ ladder\ ([a-z0-9-]+)\ --\>$ ]]; then
+    if [[ $line =~ ^\<!--\ ladder\ ([a-z0-9-]+)(\ ([0-9]+))?\ --\>$ ]]; then
+      only=()
+      [[ -n ${BASH_REMATCH[3]} ]] && only=(--connection "${BASH_REMATCH[3]}")
       echo '```text'
-      "$SYNACK" trace --read "tests/fixtures/${BASH_REMATCH[1]}.pcap" --format text --diagram | sed -e '${/^$/d;}'
+      "$SYNACK" trace --read "tests/fixtures/${BASH_REMATCH[1]}.pcap" --format text --diagram "${only[@]}" |
+        sed -e '${/^$/d;}'
       echo '```'
     else
-      printf '%s\n' "$line"
+      printf '%s\n' "$line" | sed -e 's/<!-- fact [^>]*-->//g'
     fi
   done <docs/tcp-close.in.md
 }

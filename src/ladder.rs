@@ -5,8 +5,8 @@
 //!
 //! ```text
 //!  #1  client 127.0.0.1:46648                     server 127.0.0.1:8001
-//!      SYN-SENT │ ── SYN seq=0 mss=65495 ────────▶ │ LISTEN        handshake 1/3
-//!               │ ◀── SYN-ACK seq=0 ack=1 ──────── │ SYN-RECEIVED  handshake 2/3
+//!      SYN-SENT │ ── SYN seq=0 mss=65495 ────────▶ │ SYN-RECEIVED  handshake 1/3
+//!   ESTABLISHED │ ◀── SYN-ACK seq=0 ack=1 ──────── │               handshake 2/3
 //!  <state col>  │ <arrow column>                   │ <state col>   <note>
 //! ```
 

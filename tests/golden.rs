@@ -56,6 +56,14 @@ golden!(half_close_four_way, "half-close.pcap", "four-way");
 golden!(abort_reset, "abort.pcap", "reset");
 golden!(refused, "refused.pcap", "refused");
 golden!(ipv6_simultaneous, "ipv6.pcap", "simultaneous");
+golden!(half_close_data_four_way, "half-close-data.pcap", "four-way");
+golden!(unread_rst_reset, "unread-rst.pcap", "reset");
+golden!(fin_data_three_way, "fin-data.pcap", "three-way");
+golden!(lost_last_ack_four_way, "lost-last-ack.pcap", "four-way");
+golden!(time_wait_reuse, "time-wait-reuse.pcap", "three-way");
+golden!(time_wait_reuse_client, "time-wait-reuse-client.pcap", "three-way");
+golden!(backlog, "backlog.pcap", "three-way");
+golden!(backlog_kernel, "backlog-kernel.pcapng", "three-way");
 
 #[test]
 fn other_writers_give_the_same_verdicts() {

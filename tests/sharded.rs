@@ -143,6 +143,45 @@ proptest! {
     }
 }
 
+/// Client `t`'s address.
+fn client(t: u16) -> String {
+    format!("127.0.0.1:{}", 40_000 + t)
+}
+
+/// Six connections from clients 0 to 5 to port 8001, a frame a millisecond,
+/// each closed by the client first (it ends in TIME-WAIT); and the
+/// milliseconds they took.
+fn six_closes() -> (Vec<(Timestamp, Vec<u8>)>, u64) {
+    let s = "127.0.0.1:8001";
+    let mut frames = Vec::new();
+    let mut ms = 0u64;
+    for t in 0..6 {
+        let c = client(t);
+        for (src, dst, flags, seq, ack) in [
+            (&*c, s, 0x02, 100, 0),
+            (s, &*c, 0x12, 900, 101),
+            (&*c, s, 0x10, 101, 901),
+            (&*c, s, 0x11, 101, 901),
+            (s, &*c, 0x11, 901, 102),
+            (&*c, s, 0x10, 102, 902),
+        ] {
+            push_frame(&mut frames, &mut ms, 1, (src, dst, flags, seq, ack));
+        }
+    }
+    (frames, ms)
+}
+
+/// Appends an empty segment (source, destination, flags, seq, ack) `gap`
+/// milliseconds after the last one, at `ms`.
+fn push_frame(frames: &mut Vec<(Timestamp, Vec<u8>)>, ms: &mut u64, gap: u64, seg: (&str, &str, u8, u32, u32)) {
+    let (src, dst, flags, seq, ack) = seg;
+    *ms += gap;
+    frames.push((
+        Timestamp(1_700_000_000_000_000_000 + *ms * 1_000_000),
+        support::frame(src, dst, Flags(flags), seq, ack, b""),
+    ));
+}
+
 /// Six connections close a millisecond apart, then each takes a late ACK
 /// 400 ms later, and two more come a second after that. With at most 3
 /// finished ones kept, the oldest were written to keep within the limit
@@ -153,25 +192,10 @@ proptest! {
 #[test]
 fn late_segments_and_both_kinds_of_wait() {
     let s = "127.0.0.1:8001";
-    let client = |t: u16| format!("127.0.0.1:{}", 40_000 + t);
-    let mut frames = Vec::new();
-    let mut ms = 0u64;
+    let (mut frames, mut ms) = six_closes();
     let mut at = |gap: u64, src: &str, dst: &str, flags: u8, seq: u32, ack: u32| {
-        ms += gap;
-        frames.push((
-            Timestamp(1_700_000_000_000_000_000 + ms * 1_000_000),
-            support::frame(src, dst, Flags(flags), seq, ack, b""),
-        ));
+        push_frame(&mut frames, &mut ms, gap, (src, dst, flags, seq, ack));
     };
-    for t in 0..6 {
-        let c = client(t);
-        at(1, &c, s, 0x02, 100, 0);
-        at(1, s, &c, 0x12, 900, 101);
-        at(1, &c, s, 0x10, 101, 901);
-        at(1, &c, s, 0x11, 101, 901);
-        at(1, s, &c, 0x11, 901, 102);
-        at(1, &c, s, 0x10, 102, 902);
-    }
     at(400, &client(0), s, 0x10, 102, 902);
     for t in 1..6 {
         at(1, &client(t), s, 0x10, 102, 902);
@@ -210,4 +234,51 @@ fn past_the_open_limit_one_thread_goes_on() {
     let (got, counted) = split(&frames, limits, Format::Jsonl, 2, 2);
     assert_eq!(got, want);
     assert_eq!(counted, None, "one thread took over");
+}
+
+/// A SYN on the port pair of a connection still in TIME-WAIT tells that
+/// connection its TIME-WAIT ended early: like a late segment, only if it
+/// was not written before. Six connections close (the client in
+/// TIME-WAIT), and three ports come back with a SYN about 400 ms later,
+/// three 1.2 s later (after their connections were written); with at most
+/// 3 finished ones kept, all were written before their SYN.
+#[test]
+fn a_syn_that_takes_over_time_wait_tells_the_connection_only_if_not_written() {
+    let s = "127.0.0.1:8001";
+    let (mut frames, mut ms) = six_closes();
+    let mut at = |gap: u64, src: &str, dst: &str, flags: u8, seq: u32, ack: u32| {
+        push_frame(&mut frames, &mut ms, gap, (src, dst, flags, seq, ack));
+    };
+    for t in 0..6 {
+        at(
+            if t == 3 {
+                1_200
+            } else if t == 0 {
+                400
+            } else {
+                1
+            },
+            &client(t),
+            s,
+            0x02,
+            5_000,
+            0,
+        );
+    }
+    for finished in [3, 10_000] {
+        for n in [2, 3] {
+            for epoch in [1, 4, 1_000] {
+                let (want, _) = one(&frames, limits(finished, 10_000), Format::Text);
+                let (got, _) = split(&frames, limits(finished, 10_000), Format::Text, n, epoch);
+                assert_eq!(got, want, "finished {finished}, {n} shards, epoch {epoch}");
+                // Kept, the connections of the three SYNs within their second
+                // are told, and the first SYN after it still finds its own (a
+                // connection is written once a later frame has come); those
+                // written to keep within 3 finished are not.
+                let words = want.split_whitespace().collect::<Vec<_>>().join(" ");
+                let told = words.matches("TIME-WAIT ended early").count();
+                assert_eq!(told, if finished == 3 { 0 } else { 4 }, "{want}");
+            }
+        }
+    }
 }

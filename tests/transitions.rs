@@ -9,8 +9,11 @@ use synack::model::tracker::{CloseKind, Initiator, Phase, TeardownSteps};
 
 #[test]
 fn closed_syn() {
+    // The server takes the SYN as it arrives (RFC 9293 §3.10.7.2): SYN-RECEIVED
+    // on the SYN's own row, as Linux creates its request socket then.
     let t = syn_sent();
-    assert_eq!(t.states(), ("SYN-SENT", "LISTEN"));
+    assert_eq!(t.states(), ("SYN-SENT", "SYN-RECEIVED"));
+    assert_eq!(t.conn().initial(synack::model::tracker::Role::Server), synack::model::tcp::TcpState::Listen);
     assert!(t.last.started);
     let r = &t.conn().records[0];
     assert_eq!((r.phase, r.step, r.rel_seq), (Phase::Handshake, Some(1), 0));
@@ -49,6 +52,124 @@ fn syn_sent_syn_retransmission() {
     assert!(c.records[1].retransmission);
     assert_eq!(c.records[1].step, None);
     assert_eq!(c.handshake.segments, 4);
+    assert!(c.handshake.complete());
+}
+
+#[test]
+fn listen_syn_not_taken_stays_listen() {
+    // The SYN comes again before any SYN-ACK: the server had not taken the
+    // first one (it stayed in LISTEN on its row); the second one it took.
+    let mut t = syn_sent();
+    t.c(SYN, 0, 0, b"");
+    let c = t.conn();
+    assert_eq!(c.records[0].server_state.name(), "LISTEN");
+    assert_eq!(c.records[1].server_state.name(), "SYN-RECEIVED");
+    t.s(syn_ack(), 0, 1, b"");
+    t.c(SYN, 0, 0, b"");
+    let c = t.conn();
+    assert_eq!(
+        c.records[1].server_state.name(),
+        "SYN-RECEIVED",
+        "answered: a SYN again after the SYN-ACK revises nothing"
+    );
+    assert_eq!(c.records[3].server_state.name(), "SYN-RECEIVED");
+}
+
+/// SYN, SYN-ACK, the client's ACK and data: the server taken to be
+/// ESTABLISHED on the ACK's row.
+fn ack_and_data(mut t: Talk) -> Talk {
+    t.c(SYN, 0, 0, b"");
+    t.s(syn_ack(), 0, 1, b"");
+    t.c(ACK, 1, 1, b"");
+    t.c(psh_ack(), 1, 1, b"helloworld");
+    assert_eq!(t.conn().records[2].server_state.name(), "ESTABLISHED");
+    assert!(t.conn().handshake.complete());
+    t
+}
+
+#[test]
+fn syn_received_syn_ack_again_takes_back_the_third_ack() {
+    let mut t = ack_and_data(Talk::between("10.0.0.1:40000", "10.0.0.2:8001"));
+    // The server's SYN-ACK again: it was still SYN-RECEIVED after the ACK.
+    t.wait_ms(1000);
+    t.s(syn_ack(), 0, 1, b"");
+    let c = t.conn();
+    let server: Vec<&str> = c.records.iter().map(|r| r.server_state.name()).collect();
+    assert_eq!(server, ["SYN-RECEIVED", "SYN-RECEIVED", "SYN-RECEIVED", "SYN-RECEIVED", "SYN-RECEIVED"]);
+    assert!(!c.handshake.complete() && c.handshake.rtt.is_none());
+    assert_eq!((c.records[2].phase, c.records[2].step), (Phase::Handshake, None), "an attempt, not step 3");
+    assert_eq!((c.records[3].phase, c.records[3].step), (Phase::Data, None));
+    // The client's next ACK completes it (tentatively), and the server's ACK confirms.
+    t.c(ACK, 11, 1, b"");
+    t.c(psh_ack(), 1, 1, b"helloworld");
+    t.s(ACK, 1, 11, b"");
+    let c = t.conn();
+    assert_eq!((c.records[5].step, c.records[5].server_state.name()), (Some(3), "ESTABLISHED"));
+    assert!(c.handshake.complete());
+    assert_eq!(c.handshake.rtt, Some(c.records[5].ts.0 - c.records[0].ts.0));
+    assert_eq!(c.handshake.segments, 5, "SYN, SYN-ACK, the dropped ACK, the SYN-ACK again, the ACK");
+}
+
+#[test]
+fn syn_received_data_again_unanswered_on_one_host() {
+    // On one host nothing is lost on the way: data sent again with no answer
+    // since the ACK shows the server had not taken the ACK or the data.
+    let mut t = ack_and_data(Talk::new());
+    t.wait_ms(200);
+    t.c(psh_ack(), 1, 1, b"helloworld");
+    let c = t.conn();
+    let server: Vec<&str> = c.records.iter().map(|r| r.server_state.name()).collect();
+    assert_eq!(server, ["SYN-RECEIVED", "SYN-RECEIVED", "SYN-RECEIVED", "SYN-RECEIVED", "ESTABLISHED"]);
+    assert_eq!((c.records[4].step, c.records[4].phase), (Some(3), Phase::Handshake), "taken again, tentatively");
+    assert_eq!(c.handshake.segments, 4, "the data before is data");
+    t.s(ACK, 1, 11, b"");
+    assert_eq!(t.conn().records[5].server_state.name(), "ESTABLISHED");
+
+    // Across hosts the data may have been lost on the way: nothing is revised.
+    let mut t = ack_and_data(Talk::between("10.0.0.1:40000", "10.0.0.2:8001"));
+    t.wait_ms(200);
+    t.c(psh_ack(), 1, 1, b"helloworld");
+    assert_eq!(t.conn().records[2].server_state.name(), "ESTABLISHED");
+    assert_eq!(t.conn().records[2].step, Some(3));
+
+    // An answer before the data came again confirms the handshake.
+    let mut t = ack_and_data(Talk::new());
+    t.s(ACK, 1, 11, b"");
+    t.c(psh_ack(), 1, 1, b"helloworld");
+    assert_eq!(t.conn().records[2].server_state.name(), "ESTABLISHED");
+    assert_eq!(t.conn().records[2].step, Some(3));
+}
+
+#[test]
+fn the_kernel_says_which_segment_completed_the_handshake() {
+    use synack::model::kernel::Change;
+    use synack::model::segment::Timestamp;
+    use synack::model::tcp::TcpState;
+    // The wire takes the pure ACK after the last SYN-ACK as the completion;
+    // the kernel's SYN-RECEIVED -> ESTABLISHED came after the data that followed.
+    let mut t = ack_and_data(Talk::new());
+    t.tracker.watch_kernel();
+    t.s(syn_ack(), 0, 1, b"");
+    t.c(ACK, 11, 1, b"");
+    t.c(psh_ack(), 1, 1, b"helloworld");
+    let data = t.conn().records[6].ts;
+    assert_eq!(t.conn().records[5].step, Some(3));
+    let (client, server) = t.ends;
+    t.tracker.kernel(Change {
+        ts: Timestamp(data.0 + 5_000),
+        sock: 1,
+        local: server,
+        remote: client,
+        from: TcpState::SynReceived,
+        to: TcpState::Established,
+    });
+    t.s(ACK, 1, 11, b"");
+    let c = t.conn();
+    let server: Vec<&str> = c.records.iter().map(|r| r.server_state.name()).collect();
+    assert_eq!(server[5..], ["SYN-RECEIVED", "ESTABLISHED", "ESTABLISHED"]);
+    assert_eq!((c.records[5].step, c.records[5].phase), (None, Phase::Handshake));
+    assert_eq!((c.records[6].step, c.records[6].phase), (Some(3), Phase::Handshake));
+    assert_eq!(c.handshake.rtt, Some(data.0 - c.records[0].ts.0));
     assert!(c.handshake.complete());
 }
 
@@ -257,7 +378,7 @@ fn time_wait_syn_port_reuse() {
     let push = t.c(SYN, 100_000, 0, b"");
     assert!(push.started);
     assert_ne!(push.id, first);
-    assert_eq!(t.states(), ("SYN-SENT", "LISTEN"));
+    assert_eq!(t.states(), ("SYN-SENT", "SYN-RECEIVED"));
     assert_eq!(t.tracker.len(), 2);
     assert_eq!(t.tracker.get(first).unwrap().close_kind(), CloseKind::FourWay);
 }

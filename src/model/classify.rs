@@ -262,6 +262,25 @@ pub fn handshake(h: &mut Handshake, seg: &HandshakeSeen) -> Option<Option<u8>> {
     None
 }
 
+/// Hindsight: the segment taken as the handshake's last did not complete it
+/// (the server was still SYN-RECEIVED after it): the handshake waits for the
+/// segment that does.
+pub fn reopen(h: &mut Handshake) {
+    h.ack = false;
+    h.rtt = None;
+}
+
+/// The handshake completed with a segment seen at `ts` that was not taken as
+/// its last on the wire (the kernel said so); `counted`: that segment was
+/// already counted as one of the handshake's.
+pub fn complete(h: &mut Handshake, ts: Timestamp, counted: bool) {
+    h.ack = true;
+    if !counted {
+        h.segments += 1;
+    }
+    h.rtt = h.last_syn_ts.map(|t| ts.0.saturating_sub(t.0));
+}
+
 /// What the close rules have gathered about a connection.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Close {
@@ -408,10 +427,15 @@ mod tests {
     fn ack(sender: Role) -> TeardownSeen {
         TeardownSeen { sender, fin: false, retransmission: false, payload: false }
     }
-    const ACKS: Effect =
-        Effect { acks_peer_fin: true, first_ack_of_peer_fin: true, crossed: false, revise: None, via: None };
-    const PLAIN: Effect =
-        Effect { acks_peer_fin: false, first_ack_of_peer_fin: false, crossed: false, revise: None, via: None };
+    const ACKS: Effect = Effect {
+        acks_peer_fin: true,
+        first_ack_of_peer_fin: true,
+        crossed: false,
+        revise: None,
+        reopened: None,
+        via: None,
+    };
+    const PLAIN: Effect = Effect { acks_peer_fin: false, first_ack_of_peer_fin: false, ..ACKS };
 
     #[test]
     fn steps_print_and_iterate() {

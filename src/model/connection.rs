@@ -109,6 +109,12 @@ pub struct Connection {
     /// The capture began after the close had begun: the states the kernel
     /// listed for (client, server) then. Step counts start unknown.
     pub joined_late: Option<(TcpState, TcpState)>,
+    /// Its TIME-WAIT was ended early: a new SYN on its port pair started
+    /// the next connection while one endpoint was still in TIME-WAIT.
+    pub time_wait_taken: Option<TakenOver>,
+    /// Its SYN took over the TIME-WAIT of the previous connection on its
+    /// port pair.
+    pub after_time_wait: Option<TakenOver>,
     /// Its tuple's hash, as the tracker's table of tuples keeps it.
     pub(super) tuple_hash: u64,
     /// The id it is written with when this tracker follows only some of a
@@ -140,6 +146,45 @@ impl Keep {
 impl Default for Keep {
     fn default() -> Keep {
         Keep::segments(1024)
+    }
+}
+
+/// A TIME-WAIT ended early by a SYN on the same port pair (RFC 9293
+/// §3.6.1: an endpoint in TIME-WAIT MAY accept a new SYN, MAY-2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TakenOver {
+    /// The endpoint that was in TIME-WAIT, in the old connection's roles.
+    pub role: Role,
+    /// When it entered TIME-WAIT.
+    pub since: Timestamp,
+    /// When the new SYN came.
+    pub syn: Timestamp,
+    /// The SYN came from the endpoint in TIME-WAIT itself: it connected
+    /// again from the same port.
+    pub by_itself: bool,
+    /// The SYN's sequence number is beyond the last one its sender used in
+    /// the old connection.
+    pub beyond: bool,
+}
+
+impl Connection {
+    /// A SYN (`seg`) on this ended connection's port pair starts the next
+    /// connection: if one endpoint is still in TIME-WAIT (its 2 x MSL,
+    /// `time_wait`, not over), the SYN ends it early, and both connections
+    /// say so. Returns what the new connection keeps of it.
+    pub fn take_over_time_wait(&mut self, seg: &Segment, time_wait: std::time::Duration) -> Option<TakenOver> {
+        let role = [Role::Client, Role::Server].into_iter().find(|&r| self.side(r).state == TcpState::TimeWait)?;
+        let since = self.records.iter().find(|r| r.state(role) == TcpState::TimeWait).map_or(self.last(), |r| r.ts);
+        let length = u64::try_from(time_wait.as_nanos()).unwrap_or(u64::MAX);
+        if seg.ts.0.saturating_sub(since.0) >= length {
+            return None;
+        }
+        let sender = if seg.src == self.client.addr { &self.client } else { &self.server };
+        let beyond = sender.next_seq.is_none_or(|n| seg.seq.gt(n));
+        let by_itself = seg.src == self.side(role).addr;
+        let taken = TakenOver { role, since, syn: seg.ts.max(since), by_itself, beyond };
+        self.time_wait_taken = Some(taken);
+        Some(taken)
     }
 }
 
@@ -199,6 +244,9 @@ impl Connection {
             return;
         }
         let t = super::kernel::Transition { ts: c.ts, side, from: c.from, to: c.to, timer: c.sock == 0 };
+        if (side, t.from, t.to) == (Role::Server, TcpState::SynReceived, TcpState::Established) {
+            self.settle_open(t.ts);
+        }
         // Changes from several CPUs may come out of order: keep time order.
         let at = self.kernel.partition_point(|k| k.ts <= t.ts);
         self.kernel.insert(at, t);
@@ -248,6 +296,8 @@ impl Connection {
             kernel_watched: false,
             kernel_timer: None,
             joined_late: None,
+            time_wait_taken: None,
+            after_time_wait: None,
             tuple_hash: 0,
             written_id: 0,
         }
@@ -360,7 +410,16 @@ impl Connection {
                 return if now < end { (state, Some(end.0 - now.0)) } else { (TcpState::Closed, None) };
             }
         }
-        let since = self.records.iter().rev().take_while(|r| r.state(role) == state).last().map_or(0, |r| r.ts.0);
+        // TIME-WAIT began with the trailing rows in it, and starts again with a
+        // FIN of the peer's taken in it (RFC 9293 §3.10.7.4: restart the 2 MSL wait).
+        let run = self.records.iter().rev().take_while(|r| r.state(role) == state);
+        let mut since = 0;
+        for r in run {
+            since = r.ts.0;
+            if r.flags.fin() && r.dir.sender() == role.peer() {
+                break;
+            }
+        }
         tcp::at(state, since, now.0, time_wait)
     }
 
@@ -398,7 +457,7 @@ impl Connection {
             if self.close.refused {
                 // Hindsight: nothing listened, so the server was CLOSED all along.
                 for r in &mut self.records {
-                    tcp::revise(&mut r.server_state, TcpState::Listen, TcpState::Closed);
+                    r.server_state = TcpState::Closed;
                 }
                 tcp::revise(&mut self.initial.1, TcpState::Listen, TcpState::Closed);
             }
@@ -412,11 +471,15 @@ impl Connection {
         let row = usize::try_from(self.seen).unwrap_or(usize::MAX);
         let (snd, rcv) = self.sides_mut(dir);
         let effect = tcp::segment(snd, rcv, &seen, row);
-        if let Some((at, state)) = effect.revise {
-            let from = self.index_of(at as u64);
+        if let Some(v) = effect.revise {
+            let role = if v.sender { sender } else { sender.peer() };
+            let from = self.index_of(v.from as u64);
             for r in self.records.iter_mut().skip(from) {
-                tcp::revise(r.state_mut(sender), TcpState::CloseWait, state);
+                *r.state_mut(role) = v.now;
             }
+        }
+        if let Some(at) = effect.reopened {
+            self.reopen(at as u64);
         }
 
         let acks_server_syn = self.server.isn.is_some_and(|i| seg.ack.ge(i.plus(1)));
@@ -449,6 +512,63 @@ impl Connection {
             self.ended = true;
         }
         self.push(seg, dir, numbers, (phase, step, steps, effect.via), was_ended)
+    }
+
+    /// Hindsight: the handshake did not complete at the segment seen
+    /// `at`-th, as it had been taken to: that row is no longer step 3, and
+    /// the handshake waits for the segment that completes it.
+    fn reopen(&mut self, at: u64) {
+        let i = self.index_of(at);
+        if let Some(r) = self.records.get_mut(i)
+            && r.phase == Phase::Handshake
+            && r.step == Some(3)
+        {
+            r.step = None;
+            if r.payload_len > 0 {
+                r.phase = Phase::Data;
+                self.handshake.segments = self.handshake.segments.saturating_sub(1);
+            }
+        }
+        classify::reopen(&mut self.handshake);
+    }
+
+    /// The kernel's word: the server's socket went SYN-RECEIVED ->
+    /// ESTABLISHED at `ts`. The client segment that completed the handshake
+    /// is its last one that acknowledged the server's SYN by then: the rows
+    /// before it show the server SYN-RECEIVED, the rows from it ESTABLISHED,
+    /// whatever the wire's hindsight had made of them.
+    fn settle_open(&mut self, ts: Timestamp) {
+        let Some(isn) = self.server.isn else { return };
+        let completes = |r: &Record| r.dir == Dir::C2S && r.flags.ack() && !r.flags.syn() && r.ack.ge(isn.plus(1));
+        let Some(k) = self.records.iter().rposition(|r| r.ts <= ts && completes(r)) else { return };
+        let Some(answered) = self.records.iter().position(|r| r.dir == Dir::S2C && r.flags.syn()) else { return };
+        for (i, r) in self.records.iter_mut().enumerate().skip(answered) {
+            let was = r.server_state;
+            if i < k && was == TcpState::Established {
+                r.server_state = TcpState::SynReceived;
+            } else if i >= k && was == TcpState::SynReceived {
+                r.server_state = TcpState::Established;
+            }
+        }
+        tcp::settle_open(&mut self.server);
+        if let Some(old) = self.records.iter().position(|r| r.phase == Phase::Handshake && r.step == Some(3))
+            && old != k
+        {
+            self.reopen(self.seen_of(old));
+        }
+        if let Some(r) = self.records.get_mut(k)
+            && r.step != Some(3)
+        {
+            let counted = r.phase == Phase::Handshake;
+            r.step = Some(3);
+            r.phase = Phase::Handshake;
+            classify::complete(&mut self.handshake, r.ts, counted);
+        }
+    }
+
+    /// The segment count (from 0) of the record at index `i`.
+    fn seen_of(&self, i: usize) -> u64 {
+        if self.elided == 0 || i < self.gap { i as u64 } else { i as u64 + self.elided }
     }
 
     /// Stores the record of `seg` with both endpoints' states after it.

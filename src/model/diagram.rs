@@ -39,8 +39,11 @@ pub fn arrow(from: TcpState, to: TcpState) -> Option<&'static str> {
 pub fn off_diagram(from: TcpState, to: TcpState) -> &'static str {
     use TcpState::*;
     match (from, to) {
-        (_, Closed) => "rcv or snd RST (any state: RFC 9293 §3.10.7.4, not drawn in figure 5)",
-        (FinWait1, TimeWait) => "rcv FIN with the ACK of our FIN: FIN-WAIT-2 and TIME-WAIT's arrows at once",
+        (SynSent, Closed) => super::explain::RST_IN_SYN_SENT,
+        (_, Closed) => super::explain::RST_RECEIVED,
+        (FinWait1, TimeWait) => {
+            "rcv FIN with the ACK of our FIN: FIN-WAIT-2 and TIME-WAIT's arrows at once (figure 5 leaves it out: its Note 2)"
+        }
         (SynReceived, CloseWait) => "rcv FIN before the ACK of our SYN was seen",
         _ => "a step the observer infers from the wire, not an arrow of figure 5",
     }
@@ -70,7 +73,7 @@ pub fn path(conn: &Connection, role: Role) -> Vec<Transition> {
                 // An RST closes by its own rule, whatever arrow the figure
                 // draws between the same two states (CLOSE / delete TCB).
                 let label = if r.flags.rst() {
-                    Err(off_diagram(at, TcpState::Closed))
+                    Err(super::explain::rst_label(conn, row, role, at))
                 } else {
                     arrow(at, to).ok_or_else(|| off_diagram(at, to))
                 };
@@ -93,8 +96,9 @@ mod tests {
         assert_eq!(arrow(FinWait1, Closing), Some("rcv FIN / snd ACK"));
         assert_eq!(arrow(TimeWait, Closed), Some("Timeout=2MSL / delete TCB"));
         assert_eq!(arrow(Established, Closed), None);
-        assert!(off_diagram(Established, Closed).contains("RST"));
+        assert!(off_diagram(Established, Closed).contains("§3.10.7.4"));
+        assert!(off_diagram(SynSent, Closed).contains("§3.10.7.3"));
         assert_eq!(arrow(FinWait1, TimeWait), None);
-        assert!(off_diagram(FinWait1, TimeWait).contains("at once"));
+        assert!(off_diagram(FinWait1, TimeWait).contains("Note 2"));
     }
 }

@@ -2,14 +2,32 @@
 //! Every sentence is built from the connection's facts (who sent which FIN
 //! when, what each side had sent before, the states on the rows, the measured
 //! delays), never a fixed sentence per flag, so it cannot contradict the
-//! segments it explains. `tests/explain.rs` asserts each claim on captures
-//! where it holds and where it must not be made.
+//! segments it explains. A cause is named only where the facts show it: a
+//! timer only for an empty ACK sent after the timer's shortest delay, a full
+//! accept queue only for a segment dropped on one host. `tests/explain.rs`
+//! asserts each claim on captures where it holds and where it must not be
+//! made, and that every number a sentence gives is one of the connection's.
 
 use std::fmt::Write as _;
 
-use super::classify::{CloseKind, Phase, Role};
-use super::connection::{Connection, IcmpNote, Record};
-use super::tcp::TcpState;
+use super::classify::{CloseKind, Dir, Phase, Role};
+use super::connection::{Connection, IcmpNote, Record, TakenOver};
+use super::segment::Timestamp;
+use super::tcp::{self, TcpState};
+
+/// Linux's shortest delayed-ACK timeout (`TCP_DELACK_MIN`, HZ/25): an ACK
+/// sent alone sooner than this after what it acknowledges was not sent by
+/// that timer.
+pub const DELACK_MIN_MS: f64 = 40.0;
+
+/// The first retransmission timeout (RFC 6298 §2.1: 1 s; Linux's
+/// TCP_TIMEOUT_INIT): a server that keeps a half-open connection sends its
+/// SYN-ACK again when it runs out.
+pub const SYN_ACK_TIMEOUT_MS: f64 = 1000.0;
+
+/// The longest an ACK may be delayed (RFC 9293 §3.8.6.3: less than 0.5 s):
+/// an ACK sent alone later than this was not held back by a delayed-ACK timer.
+pub const DELACK_LIMIT_MS: f64 = 500.0;
 
 /// `The client` / `The server`.
 fn cap(role: Role) -> &'static str {
@@ -17,6 +35,11 @@ fn cap(role: Role) -> &'static str {
         Role::Client => "The client",
         Role::Server => "The server",
     }
+}
+
+/// `1 time` / `3 times`, `1 segment` / `2 segments`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Index of the first FIN `role` sent (retransmissions aside).
@@ -31,20 +54,88 @@ fn ack_row(conn: &Connection, role: Role) -> Option<usize> {
     conn.records.iter().position(|r| r.dir.sender() == role.peer() && r.teardown_steps.contains(step))
 }
 
-/// Milliseconds between two rows, in words: `0.04 ms`, `41 ms`.
+/// Milliseconds in words: `0.040 ms` under one millisecond, `41 ms` above.
+#[must_use]
+pub fn ms_words(ms: f64) -> String {
+    if ms < 1.0 { format!("{ms:.3} ms") } else { format!("{ms:.0} ms") }
+}
+
+/// Milliseconds between two rows, and in words.
 fn gap(conn: &Connection, from: usize, to: usize) -> (f64, String) {
     let (Some(a), Some(b)) = (conn.records.get(from), conn.records.get(to)) else {
         return (0.0, String::new());
     };
     let ms = b.ts.millis_since(a.ts);
-    let words = if ms < 1.0 { format!("{ms:.3} ms") } else { format!("{ms:.0} ms") };
-    (ms, words)
+    (ms, ms_words(ms))
 }
 
-/// The state of `role` before row `idx` (its state on the first row for row 0).
+/// Milliseconds from the connection's first segment to `ts`, in words.
+fn at_words(conn: &Connection, ts: Timestamp) -> String {
+    ms_words(ts.millis_since(conn.start()))
+}
+
+/// The state of `role` before row `idx` (its state before the first
+/// segment for row 0).
 fn before(conn: &Connection, idx: usize, role: Role) -> TcpState {
-    let prev = idx.checked_sub(1).and_then(|i| conn.records.get(i));
-    prev.or_else(|| conn.records.first()).map_or(TcpState::Closed, |r| r.state(role))
+    match idx.checked_sub(1).and_then(|i| conn.records.get(i)) {
+        Some(r) => r.state(role),
+        None => conn.initial(role),
+    }
+}
+
+/// Whether the connection's two endpoints are on one host: a segment the
+/// capture shows reached its receiver, so one it did not take was dropped
+/// there, not lost on the way.
+fn one_host(conn: &Connection) -> bool {
+    tcp::one_host(&conn.client, &conn.server)
+}
+
+/// Whether the receiver of row `idx` did not take it, as later segments
+/// showed (the rows were revised): a SYN after which the server stayed in
+/// LISTEN, a segment acknowledging the SYN-ACK after which it stayed in
+/// SYN-RECEIVED, an ACK of a FIN after which the FIN's sender stayed in
+/// LAST-ACK, CLOSING or FIN-WAIT-1.
+#[must_use]
+pub fn not_taken(conn: &Connection, idx: usize) -> bool {
+    let Some(r) = conn.records.get(idx) else { return false };
+    if r.flags.rst() || conn.close.refused {
+        return false;
+    }
+    if r.flags.syn() && !r.flags.ack() {
+        return r.dir == Dir::C2S && r.server_state == TcpState::Listen;
+    }
+    if r.dir == Dir::C2S
+        && r.flags.ack()
+        && conn.server.isn.is_some()
+        && r.rel_ack >= 1
+        && r.server_state == TcpState::SynReceived
+    {
+        return true;
+    }
+    let peer = r.dir.sender().peer();
+    (r.teardown_steps.contains(2) || r.teardown_steps.contains(4))
+        && matches!(r.state(peer), TcpState::LastAck | TcpState::Closing | TcpState::FinWait1)
+        && r.state(peer) == before(conn, idx, peer)
+}
+
+/// Whether row `idx` is the ACK, after the close, that finally takes the
+/// peer out of LAST-ACK or CLOSING: the answer from TIME-WAIT to a FIN
+/// sent again.
+pub fn answered_from_time_wait(conn: &Connection, idx: usize) -> bool {
+    let Some(r) = conn.records.get(idx) else { return false };
+    let peer = r.dir.sender().peer();
+    r.phase == Phase::AfterClose
+        && !r.flags.fin()
+        && r.state(r.dir.sender()) == TcpState::TimeWait
+        && matches!(before(conn, idx, peer), TcpState::LastAck | TcpState::Closing)
+        && r.state(peer) != before(conn, idx, peer)
+}
+
+/// The note a row's receiver did not take it gets: `dropped` on one host
+/// (nothing is lost there on the way), `lost or dropped` elsewhere.
+#[must_use]
+pub fn not_taken_note(conn: &Connection) -> &'static str {
+    if one_host(conn) { "dropped" } else { "lost or dropped" }
 }
 
 /// The states `role` went through from its last state before the first FIN to
@@ -67,6 +158,58 @@ pub fn close_path(conn: &Connection, role: Role) -> Vec<TcpState> {
 
 fn path_words(path: &[TcpState]) -> String {
     path.iter().map(|s| s.name()).collect::<Vec<_>>().join(" -> ")
+}
+
+/// What the rows show of how the server took the opening.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Opening {
+    /// Rows of the client's SYNs that the server did not take.
+    pub syns_dropped: Vec<usize>,
+    /// Rows of the client's segments acknowledging the SYN-ACK that the
+    /// server did not take (it stayed in SYN-RECEIVED).
+    pub acks_dropped: Vec<usize>,
+    /// Rows of the server's SYN-ACKs sent again.
+    pub syn_acks_again: Vec<usize>,
+    /// The row of the server's first SYN-ACK.
+    pub answered: Option<usize>,
+    /// The row that completed the handshake.
+    pub completed: Option<usize>,
+    /// When the kernel moved the server's socket to ESTABLISHED.
+    pub kernel: Option<Timestamp>,
+}
+
+/// The opening's facts of `conn`.
+#[must_use]
+pub fn opening(conn: &Connection) -> Opening {
+    let mut o = Opening::default();
+    for (i, r) in conn.records.iter().enumerate() {
+        if r.phase == Phase::AfterClose || r.flags.rst() {
+            continue;
+        }
+        if r.dir == Dir::S2C && r.flags.syn() && r.flags.ack() {
+            if r.retransmission {
+                o.syn_acks_again.push(i);
+            } else if o.answered.is_none() {
+                o.answered = Some(i);
+            }
+        }
+        if r.phase == Phase::Handshake && r.step == Some(3) {
+            o.completed = Some(i);
+        }
+        if r.dir == Dir::C2S && not_taken(conn, i) {
+            if r.flags.syn() {
+                o.syns_dropped.push(i);
+            } else if r.server_state == TcpState::SynReceived {
+                o.acks_dropped.push(i);
+            }
+        }
+    }
+    o.kernel = conn
+        .kernel
+        .iter()
+        .find(|k| (k.side, k.from, k.to) == (Role::Server, TcpState::SynReceived, TcpState::Established))
+        .map(|k| k.ts);
+    o
 }
 
 /// One paragraph in plain words: what kind of close this was and why it took
@@ -100,17 +243,28 @@ pub fn verdict_into(conn: &Connection, s: &mut String) {
     if conn.close.data_after_fin && !matches!(kind, CloseKind::FourWay | CloseKind::Reset) {
         s.push_str(" Data flowed after the first FIN (half-close).");
     }
-    if conn.handshake.syn_retransmits > 0 {
-        let n = conn.handshake.syn_retransmits;
-        let _ = write!(
-            s,
-            " The SYN was retransmitted {n} time{}: the server did not answer at first (a full accept queue?).",
-            if n == 1 { "" } else { "s" }
-        );
+    // The common case (nothing dropped, nothing sent again) says nothing more:
+    // the opening's facts are gathered only when there is something to say.
+    let hard = conn.handshake.syn_retransmits > 0 || conn.retransmissions > 0;
+    if hard && kind != CloseKind::Refused {
+        opening_words(conn, &opening(conn), s);
     }
-    let after = conn.records.iter().filter(|r| r.phase == Phase::AfterClose).count();
+    if let Some(t) = conn.after_time_wait {
+        let _ = write!(s, " {}", reused_words(&t));
+    }
+    if let Some(t) = conn.time_wait_taken {
+        let _ = write!(s, " {}", taken_over_words(&t));
+    }
+    // Segments after the close are the last rows.
+    let n = conn.records.len();
+    let tail = n - conn.records.iter().rev().take_while(|r| r.phase == Phase::AfterClose).count();
+    let again = (tail..n).find(|&i| conn.records[i].flags.fin() && conn.records[i].retransmission);
+    if let Some(fin) = again {
+        fin_again_words(conn, fin, s);
+    }
+    let after = (tail..n).filter(|&i| Some(i) != again && !answered_from_time_wait(conn, i)).count();
     if after > 0 {
-        let _ = write!(s, " {after} segment{} came after the close had finished.", if after == 1 { "" } else { "s" });
+        let _ = write!(s, " {} came after the close had finished.", count(after, "segment", "segments"));
     }
     match conn.icmp.len() {
         0 => {}
@@ -126,6 +280,157 @@ pub fn verdict_into(conn: &Connection, s: &mut String) {
         n => {
             let _ = write!(s, " {n} ICMP errors came back about its segments.");
         }
+    }
+}
+
+/// What the opening's facts say: SYNs the server dropped, the time it stayed
+/// in SYN-RECEIVED after the client's ACK, and why, where the facts show it.
+fn opening_words(conn: &Connection, o: &Opening, s: &mut String) {
+    if let (Some(&first), Some(answered)) = (o.syns_dropped.first(), o.answered) {
+        let n = o.syns_dropped.len();
+        let (_, words) = gap(conn, first, answered);
+        let which = if n == 1 { "first SYN".to_string() } else { format!("first {n} SYNs") };
+        let _ =
+            write!(s, " The server did not take the client's {which}: it answered only {words} after the first SYN.");
+        let (it, it_cap) = if n == 1 { ("it", "It was") } else { ("them", "They were") };
+        if one_host(conn) {
+            let _ = write!(
+                s,
+                " On one host nothing is lost on the way: the listener dropped {it}, as it does while its accept \
+                 queue is full."
+            );
+        } else {
+            let _ = write!(s, " {it_cap} lost on the way, or dropped by a listener whose queue was full.");
+        }
+    } else if conn.handshake.syn_retransmits > 0 {
+        let n = conn.handshake.syn_retransmits as usize;
+        let _ = write!(s, " The client sent its SYN {}: no answer had come.", count(n, "more time", "more times"));
+    }
+    let Some(&first) = o.acks_dropped.first() else { return };
+    let n = o.acks_dropped.len();
+    let which = if n == 1 { "first segment".to_string() } else { format!("first {n} segments") };
+    let _ = write!(
+        s,
+        " The server did not take the client's {which} that acknowledged its SYN-ACK: it stayed in SYN-RECEIVED"
+    );
+    if o.syn_acks_again.is_empty() {
+        s.push_str(" (the client's data came again with no answer).");
+        // A server that keeps the half-open connection sends its SYN-ACK again
+        // when its first retransmission timeout (1 s, RFC 6298) runs out.
+        let waited = o.answered.zip(o.completed.or(conn.records.len().checked_sub(1)));
+        if let Some((answered, until)) = waited
+            && gap(conn, answered, until).0 > SYN_ACK_TIMEOUT_MS
+        {
+            let _ = write!(
+                s,
+                " It did not send its SYN-ACK again in the {} that followed it, although a server that keeps a \
+                 half-open connection does so after 1 s (the initial retransmission timeout, RFC 6298): it kept \
+                 nothing for this one, as a server does when its SYN-ACK carries a SYN cookie (RFC 4987), and \
+                 rebuilt the connection from the client's ACK that completed it.",
+                gap(conn, answered, until).1
+            );
+        }
+    } else {
+        let k = o.syn_acks_again.len();
+        let _ = write!(
+            s,
+            " (it sent its SYN-ACK {}; only a SYN-RECEIVED endpoint does that).",
+            count(k, "more time", "more times")
+        );
+    }
+    match o.completed {
+        Some(done) => {
+            let (_, words) = gap(conn, first, done);
+            let _ = write!(s, " The handshake completed {words} after the client's first ACK, at row {}.", done + 1);
+        }
+        None if conn.ended => s.push_str(" The handshake never completed."),
+        None => s.push_str(" The handshake had not completed when the capture ended."),
+    }
+    if let Some(t) = o.kernel {
+        let _ = write!(s, " The kernel moved the server's socket to ESTABLISHED at {}.", at_words(conn, t));
+    }
+    if one_host(conn) {
+        s.push_str(
+            " The third ACK was dropped: the accept queue was full (on one host nothing is lost on the way; a \
+             listener whose accept queue is full drops the ACK that would complete a connection, unless \
+             tcp_abort_on_overflow makes it answer with RST).",
+        );
+    } else {
+        s.push_str(" The third ACK was lost on the way, or dropped by a server whose accept queue was full.");
+    }
+}
+
+/// A connection whose SYN took over the previous one's TIME-WAIT.
+fn reused_words(t: &TakenOver) -> String {
+    let ms = ms_words(t.syn.millis_since(t.since));
+    format!(
+        "Its SYN reused the port pair of the previous connection, whose {} was still in TIME-WAIT ({ms} after it \
+         entered it).",
+        t.role.name()
+    )
+}
+
+/// A connection whose TIME-WAIT was ended early by a new SYN: who, when,
+/// and the rule that allows it.
+fn taken_over_words(t: &TakenOver) -> String {
+    let ms = ms_words(t.syn.millis_since(t.since));
+    let role = t.role.name();
+    let mut s = format!(
+        "The {role}'s TIME-WAIT ended early, {ms} after it began: a new SYN on the same port pair started the next \
+         connection."
+    );
+    if t.by_itself {
+        s.push_str(&format!(
+            " The {role} connected again from its own port: on Linux, a connecting socket may take over a TIME-WAIT \
+             of its own (net.ipv4.tcp_tw_reuse, which applies only to the side that connects; 2, the default, \
+             allows it on loopback only) when timestamps show that its segments are newer and \
+             net.ipv4.tcp_tw_reuse_delay has passed."
+        ));
+    } else {
+        s.push_str(
+            " RFC 9293 §3.6.1 lets an endpoint in TIME-WAIT accept a new SYN (MAY-2) if it then uses a larger \
+             initial sequence number.",
+        );
+        if t.beyond {
+            s.push_str(" This SYN's sequence number is beyond the old connection's, which is what Linux checks first.");
+        } else {
+            s.push_str(
+                " This SYN's sequence number is not beyond the old connection's: Linux takes such a SYN only when its \
+                 timestamp is newer (RFC 6191).",
+            );
+        }
+    }
+    s
+}
+
+/// A FIN sent again after the close, and the answer from TIME-WAIT: why
+/// TIME-WAIT exists.
+fn fin_again_words(conn: &Connection, fin: usize, s: &mut String) {
+    let who = conn.records[fin].dir.sender();
+    let peer = who.peer();
+    let lost = ack_row(conn, who).filter(|&l| l < fin);
+    let answer = (fin + 1..conn.records.len()).find(|&i| answered_from_time_wait(conn, i));
+    if let Some(l) = lost {
+        let _ = write!(
+            s,
+            " The {peer_n}'s ACK of the {who_n}'s FIN (row {}) did not reach the {who_n}: the {who_n} sent its FIN \
+             again {} later (row {}).",
+            l + 1,
+            gap(conn, l, fin).1,
+            fin + 1,
+            peer_n = peer.name(),
+            who_n = who.name(),
+        );
+    }
+    if let Some(a) = answer {
+        let _ = write!(
+            s,
+            " The {peer_n}, in TIME-WAIT, still knew the connection and answered it with the ACK again (row {}): \
+             this is why the side that closes first waits in TIME-WAIT instead of going to CLOSED. Had it forgotten \
+             the connection, it would have answered that FIN with RST.",
+            a + 1,
+            peer_n = peer.name(),
+        );
     }
 }
 
@@ -146,46 +451,96 @@ fn joined_late(conn: &Connection, s: &mut String) {
     }
 }
 
+/// Why the second FIN carried the ACK of the first: the passive side closed
+/// before an ACK of its own was due. With data in it: data, FIN and ACK in
+/// one segment.
 fn three_way(conn: &Connection, s: &mut String) {
     let a = conn.close.first_fin.unwrap_or(Role::Client);
-    let _ = write!(
-        s,
-        "{} closed first. The {} had nothing left to send, so its FIN carried the ACK of the {}'s FIN: \
-         steps 2 and 3 of the four-way close shared one segment.",
-        cap(a),
-        a.peer().name(),
-        a.name()
-    );
-}
-
-fn four_way(conn: &Connection, s: &mut String) {
-    let a = conn.close.first_fin.unwrap_or(Role::Client);
     let b = a.peer();
-    let _ = write!(s, "{} closed first. The {} acknowledged that FIN in a segment of its own", cap(a), b.name());
-    if let (Some(fin), Some(ack)) = (fin_row(conn, a), ack_row(conn, a)) {
-        let (ms, words) = gap(conn, fin, ack);
-        if ms < 1.0 {
-            let _ = write!(s, " at once ({words} later)");
-        } else if (20.0..=250.0).contains(&ms) {
-            let _ = write!(s, ", {words} later (its delayed-ACK timer fired: no data came to carry the ACK)");
-        } else {
-            let _ = write!(s, ", {words} later");
-        }
-    }
-    let later = match (fin_row(conn, a), fin_row(conn, b)) {
-        (Some(x), Some(y)) => format!(" ({} after the first)", gap(conn, x, y).1),
-        _ => String::new(),
-    };
-    if conn.close.data_after_fin {
+    let _ = write!(s, "{} closed first.", cap(a));
+    let (Some(fin), Some(second)) = (fin_row(conn, a), fin_row(conn, b)) else { return };
+    let (ms, words) = gap(conn, fin, second);
+    let len = conn.records[second].payload_len;
+    if len > 0 {
         let _ = write!(
             s,
-            ", and still had data to send (a half-close: data flowed after the first FIN), so its own FIN \
-             came later{later}: each direction was closed separately, in four segments."
+            " The {b_n}'s next segment, {words} later, carried its last {len} bytes, its FIN and the ACK of the \
+             {a_n}'s FIN: data, FIN and ACK in one segment, so steps 2 and 3 of the four-way close shared it.",
+            b_n = b.name(),
+            a_n = a.name(),
         );
     } else {
         let _ = write!(
             s,
-            ", and sent its own FIN only later{later}: each direction was closed separately: FIN, ACK, FIN, ACK."
+            " The {b_n}'s FIN, {words} after the {a_n}'s, also acknowledged it: steps 2 and 3 of the four-way close \
+             shared one segment.",
+            b_n = b.name(),
+            a_n = a.name(),
+        );
+    }
+    if ms < DELACK_MIN_MS {
+        let _ = write!(
+            s,
+            " The {b_n}'s application closed within the delayed-ACK window: a TCP may hold back its ACK of a FIN, \
+             hoping to send it with data or its own FIN (Linux does, for at least {DELACK_MIN_MS:.0} ms), and the \
+             {b_n}'s FIN left before that ACK was due, so it carried it.",
+            b_n = b.name(),
+        );
+    }
+}
+
+/// How the passive side acknowledged the first FIN (alone, at once or when
+/// its delayed-ACK timer fired, or riding on its data), and when its own FIN
+/// followed.
+fn four_way(conn: &Connection, s: &mut String) {
+    let a = conn.close.first_fin.unwrap_or(Role::Client);
+    let b = a.peer();
+    let _ = write!(s, "{} closed first.", cap(a));
+    if let (Some(fin), Some(ack)) = (fin_row(conn, a), ack_row(conn, a)) {
+        let (ms, words) = gap(conn, fin, ack);
+        let len = conn.records[ack].payload_len;
+        if len > 0 {
+            let _ = write!(
+                s,
+                " The {b_n} acknowledged that FIN {words} later in the segment that carried its next {len} bytes: \
+                 the ACK rode on the data.",
+                b_n = b.name(),
+            );
+        } else if ms < 1.0 {
+            let _ =
+                write!(s, " The {} acknowledged that FIN at once, in a segment of its own ({words} later).", b.name());
+        } else if (DELACK_MIN_MS..=DELACK_LIMIT_MS).contains(&ms) {
+            let _ = write!(
+                s,
+                " The {b_n} acknowledged that FIN in a segment of its own, {words} later: its delayed-ACK timer fired \
+                 (Linux waits at least {DELACK_MIN_MS:.0} ms), as no data came to carry the ACK.",
+                b_n = b.name(),
+            );
+        } else {
+            let _ = write!(s, " The {} acknowledged that FIN in a segment of its own, {words} later.", b.name());
+        }
+    }
+    let later = match (fin_row(conn, a), fin_row(conn, b)) {
+        (Some(x), Some(y)) => gap(conn, x, y).1,
+        _ => return,
+    };
+    if conn.close.data_after_fin {
+        let bytes: u32 = fin_row(conn, a).map_or(0, |f| {
+            conn.records[f + 1..]
+                .iter()
+                .filter(|r| r.dir.sender() == b && !r.retransmission)
+                .map(|r| r.payload_len)
+                .sum()
+        });
+        let _ = write!(
+            s,
+            " It still had data to send ({bytes} bytes after the first FIN: a half-close), so its own FIN came later, \
+             {later} after the first: each direction was closed separately, in four segments."
+        );
+    } else {
+        let _ = write!(
+            s,
+            " Its own FIN came {later} after the first: each direction was closed separately: FIN, ACK, FIN, ACK."
         );
     }
 }
@@ -228,6 +583,80 @@ fn before_reset(conn: &Connection, rst: usize) -> Vec<String> {
     facts
 }
 
+/// Why the RST at row `rst` (sent by `by`) came, where the facts show it:
+/// data that reached `by` after its application had closed its side, either
+/// acknowledged first (an open socket took it: closed with it unread) or
+/// not (answered by RST at once).
+fn rst_cause(conn: &Connection, rst: usize, by: Role) -> Option<String> {
+    let (last, bytes, acked) = rst_data(conn, rst, by)?;
+    let (by_n, peer_n) = (by.name(), by.peer().name());
+    Some(match acked {
+        Some(a) => format!(
+            "The {by_n}'s TCP had acknowledged the {peer_n}'s {bytes} bytes (row {}), so they reached an open socket; \
+             its application closed the socket {} after they arrived, and a socket closed with received data still \
+             unread sends RST, not FIN (RFC 9293 §3.6.1, SHLD-3, from RFC 1122 §4.2.2.13), as does one closed with \
+             SO_LINGER set to 0.",
+            a + 1,
+            gap(conn, last, rst).1,
+        ),
+        None => format!(
+            "The {peer_n}'s {bytes} bytes reached the {by_n} after its application had closed its side, and nothing \
+             acknowledged them: a TCP whose application has closed answers new data with RST (RFC 9293 §3.6.1, \
+             SHLD-3), to show the data was lost."
+        ),
+    })
+}
+
+/// Why RST transitions are not arrows of figure 5.
+macro_rules! note_3 {
+    () => {
+        "; RSTs are left out of figure 5: its Note 3)"
+    };
+}
+
+/// The RST's receiver in SYN-SENT: refused (RFC 9293 §3.10.7.3).
+pub const RST_IN_SYN_SENT: &str = concat!("rcv RST of our SYN / x (RFC 9293 §3.10.7.3", note_3!());
+/// The RST's receiver in any other state (RFC 9293 §3.10.7.4, second check).
+pub const RST_RECEIVED: &str = concat!("rcv RST / x (RFC 9293 §3.10.7.4, second check", note_3!());
+/// The RST's sender: its application aborted (RFC 9293 §3.10.5, ABORT).
+pub const RST_ABORT: &str = concat!("ABORT / snd RST (RFC 9293 §3.10.5", note_3!());
+/// The RST's sender: its application closed with received data unread.
+pub const RST_UNREAD: &str = concat!("CLOSE with data unread / snd RST (RFC 9293 §3.6.1", note_3!());
+/// The RST's sender: data came after its application had closed.
+pub const RST_DATA_AFTER_CLOSE: &str = concat!("rcv data after CLOSE / snd RST (RFC 9293 §3.6.1", note_3!());
+
+/// The label of `role`'s move to CLOSED (from `from`) on the RST at row
+/// `rst`: the sender's by why it sent it, the receiver's by its state.
+#[must_use]
+pub fn rst_label(conn: &Connection, rst: usize, role: Role, from: TcpState) -> &'static str {
+    let Some(r) = conn.records.get(rst) else { return RST_RECEIVED };
+    if r.dir.sender() != role {
+        return if from == TcpState::SynSent { RST_IN_SYN_SENT } else { RST_RECEIVED };
+    }
+    match rst_data(conn, rst, role) {
+        Some((_, _, Some(_))) => RST_UNREAD,
+        Some((_, _, None)) => RST_DATA_AFTER_CLOSE,
+        None => RST_ABORT,
+    }
+}
+
+/// The data that reached `by` after its own FIN and before its RST at row
+/// `rst`: its last row, its bytes, and the row where `by` acknowledged it.
+fn rst_data(conn: &Connection, rst: usize, by: Role) -> Option<(usize, u32, Option<usize>)> {
+    let fin = fin_row(conn, by).filter(|&f| f < rst)?;
+    let data: Vec<usize> = (fin + 1..rst)
+        .filter(|&i| conn.records[i].dir.sender() == by.peer() && conn.records[i].payload_len > 0)
+        .collect();
+    let &last = data.last()?;
+    let bytes = data.iter().filter(|&&i| !conn.records[i].retransmission).map(|&i| conn.records[i].payload_len).sum();
+    let end = conn.records[last].seq.plus(conn.records[last].payload_len);
+    let acked = (last + 1..rst).find(|&i| {
+        let a = &conn.records[i];
+        a.dir.sender() == by && a.flags.ack() && a.ack.ge(end)
+    });
+    Some((last, bytes, acked))
+}
+
 fn reset(conn: &Connection, s: &mut String) {
     let by = conn.close.reset_by.unwrap_or(Role::Client);
     let rst = conn.records.iter().position(|r| r.flags.rst()).unwrap_or(conn.records.len());
@@ -241,19 +670,11 @@ fn reset(conn: &Connection, s: &mut String) {
         );
         return;
     }
-    let _ = write!(s, "Before the RST, {}. Then the {} sent an RST", facts.join("; "), by.name());
-    let by_had_closed = fin_row(conn, by).is_some_and(|i| i < rst);
-    let data_after = conn.records[..rst]
-        .iter()
-        .enumerate()
-        .any(|(i, r)| r.dir.sender() == by.peer() && r.payload_len > 0 && fin_row(conn, by).is_some_and(|f| i > f));
-    if by_had_closed && data_after {
-        s.push_str(
-            ": data reached a socket whose application had already closed it, and the kernel answers such \
-             data with RST",
-        );
+    let _ = write!(s, "Before the RST, {}. Then the {} sent an RST.", facts.join("; "), by.name());
+    if let Some(cause) = rst_cause(conn, rst, by) {
+        let _ = write!(s, " {cause}");
     }
-    s.push_str(". Both ends went to CLOSED at once: no TIME-WAIT.");
+    s.push_str(" Both ends went to CLOSED at once: no TIME-WAIT.");
 }
 
 fn refused(conn: &Connection, s: &mut String) {
@@ -343,41 +764,177 @@ fn explain_segment(conn: &Connection, idx: usize) -> String {
     let Some(r) = conn.records.get(idx) else {
         return String::new();
     };
-    if r.retransmission {
-        return explain_retransmission(conn, idx, r);
-    }
-    if r.flags.rst() {
-        explain_rst(conn, r)
-    } else if r.flags.syn() || (r.step == Some(3) && r.phase == Phase::Handshake) {
-        explain_handshake(conn, r)
+    let mut s = if r.phase == Phase::Handshake && r.step == Some(3) {
+        explain_handshake(conn, idx, r)
+    } else if not_taken(conn, idx) {
+        explain_not_taken(conn, idx, r)
+    } else if r.retransmission {
+        explain_retransmission(conn, idx, r)
+    } else if r.flags.rst() {
+        explain_rst(conn, idx, r)
+    } else if r.flags.syn() {
+        explain_handshake(conn, idx, r)
     } else if r.flags.fin() {
         explain_fin(conn, idx, r)
     } else {
         explain_ack(conn, idx, r)
-    }
-}
-
-fn explain_retransmission(conn: &Connection, idx: usize, r: &Record) -> String {
-    let who = r.dir.sender();
-    let mut s = format!(
-        "The {} sent this sequence range before: a retransmission. It does not count as a new step.",
-        who.name()
-    );
-    if r.flags.fin() && r.phase == Phase::AfterClose {
-        let peer = who.peer();
-        let _ = write!(
-            s,
-            " Its FIN comes again after the close, so the ACK of it was lost or late; the {} is in {} and \
-             still answers it: that is what TIME-WAIT is for.",
-            peer.name(),
-            before(conn, idx, peer)
-        );
+    };
+    if r.step == Some(1)
+        && r.phase == Phase::Handshake
+        && let Some(t) = conn.after_time_wait
+    {
+        let _ = write!(s, " {}", reused_words(&t));
     }
     s
 }
 
+/// What the sender of row `r` sends, in sequence numbers: `bytes 1 to 10 of
+/// its stream (seq=1, len=10)`.
+fn bytes_words(r: &Record) -> String {
+    let last = u64::from(r.rel_seq) + u64::from(r.payload_len) - 1;
+    format!(
+        "{} bytes, bytes {} to {last} of its stream (seq={}, len={})",
+        r.payload_len, r.rel_seq, r.rel_seq, r.payload_len
+    )
+}
+
+/// The row after `idx` that shows a segment was not taken: the server's
+/// SYN-ACK sent again, or the client's data (or FIN) sent again.
+fn evidence(conn: &Connection, idx: usize) -> Option<usize> {
+    (idx + 1..conn.records.len()).find(|&i| {
+        let e = &conn.records[i];
+        e.retransmission
+            && ((e.dir == Dir::S2C && e.flags.syn() && e.flags.ack())
+                || (e.dir == Dir::C2S && (e.payload_len > 0 || e.flags.fin())))
+    })
+}
+
+/// A segment its receiver did not take, as later segments showed.
+fn explain_not_taken(conn: &Connection, idx: usize, r: &Record) -> String {
+    let o = opening(conn);
+    if r.flags.syn() {
+        let mut s = if r.retransmission {
+            "The client sends its SYN again: no answer had come.".to_string()
+        } else {
+            "Handshake step 1: the client asks to open a connection and announces its initial sequence number \
+             (shown as 0). A SYN takes one sequence number."
+                .to_string()
+        };
+        let next =
+            (idx + 1..conn.records.len()).find(|&i| conn.records[i].dir == Dir::C2S && conn.records[i].flags.syn());
+        if let Some(n) = next {
+            let _ = write!(
+                s,
+                " The server did not take this SYN: it answered nothing, and the client sent it again {} later, so the \
+                 server stayed in LISTEN.",
+                gap(conn, idx, n).1
+            );
+        }
+        if one_host(conn) {
+            s.push_str(" On one host nothing is lost on the way: the listener dropped it, as it does while its accept queue is full.");
+        }
+        return s;
+    }
+    if r.teardown_steps.contains(2) || r.teardown_steps.contains(4) {
+        let peer = r.dir.sender().peer();
+        let mut s = format!(
+            "The {} acknowledges the {}'s FIN (ack={}), but this ACK did not reach the {}: it stayed in {}, as the FIN \
+             it sent again shows.",
+            r.dir.sender().name(),
+            peer.name(),
+            r.rel_ack,
+            peer.name(),
+            r.state(peer)
+        );
+        if one_host(conn) {
+            let _ = write!(s, " On one host nothing is lost on the way: the {} dropped it.", peer.name());
+        }
+        return s;
+    }
+    let mut s = if r.payload_len > 0 {
+        format!(
+            "The client sends {}{}, and with them acknowledges the server's SYN-ACK (ack={}).",
+            bytes_words(r),
+            if r.retransmission { " again" } else { "" },
+            r.rel_ack
+        )
+    } else {
+        format!("The client acknowledges the server's SYN-ACK (ack={}).", r.rel_ack)
+    };
+    s.push_str(" The server did not take this segment: it was still SYN-RECEIVED");
+    match (o.kernel, evidence(conn, idx)) {
+        (Some(t), _) => {
+            let _ = write!(
+                s,
+                ", as the kernel shows: it moved the server's socket to ESTABLISHED only at {}.",
+                at_words(conn, t)
+            );
+        }
+        (None, Some(e)) if conn.records[e].dir == Dir::S2C => {
+            let _ = write!(
+                s,
+                ", as its SYN-ACK sent again {} later shows (only a SYN-RECEIVED endpoint sends that).",
+                gap(conn, idx, e).1
+            );
+        }
+        (None, Some(e)) => {
+            let _ = write!(s, ", as the client's data sent again {} later with no answer shows.", gap(conn, idx, e).1);
+        }
+        (None, None) => s.push('.'),
+    }
+    if one_host(conn) {
+        s.push_str(" The third ACK was dropped: the accept queue was full.");
+    } else {
+        s.push_str(" It was lost on the way, or dropped by a server whose accept queue was full.");
+    }
+    s
+}
+
+fn explain_retransmission(conn: &Connection, idx: usize, r: &Record) -> String {
+    let who = r.dir.sender();
+    if r.flags.syn() && r.flags.ack() {
+        return format!(
+            "The server sends its SYN-ACK again: it is still in SYN-RECEIVED, so no segment of the client's that \
+             acknowledged the first one has been taken{}. Only an endpoint in SYN-RECEIVED sends its SYN-ACK again.",
+            if opening(conn).acks_dropped.is_empty() {
+                String::new()
+            } else {
+                format!(" (they were {})", not_taken_note(conn))
+            }
+        );
+    }
+    if r.flags.fin() && r.phase == Phase::AfterClose {
+        let peer = who.peer();
+        let lost = ack_row(conn, who).filter(|&l| l < idx);
+        let mut s = format!(
+            "The {} sends its FIN again: the ACK of it never reached it{}, so it is still in {}.",
+            who.name(),
+            lost.map(|l| format!(" (the {}'s ACK at row {})", peer.name(), l + 1)).unwrap_or_default(),
+            r.state(who)
+        );
+        let _ = write!(
+            s,
+            " The {} is in TIME-WAIT and still knows the connection: it will answer with the ACK again. That is what \
+             TIME-WAIT is for: a side that had gone to CLOSED would answer this FIN with RST.",
+            peer.name()
+        );
+        return s;
+    }
+    if r.flags.syn() && r.dir == Dir::C2S && r.server_state == TcpState::SynReceived {
+        return "The client sends its SYN again (a retransmission): no answer had come. The server takes this one: it \
+                is in SYN-RECEIVED from now on, and answers from there."
+            .to_string();
+    }
+    let mut s = format!("The {} sends this sequence range again: a retransmission.", who.name());
+    if r.payload_len > 0 {
+        let _ = write!(s, " It carries {}.", bytes_words(r));
+    }
+    s.push_str(" It does not count as a new step.");
+    s
+}
+
 /// An RST: a refusal, an abortive close, or one after the close.
-fn explain_rst(conn: &Connection, r: &Record) -> String {
+fn explain_rst(conn: &Connection, idx: usize, r: &Record) -> String {
     let who = r.dir.sender().name();
     if conn.close.refused {
         "RST-ACK in answer to a SYN: nothing listens on that port, so the connection is refused. \
@@ -389,10 +946,14 @@ fn explain_rst(conn: &Connection, r: &Record) -> String {
              nothing but the socket that receives it."
         )
     } else if conn.close.first_fin.is_some() {
-        format!(
+        let mut s = format!(
             "RST from the {who}: it ends the connection in the middle of its close. Both ends drop it at once \
              (CLOSED): no TIME-WAIT."
-        )
+        );
+        if let Some(cause) = rst_cause(conn, idx, r.dir.sender()) {
+            let _ = write!(s, " {cause}");
+        }
+        s
     } else {
         format!(
             "RST from the {who}: an abortive close. Both ends drop the connection at once (CLOSED), \
@@ -402,7 +963,7 @@ fn explain_rst(conn: &Connection, r: &Record) -> String {
 }
 
 /// A segment of the three-way handshake.
-fn explain_handshake(conn: &Connection, r: &Record) -> String {
+fn explain_handshake(conn: &Connection, idx: usize, r: &Record) -> String {
     let who = r.dir.sender();
     if r.flags.syn() && !r.flags.ack() {
         let mut s = format!(
@@ -412,6 +973,17 @@ fn explain_handshake(conn: &Connection, r: &Record) -> String {
         );
         if conn.close.refused {
             s.push_str(" Nothing listens on the server's port: the answer will be an RST.");
+        } else if r.state(who.peer()) == TcpState::SynReceived {
+            let _ = write!(
+                s,
+                " The {} takes it as it arrives: it is in SYN-RECEIVED from now on, and answers from there.",
+                who.peer().name()
+            );
+        }
+        if r.retransmission {
+            s.push_str(
+                " This SYN is the client's earlier one sent again (a retransmission): the server took this one.",
+            );
         }
         s
     } else if r.flags.syn() {
@@ -421,9 +993,30 @@ fn explain_handshake(conn: &Connection, r: &Record) -> String {
             who.name()
         )
     } else {
-        "Handshake step 3: the client acknowledges the server's SYN. Both sides now know each \
-         other's sequence numbers: ESTABLISHED."
-            .to_string()
+        let o = opening(conn);
+        let mut s = if r.retransmission && r.payload_len > 0 {
+            format!(
+                "Handshake step 3: the client sends {} again, and this time the server takes them, and with them the \
+                 ACK of its SYN-ACK (ack={}).",
+                bytes_words(r),
+                r.rel_ack
+            )
+        } else {
+            format!("Handshake step 3: the client acknowledges the server's SYN (ack={}).", r.rel_ack)
+        };
+        s.push_str(" Both sides now know each other's sequence numbers: ESTABLISHED.");
+        if let Some(&first) = o.acks_dropped.first().filter(|&&f| f < idx) {
+            let _ = write!(
+                s,
+                " The server had not taken the client's {} before it: it stayed in SYN-RECEIVED {} after the first.",
+                count(o.acks_dropped.iter().filter(|&&d| d < idx).count(), "segment", "segments"),
+                gap(conn, first, idx).1
+            );
+        }
+        if let Some(t) = o.kernel {
+            let _ = write!(s, " The kernel moved the server's socket to ESTABLISHED at {}.", at_words(conn, t));
+        }
+        s
     }
 }
 
@@ -432,6 +1025,7 @@ fn explain_handshake(conn: &Connection, r: &Record) -> String {
 fn explain_fin(conn: &Connection, idx: usize, r: &Record) -> String {
     let (who, peer) = (r.dir.sender(), r.dir.sender().peer());
     let s = r.teardown_steps;
+    let fin_seq = u64::from(r.rel_seq) + u64::from(r.payload_len);
     if s.contains(1) && conn.close.simultaneous {
         format!(
             "The {} closes its direction (FIN). The {} sends its own FIN before this one reaches it: \
@@ -441,18 +1035,44 @@ fn explain_fin(conn: &Connection, idx: usize, r: &Record) -> String {
         )
     } else if s.contains(1) {
         format!(
-            "The {} has nothing more to send and closes its direction (FIN). The {} may still send data: \
-             closing is done per direction, which is why it can take four segments.",
+            "The {} has nothing more to send and closes its direction (FIN, seq={fin_seq}). A FIN takes one sequence \
+             number: its ACK will say ack={}. The {} may still send data: closing is done per direction, which is why \
+             it can take four segments.",
             who.name(),
+            fin_seq + 1,
             peer.name()
         )
     } else if s.contains(2) {
-        format!(
-            "This FIN-ACK carries the ACK of the {}'s FIN, so the close takes three segments: \
-             the {} had nothing left to send, and its ACK and its FIN travel together.",
-            peer.name(),
-            who.name()
-        )
+        let since = fin_row(conn, peer).map(|f| gap(conn, f, idx)).unwrap_or_default();
+        let mut t = if r.payload_len > 0 {
+            format!(
+                "This segment carries the {w}'s last {} bytes, its FIN and the ACK of the {p}'s FIN (ack={}): data, \
+                 FIN and ACK in one segment, so the close takes three segments.",
+                r.payload_len,
+                r.rel_ack,
+                w = who.name(),
+                p = peer.name()
+            )
+        } else {
+            format!(
+                "This FIN-ACK carries the ACK of the {}'s FIN (ack={}), so the close takes three segments: the {}'s \
+                 ACK and its FIN travel together.",
+                peer.name(),
+                r.rel_ack,
+                who.name()
+            )
+        };
+        if since.0 < DELACK_MIN_MS {
+            let _ = write!(
+                t,
+                " The {}'s application closed {} after the {}'s FIN arrived, before the ACK it held back was due (Linux \
+                 delays the ACK of a FIN by at least {DELACK_MIN_MS:.0} ms).",
+                who.name(),
+                since.1,
+                peer.name()
+            );
+        }
+        t
     } else if let Some(via) = r.via {
         format!(
             "The {who_n} sends its FIN from {from} ({via}) before the {peer_n}'s FIN has reached it: the FINs \
@@ -467,12 +1087,13 @@ fn explain_fin(conn: &Connection, idx: usize, r: &Record) -> String {
             w_after = r.state(who),
         )
     } else {
-        let since = ack_row(conn, peer).map(|a| format!(", {} after it", gap(conn, a, idx).1)).unwrap_or_default();
+        let since = ack_row(conn, peer)
+            .map(|a| format!(", {} after the segment that acknowledged the {}'s FIN", gap(conn, a, idx).1, peer.name()))
+            .unwrap_or_default();
         format!(
-            "The {} closes its direction too{since}, having acknowledged the {}'s FIN in a separate segment: \
-             the four-way close. The {} goes {} -> {}.",
+            "The {} closes its direction too{since}: its ACK and its FIN left apart, the four-way close. The {} \
+             goes {} -> {}.",
             who.name(),
-            peer.name(),
             who.name(),
             before(conn, idx, who),
             r.state(who)
@@ -483,6 +1104,18 @@ fn explain_fin(conn: &Connection, idx: usize, r: &Record) -> String {
 /// A segment without SYN, FIN or RST: an ACK of a FIN, data, or a plain ACK.
 fn explain_ack(conn: &Connection, idx: usize, r: &Record) -> String {
     let (who, peer) = (r.dir.sender(), r.dir.sender().peer());
+    if answered_from_time_wait(conn, idx) {
+        return format!(
+            "The {w} answers the {p}'s FIN again from TIME-WAIT, with the ACK the {p} missed (ack={}): the {p} goes \
+             {} -> {}, and the {w} starts its 2 x MSL wait again (RFC 9293 §3.10.7.4). This is what TIME-WAIT is \
+             for.",
+            r.rel_ack,
+            before(conn, idx, peer),
+            r.state(peer),
+            w = who.name(),
+            p = peer.name()
+        );
+    }
     if r.phase == Phase::AfterClose {
         return format!(
             "A segment from the {} after the close had finished (both FINs acknowledged): it changes no state.",
@@ -493,7 +1126,21 @@ fn explain_ack(conn: &Connection, idx: usize, r: &Record) -> String {
         return explain_fin_ack(conn, idx, r);
     }
     if r.payload_len > 0 {
-        let mut s = format!("{} bytes of data from the {} (seq={}).", r.payload_len, who.name(), r.rel_seq);
+        let next = u64::from(r.rel_seq) + u64::from(r.payload_len);
+        let mut s = format!("The {} sends {}.", who.name(), bytes_words(r));
+        let acked = (idx + 1..conn.records.len()).find(|&i| {
+            let a = &conn.records[i];
+            a.dir.sender() == peer && a.flags.ack() && u64::from(a.rel_ack) >= next
+        });
+        if let Some(a) = acked {
+            let _ = write!(
+                s,
+                " The {} acknowledges them with ack={} (row {}): ack = seq + len, the next byte it expects.",
+                peer.name(),
+                conn.records[a].rel_ack,
+                a + 1
+            );
+        }
         if fin_row(conn, peer).is_some_and(|f| f < idx) {
             let _ = write!(
                 s,
@@ -504,27 +1151,70 @@ fn explain_ack(conn: &Connection, idx: usize, r: &Record) -> String {
         }
         return s;
     }
-    format!("An ACK from the {}: it acknowledges data up to ack={}.", who.name(), r.rel_ack)
+    // Which of the peer's data this ACK covers: the segment it completes.
+    let covers = conn.records[..idx].iter().rposition(|d| {
+        d.dir.sender() == peer
+            && d.payload_len > 0
+            && u64::from(d.rel_seq) + u64::from(d.payload_len) == u64::from(r.rel_ack)
+    });
+    match covers {
+        Some(d) => {
+            let data = &conn.records[d];
+            format!(
+                "An ACK from the {}: ack={} = {} + {} (the seq and len of the {}'s data at row {}), the next byte it \
+                 expects: it has bytes up to {}.",
+                who.name(),
+                r.rel_ack,
+                data.rel_seq,
+                data.payload_len,
+                peer.name(),
+                d + 1,
+                r.rel_ack.saturating_sub(1)
+            )
+        }
+        None => format!("An ACK from the {}: ack={}, the next byte it expects.", who.name(), r.rel_ack),
+    }
 }
 
-/// An ACK of the peer's FIN, alone or after the sender's own FIN.
+/// An ACK of the peer's FIN: alone, riding on data, or after the sender's
+/// own FIN.
 fn explain_fin_ack(conn: &Connection, idx: usize, r: &Record) -> String {
     let (who, peer) = (r.dir.sender(), r.dir.sender().peer());
     let (p_before, p_after) = (before(conn, idx, peer), r.state(peer));
-    let delay = fin_row(conn, peer).map(|f| gap(conn, f, idx).1).unwrap_or_default();
+    let (ms, delay) = fin_row(conn, peer).map(|f| gap(conn, f, idx)).unwrap_or_default();
     if fin_row(conn, who).is_none_or(|f| f >= idx) {
-        return format!(
-            "The {w} acknowledges the {p}'s FIN on its own, {delay} after it: it has not closed its side yet \
+        if r.payload_len > 0 {
+            return format!(
+                "The {w} sends {}, and with them acknowledges the {p}'s FIN (ack={}), {delay} after it: the ACK rides \
+                 on the data. The {w} has not closed its side: a half-close. The {p} goes {p_before} -> {p_after}.",
+                bytes_words(r),
+                r.rel_ack,
+                w = who.name(),
+                p = peer.name()
+            );
+        }
+        let mut s = format!(
+            "The {w} acknowledges the {p}'s FIN on its own (ack={}), {delay} after it: it has not closed its side yet \
              (it may still have data), so its own FIN comes in a segment of its own. The {p} goes {p_before} -> \
              {p_after}.",
+            r.rel_ack,
             w = who.name(),
             p = peer.name()
         );
+        if (DELACK_MIN_MS..=DELACK_LIMIT_MS).contains(&ms) {
+            let _ = write!(
+                s,
+                " This ACK went out when the {}'s delayed-ACK timer fired (Linux waits at least {DELACK_MIN_MS:.0} ms).",
+                who.name()
+            );
+        }
+        return s;
     }
     let mut s = format!(
-        "The {} acknowledges the {}'s FIN: the {} goes {p_before} -> {p_after}.",
+        "The {} acknowledges the {}'s FIN (ack={}): the {} goes {p_before} -> {p_after}.",
         who.name(),
         peer.name(),
+        r.rel_ack,
         peer.name()
     );
     match (p_after, r.state(who)) {

@@ -7,8 +7,9 @@
 //! - the client's socket goes CLOSED -> SYN-SENT before its port is chosen
 //!   (the change carries port 0; its later changes name the same socket);
 //! - the server's socket is created only when the handshake's last ACK
-//!   arrives (a request socket stands in before), so its LISTEN ->
-//!   SYN-RECEIVED -> ESTABLISHED come together, after the wire's SYN-RECEIVED;
+//!   arrives (a request socket, TCP_NEW_SYN_RECV, stands in from the SYN on,
+//!   and reports no change), so its LISTEN -> SYN-RECEIVED -> ESTABLISHED
+//!   come together, as late as the segment that completed the handshake;
 //! - an endpoint entering TIME-WAIT hands the connection to a TIME-WAIT
 //!   mini-socket and reports its full socket as going to CLOSED.
 
@@ -200,7 +201,16 @@ pub fn compare(conn: &Connection) -> Vec<Verdict> {
             // The same transition, but not at the same time: the wire's
             // inference was wrong meanwhile (a dropped ACK, a full queue).
             let row = found.map(|k| wire[k].row);
-            let late = row.is_some_and(|r| conn.records[r].ts.0.abs_diff(t.ts.0) > SAME_INSTANT_NANOS);
+            // The server's own socket is born when the handshake completes: its
+            // LISTEN -> SYN-RECEIVED agrees anywhere from the wire's SYN to then.
+            let born = (role, t.from, t.to) == (Role::Server, TcpState::Listen, TcpState::SynReceived);
+            let completed = wire.iter().find(|w| (w.from, w.to) == (TcpState::SynReceived, TcpState::Established));
+            let until = completed.map_or(0, |w| conn.records[w.row].ts.0);
+            let late = row.is_some_and(|r| {
+                let at = conn.records[r].ts.0;
+                let within = born && t.ts.0 >= at && t.ts.0 <= until.saturating_add(SAME_INSTANT_NANOS);
+                !within && at.abs_diff(t.ts.0) > SAME_INSTANT_NANOS
+            });
             out.push(Verdict {
                 transition: *t,
                 row: row.filter(|_| !late),

@@ -7,12 +7,30 @@
 //! the only code that assigns [`Side::state`].
 //!
 //! Inference rule for a passive observer: the sender's state changes when its
-//! segment is seen; the receiver processes a segment when it arrives (ACK
-//! first, then FIN, as RFC 9293 §3.10.7.4 orders the checks). A FIN received in
-//! ESTABLISHED moves the receiver to CLOSE-WAIT only tentatively: if the
-//! receiver's next segment is a FIN that does not acknowledge it, both FINs
-//! crossed on the wire (a simultaneous close, §3.6), the event is
-//! [`Event::FinsCrossed`], and the row that showed CLOSE-WAIT is revised.
+//! segment is seen; the receiver processes a segment when it arrives (SYN,
+//! ACK, then FIN, as RFC 9293 §3.10.7 orders the checks): a SYN takes a
+//! listening server to SYN-RECEIVED on the SYN's own row, as a FIN takes its
+//! receiver to CLOSE-WAIT on the FIN's row.
+//!
+//! What a receiver did with a segment is sometimes shown only later, and the
+//! rows are then revised with hindsight ([`Revision`]):
+//! - a FIN received in ESTABLISHED moves the receiver to CLOSE-WAIT only
+//!   tentatively: if the receiver's next segment is a FIN that does not
+//!   acknowledge it, both FINs crossed on the wire (a simultaneous close,
+//!   §3.6), the event is [`Event::FinsCrossed`], and the rows that showed
+//!   CLOSE-WAIT are revised;
+//! - a SYN the client sends again before any SYN-ACK came was not taken: the
+//!   server stayed in LISTEN on the rows of the SYN it dropped;
+//! - the client segment that acknowledges the SYN-ACK completes the
+//!   handshake only tentatively, until the server sends something other than
+//!   a SYN-ACK: a SYN-ACK it sends again shows that it was still
+//!   SYN-RECEIVED (the ACK was lost, or dropped: a listener whose accept
+//!   queue is full drops it), and so does client data sent again with no
+//!   answer on one host (where nothing is lost between the capture and the
+//!   receiver);
+//! - a FIN sent again after its ACK was seen shows that the ACK never
+//!   reached its sender: it had stayed in LAST-ACK (or CLOSING) until the
+//!   ACK that its FIN sent again brings back, from TIME-WAIT.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -41,6 +59,8 @@ pub enum TcpState {
 pub enum Event {
     /// It sent a SYN without ACK (active open).
     SendSyn,
+    /// It processed the peer's SYN (without ACK).
+    RecvSyn,
     /// It sent a SYN-ACK (answering a SYN).
     SendSynAck,
     /// It sent a FIN.
@@ -69,6 +89,9 @@ impl TcpState {
         match (self, event) {
             // §3.10.7.1 (and §3.10.7.2 for a LISTEN socket that connects): active OPEN.
             (Closed | Listen, SendSyn) => SynSent,
+            // §3.10.7.2: a SYN in LISTEN -> SYN-RECEIVED (its SYN-ACK is sent from
+            // there); §3.10.7.3: a SYN in SYN-SENT (simultaneous open) likewise.
+            (Listen | SynSent, RecvSyn) => SynReceived,
             // §3.10.7.2: a SYN in LISTEN is answered by SYN-ACK -> SYN-RECEIVED;
             // §3.10.7.3: a SYN in SYN-SENT (simultaneous open) likewise.
             (Closed | Listen | SynSent, SendSynAck) => SynReceived,
@@ -90,7 +113,9 @@ impl TcpState {
             // §3.6 simultaneous close: the FIN taken as received in ESTABLISHED
             // (CLOSE-WAIT) had crossed ours; we were FIN-WAIT-1 when it came.
             (CloseWait, FinsCrossed) => Closing,
-            // §3.10.7.4 second check: RST -> CLOSED from every state.
+            // An RST received: §3.10.7.3 in SYN-SENT (refused), §3.10.7.4 second
+            // check in the other states; sent: the ABORT call, §3.10.5 (or a CLOSE
+            // with data unread, §3.6.1). Both ends -> CLOSED.
             (_, Reset) => Closed,
             // Everything else leaves the state as it is: duplicates and
             // retransmissions (a second SYN in SYN-SENT, a FIN repeated in
@@ -99,7 +124,7 @@ impl TcpState {
             (
                 Closed | Listen | SynSent | SynReceived | Established | FinWait1 | FinWait2 | CloseWait | Closing
                 | LastAck | TimeWait,
-                SendSyn | SendSynAck | SendFin | SynAcked | FinAcked | RecvFin | FinsCrossed,
+                SendSyn | RecvSyn | SendSynAck | SendFin | SynAcked | FinAcked | RecvFin | FinsCrossed,
             ) => self,
         }
     }
@@ -183,11 +208,25 @@ pub struct Side {
     pub(crate) fin_seq: Option<SeqNum>,
     /// Its FIN has been acknowledged.
     fin_acked: bool,
+    /// The row whose ACK was taken to acknowledge its FIN, with the state it
+    /// left then: a FIN of its own sent again shows that ACK never reached it.
+    fin_acked_at: Option<(usize, TcpState)>,
     /// It has sent a segment acknowledging the peer's FIN.
     acked_peer_fin: bool,
     /// The peer's FIN was applied tentatively at this row (ESTABLISHED ->
     /// CLOSE-WAIT), with the state it had before.
     tentative_fin: Option<(usize, TcpState)>,
+    /// The peer's SYN was taken tentatively at this row (LISTEN ->
+    /// SYN-RECEIVED): confirmed by this side's SYN-ACK, taken back when the
+    /// peer sends its SYN again first.
+    tentative_syn: Option<(usize, TcpState)>,
+    /// The peer's ACK of this side's SYN-ACK was taken tentatively at this
+    /// row (SYN-RECEIVED -> ESTABLISHED): confirmed by any segment of this
+    /// side's but a SYN-ACK; with whether the peer sent data or a FIN since.
+    tentative_open: Option<(usize, bool)>,
+    /// The kernel said when this side left SYN-RECEIVED: the wire's
+    /// hindsight no longer moves it.
+    open_settled: bool,
     /// Payload bytes sent, retransmissions excluded.
     pub payload_bytes: u64,
 }
@@ -203,8 +242,12 @@ impl Side {
             next_seq: None,
             fin_seq: None,
             fin_acked: false,
+            fin_acked_at: None,
             acked_peer_fin: false,
             tentative_fin: None,
+            tentative_syn: None,
+            tentative_open: None,
+            open_settled: false,
             payload_bytes: 0,
         }
     }
@@ -242,6 +285,19 @@ pub struct Seen {
     pub retransmission: bool,
 }
 
+/// Hindsight: from row `from` on, the rows showed one endpoint in a state
+/// it was not in; it was in `now` (until the segment that carries this
+/// revision, which shows its own state).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Revision {
+    /// The endpoint revised: the segment's sender (`true`) or its receiver.
+    pub sender: bool,
+    /// The first row revised (the segment's index in its connection).
+    pub from: usize,
+    /// The state those rows show instead.
+    pub now: TcpState,
+}
+
 /// What a segment did beyond the states it set.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Effect {
@@ -251,14 +307,26 @@ pub struct Effect {
     pub first_ack_of_peer_fin: bool,
     /// It is a FIN that crossed the peer's FIN on the wire.
     pub crossed: bool,
-    /// Hindsight: from this earlier row on, the sender was not in CLOSE-WAIT
-    /// as those rows showed but in this state (the FINs crossed, so the peer's
-    /// FIN had not reached it yet).
-    pub revise: Option<(usize, TcpState)>,
+    /// Hindsight about earlier rows: the sender was not in CLOSE-WAIT (the
+    /// FINs crossed), the server did not take a SYN, or the server was still
+    /// SYN-RECEIVED when the rows showed it ESTABLISHED.
+    pub revise: Option<Revision>,
+    /// The handshake did not complete at this earlier row, as it had been
+    /// taken to: the server was still SYN-RECEIVED after it.
+    pub reopened: Option<usize>,
     /// A state the sender passed through within this segment: FIN-WAIT-1 when
     /// its FIN crossed the peer's (it sent its FIN from ESTABLISHED, then
     /// processed the peer's FIN and went on to CLOSING).
     pub via: Option<TcpState>,
+}
+
+/// Whether two endpoints are on one host (the same address, or both
+/// loopback): a capture there sees a segment that reached its receiver's
+/// TCP, so a segment it shows was not lost on the way.
+#[must_use]
+pub fn one_host(a: &Side, b: &Side) -> bool {
+    let (x, y) = (a.addr.ip(), b.addr.ip());
+    x == y || (x.is_loopback() && y.is_loopback())
 }
 
 /// Applies a segment that `snd` sent and `rcv` receives (not an RST: see
@@ -277,9 +345,21 @@ pub fn segment(snd: &mut Side, rcv: &mut Side, seen: &Seen, row: usize) -> Effec
         } else if flags.fin() && !seen.retransmission {
             snd.tentative_fin = None;
             effect.crossed = true;
-            effect.revise = Some((at, before));
+            effect.revise = Some(Revision { sender: true, from: at, now: before });
             effect.via = Some(before.on(Event::SendFin));
         }
+    }
+    opening(snd, rcv, seen, &mut effect);
+    // Its FIN again, after an ACK of it was seen: that ACK never reached it
+    // (lost, or dropped), so it had stayed where it was (LAST-ACK, CLOSING).
+    if flags.fin()
+        && seen.retransmission
+        && snd.fin_seq == Some(seen.seq.plus(seen.payload_len))
+        && let Some((at, before)) = snd.fin_acked_at.take()
+    {
+        snd.fin_acked = false;
+        snd.state = before;
+        effect.revise = Some(Revision { sender: true, from: at, now: before });
     }
     // The sender's own transitions.
     if !seen.retransmission {
@@ -291,16 +371,31 @@ pub fn segment(snd: &mut Side, rcv: &mut Side, seen: &Seen, row: usize) -> Effec
             snd.on(if effect.crossed { Event::FinsCrossed } else { Event::SendFin });
         }
     }
-    // The receiver processes the ACK (§3.10.7.4 fifth check) ...
+    // The receiver processes the SYN (§3.10.7.2, §3.10.7.3): tentatively, until
+    // its SYN-ACK shows that it took it.
+    if flags.syn() && !flags.ack() {
+        let before = rcv.state;
+        rcv.on(Event::RecvSyn);
+        if before != rcv.state {
+            rcv.tentative_syn = Some((row, before));
+        }
+    }
+    // ... the ACK (§3.10.7.4 fifth check) ...
     if flags.ack() {
         if let Some(isn) = rcv.isn
             && matches!(rcv.state, TcpState::SynSent | TcpState::SynReceived)
             && seen.ack.ge(isn.plus(1))
         {
+            let before = rcv.state;
             rcv.on(Event::SynAcked);
+            if before == TcpState::SynReceived && !rcv.open_settled {
+                let data = seen.payload_len > 0 || flags.fin();
+                rcv.tentative_open = Some((row, data));
+            }
         }
         if !rcv.fin_acked && rcv.fin_covered_by(seen.ack) {
             rcv.fin_acked = true;
+            rcv.fin_acked_at = Some((row, rcv.state));
             rcv.on(Event::FinAcked);
         }
     }
@@ -319,6 +414,67 @@ pub fn segment(snd: &mut Side, rcv: &mut Side, seen: &Seen, row: usize) -> Effec
     effect
 }
 
+/// The opening's hindsight, before the segment's own transitions: what this
+/// segment shows of a SYN or a handshake's last ACK that its receiver was
+/// taken to have processed.
+fn opening(snd: &mut Side, rcv: &mut Side, seen: &Seen, effect: &mut Effect) {
+    let flags = seen.flags;
+    // The SYN's receiver answers: it took the SYN.
+    if flags.syn() && flags.ack() {
+        snd.tentative_syn = None;
+    }
+    // The SYN comes again with no answer between: the receiver had not taken
+    // the last one (it stayed where it was; this SYN is taken tentatively again).
+    if flags.syn()
+        && !flags.ack()
+        && seen.retransmission
+        && let Some((at, before)) = rcv.tentative_syn.take()
+    {
+        effect.revise = Some(Revision { sender: false, from: at, now: before });
+        rcv.state = before;
+    }
+    // The side that completed the handshake tentatively sends: anything but its
+    // SYN-ACK confirms it; its SYN-ACK again shows it was still SYN-RECEIVED.
+    if let Some((at, _)) = snd.tentative_open {
+        snd.tentative_open = None;
+        if flags.syn() && flags.ack() {
+            reopen(snd, true, at, effect);
+        }
+    }
+    // The peer that acknowledged the SYN-ACK sends again data that the
+    // receiver never answered, on one host: the receiver had not taken it, so
+    // it had not left SYN-RECEIVED either.
+    if let Some((at, data)) = rcv.tentative_open {
+        if seen.retransmission && data && seen.payload_len + u32::from(flags.fin()) > 0 && one_host(snd, rcv) {
+            rcv.tentative_open = None;
+            reopen(rcv, false, at, effect);
+        } else if seen.payload_len > 0 || flags.fin() {
+            rcv.tentative_open = Some((at, true));
+        }
+    }
+}
+
+/// Hindsight: `side` (the segment's sender or not) had not completed the
+/// handshake at row `at`: it was SYN-RECEIVED from there on.
+fn reopen(side: &mut Side, sender: bool, at: usize, effect: &mut Effect) {
+    side.state = TcpState::SynReceived;
+    // A FIN taken as received meanwhile was not taken either.
+    side.tentative_fin = None;
+    effect.revise = Some(Revision { sender, from: at, now: TcpState::SynReceived });
+    effect.reopened = Some(at);
+}
+
+/// The kernel's word that `side` left SYN-RECEIVED for ESTABLISHED: the
+/// wire's hindsight no longer moves it, and it is ESTABLISHED from now on
+/// if the wire had it still SYN-RECEIVED.
+pub fn settle_open(side: &mut Side) {
+    side.open_settled = true;
+    side.tentative_open = None;
+    if side.state == TcpState::SynReceived {
+        side.on(Event::SynAcked);
+    }
+}
+
 /// The kernel's word on an endpoint's state before its first segment was
 /// seen (a connection that was open when the capture began): it replaces
 /// the wire's guess.
@@ -327,8 +483,8 @@ pub fn from_kernel(side: &mut Side, state: TcpState) {
 }
 
 /// Hindsight: a row's mark for an endpoint becomes the state a later segment
-/// showed it was in: a CLOSE-WAIT taken back (see [`Effect::revise`]), or
-/// LISTEN on the rows of a refused connection (nothing listened: CLOSED).
+/// showed it was in (see [`Effect::revise`]), or the rows of a refused
+/// connection's server (nothing listened: CLOSED).
 /// Returns whether the mark changed.
 pub fn revise(mark: &mut TcpState, from: TcpState, hindsight: TcpState) -> bool {
     if *mark == from {
@@ -339,7 +495,8 @@ pub fn revise(mark: &mut TcpState, from: TcpState, hindsight: TcpState) -> bool 
     }
 }
 
-/// An RST ends both endpoints (§3.10.7.4 second check: CLOSED from every state).
+/// An RST ends both endpoints: its receiver by §3.10.7.3 (SYN-SENT) or
+/// §3.10.7.4's second check, its sender by the ABORT call (§3.10.5).
 pub fn reset(a: &mut Side, b: &mut Side) {
     a.on(Event::Reset);
     b.on(Event::Reset);

@@ -192,10 +192,29 @@ pub fn push_label(out: &mut String, r: &Record) -> usize {
     out.len() - start - wide
 }
 
-/// Appends the step note of `r` (`handshake 1/3`, `teardown 2+3/4`, ...).
-fn push_step_note(out: &mut String, conn: &Connection, r: &Record) {
+/// Appends the step note of row `i` (`handshake 1/3`, `teardown 2+3/4`,
+/// `retransmission`, ...), and `(dropped)` when its receiver did not take it.
+fn push_step_note(out: &mut String, conn: &Connection, i: usize, r: &Record) {
+    let start = out.len();
+    push_step(out, conn, i, r);
+    if super::explain::not_taken(conn, i) {
+        if out.len() > start {
+            out.push(' ');
+            out.push('(');
+            out.push_str(super::explain::not_taken_note(conn));
+            out.push(')');
+        } else {
+            out.push_str(super::explain::not_taken_note(conn));
+        }
+    }
+}
+
+fn push_step(out: &mut String, conn: &Connection, i: usize, r: &Record) {
     if r.retransmission {
         out.push_str("retransmission");
+        if r.phase == Phase::Handshake && r.step == Some(3) {
+            out.push_str(", handshake 3/3");
+        }
         return;
     }
     match r.phase {
@@ -236,6 +255,9 @@ fn push_step_note(out: &mut String, conn: &Connection, r: &Record) {
             }
         }
         Phase::Reset => out.push_str(if conn.close.refused { "refused 2/2" } else { "reset" }),
+        Phase::AfterClose if super::explain::answered_from_time_wait(conn, i) => {
+            out.push_str("after the close: ACK again, from TIME-WAIT");
+        }
         Phase::AfterClose => out.push_str("after the close"),
         Phase::Data | Phase::Other => {}
     }
@@ -256,7 +278,7 @@ pub fn push_note(out: &mut String, conn: &Connection, i: usize, r: &Record) {
         push_int(out, conn.elided);
         out.push_str(" segments not kept before this one ⋯ ");
     }
-    push_step_note(out, conn, r);
+    push_step_note(out, conn, i, r);
     if crossing(conn, r) {
         out.push_str(" ✕ FINs cross");
     }

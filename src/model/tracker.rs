@@ -579,6 +579,7 @@ impl Tracker {
         let fresh_syn = seg.flags.syn() && !seg.flags.ack() && !seg.flags.rst();
         let keep = self.share(self.open);
         let mut superseded = None;
+        let mut taken_over = None;
         let last = self.conns.get(self.last).is_some_and(|c| same_endpoints(c, seg, network));
         let found = if last { Some(self.last) } else { self.find_segment(seg, &key(seg.src, seg.dst, network)) };
         if let Some(id) = found
@@ -587,6 +588,16 @@ impl Tracker {
             self.last = id;
             let reuse = fresh_syn
                 && (conn.ended || conn.client.addr != seg.src || conn.client.isn.is_some_and(|i| i != seg.seq));
+            // A SYN that may end the TIME-WAIT of an ended connection tells it
+            // so: like a late segment, only if it was not released before.
+            let time_wait =
+                conn.ended && [conn.client.state, conn.server.state].contains(&super::tcp::TcpState::TimeWait);
+            if reuse && time_wait && self.hold_late {
+                return Push { id, late: true, ..Push::default() };
+            }
+            if reuse && time_wait {
+                taken_over = conn.take_over_time_wait(seg, super::tcp::TIME_WAIT);
+            }
             if !reuse {
                 if conn.ended && self.hold_late {
                     return Push { id, late: true, ..Push::default() };
@@ -632,6 +643,7 @@ impl Tracker {
             }
             None => Box::new(Connection::new(id, client, server, seg, fresh_syn, keep_all, Vec::with_capacity(12))),
         };
+        conn.after_time_wait = taken_over;
         if self.kernel.on {
             conn.kernel_watched = true;
             if !fresh_syn && let Some(sockets) = self.kernel.snapshot.remove(&k) {

@@ -73,8 +73,8 @@ impl Theme {
 /// ├ Connections ──────────────────────────────────────────────────────────────┤
 /// │   #12  client 127.0.0.1:46648  TIME-WAIT  CLOSED  3/3  3/3  three-way  2s │ list
 /// ├ #12 client 127.0.0.1:46648 ── server 127.0.0.1:8001 ── close: three-way ──┤
-/// │    SYN-SENT │ ── SYN seq=0 mss=65495 ────▶ │ LISTEN        handshake 1/3  │ ladder
-/// │ ESTABLISHED │ ◀── SYN-ACK seq=0 ack=1 ──── │ SYN-RECEIVED  handshake 2/3  │
+/// │    SYN-SENT │ ── SYN seq=0 mss=65495 ────▶ │ SYN-RECEIVED  handshake 1/3  │ ladder
+/// │ ESTABLISHED │ ◀── SYN-ACK seq=0 ack=1 ──── │               handshake 2/3  │
 /// ├ What this segment does ───────────────────────────────────────────────────┤
 /// │ Handshake step 2: the server acknowledges the SYN ...                     │ explanation
 /// └───────────────────────────────────────────────────────────────────────────┘

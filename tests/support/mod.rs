@@ -41,14 +41,23 @@ pub struct Talk {
     pub tracker: Tracker,
     pub t: u64,
     pub last: Push,
+    /// The client's and the server's addresses (CLIENT and SERVER unless
+    /// made with [`Talk::between`]).
+    pub ends: (SocketAddr, SocketAddr),
 }
 
 impl Talk {
     pub fn new() -> Talk {
+        Talk::between(CLIENT, SERVER)
+    }
+
+    /// A conversation between these two endpoints.
+    pub fn between(client: &str, server: &str) -> Talk {
         Talk {
             tracker: Tracker::new(Some(8001), synack::model::tracker::Limits::both(100)),
             t: 0,
             last: Push::default(),
+            ends: (addr(client), addr(server)),
         }
     }
 
@@ -56,6 +65,7 @@ impl Talk {
         self.t += 10_000;
         let mut seg = template();
         seg.ts = Timestamp(seg.ts.0 + self.t);
+        (seg.src, seg.dst) = self.ends;
         if !from_client {
             std::mem::swap(&mut seg.src, &mut seg.dst);
         }
