@@ -1,15 +1,17 @@
 //! The built-in echo server and the client scenarios that make each kind of
 //! close happen on purpose.
 //!
-//! The server is the tutorial's (accept, receive a line, send it back
-//! upper-cased, close) made solid against clients that misbehave: the accept
-//! thread gathers each request (without a thread per connection) until its
-//! line is whole, whatever the segmentation, or 2 s pass; at most 4,096
-//! requests gather at once and more are refused at once with RST; whole
-//! requests go to a fixed pool of 64 workers (a full pool refuses too); after
-//! the request a connection idle for 5 s is closed; a message is 64 KiB at
-//! most; a pause lasts 1 s at most and the server rebinds after it, whoever
-//! held the port meanwhile.
+//! The server is the tutorial's (accept, `recv(1024)`, send what it returned
+//! back upper-cased, close) made solid against clients that misbehave: the
+//! accept thread waits for each connection's first read (without a thread per
+//! connection) and answers what that one read returns, at once, as the
+//! tutorial's server does, newline or not; only a request that begins with an
+//! in-band command line (`SYNACK/1 `) is gathered until it is whole, or 2 s
+//! pass. At most 4,096 connections wait for their first bytes at once and more
+//! are refused at once with RST; requests go to a fixed pool of 64 workers (a
+//! full pool refuses too); after the request a connection idle for 5 s is
+//! closed; a message is 64 KiB at most; a pause lasts 1 s at most and the
+//! server rebinds after it, whoever held the port meanwhile.
 //!
 //! A client steers the server's side of a scenario out of band: on the
 //! server's control channel (the next port, or for a server of this process
@@ -170,9 +172,10 @@ pub struct ServerConfig {
     /// Connections whose request is still coming in, at most; past it a new
     /// connection is refused at once (closed with RST) rather than left waiting.
     pub max_pending: usize,
-    /// A request (the optional command line and one line of message) must
-    /// arrive within this long of the connection; then what came is served,
-    /// or the connection closed if nothing did.
+    /// A request (its first bytes; with an in-band command line, the command
+    /// line and one line of message) must arrive within this long of the
+    /// connection; then what came is served, or the connection closed if
+    /// nothing did.
     pub request_timeout: Duration,
     /// After the request, a connection idle this long is closed.
     pub read_timeout: Duration,
@@ -370,19 +373,19 @@ struct Pending {
     command: Option<Command>,
 }
 
-/// Whether `buf` holds a whole request: the optional command line, then one
-/// line of message (a command that takes no message, `pause=`, needs only its
-/// own line). With the command announced out of band, the message line alone.
+/// Whether `buf`, what the connection's reads returned so far, is a whole
+/// request. The tutorial's server answers what its one `recv(1024)` returns,
+/// so any first read is whole, newline or not; so is any read of a connection
+/// whose command was announced on the control channel. Only a request that
+/// begins with an in-band command line is gathered: the command line, then
+/// one line of message (a command that takes no message, `pause=`, needs only
+/// its own line).
 fn request_complete(buf: &[u8], announced: bool) -> bool {
-    if announced {
-        return buf.contains(&b'\n');
+    if announced || !buf.starts_with(COMMAND_PREFIX.as_bytes()) {
+        return !buf.is_empty();
     }
     let lines = buf.iter().filter(|&&b| b == b'\n').count();
-    if buf.starts_with(COMMAND_PREFIX.as_bytes()) {
-        lines >= 2 || (lines == 1 && buf[COMMAND_PREFIX.len()..].starts_with(b"pause="))
-    } else {
-        lines >= 1
-    }
+    lines >= 2 || (lines == 1 && buf[COMMAND_PREFIX.len()..].starts_with(b"pause="))
 }
 
 /// Closes a connection at once with RST: the server is full.
@@ -1122,27 +1125,45 @@ mod tests {
     }
 
     #[test]
-    fn a_request_is_whole_at_its_line() {
-        assert!(!request_complete(b"hello", false));
+    fn a_request_is_whole_at_its_first_read_unless_it_carries_a_command() {
+        // The tutorial's client: no newline, answered as it is.
+        assert!(request_complete(b"helloworld", false));
         assert!(request_complete(b"hello\n", false));
+        assert!(!request_complete(b"", false));
+        // An in-band command line gathers its line of message.
         assert!(!request_complete(b"SYNACK/1 slow\nhel", false));
+        assert!(!request_complete(b"SYNACK/1 sl", false));
         assert!(request_complete(b"SYNACK/1 slow\nhello\n", false));
         assert!(request_complete(b"SYNACK/1 pause=300\n", false));
-        // Announced on the control channel: the message line alone.
+        // Announced on the control channel: whatever the first read returns.
         assert!(request_complete(b"SYNACK/1 slow\n", true));
-        assert!(!request_complete(b"hello", true));
+        assert!(request_complete(b"hello", true));
+        assert!(!request_complete(b"", true));
     }
 
     #[test]
-    fn a_line_written_in_parts_is_echoed_whole() {
+    fn the_first_read_is_answered_at_once_without_a_newline() {
+        // A server that would wait 60 s for a request to be whole: it does not.
+        let config = ServerConfig { request_timeout: Duration::from_secs(60), ..ServerConfig::default() };
+        let server = Server::start(bind("127.0.0.1:0".parse().unwrap()).unwrap(), config);
+        let mut conn = TcpStream::connect(server.addr()).unwrap();
+        conn.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        conn.write_all(b"helloworld").unwrap();
+        // The reply, then EOF: the server closed after answering the one read.
+        assert_eq!(reply(&mut conn, usize::MAX).unwrap(), b"HELLOWORLD");
+        server.stop();
+    }
+
+    #[test]
+    fn an_inband_command_written_in_parts_is_gathered_whole() {
         let server = Server::start(bind("127.0.0.1:0".parse().unwrap()).unwrap(), ServerConfig::default());
         let mut conn = TcpStream::connect(server.addr()).unwrap();
         conn.set_nodelay(true).unwrap();
-        conn.write_all(b"hello").unwrap();
+        conn.write_all(b"SYNACK/1 wait-eof\nhello").unwrap();
         conn.flush().unwrap();
         conn.write_all(b"world\n").unwrap();
         conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        assert_eq!(reply(&mut conn, usize::MAX).unwrap(), b"HELLOWORLD\n");
+        assert_eq!(reply(&mut conn, 11).unwrap(), b"HELLOWORLD\n");
         server.stop();
     }
 

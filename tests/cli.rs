@@ -480,3 +480,46 @@ fn a_reader_that_goes_away_is_no_error() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("cannot write the output"), "{}", stderr(&out));
 }
+
+/// The tutorial's own client, in Python, against `synack serve`: it sends
+/// "helloworld" with no newline and reads once, and its reply comes at once
+/// (the tutorial's server answers what one `recv(1024)` returns). The
+/// script measures the exchange itself; the test reads the number it prints.
+#[test]
+fn the_tutorials_python_client_is_answered_at_once() {
+    use std::io::{BufRead, BufReader};
+    if Command::new("python3").arg("--version").output().is_err() {
+        assert!(std::env::var("SYNACK_REQUIRE_CAPTURE").as_deref() != Ok("1"), "python3 is missing");
+        eprintln!("skipping: no python3");
+        return;
+    }
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_synack"))
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(serve.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let port = line.split("127.0.0.1:").nth(1).and_then(|r| r.split_whitespace().next()).unwrap().to_string();
+    const CLIENT: &str = "
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.connect(('127.0.0.1', int(sys.argv[1])))
+start = time.monotonic()
+s.send(b'helloworld')
+data = s.recv(1024)
+took = (time.monotonic() - start) * 1000
+s.close()
+print('%s %.3f' % (data.decode(), took))
+";
+    let out = Command::new("python3").args(["-c", CLIENT, &port]).output().unwrap();
+    serve.kill().unwrap();
+    serve.wait().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (reply, ms) = printed.trim().split_once(' ').unwrap();
+    assert_eq!(reply, "HELLOWORLD", "{printed}");
+    let ms: f64 = ms.parse().unwrap();
+    assert!(ms < 200.0, "the tutorial's client waited {ms} ms for its reply");
+}
