@@ -752,10 +752,37 @@ pub enum Outcome {
     Refused,
 }
 
-fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
-    let s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
-    s.set_read_timeout(Some(Duration::from_secs(5)))?;
-    Ok(s)
+/// Told each scenario connection's client port before it connects (so that a
+/// dashboard knows the connection's scenario from its first segment on).
+pub type Watch<'a> = &'a (dyn Fn(u16) + Sync);
+
+/// A socket for a connection to `addr`, bound to a port of its own: the port
+/// is known (and told to `watch`) before the SYN leaves.
+fn bound(addr: SocketAddr, watch: Watch<'_>) -> io::Result<(socket2::Socket, u16)> {
+    let socket = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)?;
+    let local = match addr {
+        SocketAddr::V4(a) if a.ip().is_loopback() => SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), 0),
+        SocketAddr::V4(_) => SocketAddr::new(std::net::Ipv4Addr::UNSPECIFIED.into(), 0),
+        SocketAddr::V6(a) if a.ip().is_loopback() => SocketAddr::new(std::net::Ipv6Addr::LOCALHOST.into(), 0),
+        SocketAddr::V6(_) => SocketAddr::new(std::net::Ipv6Addr::UNSPECIFIED.into(), 0),
+    };
+    socket.bind(&local.into())?;
+    let port = socket.local_addr()?.as_socket().map_or(0, |a| a.port());
+    watch(port);
+    Ok((socket, port))
+}
+
+/// Connects `socket` to `addr` within `timeout`, reads timing out after 5 s.
+fn finish_connect(socket: socket2::Socket, addr: SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
+    socket.connect_timeout(&addr.into(), timeout)?;
+    let conn = TcpStream::from(socket);
+    conn.set_read_timeout(Some(Duration::from_secs(5)))?;
+    Ok(conn)
+}
+
+fn connect(addr: SocketAddr, watch: Watch<'_>) -> io::Result<(TcpStream, u16)> {
+    let (socket, port) = bound(addr, watch)?;
+    Ok((finish_connect(socket, addr, Duration::from_secs(5))?, port))
 }
 
 /// Sends `line` on the control channel of the server at `addr`. `Ok(false)`
@@ -773,24 +800,16 @@ fn control(addr: SocketAddr, line: &str) -> io::Result<bool> {
 /// announced on the control channel for this connection's port when the
 /// server has one (so the connection carries only the message), otherwise
 /// returned to be sent in-band.
-fn steered_connect(addr: SocketAddr, command: Option<String>) -> io::Result<(TcpStream, Option<String>)> {
-    let Some(cmd) = command else { return Ok((connect(addr)?, None)) };
-    let socket = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)?;
-    let local = match addr {
-        SocketAddr::V4(a) if a.ip().is_loopback() => SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), 0),
-        SocketAddr::V4(_) => SocketAddr::new(std::net::Ipv4Addr::UNSPECIFIED.into(), 0),
-        SocketAddr::V6(a) if a.ip().is_loopback() => SocketAddr::new(std::net::Ipv6Addr::LOCALHOST.into(), 0),
-        SocketAddr::V6(_) => SocketAddr::new(std::net::Ipv6Addr::UNSPECIFIED.into(), 0),
-    };
-    socket.bind(&local.into())?;
-    let port = socket.local_addr()?.as_socket().map_or(0, |a| a.port());
-    if !control(addr, &format!("{CONTROL_PREFIX}expect={port} {cmd}\n"))? {
-        return Ok((connect(addr)?, Some(cmd)));
-    }
-    socket.connect_timeout(&addr.into(), Duration::from_secs(5))?;
-    let conn = TcpStream::from(socket);
-    conn.set_read_timeout(Some(Duration::from_secs(5)))?;
-    Ok((conn, None))
+/// Returns the connection, its client port and the command to send in-band.
+fn steered_connect(
+    addr: SocketAddr,
+    command: Option<String>,
+    watch: Watch<'_>,
+) -> io::Result<(TcpStream, u16, Option<String>)> {
+    let (socket, port) = bound(addr, watch)?;
+    let Some(cmd) = command else { return Ok((finish_connect(socket, addr, Duration::from_secs(5))?, port, None)) };
+    let inband = (!control(addr, &format!("{CONTROL_PREFIX}expect={port} {cmd}\n"))?).then_some(cmd);
+    Ok((finish_connect(socket, addr, Duration::from_secs(5))?, port, inband))
 }
 
 /// Sends the optional command line, then the message as one line.
@@ -849,6 +868,48 @@ pub fn run_scenario(scenario: Scenario, addr: SocketAddr, message: &str) -> io::
     run_scenario_counted(scenario, addr, message).map(|(outcome, _)| outcome)
 }
 
+/// What a scenario did: its outcome, how many connections it made, and when
+/// it tried more than once, which one did it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ran {
+    pub outcome: Outcome,
+    /// Connections made: the tries of a simultaneous close, the backlog's
+    /// four clients, one otherwise.
+    pub connections: u32,
+    /// The client port of the try that did it, for a scenario that tries
+    /// again ([`Scenario::retries`]); the others were not the close asked for.
+    pub port: Option<u16>,
+}
+
+/// [`run_scenario`], telling `watch` each connection's client port before
+/// it connects, and saying which connection did it.
+///
+/// # Errors
+/// See [`run_scenario`].
+pub fn run_scenario_watched(scenario: Scenario, addr: SocketAddr, message: &str, watch: Watch<'_>) -> io::Result<Ran> {
+    if scenario == Scenario::Refused {
+        return refused(addr, watch).map(|outcome| Ran { outcome, connections: 1, port: None });
+    }
+    if scenario == Scenario::Backlog {
+        return backlog(addr, message, watch).map(|outcome| Ran {
+            outcome,
+            connections: BACKLOG_CONNECTIONS,
+            port: None,
+        });
+    }
+    let tries = if scenario.retries() { SIMULTANEOUS_TRIES } else { 1 };
+    for attempt in 1..=tries {
+        if let Some((reply, port)) = attempt_once(scenario, addr, message, watch)? {
+            check_reply(scenario, message, &reply)?;
+            let port = scenario.retries().then_some(port);
+            return Ok(Ran { outcome: Outcome::Replied(reply), connections: attempt, port });
+        }
+    }
+    Err(io::Error::other(format!(
+        "the FINs did not cross in {tries} tries (each closed after seeing the other's FIN): no simultaneous close"
+    )))
+}
+
 /// [`run_scenario`], with the number of connections it took: more than one
 /// when a simultaneous close had to be tried again because the FINs did not
 /// cross (each try is a connection of its own on the wire).
@@ -856,22 +917,7 @@ pub fn run_scenario(scenario: Scenario, addr: SocketAddr, message: &str) -> io::
 /// # Errors
 /// See [`run_scenario`].
 pub fn run_scenario_counted(scenario: Scenario, addr: SocketAddr, message: &str) -> io::Result<(Outcome, u32)> {
-    if scenario == Scenario::Refused {
-        return refused(addr).map(|o| (o, 1));
-    }
-    if scenario == Scenario::Backlog {
-        return backlog(addr, message).map(|o| (o, BACKLOG_CONNECTIONS));
-    }
-    let tries = if scenario == Scenario::Simultaneous { SIMULTANEOUS_TRIES } else { 1 };
-    for attempt in 1..=tries {
-        if let Some(reply) = attempt_once(scenario, addr, message)? {
-            check_reply(scenario, message, &reply)?;
-            return Ok((Outcome::Replied(reply), attempt));
-        }
-    }
-    Err(io::Error::other(format!(
-        "the FINs did not cross in {tries} tries (each closed after seeing the other's FIN): no simultaneous close"
-    )))
+    run_scenario_watched(scenario, addr, message, &|_| {}).map(|r| (r.outcome, r.connections))
 }
 
 /// What the built-in server answers to `message` in `scenario`.
@@ -897,13 +943,19 @@ fn check_reply(scenario: Scenario, message: &str, reply: &[u8]) -> io::Result<()
     }
 }
 
-/// One connection of `scenario`: the reply, or `None` when a simultaneous
-/// close was asked for and the FINs did not cross.
-fn attempt_once(scenario: Scenario, addr: SocketAddr, message: &str) -> io::Result<Option<Vec<u8>>> {
+/// One connection of `scenario`: the reply and the connection's client
+/// port, or `None` when a simultaneous close was asked for and the FINs did
+/// not cross.
+fn attempt_once(
+    scenario: Scenario,
+    addr: SocketAddr,
+    message: &str,
+    watch: Watch<'_>,
+) -> io::Result<Option<(Vec<u8>, u16)>> {
     let want = message.len() + 1; // the line and its newline
     // A barrier 15 ms ahead: both sides close at the same instant.
     let barrier = unix_micros() + 15_000;
-    let (mut conn, inband) = steered_connect(addr, command(scenario.info().server, barrier))?;
+    let (mut conn, port, inband) = steered_connect(addr, command(scenario.info().server, barrier), watch)?;
     send(&mut conn, inband, message)?;
     let outcome = match scenario {
         Scenario::Seed | Scenario::ClientClose | Scenario::SlowClose | Scenario::CloseWait => reply(&mut conn, want)?,
@@ -938,7 +990,7 @@ fn attempt_once(scenario: Scenario, addr: SocketAddr, message: &str) -> io::Resu
         Scenario::Backlog => unreachable!("handled by backlog()"),
     };
     drop(conn);
-    Ok(Some(outcome))
+    Ok(Some((outcome, port)))
 }
 
 /// Whether the FINs crossed, from what the kernel says of the client's
@@ -991,7 +1043,7 @@ pub const BACKLOG_CHOKE_MS: u64 = 1_500;
 /// second later) or, when the queue filled between their SYN and their ACK,
 /// their ACK is: the client believes ESTABLISHED while the server's socket
 /// does not exist yet. After the choke everything is accepted and answered.
-fn backlog(addr: SocketAddr, message: &str) -> io::Result<Outcome> {
+fn backlog(addr: SocketAddr, message: &str, watch: Watch<'_>) -> io::Result<Outcome> {
     if !control(addr, &format!("{CONTROL_PREFIX}choke={BACKLOG_CHOKE_MS}\n"))? {
         return Err(io::Error::other(format!(
             "{addr} has no synack control channel: the backlog scenario needs synack's server, which stops accepting \
@@ -999,32 +1051,39 @@ fn backlog(addr: SocketAddr, message: &str) -> io::Result<Outcome> {
         )));
     }
     let want = message.len() + 1;
-    let clients: Vec<_> = (0..BACKLOG_CONNECTIONS)
-        .map(|_| {
-            let message = message.to_string();
-            thread::spawn(move || -> io::Result<Vec<u8>> {
-                let mut conn = TcpStream::connect_timeout(&addr, Duration::from_secs(10))?;
-                conn.set_read_timeout(Some(Duration::from_secs(10)))?;
-                send(&mut conn, None, &message)?;
-                reply(&mut conn, want)
+    // Each client on a thread of its own, all at once (scoped: `watch` is
+    // borrowed).
+    let replies: Vec<io::Result<Vec<u8>>> = thread::scope(|scope| {
+        let clients: Vec<_> = (0..BACKLOG_CONNECTIONS)
+            .map(|_| {
+                scope.spawn(move || -> io::Result<Vec<u8>> {
+                    let (socket, _) = bound(addr, watch)?;
+                    let mut conn = finish_connect(socket, addr, Duration::from_secs(10))?;
+                    conn.set_read_timeout(Some(Duration::from_secs(10)))?;
+                    send(&mut conn, None, message)?;
+                    reply(&mut conn, want)
+                })
             })
-        })
-        .collect();
+            .collect();
+        clients
+            .into_iter()
+            .map(|c| c.join().unwrap_or_else(|_| Err(io::Error::other("a backlog client panicked"))))
+            .collect()
+    });
     let mut first = None;
-    for c in clients {
-        let got = c.join().map_err(|_| io::Error::other("a backlog client panicked"))??;
-        first.get_or_insert(got);
+    for got in replies {
+        first.get_or_insert(got?);
     }
     let got = first.unwrap_or_default();
     check_reply(Scenario::Backlog, message, &got)?;
     Ok(Outcome::Replied(got))
 }
 
-fn refused(addr: SocketAddr) -> io::Result<Outcome> {
+fn refused(addr: SocketAddr, watch: Watch<'_>) -> io::Result<Outcome> {
     // A synack server with a control channel: paused and resumed there, so
     // the only connection on the watched port is the refused one.
     if control(addr, &format!("{CONTROL_PREFIX}pause={REFUSED_PAUSE_MS}\n"))? {
-        let tried = TcpStream::connect_timeout(&addr, Duration::from_secs(1));
+        let tried = bound(addr, watch).and_then(|(socket, _)| finish_connect(socket, addr, Duration::from_secs(1)));
         control(addr, &format!("{CONTROL_PREFIX}resume\n"))?;
         return match tried {
             Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => Ok(Outcome::Refused),
@@ -1032,15 +1091,15 @@ fn refused(addr: SocketAddr) -> io::Result<Outcome> {
             Ok(_) => Err(io::Error::other(format!("{addr} kept accepting connections during its pause"))),
         };
     }
-    let mut conn = match connect(addr) {
+    let mut conn = match connect(addr, watch) {
         Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => return Ok(Outcome::Refused),
         Err(e) => return Err(e),
-        Ok(conn) => conn,
+        Ok((conn, _)) => conn,
     };
     send(&mut conn, command(ServerSide::Pause, 0), "")?;
     let _ = reply(&mut conn, usize::MAX);
     drop(conn);
-    match TcpStream::connect_timeout(&addr, Duration::from_secs(1)) {
+    match bound(addr, watch).and_then(|(socket, _)| finish_connect(socket, addr, Duration::from_secs(1))) {
         Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => Ok(Outcome::Refused),
         Err(e) => Err(e),
         Ok(_) => Err(io::Error::other(format!(
@@ -1121,6 +1180,30 @@ mod tests {
         // The server listens again after the pause.
         assert!(server.wait_listening(Duration::from_secs(2)));
         assert!(matches!(run_scenario(Scenario::Seed, addr, "x").unwrap(), Outcome::Replied(_)));
+        server.stop();
+    }
+
+    /// Each connection's client port is told before it connects: as many as
+    /// the scenario made, and the try that did it is one of them.
+    #[test]
+    fn every_connection_of_a_scenario_is_told_by_its_port() {
+        let server = Server::start(bind("127.0.0.1:0".parse().unwrap()).unwrap(), ServerConfig::default());
+        let addr = server.addr();
+        for scenario in [Scenario::Seed, Scenario::Simultaneous, Scenario::Backlog, Scenario::Refused] {
+            let told = Mutex::new(Vec::new());
+            let ran = run_scenario_watched(scenario, addr, "helloworld", &|p| told.lock().unwrap().push(p)).unwrap();
+            let told = told.into_inner().unwrap();
+            assert!(told.iter().all(|&p| p != 0 && p != addr.port()), "{scenario:?}: {told:?}");
+            match scenario {
+                Scenario::Simultaneous => {
+                    assert_eq!(told.len(), ran.connections as usize, "one port per try");
+                    assert_eq!(ran.port, told.last().copied(), "the last try did it");
+                }
+                Scenario::Backlog => assert_eq!((told.len(), ran.connections, ran.port), (4, 4, None)),
+                _ => assert_eq!((told.len(), ran.connections, ran.port), (1, 1, None), "{scenario:?}"),
+            }
+            assert!(server.wait_listening(Duration::from_secs(2)));
+        }
         server.stop();
     }
 

@@ -189,6 +189,14 @@ impl Scenario {
         self.info().name
     }
 
+    /// Whether it may take more than one connection to make its close
+    /// happen: a simultaneous close is tried again until the FINs cross
+    /// (only the try that did it is the scenario's connection).
+    #[must_use]
+    pub fn retries(self) -> bool {
+        self == Scenario::Simultaneous
+    }
+
     /// The scenario a dashboard key runs.
     #[must_use]
     pub fn from_key(key: char) -> Option<Scenario> {
