@@ -587,15 +587,24 @@ fn maybe_serve(addr: SocketAddr) -> Result<Option<Arc<echo::Server>>> {
     }
 }
 
-/// Runs one scenario on a thread of its own; failures become a notice.
-fn run_scenario_in_background(scenario: Scenario, addr: SocketAddr, tx: std::sync::mpsc::SyncSender<tui::Msg>) {
+/// Runs one scenario on a thread of its own: each connection's client port
+/// goes to the dashboard before it connects, and how it went when it is over.
+fn run_scenario_in_background(
+    scenario: Scenario,
+    run: tui::app::RunId,
+    addr: SocketAddr,
+    tx: std::sync::mpsc::SyncSender<tui::Msg>,
+) {
     let _ = std::thread::Builder::new().name("scenario".into()).spawn(move || {
+        // Sent (waiting for room) before the connection's SYN can be captured:
+        // the dashboard knows the connection's scenario from its first segment.
+        let watch = |port| {
+            let _ = tx.send(tui::Msg::ScenarioConnect { run, port });
+        };
         // The scenario steers the server through its control channel (the
         // refused one pauses it there too).
-        let result = echo::run_scenario(scenario, addr, "helloworld");
-        if let Err(e) = result {
-            let _ = tx.try_send(tui::Msg::Notice(format!("{} failed: {e}", scenario.name())));
-        }
+        let result = echo::run_scenario_watched(scenario, addr, "helloworld", &watch).map_err(|e| e.to_string());
+        let _ = tx.send(tui::Msg::ScenarioDone { run, result });
     });
 }
 
@@ -705,7 +714,7 @@ fn run_live(
     }
     let action_tx = tx.clone();
     tui::run(app, (tx, rx), shared, record, |action, app| match action {
-        tui::Action::Run(s) => run_scenario_in_background(s, addr, action_tx.clone()),
+        tui::Action::Run(s, run) => run_scenario_in_background(s, run, addr, action_tx.clone()),
         tui::Action::Export(id) => export_here(app, id),
         tui::Action::None | tui::Action::Quit => {}
     })?;
