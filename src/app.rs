@@ -447,14 +447,24 @@ fn trace(args: &TraceArgs) -> Result<()> {
         }
     }
     let kernel = kernel_view.as_mut().map(|k| k as &mut dyn headless::KernelFeed);
-    let result =
-        headless::run(&mut source, &mut pipeline, exporter.as_mut(), &mut out, recorder.as_mut(), kernel, &stop);
+    // The summary counts the connections written, during the run and after
+    // it (those still open), not those the tracker still holds.
+    let mut counted = Counted { inner: exporter.as_mut(), written: 0 };
+    let result = headless::run(&mut source, &mut pipeline, &mut counted, &mut out, recorder.as_mut(), kernel, &stop);
     let k = source.kernel_stats();
+    // The recording is finished whatever happened, and its own error (with
+    // its cause) is reported after what the run printed.
+    let recorded = recorder.take().map(|r| {
+        let frames = r.frames;
+        r.finish().map(|()| frames)
+    });
+    let printed = finish(result, &pipeline, &mut counted, &mut out, &stop);
+    let written = counted.written;
     eprintln!(
-        "synack: {} frames captured, {} dropped by the kernel, {} connections",
+        "synack: {} frames captured, {} dropped by the kernel, {written} connection{} written",
         pipeline.counters.frames,
         k.drops,
-        pipeline.tracker.len()
+        if written == 1 { "" } else { "s" }
     );
     if let Some(view) = &kernel_view {
         let (waiting, given_up) = pipeline.tracker.kernel_pending();
@@ -465,18 +475,48 @@ fn trace(args: &TraceArgs) -> Result<()> {
             waiting as u64 + given_up
         );
     }
-    // The recording is finished whatever happened, and its own error (with
-    // its cause) is reported after what the run printed.
-    let recorded = recorder.take().map(|r| {
-        let frames = r.frames;
-        r.finish().map(|()| frames)
-    });
-    let printed = finish(result, &pipeline, exporter.as_mut(), &mut out, &stop);
     if let (Some(p), Some(recorded)) = (&args.write, recorded) {
         let frames = recorded.with_context(|| format!("cannot finish the recording {}", p.display()))?;
         eprintln!("synack: recorded {frames} frames to {}", p.display());
     }
     printed
+}
+
+/// An exporter that counts the connections it writes (the live trace's
+/// summary says how many).
+struct Counted<'a> {
+    inner: &'a mut dyn Exporter,
+    written: u64,
+}
+
+impl Exporter for Counted<'_> {
+    fn connection(&mut self, conn: &crate::model::tracker::Connection, out: &mut dyn Write) -> io::Result<()> {
+        self.written += 1;
+        self.inner.connection(conn, out)
+    }
+
+    fn owned(
+        &mut self,
+        conn: Box<crate::model::tracker::Connection>,
+        out: &mut dyn Write,
+        spent: &mut Vec<Box<crate::model::tracker::Connection>>,
+    ) -> io::Result<()> {
+        self.written += 1;
+        self.inner.owned(conn, out, spent)
+    }
+
+    fn appends(&self) -> bool {
+        self.inner.appends()
+    }
+
+    fn append(&mut self, conn: &crate::model::tracker::Connection, out: &mut String) {
+        self.written += 1;
+        self.inner.append(conn, out);
+    }
+
+    fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        self.inner.finish(out)
+    }
 }
 
 /// After a headless run: open connections, the format's ending, the decode

@@ -523,3 +523,42 @@ print('%s %.3f' % (data.decode(), took))
     let ms: f64 = ms.parse().unwrap();
     assert!(ms < 200.0, "the tutorial's client waited {ms} ms for its reply");
 }
+
+/// `trace --count 1 --write` ends with a summary that counts what it
+/// printed: one connection, not the zero the tracker still holds.
+#[test]
+fn a_live_trace_summary_counts_the_connections_written() {
+    use std::io::{BufRead, BufReader};
+    if !support::capture_allowed() {
+        return;
+    }
+    let server = synack::echo::Server::start(
+        synack::echo::bind("127.0.0.1:0".parse().unwrap()).unwrap(),
+        synack::echo::ServerConfig::default(),
+    );
+    let port = server.addr().port().to_string();
+    let dir = support::tempdir("count-summary");
+    let (pcap, out) = (dir.join("one.pcapng"), dir.join("one.txt"));
+    let mut trace = Command::new(env!("CARGO_BIN_EXE_synack"))
+        .args(["trace", "--port", &port, "--count", "1", "--kernel", "off", "--write"])
+        .arg(&pcap)
+        .arg("-o")
+        .arg(&out)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(trace.stderr.take().unwrap());
+    let mut said = String::new();
+    // Capturing once it says so.
+    while !said.contains("capturing") {
+        assert!(stderr.read_line(&mut said).unwrap() > 0, "{said}");
+    }
+    let reply = synack::echo::run_scenario(synack::scenario::Scenario::Seed, server.addr(), "helloworld");
+    assert!(reply.is_ok(), "{reply:?}");
+    std::io::Read::read_to_string(&mut stderr, &mut said).unwrap();
+    assert!(trace.wait().unwrap().success(), "{said}");
+    server.stop();
+    let printed = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(printed.lines().filter(|l| l.starts_with('#')).count(), 1, "{printed}");
+    assert!(said.contains("dropped by the kernel, 1 connection written"), "{said}");
+}
