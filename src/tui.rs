@@ -277,12 +277,19 @@ pub fn require_terminal() -> Result<(), String> {
 }
 
 /// Restores the terminal when dropped: on return, on error and on panic
-/// (ratatui's panic hook also restores it for panics in any thread).
+/// (ratatui's panic hook also restores it for panics in any thread). The
+/// alternate screen is cleared before it is left: after a resize, tmux
+/// otherwise leaves its last frame on the restored screen.
 struct TerminalGuard;
 
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
-        let _ = crossterm::execute!(io::stdout(), DisableMouseCapture, crossterm::cursor::Show);
+        let _ = crossterm::execute!(
+            io::stdout(),
+            DisableMouseCapture,
+            crossterm::terminal::Clear(crossterm::terminal::ClearType::All),
+            crossterm::cursor::Show
+        );
         ratatui::restore();
     }
 }
