@@ -95,8 +95,8 @@ pub struct Ladder {
 
 /// Draws one arrow of `width` characters carrying `label`: `── label ──▶`.
 /// When the arrow is too short for that, its shaft gives way first
-/// (`label ▶`, `◀ label`); only a label longer than the arrow itself is cut,
-/// with `…`.
+/// (`label ▶`, `◀ label`, at the last `label▶`); only a label longer than
+/// the arrow itself is cut, with `…`.
 #[must_use]
 pub fn arrow_text(dir: Dir, label: &str, width: usize) -> String {
     let width = width.max(8);
@@ -107,6 +107,13 @@ pub fn arrow_text(dir: Dir, label: &str, width: usize) -> String {
         return match dir {
             Dir::C2S => format!("── {label} {}▶", "─".repeat(fill)),
             Dir::S2C => format!("◀── {label} {}", "─".repeat(fill)),
+        };
+    }
+    // No room even for the space by the head: `label▶`, `◀label`.
+    if len + 1 == width {
+        return match dir {
+            Dir::C2S => format!("{label}▶"),
+            Dir::S2C => format!("◀{label}"),
         };
     }
     // The shaft gives way: label + " " + fill + "▶"  or  "◀ " + label + " " + fill.
@@ -134,12 +141,14 @@ mod arrow_tests {
         assert_eq!(arrow_text(Dir::C2S, label, 35), format!("{label} ▶"));
         assert_eq!(arrow_text(Dir::S2C, label, 35), format!("◀ {label}"));
         assert_eq!(arrow_text(Dir::S2C, label, 37), format!("◀ {label} ─"));
+        assert_eq!(arrow_text(Dir::C2S, label, 34), format!("{label}▶"));
+        assert_eq!(arrow_text(Dir::S2C, label, 34), format!("◀{label}"));
         assert_eq!(arrow_text(Dir::C2S, label, 20), "PSH-ACK seq=1 ack… ▶");
         for width in 8..60 {
             for dir in [Dir::C2S, Dir::S2C] {
                 let a = arrow_text(dir, label, width);
                 assert_eq!(a.chars().count(), width, "{width}: {a}");
-                assert_eq!(a.contains(label), width >= label.len() + 2, "{width}: {a}");
+                assert_eq!(a.contains(label), width > label.len(), "{width}: {a}");
             }
         }
     }

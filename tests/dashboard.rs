@@ -1122,3 +1122,61 @@ fn the_diagram_follows_resizes_and_keeps_the_list() {
     app.update(key(KeyCode::Char('d')));
     assert_eq!(app.notice, None, "the diagram is off: nothing to say");
 }
+
+/// A try of the simultaneous close may reuse the port of the try before it
+/// (the same tuple, its socket perhaps the same memory): neither the earlier
+/// try's segments nor its kernel changes show with the connection that did
+/// it, and no "✗ kernel" line comes of them.
+#[test]
+fn a_retry_on_the_same_port_brings_nothing_of_the_try_before() {
+    use synack::model::tcp::TcpState;
+    use synack::scenario::Scenario;
+    use synack::tui::app::{REVEAL_NANOS, Tour};
+    let mut app = live_app();
+    app.pipeline.tracker.watch_kernel();
+    app.kernel = Some(Ok(()));
+    app.tour = Some(Tour::new(false));
+    let at = Tour::steps().iter().position(|s| s.1 == Scenario::Simultaneous).unwrap();
+    let crossed = segments("ipv6.pcap");
+    let mut wall = crossed.last().unwrap().ts.0 + 1_000_000_000;
+    let (mut scenario, mut run) = run_of(app.update(Msg::Tick(Timestamp(wall))));
+    for _ in 0..at {
+        (scenario, run) = run_of(app.update(key(KeyCode::Char('n'))));
+    }
+    assert_eq!(scenario, Scenario::Simultaneous);
+    // The try before: the same connection, ten seconds earlier, same port.
+    let earlier = |ts: Timestamp| Timestamp(ts.0 - 10_000_000_000);
+    let failed: Vec<Segment> = crossed.iter().map(|s| Segment { ts: earlier(s.ts), ..*s }).collect();
+    // The kernel's changes of each try; the client's first, CLOSED ->
+    // SYN-SENT, made before its port was chosen (port 0).
+    let before_port = |mut changes: Vec<synack::model::kernel::Change>| {
+        for c in &mut changes {
+            if (c.from, c.to) == (TcpState::Closed, TcpState::SynSent) {
+                c.local = std::net::SocketAddr::new(c.local.ip(), 0);
+            }
+        }
+        changes
+    };
+    let changes = before_port(wire_changes("ipv6.pcap"));
+    let failed_changes: Vec<_> =
+        changes.iter().map(|c| synack::model::kernel::Change { ts: earlier(c.ts), ..*c }).collect();
+    run_connects(&mut app, run, &failed);
+    app.update(Msg::KernelChanges(failed_changes));
+    run_connects(&mut app, run, &crossed);
+    let all = changes.len();
+    app.update(Msg::KernelChanges(changes));
+    done(&mut app, run, ran(2, Some(client_port(&crossed))));
+    for _ in 0..=crossed.len() {
+        let s = screen(&mut app, 200, 60);
+        assert!(!s.contains('✗'), "{s}");
+        wall += REVEAL_NANOS;
+        app.update(Msg::Tick(Timestamp(wall)));
+    }
+    wall += 1_000_000_000;
+    app.update(Msg::Tick(Timestamp(wall)));
+    let s = screen(&mut app, 200, 60);
+    assert_eq!(app.pipeline.tracker.len(), 1, "{s}");
+    assert!(!s.contains('✗'), "{s}");
+    let conn = app.current().unwrap();
+    assert_eq!(synack::model::kernel::agreement(conn), (all, all), "{s}");
+}

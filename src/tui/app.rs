@@ -457,7 +457,9 @@ impl App {
                     self.kernel = Some(Ok(()));
                 }
                 for c in changes {
-                    self.pipeline.tracker.kernel(c);
+                    if let Some(c) = self.runs.hold_change(c) {
+                        self.pipeline.tracker.kernel(c);
+                    }
                 }
             }
             Msg::SourceEnded(err) => {
@@ -585,7 +587,11 @@ impl App {
             Ok(ran) => (ran.port, ran.connections),
             Err(_) => (None, 0),
         };
-        for seg in self.runs.done(run, port, connections) {
+        let (shown, changes) = self.runs.done(run, port, connections);
+        for c in changes {
+            self.pipeline.tracker.kernel(c);
+        }
+        for seg in shown {
             self.arrive(seg);
         }
         let name = scenario.map_or("a scenario", Scenario::name);

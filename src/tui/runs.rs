@@ -6,10 +6,14 @@
 //!
 //! A scenario tells each connection's client port before it connects
 //! ([`crate::echo::Watch`]), so its segments are known from the first SYN.
-//! Pure: no IO, no clock; bounded whatever comes.
+//! The kernel view's changes of the tries are held too, and only the
+//! successful try's are given to the tracker: a try may reuse the port (so
+//! the tuple) of a try before it, whose changes would otherwise be taken for
+//! the shown connection's. Pure: no IO, no clock; bounded whatever comes.
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::model::kernel::Change;
 use crate::model::segment::Segment;
 use crate::model::tracker::ConnId;
 use crate::scenario::Scenario;
@@ -29,9 +33,17 @@ struct Run {
     scenario: Scenario,
     /// The run has said how it went.
     done: bool,
+    /// Each connection's client port, in the order they connected (a try
+    /// may get the port of a try before it, closed by then).
     ports: Vec<u16>,
-    /// Segments of its tries, while it has not said which try did it.
-    pending: Vec<Segment>,
+    /// Segments of its tries, with the try each belongs to (the last one
+    /// told with its port before it came), while the run has not said
+    /// which try did it.
+    pending: Vec<(usize, Segment)>,
+    /// The kernel's changes of its tries' sockets, while it has not said.
+    changes: Vec<Change>,
+    /// Once it has: the client port of the try that did it.
+    kept: Option<u16>,
 }
 
 /// The runs and the connections they made.
@@ -43,6 +55,11 @@ pub struct Runs {
     /// Each connection a run made, by id (ids grow: the first is the oldest).
     labels: BTreeMap<ConnId, Scenario>,
     next: RunId,
+    /// Changes made before a socket had its port, held while a retried run
+    /// has not said which try did it: a try's socket may be the memory of an
+    /// earlier try's, and the tracker ties such a change to its socket's next
+    /// change.
+    unported: Vec<Change>,
     /// Tries of retried scenarios left out: connections that did not make
     /// the close asked for.
     pub hidden: u64,
@@ -63,7 +80,9 @@ impl Runs {
                 }
             }
         }
-        self.runs.insert(self.next, Run { scenario, done: false, ports: Vec::new(), pending: Vec::new() });
+        let run =
+            Run { scenario, done: false, ports: Vec::new(), pending: Vec::new(), changes: Vec::new(), kept: None };
+        self.runs.insert(self.next, run);
         self.next
     }
 
@@ -75,38 +94,84 @@ impl Runs {
         }
     }
 
-    /// The run `seg` belongs to, by either port.
-    fn run_of(&self, seg: &Segment) -> Option<RunId> {
-        [seg.src.port(), seg.dst.port()].iter().find_map(|p| self.by_port.get(p).copied())
+    /// The run `seg` belongs to, by either port, and that port.
+    fn run_of(&self, seg: &Segment) -> Option<(RunId, u16)> {
+        [seg.src.port(), seg.dst.port()].into_iter().find_map(|p| Some((*self.by_port.get(&p)?, p)))
     }
 
     /// Keeps `seg` when it belongs to a try of a retried scenario that has
     /// not said which try did it (`None`); otherwise gives it back.
     pub fn hold(&mut self, seg: Segment) -> Option<Segment> {
-        let Some(run) = self.run_of(&seg).and_then(|id| self.runs.get_mut(&id)) else { return Some(seg) };
+        let Some((run, port)) = self.run_of(&seg).and_then(|(id, p)| Some((self.runs.get_mut(&id)?, p))) else {
+            return Some(seg);
+        };
         if run.done || !run.scenario.retries() {
             return Some(seg);
         }
+        let tried = run.ports.iter().rposition(|&p| p == port).unwrap_or(0);
         if run.pending.len() < PENDING_MAX {
-            run.pending.push(seg);
+            run.pending.push((tried, seg));
         } else {
             self.dropped += 1;
         }
         None
     }
 
-    /// Run `run` is over; `port` is the try that did it when it retried,
-    /// `connections` how many it made. Returns the held segments to show:
-    /// the successful try's, in the order they came (none when it failed).
-    pub fn done(&mut self, run: RunId, port: Option<u16>, connections: u32) -> Vec<Segment> {
-        let Some(r) = self.runs.get_mut(&run) else { return Vec::new() };
+    /// Keeps a kernel change of a try's socket while its run has not said
+    /// which try did it (`None`), and any change made before its socket had
+    /// its port meanwhile; drops one of a try that did not, once it has;
+    /// otherwise gives it back.
+    pub fn hold_change(&mut self, c: Change) -> Option<Change> {
+        if c.local.port() == 0 && self.holding() {
+            if self.unported.len() < PENDING_MAX {
+                self.unported.push(c);
+            }
+            return None;
+        }
+        let found = [c.local.port(), c.remote.port()]
+            .into_iter()
+            .filter(|&p| p != 0)
+            .find_map(|p| Some((*self.by_port.get(&p)?, p)));
+        let Some((run, port)) = found.and_then(|(id, p)| Some((self.runs.get_mut(&id)?, p))) else { return Some(c) };
+        if !run.scenario.retries() {
+            return Some(c);
+        }
+        if !run.done {
+            if run.changes.len() < PENDING_MAX {
+                run.changes.push(c);
+            }
+            return None;
+        }
+        (run.kept == Some(port)).then_some(c)
+    }
+
+    /// Run `run` is over; `port` is the try that did it when it retried (the
+    /// last try made from that port), `connections` how many it made.
+    /// Returns the held segments to show, the successful try's in the order
+    /// they came (none when it failed), and its kernel changes (those of its
+    /// port from its first segment on: an earlier try on the same port was
+    /// over by then).
+    pub fn done(&mut self, run: RunId, port: Option<u16>, connections: u32) -> (Vec<Segment>, Vec<Change>) {
+        let Some(r) = self.runs.get_mut(&run) else { return (Vec::new(), Vec::new()) };
         r.done = true;
+        r.kept = port;
         let pending = std::mem::take(&mut r.pending);
+        let changes = std::mem::take(&mut r.changes);
         if !r.scenario.retries() {
-            return pending;
+            return (pending.into_iter().map(|(_, s)| s).collect(), changes);
         }
         self.hidden += u64::from(connections.saturating_sub(u32::from(port.is_some())));
-        pending.into_iter().filter(|s| port.is_some_and(|p| s.src.port() == p || s.dst.port() == p)).collect()
+        let kept = port.and_then(|p| r.ports.iter().rposition(|&q| q == p));
+        let shown: Vec<Segment> = pending.into_iter().filter(|(t, _)| Some(*t) == kept).map(|(_, s)| s).collect();
+        // A change leads its segment by microseconds (close() before its FIN):
+        // a millisecond's margin before the first.
+        let since = shown.first().map_or(u64::MAX, |s| s.ts.0.saturating_sub(1_000_000));
+        let mine = |c: &Change| port.is_some_and(|p| c.local.port() == p || c.remote.port() == p) && c.ts.0 >= since;
+        let mut given: Vec<Change> = changes.into_iter().filter(mine).collect();
+        // Changes before a port, from the successful try's start on (the
+        // earlier tries' sockets made theirs before).
+        given.extend(std::mem::take(&mut self.unported).into_iter().filter(|c| c.ts.0 >= since));
+        (shown, given)
     }
 
     /// Whether a retried run still holds back its tries (their segments are
@@ -124,7 +189,9 @@ impl Runs {
 
     /// Connection `id` began with `seg`: it is its run's, if one made it.
     pub fn label(&mut self, id: ConnId, seg: &Segment) {
-        let Some(scenario) = self.run_of(seg).and_then(|r| self.runs.get(&r)).map(|r| r.scenario) else { return };
+        let Some(scenario) = self.run_of(seg).and_then(|(r, _)| self.runs.get(&r)).map(|r| r.scenario) else {
+            return;
+        };
         if self.labels.len() >= LABELS_KEPT {
             self.labels.pop_first();
         }
@@ -174,7 +241,7 @@ mod tests {
         }
         // Another connection goes through.
         assert!(runs.hold(seg(50000)).is_some());
-        let shown = runs.done(x, Some(40003), 3);
+        let (shown, _) = runs.done(x, Some(40003), 3);
         assert_eq!(shown.iter().map(|s| s.src.port()).collect::<Vec<_>>(), [40003, 40003]);
         assert_eq!(runs.hidden, 2);
         assert!(!runs.holding());
@@ -183,6 +250,66 @@ mod tests {
         runs.label(7, &seg(40003));
         assert_eq!(runs.of(7), Some(Scenario::Simultaneous));
         assert_eq!(runs.of(8), None);
+    }
+
+    /// A try may connect from the port of a try before it (closed by then):
+    /// only the segments after the successful try's own announcement show.
+    #[test]
+    fn a_try_on_the_port_of_an_earlier_try_is_told_apart() {
+        let mut runs = Runs::default();
+        let x = runs.start(Scenario::Simultaneous);
+        runs.connect(x, 40001);
+        let mut first = seg(40001);
+        first.seq = crate::model::seq::SeqNum(1);
+        assert_eq!(runs.hold(first), None);
+        runs.connect(x, 40002);
+        assert_eq!(runs.hold(seg(40002)), None);
+        runs.connect(x, 40001);
+        let mut third = seg(40001);
+        third.seq = crate::model::seq::SeqNum(3);
+        assert_eq!(runs.hold(third), None);
+        let (shown, _) = runs.done(x, Some(40001), 3);
+        assert_eq!(shown.iter().map(|s| s.seq.0).collect::<Vec<_>>(), [3], "the third try only");
+        assert_eq!(runs.hidden, 2);
+    }
+
+    /// The kernel's changes of the tries wait with their segments; only the
+    /// successful try's go on, from its first segment (an earlier try on the
+    /// same port made its changes before).
+    #[test]
+    fn only_the_successful_tries_kernel_changes_go_on() {
+        use crate::model::tcp::TcpState;
+        let change = |port: u16, ts: u64| Change {
+            ts: Timestamp(ts),
+            sock: 1,
+            local: format!("127.0.0.1:{port}").parse().unwrap(),
+            remote: "127.0.0.1:8001".parse().unwrap(),
+            from: TcpState::SynSent,
+            to: TcpState::Established,
+        };
+        let mut runs = Runs::default();
+        let x = runs.start(Scenario::Simultaneous);
+        runs.connect(x, 40001);
+        let mut early = seg(40001);
+        early.ts = Timestamp(1_000_000_000);
+        assert_eq!(runs.hold(early), None);
+        runs.connect(x, 40001);
+        let mut late = seg(40001);
+        late.ts = Timestamp(5_000_000_000);
+        assert_eq!(runs.hold(late), None);
+        // Changes of both tries, of another connection, and one before a port.
+        assert_eq!(runs.hold_change(change(40001, 1_000_000_100)), None);
+        assert_eq!(runs.hold_change(change(40001, 5_000_000_100)), None);
+        assert!(runs.hold_change(change(50000, 2)).is_some());
+        assert_eq!(runs.hold_change(change(0, 999_999_990)), None, "before a port, while the run holds");
+        assert_eq!(runs.hold_change(change(0, 4_999_999_990)), None);
+        let (shown, changes) = runs.done(x, Some(40001), 2);
+        assert_eq!(shown.len(), 1);
+        assert_eq!(changes.iter().map(|c| c.ts.0).collect::<Vec<_>>(), [5_000_000_100, 4_999_999_990]);
+        assert!(runs.hold_change(change(0, 6_000_000_000)).is_some(), "nothing held now");
+        // After: the kept port's changes go on; a failed port's are dropped.
+        runs.connect(x, 40009);
+        assert!(runs.hold_change(change(40001, 6_000_000_000)).is_some());
     }
 
     #[test]
@@ -196,7 +323,7 @@ mod tests {
         assert!(runs.hold(seg(41002)).is_some());
         runs.label(3, &seg(41002));
         assert_eq!(runs.of(3), Some(Scenario::Backlog));
-        assert!(runs.done(b, None, 4).is_empty());
+        assert!(runs.done(b, None, 4).0.is_empty());
         assert_eq!(runs.hidden, 0);
     }
 
@@ -206,7 +333,7 @@ mod tests {
         let x = runs.start(Scenario::Simultaneous);
         runs.connect(x, 40001);
         assert_eq!(runs.hold(seg(40001)), None);
-        assert!(runs.done(x, None, 1).is_empty());
+        assert!(runs.done(x, None, 1).0.is_empty());
         assert_eq!(runs.hidden, 1);
         for _ in 0..RUNS_KEPT + 10 {
             let r = runs.start(Scenario::Seed);

@@ -288,38 +288,56 @@ fn age_or_countdown(app: &App, c: &Connection, short: bool) -> String {
 enum ListColumns {
     /// The client's address, states, handshake, close, kind, scenario, age.
     Wide,
-    /// The client's port instead of its address; the handshake when it fits.
-    Narrow { open: bool },
+    /// The client's port instead of its address, both states and the kind;
+    /// the other columns as they fit, the scenario first, then the close,
+    /// the age, the handshake.
+    Narrow { scenario: bool, close: bool, age: bool, open: bool },
 }
 
 impl ListColumns {
-    /// The columns for a list `width` wide; `scenarios`: with the scenario
-    /// column (13 more).
-    fn of(width: u16, scenarios: bool) -> ListColumns {
+    /// The columns for a list `width` wide (ids `id` wide); `scenarios`:
+    /// with the scenario column.
+    fn of(width: u16, id: usize, scenarios: bool) -> ListColumns {
         let extra = if scenarios { 13 } else { 0 };
-        match width {
-            w if w >= 102 + extra => ListColumns::Wide,
-            w => ListColumns::Narrow { open: w >= 73 + extra },
+        let width = usize::from(width);
+        if width >= 97 + id.max(5) + extra {
+            return ListColumns::Wide;
+        }
+        // id, port, both states, kind; then each optional column in turn.
+        let mut used = id.max(4) + 6 + 13 + 13 + 13;
+        let mut fits = |w: usize| {
+            let ok = used + w <= width;
+            used += if ok { w } else { 0 };
+            ok
+        };
+        let scenario = scenarios && fits(13);
+        let (close, age, open) = (fits(6), fits(7), fits(5));
+        ListColumns::Narrow { scenario, close, age, open }
+    }
+
+    /// Whether the scenario column shows.
+    fn scenario(self, scenarios: bool) -> bool {
+        match self {
+            ListColumns::Wide => scenarios,
+            ListColumns::Narrow { scenario, .. } => scenario,
         }
     }
 
     /// One row from its cells: id, client, client state, server state,
-    /// open, close, kind, scenario (`None`: no such column), age. `id` is
-    /// as wide as the largest id.
-    fn row(self, id: usize, cells: [&str; 8], scenario: Option<&str>) -> String {
-        let [n, client, cs, ss, open, close, kind, age] = cells;
-        let scenario = scenario.map_or(String::new(), |s| format!(" {s:<12}"));
+    /// open, close, kind, scenario, age. `id` is as wide as the largest id.
+    fn row(self, id: usize, cells: [&str; 9], scenarios: bool) -> String {
+        let [n, client, cs, ss, open, close, kind, scenario, age] = cells;
+        let scenario = if self.scenario(scenarios) { format!(" {scenario:<12}") } else { String::new() };
         match self {
             ListColumns::Wide => format!(
                 "{n:>w$}  {client:<21} {cs:>12} {ss:>12}  {open:>4}  {close:>5}  {kind:<12}{scenario} {age}",
                 w = id.max(5)
             ),
-            ListColumns::Narrow { open: with_open } => {
+            ListColumns::Narrow { close: with_close, age: with_age, open: with_open, .. } => {
                 let open = if with_open { format!(" {open:>4}") } else { String::new() };
-                format!(
-                    "{n:>w$} {client:<5} {cs:>12} {ss:>12}{open} {close:>5} {kind:<12}{scenario} {age}",
-                    w = id.max(4)
-                )
+                let close = if with_close { format!(" {close:>5}") } else { String::new() };
+                let age = if with_age { format!(" {age}") } else { String::new() };
+                format!("{n:>w$} {client:<5} {cs:>12} {ss:>12}{open}{close} {kind:<12}{scenario}{age}", w = id.max(4))
             }
         }
     }
@@ -356,19 +374,20 @@ fn render_list(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     ratatui::widgets::Widget::render(block, area, buf);
     // The scenario column when scenarios run here.
     let with_scenario = app.scenarios;
-    let columns = ListColumns::of(inner.width, with_scenario);
     // Ids line up whatever their length: the column is as wide as the largest.
     let id = app.pipeline.tracker.started().max(1).ilog10() as usize + 2;
-    let scenario_header = with_scenario.then_some("scenario");
+    let columns = ListColumns::of(inner.width, id, with_scenario);
     let header = match columns {
         ListColumns::Wide => columns.row(
             id,
-            ["#", "client", "client state", "server state", "open", "close", "kind", "age / countdown"],
-            scenario_header,
+            ["#", "client", "client state", "server state", "open", "close", "kind", "scenario", "age / countdown"],
+            with_scenario,
         ),
-        ListColumns::Narrow { .. } => {
-            columns.row(id, ["#", "port", "client", "server", "open", "close", "kind", "age"], scenario_header)
-        }
+        ListColumns::Narrow { .. } => columns.row(
+            id,
+            ["#", "port", "client", "server", "open", "close", "kind", "scenario", "age"],
+            with_scenario,
+        ),
     };
     buf.set_stringn(inner.x, inner.y, header, usize::from(inner.width), Style::new().add_modifier(Modifier::BOLD));
     let inner = Rect { y: inner.y + 1, height: inner.height.saturating_sub(1), ..inner };
@@ -396,9 +415,10 @@ fn render_list(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
                 &handshake_progress(c),
                 &close_progress(c),
                 app.kind_name(c),
+                app.runs.of(c.id).map_or("", |s| s.name()),
                 &age_or_countdown(app, c, !wide),
             ],
-            with_scenario.then(|| app.runs.of(c.id).map_or("", |s| s.name())),
+            with_scenario,
         );
         let phase = match kind {
             CloseKind::Reset | CloseKind::Refused => Phase::Reset,
