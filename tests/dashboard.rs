@@ -910,13 +910,30 @@ fn wire_changes(fixture: &str) -> Vec<synack::model::kernel::Change> {
     out
 }
 
+/// Lets the tour reveal `n` segments from wall time `wall`, then a second
+/// more; no frame (200 x 60, with the diagram's footer when it is on) shows a
+/// "✗ kernel" line. Returns the last frame.
+fn reveal_without_false_alarms(app: &mut App, mut wall: u64, n: usize) -> String {
+    use synack::tui::app::REVEAL_NANOS;
+    for shown in 0..=n {
+        let s = screen(app, 200, 60);
+        assert!(!s.contains('✗'), "{shown} segments shown:\n{s}");
+        wall += REVEAL_NANOS;
+        app.update(Msg::Tick(Timestamp(wall)));
+    }
+    app.update(Msg::Tick(Timestamp(wall + 1_000_000_000)));
+    let s = screen(app, 200, 60);
+    assert!(!s.contains('✗'), "{s}");
+    s
+}
+
 /// While the tour reveals a connection segment by segment, the kernel view
 /// is compared with what is on screen only: no "✗ kernel" line, in the panel
 /// or under the diagram, on any frame, though the kernel's changes all came
 /// at once, before the segments were shown; at the end all agree.
 #[test]
 fn the_kernel_view_is_compared_with_what_is_on_screen_only() {
-    use synack::tui::app::{REVEAL_NANOS, Tour};
+    use synack::tui::app::Tour;
     for fixture in ["seed.pcap", "slow-close.pcap", "ipv6.pcap"] {
         let mut app = live_app();
         app.pipeline.tracker.watch_kernel();
@@ -924,25 +941,16 @@ fn the_kernel_view_is_compared_with_what_is_on_screen_only() {
         app.tour = Some(Tour::new(true));
         app.diagram = true;
         let segs = segments(fixture);
-        let mut wall = segs.last().unwrap().ts.0 + 1_000_000_000;
+        let wall = segs.last().unwrap().ts.0 + 1_000_000_000;
         let (_, run) = run_of(app.update(Msg::Tick(Timestamp(wall))));
         run_connects(&mut app, run, &segs);
         let changes = wire_changes(fixture);
         let all = changes.len();
         app.update(Msg::KernelChanges(changes));
         done(&mut app, run, ran(1, None));
-        for shown in 0..=segs.len() {
-            // The clock runs far past every change: still nothing ahead of the screen.
-            let s = screen(&mut app, 200, 60);
-            assert!(!s.contains('✗'), "{fixture}, {shown} segments shown:\n{s}");
-            wall += REVEAL_NANOS;
-            app.update(Msg::Tick(Timestamp(wall)));
-        }
-        wall += 1_000_000_000;
-        app.update(Msg::Tick(Timestamp(wall)));
-        let s = screen(&mut app, 200, 60);
+        // The clock runs far past every change: still nothing ahead of the screen.
+        let s = reveal_without_false_alarms(&mut app, wall, segs.len());
         assert!(s.contains(&format!("kernel: {all} of {all} transitions agreed")), "{fixture}:\n{s}");
-        assert!(!s.contains('✗'), "{fixture}:\n{s}");
     }
 }
 
@@ -1131,14 +1139,14 @@ fn the_diagram_follows_resizes_and_keeps_the_list() {
 fn a_retry_on_the_same_port_brings_nothing_of_the_try_before() {
     use synack::model::tcp::TcpState;
     use synack::scenario::Scenario;
-    use synack::tui::app::{REVEAL_NANOS, Tour};
+    use synack::tui::app::Tour;
     let mut app = live_app();
     app.pipeline.tracker.watch_kernel();
     app.kernel = Some(Ok(()));
     app.tour = Some(Tour::new(false));
     let at = Tour::steps().iter().position(|s| s.1 == Scenario::Simultaneous).unwrap();
     let crossed = segments("ipv6.pcap");
-    let mut wall = crossed.last().unwrap().ts.0 + 1_000_000_000;
+    let wall = crossed.last().unwrap().ts.0 + 1_000_000_000;
     let (mut scenario, mut run) = run_of(app.update(Msg::Tick(Timestamp(wall))));
     for _ in 0..at {
         (scenario, run) = run_of(app.update(key(KeyCode::Char('n'))));
@@ -1166,17 +1174,146 @@ fn a_retry_on_the_same_port_brings_nothing_of_the_try_before() {
     let all = changes.len();
     app.update(Msg::KernelChanges(changes));
     done(&mut app, run, ran(2, Some(client_port(&crossed))));
-    for _ in 0..=crossed.len() {
-        let s = screen(&mut app, 200, 60);
-        assert!(!s.contains('✗'), "{s}");
-        wall += REVEAL_NANOS;
-        app.update(Msg::Tick(Timestamp(wall)));
-    }
-    wall += 1_000_000_000;
-    app.update(Msg::Tick(Timestamp(wall)));
-    let s = screen(&mut app, 200, 60);
+    let s = reveal_without_false_alarms(&mut app, wall, crossed.len());
     assert_eq!(app.pipeline.tracker.len(), 1, "{s}");
-    assert!(!s.contains('✗'), "{s}");
     let conn = app.current().unwrap();
     assert_eq!(synack::model::kernel::agreement(conn), (all, all), "{s}");
+}
+
+/// Scenario runs (`tui::runs`): which connection each one made, a retried
+/// scenario's tries and kernel changes held until it says which try did it.
+mod runs {
+    use synack::model::kernel::Change;
+    use synack::model::segment::{Flags, Segment, Timestamp};
+    use synack::scenario::Scenario;
+    use synack::tui::runs::Runs;
+
+    /// A SYN from `client_port` to the server's port 8001.
+    fn seg(client_port: u16) -> Segment {
+        let mut s = super::support::template();
+        s.src = format!("127.0.0.1:{client_port}").parse().unwrap();
+        s.flags = Flags::SYN;
+        s.ts = Timestamp(1);
+        s
+    }
+
+    #[test]
+    fn only_the_try_that_did_it_is_shown() {
+        let mut runs = Runs::default();
+        let x = runs.start(Scenario::Simultaneous);
+        for port in [40001, 40002, 40003] {
+            runs.connect(x, port);
+        }
+        assert!(runs.holding());
+        for port in [40001, 40002, 40003, 40003] {
+            assert_eq!(runs.hold(seg(port)), None, "held until the run says which try did it");
+        }
+        // Another connection goes through.
+        assert!(runs.hold(seg(50000)).is_some());
+        let (shown, _) = runs.done(x, Some(40003), 3);
+        assert_eq!(shown.iter().map(|s| s.src.port()).collect::<Vec<_>>(), [40003, 40003]);
+        assert_eq!(runs.hidden, 2);
+        assert!(!runs.holding());
+        // After the run, its segments go through (a late one of the kept try).
+        assert!(runs.hold(seg(40003)).is_some());
+        runs.label(7, &seg(40003));
+        assert_eq!(runs.of(7), Some(Scenario::Simultaneous));
+        assert_eq!(runs.of(8), None);
+    }
+
+    /// A try may connect from the port of a try before it (closed by then):
+    /// only the segments after the successful try's own announcement show.
+    #[test]
+    fn a_try_on_the_port_of_an_earlier_try_is_told_apart() {
+        let mut runs = Runs::default();
+        let x = runs.start(Scenario::Simultaneous);
+        runs.connect(x, 40001);
+        let mut first = seg(40001);
+        first.seq = synack::model::seq::SeqNum(1);
+        assert_eq!(runs.hold(first), None);
+        runs.connect(x, 40002);
+        assert_eq!(runs.hold(seg(40002)), None);
+        runs.connect(x, 40001);
+        let mut third = seg(40001);
+        third.seq = synack::model::seq::SeqNum(3);
+        assert_eq!(runs.hold(third), None);
+        let (shown, _) = runs.done(x, Some(40001), 3);
+        assert_eq!(shown.iter().map(|s| s.seq.0).collect::<Vec<_>>(), [3], "the third try only");
+        assert_eq!(runs.hidden, 2);
+    }
+
+    /// The kernel's changes of the tries wait with their segments; only the
+    /// successful try's go on, from its first segment (an earlier try on the
+    /// same port made its changes before).
+    #[test]
+    fn only_the_successful_tries_kernel_changes_go_on() {
+        use synack::model::tcp::TcpState;
+        let change = |port: u16, ts: u64| Change {
+            ts: Timestamp(ts),
+            sock: 1,
+            local: format!("127.0.0.1:{port}").parse().unwrap(),
+            remote: "127.0.0.1:8001".parse().unwrap(),
+            from: TcpState::SynSent,
+            to: TcpState::Established,
+        };
+        let mut runs = Runs::default();
+        let x = runs.start(Scenario::Simultaneous);
+        runs.connect(x, 40001);
+        let mut early = seg(40001);
+        early.ts = Timestamp(1_000_000_000);
+        assert_eq!(runs.hold(early), None);
+        runs.connect(x, 40001);
+        let mut late = seg(40001);
+        late.ts = Timestamp(5_000_000_000);
+        assert_eq!(runs.hold(late), None);
+        // Changes of both tries, of another connection, and one before a port.
+        assert_eq!(runs.hold_change(change(40001, 1_000_000_100)), None);
+        assert_eq!(runs.hold_change(change(40001, 5_000_000_100)), None);
+        assert!(runs.hold_change(change(50000, 2)).is_some());
+        assert_eq!(runs.hold_change(change(0, 999_999_990)), None, "before a port, while the run holds");
+        assert_eq!(runs.hold_change(change(0, 4_999_999_990)), None);
+        let (shown, changes) = runs.done(x, Some(40001), 2);
+        assert_eq!(shown.len(), 1);
+        assert_eq!(changes.iter().map(|c| c.ts.0).collect::<Vec<_>>(), [5_000_000_100, 4_999_999_990]);
+        assert!(runs.hold_change(change(0, 6_000_000_000)).is_some(), "nothing held now");
+        // After: the kept port's changes go on; a failed port's are dropped.
+        runs.connect(x, 40009);
+        assert!(runs.hold_change(change(40001, 6_000_000_000)).is_some());
+    }
+
+    #[test]
+    fn a_scenario_that_does_not_retry_is_never_held() {
+        let mut runs = Runs::default();
+        let b = runs.start(Scenario::Backlog);
+        for port in [41000, 41001, 41002, 41003] {
+            runs.connect(b, port);
+        }
+        assert!(!runs.holding());
+        assert!(runs.hold(seg(41002)).is_some());
+        runs.label(3, &seg(41002));
+        assert_eq!(runs.of(3), Some(Scenario::Backlog));
+        assert!(runs.done(b, None, 4).0.is_empty());
+        assert_eq!(runs.hidden, 0);
+    }
+
+    #[test]
+    fn a_failed_retried_run_shows_nothing_and_memory_is_bounded() {
+        let mut runs = Runs::default();
+        let x = runs.start(Scenario::Simultaneous);
+        runs.connect(x, 40001);
+        assert_eq!(runs.hold(seg(40001)), None);
+        assert!(runs.done(x, None, 1).0.is_empty());
+        assert_eq!(runs.hidden, 1);
+        // A run that never says how it went is forgotten once enough newer
+        // runs came: what is remembered is bounded.
+        let stuck = runs.start(Scenario::Simultaneous);
+        runs.connect(stuck, 40002);
+        assert_eq!(runs.hold(seg(40002)), None);
+        for port in 0..1_000 {
+            let r = runs.start(Scenario::Seed);
+            runs.connect(r, 41_000 + port);
+        }
+        assert!(!runs.holding());
+        assert!(runs.hold(seg(40002)).is_some());
+    }
 }
