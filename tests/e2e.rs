@@ -149,7 +149,7 @@ fn time_wait_counts_down_and_ends_live() {
     let counting = tmux.wait_for(&|s| row(s).contains("TIME-WAIT") && row(s).contains('s'), 15);
     assert!(row(&counting).contains(" TIME-WAIT "), "{counting}");
     // Then, with no other event than the clock, the row shows CLOSED and no countdown.
-    let done = tmux.wait_for(&|s| row(s).contains("close ") && !row(s).contains("TIME-WAIT"), 15);
+    let done = tmux.wait_for(&|s| row(s).contains("-way") && !row(s).contains("TIME-WAIT"), 15);
     assert_eq!(row(&done).matches("CLOSED").count(), 2, "{done}");
     tmux.run(&["send-keys", "-t", "e2e", "q"]);
     let after = tmux.wait_for(&|s| exit_status(s).is_some(), 10);
