@@ -643,7 +643,7 @@ fn run_scenario_in_background(
         };
         // The scenario steers the server through its control channel (the
         // refused one pauses it there too).
-        let result = echo::run_scenario_watched(scenario, addr, "helloworld", &watch).map_err(|e| e.to_string());
+        let result = echo::run_scenario_watched(scenario, addr, "helloworld", Some(&watch)).map_err(|e| e.to_string());
         let _ = tx.send(tui::Msg::ScenarioDone { run, result });
     });
 }

@@ -754,7 +754,9 @@ pub enum Outcome {
 
 /// Told each scenario connection's client port before it connects (so that a
 /// dashboard knows the connection's scenario from its first segment on).
-pub type Watch<'a> = &'a (dyn Fn(u16) + Sync);
+/// `None`: nobody asks, and a connection that needs no steering connects as
+/// any client does (its port chosen by `connect`).
+pub type Watch<'a> = Option<&'a (dyn Fn(u16) + Sync)>;
 
 /// A socket for a connection to `addr`, bound to a port of its own: the port
 /// is known (and told to `watch`) before the SYN leaves.
@@ -768,7 +770,9 @@ fn bound(addr: SocketAddr, watch: Watch<'_>) -> io::Result<(socket2::Socket, u16
     };
     socket.bind(&local.into())?;
     let port = socket.local_addr()?.as_socket().map_or(0, |a| a.port());
-    watch(port);
+    if let Some(watch) = watch {
+        watch(port);
+    }
     Ok((socket, port))
 }
 
@@ -780,9 +784,17 @@ fn finish_connect(socket: socket2::Socket, addr: SocketAddr, timeout: Duration) 
     Ok(conn)
 }
 
-fn connect(addr: SocketAddr, watch: Watch<'_>) -> io::Result<(TcpStream, u16)> {
+/// Connects to `addr` within `timeout` (reads time out after 5 s), the port
+/// told to `watch` first when there is one; the connection and its port.
+fn connect(addr: SocketAddr, watch: Watch<'_>, timeout: Duration) -> io::Result<(TcpStream, u16)> {
+    if watch.is_none() {
+        let conn = TcpStream::connect_timeout(&addr, timeout)?;
+        conn.set_read_timeout(Some(Duration::from_secs(5)))?;
+        let port = conn.local_addr()?.port();
+        return Ok((conn, port));
+    }
     let (socket, port) = bound(addr, watch)?;
-    Ok((finish_connect(socket, addr, Duration::from_secs(5))?, port))
+    Ok((finish_connect(socket, addr, timeout)?, port))
 }
 
 /// Sends `line` on the control channel of the server at `addr`. `Ok(false)`
@@ -806,8 +818,11 @@ fn steered_connect(
     command: Option<String>,
     watch: Watch<'_>,
 ) -> io::Result<(TcpStream, u16, Option<String>)> {
+    let Some(cmd) = command else {
+        let (conn, port) = connect(addr, watch, Duration::from_secs(5))?;
+        return Ok((conn, port, None));
+    };
     let (socket, port) = bound(addr, watch)?;
-    let Some(cmd) = command else { return Ok((finish_connect(socket, addr, Duration::from_secs(5))?, port, None)) };
     let inband = (!control(addr, &format!("{CONTROL_PREFIX}expect={port} {cmd}\n"))?).then_some(cmd);
     Ok((finish_connect(socket, addr, Duration::from_secs(5))?, port, inband))
 }
@@ -917,7 +932,7 @@ pub fn run_scenario_watched(scenario: Scenario, addr: SocketAddr, message: &str,
 /// # Errors
 /// See [`run_scenario`].
 pub fn run_scenario_counted(scenario: Scenario, addr: SocketAddr, message: &str) -> io::Result<(Outcome, u32)> {
-    run_scenario_watched(scenario, addr, message, &|_| {}).map(|r| (r.outcome, r.connections))
+    run_scenario_watched(scenario, addr, message, None).map(|r| (r.outcome, r.connections))
 }
 
 /// What the built-in server answers to `message` in `scenario`.
@@ -1057,8 +1072,7 @@ fn backlog(addr: SocketAddr, message: &str, watch: Watch<'_>) -> io::Result<Outc
         let clients: Vec<_> = (0..BACKLOG_CONNECTIONS)
             .map(|_| {
                 scope.spawn(move || -> io::Result<Vec<u8>> {
-                    let (socket, _) = bound(addr, watch)?;
-                    let mut conn = finish_connect(socket, addr, Duration::from_secs(10))?;
+                    let (mut conn, _) = connect(addr, watch, Duration::from_secs(10))?;
                     conn.set_read_timeout(Some(Duration::from_secs(10)))?;
                     send(&mut conn, None, message)?;
                     reply(&mut conn, want)
@@ -1083,7 +1097,7 @@ fn refused(addr: SocketAddr, watch: Watch<'_>) -> io::Result<Outcome> {
     // A synack server with a control channel: paused and resumed there, so
     // the only connection on the watched port is the refused one.
     if control(addr, &format!("{CONTROL_PREFIX}pause={REFUSED_PAUSE_MS}\n"))? {
-        let tried = bound(addr, watch).and_then(|(socket, _)| finish_connect(socket, addr, Duration::from_secs(1)));
+        let tried = connect(addr, watch, Duration::from_secs(1));
         control(addr, &format!("{CONTROL_PREFIX}resume\n"))?;
         return match tried {
             Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => Ok(Outcome::Refused),
@@ -1091,7 +1105,7 @@ fn refused(addr: SocketAddr, watch: Watch<'_>) -> io::Result<Outcome> {
             Ok(_) => Err(io::Error::other(format!("{addr} kept accepting connections during its pause"))),
         };
     }
-    let mut conn = match connect(addr, watch) {
+    let mut conn = match connect(addr, watch, Duration::from_secs(5)) {
         Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => return Ok(Outcome::Refused),
         Err(e) => return Err(e),
         Ok((conn, _)) => conn,
@@ -1099,7 +1113,7 @@ fn refused(addr: SocketAddr, watch: Watch<'_>) -> io::Result<Outcome> {
     send(&mut conn, command(ServerSide::Pause, 0), "")?;
     let _ = reply(&mut conn, usize::MAX);
     drop(conn);
-    match bound(addr, watch).and_then(|(socket, _)| finish_connect(socket, addr, Duration::from_secs(1))) {
+    match connect(addr, watch, Duration::from_secs(1)) {
         Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => Ok(Outcome::Refused),
         Err(e) => Err(e),
         Ok(_) => Err(io::Error::other(format!(
@@ -1191,7 +1205,8 @@ mod tests {
         let addr = server.addr();
         for scenario in [Scenario::Seed, Scenario::Simultaneous, Scenario::Backlog, Scenario::Refused] {
             let told = Mutex::new(Vec::new());
-            let ran = run_scenario_watched(scenario, addr, "helloworld", &|p| told.lock().unwrap().push(p)).unwrap();
+            let watch = |p| told.lock().unwrap().push(p);
+            let ran = run_scenario_watched(scenario, addr, "helloworld", Some(&watch)).unwrap();
             let told = told.into_inner().unwrap();
             assert!(told.iter().all(|&p| p != 0 && p != addr.port()), "{scenario:?}: {told:?}");
             match scenario {
