@@ -161,7 +161,7 @@ pub fn times_need(time: usize) -> u16 {
 /// `client` wide and the server's `server`: the arrows' width and the time
 /// column's (0 when it does not show). What matters most gets room first:
 /// the lifelines and states, a label whole (the arrow's shaft gives way
-/// first, down to [`ARROW_WHOLE`]), then the notes, then room for long
+/// first, down to a label of [`LABEL_ROOM`] and a short shaft), then the notes, then room for long
 /// notes, then the times; what is left lengthens the arrows. A function of
 /// the width only: the lifelines stay put whatever arrives.
 #[must_use]

@@ -67,15 +67,17 @@ impl Theme {
 /// ┌───────────────────────────────────────────────────────────────────────────┐
 /// │ synack  LIVE lo tcp/8001 │ 1234 packets │ kernel drops 0 │ 12 connections  │ status
 /// ├ Connections ──────────────────────────────────────────────────────────────┤
-/// │   #12  client 127.0.0.1:46648  TIME-WAIT  CLOSED  3/3  3/3  three-way  2s │ list
-/// ├ #12 client 127.0.0.1:46648 ── server 127.0.0.1:8001 ── close: three-way ──┤
+/// │  #12 46648  TIME-WAIT  CLOSED  3/3  3/3  three-way  seed  TW 58s          │ list
+/// ├ #12 client 127.0.0.1:46648 ── server 127.0.0.1:8001 ── seed ── close: three-way ┤
 /// │    SYN-SENT │ ── SYN seq=0 mss=65495 ────▶ │ LISTEN        handshake 1/3  │ ladder
 /// │ ESTABLISHED │ ◀── SYN-ACK seq=0 ack=1 ──── │ SYN-RECEIVED  handshake 2/3  │
-/// ├ What this segment does ───────────────────────────────────────────────────┤
+/// ├ What it means ────────────────────────────────────────────────────────────┤
 /// │ Handshake step 2: the server acknowledges the SYN ...                     │ explanation
 /// └───────────────────────────────────────────────────────────────────────────┘
 ///  ↑↓ connection  ←→ segment  space pause  f follow  c clear  ? help  q quit    footer
 /// ```
+///
+/// Where each panel goes is [`Screen`]'s (the terminal's size only).
 pub fn render(app: &App, frame: &mut Frame<'_>) {
     frame.render_widget(app, frame.area());
 }
