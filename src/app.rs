@@ -635,7 +635,8 @@ fn run_scenario_in_background(
     addr: SocketAddr,
     tx: std::sync::mpsc::SyncSender<tui::Msg>,
 ) {
-    let _ = std::thread::Builder::new().name("scenario".into()).spawn(move || {
+    let failed = tx.clone();
+    let spawned = std::thread::Builder::new().name("scenario".into()).spawn(move || {
         // Sent (waiting for room) before the connection's SYN can be captured:
         // the dashboard knows the connection's scenario from its first segment.
         let watch = |port| {
@@ -646,6 +647,10 @@ fn run_scenario_in_background(
         let result = echo::run_scenario_watched(scenario, addr, "helloworld", Some(&watch)).map_err(|e| e.to_string());
         let _ = tx.send(tui::Msg::ScenarioDone { run, result });
     });
+    // The dashboard (the tour) waits for every run to say how it went.
+    if let Err(e) = spawned {
+        let _ = failed.try_send(tui::Msg::ScenarioDone { run, result: Err(format!("cannot start it: {e}")) });
+    }
 }
 
 /// The dashboard's `e`: export the connection here and say where.
