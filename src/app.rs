@@ -447,14 +447,24 @@ fn trace(args: &TraceArgs) -> Result<()> {
         }
     }
     let kernel = kernel_view.as_mut().map(|k| k as &mut dyn headless::KernelFeed);
-    let result =
-        headless::run(&mut source, &mut pipeline, exporter.as_mut(), &mut out, recorder.as_mut(), kernel, &stop);
+    // The summary counts the connections written, during the run and after
+    // it (those still open), not those the tracker still holds.
+    let mut counted = Counted { inner: exporter.as_mut(), written: 0 };
+    let result = headless::run(&mut source, &mut pipeline, &mut counted, &mut out, recorder.as_mut(), kernel, &stop);
     let k = source.kernel_stats();
+    // The recording is finished whatever happened, and its own error (with
+    // its cause) is reported after what the run printed.
+    let recorded = recorder.take().map(|r| {
+        let frames = r.frames;
+        r.finish().map(|()| frames)
+    });
+    let printed = finish(result, &pipeline, &mut counted, &mut out, &stop);
+    let written = counted.written;
     eprintln!(
-        "synack: {} frames captured, {} dropped by the kernel, {} connections",
+        "synack: {} frames captured, {} dropped by the kernel, {written} connection{} written",
         pipeline.counters.frames,
         k.drops,
-        pipeline.tracker.len()
+        if written == 1 { "" } else { "s" }
     );
     if let Some(view) = &kernel_view {
         let (waiting, given_up) = pipeline.tracker.kernel_pending();
@@ -465,18 +475,48 @@ fn trace(args: &TraceArgs) -> Result<()> {
             waiting as u64 + given_up
         );
     }
-    // The recording is finished whatever happened, and its own error (with
-    // its cause) is reported after what the run printed.
-    let recorded = recorder.take().map(|r| {
-        let frames = r.frames;
-        r.finish().map(|()| frames)
-    });
-    let printed = finish(result, &pipeline, exporter.as_mut(), &mut out, &stop);
     if let (Some(p), Some(recorded)) = (&args.write, recorded) {
         let frames = recorded.with_context(|| format!("cannot finish the recording {}", p.display()))?;
         eprintln!("synack: recorded {frames} frames to {}", p.display());
     }
     printed
+}
+
+/// An exporter that counts the connections it writes (the live trace's
+/// summary says how many).
+struct Counted<'a> {
+    inner: &'a mut dyn Exporter,
+    written: u64,
+}
+
+impl Exporter for Counted<'_> {
+    fn connection(&mut self, conn: &crate::model::tracker::Connection, out: &mut dyn Write) -> io::Result<()> {
+        self.written += 1;
+        self.inner.connection(conn, out)
+    }
+
+    fn owned(
+        &mut self,
+        conn: Box<crate::model::tracker::Connection>,
+        out: &mut dyn Write,
+        spent: &mut Vec<Box<crate::model::tracker::Connection>>,
+    ) -> io::Result<()> {
+        self.written += 1;
+        self.inner.owned(conn, out, spent)
+    }
+
+    fn appends(&self) -> bool {
+        self.inner.appends()
+    }
+
+    fn append(&mut self, conn: &crate::model::tracker::Connection, out: &mut String) {
+        self.written += 1;
+        self.inner.append(conn, out);
+    }
+
+    fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        self.inner.finish(out)
+    }
 }
 
 /// After a headless run: open connections, the format's ending, the decode
@@ -587,16 +627,30 @@ fn maybe_serve(addr: SocketAddr) -> Result<Option<Arc<echo::Server>>> {
     }
 }
 
-/// Runs one scenario on a thread of its own; failures become a notice.
-fn run_scenario_in_background(scenario: Scenario, addr: SocketAddr, tx: std::sync::mpsc::SyncSender<tui::Msg>) {
-    let _ = std::thread::Builder::new().name("scenario".into()).spawn(move || {
+/// Runs one scenario on a thread of its own: each connection's client port
+/// goes to the dashboard before it connects, and how it went when it is over.
+fn run_scenario_in_background(
+    scenario: Scenario,
+    run: tui::app::RunId,
+    addr: SocketAddr,
+    tx: std::sync::mpsc::SyncSender<tui::Msg>,
+) {
+    let failed = tx.clone();
+    let spawned = std::thread::Builder::new().name("scenario".into()).spawn(move || {
+        // Sent (waiting for room) before the connection's SYN can be captured:
+        // the dashboard knows the connection's scenario from its first segment.
+        let watch = |port| {
+            let _ = tx.send(tui::Msg::ScenarioConnect { run, port });
+        };
         // The scenario steers the server through its control channel (the
         // refused one pauses it there too).
-        let result = echo::run_scenario(scenario, addr, "helloworld");
-        if let Err(e) = result {
-            let _ = tx.try_send(tui::Msg::Notice(format!("{} failed: {e}", scenario.name())));
-        }
+        let result = echo::run_scenario_watched(scenario, addr, "helloworld", Some(&watch)).map_err(|e| e.to_string());
+        let _ = tx.send(tui::Msg::ScenarioDone { run, result });
     });
+    // The dashboard (the tour) waits for every run to say how it went.
+    if let Err(e) = spawned {
+        let _ = failed.try_send(tui::Msg::ScenarioDone { run, result: Err(format!("cannot start it: {e}")) });
+    }
 }
 
 /// The dashboard's `e`: export the connection here and say where.
@@ -705,7 +759,7 @@ fn run_live(
     }
     let action_tx = tx.clone();
     tui::run(app, (tx, rx), shared, record, |action, app| match action {
-        tui::Action::Run(s) => run_scenario_in_background(s, addr, action_tx.clone()),
+        tui::Action::Run(s, run) => run_scenario_in_background(s, run, addr, action_tx.clone()),
         tui::Action::Export(id) => export_here(app, id),
         tui::Action::None | tui::Action::Quit => {}
     })?;

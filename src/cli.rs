@@ -147,12 +147,14 @@ impl ViewArgs {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// The dashboard, the echo server and a scripted, repeating tour of every kind of close.
+    /// The dashboard, the echo server and a scripted, repeating tour of every kind of close
+    /// (n next step, p previous, space holds the step).
     Demo(DemoArgs),
     /// No terminal UI: print each connection when it ends (and open ones at the end).
     #[command(after_help = TRACE_EXAMPLES)]
     Trace(TraceArgs),
-    /// The echo server alone: upper-cases what it receives and sends it back.
+    /// The echo server alone: sends back upper-cased what one read returns, at once (as the
+    /// tutorial's recv(1024) server does), then closes.
     Serve(ServeArgs),
     /// Connect to the echo server and make a chosen kind of close happen.
     #[command(after_help = CLIENT_EXAMPLES)]

@@ -1,15 +1,17 @@
 //! The built-in echo server and the client scenarios that make each kind of
 //! close happen on purpose.
 //!
-//! The server is the tutorial's (accept, receive a line, send it back
-//! upper-cased, close) made solid against clients that misbehave: the accept
-//! thread gathers each request (without a thread per connection) until its
-//! line is whole, whatever the segmentation, or 2 s pass; at most 4,096
-//! requests gather at once and more are refused at once with RST; whole
-//! requests go to a fixed pool of 64 workers (a full pool refuses too); after
-//! the request a connection idle for 5 s is closed; a message is 64 KiB at
-//! most; a pause lasts 1 s at most and the server rebinds after it, whoever
-//! held the port meanwhile.
+//! The server is the tutorial's (accept, `recv(1024)`, send what it returned
+//! back upper-cased, close) made solid against clients that misbehave: the
+//! accept thread waits for each connection's first read (without a thread per
+//! connection) and answers what that one read returns, at once, as the
+//! tutorial's server does, newline or not; only a request that begins with an
+//! in-band command line (`SYNACK/1 `) is gathered until it is whole, or 2 s
+//! pass. At most 4,096 connections wait for their first bytes at once and more
+//! are refused at once with RST; requests go to a fixed pool of 64 workers (a
+//! full pool refuses too); after the request a connection idle for 5 s is
+//! closed; a message is 64 KiB at most; a pause lasts 1 s at most and the
+//! server rebinds after it, whoever held the port meanwhile.
 //!
 //! A client steers the server's side of a scenario out of band: on the
 //! server's control channel (the next port, or for a server of this process
@@ -170,9 +172,10 @@ pub struct ServerConfig {
     /// Connections whose request is still coming in, at most; past it a new
     /// connection is refused at once (closed with RST) rather than left waiting.
     pub max_pending: usize,
-    /// A request (the optional command line and one line of message) must
-    /// arrive within this long of the connection; then what came is served,
-    /// or the connection closed if nothing did.
+    /// A request (its first bytes; with an in-band command line, the command
+    /// line and one line of message) must arrive within this long of the
+    /// connection; then what came is served, or the connection closed if
+    /// nothing did.
     pub request_timeout: Duration,
     /// After the request, a connection idle this long is closed.
     pub read_timeout: Duration,
@@ -370,19 +373,19 @@ struct Pending {
     command: Option<Command>,
 }
 
-/// Whether `buf` holds a whole request: the optional command line, then one
-/// line of message (a command that takes no message, `pause=`, needs only its
-/// own line). With the command announced out of band, the message line alone.
+/// Whether `buf`, what the connection's reads returned so far, is a whole
+/// request. The tutorial's server answers what its one `recv(1024)` returns,
+/// so any first read is whole, newline or not; so is any read of a connection
+/// whose command was announced on the control channel. Only a request that
+/// begins with an in-band command line is gathered: the command line, then
+/// one line of message (a command that takes no message, `pause=`, needs only
+/// its own line).
 fn request_complete(buf: &[u8], announced: bool) -> bool {
-    if announced {
-        return buf.contains(&b'\n');
+    if announced || !buf.starts_with(COMMAND_PREFIX.as_bytes()) {
+        return !buf.is_empty();
     }
     let lines = buf.iter().filter(|&&b| b == b'\n').count();
-    if buf.starts_with(COMMAND_PREFIX.as_bytes()) {
-        lines >= 2 || (lines == 1 && buf[COMMAND_PREFIX.len()..].starts_with(b"pause="))
-    } else {
-        lines >= 1
-    }
+    lines >= 2 || (lines == 1 && buf[COMMAND_PREFIX.len()..].starts_with(b"pause="))
 }
 
 /// Closes a connection at once with RST: the server is full.
@@ -749,10 +752,49 @@ pub enum Outcome {
     Refused,
 }
 
-fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
-    let s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
-    s.set_read_timeout(Some(Duration::from_secs(5)))?;
-    Ok(s)
+/// Told each scenario connection's client port before it connects (so that a
+/// dashboard knows the connection's scenario from its first segment on).
+/// `None`: nobody asks, and a connection that needs no steering connects as
+/// any client does (its port chosen by `connect`).
+pub type Watch<'a> = Option<&'a (dyn Fn(u16) + Sync)>;
+
+/// A socket for a connection to `addr`, bound to a port of its own: the port
+/// is known (and told to `watch`) before the SYN leaves.
+fn bound(addr: SocketAddr, watch: Watch<'_>) -> io::Result<(socket2::Socket, u16)> {
+    let socket = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)?;
+    let local = match addr {
+        SocketAddr::V4(a) if a.ip().is_loopback() => SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), 0),
+        SocketAddr::V4(_) => SocketAddr::new(std::net::Ipv4Addr::UNSPECIFIED.into(), 0),
+        SocketAddr::V6(a) if a.ip().is_loopback() => SocketAddr::new(std::net::Ipv6Addr::LOCALHOST.into(), 0),
+        SocketAddr::V6(_) => SocketAddr::new(std::net::Ipv6Addr::UNSPECIFIED.into(), 0),
+    };
+    socket.bind(&local.into())?;
+    let port = socket.local_addr()?.as_socket().map_or(0, |a| a.port());
+    if let Some(watch) = watch {
+        watch(port);
+    }
+    Ok((socket, port))
+}
+
+/// Connects `socket` to `addr` within `timeout`, reads timing out after 5 s.
+fn finish_connect(socket: socket2::Socket, addr: SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
+    socket.connect_timeout(&addr.into(), timeout)?;
+    let conn = TcpStream::from(socket);
+    conn.set_read_timeout(Some(Duration::from_secs(5)))?;
+    Ok(conn)
+}
+
+/// Connects to `addr` within `timeout` (reads time out after 5 s), the port
+/// told to `watch` first when there is one; the connection and its port.
+fn connect(addr: SocketAddr, watch: Watch<'_>, timeout: Duration) -> io::Result<(TcpStream, u16)> {
+    if watch.is_none() {
+        let conn = TcpStream::connect_timeout(&addr, timeout)?;
+        conn.set_read_timeout(Some(Duration::from_secs(5)))?;
+        let port = conn.local_addr()?.port();
+        return Ok((conn, port));
+    }
+    let (socket, port) = bound(addr, watch)?;
+    Ok((finish_connect(socket, addr, timeout)?, port))
 }
 
 /// Sends `line` on the control channel of the server at `addr`. `Ok(false)`
@@ -770,24 +812,19 @@ fn control(addr: SocketAddr, line: &str) -> io::Result<bool> {
 /// announced on the control channel for this connection's port when the
 /// server has one (so the connection carries only the message), otherwise
 /// returned to be sent in-band.
-fn steered_connect(addr: SocketAddr, command: Option<String>) -> io::Result<(TcpStream, Option<String>)> {
-    let Some(cmd) = command else { return Ok((connect(addr)?, None)) };
-    let socket = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)?;
-    let local = match addr {
-        SocketAddr::V4(a) if a.ip().is_loopback() => SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), 0),
-        SocketAddr::V4(_) => SocketAddr::new(std::net::Ipv4Addr::UNSPECIFIED.into(), 0),
-        SocketAddr::V6(a) if a.ip().is_loopback() => SocketAddr::new(std::net::Ipv6Addr::LOCALHOST.into(), 0),
-        SocketAddr::V6(_) => SocketAddr::new(std::net::Ipv6Addr::UNSPECIFIED.into(), 0),
+/// Returns the connection, its client port and the command to send in-band.
+fn steered_connect(
+    addr: SocketAddr,
+    command: Option<String>,
+    watch: Watch<'_>,
+) -> io::Result<(TcpStream, u16, Option<String>)> {
+    let Some(cmd) = command else {
+        let (conn, port) = connect(addr, watch, Duration::from_secs(5))?;
+        return Ok((conn, port, None));
     };
-    socket.bind(&local.into())?;
-    let port = socket.local_addr()?.as_socket().map_or(0, |a| a.port());
-    if !control(addr, &format!("{CONTROL_PREFIX}expect={port} {cmd}\n"))? {
-        return Ok((connect(addr)?, Some(cmd)));
-    }
-    socket.connect_timeout(&addr.into(), Duration::from_secs(5))?;
-    let conn = TcpStream::from(socket);
-    conn.set_read_timeout(Some(Duration::from_secs(5)))?;
-    Ok((conn, None))
+    let (socket, port) = bound(addr, watch)?;
+    let inband = (!control(addr, &format!("{CONTROL_PREFIX}expect={port} {cmd}\n"))?).then_some(cmd);
+    Ok((finish_connect(socket, addr, Duration::from_secs(5))?, port, inband))
 }
 
 /// Sends the optional command line, then the message as one line.
@@ -846,6 +883,48 @@ pub fn run_scenario(scenario: Scenario, addr: SocketAddr, message: &str) -> io::
     run_scenario_counted(scenario, addr, message).map(|(outcome, _)| outcome)
 }
 
+/// What a scenario did: its outcome, how many connections it made, and when
+/// it tried more than once, which one did it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ran {
+    pub outcome: Outcome,
+    /// Connections made: the tries of a simultaneous close, the backlog's
+    /// four clients, one otherwise.
+    pub connections: u32,
+    /// The client port of the try that did it, for a scenario that tries
+    /// again ([`Scenario::retries`]); the others were not the close asked for.
+    pub port: Option<u16>,
+}
+
+/// [`run_scenario`], telling `watch` each connection's client port before
+/// it connects, and saying which connection did it.
+///
+/// # Errors
+/// See [`run_scenario`].
+pub fn run_scenario_watched(scenario: Scenario, addr: SocketAddr, message: &str, watch: Watch<'_>) -> io::Result<Ran> {
+    if scenario == Scenario::Refused {
+        return refused(addr, watch).map(|outcome| Ran { outcome, connections: 1, port: None });
+    }
+    if scenario == Scenario::Backlog {
+        return backlog(addr, message, watch).map(|outcome| Ran {
+            outcome,
+            connections: BACKLOG_CONNECTIONS,
+            port: None,
+        });
+    }
+    let tries = if scenario.retries() { SIMULTANEOUS_TRIES } else { 1 };
+    for attempt in 1..=tries {
+        if let Some((reply, port)) = attempt_once(scenario, addr, message, watch)? {
+            check_reply(scenario, message, &reply)?;
+            let port = scenario.retries().then_some(port);
+            return Ok(Ran { outcome: Outcome::Replied(reply), connections: attempt, port });
+        }
+    }
+    Err(io::Error::other(format!(
+        "the FINs did not cross in {tries} tries (each closed after seeing the other's FIN): no simultaneous close"
+    )))
+}
+
 /// [`run_scenario`], with the number of connections it took: more than one
 /// when a simultaneous close had to be tried again because the FINs did not
 /// cross (each try is a connection of its own on the wire).
@@ -853,22 +932,7 @@ pub fn run_scenario(scenario: Scenario, addr: SocketAddr, message: &str) -> io::
 /// # Errors
 /// See [`run_scenario`].
 pub fn run_scenario_counted(scenario: Scenario, addr: SocketAddr, message: &str) -> io::Result<(Outcome, u32)> {
-    if scenario == Scenario::Refused {
-        return refused(addr).map(|o| (o, 1));
-    }
-    if scenario == Scenario::Backlog {
-        return backlog(addr, message).map(|o| (o, BACKLOG_CONNECTIONS));
-    }
-    let tries = if scenario == Scenario::Simultaneous { SIMULTANEOUS_TRIES } else { 1 };
-    for attempt in 1..=tries {
-        if let Some(reply) = attempt_once(scenario, addr, message)? {
-            check_reply(scenario, message, &reply)?;
-            return Ok((Outcome::Replied(reply), attempt));
-        }
-    }
-    Err(io::Error::other(format!(
-        "the FINs did not cross in {tries} tries (each closed after seeing the other's FIN): no simultaneous close"
-    )))
+    run_scenario_watched(scenario, addr, message, None).map(|r| (r.outcome, r.connections))
 }
 
 /// What the built-in server answers to `message` in `scenario`.
@@ -894,13 +958,19 @@ fn check_reply(scenario: Scenario, message: &str, reply: &[u8]) -> io::Result<()
     }
 }
 
-/// One connection of `scenario`: the reply, or `None` when a simultaneous
-/// close was asked for and the FINs did not cross.
-fn attempt_once(scenario: Scenario, addr: SocketAddr, message: &str) -> io::Result<Option<Vec<u8>>> {
+/// One connection of `scenario`: the reply and the connection's client
+/// port, or `None` when a simultaneous close was asked for and the FINs did
+/// not cross.
+fn attempt_once(
+    scenario: Scenario,
+    addr: SocketAddr,
+    message: &str,
+    watch: Watch<'_>,
+) -> io::Result<Option<(Vec<u8>, u16)>> {
     let want = message.len() + 1; // the line and its newline
     // A barrier 15 ms ahead: both sides close at the same instant.
     let barrier = unix_micros() + 15_000;
-    let (mut conn, inband) = steered_connect(addr, command(scenario.info().server, barrier))?;
+    let (mut conn, port, inband) = steered_connect(addr, command(scenario.info().server, barrier), watch)?;
     send(&mut conn, inband, message)?;
     let outcome = match scenario {
         Scenario::Seed | Scenario::ClientClose | Scenario::SlowClose | Scenario::CloseWait => reply(&mut conn, want)?,
@@ -935,7 +1005,7 @@ fn attempt_once(scenario: Scenario, addr: SocketAddr, message: &str) -> io::Resu
         Scenario::Backlog => unreachable!("handled by backlog()"),
     };
     drop(conn);
-    Ok(Some(outcome))
+    Ok(Some((outcome, port)))
 }
 
 /// Whether the FINs crossed, from what the kernel says of the client's
@@ -988,7 +1058,7 @@ pub const BACKLOG_CHOKE_MS: u64 = 1_500;
 /// second later) or, when the queue filled between their SYN and their ACK,
 /// their ACK is: the client believes ESTABLISHED while the server's socket
 /// does not exist yet. After the choke everything is accepted and answered.
-fn backlog(addr: SocketAddr, message: &str) -> io::Result<Outcome> {
+fn backlog(addr: SocketAddr, message: &str, watch: Watch<'_>) -> io::Result<Outcome> {
     if !control(addr, &format!("{CONTROL_PREFIX}choke={BACKLOG_CHOKE_MS}\n"))? {
         return Err(io::Error::other(format!(
             "{addr} has no synack control channel: the backlog scenario needs synack's server, which stops accepting \
@@ -996,32 +1066,38 @@ fn backlog(addr: SocketAddr, message: &str) -> io::Result<Outcome> {
         )));
     }
     let want = message.len() + 1;
-    let clients: Vec<_> = (0..BACKLOG_CONNECTIONS)
-        .map(|_| {
-            let message = message.to_string();
-            thread::spawn(move || -> io::Result<Vec<u8>> {
-                let mut conn = TcpStream::connect_timeout(&addr, Duration::from_secs(10))?;
-                conn.set_read_timeout(Some(Duration::from_secs(10)))?;
-                send(&mut conn, None, &message)?;
-                reply(&mut conn, want)
+    // Each client on a thread of its own, all at once (scoped: `watch` is
+    // borrowed).
+    let replies: Vec<io::Result<Vec<u8>>> = thread::scope(|scope| {
+        let clients: Vec<_> = (0..BACKLOG_CONNECTIONS)
+            .map(|_| {
+                scope.spawn(move || -> io::Result<Vec<u8>> {
+                    let (mut conn, _) = connect(addr, watch, Duration::from_secs(10))?;
+                    conn.set_read_timeout(Some(Duration::from_secs(10)))?;
+                    send(&mut conn, None, message)?;
+                    reply(&mut conn, want)
+                })
             })
-        })
-        .collect();
+            .collect();
+        clients
+            .into_iter()
+            .map(|c| c.join().unwrap_or_else(|_| Err(io::Error::other("a backlog client panicked"))))
+            .collect()
+    });
     let mut first = None;
-    for c in clients {
-        let got = c.join().map_err(|_| io::Error::other("a backlog client panicked"))??;
-        first.get_or_insert(got);
+    for got in replies {
+        first.get_or_insert(got?);
     }
     let got = first.unwrap_or_default();
     check_reply(Scenario::Backlog, message, &got)?;
     Ok(Outcome::Replied(got))
 }
 
-fn refused(addr: SocketAddr) -> io::Result<Outcome> {
+fn refused(addr: SocketAddr, watch: Watch<'_>) -> io::Result<Outcome> {
     // A synack server with a control channel: paused and resumed there, so
     // the only connection on the watched port is the refused one.
     if control(addr, &format!("{CONTROL_PREFIX}pause={REFUSED_PAUSE_MS}\n"))? {
-        let tried = TcpStream::connect_timeout(&addr, Duration::from_secs(1));
+        let tried = connect(addr, watch, Duration::from_secs(1));
         control(addr, &format!("{CONTROL_PREFIX}resume\n"))?;
         return match tried {
             Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => Ok(Outcome::Refused),
@@ -1029,15 +1105,15 @@ fn refused(addr: SocketAddr) -> io::Result<Outcome> {
             Ok(_) => Err(io::Error::other(format!("{addr} kept accepting connections during its pause"))),
         };
     }
-    let mut conn = match connect(addr) {
+    let mut conn = match connect(addr, watch, Duration::from_secs(5)) {
         Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => return Ok(Outcome::Refused),
         Err(e) => return Err(e),
-        Ok(conn) => conn,
+        Ok((conn, _)) => conn,
     };
     send(&mut conn, command(ServerSide::Pause, 0), "")?;
     let _ = reply(&mut conn, usize::MAX);
     drop(conn);
-    match TcpStream::connect_timeout(&addr, Duration::from_secs(1)) {
+    match connect(addr, watch, Duration::from_secs(1)) {
         Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => Ok(Outcome::Refused),
         Err(e) => Err(e),
         Ok(_) => Err(io::Error::other(format!(
@@ -1121,28 +1197,71 @@ mod tests {
         server.stop();
     }
 
+    /// Each connection's client port is told before it connects: as many as
+    /// the scenario made, and the try that did it is one of them.
     #[test]
-    fn a_request_is_whole_at_its_line() {
-        assert!(!request_complete(b"hello", false));
-        assert!(request_complete(b"hello\n", false));
-        assert!(!request_complete(b"SYNACK/1 slow\nhel", false));
-        assert!(request_complete(b"SYNACK/1 slow\nhello\n", false));
-        assert!(request_complete(b"SYNACK/1 pause=300\n", false));
-        // Announced on the control channel: the message line alone.
-        assert!(request_complete(b"SYNACK/1 slow\n", true));
-        assert!(!request_complete(b"hello", true));
+    fn every_connection_of_a_scenario_is_told_by_its_port() {
+        let server = Server::start(bind("127.0.0.1:0".parse().unwrap()).unwrap(), ServerConfig::default());
+        let addr = server.addr();
+        for scenario in [Scenario::Seed, Scenario::Simultaneous, Scenario::Backlog, Scenario::Refused] {
+            let told = Mutex::new(Vec::new());
+            let watch = |p| told.lock().unwrap().push(p);
+            let ran = run_scenario_watched(scenario, addr, "helloworld", Some(&watch)).unwrap();
+            let told = told.into_inner().unwrap();
+            assert!(told.iter().all(|&p| p != 0 && p != addr.port()), "{scenario:?}: {told:?}");
+            match scenario {
+                Scenario::Simultaneous => {
+                    assert_eq!(told.len(), ran.connections as usize, "one port per try");
+                    assert_eq!(ran.port, told.last().copied(), "the last try did it");
+                }
+                Scenario::Backlog => assert_eq!((told.len(), ran.connections, ran.port), (4, 4, None)),
+                _ => assert_eq!((told.len(), ran.connections, ran.port), (1, 1, None), "{scenario:?}"),
+            }
+            assert!(server.wait_listening(Duration::from_secs(2)));
+        }
+        server.stop();
     }
 
     #[test]
-    fn a_line_written_in_parts_is_echoed_whole() {
+    fn a_request_is_whole_at_its_first_read_unless_it_carries_a_command() {
+        // The tutorial's client: no newline, answered as it is.
+        assert!(request_complete(b"helloworld", false));
+        assert!(request_complete(b"hello\n", false));
+        assert!(!request_complete(b"", false));
+        // An in-band command line gathers its line of message.
+        assert!(!request_complete(b"SYNACK/1 slow\nhel", false));
+        assert!(!request_complete(b"SYNACK/1 sl", false));
+        assert!(request_complete(b"SYNACK/1 slow\nhello\n", false));
+        assert!(request_complete(b"SYNACK/1 pause=300\n", false));
+        // Announced on the control channel: whatever the first read returns.
+        assert!(request_complete(b"SYNACK/1 slow\n", true));
+        assert!(request_complete(b"hello", true));
+        assert!(!request_complete(b"", true));
+    }
+
+    #[test]
+    fn the_first_read_is_answered_at_once_without_a_newline() {
+        // A server that would wait 60 s for a request to be whole: it does not.
+        let config = ServerConfig { request_timeout: Duration::from_secs(60), ..ServerConfig::default() };
+        let server = Server::start(bind("127.0.0.1:0".parse().unwrap()).unwrap(), config);
+        let mut conn = TcpStream::connect(server.addr()).unwrap();
+        conn.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        conn.write_all(b"helloworld").unwrap();
+        // The reply, then EOF: the server closed after answering the one read.
+        assert_eq!(reply(&mut conn, usize::MAX).unwrap(), b"HELLOWORLD");
+        server.stop();
+    }
+
+    #[test]
+    fn an_inband_command_written_in_parts_is_gathered_whole() {
         let server = Server::start(bind("127.0.0.1:0".parse().unwrap()).unwrap(), ServerConfig::default());
         let mut conn = TcpStream::connect(server.addr()).unwrap();
         conn.set_nodelay(true).unwrap();
-        conn.write_all(b"hello").unwrap();
+        conn.write_all(b"SYNACK/1 wait-eof\nhello").unwrap();
         conn.flush().unwrap();
         conn.write_all(b"world\n").unwrap();
         conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        assert_eq!(reply(&mut conn, usize::MAX).unwrap(), b"HELLOWORLD\n");
+        assert_eq!(reply(&mut conn, 11).unwrap(), b"HELLOWORLD\n");
         server.stop();
     }
 

@@ -93,57 +93,115 @@ pub struct Ladder {
     pub geometry: Geometry,
 }
 
-/// Draws one arrow of `width` characters carrying `label`; labels too long for
-/// the width are cut with `…`.
+/// Draws one arrow of `width` characters carrying `label`: `── label ──▶`.
+/// When the arrow is too short for that, its shaft gives way first
+/// (`label ▶`, `◀ label`, at the last `label▶`); only a label longer than
+/// the arrow itself is cut, with `…`.
 #[must_use]
 pub fn arrow_text(dir: Dir, label: &str, width: usize) -> String {
     let width = width.max(8);
-    // "── " + label + " " + fill + "▶"  or  "◀── " + label + " " + fill
-    let room = width - 5;
-    let chars: Vec<char> = label.chars().collect();
-    let label: String = if chars.len() > room {
-        chars[..room.saturating_sub(1)].iter().collect::<String>() + "…"
-    } else {
-        label.to_string()
-    };
-    let fill = width - 5 - label.chars().count();
+    let len = label.chars().count();
+    if len + 5 <= width {
+        // "── " + label + " " + fill + "▶"  or  "◀── " + label + " " + fill
+        let fill = width - 5 - len;
+        return match dir {
+            Dir::C2S => format!("── {label} {}▶", "─".repeat(fill)),
+            Dir::S2C => format!("◀── {label} {}", "─".repeat(fill)),
+        };
+    }
+    // No room even for the space by the head: `label▶`, `◀label`.
+    if len + 1 == width {
+        return match dir {
+            Dir::C2S => format!("{label}▶"),
+            Dir::S2C => format!("◀{label}"),
+        };
+    }
+    // The shaft gives way: label + " " + fill + "▶"  or  "◀ " + label + " " + fill.
+    let label: String =
+        if len + 2 > width { label.chars().take(width - 3).chain(['…']).collect() } else { label.to_string() };
+    let fill = width - 2 - label.chars().count();
     match dir {
-        Dir::C2S => format!("── {label} {}▶", "─".repeat(fill)),
-        Dir::S2C => format!("◀── {label} {}", "─".repeat(fill)),
+        Dir::C2S => format!("{label} {}▶", "─".repeat(fill)),
+        Dir::S2C if fill == 0 => format!("◀ {label}"),
+        Dir::S2C => format!("◀ {label} {}", "─".repeat(fill - 1)),
     }
 }
 
-/// Lays out `conn` across the whole of `width` columns, `lead` of them before
-/// the client's state column: the dashboard's ladder, whose lifelines stay
-/// put whatever labels arrive (labels are cut only when they must be).
+#[cfg(test)]
+mod arrow_tests {
+    use super::*;
+
+    /// The shaft gives way before the label: a label is cut only when it is
+    /// longer than the arrow less its head; every arrow is `width` wide.
+    #[test]
+    fn the_shaft_gives_way_before_the_label() {
+        let label = "PSH-ACK seq=1 ack=1 len=5 \"hello\"";
+        assert_eq!(arrow_text(Dir::C2S, label, 40), format!("── {label} ──▶"));
+        assert_eq!(arrow_text(Dir::C2S, label, 36), format!("{label} ─▶"));
+        assert_eq!(arrow_text(Dir::C2S, label, 35), format!("{label} ▶"));
+        assert_eq!(arrow_text(Dir::S2C, label, 35), format!("◀ {label}"));
+        assert_eq!(arrow_text(Dir::S2C, label, 37), format!("◀ {label} ─"));
+        assert_eq!(arrow_text(Dir::C2S, label, 34), format!("{label}▶"));
+        assert_eq!(arrow_text(Dir::S2C, label, 34), format!("◀{label}"));
+        assert_eq!(arrow_text(Dir::C2S, label, 20), "PSH-ACK seq=1 ack… ▶");
+        for width in 8..60 {
+            for dir in [Dir::C2S, Dir::S2C] {
+                let a = arrow_text(dir, label, width);
+                assert_eq!(a.chars().count(), width, "{width}: {a}");
+                assert_eq!(a.contains(label), width > label.len(), "{width}: {a}");
+            }
+        }
+    }
+}
+
+/// Lays out `conn` with arrows as wide as `fit` chooses, given the widths of
+/// the client's and the server's state columns (each [`STATE_WIDTH`], or
+/// wider for a mark that names two states, `FIN-WAIT-1→CLOSING`): the
+/// dashboard's ladder, whose columns depend on the terminal's width only, so
+/// that lifelines stay put whatever labels arrive. The dashboard draws each
+/// state column at its own width; the geometry's `state_width` is the wider.
 #[must_use]
-pub fn layout_filled(conn: &Connection, width: usize, lead: usize) -> Ladder {
-    layout_with(conn, Some(width), lead, true)
+pub fn layout_columns(conn: &Connection, fit: impl FnOnce(usize, usize) -> Geometry) -> Ladder {
+    let arrows = timeline::arrows(conn);
+    let side = |client: bool| {
+        arrows
+            .iter()
+            .map(|a| {
+                if client {
+                    timeline::mark_width(a.client_via, a.client_mark)
+                } else {
+                    timeline::mark_width(a.server_via, a.server_mark)
+                }
+            })
+            .max()
+            .unwrap_or(0)
+            .max(STATE_WIDTH)
+    };
+    let geometry = fit(side(true), side(false));
+    let rows = arrows.iter().map(|a| row(a, geometry.arrow_width)).collect();
+    Ladder { header: header(conn, &geometry), rows, geometry }
 }
 
 /// Lays out `conn` within `width` columns (exports pass `None` to fit the
 /// longest label), `lead` of them before the client's state column.
 #[must_use]
 pub fn layout(conn: &Connection, width: Option<usize>, lead: usize) -> Ladder {
-    layout_with(conn, width, lead, false)
-}
-
-fn layout_with(conn: &Connection, width: Option<usize>, lead: usize, fill: bool) -> Ladder {
     let arrows = timeline::arrows(conn);
     let longest = arrows.iter().map(|a| a.label.chars().count()).max().unwrap_or(0);
-    let mark = arrows
+    let geometry = Geometry::fit(longest, mark_width(&arrows), width, lead);
+    let rows = arrows.iter().map(|a| row(a, geometry.arrow_width)).collect();
+    Ladder { header: header(conn, &geometry), rows, geometry }
+}
+
+/// The longest state mark of `arrows`.
+fn mark_width(arrows: &[Arrow]) -> usize {
+    arrows
         .iter()
         .flat_map(|a| {
             [timeline::mark_width(a.client_via, a.client_mark), timeline::mark_width(a.server_via, a.server_mark)]
         })
         .max()
-        .unwrap_or(0);
-    // Filling the width (up to a readable 96-column arrow): as if the longest
-    // label were that long.
-    let longest = if fill { FILL_ARROW - 8 } else { longest };
-    let geometry = Geometry::fit(longest, mark, width, lead);
-    let rows = arrows.iter().map(|a| row(a, geometry.arrow_width)).collect();
-    Ladder { header: header(conn, &geometry), rows, geometry }
+        .unwrap_or(0)
 }
 
 fn row(a: &Arrow, arrow_width: usize) -> Row {

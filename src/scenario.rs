@@ -83,7 +83,9 @@ pub const SCENARIOS: &[Info] = &[
         key: Some('n'),
         help: "open a seed connection (the tutorial client)",
         caption: Some(
-            "The tutorial exchange. Three segments open the connection (SYN, SYN-ACK, ACK); the close races.",
+            "The tutorial's client and server. Look at the first three rows: SYN, SYN-ACK, ACK open the \
+             connection. Then \"helloworld\" and its upper-cased reply. Both sides then close at once: whose FIN \
+             leaves first decides who waits in TIME-WAIT.",
         ),
         server: ServerSide::Echo,
     },
@@ -93,8 +95,8 @@ pub const SCENARIOS: &[Info] = &[
         key: None,
         help: "the client closes first; the server closes when it sees EOF",
         caption: Some(
-            "The client closes first and the server closes as soon as it sees the FIN: its FIN carries the ACK, \
-             three segments.",
+            "The client closes first; the server closes as soon as it reads the end of the stream. Look at the \
+             close: the server's FIN carries its ACK of the client's FIN, three segments instead of four.",
         ),
         server: ServerSide::WaitEof,
     },
@@ -112,17 +114,21 @@ pub const SCENARIOS: &[Info] = &[
         key: Some('s'),
         help: "slow close: a visible four-segment close",
         caption: Some(
-            "The server waits 200 ms before closing: its ACK goes out alone, then its FIN. The textbook four-way \
-             close.",
+            "The server waits 200 ms before closing. Look at the close: its ACK of the client's FIN goes out \
+             alone, its own FIN comes 200 ms later: the textbook four-way close, FIN, ACK, FIN, ACK.",
         ),
         server: ServerSide::Slow,
     },
     Info {
         scenario: Scenario::HalfClose,
         name: "half-close",
-        key: Some('h'),
+        // Not `h`: with `j`, `k` and `l`, `h` moves as in vi.
+        key: Some('H'),
         help: "half-close: data flows after the client's FIN",
-        caption: Some("A half-close. The client shuts down writing; the server still sends three chunks, then closes."),
+        caption: Some(
+            "A half-close: the client shuts down writing only. Look after the client's FIN: the server still \
+             sends three chunks and the client acknowledges them; then the server closes.",
+        ),
         server: ServerSide::Half,
     },
     Info {
@@ -130,7 +136,10 @@ pub const SCENARIOS: &[Info] = &[
         name: "abort",
         key: Some('a'),
         help: "abort: RST instead of FIN",
-        caption: Some("An abortive close. SO_LINGER 0 makes close() send RST: no FINs, no TIME-WAIT."),
+        caption: Some(
+            "An abortive close: SO_LINGER 0 makes the client's close() send RST. Look at the last row: no FIN \
+             on either side, and nobody waits in TIME-WAIT.",
+        ),
         server: ServerSide::Hold,
     },
     Info {
@@ -138,7 +147,10 @@ pub const SCENARIOS: &[Info] = &[
         name: "simultaneous",
         key: Some('x'),
         help: "simultaneous close: both FINs cross",
-        caption: Some("Both sides close at the same instant. If the FINs cross, each side goes through CLOSING."),
+        caption: Some(
+            "Both sides close at the same instant. Look at the two FINs: each leaves before the other arrives \
+             (✕ FINs cross), so each side goes FIN-WAIT-1, CLOSING, TIME-WAIT.",
+        ),
         server: ServerSide::CloseAt,
     },
     Info {
@@ -146,7 +158,10 @@ pub const SCENARIOS: &[Info] = &[
         name: "refused",
         key: Some('r'),
         help: "refused: the server stops listening for a moment",
-        caption: Some("A refused connection. Nothing listens for a moment: the SYN is answered by RST-ACK."),
+        caption: Some(
+            "A refused connection: nothing listens for a moment. Look at the two rows: the SYN is answered by \
+             RST-ACK, and no connection ever opened.",
+        ),
         server: ServerSide::Pause,
     },
     Info {
@@ -155,9 +170,9 @@ pub const SCENARIOS: &[Info] = &[
         key: Some('w'),
         help: "close-wait: the server application holds its socket 3 s",
         caption: Some(
-            "The server's application forgets to close. The client's FIN is acknowledged, then nothing for 3 s: \
-             the server's socket sits in CLOSE-WAIT, the client's in FIN-WAIT-2. Thousands of CLOSE-WAIT on a \
-             server mean this.",
+            "The server's application forgets to close. Look after the client's FIN: it is acknowledged, then \
+             nothing for 3 s: the server's socket sits in CLOSE-WAIT, the client's in FIN-WAIT-2. Thousands of \
+             CLOSE-WAIT on a server mean this.",
         ),
         server: ServerSide::Keep,
     },
@@ -168,8 +183,8 @@ pub const SCENARIOS: &[Info] = &[
         help: "backlog: a full accept queue, four clients at once",
         caption: Some(
             "The server stops accepting for 1.5 s with an accept queue of one, and four clients connect at once. \
-             Some SYNs are dropped and sent again; an ACK may be dropped too: the client believes ESTABLISHED, the \
-             server's kernel has no socket yet. The kernel view shows it.",
+             Look for SYNs sent again (retransmission): the full queue dropped them. An ACK may be dropped too: \
+             the client believes ESTABLISHED, the server's kernel has no socket yet (the kernel view shows it).",
         ),
         server: ServerSide::Echo,
     },
@@ -189,6 +204,14 @@ impl Scenario {
         self.info().name
     }
 
+    /// Whether it may take more than one connection to make its close
+    /// happen: a simultaneous close is tried again until the FINs cross
+    /// (only the try that did it is the scenario's connection).
+    #[must_use]
+    pub fn retries(self) -> bool {
+        self == Scenario::Simultaneous
+    }
+
     /// The scenario a dashboard key runs.
     #[must_use]
     pub fn from_key(key: char) -> Option<Scenario> {
@@ -202,7 +225,7 @@ impl Scenario {
     }
 }
 
-/// The dashboard keys that run scenarios, in table order: `n s h a x r`.
+/// The dashboard keys that run scenarios, in table order: `n s H a x r w b`.
 #[must_use]
 pub fn keys() -> Vec<char> {
     SCENARIOS.iter().filter_map(|i| i.key).collect()

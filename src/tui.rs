@@ -10,6 +10,8 @@
 
 pub mod app;
 pub mod cast;
+pub mod layout;
+pub mod runs;
 pub mod ui;
 
 use std::io::{self, IsTerminal};
@@ -160,8 +162,22 @@ where
                     Msg::Decoded(decode::decode(&frame))
                 }
                 Ok(Next::Decoded(_, decoded)) => Msg::Decoded(*decoded),
-                Ok(Next::Idle) => continue,
+                Ok(Next::Idle) => {
+                    // A stream's kernel changes read while waiting for frames.
+                    let changes = source.take_kernel();
+                    if !changes.is_empty() && !send(Msg::KernelChanges(changes)) {
+                        return;
+                    }
+                    continue;
+                }
                 Ok(Next::End) => {
+                    // A recording's kernel changes after its last frame (a
+                    // recorder writes them as it polls the kernel, after
+                    // the frames they go with).
+                    let changes = source.take_kernel();
+                    if !changes.is_empty() {
+                        let _ = send(Msg::KernelChanges(changes));
+                    }
                     let _ = tx.send(Msg::SourceEnded(None));
                     return;
                 }
@@ -261,12 +277,19 @@ pub fn require_terminal() -> Result<(), String> {
 }
 
 /// Restores the terminal when dropped: on return, on error and on panic
-/// (ratatui's panic hook also restores it for panics in any thread).
+/// (ratatui's panic hook also restores it for panics in any thread). The
+/// alternate screen is cleared before it is left: after a resize, tmux
+/// otherwise leaves its last frame on the restored screen.
 struct TerminalGuard;
 
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
-        let _ = crossterm::execute!(io::stdout(), DisableMouseCapture, crossterm::cursor::Show);
+        let _ = crossterm::execute!(
+            io::stdout(),
+            DisableMouseCapture,
+            crossterm::terminal::Clear(crossterm::terminal::ClearType::All),
+            crossterm::cursor::Show
+        );
         ratatui::restore();
     }
 }

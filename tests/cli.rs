@@ -480,3 +480,85 @@ fn a_reader_that_goes_away_is_no_error() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("cannot write the output"), "{}", stderr(&out));
 }
+
+/// The tutorial's own client, in Python, against `synack serve`: it sends
+/// "helloworld" with no newline and reads once, and its reply comes at once
+/// (the tutorial's server answers what one `recv(1024)` returns). The
+/// script measures the exchange itself; the test reads the number it prints.
+#[test]
+fn the_tutorials_python_client_is_answered_at_once() {
+    use std::io::{BufRead, BufReader};
+    if Command::new("python3").arg("--version").output().is_err() {
+        assert!(std::env::var("SYNACK_REQUIRE_CAPTURE").as_deref() != Ok("1"), "python3 is missing");
+        eprintln!("skipping: no python3");
+        return;
+    }
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_synack"))
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(serve.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let port = line.split("127.0.0.1:").nth(1).and_then(|r| r.split_whitespace().next()).unwrap().to_string();
+    const CLIENT: &str = "
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.connect(('127.0.0.1', int(sys.argv[1])))
+start = time.monotonic()
+s.send(b'helloworld')
+data = s.recv(1024)
+took = (time.monotonic() - start) * 1000
+s.close()
+print('%s %.3f' % (data.decode(), took))
+";
+    let out = Command::new("python3").args(["-c", CLIENT, &port]).output().unwrap();
+    serve.kill().unwrap();
+    serve.wait().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (reply, ms) = printed.trim().split_once(' ').unwrap();
+    assert_eq!(reply, "HELLOWORLD", "{printed}");
+    let ms: f64 = ms.parse().unwrap();
+    assert!(ms < 200.0, "the tutorial's client waited {ms} ms for its reply");
+}
+
+/// `trace --count 1 --write` ends with a summary that counts what it
+/// printed: one connection, not the zero the tracker still holds.
+#[test]
+fn a_live_trace_summary_counts_the_connections_written() {
+    use std::io::{BufRead, BufReader};
+    if !support::capture_allowed() {
+        return;
+    }
+    let server = synack::echo::Server::start(
+        synack::echo::bind("127.0.0.1:0".parse().unwrap()).unwrap(),
+        synack::echo::ServerConfig::default(),
+    );
+    let port = server.addr().port().to_string();
+    let dir = support::tempdir("count-summary");
+    let (pcap, out) = (dir.join("one.pcapng"), dir.join("one.txt"));
+    let mut trace = Command::new(env!("CARGO_BIN_EXE_synack"))
+        .args(["trace", "--port", &port, "--count", "1", "--kernel", "off", "--write"])
+        .arg(&pcap)
+        .arg("-o")
+        .arg(&out)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(trace.stderr.take().unwrap());
+    let mut said = String::new();
+    // Capturing once it says so.
+    while !said.contains("capturing") {
+        assert!(stderr.read_line(&mut said).unwrap() > 0, "{said}");
+    }
+    let reply = synack::echo::run_scenario(synack::scenario::Scenario::Seed, server.addr(), "helloworld");
+    assert!(reply.is_ok(), "{reply:?}");
+    std::io::Read::read_to_string(&mut stderr, &mut said).unwrap();
+    assert!(trace.wait().unwrap().success(), "{said}");
+    server.stop();
+    let printed = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(printed.lines().filter(|l| l.starts_with('#')).count(), 1, "{printed}");
+    assert!(said.contains("dropped by the kernel, 1 connection written"), "{said}");
+}

@@ -79,16 +79,33 @@ fn segments_move_with_left_right_and_the_ladder_focus() {
     let mut app = app_with(&["seed.pcap"], false);
     assert_eq!(app.current_segment(), Some(9), "follows the latest segment");
     app.update(key(KeyCode::Left));
-    app.update(key(KeyCode::Char('k')));
+    // vi's keys: h left, l right, k up, j down.
+    app.update(key(KeyCode::Char('h')));
     assert_eq!(app.current_segment(), Some(7));
     app.update(key(KeyCode::Tab));
     assert_eq!(app.focus, Focus::Ladder);
     app.update(key(KeyCode::Up));
     assert_eq!(app.current_segment(), Some(6));
+    app.update(key(KeyCode::Char('k')));
+    assert_eq!(app.current_segment(), Some(5));
+    app.update(key(KeyCode::Char('j')));
+    assert_eq!(app.current_segment(), Some(6));
     app.update(key(KeyCode::Home));
     assert_eq!(app.current_segment(), Some(0));
-    app.update(key(KeyCode::Char('j')));
+    app.update(key(KeyCode::Char('l')));
     assert_eq!(app.current_segment(), Some(1));
+}
+
+#[test]
+fn vi_keys_move_through_the_list() {
+    let mut app = app_with(&["seed.pcap", "slow-close.pcap", "abort.pcap"], false);
+    assert_eq!(app.focus, Focus::List);
+    app.update(key(KeyCode::Char('k')));
+    assert_eq!(app.current().unwrap().id, 2);
+    app.update(key(KeyCode::Char('k')));
+    assert_eq!(app.current().unwrap().id, 1);
+    app.update(key(KeyCode::Char('j')));
+    assert_eq!(app.current().unwrap().id, 2);
 }
 
 #[test]
@@ -140,9 +157,12 @@ fn quit_keys_and_help() {
     assert!(app.help);
     assert_eq!(app.update(key(KeyCode::Char('x'))), Action::None, "any key closes the help");
     assert!(!app.help);
+    // A replay runs no scenario, and says so.
     assert_eq!(app.update(key(KeyCode::Char('n'))), Action::None, "no server: scenario keys do nothing");
+    assert!(app.notice.as_deref().unwrap().contains("a replay only shows the capture"), "{:?}", app.notice);
+    // Esc never quits.
+    assert_eq!(app.update(key(KeyCode::Esc)), Action::None);
     assert_eq!(app.update(key(KeyCode::Char('q'))), Action::Quit);
-    assert_eq!(app.update(key(KeyCode::Esc)), Action::Quit);
     let ctrl_c = Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
     assert_eq!(app.update(ctrl_c), Action::Quit);
     let mut live = App::new(
@@ -150,7 +170,18 @@ fn quit_keys_and_help() {
         Source::Live { interface: "lo".into(), port: 8001 },
         true,
     );
-    assert_eq!(live.update(key(KeyCode::Char('s'))), Action::Run(synack::scenario::Scenario::SlowClose));
+    assert!(matches!(live.update(key(KeyCode::Char('s'))), Action::Run(synack::scenario::Scenario::SlowClose, _)));
+    let half = Msg::Key(KeyEvent::new(KeyCode::Char('H'), KeyModifiers::SHIFT));
+    assert!(matches!(live.update(half), Action::Run(synack::scenario::Scenario::HalfClose, _)));
+    // --no-serve: the key says why it does nothing.
+    let mut no_serve = App::new(
+        Pipeline::new(Some(8001), synack::model::tracker::Limits::both(10)),
+        Source::Live { interface: "lo".into(), port: 8001 },
+        false,
+    );
+    assert_eq!(no_serve.update(key(KeyCode::Char('n'))), Action::None);
+    let s = screen(&mut no_serve, 80, 24);
+    assert!(s.contains("scenario keys need synack's echo server, which --no-serve leaves out"), "{s}");
 }
 
 macro_rules! ladder_snapshots {
@@ -215,7 +246,7 @@ fn a_click_selects_the_connection_on_that_row() {
     app.update(Msg::Resize(120, 40));
     let ids: Vec<u64> = app.pipeline.tracker.connections().map(|c| c.id).collect();
     assert!(ids.len() >= 3, "{ids:?}");
-    let screen = ui::Screen::of(app.size, &app).unwrap();
+    let screen = app.screen().unwrap();
     let rows = screen.list_rows();
     let click = |row: u16| {
         Msg::Mouse(MouseEvent {
@@ -226,7 +257,7 @@ fn a_click_selects_the_connection_on_that_row() {
         })
     };
     // The list shows every connection from the top: row 1 is the second one.
-    assert_eq!(ui::list_offset(&app, usize::from(rows.height)), 0);
+    assert_eq!(app.list_offset(usize::from(rows.height)), 0);
     app.update(click(rows.y + 1));
     assert_eq!((app.current().unwrap().id, app.follow), (ids[1], false));
     // A click outside the list changes nothing.
@@ -342,7 +373,7 @@ fn big_lists_page_jump_and_scroll() {
     app.update(key(KeyCode::Char('g')));
     assert_eq!(app.current().unwrap().id, ids[0]);
     app.update(key(KeyCode::PageDown));
-    let page = usize::from(ui::Screen::of(app.size, &app).unwrap().list_rows().height);
+    let page = usize::from(app.screen().unwrap().list_rows().height);
     assert_eq!(app.current().unwrap().id, ids[page]);
     app.update(key(KeyCode::PageUp));
     assert_eq!(app.current().unwrap().id, ids[0]);
@@ -364,9 +395,24 @@ fn time_column_modes_and_notices_that_expire() {
     app.update(key(KeyCode::Char('t')));
     assert!(screen(&mut app, 120, 40).contains("t: ms from the row before"));
     app.update(key(KeyCode::Char('t')));
-    let s = screen(&mut app, 120, 40);
+    // Clock times are wider: 125 columns.
+    assert!(!screen(&mut app, 120, 40).contains("t: clock time, UTC"));
+    let s = screen(&mut app, 125, 40);
     assert!(s.contains("t: clock time, UTC"), "{s}");
-    assert!(screen(&mut app, 100, 24).contains("no times under 102 columns"));
+    // Under 118 columns the labels and notes come first: no time column,
+    // and the title says nothing of it; `t` says what it needs.
+    let s = screen(&mut app, 100, 24);
+    assert!(!s.contains("t: ") && !s.contains("0.531"), "{s}");
+    app.update(Msg::Resize(100, 24));
+    app.update(key(KeyCode::Char('t')));
+    assert_eq!(
+        app.notice.as_deref(),
+        Some("the time column needs a ladder 118 columns wide (now 100): enlarge the terminal")
+    );
+    app.update(Msg::Resize(118, 24));
+    let s = screen(&mut app, 118, 24);
+    assert!(s.contains("t: ms from the start") && s.contains("0.531"), "{s}");
+    app.notice = None;
     // A notice goes after five seconds of wall clock.
     app.update(Msg::Tick(Timestamp(1_000_000_000_000)));
     app.update(Msg::Notice("exported #1".into()));
@@ -380,14 +426,54 @@ fn time_column_modes_and_notices_that_expire() {
     assert!(!app.help);
 }
 
-#[test]
-fn the_tour_reveals_segment_by_segment_and_obeys_the_presenter() {
-    use synack::tui::app::{DWELL_NANOS, REVEAL_NANOS, Tour};
-    let mut app = App::new(
+/// The run of an action that starts a scenario.
+fn run_of(action: Action) -> (synack::scenario::Scenario, synack::tui::app::RunId) {
+    match action {
+        Action::Run(scenario, run) => (scenario, run),
+        other => panic!("expected a scenario to run, got {other:?}"),
+    }
+}
+
+/// A live dashboard on port 8001 with the echo server (scenario keys work).
+fn live_app() -> App {
+    App::new(
         Pipeline::new(None, synack::model::tracker::Limits::both(100)),
         Source::Live { interface: "lo".into(), port: 8001 },
         true,
-    );
+    )
+}
+
+/// The client port of a fixture's connection.
+fn client_port(segs: &[Segment]) -> u16 {
+    segs[0].src.port()
+}
+
+/// A scenario run made `segs`' connection: its port told, its segments come.
+fn run_connects(app: &mut App, run: synack::tui::app::RunId, segs: &[Segment]) {
+    app.update(Msg::ScenarioConnect { run, port: client_port(segs) });
+    for s in segs {
+        app.update(Msg::Decoded(Ok(Some(*s))));
+    }
+}
+
+fn ran(connections: u32, port: Option<u16>) -> Msg {
+    use synack::echo::{Outcome, Ran};
+    Msg::ScenarioDone {
+        run: 0,
+        result: Ok(Ran { outcome: Outcome::Replied(b"HELLOWORLD\n".to_vec()), connections, port }),
+    }
+}
+
+/// Run `run` is over, as `ran` says.
+fn done(app: &mut App, run: synack::tui::app::RunId, ran: Msg) {
+    let Msg::ScenarioDone { result, .. } = ran else { unreachable!() };
+    app.update(Msg::ScenarioDone { run, result });
+}
+
+#[test]
+fn the_tour_reveals_segment_by_segment_and_obeys_the_presenter() {
+    use synack::tui::app::{DWELL_NANOS, REVEAL_NANOS, Tour};
+    let mut app = live_app();
     app.tour = Some(Tour::new(true));
     let steps = Tour::steps();
     let mut wall = 1_000_000_000_000u64;
@@ -396,38 +482,120 @@ fn the_tour_reveals_segment_by_segment_and_obeys_the_presenter() {
         app.update(Msg::Tick(Timestamp(wall)))
     };
     // The first tick starts step 1: its caption, its scenario.
-    assert_eq!(tick(&mut app, 0), Action::Run(steps[0].1));
+    let (scenario, run) = run_of(tick(&mut app, 0));
+    assert_eq!(scenario, steps[0].1);
     assert!(app.caption.as_deref().unwrap().starts_with(&format!("Step 1/{}: ", steps.len())));
     // Its segments come, and are shown one per reveal interval.
     let segs = segments("seed.pcap");
-    for s in &segs {
-        app.update(Msg::Decoded(Ok(Some(*s))));
-    }
+    run_connects(&mut app, run, &segs);
     assert!(app.current().is_none(), "nothing drawn at once");
     for shown in 1..=segs.len() {
         assert_eq!(tick(&mut app, REVEAL_NANOS), Action::None);
         assert_eq!(app.current().unwrap().records.len(), shown);
     }
-    // Paused: the clock runs, nothing moves.
+    // The list names the connection's scenario.
+    let s = screen(&mut app, 100, 30);
+    let row = s.lines().find(|l| l.contains("#1 ")).unwrap();
+    assert!(row.contains(scenario.name()), "{s}");
+    // The ladder is whole, but the scenario is not over: the step stays.
+    assert_eq!(tick(&mut app, DWELL_NANOS * 2), Action::None);
+    assert!(app.caption.as_deref().unwrap().starts_with("Step 1/"));
+    done(&mut app, run, ran(1, None));
+    // Space holds the step: the clock runs, nothing moves.
     app.update(key(KeyCode::Char(' ')));
+    let s = screen(&mut app, 100, 30);
+    assert!(s.contains("STEP HELD (space goes on)"), "{s}");
     assert_eq!(tick(&mut app, DWELL_NANOS * 3), Action::None);
     assert!(app.caption.as_deref().unwrap().starts_with("Step 1/"));
     app.update(key(KeyCode::Char(' ')));
     // The whole ladder stands, then step 2 comes.
-    assert_eq!(tick(&mut app, DWELL_NANOS), Action::Run(steps[1].1));
+    assert_eq!(run_of(tick(&mut app, DWELL_NANOS)).0, steps[1].1);
     assert!(app.caption.as_deref().unwrap().starts_with("Step 2/"));
     // n and p: the presenter moves at will; what was held is shown whole.
     app.update(Msg::Decoded(Ok(Some(segs[0]))));
-    assert_eq!(app.update(key(KeyCode::Char('n'))), Action::Run(steps[2].1));
+    assert_eq!(run_of(app.update(key(KeyCode::Char('n')))).0, steps[2].1);
     assert!(app.held.is_empty());
-    assert_eq!(app.update(key(KeyCode::Char('p'))), Action::Run(steps[1].1));
+    assert_eq!(run_of(app.update(key(KeyCode::Char('p')))).0, steps[1].1);
     assert!(app.caption.as_deref().unwrap().starts_with("Step 2/"));
+    // The footer says so.
+    assert!(screen(&mut app, 80, 24).contains("n next step  p back  space hold"));
     // --once: after the last step, the tour is over.
     for _ in 2..steps.len() {
         app.update(key(KeyCode::Char('n')));
     }
     assert_eq!(app.update(key(KeyCode::Char('n'))), Action::None);
     assert!(app.caption.as_deref().unwrap().starts_with("The tour is over"));
+}
+
+/// The simultaneous close tries again until the FINs cross: the tour shows
+/// the try that did it, and its caption says how many it took.
+#[test]
+fn a_retried_step_shows_only_the_try_that_did_it() {
+    use synack::scenario::Scenario;
+    use synack::tui::app::{REVEAL_NANOS, Tour};
+    let mut app = live_app();
+    app.tour = Some(Tour::new(false));
+    let at = Tour::steps().iter().position(|s| s.1 == Scenario::Simultaneous).unwrap();
+    let mut wall = 1_000_000_000_000u64;
+    let (mut scenario, mut run) = run_of(app.update(Msg::Tick(Timestamp(wall))));
+    for _ in 0..at {
+        (scenario, run) = run_of(app.update(key(KeyCode::Char('n'))));
+    }
+    assert_eq!(scenario, Scenario::Simultaneous);
+    // A try whose FINs did not cross (a three-way close), then the one that
+    // crossed (a real simultaneous close, over IPv6).
+    let (failed, crossed) = (segments("seed.pcap"), segments("ipv6.pcap"));
+    run_connects(&mut app, run, &failed);
+    run_connects(&mut app, run, &crossed);
+    assert!(app.held.is_empty(), "nothing of the tries is shown before the scenario says which did it");
+    done(&mut app, run, ran(2, Some(client_port(&crossed))));
+    assert_eq!(app.held.len(), crossed.len());
+    for _ in 0..crossed.len() {
+        wall += REVEAL_NANOS;
+        app.update(Msg::Tick(Timestamp(wall)));
+    }
+    let conns: Vec<_> = app.pipeline.tracker.connections().collect();
+    assert_eq!(conns.len(), 1, "one connection: the try that did it");
+    assert_eq!(conns[0].close_kind().name(), "simultaneous");
+    let caption = app.caption.clone().unwrap();
+    assert!(caption.contains("It took 2 tries: the 1 before closed without the FINs crossing"), "{caption}");
+    let s = screen(&mut app, 120, 40);
+    assert!(s.contains("1 try left out"), "{s}");
+    let row = s.lines().find(|l| l.contains("#1 ")).unwrap();
+    assert!(row.contains("simultaneous simultaneous"), "kind and scenario: {row}");
+}
+
+/// One key press, one connection: `x` lists the try that crossed, `b` its
+/// four clients, each named by its scenario.
+#[test]
+fn one_key_press_shows_one_connection_named_by_its_scenario() {
+    use synack::scenario::Scenario;
+    let mut app = live_app();
+    let (scenario, run) = run_of(app.update(key(KeyCode::Char('x'))));
+    assert_eq!(scenario, Scenario::Simultaneous);
+    let tries = [segments("seed.pcap"), segments("slow-close.pcap"), segments("ipv6.pcap")];
+    for t in &tries {
+        run_connects(&mut app, run, t);
+    }
+    assert_eq!(app.pipeline.tracker.len(), 0, "the tries wait for the scenario's word");
+    done(&mut app, run, ran(3, Some(client_port(&tries[2]))));
+    assert_eq!(app.visible().len(), 1);
+    assert!(app.notice.as_deref().unwrap().contains("crossed on try 3; the 2 tries before"), "{:?}", app.notice);
+    // Four clients at once: four connections, each the backlog's.
+    let (scenario, run) = run_of(app.update(key(KeyCode::Char('b'))));
+    assert_eq!(scenario, Scenario::Backlog);
+    for f in ["seed.pcap", "slow-close.pcap", "abort.pcap", "half-close.pcap"] {
+        run_connects(&mut app, run, &segments(f));
+    }
+    done(&mut app, run, ran(4, None));
+    let s = screen(&mut app, 120, 40);
+    let rows: Vec<&str> = s.lines().filter(|l| l.starts_with("\"│   #")).collect();
+    assert_eq!(rows.iter().filter(|l| l.contains(" backlog ")).count(), 4, "{s}");
+    assert_eq!(rows.iter().filter(|l| l.contains("simultaneous")).count(), 1, "{s}");
+    assert!(s.contains("5 connections"), "{s}");
+    // At 80 columns too.
+    let s = screen(&mut app, 80, 24);
+    assert!(s.lines().any(|l| l.contains(" backlog ")), "{s}");
 }
 
 #[test]
@@ -460,6 +628,53 @@ fn the_list_filters_by_kind_port_address_and_state() {
     assert!(app.visible().iter().all(|c| c.close_kind().name() == "three-way"));
     assert_eq!(app.visible().len(), 1);
     assert_eq!(app.current().unwrap().close_kind().name(), "three-way", "the view follows the filter");
+}
+
+/// Each word is a part of what the list shows (or of a state the connection
+/// was in), whatever its case: `/four`, `three`, `fin` all find something.
+#[test]
+fn the_filter_matches_parts_of_words_and_esc_clears_it_without_quitting() {
+    let mut app = app_with(&["seed.pcap", "slow-close.pcap", "abort.pcap", "refused.pcap"], false);
+    let type_in = |app: &mut App, text: &str| {
+        app.update(key(KeyCode::Char('/')));
+        for c in text.chars() {
+            app.update(key(KeyCode::Char(c)));
+        }
+        app.update(key(KeyCode::Enter));
+    };
+    let ids = |app: &App| app.visible().iter().map(|c| c.id).collect::<Vec<_>>();
+    type_in(&mut app, "four");
+    assert_eq!(ids(&app), [2], "four-way");
+    // The ladder follows the filtered list, even from a selection it hides.
+    assert_eq!(app.current().unwrap().id, 2);
+    // Esc after Enter clears the filter, and never quits.
+    assert_eq!(app.update(key(KeyCode::Esc)), Action::None);
+    assert_eq!(ids(&app), [1, 2, 3, 4]);
+    assert_eq!(app.update(key(KeyCode::Esc)), Action::None, "Esc with nothing to clear does not quit either");
+    type_in(&mut app, "THREE");
+    assert_eq!(ids(&app), [1]);
+    // States the connection went through: FIN-WAIT-1 on a side of each close with FINs.
+    type_in(&mut app, "fin");
+    assert_eq!(ids(&app), [1, 2]);
+    type_in(&mut app, "127.0.0");
+    assert_eq!(ids(&app).len(), 4);
+    type_in(&mut app, "reset");
+    assert_eq!(ids(&app), [3]);
+    // A selection the filter hides gives way to a connection it shows.
+    app.update(key(KeyCode::Esc));
+    app.update(key(KeyCode::Char('g')));
+    assert_eq!(app.current().unwrap().id, 1);
+    type_in(&mut app, "refused");
+    assert_eq!(app.current().unwrap().id, 4, "the ladder shows what the list shows");
+    assert!(screen(&mut app, 80, 24).contains("#4 ── close: refused"));
+    // Nothing matches: said, with the way out.
+    type_in(&mut app, "nothing-like-this");
+    assert!(app.current().is_none());
+    for (w, h) in [(80, 24), (120, 40)] {
+        let s = screen(&mut app, w, h);
+        assert!(s.contains("no connection matches 'nothing-like-this' (Esc clears)"), "{s}");
+        assert!(!s.contains("waiting for connections"), "{s}");
+    }
 }
 
 #[test]
@@ -555,7 +770,7 @@ fn the_diagram_says_when_it_does_not_fit() {
     let mut app = app_with(&["seed.pcap"], false);
     app.size = ratatui::layout::Rect::new(0, 0, 80, 23);
     app.update(Msg::Key(KeyEvent::from(KeyCode::Char('d'))));
-    assert_eq!(app.notice.as_deref(), Some(ui::DIAGRAM_TOO_SMALL));
+    assert_eq!(app.notice.as_deref(), Some(synack::tui::layout::DIAGRAM_TOO_SMALL));
     let s = screen(&mut app, 80, 23);
     assert!(!s.contains("RFC 9293 state diagram"), "{s}");
     assert!(s.contains("Connections"), "{s}");
@@ -668,4 +883,439 @@ fn the_kernel_view_in_the_explanation_and_the_diagram() {
     select_row(&mut app, 0);
     let s = screen(&mut app, 200, 60);
     assert!(s.contains("S server row 1: LISTEN → SYN-RECEIVED   kernel: 1 ⚙"), "{s}");
+}
+
+/// Kernel changes that agree with `fixture`'s wire, as the kernel view would
+/// report them: each transition the wire shows, 1 µs after its row.
+fn wire_changes(fixture: &str) -> Vec<synack::model::kernel::Change> {
+    use synack::model::kernel::Change;
+    use synack::model::tcp::TcpState;
+    use synack::model::tracker::Role;
+    let app = app_with(&[fixture], false);
+    let conn = app.current().unwrap();
+    let mut out = Vec::new();
+    for (role, sock, local, remote) in
+        [(Role::Client, 1, conn.client.addr, conn.server.addr), (Role::Server, 2, conn.server.addr, conn.client.addr)]
+    {
+        for t in synack::model::diagram::path(conn, role) {
+            let ts = Timestamp(conn.records[t.row].ts.0 + 1_000);
+            // A FIN that acknowledges ours: the kernel goes through FIN-WAIT-2.
+            if (t.from, t.to) == (TcpState::FinWait1, TcpState::TimeWait) {
+                out.push(Change { ts, sock, local, remote, from: t.from, to: TcpState::FinWait2 });
+                out.push(Change { ts, sock, local, remote, from: TcpState::FinWait2, to: t.to });
+            } else {
+                out.push(Change { ts, sock, local, remote, from: t.from, to: t.to });
+            }
+        }
+    }
+    out.sort_by_key(|c| c.ts);
+    out
+}
+
+/// Lets the tour reveal `n` segments from wall time `wall`, then a second
+/// more; no frame (200 x 60, with the diagram's footer when it is on) shows a
+/// "✗ kernel" line. Returns the last frame.
+fn reveal_without_false_alarms(app: &mut App, mut wall: u64, n: usize) -> String {
+    use synack::tui::app::REVEAL_NANOS;
+    for shown in 0..=n {
+        let s = screen(app, 200, 60);
+        assert!(!s.contains('✗'), "{shown} segments shown:\n{s}");
+        wall += REVEAL_NANOS;
+        app.update(Msg::Tick(Timestamp(wall)));
+    }
+    app.update(Msg::Tick(Timestamp(wall + 1_000_000_000)));
+    let s = screen(app, 200, 60);
+    assert!(!s.contains('✗'), "{s}");
+    s
+}
+
+/// While the tour reveals a connection segment by segment, the kernel view
+/// is compared with what is on screen only: no "✗ kernel" line, in the panel
+/// or under the diagram, on any frame, though the kernel's changes all came
+/// at once, before the segments were shown; at the end all agree.
+#[test]
+fn the_kernel_view_is_compared_with_what_is_on_screen_only() {
+    use synack::tui::app::Tour;
+    for fixture in ["seed.pcap", "slow-close.pcap", "ipv6.pcap"] {
+        let mut app = live_app();
+        app.pipeline.tracker.watch_kernel();
+        app.kernel = Some(Ok(()));
+        app.tour = Some(Tour::new(true));
+        app.diagram = true;
+        let segs = segments(fixture);
+        let wall = segs.last().unwrap().ts.0 + 1_000_000_000;
+        let (_, run) = run_of(app.update(Msg::Tick(Timestamp(wall))));
+        run_connects(&mut app, run, &segs);
+        let changes = wire_changes(fixture);
+        let all = changes.len();
+        app.update(Msg::KernelChanges(changes));
+        done(&mut app, run, ran(1, None));
+        // The clock runs far past every change: still nothing ahead of the screen.
+        let s = reveal_without_false_alarms(&mut app, wall, segs.len());
+        assert!(s.contains(&format!("kernel: {all} of {all} transitions agreed")), "{fixture}:\n{s}");
+    }
+}
+
+/// Paused, then stepping through a replay: the same.
+#[test]
+fn a_paused_view_compares_the_kernel_with_what_it_shows() {
+    let segs = segments("slow-close.pcap");
+    let mut app = app_with(&[], true);
+    app.pipeline.tracker.watch_kernel();
+    app.kernel = Some(Ok(()));
+    for s in &segs {
+        app.update(Msg::Decoded(Ok(Some(*s))));
+    }
+    let changes = wire_changes("slow-close.pcap");
+    let all = changes.len();
+    app.update(Msg::KernelChanges(changes));
+    app.update(Msg::SourceEnded(None));
+    while !app.held.is_empty() {
+        app.update(key(KeyCode::Char(' ')));
+        let s = screen(&mut app, 120, 40);
+        assert!(!s.contains('✗'), "{} held:\n{s}", app.held.len());
+    }
+    let s = screen(&mut app, 120, 40);
+    assert!(s.contains(&format!("kernel: {all} of {all} transitions agreed")), "{s}");
+}
+
+/// A pcapng recorded with the kernel view (`trace --kernel on --write`)
+/// replays in the dashboard with it, as `trace --read` prints it: the
+/// recorder writes the kernel's changes after the frames they go with.
+#[test]
+fn a_recording_with_the_kernel_view_replays_with_it() {
+    use synack::capture::record::Recorder;
+    use synack::tui::{self, Loss, Pace, Shared};
+    let dir = support::tempdir("kernel-replay");
+    let path = dir.join("kernel.pcapng");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed.pcap");
+    let mut recorder = Recorder::create(&path).unwrap();
+    assert!(recorder.keeps_kernel());
+    let mut src = PcapSource::new(File::open(&fixture).unwrap(), "seed.pcap").unwrap();
+    while let Ok(Next::Frame(f)) = src.next_frame() {
+        recorder.write(&f).unwrap();
+    }
+    let changes = wire_changes("seed.pcap");
+    let all = changes.len();
+    for c in &changes {
+        recorder.write_kernel(c).unwrap();
+    }
+    recorder.finish().unwrap();
+    let source = PcapSource::new(File::open(&path).unwrap(), "kernel.pcapng").unwrap();
+    let shared = std::sync::Arc::new(Shared::default());
+    let (tx, rx) = tui::channel();
+    let handle = tui::spawn_source(source, Pace::Speed(0.0), Loss::Never, tx, shared, |_| None).unwrap();
+    let mut app = App::new(
+        Pipeline::new(None, synack::model::tracker::Limits::both(10)),
+        Source::Replay { name: "kernel.pcapng".into(), step: false },
+        false,
+    );
+    for msg in rx.iter() {
+        let ended = matches!(msg, Msg::SourceEnded(_));
+        app.update(msg);
+        if ended {
+            break;
+        }
+    }
+    handle.join().unwrap();
+    let s = screen(&mut app, 120, 40);
+    assert!(s.contains("kernel view ⚙"), "{s}");
+    assert!(s.contains(&format!("kernel: {all} of {all} transitions agreed")) && all >= 8, "{all}:\n{s}");
+}
+
+/// At 80 columns the arrow gives way, not the label: the tutorial's data
+/// segments show whole, "helloworld" and all.
+#[test]
+fn labels_show_whole_at_80_columns() {
+    for fixture in ["seed.pcap", "slow-close.pcap", "ipv6.pcap"] {
+        let mut app = app_with(&[fixture], false);
+        let labels = synack::ladder::layout(app.current().unwrap(), None, 0).rows;
+        for (row, r) in labels.iter().enumerate() {
+            select_row(&mut app, row);
+            for (w, h) in [(80, 23), (80, 24), (100, 30)] {
+                let s = screen(&mut app, w, h);
+                assert!(s.contains(&r.label), "{fixture} row {row} at {w}x{h}: {:?} cut in\n{s}", r.label);
+            }
+        }
+    }
+}
+
+/// The ladder's panel keeps its rows while stepping, whatever the text
+/// below it says.
+#[test]
+fn the_ladder_keeps_its_height_while_stepping() {
+    for (w, h) in [(80, 23), (80, 24), (100, 30), (160, 45)] {
+        let mut app = app_with(&[], true);
+        for s in segments("seed.pcap").into_iter().chain(segments("half-close.pcap")) {
+            app.update(Msg::Decoded(Ok(Some(s))));
+        }
+        let mut heights = std::collections::BTreeSet::new();
+        while !app.held.is_empty() {
+            app.update(key(KeyCode::Char(' ')));
+            let s = screen(&mut app, w, h);
+            let top = s.lines().position(|l| l.contains("┌ #")).unwrap();
+            let bottom = s.lines().position(|l| l.contains("┌ What it means")).unwrap();
+            heights.insert((top, bottom));
+        }
+        assert_eq!(heights.len(), 1, "{w}x{h}: the ladder moved: {heights:?}");
+    }
+}
+
+/// The status line and the empty list's hint are never cut in the middle of
+/// a word, at 80 and 100 columns, with the kernel view on.
+#[test]
+fn the_header_and_the_hint_fit() {
+    let mut app = App::new(
+        Pipeline::new(None, synack::model::tracker::Limits::both(100)),
+        Source::Live { interface: "lo".into(), port: 18001 },
+        true,
+    );
+    app.kernel = Some(Ok(()));
+    app.kernel_drops = 3;
+    for w in [80, 100, 120] {
+        let s = screen(&mut app, w, 24);
+        let status = s.lines().next().unwrap().trim_matches('"').trim_end();
+        assert!(status.ends_with('⚙') || status.ends_with("kernel view ⚙"), "{w}: {status}");
+        assert!(status.contains("drops 3"), "{w}: {status}");
+        assert!(s.contains("waiting for connections: press n for one, s H a x r w b for other closes"), "{w}:\n{s}");
+    }
+    for f in ["seed.pcap", "slow-close.pcap"] {
+        for seg in segments(f) {
+            app.update(Msg::Decoded(Ok(Some(seg))));
+        }
+    }
+    for w in [80, 100] {
+        let s = screen(&mut app, w, 24);
+        let status = s.lines().next().unwrap().trim_matches('"').trim_end();
+        let parts: Vec<&str> = status.split(" │ ").map(str::trim).collect();
+        assert!(parts.contains(&"2 connections") || parts.contains(&"2 conns"), "{w}: {status}");
+        assert!(parts.last().unwrap().ends_with('⚙'), "{w}: {status}");
+    }
+}
+
+/// "1 more line", "2 more lines".
+#[test]
+fn what_does_not_fit_is_counted_in_good_english() {
+    let mut singular = 0;
+    for h in 23..40 {
+        for fixture in ["seed.pcap", "slow-close.pcap", "half-close.pcap", "ipv6.pcap"] {
+            let mut app = app_with(&[fixture], false);
+            let s = screen(&mut app, 80, h);
+            assert!(!s.contains(" 1 more lines"), "{fixture} 80x{h}:\n{s}");
+            singular += usize::from(s.contains(" 1 more line: enlarge the terminal"));
+        }
+    }
+    assert!(singular > 0, "no screen had exactly one line more");
+}
+
+/// The diagram's notice says what is true of the terminal now: gone after
+/// a resize that makes room, back after one that takes it away. At 160 x 45
+/// the list stays beside the diagram and the ladder keeps six rows; the
+/// figure's abbreviations are spelled out.
+#[test]
+fn the_diagram_follows_resizes_and_keeps_the_list() {
+    use synack::tui::layout::DIAGRAM_TOO_SMALL;
+    let mut app = app_with(&["seed.pcap", "slow-close.pcap"], false);
+    app.update(Msg::Resize(80, 24));
+    app.update(key(KeyCode::Char('d')));
+    assert_eq!(app.notice.as_deref(), Some(DIAGRAM_TOO_SMALL));
+    app.update(Msg::Resize(160, 45));
+    assert_eq!(app.notice, None);
+    let s = screen(&mut app, 160, 45);
+    assert!(s.contains("RFC 9293 state diagram") && s.contains(" Connections "), "{s}");
+    assert!(s.contains("SYN-RCVD is SYN-RECEIVED, ESTAB is ESTABLISHED"), "{s}");
+    let top = s.lines().position(|l| l.contains("┌ #")).unwrap();
+    let bottom = s.lines().position(|l| l.contains("┌ What it means")).unwrap();
+    assert!(bottom - top - 2 >= 6, "the ladder keeps six rows:\n{s}");
+    app.update(Msg::Resize(100, 30));
+    assert_eq!(app.notice.as_deref(), Some(DIAGRAM_TOO_SMALL));
+    app.update(key(KeyCode::Char('d')));
+    assert_eq!(app.notice, None, "the diagram is off: nothing to say");
+}
+
+/// A try of the simultaneous close may reuse the port of the try before it
+/// (the same tuple, its socket perhaps the same memory): neither the earlier
+/// try's segments nor its kernel changes show with the connection that did
+/// it, and no "✗ kernel" line comes of them.
+#[test]
+fn a_retry_on_the_same_port_brings_nothing_of_the_try_before() {
+    use synack::model::tcp::TcpState;
+    use synack::scenario::Scenario;
+    use synack::tui::app::Tour;
+    let mut app = live_app();
+    app.pipeline.tracker.watch_kernel();
+    app.kernel = Some(Ok(()));
+    app.tour = Some(Tour::new(false));
+    let at = Tour::steps().iter().position(|s| s.1 == Scenario::Simultaneous).unwrap();
+    let crossed = segments("ipv6.pcap");
+    let wall = crossed.last().unwrap().ts.0 + 1_000_000_000;
+    let (mut scenario, mut run) = run_of(app.update(Msg::Tick(Timestamp(wall))));
+    for _ in 0..at {
+        (scenario, run) = run_of(app.update(key(KeyCode::Char('n'))));
+    }
+    assert_eq!(scenario, Scenario::Simultaneous);
+    // The try before: the same connection, ten seconds earlier, same port.
+    let earlier = |ts: Timestamp| Timestamp(ts.0 - 10_000_000_000);
+    let failed: Vec<Segment> = crossed.iter().map(|s| Segment { ts: earlier(s.ts), ..*s }).collect();
+    // The kernel's changes of each try; the client's first, CLOSED ->
+    // SYN-SENT, made before its port was chosen (port 0).
+    let before_port = |mut changes: Vec<synack::model::kernel::Change>| {
+        for c in &mut changes {
+            if (c.from, c.to) == (TcpState::Closed, TcpState::SynSent) {
+                c.local = std::net::SocketAddr::new(c.local.ip(), 0);
+            }
+        }
+        changes
+    };
+    let changes = before_port(wire_changes("ipv6.pcap"));
+    let failed_changes: Vec<_> =
+        changes.iter().map(|c| synack::model::kernel::Change { ts: earlier(c.ts), ..*c }).collect();
+    run_connects(&mut app, run, &failed);
+    app.update(Msg::KernelChanges(failed_changes));
+    run_connects(&mut app, run, &crossed);
+    let all = changes.len();
+    app.update(Msg::KernelChanges(changes));
+    done(&mut app, run, ran(2, Some(client_port(&crossed))));
+    let s = reveal_without_false_alarms(&mut app, wall, crossed.len());
+    assert_eq!(app.pipeline.tracker.len(), 1, "{s}");
+    let conn = app.current().unwrap();
+    assert_eq!(synack::model::kernel::agreement(conn), (all, all), "{s}");
+}
+
+/// Scenario runs (`tui::runs`): which connection each one made, a retried
+/// scenario's tries and kernel changes held until it says which try did it.
+mod runs {
+    use synack::model::kernel::Change;
+    use synack::model::segment::{Flags, Segment, Timestamp};
+    use synack::scenario::Scenario;
+    use synack::tui::runs::Runs;
+
+    /// A SYN from `client_port` to the server's port 8001.
+    fn seg(client_port: u16) -> Segment {
+        let mut s = super::support::template();
+        s.src = format!("127.0.0.1:{client_port}").parse().unwrap();
+        s.flags = Flags::SYN;
+        s.ts = Timestamp(1);
+        s
+    }
+
+    #[test]
+    fn only_the_try_that_did_it_is_shown() {
+        let mut runs = Runs::default();
+        let x = runs.start(Scenario::Simultaneous);
+        for port in [40001, 40002, 40003] {
+            runs.connect(x, port);
+        }
+        assert!(runs.holding());
+        for port in [40001, 40002, 40003, 40003] {
+            assert_eq!(runs.hold(seg(port)), None, "held until the run says which try did it");
+        }
+        // Another connection goes through.
+        assert!(runs.hold(seg(50000)).is_some());
+        let (shown, _) = runs.done(x, Some(40003), 3);
+        assert_eq!(shown.iter().map(|s| s.src.port()).collect::<Vec<_>>(), [40003, 40003]);
+        assert_eq!(runs.hidden, 2);
+        assert!(!runs.holding());
+        // After the run, its segments go through (a late one of the kept try).
+        assert!(runs.hold(seg(40003)).is_some());
+        runs.label(7, &seg(40003));
+        assert_eq!(runs.of(7), Some(Scenario::Simultaneous));
+        assert_eq!(runs.of(8), None);
+    }
+
+    /// A try may connect from the port of a try before it (closed by then):
+    /// only the segments after the successful try's own announcement show.
+    #[test]
+    fn a_try_on_the_port_of_an_earlier_try_is_told_apart() {
+        let mut runs = Runs::default();
+        let x = runs.start(Scenario::Simultaneous);
+        runs.connect(x, 40001);
+        let mut first = seg(40001);
+        first.seq = synack::model::seq::SeqNum(1);
+        assert_eq!(runs.hold(first), None);
+        runs.connect(x, 40002);
+        assert_eq!(runs.hold(seg(40002)), None);
+        runs.connect(x, 40001);
+        let mut third = seg(40001);
+        third.seq = synack::model::seq::SeqNum(3);
+        assert_eq!(runs.hold(third), None);
+        let (shown, _) = runs.done(x, Some(40001), 3);
+        assert_eq!(shown.iter().map(|s| s.seq.0).collect::<Vec<_>>(), [3], "the third try only");
+        assert_eq!(runs.hidden, 2);
+    }
+
+    /// The kernel's changes of the tries wait with their segments; only the
+    /// successful try's go on, from its first segment (an earlier try on the
+    /// same port made its changes before).
+    #[test]
+    fn only_the_successful_tries_kernel_changes_go_on() {
+        use synack::model::tcp::TcpState;
+        let change = |port: u16, ts: u64| Change {
+            ts: Timestamp(ts),
+            sock: 1,
+            local: format!("127.0.0.1:{port}").parse().unwrap(),
+            remote: "127.0.0.1:8001".parse().unwrap(),
+            from: TcpState::SynSent,
+            to: TcpState::Established,
+        };
+        let mut runs = Runs::default();
+        let x = runs.start(Scenario::Simultaneous);
+        runs.connect(x, 40001);
+        let mut early = seg(40001);
+        early.ts = Timestamp(1_000_000_000);
+        assert_eq!(runs.hold(early), None);
+        runs.connect(x, 40001);
+        let mut late = seg(40001);
+        late.ts = Timestamp(5_000_000_000);
+        assert_eq!(runs.hold(late), None);
+        // Changes of both tries, of another connection, and one before a port.
+        assert_eq!(runs.hold_change(change(40001, 1_000_000_100)), None);
+        assert_eq!(runs.hold_change(change(40001, 5_000_000_100)), None);
+        assert!(runs.hold_change(change(50000, 2)).is_some());
+        assert_eq!(runs.hold_change(change(0, 999_999_990)), None, "before a port, while the run holds");
+        assert_eq!(runs.hold_change(change(0, 4_999_999_990)), None);
+        let (shown, changes) = runs.done(x, Some(40001), 2);
+        assert_eq!(shown.len(), 1);
+        assert_eq!(changes.iter().map(|c| c.ts.0).collect::<Vec<_>>(), [5_000_000_100, 4_999_999_990]);
+        assert!(runs.hold_change(change(0, 6_000_000_000)).is_some(), "nothing held now");
+        // After: the kept port's changes go on; a failed port's are dropped.
+        runs.connect(x, 40009);
+        assert!(runs.hold_change(change(40001, 6_000_000_000)).is_some());
+    }
+
+    #[test]
+    fn a_scenario_that_does_not_retry_is_never_held() {
+        let mut runs = Runs::default();
+        let b = runs.start(Scenario::Backlog);
+        for port in [41000, 41001, 41002, 41003] {
+            runs.connect(b, port);
+        }
+        assert!(!runs.holding());
+        assert!(runs.hold(seg(41002)).is_some());
+        runs.label(3, &seg(41002));
+        assert_eq!(runs.of(3), Some(Scenario::Backlog));
+        assert!(runs.done(b, None, 4).0.is_empty());
+        assert_eq!(runs.hidden, 0);
+    }
+
+    #[test]
+    fn a_failed_retried_run_shows_nothing_and_memory_is_bounded() {
+        let mut runs = Runs::default();
+        let x = runs.start(Scenario::Simultaneous);
+        runs.connect(x, 40001);
+        assert_eq!(runs.hold(seg(40001)), None);
+        assert!(runs.done(x, None, 1).0.is_empty());
+        assert_eq!(runs.hidden, 1);
+        // A run that never says how it went is forgotten once enough newer
+        // runs came: what is remembered is bounded.
+        let stuck = runs.start(Scenario::Simultaneous);
+        runs.connect(stuck, 40002);
+        assert_eq!(runs.hold(seg(40002)), None);
+        for port in 0..1_000 {
+            let r = runs.start(Scenario::Seed);
+            runs.connect(r, 41_000 + port);
+        }
+        assert!(!runs.holding());
+        assert!(runs.hold(seg(40002)).is_some());
+    }
 }

@@ -86,10 +86,10 @@ fn demo_in_a_real_terminal() {
     assert!(screen.contains("SYN-SENT") && screen.contains("ESTABLISHED"), "{screen}");
     // The caption names the step whose connection is drawn: step 1, connection #1.
     assert!(screen.contains("Step 1/") && screen.contains("#1 "), "{screen}");
-    // Space pauses the tour itself: the clock goes on (the countdown moves),
-    // the caption and the ladder stay.
+    // Space holds the step: the clock goes on (the countdown moves), the
+    // caption and the ladder stay.
     tmux.run(&["send-keys", "-t", "e2e", " "]);
-    let paused = tmux.wait_for(&|s| s.contains("TOUR PAUSED"), 10);
+    let paused = tmux.wait_for(&|s| s.contains("STEP HELD"), 10);
     let row =
         |s: &str| s.lines().find(|l| l.contains("#1 ") && l.contains("TIME-WAIT")).unwrap_or_default().to_string();
     let before = row(&paused);
@@ -149,7 +149,7 @@ fn time_wait_counts_down_and_ends_live() {
     let counting = tmux.wait_for(&|s| row(s).contains("TIME-WAIT") && row(s).contains('s'), 15);
     assert!(row(&counting).contains(" TIME-WAIT "), "{counting}");
     // Then, with no other event than the clock, the row shows CLOSED and no countdown.
-    let done = tmux.wait_for(&|s| row(s).contains("close ") && !row(s).contains("TIME-WAIT"), 15);
+    let done = tmux.wait_for(&|s| row(s).contains("-way") && !row(s).contains("TIME-WAIT"), 15);
     assert_eq!(row(&done).matches("CLOSED").count(), 2, "{done}");
     tmux.run(&["send-keys", "-t", "e2e", "q"]);
     let after = tmux.wait_for(&|s| exit_status(s).is_some(), 10);
@@ -246,4 +246,129 @@ fn record_writes_an_asciicast_asciinema_reads() {
         Command::new(env!("CARGO_BIN_EXE_synack")).args(["--read", fixture, "--record"]).arg(&cast).output().unwrap();
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("refusing to record over"));
+}
+
+/// Runs `cmd` (then `echo EXIT=$?`) in a new tmux of `width` x `height`.
+fn start(tag: &str, width: &str, height: &str, cmd: &str) -> Tmux {
+    let tmux = Tmux::start(format!("synack-e2e-{tag}-{}", std::process::id()), width, height);
+    tmux.run(&["send-keys", "-t", "e2e", &format!("{cmd}; echo EXIT=$?"), "Enter"]);
+    tmux
+}
+
+/// `q`, then the shell's prompt is back, the dashboard gone.
+fn quit(tmux: &Tmux) {
+    tmux.run(&["send-keys", "-t", "e2e", "q"]);
+    let after = tmux.wait_for(&|s| s.split_once("\nEXIT=").is_some_and(|(_, rest)| rest.contains("e2e-prompt$")), 10);
+    assert!(after.lines().any(|l| l == "EXIT=0"), "{after}");
+    assert!(!after.contains("Connections") && !after.contains("│"), "the dashboard is gone: {after}");
+}
+
+fn tmux_missing() -> bool {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        assert!(std::env::var("SYNACK_REQUIRE_CAPTURE").as_deref() != Ok("1"), "tmux is missing");
+        eprintln!("skipping: no tmux");
+        return true;
+    }
+    false
+}
+
+/// After the terminal is resized, `q` still leaves the terminal as it was:
+/// no frame of the dashboard on the restored screen.
+#[test]
+fn a_resize_then_quit_restores_the_terminal() {
+    if tmux_missing() {
+        return;
+    }
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/seed.pcap");
+    let tmux = start("resize", "100", "30", &format!("{} --read {fixture} --speed 0", env!("CARGO_BIN_EXE_synack")));
+    tmux.wait_for(&|s| s.contains("REPLAY") && s.contains("three-way"), 20);
+    tmux.run(&["resize-window", "-t", "e2e", "-x", "120", "-y", "40"]);
+    // Redrawn at the new size: the time column shows from 118 columns.
+    tmux.wait_for(&|s| s.contains("t: ms from the start"), 10);
+    quit(&tmux);
+}
+
+/// `synack demo --once` reaches its last step within 150 s, and no frame on
+/// the way shows a "✗ kernel" line (the kernel view is on as root).
+#[test]
+fn the_demo_tour_reaches_its_end_without_false_kernel_lines() {
+    if !capture_allowed() {
+        return;
+    }
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let tmux = start("tour", "100", "30", &format!("{} demo --port {port} --once", env!("CARGO_BIN_EXE_synack")));
+    let started = Instant::now();
+    let steps = synack::tui::app::Tour::steps().len();
+    let last = format!("Step {steps}/{steps}");
+    let (mut frames, mut last_at) = (0, None);
+    loop {
+        let s = tmux.screen();
+        frames += 1;
+        assert!(!s.contains('✗'), "a false kernel line after {:?}:\n{s}", started.elapsed());
+        if last_at.is_none() && s.contains(&last) {
+            last_at = Some(started.elapsed());
+        }
+        if s.contains("The tour is over") {
+            assert!(s.contains("kernel view ⚙"), "{s}");
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(200), "the tour did not end:\n{s}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let last_at = last_at.expect("the last step was on screen");
+    eprintln!("last step after {last_at:?}, the tour over after {:?}, {frames} frames", started.elapsed());
+    assert!(last_at <= Duration::from_secs(150), "the last step came after {last_at:?}");
+    quit(&tmux);
+}
+
+/// One key press, one connection: `x` lists the simultaneous close that
+/// crossed (its other tries left out), `b` its four clients, each named by
+/// its scenario.
+#[test]
+fn one_key_press_one_connection_in_a_real_terminal() {
+    if !capture_allowed() {
+        return;
+    }
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let cmd = format!("{} --port {port} --time-wait 600", env!("CARGO_BIN_EXE_synack"));
+    let tmux = start("onekey", "100", "30", &cmd);
+    tmux.wait_for(&|s| s.contains("waiting for connections"), 15);
+    let rows =
+        |s: &str, what: &str| s.lines().filter(|l| l.starts_with("│ ") && l.contains(" #") && l.contains(what)).count();
+    tmux.run(&["send-keys", "-t", "e2e", "x"]);
+    let s = tmux.wait_for(&|s| rows(s, "simultaneous simultaneous") == 1 && s.contains("close: simultaneous"), 60);
+    assert!(s.contains("1 connection"), "{s}");
+    tmux.run(&["send-keys", "-t", "e2e", "b"]);
+    let s = tmux.wait_for(&|s| rows(s, " backlog ") == 4 && s.contains("5 connections"), 30);
+    assert_eq!(rows(&s, "simultaneous"), 1, "{s}");
+    quit(&tmux);
+}
+
+/// At 80 x 24: the ladder shows the tutorial's message whole; `/four` finds
+/// the four-way close; Esc clears the filter and the dashboard goes on.
+#[test]
+fn the_filter_and_the_labels_at_80_columns() {
+    if !capture_allowed() {
+        return;
+    }
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let cmd = format!("{} --port {port} --kernel off", env!("CARGO_BIN_EXE_synack"));
+    let tmux = start("filter", "80", "24", &cmd);
+    tmux.wait_for(&|s| s.contains("waiting for connections: press n for one"), 15);
+    tmux.run(&["send-keys", "-t", "e2e", "n"]);
+    let s = tmux.wait_for(&|s| s.contains("close: three-way") || s.contains("close: four-way"), 15);
+    assert!(s.contains("len=11 \"HELLOWORLD\\n\""), "the reply's label whole:\n{s}");
+    tmux.run(&["send-keys", "-t", "e2e", "s"]);
+    tmux.wait_for(&|s| s.contains("2 connections") && s.contains("slow-close") && s.contains("4/4"), 15);
+    tmux.run(&["send-keys", "-t", "e2e", "/four", "Enter"]);
+    let s = tmux.wait_for(&|s| s.contains("filter: four ── 1 of 2"), 10);
+    assert!(s.contains("close: four-way"), "the ladder follows the filter:\n{s}");
+    tmux.run(&["send-keys", "-t", "e2e", "Escape"]);
+    let s = tmux.wait_for(&|s| s.contains("┌ Connections ─") && !s.contains("filter:"), 10);
+    assert!(s.contains("LIVE lo"), "Esc did not quit:\n{s}");
+    tmux.run(&["send-keys", "-t", "e2e", "/nothing", "Enter"]);
+    tmux.wait_for(&|s| s.contains("no connection matches 'nothing' (Esc clears)"), 10);
+    tmux.run(&["send-keys", "-t", "e2e", "Escape"]);
+    tmux.wait_for(&|s| !s.contains("no connection matches"), 10);
+    quit(&tmux);
 }

@@ -34,6 +34,9 @@ pub struct SvgExporter {
 const FIG_X: u32 = WIDTH + 10;
 const CELL_H: u32 = 16;
 const FIG_WIDTH: u32 = 670;
+/// Characters of the figure's 12 px text that fit [`FIG_WIDTH`] (a monospace
+/// character is about 0.6 em, 7.2 px).
+const FIG_CHARS: usize = 90;
 const CLIENT: &str = "#1f77b4";
 const SERVER: &str = "#d2691e";
 
@@ -95,12 +98,38 @@ fn figure(s: &mut String, conn: &Connection, y0: u32) -> u32 {
         s.push_str("</text>\n");
     }
     let mut y = top + u32::from(fig::HEIGHT) * CELL_H + 10;
-    for line in super::text::diagram_path(conn).lines() {
-        let _ = writeln!(s, r#"<text x="{FIG_X}" y="{y}" class="fig" xml:space="preserve">{}</text>"#, escape(line));
+    let path = super::text::diagram_path(conn);
+    let legend = "  (the figure abbreviates: SYN-RCVD is SYN-RECEIVED, ESTAB is ESTABLISHED)";
+    for line in path.lines().chain([legend]).flat_map(|l| hanging(l, FIG_CHARS)) {
+        let _ = writeln!(s, r#"<text x="{FIG_X}" y="{y}" class="fig" xml:space="preserve">{}</text>"#, escape(&line));
         y += CELL_H;
     }
     s.push_str("</g>\n");
     y - y0
+}
+
+/// `line` in lines of `width` characters at most: what runs past is wrapped
+/// under its last column (the text after the last run of two spaces or more
+/// that starts within `width`), so a footnote stays inside the figure.
+fn hanging(line: &str, width: usize) -> Vec<String> {
+    let chars: Vec<char> = line.chars().collect();
+    if chars.len() <= width {
+        return vec![line.to_string()];
+    }
+    // Where the last column starts: after a run of two spaces or more.
+    let indent = (2..width.min(chars.len()))
+        .rev()
+        .find(|&i| chars[i] != ' ' && chars[i - 1] == ' ' && chars[i - 2] == ' ')
+        .filter(|&i| i < width * 2 / 3)
+        .unwrap_or(0);
+    let head: String = chars[..indent].iter().collect();
+    let rest: String = chars[indent..].iter().collect();
+    let pad = " ".repeat(indent);
+    super::text::wrap_lines(&rest, width - indent)
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| if i == 0 { format!("{head}{l}") } else { format!("{pad}{l}") })
+        .collect()
 }
 
 /// Escapes text for XML content and attribute values.
@@ -194,11 +223,17 @@ fn ladder(s: &mut String, conn: &Connection, y0: u32) -> u32 {
             a.phase.name(),
             marker(a.phase)
         );
+        // A crossing FIN's label goes above where its line leaves its
+        // sender, on the sender's side, clear of the other FIN's line (the
+        // two cross in the middle, a row lower).
+        let (lx, ly, anchor) = match (a.crossing && y1 != y2, a.dir) {
+            (true, Dir::C2S) => (LEFT + 14, y1 - 6, "start"),
+            (true, Dir::S2C) => (RIGHT - 14, y1 - 6, "end"),
+            (false, _) => ((LEFT + RIGHT) / 2, y - 6, "middle"),
+        };
         let _ = writeln!(
             s,
-            r#"<text x="{}" y="{}" text-anchor="middle" class="label" fill="{c}">{}</text>"#,
-            (LEFT + RIGHT) / 2,
-            y - 6,
+            r#"<text x="{lx}" y="{ly}" text-anchor="{anchor}" class="label" fill="{c}">{}</text>"#,
             escape(&a.label)
         );
         if !a.left.is_empty() {
@@ -297,5 +332,98 @@ impl Exporter for SvgExporter {
 
     fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {
         out.write_all(self.render().as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::pcap::PcapSource;
+    use crate::capture::{FrameSource, Next};
+    use crate::pipeline::Pipeline;
+
+    fn svg(fixture: &str) -> String {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(fixture);
+        let mut src = PcapSource::new(std::fs::File::open(&path).unwrap(), fixture).unwrap();
+        let mut p = Pipeline::new(None, crate::model::tracker::Limits::both(100));
+        while let Ok(Next::Frame(f)) = src.next_frame() {
+            p.frame(&f);
+        }
+        let mut e = SvgExporter::new(true);
+        for c in p.tracker.connections() {
+            e.add(c);
+        }
+        e.render()
+    }
+
+    /// Every line under the figure fits its width: the RST's footnote
+    /// ("not an arrow of the figure...") wraps under its column, whole.
+    #[test]
+    fn the_figures_footnote_wraps_inside_it() {
+        for fixture in ["abort.pcap", "refused.pcap", "ipv6.pcap", "half-close.pcap"] {
+            let svg = svg(fixture);
+            let doc = roxmltree::Document::parse(&svg).unwrap();
+            let lines: Vec<String> = doc
+                .descendants()
+                .filter(|n| n.has_tag_name("text") && n.attribute("class") == Some("fig"))
+                .map(|n| n.descendants().filter(roxmltree::Node::is_text).filter_map(|d| d.text()).collect())
+                .collect();
+            for l in &lines {
+                assert!(l.chars().count() <= FIG_CHARS, "{fixture}: {l:?}");
+            }
+            let joined = lines.iter().map(|l| l.trim()).collect::<Vec<_>>().join(" ");
+            assert!(joined.contains("the figure abbreviates: SYN-RCVD is SYN-RECEIVED"), "{fixture}");
+            if fixture == "abort.pcap" {
+                assert!(
+                    joined.contains("(not an arrow of the figure: rcv or snd RST (any state: RFC 9293"),
+                    "{joined}"
+                );
+            }
+        }
+        assert_eq!(hanging("short", 90), ["short"]);
+        let long = format!("    client  A -> B    row 1    {}", "word ".repeat(30));
+        let wrapped = hanging(&long, 60);
+        assert!(wrapped.len() > 1 && wrapped.iter().all(|l| l.chars().count() <= 60), "{wrapped:?}");
+        assert!(wrapped[1..].iter().all(|l| l.starts_with(&" ".repeat(31)) && !l.starts_with(&" ".repeat(32))));
+    }
+
+    /// In a simultaneous close, neither FIN's label lies on the crossing
+    /// lines: each sits above where its line leaves its sender.
+    #[test]
+    fn the_crossing_fins_labels_stay_clear_of_the_lines() {
+        let svg = svg("ipv6.pcap");
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        let num = |n: roxmltree::Node<'_, '_>, a: &str| n.attribute(a).unwrap().parse::<f64>().unwrap();
+        let crossing: Vec<[f64; 4]> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("line") && n.attribute("class").is_some_and(|c| c.starts_with("arrow")))
+            .map(|n| [num(n, "x1"), num(n, "y1"), num(n, "x2"), num(n, "y2")])
+            .filter(|l| l[1] != l[3])
+            .collect();
+        assert_eq!(crossing.len(), 2, "{svg}");
+        let labels: Vec<_> = doc
+            .descendants()
+            .filter(|n| n.attribute("class") == Some("label") && n.text().is_some_and(|t| t.starts_with("FIN")))
+            .collect();
+        assert_eq!(labels.len(), 2);
+        for label in labels {
+            // The label's box: 13 px text, a character about 0.6 em wide.
+            let width = label.text().unwrap().chars().count() as f64 * 13.0 * 0.6;
+            let (x, y) = (num(label, "x"), num(label, "y"));
+            let left = match label.attribute("text-anchor") {
+                Some("end") => x - width,
+                Some("middle") => x - width / 2.0,
+                _ => x,
+            };
+            let (top, bottom) = (y - 13.0, y + 3.0);
+            for l in &crossing {
+                for k in 0..=100 {
+                    let t = f64::from(k) / 100.0;
+                    let (px, py) = (l[0] + (l[2] - l[0]) * t, l[1] + (l[3] - l[1]) * t);
+                    let inside = px >= left && px <= left + width && py >= top && py <= bottom;
+                    assert!(!inside, "{:?} crosses the line {l:?} at ({px}, {py})", label.text());
+                }
+            }
+        }
     }
 }

@@ -6,9 +6,13 @@ use std::collections::VecDeque;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
+use super::layout::{self, Screen};
+pub use super::runs::RunId;
+use super::runs::Runs;
 use crate::model::decode::DecodeError;
 use crate::model::segment::{Segment, Timestamp};
-use crate::model::tracker::{ConnId, Connection};
+use crate::model::tcp::TcpState;
+use crate::model::tracker::{CloseKind, ConnId, Connection, Role};
 use crate::pipeline::Pipeline;
 use crate::scenario::Scenario;
 
@@ -43,6 +47,16 @@ pub enum Msg {
     Caption(String),
     /// A one-line notice (a scenario failed, a file was written).
     Notice(String),
+    /// A scenario run is about to connect from this client port.
+    ScenarioConnect {
+        run: RunId,
+        port: u16,
+    },
+    /// A scenario run is over: what it did, or why it failed.
+    ScenarioDone {
+        run: RunId,
+        result: Result<crate::echo::Ran, String>,
+    },
     /// A stop signal arrived (SIGTERM, SIGHUP, SIGQUIT, SIGINT): quit.
     Stop,
 }
@@ -52,8 +66,9 @@ pub enum Msg {
 pub enum Action {
     None,
     Quit,
-    /// Start a client scenario against the built-in server.
-    Run(Scenario),
+    /// Start a client scenario against the built-in server; the run's id
+    /// goes with its [`Msg::ScenarioConnect`] and [`Msg::ScenarioDone`].
+    Run(Scenario, RunId),
     /// Export this connection to files in the current folder.
     Export(ConnId),
 }
@@ -77,6 +92,12 @@ pub enum TimeMode {
 }
 
 impl TimeMode {
+    /// Columns of the ladder's time column, its marker column included.
+    #[must_use]
+    pub fn width(self) -> usize {
+        if self == TimeMode::Absolute { 17 } else { 10 }
+    }
+
     /// The next mode, for `t`.
     #[must_use]
     pub fn next(self) -> TimeMode {
@@ -126,18 +147,22 @@ pub const NOTICE_SECS: u64 = 5;
 
 /// The demo's tour, driven by the clock and by the presenter: each step runs
 /// one scenario; its segments appear one by one; the next step comes once the
-/// ladder is whole and has stood for a while. Space pauses the tour, `n` and
-/// `p` go to the next and previous step.
+/// scenario is over and its ladder whole and has stood for a while. Space
+/// holds the step (nothing moves until space again), `n` and `p` go to the
+/// next and previous step.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tour {
     /// The step on screen (an index into the scenarios that have a caption).
     pub step: Option<usize>,
+    /// The presenter holds the step.
     pub paused: bool,
     /// Stop after the last step instead of starting over.
     pub once: bool,
     /// The tour is over (`once`).
     pub done: bool,
-    /// When the last segment was revealed (wall clock).
+    /// The step's scenario run, while it has not said how it went.
+    pub running: Option<RunId>,
+    /// When the last segment was revealed, or the step's scenario ended (wall clock).
     last_reveal: Timestamp,
 }
 
@@ -150,7 +175,7 @@ impl Tour {
     /// A tour from its first step.
     #[must_use]
     pub fn new(once: bool) -> Tour {
-        Tour { step: None, paused: false, once, done: false, last_reveal: Timestamp(0) }
+        Tour { step: None, paused: false, once, done: false, running: None, last_reveal: Timestamp(0) }
     }
 
     /// The steps: scenarios with a caption, in table order.
@@ -210,7 +235,7 @@ pub struct App {
     /// The demo's tour, when this is the demo.
     pub tour: Option<Tour>,
     /// The list's filter (`/`): words that a shown connection matches, all of
-    /// them; and whether it is being typed.
+    /// them (see [`App::matches`]); and whether it is being typed.
     pub filter: String,
     pub typing: bool,
     /// The list's order.
@@ -225,6 +250,8 @@ pub struct App {
     pub ended: bool,
     /// The terminal's size, for mouse clicks (rendering gets its own area).
     pub size: ratatui::layout::Rect,
+    /// The scenarios started from here, and the connections they made.
+    pub runs: Runs,
 }
 
 impl App {
@@ -261,6 +288,7 @@ impl App {
             caption: None,
             ended: false,
             size: ratatui::layout::Rect::default(),
+            runs: Runs::default(),
         }
     }
 
@@ -270,18 +298,45 @@ impl App {
         matches!(self.source, Source::Replay { step: true, .. })
     }
 
-    /// Whether `conn` matches the filter: each word is a port, part of an
-    /// address, a close kind or a state (either endpoint's, now).
+    /// Whether `conn` matches the filter: each word, ignoring case, is part
+    /// of its close kind, the scenario that made it, either endpoint's state
+    /// (now or at any row), an address or a port.
     #[must_use]
     pub fn matches(&self, conn: &Connection) -> bool {
-        self.filter.split_whitespace().all(|word| {
-            let word = word.to_ascii_lowercase();
-            let addrs = [conn.client.addr, conn.server.addr];
-            word.parse::<u16>().is_ok_and(|p| addrs.iter().any(|a| a.port() == p))
-                || addrs.iter().any(|a| a.to_string().contains(&word))
-                || conn.close_kind().name() == word
-                || [conn.client.state, conn.server.state].iter().any(|s| s.name().eq_ignore_ascii_case(&word))
-        })
+        let words: Vec<String> = self.filter.split_whitespace().map(str::to_lowercase).collect();
+        if words.is_empty() {
+            return true;
+        }
+        let mut fields = vec![
+            self.kind_name(conn).to_string(),
+            conn.client.addr.to_string(),
+            conn.server.addr.to_string(),
+            self.runs.of(conn.id).map_or("", Scenario::name).to_string(),
+        ];
+        let (client, server) = self.states_now(conn);
+        let mut states = vec![client, server, conn.initial(Role::Client), conn.initial(Role::Server)];
+        for r in &conn.records {
+            for s in [r.state(Role::Client), r.state(Role::Server)] {
+                if !states.contains(&s) {
+                    states.push(s);
+                }
+            }
+        }
+        fields.extend(states.iter().map(|s| s.name().to_lowercase()));
+        words.iter().all(|w| fields.iter().any(|f| f.contains(w.as_str())))
+    }
+
+    /// The close kind the list shows: `open` while a connection is.
+    #[must_use]
+    pub fn kind_name(&self, c: &Connection) -> &'static str {
+        let kind = c.close_kind();
+        if kind == CloseKind::Open && !c.ended { "open" } else { kind.name() }
+    }
+
+    /// Both endpoints' states now (TIME-WAIT ends in CLOSED after its time).
+    #[must_use]
+    pub fn states_now(&self, c: &Connection) -> (TcpState, TcpState) {
+        (c.state_at(Role::Client, self.now, self.time_wait).0, c.state_at(Role::Server, self.now, self.time_wait).0)
     }
 
     /// The connections the list shows, in its order.
@@ -301,14 +356,31 @@ impl App {
         self.pipeline.tracker.connections().rev().find(|c| self.matches(c))
     }
 
-    /// The connection on screen.
+    /// The connection on screen: the one selected while the list shows it,
+    /// else the newest the list shows.
     #[must_use]
     pub fn current(&self) -> Option<&Connection> {
         let tracker = &self.pipeline.tracker;
         match self.selected {
-            Some(id) if !self.follow => tracker.get(id).or_else(|| self.newest()),
+            Some(id) if !self.follow => tracker.get(id).filter(|c| self.matches(c)).or_else(|| self.newest()),
             _ => self.newest(),
         }
+    }
+
+    /// The layout of the terminal as `update` last heard its size.
+    #[must_use]
+    pub fn screen(&self) -> Option<Screen> {
+        Screen::of(self.size, self.diagram)
+    }
+
+    /// Index of the first connection the list shows in `rows` rows: the
+    /// newest page when following, else a page that holds the selection.
+    #[must_use]
+    pub fn list_offset(&self, rows: usize) -> usize {
+        let current = self.current().map(|c| c.id);
+        let conns = self.visible();
+        let pos = current.and_then(|id| conns.iter().position(|c| c.id == id)).unwrap_or(0);
+        layout::list_offset(self.follow, pos, conns.len(), rows)
     }
 
     /// The segment index on screen in the current connection.
@@ -321,9 +393,45 @@ impl App {
         Some(self.segment.map_or(n - 1, |i| i.min(n - 1)))
     }
 
+    /// Puts a segment on screen: tracked, its connection named by the
+    /// scenario that made it.
     fn apply(&mut self, seg: &Segment) {
         self.now = self.now.max(seg.ts);
-        self.pipeline.track(seg);
+        let push = self.pipeline.track(seg);
+        if push.started {
+            self.runs.label(push.id, seg);
+        }
+    }
+
+    /// A segment that came: held back (paused, stepping, the tour reveals it)
+    /// or put on screen.
+    fn arrive(&mut self, seg: Segment) {
+        if self.paused || self.stepping() || self.tour.is_some() {
+            if self.held.len() < HELD_MAX {
+                self.held.push_back(seg);
+            } else {
+                self.held_dropped += 1;
+            }
+        } else {
+            self.apply(&seg);
+        }
+    }
+
+    /// Attaches the kernel's changes that go with what is on screen. While
+    /// segments are held back (paused, stepping, the tour revealing them, a
+    /// retried scenario's tries), only a segment put on screen brings them
+    /// (up to its time, see [`crate::model::tracker::Tracker::push`]): the
+    /// kernel view is compared with the segments shown, never ahead of them.
+    fn settle_kernel(&mut self) {
+        if !self.held.is_empty() || self.runs.holding() {
+            return;
+        }
+        if self.ended {
+            self.pipeline.tracker.kernel_flush(Timestamp(u64::MAX));
+        } else if matches!(self.source, Source::Live { .. }) {
+            // Kernel changes older than the capture's lag: their segments are in.
+            self.pipeline.tracker.kernel_flush(Timestamp(self.wall.0.saturating_sub(KERNEL_LAG_NANOS)));
+        }
     }
 
     /// Handles one message.
@@ -333,14 +441,8 @@ impl App {
                 let Some(seg) = self.pipeline.count(decoded) else {
                     return Action::None;
                 };
-                if self.paused || self.stepping() || self.tour.is_some() {
-                    if self.held.len() < HELD_MAX {
-                        self.held.push_back(seg);
-                    } else {
-                        self.held_dropped += 1;
-                    }
-                } else {
-                    self.apply(&seg);
+                if let Some(seg) = self.runs.hold(seg) {
+                    self.arrive(seg);
                 }
             }
             Msg::Kernel { packets, drops } => {
@@ -355,12 +457,14 @@ impl App {
                     self.kernel = Some(Ok(()));
                 }
                 for c in changes {
-                    self.pipeline.tracker.kernel(c);
+                    if let Some(c) = self.runs.hold_change(c) {
+                        self.pipeline.tracker.kernel(c);
+                    }
                 }
             }
             Msg::SourceEnded(err) => {
                 self.ended = true;
-                self.pipeline.tracker.kernel_flush(Timestamp(u64::MAX));
+                self.settle_kernel();
                 let read = self.pipeline.counters.segments;
                 self.set_notice(match err {
                     Some(e) => format!("capture stopped: {e}"),
@@ -374,26 +478,31 @@ impl App {
             }
             Msg::Tick(t) => {
                 self.wall = t;
-                if let Some(action) = self.tour_tick() {
-                    if matches!(self.source, Source::Live { .. }) {
-                        self.now = self.now.max(t);
-                    }
-                    return action;
+                if matches!(self.source, Source::Live { .. }) {
+                    self.now = self.now.max(t);
                 }
+                let action = self.tour_tick();
                 if self.notice.is_some() && t.0.saturating_sub(self.notice_at.0) >= NOTICE_SECS * 1_000_000_000 {
                     self.notice = None;
                 }
-                if matches!(self.source, Source::Live { .. }) {
-                    self.now = self.now.max(t);
-                    // Kernel changes older than the capture's lag: their
-                    // segments are in.
-                    self.pipeline.tracker.kernel_flush(Timestamp(t.0.saturating_sub(KERNEL_LAG_NANOS)));
-                }
+                self.settle_kernel();
+                return action;
             }
             Msg::Caption(c) => self.caption = Some(c),
             Msg::Notice(n) => self.set_notice(n),
+            Msg::ScenarioConnect { run, port } => self.runs.connect(run, port),
+            Msg::ScenarioDone { run, result } => self.scenario_done(run, result),
             Msg::Stop => return Action::Quit,
-            Msg::Resize(width, height) => self.size = ratatui::layout::Rect::new(0, 0, width, height),
+            Msg::Resize(width, height) => {
+                self.size = ratatui::layout::Rect::new(0, 0, width, height);
+                // The diagram's notice says what is true of the new size.
+                let too_small = self.diagram && Screen::diagram_too_small(self.size);
+                if too_small {
+                    self.set_notice(layout::DIAGRAM_TOO_SMALL.to_string());
+                } else if self.notice.as_deref() == Some(layout::DIAGRAM_TOO_SMALL) {
+                    self.notice = None;
+                }
+            }
             Msg::Mouse(m) => self.mouse(m),
             Msg::Key(k) => return self.key(k),
         }
@@ -401,12 +510,13 @@ impl App {
     }
 
     /// The tour's clock: reveals the next held segment, or starts the next
-    /// step once the ladder is whole and has stood for [`DWELL_NANOS`].
-    fn tour_tick(&mut self) -> Option<Action> {
+    /// step once the step's scenario is over and its ladder whole and has
+    /// stood for [`DWELL_NANOS`].
+    fn tour_tick(&mut self) -> Action {
         let wall = self.wall;
-        let tour = self.tour.as_mut()?;
+        let Some(tour) = self.tour.as_mut() else { return Action::None };
         if tour.paused || tour.done {
-            return None;
+            return Action::None;
         }
         if !self.held.is_empty() {
             if wall.0.saturating_sub(tour.last_reveal.0) >= REVEAL_NANOS {
@@ -416,24 +526,27 @@ impl App {
                     self.segment = None;
                 }
             }
-            return None;
+            return Action::None;
         }
         let first = tour.step.is_none();
-        if !first && wall.0.saturating_sub(tour.last_reveal.0) < DWELL_NANOS {
-            return None;
+        if !first && (tour.running.is_some() || wall.0.saturating_sub(tour.last_reveal.0) < DWELL_NANOS) {
+            return Action::None;
         }
-        Some(self.tour_go(1))
+        self.tour_go(1)
     }
 
     /// Moves the tour by `delta` steps (from before the first step, to it)
     /// and runs that step's scenario.
     fn tour_go(&mut self, delta: isize) -> Action {
         let steps = Tour::steps();
-        let Some(tour) = self.tour.as_mut() else { return Action::None };
+        if self.tour.is_none() {
+            return Action::None;
+        }
         // What is held belongs to the step being left: show it whole.
         while let Some(seg) = self.held.pop_front() {
-            self.pipeline.track(&seg);
+            self.apply(&seg);
         }
+        let Some(tour) = self.tour.as_mut() else { return Action::None };
         let next = match tour.step {
             None => 0,
             Some(at) => {
@@ -455,11 +568,66 @@ impl App {
         tour.done = false;
         tour.last_reveal = self.wall;
         let (caption, scenario) = steps[next];
+        let run = self.runs.start(scenario);
+        if let Some(tour) = self.tour.as_mut() {
+            tour.running = Some(run);
+        }
         self.caption = Some(format!("Step {}/{}: {caption}", next + 1, steps.len()));
         self.follow = true;
         self.selected = None;
         self.segment = None;
-        Action::Run(scenario)
+        Action::Run(scenario, run)
+    }
+
+    /// A scenario run is over: the try that did it is shown (the others
+    /// left out), a failure said; the tour's step may go on.
+    fn scenario_done(&mut self, run: RunId, result: Result<crate::echo::Ran, String>) {
+        let scenario = self.runs.scenario(run);
+        let (port, connections) = match &result {
+            Ok(ran) => (ran.port, ran.connections),
+            Err(_) => (None, 0),
+        };
+        let (shown, changes) = self.runs.done(run, port, connections);
+        for c in changes {
+            self.pipeline.tracker.kernel(c);
+        }
+        for seg in shown {
+            self.arrive(seg);
+        }
+        let name = scenario.map_or("a scenario", Scenario::name);
+        if let Err(e) = &result {
+            self.set_notice(format!("{name} failed: {e}"));
+        }
+        let step = self.tour.as_ref().filter(|t| t.running == Some(run)).is_some();
+        if !step {
+            if let (Ok(ran), Some(_)) = (&result, port) {
+                let left = ran.connections.saturating_sub(1);
+                if left > 0 {
+                    self.set_notice(format!(
+                        "{name}: the FINs crossed on try {}; the {left} tr{} before did not show a crossing and {} \
+                         left out",
+                        ran.connections,
+                        if left == 1 { "y" } else { "ies" },
+                        if left == 1 { "is" } else { "are" }
+                    ));
+                }
+            }
+            return;
+        }
+        if let Some(tour) = self.tour.as_mut() {
+            tour.running = None;
+            tour.last_reveal = tour.last_reveal.max(self.wall);
+        }
+        if let (Ok(ran), Some(_)) = (&result, port)
+            && ran.connections > 1
+            && let Some(caption) = self.caption.as_mut()
+        {
+            let left = ran.connections - 1;
+            caption.push_str(&format!(
+                " It took {} tries: the {left} before closed without the FINs crossing and are left out.",
+                ran.connections
+            ));
+        }
     }
 
     /// Shows a notice for [`NOTICE_SECS`].
@@ -470,7 +638,7 @@ impl App {
 
     /// Rows of the connection list on screen (for PageUp / PageDown).
     fn list_page(&self) -> isize {
-        super::ui::Screen::of(self.size, self).map_or(5, |s| isize::try_from(s.list_rows().height).unwrap_or(5).max(1))
+        self.screen().map_or(5, |s| isize::try_from(s.list_rows().height).unwrap_or(5).max(1))
     }
 
     fn mouse(&mut self, m: MouseEvent) {
@@ -490,14 +658,14 @@ impl App {
         if m.kind != MouseEventKind::Down(MouseButton::Left) {
             return;
         }
-        let Some(screen) = super::ui::Screen::of(self.size, self) else {
+        let Some(screen) = self.screen() else {
             return;
         };
         let a = screen.list_rows();
         if !a.contains(ratatui::layout::Position::new(m.column, m.row)) {
             return;
         }
-        let index = super::ui::list_offset(self, usize::from(a.height)) + usize::from(m.row - a.y);
+        let index = self.list_offset(usize::from(a.height)) + usize::from(m.row - a.y);
         let picked = self.visible().get(index).map(|c| c.id);
         if let Some(id) = picked {
             self.selected = Some(id);
@@ -543,6 +711,7 @@ impl App {
             self.apply(&seg);
             self.segment = None;
         }
+        self.settle_kernel();
     }
 
     /// Pauses or resumes the view; resuming applies what was held.
@@ -552,6 +721,26 @@ impl App {
             while let Some(seg) = self.held.pop_front() {
                 self.apply(&seg);
             }
+            self.settle_kernel();
+        }
+    }
+
+    /// What a scenario key says when there is no server to run it against.
+    fn no_scenarios(&self) -> &'static str {
+        match self.source {
+            Source::Replay { .. } => "scenario keys run connections live: a replay only shows the capture",
+            Source::Live { .. } => {
+                "scenario keys need synack's echo server, which --no-serve leaves out (run synack without it, \
+                 or synack serve beside it)"
+            }
+        }
+    }
+
+    /// Moves up (`delta` -1) or down in the focused pane.
+    fn up_down(&mut self, delta: isize) {
+        match self.focus {
+            Focus::List => self.select_connection(delta),
+            Focus::Ladder => self.select_segment(delta),
         }
     }
 
@@ -583,23 +772,19 @@ impl App {
             self.help = false;
             return if ctrl && k.code == KeyCode::Char('c') { Action::Quit } else { Action::None };
         }
-        let scenario = |s| {
-            if self.scenarios { Action::Run(s) } else { Action::None }
-        };
         match k.code {
             KeyCode::Char('c') if ctrl => return Action::Quit,
-            KeyCode::Char('q') | KeyCode::Esc => return Action::Quit,
+            KeyCode::Char('q') => return Action::Quit,
+            // Esc never quits: it clears the filter.
+            KeyCode::Esc => {
+                self.filter.clear();
+                self.segment = None;
+            }
             KeyCode::Char('?') => self.help = true,
-            KeyCode::Up => match self.focus {
-                Focus::List => self.select_connection(-1),
-                Focus::Ladder => self.select_segment(-1),
-            },
-            KeyCode::Down => match self.focus {
-                Focus::List => self.select_connection(1),
-                Focus::Ladder => self.select_segment(1),
-            },
-            KeyCode::Left | KeyCode::Char('k') => self.select_segment(-1),
-            KeyCode::Right | KeyCode::Char('j') => self.select_segment(1),
+            KeyCode::Up | KeyCode::Char('k') => self.up_down(-1),
+            KeyCode::Down | KeyCode::Char('j') => self.up_down(1),
+            KeyCode::Left | KeyCode::Char('h') => self.select_segment(-1),
+            KeyCode::Right | KeyCode::Char('l') => self.select_segment(1),
             KeyCode::Home => {
                 self.segment = Some(0);
                 self.selected = self.current().map(|c| c.id);
@@ -610,12 +795,23 @@ impl App {
             KeyCode::PageDown => self.select_connection(self.list_page()),
             KeyCode::Char('g') => self.select_connection(isize::MIN / 2),
             KeyCode::Char('G') => self.select_connection(isize::MAX / 2),
-            KeyCode::Char('t') => self.time_mode = self.time_mode.next(),
+            KeyCode::Char('t') => {
+                self.time_mode = self.time_mode.next();
+                let (width, need) =
+                    (self.screen().map_or(0, |s| s.ladder.width), layout::times_need(self.time_mode.width()));
+                if width > 0 && width < need {
+                    self.set_notice(format!(
+                        "the time column needs a ladder {need} columns wide (now {width}): enlarge the terminal"
+                    ));
+                }
+            }
             KeyCode::Char('o') => self.sort = self.sort.next(),
             KeyCode::Char('d') => {
                 self.diagram = !self.diagram;
-                if self.diagram && super::ui::Screen::of(self.size, self).is_some_and(|s| s.diagram.is_none()) {
-                    self.set_notice(super::ui::DIAGRAM_TOO_SMALL.to_string());
+                if self.diagram && Screen::diagram_too_small(self.size) {
+                    self.set_notice(layout::DIAGRAM_TOO_SMALL.to_string());
+                } else if self.notice.as_deref() == Some(layout::DIAGRAM_TOO_SMALL) {
+                    self.notice = None;
                 }
             }
             KeyCode::Char('/') => {
@@ -657,8 +853,15 @@ impl App {
                     return Action::Export(c.id);
                 }
             }
-            KeyCode::Char(c) if Scenario::from_key(c).is_some() => {
-                return Scenario::from_key(c).map_or(Action::None, scenario);
+            KeyCode::Char(c) => {
+                if let Some(scenario) = Scenario::from_key(c) {
+                    if !self.scenarios {
+                        self.set_notice(self.no_scenarios().to_string());
+                        return Action::None;
+                    }
+                    let run = self.runs.start(scenario);
+                    return Action::Run(scenario, run);
+                }
             }
             _ => {}
         }

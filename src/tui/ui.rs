@@ -3,23 +3,19 @@
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
 
 use super::app::{App, Focus, Source, TimeMode};
+use super::layout::{self, MIN_HEIGHT, MIN_WIDTH, Screen};
 use crate::figure;
 use crate::ladder;
 use crate::model::tcp::TcpState;
 use crate::model::timeline;
 use crate::model::tracker::{CloseKind, Connection, Phase, Role};
 use crate::scenario::{self, SCENARIOS};
-
-/// The smallest terminal the layout fits.
-pub const MIN_WIDTH: u16 = 80;
-/// 23, not 24: tmux inside an 80 x 24 terminal leaves 23 rows.
-pub const MIN_HEIGHT: u16 = 23;
 
 /// Colours by meaning; plain when `NO_COLOR` is set. Chosen to read on dark
 /// and light backgrounds alike (no white or black foregrounds).
@@ -71,15 +67,17 @@ impl Theme {
 /// ┌───────────────────────────────────────────────────────────────────────────┐
 /// │ synack  LIVE lo tcp/8001 │ 1234 packets │ kernel drops 0 │ 12 connections  │ status
 /// ├ Connections ──────────────────────────────────────────────────────────────┤
-/// │   #12  client 127.0.0.1:46648  TIME-WAIT  CLOSED  3/3  3/3  three-way  2s │ list
-/// ├ #12 client 127.0.0.1:46648 ── server 127.0.0.1:8001 ── close: three-way ──┤
+/// │  #12 46648  TIME-WAIT  CLOSED  3/3  3/3  three-way  seed  TW 58s          │ list
+/// ├ #12 client 127.0.0.1:46648 ── server 127.0.0.1:8001 ── seed ── close: three-way ┤
 /// │    SYN-SENT │ ── SYN seq=0 mss=65495 ────▶ │ SYN-RECEIVED  handshake 1/3  │ ladder
 /// │ ESTABLISHED │ ◀── SYN-ACK seq=0 ack=1 ──── │               handshake 2/3  │
-/// ├ What this segment does ───────────────────────────────────────────────────┤
+/// ├ What it means ────────────────────────────────────────────────────────────┤
 /// │ Handshake step 2: the server acknowledges the SYN ...                     │ explanation
 /// └───────────────────────────────────────────────────────────────────────────┘
 ///  ↑↓ connection  ←→ segment  space pause  f follow  c clear  ? help  q quit    footer
 /// ```
+///
+/// Where each panel goes is [`Screen`]'s (the terminal's size only).
 pub fn render(app: &App, frame: &mut Frame<'_>) {
     frame.render_widget(app, frame.area());
 }
@@ -87,7 +85,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
 impl Widget for &App {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let theme = Theme::from_env();
-        let Some(screen) = Screen::of(area, self) else {
+        let Some(screen) = Screen::of(area, self.diagram) else {
             render_too_small(area, buf);
             return;
         };
@@ -102,79 +100,6 @@ impl Widget for &App {
         if self.help {
             render_help(area, buf);
         }
-    }
-}
-
-/// Where each panel goes: a pure function of the terminal's size and the
-/// app, used by rendering and by `update` (mouse clicks) alike.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Screen {
-    pub status: Rect,
-    pub list: Rect,
-    pub ladder: Rect,
-    pub explain: Rect,
-    pub footer: Rect,
-    /// The state-diagram panel, when it is on and fits.
-    pub diagram: Option<Rect>,
-}
-
-/// What `d` says when the diagram does not fit.
-pub const DIAGRAM_TOO_SMALL: &str =
-    "the state diagram needs a terminal of at least 92 x 40 (beside the ladder: 192 x 40); enlarge it";
-
-/// The diagram panel's size: the figure, its borders, two lines of moves.
-const DIAGRAM_WIDTH: u16 = figure::WIDTH + 2;
-const DIAGRAM_HEIGHT: u16 = figure::HEIGHT + 4;
-
-impl Screen {
-    /// The layout of `area`, or `None` when it is too small.
-    #[must_use]
-    pub fn of(area: Rect, app: &App) -> Option<Screen> {
-        if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-            return None;
-        }
-        // Borders, a header row, then the connections.
-        let list_height = u16::try_from(app.pipeline.tracker.len()).unwrap_or(u16::MAX).saturating_add(3).clamp(5, 11);
-        let list_height = if area.height < 30 { list_height.min(5) } else { list_height };
-        // The diagram sits beside the ladder when both fit, else in the
-        // list's place.
-        let beside = app.diagram && area.width >= DIAGRAM_WIDTH + 100 && area.height >= DIAGRAM_HEIGHT + 13;
-        let instead = app.diagram && !beside && area.width >= DIAGRAM_WIDTH && area.height >= DIAGRAM_HEIGHT + 13;
-        let list_height = if instead { DIAGRAM_HEIGHT } else { list_height };
-        // The explanation panel gets the rows its text needs (the verdict
-        // first), as long as the ladder keeps six.
-        let needed = u16::try_from(panel_lines(app, usize::from(area.width.saturating_sub(2))).len())
-            .unwrap_or(u16::MAX)
-            .saturating_add(2);
-        let room = area.height.saturating_sub(2 + list_height + 6);
-        let explain_height = needed.max(5).min(room).min(14);
-        let [status, list, ladder, explain, footer] = Layout::vertical([
-            Constraint::Length(1),
-            Constraint::Length(list_height),
-            Constraint::Min(6),
-            Constraint::Length(explain_height),
-            Constraint::Length(1),
-        ])
-        .areas(area);
-        let (list, ladder, diagram) = if instead {
-            (Rect { height: 0, ..list }, ladder, Some(list))
-        } else if beside {
-            let [ladder, diagram] =
-                Layout::horizontal([Constraint::Min(100), Constraint::Length(DIAGRAM_WIDTH)]).areas(ladder);
-            let diagram = Rect { height: diagram.height.min(DIAGRAM_HEIGHT), ..diagram };
-            (list, ladder, Some(diagram))
-        } else {
-            (list, ladder, None)
-        };
-        Some(Screen { status, list, ladder, explain, footer, diagram })
-    }
-
-    /// The rows of the connection list that hold connections (inside the
-    /// border, below the header).
-    #[must_use]
-    pub fn list_rows(&self) -> Rect {
-        let inner = Block::bordered().inner(self.list);
-        Rect { y: inner.y + 1, height: inner.height.saturating_sub(1), ..inner }
     }
 }
 
@@ -197,18 +122,6 @@ fn list_title(app: &App) -> String {
     }
 }
 
-/// Index of the first connection the list shows in `rows` rows: the newest
-/// page when following, else a page that holds the selection.
-#[must_use]
-pub fn list_offset(app: &App, rows: usize) -> usize {
-    let current = app.current().map(|c| c.id);
-    let conns = app.visible();
-    let len = conns.len();
-    let pos = current.and_then(|id| conns.iter().map(|c| c.id).position(|c| c == id)).unwrap_or(0);
-    let offset = if app.follow { len.saturating_sub(rows) } else { pos.saturating_sub(rows.saturating_sub(1)) };
-    offset.min(pos)
-}
-
 fn render_too_small(area: Rect, buf: &mut Buffer) {
     let text = vec![
         Line::from("synack: the terminal is too small"),
@@ -225,11 +138,47 @@ fn render_too_small(area: Rect, buf: &mut Buffer) {
     );
 }
 
+/// One part of the status line: its words, a shorter form, and how much it
+/// matters (0 always shows; higher numbers give way first when the line is
+/// too narrow).
+struct Part {
+    long: String,
+    short: String,
+    rank: u8,
+}
+
+impl Part {
+    fn new(long: String, short: impl Into<String>, rank: u8) -> Part {
+        Part { long, short: short.into(), rank }
+    }
+}
+
+/// The status line in `width` columns: every part in full if it fits, else
+/// without the parts that matter least (ranks 3 and up), one rank after the
+/// other, then in short forms, again giving up parts rank by rank; never a
+/// part cut in the middle.
+fn fit_status(parts: &[Part], width: usize) -> String {
+    let join = |short: bool, cut: u8| -> String {
+        let shown: Vec<&str> = parts
+            .iter()
+            .filter(|p| p.rank < cut)
+            .map(|p| if short { &p.short } else { &p.long })
+            .map(String::as_str)
+            .collect();
+        shown.join(" │ ")
+    };
+    let fits = |s: &String| s.chars().count() <= width;
+    let worst = parts.iter().map(|p| p.rank).max().unwrap_or(0);
+    let long = (3..=worst + 1).rev().map(|cut| (false, cut));
+    let short = (1..=worst + 1).rev().map(|cut| (true, cut));
+    long.chain(short).map(|(short, cut)| join(short, cut)).find(fits).unwrap_or_else(|| join(true, 1))
+}
+
 fn render_status(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
-    let mode = match &app.source {
+    let (mode, short_mode) = match &app.source {
         Source::Live { interface, port } => {
             let state = if app.paused { "PAUSED" } else { "LIVE" };
-            format!("{state} {interface} tcp port {port}")
+            (format!("{state} {interface} tcp port {port}"), format!("{state} {interface}:{port}"))
         }
         Source::Replay { name, step } => {
             let state = if app.paused {
@@ -243,47 +192,60 @@ fn render_status(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
             };
             // A long path keeps its end: the file's name.
             let chars: Vec<char> = name.chars().collect();
-            let name: String = if chars.len() > 28 {
-                std::iter::once('…').chain(chars[chars.len() - 27..].iter().copied()).collect()
-            } else {
-                name.clone()
+            let keep = |n: usize| -> String {
+                if chars.len() > n {
+                    std::iter::once('…').chain(chars[chars.len() - (n - 1)..].iter().copied()).collect()
+                } else {
+                    name.clone()
+                }
             };
-            format!("{state} {name}")
+            (format!("{state} {}", keep(28)), format!("{state} {}", keep(16)))
         }
     };
     let view = match (app.current(), &app.tour) {
-        (_, Some(t)) if t.paused => "TOUR PAUSED (space)".to_string(),
+        (_, Some(t)) if t.paused => "STEP HELD (space goes on)".to_string(),
         (Some(c), _) if !app.follow => format!("HOLD #{}", c.id),
         _ => "FOLLOW".to_string(),
     };
+    let short_view = if app.tour.as_ref().is_some_and(|t| t.paused) { "HELD".to_string() } else { view.clone() };
     let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let retained = app.pipeline.tracker.len() as u64;
     let gone = app.pipeline.tracker.started().saturating_sub(retained);
-    let mut parts = vec![format!(" synack  {mode}"), view, plural(app.pipeline.counters.frames, "packet", "packets")];
+    let packets = app.pipeline.counters.frames;
+    let mut parts = vec![
+        Part::new(format!(" synack  {mode}"), format!(" {short_mode}"), 0),
+        Part::new(view, short_view, 0),
+        Part::new(plural(retained, "connection", "connections"), plural(retained, "conn", "conns"), 1),
+        Part::new(plural(packets, "packet", "packets"), format!("{packets} pkts"), 3),
+    ];
     if matches!(app.source, Source::Live { .. }) {
-        parts.push(format!("kernel drops {}", app.kernel_drops));
+        let drops = app.kernel_drops;
+        parts.push(Part::new(format!("kernel drops {drops}"), format!("drops {drops}"), if drops > 0 { 1 } else { 4 }));
     }
     match &app.kernel {
-        Some(Ok(())) => parts.push("kernel view ⚙".to_string()),
-        Some(Err(_)) => parts.push("kernel view off".to_string()),
+        Some(Ok(())) => parts.push(Part::new("kernel view ⚙".to_string(), "⚙", 2)),
+        Some(Err(_)) => parts.push(Part::new("kernel view off".to_string(), "no ⚙", 4)),
         None => {}
     }
-    parts.push(plural(retained, "connection", "connections"));
     if gone > 0 {
-        parts.push(format!("{gone} evicted or cleared"));
+        parts.push(Part::new(format!("{gone} evicted or cleared"), format!("{gone} gone"), 3));
+    }
+    if app.runs.hidden > 0 {
+        let n = app.runs.hidden;
+        parts.push(Part::new(plural(n, "try left out", "tries left out"), format!("{n} left out"), 3));
     }
     if app.overflow > 0 {
-        parts.push(format!("{} lost (view behind)", app.overflow));
+        parts.push(Part::new(format!("{} lost (view behind)", app.overflow), format!("{} lost", app.overflow), 1));
     }
     if !app.held.is_empty() {
-        parts.push(format!("{} held", app.held.len()));
+        parts.push(Part::new(format!("{} held", app.held.len()), format!("{} held", app.held.len()), 1));
     }
     let undecodable = app.pipeline.counters.undecodable();
     if undecodable > 0 {
-        parts.push(format!("{undecodable} undecodable"));
+        parts.push(Part::new(format!("{undecodable} undecodable"), format!("{undecodable} bad"), 2));
     }
     buf.set_style(area, theme.bar());
-    buf.set_stringn(area.x, area.y, parts.join(" │ "), usize::from(area.width), theme.bar());
+    buf.set_stringn(area.x, area.y, fit_status(&parts, usize::from(area.width)), usize::from(area.width), theme.bar());
 }
 
 /// `3/3`: how much of the handshake was seen.
@@ -311,92 +273,155 @@ fn seconds(d: u64) -> String {
 }
 
 /// `client TIME-WAIT 57s` while a side waits in TIME-WAIT (rounded up, so
-/// it never reads 0s while it runs), else the age since the last segment.
-fn age_or_countdown(app: &App, c: &Connection) -> String {
+/// it never reads 0s while it runs), else the age since the last segment;
+/// `short`, `TW 57s` (the state columns say which side).
+fn age_or_countdown(app: &App, c: &Connection, short: bool) -> String {
     for role in [Role::Client, Role::Server] {
         if let (_, Some(left)) = c.state_at(role, app.now, app.time_wait) {
-            return format!("{} TIME-WAIT {}s", role.name(), left.div_ceil(1_000_000_000));
+            let secs = left.div_ceil(1_000_000_000);
+            return if short { format!("TW {secs}s") } else { format!("{} TIME-WAIT {secs}s", role.name()) };
         }
     }
     seconds(app.now.0.saturating_sub(c.last().0) / 1_000_000_000)
 }
 
-/// Both endpoints' states now (TIME-WAIT ends in CLOSED after its time).
-fn states_now(app: &App, c: &Connection) -> (TcpState, TcpState) {
-    (c.state_at(Role::Client, app.now, app.time_wait).0, c.state_at(Role::Server, app.now, app.time_wait).0)
+/// How the list lays out its columns at a width.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ListColumns {
+    /// The client's address, states, handshake, close, kind, scenario, age.
+    Wide,
+    /// The client's port instead of its address, both states and the kind;
+    /// the other columns as they fit, the scenario first, then the close,
+    /// the age, the handshake.
+    Narrow { scenario: bool, close: bool, age: bool, open: bool },
+}
+
+impl ListColumns {
+    /// The columns for a list `width` wide (ids `id` wide); `scenarios`:
+    /// with the scenario column.
+    fn of(width: u16, id: usize, scenarios: bool) -> ListColumns {
+        let extra = if scenarios { 13 } else { 0 };
+        let width = usize::from(width);
+        if width >= 97 + id.max(5) + extra {
+            return ListColumns::Wide;
+        }
+        // id, port, both states, kind; then each optional column in turn.
+        let mut used = id.max(4) + 6 + 13 + 13 + 13;
+        let mut fits = |w: usize| {
+            let ok = used + w <= width;
+            used += if ok { w } else { 0 };
+            ok
+        };
+        let scenario = scenarios && fits(13);
+        let (close, age, open) = (fits(6), fits(7), fits(5));
+        ListColumns::Narrow { scenario, close, age, open }
+    }
+
+    /// Whether the scenario column shows.
+    fn scenario(self, scenarios: bool) -> bool {
+        match self {
+            ListColumns::Wide => scenarios,
+            ListColumns::Narrow { scenario, .. } => scenario,
+        }
+    }
+
+    /// One row from its cells: id, client, client state, server state,
+    /// open, close, kind, scenario, age. `id` is as wide as the largest id.
+    fn row(self, id: usize, cells: [&str; 9], scenarios: bool) -> String {
+        let [n, client, cs, ss, open, close, kind, scenario, age] = cells;
+        let scenario = if self.scenario(scenarios) { format!(" {scenario:<12}") } else { String::new() };
+        match self {
+            ListColumns::Wide => format!(
+                "{n:>w$}  {client:<21} {cs:>12} {ss:>12}  {open:>4}  {close:>5}  {kind:<12}{scenario} {age}",
+                w = id.max(5)
+            ),
+            ListColumns::Narrow { close: with_close, age: with_age, open: with_open, .. } => {
+                let open = if with_open { format!(" {open:>4}") } else { String::new() };
+                let close = if with_close { format!(" {close:>5}") } else { String::new() };
+                let age = if with_age { format!(" {age}") } else { String::new() };
+                format!("{n:>w$} {client:<5} {cs:>12} {ss:>12}{open}{close} {kind:<12}{scenario}{age}", w = id.max(4))
+            }
+        }
+    }
+}
+
+/// What the list says when it shows no connection.
+fn empty_list_hint(app: &App) -> String {
+    if !app.filter.trim().is_empty() && !app.typing && !app.pipeline.tracker.is_empty() {
+        return format!("no connection matches '{}' (Esc clears)", app.filter.trim());
+    }
+    if app.tour.is_some() {
+        return "waiting for the step's connection...".to_string();
+    }
+    if !app.scenarios {
+        return "waiting for connections...".to_string();
+    }
+    let keys = scenario::keys();
+    let others: Vec<String> = keys.iter().skip(1).map(char::to_string).collect();
+    format!(
+        "waiting for connections: press {} for one, {} for other closes",
+        keys.first().copied().unwrap_or('n'),
+        others.join(" ")
+    )
 }
 
 fn render_list(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
+    if area.height == 0 {
+        return;
+    }
     let focused = app.focus == Focus::List;
     let block =
         Block::bordered().title(list_title(app)).border_style(if focused { theme.state() } else { Style::new() });
     let inner = block.inner(area);
     ratatui::widgets::Widget::render(block, area, buf);
-    let wide = inner.width >= 100;
+    // The scenario column when scenarios run here.
+    let with_scenario = app.scenarios;
     // Ids line up whatever their length: the column is as wide as the largest.
-    let digits = app.pipeline.tracker.started().max(1).ilog10() as usize + 2;
-    let (idw, idn) = (digits.max(5), digits.max(4));
-    let header = if wide {
-        format!(
-            "{:>idw$}  {:<24} {:>12} {:>12}  {:<6}  {:<10}  {:<12} {}",
-            "#", "client", "client state", "server state", "open", "close", "kind", "age / countdown"
-        )
-    } else {
-        format!(
-            "{:>idn$} {:<6} {:>12} {:>12} {:>4} {:>5} {:<12} {}",
-            "#", "port", "client", "server", "open", "close", "kind", "age"
-        )
+    let id = app.pipeline.tracker.started().max(1).ilog10() as usize + 2;
+    let columns = ListColumns::of(inner.width, id, with_scenario);
+    let header = match columns {
+        ListColumns::Wide => columns.row(
+            id,
+            ["#", "client", "client state", "server state", "open", "close", "kind", "scenario", "age / countdown"],
+            with_scenario,
+        ),
+        ListColumns::Narrow { .. } => columns.row(
+            id,
+            ["#", "port", "client", "server", "open", "close", "kind", "scenario", "age"],
+            with_scenario,
+        ),
     };
     buf.set_stringn(inner.x, inner.y, header, usize::from(inner.width), Style::new().add_modifier(Modifier::BOLD));
     let inner = Rect { y: inner.y + 1, height: inner.height.saturating_sub(1), ..inner };
     let current = app.current().map(|c| c.id);
     let conns: Vec<&Connection> = app.visible();
     let rows = usize::from(inner.height);
-    let offset = list_offset(app, rows);
+    let offset = app.list_offset(rows);
     if conns.is_empty() {
-        let hint = if app.scenarios {
-            let keys = scenario::keys();
-            let others: Vec<String> = keys.iter().skip(1).map(char::to_string).collect();
-            format!(
-                "waiting for connections... press {} for one (or {} for the other closes)",
-                keys.first().copied().unwrap_or('n'),
-                others.join(", ")
-            )
-        } else {
-            "waiting for connections...".to_string()
-        };
+        let hint = empty_list_hint(app);
         buf.set_stringn(inner.x + 1, inner.y, hint, usize::from(inner.width.saturating_sub(1)), Style::new());
         return;
     }
     for (row, c) in conns.iter().skip(offset).take(rows).enumerate() {
         let kind = c.close_kind();
-        let kind_name = if kind == CloseKind::Open && !c.ended { "open" } else { kind.name() };
-        let now = states_now(app, c);
-        let line = if wide {
-            format!(
-                "{:>idw$}  {:<24} {:>12} {:>12}  {:<6}  {:<10}  {:<12} {}",
-                format!("#{}", c.id),
-                c.client.addr.to_string(),
+        let now = app.states_now(c);
+        let wide = columns == ListColumns::Wide;
+        let client = if wide { c.client.addr.to_string() } else { c.client.addr.port().to_string() };
+        let line = columns.row(
+            id,
+            [
+                &format!("#{}", c.id),
+                &client,
                 now.0.name(),
                 now.1.name(),
-                format!("hs {}", handshake_progress(c)),
-                format!("close {}", close_progress(c)),
-                kind_name,
-                age_or_countdown(app, c),
-            )
-        } else {
-            format!(
-                "{:>idn$} {:<6} {:>12} {:>12} {:>4} {:>5} {:<12} {}",
-                format!("#{}", c.id),
-                c.client.addr.port(),
-                now.0.name(),
-                now.1.name(),
-                handshake_progress(c),
-                close_progress(c),
-                kind_name,
-                age_or_countdown(app, c).replace(" TIME-WAIT ", " TW "),
-            )
-        };
+                &handshake_progress(c),
+                &close_progress(c),
+                app.kind_name(c),
+                app.runs.of(c.id).map_or("", |s| s.name()),
+                &age_or_countdown(app, c, !wide),
+            ],
+            with_scenario,
+        );
         let phase = match kind {
             CloseKind::Reset | CloseKind::Refused => Phase::Reset,
             CloseKind::Open if c.close.first_fin.is_none() => Phase::Data,
@@ -418,35 +443,35 @@ fn render_ladder(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
         ratatui::widgets::Widget::render(block, area, buf);
         return;
     };
-    // Columns: [time] state │ arrow │ state  note. The time column needs 102
-    // columns; when it is not there, the title says so.
-    let show_time = area.width >= 102;
-    let time_width = if app.time_mode == TimeMode::Absolute { 16 } else { 10 };
-    let times = if show_time {
-        match app.time_mode {
-            TimeMode::Relative => "t: ms from the start",
-            TimeMode::Delta => "t: ms from the row before",
-            TimeMode::Absolute => "t: clock time, UTC",
-        }
-    } else {
-        "no times under 102 columns"
+    // Columns: [time] state │ arrow │ state  note.
+    let (mut lead, mut client_width, mut server_width) = (0, 0, 0);
+    let lad = ladder::layout_columns(conn, |client, server| {
+        let (arrow, time) =
+            layout::ladder_columns(usize::from(area.width.saturating_sub(2)), client, server, app.time_mode.width());
+        (lead, client_width, server_width) = (time, client, server);
+        ladder::Geometry { lead, state_width: client.max(server), arrow_width: arrow }
+    });
+    let show_time = lead > 0;
+    let times = match app.time_mode {
+        _ if !show_time => "",
+        TimeMode::Relative => " ── t: ms from the start",
+        TimeMode::Delta => " ── t: ms from the row before",
+        TimeMode::Absolute => " ── t: clock time, UTC",
     };
-    // The title says as much as fits beside the scroll marker: the id, the
-    // close and what the time column shows always, the endpoints when they fit.
+    // The title says as much as fits beside the scroll marker: the id and the
+    // close always, the scenario, the endpoints and the time column when they fit.
     let kind = if conn.ended || conn.close_kind() != CloseKind::Open { conn.close_kind().name() } else { "not yet" };
     let room = usize::from(area.width).saturating_sub(4 + 14);
-    let mut title = format!(" #{} ── close: {kind} ── {times} ", conn.id);
+    let scenario = app.runs.of(conn.id).map_or(String::new(), |s| format!(" ── {}", s.name()));
+    let mut title = format!(" #{} ── close: {kind} ", conn.id);
     let carried =
         if conn.encap.is_empty() { String::new() } else { format!(" ── in {}", conn.encap.names().join(" › ")) };
+    let (client, server) = (conn.client.addr, conn.server.addr);
     for more in [
-        format!(
-            " #{} client {} ── server {} ── close: {kind} ── {times} ",
-            conn.id, conn.client.addr, conn.server.addr
-        ),
-        format!(
-            " #{} client {} ── server {}{carried} ── close: {kind} ── {times} ",
-            conn.id, conn.client.addr, conn.server.addr
-        ),
+        format!(" #{}{scenario} ── close: {kind} ", conn.id),
+        format!(" #{}{scenario} ── close: {kind}{times} ", conn.id),
+        format!(" #{} client {client} ── server {server}{scenario} ── close: {kind}{times} ", conn.id),
+        format!(" #{} client {client} ── server {server}{carried}{scenario} ── close: {kind}{times} ", conn.id),
     ] {
         if more.chars().count() <= room {
             title = more;
@@ -454,8 +479,7 @@ fn render_ladder(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     }
     let mut block = Block::bordered().title(title).border_style(if focused { theme.state() } else { Style::new() });
     let inner = block.inner(area);
-    let lad = ladder::layout_filled(conn, usize::from(inner.width), if show_time { time_width } else { 0 });
-    let geometry = lad.geometry;
+    let arrow_width = lad.geometry.arrow_width;
     let selected = app.current_segment();
     let rows = usize::from(inner.height);
     let sel = selected.unwrap_or(0);
@@ -494,11 +518,11 @@ fn render_ladder(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
             // A marker that survives without colour (and in text captures).
             spans.push(Span::raw(if Some(i) == selected && app.segment.is_some() { "▸" } else { " " }));
         }
-        spans.push(Span::styled(format!("{:>w$}", row.left, w = geometry.state_width), theme.state()));
+        spans.push(Span::styled(format!("{:>client_width$}", row.left), theme.state()));
         spans.push(Span::raw(" │ "));
         spans.push(Span::styled(row.arrow.clone(), arrow_style));
         spans.push(Span::raw(" │ "));
-        spans.push(Span::styled(format!("{:<w$}", row.right, w = geometry.state_width), theme.state()));
+        spans.push(Span::styled(format!("{:<server_width$}", row.right), theme.state()));
         spans.push(Span::raw("  "));
         spans.push(Span::styled(row.note.clone(), theme.phase(row.phase)));
         let mut line = Line::from(spans);
@@ -511,7 +535,8 @@ fn render_ladder(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
         // Lifelines continue below the last segment.
         for y in inner.y + u16::try_from(conn.records.len()).unwrap_or(0)..inner.y + inner.height {
             let column = |c: usize| inner.x.saturating_add(u16::try_from(c).unwrap_or(u16::MAX));
-            for x in [column(geometry.client_lifeline()), column(geometry.server_lifeline())] {
+            let client_lifeline = lead + client_width + 1;
+            for x in [column(client_lifeline), column(client_lifeline + 3 + arrow_width)] {
                 if x < inner.x + inner.width {
                     buf[(x, y)].set_symbol("│").set_style(Style::new().add_modifier(Modifier::DIM));
                 }
@@ -520,11 +545,15 @@ fn render_ladder(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     }
 }
 
-/// What the explanation panel says, wrapped at `width`: the demo's caption,
-/// the verdict (first, so it shows whenever the connection has one), the
-/// selected segment's explanation, a notice. Each line with its kind.
+/// What the explanation panel says, wrapped at `width`: a notice (it goes
+/// after a few seconds), the demo's caption, the verdict (so it shows
+/// whenever the connection has one), the selected segment's explanation and
+/// the kernel's word on it. Each line with its kind.
 fn panel_lines(app: &App, width: usize) -> Vec<(String, Kind)> {
     let mut parts: Vec<(String, Kind)> = Vec::new();
+    if let Some(n) = &app.notice {
+        parts.push((n.clone(), Kind::Notice));
+    }
     if let Some(c) = &app.caption {
         parts.push((c.clone(), Kind::Caption));
     }
@@ -538,9 +567,6 @@ fn panel_lines(app: &App, width: usize) -> Vec<(String, Kind)> {
                 parts.push((line, Kind::Plain));
             }
         }
-    }
-    if let Some(n) = &app.notice {
-        parts.push((n.clone(), Kind::Notice));
     }
     parts
         .into_iter()
@@ -601,8 +627,10 @@ fn render_explanation(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     let shown = usize::from(inner.height);
     if lines.len() > shown {
         // Nothing is cut without saying so.
+        let more = lines.len() - shown;
         block = block.title_bottom(
-            Line::from(format!(" ▼ {} more lines: enlarge the terminal ", lines.len() - shown)).right_aligned(),
+            Line::from(format!(" ▼ {more} more line{}: enlarge the terminal ", if more == 1 { "" } else { "s" }))
+                .right_aligned(),
         );
     }
     ratatui::widgets::Widget::render(block, area, buf);
@@ -621,17 +649,23 @@ fn render_explanation(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
 fn render_footer(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     // Narrow screens keep the essentials; `?` lists everything.
     let wide = area.width >= 110;
-    let letters: Vec<String> = scenario::keys().iter().map(char::to_string).collect();
+    // In the tour, `n` is its next step.
+    let letters: Vec<String> =
+        scenario::keys().iter().filter(|&&k| app.tour.is_none() || k != 'n').map(char::to_string).collect();
     let (scenario_hint, scenario_run) =
         (format!("{} scenarios", letters.join(" ")), format!("{} run", letters.join(" ")));
     let mut keys =
         if wide { vec!["↑↓ connection", "←→ segment", "tab focus"] } else { vec!["↑↓ conn", "←→ seg"] };
-    keys.push(if app.stepping() { "space next" } else { "space pause" });
-    if wide || !app.scenarios {
+    if app.tour.is_some() {
+        keys.extend(["n next step", "p back", "space hold"]);
+    } else {
+        keys.push(if app.stepping() { "space next" } else { "space pause" });
+    }
+    if wide || (!app.scenarios && app.tour.is_none()) {
         keys.extend(["f follow", "c clear"]);
     }
     keys.push("e export");
-    if app.scenarios {
+    if app.scenarios && (wide || app.tour.is_none()) {
         keys.push(if wide { scenario_hint.as_str() } else { scenario_run.as_str() });
     }
     keys.extend(["? help", "q quit"]);
@@ -647,19 +681,19 @@ fn render_footer(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
 /// The keys, for the help overlay; the scenario keys come from
 /// [`crate::scenario::SCENARIOS`] and go after `e`.
 pub const HELP: &[(&str, &str)] = &[
-    ("↑ / ↓ / mouse", "a connection (in the ladder: a segment); click, scroll"),
-    ("← / → or k / j", "move through the selected connection's segments"),
+    ("↑ ↓ or k j, mouse", "a connection (in the ladder: a segment); click, scroll"),
+    ("← → or h l", "move through the selected connection's segments"),
     ("Enter / Tab", "switch focus between the list and the ladder"),
     ("Home / End", "first segment / follow the latest segment"),
-    ("space", "pause the view (capture goes on; --step: next segment)"),
+    ("space", "pause the view (--step: next segment; demo: hold the step)"),
+    ("n / p (demo)", "the tour's next / previous step"),
     ("f / c", "follow the newest connection / clear the finished ones"),
     ("e", "export to synack-<id>.txt, .mmd, .svg (never overwrites)"),
     ("PgUp PgDn g G", "a page up / down; the first / the last connection"),
     ("t / o", "times (start, row before, clock) / order of the list"),
-    ("/", "filter by port, address, close kind, state (Esc clears)"),
+    ("/ , Esc", "filter on kind, scenario, state, address, port / clear it"),
     ("d", "RFC 9293's state diagram, lit by the selected segment"),
-    ("? ", "this help (any key closes it)"),
-    ("q / Esc / Ctrl-C", "quit"),
+    ("? / q, Ctrl-C", "this help (any key closes it) / quit"),
 ];
 
 fn render_help(area: Rect, buf: &mut Buffer) {
@@ -703,7 +737,10 @@ fn render_diagram(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     } else {
         " RFC 9293 state diagram ── C client  S server ── d hides "
     };
-    let block = Block::bordered().title(title);
+    // The figure abbreviates two states the ladder spells out.
+    let block = Block::bordered().title(title).title_bottom(
+        Line::from(" SYN-RCVD is SYN-RECEIVED, ESTAB is ESTABLISHED (the RFC's figure abbreviates) ").centered(),
+    );
     let inner = block.inner(area);
     ratatui::widgets::Widget::render(block, area, buf);
     let conn = app.current();
@@ -712,7 +749,7 @@ fn render_diagram(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
         let mut lit = figure::lit(c, r);
         if app.segment.is_none() {
             // Following: the states now (TIME-WAIT ends by its timer).
-            let (cs, ss) = states_now(app, c);
+            let (cs, ss) = app.states_now(c);
             for (state, place) in [(cs, &mut lit.client), (ss, &mut lit.server)] {
                 if state == TcpState::Closed && figure::PLACES[*place].state != TcpState::Closed {
                     *place = figure::CLOSED_AFTER;
