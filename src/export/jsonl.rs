@@ -172,10 +172,19 @@ impl<const N: usize> Kept<N> {
 pub struct Pieces {
     /// By [`Head::slot`].
     head: Vec<Option<Box<Kept<64>>>>,
-    tail: std::collections::HashMap<Tail, Box<Kept<160>>, foldhash::fast::RandomState>,
+    tail: std::collections::HashMap<Tail, usize, foldhash::fast::RandomState>,
+    /// The tails, by the number `tail` gives them.
+    tails: Vec<Kept<160>>,
+    /// The tail last written at each position of a connection (modulo
+    /// [`RECENT`]), with its number: a capture's connections tend to repeat
+    /// one another, and comparing a key is cheaper than hashing it.
+    recent: Vec<Option<(Tail, usize)>>,
     /// IPv4 addresses written as `"127.0.0.1:`, by a hash of the address.
     ips: Vec<Option<(u32, Padded<32>)>>,
 }
+
+/// Positions of a connection whose last tail is remembered.
+const RECENT: usize = 32;
 
 impl Pieces {
     #[inline]
@@ -187,8 +196,24 @@ impl Pieces {
     }
 
     #[inline]
-    fn push_tail(&mut self, key: Tail, out: &mut String) {
-        self.tail.entry(key).or_insert_with(|| Box::new(Kept::new(&key.text()))).push_to(key, out);
+    fn push_tail(&mut self, key: Tail, position: usize, out: &mut String) {
+        if self.recent.is_empty() {
+            self.recent.resize(RECENT, None);
+        }
+        let recent = &mut self.recent[position % RECENT];
+        let i = match *recent {
+            Some((known, i)) if known == key => i,
+            _ => {
+                let tails = &mut self.tails;
+                let i = *self.tail.entry(key).or_insert_with(|| {
+                    tails.push(Kept::new(&key.text()));
+                    tails.len() - 1
+                });
+                *recent = Some((key, i));
+                i
+            }
+        };
+        self.tails[i].push_to(key, out);
     }
 }
 
@@ -414,7 +439,7 @@ pub fn write_json_with(out: &mut String, conn: &Connection, pieces: &mut Pieces)
     out.push_str(",\"duration_ms\":");
     millis(out, conn.last().0.saturating_sub(start.0));
     out.push_str(",\"segments\":");
-    list(out, &conn.records, |out, r| segment(out, r, start, pieces));
+    list(out, conn.records.iter().enumerate(), |out, (i, r)| segment(out, r, i, start, pieces));
     out.push_str(",\"icmp\":");
     list(out, &conn.icmp, |out, n| icmp(out, conn, n, start));
     out.push(',');
@@ -458,14 +483,14 @@ fn list<T>(out: &mut String, items: impl IntoIterator<Item = T>, mut each: impl 
 /// Appends one segment's object: a field of its own is written here, or in
 /// the [`Head`] or [`Tail`] piece around `seq`, `ack` and `len`.
 #[inline]
-fn segment(out: &mut String, r: &Record, start: Timestamp, pieces: &mut Pieces) {
+fn segment(out: &mut String, r: &Record, position: usize, start: Timestamp, pieces: &mut Pieces) {
     out.push_str("{\"t_ms\":");
     millis(out, r.ts.0.saturating_sub(start.0));
     pieces.push_head(Head::of(r), out);
     int(out, r.rel_seq);
     key_and_int(out, ACK, r.rel_ack);
     key_and_int(out, LEN, r.payload_len);
-    pieces.push_tail(Tail::of(r), out);
+    pieces.push_tail(Tail::of(r), position, out);
 }
 
 /// Appends the object of an ICMP error about the connection.
@@ -696,10 +721,10 @@ mod tests {
         conns
     }
 
-    /// A segment's object, written with `pieces`.
-    fn segment_text(r: &Record, pieces: &mut Pieces) -> String {
+    /// A segment's object at `position` in its connection, written with `pieces`.
+    fn segment_text(r: &Record, position: usize, pieces: &mut Pieces) -> String {
         let mut s = String::new();
-        segment(&mut s, r, Timestamp(0), pieces);
+        segment(&mut s, r, position, Timestamp(0), pieces);
         s
     }
 
@@ -743,8 +768,11 @@ mod tests {
                     r.seq.0 ^= 1;
                 }
             }
-            let text = segment_text(&r, &mut shared);
-            assert_eq!(text, segment_text(&r, &mut Pieces::default()), "{r:?}");
+            // Mostly where the record was met before, so that most keys
+            // are met again at their position; sometimes anywhere.
+            let position = if next(4) == 0 { next(3 * RECENT) } else { i % records.len() };
+            let text = segment_text(&r, position, &mut shared);
+            assert_eq!(text, segment_text(&r, 0, &mut Pieces::default()), "{r:?}");
             texts.insert(text);
         }
         assert!(texts.len() > 1_000, "the segments written differ: {}", texts.len());
