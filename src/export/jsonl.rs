@@ -172,6 +172,7 @@ impl<const N: usize> Kept<N> {
 pub struct Pieces {
     /// By [`Head::slot`].
     head: Vec<Option<Box<Kept<64>>>>,
+    /// Each tail's number in `tails`, by key.
     tail: std::collections::HashMap<Tail, usize, foldhash::fast::RandomState>,
     /// The tails, by the number `tail` gives them.
     tails: Vec<Kept<160>>,
