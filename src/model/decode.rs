@@ -263,6 +263,9 @@ pub fn fragment(frame: &Frame<'_>) -> Option<(Encap, std::ops::Range<usize>)> {
 /// length, IPv6's header and payload length). `None` when no IP header says.
 #[must_use]
 pub fn wire_len(frame: &Frame<'_>) -> Option<usize> {
+    if let Some(plain) = Plain::new(frame) {
+        return Some(Plain::IP + usize::from(plain.total_len()));
+    }
     let mut walk = Walk::new(frame.ts, frame.data);
     let _ = walk.link_mut(frame.link, frame.data);
     walk.datagram_end
@@ -1116,11 +1119,14 @@ mod tests {
 
     /// What [`plain_endpoints`] says of a frame, [`decode`] says too (or it
     /// refuses the frame as broken), and [`plain_shard`] places it where its
-    /// segment goes; [`decode`]'s short way for plain frames says what the
-    /// walk says.
+    /// segment goes; [`decode`]'s and [`wire_len`]'s short ways for plain
+    /// frames say what the walk says.
     fn plain_tuple_agrees(data: &[u8]) {
         let frame = Frame { ts: Timestamp(0), link: LinkType::Ethernet, data };
         assert_eq!(decode(&frame), Walk::new(frame.ts, data).link(frame.link, data));
+        let mut walk = Walk::new(frame.ts, data);
+        let _ = walk.link_mut(frame.link, data);
+        assert_eq!(wire_len(&frame), walk.datagram_end);
         let Some(((src, sp), (dst, dp))) = plain_endpoints(&frame) else {
             assert_eq!(plain_shard(&frame, 2), None);
             return;
