@@ -215,6 +215,16 @@ fn le32(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
 }
 
+/// The IPv4 address in field `f` of `b`.
+fn v4(b: &[u8], f: wire::Field) -> Option<IpAddr> {
+    be32(b, f.start).map(|a| IpAddr::V4(Ipv4Addr::from_bits(a)))
+}
+
+/// The IPv6 address in field `f` of `b`.
+fn v6(b: &[u8], f: wire::Field) -> Option<IpAddr> {
+    Some(IpAddr::V6(Ipv6Addr::from(<[u8; 16]>::try_from(b.get(f)?).ok()?)))
+}
+
 /// `&b[at..]`, or a truncated link header.
 fn from(b: &[u8], at: usize) -> Result<&[u8], DecodeError> {
     b.get(at..).ok_or(DecodeError::TruncatedLinkHeader)
@@ -631,7 +641,9 @@ impl Walk {
         let fragment =
             be16(ip, field::FLG_OFF.start).unwrap_or(0) & (ipv4::MORE_FRAGMENTS | ipv4::FRAGMENT_OFFSET) != 0;
         let protocol = ip[field::PROTOCOL];
-        let src = IpAddr::V4(Ipv4Addr::from_bits(be32(ip, field::SRC_ADDR.start).unwrap_or(0)));
+        // The fixed header was captured: both addresses are there.
+        let address = |f: wire::Field| v4(ip, f).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let src = address(field::SRC_ADDR);
         if protocol == ip_protocol::ICMP && !fragment {
             return self.icmp(false, src, &ip[header_len..ip.len().min(total_len)]);
         }
@@ -648,8 +660,7 @@ impl Walk {
         if protocol != ip_protocol::TCP {
             return self.inner(protocol, captured);
         }
-        let dst = IpAddr::V4(Ipv4Addr::from_bits(be32(ip, field::DST_ADDR.start).unwrap_or(0)));
-        self.tcp(src, dst, captured, total_len - header_len)
+        self.tcp(src, address(field::DST_ADDR), captured, total_len - header_len)
     }
 
     fn ipv6(&mut self, ip: &[u8]) -> Decoded {
@@ -666,8 +677,8 @@ impl Walk {
             None => return Ok(None),
         };
         let captured = ip.get(at..end).unwrap_or(&[]);
-        let address =
-            |f: wire::Field| IpAddr::V6(Ipv6Addr::from(ip.get(f).and_then(|b| b.try_into().ok()).unwrap_or([0; 16])));
+        // The fixed header was captured: both addresses are there.
+        let address = |f: wire::Field| v6(ip, f).unwrap_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED));
         let src = address(field::SRC_ADDR);
         if next == ip_protocol::ICMPV6 {
             return self.icmp(true, src, captured);
@@ -969,16 +980,14 @@ fn quoted_tcp(ip: &[u8]) -> Option<(IpAddr, IpAddr, &[u8])> {
             if header_len < ipv4::HEADER_LEN || h[field::PROTOCOL] != ip_protocol::TCP || offset != 0 {
                 return None;
             }
-            let address = |f: wire::Field| IpAddr::V4(Ipv4Addr::from_bits(be32(h, f.start).unwrap_or(0)));
-            (address(field::SRC_ADDR), address(field::DST_ADDR), header_len)
+            (v4(h, field::SRC_ADDR)?, v4(h, field::DST_ADDR)?, header_len)
         }
         ipv6::VERSION => {
             use ipv6::field;
             if *ip.get(field::NEXT_HEADER)? != ip_protocol::TCP {
                 return None;
             }
-            let address = |f: wire::Field| Some(IpAddr::V6(Ipv6Addr::from(<[u8; 16]>::try_from(ip.get(f)?).ok()?)));
-            (address(field::SRC_ADDR)?, address(field::DST_ADDR)?, ipv6::HEADER_LEN)
+            (v6(ip, field::SRC_ADDR)?, v6(ip, field::DST_ADDR)?, ipv6::HEADER_LEN)
         }
         _ => return None,
     };
