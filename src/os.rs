@@ -1,8 +1,8 @@
-//! What touches the kernel, and the only `unsafe` code in the crate: the
-//! packet socket and its BPF filter, the PACKET_MMAP receive ring, batch reads,
-//! privileges, the few socket options std does not offer, capture files mapped
-//! into memory, a cache prefetch hint, a malloc tunable, and appending short text
-//! to a `String` in whole words (the formatters' hot path). Each unsafe block carries a
+//! What touches the kernel, and all the crate's `unsafe` code but one module
+//! (`export::jsonl::append`, text appended in whole words): the packet socket
+//! and its BPF filter, the PACKET_MMAP receive ring, batch reads, privileges,
+//! the few socket options std does not offer, capture files mapped into
+//! memory, a cache prefetch hint, a malloc tunable. Each unsafe block carries a
 //! `// SAFETY:` comment.
 //!
 //! File descriptors are [`std::os::fd::OwnedFd`] from the call that makes them
@@ -18,7 +18,6 @@
 //! PACKET_STATISTICS, SO_TIMESTAMPNS, recvmmsg, mmap, set*id); `caps` for the
 //! capability sets.
 
-pub mod append;
 pub mod arenas;
 pub mod bpf;
 pub mod diag;

@@ -21,7 +21,7 @@ use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
 use pcap_file::pcapng::blocks::interface_description::{InterfaceDescriptionBlock, InterfaceDescriptionOption};
 use pcap_file::{DataLink, Endianness, TsResolution};
 
-use crate::model::decode::Frame;
+use crate::model::decode::{self, Frame};
 
 const SNAPLEN: u32 = 262_144;
 
@@ -65,16 +65,13 @@ fn to_io(e: pcap_file::PcapError) -> io::Error {
     }
 }
 
-/// The frame's length on the wire: Ethernet header plus the IP datagram's own length.
+/// The frame's length on the wire: what comes before its IP header, and the
+/// datagram's own length ([`decode::wire_len`]); what was captured, when it
+/// is longer or no IP header says.
 #[must_use]
-pub fn original_len(data: &[u8]) -> u32 {
-    let be16 = |at: usize| data.get(at..at + 2).map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])));
-    let wire = match be16(12) {
-        Some(0x0800) => be16(16).map(|total| 14 + total),
-        Some(0x86dd) => be16(18).map(|payload| 14 + 40 + payload),
-        _ => None,
-    };
-    u32::try_from(wire.unwrap_or(0).max(data.len())).unwrap_or(u32::MAX)
+pub fn original_len(frame: &Frame<'_>) -> u32 {
+    let wire = decode::wire_len(frame).unwrap_or(0);
+    u32::try_from(wire.max(frame.data.len())).unwrap_or(u32::MAX)
 }
 
 impl Recorder {
@@ -114,7 +111,7 @@ impl Recorder {
     pub fn write(&mut self, frame: &Frame<'_>) -> io::Result<()> {
         let ts = std::time::Duration::from_nanos(frame.ts.0);
         let data = &frame.data[..frame.data.len().min(SNAPLEN as usize)];
-        let orig_len = original_len(frame.data);
+        let orig_len = original_len(frame);
         match &mut self.writer {
             Writer::Pcap(w) => {
                 // Microsecond resolution: drop the nanoseconds rather than round.
@@ -184,5 +181,46 @@ impl Recorder {
     /// When writing fails.
     pub fn finish(mut self) -> io::Result<()> {
         self.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::original_len;
+    use crate::model::decode::{Frame, LinkType};
+    use crate::model::segment::Timestamp;
+
+    /// An Ethernet frame of `ethertype` around `rest`.
+    fn ethernet(ethertype: [u8; 2], rest: &[u8]) -> Vec<u8> {
+        let mut f = vec![0; 12];
+        f.extend_from_slice(&ethertype);
+        f.extend_from_slice(rest);
+        f
+    }
+
+    fn len(data: &[u8]) -> u32 {
+        original_len(&Frame { ts: Timestamp(0), link: LinkType::Ethernet, data })
+    }
+
+    #[test]
+    fn the_original_length_is_what_the_ip_header_says() {
+        // IPv4 of 1,000 bytes, 40 captured.
+        let mut v4 = vec![0x45, 0, 0x03, 0xe8, 0, 0, 0, 0, 64, 6, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1];
+        v4.resize(40, 0);
+        assert_eq!(len(&ethernet([0x08, 0x00], &v4)), 14 + 1_000);
+        // Behind an 802.1Q tag, the tag counts.
+        let tagged = [&[0, 100, 0x08, 0x00][..], &v4].concat();
+        assert_eq!(len(&ethernet([0x81, 0x00], &tagged)), 18 + 1_000);
+        // IPv6 with a payload of 500 bytes, its fixed header captured.
+        let mut v6 = vec![0x60, 0, 0, 0, 0x01, 0xf4, 6, 64];
+        v6.resize(40, 0);
+        assert_eq!(len(&ethernet([0x86, 0xdd], &v6)), 14 + 40 + 500);
+        // Ethernet padding after a short datagram: what was captured.
+        let mut short = v4.clone();
+        short[2..4].copy_from_slice(&20u16.to_be_bytes());
+        assert_eq!(len(&ethernet([0x08, 0x00], &short)), 14 + 40);
+        // No IP header: what was captured.
+        assert_eq!(len(&ethernet([0x08, 0x06], &[0; 28])), 14 + 28);
+        assert_eq!(len(&[0; 3]), 3);
     }
 }

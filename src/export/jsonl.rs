@@ -5,15 +5,26 @@
 //! `trace --read` (millions of segments per second), every string written is
 //! either a fixed token or a socket address (nothing to escape), and numbers go
 //! through `itoa`. The tests parse every line back with `serde_json`.
+//!
+//! A segment's object is written by [`segment`]: its numbers there, the text
+//! around them as two pieces written once per key and then copied ([`Head`]
+//! and [`Tail`]). A per-segment field is added in one of those three places,
+//! and in docs/format.md.
 
+use std::fmt::Debug;
+use std::hash::Hash;
 use std::io::{self, Write};
 
 use super::Exporter;
+use crate::model::classify::Phase;
 use crate::model::connection::Record;
-use crate::model::segment::Timestamp;
+use crate::model::segment::{Flags, Timestamp};
 use crate::model::tcp::TcpState;
 use crate::model::tracker::{Connection, Dir, Initiator};
-use crate::os::append;
+
+mod append;
+
+use append::{Padded, Short, push_word};
 
 /// JSON lines.
 #[derive(Default)]
@@ -22,90 +33,188 @@ pub struct JsonlExporter {
     pieces: Pieces,
 }
 
-/// The parts of a segment's object that depend only on a few small fields,
-/// written once and then copied: a capture's segments take few combinations
-/// of direction, flags, phase, step and states, and one copy is cheaper than
-/// the eight it replaces. Addresses likewise.
-#[derive(Default)]
-pub struct Pieces {
-    /// `,"dir":"c2s","flags":"SYN","seq":`, by direction and flags.
-    head: Vec<Option<Box<Piece<64>>>>,
-    /// `,"phase":"handshake","step":1,"client_state":"SYN-SENT","server_state":"LISTEN"}`,
-    /// by phase, step, retransmission, the state passed through and both states.
-    tail: std::collections::HashMap<u32, Box<Piece<160>>, foldhash::fast::RandomState>,
-    /// IPv4 addresses written as `"127.0.0.1:`, by a hash of the address.
-    ips: Vec<Option<(u32, append::Padded<32>)>>,
+/// A part of a segment's object written once for its key and then copied: a
+/// capture's segments take few combinations of direction, flags, phase, step
+/// and states, and one copy is cheaper than the eight writes it replaces.
+///
+/// The key is the piece's input: [`Piece::write`] reads the key's fields and
+/// nothing else, so equal keys write equal text, and a field added to a piece
+/// is a field added to its key.
+trait Piece: Copy + Eq + Hash + Debug {
+    /// Writes the piece from the key's fields.
+    fn write(self, out: &mut String);
+
+    /// The piece, written afresh.
+    fn text(self) -> String {
+        let mut s = String::new();
+        self.write(&mut s);
+        s
+    }
 }
 
-/// A piece, padded for a copy in whole chunks when it fits (they all do:
-/// 61 and 137 bytes at most), as it is otherwise.
-enum Piece<const N: usize> {
-    Padded(append::Padded<N>),
+/// `,"dir":"c2s","flags":"SYN","seq":`: a segment's fields before `seq`'s value.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+struct Head {
+    dir: Dir,
+    flags: Flags,
+}
+
+impl Head {
+    /// Slots in the table of heads.
+    const SLOTS: usize = 512;
+
+    fn of(r: &Record) -> Head {
+        Head { dir: r.dir, flags: r.flags }
+    }
+
+    /// Its slot in the table: one for each direction and flags, no two
+    /// heads in one.
+    fn slot(self) -> usize {
+        usize::from(self.flags.0) | usize::from(self.dir == Dir::S2C) << 8
+    }
+}
+
+impl Piece for Head {
+    fn write(self, out: &mut String) {
+        out.push_str(",\"dir\":\"");
+        out.push_str(dir_name(self.dir));
+        out.push_str("\",\"flags\":\"");
+        self.flags.push_name(out);
+        out.push_str("\",\"seq\":");
+    }
+}
+
+/// `,"phase":"handshake","step":1,"client_state":"SYN-SENT","server_state":"LISTEN"}`:
+/// a segment's fields after `len`, and the object's end.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+struct Tail {
+    phase: Phase,
+    step: Option<u8>,
+    retransmission: bool,
+    via: Option<TcpState>,
+    client_state: TcpState,
+    server_state: TcpState,
+}
+
+impl Tail {
+    fn of(r: &Record) -> Tail {
+        Tail {
+            phase: r.phase,
+            step: r.step,
+            retransmission: r.retransmission,
+            via: r.via,
+            client_state: r.client_state,
+            server_state: r.server_state,
+        }
+    }
+}
+
+impl Piece for Tail {
+    fn write(self, out: &mut String) {
+        out.push_str(",\"phase\":\"");
+        out.push_str(self.phase.name());
+        out.push_str("\",");
+        if let Some(step) = self.step {
+            out.push_str("\"step\":");
+            int(out, step);
+            out.push(',');
+        }
+        if self.retransmission {
+            out.push_str("\"retransmission\":true,");
+        }
+        if let Some(via) = self.via {
+            out.push_str("\"via\":\"");
+            out.push_str(via.name());
+            out.push_str("\",");
+        }
+        out.push_str("\"client_state\":\"");
+        out.push_str(self.client_state.name());
+        out.push_str("\",\"server_state\":\"");
+        out.push_str(self.server_state.name());
+        out.push_str("\"}");
+    }
+}
+
+/// A piece's text, padded for a copy in whole chunks when it fits (every
+/// head and tail does: see the tests), as it is otherwise.
+enum Kept<const N: usize> {
+    Padded(Padded<N>),
     Long(Box<str>),
 }
 
-impl<const N: usize> Piece<N> {
-    fn new(s: &str) -> Piece<N> {
-        append::Padded::new(s).map_or_else(|| Piece::Long(s.into()), Piece::Padded)
+impl<const N: usize> Kept<N> {
+    fn new(s: &str) -> Kept<N> {
+        Padded::new(s).map_or_else(|| Kept::Long(s.into()), Kept::Padded)
     }
 
-    #[inline]
-    fn push_to(&self, out: &mut String) {
+    fn as_str(&self) -> &str {
         match self {
-            Piece::Padded(p) => p.push_to(out),
-            Piece::Long(s) => out.push_str(s),
+            Kept::Padded(p) => p.as_str(),
+            Kept::Long(s) => s,
+        }
+    }
+
+    /// Appends the text; in debug builds, first checks that it is what
+    /// `key` writes afresh.
+    #[inline]
+    fn push_to(&self, key: impl Piece, out: &mut String) {
+        debug_assert_eq!(self.as_str(), key.text(), "the piece kept for {key:?} is not the one it writes");
+        match self {
+            Kept::Padded(p) => p.push_to(out),
+            Kept::Long(s) => out.push_str(s),
         }
     }
 }
 
+/// The pieces written so far, shared by the connections an exporter writes;
+/// addresses likewise.
+#[derive(Default)]
+pub struct Pieces {
+    /// By [`Head::slot`].
+    head: Vec<Option<Box<Kept<64>>>>,
+    /// Each tail's number in `tails`, by key.
+    tail: std::collections::HashMap<Tail, usize, foldhash::fast::RandomState>,
+    /// The tails, by the number `tail` gives them.
+    tails: Vec<Kept<160>>,
+    /// The tail last written at each position of a connection (modulo
+    /// [`RECENT`]), with its number: a capture's connections tend to repeat
+    /// one another, and comparing a key is cheaper than hashing it.
+    recent: Vec<Option<(Tail, usize)>>,
+    /// IPv4 addresses written as `"127.0.0.1:`, by a hash of the address.
+    ips: Vec<Option<(u32, Padded<32>)>>,
+}
+
+/// Positions of a connection whose last tail is remembered.
+const RECENT: usize = 32;
+
 impl Pieces {
-    fn head(&mut self, r: &Record) -> &Piece<64> {
+    #[inline]
+    fn push_head(&mut self, key: Head, out: &mut String) {
         if self.head.is_empty() {
-            self.head.resize_with(512, || None);
+            self.head.resize_with(Head::SLOTS, || None);
         }
-        let i = usize::from(r.flags.0) | if r.dir == Dir::S2C { 256 } else { 0 };
-        self.head[i].get_or_insert_with(|| {
-            let mut s = String::from(",\"dir\":\"");
-            s.push_str(dir_name(r.dir));
-            s.push_str("\",\"flags\":\"");
-            r.flags.push_name(&mut s);
-            s.push_str("\",\"seq\":");
-            Box::new(Piece::new(&s))
-        })
+        self.head[key.slot()].get_or_insert_with(|| Box::new(Kept::new(&key.text()))).push_to(key, out);
     }
 
-    fn tail(&mut self, r: &Record) -> &Piece<160> {
-        let state = |s: TcpState| s as u32;
-        let key = r.phase as u32
-            | r.step.map_or(0, |s| u32::from(s) + 1) << 3
-            | u32::from(r.retransmission) << 12
-            | r.via.map_or(0, |s| state(s) + 1) << 13
-            | state(r.client_state) << 17
-            | state(r.server_state) << 21;
-        self.tail.entry(key).or_insert_with(|| {
-            let mut out = String::from(",\"phase\":\"");
-            out.push_str(r.phase.name());
-            out.push_str("\",");
-            if let Some(step) = r.step {
-                out.push_str("\"step\":");
-                int(&mut out, step);
-                out.push(',');
+    #[inline]
+    fn push_tail(&mut self, key: Tail, position: usize, out: &mut String) {
+        if self.recent.is_empty() {
+            self.recent.resize(RECENT, None);
+        }
+        let recent = &mut self.recent[position % RECENT];
+        let i = match *recent {
+            Some((known, i)) if known == key => i,
+            _ => {
+                let tails = &mut self.tails;
+                let i = *self.tail.entry(key).or_insert_with(|| {
+                    tails.push(Kept::new(&key.text()));
+                    tails.len() - 1
+                });
+                *recent = Some((key, i));
+                i
             }
-            if r.retransmission {
-                out.push_str("\"retransmission\":true,");
-            }
-            if let Some(via) = r.via {
-                out.push_str("\"via\":\"");
-                out.push_str(via.name());
-                out.push_str("\",");
-            }
-            out.push_str("\"client_state\":\"");
-            out.push_str(r.client_state.name());
-            out.push_str("\",\"server_state\":\"");
-            out.push_str(r.server_state.name());
-            out.push_str("\"}");
-            Box::new(Piece::new(&out))
-        })
+        };
+        self.tails[i].push_to(key, out);
     }
 }
 
@@ -147,7 +256,7 @@ fn millis(out: &mut String, nanos: u64) {
     let len = usize::from(len);
     // Most segments' times are under 10 ms: digit, point and fraction in one store.
     if ms < 10 {
-        append::push_word(out, (u64::from(b'0') + ms) | u64::from(fraction) << 8, 1 + len);
+        push_word(out, (u64::from(b'0') + ms) | u64::from(fraction) << 8, 1 + len);
     } else {
         long_millis(out, ms, fraction, len);
     }
@@ -156,7 +265,7 @@ fn millis(out: &mut String, nanos: u64) {
 #[inline(never)]
 fn long_millis(out: &mut String, ms: u64, fraction: u32, len: usize) {
     out.push_str(itoa::Buffer::new().format(ms));
-    append::push_word(out, u64::from(fraction), len);
+    push_word(out, u64::from(fraction), len);
 }
 
 /// `.` and three digits without trailing zeros (one at least), by value:
@@ -185,24 +294,23 @@ const FRACTIONS: [(u32, u8); 1_000] = {
     table
 };
 
-/// `,"ack":` and `,"len":`, as words.
-const ACK: u64 = append::word(b",\"ack\":");
-const LEN: u64 = append::word(b",\"len\":");
+/// `,"ack":` and `,"len":`.
+const ACK: Short = Short::new(b",\"ack\":");
+const LEN: Short = Short::new(b",\"len\":");
 
-/// Appends a 7-byte key (`,"ack":`) and an integer: one store when the
-/// integer is one digit.
+/// Appends a key (`,"ack":`) and an integer: one store when the integer is
+/// one digit.
 #[inline]
-fn key_and_int(out: &mut String, key: u64, n: u32) {
-    if n < 10 {
-        append::push_word(out, key | (u64::from(b'0') + u64::from(n)) << 56, 8);
-    } else {
-        key_and_long_int(out, key, n);
+fn key_and_int(out: &mut String, key: Short, n: u32) {
+    match u8::try_from(n) {
+        Ok(d @ 0..=9) => key.push_with(out, b'0' + d),
+        _ => key_and_long_int(out, key, n),
     }
 }
 
 #[inline(never)]
-fn key_and_long_int(out: &mut String, key: u64, n: u32) {
-    append::push_word(out, key, 7);
+fn key_and_long_int(out: &mut String, key: Short, n: u32) {
+    key.push(out);
     out.push_str(itoa::Buffer::new().format(n));
 }
 
@@ -246,7 +354,7 @@ fn address(out: &mut String, addr: std::net::SocketAddr, pieces: &mut Pieces) {
             }
             let slot = &mut pieces.ips[(ip.wrapping_mul(0x9e37_79b9) >> 26) as usize];
             if slot.as_ref().is_none_or(|(known, _)| *known != ip) {
-                *slot = append::Padded::new(&format!("\"{}:", a.ip())).map(|p| (ip, p));
+                *slot = Padded::new(&format!("\"{}:", a.ip())).map(|p| (ip, p));
             }
             match slot {
                 Some((_, text)) => text.push_to(out),
@@ -260,7 +368,7 @@ fn address(out: &mut String, addr: std::net::SocketAddr, pieces: &mut Pieces) {
                 word = word << 8 | u64::from(b'0' + (rest % 10) as u8);
                 rest /= 10;
             }
-            append::push_word(out, word | append::word(b"\",") << (8 * len), len as usize + 2);
+            push_word(out, word | append::word(b"\",") << (8 * len), len as usize + 2);
         }
         std::net::SocketAddr::V6(_) => {
             out.push('"');
@@ -321,101 +429,138 @@ pub fn write_json_with(out: &mut String, conn: &Connection, pieces: &mut Pieces)
     address(out, conn.client.addr, pieces);
     out.push_str("\"server\":");
     address(out, conn.server.addr, pieces);
-    out.push_str("\"encapsulation\":[");
-    if !conn.encap.is_empty() {
-        for (i, name) in conn.encap.names().iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            token(out, name);
-        }
+    out.push_str("\"encapsulation\":");
+    if conn.encap.is_empty() {
+        out.push_str("[]");
+    } else {
+        list(out, conn.encap.names(), |out, name| token(out, &name));
     }
-    out.push_str("],\"start_unix\":");
+    out.push_str(",\"start_unix\":");
     unix(out, start);
     out.push_str(",\"duration_ms\":");
     millis(out, conn.last().0.saturating_sub(start.0));
-    out.push_str(",\"segments\":[");
-    for (i, r) in conn.records.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str("{\"t_ms\":");
-        millis(out, r.ts.0.saturating_sub(start.0));
-        pieces.head(r).push_to(out);
-        int(out, r.rel_seq);
-        key_and_int(out, ACK, r.rel_ack);
-        key_and_int(out, LEN, r.payload_len);
-        pieces.tail(r).push_to(out);
+    out.push_str(",\"segments\":");
+    list(out, conn.records.iter().enumerate(), |out, (i, r)| segment(out, r, i, start, pieces));
+    out.push_str(",\"icmp\":");
+    list(out, &conn.icmp, |out, n| icmp(out, conn, n, start));
+    out.push(',');
+    if conn.kernel_watched {
+        kernel(out, conn, start);
     }
-    out.push_str("],\"icmp\":[");
-    for (i, n) in conn.icmp.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str("{\"t_ms\":");
-        millis(out, n.ts.0.saturating_sub(start.0));
-        out.push_str(",\"version\":");
-        out.push_str(if n.icmp.v6 { "6" } else { "4" });
-        out.push_str(",\"type\":");
-        int(out, n.icmp.kind);
-        out.push_str(",\"code\":");
-        int(out, n.icmp.code);
-        out.push_str(",\"name\":");
-        token(out, n.icmp.name());
-        out.push_str(",\"from\":");
-        token(out, &n.icmp.from.to_string());
-        out.push_str(",\"quotes\":\"");
-        out.push_str(dir_name(n.dir));
-        out.push_str("\",\"row\":");
-        match n.row {
-            Some(r) => int(out, r),
-            None => out.push_str("null"),
-        }
-        if n.icmp.mtu > 0 {
-            out.push_str(",\"mtu\":");
-            int(out, n.icmp.mtu);
-        }
-        out.push_str(",\"explain\":");
-        json_string(out, &crate::model::explain::icmp(conn, n));
+    handshake_and_close(out, conn);
+    out.push_str(",\"payload_bytes\":{\"c2s\":");
+    int(out, conn.client.payload_bytes);
+    out.push_str(",\"s2c\":");
+    int(out, conn.server.payload_bytes);
+    out.push_str("},\"retransmissions\":");
+    int(out, conn.retransmissions);
+    if conn.elided > 0 {
+        out.push(',');
+        key(out, "elided");
+        out.push('{');
+        key(out, "segments");
+        int(out, conn.elided);
+        out.push(',');
+        key(out, "before");
+        int(out, conn.gap);
         out.push('}');
     }
-    out.push_str("],");
-    if conn.kernel_watched {
-        let verdicts = crate::model::kernel::compare(conn);
-        key(out, "kernel");
-        out.push('[');
-        for (i, v) in verdicts.iter().enumerate() {
-            let t = &v.transition;
-            if i > 0 {
-                out.push(',');
-            }
-            out.push_str("{\"t_ms\":");
-            millis(out, t.ts.0.saturating_sub(start.0));
-            out.push_str(",\"side\":");
-            token(out, t.side.name());
-            out.push_str(",\"from\":");
-            token(out, t.from.name());
-            out.push_str(",\"to\":");
-            token(out, t.to.name());
-            out.push_str(",\"agrees\":");
-            out.push_str(if v.agrees() { "true" } else { "false" });
-            if let Some((_, state)) = v.as_wire {
-                out.push_str(",\"mini_socket\":");
-                token(out, state.name());
-            }
-            if t.timer {
-                out.push_str(",\"timer\":true");
-            }
-            out.push('}');
+    out.push('}');
+}
+
+/// Appends `[`, the items with commas between them, and `]`.
+#[inline]
+fn list<T>(out: &mut String, items: impl IntoIterator<Item = T>, mut each: impl FnMut(&mut String, T)) {
+    out.push('[');
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
         }
-        out.push_str("],");
-        key(out, "kernel_agreement");
-        out.push_str("{\"transitions\":");
-        int(out, verdicts.len());
-        out.push_str(",\"agreed\":");
-        int(out, verdicts.iter().filter(|v| v.agrees()).count());
-        out.push_str("},");
+        each(out, item);
     }
+    out.push(']');
+}
+
+/// Appends one segment's object: a field of its own is written here, or in
+/// the [`Head`] or [`Tail`] piece around `seq`, `ack` and `len`.
+#[inline]
+fn segment(out: &mut String, r: &Record, position: usize, start: Timestamp, pieces: &mut Pieces) {
+    out.push_str("{\"t_ms\":");
+    millis(out, r.ts.0.saturating_sub(start.0));
+    pieces.push_head(Head::of(r), out);
+    int(out, r.rel_seq);
+    key_and_int(out, ACK, r.rel_ack);
+    key_and_int(out, LEN, r.payload_len);
+    pieces.push_tail(Tail::of(r), position, out);
+}
+
+/// Appends the object of an ICMP error about the connection.
+fn icmp(out: &mut String, conn: &Connection, n: &crate::model::connection::IcmpNote, start: Timestamp) {
+    out.push_str("{\"t_ms\":");
+    millis(out, n.ts.0.saturating_sub(start.0));
+    out.push_str(",\"version\":");
+    out.push_str(if n.icmp.v6 { "6" } else { "4" });
+    out.push_str(",\"type\":");
+    int(out, n.icmp.kind);
+    out.push_str(",\"code\":");
+    int(out, n.icmp.code);
+    out.push_str(",\"name\":");
+    token(out, n.icmp.name());
+    out.push_str(",\"from\":");
+    token(out, &n.icmp.from.to_string());
+    out.push_str(",\"quotes\":\"");
+    out.push_str(dir_name(n.dir));
+    out.push_str("\",\"row\":");
+    match n.row {
+        Some(r) => int(out, r),
+        None => out.push_str("null"),
+    }
+    if n.icmp.mtu > 0 {
+        out.push_str(",\"mtu\":");
+        int(out, n.icmp.mtu);
+    }
+    out.push_str(",\"explain\":");
+    json_string(out, &crate::model::explain::icmp(conn, n));
+    out.push('}');
+}
+
+/// Appends `"kernel":[...],"kernel_agreement":{...},`: the kernel's state
+/// changes for both sockets, each checked against the wire.
+fn kernel(out: &mut String, conn: &Connection, start: Timestamp) {
+    let verdicts = crate::model::kernel::compare(conn);
+    key(out, "kernel");
+    list(out, &verdicts, |out, v| {
+        let t = &v.transition;
+        out.push_str("{\"t_ms\":");
+        millis(out, t.ts.0.saturating_sub(start.0));
+        out.push_str(",\"side\":");
+        token(out, t.side.name());
+        out.push_str(",\"from\":");
+        token(out, t.from.name());
+        out.push_str(",\"to\":");
+        token(out, t.to.name());
+        out.push_str(",\"agrees\":");
+        out.push_str(if v.agrees() { "true" } else { "false" });
+        if let Some((_, state)) = v.as_wire {
+            out.push_str(",\"mini_socket\":");
+            token(out, state.name());
+        }
+        if t.timer {
+            out.push_str(",\"timer\":true");
+        }
+        out.push('}');
+    });
+    out.push(',');
+    key(out, "kernel_agreement");
+    out.push_str("{\"transitions\":");
+    int(out, verdicts.len());
+    out.push_str(",\"agreed\":");
+    int(out, verdicts.iter().filter(|v| v.agrees()).count());
+    out.push_str("},");
+}
+
+/// Appends `"handshake":{...},"close":{...},"final_states":{...}`.
+fn handshake_and_close(out: &mut String, conn: &Connection) {
     let h = &conn.handshake;
     out.push_str(if h.complete() {
         "\"handshake\":{\"complete\":true,\"segments\":"
@@ -447,23 +592,6 @@ pub fn write_json_with(out: &mut String, conn: &Connection, pieces: &mut Pieces)
     token(out, conn.client.state.name());
     out.push_str(",\"server\":");
     token(out, conn.server.state.name());
-    out.push_str("},\"payload_bytes\":{\"c2s\":");
-    int(out, conn.client.payload_bytes);
-    out.push_str(",\"s2c\":");
-    int(out, conn.server.payload_bytes);
-    out.push_str("},\"retransmissions\":");
-    int(out, conn.retransmissions);
-    if conn.elided > 0 {
-        out.push(',');
-        key(out, "elided");
-        out.push('{');
-        key(out, "segments");
-        int(out, conn.elided);
-        out.push(',');
-        key(out, "before");
-        int(out, conn.gap);
-        out.push('}');
-    }
     out.push('}');
 }
 
@@ -530,13 +658,23 @@ mod tests {
         }
     }
 
+    /// A piece of `a`s.
+    #[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+    struct Long(usize);
+
+    impl Piece for Long {
+        fn write(self, out: &mut String) {
+            out.push_str(&"a".repeat(self.0));
+        }
+    }
+
     #[test]
     fn a_piece_too_long_to_pad_is_kept_as_it_is() {
         let long = "a".repeat(200);
         let (mut padded, mut kept) = (String::new(), String::new());
-        Piece::<160>::new(&long[..150]).push_to(&mut padded);
-        Piece::<160>::new(&long).push_to(&mut kept);
-        assert!(matches!(Piece::<160>::new(&long), Piece::Long(_)));
+        Kept::<160>::new(&long[..150]).push_to(Long(150), &mut padded);
+        Kept::<160>::new(&long).push_to(Long(200), &mut kept);
+        assert!(matches!(Kept::<160>::new(&long), Kept::Long(_)));
         assert_eq!((padded.as_str(), kept.as_str()), (&long[..150], long.as_str()));
     }
 
@@ -560,6 +698,121 @@ mod tests {
                 assert_eq!(s, format!("x\"{a}\","), "round {round}");
             }
         }
+    }
+
+    /// The connections of every committed capture.
+    fn fixture_connections() -> Vec<Connection> {
+        use crate::capture::{FrameSource, Next};
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let mut conns = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if !path.extension().is_some_and(|e| e == "pcap" || e == "pcapng") {
+                continue;
+            }
+            let bytes = std::fs::read(&path).unwrap();
+            let mut source = crate::capture::pcap::PcapSource::new(&bytes[..], "fixture").unwrap();
+            let mut p = crate::pipeline::Pipeline::new(None, crate::model::tracker::Limits::default());
+            while let Ok(Next::Frame(f)) = source.next_frame() {
+                p.frame(&f);
+            }
+            conns.extend(p.tracker.connections().cloned());
+        }
+        assert!(conns.len() > 10, "the fixtures hold connections");
+        conns
+    }
+
+    /// A segment's object at `position` in its connection, written with `pieces`.
+    fn segment_text(r: &Record, position: usize, pieces: &mut Pieces) -> String {
+        let mut s = String::new();
+        segment(&mut s, r, position, Timestamp(0), pieces);
+        s
+    }
+
+    /// Segments written with pieces shared by all are written as each would
+    /// be afresh, whichever of a record's fields change between them: the
+    /// cache never serves the text another segment's fields wrote. Every
+    /// field of a record is varied (also those no piece writes now), so a
+    /// field added to a piece is varied here too.
+    #[test]
+    fn shared_pieces_never_serve_another_segments_text() {
+        let records: Vec<Record> = fixture_connections().iter().flat_map(|c| c.records.clone()).collect();
+        let phases = [Phase::Handshake, Phase::Data, Phase::Teardown, Phase::Reset, Phase::Other, Phase::AfterClose];
+        let states = TcpState::ALL;
+        let mut rng = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = |n: usize| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            (rng >> 11) as usize % n
+        };
+        let mut shared = Pieces::default();
+        let mut texts = std::collections::HashSet::new();
+        for i in 0..40_000 {
+            let mut r = records[i % records.len()];
+            // A few of the fields at a time, so that most keys come back.
+            match next(12) {
+                0 => r.dir = if r.dir == Dir::C2S { Dir::S2C } else { Dir::C2S },
+                1 => r.flags = Flags(next(256) as u8),
+                2 => r.phase = phases[next(phases.len())],
+                3 => r.step = [None, Some(1), Some(2), Some(3), Some(4)][next(5)],
+                4 => r.retransmission = !r.retransmission,
+                5 => r.via = [None, Some(states[next(states.len())])][next(2)],
+                6 => r.client_state = states[next(states.len())],
+                7 => r.server_state = states[next(states.len())],
+                8 => (r.rel_seq, r.rel_ack) = (next(12) as u32, [0, 7, 10, 99_999][next(4)]),
+                9 => r.payload_len = [0, 5, 9, 10, 1_448, 65_535][next(6)],
+                10 => (r.window, r.mss) = (next(65_536) as u16, [None, Some(1_460)][next(2)]),
+                _ => {
+                    r.ts = Timestamp(next(1 << 30) as u64);
+                    r.preview = crate::model::segment::Preview::new(&[b'a'; 16][..next(17)]);
+                    r.seq.0 ^= 1;
+                }
+            }
+            // Mostly where the record was met before, so that most keys
+            // are met again at their position; sometimes anywhere.
+            let position = if next(4) == 0 { next(3 * RECENT) } else { i % records.len() };
+            let text = segment_text(&r, position, &mut shared);
+            assert_eq!(text, segment_text(&r, 0, &mut Pieces::default()), "{r:?}");
+            texts.insert(text);
+        }
+        assert!(texts.len() > 1_000, "the segments written differ: {}", texts.len());
+    }
+
+    /// Every head and every tail fits its padding: none is kept unpadded.
+    #[test]
+    fn every_piece_fits_its_padding() {
+        let template = fixture_connections()[0].records[0];
+        let dirs = [Dir::C2S, Dir::S2C];
+        let heads = (0..=255).flat_map(|f| dirs.map(|dir| Record { dir, flags: Flags(f), ..template }));
+        let longest_head = heads.map(|r| Head::of(&r).text().len()).max().unwrap();
+        assert!(matches!(Kept::<64>::new(&"h".repeat(longest_head)), Kept::Padded(_)), "{longest_head}");
+        let phases = [Phase::Handshake, Phase::Data, Phase::Teardown, Phase::Reset, Phase::Other, Phase::AfterClose];
+        let mut longest_tail = 0;
+        for (phase, step, retransmission) in phases
+            .into_iter()
+            .flat_map(|p| [None, Some(u8::MAX)].map(|s| (p, s)))
+            .flat_map(|(p, s)| [false, true].map(|r| (p, s, r)))
+        {
+            for via in TcpState::ALL.map(Some).into_iter().chain([None]) {
+                for (client_state, server_state) in
+                    TcpState::ALL.into_iter().flat_map(|c| TcpState::ALL.map(|s| (c, s)))
+                {
+                    let r = Record { phase, step, retransmission, via, client_state, server_state, ..template };
+                    longest_tail = longest_tail.max(Tail::of(&r).text().len());
+                }
+            }
+        }
+        assert!(matches!(Kept::<160>::new(&"t".repeat(longest_tail)), Kept::Padded(_)), "{longest_tail}");
+    }
+
+    /// In debug builds, a kept piece is checked against its key's text
+    /// every time it is used.
+    #[cfg(debug_assertions)]
+    #[test]
+    #[should_panic(expected = "is not the one it writes")]
+    fn a_kept_piece_that_is_not_its_keys_text_is_refused() {
+        Kept::<160>::new("stale").push_to(Long(3), &mut String::new());
     }
 
     #[test]

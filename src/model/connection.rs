@@ -45,6 +45,9 @@ pub struct Record {
     pub via: Option<TcpState>,
 }
 
+// A record fits one cache line.
+const _: () = assert!(size_of::<Record>() <= 64);
+
 impl Record {
     fn state_mut(&mut self, role: Role) -> &mut TcpState {
         match role {

@@ -16,6 +16,10 @@ use super::encap::{Encap, Layer};
 use super::segment::{Flags, Icmp, Preview, Segment, TcpOptions, Timestamp};
 use super::seq::SeqNum;
 
+pub mod wire;
+
+use wire::{Plain, ethernet, ethertype, ip_protocol, ipv4, ipv6, link, ppp_protocol, tcp, udp_port};
+
 /// Link-layer header types (numbers from the tcpdump.org link-type registry).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LinkType {
@@ -192,9 +196,6 @@ impl DecodeError {
 /// What a frame turned out to be.
 pub type Decoded = Result<Option<Segment>, DecodeError>;
 
-const ETHERTYPE_IPV4: u16 = 0x0800;
-const ETHERTYPE_IPV6: u16 = 0x86dd;
-const IPPROTO_TCP: u8 = 6;
 /// Nested layers followed before giving up.
 const MAX_DEPTH: u8 = 16;
 
@@ -208,6 +209,20 @@ fn be32(b: &[u8], at: usize) -> Option<u32> {
 
 fn le16(b: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?))
+}
+
+fn le32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+/// The IPv4 address in field `f` of `b`.
+fn v4(b: &[u8], f: wire::Field) -> Option<IpAddr> {
+    be32(b, f.start).map(|a| IpAddr::V4(Ipv4Addr::from_bits(a)))
+}
+
+/// The IPv6 address in field `f` of `b`.
+fn v6(b: &[u8], f: wire::Field) -> Option<IpAddr> {
+    Some(IpAddr::V6(Ipv6Addr::from(<[u8; 16]>::try_from(b.get(f)?).ok()?)))
 }
 
 /// `&b[at..]`, or a truncated link header.
@@ -225,24 +240,19 @@ fn link16(b: &[u8], at: usize) -> Result<u16, DecodeError> {
 /// A [`DecodeError`] when a header is truncated or its lengths lie, or when
 /// the frame is carried in something synack does not decode.
 pub fn decode(frame: &Frame<'_>) -> Decoded {
-    // Most frames: Ethernet, a 20-byte IPv4 header, TCP, no fragment. Read
-    // at fixed places, as the walk would read them.
-    if frame.link == LinkType::Ethernet
-        && let Some(h) = frame.data.first_chunk::<34>()
-        && h[12..15] == [0x08, 0x00, 0x45]
-        && h[23] == IPPROTO_TCP
-        && u16::from_be_bytes([h[20], h[21]]) & 0x3fff == 0
-    {
-        let ip = &frame.data[14..];
-        let total_len = match usize::from(u16::from_be_bytes([h[16], h[17]])) {
+    // Most frames are plain: their headers are read at fixed places, as the
+    // walk would read them.
+    if let Some(plain) = Plain::new(frame) {
+        let ip = &frame.data[Plain::IP..];
+        let total_len = match usize::from(plain.total_len()) {
             0 => ip.len(),
             n => n,
         };
-        if total_len >= 20 {
-            let src = Ipv4Addr::new(h[26], h[27], h[28], h[29]);
-            let dst = Ipv4Addr::new(h[30], h[31], h[32], h[33]);
-            let tcp = &ip[20..ip.len().min(total_len)];
-            return decode_tcp(frame.ts, Encap::default(), IpAddr::V4(src), IpAddr::V4(dst), tcp, total_len - 20);
+        if total_len >= ipv4::HEADER_LEN {
+            let (src, dst) = (Ipv4Addr::from_bits(plain.src().0), Ipv4Addr::from_bits(plain.dst().0));
+            let tcp = &ip[ipv4::HEADER_LEN..ip.len().min(total_len)];
+            let tcp_len = total_len - ipv4::HEADER_LEN;
+            return decode_tcp(frame.ts, Encap::default(), IpAddr::V4(src), IpAddr::V4(dst), tcp, tcp_len);
         }
     }
     Walk::new(frame.ts, frame.data).link(frame.link, frame.data)
@@ -258,27 +268,28 @@ pub fn fragment(frame: &Frame<'_>) -> Option<(Encap, std::ops::Range<usize>)> {
     walk.fragment.map(|r| (walk.encap, r))
 }
 
-/// The endpoints of a plain segment (Ethernet, an IPv4 header of 20 bytes,
-/// no fragment, TCP, no tag), as [`decode`] would give its sender and
-/// receiver: address bits and port each, read at fixed places without
+/// How long a frame was on the wire, as its outermost IP header says: the
+/// bytes before that header and the datagram's own length (IPv4's total
+/// length, IPv6's header and payload length). `None` when no IP header says.
+#[must_use]
+pub fn wire_len(frame: &Frame<'_>) -> Option<usize> {
+    if let Some(plain) = Plain::new(frame) {
+        return Some(Plain::IP + usize::from(plain.total_len()));
+    }
+    let mut walk = Walk::new(frame.ts, frame.data);
+    let _ = walk.link_mut(frame.link, frame.data);
+    walk.datagram_end
+}
+
+/// The endpoints of a plain segment ([`Plain`]), as [`decode`] would give
+/// its sender and receiver: address bits and port each, read without
 /// building the segment. `None` for anything else: decode those. Its
 /// lengths and TCP header are not checked: of a frame it reads, [`decode`]
 /// gives a segment with these endpoints, or refuses it as broken.
 #[inline]
 #[must_use]
 pub fn plain_endpoints(frame: &Frame<'_>) -> Option<((u32, u16), (u32, u16))> {
-    if frame.link != LinkType::Ethernet {
-        return None;
-    }
-    let h = frame.data.first_chunk::<38>()?;
-    let word = |at: usize| u32::from_be_bytes([h[at], h[at + 1], h[at + 2], h[at + 3]]);
-    // The EtherType, the IP version and header length; no fragment (flags
-    // and offset, but for Don't Fragment) and the protocol.
-    if word(12) & 0xffff_ff00 != 0x0800_4500 || word(20) & 0x3fff_00ff != u32::from(IPPROTO_TCP) {
-        return None;
-    }
-    let ports = word(34);
-    Some(((word(26), (ports >> 16) as u16), (word(30), ports as u16)))
+    Plain::new(frame).map(|p| (p.src(), p.dst()))
 }
 
 /// The shard (of `n`) of a plain segment's connection
@@ -312,11 +323,13 @@ struct Walk {
     base: usize,
     /// The IPv4 fragment met, as a range of the frame's bytes.
     fragment: Option<std::ops::Range<usize>>,
+    /// Where the outermost IP datagram ends in the frame, by its header.
+    datagram_end: Option<usize>,
 }
 
 impl Walk {
     fn new(ts: Timestamp, data: &[u8]) -> Walk {
-        Walk { ts, encap: Encap::default(), depth: 0, base: data.as_ptr() as usize, fragment: None }
+        Walk { ts, encap: Encap::default(), depth: 0, base: data.as_ptr() as usize, fragment: None, datagram_end: None }
     }
 
     fn deeper(&mut self, layer: Option<Layer>) -> Result<(), DecodeError> {
@@ -337,45 +350,30 @@ impl Walk {
     fn link_mut(&mut self, link: LinkType, data: &[u8]) -> Decoded {
         match link {
             LinkType::Ethernet => self.ethernet(data),
-            LinkType::LinuxSll => self.ethertype(link16(data, 14)?, from(data, 16)?),
+            LinkType::LinuxSll => {
+                self.ethertype(link16(data, link::SLL_PROTOCOL.start)?, from(data, link::SLL_HEADER_LEN)?)
+            }
             LinkType::LinuxSll2 => {
-                if data.len() < 20 {
+                if data.len() < link::SLL2_HEADER_LEN {
                     return Err(DecodeError::TruncatedLinkHeader);
                 }
-                self.ethertype(link16(data, 0)?, &data[20..])
+                self.ethertype(link16(data, link::SLL2_PROTOCOL.start)?, &data[link::SLL2_HEADER_LEN..])
             }
-            LinkType::Null | LinkType::Loop => {
-                let family: [u8; 4] =
-                    data.get(..4).and_then(|b| b.try_into().ok()).ok_or(DecodeError::TruncatedLinkHeader)?;
-                // The writer's byte order is unknown for NULL: accept either.
-                let (le, be) = (u32::from_le_bytes(family), u32::from_be_bytes(family));
-                // AF_INET is 2 everywhere; AF_INET6 is 24, 28 or 30 depending on the BSD.
-                let known = |f: u32| matches!(f, 2 | 24 | 28 | 30);
-                if !(known(le) || known(be)) {
-                    return Ok(None);
-                }
-                self.ip(&data[4..])
-            }
+            LinkType::Null | LinkType::Loop => self.null(data),
             LinkType::RawIp => self.ip(data),
             LinkType::Ppp => self.ppp_frame(data),
             LinkType::PppOverEthernet => self.pppoe(data),
-            LinkType::CiscoHdlc => self.ethertype(link16(data, 2)?, from(data, 4)?),
+            LinkType::CiscoHdlc => {
+                self.ethertype(link16(data, link::CISCO_HDLC_PROTOCOL.start)?, from(data, link::CISCO_HDLC_HEADER_LEN)?)
+            }
             LinkType::Ieee80211 => self.wifi(data),
             LinkType::Radiotap => {
-                let len = usize::from(le16(data, 2).ok_or(DecodeError::TruncatedLinkHeader)?);
+                let len = usize::from(le16(data, link::RADIOTAP_LEN.start).ok_or(DecodeError::TruncatedLinkHeader)?);
                 self.wifi(from(data, len)?)
             }
-            LinkType::Ppi => {
-                let len = usize::from(le16(data, 2).ok_or(DecodeError::TruncatedLinkHeader)?);
-                let dlt = data.get(4..8).ok_or(DecodeError::TruncatedLinkHeader)?;
-                match u32::from_le_bytes(dlt.try_into().unwrap_or([0; 4])) {
-                    1 => self.ethernet(from(data, len)?),
-                    105 => self.wifi(from(data, len)?),
-                    _ => Ok(None),
-                }
-            }
+            LinkType::Ppi => self.ppi(data),
             LinkType::LlcSnap => self.llc(data),
-            LinkType::Enc => self.ip(from(data, 12)?),
+            LinkType::Enc => self.ip(from(data, link::ENC_HEADER_LEN)?),
             LinkType::Pflog => {
                 // The header's length, padded to 4 bytes.
                 let len = usize::from(*data.first().ok_or(DecodeError::TruncatedLinkHeader)?);
@@ -384,165 +382,161 @@ impl Walk {
             LinkType::Mpls => self.mpls(data),
             LinkType::Nflog => self.nflog(data),
             LinkType::NetAnalyzer(header) => self.ethernet(from(data, usize::from(header))?),
-            // A 40-byte global route header, then the type and 2 reserved bytes.
-            LinkType::Ipoib => self.ethertype(link16(data, 40)?, from(data, 44)?),
+            LinkType::Ipoib => {
+                self.ethertype(link16(data, link::IPOIB_PROTOCOL.start)?, from(data, link::IPOIB_HEADER_LEN)?)
+            }
             LinkType::Other(n) => Err(DecodeError::NotDecoded(Undecoded::LinkType(n))),
         }
     }
 
-    fn ethernet(&mut self, data: &[u8]) -> Decoded {
-        let kind = link16(data, 12)?;
-        if kind <= 1500 {
-            // An 802.3 length: LLC follows.
-            return self.llc(from(data, 14)?);
+    /// BSD loopback: an address family, in the writer's byte order for
+    /// LINKTYPE_NULL (unknown here: either is accepted), then IP.
+    fn null(&mut self, data: &[u8]) -> Decoded {
+        let family: [u8; link::NULL_HEADER_LEN] = *data.first_chunk().ok_or(DecodeError::TruncatedLinkHeader)?;
+        let known = |f: u32| f == link::AF_INET || link::AF_INET6.contains(&f);
+        if !(known(u32::from_le_bytes(family)) || known(u32::from_be_bytes(family))) {
+            return Ok(None);
         }
-        self.ethertype(kind, from(data, 14)?)
+        self.ip(&data[link::NULL_HEADER_LEN..])
     }
 
-    /// 802.2 LLC: only SNAP with an ethertype (OUI 0) can carry IP.
+    /// Per-Packet Information: its header, then 802.11 or Ethernet.
+    fn ppi(&mut self, data: &[u8]) -> Decoded {
+        const DLT_EN10MB: u32 = 1;
+        const DLT_IEEE802_11: u32 = 105;
+        let len = usize::from(le16(data, link::PPI_LEN.start).ok_or(DecodeError::TruncatedLinkHeader)?);
+        match le32(data, link::PPI_DLT.start).ok_or(DecodeError::TruncatedLinkHeader)? {
+            DLT_EN10MB => self.ethernet(from(data, len)?),
+            DLT_IEEE802_11 => self.wifi(from(data, len)?),
+            _ => Ok(None),
+        }
+    }
+
+    fn ethernet(&mut self, data: &[u8]) -> Decoded {
+        let kind = link16(data, ethernet::field::ETHERTYPE.start)?;
+        if kind <= ethernet::MAX_LENGTH {
+            return self.llc(from(data, ethernet::HEADER_LEN)?);
+        }
+        self.ethertype(kind, from(data, ethernet::HEADER_LEN)?)
+    }
+
+    /// 802.2 LLC: only SNAP with an EtherType (OUI 0) can carry IP.
     fn llc(&mut self, data: &[u8]) -> Decoded {
-        match data.get(..6) {
-            Some([0xaa, 0xaa, 0x03, 0, 0, 0]) => self.ethertype(link16(data, 6)?, from(data, 8)?),
+        match data.first_chunk() {
+            Some(&wire::llc::SNAP_ETHERTYPE) => {
+                self.ethertype(link16(data, wire::llc::field::ETHERTYPE.start)?, from(data, wire::llc::HEADER_LEN)?)
+            }
             Some(_) => Ok(None),
             None => Err(DecodeError::TruncatedLinkHeader),
         }
     }
 
     fn ethertype(&mut self, kind: u16, data: &[u8]) -> Decoded {
+        use ethertype::*;
+        use wire::tag;
         match kind {
-            ETHERTYPE_IPV4 | ETHERTYPE_IPV6 => self.ip(data),
-            // 802.1Q, 802.1ad and the older QinQ 0x9100: tag, then an ethertype.
-            0x8100 | 0x88a8 | 0x9100 => {
-                self.deeper(Some(Layer::Vlan(link16(data, 0)? & 0x0fff)))?;
-                self.ethertype(link16(data, 2)?, from(data, 4)?)
+            IPV4 | IPV6 => self.ip(data),
+            VLAN | QINQ | QINQ_OLD => {
+                self.deeper(Some(Layer::Vlan(link16(data, 0)? & tag::VLAN_ID)))?;
+                self.ethertype(link16(data, tag::VLAN_ETHERTYPE.start)?, from(data, tag::VLAN_LEN)?)
             }
-            // 802.1ah: the I-TAG, then the customer's Ethernet frame.
-            0x88e7 => {
-                self.deeper(Some(Layer::Pbb(be32(data, 0).ok_or(DecodeError::TruncatedLinkHeader)? & 0x00ff_ffff)))?;
-                self.ethernet(from(data, 4)?)
+            PBB => {
+                let itag = be32(data, 0).ok_or(DecodeError::TruncatedLinkHeader)?;
+                self.deeper(Some(Layer::Pbb(itag & tag::PBB_ISID)))?;
+                self.ethernet(from(data, tag::PBB_LEN)?)
             }
-            // Cisco FabricPath: FTag and TTL, then the original frame.
-            0x8903 => {
+            FABRICPATH => {
                 self.deeper(Some(Layer::FabricPath))?;
-                self.ethernet(from(data, 2)?)
+                self.ethernet(from(data, tag::FABRICPATH_LEN)?)
             }
-            // VN-Tag, 802.1BR E-Tag, Cisco MetaData: a tag, then an ethertype.
-            0x8926 => {
+            VN_TAG => {
                 self.deeper(Some(Layer::VnTag))?;
-                self.ethertype(link16(data, 4)?, from(data, 6)?)
+                self.ethertype(link16(data, tag::VN_TAG_ETHERTYPE.start)?, from(data, tag::VN_TAG_ETHERTYPE.end)?)
             }
-            0x893f => {
+            E_TAG | CISCO_METADATA => {
                 self.deeper(None)?;
-                self.ethertype(link16(data, 6)?, from(data, 8)?)
+                self.ethertype(link16(data, tag::LONG_TAG_ETHERTYPE.start)?, from(data, tag::LONG_TAG_ETHERTYPE.end)?)
             }
-            0x8909 => {
-                self.deeper(None)?;
-                self.ethertype(link16(data, 6)?, from(data, 8)?)
-            }
-            // MACsec: readable only without encryption (E bit clear).
-            0x88e5 => {
-                let tci = *data.first().ok_or(DecodeError::TruncatedLinkHeader)?;
-                if tci & 0x08 != 0 {
-                    return Err(DecodeError::NotDecoded(Undecoded::MacSec));
-                }
-                let at = if tci & 0x20 != 0 { 14 } else { 6 };
-                self.deeper(None)?;
-                self.ethertype(link16(data, at)?, from(data, at + 2)?)
-            }
-            0x8847 | 0x8848 => self.mpls(data),
-            0x8864 => self.pppoe(data),
-            0x880b => self.ppp_frame(data),
-            // Transparent Ethernet bridging (in GRE, Geneve).
-            0x6558 => self.ethernet(data),
-            // Not IP, and nothing that carries it.
-            0x0806
-            | 0x8035
-            | 0x88cc
-            | 0x888e
-            | 0x8809
-            | 0x9000
-            | 0x8137
-            | 0x8138
-            | 0x809b
-            | 0x80f3
-            | 0x88f7
-            | 0x8899
-            | 0x893a
-            | 0x88e1
-            | 0x8912
-            | 0x88b8..=0x88ba
-            | 0x8863
-            | 0x6000..=0x6007
-            | 0x88a2
-            | 0x8906
-            | 0x8914
-            | 0x22f0
-            | 0x88ab
-            | 0x8892
-            | 0x88a4
-            | 0x0842
-            | 0x8808
-            | 0x8902
-            | 0x88f5
-            | 0x88f6
-            | 0x0600
-            | 0x88e3
-            | 0x22f3
-            | 0x88cd
-            | 0x88d9
-            | 0x8819
-            | 0x891d => Ok(None),
+            MACSEC => self.macsec(data),
+            MPLS_UNICAST | MPLS_MULTICAST => self.mpls(data),
+            PPPOE_SESSION => self.pppoe(data),
+            PPP => self.ppp_frame(data),
+            TRANSPARENT_ETHERNET => self.ethernet(data),
+            other if carries_no_ip(other) => Ok(None),
             other => Err(DecodeError::NotDecoded(Undecoded::Ethertype(other))),
         }
+    }
+
+    /// MACsec: readable only without encryption (E bit clear).
+    fn macsec(&mut self, data: &[u8]) -> Decoded {
+        use wire::tag;
+        let tci = *data.first().ok_or(DecodeError::TruncatedLinkHeader)?;
+        if tci & tag::MACSEC_ENCRYPTED != 0 {
+            return Err(DecodeError::NotDecoded(Undecoded::MacSec));
+        }
+        let at = if tci & tag::MACSEC_SCI != 0 { tag::MACSEC_ETHERTYPE_AFTER_SCI } else { tag::MACSEC_ETHERTYPE };
+        self.deeper(None)?;
+        self.ethertype(link16(data, at)?, from(data, at + 2)?)
     }
 
     /// An MPLS label stack; after the bottom label, IP by its first nibble
     /// (as tcpdump guesses), or a pseudowire's control word and Ethernet.
     fn mpls(&mut self, data: &[u8]) -> Decoded {
+        use wire::mpls;
         let mut at = 0;
         loop {
             let entry = be32(data, at).ok_or(DecodeError::TruncatedLinkHeader)?;
-            self.deeper(Some(Layer::Mpls(entry >> 12)))?;
-            at += 4;
-            if entry & 0x100 != 0 {
+            self.deeper(Some(Layer::Mpls(entry >> mpls::LABEL_SHIFT)))?;
+            at += mpls::ENTRY_LEN;
+            if entry & mpls::BOTTOM_OF_STACK != 0 {
                 break;
             }
         }
         let rest = from(data, at)?;
         // An Ethernet pseudowire, with (RFC 4448) or without its control word,
-        // when an IP ethertype sits where Ethernet would put it.
-        let ip_at = |at: usize| matches!(be16(rest, at), Some(ETHERTYPE_IPV4 | ETHERTYPE_IPV6 | 0x8100 | 0x88a8));
+        // when an IP EtherType (or a tag) sits where Ethernet would put it.
+        let ip_at = |at: usize| {
+            matches!(be16(rest, at), Some(ethertype::IPV4 | ethertype::IPV6 | ethertype::VLAN | ethertype::QINQ))
+        };
+        let ethertype_after_control_word = mpls::CONTROL_WORD_LEN + ethernet::field::ETHERTYPE.start;
         match rest.first().map(|b| b >> 4) {
-            Some(0) if ip_at(16) && be16(rest, 0) == Some(0) => self.ethernet(&rest[4..]),
-            Some(4 | 6) => self.ip(rest),
-            Some(_) if ip_at(12) => self.ethernet(rest),
+            Some(0) if ip_at(ethertype_after_control_word) && be16(rest, 0) == Some(0) => {
+                self.ethernet(&rest[mpls::CONTROL_WORD_LEN..])
+            }
+            Some(ipv4::VERSION | ipv6::VERSION) => self.ip(rest),
+            Some(_) if ip_at(ethernet::field::ETHERTYPE.start) => self.ethernet(rest),
             _ => Err(DecodeError::NotDecoded(Undecoded::MplsPayload)),
         }
     }
 
     /// PPPoE session: 6-byte header, then a PPP protocol number.
     fn pppoe(&mut self, data: &[u8]) -> Decoded {
-        self.deeper(Some(Layer::Pppoe(link16(data, 2)?)))?;
-        self.ppp(link16(data, 6)?, from(data, 8)?)
+        use wire::ppp;
+        self.deeper(Some(Layer::Pppoe(link16(data, ppp::PPPOE_SESSION_ID.start)?)))?;
+        self.ppp(link16(data, ppp::PPPOE_PROTOCOL.start)?, from(data, ppp::PPPOE_HEADER_LEN)?)
     }
 
     /// A PPP frame with or without the HDLC address and control bytes, and
     /// a one- or two-byte protocol field.
     fn ppp_frame(&mut self, data: &[u8]) -> Decoded {
-        // A PPP link may carry Cisco HDLC frames (address 0x0f or 0x8f), as
-        // tcpdump and Wireshark read them.
-        if matches!(data.get(..2), Some([0x0f | 0x8f, 0x00])) {
-            return self.ethertype(link16(data, 2)?, from(data, 4)?);
+        // A PPP link may carry Cisco HDLC frames, as tcpdump and Wireshark
+        // read them.
+        if let Some(&[address, 0]) = data.first_chunk::<2>()
+            && link::CISCO_HDLC_ADDRESSES.contains(&address)
+        {
+            return self
+                .ethertype(link16(data, link::CISCO_HDLC_PROTOCOL.start)?, from(data, link::CISCO_HDLC_HEADER_LEN)?);
         }
-        let data = if data.starts_with(&[0xff, 0x03]) { &data[2..] } else { data };
+        let data = data.strip_prefix(&wire::ppp::ADDRESS_CONTROL).unwrap_or(data);
         let first = *data.first().ok_or(DecodeError::TruncatedLinkHeader)?;
+        // A protocol number's last byte is odd: one odd byte is a compressed one.
         if first & 1 == 1 { self.ppp(u16::from(first), &data[1..]) } else { self.ppp(link16(data, 0)?, from(data, 2)?) }
     }
 
     fn ppp(&mut self, protocol: u16, data: &[u8]) -> Decoded {
         match protocol {
-            0x0021 | 0x0057 => self.ip(data),
-            0x0281 | 0x0283 => self.mpls(data),
+            ppp_protocol::IPV4 | ppp_protocol::IPV6 => self.ip(data),
+            ppp_protocol::MPLS_UNICAST | ppp_protocol::MPLS_MULTICAST => self.mpls(data),
             // LCP, IPCP, authentication and the rest: control, not IP.
             _ => Ok(None),
         }
@@ -550,32 +544,32 @@ impl Walk {
 
     /// 802.11: data frames only, unprotected, LLC/SNAP after the header.
     fn wifi(&mut self, data: &[u8]) -> Decoded {
+        use wire::wifi;
         let (&fc, &flags) = (data.first().ok_or(DecodeError::TruncatedLinkHeader)?, data.get(1).unwrap_or(&0));
-        let (kind, subtype) = ((fc >> 2) & 3, fc >> 4);
-        // Data frames; the null-function subtypes carry nothing.
-        if kind != 2 || subtype & 0x4 != 0 {
+        let (kind, subtype) = ((fc >> wifi::TYPE_SHIFT) & 3, fc >> 4);
+        if kind != wifi::TYPE_DATA || subtype & wifi::SUBTYPE_NO_DATA != 0 {
             return Ok(None);
         }
-        if flags & 0x40 != 0 {
+        if flags & wifi::PROTECTED != 0 {
             return Err(DecodeError::NotDecoded(Undecoded::Protected80211));
         }
-        let mut at = 24;
-        if flags & 0x03 == 0x03 {
-            at += 6; // a fourth address
+        let mut at = wifi::HEADER_LEN;
+        if flags & wifi::TO_FROM_DS == wifi::TO_FROM_DS {
+            at += wifi::ADDRESS_LEN;
         }
-        if subtype & 0x8 != 0 {
-            at += 2; // QoS control
-            if flags & 0x80 != 0 {
-                at += 4; // HT control
+        if subtype & wifi::SUBTYPE_QOS != 0 {
+            at += wifi::QOS_LEN;
+            if flags & wifi::ORDER != 0 {
+                at += wifi::HT_LEN;
             }
         }
         self.llc(from(data, at)?)
     }
 
-    /// NFLOG: TLVs in the capturing host's byte order; the payload TLV
-    /// (type 9) holds the IP packet.
+    /// NFLOG: TLVs in the capturing host's byte order; the payload TLV holds
+    /// the IP packet.
     fn nflog(&mut self, data: &[u8]) -> Decoded {
-        let mut at = 4;
+        let mut at = link::NFLOG_HEADER_LEN;
         // The byte order from the first TLV's length: the one that fits.
         let fits = |len: u16| usize::from(len) >= 4 && usize::from(len) <= data.len().saturating_sub(at);
         let little = le16(data, at).is_some_and(fits);
@@ -589,7 +583,7 @@ impl Walk {
             if len < 4 {
                 return Err(DecodeError::TruncatedLinkHeader);
             }
-            if kind & 0x7fff == 9 {
+            if kind & link::NFLOG_TYPE == link::NFLOG_PAYLOAD {
                 let end = data.len().min(at + len);
                 return self.ip(&data[at + 4..end]);
             }
@@ -603,24 +597,39 @@ impl Walk {
             return Err(DecodeError::BadIpVersion);
         };
         match first >> 4 {
-            4 => self.ipv4(ip),
-            6 => self.ipv6(ip),
+            ipv4::VERSION => self.ipv4(ip),
+            ipv6::VERSION => self.ipv6(ip),
             _ => Err(DecodeError::BadIpVersion),
         }
     }
 
+    /// Notes where the outermost IP datagram ends by its header's length
+    /// (for [`wire_len`]): `len` bytes from `ip`'s start.
+    fn datagram(&mut self, ip: &[u8], len: Option<usize>) {
+        if self.datagram_end.is_none() {
+            self.datagram_end = len.map(|len| self.offset(ip) + len);
+        }
+    }
+
+    /// Where `bytes` (a part of the frame) start in the frame.
+    fn offset(&self, bytes: &[u8]) -> usize {
+        (bytes.as_ptr() as usize).saturating_sub(self.base)
+    }
+
     fn ipv4(&mut self, ip: &[u8]) -> Decoded {
-        if ip.len() < 20 {
+        use ipv4::field;
+        self.datagram(ip, be16(ip, field::LENGTH.start).map(usize::from));
+        if ip.len() < ipv4::HEADER_LEN {
             return Err(DecodeError::TruncatedIpv4Header);
         }
-        let header_len = usize::from(ip[0] & 0x0f) * 4;
-        if header_len < 20 {
+        let header_len = ipv4::header_len(ip[field::VER_IHL]);
+        if header_len < ipv4::HEADER_LEN {
             return Err(DecodeError::BadIpv4HeaderLength);
         }
         if ip.len() < header_len {
             return Err(DecodeError::TruncatedIpv4Header);
         }
-        let total_len = match usize::from(be16(ip, 2).unwrap_or(0)) {
+        let total_len = match usize::from(be16(ip, field::LENGTH.start).unwrap_or(0)) {
             // A total length of 0: a frame captured before the NIC segmented it
             // (TSO): what was captured is the datagram, as Wireshark reads it.
             0 => ip.len(),
@@ -629,149 +638,131 @@ impl Walk {
         if total_len < header_len {
             return Err(DecodeError::BadIpv4TotalLength);
         }
-        let frag = be16(ip, 6).unwrap_or(0);
-        let fragment = frag & 0x2000 != 0 || frag & 0x1fff != 0;
-        let protocol = ip[9];
-        if protocol == 1 && !fragment {
-            let from = IpAddr::V4(Ipv4Addr::new(ip[12], ip[13], ip[14], ip[15]));
-            return self.icmp(false, from, &ip[header_len..ip.len().min(total_len)]);
+        let fragment =
+            be16(ip, field::FLG_OFF.start).unwrap_or(0) & (ipv4::MORE_FRAGMENTS | ipv4::FRAGMENT_OFFSET) != 0;
+        let protocol = ip[field::PROTOCOL];
+        // The fixed header was captured: both addresses are there.
+        let address = |f: wire::Field| v4(ip, f).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let src = address(field::SRC_ADDR);
+        if protocol == ip_protocol::ICMP && !fragment {
+            return self.icmp(false, src, &ip[header_len..ip.len().min(total_len)]);
         }
         if !carries_tcp(protocol) {
             return Ok(None);
         }
         if fragment {
-            let start = (ip.as_ptr() as usize).saturating_sub(self.base);
+            let start = self.offset(ip);
             self.fragment = Some(start..start + ip.len().min(total_len));
             return Err(DecodeError::Ipv4Fragment);
         }
         // Ethernet padding may follow the datagram: never read past total_len.
         let captured = &ip[header_len..ip.len().min(total_len)];
-        if protocol != IPPROTO_TCP {
+        if protocol != ip_protocol::TCP {
             return self.inner(protocol, captured);
         }
-        let src = Ipv4Addr::new(ip[12], ip[13], ip[14], ip[15]);
-        let dst = Ipv4Addr::new(ip[16], ip[17], ip[18], ip[19]);
-        self.tcp(IpAddr::V4(src), IpAddr::V4(dst), captured, total_len - header_len)
+        self.tcp(src, address(field::DST_ADDR), captured, total_len - header_len)
     }
 
     fn ipv6(&mut self, ip: &[u8]) -> Decoded {
-        if ip.len() < 40 {
+        use ipv6::field;
+        let payload_len = be16(ip, field::PAYLOAD_LEN.start).map(usize::from);
+        self.datagram(ip, payload_len.map(|len| ipv6::HEADER_LEN + len));
+        if ip.len() < ipv6::HEADER_LEN {
             return Err(DecodeError::TruncatedIpv6Header);
         }
-        let payload_len = usize::from(be16(ip, 4).unwrap_or(0));
-        let mut next = ip[6];
-        let end = ip.len().min(40 + payload_len);
-        let mut at = 40;
-        // Walk extension headers (RFC 8200 §4); bounded: each step advances >= 8 bytes.
-        loop {
-            match next {
-                n if carries_tcp(n) || n == 58 => break,
-                // Hop-by-hop, routing, destination options.
-                0 | 43 | 60 => {
-                    let (Some(&nh), Some(&len)) = (ip.get(at), ip.get(at + 1)) else {
-                        return Err(DecodeError::BadIpv6ExtensionHeader);
-                    };
-                    next = nh;
-                    at += (usize::from(len) + 1) * 8;
-                }
-                // Authentication header: length in 4-octet units, minus 2.
-                51 => {
-                    let (Some(&nh), Some(&len)) = (ip.get(at), ip.get(at + 1)) else {
-                        return Err(DecodeError::BadIpv6ExtensionHeader);
-                    };
-                    next = nh;
-                    at += (usize::from(len) + 2) * 4;
-                }
-                44 => return Err(DecodeError::Ipv6Fragment),
-                _ => return Ok(None),
-            }
-            if at > end {
-                return Err(DecodeError::BadIpv6ExtensionHeader);
-            }
-        }
+        let payload_len = payload_len.unwrap_or(0);
+        let end = ip.len().min(ipv6::HEADER_LEN + payload_len);
+        let (next, at) = match extension_headers(ip, end)? {
+            Some(found) => found,
+            None => return Ok(None),
+        };
         let captured = ip.get(at..end).unwrap_or(&[]);
-        if next == 58 {
-            let mut from = [0u8; 16];
-            from.copy_from_slice(&ip[8..24]);
-            return self.icmp(true, IpAddr::V6(Ipv6Addr::from(from)), captured);
+        // The fixed header was captured: both addresses are there.
+        let address = |f: wire::Field| v6(ip, f).unwrap_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED));
+        let src = address(field::SRC_ADDR);
+        if next == ip_protocol::ICMPV6 {
+            return self.icmp(true, src, captured);
         }
-        if next != IPPROTO_TCP {
+        if next != ip_protocol::TCP {
             return self.inner(next, captured);
         }
-        let mut src = [0u8; 16];
-        let mut dst = [0u8; 16];
-        src.copy_from_slice(&ip[8..24]);
-        dst.copy_from_slice(&ip[24..40]);
-        let tcp_len = (40 + payload_len).saturating_sub(at);
-        self.tcp(IpAddr::V6(Ipv6Addr::from(src)), IpAddr::V6(Ipv6Addr::from(dst)), captured, tcp_len)
+        let tcp_len = (ipv6::HEADER_LEN + payload_len).saturating_sub(at);
+        self.tcp(src, address(field::DST_ADDR), captured, tcp_len)
     }
 
     /// What an IP packet carries when it is not TCP itself.
     fn inner(&mut self, protocol: u8, data: &[u8]) -> Decoded {
         match protocol {
-            4 | 41 => {
+            ip_protocol::IPV4 | ip_protocol::IPV6 => {
                 self.deeper(Some(Layer::IpInIp))?;
                 self.ip(data)
             }
-            47 => self.gre(data),
-            17 => self.udp(data),
+            ip_protocol::GRE => self.gre(data),
+            ip_protocol::UDP => self.udp(data),
             // EtherIP: a 2-byte header, then Ethernet.
-            97 => {
+            ip_protocol::ETHERIP => {
                 self.deeper(None)?;
                 self.ethernet(from(data, 2)?)
             }
-            50 => Err(DecodeError::NotDecoded(Undecoded::Esp)),
+            ip_protocol::ESP => Err(DecodeError::NotDecoded(Undecoded::Esp)),
             _ => Ok(None),
         }
     }
 
     /// GRE (RFC 2784/2890) and enhanced GRE (PPTP); ERSPAN inside.
     fn gre(&mut self, data: &[u8]) -> Decoded {
+        use wire::gre;
         let flags = link16(data, 0)?;
-        let protocol = link16(data, 2)?;
-        let (checksum, routing, key, seq) =
-            (flags & 0x8000 != 0, flags & 0x4000 != 0, flags & 0x2000 != 0, flags & 0x1000 != 0);
-        if routing {
+        let protocol = link16(data, gre::PROTOCOL.start)?;
+        if flags & gre::ROUTING != 0 {
             return Err(DecodeError::NotDecoded(Undecoded::GreProtocol(protocol)));
         }
-        let mut at = 4;
-        if checksum {
-            at += 4;
+        let mut at = gre::HEADER_LEN;
+        if flags & gre::CHECKSUM != 0 {
+            at += gre::OPTION_LEN;
         }
-        let key_value = if key { be32(data, at) } else { None };
-        if key {
-            at += 4;
+        let key = if flags & gre::KEY != 0 { be32(data, at) } else { None };
+        if flags & gre::KEY != 0 {
+            at += gre::OPTION_LEN;
         }
+        let seq = flags & gre::SEQUENCE != 0;
         if seq {
-            at += 4;
+            at += gre::OPTION_LEN;
         }
-        let layer = if flags & 7 == 1 {
-            if flags & 0x0080 != 0 {
-                at += 4; // enhanced GRE's acknowledgment number
+        let layer = if flags & gre::VERSION == gre::VERSION_ENHANCED {
+            if flags & gre::ACKNOWLEDGMENT != 0 {
+                at += gre::OPTION_LEN;
             }
             // Its "key" is the payload length and the call id.
-            Layer::Pptp(key_value.map_or(0, |k| u16::try_from(k & 0xffff).unwrap_or(0)))
+            Layer::Pptp(key.map_or(0, |k| u16::try_from(k & 0xffff).unwrap_or(0)))
         } else {
-            Layer::Gre(key_value)
+            Layer::Gre(key)
         };
         self.deeper(Some(layer))?;
         let payload = from(data, at)?;
+        let session =
+            |payload: &[u8]| Ok::<_, DecodeError>(link16(payload, gre::ERSPAN_SESSION.start)? & gre::ERSPAN_SESSION_ID);
         match protocol {
             // ERSPAN type II (with a sequence number) or I (without).
-            0x88be if seq => {
-                self.deeper(Some(Layer::Erspan(link16(payload, 2)? & 0x03ff)))?;
-                self.ethernet(from(payload, 8)?)
+            ethertype::ERSPAN if seq => {
+                self.deeper(Some(Layer::Erspan(session(payload)?)))?;
+                self.ethernet(from(payload, gre::ERSPAN_II_LEN)?)
             }
-            0x88be => self.ethernet(payload),
-            // ERSPAN type III; O flag: an 8-byte platform subheader follows.
-            0x22eb => {
-                self.deeper(Some(Layer::Erspan(link16(payload, 2)? & 0x03ff)))?;
-                let o = payload.get(11).ok_or(DecodeError::TruncatedLinkHeader)? & 1 != 0;
-                self.ethernet(from(payload, if o { 20 } else { 12 })?)
+            ethertype::ERSPAN => self.ethernet(payload),
+            ethertype::ERSPAN_III => {
+                self.deeper(Some(Layer::Erspan(session(payload)?)))?;
+                let flags = payload.get(gre::ERSPAN_III_FLAGS).ok_or(DecodeError::TruncatedLinkHeader)?;
+                let platform = if flags & 1 != 0 { gre::ERSPAN_III_PLATFORM_LEN } else { 0 };
+                self.ethernet(from(payload, gre::ERSPAN_III_LEN + platform)?)
             }
-            ETHERTYPE_IPV4 | ETHERTYPE_IPV6 | 0x8847 | 0x8848 | 0x880b | 0x6558 | 0x8100 | 0x88a8 => {
-                self.ethertype(protocol, payload)
-            }
+            ethertype::IPV4
+            | ethertype::IPV6
+            | ethertype::MPLS_UNICAST
+            | ethertype::MPLS_MULTICAST
+            | ethertype::PPP
+            | ethertype::TRANSPARENT_ETHERNET
+            | ethertype::VLAN
+            | ethertype::QINQ => self.ethertype(protocol, payload),
             other => Err(DecodeError::NotDecoded(Undecoded::GreProtocol(other))),
         }
     }
@@ -780,72 +771,66 @@ impl Walk {
     /// L2TP, LISP. A datagram that does not parse as its port's tunnel is
     /// just UDP.
     fn udp(&mut self, data: &[u8]) -> Decoded {
-        let (Some(sport), Some(dport)) = (be16(data, 0), be16(data, 2)) else {
+        use wire::udp::{HEADER_LEN, field};
+        let (Some(sport), Some(dport)) = (be16(data, field::SRC_PORT.start), be16(data, field::DST_PORT.start)) else {
             return Ok(None);
         };
-        let payload = data.get(8..).unwrap_or(&[]);
-        let port = |p: u16| sport == p || dport == p;
-        if port(4789) {
-            return self.vxlan(payload);
+        let payload = data.get(HEADER_LEN..).unwrap_or(&[]);
+        match [sport, dport] {
+            p if p.contains(&udp_port::VXLAN) => self.vxlan(payload),
+            p if p.contains(&udp_port::GENEVE) => self.geneve(payload),
+            p if p.contains(&udp_port::GTP_U) => self.gtpu(payload),
+            p if p.contains(&udp_port::GTP_C) => Err(DecodeError::NotDecoded(Undecoded::GtpC)),
+            p if p.contains(&udp_port::TEREDO) => self.teredo(payload),
+            p if p.contains(&udp_port::L2TP) => self.l2tp(payload),
+            p if p.contains(&udp_port::LISP_DATA) => self.lisp(payload),
+            _ => Ok(None),
         }
-        if port(6081) {
-            return self.geneve(payload);
-        }
-        if port(2152) {
-            return self.gtpu(payload);
-        }
-        if port(2123) {
-            return Err(DecodeError::NotDecoded(Undecoded::GtpC));
-        }
-        if port(3544) {
-            return self.teredo(payload);
-        }
-        if port(1701) {
-            return self.l2tp(payload);
-        }
-        if port(4341) && payload.get(8).is_some_and(|b| matches!(b >> 4, 4 | 6)) {
-            self.deeper(None)?;
-            return self.ip(&payload[8..]);
-        }
-        Ok(None)
     }
 
     fn vxlan(&mut self, data: &[u8]) -> Decoded {
+        use wire::tunnel::{VNI_SHIFT, VXLAN_I, VXLAN_LEN};
         match (data.first(), be32(data, 4)) {
-            (Some(flags), Some(vni)) if flags & 0x08 != 0 => {
-                self.deeper(Some(Layer::Vxlan(vni >> 8)))?;
-                self.ethernet(&data[8..])
+            (Some(flags), Some(vni)) if flags & VXLAN_I != 0 => {
+                self.deeper(Some(Layer::Vxlan(vni >> VNI_SHIFT)))?;
+                self.ethernet(&data[VXLAN_LEN..])
             }
             _ => Ok(None),
         }
     }
 
     fn geneve(&mut self, data: &[u8]) -> Decoded {
+        use wire::tunnel::{GENEVE_LEN, GENEVE_OPTIONS_LEN, GENEVE_VERSION_SHIFT, VNI_SHIFT};
         let (Some(&first), Some(protocol), Some(vni)) = (data.first(), be16(data, 2), be32(data, 4)) else {
             return Ok(None);
         };
-        if first >> 6 != 0 {
+        if first >> GENEVE_VERSION_SHIFT != 0 {
             return Ok(None); // an unknown version
         }
-        self.deeper(Some(Layer::Geneve(vni >> 8)))?;
-        let at = 8 + usize::from(first & 0x3f) * 4;
+        self.deeper(Some(Layer::Geneve(vni >> VNI_SHIFT)))?;
+        let at = GENEVE_LEN + usize::from(first & GENEVE_OPTIONS_LEN) * 4;
         self.ethertype(protocol, from(data, at)?)
     }
 
-    /// GTP-U G-PDUs (message type 255), extension headers skipped.
+    /// GTP-U G-PDUs, extension headers skipped.
     fn gtpu(&mut self, data: &[u8]) -> Decoded {
+        use wire::tunnel::{
+            GTP_EXTENSION, GTP_G_PDU, GTP_LEN, GTP_NEXT_EXTENSION, GTP_OPTIONAL, GTP_OPTIONAL_LEN, GTP_PROTOCOL_TYPE,
+            GTP_VERSION_SHIFT,
+        };
         let (Some(&flags), Some(&kind), Some(teid)) = (data.first(), data.get(1), be32(data, 4)) else {
             return Ok(None);
         };
-        if flags >> 5 != 1 || flags & 0x10 == 0 || kind != 0xff {
+        if flags >> GTP_VERSION_SHIFT != 1 || flags & GTP_PROTOCOL_TYPE == 0 || kind != GTP_G_PDU {
             return Ok(None); // not GTPv1-U, or not a G-PDU (echo, error indication)
         }
         self.deeper(Some(Layer::GtpU(teid)))?;
-        let mut at = 8;
-        if flags & 0x07 != 0 {
-            let mut next = *data.get(11).ok_or(DecodeError::TruncatedLinkHeader)?;
-            at = 12;
-            while next != 0 && flags & 0x04 != 0 {
+        let mut at = GTP_LEN;
+        if flags & GTP_OPTIONAL != 0 {
+            let mut next = *data.get(GTP_NEXT_EXTENSION).ok_or(DecodeError::TruncatedLinkHeader)?;
+            at = GTP_OPTIONAL_LEN;
+            while next != 0 && flags & GTP_EXTENSION != 0 {
+                // Its length in 4-octet units; its last byte names the next one.
                 let len = usize::from(*data.get(at).ok_or(DecodeError::TruncatedLinkHeader)?) * 4;
                 if len == 0 {
                     return Err(DecodeError::TruncatedLinkHeader);
@@ -856,25 +841,29 @@ impl Walk {
         }
         let inner = from(data, at)?;
         match inner.first().map(|b| b >> 4) {
-            Some(4 | 6) => self.ip(inner),
+            Some(ipv4::VERSION | ipv6::VERSION) => self.ip(inner),
             _ => Ok(None),
         }
     }
 
     /// Teredo: optional authentication and origin indicators, then IPv6.
     fn teredo(&mut self, data: &[u8]) -> Decoded {
+        use wire::tunnel::{
+            TEREDO_AUTH_LEN, TEREDO_AUTHENTICATION, TEREDO_AUTHENTICATION_FIXED_LEN, TEREDO_ID_LEN, TEREDO_ORIGIN,
+            TEREDO_ORIGIN_LEN,
+        };
         let mut at = 0;
-        if be16(data, 0) == Some(1) {
-            let (Some(&id), Some(&auth)) = (data.get(2), data.get(3)) else {
+        if be16(data, 0) == Some(TEREDO_AUTHENTICATION) {
+            let (Some(&id), Some(&auth)) = (data.get(TEREDO_ID_LEN), data.get(TEREDO_AUTH_LEN)) else {
                 return Ok(None);
             };
-            at = 4 + usize::from(id) + usize::from(auth) + 9;
+            at = TEREDO_AUTHENTICATION_FIXED_LEN + usize::from(id) + usize::from(auth);
         }
-        if be16(data, at) == Some(0) {
-            at += 8;
+        if be16(data, at) == Some(TEREDO_ORIGIN) {
+            at += TEREDO_ORIGIN_LEN;
         }
         match data.get(at) {
-            Some(b) if b >> 4 == 6 => {
+            Some(b) if b >> 4 == ipv6::VERSION => {
                 self.deeper(Some(Layer::Teredo))?;
                 self.ip(&data[at..])
             }
@@ -884,57 +873,84 @@ impl Walk {
 
     /// L2TPv2 data messages carry PPP.
     fn l2tp(&mut self, data: &[u8]) -> Decoded {
+        use wire::tunnel::{L2TP_CONTROL, L2TP_LENGTH, L2TP_OFFSET, L2TP_SEQUENCE, L2TP_VERSION};
         let Some(flags) = be16(data, 0) else {
             return Ok(None);
         };
-        if flags & 0x8000 != 0 || flags & 0x000f != 2 {
+        if flags & L2TP_CONTROL != 0 || flags & L2TP_VERSION != 2 {
             return Ok(None); // control message, or not version 2
         }
         let mut at = 2;
-        if flags & 0x4000 != 0 {
+        if flags & L2TP_LENGTH != 0 {
             at += 2;
         }
         at += 4; // tunnel and session ids
-        if flags & 0x0800 != 0 {
-            at += 4;
+        if flags & L2TP_SEQUENCE != 0 {
+            at += 4; // Ns and Nr
         }
-        if flags & 0x0200 != 0 {
+        if flags & L2TP_OFFSET != 0 {
             at += 2 + usize::from(be16(data, at).ok_or(DecodeError::TruncatedLinkHeader)?);
         }
         self.deeper(Some(Layer::Ppp))?;
         self.ppp_frame(from(data, at)?)
     }
 
+    /// LISP data: its header, then IP.
+    fn lisp(&mut self, data: &[u8]) -> Decoded {
+        use wire::tunnel::LISP_LEN;
+        match data.get(LISP_LEN) {
+            Some(b) if matches!(b >> 4, ipv4::VERSION | ipv6::VERSION) => {
+                self.deeper(None)?;
+                self.ip(&data[LISP_LEN..])
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// An ICMP or ICMPv6 error that quotes a TCP segment: the quoted
     /// segment's addresses, ports and sequence number, with what the error
     /// said ([`Icmp`]). Other ICMP messages are not ours.
     fn icmp(&mut self, v6: bool, from: IpAddr, icmp: &[u8]) -> Decoded {
+        use wire::icmp::{
+            DESTINATION_UNREACHABLE, FRAGMENTATION_NEEDED, HEADER_LEN, NEXT_HOP_MTU, PARAMETER_PROBLEM, SOURCE_QUENCH,
+            TIME_EXCEEDED, V6_ERRORS, V6_MTU, V6_PACKET_TOO_BIG,
+        };
         let (Some(&kind), Some(&code)) = (icmp.first(), icmp.get(1)) else {
             return Ok(None);
         };
-        let error = if v6 { matches!(kind, 1..=4) } else { matches!(kind, 3 | 4 | 11 | 12) };
+        let error = if v6 {
+            V6_ERRORS.contains(&kind)
+        } else {
+            matches!(kind, DESTINATION_UNREACHABLE | SOURCE_QUENCH | TIME_EXCEEDED | PARAMETER_PROBLEM)
+        };
         if !error {
             return Ok(None);
         }
         let mtu = match (v6, kind) {
-            (false, 3) if code == 4 => u32::from(be16(icmp, 6).unwrap_or(0)),
-            (true, 2) => be32(icmp, 4).unwrap_or(0),
+            (false, DESTINATION_UNREACHABLE) if code == FRAGMENTATION_NEEDED => {
+                u32::from(be16(icmp, NEXT_HOP_MTU.start).unwrap_or(0))
+            }
+            (true, V6_PACKET_TOO_BIG) => be32(icmp, V6_MTU.start).unwrap_or(0),
             _ => 0,
         };
-        let quoted = icmp.get(8..).unwrap_or(&[]);
+        let quoted = icmp.get(HEADER_LEN..).unwrap_or(&[]);
         let Some((src, dst, tcp)) = quoted_tcp(quoted) else {
             return Ok(None);
         };
-        let (Some(sport), Some(dport), Some(seq)) = (be16(tcp, 0), be16(tcp, 2), be32(tcp, 4)) else {
+        let (Some(sport), Some(dport), Some(seq)) = (
+            be16(tcp, tcp::field::SRC_PORT.start),
+            be16(tcp, tcp::field::DST_PORT.start),
+            be32(tcp, tcp::field::SEQ_NUM.start),
+        ) else {
             return Ok(None);
         };
         Ok(Some(Segment {
             ts: self.ts,
             src: SocketAddr::new(src, sport),
             dst: SocketAddr::new(dst, dport),
-            flags: Flags(tcp.get(13).copied().unwrap_or(0)),
+            flags: Flags(tcp.get(tcp::field::FLAGS).copied().unwrap_or(0)),
             seq: SeqNum(seq),
-            ack: SeqNum(be32(tcp, 8).unwrap_or(0)),
+            ack: SeqNum(be32(tcp, tcp::field::ACK_NUM.start).unwrap_or(0)),
             window: 0,
             options: TcpOptions::default(),
             payload_len: 0,
@@ -954,53 +970,90 @@ impl Walk {
 /// the quoted start of the TCP header (at least the ports and the sequence
 /// number, as RFC 792 promises).
 fn quoted_tcp(ip: &[u8]) -> Option<(IpAddr, IpAddr, &[u8])> {
-    match ip.first()? >> 4 {
-        4 => {
+    let (src, dst, header_len) = match ip.first()? >> 4 {
+        ipv4::VERSION => {
+            use ipv4::field;
             // The whole fixed header, or nothing (a quote cut inside it).
-            let h = ip.first_chunk::<20>()?;
-            let header_len = usize::from(h[0] & 0x0f) * 4;
-            if header_len < 20 || h[9] != IPPROTO_TCP || u16::from_be_bytes([h[6], h[7]]) & 0x1fff != 0 {
+            let h = ip.first_chunk::<{ ipv4::HEADER_LEN }>()?;
+            let header_len = ipv4::header_len(h[field::VER_IHL]);
+            let offset = be16(h, field::FLG_OFF.start)? & ipv4::FRAGMENT_OFFSET;
+            if header_len < ipv4::HEADER_LEN || h[field::PROTOCOL] != ip_protocol::TCP || offset != 0 {
                 return None;
             }
-            let src = Ipv4Addr::new(h[12], h[13], h[14], h[15]);
-            let dst = Ipv4Addr::new(h[16], h[17], h[18], h[19]);
-            let tcp = ip.get(header_len..)?;
-            (tcp.len() >= 8).then_some((IpAddr::V4(src), IpAddr::V4(dst), tcp))
+            (v4(h, field::SRC_ADDR)?, v4(h, field::DST_ADDR)?, header_len)
         }
-        6 => {
-            if *ip.get(6)? != IPPROTO_TCP {
+        ipv6::VERSION => {
+            use ipv6::field;
+            if *ip.get(field::NEXT_HEADER)? != ip_protocol::TCP {
                 return None;
             }
-            let src: [u8; 16] = ip.get(8..24)?.try_into().ok()?;
-            let dst: [u8; 16] = ip.get(24..40)?.try_into().ok()?;
-            let tcp = ip.get(40..)?;
-            (tcp.len() >= 8).then_some((IpAddr::V6(Ipv6Addr::from(src)), IpAddr::V6(Ipv6Addr::from(dst)), tcp))
+            (v6(ip, field::SRC_ADDR)?, v6(ip, field::DST_ADDR)?, ipv6::HEADER_LEN)
         }
-        _ => None,
+        _ => return None,
+    };
+    let tcp = ip.get(header_len..)?;
+    (tcp.len() >= wire::icmp::QUOTED_TCP_LEN).then_some((src, dst, tcp))
+}
+
+/// IPv6's extension headers (RFC 8200 §4) after the fixed header, up to
+/// `end`: the header they lead to and where it starts, or `None` when that is
+/// not one that may carry TCP (nor ICMPv6). Bounded: each step advances at
+/// least 8 bytes.
+fn extension_headers(ip: &[u8], end: usize) -> Result<Option<(u8, usize)>, DecodeError> {
+    let mut next = ip[ipv6::field::NEXT_HEADER];
+    let mut at = ipv6::HEADER_LEN;
+    loop {
+        // Each starts with the next header and its own length.
+        let header = || match (ip.get(at), ip.get(at + 1)) {
+            (Some(&next), Some(&len)) => Ok((next, usize::from(len))),
+            _ => Err(DecodeError::BadIpv6ExtensionHeader),
+        };
+        match next {
+            n if carries_tcp(n) || n == ip_protocol::ICMPV6 => return Ok(Some((next, at))),
+            ip_protocol::HOP_BY_HOP | ip_protocol::IPV6_ROUTING | ip_protocol::IPV6_DESTINATION_OPTIONS => {
+                // In 8-octet units, not counting the first 8.
+                let (nh, len) = header()?;
+                next = nh;
+                at += (len + 1) * 8;
+            }
+            ip_protocol::AH => {
+                // In 4-octet units, minus 2.
+                let (nh, len) = header()?;
+                next = nh;
+                at += (len + 2) * 4;
+            }
+            ip_protocol::IPV6_FRAGMENT => return Err(DecodeError::Ipv6Fragment),
+            _ => return Ok(None),
+        }
+        if at > end {
+            return Err(DecodeError::BadIpv6ExtensionHeader);
+        }
     }
 }
 
 /// IP protocols that are TCP or may carry it.
 fn carries_tcp(protocol: u8) -> bool {
-    matches!(protocol, IPPROTO_TCP | 4 | 41 | 47 | 17 | 97 | 50)
+    use ip_protocol::*;
+    matches!(protocol, TCP | IPV4 | IPV6 | GRE | UDP | ETHERIP | ESP)
 }
 
 fn decode_tcp(ts: Timestamp, encap: Encap, src: IpAddr, dst: IpAddr, tcp: &[u8], tcp_len: usize) -> Decoded {
-    if tcp.len() < 20 || tcp_len < 20 {
+    use tcp::field;
+    if tcp.len() < tcp::HEADER_LEN || tcp_len < tcp::HEADER_LEN {
         return Err(DecodeError::TruncatedTcpHeader);
     }
-    let header_len = usize::from(tcp[12] >> 4) * 4;
-    if header_len < 20 || header_len > tcp_len {
+    let header_len = tcp::header_len(tcp[field::DATA_OFF]);
+    if header_len < tcp::HEADER_LEN || header_len > tcp_len {
         return Err(DecodeError::BadTcpDataOffset);
     }
-    let src_port = be16(tcp, 0).unwrap_or(0);
-    let dst_port = be16(tcp, 2).unwrap_or(0);
-    let seq = be32(tcp, 4).unwrap_or(0);
-    let ack = be32(tcp, 8).unwrap_or(0);
-    let flags = Flags(tcp[13]);
-    let window = be16(tcp, 14).unwrap_or(0);
+    let src_port = be16(tcp, field::SRC_PORT.start).unwrap_or(0);
+    let dst_port = be16(tcp, field::DST_PORT.start).unwrap_or(0);
+    let seq = be32(tcp, field::SEQ_NUM.start).unwrap_or(0);
+    let ack = be32(tcp, field::ACK_NUM.start).unwrap_or(0);
+    let flags = Flags(tcp[field::FLAGS]);
+    let window = be16(tcp, field::WIN_SIZE.start).unwrap_or(0);
     let options_end = tcp.len().min(header_len);
-    let mut options = parse_options(&tcp[20..options_end]);
+    let mut options = parse_options(&tcp[tcp::HEADER_LEN..options_end]);
     options.truncated |= options_end < header_len;
     let payload = tcp.get(header_len..).unwrap_or(&[]);
     Ok(Some(Segment {
@@ -1022,9 +1075,10 @@ fn decode_tcp(ts: Timestamp, encap: Encap, src: IpAddr, dst: IpAddr, tcp: &[u8],
 /// Parses the options area (RFC 9293 §3.2). A malformed or cut option ends the
 /// walk and sets `truncated`; what was read before it is kept.
 fn parse_options(b: &[u8]) -> TcpOptions {
+    use tcp::option::{NOP, TIMESTAMPS, TIMESTAMPS_LEN};
     // Most segments after the SYNs (Linux, with timestamps): NOP, NOP and
     // the timestamps, and nothing else. Read as the walk reads them.
-    if let Ok(&[1, 1, 8, 10, v0, v1, v2, v3, e0, e1, e2, e3]) = <&[u8; 12]>::try_from(b) {
+    if let Ok(&[NOP, NOP, TIMESTAMPS, TIMESTAMPS_LEN, v0, v1, v2, v3, e0, e1, e2, e3]) = <&[u8; 12]>::try_from(b) {
         let timestamps = (u32::from_be_bytes([v0, v1, v2, v3]), u32::from_be_bytes([e0, e1, e2, e3]));
         return TcpOptions { timestamps: Some(timestamps), ..TcpOptions::default() };
     }
@@ -1033,16 +1087,18 @@ fn parse_options(b: &[u8]) -> TcpOptions {
 
 /// [`parse_options`], one option after the other.
 fn walk_options(mut b: &[u8]) -> TcpOptions {
+    use tcp::option::{END, MSS, NOP, SACK, SACK_PERMITTED, TIMESTAMPS, WINDOW_SCALE};
     let mut o = TcpOptions::default();
     while let Some(&kind) = b.first() {
         match kind {
-            0 => break,
-            1 => {
+            END => break,
+            NOP => {
                 b = &b[1..];
                 continue;
             }
             _ => {}
         }
+        // Kind, length (of the whole option), body.
         let Some(&len) = b.get(1) else {
             o.truncated = true;
             break;
@@ -1054,11 +1110,11 @@ fn walk_options(mut b: &[u8]) -> TcpOptions {
         }
         let body = &b[2..len];
         match (kind, body.len()) {
-            (2, 2) => o.mss = be16(body, 0),
-            (3, 1) => o.window_scale = Some(body[0]),
-            (4, 0) => o.sack_permitted = true,
-            (5, n) => o.sack_blocks = u8::try_from(n / 8).unwrap_or(u8::MAX),
-            (8, 8) => o.timestamps = be32(body, 0).zip(be32(body, 4)),
+            (MSS, 2) => o.mss = be16(body, 0),
+            (WINDOW_SCALE, 1) => o.window_scale = Some(body[0]),
+            (SACK_PERMITTED, 0) => o.sack_permitted = true,
+            (SACK, n) => o.sack_blocks = u8::try_from(n / 8).unwrap_or(u8::MAX),
+            (TIMESTAMPS, 8) => o.timestamps = be32(body, 0).zip(be32(body, 4)),
             _ => {}
         }
         b = &b[len..];
@@ -1072,11 +1128,14 @@ mod tests {
 
     /// What [`plain_endpoints`] says of a frame, [`decode`] says too (or it
     /// refuses the frame as broken), and [`plain_shard`] places it where its
-    /// segment goes; [`decode`]'s short way for plain frames says what the
-    /// walk says.
+    /// segment goes; [`decode`]'s and [`wire_len`]'s short ways for plain
+    /// frames say what the walk says.
     fn plain_tuple_agrees(data: &[u8]) {
         let frame = Frame { ts: Timestamp(0), link: LinkType::Ethernet, data };
         assert_eq!(decode(&frame), Walk::new(frame.ts, data).link(frame.link, data));
+        let mut walk = Walk::new(frame.ts, data);
+        let _ = walk.link_mut(frame.link, data);
+        assert_eq!(wire_len(&frame), walk.datagram_end);
         let Some(((src, sp), (dst, dp))) = plain_endpoints(&frame) else {
             assert_eq!(plain_shard(&frame, 2), None);
             return;
@@ -1162,7 +1221,7 @@ mod tests {
     #[test]
     fn an_icmp_quote_cut_inside_the_ipv4_header_is_no_quote() {
         // A quoted IPv4 header carrying TCP, then 8 bytes of TCP.
-        let mut ip = vec![0x45, 0, 0, 40, 0, 0, 0, 0, 64, IPPROTO_TCP, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2];
+        let mut ip = vec![0x45, 0, 0, 40, 0, 0, 0, 0, 64, ip_protocol::TCP, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2];
         ip.extend_from_slice(&[0x1f, 0x41, 0x9c, 0x40, 0, 0, 0, 1]);
         for cut in 0..20 {
             assert!(quoted_tcp(&ip[..cut]).is_none(), "cut at {cut}");

@@ -174,6 +174,9 @@ pub struct Preview {
     raw: [u8; 16],
 }
 
+// The kept bytes and their count fit one 128-bit word.
+const _: () = assert!(size_of::<Preview>() == 16 && PREVIEW_LEN < 16);
+
 impl Preview {
     /// Keeps up to [`PREVIEW_LEN`] bytes of `data`.
     #[must_use]

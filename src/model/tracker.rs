@@ -66,6 +66,8 @@ struct Key {
     network: u64,
 }
 
+const _: () = assert!(size_of::<Key>() == 48);
+
 impl std::hash::Hash for Key {
     /// One word for the hasher (it is looked up for every segment): the
     /// addresses folded, the ports and the network mixed in. Equality still

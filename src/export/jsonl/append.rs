@@ -1,8 +1,12 @@
-//! Appending short text to a `String` with a few fixed-size stores: the
-//! formatters' hot path (`trace --format jsonl` writes about 190 bytes a
-//! segment, in pieces of a few to a hundred bytes). `String::push` checks
-//! the capacity and encodes UTF-8 one character at a time, and `push_str`
-//! of a piece whose length is not known at compile time calls `memcpy`.
+//! Appending short text to a `String` with a few fixed-size stores: the jsonl
+//! writer's hot path (about 190 bytes a segment, in pieces of a few to a
+//! hundred bytes). `String::push` checks the capacity and encodes UTF-8 one
+//! character at a time, and `push_str` of a piece whose length is not known at
+//! compile time calls `memcpy`.
+//!
+//! The crate's one `unsafe` code outside `os/`: two blocks, each writing
+//! ASCII or a whole `str` into capacity just reserved, each with its
+//! `// SAFETY:` argument; the tests below append across reallocations.
 
 #![allow(unsafe_code)]
 
@@ -40,6 +44,36 @@ pub const fn word<const N: usize>(s: &[u8; N]) -> u64 {
         i += 1;
     }
     w
+}
+
+/// Up to 7 ASCII bytes (a key such as `,"ack":`) as a word, with room left
+/// for one more byte in the same store. Made in a constant, a longer text is
+/// refused at compile time.
+#[derive(Clone, Copy, Debug)]
+pub struct Short {
+    word: u64,
+    len: usize,
+}
+
+impl Short {
+    /// `s`, at most 7 bytes.
+    #[must_use]
+    pub const fn new<const N: usize>(s: &[u8; N]) -> Short {
+        assert!(N < 8, "a short text leaves room for one byte");
+        Short { word: word(s), len: N }
+    }
+
+    /// Appends the text.
+    #[inline]
+    pub fn push(self, out: &mut String) {
+        push_word(out, self.word, self.len);
+    }
+
+    /// Appends the text and then `last` (ASCII), in one store.
+    #[inline]
+    pub fn push_with(self, out: &mut String, last: u8) {
+        push_word(out, self.word | u64::from(last) << (8 * self.len), self.len + 1);
+    }
 }
 
 /// A piece of text kept in a zero-padded array of `N` bytes (a multiple of
@@ -128,6 +162,16 @@ mod tests {
         }
         assert_eq!(out, want);
         assert!(want.contains("→ seventeen bytes"));
+    }
+
+    #[test]
+    fn short_texts_append_with_and_without_their_last_byte() {
+        const KEY: Short = Short::new(b",\"ack\":");
+        let mut s = String::from("x");
+        KEY.push(&mut s);
+        KEY.push_with(&mut s, b'7');
+        Short::new(b"").push_with(&mut s, b'!');
+        assert_eq!(s, "x,\"ack\":,\"ack\":7!");
     }
 
     #[test]
