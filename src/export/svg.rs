@@ -374,10 +374,7 @@ mod tests {
             let joined = lines.iter().map(|l| l.trim()).collect::<Vec<_>>().join(" ");
             assert!(joined.contains("the figure abbreviates: SYN-RCVD is SYN-RECEIVED"), "{fixture}");
             if fixture == "abort.pcap" {
-                assert!(
-                    joined.contains("(not an arrow of the figure: ABORT / snd RST (RFC 9293 §3.10.5;"),
-                    "{joined}"
-                );
+                assert!(joined.contains("(not an arrow of the figure: ABORT / snd RST (RFC 9293 §3.10.5;"), "{joined}");
             }
         }
         assert_eq!(hanging("short", 90), ["short"]);

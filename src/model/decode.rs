@@ -191,6 +191,12 @@ impl DecodeError {
     pub fn is_malformed(&self) -> bool {
         !matches!(self, DecodeError::NotDecoded(_) | DecodeError::Ipv4Fragment | DecodeError::Ipv6Fragment)
     }
+
+    /// A fragment of an IP datagram: it goes to the reassembler.
+    #[must_use]
+    pub fn is_fragment(self) -> bool {
+        matches!(self, DecodeError::Ipv4Fragment | DecodeError::Ipv6Fragment)
+    }
 }
 
 /// What a frame turned out to be.
@@ -258,9 +264,9 @@ pub fn decode(frame: &Frame<'_>) -> Decoded {
     Walk::new(frame.ts, frame.data).link(frame.link, frame.data)
 }
 
-/// For a frame [`decode`] called an IPv4 fragment: how it was carried and
-/// where in `frame.data` the fragment (its IPv4 header and what it carries)
-/// is, for reassembly.
+/// For a frame [`decode`] called an IPv4 or IPv6 fragment: how it was
+/// carried and where in `frame.data` the fragment (its IP header and what it
+/// carries) is, for reassembly.
 #[must_use]
 pub fn fragment(frame: &Frame<'_>) -> Option<(Encap, std::ops::Range<usize>)> {
     let mut walk = Walk::new(frame.ts, frame.data);
@@ -321,7 +327,7 @@ struct Walk {
     depth: u8,
     /// Where the frame's bytes start (to locate a fragment in them).
     base: usize,
-    /// The IPv4 fragment met, as a range of the frame's bytes.
+    /// The IPv4 or IPv6 fragment met, as a range of the frame's bytes.
     fragment: Option<std::ops::Range<usize>>,
     /// Where the outermost IP datagram ends in the frame, by its header.
     datagram_end: Option<usize>,
@@ -672,9 +678,15 @@ impl Walk {
         }
         let payload_len = payload_len.unwrap_or(0);
         let end = ip.len().min(ipv6::HEADER_LEN + payload_len);
-        let (next, at) = match extension_headers(ip, end)? {
-            Some(found) => found,
-            None => return Ok(None),
+        let (next, at) = match extension_headers(ip, end) {
+            Ok(Some(found)) => found,
+            Ok(None) => return Ok(None),
+            Err(DecodeError::Ipv6Fragment) => {
+                let start = self.offset(ip);
+                self.fragment = Some(start..start + end);
+                return Err(DecodeError::Ipv6Fragment);
+            }
+            Err(e) => return Err(e),
         };
         let captured = ip.get(at..end).unwrap_or(&[]);
         // The fixed header was captured: both addresses are there.
@@ -1022,7 +1034,17 @@ fn extension_headers(ip: &[u8], end: usize) -> Result<Option<(u8, usize)>, Decod
                 next = nh;
                 at += (len + 2) * 4;
             }
-            ip_protocol::IPV6_FRAGMENT => return Err(DecodeError::Ipv6Fragment),
+            ip_protocol::IPV6_FRAGMENT => {
+                use ipv6::fragment;
+                let flags = be16(ip, at + fragment::OFFSET_FLAGS.start).ok_or(DecodeError::BadIpv6ExtensionHeader)?;
+                if flags & (fragment::OFFSET | fragment::MORE) != 0 {
+                    return Err(DecodeError::Ipv6Fragment);
+                }
+                // An atomic fragment (offset 0, no more: RFC 6946) is the
+                // whole packet: decoded at once, past its fragment header.
+                next = ip[at + fragment::NEXT_HEADER];
+                at += fragment::LEN;
+            }
             _ => return Ok(None),
         }
         if at > end {

@@ -12,6 +12,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use super::decode::wire::ipv6::fragment;
 use super::encap::Encap;
 use super::segment::Timestamp;
 
@@ -27,10 +28,9 @@ pub const TIMEOUT_V6: u64 = 60_000_000_000;
 /// The IPv6 next-header values of the extension headers that may come
 /// before a fragment header (RFC 8200 §4.1), and of the fragment header.
 mod next_header {
-    pub const HOP_BY_HOP: u8 = 0;
-    pub const ROUTING: u8 = 43;
-    pub const FRAGMENT: u8 = 44;
-    pub const DESTINATION_OPTIONS: u8 = 60;
+    pub use super::super::decode::wire::ip_protocol::{
+        HOP_BY_HOP, IPV6_DESTINATION_OPTIONS as DESTINATION_OPTIONS, IPV6_FRAGMENT as FRAGMENT, IPV6_ROUTING as ROUTING,
+    };
 }
 
 /// Which datagram a fragment belongs to: IPv4 (source, destination,
@@ -144,7 +144,7 @@ impl Reassembler {
             return Added::Refused;
         };
         let off = u16::from_be_bytes([fh[2], fh[3]]);
-        let (more, offset) = (off & 1 != 0, usize::from(off >> 3) * 8);
+        let (more, offset) = (off & fragment::MORE != 0, usize::from(off & fragment::OFFSET));
         let end = offset + data.len();
         if end > 65_535 || (more && !data.len().is_multiple_of(8)) || (more && data.is_empty()) {
             return Added::Refused;

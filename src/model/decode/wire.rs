@@ -235,6 +235,21 @@ pub mod ipv6 {
     }
     pub const VERSION: u8 = 6;
     pub const HEADER_LEN: usize = 40;
+    /// The fragment header (RFC 8200 §4.5): next header, reserved, the
+    /// offset (in 8-octet units, the top 13 bits) with the M flag (bit 0),
+    /// the identification.
+    pub mod fragment {
+        use super::super::Field;
+        pub const LEN: usize = 8;
+        pub const NEXT_HEADER: usize = 0;
+        pub const OFFSET_FLAGS: Field = 2..4;
+        pub const IDENTIFICATION: Field = 4..8;
+        /// More fragments follow.
+        pub const MORE: u16 = 0x0001;
+        /// The offset's bits (already in bytes: the offset is in 8-octet units
+        /// from bit 3 up).
+        pub const OFFSET: u16 = 0xfff8;
+    }
 }
 
 /// TCP (RFC 9293 §3.1).
