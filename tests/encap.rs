@@ -368,6 +368,72 @@ fn cases() -> Vec<Case> {
             seen_by: Ref::Tcpdump,
         },
         Case {
+            name: "fddi",
+            link: 10,
+            inner: SEED,
+            // Frame control (async LLC), destination, source, then LLC/SNAP.
+            wrap: |ip| cat(&[&[0x50], &MAC_B, &MAC_A, &[0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00], ip]),
+            encapsulation: &[],
+            seen_by: Ref::Tcpdump,
+        },
+        Case {
+            name: "arcnet",
+            link: 7,
+            inner: SEED,
+            // Source, destination, IP (RFC 1201: 212), not split, sequence 1.
+            wrap: |ip| cat(&[&[0x01, 0x02, 212, 0x00, 0x00, 0x01], ip]),
+            encapsulation: &[],
+            seen_by: Ref::Tcpdump,
+        },
+        Case {
+            name: "arcnet-linux",
+            link: 129,
+            inner: V6,
+            // Source, destination, offset, IPv6 (0xc4), not split, sequence 1.
+            wrap: |ip| cat(&[&[0x01, 0x02, 0x00, 0x00, 0xc4, 0x00, 0x00, 0x01], ip]),
+            encapsulation: &[],
+            seen_by: Ref::Tcpdump,
+        },
+        Case {
+            name: "aruba-gre",
+            link: 1,
+            inner: SEED,
+            // Aruba's GRE type 0x8200: an 802.11 data frame from the AP, LLC/SNAP.
+            wrap: |ip| {
+                let mut wifi = vec![0x08, 0x02, 0, 0];
+                wifi.extend_from_slice(&MAC_A);
+                wifi.extend_from_slice(&MAC_B);
+                wifi.extend_from_slice(&MAC_B);
+                wifi.extend_from_slice(&[0x10, 0x00]);
+                let gre = cat(&[&[0x00, 0x00, 0x82, 0x00], &wifi, &[0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00], ip]);
+                ethernet(0x0800, &ipv4(47, &gre))
+            },
+            encapsulation: &["gre"],
+            seen_by: Ref::Tshark,
+        },
+        Case {
+            name: "ayiya",
+            link: 1,
+            inner: V6,
+            // A 16-byte identity (2^4), a 20-byte SHA-1 signature (5 words),
+            // operation forward, next header IPv6, an epoch.
+            wrap: |ip| {
+                let header = [0x41, 0x52, 0x11, 41, 0x65, 0x4f, 0x2a, 0x00];
+                udp(5072, &cat(&[&header, &[0x20; 16], &[0x5a; 20], ip]))
+            },
+            encapsulation: &["ayiya"],
+            seen_by: Ref::Tshark,
+        },
+        Case {
+            name: "gre-in-udp",
+            link: 1,
+            inner: SEED,
+            // RFC 8086: a GRE header (no options, IPv4) in UDP 4754.
+            wrap: |ip| udp(4754, &cat(&[&[0x00, 0x00, 0x08, 0x00], ip])),
+            encapsulation: &["gre"],
+            seen_by: Ref::Tshark,
+        },
+        Case {
             name: "ipoib",
             link: 242,
             inner: SEED,

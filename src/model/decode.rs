@@ -62,6 +62,12 @@ pub enum LinkType {
     NetAnalyzer(u8),
     /// LINKTYPE_IPOIB (242): IP over InfiniBand.
     Ipoib,
+    /// LINKTYPE_FDDI (10).
+    Fddi,
+    /// LINKTYPE_ARCNET_BSD (7).
+    Arcnet,
+    /// LINKTYPE_ARCNET_LINUX (129).
+    ArcnetLinux,
     /// A link type synack does not decode: its frames are counted as such.
     Other(u32),
 }
@@ -97,6 +103,9 @@ impl LinkType {
             240 => LinkType::NetAnalyzer(4),
             241 => LinkType::NetAnalyzer(12),
             242 => LinkType::Ipoib,
+            10 => LinkType::Fddi,
+            7 => LinkType::Arcnet,
+            129 => LinkType::ArcnetLinux,
             276 => LinkType::LinuxSll2,
             _ => return None,
         })
@@ -136,6 +145,8 @@ pub enum Undecoded {
     MplsPayload,
     /// More than 16 nested layers.
     TooDeep,
+    /// A piece of an ARCNET packet split in fragments (RFC 1201).
+    ArcnetFragment,
 }
 
 impl std::fmt::Display for Undecoded {
@@ -150,6 +161,7 @@ impl std::fmt::Display for Undecoded {
             Undecoded::Protected80211 => f.write_str("protected 802.11 frames (encrypted)"),
             Undecoded::MplsPayload => f.write_str("MPLS with a payload that is not IP"),
             Undecoded::TooDeep => f.write_str("more than 16 nested layers"),
+            Undecoded::ArcnetFragment => f.write_str("ARCNET fragments"),
         }
     }
 }
@@ -391,7 +403,44 @@ impl Walk {
             LinkType::Ipoib => {
                 self.ethertype(link16(data, link::IPOIB_PROTOCOL.start)?, from(data, link::IPOIB_HEADER_LEN)?)
             }
+            LinkType::Fddi => self.llc(from(data, link::FDDI_HEADER_LEN)?),
+            LinkType::Arcnet => self.arcnet(data),
+            LinkType::ArcnetLinux => {
+                let protocol = *data.get(link::ARCNET_LINUX_PROTOCOL).ok_or(DecodeError::TruncatedLinkHeader)?;
+                let len = if arcnet_rfc1201(protocol) {
+                    link::ARCNET_LINUX_HEADER_LEN
+                } else {
+                    link::ARCNET_LINUX_OLD_HEADER_LEN
+                };
+                self.arcnet_payload(protocol, from(data, len)?)
+            }
             LinkType::Other(n) => Err(DecodeError::NotDecoded(Undecoded::LinkType(n))),
+        }
+    }
+
+    /// BSD's ARCNET header; a packet split in fragments (RFC 1201) is not
+    /// put back together.
+    fn arcnet(&mut self, data: &[u8]) -> Decoded {
+        let protocol = *data.get(link::ARCNET_PROTOCOL).ok_or(DecodeError::TruncatedLinkHeader)?;
+        if !arcnet_rfc1201(protocol) {
+            return self.arcnet_payload(protocol, from(data, link::ARCNET_OLD_HEADER_LEN)?);
+        }
+        let mut flag = *data.get(link::ARCNET_FLAG).ok_or(DecodeError::TruncatedLinkHeader)?;
+        let mut len = link::ARCNET_HEADER_LEN;
+        if flag == link::ARCNET_EXCEPTION {
+            flag = *data.get(link::ARCNET_EXCEPTION_FLAG).ok_or(DecodeError::TruncatedLinkHeader)?;
+            len = link::ARCNET_EXCEPTION_HEADER_LEN;
+        }
+        if flag != 0 {
+            return Err(DecodeError::NotDecoded(Undecoded::ArcnetFragment));
+        }
+        self.arcnet_payload(protocol, from(data, len)?)
+    }
+
+    fn arcnet_payload(&mut self, protocol: u8, data: &[u8]) -> Decoded {
+        match protocol {
+            link::ARCTYPE_IP | link::ARCTYPE_IP_OLD | link::ARCTYPE_INET6 => self.ip(data),
+            _ => Ok(None),
         }
     }
 
@@ -775,6 +824,12 @@ impl Walk {
             | ethertype::TRANSPARENT_ETHERNET
             | ethertype::VLAN
             | ethertype::QINQ => self.ethertype(protocol, payload),
+            aruba
+                if (wire::aruba::FIRST..=wire::aruba::LAST).contains(&aruba)
+                    && aruba.is_multiple_of(wire::aruba::STEP) =>
+            {
+                self.wifi(payload)
+            }
             other => Err(DecodeError::NotDecoded(Undecoded::GreProtocol(other))),
         }
     }
@@ -796,8 +851,26 @@ impl Walk {
             p if p.contains(&udp_port::TEREDO) => self.teredo(payload),
             p if p.contains(&udp_port::L2TP) => self.l2tp(payload),
             p if p.contains(&udp_port::LISP_DATA) => self.lisp(payload),
+            p if p.contains(&udp_port::GRE_IN_UDP) => self.gre(payload),
+            p if p.contains(&udp_port::AYIYA) => self.ayiya(payload),
             _ => Ok(None),
         }
+    }
+
+    /// AYIYA: a packet forwarded after the identity and signature.
+    fn ayiya(&mut self, data: &[u8]) -> Decoded {
+        use wire::ayiya;
+        let (Some(&id), Some(&sig), Some(&op), Some(&next)) =
+            (data.get(ayiya::ID_LEN), data.get(ayiya::SIG_LEN), data.get(ayiya::OPCODE), data.get(ayiya::NEXT_HEADER))
+        else {
+            return Ok(None);
+        };
+        if op & 0x0f != ayiya::FORWARD || !matches!(next, ip_protocol::IPV4 | ip_protocol::IPV6) {
+            return Ok(None);
+        }
+        let at = ayiya::HEADER_LEN + (1usize << (id >> 4)) + usize::from(sig >> 4) * 4;
+        self.deeper(Some(Layer::Ayiya))?;
+        self.ip(from(data, at)?)
     }
 
     fn vxlan(&mut self, data: &[u8]) -> Decoded {
@@ -1051,6 +1124,12 @@ fn extension_headers(ip: &[u8], end: usize) -> Result<Option<(u8, usize)>, Decod
             return Err(DecodeError::BadIpv6ExtensionHeader);
         }
     }
+}
+
+/// ARCNET protocol ids of RFC 1201, whose header has a split flag and a
+/// sequence number (all but the older ids of RFC 1051).
+fn arcnet_rfc1201(protocol: u8) -> bool {
+    !matches!(protocol, link::ARCTYPE_IP_OLD | link::ARCTYPE_ARP_OLD | link::ARCTYPE_DIAGNOSE)
 }
 
 /// IP protocols that are TCP or may carry it.
@@ -1335,6 +1414,28 @@ mod tests {
         data[13] = 0x06; // ARP
         let frame = Frame { ts: Timestamp(0), link: LinkType::Ethernet, data: &data };
         assert_eq!(decode(&frame), Ok(None));
+    }
+
+    /// An ARCNET packet split in fragments is counted as such; an AYIYA
+    /// message that forwards nothing, and an Aruba type off its steps, are
+    /// not taken for a tunnel.
+    #[test]
+    fn arcnet_fragments_and_tunnels_that_carry_nothing() {
+        let ip = &lo_syn()[14..];
+        let arcnet = |flag: u8| [&[0x01, 0x02, link::ARCTYPE_IP, flag, 0x00, 0x01][..], ip].concat();
+        let frame = |link, data: &[u8]| decode(&Frame { ts: Timestamp(0), link, data }).map(|s| s.is_some());
+        assert_eq!(frame(LinkType::Arcnet, &arcnet(0)), Ok(true));
+        assert_eq!(frame(LinkType::Arcnet, &arcnet(1)), Err(DecodeError::NotDecoded(Undecoded::ArcnetFragment)));
+        // An exception packet: the flag is 4 bytes further.
+        let exception = [&[0x01, 0x02, link::ARCTYPE_IP, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x01][..], ip].concat();
+        assert_eq!(frame(LinkType::Arcnet, &exception), Ok(true));
+        let mut walk = Walk::new(Timestamp(0), ip);
+        // A 1-byte identity (2^0), no signature.
+        let ayiya = |opcode: u8| [&[0x01, 0x00, opcode, ip_protocol::IPV4, 0, 0, 0, 0, 0][..], ip].concat();
+        assert!(matches!(walk.ayiya(&ayiya(0x11)), Ok(Some(_))));
+        assert_eq!(walk.ayiya(&ayiya(0x12)), Ok(None));
+        let gre = |kind: u16| [&[0, 0][..], &kind.to_be_bytes()[..], &[0x08, 0x02, 0, 0][..]].concat();
+        assert_eq!(walk.gre(&gre(0x8201)), Err(DecodeError::NotDecoded(Undecoded::GreProtocol(0x8201))));
     }
 
     #[test]

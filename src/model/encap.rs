@@ -37,6 +37,8 @@ pub enum Layer {
     GtpU(u32),
     /// Teredo (IPv6 over UDP 3544).
     Teredo,
+    /// AYIYA (IP over UDP 5072).
+    Ayiya,
 }
 
 impl fmt::Display for Layer {
@@ -58,6 +60,7 @@ impl fmt::Display for Layer {
             Layer::Geneve(vni) => write!(f, "geneve {vni}"),
             Layer::GtpU(teid) => write!(f, "gtp-u teid {teid:#x}"),
             Layer::Teredo => f.write_str("teredo"),
+            Layer::Ayiya => f.write_str("ayiya"),
         }
     }
 }

@@ -178,6 +178,10 @@ pub mod udp_port {
     pub const GTP_U: u16 = 2152;
     pub const TEREDO: u16 = 3544;
     pub const LISP_DATA: u16 = 4341;
+    /// GRE in UDP (RFC 8086).
+    pub const GRE_IN_UDP: u16 = 4754;
+    /// AYIYA, "anything in anything" (SixXS's IPv6 tunnels).
+    pub const AYIYA: u16 = 5072;
     pub const VXLAN: u16 = 4789;
     pub const GENEVE: u16 = 6081;
 }
@@ -313,6 +317,31 @@ pub mod llc {
 /// Link-layer headers before an EtherType or an IP packet (tcpdump.org's
 /// link-type registry), and BSD's address families.
 pub mod link {
+    /// LINKTYPE_FDDI: frame control, destination and source addresses, then
+    /// 802.2 LLC.
+    pub const FDDI_HEADER_LEN: usize = 13;
+    /// LINKTYPE_ARCNET_BSD: source, destination, protocol id; RFC 1201's
+    /// protocols add a split flag and a sequence number (6 bytes), and an
+    /// exception packet 4 bytes more.
+    pub const ARCNET_PROTOCOL: usize = 2;
+    pub const ARCNET_OLD_HEADER_LEN: usize = 3;
+    pub const ARCNET_FLAG: usize = 3;
+    pub const ARCNET_HEADER_LEN: usize = 6;
+    pub const ARCNET_EXCEPTION_HEADER_LEN: usize = 10;
+    /// The split flag of an exception packet.
+    pub const ARCNET_EXCEPTION: u8 = 0xff;
+    pub const ARCNET_EXCEPTION_FLAG: usize = 7;
+    /// LINKTYPE_ARCNET_LINUX: source, destination, a 2-byte offset, protocol
+    /// id; RFC 1201's protocols add a split flag and a sequence number.
+    pub const ARCNET_LINUX_PROTOCOL: usize = 4;
+    pub const ARCNET_LINUX_OLD_HEADER_LEN: usize = 5;
+    pub const ARCNET_LINUX_HEADER_LEN: usize = 8;
+    /// ARCNET protocol ids (RFC 1201, and the older ones of RFC 1051).
+    pub const ARCTYPE_IP: u8 = 212;
+    pub const ARCTYPE_INET6: u8 = 0xc4;
+    pub const ARCTYPE_IP_OLD: u8 = 240;
+    pub const ARCTYPE_ARP_OLD: u8 = 241;
+    pub const ARCTYPE_DIAGNOSE: u8 = 0x80;
     /// LINKTYPE_NULL and LINKTYPE_LOOP: a 4-byte address family.
     pub const NULL_HEADER_LEN: usize = 4;
     /// AF_INET, the same on every system.
@@ -438,6 +467,27 @@ pub mod gre {
 
 /// UDP tunnels: VXLAN (RFC 7348), Geneve (RFC 8926), GTP-U (3GPP TS
 /// 29.281), Teredo (RFC 4380), L2TPv2 (RFC 2661), LISP (RFC 9300).
+/// AYIYA: identity length (log2) and type, signature length (in 4-byte
+/// words) and hash, authentication method and operation, the next header,
+/// a 4-byte epoch, then the identity, the signature and the packet.
+pub mod ayiya {
+    pub const HEADER_LEN: usize = 8;
+    pub const ID_LEN: usize = 0;
+    pub const SIG_LEN: usize = 1;
+    pub const OPCODE: usize = 2;
+    pub const NEXT_HEADER: usize = 3;
+    /// The operation that forwards a packet.
+    pub const FORWARD: u8 = 1;
+}
+
+/// Aruba's GRE protocol types for 802.11 frames between an access point and
+/// its controller: 0x8200 to 0x8370, in steps of 0x10.
+pub mod aruba {
+    pub const FIRST: u16 = 0x8200;
+    pub const LAST: u16 = 0x8370;
+    pub const STEP: u16 = 0x10;
+}
+
 pub mod tunnel {
     /// VXLAN: the I flag (a VNI is present); the VNI in the high 24 bits of the word at 4.
     pub const VXLAN_I: u8 = 0x08;
