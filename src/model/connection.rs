@@ -98,8 +98,8 @@ pub struct Connection {
     pub icmp: Vec<IcmpNote>,
     pub icmp_dropped: u64,
     /// The kernel's state changes for both endpoints' sockets, when the
-    /// kernel view was on (`kernel_watched`); at most [`super::kernel::KEPT`].
-    pub kernel: Vec<super::kernel::Transition>,
+    /// kernel view was on (`kernel_watched`); at most [`super::kernel_change::KEPT`].
+    pub kernel: Vec<super::kernel_change::Transition>,
     pub kernel_dropped: u64,
     pub kernel_watched: bool,
     /// The kernel's mini-socket for an endpoint, as sock_diag last listed
@@ -192,13 +192,13 @@ impl Connection {
     }
 
     /// Attaches a kernel state change of one of its sockets.
-    pub fn note_kernel(&mut self, c: &super::kernel::Change) {
+    pub fn note_kernel(&mut self, c: &super::kernel_change::Change) {
         let side = if c.local == self.server.addr { Role::Server } else { Role::Client };
-        if self.kernel.len() >= super::kernel::KEPT {
+        if self.kernel.len() >= super::kernel_change::KEPT {
             self.kernel_dropped += 1;
             return;
         }
-        let t = super::kernel::Transition { ts: c.ts, side, from: c.from, to: c.to, timer: c.sock == 0 };
+        let t = super::kernel_change::Transition { ts: c.ts, side, from: c.from, to: c.to, timer: c.sock == 0 };
         // Changes from several CPUs may come out of order: keep time order.
         let at = self.kernel.partition_point(|k| k.ts <= t.ts);
         self.kernel.insert(at, t);

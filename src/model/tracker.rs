@@ -308,10 +308,10 @@ const SPARE_RECORDS: usize = 16;
 struct KernelWaiting {
     on: bool,
     /// Changes not yet routed, in time order.
-    queue: VecDeque<super::kernel::Change>,
-    pending: HashMap<Key, Vec<super::kernel::Change>, RandomState>,
+    queue: VecDeque<super::kernel_change::Change>,
+    pending: HashMap<Key, Vec<super::kernel_change::Change>, RandomState>,
     pending_order: VecDeque<Key>,
-    unresolved: HashMap<u64, Vec<super::kernel::Change>, RandomState>,
+    unresolved: HashMap<u64, Vec<super::kernel_change::Change>, RandomState>,
     unresolved_order: VecDeque<u64>,
     /// What the kernel listed when the capture began, by tuple.
     snapshot: HashMap<Key, Vec<(SocketAddr, super::tcp::TcpState)>, RandomState>,
@@ -330,10 +330,10 @@ const KERNEL_AFTER_END: u64 = 5_000_000;
 
 impl KernelWaiting {
     fn wait<K: std::hash::Hash + Eq + Copy>(
-        map: &mut HashMap<K, Vec<super::kernel::Change>, RandomState>,
+        map: &mut HashMap<K, Vec<super::kernel_change::Change>, RandomState>,
         order: &mut VecDeque<K>,
         k: K,
-        c: super::kernel::Change,
+        c: super::kernel_change::Change,
     ) {
         let v = map.entry(k).or_default();
         if v.is_empty() {
@@ -473,7 +473,7 @@ impl Tracker {
     /// What sock_diag listed for the watched port: the mini-sockets
     /// (TIME-WAIT or FIN-WAIT-2) with the end of their timer; each sets its
     /// connection's timer (the countdown then follows the kernel's).
-    pub fn kernel_timers(&mut self, listed: &[super::kernel::Timer]) {
+    pub fn kernel_timers(&mut self, listed: &[super::kernel_change::Timer]) {
         for &(local, remote, state, end) in listed {
             if let Some(conn) = self.find(&key(local, remote, 0)).and_then(|id| self.conns.get_mut(id))
                 && conn.kernel_watched
@@ -488,7 +488,7 @@ impl Tracker {
     /// its time have been tracked (see [`Tracker::kernel_flush`]): on a
     /// reused tuple, the new connection's changes then find the new
     /// connection, not the one that ended.
-    pub fn kernel(&mut self, c: super::kernel::Change) {
+    pub fn kernel(&mut self, c: super::kernel_change::Change) {
         let q = &mut self.kernel.queue;
         let at = q.iter().rposition(|k| k.ts <= c.ts).map_or(0, |i| i + 1);
         q.insert(at, c);
@@ -514,7 +514,7 @@ impl Tracker {
     /// A change goes to its connection; one that comes before the
     /// connection's first segment waits (bounded); one made before the socket
     /// had its port waits for the socket's next change.
-    fn route_kernel(&mut self, c: super::kernel::Change) {
+    fn route_kernel(&mut self, c: super::kernel_change::Change) {
         let w = &mut self.kernel;
         if c.local.port() == 0 {
             KernelWaiting::wait(&mut w.unresolved, &mut w.unresolved_order, c.sock, c);
@@ -529,13 +529,13 @@ impl Tracker {
         if let Some(earlier) = w.unresolved.remove(&c.sock) {
             w.waiting -= earlier.len();
             for u in earlier {
-                self.attach_kernel(super::kernel::Change { local: c.local, remote: c.remote, ..u });
+                self.attach_kernel(super::kernel_change::Change { local: c.local, remote: c.remote, ..u });
             }
         }
         self.attach_kernel(c);
     }
 
-    fn attach_kernel(&mut self, c: super::kernel::Change) {
+    fn attach_kernel(&mut self, c: super::kernel_change::Change) {
         let k = key(c.local, c.remote, 0);
         match self.find(&k).and_then(|id| self.conns.get_mut(id)) {
             // A connection that ended takes only the changes its last segments
