@@ -46,8 +46,8 @@ use std::sync::{Mutex, TryLockError, mpsc};
 use crate::capture::{FrameSource, Next, SourceError};
 use crate::export::Exporter;
 use crate::headless::{self, Progress, RunError};
-use crate::model::decode::{self, DecodeError, Decoded};
-use crate::model::segment::Timestamp;
+use crate::model::decode::{self, DecodeError};
+use crate::model::segment::{Segment, Timestamp};
 use crate::model::tracker::{self, ConnId, Connection, Limits, Push};
 use crate::pipeline::{Counters, Pipeline};
 
@@ -142,7 +142,6 @@ pub fn run<S: FrameSource + Send>(shards: Shards<'_, S>, out: &mut (dyn Write + 
             shards.sources.into_iter().zip(senders).zip(receivers).zip(receivers_of_notices).enumerate()
         {
             let mut pipeline = Pipeline::new(shards.port, limits);
-            pipeline.tracker.hold_late(true);
             pipeline.tracker.keep_spare(tracker::SPARE / n);
             let heap = shards.heap;
             let shard = Shard {
@@ -533,10 +532,13 @@ impl<S: FrameSource> Shard<'_, '_, S> {
                 if fragment || matches!(&decoded, Ok(Some(seg)) if seg.icmp.is_some()) {
                     self.report.unshardable.get_or_insert(frame_no);
                 }
-                let push = if fragment { self.pipeline.frame(&frame) } else { self.pipeline.decoded(&decoded) };
-                let push = match push {
-                    Some(p) if p.late => Some(self.late(frame_no, &decoded, p.id)?),
-                    p => p,
+                let push = if fragment {
+                    self.pipeline.frame(&frame)
+                } else {
+                    match self.pipeline.counted(&decoded) {
+                        Some(seg) => Some(self.track(frame_no, seg)?),
+                        None => None,
+                    }
                 };
                 if let Some(push) = push {
                     self.tracked(frame_no, ts, push);
@@ -619,25 +621,25 @@ impl<S: FrameSource> Shard<'_, '_, S> {
         }
     }
 
-    /// A segment for connection `id`, which has ended: it is that
-    /// connection's if the connection was not released before this frame,
-    /// else it is tracked anew (it finds the tuple free).
-    fn late(&mut self, frame_no: u64, decoded: &Decoded, id: ConnId) -> Result<Push, Gone> {
-        let Ok(Some(seg)) = decoded else { return Err(Gone) };
+    /// Tracks segment `seg`, of frame `frame_no`. One for a connection that
+    /// has ended is that connection's if the connection was not released
+    /// before this frame, else it starts anew (it finds the tuple free): the
+    /// shard waits until the writer has played the frames before it.
+    fn track(&mut self, frame_no: u64, seg: &Segment) -> Result<Push, Gone> {
+        let route = self.pipeline.tracker.route(seg);
+        let Some(id) = route.after_end() else { return Ok(self.pipeline.tracker.push_routed(seg, route)) };
         self.publish(frame_no)?;
         while self.simulated < frame_no && !self.all_released {
             let notice = self.notices.recv().map_err(|_| Gone)?;
             self.take_released(notice);
         }
-        // Released (taken from the tracker) or not.
-        if !self.pipeline.tracker.get(id).is_some_and(|c| c.ended) {
-            return Ok(self.pipeline.track(seg));
-        }
-        self.pipeline.tracker.hold_late(false);
+        // Released (taken from the tracker) or not: routed again.
+        let released = !self.pipeline.tracker.get(id).is_some_and(|c| c.ended);
         let push = self.pipeline.track(seg);
-        self.pipeline.tracker.hold_late(true);
-        let last = self.pipeline.tracker.get(id).map_or(seg.ts, Connection::last);
-        self.report.lates.push((id, frame_no, last));
+        if !released {
+            let last = self.pipeline.tracker.get(id).map_or(seg.ts, Connection::last);
+            self.report.lates.push((id, frame_no, last));
+        }
         Ok(push)
     }
 

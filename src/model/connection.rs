@@ -109,8 +109,6 @@ pub struct Connection {
     /// The capture began after the close had begun: the states the kernel
     /// listed for (client, server) then. Step counts start unknown.
     pub joined_late: Option<(TcpState, TcpState)>,
-    /// Its tuple's hash, as the tracker's table of tuples keeps it.
-    pub(super) tuple_hash: u64,
     /// The id it is written with when this tracker follows only some of a
     /// capture's connections (`trace --threads`): its number across the
     /// capture. 0: `id` itself.
@@ -248,7 +246,6 @@ impl Connection {
             kernel_watched: false,
             kernel_timer: None,
             joined_late: None,
-            tuple_hash: 0,
             written_id: 0,
         }
     }
