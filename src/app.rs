@@ -1,8 +1,8 @@
 //! Composition root: wires a source to the pipeline and to an exporter or the
 //! dashboard. `anyhow` lives here and only here.
 
-use crate::capture::decoded::Predecoded;
 use crate::capture::kernel::{KernelMode, KernelView};
+use crate::engine::predecoded::Predecoded;
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Read, Write};
 use std::net::SocketAddr;
@@ -18,13 +18,13 @@ use crate::capture::pcap::{PcapSource, Stream as PcapStream};
 use crate::capture::record::Recorder;
 use crate::cli::{Cli, ClientArgs, Command, DashboardArgs, DemoArgs, ServeArgs, TraceArgs};
 use crate::echo::{self, Outcome, ServerConfig};
+use crate::engine::sharded::{self, Sharded};
 use crate::export::{self, Exporter};
 use crate::headless::{self, Ended, RunError, Stop};
 use crate::model::tracker::{ConnId, Limits};
 use crate::os::privileges;
 use crate::pipeline::Pipeline;
 use crate::scenario::Scenario;
-use crate::sharded::{self, Sharded};
 use crate::tui;
 
 /// The port watched live when none is given.
@@ -385,7 +385,7 @@ fn trace(args: &TraceArgs) -> Result<()> {
             if matches!(args.format, export::Format::Jsonl | export::Format::Text) {
                 let (format, diagram) = (args.format, args.diagram);
                 exporter = Box::new(
-                    export::parallel::Parallel::new(threads, || export::exporter_with(format, diagram))
+                    crate::engine::parallel::Parallel::new(threads, || export::exporter_with(format, diagram))
                         .context("cannot start the formatting threads")?,
                 );
             }

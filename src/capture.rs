@@ -2,7 +2,6 @@
 //! a pcap/pcapng file or stream, or (in tests) a list in memory; the pipeline
 //! never knows which.
 
-pub mod decoded;
 pub mod kernel;
 pub mod live;
 pub mod memory;
@@ -16,7 +15,7 @@ use crate::model::decode::Frame;
 pub enum Next<'a> {
     /// A frame.
     Frame(Frame<'a>),
-    /// A frame already decoded (by [`decoded::Predecoded`]'s thread).
+    /// A frame already decoded (by [`crate::engine::predecoded::Predecoded`]'s thread).
     Decoded(crate::model::segment::Timestamp, &'a crate::model::decode::Decoded),
     /// Nothing yet (a live source timed out); ask again.
     Idle,

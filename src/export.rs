@@ -4,7 +4,6 @@
 
 pub mod jsonl;
 pub mod mermaid;
-pub mod parallel;
 pub mod svg;
 pub mod text;
 

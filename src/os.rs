@@ -19,7 +19,6 @@
 //! capability sets.
 
 pub mod append;
-pub mod arenas;
 pub mod bpf;
 pub mod diag;
 pub mod map;

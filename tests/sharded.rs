@@ -11,13 +11,13 @@ mod support;
 
 use proptest::prelude::*;
 use synack::capture::memory::MemorySource;
+use synack::engine::sharded::{self, Sharded, Shards};
 use synack::export::{self, Format};
 use synack::headless::{self, Stop};
 use synack::model::decode::LinkType;
 use synack::model::segment::{Flags, Timestamp};
 use synack::model::tracker::Limits;
 use synack::pipeline::{Counters, Pipeline};
-use synack::sharded::{self, Sharded, Shards};
 
 /// One step of a capture: which tuple, which way, which flags (an index;
 /// past the TCP ones, a frame that is not TCP), how far the sequence

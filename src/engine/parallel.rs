@@ -17,7 +17,7 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use super::Exporter;
+use crate::export::Exporter;
 use crate::model::tracker::Connection;
 
 /// A batch is sent once it holds this many segments (or [`BATCH_CONNECTIONS`]

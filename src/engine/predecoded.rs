@@ -9,7 +9,7 @@
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread::JoinHandle;
 
-use super::{FrameSource, Next, SourceError};
+use crate::capture::{FrameSource, Next, SourceError};
 use crate::model::decode::{self, DecodeError, Decoded, Frame, LinkType};
 use crate::model::kernel::Change;
 use crate::model::segment::Timestamp;

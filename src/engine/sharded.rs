@@ -87,7 +87,7 @@ pub struct Shards<'a, S> {
 }
 
 /// The heap each of `n` shards is made ready for at once, reading `size`
-/// bytes of capture ([`crate::os::arenas::reserve`]): about what a shard
+/// bytes of capture ([`super::arenas::reserve`]): about what a shard
 /// grows to on the 85 MB benchmark capture (~9 MB), less for smaller files,
 /// for which it would cost more than it saves.
 #[must_use]
@@ -135,8 +135,8 @@ pub fn run<S: FrameSource + Send>(shards: Shards<'_, S>, out: &mut (dyn Write + 
     let mut limits = shards.limits;
     // Finished connections are the writer's to count (it plays the queue).
     limits.finished = usize::MAX;
-    // Two arenas: this thread's, and one the shards share (see `os::arenas`).
-    crate::os::arenas::limit(2);
+    // Two arenas: this thread's, and one the shards share (see `super::arenas`).
+    super::arenas::limit(2);
     let started = std::thread::scope(|scope| {
         for (me, (((source, starts_to), starts_from), notices)) in
             shards.sources.into_iter().zip(senders).zip(receivers).zip(receivers_of_notices).enumerate()
@@ -177,7 +177,7 @@ pub fn run<S: FrameSource + Send>(shards: Shards<'_, S>, out: &mut (dyn Write + 
                 epoch: shards.epoch.max(1),
             };
             if let Err(e) = std::thread::Builder::new().name(format!("shard-{me}")).spawn_scoped(scope, move || {
-                crate::os::arenas::reserve(heap);
+                super::arenas::reserve(heap);
                 shard.run();
             }) {
                 // Those started stop at their next epoch, or when they next wait.
