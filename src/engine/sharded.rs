@@ -3,9 +3,9 @@
 //!
 //! Each thread (a shard) maps the file and reads every frame. It decodes
 //! each one and tracks the segments whose tuple falls to it
-//! ([`crate::model::tracker::shard_of`]: both directions alike); frames that
+//! ([`place::shard_of`]: both directions alike); frames that
 //! are no segment are counted by the shard their headers place them in
-//! ([`decode::plain_shard`]), or else by the one their number falls to. What one
+//! ([`place::plain_shard`]), or else by the one their number falls to. What one
 //! thread knows across all connections is settled between them:
 //!
 //! - Ids. One thread numbers connections in the order they start. At the end
@@ -37,7 +37,9 @@
 //! the caller reads the file again on one tracking thread, skipping those.
 //! The output is the same either way.
 
-use std::collections::{HashMap, VecDeque};
+pub mod place;
+
+use std::collections::VecDeque;
 use std::io::{self, IoSlice, Write};
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
@@ -166,7 +168,7 @@ pub fn run<S: FrameSource + Send>(shards: Shards<'_, S>, out: &mut (dyn Write + 
                 starts: Vec::new(),
                 prev_starts: None,
                 numbered: 0,
-                globals: HashMap::default(),
+                numbers: Numbers::default(),
                 base: 0,
                 open_cap,
                 spent: Vec::new(),
@@ -421,9 +423,8 @@ struct Shard<'a, 'o, S> {
     prev_starts: Option<Vec<(u64, ConnId)>>,
     /// Ids here up to this one are numbered.
     numbered: ConnId,
-    /// Ids here to ids across the capture, for connections numbered once
-    /// released (the others keep theirs, [`Connection::written_id`]).
-    globals: HashMap<ConnId, ConnId, foldhash::fast::RandomState>,
+    /// The ids connections are written with, by their ids here.
+    numbers: Numbers,
     /// Connections started, across shards, before the epoch numbered next.
     base: u64,
     open_cap: usize,
@@ -472,7 +473,7 @@ impl<S: FrameSource> Shard<'_, '_, S> {
             // Whose the frame it stopped at plainly is, if anyone's.
             let mut stopped = None;
             let (skipped, found) = self.source.skim(until - frame_no, |frame| {
-                let owner = decode::plain_shard(frame, n);
+                let owner = place::plain_shard(frame, n);
                 if owner.is_none_or(|o| o == me) {
                     stopped = owner;
                     return false;
@@ -501,7 +502,7 @@ impl<S: FrameSource> Shard<'_, '_, S> {
                         Ok(Next::Frame(frame)) => {
                             // Most segments are plain: whose they are is known
                             // without decoding them whole.
-                            let plain = decode::plain_shard(&frame, self.n);
+                            let plain = place::plain_shard(&frame, self.n);
                             (frame, plain)
                         }
                         Ok(Next::End) => break None,
@@ -522,7 +523,7 @@ impl<S: FrameSource> Shard<'_, '_, S> {
             let decoded = decode::decode(&frame);
             let fragment = decoded == Err(DecodeError::Ipv4Fragment);
             let owner = plain.unwrap_or_else(|| match &decoded {
-                Ok(Some(seg)) => tracker::shard_of(seg, self.n),
+                Ok(Some(seg)) => place::shard_of(seg, self.n),
                 // Below n: fits.
                 _ => (frame_no % self.n as u64) as usize,
             });
@@ -563,10 +564,7 @@ impl<S: FrameSource> Shard<'_, '_, S> {
         let mut open = Vec::new();
         for conn in self.pipeline.tracker.open_connections() {
             let mut conn = conn.clone();
-            conn.id = match conn.written_id {
-                0 => self.globals.get(&conn.id).copied().unwrap_or(conn.id),
-                global => global,
-            };
+            conn.id = self.numbers.get(conn.id).unwrap_or(conn.id);
             let from = bytes.len();
             self.exporter.append(&conn, &mut bytes);
             open.push((conn.id, from..bytes.len()));
@@ -788,13 +786,7 @@ impl<S: FrameSource> Shard<'_, '_, S> {
                 }
                 before += *seen as u64;
             }
-            // Kept with the connection while the tracker holds it (most are
-            // numbered before they are released): a table of them all, read
-            // when each is written, missed the cache.
-            let global = self.base + rank + before;
-            if !self.pipeline.tracker.set_written_id(id, global) {
-                self.globals.insert(id, global);
-            }
+            self.numbers.set(id, self.base + rank + before);
             self.numbered = id;
         }
         self.base += own.len() as u64 + others.iter().map(|l| l.len() as u64).sum::<u64>();
@@ -843,10 +835,7 @@ impl<S: FrameSource> Shard<'_, '_, S> {
                 if let Some(next) = self.released.get(2 * AHEAD) {
                     crate::os::prefetch::prefetch(&**next);
                 }
-                conn.id = match conn.written_id {
-                    0 => self.globals.remove(&conn.id).unwrap_or(conn.id),
-                    global => global,
-                };
+                conn.id = self.numbers.take(conn.id).unwrap_or(conn.id);
                 let from = bytes.len();
                 self.exporter.append(&conn, &mut bytes);
                 conns.push(from..bytes.len());
@@ -880,6 +869,46 @@ impl<S: FrameSource> Shard<'_, '_, S> {
         }
         let written = std::mem::take(&mut self.report.written);
         self.send(ToWriter::Written(self.me, written))
+    }
+}
+
+/// The ids a shard's connections are written with (their place across the
+/// capture), by their ids in the shard: those are handed out in order and
+/// numbered in that order, so a deque from the oldest not yet written on
+/// finds each one (the connections written are emptied, and trimmed from
+/// the front).
+#[derive(Default)]
+struct Numbers {
+    /// From the connection with id `first` on; 0: written.
+    ids: VecDeque<ConnId>,
+    first: ConnId,
+}
+
+impl Numbers {
+    /// Connection `id`, the one after the last numbered, is written as `number`.
+    fn set(&mut self, id: ConnId, number: ConnId) {
+        if self.ids.is_empty() {
+            self.first = id;
+        }
+        debug_assert_eq!(id, self.first + self.ids.len() as ConnId);
+        self.ids.push_back(number);
+    }
+
+    /// The id connection `id` is written with, once numbered.
+    fn get(&self, id: ConnId) -> Option<ConnId> {
+        let at = usize::try_from(id.checked_sub(self.first)?).ok()?;
+        self.ids.get(at).copied().filter(|&n| n != 0)
+    }
+
+    /// [`Numbers::get`], for the last time: connection `id` is written.
+    fn take(&mut self, id: ConnId) -> Option<ConnId> {
+        let at = usize::try_from(id.checked_sub(self.first)?).ok()?;
+        let number = std::mem::take(self.ids.get_mut(at)?);
+        while self.ids.front() == Some(&0) {
+            self.ids.pop_front();
+            self.first += 1;
+        }
+        (number != 0).then_some(number)
     }
 }
 

@@ -109,10 +109,6 @@ pub struct Connection {
     /// The capture began after the close had begun: the states the kernel
     /// listed for (client, server) then. Step counts start unknown.
     pub joined_late: Option<(TcpState, TcpState)>,
-    /// The id it is written with when this tracker follows only some of a
-    /// capture's connections (`trace --threads`): its number across the
-    /// capture. 0: `id` itself.
-    pub written_id: ConnId,
 }
 
 /// How many of its segments a connection keeps: the first `first` (the
@@ -246,7 +242,6 @@ impl Connection {
             kernel_watched: false,
             kernel_timer: None,
             joined_late: None,
-            written_id: 0,
         }
     }
 

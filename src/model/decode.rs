@@ -281,17 +281,6 @@ pub fn plain_endpoints(frame: &Frame<'_>) -> Option<((u32, u16), (u32, u16))> {
     Some(((word(26), (ports >> 16) as u16), (word(30), ports as u16)))
 }
 
-/// The shard (of `n`) of a plain segment's connection
-/// ([`plain_endpoints`]), as
-/// [`tracker::shard_of`](crate::model::tracker::shard_of) places it: for a
-/// reader that passes over most frames and reads little else of them.
-/// `None` for the others: place those by decoding.
-#[inline]
-#[must_use]
-pub fn plain_shard(frame: &Frame<'_>, n: usize) -> Option<usize> {
-    plain_endpoints(frame).map(|(a, b)| crate::model::tracker::shard_of_v4(a, b, n))
-}
-
 /// Decodes a whole IP datagram (a reassembled one) carried in `encap`.
 ///
 /// # Errors
@@ -1071,14 +1060,12 @@ mod tests {
     use super::*;
 
     /// What [`plain_endpoints`] says of a frame, [`decode`] says too (or it
-    /// refuses the frame as broken), and [`plain_shard`] places it where its
-    /// segment goes; [`decode`]'s short way for plain frames says what the
-    /// walk says.
+    /// refuses the frame as broken); [`decode`]'s short way for plain frames
+    /// says what the walk says.
     fn plain_tuple_agrees(data: &[u8]) {
         let frame = Frame { ts: Timestamp(0), link: LinkType::Ethernet, data };
         assert_eq!(decode(&frame), Walk::new(frame.ts, data).link(frame.link, data));
         let Some(((src, sp), (dst, dp))) = plain_endpoints(&frame) else {
-            assert_eq!(plain_shard(&frame, 2), None);
             return;
         };
         let seg = match decode(&frame) {
@@ -1092,9 +1079,6 @@ mod tests {
         let (src, dst) =
             (SocketAddr::from((Ipv4Addr::from_bits(src), sp)), SocketAddr::from((Ipv4Addr::from_bits(dst), dp)));
         assert_eq!((seg.src, seg.dst, seg.encap.network(), seg.icmp), (src, dst, 0, None));
-        for n in 1..4 {
-            assert_eq!(plain_shard(&frame, n), Some(crate::model::tracker::shard_of(&seg, n)));
-        }
     }
 
     #[test]
