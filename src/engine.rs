@@ -7,4 +7,5 @@ pub mod arenas;
 pub mod headless;
 pub mod parallel;
 pub mod predecoded;
+pub mod release;
 pub mod sharded;

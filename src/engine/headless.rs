@@ -4,16 +4,16 @@
 //! tests call the same function, with any [`FrameSource`] (a live socket, a
 //! capture file, [`crate::capture::memory::MemorySource`]).
 
-use std::collections::VecDeque;
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use super::release::Queue;
 use crate::capture::record::Recorder;
 use crate::capture::{FrameSource, Next, SourceError};
 use crate::export::Exporter;
 use crate::model::segment::Timestamp;
-use crate::model::tracker::ConnId;
+use crate::model::tracker::{ConnId, Connection};
 use crate::pipeline::Pipeline;
 
 /// When a headless run stops before its input ends.
@@ -88,19 +88,14 @@ pub enum RunError {
     Output(#[source] io::Error),
 }
 
-/// How long a connection that ended is kept before it is written: segments
-/// that come after its close (a late ACK, an RST after both FINs, a FIN
-/// retransmitted after the minimum retransmission timeout of 200 ms and
-/// answered from TIME-WAIT) still belong to it and are written with it.
-/// Measured on the capture's clock (and on the wall clock while a live
-/// capture or a stream is idle).
-pub const AFTER_CLOSE: Duration = Duration::from_secs(1);
+pub use super::release::AFTER_CLOSE;
 
-/// Connections that ended and wait out [`AFTER_CLOSE`] before they are written.
+/// Connections that ended and wait out [`AFTER_CLOSE`] before they are
+/// written, and what writing them needs.
 struct Waiting<'s, 'a> {
-    /// Ids in the order they ended, with the time of their last segment
-    /// then (a connection's last segment only moves later: a lower bound).
-    ids: VecDeque<(ConnId, Timestamp)>,
+    /// By id, with the time of their last segment when they ended (a
+    /// connection's last segment only moves later: the tracker knows it).
+    queue: Queue<ConnId>,
     /// Connections written, on their way back to the tracker for reuse.
     #[allow(clippy::vec_box)]
     spent: Vec<Box<crate::model::tracker::Connection>>,
@@ -132,43 +127,27 @@ impl Waiting<'_, '_> {
     }
 
     /// Writes those whose wait is over at `now` (all of them with `None`), and
-    /// the oldest ones beyond `keep` (so the tracker never drops one unwritten).
-    /// Returns whether the run should stop now.
+    /// the oldest ones beyond the queue's limit (so the tracker never drops
+    /// one unwritten). Returns whether the run should stop now.
     fn release(
         &mut self,
         pipeline: &mut Pipeline,
         exporter: &mut dyn Exporter,
         out: &mut dyn Write,
         now: Option<Timestamp>,
-        keep: usize,
     ) -> Result<bool, RunError> {
-        while let Some(&(id, ended)) = self.ids.front() {
-            // Not due even by the time it ended: no need to look it up.
-            if let Some(now) = now
-                && !due(self.ids.len(), keep, now, ended)
-            {
-                break;
-            }
-            let conn = pipeline.tracker.get(id);
-            let due = match (conn, now) {
-                (None, _) | (_, None) => true,
-                (Some(c), Some(now)) => due(self.ids.len(), keep, now, c.last()),
-            };
-            if !due {
-                break;
-            }
-            self.ids.pop_front();
+        while let Some(id) = self.queue.pop_due(now, |id| pipeline.tracker.get(id).map(Connection::last)) {
             // The connections written next are cold by now (they ended a
             // second ago): start loading them while this one is written.
             // Two steps: a connection's struct first, its records (found
             // through the struct) later.
-            if let Some(next) = self.ids.get(2 * AHEAD).and_then(|&(n, _)| pipeline.tracker.get(n)) {
+            if let Some(next) = self.queue.get(2 * AHEAD).and_then(|n| pipeline.tracker.get(n)) {
                 crate::os::prefetch::prefetch(next);
             }
-            if let Some(next) = self.ids.get(AHEAD).and_then(|&(n, _)| pipeline.tracker.get(n)) {
+            if let Some(next) = self.queue.get(AHEAD).and_then(|n| pipeline.tracker.get(n)) {
                 crate::os::prefetch::prefetch(next.records.as_slice());
             }
-            if conn.is_none() || self.stop.only.is_some_and(|only| only != id) {
+            if pipeline.tracker.get(id).is_none() || self.stop.only.is_some_and(|only| only != id) {
                 continue;
             }
             // Written: `trace` needs it no more (memory stays bounded by what is open).
@@ -206,30 +185,6 @@ impl Waiting<'_, '_> {
 /// How many connections ahead of the one written the next is prefetched.
 const AHEAD: usize = 2;
 
-fn nanos(d: Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
-}
-
-/// How many ended connections may wait: past it, the oldest is written at
-/// once (so the tracker, which keeps `finished` of them, never drops one
-/// unwritten).
-pub(crate) fn waiting_limit(limits: &crate::model::tracker::Limits) -> usize {
-    limits.finished.saturating_sub(1)
-}
-
-/// Whether the oldest of `waiting` ended connections, whose last segment
-/// came at `last`, is due at `now`: [`AFTER_CLOSE`] has passed, or more wait
-/// than `limit` ([`waiting_limit`]).
-pub(crate) fn due(waiting: usize, limit: usize, now: Timestamp, last: Timestamp) -> bool {
-    waiting > limit || due_at(last).is_some_and(|at| now >= at)
-}
-
-/// The first time at which a connection whose last segment came at `last`
-/// is [`due`] by time (none when that is past the last time there is).
-pub(crate) fn due_at(last: Timestamp) -> Option<Timestamp> {
-    last.0.checked_add(nanos(AFTER_CLOSE)).map(Timestamp)
-}
-
 /// Feeds `source` through `pipeline`, writing each connection to `out` once
 /// it has ended and [`AFTER_CLOSE`] has passed (at the end of the input, at
 /// once), and recording frames when asked.
@@ -246,7 +201,8 @@ pub fn run<S: FrameSource>(
     stop: &Stop<'_>,
 ) -> Result<Ended, RunError> {
     let staged = exporter.appends().then(|| String::with_capacity(STAGE + STAGE / 2));
-    let mut waiting = Waiting { ids: VecDeque::new(), spent: Vec::new(), written: 0, dirty: false, stop, staged };
+    let queue = Queue::new(&pipeline.tracker.limits());
+    let mut waiting = Waiting { queue, spent: Vec::new(), written: 0, dirty: false, stop, staged };
     let ended = run_with(source, pipeline, exporter, out, recorder, kernel, &mut waiting);
     // What was formatted goes out whatever happened (a broken input still
     // gets what ended before it broke).
@@ -266,7 +222,6 @@ fn run_with<S: FrameSource>(
     waiting: &mut Waiting<'_, '_>,
 ) -> Result<Ended, RunError> {
     let stop = waiting.stop;
-    let keep = waiting_limit(&pipeline.tracker.limits());
     let mut flushed = Instant::now();
     let mut draining: Option<Instant> = None;
     // Frames recorded since the recording was last flushed.
@@ -292,7 +247,7 @@ fn run_with<S: FrameSource>(
         // capture's frames in flight), for at most DRAIN; then write what
         // ended, without waiting for stragglers.
         if draining.is_some_and(|since| since.elapsed() >= DRAIN) {
-            waiting.release(&mut *pipeline, exporter, out, None, 0)?;
+            waiting.release(&mut *pipeline, exporter, out, None)?;
             return Ok(Ended::Stopped);
         }
         if let Some(k) = kernel.as_deref_mut()
@@ -313,7 +268,7 @@ fn run_with<S: FrameSource>(
             Ok(next) => next,
             // What ended before the input broke is written, then the error said.
             Err(e) => {
-                waiting.release(&mut *pipeline, exporter, out, None, 0)?;
+                waiting.release(&mut *pipeline, exporter, out, None)?;
                 return Err(e.into());
             }
         };
@@ -331,7 +286,7 @@ fn run_with<S: FrameSource>(
                     let changes = k.poll(pipeline, true);
                     record_kernel(recorder.as_deref_mut(), &changes)?;
                 }
-                waiting.release(&mut *pipeline, exporter, out, None, 0)?;
+                waiting.release(&mut *pipeline, exporter, out, None)?;
                 return Ok(Ended::Stopped);
             }
             Next::Idle => {
@@ -342,7 +297,7 @@ fn run_with<S: FrameSource>(
                 // Nothing came: the wall clock moves the waits on.
                 let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
                 let now = Timestamp(u64::try_from(now.as_nanos()).unwrap_or(u64::MAX));
-                if waiting.release(&mut *pipeline, exporter, out, Some(now), keep)? {
+                if waiting.release(&mut *pipeline, exporter, out, Some(now))? {
                     return Ok(Ended::Stopped);
                 }
                 if waiting.dirty {
@@ -362,7 +317,7 @@ fn run_with<S: FrameSource>(
                     pipeline.tracker.kernel(c);
                 }
                 pipeline.tracker.kernel_flush(Timestamp(u64::MAX));
-                return Ok(if waiting.release(&mut *pipeline, exporter, out, None, 0)? {
+                return Ok(if waiting.release(&mut *pipeline, exporter, out, None)? {
                     Ended::Stopped
                 } else {
                     Ended::Input
@@ -380,14 +335,14 @@ fn run_with<S: FrameSource>(
             && (push.ended || push.superseded.is_some() || push.expired.is_some())
         {
             for id in push.finished() {
-                let last = pipeline.tracker.get(id).map_or(now, |c| c.last());
-                waiting.ids.push_back((id, last));
+                let last = pipeline.tracker.get(id).map_or(now, Connection::last);
+                waiting.queue.ended(id, last);
             }
         }
         // Most frames release nothing: the oldest waiting is not due even by
         // the time it ended (the test `release` starts with, without a call).
-        if waiting.ids.front().is_some_and(|&(_, ended)| due(waiting.ids.len(), keep, now, ended))
-            && waiting.release(&mut *pipeline, exporter, out, Some(now), keep)?
+        if waiting.queue.due_from().is_some_and(|at| now >= at)
+            && waiting.release(&mut *pipeline, exporter, out, Some(now))?
         {
             return Ok(Ended::Stopped);
         }

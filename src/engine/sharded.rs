@@ -45,9 +45,10 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
 use std::sync::{Mutex, TryLockError, mpsc};
 
+use super::headless::{Progress, RunError};
+use super::release::Queue;
 use crate::capture::{FrameSource, Next, SourceError};
 use crate::export::Exporter;
-use crate::headless::{self, Progress, RunError};
 use crate::model::decode::{self, DecodeError};
 use crate::model::segment::{Segment, Timestamp};
 use crate::model::tracker::{self, ConnId, Connection, Limits, Push};
@@ -279,17 +280,15 @@ impl Control<'_> {
     }
 }
 
-/// A connection's end, as the writer sorts them: its frame, times 4, plus
-/// its place among those the frame finished.
-type EndKey = u64;
-
 /// What a shard read since its last report.
 struct Report {
     shard: usize,
     /// Frames read: everything before this frame is reported.
     through: u64,
-    /// Connections that ended, in order: end, time of their last segment, id here.
-    ends: Vec<(EndKey, Timestamp, ConnId)>,
+    /// Connections that ended, in order: the frame that ended them, the time
+    /// of their last segment, their id here. (A frame is one shard's: the
+    /// ends of a frame are all in one list, in the order the frame ended them.)
+    ends: Vec<(u64, Timestamp, ConnId)>,
     /// Segments a connection took after its end: its id, the frame, its last time now.
     lates: Vec<(ConnId, u64, Timestamp)>,
     /// The time of every frame of this shard's epochs (one in n, the first
@@ -612,9 +611,9 @@ impl<S: FrameSource> Shard<'_, '_, S> {
             self.starts.push((frame_no, push.id));
         }
         if push.ended || push.superseded.is_some() || push.expired.is_some() {
-            for (i, id) in (0u64..).zip(push.finished()) {
+            for id in push.finished() {
                 let last = self.pipeline.tracker.get(id).map_or(ts, Connection::last);
-                self.report.ends.push((frame_no * 4 + i, last, id));
+                self.report.ends.push((frame_no, last, id));
             }
         }
     }
@@ -916,7 +915,7 @@ impl Numbers {
 #[derive(Default)]
 struct View {
     through: u64,
-    ends: VecDeque<(EndKey, Timestamp, ConnId)>,
+    ends: VecDeque<(u64, Timestamp, ConnId)>,
     lates: VecDeque<(ConnId, u64, Timestamp)>,
     unshardable: Option<u64>,
     ended: bool,
@@ -1027,8 +1026,8 @@ struct Writer {
     turn: usize,
     /// Frames played.
     played: u64,
-    /// Ended, not yet released: end, last time, shard, id there.
-    queue: VecDeque<(EndKey, Timestamp, usize, ConnId)>,
+    /// Ended, not yet released: shard, id there. The one thread's queue.
+    queue: Queue<(usize, ConnId)>,
     /// Released, to be written in this order: by which shard.
     order: VecDeque<usize>,
     written: u64,
@@ -1045,7 +1044,7 @@ impl Writer {
             boundary: epoch,
             turn: 0,
             played: 0,
-            queue: VecDeque::new(),
+            queue: Queue::new(&limits),
             order: VecDeque::new(),
             written: 0,
             all_released: false,
@@ -1094,7 +1093,6 @@ impl Writer {
     /// Plays the frames every shard has reported; false when a shard
     /// cannot follow its connections alone from one of them on.
     fn play(&mut self) -> bool {
-        let keep = headless::waiting_limit(&self.limits);
         let through = self.views.iter().map(|v| v.through).min().unwrap_or(0);
         let stop = self.views.iter().filter_map(|v| v.unshardable).min().unwrap_or(u64::MAX);
         let before = self.played;
@@ -1104,7 +1102,7 @@ impl Writer {
             let mut event = through.min(stop);
             for v in &self.views {
                 if let Some(e) = v.ends.front() {
-                    event = event.min(e.0 / 4);
+                    event = event.min(e.0);
                 }
                 if let Some(l) = v.lates.front() {
                     event = event.min(l.1);
@@ -1121,16 +1119,12 @@ impl Writer {
                 if stamps.len < left {
                     return false;
                 }
-                let skip = match self.queue.front() {
-                    None => left,
-                    Some(_) if self.queue.len() > keep => 0,
-                    Some(q) => headless::due_at(q.1).map_or(left, |due| stamps.before(left, due)),
-                };
+                let skip = self.queue.due_from().map_or(left, |due| stamps.before(left, due));
                 stamps.skip(skip);
                 if skip < left {
                     let Some(now) = stamps.pop_front() else { return false };
                     self.step(skip as u64 + 1);
-                    self.release(Some(now), keep);
+                    self.release(Some(now));
                 } else {
                     self.step(skip as u64);
                 }
@@ -1148,28 +1142,26 @@ impl Writer {
                     && at == frame
                 {
                     v.lates.pop_front();
-                    if let Some(q) = self.queue.iter_mut().rev().find(|q| q.2 == s && q.3 == id) {
-                        q.1 = last;
-                    }
+                    self.queue.late((s, id), last);
                 }
             }
             for (s, v) in self.views.iter_mut().enumerate() {
                 while let Some(&(end, last, id)) = v.ends.front()
-                    && end / 4 == frame
+                    && end == frame
                 {
                     v.ends.pop_front();
-                    self.queue.push_back((end, last, s, id));
+                    self.queue.ended((s, id), last);
                 }
             }
             // One thread would drop the oldest unwritten finished connection here.
             if self.queue.len() > self.limits.finished {
                 return false;
             }
-            self.release(Some(now), keep);
+            self.release(Some(now));
             self.step(1);
         }
         if self.views.iter().all(|v| v.ended) && self.played == through && !self.all_released {
-            self.release(None, keep);
+            self.release(None);
             self.all_released = true;
         } else if self.played == before {
             return true;
@@ -1195,12 +1187,8 @@ impl Writer {
 
     /// Releases, oldest first, the connections whose wait is over at `now`
     /// (all with `None`) or that are too many.
-    fn release(&mut self, now: Option<Timestamp>, keep: usize) {
-        while let Some(&(_, last, s, id)) = self.queue.front() {
-            if now.is_some_and(|now| !headless::due(self.queue.len(), keep, now, last)) {
-                break;
-            }
-            self.queue.pop_front();
+    fn release(&mut self, now: Option<Timestamp>) {
+        while let Some((s, id)) = self.queue.pop_due(now, |_| None) {
             self.order.push_back(s);
             self.views[s].released.push(id);
         }
