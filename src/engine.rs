@@ -5,6 +5,7 @@
 
 pub mod arenas;
 pub mod headless;
+pub mod input;
 pub mod parallel;
 pub mod predecoded;
 pub mod release;

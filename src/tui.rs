@@ -159,7 +159,6 @@ where
                     }
                     Msg::Decoded(decode::decode(&frame))
                 }
-                Ok(Next::Decoded(_, decoded)) => Msg::Decoded(*decoded),
                 Ok(Next::Idle) => continue,
                 Ok(Next::End) => {
                     let _ = tx.send(Msg::SourceEnded(None));

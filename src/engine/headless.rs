@@ -8,9 +8,10 @@ use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use super::input::{Input, Item};
 use super::release::Queue;
 use crate::capture::record::Recorder;
-use crate::capture::{FrameSource, Next, SourceError};
+use crate::capture::{Next, SourceError};
 use crate::export::Exporter;
 use crate::model::segment::Timestamp;
 use crate::model::tracker::{ConnId, Connection};
@@ -191,7 +192,7 @@ const AHEAD: usize = 2;
 ///
 /// # Errors
 /// When the source breaks, or the recording or the output cannot be written.
-pub fn run<S: FrameSource>(
+pub fn run<S: Input>(
     source: &mut S,
     pipeline: &mut Pipeline,
     exporter: &mut dyn Exporter,
@@ -212,7 +213,7 @@ pub fn run<S: FrameSource>(
 }
 
 /// [`run`]'s loop.
-fn run_with<S: FrameSource>(
+fn run_with<S: Input>(
     source: &mut S,
     pipeline: &mut Pipeline,
     exporter: &mut dyn Exporter,
@@ -264,7 +265,7 @@ fn run_with<S: FrameSource>(
                 pipeline.tracker.kernel(c);
             }
         }
-        let next = match source.next_frame() {
+        let next = match source.next_item() {
             Ok(next) => next,
             // What ended before the input broke is written, then the error said.
             Err(e) => {
@@ -273,15 +274,15 @@ fn run_with<S: FrameSource>(
             }
         };
         let (push, now) = match next {
-            Next::Frame(frame) => {
+            Item::Next(Next::Frame(frame)) => {
                 if let Some(r) = recorder.as_deref_mut() {
                     r.write(&frame).map_err(RunError::Record)?;
                     recorded = true;
                 }
                 (pipeline.frame(&frame), frame.ts)
             }
-            Next::Decoded(ts, decoded) => (pipeline.decoded(decoded), ts),
-            Next::Idle if draining.is_some() => {
+            Item::Decoded(ts, decoded) => (pipeline.decoded(decoded), ts),
+            Item::Next(Next::Idle) if draining.is_some() => {
                 if let Some(k) = kernel.as_deref_mut() {
                     let changes = k.poll(pipeline, true);
                     record_kernel(recorder.as_deref_mut(), &changes)?;
@@ -289,7 +290,7 @@ fn run_with<S: FrameSource>(
                 waiting.release(&mut *pipeline, exporter, out, None)?;
                 return Ok(Ended::Stopped);
             }
-            Next::Idle => {
+            Item::Next(Next::Idle) => {
                 if let Some(k) = kernel.as_deref_mut() {
                     let changes = k.poll(pipeline, true);
                     record_kernel(recorder.as_deref_mut(), &changes)?;
@@ -311,7 +312,7 @@ fn run_with<S: FrameSource>(
                 }
                 continue;
             }
-            Next::End => {
+            Item::Next(Next::End) => {
                 for c in source.take_kernel() {
                     pipeline.tracker.watch_kernel();
                     pipeline.tracker.kernel(c);

@@ -46,8 +46,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
 use std::sync::{Mutex, TryLockError, mpsc};
 
 use super::headless::{Progress, RunError};
+use super::input::Skim;
 use super::release::Queue;
-use crate::capture::{FrameSource, Next, SourceError};
+use crate::capture::{Next, SourceError};
 use crate::export::Exporter;
 use crate::model::decode::{self, DecodeError};
 use crate::model::segment::{Segment, Timestamp};
@@ -102,7 +103,7 @@ pub fn heap_for(size: u64, n: usize) -> usize {
 ///
 /// # Errors
 /// When the output cannot be written, or a thread cannot be started.
-pub fn run<S: FrameSource + Send>(shards: Shards<'_, S>, out: &mut (dyn Write + Send)) -> Result<Sharded, RunError> {
+pub fn run<S: Skim + Send>(shards: Shards<'_, S>, out: &mut (dyn Write + Send)) -> Result<Sharded, RunError> {
     let n = shards.sources.len().max(1);
     let control = Control {
         abort: AtomicBool::new(false),
@@ -441,7 +442,7 @@ struct Shard<'a, 'o, S> {
     epoch: u64,
 }
 
-impl<S: FrameSource> Shard<'_, '_, S> {
+impl<S: Skim> Shard<'_, '_, S> {
     fn run(mut self) {
         let _ = self.read();
     }
@@ -505,7 +506,7 @@ impl<S: FrameSource> Shard<'_, '_, S> {
                             (frame, plain)
                         }
                         Ok(Next::End) => break None,
-                        Ok(Next::Idle | Next::Decoded(..)) => continue,
+                        Ok(Next::Idle) => continue,
                         Err(e) => break Some(e),
                     }
                 }
