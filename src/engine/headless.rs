@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::input::{Input, Item};
+use super::parallel::Parallel;
 use super::release::Queue;
 use crate::capture::record::Recorder;
 use crate::capture::{Next, SourceError};
@@ -93,7 +94,7 @@ pub use super::release::AFTER_CLOSE;
 
 /// Connections that ended and wait out [`AFTER_CLOSE`] before they are
 /// written, and what writing them needs.
-struct Waiting<'s, 'a> {
+struct Waiting<'s, 'a, 'e> {
     /// By id, with the time of their last segment when they ended (a
     /// connection's last segment only moves later: the tracker knows it).
     queue: Queue<ConnId>,
@@ -103,28 +104,39 @@ struct Waiting<'s, 'a> {
     written: u64,
     dirty: bool,
     stop: &'s Stop<'a>,
-    /// Output formatted but not yet handed to the writer, for a format that
-    /// appends to memory itself ([`Exporter::appends`]): it goes out in
+    /// Where connections are formatted.
+    format: Formatter<'e>,
+    /// Output formatted but not yet handed to the writer: it goes out in
     /// pieces of [`STAGE`] or more, which a `BufWriter` passes on without
     /// copying them (190 MB for a million segments of jsonl).
-    staged: Option<String>,
+    staged: String,
+    /// Connections written before (by a sharded run that stopped): the first
+    /// this many due are not written again.
+    skip: u64,
+}
+
+/// Where the loop's connections are formatted.
+pub(crate) enum Formatter<'e> {
+    /// Here, by the format's exporter, into the staged output.
+    Here(&'e mut dyn Exporter),
+    /// On formatting threads, written back in the order handed over (the
+    /// pipelined engine).
+    Threads(&'e mut Parallel),
 }
 
 /// How much formatted output is gathered before it is written.
 const STAGE: usize = 1 << 16;
 
-impl Waiting<'_, '_> {
+impl Waiting<'_, '_, '_> {
     /// Hands the output gathered so far to `out` (before `out` is flushed,
     /// and when a run returns).
     fn unstage(&mut self, out: &mut dyn Write) -> Result<(), RunError> {
-        match &mut self.staged {
-            Some(staged) if !staged.is_empty() => {
-                let written = out.write_all(staged.as_bytes());
-                staged.clear();
-                written.map_err(RunError::Output)
-            }
-            _ => Ok(()),
+        if self.staged.is_empty() {
+            return Ok(());
         }
+        let written = out.write_all(self.staged.as_bytes());
+        self.staged.clear();
+        written.map_err(RunError::Output)
     }
 
     /// Writes those whose wait is over at `now` (all of them with `None`), and
@@ -133,7 +145,6 @@ impl Waiting<'_, '_> {
     fn release(
         &mut self,
         pipeline: &mut Pipeline,
-        exporter: &mut dyn Exporter,
         out: &mut dyn Write,
         now: Option<Timestamp>,
     ) -> Result<bool, RunError> {
@@ -148,31 +159,13 @@ impl Waiting<'_, '_> {
             if let Some(next) = self.queue.get(AHEAD).and_then(|n| pipeline.tracker.get(n)) {
                 crate::os::prefetch::prefetch(next.records.as_slice());
             }
-            if pipeline.tracker.get(id).is_none() || self.stop.only.is_some_and(|only| only != id) {
+            if self.stop.only.is_some_and(|only| only != id) {
                 continue;
             }
             // Written: `trace` needs it no more (memory stays bounded by what is open).
-            let written = match (pipeline.tracker.take(id), &mut self.staged) {
-                (Some(conn), Some(staged)) => {
-                    exporter.append(&conn, staged);
-                    self.spent.push(conn);
-                    pipeline.tracker.recycle(&mut self.spent);
-                    if staged.len() >= STAGE {
-                        self.unstage(out)?;
-                    }
-                    Ok(())
-                }
-                (Some(conn), None) => {
-                    let written = exporter.owned(conn, out, &mut self.spent);
-                    pipeline.tracker.recycle(&mut self.spent);
-                    written
-                }
-                (None, _) => {
-                    self.unstage(out)?;
-                    pipeline.tracker.get(id).map_or(Ok(()), |conn| exporter.connection(conn, out))
-                }
-            };
-            written.map_err(RunError::Output)?;
+            let Some(conn) = pipeline.tracker.take(id) else { continue };
+            self.write(conn, out)?;
+            pipeline.tracker.recycle(&mut self.spent);
             self.written += 1;
             self.dirty = self.stop.flush_each;
             if self.stop.count.is_some_and(|c| self.written >= c) || self.stop.only.is_some() {
@@ -180,6 +173,27 @@ impl Waiting<'_, '_> {
             }
         }
         Ok(false)
+    }
+
+    /// Writes a connection taken from the tracker (or passes over it, when
+    /// it was written before); it comes back in `spent`.
+    fn write(&mut self, conn: Box<Connection>, out: &mut dyn Write) -> Result<(), RunError> {
+        if self.skip > 0 {
+            self.skip -= 1;
+            self.spent.push(conn);
+            return Ok(());
+        }
+        match &mut self.format {
+            Formatter::Here(exporter) => {
+                exporter.append(&conn, &mut self.staged);
+                self.spent.push(conn);
+                if self.staged.len() >= STAGE {
+                    self.unstage(out)?;
+                }
+                Ok(())
+            }
+            Formatter::Threads(parallel) => parallel.write(conn, out, &mut self.spent).map_err(RunError::Output),
+        }
     }
 }
 
@@ -201,10 +215,51 @@ pub fn run<S: Input>(
     kernel: Option<&mut dyn KernelFeed>,
     stop: &Stop<'_>,
 ) -> Result<Ended, RunError> {
-    let staged = exporter.appends().then(|| String::with_capacity(STAGE + STAGE / 2));
+    let sinks = Sinks { format: Formatter::Here(exporter), out, recorder, kernel };
+    run_formatted(source, pipeline, sinks, stop, 0)
+}
+
+/// [`run`] on a file read again after a sharded run stopped
+/// ([`super::sharded::Sharded::Redo`]): the first `skip` connections due were
+/// written then, and are passed over.
+///
+/// # Errors
+/// As [`run`].
+pub fn run_after<S: Input>(
+    source: &mut S,
+    pipeline: &mut Pipeline,
+    exporter: &mut dyn Exporter,
+    out: &mut dyn Write,
+    stop: &Stop<'_>,
+    skip: u64,
+) -> Result<Ended, RunError> {
+    let sinks = Sinks { format: Formatter::Here(exporter), out, recorder: None, kernel: None };
+    run_formatted(source, pipeline, sinks, stop, skip)
+}
+
+/// Where [`run`]'s output goes: connections, recorded frames, the kernel
+/// view's changes.
+pub(crate) struct Sinks<'e, 'o, 'r, 'k> {
+    pub format: Formatter<'e>,
+    pub out: &'o mut dyn Write,
+    pub recorder: Option<&'r mut Recorder>,
+    pub kernel: Option<&'k mut dyn KernelFeed>,
+}
+
+/// [`run`], with connections formatted where `sinks` says, and the first
+/// `skip` due passed over (written before).
+pub(crate) fn run_formatted<S: Input>(
+    source: &mut S,
+    pipeline: &mut Pipeline,
+    sinks: Sinks<'_, '_, '_, '_>,
+    stop: &Stop<'_>,
+    skip: u64,
+) -> Result<Ended, RunError> {
+    let Sinks { format, out, recorder, kernel } = sinks;
+    let staged = String::with_capacity(STAGE + STAGE / 2);
     let queue = Queue::new(&pipeline.tracker.limits());
-    let mut waiting = Waiting { queue, spent: Vec::new(), written: 0, dirty: false, stop, staged };
-    let ended = run_with(source, pipeline, exporter, out, recorder, kernel, &mut waiting);
+    let mut waiting = Waiting { queue, spent: Vec::new(), written: 0, dirty: false, stop, format, staged, skip };
+    let ended = run_with(source, pipeline, out, recorder, kernel, &mut waiting);
     // What was formatted goes out whatever happened (a broken input still
     // gets what ended before it broke).
     let unstaged = waiting.unstage(out);
@@ -216,11 +271,10 @@ pub fn run<S: Input>(
 fn run_with<S: Input>(
     source: &mut S,
     pipeline: &mut Pipeline,
-    exporter: &mut dyn Exporter,
     out: &mut dyn Write,
     mut recorder: Option<&mut Recorder>,
     mut kernel: Option<&mut dyn KernelFeed>,
-    waiting: &mut Waiting<'_, '_>,
+    waiting: &mut Waiting<'_, '_, '_>,
 ) -> Result<Ended, RunError> {
     let stop = waiting.stop;
     let mut flushed = Instant::now();
@@ -248,7 +302,7 @@ fn run_with<S: Input>(
         // capture's frames in flight), for at most DRAIN; then write what
         // ended, without waiting for stragglers.
         if draining.is_some_and(|since| since.elapsed() >= DRAIN) {
-            waiting.release(&mut *pipeline, exporter, out, None)?;
+            waiting.release(&mut *pipeline, out, None)?;
             return Ok(Ended::Stopped);
         }
         if let Some(k) = kernel.as_deref_mut()
@@ -269,7 +323,7 @@ fn run_with<S: Input>(
             Ok(next) => next,
             // What ended before the input broke is written, then the error said.
             Err(e) => {
-                waiting.release(&mut *pipeline, exporter, out, None)?;
+                waiting.release(&mut *pipeline, out, None)?;
                 return Err(e.into());
             }
         };
@@ -287,7 +341,7 @@ fn run_with<S: Input>(
                     let changes = k.poll(pipeline, true);
                     record_kernel(recorder.as_deref_mut(), &changes)?;
                 }
-                waiting.release(&mut *pipeline, exporter, out, None)?;
+                waiting.release(&mut *pipeline, out, None)?;
                 return Ok(Ended::Stopped);
             }
             Item::Next(Next::Idle) => {
@@ -298,7 +352,7 @@ fn run_with<S: Input>(
                 // Nothing came: the wall clock moves the waits on.
                 let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
                 let now = Timestamp(u64::try_from(now.as_nanos()).unwrap_or(u64::MAX));
-                if waiting.release(&mut *pipeline, exporter, out, Some(now))? {
+                if waiting.release(&mut *pipeline, out, Some(now))? {
                     return Ok(Ended::Stopped);
                 }
                 if waiting.dirty {
@@ -318,11 +372,7 @@ fn run_with<S: Input>(
                     pipeline.tracker.kernel(c);
                 }
                 pipeline.tracker.kernel_flush(Timestamp(u64::MAX));
-                return Ok(if waiting.release(&mut *pipeline, exporter, out, None)? {
-                    Ended::Stopped
-                } else {
-                    Ended::Input
-                });
+                return Ok(if waiting.release(&mut *pipeline, out, None)? { Ended::Stopped } else { Ended::Input });
             }
         };
         if let Some(p) = stop.progress
@@ -342,9 +392,7 @@ fn run_with<S: Input>(
         }
         // Most frames release nothing: the oldest waiting is not due even by
         // the time it ended (the test `release` starts with, without a call).
-        if waiting.queue.due_from().is_some_and(|at| now >= at)
-            && waiting.release(&mut *pipeline, exporter, out, Some(now))?
-        {
+        if waiting.queue.due_from().is_some_and(|at| now >= at) && waiting.release(&mut *pipeline, out, Some(now))? {
             return Ok(Ended::Stopped);
         }
     }

@@ -63,13 +63,45 @@ pub const EPOCH: u64 = 8_192;
 #[derive(Debug)]
 pub enum Sharded {
     /// Every connection was written, the open ones last. What the frames
-    /// counted, and the source's error if it broke (what came before it was
-    /// written).
-    Done { counters: Counters, error: Option<SourceError> },
-    /// The connections could not be followed apart from a point on: the
-    /// first `written` were written, the rest must come from one tracking
-    /// thread.
-    Redo { written: u64 },
+    /// counted, how many connections started, and the source's error if it
+    /// broke (what came before it was written).
+    Done { counters: Counters, started: u64, error: Option<SourceError> },
+    /// The connections could not be followed apart from frame `frame` on
+    /// (counted from 0), for reason `why`: the first `written` were
+    /// written, the rest must come from one tracking thread.
+    Redo { written: u64, frame: u64, why: Unshardable },
+}
+
+/// What the shards cannot follow apart: a run met it, and one tracking
+/// thread goes on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unshardable {
+    /// An IPv4 fragment: its datagram needs the one reassembler.
+    Fragment,
+    /// An ICMP error: it may quote a connection written already.
+    Icmp,
+    /// A recording's kernel changes: they need the one tracker.
+    Kernel,
+    /// More connections open than a shard's share of `--max-open`.
+    Open,
+    /// More ended connections waiting than `--max-connections`: one thread
+    /// drops the oldest.
+    Finished,
+    /// A shard stopped before the end (its reports are not complete).
+    Lost,
+}
+
+impl std::fmt::Display for Unshardable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Unshardable::Fragment => "an IPv4 fragment (its datagram needs the one reassembler)",
+            Unshardable::Icmp => "an ICMP error (it may quote a connection written already)",
+            Unshardable::Kernel => "a recording's kernel changes (they need the one tracker)",
+            Unshardable::Open => "more connections open than a thread's share of --max-open",
+            Unshardable::Finished => "more ended connections waiting than --max-connections",
+            Unshardable::Lost => "a thread that stopped before the end",
+        })
+    }
 }
 
 /// What a sharded run needs.
@@ -201,7 +233,9 @@ pub fn run<S: Skim + Send>(shards: Shards<'_, S>, out: &mut (dyn Write + Send)) 
     // that held the writer then; any left would be taken here.)
     let _ = combined.drain(&control);
     // Every shard gone before its last word: one of them failed.
-    combined.done.take().unwrap_or(Ok(Sharded::Redo { written: combined.writer.written }))
+    let lost =
+        Sharded::Redo { written: combined.writer.written, frame: combined.writer.played, why: Unshardable::Lost };
+    combined.done.take().unwrap_or(Ok(lost))
 }
 
 /// The writer and where it writes. It has no thread of its own (a third
@@ -295,8 +329,8 @@ struct Report {
     /// The time of every frame of this shard's epochs (one in n, the first
     /// shard's first: each shard keeps the times of as many frames).
     stamps: Vec<Timestamp>,
-    /// The first frame this shard cannot follow alone.
-    unshardable: Option<u64>,
+    /// The first frame this shard cannot follow alone, and why.
+    unshardable: Option<(u64, Unshardable)>,
     /// The input ended (or the run was interrupted): nothing more comes.
     ended: bool,
     /// Buffers of connections written since the last report.
@@ -330,6 +364,7 @@ struct Last {
     open: Vec<(ConnId, Range<usize>)>,
     bytes: String,
     counters: Counters,
+    started: u64,
     error: Option<SourceError>,
 }
 
@@ -496,7 +531,7 @@ impl<S: Skim> Shard<'_, '_, S> {
                     // A recording's kernel changes need the one tracker.
                     // (Only pcapng holds them, and `skim` reads only pcap.)
                     if !self.source.take_kernel().is_empty() {
-                        self.unshardable(frame_no);
+                        self.unshardable(frame_no, Unshardable::Kernel);
                     }
                     match self.source.next_frame() {
                         Ok(Next::Frame(frame)) => {
@@ -530,8 +565,10 @@ impl<S: Skim> Shard<'_, '_, S> {
             if owner == self.me {
                 // A datagram's fragments need the one reassembler, and an
                 // ICMP error may quote a connection written already.
-                if fragment || matches!(&decoded, Ok(Some(seg)) if seg.icmp.is_some()) {
-                    self.report.unshardable.get_or_insert(frame_no);
+                if fragment {
+                    self.report.unshardable.get_or_insert((frame_no, Unshardable::Fragment));
+                } else if matches!(&decoded, Ok(Some(seg)) if seg.icmp.is_some()) {
+                    self.report.unshardable.get_or_insert((frame_no, Unshardable::Icmp));
                 }
                 let push = if fragment {
                     self.pipeline.frame(&frame)
@@ -545,7 +582,7 @@ impl<S: Skim> Shard<'_, '_, S> {
                     self.tracked(frame_no, ts, push);
                 }
                 if self.pipeline.tracker.open() > self.open_cap {
-                    self.unshardable(frame_no);
+                    self.unshardable(frame_no, Unshardable::Open);
                 }
             }
             frame_no += 1;
@@ -570,7 +607,8 @@ impl<S: Skim> Shard<'_, '_, S> {
             open.push((conn.id, from..bytes.len()));
         }
         let counters = std::mem::take(&mut self.pipeline.counters);
-        let last = Last { open, bytes, counters, error };
+        let started = self.pipeline.tracker.started();
+        let last = Last { open, bytes, counters, started, error };
         self.send(ToWriter::Last(self.me, last))
     }
 
@@ -602,8 +640,8 @@ impl<S: Skim> Shard<'_, '_, S> {
         }
     }
 
-    fn unshardable(&mut self, frame_no: u64) {
-        self.report.unshardable.get_or_insert(frame_no);
+    fn unshardable(&mut self, frame_no: u64, why: Unshardable) {
+        self.report.unshardable.get_or_insert((frame_no, why));
     }
 
     /// Notes what a tracked segment did: a connection started, or ended.
@@ -918,7 +956,7 @@ struct View {
     through: u64,
     ends: VecDeque<(u64, Timestamp, ConnId)>,
     lates: VecDeque<(ConnId, u64, Timestamp)>,
-    unshardable: Option<u64>,
+    unshardable: Option<(u64, Unshardable)>,
     ended: bool,
     /// Connections written by the shard and not yet by the writer: bytes,
     /// in which buffer.
@@ -1069,8 +1107,8 @@ impl Writer {
             ToWriter::Written(s, written) => self.take_written(s, written),
             ToWriter::Last(s, last) => self.views[s].last = Some(last),
         }
-        if !self.play() {
-            return Some(Ok(Sharded::Redo { written: self.written }));
+        if let Err((frame, why)) = self.play() {
+            return Some(Ok(Sharded::Redo { written: self.written, frame, why }));
         }
         if let Err(e) = self.write(out) {
             return Some(Err(e));
@@ -1091,16 +1129,23 @@ impl Writer {
         }
     }
 
-    /// Plays the frames every shard has reported; false when a shard
-    /// cannot follow its connections alone from one of them on.
-    fn play(&mut self) -> bool {
+    /// Plays the frames every shard has reported; the frame from which the
+    /// shards cannot follow their connections apart, and why, when they met one.
+    fn play(&mut self) -> Result<(), (u64, Unshardable)> {
         let through = self.views.iter().map(|v| v.through).min().unwrap_or(0);
-        let stop = self.views.iter().filter_map(|v| v.unshardable).min().unwrap_or(u64::MAX);
+        let stop = self
+            .views
+            .iter()
+            .filter_map(|v| v.unshardable)
+            .min_by_key(|u| u.0)
+            .unwrap_or((u64::MAX, Unshardable::Lost));
+        // A shard's reports fall short of what it said it read: it stopped.
+        let lost = |played| (played, Unshardable::Lost);
         let before = self.played;
         while self.played < through {
             // The next frame that ends a connection or takes a late segment:
             // the frames before it can only release by time.
-            let mut event = through.min(stop);
+            let mut event = through.min(stop.0);
             for v in &self.views {
                 if let Some(e) = v.ends.front() {
                     event = event.min(e.0);
@@ -1118,12 +1163,12 @@ impl Writer {
                 let left = usize::try_from(upto - self.played).unwrap_or(usize::MAX);
                 let stamps = &mut self.views[self.turn].stamps;
                 if stamps.len < left {
-                    return false;
+                    return Err(lost(self.played));
                 }
                 let skip = self.queue.due_from().map_or(left, |due| stamps.before(left, due));
                 stamps.skip(skip);
                 if skip < left {
-                    let Some(now) = stamps.pop_front() else { return false };
+                    let Some(now) = stamps.pop_front() else { return Err(lost(self.played)) };
                     self.step(skip as u64 + 1);
                     self.release(Some(now));
                 } else {
@@ -1134,10 +1179,10 @@ impl Writer {
                 break;
             }
             let frame = self.played;
-            if frame >= stop {
-                return false;
+            if frame >= stop.0 {
+                return Err(stop);
             }
-            let Some(now) = self.views[self.turn].stamps.pop_front() else { return false };
+            let Some(now) = self.views[self.turn].stamps.pop_front() else { return Err(lost(frame)) };
             for (s, v) in self.views.iter_mut().enumerate() {
                 while let Some(&(id, at, last)) = v.lates.front()
                     && at == frame
@@ -1156,7 +1201,7 @@ impl Writer {
             }
             // One thread would drop the oldest unwritten finished connection here.
             if self.queue.len() > self.limits.finished {
-                return false;
+                return Err((frame, Unshardable::Finished));
             }
             self.release(Some(now));
             self.step(1);
@@ -1165,7 +1210,7 @@ impl Writer {
             self.release(None);
             self.all_released = true;
         } else if self.played == before {
-            return true;
+            return Ok(());
         }
         for (v, to) in self.views.iter_mut().zip(&self.notices) {
             let released = std::mem::take(&mut v.released);
@@ -1174,7 +1219,7 @@ impl Writer {
             // A shard that has gone is the run's end; it is seen elsewhere.
             let _ = to.send(Notice { through: self.played, released, all: self.all_released, buffers, stamps });
         }
-        true
+        Ok(())
     }
 
     /// Plays on `frames` frames, to the end of the epoch at most.
@@ -1248,10 +1293,12 @@ impl Writer {
     fn finish(&mut self, out: &mut dyn Write) -> Result<Sharded, RunError> {
         let mut counters = Counters::default();
         let mut error = None;
+        let mut started = 0;
         let mut open: Vec<(ConnId, &[u8])> = Vec::new();
         for v in &mut self.views {
             if let Some(l) = &mut v.last {
                 counters.add(&l.counters);
+                started += l.started;
                 error = error.or(l.error.take());
             }
         }
@@ -1262,7 +1309,7 @@ impl Writer {
         for (_, bytes) in open {
             out.write_all(bytes).map_err(RunError::Output)?;
         }
-        Ok(Sharded::Done { counters, error })
+        Ok(Sharded::Done { counters, started, error })
     }
 }
 

@@ -6,8 +6,6 @@
 //! either a fixed token or a socket address (nothing to escape), and numbers go
 //! through `itoa`. The tests parse every line back with `serde_json`.
 
-use std::io::{self, Write};
-
 use super::Exporter;
 use crate::model::connection::Record;
 use crate::model::segment::Timestamp;
@@ -18,7 +16,6 @@ use crate::os::append;
 /// JSON lines.
 #[derive(Default)]
 pub struct JsonlExporter {
-    buf: String,
     pieces: Pieces,
 }
 
@@ -476,17 +473,6 @@ pub fn to_json(conn: &Connection) -> String {
 }
 
 impl Exporter for JsonlExporter {
-    fn connection(&mut self, conn: &Connection, out: &mut dyn Write) -> io::Result<()> {
-        self.buf.clear();
-        write_json_with(&mut self.buf, conn, &mut self.pieces);
-        self.buf.push('\n');
-        out.write_all(self.buf.as_bytes())
-    }
-
-    fn appends(&self) -> bool {
-        true
-    }
-
     fn append(&mut self, conn: &Connection, out: &mut String) {
         write_json_with(out, conn, &mut self.pieces);
         out.push('\n');
