@@ -774,8 +774,9 @@ impl Tracker {
         }
     }
 
-    /// Keeps at most `n` written connections for reuse (one of several
-    /// trackers of a capture keeps its share).
+    /// Keeps at most `n` connections given back for reuse
+    /// ([`Tracker::recycle`]): the memory a tracker holds beyond what it
+    /// tracks stays within `n` connections' worth.
     pub fn keep_spare(&mut self, n: usize) {
         self.spare_limit = n;
         self.spare.truncate(n);
@@ -833,8 +834,8 @@ impl Tracker {
         drop(self.take(id));
     }
 
-    /// Forgets a finished connection now and hands it over (`trace`, to
-    /// write it on another thread); `None` if it is not finished or gone.
+    /// Forgets a finished connection now and hands it over, to its new
+    /// owner's keeping; `None` if it is not finished or gone.
     pub fn take(&mut self, id: ConnId) -> Option<Box<Connection>> {
         if !self.conns.get(id).is_some_and(|c| c.ended) {
             return None;
@@ -845,10 +846,10 @@ impl Tracker {
         conn
     }
 
-    /// Takes back connections handed over by [`Tracker::take`] once they are
-    /// written: new connections reuse their memory instead of allocating
-    /// (at most [`SPARE`] are kept, or what [`Tracker::keep_spare`] set,
-    /// with small record buffers only).
+    /// Takes back connections handed over by [`Tracker::take`] once their
+    /// owner is done with them: new connections reuse their memory instead
+    /// of allocating (at most [`SPARE`] are kept, or what
+    /// [`Tracker::keep_spare`] set, with small record buffers only).
     pub fn recycle(&mut self, spent: &mut Vec<Box<Connection>>) {
         for conn in spent.drain(..) {
             if self.spare.len() < self.spare_limit && conn.records.capacity() <= SPARE_RECORDS {
