@@ -1,9 +1,10 @@
 //! What touches the kernel, and the only `unsafe` code in the crate: the
 //! packet socket and its BPF filter, the PACKET_MMAP receive ring, batch reads,
 //! privileges, the few socket options std does not offer, capture files mapped
-//! into memory, a cache prefetch hint, a malloc tunable, and appending short text
+//! into memory, a cache prefetch hint, and appending short text
 //! to a `String` in whole words (the formatters' hot path). Each unsafe block carries a
-//! `// SAFETY:` comment.
+//! `// SAFETY:` comment. (The one other is the sharded engine's: its malloc
+//! tunables, `engine::arenas`.)
 //!
 //! File descriptors are [`std::os::fd::OwnedFd`] from the call that makes them
 //! to the place that closes them, and [`std::os::fd::BorrowedFd`] everywhere
