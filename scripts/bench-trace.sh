@@ -11,6 +11,8 @@
 #
 # The capture is written synthetically by examples/make-big-pcap.rs from the real
 # loopback seed exchange in tests/fixtures/seed.pcap (10 segments per connection).
+# REFERENCE=path/to/another/synack measures that binary too, run for run beside
+# this one (a build from before a change, say), and gives each figure as a ratio to it.
 # Needs: cargo, GNU time (/usr/bin/time); tcpdump and tshark are measured when installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,9 +49,14 @@ best_of() {
 }
 
 synack=./target/release/synack
+reference=${REFERENCE:-}
 for format in jsonl text; do
-  best_of "synack $format --threads 1" $synack trace --read "$big" --format "$format" --threads 1
-  best_of "synack $format --threads $cores" $synack trace --read "$big" --format "$format" --threads "$cores"
+  for threads in 1 "$cores"; do
+    if [[ -n $reference ]]; then
+      best_of "reference $format --threads $threads" "$reference" trace --read "$big" --format "$format" --threads "$threads"
+    fi
+    best_of "synack $format --threads $threads" $synack trace --read "$big" --format "$format" --threads "$threads"
+  done
 done
 if command -v tcpdump >/dev/null; then
   best_of "tcpdump -nn -r" tcpdump -nn -r "$big"
@@ -64,9 +71,9 @@ echo
 awk -F'\t' -v cores="$cores" '
   { t[$1] = $2; order[++n] = $1 }
   END {
-    for (i = 1; i <= n; i++) if (order[i] ~ /^synack/) {
+    for (i = 1; i <= n; i++) if (order[i] ~ /^(synack|reference)/) {
       line = sprintf("%-36s", order[i])
-      for (j = 1; j <= n; j++) if (order[j] !~ /^synack/)
+      for (j = 1; j <= n; j++) if (order[j] !~ /^(synack|reference)/)
         line = line sprintf("  %5.1fx %s", t[order[j]] / t[order[i]], order[j])
       print line
     }
@@ -74,5 +81,10 @@ awk -F'\t' -v cores="$cores" '
       fmt = (f == 1) ? "jsonl" : "text"
       one = t["synack " fmt " --threads 1"]; many = t["synack " fmt " --threads " cores]
       if (one > 0 && many > 0) printf "synack %s: %d threads are %.2fx one thread\n", fmt, cores, one / many
+      for (k = 1; k <= 2; k++) {
+        th = (k == 1) ? 1 : cores
+        ref = t["reference " fmt " --threads " th]; now = t["synack " fmt " --threads " th]
+        if (ref > 0 && now > 0) printf "synack %s --threads %d: %.3fx the reference (above 1: faster)\n", fmt, th, ref / now
+      }
     }
   }' "$results"

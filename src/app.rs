@@ -1,7 +1,6 @@
 //! Composition root: wires a source to the pipeline and to an exporter or the
 //! dashboard. `anyhow` lives here and only here.
 
-use crate::capture::decoded::Predecoded;
 use crate::capture::kernel::{KernelMode, KernelView};
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Read, Write};
@@ -18,13 +17,13 @@ use crate::capture::pcap::{PcapSource, Stream as PcapStream};
 use crate::capture::record::Recorder;
 use crate::cli::{Cli, ClientArgs, Command, DashboardArgs, DemoArgs, ServeArgs, TraceArgs};
 use crate::echo::{self, Outcome, ServerConfig};
+use crate::engine;
 use crate::export::{self, Exporter};
 use crate::headless::{self, Ended, RunError, Stop};
 use crate::model::tracker::{ConnId, Limits};
 use crate::os::privileges;
-use crate::pipeline::Pipeline;
+use crate::pipeline::{Counters, Pipeline};
 use crate::scenario::Scenario;
-use crate::sharded::{self, Sharded};
 use crate::tui;
 
 /// The port watched live when none is given.
@@ -160,19 +159,6 @@ fn open_mapped(path: &Path) -> Result<Option<(crate::os::map::Mapped, String)>> 
     Ok(map.filter(|m| !m.starts_with(&[0x1f, 0x8b])).map(|m| (m, path.display().to_string())))
 }
 
-/// One source per thread for a sharded read of `path`, all reading one
-/// mapping of the file (the first counts what it reads into `read`); `None`
-/// when the file cannot be mapped (it is read on one thread).
-fn shard_sources(path: &Path, threads: usize, read: &Arc<AtomicU64>) -> Result<Option<Vec<PcapSource<io::Empty>>>> {
-    let Some((map, name)) = open_mapped(path)? else { return Ok(None) };
-    let mut sources = Vec::with_capacity(threads);
-    for (i, map) in map.split(threads).into_iter().enumerate() {
-        let counted = if i == 0 { read.clone() } else { Arc::new(AtomicU64::new(0)) };
-        sources.push(PcapSource::mapped(map, io::empty(), name.clone(), counted)?);
-    }
-    Ok(Some(sources))
-}
-
 /// Opens `path` ('-' is standard input) as a capture.
 fn open_capture(path: &Path) -> Result<PcapSource<Box<dyn Read + Send>>> {
     let (reader, name, _) = open_input(path)?;
@@ -305,16 +291,16 @@ fn trace(args: &TraceArgs) -> Result<()> {
         }
         check_not_clobbering(args.output.as_deref(), &[("input (--read)", Some(path))])?;
         let read_bytes = Arc::new(AtomicU64::new(0));
-        let (mut source, size) = match open_mapped(path)? {
+        let (capture, size) = match open_mapped(path)? {
             Some((map, name)) => {
                 let size = Some(map.len() as u64);
-                let never_read = Box::new(io::empty()) as Box<dyn Read + Send>;
-                (PcapSource::mapped(map, never_read, name, read_bytes.clone())?, size)
+                (engine::Capture::mapped(map, name, read_bytes.clone())?, size)
             }
             None => {
                 let (reader, name, size) = open_input(path)?;
                 let counted = CountingReader { inner: reader, bytes: read_bytes.clone() };
-                (PcapSource::new(Box::new(counted) as Box<dyn Read + Send>, name)?, size)
+                let stream = path == Path::new("-");
+                (engine::Capture::reader(Box::new(counted), name, stream, read_bytes.clone())?, size)
             }
         };
         let progress = Arc::new(headless::Progress::default());
@@ -324,53 +310,6 @@ fn trace(args: &TraceArgs) -> Result<()> {
         // what was read written out, like a live capture.
         let interrupted = stop_signals()?;
         let mut out = BufWriter::with_capacity(1 << 16, output(args.output.as_deref())?);
-        // Files, not streams: a stream's connections are written as they end.
-        let threads = args.threads.map_or_else(
-            || std::thread::available_parallelism().map_or(1, std::num::NonZero::get).min(64),
-            usize::from,
-        );
-        // Connections split between threads by tuple, when the file can be
-        // mapped once per thread and the whole of it is asked for.
-        let mut skip = 0;
-        if threads > 1
-            && args.count.is_none()
-            && args.connection.is_none()
-            && matches!(args.format, export::Format::Jsonl | export::Format::Text)
-            && let Some(sources) = shard_sources(path, threads, &read_bytes)?
-        {
-            let (format, diagram) = (args.format, args.diagram);
-            let shards = sharded::Shards {
-                sources,
-                port: args.source.port,
-                limits: args.source.limits(),
-                make: &|| export::exporter_with(format, diagram),
-                progress: Some(&progress),
-                interrupted: Some(&interrupted),
-                epoch: sharded::EPOCH,
-                heap: sharded::heap_for(size.unwrap_or(0), threads),
-            };
-            match sharded::run(shards, &mut out) {
-                Ok(Sharded::Done { counters, error }) => {
-                    drop(shown);
-                    exporter.finish(&mut out).and_then(|()| out.flush()).context("cannot write the output")?;
-                    if let Some(summary) = counters.error_summary() {
-                        eprintln!("{summary}");
-                    }
-                    return error.map_or(Ok(()), |e| Err(RunError::from(e).into()));
-                }
-                Ok(Sharded::Redo { written }) => {
-                    // Read again on one tracking thread, past what was written.
-                    skip = written;
-                    read_bytes.store(0, std::sync::atomic::Ordering::Relaxed);
-                    progress.frames.store(0, std::sync::atomic::Ordering::Relaxed);
-                    progress.connections.store(0, std::sync::atomic::Ordering::Relaxed);
-                }
-                Err(e) => {
-                    drop(shown);
-                    return Err(e.into());
-                }
-            }
-        }
         let stop = Stop {
             count: args.count,
             only: args.connection,
@@ -379,29 +318,19 @@ fn trace(args: &TraceArgs) -> Result<()> {
             progress: Some(&progress),
             ..Stop::default()
         };
-        let mut pipeline = Pipeline::new(args.source.port, args.source.limits());
-        let result = if threads > 1 && path != Path::new("-") {
-            // One thread reads and decodes, this one tracks, the others format.
-            if matches!(args.format, export::Format::Jsonl | export::Format::Text) {
-                let (format, diagram) = (args.format, args.diagram);
-                exporter = Box::new(
-                    export::parallel::Parallel::new(threads, || export::exporter_with(format, diagram))
-                        .context("cannot start the formatting threads")?,
-                );
-            }
-            let mut exporter = export::Skip { inner: exporter.as_mut(), left: skip };
-            let mut source = Predecoded::start(source).context("cannot start the reading thread")?;
-            headless::run(&mut source, &mut pipeline, &mut exporter, &mut out, None, None, &stop)
-        } else {
-            let mut exporter = export::Skip { inner: exporter.as_mut(), left: skip };
-            headless::run(&mut source, &mut pipeline, &mut exporter, &mut out, None, None, &stop)
-        };
+        let (port, limits, format, diagram) = (args.source.port, args.source.limits(), args.format, args.diagram);
+        let threads = args.threads.map(usize::from);
+        let job = engine::Job { port, limits, format, diagram, threads, stop };
+        let read = engine::read(&job, capture, &mut out);
         drop(shown);
-        let done = finish(result, &pipeline, exporter.as_mut(), &mut out, &stop);
+        if args.verbose {
+            eprintln!("synack: engine: {}", read.ran);
+        }
+        let done = summarize(read.result, &read.counters, read.started, &job.stop);
         // The process ends next, and its memory with it: freeing the
         // tracker's connections one by one, and the heap trimmed after them,
         // took ~1.5 ms of a 100 ms read (jsonl, the benchmark capture).
-        std::mem::forget(pipeline);
+        std::mem::forget(read.pipeline);
         return done;
     }
     check_not_clobbering(args.output.as_deref(), &[("recording (--write)", args.write.as_deref())])?;
@@ -490,25 +419,6 @@ struct Counted<'a> {
 }
 
 impl Exporter for Counted<'_> {
-    fn connection(&mut self, conn: &crate::model::tracker::Connection, out: &mut dyn Write) -> io::Result<()> {
-        self.written += 1;
-        self.inner.connection(conn, out)
-    }
-
-    fn owned(
-        &mut self,
-        conn: Box<crate::model::tracker::Connection>,
-        out: &mut dyn Write,
-        spent: &mut Vec<Box<crate::model::tracker::Connection>>,
-    ) -> io::Result<()> {
-        self.written += 1;
-        self.inner.owned(conn, out, spent)
-    }
-
-    fn appends(&self) -> bool {
-        self.inner.appends()
-    }
-
     fn append(&mut self, conn: &crate::model::tracker::Connection, out: &mut String) {
         self.written += 1;
         self.inner.append(conn, out);
@@ -530,14 +440,20 @@ fn finish(
 ) -> Result<()> {
     let ended = result.as_ref().map_or(Ended::Input, |e| *e);
     headless::finish(ended, pipeline, exporter, out, stop)?;
-    if let Some(summary) = pipeline.counters.error_summary() {
+    summarize(result, &pipeline.counters, pipeline.tracker.started(), stop)
+}
+
+/// After a run: the decode summary, then the run's own error if it had one
+/// (or that the connection asked for was not there).
+fn summarize(result: Result<Ended, RunError>, counters: &Counters, started: u64, stop: &Stop<'_>) -> Result<()> {
+    if let Some(summary) = counters.error_summary() {
         eprintln!("{summary}");
     }
     if let Some(id) = stop.only
         && result.is_ok()
-        && id > pipeline.tracker.started()
+        && id > started
     {
-        let held = match pipeline.tracker.started() {
+        let held = match started {
             0 => "it holds no connection".to_string(),
             1 => "it holds #1 only".to_string(),
             n => format!("it holds #1 to #{n}"),

@@ -2,7 +2,6 @@
 //! a pcap/pcapng file or stream, or (in tests) a list in memory; the pipeline
 //! never knows which.
 
-pub mod decoded;
 pub mod kernel;
 pub mod live;
 pub mod memory;
@@ -16,8 +15,6 @@ use crate::model::decode::Frame;
 pub enum Next<'a> {
     /// A frame.
     Frame(Frame<'a>),
-    /// A frame already decoded (by [`decoded::Predecoded`]'s thread).
-    Decoded(crate::model::segment::Timestamp, &'a crate::model::decode::Decoded),
     /// Nothing yet (a live source timed out); ask again.
     Idle,
     /// The source is done.
@@ -36,22 +33,6 @@ pub trait FrameSource {
     /// recording of the kernel view holds them); none for most sources.
     fn take_kernel(&mut self) -> Vec<crate::model::kernel::Change> {
         Vec::new()
-    }
-
-    /// Reads on past up to `max` frames for which `skip` is true, and reads
-    /// the first for which it is not: how many it read on past, and that
-    /// frame, as [`next_frame`] would have returned it. A fast path for a
-    /// reader that passes over most frames. A source may read none, and may
-    /// stop short without a frame (at the end of what it holds, or at a
-    /// record it does not read this way): `next_frame` reads on from there.
-    ///
-    /// [`next_frame`]: FrameSource::next_frame
-    fn skim<F: FnMut(&Frame<'_>) -> bool>(&mut self, max: u64, skip: F) -> (u64, Option<Frame<'_>>)
-    where
-        Self: Sized,
-    {
-        let _ = (max, skip);
-        (0, None)
     }
 }
 

@@ -225,6 +225,10 @@ pub struct TraceArgs {
     /// for any N, in the same order; 1 does it all on one thread.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub threads: Option<u16>,
+    /// Say on standard error which engine read the file (one thread,
+    /// pipelined or sharded) and why.
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
 /// `synack serve`.

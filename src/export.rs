@@ -1,10 +1,9 @@
 //! Exporters: one file per format behind one trait, chosen by [`Format`]
-//! (hyperfine's `src/export` pattern). Each writes a finished (or, at the end
-//! of input, still open) connection as soon as it is handed one.
+//! (hyperfine's `src/export` pattern). Each formats a finished (or, at the
+//! end of input, still open) connection as soon as it is handed one.
 
 pub mod jsonl;
 pub mod mermaid;
-pub mod parallel;
 pub mod svg;
 pub mod text;
 
@@ -27,46 +26,10 @@ pub enum Format {
 
 /// Writes connections in one format.
 pub trait Exporter {
-    /// Writes one connection.
-    ///
-    /// # Errors
-    /// When writing to `out` fails.
-    fn connection(&mut self, conn: &Connection, out: &mut dyn Write) -> io::Result<()>;
-
-    /// Writes one connection its owner gives up: the same as
-    /// [`Exporter::connection`], but a parallel exporter can format it on
-    /// another thread. Connections written (this one, or earlier ones) are
-    /// handed back in `spent`, for their memory to be reused.
-    ///
-    /// # Errors
-    /// When writing to `out` fails.
-    #[allow(clippy::vec_box)]
-    fn owned(
-        &mut self,
-        conn: Box<Connection>,
-        out: &mut dyn Write,
-        spent: &mut Vec<Box<Connection>>,
-    ) -> io::Result<()> {
-        self.connection(&conn, out)?;
-        spent.push(conn);
-        Ok(())
-    }
-
-    /// Whether [`Exporter::append`] is this format's own way of writing (not
-    /// the default's detour through [`Exporter::connection`]): then a caller
-    /// that gathers the output in memory itself saves a copy of every byte.
-    fn appends(&self) -> bool {
-        false
-    }
-
-    /// Appends one connection to `out`, as [`Exporter::connection`] writes
-    /// it: for a thread that formats connections another one writes.
-    fn append(&mut self, conn: &Connection, out: &mut String) {
-        let mut bytes = Vec::new();
-        // Writing to memory does not fail, and every format writes UTF-8.
-        let _ = self.connection(conn, &mut bytes);
-        out.push_str(&String::from_utf8_lossy(&bytes));
-    }
+    /// Appends one connection, as this format writes it, to `out`: the one
+    /// way a format writes a connection (when, where and on which thread the
+    /// text goes out is the caller's).
+    fn append(&mut self, conn: &Connection, out: &mut String);
 
     /// Writes whatever must come after the last connection.
     ///
@@ -75,57 +38,17 @@ pub trait Exporter {
     fn finish(&mut self, _out: &mut dyn Write) -> io::Result<()> {
         Ok(())
     }
-}
 
-/// Hands connections on to `inner` once the first `left` have gone by: a run
-/// read again from the start after those were written.
-pub struct Skip<'a> {
-    pub inner: &'a mut dyn Exporter,
-    pub left: u64,
-}
-
-impl Skip<'_> {
-    /// Whether the connection handed over now is one to skip (counted).
-    fn skips(&mut self) -> bool {
-        let skip = self.left > 0;
-        self.left -= u64::from(skip);
-        skip
-    }
-}
-
-impl Exporter for Skip<'_> {
+    /// Writes one connection to `out`, as [`Exporter::append`] formats it
+    /// (for a caller that writes one now and then: the dashboard, tests).
+    /// Formats implement `append` alone.
+    ///
+    /// # Errors
+    /// When writing to `out` fails.
     fn connection(&mut self, conn: &Connection, out: &mut dyn Write) -> io::Result<()> {
-        if self.skips() {
-            return Ok(());
-        }
-        self.inner.connection(conn, out)
-    }
-
-    fn owned(
-        &mut self,
-        conn: Box<Connection>,
-        out: &mut dyn Write,
-        spent: &mut Vec<Box<Connection>>,
-    ) -> io::Result<()> {
-        if self.skips() {
-            spent.push(conn);
-            return Ok(());
-        }
-        self.inner.owned(conn, out, spent)
-    }
-
-    fn appends(&self) -> bool {
-        self.inner.appends()
-    }
-
-    fn append(&mut self, conn: &Connection, out: &mut String) {
-        if !self.skips() {
-            self.inner.append(conn, out);
-        }
-    }
-
-    fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {
-        self.inner.finish(out)
+        let mut text = String::new();
+        self.append(conn, &mut text);
+        out.write_all(text.as_bytes())
     }
 }
 

@@ -21,14 +21,15 @@ pub mod app;
 pub mod capture;
 pub mod cli;
 pub mod echo;
+pub mod engine;
 pub mod export;
 pub mod figure;
-pub mod headless;
+/// The one-thread loop, where it was before the engine had a module.
+pub use engine::headless;
 pub mod ladder;
 pub mod model;
 pub mod os;
 pub mod pipeline;
 pub mod scenario;
-pub mod sharded;
 pub mod signals;
 pub mod tui;

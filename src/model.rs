@@ -9,6 +9,7 @@ pub mod diagram;
 pub mod encap;
 pub mod explain;
 pub mod kernel;
+pub mod kernel_change;
 pub mod reassembly;
 pub mod segment;
 pub mod seq;

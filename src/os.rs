@@ -1,9 +1,10 @@
-//! What touches the kernel, and all the crate's `unsafe` code but one module
-//! (`export::jsonl::append`, text appended in whole words): the packet socket
+//! What touches the kernel, and all the crate's `unsafe` code but two modules
+//! (`export::jsonl::append`, text appended in whole words, and
+//! `engine::arenas`, the sharded engine's malloc tunables): the packet socket
 //! and its BPF filter, the PACKET_MMAP receive ring, batch reads, privileges,
 //! the few socket options std does not offer, capture files mapped into
-//! memory, a cache prefetch hint, a malloc tunable. Each unsafe block carries a
-//! `// SAFETY:` comment.
+//! memory, a cache prefetch hint. Each unsafe block carries a `// SAFETY:`
+//! comment.
 //!
 //! File descriptors are [`std::os::fd::OwnedFd`] from the call that makes them
 //! to the place that closes them, and [`std::os::fd::BorrowedFd`] everywhere
@@ -18,7 +19,6 @@
 //! PACKET_STATISTICS, SO_TIMESTAMPNS, recvmmsg, mmap, set*id); `caps` for the
 //! capability sets.
 
-pub mod arenas;
 pub mod bpf;
 pub mod diag;
 pub mod map;

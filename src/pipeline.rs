@@ -125,11 +125,18 @@ impl Pipeline {
     /// Counts and tracks a frame decoded elsewhere (not an IPv4 fragment:
     /// those go through [`Pipeline::frame`], to be reassembled).
     pub fn decoded(&mut self, decoded: &decode::Decoded) -> Option<Push> {
+        let seg = self.counted(decoded)?;
+        Some(self.track(seg))
+    }
+
+    /// Counts a frame decoded elsewhere (not an IPv4 fragment), as
+    /// [`Pipeline::decoded`] does, and hands back its segment if it is one to
+    /// track, untracked.
+    pub fn counted<'d>(&mut self, decoded: &'d decode::Decoded) -> Option<&'d Segment> {
         if !self.tally(decoded) {
             return None;
         }
-        let Ok(Some(seg)) = decoded else { return None };
-        Some(self.track(seg))
+        decoded.as_ref().ok()?.as_ref()
     }
 
     /// Holds an IPv4 fragment; when it completes its datagram, the datagram

@@ -161,7 +161,6 @@ where
                     }
                     Msg::Decoded(decode::decode(&frame))
                 }
-                Ok(Next::Decoded(_, decoded)) => Msg::Decoded(*decoded),
                 Ok(Next::Idle) => {
                     // A stream's kernel changes read while waiting for frames.
                     let changes = source.take_kernel();

@@ -11,13 +11,13 @@ mod support;
 
 use proptest::prelude::*;
 use synack::capture::memory::MemorySource;
+use synack::engine::sharded::{self, Sharded, Shards, Unshardable};
 use synack::export::{self, Format};
 use synack::headless::{self, Stop};
 use synack::model::decode::LinkType;
 use synack::model::segment::{Flags, Timestamp};
 use synack::model::tracker::Limits;
 use synack::pipeline::{Counters, Pipeline};
-use synack::sharded::{self, Sharded, Shards};
 
 /// One step of a capture: which tuple, which way, which flags (an index;
 /// past the TCP ones, a frame that is not TCP), how far the sequence
@@ -74,15 +74,15 @@ fn one(frames: &[(Timestamp, Vec<u8>)], limits: Limits, format: Format) -> (Stri
     (String::from_utf8(out).unwrap(), pipeline.counters)
 }
 
-/// What `n` shards write (and count, when they went to the end), going on
-/// on one thread when they stop, as `trace` does.
+/// What `n` shards write, and count when they went to the end (or why they
+/// stopped), going on on one thread when they stop, as `trace` does.
 fn split(
     frames: &[(Timestamp, Vec<u8>)],
     limits: Limits,
     format: Format,
     n: usize,
     epoch: u64,
-) -> (String, Option<Counters>) {
+) -> (String, Result<Counters, Unshardable>) {
     let make = move || export::exporter(format);
     let shards = Shards {
         sources: (0..n).map(|_| source(frames)).collect(),
@@ -99,17 +99,17 @@ fn split(
         Sharded::Done { counters, error, .. } => {
             assert!(error.is_none());
             export::exporter(format).finish(&mut out).unwrap();
-            Some(counters)
+            Ok(counters)
         }
-        Sharded::Redo { written } => {
-            let mut inner = export::exporter(format);
-            let mut skip = export::Skip { inner: inner.as_mut(), left: written };
+        Sharded::Redo { written, why, .. } => {
+            let mut exporter = export::exporter(format);
             let mut pipeline = Pipeline::new(None, limits);
             let stop = Stop::default();
             let ended =
-                headless::run(&mut source(frames), &mut pipeline, &mut skip, &mut out, None, None, &stop).unwrap();
-            headless::finish(ended, &pipeline, &mut skip, &mut out, &stop).unwrap();
-            None
+                headless::run_after(&mut source(frames), &mut pipeline, exporter.as_mut(), &mut out, &stop, written)
+                    .unwrap();
+            headless::finish(ended, &pipeline, exporter.as_mut(), &mut out, &stop).unwrap();
+            Err(why)
         }
     };
     (String::from_utf8(out).unwrap(), counted)
@@ -137,7 +137,7 @@ proptest! {
         let (want, counted) = one(&frames, limits, format);
         let (got, shard_counted) = split(&frames, limits, format, n, epoch);
         prop_assert_eq!(got, want);
-        if let Some(c) = shard_counted {
+        if let Ok(c) = shard_counted {
             prop_assert_eq!(c, counted);
         }
     }
@@ -208,7 +208,7 @@ fn late_segments_and_both_kinds_of_wait() {
                 let (want, counted) = one(&frames, limits(finished, 10_000), Format::Jsonl);
                 let (got, shard_counted) = split(&frames, limits(finished, 10_000), Format::Jsonl, n, epoch);
                 assert_eq!(got, want, "finished {finished}, {n} shards, epoch {epoch}");
-                assert_eq!(shard_counted, Some(counted), "the shards went to the end");
+                assert_eq!(shard_counted, Ok(counted), "the shards went to the end");
                 assert_eq!(want.lines().count(), lines, "{want}");
             }
         }
@@ -233,7 +233,7 @@ fn past_the_open_limit_one_thread_goes_on() {
     let (want, _) = one(&frames, limits, Format::Jsonl);
     let (got, counted) = split(&frames, limits, Format::Jsonl, 2, 2);
     assert_eq!(got, want);
-    assert_eq!(counted, None, "one thread took over");
+    assert_eq!(counted, Err(Unshardable::Open), "one thread took over");
 }
 
 /// A SYN on the port pair of a connection still in TIME-WAIT tells that

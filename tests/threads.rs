@@ -247,3 +247,28 @@ fn a_mapped_file_reads_as_a_pipe_does() {
         String::from_utf8_lossy(&huge.stderr)
     );
 }
+
+/// `trace -v` says which engine read the file and why, the one the chooser
+/// picked for what was asked; without `-v` nothing is said.
+#[test]
+fn verbose_says_which_engine_read_the_file_and_why() {
+    let files = support::committed_captures();
+    let seed = files.iter().find(|f| f.ends_with("fixtures/seed.pcap")).unwrap();
+    let frag = files.iter().find(|f| f.ends_with("encap/ipv4-fragments.pcap")).unwrap();
+    let said = |path: &Path, args: &[&str], n| String::from_utf8(trace(path, args, n).stderr).unwrap();
+    assert_eq!(said(seed, &["--format", "jsonl", "-v"], 1), "synack: engine: one thread: --threads 1\n");
+    let split = said(seed, &["--format", "jsonl", "-v"], 2);
+    assert!(split.starts_with("synack: engine: sharded (2 threads") && split.contains("split by tuple"), "{split}");
+    assert!(!split.contains("one tracking thread"), "{split}");
+    // An IPv4 fragment needs the one reassembler: from it on, one thread tracks.
+    let fragments = said(frag, &["--format", "jsonl", "-v"], 3);
+    assert!(fragments.contains("sharded (3 threads") && fragments.contains("IPv4 fragment"), "{fragments}");
+    assert!(fragments.contains("one tracking thread"), "{fragments}");
+    let counted = said(seed, &["--format", "text", "-c", "1", "-v"], 2);
+    assert!(counted.contains("pipelined") && counted.contains("--count"), "{counted}");
+    let svg = said(seed, &["--format", "svg", "-v"], 2);
+    assert!(svg.contains("pipelined") && svg.contains("one tracks and formats"), "{svg}");
+    let piped = String::from_utf8(trace_piped(seed, &["--format", "jsonl", "--threads", "2", "-v"]).stderr).unwrap();
+    assert!(piped.starts_with("synack: engine: one thread: a stream"), "{piped}");
+    assert_eq!(said(seed, &["--format", "jsonl"], 2), "");
+}

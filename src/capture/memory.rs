@@ -23,18 +23,11 @@ impl MemorySource {
     pub fn push(&mut self, ts: Timestamp, link: LinkType, data: Vec<u8>) {
         self.frames.push((ts, link, data));
     }
-}
 
-impl FrameSource for MemorySource {
-    fn next_frame(&mut self) -> Result<Next<'_>, SourceError> {
-        let Some((ts, link, data)) = self.frames.get(self.next) else {
-            return Ok(Next::End);
-        };
-        self.next += 1;
-        Ok(Next::Frame(Frame { ts: *ts, link: *link, data }))
-    }
-
-    fn skim<F: FnMut(&Frame<'_>) -> bool>(&mut self, max: u64, mut skip: F) -> (u64, Option<Frame<'_>>) {
+    /// As [`crate::capture::pcap::PcapSource::skim`]: passes over up to `max`
+    /// frames for which `skip` is true, and returns the first for which it
+    /// is not.
+    pub fn skim<F: FnMut(&Frame<'_>) -> bool>(&mut self, max: u64, mut skip: F) -> (u64, Option<Frame<'_>>) {
         let mut skipped = 0;
         while skipped < max
             && let Some((ts, link, data)) = self.frames.get(self.next)
@@ -47,5 +40,15 @@ impl FrameSource for MemorySource {
             skipped += 1;
         }
         (skipped, None)
+    }
+}
+
+impl FrameSource for MemorySource {
+    fn next_frame(&mut self) -> Result<Next<'_>, SourceError> {
+        let Some((ts, link, data)) = self.frames.get(self.next) else {
+            return Ok(Next::End);
+        };
+        self.next += 1;
+        Ok(Next::Frame(Frame { ts: *ts, link: *link, data }))
     }
 }

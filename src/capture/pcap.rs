@@ -426,14 +426,16 @@ fn interface(interfaces: &[Interface], id: u32) -> Result<(LinkType, u64), PcapE
     interfaces.get(id as usize).copied().ok_or(PcapError::InvalidInterfaceId(id))
 }
 
-impl<R: Read> FrameSource for PcapSource<R> {
-    fn take_kernel(&mut self) -> Vec<crate::model::kernel::Change> {
-        std::mem::take(&mut self.kernel)
-    }
-
-    /// Little-endian pcap records whole in the buffer, as `next_frame`'s fast
-    /// path reads them; any other record stops it.
-    fn skim<F: FnMut(&Frame<'_>) -> bool>(&mut self, max: u64, mut skip: F) -> (u64, Option<Frame<'_>>) {
+impl<R: Read> PcapSource<R> {
+    /// Reads on past up to `max` frames for which `skip` is true, and reads
+    /// the first for which it is not: how many it read on past, and that
+    /// frame, as [`FrameSource::next_frame`] would have returned it. A fast
+    /// path for a reader that passes over most frames (the sharded engine).
+    /// It reads little-endian pcap records whole in the buffer, as
+    /// `next_frame`'s fast path reads them; any other record (or the end of
+    /// what the buffer holds) stops it short, without a frame: `next_frame`
+    /// reads on from there.
+    pub fn skim<F: FnMut(&Frame<'_>) -> bool>(&mut self, max: u64, mut skip: F) -> (u64, Option<Frame<'_>>) {
         let Kind::Pcap { link, nanos, little: true, .. } = self.kind else { return (0, None) };
         let pending = self.input.pending();
         let (mut at, mut skipped) = (0, 0);
@@ -461,6 +463,12 @@ impl<R: Read> FrameSource for PcapSource<R> {
         self.packets += skipped + u64::from(stopped.is_some());
         let frame = stopped.map(|(ts, from)| Frame { ts, link, data: &self.input.buf[start + from..start + at] });
         (skipped, frame)
+    }
+}
+
+impl<R: Read> FrameSource for PcapSource<R> {
+    fn take_kernel(&mut self) -> Vec<crate::model::kernel::Change> {
+        std::mem::take(&mut self.kernel)
     }
 
     fn next_frame(&mut self) -> Result<Next<'_>, SourceError> {

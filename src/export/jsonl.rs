@@ -13,7 +13,6 @@
 
 use std::fmt::Debug;
 use std::hash::Hash;
-use std::io::{self, Write};
 
 use super::Exporter;
 use crate::model::classify::Phase;
@@ -29,7 +28,6 @@ use append::{Padded, Short, push_word};
 /// JSON lines.
 #[derive(Default)]
 pub struct JsonlExporter {
-    buf: String,
     pieces: Pieces,
 }
 
@@ -604,17 +602,6 @@ pub fn to_json(conn: &Connection) -> String {
 }
 
 impl Exporter for JsonlExporter {
-    fn connection(&mut self, conn: &Connection, out: &mut dyn Write) -> io::Result<()> {
-        self.buf.clear();
-        write_json_with(&mut self.buf, conn, &mut self.pieces);
-        self.buf.push('\n');
-        out.write_all(self.buf.as_bytes())
-    }
-
-    fn appends(&self) -> bool {
-        true
-    }
-
     fn append(&mut self, conn: &Connection, out: &mut String) {
         write_json_with(out, conn, &mut self.pieces);
         out.push('\n');

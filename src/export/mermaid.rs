@@ -30,8 +30,8 @@ fn heading(conn: &Connection) -> String {
     format!("## #{} {} → {} ({})", conn.id, conn.client.addr, conn.server.addr, conn.close_kind())
 }
 
-fn fenced(out: &mut dyn Write, heading: &str, diagram: &str) -> io::Result<()> {
-    write!(out, "{heading}\n\n```mermaid\n{diagram}```\n\n")
+fn fenced(out: &mut String, heading: &str, diagram: &str) {
+    let _ = write!(out, "{heading}\n\n```mermaid\n{diagram}```\n\n");
 }
 
 /// Makes `s` safe inside one Mermaid statement: `;` and `#` (statement and
@@ -97,19 +97,18 @@ pub fn diagram(conn: &Connection) -> String {
 }
 
 impl Exporter for MermaidExporter {
-    fn connection(&mut self, conn: &Connection, out: &mut dyn Write) -> io::Result<()> {
+    fn append(&mut self, conn: &Connection, out: &mut String) {
         self.written += 1;
         let this = (heading(conn), diagram(conn));
         match (self.written, self.first.take()) {
             (1, _) => self.first = Some(this),
             (_, Some((h, d))) => {
-                out.write_all(b"# synack: one Mermaid diagram per connection\n\n")?;
-                fenced(out, &h, &d)?;
-                fenced(out, &this.0, &this.1)?;
+                out.push_str("# synack: one Mermaid diagram per connection\n\n");
+                fenced(out, &h, &d);
+                fenced(out, &this.0, &this.1);
             }
-            (_, None) => fenced(out, &this.0, &this.1)?,
+            (_, None) => fenced(out, &this.0, &this.1),
         }
-        Ok(())
     }
 
     fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {

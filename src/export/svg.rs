@@ -325,9 +325,8 @@ impl SvgExporter {
 }
 
 impl Exporter for SvgExporter {
-    fn connection(&mut self, conn: &Connection, _out: &mut dyn Write) -> io::Result<()> {
+    fn append(&mut self, conn: &Connection, _out: &mut String) {
         self.add(conn);
-        Ok(())
     }
 
     fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {

@@ -1,7 +1,5 @@
 //! The text ladder (the same layout as the dashboard's) plus a verdict.
 
-use std::io::{self, Write};
-
 use super::Exporter;
 use crate::ladder;
 use crate::model::timeline;
@@ -12,7 +10,6 @@ use crate::model::tracker::Connection;
 #[derive(Default)]
 pub struct TextExporter {
     pub diagram: bool,
-    buf: String,
     scratch: ladder::TextScratch,
     /// The last verdict and its wrapped lines: most connections of a capture
     /// end alike, and wrapping is a tenth of the export.
@@ -158,19 +155,6 @@ pub fn push_wrapped(out: &mut String, text: &str, width: usize, indent: &str) {
 }
 
 impl Exporter for TextExporter {
-    fn connection(&mut self, conn: &Connection, out: &mut dyn Write) -> io::Result<()> {
-        let mut buf = std::mem::take(&mut self.buf);
-        buf.clear();
-        self.append(conn, &mut buf);
-        let written = out.write_all(buf.as_bytes());
-        self.buf = buf;
-        written
-    }
-
-    fn appends(&self) -> bool {
-        true
-    }
-
     fn append(&mut self, conn: &Connection, buf: &mut String) {
         if conn.icmp.is_empty() && !conn.kernel_watched {
             ladder::write_text(conn, &mut self.scratch, buf);

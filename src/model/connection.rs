@@ -101,8 +101,8 @@ pub struct Connection {
     pub icmp: Vec<IcmpNote>,
     pub icmp_dropped: u64,
     /// The kernel's state changes for both endpoints' sockets, when the
-    /// kernel view was on (`kernel_watched`); at most [`super::kernel::KEPT`].
-    pub kernel: Vec<super::kernel::Transition>,
+    /// kernel view was on (`kernel_watched`); at most [`super::kernel_change::KEPT`].
+    pub kernel: Vec<super::kernel_change::Transition>,
     pub kernel_dropped: u64,
     pub kernel_watched: bool,
     /// The kernel's mini-socket for an endpoint, as sock_diag last listed
@@ -118,12 +118,6 @@ pub struct Connection {
     /// Its SYN took over the TIME-WAIT of the previous connection on its
     /// port pair.
     pub after_time_wait: Option<TakenOver>,
-    /// Its tuple's hash, as the tracker's table of tuples keeps it.
-    pub(super) tuple_hash: u64,
-    /// The id it is written with when this tracker follows only some of a
-    /// capture's connections (`trace --threads`): its number across the
-    /// capture. 0: `id` itself.
-    pub written_id: ConnId,
 }
 
 /// How many of its segments a connection keeps: the first `first` (the
@@ -240,13 +234,13 @@ impl Connection {
     }
 
     /// Attaches a kernel state change of one of its sockets.
-    pub fn note_kernel(&mut self, c: &super::kernel::Change) {
+    pub fn note_kernel(&mut self, c: &super::kernel_change::Change) {
         let side = if c.local == self.server.addr { Role::Server } else { Role::Client };
-        if self.kernel.len() >= super::kernel::KEPT {
+        if self.kernel.len() >= super::kernel_change::KEPT {
             self.kernel_dropped += 1;
             return;
         }
-        let t = super::kernel::Transition { ts: c.ts, side, from: c.from, to: c.to, timer: c.sock == 0 };
+        let t = super::kernel_change::Transition { ts: c.ts, side, from: c.from, to: c.to, timer: c.sock == 0 };
         if (side, t.from, t.to) == (Role::Server, TcpState::SynReceived, TcpState::Established) {
             self.settle_open(t.ts);
         }
@@ -301,8 +295,6 @@ impl Connection {
             joined_late: None,
             time_wait_taken: None,
             after_time_wait: None,
-            tuple_hash: 0,
-            written_id: 0,
         }
     }
 

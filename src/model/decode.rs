@@ -310,17 +310,6 @@ pub fn plain_endpoints(frame: &Frame<'_>) -> Option<((u32, u16), (u32, u16))> {
     Plain::new(frame).map(|p| (p.src(), p.dst()))
 }
 
-/// The shard (of `n`) of a plain segment's connection
-/// ([`plain_endpoints`]), as
-/// [`tracker::shard_of`](crate::model::tracker::shard_of) places it: for a
-/// reader that passes over most frames and reads little else of them.
-/// `None` for the others: place those by decoding.
-#[inline]
-#[must_use]
-pub fn plain_shard(frame: &Frame<'_>, n: usize) -> Option<usize> {
-    plain_endpoints(frame).map(|(a, b)| crate::model::tracker::shard_of_v4(a, b, n))
-}
-
 /// Decodes a whole IP datagram (a reassembled one) carried in `encap`.
 ///
 /// # Errors
@@ -1228,9 +1217,8 @@ mod tests {
     use super::*;
 
     /// What [`plain_endpoints`] says of a frame, [`decode`] says too (or it
-    /// refuses the frame as broken), and [`plain_shard`] places it where its
-    /// segment goes; [`decode`]'s and [`wire_len`]'s short ways for plain
-    /// frames say what the walk says.
+    /// refuses the frame as broken); [`decode`]'s and [`wire_len`]'s short
+    /// ways for plain frames say what the walk says.
     fn plain_tuple_agrees(data: &[u8]) {
         let frame = Frame { ts: Timestamp(0), link: LinkType::Ethernet, data };
         assert_eq!(decode(&frame), Walk::new(frame.ts, data).link(frame.link, data));
@@ -1238,7 +1226,6 @@ mod tests {
         let _ = walk.link_mut(frame.link, data);
         assert_eq!(wire_len(&frame), walk.datagram_end);
         let Some(((src, sp), (dst, dp))) = plain_endpoints(&frame) else {
-            assert_eq!(plain_shard(&frame, 2), None);
             return;
         };
         let seg = match decode(&frame) {
@@ -1252,9 +1239,6 @@ mod tests {
         let (src, dst) =
             (SocketAddr::from((Ipv4Addr::from_bits(src), sp)), SocketAddr::from((Ipv4Addr::from_bits(dst), dp)));
         assert_eq!((seg.src, seg.dst, seg.encap.network(), seg.icmp), (src, dst, 0, None));
-        for n in 1..4 {
-            assert_eq!(plain_shard(&frame, n), Some(crate::model::tracker::shard_of(&seg, n)));
-        }
     }
 
     #[test]

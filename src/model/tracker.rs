@@ -34,15 +34,74 @@ pub struct Push {
     /// The oldest open connection was given up to keep open connections
     /// within the cap (it is finished now, with what was seen of it).
     pub expired: Option<ConnId>,
-    /// Held back, not tracked: the segment belongs to connection `id`, which
-    /// has ended (only with [`Tracker::hold_late`]).
-    pub late: bool,
 }
 
 impl Push {
     /// Connections this push finished, in the order they should be reported.
     pub fn finished(&self) -> impl Iterator<Item = ConnId> {
         self.superseded.into_iter().chain(self.expired).chain(self.ended.then_some(self.id))
+    }
+}
+
+/// Where a segment goes ([`Tracker::route`]): on to its tuple's latest
+/// connection, or to a new one.
+#[derive(Clone, Copy, Debug)]
+pub struct Route {
+    fresh_syn: bool,
+    to: To,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum To {
+    /// The tuple's latest connection, `ended` or not.
+    Latest { id: ConnId, ended: bool },
+    /// A new connection on tuple `key` (hashed: `hash`), `superseded` the
+    /// open one that had it; `time_wait` the ended one whose TIME-WAIT its
+    /// SYN may end.
+    New { key: Key, hash: u64, superseded: Option<ConnId>, time_wait: Option<ConnId> },
+}
+
+impl Route {
+    /// The ended connection this segment concerns: it comes after that
+    /// connection's close (phase after-close), or it is a SYN that may end
+    /// that connection's TIME-WAIT (noted on both connections).
+    #[must_use]
+    pub fn after_end(&self) -> Option<ConnId> {
+        match self.to {
+            To::Latest { id, ended: true } | To::New { time_wait: Some(id), .. } => Some(id),
+            _ => None,
+        }
+    }
+}
+
+/// Port reuse: whether segment `seg` starts a new connection on the tuple of
+/// `conn`, the latest there. Only a fresh SYN does, and only when `conn` has
+/// ended, or the SYN comes from its server, or carries another initial
+/// sequence number (a new incarnation of the connection, RFC 9293 §3.4.1).
+fn starts_anew(conn: &Connection, seg: &Segment, fresh_syn: bool) -> bool {
+    fresh_syn && (conn.ended || conn.client.addr != seg.src || conn.client.isn.is_some_and(|i| i != seg.seq))
+}
+
+/// An ended connection one of whose endpoints was left in TIME-WAIT: a SYN
+/// that starts anew on its tuple may end that TIME-WAIT early.
+fn in_time_wait(conn: &Connection) -> bool {
+    conn.ended && [conn.client.state, conn.server.state].contains(&super::tcp::TcpState::TimeWait)
+}
+
+/// Which end of a new connection, first seen in `seg`, is the client, and
+/// which the server. Its client sent the SYN; without one, the endpoint on
+/// the watched port `server_port` (or, failing that, the lower port) is the
+/// server.
+fn ends(seg: &Segment, fresh_syn: bool, server_port: Option<u16>) -> (SocketAddr, SocketAddr) {
+    if fresh_syn {
+        (seg.src, seg.dst)
+    } else if (seg.flags.syn() && seg.flags.ack())
+        || Some(seg.src.port()) == server_port
+        || (Some(seg.dst.port()) != server_port && seg.src.port() < seg.dst.port())
+    {
+        (seg.dst, seg.src)
+    } else {
+        (seg.src, seg.dst)
     }
 }
 
@@ -86,55 +145,6 @@ impl Key {
     }
 }
 
-/// Which of `n` trackers a segment's connection belongs to, when the
-/// connections of a capture are split between threads by tuple: both
-/// directions of a tuple (and an ICMP error quoting it) go to the same one.
-#[must_use]
-pub fn shard_of(seg: &Segment, n: usize) -> usize {
-    shard_of_tuple(seg.src, seg.dst, seg.encap.network(), n)
-}
-
-/// [`shard_of`] a segment from `a` to `b` in virtual network `network`.
-/// The endpoints are folded into one word each and added (so that both
-/// directions give the same), an IPv4 address as its IPv6-mapped form (as
-/// the tuple table sees it).
-#[must_use]
-pub fn shard_of_tuple(a: SocketAddr, b: SocketAddr, network: u64, n: usize) -> usize {
-    let ip = |e: SocketAddr| match e.ip() {
-        std::net::IpAddr::V4(v4) => u64::from(v4.to_bits()),
-        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => u64::from(v4.to_bits()),
-            None => {
-                let bits = v6.to_bits();
-                (bits >> 64) as u64 ^ (bits as u64).rotate_left(29) ^ 1 << 63
-            }
-        },
-    };
-    shard_of_words(fold(ip(a), a.port()).wrapping_add(fold(ip(b), b.port())) ^ network, n)
-}
-
-/// [`shard_of_tuple`] for IPv4 endpoints (address bits, port) outside any
-/// virtual network.
-#[inline]
-#[must_use]
-pub fn shard_of_v4(a: (u32, u16), b: (u32, u16), n: usize) -> usize {
-    shard_of_words(fold(u64::from(a.0), a.1).wrapping_add(fold(u64::from(b.0), b.1)), n)
-}
-
-/// An endpoint folded into a word.
-fn fold(ip: u64, port: u16) -> u64 {
-    (ip ^ u64::from(port) << 32).wrapping_mul(0x9e37_79b9_7f4a_7c15)
-}
-
-/// A tuple's word mixed and scaled to 0..n (a product's upper half, not a
-/// division).
-fn shard_of_words(word: u64, n: usize) -> usize {
-    let m = u128::from(word) * 0xd6e8_feb8_6659_fd93;
-    let word = (m >> 64) as u64 ^ m as u64;
-    // Below n: fits in usize.
-    ((u128::from(word) * n.max(1) as u128) >> 64) as usize
-}
-
 fn endpoint(a: SocketAddr) -> (u128, u16) {
     let ip = match a.ip() {
         std::net::IpAddr::V4(v4) => u128::from(v4.to_ipv6_mapped()),
@@ -165,12 +175,20 @@ fn key(a: SocketAddr, b: SocketAddr, network: u64) -> Key {
 
 /// Connections by id: ids are handed out in order, so a deque of slots indexed
 /// by `id - base` finds one in O(1) and iterates in order; slots of dropped
-/// connections are emptied and trimmed from the front.
+/// connections are emptied and trimmed from the front. Each slot also keeps
+/// the hash of its connection's tuple, as the table of tuples has it (to
+/// find the connection's entry there, and to move entries when it grows).
 #[derive(Debug, Default)]
 struct Slots {
     base: ConnId,
-    slots: VecDeque<Option<Box<Connection>>>,
+    slots: VecDeque<Slot>,
     len: usize,
+}
+
+#[derive(Debug)]
+struct Slot {
+    conn: Option<Box<Connection>>,
+    hash: u64,
 }
 
 impl Slots {
@@ -178,33 +196,43 @@ impl Slots {
         usize::try_from(id.checked_sub(self.base)?).ok()
     }
     fn get(&self, id: ConnId) -> Option<&Connection> {
-        self.slots.get(self.index(id)?)?.as_deref()
+        self.slots.get(self.index(id)?)?.conn.as_deref()
     }
     fn get_mut(&mut self, id: ConnId) -> Option<&mut Connection> {
         let i = self.index(id)?;
-        self.slots.get_mut(i)?.as_deref_mut()
+        self.slots.get_mut(i)?.conn.as_deref_mut()
     }
-    /// Appends the connection with the next id.
-    fn push(&mut self, conn: Box<Connection>) {
+    /// The hash of a retained connection's tuple (0 for any other id).
+    fn hash_of(&self, id: ConnId) -> u64 {
+        self.index(id).and_then(|i| self.slots.get(i)).filter(|s| s.conn.is_some()).map_or(0, |s| s.hash)
+    }
+    /// Appends the connection with the next id, on the tuple of hash `hash`.
+    fn push(&mut self, conn: Box<Connection>, hash: u64) {
         if self.slots.is_empty() {
             self.base = conn.id;
         }
         debug_assert_eq!(conn.id, self.base + self.slots.len() as ConnId);
-        self.slots.push_back(Some(conn));
+        self.slots.push_back(Slot { conn: Some(conn), hash });
         self.len += 1;
     }
-    fn remove(&mut self, id: ConnId) -> Option<Box<Connection>> {
+    /// Takes a connection out, with the hash of its tuple.
+    fn remove(&mut self, id: ConnId) -> Option<(Box<Connection>, u64)> {
         let i = self.index(id)?;
-        let conn = self.slots.get_mut(i)?.take()?;
+        let slot = self.slots.get_mut(i)?;
+        let conn = slot.conn.take()?;
+        let hash = slot.hash;
         self.len -= 1;
-        while self.slots.front().is_some_and(Option::is_none) {
+        while self.slots.front().is_some_and(|s| s.conn.is_none()) {
             self.slots.pop_front();
             self.base += 1;
         }
-        Some(conn)
+        Some((conn, hash))
     }
     fn iter(&self) -> impl DoubleEndedIterator<Item = &Connection> {
-        self.slots.iter().filter_map(Option::as_deref)
+        self.slots.iter().filter_map(|s| s.conn.as_deref())
+    }
+    fn iter_mut(&mut self) -> impl Iterator<Item = &mut Connection> {
+        self.slots.iter_mut().filter_map(|s| s.conn.as_deref_mut())
     }
 }
 
@@ -285,8 +313,6 @@ pub struct Tracker {
     /// memory the next new connections reuse.
     #[allow(clippy::vec_box)]
     spare: Vec<Box<Connection>>,
-    /// Segments for ended connections are handed back ([`Tracker::hold_late`]).
-    hold_late: bool,
     /// How many written connections are kept for reuse.
     spare_limit: usize,
     /// The connection the last segment went to (or started): segments come
@@ -310,10 +336,10 @@ const SPARE_RECORDS: usize = 16;
 struct KernelWaiting {
     on: bool,
     /// Changes not yet routed, in time order.
-    queue: VecDeque<super::kernel::Change>,
-    pending: HashMap<Key, Vec<super::kernel::Change>, RandomState>,
+    queue: VecDeque<super::kernel_change::Change>,
+    pending: HashMap<Key, Vec<super::kernel_change::Change>, RandomState>,
     pending_order: VecDeque<Key>,
-    unresolved: HashMap<u64, Vec<super::kernel::Change>, RandomState>,
+    unresolved: HashMap<u64, Vec<super::kernel_change::Change>, RandomState>,
     unresolved_order: VecDeque<u64>,
     /// What the kernel listed when the capture began, by tuple.
     snapshot: HashMap<Key, Vec<(SocketAddr, super::tcp::TcpState)>, RandomState>,
@@ -332,10 +358,10 @@ const KERNEL_AFTER_END: u64 = 5_000_000;
 
 impl KernelWaiting {
     fn wait<K: std::hash::Hash + Eq + Copy>(
-        map: &mut HashMap<K, Vec<super::kernel::Change>, RandomState>,
+        map: &mut HashMap<K, Vec<super::kernel_change::Change>, RandomState>,
         order: &mut VecDeque<K>,
         k: K,
-        c: super::kernel::Change,
+        c: super::kernel_change::Change,
     ) {
         let v = map.entry(k).or_default();
         if v.is_empty() {
@@ -380,7 +406,6 @@ impl Tracker {
             // Computed at the first segment.
             shared: (usize::MAX, Keep::default()),
             spare: Vec::new(),
-            hold_late: false,
             spare_limit: SPARE,
             last: 0,
         }
@@ -392,27 +417,25 @@ impl Tracker {
         self.by_tuple.find(self.hasher.hash_one(k), |&id| conns.get(id).is_some_and(|c| tuple(c) == *k)).copied()
     }
 
-    /// The latest connection on the tuple of segment `seg` (`k`): its
-    /// endpoints are compared as they are first, and as the tuple's key only
-    /// when they differ (an IPv4 address met as IPv6-mapped).
-    fn find_segment(&self, seg: &Segment, k: &Key) -> Option<ConnId> {
+    /// The latest connection on the tuple of segment `seg` (`k`, whose hash
+    /// is `hash`): its endpoints are compared as they are first, and as the
+    /// tuple's key only when they differ (an IPv4 address met as IPv6-mapped).
+    fn find_segment(&self, seg: &Segment, k: &Key, hash: u64) -> Option<(ConnId, &Connection)> {
         let conns = &self.conns;
         let on = |c: &Connection| same_endpoints(c, seg, k.network) || tuple(c) == *k;
-        self.by_tuple.find(self.hasher.hash_one(k), |&id| conns.get(id).is_some_and(on)).copied()
+        let id = *self.by_tuple.find(hash, |&id| conns.get(id).is_some_and(on))?;
+        Some((id, conns.get(id)?))
     }
 
-    /// Makes connection `id` (tracked already) the latest on tuple `k`.
-    fn set_latest(&mut self, k: &Key, id: ConnId) {
-        let hash = self.hasher.hash_one(k);
-        if let Some(conn) = self.conns.get_mut(id) {
-            conn.tuple_hash = hash;
-        }
+    /// Makes connection `id` (tracked already) the latest on tuple `k`,
+    /// whose hash is `hash`.
+    fn set_latest(&mut self, k: &Key, hash: u64, id: ConnId) {
         let conns = &self.conns;
         let entry = self.by_tuple.entry(
             hash,
             |&other| conns.get(other).is_some_and(|c| tuple(c) == *k),
             // Every id in the table is a tracked connection's.
-            |&other| conns.get(other).map_or(0, |c| c.tuple_hash),
+            |&other| conns.hash_of(other),
         );
         match entry {
             hashbrown::hash_table::Entry::Occupied(mut e) => *e.get_mut() = id,
@@ -444,8 +467,8 @@ impl Tracker {
         self.kernel.on = true;
         // A replay meets the recording's first kernel change after its first
         // frames: the connections already there are watched too.
-        for slot in self.conns.slots.iter_mut().flatten() {
-            slot.kernel_watched = true;
+        for conn in self.conns.iter_mut() {
+            conn.kernel_watched = true;
         }
     }
 
@@ -475,7 +498,7 @@ impl Tracker {
     /// What sock_diag listed for the watched port: the mini-sockets
     /// (TIME-WAIT or FIN-WAIT-2) with the end of their timer; each sets its
     /// connection's timer (the countdown then follows the kernel's).
-    pub fn kernel_timers(&mut self, listed: &[super::kernel::Timer]) {
+    pub fn kernel_timers(&mut self, listed: &[super::kernel_change::Timer]) {
         for &(local, remote, state, end) in listed {
             if let Some(conn) = self.find(&key(local, remote, 0)).and_then(|id| self.conns.get_mut(id))
                 && conn.kernel_watched
@@ -490,7 +513,7 @@ impl Tracker {
     /// its time have been tracked (see [`Tracker::kernel_flush`]): on a
     /// reused tuple, the new connection's changes then find the new
     /// connection, not the one that ended.
-    pub fn kernel(&mut self, c: super::kernel::Change) {
+    pub fn kernel(&mut self, c: super::kernel_change::Change) {
         let q = &mut self.kernel.queue;
         let at = q.iter().rposition(|k| k.ts <= c.ts).map_or(0, |i| i + 1);
         q.insert(at, c);
@@ -516,7 +539,7 @@ impl Tracker {
     /// A change goes to its connection; one that comes before the
     /// connection's first segment waits (bounded); one made before the socket
     /// had its port waits for the socket's next change.
-    fn route_kernel(&mut self, c: super::kernel::Change) {
+    fn route_kernel(&mut self, c: super::kernel_change::Change) {
         let w = &mut self.kernel;
         if c.local.port() == 0 {
             KernelWaiting::wait(&mut w.unresolved, &mut w.unresolved_order, c.sock, c);
@@ -531,13 +554,13 @@ impl Tracker {
         if let Some(earlier) = w.unresolved.remove(&c.sock) {
             w.waiting -= earlier.len();
             for u in earlier {
-                self.attach_kernel(super::kernel::Change { local: c.local, remote: c.remote, ..u });
+                self.attach_kernel(super::kernel_change::Change { local: c.local, remote: c.remote, ..u });
             }
         }
         self.attach_kernel(c);
     }
 
-    fn attach_kernel(&mut self, c: super::kernel::Change) {
+    fn attach_kernel(&mut self, c: super::kernel_change::Change) {
         let k = key(c.local, c.remote, 0);
         match self.find(&k).and_then(|id| self.conns.get_mut(id)) {
             // A connection that ended takes only the changes its last segments
@@ -569,118 +592,174 @@ impl Tracker {
 
     /// Feeds one segment, in arrival order.
     pub fn push(&mut self, seg: &Segment) -> Push {
-        let push = self.push_segment(seg);
+        let route = self.route(seg);
+        self.push_routed(seg, route)
+    }
+
+    /// Where segment `seg` goes ([`Route`]), without tracking it: the
+    /// tuple's latest connection, unless the segment starts a new one.
+    #[inline]
+    pub fn route(&mut self, seg: &Segment) -> Route {
+        let fresh_syn = seg.flags.syn() && !seg.flags.ack() && !seg.flags.rst();
+        let network = seg.encap.network();
+        // Segments come in bursts of one connection: the last one's
+        // endpoints first, then the table of tuples.
+        let last = self.conns.get(self.last).filter(|c| same_endpoints(c, seg, network)).map(|c| (self.last, c));
+        let (latest, new) = match last {
+            Some(last) => (Some(last), None),
+            None => {
+                let k = key(seg.src, seg.dst, network);
+                let hash = self.hasher.hash_one(k);
+                (self.find_segment(seg, &k, hash), Some((k, hash)))
+            }
+        };
+        let latest = latest.map(|(id, c)| (id, c.ended, starts_anew(c, seg, fresh_syn), in_time_wait(c)));
+        if let Some((id, ended, anew, _)) = latest {
+            self.last = id;
+            if !anew {
+                return Route { fresh_syn, to: To::Latest { id, ended } };
+            }
+        }
+        let (key, hash) = new.unwrap_or_else(|| {
+            let k = key(seg.src, seg.dst, network);
+            (k, self.hasher.hash_one(k))
+        });
+        let superseded = latest.filter(|&(_, ended, ..)| !ended).map(|(id, ..)| id);
+        let time_wait = latest.filter(|&(.., time_wait)| time_wait).map(|(id, ..)| id);
+        Route { fresh_syn, to: To::New { key, hash, superseded, time_wait } }
+    }
+
+    /// Tracks segment `seg` where [`Tracker::route`] said it goes (with
+    /// nothing tracked or taken since).
+    #[inline]
+    pub fn push_routed(&mut self, seg: &Segment, route: Route) -> Push {
+        let keep = self.share(self.open);
+        let push = match route.to {
+            To::Latest { id, .. } => self.continued(id, seg, keep),
+            To::New { key, hash, superseded, time_wait } => {
+                if let Some(old) = superseded {
+                    self.supersede(old);
+                }
+                // A SYN that ends the TIME-WAIT of an ended connection tells
+                // it so, if it was not released before.
+                let taken = time_wait
+                    .and_then(|id| self.conns.get_mut(id))
+                    .and_then(|c| c.take_over_time_wait(seg, super::tcp::TIME_WAIT));
+                self.start(seg, route.fresh_syn, key, hash, superseded, taken)
+            }
+        };
         if !self.kernel.queue.is_empty() {
             self.kernel_flush(seg.ts);
         }
         push
     }
 
-    fn push_segment(&mut self, seg: &Segment) -> Push {
-        let network = seg.encap.network();
-        let fresh_syn = seg.flags.syn() && !seg.flags.ack() && !seg.flags.rst();
-        let keep = self.share(self.open);
-        let mut superseded = None;
-        let mut taken_over = None;
-        let last = self.conns.get(self.last).is_some_and(|c| same_endpoints(c, seg, network));
-        let found = if last { Some(self.last) } else { self.find_segment(seg, &key(seg.src, seg.dst, network)) };
-        if let Some(id) = found
-            && let Some(conn) = self.conns.get_mut(id)
-        {
-            self.last = id;
-            let reuse = fresh_syn
-                && (conn.ended || conn.client.addr != seg.src || conn.client.isn.is_some_and(|i| i != seg.seq));
-            // A SYN that may end the TIME-WAIT of an ended connection tells it
-            // so: like a late segment, only if it was not released before.
-            let time_wait =
-                conn.ended && [conn.client.state, conn.server.state].contains(&super::tcp::TcpState::TimeWait);
-            if reuse && time_wait && self.hold_late {
-                return Push { id, late: true, ..Push::default() };
-            }
-            if reuse && time_wait {
-                taken_over = conn.take_over_time_wait(seg, super::tcp::TIME_WAIT);
-            }
-            if !reuse {
-                if conn.ended && self.hold_late {
-                    return Push { id, late: true, ..Push::default() };
-                }
-                let dir = if seg.src == conn.client.addr { Dir::C2S } else { Dir::S2C };
-                conn.set_keep(keep);
-                let ended = conn.apply(seg, dir);
-                if ended {
-                    self.open = self.open.saturating_sub(1);
-                    self.finished.push_back(id);
-                    self.evict();
-                }
-                return Push { id, ended, ..Push::default() };
-            }
-            if !conn.ended {
-                conn.ended = true;
-                self.open = self.open.saturating_sub(1);
-                superseded = Some(id);
-                self.finished.push_back(id);
-            }
+    /// Segment `seg` continues connection `id` (perhaps after its end), which
+    /// keeps `keep` of its segments.
+    fn continued(&mut self, id: ConnId, seg: &Segment, keep: Keep) -> Push {
+        let Some(conn) = self.conns.get_mut(id) else { return Push { id, ..Push::default() } };
+        let dir = if seg.src == conn.client.addr { Dir::C2S } else { Dir::S2C };
+        conn.set_keep(keep);
+        let ended = conn.apply(seg, dir);
+        if ended {
+            self.open = self.open.saturating_sub(1);
+            self.finished.push_back(id);
+            self.evict();
         }
-        let k = key(seg.src, seg.dst, network);
-        // A new connection. Its client sent the SYN; without one, the endpoint on
-        // the watched port (or, failing that, the lower port) is the server.
-        let (client, server) = if fresh_syn {
-            (seg.src, seg.dst)
-        } else if (seg.flags.syn() && seg.flags.ack())
-            || Some(seg.src.port()) == self.server_port
-            || (Some(seg.dst.port()) != self.server_port && seg.src.port() < seg.dst.port())
-        {
-            (seg.dst, seg.src)
-        } else {
-            (seg.src, seg.dst)
-        };
+        Push { id, ended, ..Push::default() }
+    }
+
+    /// Connection `id`, still open, is over: a new one took its tuple.
+    fn supersede(&mut self, id: ConnId) {
+        if let Some(conn) = self.conns.get_mut(id) {
+            conn.ended = true;
+            self.open = self.open.saturating_sub(1);
+            self.finished.push_back(id);
+        }
+    }
+
+    /// A new connection, begun by segment `seg` on tuple `key` (of hash
+    /// `hash`); `superseded` had the tuple before.
+    fn start(
+        &mut self,
+        seg: &Segment,
+        fresh_syn: bool,
+        key: Key,
+        hash: u64,
+        superseded: Option<ConnId>,
+        after_time_wait: Option<super::connection::TakenOver>,
+    ) -> Push {
+        let (client, server) = ends(seg, fresh_syn, self.server_port);
         let id = self.next_id;
         self.next_id += 1;
-        let keep_all = self.limits.keep;
-        let mut conn = match self.spare.pop() {
-            Some(mut conn) => {
-                let records = std::mem::take(&mut conn.records);
-                *conn = Connection::new(id, client, server, seg, fresh_syn, keep_all, records);
-                conn
-            }
-            None => Box::new(Connection::new(id, client, server, seg, fresh_syn, keep_all, Vec::with_capacity(12))),
-        };
-        conn.after_time_wait = taken_over;
+        let mut conn = self.allocate(id, client, server, seg, fresh_syn);
+        conn.after_time_wait = after_time_wait;
         if self.kernel.on {
-            conn.kernel_watched = true;
-            if !fresh_syn && let Some(sockets) = self.kernel.snapshot.remove(&k) {
-                let of = |addr| sockets.iter().find(|(local, _)| *local == addr).map(|(_, s)| *s);
-                conn.start_in(of(client), of(server));
-            }
-            // Kernel changes that came before this connection's first segment.
-            if let Some(waiting) = self.kernel.pending.remove(&k) {
-                self.kernel.waiting -= waiting.len();
-                for c in &waiting {
-                    conn.note_kernel(c);
-                }
-            }
+            self.kernel_start(&mut conn, &key, fresh_syn);
         }
         let dir = if seg.src == client { Dir::C2S } else { Dir::S2C };
         conn.set_keep(share(&self.limits, self.open + 1));
         let ended = conn.apply(seg, dir);
-        self.conns.push(conn);
-        self.set_latest(&k, id);
+        self.conns.push(conn, hash);
+        self.set_latest(&key, hash, id);
         self.last = id;
         if ended {
             self.finished.push_back(id);
         } else {
-            self.open += 1;
-            self.open_order.push_back(id);
-            // Ids of connections that ended pile up behind a long-lived open one:
-            // compact when they outnumber the open ones (amortised O(1)).
-            if self.open_order.len() > 2 * self.open + 64 {
-                let conns = &self.conns;
-                self.open_order.retain(|id| conns.get(*id).is_some_and(|c| !c.ended));
-            }
+            self.opened(id);
         }
         let expired = if self.open > self.limits.open { self.expire_oldest_open() } else { None };
         self.evict();
-        Push { id, started: true, ended, superseded, expired, late: false }
+        Push { id, started: true, ended, superseded, expired }
+    }
+
+    /// A new connection, in the memory of a spare one when there is one.
+    fn allocate(
+        &mut self,
+        id: ConnId,
+        client: SocketAddr,
+        server: SocketAddr,
+        seg: &Segment,
+        fresh_syn: bool,
+    ) -> Box<Connection> {
+        let keep = self.limits.keep;
+        match self.spare.pop() {
+            Some(mut conn) => {
+                let records = std::mem::take(&mut conn.records);
+                *conn = Connection::new(id, client, server, seg, fresh_syn, keep, records);
+                conn
+            }
+            None => Box::new(Connection::new(id, client, server, seg, fresh_syn, keep, Vec::with_capacity(12))),
+        }
+    }
+
+    /// With the kernel view on: a new connection starts in the states the
+    /// kernel listed for its sockets (when it was there before the capture),
+    /// and takes the changes that came before its first segment.
+    fn kernel_start(&mut self, conn: &mut Connection, key: &Key, fresh_syn: bool) {
+        conn.kernel_watched = true;
+        if !fresh_syn && let Some(sockets) = self.kernel.snapshot.remove(key) {
+            let of = |addr| sockets.iter().find(|(local, _)| *local == addr).map(|(_, s)| *s);
+            conn.start_in(of(conn.client.addr), of(conn.server.addr));
+        }
+        if let Some(waiting) = self.kernel.pending.remove(key) {
+            self.kernel.waiting -= waiting.len();
+            for c in &waiting {
+                conn.note_kernel(c);
+            }
+        }
+    }
+
+    /// Counts connection `id` as open.
+    fn opened(&mut self, id: ConnId) {
+        self.open += 1;
+        self.open_order.push_back(id);
+        // Ids of connections that ended pile up behind a long-lived open one:
+        // compact when they outnumber the open ones (amortised O(1)).
+        if self.open_order.len() > 2 * self.open + 64 {
+            let conns = &self.conns;
+            self.open_order.retain(|id| conns.get(*id).is_some_and(|c| !c.ended));
+        }
     }
 
     /// Gives up the oldest open connection: it is finished as it stands.
@@ -700,8 +779,8 @@ impl Tracker {
 
     /// Forgets a connection, and its tuple if no newer connection took it over.
     fn drop_connection(&mut self, id: ConnId) -> Option<Box<Connection>> {
-        let conn = self.conns.remove(id)?;
-        if let Ok(e) = self.by_tuple.find_entry(conn.tuple_hash, |&other| other == id) {
+        let (conn, hash) = self.conns.remove(id)?;
+        if let Ok(e) = self.by_tuple.find_entry(hash, |&other| other == id) {
             e.remove();
         }
         Some(conn)
@@ -720,16 +799,9 @@ impl Tracker {
         }
     }
 
-    /// With `on`, a segment for a connection that has ended is not tracked
-    /// but handed back ([`Push::late`]): whether it still belongs to that
-    /// connection depends on whether it was written already, which a tracker
-    /// of part of the connections cannot tell alone.
-    pub fn hold_late(&mut self, on: bool) {
-        self.hold_late = on;
-    }
-
-    /// Keeps at most `n` written connections for reuse (one of several
-    /// trackers of a capture keeps its share).
+    /// Keeps at most `n` connections given back for reuse
+    /// ([`Tracker::recycle`]): the memory a tracker holds beyond what it
+    /// tracks stays within `n` connections' worth.
     pub fn keep_spare(&mut self, n: usize) {
         self.spare_limit = n;
         self.spare.truncate(n);
@@ -757,12 +829,6 @@ impl Tracker {
     #[must_use]
     pub fn get(&self, id: ConnId) -> Option<&Connection> {
         self.conns.get(id)
-    }
-
-    /// Sets the id a retained connection is written with
-    /// ([`Connection::written_id`]); false if it is not retained.
-    pub fn set_written_id(&mut self, id: ConnId, written: ConnId) -> bool {
-        self.conns.get_mut(id).map(|c| c.written_id = written).is_some()
     }
 
     /// Retained connections, oldest first.
@@ -793,8 +859,8 @@ impl Tracker {
         drop(self.take(id));
     }
 
-    /// Forgets a finished connection now and hands it over (`trace`, to
-    /// write it on another thread); `None` if it is not finished or gone.
+    /// Forgets a finished connection now and hands it over, to its new
+    /// owner's keeping; `None` if it is not finished or gone.
     pub fn take(&mut self, id: ConnId) -> Option<Box<Connection>> {
         if !self.conns.get(id).is_some_and(|c| c.ended) {
             return None;
@@ -805,10 +871,10 @@ impl Tracker {
         conn
     }
 
-    /// Takes back connections handed over by [`Tracker::take`] once they are
-    /// written: new connections reuse their memory instead of allocating
-    /// (at most [`SPARE`] are kept, or what [`Tracker::keep_spare`] set,
-    /// with small record buffers only).
+    /// Takes back connections handed over by [`Tracker::take`] once their
+    /// owner is done with them: new connections reuse their memory instead
+    /// of allocating (at most [`SPARE`] are kept, or what
+    /// [`Tracker::keep_spare`] set, with small record buffers only).
     pub fn recycle(&mut self, spent: &mut Vec<Box<Connection>>) {
         for conn in spent.drain(..) {
             if self.spare.len() < self.spare_limit && conn.records.capacity() <= SPARE_RECORDS {
@@ -831,29 +897,6 @@ impl Tracker {
     pub fn clear_finished(&mut self) {
         while let Some(id) = self.finished.pop_front() {
             self.drop_connection(id);
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::net::{Ipv4Addr, SocketAddrV4};
-
-    proptest::proptest! {
-        /// The shard of a plain segment, read from its headers, is the one of
-        /// its decoded tuple, either way, and of the same tuple written as
-        /// IPv6-mapped addresses.
-        #[test]
-        fn a_tuple_has_one_shard(a: u32, ap: u16, b: u32, bp: u16, n in 1usize..9) {
-            let (a4, b4) = ((Ipv4Addr::from_bits(a), ap), (Ipv4Addr::from_bits(b), bp));
-            let v4 = |(ip, port): (Ipv4Addr, u16)| SocketAddr::V4(SocketAddrV4::new(ip, port));
-            let v6 = |(ip, port): (Ipv4Addr, u16)| SocketAddr::new(ip.to_ipv6_mapped().into(), port);
-            let shard = shard_of_v4((a, ap), (b, bp), n);
-            proptest::prop_assert!(shard < n);
-            proptest::prop_assert_eq!(shard, shard_of_v4((b, bp), (a, ap), n));
-            proptest::prop_assert_eq!(shard, shard_of_tuple(v4(a4), v4(b4), 0, n));
-            proptest::prop_assert_eq!(shard, shard_of_tuple(v6(b4), v4(a4), 0, n));
         }
     }
 }

@@ -64,6 +64,13 @@ impl Mapped {
         (0..n.max(1)).map(|me| Mapped { map: self.map.clone(), readers: readers.clone(), me }).collect()
     }
 
+    /// Another reader of the same mapping, from its start, on its own (the
+    /// readers of [`Mapped::split`] do not wait for it, nor it for them).
+    #[must_use]
+    pub fn again(&self) -> Mapped {
+        Mapped { map: self.map.clone(), readers: Arc::new(Readers::new(1)), me: 0 }
+    }
+
     /// This reader is done with the bytes before `done`, and reads on up to
     /// `to`. The pages every reader is done with are released: a mapped
     /// page counts in the process's resident memory (RSS) as long as it stays

@@ -1,6 +1,6 @@
-//! `trace --threads N`: connections formatted on N threads, written in the
-//! order they were handed over, so the output is byte for byte the one-thread
-//! output.
+//! The pipelined engine's formatting: connections formatted on N threads,
+//! written in the order they were handed over, so the output is byte for
+//! byte the one-thread output.
 //!
 //! The calling thread tracks (the order of events is the capture's, so that
 //! stays on one thread); each connection it finishes goes into a batch,
@@ -17,7 +17,7 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use super::Exporter;
+use crate::export::Exporter;
 use crate::model::tracker::Connection;
 
 /// A batch is sent once it holds this many segments (or [`BATCH_CONNECTIONS`]
@@ -33,13 +33,10 @@ pub const IN_FLIGHT: usize = 2;
 type Job = (u64, Vec<Box<Connection>>);
 /// A formatted batch, and its connections handed back for reuse.
 #[allow(clippy::vec_box)]
-type Done = (u64, io::Result<Vec<u8>>, Vec<Box<Connection>>);
+type Done = (u64, io::Result<String>, Vec<Box<Connection>>);
 
 /// Formats connections on threads, writes them in order.
 pub struct Parallel {
-    /// Formats borrowed connections (the ones still open at the end) on this
-    /// thread, once every batch before them is written.
-    local: Box<dyn Exporter + Send>,
     jobs: Option<SyncSender<Job>>,
     done: Receiver<Done>,
     workers: Vec<JoinHandle<()>>,
@@ -51,7 +48,7 @@ pub struct Parallel {
     sent: u64,
     written: u64,
     /// Formatted batches that came back before one sent earlier.
-    ready: BTreeMap<u64, io::Result<Vec<u8>>>,
+    ready: BTreeMap<u64, io::Result<String>>,
     /// Connections whose batch came back, not yet handed back to the caller.
     #[allow(clippy::vec_box)]
     spent: Vec<Box<Connection>>,
@@ -76,13 +73,13 @@ impl Parallel {
                     let job = rx.lock().unwrap_or_else(std::sync::PoisonError::into_inner).recv();
                     let Ok((seq, conns)) = job else { return };
                     let formatted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        let mut buf = Vec::with_capacity(conns.iter().map(|c| c.records.len()).sum::<usize>() * 200);
+                        let mut buf = String::with_capacity(conns.iter().map(|c| c.records.len()).sum::<usize>() * 200);
                         for conn in &conns {
-                            exporter.connection(conn, &mut buf)?;
+                            exporter.append(conn, &mut buf);
                         }
-                        Ok(buf)
+                        buf
                     }))
-                    .unwrap_or_else(|_| Err(io::Error::other("a formatting thread panicked")));
+                    .map_err(|_| io::Error::other("a formatting thread panicked"));
                     if tx.send((seq, formatted, conns)).is_err() {
                         return;
                     }
@@ -91,7 +88,6 @@ impl Parallel {
             workers.push(worker);
         }
         Ok(Parallel {
-            local: make(),
             jobs: Some(jobs),
             done,
             workers,
@@ -110,7 +106,7 @@ impl Parallel {
             if *entry.key() != self.written {
                 break;
             }
-            out.write_all(&entry.remove()?)?;
+            out.write_all(entry.remove()?.as_bytes())?;
             self.written += 1;
         }
         Ok(())
@@ -156,7 +152,10 @@ impl Parallel {
     }
 
     /// Sends what is batched and writes everything sent, in order.
-    fn drain(&mut self, out: &mut dyn Write) -> io::Result<()> {
+    ///
+    /// # Errors
+    /// When writing to `out` fails, or a formatting thread did.
+    pub fn drain(&mut self, out: &mut dyn Write) -> io::Result<()> {
         self.send(out)?;
         while self.written < self.sent {
             self.wait_one()?;
@@ -166,13 +165,16 @@ impl Parallel {
     }
 }
 
-impl Exporter for Parallel {
-    fn connection(&mut self, conn: &Connection, out: &mut dyn Write) -> io::Result<()> {
-        self.drain(out)?;
-        self.local.connection(conn, out)
-    }
-
-    fn owned(
+impl Parallel {
+    /// Writes a connection its owner gives up: formatted on a thread, in a
+    /// batch, and written once every batch before it is. Connections
+    /// written (this one, or earlier ones) are handed back in `spent`, for
+    /// their memory to be reused.
+    ///
+    /// # Errors
+    /// When writing to `out` fails, or a formatting thread did.
+    #[allow(clippy::vec_box)]
+    pub fn write(
         &mut self,
         conn: Box<Connection>,
         out: &mut dyn Write,
@@ -185,11 +187,6 @@ impl Exporter for Parallel {
         }
         spent.append(&mut self.spent);
         Ok(())
-    }
-
-    fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {
-        self.drain(out)?;
-        self.local.finish(out)
     }
 }
 

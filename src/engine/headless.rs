@@ -4,16 +4,18 @@
 //! tests call the same function, with any [`FrameSource`] (a live socket, a
 //! capture file, [`crate::capture::memory::MemorySource`]).
 
-use std::collections::VecDeque;
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use super::input::{Input, Item};
+use super::parallel::Parallel;
+use super::release::Queue;
 use crate::capture::record::Recorder;
-use crate::capture::{FrameSource, Next, SourceError};
+use crate::capture::{Next, SourceError};
 use crate::export::Exporter;
 use crate::model::segment::Timestamp;
-use crate::model::tracker::ConnId;
+use crate::model::tracker::{ConnId, Connection};
 use crate::pipeline::Pipeline;
 
 /// When a headless run stops before its input ends.
@@ -88,111 +90,82 @@ pub enum RunError {
     Output(#[source] io::Error),
 }
 
-/// How long a connection that ended is kept before it is written: segments
-/// that come after its close (a late ACK, an RST after both FINs, a FIN
-/// retransmitted after the minimum retransmission timeout of 200 ms and
-/// answered from TIME-WAIT) still belong to it and are written with it.
-/// Measured on the capture's clock (and on the wall clock while a live
-/// capture or a stream is idle).
-pub const AFTER_CLOSE: Duration = Duration::from_secs(1);
+pub use super::release::AFTER_CLOSE;
 
-/// Connections that ended and wait out [`AFTER_CLOSE`] before they are written.
-struct Waiting<'s, 'a> {
-    /// Ids in the order they ended, with the time of their last segment
-    /// then (a connection's last segment only moves later: a lower bound).
-    ids: VecDeque<(ConnId, Timestamp)>,
+/// Connections that ended and wait out [`AFTER_CLOSE`] before they are
+/// written, and what writing them needs.
+struct Waiting<'s, 'a, 'e> {
+    /// By id, with the time of their last segment when they ended (a
+    /// connection's last segment only moves later: the tracker knows it).
+    queue: Queue<ConnId>,
     /// Connections written, on their way back to the tracker for reuse.
     #[allow(clippy::vec_box)]
     spent: Vec<Box<crate::model::tracker::Connection>>,
     written: u64,
     dirty: bool,
     stop: &'s Stop<'a>,
-    /// Output formatted but not yet handed to the writer, for a format that
-    /// appends to memory itself ([`Exporter::appends`]): it goes out in
+    /// Where connections are formatted.
+    format: Formatter<'e>,
+    /// Output formatted but not yet handed to the writer: it goes out in
     /// pieces of [`STAGE`] or more, which a `BufWriter` passes on without
     /// copying them (190 MB for a million segments of jsonl).
-    staged: Option<String>,
+    staged: String,
+    /// Connections written before (by a sharded run that stopped): the first
+    /// this many due are not written again.
+    skip: u64,
+}
+
+/// Where the loop's connections are formatted.
+pub(crate) enum Formatter<'e> {
+    /// Here, by the format's exporter, into the staged output.
+    Here(&'e mut dyn Exporter),
+    /// On formatting threads, written back in the order handed over (the
+    /// pipelined engine).
+    Threads(&'e mut Parallel),
 }
 
 /// How much formatted output is gathered before it is written.
 const STAGE: usize = 1 << 16;
 
-impl Waiting<'_, '_> {
+impl Waiting<'_, '_, '_> {
     /// Hands the output gathered so far to `out` (before `out` is flushed,
     /// and when a run returns).
     fn unstage(&mut self, out: &mut dyn Write) -> Result<(), RunError> {
-        match &mut self.staged {
-            Some(staged) if !staged.is_empty() => {
-                let written = out.write_all(staged.as_bytes());
-                staged.clear();
-                written.map_err(RunError::Output)
-            }
-            _ => Ok(()),
+        if self.staged.is_empty() {
+            return Ok(());
         }
+        let written = out.write_all(self.staged.as_bytes());
+        self.staged.clear();
+        written.map_err(RunError::Output)
     }
 
     /// Writes those whose wait is over at `now` (all of them with `None`), and
-    /// the oldest ones beyond `keep` (so the tracker never drops one unwritten).
-    /// Returns whether the run should stop now.
+    /// the oldest ones beyond the queue's limit (so the tracker never drops
+    /// one unwritten). Returns whether the run should stop now.
     fn release(
         &mut self,
         pipeline: &mut Pipeline,
-        exporter: &mut dyn Exporter,
         out: &mut dyn Write,
         now: Option<Timestamp>,
-        keep: usize,
     ) -> Result<bool, RunError> {
-        while let Some(&(id, ended)) = self.ids.front() {
-            // Not due even by the time it ended: no need to look it up.
-            if let Some(now) = now
-                && !due(self.ids.len(), keep, now, ended)
-            {
-                break;
-            }
-            let conn = pipeline.tracker.get(id);
-            let due = match (conn, now) {
-                (None, _) | (_, None) => true,
-                (Some(c), Some(now)) => due(self.ids.len(), keep, now, c.last()),
-            };
-            if !due {
-                break;
-            }
-            self.ids.pop_front();
+        while let Some(id) = self.queue.pop_due(now, |id| pipeline.tracker.get(id).map(Connection::last)) {
             // The connections written next are cold by now (they ended a
             // second ago): start loading them while this one is written.
             // Two steps: a connection's struct first, its records (found
             // through the struct) later.
-            if let Some(next) = self.ids.get(2 * AHEAD).and_then(|&(n, _)| pipeline.tracker.get(n)) {
+            if let Some(next) = self.queue.get(2 * AHEAD).and_then(|n| pipeline.tracker.get(n)) {
                 crate::os::prefetch::prefetch(next);
             }
-            if let Some(next) = self.ids.get(AHEAD).and_then(|&(n, _)| pipeline.tracker.get(n)) {
+            if let Some(next) = self.queue.get(AHEAD).and_then(|n| pipeline.tracker.get(n)) {
                 crate::os::prefetch::prefetch(next.records.as_slice());
             }
-            if conn.is_none() || self.stop.only.is_some_and(|only| only != id) {
+            if self.stop.only.is_some_and(|only| only != id) {
                 continue;
             }
             // Written: `trace` needs it no more (memory stays bounded by what is open).
-            let written = match (pipeline.tracker.take(id), &mut self.staged) {
-                (Some(conn), Some(staged)) => {
-                    exporter.append(&conn, staged);
-                    self.spent.push(conn);
-                    pipeline.tracker.recycle(&mut self.spent);
-                    if staged.len() >= STAGE {
-                        self.unstage(out)?;
-                    }
-                    Ok(())
-                }
-                (Some(conn), None) => {
-                    let written = exporter.owned(conn, out, &mut self.spent);
-                    pipeline.tracker.recycle(&mut self.spent);
-                    written
-                }
-                (None, _) => {
-                    self.unstage(out)?;
-                    pipeline.tracker.get(id).map_or(Ok(()), |conn| exporter.connection(conn, out))
-                }
-            };
-            written.map_err(RunError::Output)?;
+            let Some(conn) = pipeline.tracker.take(id) else { continue };
+            self.write(conn, out)?;
+            pipeline.tracker.recycle(&mut self.spent);
             self.written += 1;
             self.dirty = self.stop.flush_each;
             if self.stop.count.is_some_and(|c| self.written >= c) || self.stop.only.is_some() {
@@ -201,34 +174,31 @@ impl Waiting<'_, '_> {
         }
         Ok(false)
     }
+
+    /// Writes a connection taken from the tracker (or passes over it, when
+    /// it was written before); it comes back in `spent`.
+    fn write(&mut self, conn: Box<Connection>, out: &mut dyn Write) -> Result<(), RunError> {
+        if self.skip > 0 {
+            self.skip -= 1;
+            self.spent.push(conn);
+            return Ok(());
+        }
+        match &mut self.format {
+            Formatter::Here(exporter) => {
+                exporter.append(&conn, &mut self.staged);
+                self.spent.push(conn);
+                if self.staged.len() >= STAGE {
+                    self.unstage(out)?;
+                }
+                Ok(())
+            }
+            Formatter::Threads(parallel) => parallel.write(conn, out, &mut self.spent).map_err(RunError::Output),
+        }
+    }
 }
 
 /// How many connections ahead of the one written the next is prefetched.
 const AHEAD: usize = 2;
-
-fn nanos(d: Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
-}
-
-/// How many ended connections may wait: past it, the oldest is written at
-/// once (so the tracker, which keeps `finished` of them, never drops one
-/// unwritten).
-pub(crate) fn waiting_limit(limits: &crate::model::tracker::Limits) -> usize {
-    limits.finished.saturating_sub(1)
-}
-
-/// Whether the oldest of `waiting` ended connections, whose last segment
-/// came at `last`, is due at `now`: [`AFTER_CLOSE`] has passed, or more wait
-/// than `limit` ([`waiting_limit`]).
-pub(crate) fn due(waiting: usize, limit: usize, now: Timestamp, last: Timestamp) -> bool {
-    waiting > limit || due_at(last).is_some_and(|at| now >= at)
-}
-
-/// The first time at which a connection whose last segment came at `last`
-/// is [`due`] by time (none when that is past the last time there is).
-pub(crate) fn due_at(last: Timestamp) -> Option<Timestamp> {
-    last.0.checked_add(nanos(AFTER_CLOSE)).map(Timestamp)
-}
 
 /// Feeds `source` through `pipeline`, writing each connection to `out` once
 /// it has ended and [`AFTER_CLOSE`] has passed (at the end of the input, at
@@ -236,7 +206,7 @@ pub(crate) fn due_at(last: Timestamp) -> Option<Timestamp> {
 ///
 /// # Errors
 /// When the source breaks, or the recording or the output cannot be written.
-pub fn run<S: FrameSource>(
+pub fn run<S: Input>(
     source: &mut S,
     pipeline: &mut Pipeline,
     exporter: &mut dyn Exporter,
@@ -245,9 +215,51 @@ pub fn run<S: FrameSource>(
     kernel: Option<&mut dyn KernelFeed>,
     stop: &Stop<'_>,
 ) -> Result<Ended, RunError> {
-    let staged = exporter.appends().then(|| String::with_capacity(STAGE + STAGE / 2));
-    let mut waiting = Waiting { ids: VecDeque::new(), spent: Vec::new(), written: 0, dirty: false, stop, staged };
-    let ended = run_with(source, pipeline, exporter, out, recorder, kernel, &mut waiting);
+    let sinks = Sinks { format: Formatter::Here(exporter), out, recorder, kernel };
+    run_formatted(source, pipeline, sinks, stop, 0)
+}
+
+/// [`run`] on a file read again after a sharded run stopped
+/// ([`super::sharded::Sharded::Redo`]): the first `skip` connections due were
+/// written then, and are passed over.
+///
+/// # Errors
+/// As [`run`].
+pub fn run_after<S: Input>(
+    source: &mut S,
+    pipeline: &mut Pipeline,
+    exporter: &mut dyn Exporter,
+    out: &mut dyn Write,
+    stop: &Stop<'_>,
+    skip: u64,
+) -> Result<Ended, RunError> {
+    let sinks = Sinks { format: Formatter::Here(exporter), out, recorder: None, kernel: None };
+    run_formatted(source, pipeline, sinks, stop, skip)
+}
+
+/// Where [`run`]'s output goes: connections, recorded frames, the kernel
+/// view's changes.
+pub(crate) struct Sinks<'e, 'o, 'r, 'k> {
+    pub format: Formatter<'e>,
+    pub out: &'o mut dyn Write,
+    pub recorder: Option<&'r mut Recorder>,
+    pub kernel: Option<&'k mut dyn KernelFeed>,
+}
+
+/// [`run`], with connections formatted where `sinks` says, and the first
+/// `skip` due passed over (written before).
+pub(crate) fn run_formatted<S: Input>(
+    source: &mut S,
+    pipeline: &mut Pipeline,
+    sinks: Sinks<'_, '_, '_, '_>,
+    stop: &Stop<'_>,
+    skip: u64,
+) -> Result<Ended, RunError> {
+    let Sinks { format, out, recorder, kernel } = sinks;
+    let staged = String::with_capacity(STAGE + STAGE / 2);
+    let queue = Queue::new(&pipeline.tracker.limits());
+    let mut waiting = Waiting { queue, spent: Vec::new(), written: 0, dirty: false, stop, format, staged, skip };
+    let ended = run_with(source, pipeline, out, recorder, kernel, &mut waiting);
     // What was formatted goes out whatever happened (a broken input still
     // gets what ended before it broke).
     let unstaged = waiting.unstage(out);
@@ -256,17 +268,15 @@ pub fn run<S: FrameSource>(
 }
 
 /// [`run`]'s loop.
-fn run_with<S: FrameSource>(
+fn run_with<S: Input>(
     source: &mut S,
     pipeline: &mut Pipeline,
-    exporter: &mut dyn Exporter,
     out: &mut dyn Write,
     mut recorder: Option<&mut Recorder>,
     mut kernel: Option<&mut dyn KernelFeed>,
-    waiting: &mut Waiting<'_, '_>,
+    waiting: &mut Waiting<'_, '_, '_>,
 ) -> Result<Ended, RunError> {
     let stop = waiting.stop;
-    let keep = waiting_limit(&pipeline.tracker.limits());
     let mut flushed = Instant::now();
     let mut draining: Option<Instant> = None;
     // Frames recorded since the recording was last flushed.
@@ -292,7 +302,7 @@ fn run_with<S: FrameSource>(
         // capture's frames in flight), for at most DRAIN; then write what
         // ended, without waiting for stragglers.
         if draining.is_some_and(|since| since.elapsed() >= DRAIN) {
-            waiting.release(&mut *pipeline, exporter, out, None, 0)?;
+            waiting.release(&mut *pipeline, out, None)?;
             return Ok(Ended::Stopped);
         }
         if let Some(k) = kernel.as_deref_mut()
@@ -309,32 +319,32 @@ fn run_with<S: FrameSource>(
                 pipeline.tracker.kernel(c);
             }
         }
-        let next = match source.next_frame() {
+        let next = match source.next_item() {
             Ok(next) => next,
             // What ended before the input broke is written, then the error said.
             Err(e) => {
-                waiting.release(&mut *pipeline, exporter, out, None, 0)?;
+                waiting.release(&mut *pipeline, out, None)?;
                 return Err(e.into());
             }
         };
         let (push, now) = match next {
-            Next::Frame(frame) => {
+            Item::Next(Next::Frame(frame)) => {
                 if let Some(r) = recorder.as_deref_mut() {
                     r.write(&frame).map_err(RunError::Record)?;
                     recorded = true;
                 }
                 (pipeline.frame(&frame), frame.ts)
             }
-            Next::Decoded(ts, decoded) => (pipeline.decoded(decoded), ts),
-            Next::Idle if draining.is_some() => {
+            Item::Decoded(ts, decoded) => (pipeline.decoded(decoded), ts),
+            Item::Next(Next::Idle) if draining.is_some() => {
                 if let Some(k) = kernel.as_deref_mut() {
                     let changes = k.poll(pipeline, true);
                     record_kernel(recorder.as_deref_mut(), &changes)?;
                 }
-                waiting.release(&mut *pipeline, exporter, out, None, 0)?;
+                waiting.release(&mut *pipeline, out, None)?;
                 return Ok(Ended::Stopped);
             }
-            Next::Idle => {
+            Item::Next(Next::Idle) => {
                 if let Some(k) = kernel.as_deref_mut() {
                     let changes = k.poll(pipeline, true);
                     record_kernel(recorder.as_deref_mut(), &changes)?;
@@ -342,7 +352,7 @@ fn run_with<S: FrameSource>(
                 // Nothing came: the wall clock moves the waits on.
                 let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
                 let now = Timestamp(u64::try_from(now.as_nanos()).unwrap_or(u64::MAX));
-                if waiting.release(&mut *pipeline, exporter, out, Some(now), keep)? {
+                if waiting.release(&mut *pipeline, out, Some(now))? {
                     return Ok(Ended::Stopped);
                 }
                 if waiting.dirty {
@@ -356,17 +366,13 @@ fn run_with<S: FrameSource>(
                 }
                 continue;
             }
-            Next::End => {
+            Item::Next(Next::End) => {
                 for c in source.take_kernel() {
                     pipeline.tracker.watch_kernel();
                     pipeline.tracker.kernel(c);
                 }
                 pipeline.tracker.kernel_flush(Timestamp(u64::MAX));
-                return Ok(if waiting.release(&mut *pipeline, exporter, out, None, 0)? {
-                    Ended::Stopped
-                } else {
-                    Ended::Input
-                });
+                return Ok(if waiting.release(&mut *pipeline, out, None)? { Ended::Stopped } else { Ended::Input });
             }
         };
         if let Some(p) = stop.progress
@@ -380,15 +386,13 @@ fn run_with<S: FrameSource>(
             && (push.ended || push.superseded.is_some() || push.expired.is_some())
         {
             for id in push.finished() {
-                let last = pipeline.tracker.get(id).map_or(now, |c| c.last());
-                waiting.ids.push_back((id, last));
+                let last = pipeline.tracker.get(id).map_or(now, Connection::last);
+                waiting.queue.ended(id, last);
             }
         }
         // Most frames release nothing: the oldest waiting is not due even by
         // the time it ended (the test `release` starts with, without a call).
-        if waiting.ids.front().is_some_and(|&(_, ended)| due(waiting.ids.len(), keep, now, ended))
-            && waiting.release(&mut *pipeline, exporter, out, Some(now), keep)?
-        {
+        if waiting.queue.due_from().is_some_and(|at| now >= at) && waiting.release(&mut *pipeline, out, Some(now))? {
             return Ok(Ended::Stopped);
         }
     }

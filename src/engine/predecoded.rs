@@ -9,7 +9,8 @@
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread::JoinHandle;
 
-use super::{FrameSource, Next, SourceError};
+use super::input::{self, Input};
+use crate::capture::{FrameSource, Next, SourceError};
 use crate::model::decode::{self, DecodeError, Decoded, Frame, LinkType};
 use crate::model::kernel::Change;
 use crate::model::segment::Timestamp;
@@ -61,10 +62,6 @@ impl Predecoded {
                             }
                             decoded => batch.push(Item::Decoded(frame.ts, decoded)),
                         }
-                        false
-                    }
-                    Ok(Next::Decoded(ts, decoded)) => {
-                        batch.push(Item::Decoded(ts, *decoded));
                         false
                     }
                     // A file does not idle; a stream is not read here.
@@ -125,8 +122,8 @@ impl Predecoded {
     }
 }
 
-impl FrameSource for Predecoded {
-    fn next_frame(&mut self) -> Result<Next<'_>, SourceError> {
+impl Input for Predecoded {
+    fn next_item(&mut self) -> Result<input::Item<'_>, SourceError> {
         loop {
             if !self.refill() {
                 // The thread sends End or an error last: it died before.
@@ -154,14 +151,14 @@ impl FrameSource for Predecoded {
                         }
                     }
                     self.at = i;
-                    return Ok(Next::End);
+                    return Ok(input::Item::Next(Next::End));
                 }
                 Item::Decoded(..) | Item::Raw(..) => break,
             }
         }
         Ok(match &self.batch[self.at - 1] {
-            Item::Decoded(ts, decoded) => Next::Decoded(*ts, decoded),
-            Item::Raw(ts, link, data) => Next::Frame(Frame { ts: *ts, link: *link, data }),
+            Item::Decoded(ts, decoded) => input::Item::Decoded(*ts, decoded),
+            Item::Raw(ts, link, data) => input::Item::Next(Next::Frame(Frame { ts: *ts, link: *link, data })),
             Item::Kernel(_) | Item::Failed(_) | Item::End => unreachable!("the loop stops at a frame"),
         })
     }
