@@ -219,7 +219,7 @@ pub struct TraceArgs {
     pub duration: Option<f64>,
     /// Threads for reading a file (1 to 64; default: the cores available, at
     /// most 64). With jsonl and text, the connections are split between N
-    /// threads by tuple; where a capture needs one tracker (IPv4 fragments, a
+    /// threads by tuple; where a capture needs one tracker (IP fragments, a
     /// recording's kernel view, more open connections than a thread's share
     /// of --max-open), one thread goes on from there. The output is the same
     /// for any N, in the same order; 1 does it all on one thread.

@@ -22,10 +22,10 @@ pub struct Counters {
     pub not_ours: u64,
     /// ICMP errors that quoted a segment of a tracked connection (attached to it).
     pub icmp: u64,
-    /// IPv4 fragments that went into a reassembled datagram (its last one
+    /// IP fragments that went into a reassembled datagram (its last one
     /// counts as the datagram, as a segment or otherwise).
     pub reassembled: u64,
-    /// IPv4 fragments held for reassembly, or given up (incomplete).
+    /// IP fragments held for reassembly, or given up (incomplete).
     pub fragments: u64,
     /// Frames that could not be decoded, by reason.
     pub errors: BTreeMap<DecodeError, u64>,
@@ -80,7 +80,7 @@ impl Counters {
         if self.fragments > 0 {
             let n = self.fragments;
             lines.push(format!(
-                "{n} IPv4 fragment{} of datagrams that never completed, not decoded",
+                "{n} IP fragment{} of datagrams that never completed, not decoded",
                 if n == 1 { "" } else { "s" }
             ));
         }
@@ -114,22 +114,23 @@ impl Pipeline {
     /// did not decode.
     pub fn frame(&mut self, frame: &Frame<'_>) -> Option<Push> {
         let decoded = decode::decode(frame);
-        if decoded == Err(DecodeError::Ipv4Fragment)
+        if let Err(kind) = decoded
+            && kind.is_fragment()
             && let Some((encap, range)) = decode::fragment(frame)
         {
-            return self.fragment(frame, encap, range);
+            return self.fragment(frame, kind, encap, range);
         }
         self.decoded(&decoded)
     }
 
-    /// Counts and tracks a frame decoded elsewhere (not an IPv4 fragment:
+    /// Counts and tracks a frame decoded elsewhere (not an IP fragment:
     /// those go through [`Pipeline::frame`], to be reassembled).
     pub fn decoded(&mut self, decoded: &decode::Decoded) -> Option<Push> {
         let seg = self.counted(decoded)?;
         Some(self.track(seg))
     }
 
-    /// Counts a frame decoded elsewhere (not an IPv4 fragment), as
+    /// Counts a frame decoded elsewhere (not an IP fragment), as
     /// [`Pipeline::decoded`] does, and hands back its segment if it is one to
     /// track, untracked.
     pub fn counted<'d>(&mut self, decoded: &'d decode::Decoded) -> Option<&'d Segment> {
@@ -139,17 +140,29 @@ impl Pipeline {
         decoded.as_ref().ok()?.as_ref()
     }
 
-    /// Holds an IPv4 fragment; when it completes its datagram, the datagram
-    /// goes on as one frame would.
-    fn fragment(&mut self, frame: &Frame<'_>, encap: Encap, range: std::ops::Range<usize>) -> Option<Push> {
+    /// Holds an IP fragment (`kind` says which version); when it completes
+    /// its datagram, the datagram goes on as one frame would.
+    fn fragment(
+        &mut self,
+        frame: &Frame<'_>,
+        kind: DecodeError,
+        encap: Encap,
+        range: std::ops::Range<usize>,
+    ) -> Option<Push> {
         self.counters.frames += 1;
         self.counters.fragments += 1;
-        match self.reassembly.add(frame.ts, &encap, &frame.data[range]) {
+        let ip = &frame.data[range];
+        let added = if kind == DecodeError::Ipv6Fragment {
+            self.reassembly.add_v6(frame.ts, &encap, ip)
+        } else {
+            self.reassembly.add(frame.ts, &encap, ip)
+        };
+        match added {
             Added::Held => None,
             Added::Refused => {
                 self.counters.fragments -= 1;
                 self.counters.frames -= 1;
-                self.count(Err(DecodeError::Ipv4Fragment));
+                self.count(Err(kind));
                 None
             }
             Added::Complete(datagram, frames) => {

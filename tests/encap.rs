@@ -804,6 +804,102 @@ fn ipv4_fragments_are_reassembled() {
     assert!(out.status.success());
     assert_eq!(
         String::from_utf8_lossy(&out.stderr).trim(),
-        "1 IPv4 fragment of datagrams that never completed, not decoded"
+        "1 IP fragment of datagrams that never completed, not decoded"
+    );
+}
+
+/// Splits the IPv6 packet `ip` (no extension headers) into fragments of at
+/// most `size` payload bytes (a multiple of 8), each with a fragment header
+/// (identification 0x1234).
+fn fragments6(ip: &[u8], size: usize) -> Vec<Vec<u8>> {
+    let payload = &ip[40..];
+    let mut out = Vec::new();
+    for (k, chunk) in payload.chunks(size).enumerate() {
+        let more = (k + 1) * size < payload.len();
+        let mut f = ip[..40].to_vec();
+        f[4..6].copy_from_slice(&u16::try_from(8 + chunk.len()).unwrap().to_be_bytes());
+        f[6] = 44;
+        let off = u16::try_from(k * size).unwrap() | u16::from(more);
+        f.extend_from_slice(&[ip[6], 0]);
+        f.extend_from_slice(&off.to_be_bytes());
+        f.extend_from_slice(&0x1234u32.to_be_bytes());
+        f.extend_from_slice(chunk);
+        out.push(f);
+    }
+    out
+}
+
+/// IPv6 fragments are reassembled as IPv4's are (in any order); an atomic
+/// fragment (offset 0, no more) is decoded at once; a datagram whose
+/// fragments overlap is discarded (RFC 5722) and counted, as is one that
+/// never completes.
+#[test]
+fn ipv6_fragments_are_reassembled() {
+    let packets = ip_packets(V6);
+    // The first segment after the SYN that is longer than its headers.
+    let data = 1 + packets[1..].iter().position(|p| p.len() > 40 + 32).expect("a data segment");
+    let mut frames: Vec<Vec<u8>> = Vec::new();
+    for (i, p) in packets.iter().enumerate() {
+        if i == data {
+            let mut f = fragments6(p, 16);
+            assert!(f.len() >= 3);
+            f.rotate_right(1);
+            frames.extend(f.iter().map(|f| ethernet(0x86dd, f)));
+        } else if i == 0 {
+            // The SYN as an atomic fragment.
+            let atomic = fragments6(p, 4096);
+            assert_eq!(atomic.len(), 1);
+            frames.push(ethernet(0x86dd, &atomic[0]));
+        } else {
+            frames.push(ethernet(0x86dd, p));
+        }
+    }
+    // Overlapping fragments of another datagram (id 0x5678): discarded.
+    let mut overlap = fragments6(&packets[data], 16);
+    for f in &mut overlap {
+        f[44..48].copy_from_slice(&0x5678u32.to_be_bytes());
+    }
+    let mut second = overlap[0].clone();
+    second[42..44].copy_from_slice(&(8u16 | 1).to_be_bytes());
+    frames.extend([&overlap[0], &second, overlap.last().unwrap()].iter().map(|f| ethernet(0x86dd, f)));
+    let bytes = support::pcap(1, &frames);
+    let dir = fixtures().join("encap");
+    let path = dir.join("ipv6-fragments.pcap");
+    let said = dir.join("ipv6-fragments.tcpdump");
+    if std::env::var_os("SYNACK_BLESS").is_some() {
+        std::fs::write(&path, &bytes).unwrap();
+        std::fs::write(&said, tcpdump(&path).expect("tcpdump, to bless")).unwrap();
+    }
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    let committed = std::fs::read_to_string(&said).unwrap();
+    assert_eq!(committed.lines().count(), frames.len(), "{committed}");
+    assert!(committed.contains("frag (0|16)"), "tcpdump shows the fragments:\n{committed}");
+    if let Some(now) = tcpdump(&path).filter(|s| !s.is_empty()) {
+        assert_eq!(now, committed);
+    }
+    let plain: Vec<Vec<u8>> = packets.iter().map(|p| ethernet(0x86dd, p)).collect();
+    let plain_path = support::tempdir("frag6").join("plain.pcap");
+    std::fs::write(&plain_path, support::pcap(1, &plain)).unwrap();
+    let (got, want) = (jsonl(&path), jsonl(&plain_path));
+    let rows = |c: &serde_json::Value| -> Vec<(String, u64, u64)> {
+        c["segments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| (s["flags"].as_str().unwrap().to_string(), s["seq"].as_u64().unwrap(), s["len"].as_u64().unwrap()))
+            .collect()
+    };
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(rows(&got[0]), rows(&want[0]));
+    assert_eq!(got[0]["close"], want[0]["close"]);
+    let out = Command::new(env!("CARGO_BIN_EXE_synack"))
+        .args(["trace", "--format", "jsonl", "--read"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "3 IP fragments of datagrams that never completed, not decoded"
     );
 }

@@ -260,9 +260,9 @@ fn verbose_says_which_engine_read_the_file_and_why() {
     let split = said(seed, &["--format", "jsonl", "-v"], 2);
     assert!(split.starts_with("synack: engine: sharded (2 threads") && split.contains("split by tuple"), "{split}");
     assert!(!split.contains("one tracking thread"), "{split}");
-    // An IPv4 fragment needs the one reassembler: from it on, one thread tracks.
+    // An IP fragment needs the one reassembler: from it on, one thread tracks.
     let fragments = said(frag, &["--format", "jsonl", "-v"], 3);
-    assert!(fragments.contains("sharded (3 threads") && fragments.contains("IPv4 fragment"), "{fragments}");
+    assert!(fragments.contains("sharded (3 threads") && fragments.contains("IP fragment"), "{fragments}");
     assert!(fragments.contains("one tracking thread"), "{fragments}");
     let counted = said(seed, &["--format", "text", "-c", "1", "-v"], 2);
     assert!(counted.contains("pipelined") && counted.contains("--count"), "{counted}");

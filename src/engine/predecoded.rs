@@ -1,7 +1,7 @@
 //! `trace --read FILE --threads N`: the file is read and its frames decoded on
 //! a thread of their own, in batches, while the calling thread tracks
 //! connections. What comes out is what the wrapped source would give, in the
-//! same order, frame for frame: each decoded (IPv4 fragments handed over
+//! same order, frame for frame: each decoded (IP fragments handed over
 //! whole, for reassembly), with a recording's kernel changes after the frame
 //! they followed, and the source's error, if it breaks, after everything read
 //! before it.
@@ -11,7 +11,7 @@ use std::thread::JoinHandle;
 
 use super::input::{self, Input};
 use crate::capture::{FrameSource, Next, SourceError};
-use crate::model::decode::{self, DecodeError, Decoded, Frame, LinkType};
+use crate::model::decode::{self, Decoded, Frame, LinkType};
 use crate::model::kernel::Change;
 use crate::model::segment::Timestamp;
 
@@ -22,7 +22,7 @@ pub const AHEAD: usize = 4;
 
 enum Item {
     Decoded(Timestamp, Decoded),
-    /// A frame to decode again where it is tracked (an IPv4 fragment).
+    /// A frame to decode again where it is tracked (an IP fragment).
     Raw(Timestamp, LinkType, Vec<u8>),
     Kernel(Vec<Change>),
     Failed(SourceError),
@@ -57,7 +57,7 @@ impl Predecoded {
                 let last = match source.next_frame() {
                     Ok(Next::Frame(frame)) => {
                         match decode::decode(&frame) {
-                            Err(DecodeError::Ipv4Fragment) => {
+                            Err(e) if e.is_fragment() => {
                                 batch.push(Item::Raw(frame.ts, frame.link, frame.data.to_vec()));
                             }
                             decoded => batch.push(Item::Decoded(frame.ts, decoded)),

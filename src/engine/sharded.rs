@@ -31,7 +31,7 @@
 //!   (one message a shard an epoch: each takes the writer's lock).
 //!
 //! What a shard cannot follow alone stops the split at the frame it is met:
-//! the open limits (each shard keeps its share of them), IPv4 fragments
+//! the open limits (each shard keeps its share of them), IP fragments
 //! (their datagram needs one reassembler), ICMP errors and a recording's
 //! kernel changes. The run then says how many connections it wrote, and
 //! the caller reads the file again on one tracking thread, skipping those.
@@ -78,7 +78,7 @@ pub enum Sharded {
 /// thread goes on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Unshardable {
-    /// An IPv4 fragment: its datagram needs the one reassembler.
+    /// An IP fragment: its datagram needs the one reassembler.
     Fragment,
     /// An ICMP error: it may quote a connection written already.
     Icmp,
@@ -96,7 +96,7 @@ pub enum Unshardable {
 impl std::fmt::Display for Unshardable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Unshardable::Fragment => "an IPv4 fragment (its datagram needs the one reassembler)",
+            Unshardable::Fragment => "an IP fragment (its datagram needs the one reassembler)",
             Unshardable::Icmp => "an ICMP error (it may quote a connection written already)",
             Unshardable::Kernel => "a recording's kernel changes (they need the one tracker)",
             Unshardable::Open => "more connections open than a thread's share of --max-open",

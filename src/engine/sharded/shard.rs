@@ -14,7 +14,7 @@ use crate::capture::Next;
 use crate::engine::headless::Progress;
 use crate::engine::input::Skim;
 use crate::export::Exporter;
-use crate::model::decode::{self, DecodeError};
+use crate::model::decode;
 use crate::model::segment::{Segment, Timestamp};
 use crate::model::tracker::{ConnId, Connection, Push};
 use crate::pipeline::Pipeline;
@@ -183,7 +183,7 @@ impl<S: Skim> Shard<'_, '_, S> {
                 continue;
             }
             let decoded = decode::decode(&frame);
-            let fragment = decoded == Err(DecodeError::Ipv4Fragment);
+            let fragment = matches!(decoded, Err(e) if e.is_fragment());
             let owner = plain.unwrap_or_else(|| match &decoded {
                 Ok(Some(seg)) => place::shard_of(seg, self.n),
                 // Below n: fits.
