@@ -135,18 +135,46 @@ pub fn wrap_lines(text: &str, width: usize) -> Vec<String> {
 /// Appends `text` wrapped at `width` columns, each line indented by
 /// `indent` and ended by a newline; words are joined by one space.
 ///
-/// Words are found a byte at a time between ASCII whitespace, and an ASCII
-/// word's width is its length; a word with other characters is split and
-/// counted as `str::split_whitespace` and `chars` do (verdicts carry a
-/// connection's own numbers, so most are wrapped anew: this was a third of
-/// the text export). `tests::fast_wrap_is_the_plain_wrap` holds it to
+/// ASCII text whose words are parted by single spaces (a verdict) is cut a
+/// line at a time, at the last space that fits. Otherwise words are found a
+/// byte at a time between ASCII whitespace, and an ASCII word's width is its
+/// length; a word with other characters is split and counted as
+/// `str::split_whitespace` and `chars` do. (Verdicts carry a connection's
+/// own numbers, so most are wrapped anew: word by word, this was a third of
+/// the text export.) `tests::fast_wrap_is_the_plain_wrap` holds both to
 /// [`push_wrapped_plain`].
 pub fn push_wrapped(out: &mut String, text: &str, width: usize, indent: &str) {
     // What `char::is_whitespace` says of an ASCII byte.
     let space = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
+    // A verdict: ASCII words between single spaces. Each line is the longest
+    // run of whole words that fits, cut at the last space that fits.
+    let bytes = text.as_bytes();
+    if text.is_ascii()
+        && bytes.first().is_none_or(|&b| b != b' ')
+        && bytes.last().is_none_or(|&b| b != b' ')
+        && !bytes.iter().any(|&b| space(b) && b != b' ')
+        && !text.contains("  ")
+    {
+        let mut rest = text;
+        while !rest.is_empty() {
+            let cut = if rest.len() <= width {
+                rest.len()
+            } else {
+                match rest.as_bytes()[..=width].iter().rposition(|&b| b == b' ') {
+                    Some(k) => k,
+                    // A word longer than the line: a line of its own.
+                    None => rest.find(' ').unwrap_or(rest.len()),
+                }
+            };
+            out.push_str(indent);
+            out.push_str(&rest[..cut]);
+            out.push('\n');
+            rest = rest.get(cut + 1..).unwrap_or("");
+        }
+        return;
+    }
     // Characters on the current line (0: none yet, the indent not written).
     let mut chars = 0;
-    let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
         while i < bytes.len() && space(bytes[i]) {
@@ -249,6 +277,13 @@ mod tests {
     proptest::proptest! {
         /// The byte-wise wrap gives what the plain one gives, whatever the
         /// text: ASCII, other characters, every kind of whitespace.
+        #[test]
+        fn fast_wrap_is_the_plain_wrap_on_verdicts(text in "[a-z0-9=.,:()]{1,15}( [a-z0-9=.,:()]{1,15}){0,60}", width in 1usize..100) {
+            let mut fast = String::new();
+            push_wrapped(&mut fast, &text, width, "  ");
+            proptest::prop_assert_eq!(fast, push_wrapped_plain(&text, width, "  "));
+        }
+
         #[test]
         fn fast_wrap_is_the_plain_wrap(
             text in "([a-z§→é0-9=.,:()]{0,12}[ \t\n\u{b}\u{c}\r\u{85}\u{a0}\u{2003}]{0,3}){0,40}",
