@@ -481,9 +481,8 @@ fn three_way(conn: &Connection, s: &mut String) {
     if ms < DELACK_MIN_MS {
         let _ = write!(
             s,
-            " The {b_n}'s application closed within the delayed-ACK window: a TCP may hold back its ACK of a FIN, \
-             hoping to send it with data or its own FIN (Linux does, for at least {DELACK_MIN_MS:.0} ms), and the \
-             {b_n}'s FIN left before that ACK was due, so it carried it.",
+            " The {b_n}'s application closed within the delayed-ACK window: its TCP held back the ACK of the FIN \
+             (Linux waits at least {DELACK_MIN_MS:.0} ms for data or a FIN to carry it), and its FIN came first.",
             b_n = b.name(),
         );
     }
