@@ -590,6 +590,11 @@ fn handshake_and_close(out: &mut String, conn: &Connection) {
     token(out, conn.client.state.name());
     out.push_str(",\"server\":");
     token(out, conn.server.state.name());
+    let zeek = crate::model::zeek::of_connection(conn);
+    out.push_str("},\"zeek\":{\"conn_state\":");
+    token(out, zeek.conn_state);
+    out.push_str(",\"history\":");
+    token(out, &zeek.history);
     out.push('}');
 }
 
