@@ -168,3 +168,58 @@ fn sock_diag_lists_time_wait_with_its_timer() {
     assert_eq!(tw.remote.port(), port);
     assert!(tw.left > std::time::Duration::from_secs(55) && tw.left <= std::time::Duration::from_secs(60), "{tw:?}");
 }
+
+/// The sockets `ss -tanH FILTER` lists: (local, peer, state), sorted.
+fn ss(filter: &str) -> Vec<(String, String, String)> {
+    let out = std::process::Command::new("ss").args(["-tanH", filter]).output().expect("needs ss (iproute2)");
+    assert!(out.status.success(), "ss {filter}: {}", String::from_utf8_lossy(&out.stderr));
+    let mut rows: Vec<_> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f[3].to_string(), f[4].to_string(), f[0].to_string())
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// The kernel filters the dump by port (the filter program), and what it
+/// sends is what `ss` lists for the same port: a listener on port 0 with
+/// three connections (both ends of each), while another listener with a
+/// connection of its own is left out.
+#[test]
+fn sock_diag_lists_the_ports_sockets_as_ss_does() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let _other_conn = std::net::TcpStream::connect(other.local_addr().unwrap()).unwrap();
+    let _other_accepted = other.accept().unwrap();
+    let mut kept = Vec::new();
+    for _ in 0..3 {
+        let client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        kept.push((client, server));
+    }
+    let name = |state: u8| match state {
+        1 => "ESTAB",
+        10 => "LISTEN",
+        other => panic!("a socket in state {other} while the connections stand"),
+    };
+    let mut ours: Vec<_> = synack::os::diag::Diag::open()
+        .unwrap()
+        .all_sockets(port)
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let peer = if m.remote.port() == 0 { "0.0.0.0:*".to_string() } else { m.remote.to_string() };
+            (m.local.to_string(), peer, name(m.state).to_string())
+        })
+        .collect();
+    ours.sort();
+    assert_eq!(ours.len(), 1 + 2 * 3, "{ours:?}");
+    assert_eq!(ours, ss(&format!("sport = :{port} or dport = :{port}")));
+    // `ss 'sport = :P'`: the listener and the server's ends only.
+    let server_side: Vec<_> = ours.iter().filter(|(local, ..)| local.ends_with(&format!(":{port}"))).cloned().collect();
+    assert_eq!(server_side, ss(&format!("sport = :{port}")));
+}

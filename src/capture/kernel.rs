@@ -137,10 +137,8 @@ impl KernelView {
                 (m.local, m.remote, state(m.state), Timestamp(now.0 + u64::try_from(m.left.as_nanos()).unwrap_or(0)))
             })
             .collect();
-        let gone = self
-            .listed
-            .iter()
-            .filter(|old| !listed.iter().any(|m| m.local == old.local && m.remote == old.remote))
+        let gone = crate::os::diag::gone(&self.listed, &listed)
+            .into_iter()
             .map(|old| Change {
                 ts: now,
                 sock: 0,
