@@ -321,6 +321,21 @@ fn age_or_countdown(app: &App, c: &Connection) -> String {
     seconds(app.now.0.saturating_sub(c.last().0) / 1_000_000_000)
 }
 
+/// Whether a TIME-WAIT countdown is on screen: a row of the list, or the
+/// connection shown, has an endpoint in TIME-WAIT now. The kernel view
+/// lists the mini-sockets, whose timers the countdowns follow, only then.
+#[must_use]
+pub fn countdown_shown(app: &App) -> bool {
+    let Some(screen) = Screen::of(app.size, app) else { return false };
+    let counting = |c: &Connection| {
+        [Role::Client, Role::Server].iter().any(|&r| c.state_at(r, app.now, app.time_wait).1.is_some())
+    };
+    // The list's rows: its borders and header row aside.
+    let rows = usize::from(screen.list.height.saturating_sub(3));
+    let offset = list_offset(app, rows);
+    app.current().is_some_and(counting) || app.visible().into_iter().skip(offset).take(rows).any(counting)
+}
+
 /// Both endpoints' states now (TIME-WAIT ends in CLOSED after its time).
 fn states_now(app: &App, c: &Connection) -> (TcpState, TcpState) {
     (c.state_at(Role::Client, app.now, app.time_wait).0, c.state_at(Role::Server, app.now, app.time_wait).0)
