@@ -8,6 +8,8 @@
 #   trace-on    synack trace --kernel on  (the kernel's view beside the wire's)
 #   dashboard   the dashboard, kernel view on (its default as root), in a
 #               detached tmux session 200x50
+#   dashboard-off  the same, kernel view off: a copy of synack with only
+#               CAP_NET_RAW (setcap), run as nobody (not one of the defaults)
 #   tcpdump     tcpdump -nn printing text
 #   tcpdump-w   tcpdump -w FILE -B 65536 --immediate-mode
 # Reports, per mode: the client's rate as a share of the unobserved rate (mean,
@@ -18,6 +20,9 @@
 #   sudo scripts/bench-live.sh [CONNECTIONS] [CONCURRENCY] [ROUNDS]   (default 30000, 8, 3)
 #   MODES="trace-on dashboard" ...   only these modes
 #   BIN=path/to/synack ...           another build (default: this tree's release build)
+#   BASE=path/to/synack MODES="trace-on trace-on@base" ...
+#                                    a mode ending in @base runs the BASE build: two builds
+#                                    compared in the same run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-30000}
@@ -32,9 +37,13 @@ else
   bin=$BIN
 fi
 for m in "${modes[@]}"; do
-  case $m in
+  [[ $m == *@base ]] && [ -z "${BASE:-}" ] && { echo "mode $m needs BASE=path/to/synack" >&2; exit 2; }
+  case ${m%@base} in
     trace-off | trace-on) ;;
     dashboard) command -v tmux >/dev/null || { echo "the dashboard mode needs tmux" >&2; exit 2; } ;;
+    dashboard-off)
+      for t in tmux setcap setpriv; do command -v $t >/dev/null || { echo "the $m mode needs $t" >&2; exit 2; }; done
+      ;;
     tcpdump | tcpdump-w) command -v tcpdump >/dev/null || { echo "the $m mode needs tcpdump" >&2; exit 2; } ;;
     *) echo "unknown mode $m" >&2; exit 2 ;;
   esac
@@ -60,13 +69,15 @@ load() { $bin client --addr 127.0.0.1:$port --repeat "$n" --concurrency "$c" >"$
 # One run of a mode: the client's rate into $tmp/rate.MODE.ROUND, a line of
 # details into $tmp/note.MODE.ROUND.
 run_mode() {
-  local m=$1 r=$2 out=$tmp/client.$1.$2 note=""
-  case $m in
+  local m=$1 r=$2 out=$tmp/client.$1.$2 note="" bin=$bin
+  [[ $m == *@base ]] && bin=$BASE
+  case ${m%@base} in
     none)
       load "$out"
       ;;
     trace-off | trace-on)
-      local kernel=${m#trace-}
+      local kernel=${m%@base}
+      kernel=${kernel#trace-}
       rm -f "$tmp/synack.err"
       /usr/bin/time -f "%U %S" -o "$tmp/synack.cpu" $bin trace --port $port --format jsonl --count "$n" --kernel "$kernel" \
         --duration $((n / 1000 + 30)) >"$tmp/synack.jsonl" 2>"$tmp/synack.err" &
@@ -87,9 +98,17 @@ run_mode() {
         note="$note; kernel transitions agreed $agreed; lost $lost"
       fi
       ;;
-    dashboard)
+    dashboard | dashboard-off)
+      local run="$bin"
+      if [ "${m%@base}" = dashboard-off ]; then
+        # Without CAP_PERFMON the kernel view is off; CAP_NET_RAW captures.
+        chmod 755 "$tmp"
+        cp "$bin" "$tmp/synack-net-raw"
+        setcap cap_net_raw+ep "$tmp/synack-net-raw"
+        run="setpriv --reuid=65534 --regid=65534 --clear-groups -- $tmp/synack-net-raw"
+      fi
       tmux kill-session -t $session 2>/dev/null || true
-      tmux new-session -d -s $session -x 200 -y 50 "exec $bin --port $port --no-serve"
+      tmux new-session -d -s $session -x 200 -y 50 "exec $run --port $port --no-serve"
       local dpid
       dpid=$(tmux list-panes -t $session -F '#{pane_pid}')
       until tmux capture-pane -p -t $session | grep -q "LIVE lo"; do sleep 0.05; done
@@ -102,15 +121,17 @@ run_mode() {
       tmux capture-pane -p -t $session >"$tmp/screen"
       tmux send-keys -t $session q
       while kill -0 "$dpid" 2>/dev/null; do sleep 0.05; done
-      local used conns lost
+      local used conns lost drops behind
       used=$(awk -v a="$after" -v b="$before" 'BEGIN{ printf "%.2f", a - b }')
       conns=$(grep -o '[0-9]* connections' "$tmp/screen" | head -1 | cut -d' ' -f1)
       lost=$(grep -o 'kernel view: [0-9]* state changes lost' "$tmp/screen" | grep -o '[0-9]*' || echo 0)
-      note="CPU $(per100k "$used") s/100k conn, $(awk -v u="$used" -v s="$(secs "$out")" 'BEGIN{ printf "%.2f", u / s }') of a core; connections shown $conns/$n; lost $lost"
+      drops=$(grep -o 'kernel drops [0-9]*' "$tmp/screen" | head -1 | grep -o '[0-9]*' || echo "?")
+      behind=$(grep -o '[0-9]* lost (view behind)' "$tmp/screen" | head -1 | cut -d' ' -f1 || true)
+      note="CPU $(per100k "$used") s/100k conn, $(awk -v u="$used" -v s="$(secs "$out")" 'BEGIN{ printf "%.2f", u / s }') of a core; kernel drops $drops; lost by the view ${behind:-0}; connections shown $conns (kept at most 10000); kernel changes lost $lost"
       ;;
     tcpdump | tcpdump-w)
       local args=(-Z root -i lo -nn --immediate-mode)
-      [ "$m" = tcpdump-w ] && args=(-Z root -i lo -B 65536 --immediate-mode -w "$tmp/td.pcap")
+      [ "${m%@base}" = tcpdump-w ] && args=(-Z root -i lo -B 65536 --immediate-mode -w "$tmp/td.pcap")
       rm -f "$tmp/td.err"
       /usr/bin/time -f "%U %S" -o "$tmp/td.cpu" tcpdump "${args[@]}" "tcp port $port" >/dev/null 2>"$tmp/td.err" &
       local pid=$!
@@ -131,6 +152,7 @@ run_mode() {
 }
 
 echo "load: $n seed connections, concurrency $c, port $port; $rounds rounds of: ${modes[*]}"
+load "$tmp/warm-up" # the first run after the server starts is slower: not counted
 run_mode none 1
 for ((r = 1; r <= rounds; r++)); do
   # Rotate the order: no mode always runs first after the unobserved run.
@@ -138,16 +160,16 @@ for ((r = 1; r <= rounds; r++)); do
   for ((i = 0; i < k; i++)); do
     m=${modes[$(((i + r - 1) % k))]}
     run_mode "$m" "$r"
-    printf '  round %d  %-10s %6s conn/s  %s\n' "$r" "$m" "$(cat "$tmp/rate.$m.$r")" "$(cat "$tmp/note.$m.$r")"
+    printf '  round %d  %-15s %6s conn/s  %s\n' "$r" "$m" "$(cat "$tmp/rate.$m.$r")" "$(cat "$tmp/note.$m.$r")"
   done
   run_mode none $((r + 1))
-  printf '  round %d  %-10s %6s conn/s (unobserved, after)\n' "$r" none "$(cat "$tmp/rate.none.$((r + 1))")"
+  printf '  round %d  %-15s %6s conn/s (unobserved, after)\n' "$r" none "$(cat "$tmp/rate.none.$((r + 1))")"
 done
 
 echo
-printf '%-10s %9s %8s   %s\n' mode "conn/s" share "share per round (against the mean of the unobserved runs around it)"
+printf '%-15s %9s %8s %8s   %s\n' mode "conn/s" share median "share per round (against the mean of the unobserved runs around it)"
 mean_none=$(cat "$tmp"/rate.none.* | awk '{ s += $1 } END { printf "%.0f", s / NR }')
-printf '%-10s %9s %8s   %s\n' none "$mean_none" "100 %" "$(cat "$tmp"/rate.none.* | tr '\n' ' ')conn/s"
+printf '%-15s %9s %8s %8s   %s\n' none "$mean_none" "100 %" "" "$(cat "$tmp"/rate.none.* | tr '\n' ' ')conn/s"
 for m in "${modes[@]}"; do
   shares=""
   for ((r = 1; r <= rounds; r++)); do
@@ -155,5 +177,7 @@ for m in "${modes[@]}"; do
       'BEGIN{ printf "%.0f", 100 * x / ((a + b) / 2) }') "
   done
   mean_rate=$(cat "$tmp"/rate.$m.* | awk '{ s += $1 } END { printf "%.0f", s / NR }')
-  printf '%-10s %9s %6s %%   %s\n' "$m" "$mean_rate" "$(echo "$shares" | awk '{ for (i = 1; i <= NF; i++) s += $i; printf "%.0f", s / NF }')" "$shares"
+  printf '%-15s %9s %6s %% %6s %%   %s\n' "$m" "$mean_rate" \
+    "$(echo "$shares" | awk '{ for (i = 1; i <= NF; i++) s += $i; printf "%.0f", s / NF }')" \
+    "$(echo "$shares" | tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { printf "%.0f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')" "$shares"
 done
