@@ -48,6 +48,8 @@ pub struct KernelView {
     pub changes: u64,
     /// Changes lost, as last reported ([`Update::lost`]).
     lost_reported: u64,
+    /// The time of the latest change handed on.
+    sent: Timestamp,
     /// sock_diag on the watched port, until the lister's thread takes it.
     diag: Option<(Diag, u16)>,
     lister: Option<Lister>,
@@ -112,7 +114,15 @@ impl KernelView {
         let tracepoint = tracepoint::open(port)?;
         // sock_diag needs no privilege; without it the countdowns are synack's own.
         let diag = port.and_then(|p| Diag::open().ok().map(|d| (d, p)));
-        Ok(KernelView { tracepoint, read: Vec::with_capacity(4096), changes: 0, lost_reported: 0, diag, lister: None })
+        Ok(KernelView {
+            tracepoint,
+            read: Vec::with_capacity(4096),
+            changes: 0,
+            lost_reported: 0,
+            sent: Timestamp(0),
+            diag,
+            lister: None,
+        })
     }
 
     /// Changes the kernel could not hand over (its rings were full).
@@ -148,10 +158,21 @@ impl KernelView {
             if countdown {
                 lister.ask();
             }
-            if let Some((timers, gone)) = lister.answer() {
+            if let Some((timers, mut gone)) = lister.answer() {
+                // Stamped when handed on, after every change sent before: the
+                // tracker then takes them at the end of its queue, not one by
+                // one behind thousands of later changes (ten thousand a second
+                // under load). The kernel said they were gone by then.
+                let seen = update.changes.last().map_or(Timestamp(0), |c| c.ts).max(self.sent).max(wall_now());
+                for c in &mut gone {
+                    c.ts = seen;
+                }
                 update.changes.extend(gone);
                 update.timers = Some(timers);
             }
+        }
+        if let Some(last) = update.changes.last() {
+            self.sent = self.sent.max(last.ts);
         }
         update.lost = self.lost() - self.lost_reported;
         self.lost_reported = self.lost();
@@ -214,7 +235,9 @@ impl Lister {
 
 /// The mini-sockets on `port` now with their timers, and a change to CLOSED
 /// (`sock` 0) for each of `listed` (the listing before, replaced by this
-/// one) that is gone (its timer ran out). `None` when sock_diag fails.
+/// one) that is gone (its timer ran out), stamped with the listing's time
+/// ([`KernelView::wait`] stamps them again when it hands them on). `None`
+/// when sock_diag fails.
 fn list_mini_sockets(diag: &mut Diag, port: u16, listed: &mut Vec<MiniSocket>) -> Option<Listing> {
     let now = wall_now();
     let listing = diag.mini_sockets(port).ok()?;
