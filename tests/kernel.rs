@@ -367,3 +367,60 @@ fn changes_read_in_batches_land_in_time_order() {
     let after = r.rings[1].iter().find(|(_, c)| c.newstate == LAST_ACK).unwrap();
     assert!(late.1.ts < after.1.ts && late.0 > after.0);
 }
+
+/// A segment at `micros` from the template's time, from `client` (a port of
+/// 127.0.0.1) to SERVER or back.
+fn at(micros: u64, client: u16, to_server: bool, flags: Flags, seq: u32, ack: u32) -> synack::model::segment::Segment {
+    let mut seg = support::template();
+    seg.ts = Timestamp(seg.ts.0 + micros * 1_000);
+    seg.src.set_port(client);
+    if !to_server {
+        std::mem::swap(&mut seg.src, &mut seg.dst);
+    }
+    seg.flags = flags;
+    seg.seq = synack::model::seq::SeqNum(seq);
+    seg.ack = synack::model::seq::SeqNum(if flags.ack() { ack } else { 0 });
+    seg
+}
+
+/// The dashboard's word to the kernel thread: a TIME-WAIT countdown is on
+/// screen while a connection the list shows (or the one the ladder shows)
+/// waits in TIME-WAIT; not before the close, not once the wait is over,
+/// and not when the waiting connection has scrolled out of the list.
+#[test]
+fn a_countdown_is_on_screen_only_while_a_shown_connection_waits() {
+    use synack::tui::app::{App, Msg, Source};
+    use synack::tui::ui::countdown_shown;
+    let pipeline = synack::pipeline::Pipeline::new(Some(8001), synack::model::tracker::Limits::both(100));
+    let mut app = App::new(pipeline, Source::Live { interface: "lo".into(), port: 8001 }, false);
+    app.update(Msg::Resize(120, 40));
+    let push = |app: &mut App, s| {
+        app.update(Msg::Decoded(Ok(Some(s))));
+    };
+    assert!(!countdown_shown(&app), "no connection");
+    let (c, s) = (1000, 5000);
+    push(&mut app, at(0, 40000, true, Flags::SYN, c, 0));
+    push(&mut app, at(10, 40000, false, syn_ack(), s, c + 1));
+    push(&mut app, at(20, 40000, true, Flags::ACK, c + 1, s + 1));
+    app.now = Timestamp(support::template().ts.0 + 30_000);
+    assert!(!countdown_shown(&app), "an open connection");
+    // The client closes first: it waits in TIME-WAIT after the last ACK.
+    push(&mut app, at(30, 40000, true, fin_ack(), c + 1, s + 1));
+    push(&mut app, at(40, 40000, false, fin_ack(), s + 1, c + 2));
+    push(&mut app, at(50, 40000, true, Flags::ACK, c + 2, s + 2));
+    app.now = Timestamp(support::template().ts.0 + 1_000_000_000);
+    assert!(countdown_shown(&app), "the client waits in TIME-WAIT");
+    let over = app.now.0 + app.time_wait.as_nanos() as u64;
+    app.now = Timestamp(over);
+    assert!(!countdown_shown(&app), "the wait is over");
+    // Waiting again, then scrolled out: twelve newer open connections fill
+    // the list (eight rows at this size), the newest on the ladder.
+    app.now = Timestamp(support::template().ts.0 + 1_000_000_000);
+    for k in 0..12u16 {
+        let t = 100 + u64::from(k) * 30;
+        push(&mut app, at(t, 41000 + k, true, Flags::SYN, c, 0));
+        push(&mut app, at(t + 10, 41000 + k, false, syn_ack(), s, c + 1));
+        push(&mut app, at(t + 20, 41000 + k, true, Flags::ACK, c + 1, s + 1));
+    }
+    assert!(!countdown_shown(&app), "the waiting connection is off screen");
+}
