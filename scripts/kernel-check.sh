@@ -23,12 +23,17 @@ trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; [ -n "${KEE
 [ -e /sys/kernel/tracing/events/sock ] || mount -t tracefs nodev /sys/kernel/tracing
 
 $bin serve --addr 127.0.0.1:$port >/dev/null & pids+=($!)
-perf record -q -e sock:inet_sock_set_state --filter "sport == $port || dport == $port" -a -o "$tmp/perf.data" \
-  2>"$tmp/perf.err" & perf_pid=$!; pids+=($perf_pid)
+# perf starts with its events disabled and says when it has enabled them
+# (a busy machine can take seconds to start it).
+mkfifo "$tmp/ctl" "$tmp/ack"
+perf record -q -D -1 --control "fifo:$tmp/ctl,$tmp/ack" -e sock:inet_sock_set_state \
+  --filter "sport == $port || dport == $port" -a -o "$tmp/perf.data" 2>"$tmp/perf.err" & perf_pid=$!; pids+=($perf_pid)
+exec 3>"$tmp/ctl" 4<"$tmp/ack"
+echo enable >&3
+read -r -t 60 ack <&4 || { echo "perf record did not start" >&2; exit 2; }
 $bin trace --port $port --kernel on --format jsonl --count "$n" --duration 600 >"$tmp/synack.jsonl" 2>"$tmp/synack.err" &
 trace_pid=$!; pids+=($trace_pid)
 until grep -q "capturing on" "$tmp/synack.err" 2>/dev/null; do sleep 0.05; done
-sleep 0.5 # perf record has no ready line; give it the time synack took
 $bin client --addr 127.0.0.1:$port --scenario "$scenario" --repeat "$n" --concurrency 4 >"$tmp/client"
 wait $trace_pid
 kill -INT $perf_pid; wait $perf_pid || true

@@ -53,7 +53,13 @@ pub struct Shared {
     pub held: Mutex<usize>,
     /// Signalled when `held` falls or the threads stop.
     pub room: Condvar,
+    /// Whether a TIME-WAIT countdown is on screen, as last drawn: the kernel
+    /// thread lists the mini-sockets (which feed the countdowns) only then.
+    pub countdown: AtomicBool,
 }
+
+/// How often the loop looks whether a countdown is on screen ([`Shared::countdown`]).
+const COUNTDOWN_CHECK: Duration = Duration::from_millis(250);
 
 /// Held segments past which a file or stdin source waits for the view.
 pub const HELD_HIGH: usize = 50_000;
@@ -197,8 +203,10 @@ where
     })
 }
 
-/// Starts the thread that reads the kernel view's changes (every 50 ms) and
-/// sends them to the main loop, until asked to stop.
+/// Starts the thread that reads the kernel view's changes (when a ring
+/// reaches its watermark, at least every 50 ms; the mini-sockets only while
+/// a countdown is on screen) and sends them to the main loop, until asked
+/// to stop. Changes the kernel lost are said in a notice.
 pub fn spawn_kernel(
     mut view: crate::capture::kernel::KernelView,
     tx: SyncSender<Msg>,
@@ -206,18 +214,22 @@ pub fn spawn_kernel(
 ) -> io::Result<thread::JoinHandle<()>> {
     thread::Builder::new().name("kernel".into()).spawn(move || {
         while !shared.stop.load(Ordering::Relaxed) {
-            let mut changes = Vec::new();
-            view.read_changes(&mut changes);
-            if let Some((timers, gone)) = view.list_mini_sockets() {
-                changes.extend(gone);
-                if tx.send(Msg::KernelTimers(timers)).is_err() {
+            let update = view.wait(shared.countdown.load(Ordering::Relaxed));
+            if let Some(timers) = update.timers
+                && tx.send(Msg::KernelTimers(timers)).is_err()
+            {
+                return;
+            }
+            if !update.changes.is_empty() && tx.send(Msg::KernelChanges(update.changes)).is_err() {
+                return;
+            }
+            if update.lost > 0 {
+                let lost = view.lost();
+                let notice = format!("kernel view: {lost} state changes lost (the kernel's rings were full)");
+                if tx.send(Msg::Notice(notice)).is_err() {
                     return;
                 }
             }
-            if !changes.is_empty() && tx.send(Msg::KernelChanges(changes)).is_err() {
-                return;
-            }
-            thread::sleep(Duration::from_millis(50));
         }
     })
 }
@@ -332,9 +344,15 @@ pub fn run(
     let size = terminal.size()?;
     app.update(Msg::Resize(size.width, size.height));
     let mut drawn = Instant::now();
+    let mut counted: Option<Instant> = None;
     loop {
         app.overflow = shared.overflow.load(Ordering::Relaxed);
         terminal.draw(|frame| ui::render(&app, frame))?;
+        // For the kernel thread (see `spawn_kernel`), a few times a second.
+        if counted.is_none_or(|t| t.elapsed() >= COUNTDOWN_CHECK) {
+            shared.countdown.store(ui::countdown_shown(&app), Ordering::Relaxed);
+            counted = Some(Instant::now());
+        }
         drawn = drawn.max(Instant::now());
         // Block for the first message, then drain what is pending (bounded, so
         // the screen keeps up under load), then draw once; at most 30 frames a

@@ -1,10 +1,26 @@
 //! The kernel view, live: the tracepoint's changes handed to the pipeline's
 //! tracker (see [`crate::model::kernel`] for what they mean and how they are
-//! compared with the wire).
+//! compared with the wire), and sock_diag's mini-sockets for the
+//! dashboard's TIME-WAIT countdowns.
+//!
+//! What it costs the traced programs is kept low: the kernel wakes no one
+//! per change (the rings are read in batches: between frames in `trace`,
+//! at a watermark or on a timer in the dashboard), sock_diag is asked only
+//! for the watched port's sockets, and only while a countdown is on screen.
+//!
+//! Order: each read's changes are put in time order across the CPUs' rings
+//! ([`in_time_order`]), and handed on at once, so that they reach the
+//! tracker before the segments captured after them (the packet ring hands
+//! over frames up to 10 ms after they pass). The tracker holds each change
+//! until the segments up to its time are in, and keeps a connection's
+//! changes in time order: a change that comes a read late (a CPU published
+//! it just after the read passed its ring) still lands in its place.
 
 use crate::headless::KernelFeed;
 use crate::model::kernel::{self, Change};
 use crate::model::segment::Timestamp;
+use crate::model::tcp::TcpState;
+use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::os::diag::{Diag, MiniSocket};
@@ -22,27 +38,70 @@ pub enum KernelMode {
     Off,
 }
 
-/// The open tracepoint and a buffer for its changes; sock_diag for the
-/// mini-sockets the tracepoint cannot see.
+/// The open tracepoint; sock_diag for the mini-sockets the tracepoint
+/// cannot see.
 pub struct KernelView {
     tracepoint: Tracepoint,
-    buf: Vec<RawChange>,
+    /// What one read of the rings found.
+    read: Vec<RawChange>,
     /// Changes handed to the tracker.
     pub changes: u64,
+    /// Changes lost, as last reported ([`Update::lost`]).
+    lost_reported: u64,
+    /// The time of the latest change handed on.
+    sent: Timestamp,
+    /// sock_diag on the watched port, until the lister's thread takes it.
     diag: Option<(Diag, u16)>,
-    /// The mini-sockets listed last time, and when that was.
-    listed: Vec<MiniSocket>,
-    last_listing: Option<Instant>,
+    lister: Option<Lister>,
 }
 
 pub use crate::model::kernel::Timer;
 
-/// How often sock_diag is asked for the mini-sockets.
-const LISTING_EVERY: Duration = Duration::from_millis(500);
+/// How often the dashboard asks sock_diag for the mini-sockets while a
+/// countdown is on screen: the countdowns show whole seconds, and a
+/// mini-socket's timer, once known, does not move.
+pub const LISTING_EVERY: Duration = Duration::from_secs(1);
+
+/// How long the dashboard's reader waits for a ring to reach its
+/// watermark before it reads the rings anyway: changes reach the view at
+/// most this late, about as late as the segments (the packet ring hands
+/// frames over every 10 ms).
+pub const POLL_EVERY: Duration = Duration::from_millis(10);
 
 fn wall_now() -> Timestamp {
     let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     Timestamp(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+/// A change as the tracepoint reported it, as the model's value (`None`
+/// for a state number the model does not know).
+#[must_use]
+pub fn change(c: &RawChange) -> Option<Change> {
+    let (from, to) = (kernel::state(c.oldstate)?, kernel::state(c.newstate)?);
+    Some(Change { ts: Timestamp(c.ts), sock: c.sock, local: c.local, remote: c.remote, from, to })
+}
+
+/// One read of the rings (`read`, emptied: each ring's changes in its own
+/// order, the rings one after the other) appended to `out` in time order,
+/// as the model's values. Returns how many.
+pub fn in_time_order(read: &mut Vec<RawChange>, out: &mut Vec<Change>) -> usize {
+    // A stable sort of a few sorted runs: one merge pass each.
+    read.sort_by_key(|c| c.ts);
+    let before = out.len();
+    out.extend(read.drain(..).filter_map(|c| change(&c)));
+    out.len() - before
+}
+
+/// What the dashboard's kernel thread passes on after each wait.
+#[derive(Debug, Default)]
+pub struct Update {
+    /// State changes, in time order.
+    pub changes: Vec<Change>,
+    /// The mini-sockets' timers, when they were listed this time.
+    pub timers: Option<Vec<Timer>>,
+    /// Changes the kernel could not hand over since the last update (its
+    /// rings were full): to be reported.
+    pub lost: u64,
 }
 
 impl KernelView {
@@ -57,11 +116,12 @@ impl KernelView {
         let diag = port.and_then(|p| Diag::open().ok().map(|d| (d, p)));
         Ok(KernelView {
             tracepoint,
-            buf: Vec::with_capacity(256),
+            read: Vec::with_capacity(4096),
             changes: 0,
+            lost_reported: 0,
+            sent: Timestamp(0),
             diag,
-            listed: Vec::new(),
-            last_listing: None,
+            lister: None,
         })
     }
 
@@ -70,32 +130,142 @@ impl KernelView {
     pub fn lost(&self) -> u64 {
         self.tracepoint.lost
     }
+
+    /// Reads the rings and appends what they held to `out`, in time order.
+    pub fn read_changes(&mut self, out: &mut Vec<Change>) {
+        self.tracepoint.read(&mut self.read);
+        self.changes += in_time_order(&mut self.read, out) as u64;
+    }
+
+    /// The dashboard's reader: waits until a ring reaches its watermark or
+    /// [`POLL_EVERY`] has passed, then takes what the rings hold. When
+    /// `countdown` (a TIME-WAIT countdown is on screen), it asks for the
+    /// mini-sockets every [`LISTING_EVERY`] (listed on a thread of their
+    /// own: a listing takes tens of milliseconds, longer when the CPUs are
+    /// busy, and the rings must be read meanwhile), and passes the listing
+    /// on once it is made.
+    pub fn wait(&mut self, countdown: bool) -> Update {
+        // A failing poll (it does not) would make this a busy loop: sleep.
+        if self.tracepoint.wait(POLL_EVERY).is_err() {
+            std::thread::sleep(POLL_EVERY);
+        }
+        let mut update = Update::default();
+        self.read_changes(&mut update.changes);
+        if countdown && self.lister.is_none() {
+            self.lister = self.diag.take().and_then(|(diag, port)| Lister::spawn(diag, port));
+        }
+        if let Some(lister) = &mut self.lister {
+            if countdown {
+                lister.ask();
+            }
+            if let Some((timers, mut gone)) = lister.answer() {
+                // Stamped when handed on, after every change sent before: the
+                // tracker then takes them at the end of its queue, not one by
+                // one behind thousands of later changes (ten thousand a second
+                // under load). The kernel said they were gone by then.
+                let seen = update.changes.last().map_or(Timestamp(0), |c| c.ts).max(self.sent).max(wall_now());
+                for c in &mut gone {
+                    c.ts = seen;
+                }
+                update.changes.extend(gone);
+                update.timers = Some(timers);
+            }
+        }
+        if let Some(last) = update.changes.last() {
+            self.sent = self.sent.max(last.ts);
+        }
+        update.lost = self.lost() - self.lost_reported;
+        self.lost_reported = self.lost();
+        update
+    }
 }
 
-impl KernelView {
-    /// The changes the rings hold, in time order, as the model's values.
-    pub fn read_changes(&mut self, out: &mut Vec<Change>) {
-        self.buf.clear();
-        self.tracepoint.read(&mut self.buf);
-        // Rings are per CPU: merge by time.
-        self.buf.sort_by_key(|c| c.ts);
-        for c in &self.buf {
-            let (Some(from), Some(to)) = (kernel::state(c.oldstate), kernel::state(c.newstate)) else {
-                continue;
-            };
-            self.changes += 1;
-            out.push(Change { ts: Timestamp(c.ts), sock: c.sock, local: c.local, remote: c.remote, from, to });
+/// The mini-sockets' timers, and a change to CLOSED for each gone since
+/// the listing before.
+type Listing = (Vec<Timer>, Vec<Change>);
+
+/// The thread that lists the mini-sockets when asked (at most every
+/// [`LISTING_EVERY`]); it ends when its [`Lister`] is dropped.
+struct Lister {
+    asks: SyncSender<()>,
+    answers: Receiver<Listing>,
+    /// When the last listing was asked for.
+    asked: Option<Instant>,
+}
+
+impl Lister {
+    fn spawn(mut diag: Diag, port: u16) -> Option<Lister> {
+        let (asks, asked) = mpsc::sync_channel::<()>(1);
+        let (answer, answers) = mpsc::sync_channel(1);
+        let mut listed = Vec::new();
+        let mut last: Option<Instant> = None;
+        std::thread::Builder::new()
+            .name("kernel-list".into())
+            .spawn(move || {
+                while asked.recv().is_ok() {
+                    // Not listed for a while: this listing starts afresh (a
+                    // socket gone since was not seen to go).
+                    if last.is_some_and(|t| t.elapsed() >= 2 * LISTING_EVERY) {
+                        listed.clear();
+                    }
+                    last = Some(Instant::now());
+                    if let Some(listing) = list_mini_sockets(&mut diag, port, &mut listed)
+                        && answer.send(listing).is_err()
+                    {
+                        return;
+                    }
+                }
+            })
+            .ok()?;
+        Some(Lister { asks, answers, asked: None })
+    }
+
+    /// Asks for a listing, if [`LISTING_EVERY`] has passed since the last.
+    fn ask(&mut self) {
+        if self.asked.is_none_or(|t| t.elapsed() >= LISTING_EVERY) && self.asks.try_send(()).is_ok() {
+            self.asked = Some(Instant::now());
         }
     }
+
+    /// The listing made since the last call, if any.
+    fn answer(&mut self) -> Option<Listing> {
+        self.answers.try_recv().ok()
+    }
+}
+
+/// The mini-sockets on `port` now with their timers, and a change to CLOSED
+/// (`sock` 0) for each of `listed` (the listing before, replaced by this
+/// one) that is gone (its timer ran out), stamped with the listing's time
+/// ([`KernelView::wait`] stamps them again when it hands them on). `None`
+/// when sock_diag fails.
+fn list_mini_sockets(diag: &mut Diag, port: u16, listed: &mut Vec<MiniSocket>) -> Option<Listing> {
+    let now = wall_now();
+    let listing = diag.mini_sockets(port).ok()?;
+    let state = |n: u8| kernel::state(i32::from(n)).unwrap_or(TcpState::TimeWait);
+    let timers = listing
+        .iter()
+        .map(|m| (m.local, m.remote, state(m.state), Timestamp(now.0 + u64::try_from(m.left.as_nanos()).unwrap_or(0))))
+        .collect();
+    let gone = crate::os::diag::gone(listed, &listing)
+        .into_iter()
+        .map(|old| Change {
+            ts: now,
+            sock: 0,
+            local: old.local,
+            remote: old.remote,
+            from: state(old.state),
+            to: TcpState::Closed,
+        })
+        .collect();
+    *listed = listing;
+    Some((timers, gone))
 }
 
 impl KernelView {
     /// The port's sockets now, as sock_diag lists them (endpoint, peer,
     /// state), and a line that sums them up: what was there before the
     /// capture began.
-    pub fn snapshot(
-        &mut self,
-    ) -> (Vec<(std::net::SocketAddr, std::net::SocketAddr, crate::model::tcp::TcpState)>, String) {
+    pub fn snapshot(&mut self) -> (Vec<(std::net::SocketAddr, std::net::SocketAddr, TcpState)>, String) {
         let Some((diag, port)) = self.diag.as_mut() else {
             return (Vec::new(), String::new());
         };
@@ -117,51 +287,16 @@ impl KernelView {
         };
         (sockets, line)
     }
-
-    /// Every [`LISTING_EVERY`]: the mini-sockets on the port with their
-    /// timers, and a change to CLOSED (`sock` 0) for each listed last time
-    /// and gone now (its timer ran out). `None` when it is not time yet, or
-    /// sock_diag is not there.
-    pub fn list_mini_sockets(&mut self) -> Option<(Vec<Timer>, Vec<Change>)> {
-        if self.last_listing.is_some_and(|t| t.elapsed() < LISTING_EVERY) {
-            return None;
-        }
-        self.last_listing = Some(Instant::now());
-        let (diag, port) = self.diag.as_mut()?;
-        let now = wall_now();
-        let listed = diag.mini_sockets(*port).ok()?;
-        let state = |n: u8| kernel::state(i32::from(n)).unwrap_or(crate::model::tcp::TcpState::TimeWait);
-        let timers = listed
-            .iter()
-            .map(|m| {
-                (m.local, m.remote, state(m.state), Timestamp(now.0 + u64::try_from(m.left.as_nanos()).unwrap_or(0)))
-            })
-            .collect();
-        let gone = self
-            .listed
-            .iter()
-            .filter(|old| !listed.iter().any(|m| m.local == old.local && m.remote == old.remote))
-            .map(|old| Change {
-                ts: now,
-                sock: 0,
-                local: old.local,
-                remote: old.remote,
-                from: state(old.state),
-                to: crate::model::tcp::TcpState::Closed,
-            })
-            .collect();
-        self.listed = listed;
-        Some((timers, gone))
-    }
 }
 
 impl KernelFeed for KernelView {
+    /// Reads the rings (between frames: every 64th, and when the capture is
+    /// idle): what they gathered since, in one pass.
     fn poll(&mut self, pipeline: &mut Pipeline, idle: bool) -> Vec<Change> {
         let mut changes = Vec::new();
         self.read_changes(&mut changes);
-        // The mini-sockets' timers are for the dashboard's countdown: a
-        // sock_diag dump walks every TCP socket of the host, too dear for
-        // `trace` under load (it was a sixth of its time at 40,000 conn/s).
+        // The mini-sockets' timers are for the dashboard's countdown: `trace`
+        // does not list them.
         for c in &changes {
             pipeline.tracker.kernel(*c);
         }

@@ -1,16 +1,22 @@
 //! The kernel's TCP sockets on a port through `NETLINK_SOCK_DIAG` (what
 //! `ss -tan` uses): the TIME-WAIT and FIN-WAIT-2 mini-sockets the tracepoint
 //! cannot see, with the time left on their timer. Requests are built with
-//! `netlink-packet-sock-diag` and sent with `netlink-sys`.
+//! `netlink-packet-sock-diag` and sent with `netlink-sys`; each carries an
+//! inet_diag filter program ([`port_filter`]), so the kernel sends only the
+//! watched port's sockets, not every TCP socket of the host. [`gone`] diffs
+//! two listings in linear time.
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use netlink_packet_core::{NLM_F_DUMP, NLM_F_REQUEST, NetlinkHeader, NetlinkMessage, NetlinkPayload};
+use netlink_packet_core::{
+    NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NetlinkBuffer, NetlinkHeader, NetlinkMessage, NetlinkPayload,
+    Parseable,
+};
 use netlink_packet_sock_diag::SockDiagMessage;
-use netlink_packet_sock_diag::constants::{AF_INET, AF_INET6, IPPROTO_TCP};
-use netlink_packet_sock_diag::inet::{ExtensionFlags, InetRequest, SocketId, StateFlags};
+use netlink_packet_sock_diag::constants::{AF_INET, AF_INET6, IPPROTO_TCP, SOCK_DIAG_BY_FAMILY};
+use netlink_packet_sock_diag::inet::{ExtensionFlags, InetRequest, InetResponseHeader, SocketId, StateFlags};
 use netlink_sys::protocols::NETLINK_SOCK_DIAG;
 use netlink_sys::{Socket, SocketAddr as NlAddr};
 
@@ -32,10 +38,99 @@ pub struct Diag {
     buf: Vec<u8>,
 }
 
-/// Offset of `idiag_expires` in a response: the netlink header (16 bytes),
-/// then `struct inet_diag_msg`'s family, state, timer, retransmits (4) and
-/// socket id (48). netlink-packet-sock-diag does not keep it for TIME-WAIT.
-const EXPIRES_AT: usize = 16 + 4 + 48;
+/// Offset of `idiag_expires` in `struct inet_diag_msg`: family, state,
+/// timer, retransmits (4), then the socket id (48). netlink-packet-sock-diag
+/// does not keep it for TIME-WAIT.
+const EXPIRES_AT: usize = 4 + 48;
+/// Bytes of `struct inet_diag_msg` before its attributes.
+const INET_DIAG_MSG: usize = 72;
+
+/// `INET_DIAG_REQ_BYTECODE`: the request attribute that carries a filter
+/// program (`<linux/inet_diag.h>`).
+const INET_DIAG_REQ_BYTECODE: u16 = 1;
+/// Filter operations (`enum { INET_DIAG_BC_NOP, INET_DIAG_BC_JMP, ... }`).
+const INET_DIAG_BC_JMP: u8 = 1;
+const INET_DIAG_BC_S_EQ: u8 = 11;
+const INET_DIAG_BC_D_EQ: u8 = 12;
+
+/// One `struct inet_diag_bc_op`: an operation, where to go when it holds
+/// (`yes` bytes on) and when it does not (`no` bytes on). A program accepts
+/// a socket when it ends exactly at its last byte, and rejects it when a
+/// jump goes past that.
+fn op(code: u8, yes: u8, no: u16) -> [u8; 4] {
+    let n = no.to_ne_bytes();
+    [code, yes, n[0], n[1]]
+}
+
+/// The inet_diag filter program for "source port P or destination port P"
+/// (what `ss 'sport = :P or dport = :P'` sends): the kernel runs it on
+/// every socket of its tables and sends only those it accepts. A port
+/// condition takes two operations, the second holding the port (host order).
+///
+/// ```text
+///  0  S_EQ  yes +8 (the JMP)   no +12 (the D_EQ)
+///  4        port
+///  8  JMP   no +12: the end, accepted
+/// 12  D_EQ  yes +8: the end, accepted   no +12: past it, rejected
+/// 16        port
+/// ```
+///
+/// (The kernel's audit wants every `no` target to lie on the chain of
+/// `yes` jumps from the start, hence the JMP rather than `yes` to the end.)
+#[must_use]
+pub fn port_filter(port: u16) -> [u8; 20] {
+    let mut bc = [0u8; 20];
+    bc[0..4].copy_from_slice(&op(INET_DIAG_BC_S_EQ, 8, 12));
+    bc[4..8].copy_from_slice(&op(0, 0, port));
+    bc[8..12].copy_from_slice(&op(INET_DIAG_BC_JMP, 4, 12));
+    bc[12..16].copy_from_slice(&op(INET_DIAG_BC_D_EQ, 8, 12));
+    bc[16..20].copy_from_slice(&op(0, 0, port));
+    bc
+}
+
+/// The dump request for `family`'s TCP sockets in `states` with `port` as
+/// either port: `struct inet_diag_req_v2` (built by
+/// netlink-packet-sock-diag, which has no request attributes), then the
+/// [`port_filter`] as an `INET_DIAG_REQ_BYTECODE` attribute.
+#[must_use]
+pub fn dump_request(family: u8, states: StateFlags, port: u16) -> Vec<u8> {
+    let mut header = NetlinkHeader::default();
+    header.flags = NLM_F_REQUEST | NLM_F_DUMP;
+    let request = SockDiagMessage::InetRequest(InetRequest {
+        family,
+        protocol: IPPROTO_TCP,
+        extensions: ExtensionFlags::empty(),
+        states,
+        socket_id: if family == AF_INET { SocketId::new_v4() } else { SocketId::new_v6() },
+    });
+    let mut packet = NetlinkMessage::new(header, request.into());
+    packet.finalize();
+    let mut bytes = vec![0; packet.buffer_len()];
+    packet.serialize(&mut bytes);
+    // struct nlattr: length (header included), type; then the program,
+    // already a multiple of 4 bytes long.
+    let filter = port_filter(port);
+    let attr_len = u16::try_from(4 + filter.len()).unwrap_or(u16::MAX);
+    bytes.extend_from_slice(&attr_len.to_ne_bytes());
+    bytes.extend_from_slice(&INET_DIAG_REQ_BYTECODE.to_ne_bytes());
+    bytes.extend_from_slice(&filter);
+    let total = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
+    bytes[0..4].copy_from_slice(&total.to_ne_bytes());
+    bytes
+}
+
+/// One `struct inet_diag_msg` (a dump's message payload) as a socket.
+fn parse_socket(payload: &[u8]) -> Option<MiniSocket> {
+    let header = InetResponseHeader::parse(payload.get(..INET_DIAG_MSG)?).ok()?;
+    let id = &header.socket_id;
+    let expires = u32::from_ne_bytes(payload.get(EXPIRES_AT..EXPIRES_AT + 4)?.try_into().ok()?);
+    Some(MiniSocket {
+        local: SocketAddr::new(mapped(id.source_address), id.source_port),
+        remote: SocketAddr::new(mapped(id.destination_address), id.destination_port),
+        state: header.state,
+        left: Duration::from_millis(u64::from(expires)),
+    })
+}
 
 impl Diag {
     /// Opens the netlink socket (any user may dump sockets).
@@ -67,63 +162,66 @@ impl Diag {
         self.sockets(port, StateFlags::all())
     }
 
+    /// Both families' sockets in `states` on `port`, filtered by the kernel
+    /// ([`port_filter`]): only the port's sockets cross into user space.
     fn sockets(&mut self, port: u16, states: StateFlags) -> io::Result<Vec<MiniSocket>> {
         let mut out = Vec::new();
         for family in [AF_INET, AF_INET6] {
-            self.dump(family, states.clone(), &mut out)?;
+            self.dump(&dump_request(family, states.clone(), port), &mut out)?;
         }
-        out.retain(|m| m.local.port() == port || m.remote.port() == port);
         Ok(out)
     }
 
-    fn dump(&mut self, family: u8, states: StateFlags, out: &mut Vec<MiniSocket>) -> io::Result<()> {
-        let mut header = NetlinkHeader::default();
-        header.flags = NLM_F_REQUEST | NLM_F_DUMP;
-        let request = SockDiagMessage::InetRequest(InetRequest {
-            family,
-            protocol: IPPROTO_TCP,
-            extensions: ExtensionFlags::empty(),
-            states,
-            socket_id: if family == AF_INET { SocketId::new_v4() } else { SocketId::new_v6() },
-        });
-        let mut packet = NetlinkMessage::new(header, request.into());
-        packet.finalize();
-        let mut bytes = vec![0; packet.buffer_len()];
-        packet.serialize(&mut bytes);
-        self.socket.send(&bytes, 0)?;
+    fn dump(&mut self, request: &[u8], out: &mut Vec<MiniSocket>) -> io::Result<()> {
+        let invalid = |e: String| io::Error::new(io::ErrorKind::InvalidData, e);
+        self.socket.send(request, 0)?;
         loop {
             let n = self.socket.recv(&mut &mut self.buf[..], 0)?;
             let mut at = 0;
             while at < n {
-                let bytes = &self.buf[at..n];
-                let msg = NetlinkMessage::<SockDiagMessage>::deserialize(bytes)
-                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
-                let len = msg.header.length as usize;
-                match msg.payload {
-                    NetlinkPayload::InnerMessage(SockDiagMessage::InetResponse(r)) => {
-                        let id = &r.header.socket_id;
-                        let expires = bytes
-                            .get(EXPIRES_AT..EXPIRES_AT + 4)
-                            .and_then(|b| b.try_into().ok())
-                            .map_or(0, u32::from_ne_bytes);
-                        out.push(MiniSocket {
-                            local: SocketAddr::new(mapped(id.source_address), id.source_port),
-                            remote: SocketAddr::new(mapped(id.destination_address), id.destination_port),
-                            state: r.header.state,
-                            left: Duration::from_millis(u64::from(expires)),
-                        });
+                let msg = NetlinkBuffer::new_checked(&self.buf[at..n]).map_err(|e| invalid(e.to_string()))?;
+                let len = msg.length() as usize;
+                match msg.message_type() {
+                    SOCK_DIAG_BY_FAMILY => {
+                        out.extend(parse_socket(msg.payload()));
                     }
-                    NetlinkPayload::Done(_) => return Ok(()),
-                    NetlinkPayload::Error(e) => return Err(io::Error::other(format!("sock_diag: {e:?}"))),
+                    NLMSG_DONE => return Ok(()),
+                    NLMSG_ERROR => {
+                        let mut parsed = NetlinkMessage::<SockDiagMessage>::deserialize(&self.buf[at..n])
+                            .map_err(|e| invalid(e.to_string()))?;
+                        if let NetlinkPayload::Error(e) = &mut parsed.payload {
+                            return Err(e.to_io());
+                        }
+                        return Err(io::Error::other("sock_diag: an error without its code"));
+                    }
                     _ => {}
                 }
-                if len == 0 {
-                    break;
-                }
-                at += len;
+                // Messages are aligned to 4 bytes.
+                at += len.next_multiple_of(4).max(16);
             }
         }
     }
+}
+
+/// The mini-sockets of `before` that are not in `now` (same endpoints), in
+/// `before`'s order: those whose timer ran out between two listings. One
+/// pass over each list (a hash set of `now`'s endpoints), whatever their
+/// length: tens of thousands of TIME-WAIT sockets under load.
+#[must_use]
+pub fn gone<'a>(before: &'a [MiniSocket], now: &[MiniSocket]) -> Vec<&'a MiniSocket> {
+    let mut listed = hashbrown::HashSet::with_capacity_and_hasher(now.len(), foldhash::fast::RandomState::default());
+    listed.extend(now.iter().map(endpoints));
+    before.iter().filter(|m| !listed.contains(&endpoints(m))).collect()
+}
+
+/// A socket's endpoints as plain integers (an IPv4 address as its IPv6
+/// mapping): hashed in a few multiplications, unlike two `SocketAddr`s.
+fn endpoints(m: &MiniSocket) -> (u128, u128, u32) {
+    let ip = |a: &SocketAddr| match a.ip() {
+        IpAddr::V4(v4) => v4.to_ipv6_mapped().to_bits(),
+        IpAddr::V6(v6) => v6.to_bits(),
+    };
+    (ip(&m.local), ip(&m.remote), u32::from(m.local.port()) << 16 | u32::from(m.remote.port()))
 }
 
 /// An IPv4-mapped IPv6 address as the IPv4 one (how the packets show it).
@@ -131,5 +229,80 @@ fn mapped(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
         v4 => v4,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn socket(client_port: u16) -> MiniSocket {
+        MiniSocket {
+            local: SocketAddr::from(([127, 0, 0, 1], client_port)),
+            remote: SocketAddr::from(([127, 0, 0, 1], 8001)),
+            state: 6,
+            left: Duration::from_secs(60),
+        }
+    }
+
+    #[test]
+    fn gone_are_those_listed_before_and_not_now() {
+        let before: Vec<_> = (1000..1010).map(socket).collect();
+        // 1003 and 1007 ran out; 2000 is new; the order of `now` does not matter.
+        let mut now: Vec<_> = (1000..1010).filter(|p| *p != 1003 && *p != 1007).map(socket).collect();
+        now.reverse();
+        now.push(socket(2000));
+        let gone: Vec<u16> = gone(&before, &now).iter().map(|m| m.local.port()).collect();
+        assert_eq!(gone, [1003, 1007]);
+        // Nothing ran out: none is gone (a timer that changed is no matter).
+        let mut later = before.clone();
+        later[0].left = Duration::from_secs(1);
+        assert!(super::gone(&before, &later).is_empty());
+        // The same port pair with the endpoints swapped is another socket.
+        let swapped: Vec<_> = before.iter().map(|m| MiniSocket { local: m.remote, remote: m.local, ..*m }).collect();
+        assert_eq!(super::gone(&before, &swapped).len(), before.len());
+    }
+
+    /// The kernel's interpreter of a filter program (`inet_diag_bc_run` in
+    /// net/ipv4/inet_diag.c), for port conditions and jumps only.
+    fn run(bc: &[u8], sport: u16, dport: u16) -> bool {
+        let mut at = 0usize;
+        let mut len = i64::try_from(bc.len()).unwrap();
+        while len > 0 {
+            let (code, yes, no) = (bc[at], bc[at + 1], u16::from_ne_bytes([bc[at + 2], bc[at + 3]]));
+            let arg = || u16::from_ne_bytes([bc[at + 6], bc[at + 7]]);
+            let holds = match code {
+                INET_DIAG_BC_JMP => false,
+                INET_DIAG_BC_S_EQ => sport == arg(),
+                INET_DIAG_BC_D_EQ => dport == arg(),
+                other => panic!("operation {other} not modelled"),
+            };
+            let step = if holds { usize::from(yes) } else { usize::from(no) };
+            len -= i64::try_from(step).unwrap();
+            at += step;
+        }
+        len == 0
+    }
+
+    #[test]
+    fn the_filter_keeps_the_port_as_either_end() {
+        let bc = port_filter(8001);
+        assert!(run(&bc, 8001, 40000), "the server's side");
+        assert!(run(&bc, 40000, 8001), "the client's side");
+        assert!(run(&bc, 8001, 0), "the listener");
+        assert!(!run(&bc, 8002, 40000), "another port");
+        assert!(!run(&bc, 40000, 8000), "another port");
+        assert!(!run(&bc, 0, 0));
+    }
+
+    #[test]
+    fn the_request_ends_with_the_filter_attribute() {
+        let req = dump_request(AF_INET, StateFlags::TIME_WAIT, 8001);
+        // nlmsghdr (16) + inet_diag_req_v2 (56) + nlattr (4) + program (20).
+        assert_eq!(req.len(), 16 + 56 + 4 + 20);
+        assert_eq!(u32::from_ne_bytes(req[0..4].try_into().unwrap()) as usize, req.len());
+        assert_eq!(u16::from_ne_bytes([req[72], req[73]]), 24, "the attribute's length");
+        assert_eq!(u16::from_ne_bytes([req[74], req[75]]), INET_DIAG_REQ_BYTECODE);
+        assert_eq!(req[76..], port_filter(8001));
     }
 }

@@ -5,21 +5,33 @@
 //! `perf_event_paranoid` at 2) and tracefs, which [`open`] mounts when it is
 //! missing. Records are parsed by the pure [`parse_sample`] with the field
 //! offsets the tracepoint's `format` file gives.
+//!
+//! The kernel wakes a reader only when a ring is a quarter full (a
+//! watermark), never per change: in a virtual machine each wakeup is an
+//! interrupt and an exit, which cost the traced programs most of their
+//! speed. The reader comes by on its own timer ([`Tracepoint::wait`], or
+//! between frames) and takes what the rings hold in one pass.
 #![allow(unsafe_code)]
 
-use std::ffi::CString;
+use std::ffi::{CStr, CString};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{Ordering, fence};
+use std::time::Duration;
 
 use perf_event_open_sys as sys;
 
 /// Where tracefs may be.
 const TRACEFS: [&str; 2] = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
 const EVENT: &str = "events/sock/inet_sock_set_state";
-/// Data pages per CPU ring (a power of two): 1 MiB, about 10,000 changes.
-const PAGES: usize = 256;
+/// Data pages per CPU ring (a power of two): 4 MiB, about 40,000 changes,
+/// half a second of this machine's top rate on one CPU: room for a reader
+/// kept off the CPU by a busy machine. Where the locked-memory limit
+/// refuses that much (CAP_PERFMON without root), halved until it fits, down
+/// to [`MIN_PAGES`].
+const PAGES: usize = 1024;
+const MIN_PAGES: usize = 16;
 
 /// Byte offsets of the fields synack reads, from the `format` file.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -181,6 +193,8 @@ pub struct Tracepoint {
     pub lost: u64,
     /// CLOCK_REALTIME minus CLOCK_MONOTONIC, in nanoseconds.
     offset: i128,
+    /// A record that wraps around the end of its ring, copied out whole.
+    wrapped: Vec<u8>,
 }
 
 fn now(clock: libc::clockid_t) -> i128 {
@@ -223,65 +237,25 @@ pub fn open(port: Option<u16>) -> Result<Tracepoint, Unavailable> {
     let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
     let filter = port.map(|p| CString::new(format!("sport == {p} || dport == {p}")).unwrap_or_default());
     let mut rings = Vec::with_capacity(cpus);
+    let mut pages = PAGES;
     for cpu in 0..cpus {
-        let mut attr = sys::bindings::perf_event_attr {
-            type_: sys::bindings::PERF_TYPE_TRACEPOINT,
-            size: u32::try_from(std::mem::size_of::<sys::bindings::perf_event_attr>()).unwrap_or(0),
-            config: id,
-            sample_type: u64::from(sys::bindings::PERF_SAMPLE_RAW | sys::bindings::PERF_SAMPLE_TIME),
-            clockid: libc::CLOCK_MONOTONIC,
-            ..Default::default()
-        };
-        attr.__bindgen_anon_1.sample_period = 1;
-        attr.__bindgen_anon_2.wakeup_events = 1;
-        attr.set_disabled(1);
-        attr.set_use_clockid(1);
-        // SAFETY: attr is a valid, fully initialised perf_event_attr; pid -1
-        // with a CPU watches every task on that CPU.
-        let raw = unsafe {
-            sys::perf_event_open(
-                &mut attr,
-                -1,
-                i32::try_from(cpu).unwrap_or(0),
-                -1,
-                sys::bindings::PERF_FLAG_FD_CLOEXEC.into(),
-            )
-        };
-        if raw < 0 {
-            let e = io::Error::last_os_error();
-            if cpu > 0 && e.raw_os_error() == Some(libc::ENODEV) {
-                break; // a CPU that is not online
+        let ring = loop {
+            match open_ring(id, cpu, page, pages, filter.as_deref()) {
+                Ok(ring) => break Some(ring),
+                // The locked-memory limit: a smaller ring.
+                Err(Step::Map(e)) if pages > MIN_PAGES && e.raw_os_error() == Some(libc::EPERM) => pages /= 2,
+                Err(Step::Open(e)) if cpu > 0 && e.raw_os_error() == Some(libc::ENODEV) => break None,
+                Err(Step::Open(e)) => {
+                    let paranoid = std::fs::read_to_string("/proc/sys/kernel/perf_event_paranoid").unwrap_or_default();
+                    return Err(Unavailable::Refused(e, format!("perf_event_paranoid is {}", paranoid.trim())));
+                }
+                Err(Step::Filter(e) | Step::Map(e)) => return Err(Unavailable::Other(e)),
             }
-            let paranoid = std::fs::read_to_string("/proc/sys/kernel/perf_event_paranoid").unwrap_or_default();
-            return Err(Unavailable::Refused(e, format!("perf_event_paranoid is {}", paranoid.trim())));
-        }
-        // SAFETY: raw is a new descriptor that nothing else owns.
-        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-        if let Some(f) = &filter {
-            // SAFETY: fd is a perf event; the filter string is NUL-terminated
-            // and outlives the call (the kernel copies it).
-            let r = unsafe { sys::ioctls::SET_FILTER(fd.as_raw_fd(), f.as_ptr().cast_mut()) };
-            if r != 0 {
-                return Err(Unavailable::Other(io::Error::last_os_error()));
-            }
-        }
-        let len = page * (1 + PAGES);
-        // SAFETY: mapping a perf event descriptor, shared, read-write (the
-        // tail is written back); len is one metadata page plus 2^n pages.
-        let base = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED,
-                fd.as_raw_fd(),
-                0,
-            )
         };
-        if base == libc::MAP_FAILED {
-            return Err(Unavailable::Other(io::Error::last_os_error()));
+        match ring {
+            Some(ring) => rings.push(ring),
+            None => break, // a CPU that is not online
         }
-        rings.push(Ring { fd, base: base.cast(), len, page });
     }
     for r in &rings {
         // SAFETY: r.fd is an open perf event.
@@ -289,14 +263,99 @@ pub fn open(port: Option<u16>) -> Result<Tracepoint, Unavailable> {
             return Err(Unavailable::Other(io::Error::last_os_error()));
         }
     }
-    Ok(Tracepoint { rings, fields, lost: 0, offset: clock_offset() })
+    Ok(Tracepoint { rings, fields, lost: 0, offset: clock_offset(), wrapped: Vec::new() })
+}
+
+/// Where opening one CPU's ring failed.
+enum Step {
+    Open(io::Error),
+    Filter(io::Error),
+    Map(io::Error),
+}
+
+/// The tracepoint `id` on `cpu`, filtered by `filter`, with a ring of
+/// `pages` data pages of `page` bytes; disabled until enabled.
+fn open_ring(id: u64, cpu: usize, page: usize, pages: usize, filter: Option<&CStr>) -> Result<Ring, Step> {
+    let mut attr = sys::bindings::perf_event_attr {
+        type_: sys::bindings::PERF_TYPE_TRACEPOINT,
+        size: u32::try_from(std::mem::size_of::<sys::bindings::perf_event_attr>()).unwrap_or(0),
+        config: id,
+        sample_type: u64::from(sys::bindings::PERF_SAMPLE_RAW | sys::bindings::PERF_SAMPLE_TIME),
+        clockid: libc::CLOCK_MONOTONIC,
+        ..Default::default()
+    };
+    attr.__bindgen_anon_1.sample_period = 1;
+    // Wake a reader by the bytes written (a quarter of the ring), never per
+    // change.
+    attr.set_watermark(1);
+    attr.__bindgen_anon_2.wakeup_watermark = u32::try_from(page * pages / 4).unwrap_or(u32::MAX);
+    attr.set_disabled(1);
+    attr.set_use_clockid(1);
+    // SAFETY: attr is a valid, fully initialised perf_event_attr; pid -1
+    // with a CPU watches every task on that CPU.
+    let raw = unsafe {
+        sys::perf_event_open(
+            &mut attr,
+            -1,
+            i32::try_from(cpu).unwrap_or(0),
+            -1,
+            sys::bindings::PERF_FLAG_FD_CLOEXEC.into(),
+        )
+    };
+    if raw < 0 {
+        return Err(Step::Open(io::Error::last_os_error()));
+    }
+    // SAFETY: raw is a new descriptor that nothing else owns.
+    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    if let Some(f) = filter {
+        // SAFETY: fd is a perf event; the filter string is NUL-terminated
+        // and outlives the call (the kernel copies it).
+        let r = unsafe { sys::ioctls::SET_FILTER(fd.as_raw_fd(), f.as_ptr().cast_mut()) };
+        if r != 0 {
+            return Err(Step::Filter(io::Error::last_os_error()));
+        }
+    }
+    let len = page * (1 + pages);
+    // SAFETY: mapping a perf event descriptor, shared, read-write (the
+    // tail is written back); len is one metadata page plus 2^n pages.
+    let base = unsafe {
+        libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, fd.as_raw_fd(), 0)
+    };
+    if base == libc::MAP_FAILED {
+        return Err(Step::Map(io::Error::last_os_error()));
+    }
+    Ok(Ring { fd, base: base.cast(), len, page })
 }
 
 const PERF_RECORD_LOST: u32 = 2;
 const PERF_RECORD_SAMPLE: u32 = 9;
 
 impl Tracepoint {
-    /// Appends every change the rings hold to `out`, oldest first per CPU.
+    /// Waits up to `timeout` for a ring to reach its watermark. Returns
+    /// whether one did (the rings may hold changes either way).
+    ///
+    /// # Errors
+    /// When poll(2) fails for a reason other than a signal.
+    pub fn wait(&self, timeout: Duration) -> io::Result<bool> {
+        let mut fds: Vec<libc::pollfd> = self
+            .rings
+            .iter()
+            .map(|r| libc::pollfd { fd: r.fd.as_raw_fd(), events: libc::POLLIN, revents: 0 })
+            .collect();
+        let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
+        let n = libc::nfds_t::try_from(fds.len()).unwrap_or(0);
+        // SAFETY: `fds` is a live array of `n` pollfds whose descriptors the
+        // rings own (open until they drop).
+        let rc = unsafe { libc::poll(fds.as_mut_ptr(), n, ms) };
+        if rc < 0 {
+            let e = io::Error::last_os_error();
+            return if e.kind() == io::ErrorKind::Interrupted { Ok(false) } else { Err(e) };
+        }
+        Ok(rc > 0)
+    }
+
+    /// Appends every change the rings hold to `out`, oldest first per CPU
+    /// (the rings one after the other: not in time order across them).
     pub fn read(&mut self, out: &mut Vec<RawChange>) {
         let (fields, offset) = (self.fields, self.offset);
         for ring in &mut self.rings {
@@ -308,10 +367,14 @@ impl Tracepoint {
             fence(Ordering::Acquire);
             // SAFETY: as above.
             let mut tail = unsafe { std::ptr::addr_of!((*meta).data_tail).read_volatile() };
+            if tail == head {
+                continue;
+            }
             let size = (ring.len - ring.page) as u64;
-            // SAFETY: the data area follows the metadata page, `size` bytes long.
+            // SAFETY: the data area follows the metadata page, `size` bytes
+            // long; the kernel does not write between tail and head until
+            // data_tail moves past it.
             let data = unsafe { std::slice::from_raw_parts(ring.base.add(ring.page), ring.len - ring.page) };
-            let mut record = Vec::new();
             while tail < head {
                 let at = usize::try_from(tail % size).unwrap_or(0);
                 let byte = |k: usize| data[(at + k) % data.len()];
@@ -319,12 +382,16 @@ impl Tracepoint {
                 if header_size < 8 {
                     break;
                 }
-                // A record may wrap around the end of the ring: copy it out,
-                // in at most two slices.
-                record.clear();
-                let first = header_size.min(data.len() - at);
-                record.extend_from_slice(&data[at..at + first]);
-                record.extend_from_slice(&data[..header_size - first]);
+                // Records are read where they lie; one that wraps around the
+                // end of the ring is copied out whole first.
+                let record: &[u8] = if at + header_size <= data.len() {
+                    &data[at..at + header_size]
+                } else {
+                    self.wrapped.clear();
+                    self.wrapped.extend_from_slice(&data[at..]);
+                    self.wrapped.extend_from_slice(&data[..header_size - (data.len() - at)]);
+                    &self.wrapped
+                };
                 let kind = u32::from_ne_bytes([record[0], record[1], record[2], record[3]]);
                 match kind {
                     PERF_RECORD_SAMPLE if record.len() >= 20 => {

@@ -365,6 +365,21 @@ fn empty_list_hint(app: &App) -> String {
     )
 }
 
+/// Whether a TIME-WAIT countdown is on screen: a row of the list, or the
+/// connection shown, has an endpoint in TIME-WAIT now. The kernel view
+/// lists the mini-sockets, whose timers the countdowns follow, only then.
+#[must_use]
+pub fn countdown_shown(app: &App) -> bool {
+    let Some(screen) = app.screen() else { return false };
+    let counting = |c: &Connection| {
+        [Role::Client, Role::Server].iter().any(|&r| c.state_at(r, app.now, app.time_wait).1.is_some())
+    };
+    // The list's rows: its borders and header row aside.
+    let rows = usize::from(screen.list.height.saturating_sub(3));
+    let offset = app.list_offset(rows);
+    app.current().is_some_and(counting) || app.visible().into_iter().skip(offset).take(rows).any(counting)
+}
+
 fn render_list(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     if area.height == 0 {
         return;
