@@ -722,6 +722,27 @@ fn odd_but_valid_capture_headers() {
     assert_eq!(conns[0]["start_unix"].as_f64(), Some(1_700_000_000.0));
 }
 
+/// Each segment's flags, sequence number and length.
+fn rows(c: &serde_json::Value) -> Vec<(String, u64, u64)> {
+    c["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["flags"].as_str().unwrap().to_string(), s["seq"].as_u64().unwrap(), s["len"].as_u64().unwrap()))
+        .collect()
+}
+
+/// What `synack trace --format jsonl --read path` says on stderr (it succeeds).
+fn trace_stderr(path: &Path) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_synack"))
+        .args(["trace", "--format", "jsonl", "--read"])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stderr).trim().to_string()
+}
+
 /// Splits the IPv4 packet `ip` into fragments of at most `size` payload
 /// bytes (a multiple of 8).
 fn fragments(ip: &[u8], size: usize) -> Vec<Vec<u8>> {
@@ -786,26 +807,9 @@ fn ipv4_fragments_are_reassembled() {
     let (got, want) = (jsonl(&path), jsonl(&plain_path));
     // The same connection; its data row is the reassembled datagram, at the
     // time its last fragment came.
-    let rows = |c: &serde_json::Value| -> Vec<(String, u64, u64)> {
-        c["segments"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| (s["flags"].as_str().unwrap().to_string(), s["seq"].as_u64().unwrap(), s["len"].as_u64().unwrap()))
-            .collect()
-    };
     assert_eq!(rows(&got[0]), rows(&want[0]));
     assert_eq!(got[0]["close"], want[0]["close"]);
-    let out = Command::new(env!("CARGO_BIN_EXE_synack"))
-        .args(["trace", "--format", "jsonl", "--read"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr).trim(),
-        "1 IP fragment of datagrams that never completed, not decoded"
-    );
+    assert_eq!(trace_stderr(&path), "1 IP fragment of datagrams that never completed, not decoded");
 }
 
 /// Splits the IPv6 packet `ip` (no extension headers) into fragments of at
@@ -881,25 +885,8 @@ fn ipv6_fragments_are_reassembled() {
     let plain_path = support::tempdir("frag6").join("plain.pcap");
     std::fs::write(&plain_path, support::pcap(1, &plain)).unwrap();
     let (got, want) = (jsonl(&path), jsonl(&plain_path));
-    let rows = |c: &serde_json::Value| -> Vec<(String, u64, u64)> {
-        c["segments"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| (s["flags"].as_str().unwrap().to_string(), s["seq"].as_u64().unwrap(), s["len"].as_u64().unwrap()))
-            .collect()
-    };
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(rows(&got[0]), rows(&want[0]));
     assert_eq!(got[0]["close"], want[0]["close"]);
-    let out = Command::new(env!("CARGO_BIN_EXE_synack"))
-        .args(["trace", "--format", "jsonl", "--read"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr).trim(),
-        "3 IP fragments of datagrams that never completed, not decoded"
-    );
+    assert_eq!(trace_stderr(&path), "3 IP fragments of datagrams that never completed, not decoded");
 }
