@@ -29,33 +29,50 @@ echo "capture: $big, $conns connections, $packets packets; best of $runs runs, $
 results=$(mktemp)
 trap 'rm -f "$results" "$results.time"' EXIT
 
+# once CMD...: one run: its wall time in seconds (from the clock: GNU time rounds to 10 ms)
+# and its peak RSS in KiB (from GNU time), on one line.
+once() {
+  local t0 t1 m
+  t0=$(date +%s%N)
+  /usr/bin/time -f "%M" -o "$results.time" "$@" >/dev/null 2>&1 || true
+  t1=$(date +%s%N)
+  read -r m <"$results.time"
+  awk -v a="$t0" -v b="$t1" -v m="$m" 'BEGIN{ printf "%.3f %s\n", (b - a) / 1e9, m }'
+}
+
+# report NAME TIMES...: the best of "seconds rss" lines, printed and kept for the ratios.
+report() {
+  local name=$1; shift
+  printf '%s\n' "$@" | sort -n | head -1 | awk -v n="$name" -v p="$packets" -v f="$results" \
+    '{ printf "%-36s %6.3f s %12.0f packets/s %7.1f MiB peak RSS\n", n, $1, ($1 > 0 ? p / $1 : 0), $2 / 1024
+       printf "%s\t%s\n", n, $1 >> f }'
+}
+
 # best_of NAME CMD...: best wall time and its peak RSS over $runs runs.
 best_of() {
   local name=$1; shift
-  local best="" rss=""
-  for _ in $(seq "$runs"); do
-    # Wall time in milliseconds from the clock (GNU time rounds to 10 ms), peak RSS from GNU time.
-    local t0 t1
-    t0=$(date +%s%N)
-    /usr/bin/time -f "%M" -o "$results.time" "$@" >/dev/null 2>&1 || true
-    t1=$(date +%s%N)
-    read -r m <"$results.time"
-    t=$(awk -v a="$t0" -v b="$t1" 'BEGIN{ printf "%.3f", (b - a) / 1e9 }')
-    if [[ -z $best ]] || awk "BEGIN{exit !($t < $best)}"; then best=$t; rss=$m; fi
-  done
-  awk -v n="$name" -v t="$best" -v m="$rss" -v p="$packets" \
-    'BEGIN{ printf "%-36s %6.3f s %12.0f packets/s %7.1f MiB peak RSS\n", n, t, (t > 0 ? p / t : 0), m / 1024 }'
-  echo "$name	$best" >>"$results"
+  local times=()
+  for _ in $(seq "$runs"); do times+=("$(once "$@")"); done
+  report "$name" "${times[@]}"
 }
 
 synack=./target/release/synack
 reference=${REFERENCE:-}
 for format in jsonl text; do
   for threads in 1 "$cores"; do
+    args=(trace --read "$big" --format "$format" --threads "$threads")
     if [[ -n $reference ]]; then
-      best_of "reference $format --threads $threads" "$reference" trace --read "$big" --format "$format" --threads "$threads"
+      # Run for run, alternately: a machine whose load changes affects both alike.
+      ours=() theirs=()
+      for _ in $(seq "$runs"); do
+        theirs+=("$(once "$reference" "${args[@]}")")
+        ours+=("$(once $synack "${args[@]}")")
+      done
+      report "reference $format --threads $threads" "${theirs[@]}"
+      report "synack $format --threads $threads" "${ours[@]}"
+    else
+      best_of "synack $format --threads $threads" $synack "${args[@]}"
     fi
-    best_of "synack $format --threads $threads" $synack trace --read "$big" --format "$format" --threads "$threads"
   done
 done
 if command -v tcpdump >/dev/null; then
