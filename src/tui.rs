@@ -139,6 +139,7 @@ where
             },
         };
         let started = Instant::now();
+        let mut caught_up = Instant::now();
         let mut first: Option<Timestamp> = None;
         let mut last_stats = Instant::now();
         while !shared.stop.load(Ordering::Relaxed) {
@@ -172,6 +173,12 @@ where
                     let changes = source.take_kernel();
                     if !changes.is_empty() && !send(Msg::KernelChanges(changes)) {
                         return;
+                    }
+                    // Live: everything captured until now has been sent
+                    // (said at most 20 times a second; a full channel skips it).
+                    if loss == Loss::Counted && caught_up.elapsed() >= Duration::from_millis(50) {
+                        caught_up = Instant::now();
+                        let _ = tx.try_send(Msg::CaughtUp(wall_clock()));
                     }
                     continue;
                 }

@@ -1319,3 +1319,41 @@ mod runs {
         assert!(runs.hold(seg(40002)).is_some());
     }
 }
+
+/// A live capture that falls behind (its segments come late, the kernel's
+/// changes on time): a change is not compared before the capture has said
+/// it sent everything up to it, so no "✗ kernel" line comes of the delay.
+#[test]
+fn a_capture_behind_brings_no_false_kernel_lines() {
+    let segs = segments("seed.pcap");
+    let mut app = App::new(
+        Pipeline::new(None, synack::model::tracker::Limits::both(100)),
+        Source::Live { interface: "lo".into(), port: 8001 },
+        true,
+    );
+    app.pipeline.tracker.watch_kernel();
+    app.kernel = Some(Ok(()));
+    let changes = wire_changes("seed.pcap");
+    let all = changes.len();
+    let (early, late) = segs.split_at(segs.len() - 3);
+    for s in early {
+        app.update(Msg::Decoded(Ok(Some(*s))));
+    }
+    app.update(Msg::KernelChanges(changes));
+    // The capture said it was caught up just after its last segment sent;
+    // the clock runs on, seconds past every change.
+    let last = early.last().unwrap().ts.0;
+    app.update(Msg::CaughtUp(Timestamp(last + 1_000_000)));
+    let wall = segs.last().unwrap().ts.0 + 10_000_000_000;
+    app.update(Msg::Tick(Timestamp(wall)));
+    let s = screen(&mut app, 200, 60);
+    assert!(!s.contains('✗'), "{s}");
+    // The late segments come, and the capture catches up: all agree.
+    for s in late {
+        app.update(Msg::Decoded(Ok(Some(*s))));
+    }
+    app.update(Msg::CaughtUp(Timestamp(wall)));
+    app.update(Msg::Tick(Timestamp(wall + 1_000_000_000)));
+    let s = screen(&mut app, 200, 60);
+    assert!(s.contains(&format!("kernel: {all} of {all} transitions agreed")), "{s}");
+}

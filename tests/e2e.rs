@@ -289,22 +289,32 @@ fn a_resize_then_quit_restores_the_terminal() {
 }
 
 /// `synack demo --once` reaches its last step within 150 s, and no frame on
-/// the way shows a "✗ kernel" line (the kernel view is on as root).
+/// the way shows a false "✗ kernel" line (the kernel view is on as root).
+/// The backlog step is there to show a true one: when the full accept queue
+/// drops the handshake's last ACK, the server's kernel reaches ESTABLISHED
+/// later than the wire says; a "✗" line may show there, and only there, and
+/// it says when the wire showed it.
 #[test]
 fn the_demo_tour_reaches_its_end_without_false_kernel_lines() {
     if !capture_allowed() {
         return;
     }
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let tmux = start("tour", "100", "30", &format!("{} demo --port {port} --once", env!("CARGO_BIN_EXE_synack")));
+    let tmux = start("tour", "160", "45", &format!("{} demo --port {port} --once", env!("CARGO_BIN_EXE_synack")));
     let started = Instant::now();
-    let steps = synack::tui::app::Tour::steps().len();
-    let last = format!("Step {steps}/{steps}");
+    let steps = synack::tui::app::Tour::steps();
+    let last = format!("Step {n}/{n}", n = steps.len());
+    let backlog = steps.iter().position(|s| s.1 == synack::scenario::Scenario::Backlog).unwrap();
+    let backlog = format!("Step {}/{}:", backlog + 1, steps.len());
     let (mut frames, mut last_at) = (0, None);
     loop {
         let s = tmux.screen();
         frames += 1;
-        assert!(!s.contains('✗'), "a false kernel line after {:?}:\n{s}", started.elapsed());
+        if s.contains('✗') {
+            let true_one = s.contains(&backlog) && s.contains("the wire shows it on row");
+            assert!(true_one, "a false kernel line after {:?}:\n{s}", started.elapsed());
+            eprintln!("a disagreement the backlog shows:\n{s}");
+        }
         if last_at.is_none() && s.contains(&last) {
             last_at = Some(started.elapsed());
         }

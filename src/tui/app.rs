@@ -19,6 +19,9 @@ use crate::scenario::Scenario;
 /// How long a kernel change waits for the segments around it before the
 /// dashboard attaches it anyway.
 pub const KERNEL_LAG_NANOS: u64 = 200_000_000;
+/// What a live capture may still hold when it says it is caught up: a ring
+/// block is handed over 10 ms after its first frame at the latest.
+pub const CAUGHT_UP_MARGIN_NANOS: u64 = 20_000_000;
 
 /// Everything that reaches the main loop, over one channel.
 #[derive(Debug)]
@@ -37,6 +40,10 @@ pub enum Msg {
     KernelTimers(Vec<crate::model::kernel::Timer>),
     /// The source ended (with an error, or at the end of a file).
     SourceEnded(Option<String>),
+    /// A live capture had nothing more to read at this wall time: every
+    /// segment it captured until then (less its ring's [`CAUGHT_UP_MARGIN_NANOS`])
+    /// has been sent.
+    CaughtUp(Timestamp),
     Key(KeyEvent),
     Mouse(MouseEvent),
     /// The terminal's new size (columns, rows).
@@ -252,6 +259,9 @@ pub struct App {
     pub size: ratatui::layout::Rect,
     /// The scenarios started from here, and the connections they made.
     pub runs: Runs,
+    /// When a live capture last said it had sent all it captured
+    /// ([`Msg::CaughtUp`]); `None` from a source that never says.
+    pub caught_up: Option<Timestamp>,
 }
 
 impl App {
@@ -289,6 +299,7 @@ impl App {
             ended: false,
             size: ratatui::layout::Rect::default(),
             runs: Runs::default(),
+            caught_up: None,
         }
     }
 
@@ -429,8 +440,13 @@ impl App {
         if self.ended {
             self.pipeline.tracker.kernel_flush(Timestamp(u64::MAX));
         } else if matches!(self.source, Source::Live { .. }) {
-            // Kernel changes older than the capture's lag: their segments are in.
-            self.pipeline.tracker.kernel_flush(Timestamp(self.wall.0.saturating_sub(KERNEL_LAG_NANOS)));
+            // Kernel changes older than the capture's lag: their segments are
+            // in, unless the capture is behind (it says when it is not).
+            let mut upto = self.wall.0.saturating_sub(KERNEL_LAG_NANOS);
+            if let Some(t) = self.caught_up {
+                upto = upto.min(t.0.saturating_sub(CAUGHT_UP_MARGIN_NANOS));
+            }
+            self.pipeline.tracker.kernel_flush(Timestamp(upto));
         }
     }
 
@@ -488,6 +504,7 @@ impl App {
                 self.settle_kernel();
                 return action;
             }
+            Msg::CaughtUp(t) => self.caught_up = Some(t),
             Msg::Caption(c) => self.caption = Some(c),
             Msg::Notice(n) => self.set_notice(n),
             Msg::ScenarioConnect { run, port } => self.runs.connect(run, port),
