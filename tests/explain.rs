@@ -130,7 +130,7 @@ fn reset_after_a_fin_exchange_says_what_came_before() {
     let c = t.conn();
     assert_eq!(c.close_kind(), CloseKind::Reset);
     let v = verdict(c);
-    assert!(!v.contains("no FIN exchange"), "{v}");
+    assert!(!v.contains("not a FIN"), "{v}");
     assert!(v.contains("the server sent a FIN, which the client acknowledged"), "{v}");
     assert!(v.contains("still sent 31 bytes"), "{v}");
     assert!(v.contains("the client sent a FIN"), "{v}");
@@ -140,7 +140,7 @@ fn reset_after_a_fin_exchange_says_what_came_before() {
     assert!(!v.contains("unread"), "{v}");
     // And an abort with no FIN before it still says so.
     let abort = first(&fixture("abort.pcap")).clone();
-    assert!(verdict(&abort).contains("no FIN exchange"), "{}", verdict(&abort));
+    assert!(verdict(&abort).contains("sent an RST, not a FIN"), "{}", verdict(&abort));
 }
 
 /// A three-way close, then a late ACK, and the server's FIN again (the
@@ -537,9 +537,9 @@ fn finding_3_an_rst_after_acknowledged_data_is_a_close_with_data_unread() {
     let v = verdict(reset_after_fins().conn());
     said(&v, "nothing acknowledged them");
     unsaid(&v, "reached an open socket");
-    // An abort with no FIN before it: neither.
+    // An RST with no FIN before it: neither is claimed (both are possible).
     let v = verdict(first(&fixture("abort.pcap")));
-    unsaid(&v, "data still unread");
+    unsaid(&v, "a socket closed with received data still unread sends RST");
     unsaid(&v, "reached an open socket");
 }
 
@@ -575,14 +575,15 @@ fn finding_4_a_three_way_close_says_why_from_its_timing_and_its_data() {
 #[test]
 fn finding_5_rsts_cite_the_rule_that_applies() {
     use synack::model::diagram::path;
-    use synack::model::explain::{RST_ABORT, RST_IN_SYN_SENT, RST_RECEIVED};
+    use synack::model::explain::{RST_ABORT, RST_IN_SYN_SENT, RST_RECEIVED, RST_UNREAD};
     let refused = first(&fixture("refused.pcap")).clone();
     assert_eq!(path(&refused, Role::Client).last().unwrap().label, Err(RST_IN_SYN_SENT));
     assert!(RST_IN_SYN_SENT.contains("§3.10.7.3") && RST_IN_SYN_SENT.contains("Note 3"));
     let abort = first(&fixture("abort.pcap")).clone();
-    assert_eq!(path(&abort, Role::Client).last().unwrap().label, Err(RST_ABORT));
+    // The client had received data before its RST: ABORT or a close with it unread.
+    assert_eq!(path(&abort, Role::Client).last().unwrap().label, Err(RST_UNREAD));
     assert_eq!(path(&abort, Role::Server).last().unwrap().label, Err(RST_RECEIVED));
-    assert!(RST_ABORT.contains("§3.10.5") && RST_RECEIVED.contains("§3.10.7.4"));
+    assert!(RST_ABORT.contains("§3.10.5") && RST_UNREAD.contains("§3.10.5") && RST_RECEIVED.contains("§3.10.7.4"));
     let out = text(&abort);
     unsaid(&out, "§3.10.7.4, not drawn");
 }
@@ -834,4 +835,53 @@ impl Facts {
             _ => self.seq.contains(&int.unwrap_or(u64::MAX)) || number.contains('.') && unit.is_empty(),
         }
     }
+}
+
+/// The review of every fixture's text: an RST with no FIN before it says
+/// "aborted" only when the sender had received no data; with data received,
+/// a close with that data unread looks the same on the wire.
+#[test]
+fn review_an_rst_with_no_fin_names_a_cause_only_when_the_segments_show_it() {
+    use synack::model::diagram::path;
+    use synack::model::explain::{RST_ABORT, RST_UNREAD};
+    // abort.pcap: the client had received "HELLOWORLD" before its RST.
+    let abort = first(&fixture("abort.pcap")).clone();
+    let v = verdict(&abort);
+    said(&v, "The client sent an RST, not a FIN: no TIME-WAIT; both ends went straight to CLOSED.");
+    said(&v, "the client had received 10 bytes, so both are possible.");
+    unsaid(&v, "its application aborted");
+    assert_eq!(path(&abort, Role::Client).last().unwrap().label, Err(RST_UNREAD));
+    // Built: the client sends data, receives none, and resets: only ABORT fits.
+    let mut t = syn_received();
+    t.c(ACK, 1, 1, b"");
+    t.c(psh_ack(), 1, 1, b"helloworld");
+    t.s(ACK, 1, 11, b"");
+    t.c(rst_ack(), 11, 1, b"");
+    let c = t.conn();
+    assert_eq!(c.close_kind(), CloseKind::Reset);
+    let v = verdict(c);
+    said(&v, "The client had received no data, so none was left unread: its application aborted (RFC 9293 §3.10.5");
+    unsaid(&v, "both are possible");
+    assert_eq!(path(c, Role::Client).last().unwrap().label, Err(RST_ABORT));
+}
+
+/// Figure 5's Note 3 gives an RST's sender a move to TIME-WAIT; the rows (as
+/// §3.10.5 and Linux) go to CLOSED, and a sent RST's label says so. A
+/// received RST's move to CLOSED is the one Note 3 names: no such remark.
+#[test]
+fn review_a_sent_rst_is_not_said_to_follow_note_3() {
+    use synack::model::diagram::path;
+    use synack::model::explain::{RST_ABORT, RST_DATA_AFTER_CLOSE, RST_IN_SYN_SENT, RST_RECEIVED, RST_UNREAD};
+    for sent in [RST_ABORT, RST_UNREAD, RST_DATA_AFTER_CLOSE] {
+        said(sent, "Its Note 3 moves the RST's sender to TIME-WAIT; §3.10.5 and Linux move it to CLOSED");
+    }
+    for got in [RST_RECEIVED, RST_IN_SYN_SENT] {
+        said(got, "RSTs are left out of figure 5: its Note 3");
+        unsaid(got, "TIME-WAIT");
+    }
+    let abort = first(&fixture("abort.pcap")).clone();
+    let label = |role| path(&abort, role).last().unwrap().label.unwrap_err();
+    said(label(Role::Client), "moves the RST's sender to TIME-WAIT");
+    unsaid(label(Role::Server), "TIME-WAIT");
+    assert_eq!(path(&abort, Role::Server).last().unwrap().label, Err(RST_RECEIVED));
 }

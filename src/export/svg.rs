@@ -375,7 +375,7 @@ mod tests {
             assert!(joined.contains("the figure abbreviates: SYN-RCVD is SYN-RECEIVED"), "{fixture}");
             if fixture == "abort.pcap" {
                 assert!(
-                    joined.contains("(not an arrow of the figure: ABORT / snd RST (RFC 9293 §3.10.5;"),
+                    joined.contains("(not an arrow of the figure: CLOSE with data unread, or ABORT / snd RST (RFC 9293 §3.6.1, §3.10.5;"),
                     "{joined}"
                 );
             }

@@ -607,10 +607,23 @@ fn rst_cause(conn: &Connection, rst: usize, by: Role) -> Option<String> {
     })
 }
 
-/// Why RST transitions are not arrows of figure 5.
+/// Why a received RST's move to CLOSED is not an arrow of figure 5: its
+/// Note 3 leaves out "receipt of a RST from any state" with its move to
+/// LISTEN or CLOSED.
 macro_rules! note_3 {
     () => {
         "; RSTs are left out of figure 5: its Note 3)"
+    };
+}
+
+/// Why a sent RST's move to CLOSED is not an arrow of figure 5, and why it
+/// is not the move figure 5's Note 3 names: that note gives the RST's
+/// sender "a corresponding transition to TIME-WAIT", while §3.10.5 (ABORT)
+/// deletes the TCB and enters CLOSED, as Linux does.
+macro_rules! note_3_sent {
+    () => {
+        "; RSTs are left out of figure 5. Its Note 3 moves the RST's sender to TIME-WAIT; §3.10.5 and Linux move it \
+         to CLOSED)"
     };
 }
 
@@ -618,12 +631,16 @@ macro_rules! note_3 {
 pub const RST_IN_SYN_SENT: &str = concat!("rcv RST of our SYN / x (RFC 9293 §3.10.7.3", note_3!());
 /// The RST's receiver in any other state (RFC 9293 §3.10.7.4, second check).
 pub const RST_RECEIVED: &str = concat!("rcv RST / x (RFC 9293 §3.10.7.4, second check", note_3!());
-/// The RST's sender: its application aborted (RFC 9293 §3.10.5, ABORT).
-pub const RST_ABORT: &str = concat!("ABORT / snd RST (RFC 9293 §3.10.5", note_3!());
-/// The RST's sender: its application closed with received data unread.
-pub const RST_UNREAD: &str = concat!("CLOSE with data unread / snd RST (RFC 9293 §3.6.1", note_3!());
+/// The RST's sender, which had received no data: its application aborted
+/// (RFC 9293 §3.10.5, ABORT).
+pub const RST_ABORT: &str = concat!("ABORT / snd RST (RFC 9293 §3.10.5", note_3_sent!());
+/// The RST's sender, which had received data: its application closed with
+/// that data unread (RFC 9293 §3.6.1) or aborted (§3.10.5); the segments
+/// look the same.
+pub const RST_UNREAD: &str =
+    concat!("CLOSE with data unread, or ABORT / snd RST (RFC 9293 §3.6.1, §3.10.5", note_3_sent!());
 /// The RST's sender: data came after its application had closed.
-pub const RST_DATA_AFTER_CLOSE: &str = concat!("rcv data after CLOSE / snd RST (RFC 9293 §3.6.1", note_3!());
+pub const RST_DATA_AFTER_CLOSE: &str = concat!("rcv data after CLOSE / snd RST (RFC 9293 §3.6.1", note_3_sent!());
 
 /// The label of `role`'s move to CLOSED (from `from`) on the RST at row
 /// `rst`: the sender's by why it sent it, the receiver's by its state.
@@ -636,8 +653,14 @@ pub fn rst_label(conn: &Connection, rst: usize, role: Role, from: TcpState) -> &
     match rst_data(conn, rst, role) {
         Some((_, _, Some(_))) => RST_UNREAD,
         Some((_, _, None)) => RST_DATA_AFTER_CLOSE,
+        None if received(conn, rst, role) > 0 => RST_UNREAD,
         None => RST_ABORT,
     }
+}
+
+/// The bytes of data `by` received before row `rst` (each byte once).
+fn received(conn: &Connection, rst: usize, by: Role) -> u32 {
+    conn.records[..rst].iter().filter(|r| r.dir.sender() == by.peer() && !r.retransmission).map(|r| r.payload_len).sum()
 }
 
 /// The data that reached `by` after its own FIN and before its RST at row
@@ -662,12 +685,23 @@ fn reset(conn: &Connection, s: &mut String) {
     let rst = conn.records.iter().position(|r| r.flags.rst()).unwrap_or(conn.records.len());
     let facts = before_reset(conn, rst);
     if facts.is_empty() {
-        let _ = write!(
-            s,
-            "{} aborted the connection with an RST: no FIN exchange, no TIME-WAIT; both ends went straight \
-             to CLOSED and any unsent or unread data was discarded.",
-            cap(by)
-        );
+        let _ = write!(s, "{} sent an RST, not a FIN: no TIME-WAIT; both ends went straight to CLOSED.", cap(by));
+        let got = received(conn, rst, by);
+        if got > 0 {
+            let _ = write!(
+                s,
+                " An abort sends RST (RFC 9293 §3.10.5; on Linux, close() with SO_LINGER 0), and so does a close \
+                 with received data unread (§3.6.1): the {} had received {got} bytes, so both are possible.",
+                by.name()
+            );
+        } else {
+            let _ = write!(
+                s,
+                " The {} had received no data, so none was left unread: its application aborted (RFC 9293 §3.10.5; \
+                 on Linux, close() with SO_LINGER 0).",
+                by.name()
+            );
+        }
         return;
     }
     let _ = write!(s, "Before the RST, {}. Then the {} sent an RST.", facts.join("; "), by.name());
