@@ -381,7 +381,7 @@ fn finding_1_the_server_stays_syn_received_until_the_segment_that_completes_the_
     // Client data sent again with no answer (no SYN-ACK again: a SYN cookie).
     let c = backlog_with(|c| syn_acks_again(c) == 0 && !opening(c).acks_dropped.is_empty());
     let v = verdict(&c);
-    said(&v, "(the client's data came again with no answer)");
+    said(&v, "(the client sent its data again, as nothing had acknowledged it)");
     said(&v, "The third ACK was dropped: the accept queue was full");
     let done = opening(&c).completed.unwrap();
     assert!(c.records[done].retransmission && c.records[done].payload_len > 0, "data sent again completed it");
@@ -884,4 +884,52 @@ fn review_a_sent_rst_is_not_said_to_follow_note_3() {
     said(label(Role::Client), "moves the RST's sender to TIME-WAIT");
     unsaid(label(Role::Server), "TIME-WAIT");
     assert_eq!(path(&abort, Role::Server).last().unwrap().label, Err(RST_RECEIVED));
+}
+
+/// A server that never sent its SYN-ACK again in more than 1 s kept no
+/// state (a SYN cookie): it is not said to have "stayed in SYN-RECEIVED".
+#[test]
+fn review_a_syn_cookie_server_is_not_said_to_stay_in_syn_received() {
+    use synack::model::explain::opening;
+    let cookie = backlog_with(|c| {
+        let o = opening(c);
+        !o.acks_dropped.is_empty() && o.syn_acks_again.is_empty() && verdict(c).contains("SYN cookie")
+    });
+    let v = verdict(&cookie);
+    said(&v, "So it kept no state for this connection, as a server does when its SYN-ACK carries a SYN cookie");
+    said(&v, "The rows still show SYN-RECEIVED");
+    unsaid(&v, "it stayed in SYN-RECEIVED");
+    // The handshake completed 208 ms after the first ACK: within the first
+    // retransmission timeout, so SYN-RECEIVED is not ruled out.
+    let kept = backlog_with(|c| {
+        let o = opening(c);
+        !o.acks_dropped.is_empty() && o.syn_acks_again.is_empty() && !verdict(c).contains("SYN cookie")
+    });
+    let v = verdict(&kept);
+    said(&v, "it stayed in SYN-RECEIVED (the client sent its data again, as nothing had acknowledged it)");
+    unsaid(&v, "kept no state");
+    // A SYN-ACK sent again: that, not the data, is the evidence given.
+    let v = verdict(&backlog_with(|c| syn_acks_again(c) > 0));
+    said(&v, "only a SYN-RECEIVED endpoint does that");
+    unsaid(&v, "sent its data again");
+}
+
+/// A SYN dropped on one host: both queues that make Linux drop it are
+/// named, and neither is claimed alone.
+#[test]
+fn review_a_dropped_syn_names_both_queues() {
+    use synack::model::explain::opening;
+    let c = backlog_with(|c| !opening(c).syns_dropped.is_empty());
+    let v = verdict(&c);
+    said(&v, "Linux drops a SYN while the listener's accept queue is full, and also while its SYN queue is full");
+    unsaid(&v, "as it does while its accept queue is full");
+    said(&explain(&c, opening(&c).syns_dropped[0]), "also while its SYN queue is full");
+    // Across hosts the SYN may have been lost: no Linux queue is named.
+    let mut t = Talk::between("10.0.0.1:40000", "10.0.0.2:8001");
+    t.c(SYN, 0, 0, b"");
+    t.wait_ms(1000);
+    t.c(SYN, 0, 0, b"");
+    t.s(syn_ack(), 0, 1, b"");
+    t.c(ACK, 1, 1, b"");
+    unsaid(&verdict(t.conn()), "Linux drops a SYN");
 }

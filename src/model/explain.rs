@@ -283,6 +283,11 @@ pub fn verdict_into(conn: &Connection, s: &mut String) {
     }
 }
 
+/// Why a listener on one host drops a SYN (Linux, `tcp_conn_request`):
+/// either queue may be the full one; the segments do not show which.
+const SYN_DROP: &str = "Linux drops a SYN while the listener's accept queue is full, and also while its SYN queue is \
+                        full if net.ipv4.tcp_syncookies is 0.";
+
 /// What the opening's facts say: SYNs the server dropped, the time it stayed
 /// in SYN-RECEIVED after the client's ACK, and why, where the facts show it.
 fn opening_words(conn: &Connection, o: &Opening, s: &mut String) {
@@ -294,11 +299,7 @@ fn opening_words(conn: &Connection, o: &Opening, s: &mut String) {
             write!(s, " The server did not take the client's {which}: it answered only {words} after the first SYN.");
         let (it, it_cap) = if n == 1 { ("it", "It was") } else { ("them", "They were") };
         if one_host(conn) {
-            let _ = write!(
-                s,
-                " On one host nothing is lost on the way: the listener dropped {it}, as it does while its accept \
-                 queue is full."
-            );
+            let _ = write!(s, " On one host nothing is lost on the way: the listener dropped {it}. {SYN_DROP}");
         } else {
             let _ = write!(s, " {it_cap} lost on the way, or dropped by a listener whose queue was full.");
         }
@@ -309,33 +310,44 @@ fn opening_words(conn: &Connection, o: &Opening, s: &mut String) {
     let Some(&first) = o.acks_dropped.first() else { return };
     let n = o.acks_dropped.len();
     let which = if n == 1 { "first segment".to_string() } else { format!("first {n} segments") };
-    let _ = write!(
-        s,
-        " The server did not take the client's {which} that acknowledged its SYN-ACK: it stayed in SYN-RECEIVED"
-    );
-    if o.syn_acks_again.is_empty() {
-        s.push_str(" (the client's data came again with no answer).");
-        // A server that keeps the half-open connection sends its SYN-ACK again
-        // when its first retransmission timeout (1 s, RFC 6298) runs out.
-        let waited = o.answered.zip(o.completed.or(conn.records.len().checked_sub(1)));
-        if let Some((answered, until)) = waited
-            && gap(conn, answered, until).0 > SYN_ACK_TIMEOUT_MS
-        {
-            let _ = write!(
-                s,
-                " It did not send its SYN-ACK again in the {} that followed it, although a server that keeps a \
-                 half-open connection does so after 1 s (the initial retransmission timeout, RFC 6298): it kept \
-                 nothing for this one, as a server does when its SYN-ACK carries a SYN cookie (RFC 4987), and \
-                 rebuilt the connection from the client's ACK that completed it.",
-                gap(conn, answered, until).1
-            );
-        }
-    } else {
+    // A server that keeps the half-open connection sends its SYN-ACK again
+    // when its first retransmission timeout (1 s, RFC 6298) runs out; one
+    // that did not, that long, kept nothing: it is not "in SYN-RECEIVED".
+    let waited = o.answered.zip(o.completed.or(conn.records.len().checked_sub(1)));
+    let cookie = waited
+        .filter(|&(answered, until)| o.syn_acks_again.is_empty() && gap(conn, answered, until).0 > SYN_ACK_TIMEOUT_MS);
+    let _ = write!(s, " The server did not take the client's {which} that acknowledged its SYN-ACK");
+    // The client's data sent again (the segment that completed the handshake
+    // counts) shows that nothing had acknowledged it.
+    let again = o
+        .acks_dropped
+        .iter()
+        .chain(o.completed.iter())
+        .any(|&i| conn.records[i].retransmission && conn.records[i].payload_len > 0);
+    if cookie.is_none() {
+        s.push_str(": it stayed in SYN-RECEIVED");
+    }
+    if !o.syn_acks_again.is_empty() {
         let k = o.syn_acks_again.len();
         let _ = write!(
             s,
             " (it sent its SYN-ACK {}; only a SYN-RECEIVED endpoint does that).",
             count(k, "more time", "more times")
+        );
+    } else if again {
+        s.push_str(" (the client sent its data again, as nothing had acknowledged it).");
+    } else {
+        s.push('.');
+    }
+    if let Some((answered, until)) = cookie {
+        let _ = write!(
+            s,
+            " It did not send its SYN-ACK again in the {} that followed it, although a server that keeps a \
+             half-open connection does so after 1 s (the initial retransmission timeout, RFC 6298). So it kept no \
+             state for this connection, as a server does when its SYN-ACK carries a SYN cookie (RFC 4987), and it \
+             rebuilt the connection from the client's ACK that completed it. The rows still show SYN-RECEIVED: the \
+             state RFC 9293 gives a server that has answered a SYN.",
+            gap(conn, answered, until).1
         );
     }
     match o.completed {
@@ -865,7 +877,7 @@ fn explain_not_taken(conn: &Connection, idx: usize, r: &Record) -> String {
             );
         }
         if one_host(conn) {
-            s.push_str(" On one host nothing is lost on the way: the listener dropped it, as it does while its accept queue is full.");
+            let _ = write!(s, " On one host nothing is lost on the way: the listener dropped it. {SYN_DROP}");
         }
         return s;
     }
