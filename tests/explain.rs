@@ -437,6 +437,18 @@ fn finding_1_with_the_kernel_view_the_kernels_time_decides() {
     }
 }
 
+/// Across hosts, 10.0.0.1 to 10.0.0.2: a SYN sent again after 1 s, then
+/// the handshake.
+fn syn_again_across_hosts() -> Talk {
+    let mut t = Talk::between("10.0.0.1:40000", "10.0.0.2:8001");
+    t.c(SYN, 0, 0, b"");
+    t.wait_ms(1000);
+    t.c(SYN, 0, 0, b"");
+    t.s(syn_ack(), 0, 1, b"");
+    t.c(ACK, 1, 1, b"");
+    t
+}
+
 #[test]
 fn finding_1_dropped_syns_stay_in_listen() {
     use synack::model::explain::opening;
@@ -449,12 +461,7 @@ fn finding_1_dropped_syns_stay_in_listen() {
     }
     said(&verdict(&c), "On one host nothing is lost on the way: the listener dropped");
     // Across hosts it is not claimed: built, 10.0.0.1 to 10.0.0.2.
-    let mut t = Talk::between("10.0.0.1:40000", "10.0.0.2:8001");
-    t.c(SYN, 0, 0, b"");
-    t.wait_ms(1000);
-    t.c(SYN, 0, 0, b"");
-    t.s(syn_ack(), 0, 1, b"");
-    t.c(ACK, 1, 1, b"");
+    let t = syn_again_across_hosts();
     let v = verdict(t.conn());
     said(&v, "It was lost on the way, or dropped by a listener whose queue was full");
     unsaid(&v, "On one host");
@@ -925,11 +932,6 @@ fn review_a_dropped_syn_names_both_queues() {
     unsaid(&v, "as it does while its accept queue is full");
     said(&explain(&c, opening(&c).syns_dropped[0]), "also while its SYN queue is full");
     // Across hosts the SYN may have been lost: no Linux queue is named.
-    let mut t = Talk::between("10.0.0.1:40000", "10.0.0.2:8001");
-    t.c(SYN, 0, 0, b"");
-    t.wait_ms(1000);
-    t.c(SYN, 0, 0, b"");
-    t.s(syn_ack(), 0, 1, b"");
-    t.c(ACK, 1, 1, b"");
+    let t = syn_again_across_hosts();
     unsaid(&verdict(t.conn()), "Linux drops a SYN");
 }
