@@ -130,7 +130,7 @@ fn reset_after_a_fin_exchange_says_what_came_before() {
     let c = t.conn();
     assert_eq!(c.close_kind(), CloseKind::Reset);
     let v = verdict(c);
-    assert!(!v.contains("no FIN exchange"), "{v}");
+    assert!(!v.contains("not a FIN"), "{v}");
     assert!(v.contains("the server sent a FIN, which the client acknowledged"), "{v}");
     assert!(v.contains("still sent 31 bytes"), "{v}");
     assert!(v.contains("the client sent a FIN"), "{v}");
@@ -140,7 +140,7 @@ fn reset_after_a_fin_exchange_says_what_came_before() {
     assert!(!v.contains("unread"), "{v}");
     // And an abort with no FIN before it still says so.
     let abort = first(&fixture("abort.pcap")).clone();
-    assert!(verdict(&abort).contains("no FIN exchange"), "{}", verdict(&abort));
+    assert!(verdict(&abort).contains("sent an RST, not a FIN"), "{}", verdict(&abort));
 }
 
 /// A three-way close, then a late ACK, and the server's FIN again (the
@@ -381,7 +381,7 @@ fn finding_1_the_server_stays_syn_received_until_the_segment_that_completes_the_
     // Client data sent again with no answer (no SYN-ACK again: a SYN cookie).
     let c = backlog_with(|c| syn_acks_again(c) == 0 && !opening(c).acks_dropped.is_empty());
     let v = verdict(&c);
-    said(&v, "(the client's data came again with no answer)");
+    said(&v, "(the client sent its data again, as nothing had acknowledged it)");
     said(&v, "The third ACK was dropped: the accept queue was full");
     let done = opening(&c).completed.unwrap();
     assert!(c.records[done].retransmission && c.records[done].payload_len > 0, "data sent again completed it");
@@ -437,6 +437,18 @@ fn finding_1_with_the_kernel_view_the_kernels_time_decides() {
     }
 }
 
+/// Across hosts, 10.0.0.1 to 10.0.0.2: a SYN sent again after 1 s, then
+/// the handshake.
+fn syn_again_across_hosts() -> Talk {
+    let mut t = Talk::between("10.0.0.1:40000", "10.0.0.2:8001");
+    t.c(SYN, 0, 0, b"");
+    t.wait_ms(1000);
+    t.c(SYN, 0, 0, b"");
+    t.s(syn_ack(), 0, 1, b"");
+    t.c(ACK, 1, 1, b"");
+    t
+}
+
 #[test]
 fn finding_1_dropped_syns_stay_in_listen() {
     use synack::model::explain::opening;
@@ -449,12 +461,7 @@ fn finding_1_dropped_syns_stay_in_listen() {
     }
     said(&verdict(&c), "On one host nothing is lost on the way: the listener dropped");
     // Across hosts it is not claimed: built, 10.0.0.1 to 10.0.0.2.
-    let mut t = Talk::between("10.0.0.1:40000", "10.0.0.2:8001");
-    t.c(SYN, 0, 0, b"");
-    t.wait_ms(1000);
-    t.c(SYN, 0, 0, b"");
-    t.s(syn_ack(), 0, 1, b"");
-    t.c(ACK, 1, 1, b"");
+    let t = syn_again_across_hosts();
     let v = verdict(t.conn());
     said(&v, "It was lost on the way, or dropped by a listener whose queue was full");
     unsaid(&v, "On one host");
@@ -537,9 +544,9 @@ fn finding_3_an_rst_after_acknowledged_data_is_a_close_with_data_unread() {
     let v = verdict(reset_after_fins().conn());
     said(&v, "nothing acknowledged them");
     unsaid(&v, "reached an open socket");
-    // An abort with no FIN before it: neither.
+    // An RST with no FIN before it: neither is claimed (both are possible).
     let v = verdict(first(&fixture("abort.pcap")));
-    unsaid(&v, "data still unread");
+    unsaid(&v, "a socket closed with received data still unread sends RST");
     unsaid(&v, "reached an open socket");
 }
 
@@ -575,14 +582,15 @@ fn finding_4_a_three_way_close_says_why_from_its_timing_and_its_data() {
 #[test]
 fn finding_5_rsts_cite_the_rule_that_applies() {
     use synack::model::diagram::path;
-    use synack::model::explain::{RST_ABORT, RST_IN_SYN_SENT, RST_RECEIVED};
+    use synack::model::explain::{RST_ABORT, RST_IN_SYN_SENT, RST_RECEIVED, RST_UNREAD};
     let refused = first(&fixture("refused.pcap")).clone();
     assert_eq!(path(&refused, Role::Client).last().unwrap().label, Err(RST_IN_SYN_SENT));
     assert!(RST_IN_SYN_SENT.contains("§3.10.7.3") && RST_IN_SYN_SENT.contains("Note 3"));
     let abort = first(&fixture("abort.pcap")).clone();
-    assert_eq!(path(&abort, Role::Client).last().unwrap().label, Err(RST_ABORT));
+    // The client had received data before its RST: ABORT or a close with it unread.
+    assert_eq!(path(&abort, Role::Client).last().unwrap().label, Err(RST_UNREAD));
     assert_eq!(path(&abort, Role::Server).last().unwrap().label, Err(RST_RECEIVED));
-    assert!(RST_ABORT.contains("§3.10.5") && RST_RECEIVED.contains("§3.10.7.4"));
+    assert!(RST_ABORT.contains("§3.10.5") && RST_UNREAD.contains("§3.10.5") && RST_RECEIVED.contains("§3.10.7.4"));
     let out = text(&abort);
     unsaid(&out, "§3.10.7.4, not drawn");
 }
@@ -834,4 +842,96 @@ impl Facts {
             _ => self.seq.contains(&int.unwrap_or(u64::MAX)) || number.contains('.') && unit.is_empty(),
         }
     }
+}
+
+/// The review of every fixture's text: an RST with no FIN before it says
+/// "aborted" only when the sender had received no data; with data received,
+/// a close with that data unread looks the same on the wire.
+#[test]
+fn review_an_rst_with_no_fin_names_a_cause_only_when_the_segments_show_it() {
+    use synack::model::diagram::path;
+    use synack::model::explain::{RST_ABORT, RST_UNREAD};
+    // abort.pcap: the client had received "HELLOWORLD" before its RST.
+    let abort = first(&fixture("abort.pcap")).clone();
+    let v = verdict(&abort);
+    said(&v, "The client sent an RST, not a FIN: no TIME-WAIT; both ends went straight to CLOSED.");
+    said(&v, "the client had received 10 bytes, so both are possible.");
+    unsaid(&v, "its application aborted");
+    assert_eq!(path(&abort, Role::Client).last().unwrap().label, Err(RST_UNREAD));
+    // Built: the client sends data, receives none, and resets: only ABORT fits.
+    let mut t = syn_received();
+    t.c(ACK, 1, 1, b"");
+    t.c(psh_ack(), 1, 1, b"helloworld");
+    t.s(ACK, 1, 11, b"");
+    t.c(rst_ack(), 11, 1, b"");
+    let c = t.conn();
+    assert_eq!(c.close_kind(), CloseKind::Reset);
+    let v = verdict(c);
+    said(&v, "The client had received no data, so none was left unread: its application aborted (RFC 9293 §3.10.5");
+    unsaid(&v, "both are possible");
+    assert_eq!(path(c, Role::Client).last().unwrap().label, Err(RST_ABORT));
+}
+
+/// Figure 5's Note 3 gives an RST's sender a move to TIME-WAIT; the rows (as
+/// §3.10.5 and Linux) go to CLOSED, and a sent RST's label says so. A
+/// received RST's move to CLOSED is the one Note 3 names: no such remark.
+#[test]
+fn review_a_sent_rst_is_not_said_to_follow_note_3() {
+    use synack::model::diagram::path;
+    use synack::model::explain::{RST_ABORT, RST_DATA_AFTER_CLOSE, RST_IN_SYN_SENT, RST_RECEIVED, RST_UNREAD};
+    for sent in [RST_ABORT, RST_UNREAD, RST_DATA_AFTER_CLOSE] {
+        said(sent, "Its Note 3 moves the RST's sender to TIME-WAIT; §3.10.5 and Linux move it to CLOSED");
+    }
+    for got in [RST_RECEIVED, RST_IN_SYN_SENT] {
+        said(got, "RSTs are left out of figure 5: its Note 3");
+        unsaid(got, "TIME-WAIT");
+    }
+    let abort = first(&fixture("abort.pcap")).clone();
+    let label = |role| path(&abort, role).last().unwrap().label.unwrap_err();
+    said(label(Role::Client), "moves the RST's sender to TIME-WAIT");
+    unsaid(label(Role::Server), "TIME-WAIT");
+    assert_eq!(path(&abort, Role::Server).last().unwrap().label, Err(RST_RECEIVED));
+}
+
+/// A server that never sent its SYN-ACK again in more than 1 s kept no
+/// state (a SYN cookie): it is not said to have "stayed in SYN-RECEIVED".
+#[test]
+fn review_a_syn_cookie_server_is_not_said_to_stay_in_syn_received() {
+    use synack::model::explain::opening;
+    let cookie = backlog_with(|c| {
+        let o = opening(c);
+        !o.acks_dropped.is_empty() && o.syn_acks_again.is_empty() && verdict(c).contains("SYN cookie")
+    });
+    let v = verdict(&cookie);
+    said(&v, "So it kept no state for this connection, as a server does when its SYN-ACK carries a SYN cookie");
+    said(&v, "The rows still show SYN-RECEIVED");
+    unsaid(&v, "it stayed in SYN-RECEIVED");
+    // The handshake completed 208 ms after the first ACK: within the first
+    // retransmission timeout, so SYN-RECEIVED is not ruled out.
+    let kept = backlog_with(|c| {
+        let o = opening(c);
+        !o.acks_dropped.is_empty() && o.syn_acks_again.is_empty() && !verdict(c).contains("SYN cookie")
+    });
+    let v = verdict(&kept);
+    said(&v, "it stayed in SYN-RECEIVED (the client sent its data again, as nothing had acknowledged it)");
+    unsaid(&v, "kept no state");
+    // A SYN-ACK sent again: that, not the data, is the evidence given.
+    let v = verdict(&backlog_with(|c| syn_acks_again(c) > 0));
+    said(&v, "only a SYN-RECEIVED endpoint does that");
+    unsaid(&v, "sent its data again");
+}
+
+/// A SYN dropped on one host: both queues that make Linux drop it are
+/// named, and neither is claimed alone.
+#[test]
+fn review_a_dropped_syn_names_both_queues() {
+    use synack::model::explain::opening;
+    let c = backlog_with(|c| !opening(c).syns_dropped.is_empty());
+    let v = verdict(&c);
+    said(&v, "Linux drops a SYN while the listener's accept queue is full, and also while its SYN queue is full");
+    unsaid(&v, "as it does while its accept queue is full");
+    said(&explain(&c, opening(&c).syns_dropped[0]), "also while its SYN queue is full");
+    // Across hosts the SYN may have been lost: no Linux queue is named.
+    let t = syn_again_across_hosts();
+    unsaid(&verdict(t.conn()), "Linux drops a SYN");
 }

@@ -325,8 +325,9 @@ impl SvgExporter {
 }
 
 impl Exporter for SvgExporter {
-    fn append(&mut self, conn: &Connection, _out: &mut String) {
+    fn connection(&mut self, conn: &Connection, _out: &mut dyn Write) -> io::Result<()> {
         self.add(conn);
+        Ok(())
     }
 
     fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {
@@ -373,7 +374,10 @@ mod tests {
             let joined = lines.iter().map(|l| l.trim()).collect::<Vec<_>>().join(" ");
             assert!(joined.contains("the figure abbreviates: SYN-RCVD is SYN-RECEIVED"), "{fixture}");
             if fixture == "abort.pcap" {
-                assert!(joined.contains("(not an arrow of the figure: ABORT / snd RST (RFC 9293 §3.10.5;"), "{joined}");
+                assert!(
+                    joined.contains("(not an arrow of the figure: CLOSE with data unread, or ABORT / snd RST (RFC 9293 §3.6.1, §3.10.5;"),
+                    "{joined}"
+                );
             }
         }
         assert_eq!(hanging("short", 90), ["short"]);

@@ -283,6 +283,11 @@ pub fn verdict_into(conn: &Connection, s: &mut String) {
     }
 }
 
+/// Why a listener on one host drops a SYN (Linux, `tcp_conn_request`):
+/// either queue may be the full one; the segments do not show which.
+const SYN_DROP: &str = "Linux drops a SYN while the listener's accept queue is full, and also while its SYN queue is \
+                        full if net.ipv4.tcp_syncookies is 0.";
+
 /// What the opening's facts say: SYNs the server dropped, the time it stayed
 /// in SYN-RECEIVED after the client's ACK, and why, where the facts show it.
 fn opening_words(conn: &Connection, o: &Opening, s: &mut String) {
@@ -294,11 +299,7 @@ fn opening_words(conn: &Connection, o: &Opening, s: &mut String) {
             write!(s, " The server did not take the client's {which}: it answered only {words} after the first SYN.");
         let (it, it_cap) = if n == 1 { ("it", "It was") } else { ("them", "They were") };
         if one_host(conn) {
-            let _ = write!(
-                s,
-                " On one host nothing is lost on the way: the listener dropped {it}, as it does while its accept \
-                 queue is full."
-            );
+            let _ = write!(s, " On one host nothing is lost on the way: the listener dropped {it}. {SYN_DROP}");
         } else {
             let _ = write!(s, " {it_cap} lost on the way, or dropped by a listener whose queue was full.");
         }
@@ -309,33 +310,44 @@ fn opening_words(conn: &Connection, o: &Opening, s: &mut String) {
     let Some(&first) = o.acks_dropped.first() else { return };
     let n = o.acks_dropped.len();
     let which = if n == 1 { "first segment".to_string() } else { format!("first {n} segments") };
-    let _ = write!(
-        s,
-        " The server did not take the client's {which} that acknowledged its SYN-ACK: it stayed in SYN-RECEIVED"
-    );
-    if o.syn_acks_again.is_empty() {
-        s.push_str(" (the client's data came again with no answer).");
-        // A server that keeps the half-open connection sends its SYN-ACK again
-        // when its first retransmission timeout (1 s, RFC 6298) runs out.
-        let waited = o.answered.zip(o.completed.or(conn.records.len().checked_sub(1)));
-        if let Some((answered, until)) = waited
-            && gap(conn, answered, until).0 > SYN_ACK_TIMEOUT_MS
-        {
-            let _ = write!(
-                s,
-                " It did not send its SYN-ACK again in the {} that followed it, although a server that keeps a \
-                 half-open connection does so after 1 s (the initial retransmission timeout, RFC 6298): it kept \
-                 nothing for this one, as a server does when its SYN-ACK carries a SYN cookie (RFC 4987), and \
-                 rebuilt the connection from the client's ACK that completed it.",
-                gap(conn, answered, until).1
-            );
-        }
-    } else {
+    // A server that keeps the half-open connection sends its SYN-ACK again
+    // when its first retransmission timeout (1 s, RFC 6298) runs out; one
+    // that did not, that long, kept nothing: it is not "in SYN-RECEIVED".
+    let waited = o.answered.zip(o.completed.or(conn.records.len().checked_sub(1)));
+    let cookie = waited
+        .filter(|&(answered, until)| o.syn_acks_again.is_empty() && gap(conn, answered, until).0 > SYN_ACK_TIMEOUT_MS);
+    let _ = write!(s, " The server did not take the client's {which} that acknowledged its SYN-ACK");
+    // The client's data sent again (the segment that completed the handshake
+    // counts) shows that nothing had acknowledged it.
+    let again = o
+        .acks_dropped
+        .iter()
+        .chain(o.completed.iter())
+        .any(|&i| conn.records[i].retransmission && conn.records[i].payload_len > 0);
+    if cookie.is_none() {
+        s.push_str(": it stayed in SYN-RECEIVED");
+    }
+    if !o.syn_acks_again.is_empty() {
         let k = o.syn_acks_again.len();
         let _ = write!(
             s,
             " (it sent its SYN-ACK {}; only a SYN-RECEIVED endpoint does that).",
             count(k, "more time", "more times")
+        );
+    } else if again {
+        s.push_str(" (the client sent its data again, as nothing had acknowledged it).");
+    } else {
+        s.push('.');
+    }
+    if let Some((answered, until)) = cookie {
+        let _ = write!(
+            s,
+            " It did not send its SYN-ACK again in the {} that followed it, although a server that keeps a \
+             half-open connection does so after 1 s (the initial retransmission timeout, RFC 6298). So it kept no \
+             state for this connection, as a server does when its SYN-ACK carries a SYN cookie (RFC 4987), and it \
+             rebuilt the connection from the client's ACK that completed it. The rows still show SYN-RECEIVED: the \
+             state RFC 9293 gives a server that has answered a SYN.",
+            gap(conn, answered, until).1
         );
     }
     match o.completed {
@@ -606,10 +618,23 @@ fn rst_cause(conn: &Connection, rst: usize, by: Role) -> Option<String> {
     })
 }
 
-/// Why RST transitions are not arrows of figure 5.
+/// Why a received RST's move to CLOSED is not an arrow of figure 5: its
+/// Note 3 leaves out "receipt of a RST from any state" with its move to
+/// LISTEN or CLOSED.
 macro_rules! note_3 {
     () => {
         "; RSTs are left out of figure 5: its Note 3)"
+    };
+}
+
+/// Why a sent RST's move to CLOSED is not an arrow of figure 5, and why it
+/// is not the move figure 5's Note 3 names: that note gives the RST's
+/// sender "a corresponding transition to TIME-WAIT", while §3.10.5 (ABORT)
+/// deletes the TCB and enters CLOSED, as Linux does.
+macro_rules! note_3_sent {
+    () => {
+        "; RSTs are left out of figure 5. Its Note 3 moves the RST's sender to TIME-WAIT; §3.10.5 and Linux move it \
+         to CLOSED)"
     };
 }
 
@@ -617,12 +642,16 @@ macro_rules! note_3 {
 pub const RST_IN_SYN_SENT: &str = concat!("rcv RST of our SYN / x (RFC 9293 §3.10.7.3", note_3!());
 /// The RST's receiver in any other state (RFC 9293 §3.10.7.4, second check).
 pub const RST_RECEIVED: &str = concat!("rcv RST / x (RFC 9293 §3.10.7.4, second check", note_3!());
-/// The RST's sender: its application aborted (RFC 9293 §3.10.5, ABORT).
-pub const RST_ABORT: &str = concat!("ABORT / snd RST (RFC 9293 §3.10.5", note_3!());
-/// The RST's sender: its application closed with received data unread.
-pub const RST_UNREAD: &str = concat!("CLOSE with data unread / snd RST (RFC 9293 §3.6.1", note_3!());
+/// The RST's sender, which had received no data: its application aborted
+/// (RFC 9293 §3.10.5, ABORT).
+pub const RST_ABORT: &str = concat!("ABORT / snd RST (RFC 9293 §3.10.5", note_3_sent!());
+/// The RST's sender, which had received data: its application closed with
+/// that data unread (RFC 9293 §3.6.1) or aborted (§3.10.5); the segments
+/// look the same.
+pub const RST_UNREAD: &str =
+    concat!("CLOSE with data unread, or ABORT / snd RST (RFC 9293 §3.6.1, §3.10.5", note_3_sent!());
 /// The RST's sender: data came after its application had closed.
-pub const RST_DATA_AFTER_CLOSE: &str = concat!("rcv data after CLOSE / snd RST (RFC 9293 §3.6.1", note_3!());
+pub const RST_DATA_AFTER_CLOSE: &str = concat!("rcv data after CLOSE / snd RST (RFC 9293 §3.6.1", note_3_sent!());
 
 /// The label of `role`'s move to CLOSED (from `from`) on the RST at row
 /// `rst`: the sender's by why it sent it, the receiver's by its state.
@@ -635,8 +664,14 @@ pub fn rst_label(conn: &Connection, rst: usize, role: Role, from: TcpState) -> &
     match rst_data(conn, rst, role) {
         Some((_, _, Some(_))) => RST_UNREAD,
         Some((_, _, None)) => RST_DATA_AFTER_CLOSE,
+        None if received(conn, rst, role) > 0 => RST_UNREAD,
         None => RST_ABORT,
     }
+}
+
+/// The bytes of data `by` received before row `rst` (each byte once).
+fn received(conn: &Connection, rst: usize, by: Role) -> u32 {
+    conn.records[..rst].iter().filter(|r| r.dir.sender() == by.peer() && !r.retransmission).map(|r| r.payload_len).sum()
 }
 
 /// The data that reached `by` after its own FIN and before its RST at row
@@ -661,12 +696,23 @@ fn reset(conn: &Connection, s: &mut String) {
     let rst = conn.records.iter().position(|r| r.flags.rst()).unwrap_or(conn.records.len());
     let facts = before_reset(conn, rst);
     if facts.is_empty() {
-        let _ = write!(
-            s,
-            "{} aborted the connection with an RST: no FIN exchange, no TIME-WAIT; both ends went straight \
-             to CLOSED and any unsent or unread data was discarded.",
-            cap(by)
-        );
+        let _ = write!(s, "{} sent an RST, not a FIN: no TIME-WAIT; both ends went straight to CLOSED.", cap(by));
+        let got = received(conn, rst, by);
+        if got > 0 {
+            let _ = write!(
+                s,
+                " An abort sends RST (RFC 9293 §3.10.5; on Linux, close() with SO_LINGER 0), and so does a close \
+                 with received data unread (§3.6.1): the {} had received {got} bytes, so both are possible.",
+                by.name()
+            );
+        } else {
+            let _ = write!(
+                s,
+                " The {} had received no data, so none was left unread: its application aborted (RFC 9293 §3.10.5; \
+                 on Linux, close() with SO_LINGER 0).",
+                by.name()
+            );
+        }
         return;
     }
     let _ = write!(s, "Before the RST, {}. Then the {} sent an RST.", facts.join("; "), by.name());
@@ -830,7 +876,7 @@ fn explain_not_taken(conn: &Connection, idx: usize, r: &Record) -> String {
             );
         }
         if one_host(conn) {
-            s.push_str(" On one host nothing is lost on the way: the listener dropped it, as it does while its accept queue is full.");
+            let _ = write!(s, " On one host nothing is lost on the way: the listener dropped it. {SYN_DROP}");
         }
         return s;
     }
