@@ -325,9 +325,8 @@ impl SvgExporter {
 }
 
 impl Exporter for SvgExporter {
-    fn connection(&mut self, conn: &Connection, _out: &mut dyn Write) -> io::Result<()> {
+    fn append(&mut self, conn: &Connection, _out: &mut String) {
         self.add(conn);
-        Ok(())
     }
 
     fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {
@@ -375,7 +374,9 @@ mod tests {
             assert!(joined.contains("the figure abbreviates: SYN-RCVD is SYN-RECEIVED"), "{fixture}");
             if fixture == "abort.pcap" {
                 assert!(
-                    joined.contains("(not an arrow of the figure: CLOSE with data unread, or ABORT / snd RST (RFC 9293 §3.6.1, §3.10.5;"),
+                    joined.contains(
+                        "(not an arrow of the figure: CLOSE with data unread, or ABORT / snd RST (RFC 9293 §3.6.1, §3.10.5;"
+                    ),
                     "{joined}"
                 );
             }
