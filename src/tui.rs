@@ -139,7 +139,9 @@ where
             },
         };
         let started = Instant::now();
-        let mut caught_up = Instant::now();
+        // Live: when the last read found nothing (everything captured until
+        // then has been sent), and whether frames were sent since it was said.
+        let (mut idle_at, mut news) = (None, false);
         let mut first: Option<Timestamp> = None;
         let mut last_stats = Instant::now();
         while !shared.stop.load(Ordering::Relaxed) {
@@ -147,6 +149,10 @@ where
                 last_stats = Instant::now();
                 if let Some((packets, drops)) = stats(&mut source) {
                     let _ = send(Msg::Kernel { packets, drops });
+                }
+                // Said again once a second while nothing comes.
+                if let Some(t) = idle_at {
+                    let _ = tx.try_send(Msg::CaughtUp(t));
                 }
             }
             let msg = match source.next_frame() {
@@ -174,11 +180,15 @@ where
                     if !changes.is_empty() && !send(Msg::KernelChanges(changes)) {
                         return;
                     }
-                    // Live: everything captured until now has been sent
-                    // (said at most 20 times a second; a full channel skips it).
-                    if loss == Loss::Counted && caught_up.elapsed() >= Duration::from_millis(50) {
-                        caught_up = Instant::now();
-                        let _ = tx.try_send(Msg::CaughtUp(wall_clock()));
+                    // Live: everything captured until now has been sent; said
+                    // at once after frames, then with the counters (a full
+                    // channel skips it).
+                    if loss == Loss::Counted {
+                        let now = wall_clock();
+                        idle_at = Some(now);
+                        if std::mem::take(&mut news) {
+                            let _ = tx.try_send(Msg::CaughtUp(now));
+                        }
                     }
                     continue;
                 }
@@ -201,6 +211,7 @@ where
             if !send(msg) {
                 return;
             }
+            (idle_at, news) = (None, true);
             // A recording's kernel changes, read with the frames.
             let changes = source.take_kernel();
             if !changes.is_empty() && !send(Msg::KernelChanges(changes)) {
