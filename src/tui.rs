@@ -221,31 +221,48 @@ where
     })
 }
 
+/// Kernel changes the kernel thread keeps while the channel is full (about
+/// a second of the top rate, 12 MB), beyond the kernel's own rings.
+const KERNEL_BACKLOG: usize = 131_072;
+
 /// Starts the thread that reads the kernel view's changes (when a ring
-/// reaches its watermark, at least every 50 ms; the mini-sockets only while
+/// reaches its watermark, at least every 10 ms; the mini-sockets only while
 /// a countdown is on screen) and sends them to the main loop, until asked
-/// to stop. Changes the kernel lost are said in a notice.
+/// to stop. It never waits for room in the channel (the rings must be read
+/// meanwhile): changes wait in a backlog, timers are listed again. Changes
+/// lost (the kernel's rings or the backlog full) are said in a notice.
 pub fn spawn_kernel(
     mut view: crate::capture::kernel::KernelView,
     tx: SyncSender<Msg>,
     shared: Arc<Shared>,
 ) -> io::Result<thread::JoinHandle<()>> {
     thread::Builder::new().name("kernel".into()).spawn(move || {
+        let (mut backlog, mut dropped, mut reported) = (Vec::new(), 0u64, 0u64);
         while !shared.stop.load(Ordering::Relaxed) {
             let update = view.wait(shared.countdown.load(Ordering::Relaxed));
             if let Some(timers) = update.timers
-                && tx.send(Msg::KernelTimers(timers)).is_err()
+                && let Err(TrySendError::Disconnected(_)) = tx.try_send(Msg::KernelTimers(timers))
             {
                 return;
             }
-            if !update.changes.is_empty() && tx.send(Msg::KernelChanges(update.changes)).is_err() {
-                return;
+            backlog.extend(update.changes);
+            let over = backlog.len().saturating_sub(KERNEL_BACKLOG);
+            backlog.drain(..over);
+            dropped += over as u64;
+            if !backlog.is_empty() {
+                match tx.try_send(Msg::KernelChanges(std::mem::take(&mut backlog))) {
+                    Ok(()) => {}
+                    Err(TrySendError::Full(Msg::KernelChanges(back))) => backlog = back,
+                    Err(_) => return,
+                }
             }
-            if update.lost > 0 {
-                let lost = view.lost();
+            let lost = view.lost() + dropped;
+            if lost > reported {
                 let notice = format!("kernel view: {lost} state changes lost (the kernel's rings were full)");
-                if tx.send(Msg::Notice(notice)).is_err() {
-                    return;
+                match tx.try_send(Msg::Notice(notice)) {
+                    Ok(()) => reported = lost,
+                    Err(TrySendError::Full(_)) => {}
+                    Err(TrySendError::Disconnected(_)) => return,
                 }
             }
         }

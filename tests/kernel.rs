@@ -187,12 +187,14 @@ fn ss(filter: &str) -> Vec<(String, String, String)> {
 /// The kernel filters the dump by port (the filter program), and what it
 /// sends is what `ss` lists for the same port: a listener on port 0 with
 /// three connections (both ends of each), while another listener with a
-/// connection of its own is left out.
+/// connection of its own is left out. (A TIME-WAIT socket another process
+/// left on the port, as a client's, may be listed too: by both.)
 #[test]
 fn sock_diag_lists_the_ports_sockets_as_ss_does() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let other_port = other.local_addr().unwrap().port();
     let _other_conn = std::net::TcpStream::connect(other.local_addr().unwrap()).unwrap();
     let _other_accepted = other.accept().unwrap();
     let mut kept = Vec::new();
@@ -201,10 +203,19 @@ fn sock_diag_lists_the_ports_sockets_as_ss_does() {
         let (server, _) = listener.accept().unwrap();
         kept.push((client, server));
     }
+    // Kernel state numbers as ss names them.
     let name = |state: u8| match state {
         1 => "ESTAB",
+        2 => "SYN-SENT",
+        3 | 12 => "SYN-RECV",
+        4 => "FIN-WAIT-1",
+        5 => "FIN-WAIT-2",
+        6 => "TIME-WAIT",
+        8 => "CLOSE-WAIT",
+        9 => "LAST-ACK",
         10 => "LISTEN",
-        other => panic!("a socket in state {other} while the connections stand"),
+        11 => "CLOSING",
+        other => panic!("a socket in state {other}"),
     };
     let mut ours: Vec<_> = synack::os::diag::Diag::open()
         .unwrap()
@@ -217,8 +228,20 @@ fn sock_diag_lists_the_ports_sockets_as_ss_does() {
         })
         .collect();
     ours.sort();
-    assert_eq!(ours.len(), 1 + 2 * 3, "{ours:?}");
     assert_eq!(ours, ss(&format!("sport = :{port} or dport = :{port}")));
+    // Ours: the listener, and both ends of each connection, established.
+    let mine = |(local, peer, _): &&(String, String, String)| {
+        kept.iter().any(|(c, s)| {
+            let (c, s) = (c.local_addr().unwrap().to_string(), s.local_addr().unwrap().to_string());
+            (*local == c && *peer == s) || (*local == s && *peer == c)
+        })
+    };
+    let established: Vec<_> = ours.iter().filter(mine).collect();
+    assert_eq!(established.len(), 2 * 3, "{ours:?}");
+    assert!(established.iter().all(|(.., state)| state == "ESTAB"));
+    assert!(ours.contains(&(format!("127.0.0.1:{port}"), "0.0.0.0:*".to_string(), "LISTEN".to_string())));
+    let other_end = format!(":{other_port}");
+    assert!(!ours.iter().any(|(l, p, _)| l.ends_with(&other_end) || p.ends_with(&other_end)), "{ours:?}");
     // `ss 'sport = :P'`: the listener and the server's ends only.
     let server_side: Vec<_> = ours.iter().filter(|(local, ..)| local.ends_with(&format!(":{port}"))).cloned().collect();
     assert_eq!(server_side, ss(&format!("sport = :{port}")));

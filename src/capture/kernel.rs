@@ -46,8 +46,6 @@ pub struct KernelView {
     read: Vec<RawChange>,
     /// Changes handed to the tracker.
     pub changes: u64,
-    /// Changes lost, as last reported ([`Update::lost`]).
-    lost_reported: u64,
     /// The time of the latest change handed on.
     sent: Timestamp,
     /// sock_diag on the watched port, until the lister's thread takes it.
@@ -99,9 +97,6 @@ pub struct Update {
     pub changes: Vec<Change>,
     /// The mini-sockets' timers, when they were listed this time.
     pub timers: Option<Vec<Timer>>,
-    /// Changes the kernel could not hand over since the last update (its
-    /// rings were full): to be reported.
-    pub lost: u64,
 }
 
 impl KernelView {
@@ -118,7 +113,6 @@ impl KernelView {
             tracepoint,
             read: Vec::with_capacity(4096),
             changes: 0,
-            lost_reported: 0,
             sent: Timestamp(0),
             diag,
             lister: None,
@@ -174,8 +168,6 @@ impl KernelView {
         if let Some(last) = update.changes.last() {
             self.sent = self.sent.max(last.ts);
         }
-        update.lost = self.lost() - self.lost_reported;
-        self.lost_reported = self.lost();
         update
     }
 }

@@ -28,11 +28,13 @@ pub const READ_TIMEOUT: Duration = Duration::from_millis(100);
 const READ_BUFFER: usize = 262_144;
 /// Kernel receive buffer: room for bursts while the reader is busy.
 const SOCKET_BUFFER: usize = 32 << 20;
-/// The receive ring: 32 blocks of 1 MiB (a block holds at least one
-/// maximum-size loopback frame), each handed over when full or after
-/// `RING_RETIRE_MS`.
-const RING_BLOCK: usize = 1 << 20;
-const RING_BLOCKS: usize = 32;
+/// The receive ring: 128 blocks of 256 KiB (a block holds at least one
+/// maximum-size loopback frame, and about 2,000 small ones), each handed
+/// over when full or after `RING_RETIRE_MS`. Under load a block is retired
+/// by its timer, so the ring holds 128 x 10 ms of frames for a reader kept
+/// off the CPU (32 blocks of 1 MiB held 320 ms).
+const RING_BLOCK: usize = 1 << 18;
+const RING_BLOCKS: usize = 128;
 const RING_RETIRE_MS: u32 = 10;
 /// Frames read per system call at most (without a ring).
 const BATCH: usize = 64;

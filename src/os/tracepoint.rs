@@ -25,13 +25,24 @@ use perf_event_open_sys as sys;
 /// Where tracefs may be.
 const TRACEFS: [&str; 2] = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
 const EVENT: &str = "events/sock/inet_sock_set_state";
-/// Data pages per CPU ring (a power of two): 4 MiB, about 40,000 changes,
-/// half a second of this machine's top rate on one CPU: room for a reader
-/// kept off the CPU by a busy machine. Where the locked-memory limit
-/// refuses that much (CAP_PERFMON without root), halved until it fits, down
-/// to [`MIN_PAGES`].
-const PAGES: usize = 1024;
+/// Bytes of ring for all CPUs together: 32 MiB, about 320,000 changes, a
+/// few seconds of a 2-CPU machine's top rate: room for a reader kept off
+/// the CPU by a busy machine. Each CPU's ring (a power of two of pages) is
+/// its share, between [`MIN_RING`] and [`MAX_RING`]; where the
+/// locked-memory limit refuses that much (CAP_PERFMON without root), halved
+/// until it fits, down to [`MIN_PAGES`].
+const RINGS: usize = 32 << 20;
+const MIN_RING: usize = 1 << 20;
+const MAX_RING: usize = 16 << 20;
 const MIN_PAGES: usize = 16;
+
+/// Data pages of each CPU's ring, for `cpus` CPUs and pages of `page` bytes.
+fn ring_pages(cpus: usize, page: usize) -> usize {
+    let share = (RINGS / cpus.max(1)).clamp(MIN_RING, MAX_RING);
+    // The largest power of two of pages within the share.
+    let pages = (share / page.max(1)).max(1);
+    1 << pages.ilog2()
+}
 
 /// Byte offsets of the fields synack reads, from the `format` file.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -237,7 +248,7 @@ pub fn open(port: Option<u16>) -> Result<Tracepoint, Unavailable> {
     let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
     let filter = port.map(|p| CString::new(format!("sport == {p} || dport == {p}")).unwrap_or_default());
     let mut rings = Vec::with_capacity(cpus);
-    let mut pages = PAGES;
+    let mut pages = ring_pages(cpus, page);
     for cpu in 0..cpus {
         let ring = loop {
             match open_ring(id, cpu, page, pages, filter.as_deref()) {
@@ -437,6 +448,16 @@ format:
 \tfield:__u8 saddr_v6[16];\toffset:40;\tsize:16;\tsigned:0;
 \tfield:__u8 daddr_v6[16];\toffset:56;\tsize:16;\tsigned:0;
 ";
+
+    #[test]
+    fn rings_share_the_budget() {
+        assert_eq!(ring_pages(2, 4096), 4096, "16 MiB each on 2 CPUs");
+        assert_eq!(ring_pages(1, 4096), 4096, "at most 16 MiB");
+        assert_eq!(ring_pages(8, 4096), 1024, "4 MiB each on 8 CPUs");
+        assert_eq!(ring_pages(96, 4096), 256, "at least 1 MiB");
+        assert_eq!(ring_pages(3, 4096), 2048, "a power of two within the share");
+        assert_eq!(ring_pages(2, 65536), 256, "64 KiB pages");
+    }
 
     #[test]
     fn format_offsets_and_a_sample() {
