@@ -146,27 +146,14 @@ pub fn run<S: Skim + Send>(shards: Shards<'_, S>, out: &mut (dyn Write + Send)) 
         pending: AtomicUsize::new(0),
     };
     let (to_writer, inbox) = mpsc::channel();
-    let mut notices = Vec::with_capacity(n);
-    let mut receivers_of_notices = Vec::with_capacity(n);
-    for _ in 0..n {
-        let (tx, rx) = mpsc::channel();
-        notices.push(tx);
-        receivers_of_notices.push(rx);
-    }
+    let (notices, receivers_of_notices): (Vec<_>, Vec<_>) = (0..n).map(|_| mpsc::channel()).unzip();
     let writer = Mutex::new(Combined {
         writer: Writer::new(n, shards.limits, shards.epoch.max(1), notices),
         out,
         done: None,
         inbox,
     });
-    // starts[from][to]: the frames `from`'s connections started at, for `to`.
-    let mut senders: Vec<Vec<mpsc::Sender<Vec<u64>>>> = (0..n).map(|_| Vec::new()).collect();
-    let mut receivers: Vec<Vec<mpsc::Receiver<Vec<u64>>>> = (0..n).map(|_| Vec::new()).collect();
-    for (from, to) in (0..n).flat_map(|from| (0..n).filter(move |&to| to != from).map(move |to| (from, to))) {
-        let (tx, rx) = mpsc::channel();
-        senders[from].push(tx);
-        receivers[to].push(rx);
-    }
+    let (senders, receivers) = starts_channels(n);
     // Each shard keeps its share of the open connections, so that all of
     // them together stay under the limits one tracker has.
     let open_cap = shards.limits.open.min(shards.limits.full_share_up_to().saturating_sub(1)) / n;
@@ -232,6 +219,21 @@ pub fn run<S: Skim + Send>(shards: Shards<'_, S>, out: &mut (dyn Write + Send)) 
     let lost =
         Sharded::Redo { written: combined.writer.written, frame: combined.writer.played, why: Unshardable::Lost };
     combined.done.take().unwrap_or(Ok(lost))
+}
+
+/// A channel from each shard to each other one, for the frames its
+/// connections started at: each shard's senders (to the others, in order)
+/// and receivers (from the others, in order).
+#[allow(clippy::type_complexity)]
+fn starts_channels(n: usize) -> (Vec<Vec<mpsc::Sender<Vec<u64>>>>, Vec<Vec<mpsc::Receiver<Vec<u64>>>>) {
+    let mut senders: Vec<Vec<_>> = (0..n).map(|_| Vec::new()).collect();
+    let mut receivers: Vec<Vec<_>> = (0..n).map(|_| Vec::new()).collect();
+    for (from, to) in (0..n).flat_map(|from| (0..n).filter(move |&to| to != from).map(move |to| (from, to))) {
+        let (tx, rx) = mpsc::channel();
+        senders[from].push(tx);
+        receivers[to].push(rx);
+    }
+    (senders, receivers)
 }
 
 /// The writer and where it writes. It has no thread of its own (a third

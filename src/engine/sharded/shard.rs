@@ -11,6 +11,7 @@ use super::{
     AHEAD, BUFFER, BUFFERS, Combined, Control, EPOCH, Gone, LAG, Last, Notice, Report, TICK, ToWriter, Unshardable,
 };
 use crate::capture::Next;
+use crate::capture::SourceError;
 use crate::engine::headless::Progress;
 use crate::engine::input::Skim;
 use crate::export::Exporter;
@@ -116,13 +117,8 @@ impl<S: Skim> Shard<'_, '_, S> {
         let mut stamping = self.stamping(epoch);
         let error = loop {
             if frame_no == (epoch + 1) * self.epoch_len {
-                self.close_epoch(frame_no, false)?;
-                if self.link.control.abort.load(Ordering::Relaxed) {
-                    return Err(Gone);
-                }
-                self.keep_up(frame_no)?;
                 epoch += 1;
-                if !self.link.control.begin(epoch) {
+                if !self.next_epoch(frame_no, epoch)? {
                     break None;
                 }
                 stamping = self.stamping(epoch);
@@ -183,13 +179,13 @@ impl<S: Skim> Shard<'_, '_, S> {
                 continue;
             }
             let decoded = decode::decode(&frame);
-            let fragment = decoded == Err(DecodeError::Ipv4Fragment);
             let owner = plain.unwrap_or_else(|| match &decoded {
                 Ok(Some(seg)) => place::shard_of(seg, self.n),
                 // Below n: fits.
                 _ => (frame_no % self.n as u64) as usize,
             });
             if owner == self.me {
+                let fragment = decoded == Err(DecodeError::Ipv4Fragment);
                 // A datagram's fragments need the one reassembler, and an
                 // ICMP error may quote a connection written already.
                 if fragment {
@@ -215,7 +211,25 @@ impl<S: Skim> Shard<'_, '_, S> {
             frame_no += 1;
             self.tick(frame_no);
         };
-        // The end: the writer releases everything; what is open is written last.
+        self.finish(frame_no, error)
+    }
+
+    /// Frame `frame_no` begins epoch `epoch`: the last one is reported and
+    /// its starts sent, and the shard waits for the writer when it is ahead.
+    /// False when the run stops here (interrupted).
+    fn next_epoch(&mut self, frame_no: u64, epoch: u64) -> Result<bool, Gone> {
+        self.close_epoch(frame_no, false)?;
+        if self.link.control.abort.load(Ordering::Relaxed) {
+            return Err(Gone);
+        }
+        self.keep_up(frame_no)?;
+        Ok(self.link.control.begin(epoch))
+    }
+
+    /// The end of the input (or of the run) at frame `frame_no`, with the
+    /// source's `error` if it broke: the writer releases everything; what is
+    /// open is written last.
+    fn finish(&mut self, frame_no: u64, error: Option<SourceError>) -> Result<(), Gone> {
         self.close_epoch(frame_no, true)?;
         let last = self.ids.last_epoch.take().unwrap_or_default();
         self.number(&last)?;
