@@ -12,16 +12,14 @@
 //!   of each epoch of [`EPOCH`] frames, each shard sends the others the
 //!   frames its connections started at, and numbers its own from everyone's,
 //!   an epoch behind (before they are written).
-//! - When a connection is written. One thread writes an ended connection
-//!   once [`AFTER_CLOSE`](crate::headless::AFTER_CLOSE) has passed since its last segment, or at once when
-//!   more than the limit of finished connections wait; always the one that
-//!   ended first, so one that waits holds back those that ended after it.
-//!   That depends on every connection, so the writer replays it: the shards
-//!   report each connection's end, and the writer plays the queue frame by
-//!   frame and tells each shard which of its connections are written, and
-//!   after which frame. The writer has no thread of its own: a shard that
-//!   reports runs it, under a lock, or leaves its report to the shard that
-//!   holds it (`Combined`).
+//! - When a connection is written. That is the release queue's rule
+//!   ([`super::release`]), and depends on every connection: the shards
+//!   report each connection's end (and each late segment), and the writer
+//!   runs the one thread's queue frame by frame over the frames' times and
+//!   tells each shard which of its connections are released, and after
+//!   which frame. The writer has no thread of its own: a shard that reports
+//!   runs it, under a lock, or leaves its report to the shard that holds it
+//!   (`Combined`).
 //! - Late segments. A segment for a connection that has ended belongs to it
 //!   only if it was not written yet: the shard waits until the writer has
 //!   played the frames before it, then knows.
@@ -30,11 +28,9 @@
 //!   connections into buffers, sent with its report at the end of an epoch
 //!   (one message a shard an epoch: each takes the writer's lock).
 //!
-//! What a shard cannot follow alone stops the split at the frame it is met:
-//! the open limits (each shard keeps its share of them), IPv4 fragments
-//! (their datagram needs one reassembler), ICMP errors and a recording's
-//! kernel changes. The run then says how many connections it wrote, and
-//! the caller reads the file again on one tracking thread, skipping those.
+//! What a shard cannot follow alone ([`Unshardable`]) stops the split at the
+//! frame it is met. The run then says how many connections it wrote, and the
+//! caller reads the file again on one tracking thread, passing over those.
 //! The output is the same either way.
 
 pub mod place;
@@ -239,7 +235,7 @@ fn starts_channels(n: usize) -> (Vec<Vec<mpsc::Sender<Vec<u64>>>>, Vec<Vec<mpsc:
 /// The writer and where it writes. It has no thread of its own (a third
 /// thread on two cores took turns with a shard, woken by every report): the
 /// shard that sends it a message runs it, or, when another shard holds it,
-/// that one takes the message ([`Shard::send`]).
+/// that one takes the message (`Shard::send`).
 struct Combined<'o> {
     writer: Writer,
     out: &'o mut (dyn Write + Send),
