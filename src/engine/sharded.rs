@@ -233,7 +233,7 @@ fn starts_channels(n: usize) -> (Vec<Vec<mpsc::Sender<Vec<u64>>>>, Vec<Vec<mpsc:
 }
 
 /// The writer and where it writes. It has no thread of its own (a third
-/// thread on two cores took turns with a shard, woken by every report): the
+/// thread on two cores would take turns with a shard, woken by every report): the
 /// shard that sends it a message runs it, or, when another shard holds it,
 /// that one takes the message (`Shard::send`).
 struct Combined<'o> {
