@@ -1,8 +1,10 @@
-//! The headless loop behind `synack trace`: frames from a source go through
-//! the pipeline, and each connection is written by the exporter as soon as it
-//! ends, until the input ends or a stop condition holds. The binary and the
-//! tests call the same function, with any [`FrameSource`] (a live socket, a
-//! capture file, [`crate::capture::memory::MemorySource`]).
+//! The one-thread engine behind `synack trace`: frames from a source go
+//! through the pipeline, and each connection that ends is written once the
+//! release queue says it is due ([`super::release`]), until the input ends or
+//! a stop condition holds. Live capture, streams and files use it; the
+//! binary and the tests call the same function, with any
+//! [`FrameSource`](crate::capture::FrameSource) (a live socket, a capture
+//! file, [`crate::capture::memory::MemorySource`]).
 
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -12,16 +12,14 @@
 //!   of each epoch of [`EPOCH`] frames, each shard sends the others the
 //!   frames its connections started at, and numbers its own from everyone's,
 //!   an epoch behind (before they are written).
-//! - When a connection is written. One thread writes an ended connection
-//!   once [`AFTER_CLOSE`](crate::headless::AFTER_CLOSE) has passed since its last segment, or at once when
-//!   more than the limit of finished connections wait; always the one that
-//!   ended first, so one that waits holds back those that ended after it.
-//!   That depends on every connection, so the writer replays it: the shards
-//!   report each connection's end, and the writer plays the queue frame by
-//!   frame and tells each shard which of its connections are written, and
-//!   after which frame. The writer has no thread of its own: a shard that
-//!   reports runs it, under a lock, or leaves its report to the shard that
-//!   holds it (`Combined`).
+//! - When a connection is written. That is the release queue's rule
+//!   ([`super::release`]), and depends on every connection: the shards
+//!   report each connection's end (and each late segment), and the writer
+//!   runs the one thread's queue frame by frame over the frames' times and
+//!   tells each shard which of its connections are released, and after
+//!   which frame. The writer has no thread of its own: a shard that reports
+//!   runs it, under a lock, or leaves its report to the shard that holds it
+//!   (`Combined`).
 //! - Late segments. A segment for a connection that has ended belongs to it
 //!   only if it was not written yet: the shard waits until the writer has
 //!   played the frames before it, then knows.
@@ -30,11 +28,9 @@
 //!   connections into buffers, sent with its report at the end of an epoch
 //!   (one message a shard an epoch: each takes the writer's lock).
 //!
-//! What a shard cannot follow alone stops the split at the frame it is met:
-//! the open limits (each shard keeps its share of them), IP fragments
-//! (their datagram needs one reassembler), ICMP errors and a recording's
-//! kernel changes. The run then says how many connections it wrote, and
-//! the caller reads the file again on one tracking thread, skipping those.
+//! What a shard cannot follow alone ([`Unshardable`]) stops the split at the
+//! frame it is met. The run then says how many connections it wrote, and the
+//! caller reads the file again on one tracking thread, passing over those.
 //! The output is the same either way.
 
 pub mod place;
@@ -146,27 +142,14 @@ pub fn run<S: Skim + Send>(shards: Shards<'_, S>, out: &mut (dyn Write + Send)) 
         pending: AtomicUsize::new(0),
     };
     let (to_writer, inbox) = mpsc::channel();
-    let mut notices = Vec::with_capacity(n);
-    let mut receivers_of_notices = Vec::with_capacity(n);
-    for _ in 0..n {
-        let (tx, rx) = mpsc::channel();
-        notices.push(tx);
-        receivers_of_notices.push(rx);
-    }
+    let (notices, receivers_of_notices): (Vec<_>, Vec<_>) = (0..n).map(|_| mpsc::channel()).unzip();
     let writer = Mutex::new(Combined {
         writer: Writer::new(n, shards.limits, shards.epoch.max(1), notices),
         out,
         done: None,
         inbox,
     });
-    // starts[from][to]: the frames `from`'s connections started at, for `to`.
-    let mut senders: Vec<Vec<mpsc::Sender<Vec<u64>>>> = (0..n).map(|_| Vec::new()).collect();
-    let mut receivers: Vec<Vec<mpsc::Receiver<Vec<u64>>>> = (0..n).map(|_| Vec::new()).collect();
-    for (from, to) in (0..n).flat_map(|from| (0..n).filter(move |&to| to != from).map(move |to| (from, to))) {
-        let (tx, rx) = mpsc::channel();
-        senders[from].push(tx);
-        receivers[to].push(rx);
-    }
+    let (senders, receivers) = starts_channels(n);
     // Each shard keeps its share of the open connections, so that all of
     // them together stay under the limits one tracker has.
     let open_cap = shards.limits.open.min(shards.limits.full_share_up_to().saturating_sub(1)) / n;
@@ -234,10 +217,25 @@ pub fn run<S: Skim + Send>(shards: Shards<'_, S>, out: &mut (dyn Write + Send)) 
     combined.done.take().unwrap_or(Ok(lost))
 }
 
+/// A channel from each shard to each other one, for the frames its
+/// connections started at: each shard's senders (to the others, in order)
+/// and receivers (from the others, in order).
+#[allow(clippy::type_complexity)]
+fn starts_channels(n: usize) -> (Vec<Vec<mpsc::Sender<Vec<u64>>>>, Vec<Vec<mpsc::Receiver<Vec<u64>>>>) {
+    let mut senders: Vec<Vec<_>> = (0..n).map(|_| Vec::new()).collect();
+    let mut receivers: Vec<Vec<_>> = (0..n).map(|_| Vec::new()).collect();
+    for (from, to) in (0..n).flat_map(|from| (0..n).filter(move |&to| to != from).map(move |to| (from, to))) {
+        let (tx, rx) = mpsc::channel();
+        senders[from].push(tx);
+        receivers[to].push(rx);
+    }
+    (senders, receivers)
+}
+
 /// The writer and where it writes. It has no thread of its own (a third
-/// thread on two cores took turns with a shard, woken by every report): the
+/// thread on two cores would take turns with a shard, woken by every report): the
 /// shard that sends it a message runs it, or, when another shard holds it,
-/// that one takes the message ([`Shard::send`]).
+/// that one takes the message (`Shard::send`).
 struct Combined<'o> {
     writer: Writer,
     out: &'o mut (dyn Write + Send),

@@ -11,6 +11,7 @@ use super::{
     AHEAD, BUFFER, BUFFERS, Combined, Control, EPOCH, Gone, LAG, Last, Notice, Report, TICK, ToWriter, Unshardable,
 };
 use crate::capture::Next;
+use crate::capture::SourceError;
 use crate::engine::headless::Progress;
 use crate::engine::input::Skim;
 use crate::export::Exporter;
@@ -64,8 +65,8 @@ pub(super) struct Peers {
     pub from: Vec<mpsc::Receiver<Vec<u64>>>,
     /// Lists of starts the others sent, emptied: this shard's go out in
     /// them. (Each list stays in use, going back and forth: a list freed by
-    /// the shard that did not allocate it waited for that shard's malloc
-    /// arena, and made its malloc wait.)
+    /// a shard that did not allocate it would wait for the other's malloc
+    /// arena, and make the other's malloc wait.)
     pub lists: Vec<Vec<u64>>,
     /// The others' starts received ahead of the numbering, by sender.
     pub ready: Vec<Option<Vec<u64>>>,
@@ -116,13 +117,8 @@ impl<S: Skim> Shard<'_, '_, S> {
         let mut stamping = self.stamping(epoch);
         let error = loop {
             if frame_no == (epoch + 1) * self.epoch_len {
-                self.close_epoch(frame_no, false)?;
-                if self.link.control.abort.load(Ordering::Relaxed) {
-                    return Err(Gone);
-                }
-                self.keep_up(frame_no)?;
                 epoch += 1;
-                if !self.link.control.begin(epoch) {
+                if !self.next_epoch(frame_no, epoch)? {
                     break None;
                 }
                 stamping = self.stamping(epoch);
@@ -183,13 +179,13 @@ impl<S: Skim> Shard<'_, '_, S> {
                 continue;
             }
             let decoded = decode::decode(&frame);
-            let fragment = matches!(decoded, Err(e) if e.is_fragment());
             let owner = plain.unwrap_or_else(|| match &decoded {
                 Ok(Some(seg)) => place::shard_of(seg, self.n),
                 // Below n: fits.
                 _ => (frame_no % self.n as u64) as usize,
             });
             if owner == self.me {
+                let fragment = matches!(decoded, Err(e) if e.is_fragment());
                 // A datagram's fragments need the one reassembler, and an
                 // ICMP error may quote a connection written already.
                 if fragment {
@@ -215,7 +211,25 @@ impl<S: Skim> Shard<'_, '_, S> {
             frame_no += 1;
             self.tick(frame_no);
         };
-        // The end: the writer releases everything; what is open is written last.
+        self.finish(frame_no, error)
+    }
+
+    /// Frame `frame_no` begins epoch `epoch`: the last one is reported and
+    /// its starts sent, and the shard waits for the writer when it is ahead.
+    /// False when the run stops here (interrupted).
+    fn next_epoch(&mut self, frame_no: u64, epoch: u64) -> Result<bool, Gone> {
+        self.close_epoch(frame_no, false)?;
+        if self.link.control.abort.load(Ordering::Relaxed) {
+            return Err(Gone);
+        }
+        self.keep_up(frame_no)?;
+        Ok(self.link.control.begin(epoch))
+    }
+
+    /// The end of the input (or of the run) at frame `frame_no`, with the
+    /// source's `error` if it broke: the writer releases everything; what is
+    /// open is written last.
+    fn finish(&mut self, frame_no: u64, error: Option<SourceError>) -> Result<(), Gone> {
         self.close_epoch(frame_no, true)?;
         let last = self.ids.last_epoch.take().unwrap_or_default();
         self.number(&last)?;
@@ -308,8 +322,8 @@ impl<S: Skim> Shard<'_, '_, S> {
 
     /// Hands the writer a message, and plays and writes what it lets.
     ///
-    /// A shard never waits for another to be done with the writer (that
-    /// was most of its waits): the message goes to the writer's inbox, and
+    /// A shard never waits for another to be done with the writer: the
+    /// message goes to the writer's inbox, and
     /// whichever shard holds the writer takes it. Whoever lets the writer go
     /// looks again for messages sent meanwhile: with a fence on each side,
     /// either the sender sees the writer free, or the one that let it go sees
@@ -411,7 +425,7 @@ impl<S: Skim> Shard<'_, '_, S> {
             // plays only what every shard has reported). Most often the
             // others' starts are in: the report then goes after the
             // numbering, with the buffers it let be written (one message, one
-            // turn of the writer, where a buffer was one each).
+            // turn of the writer, rather than one a buffer).
             if !self.others_ready() {
                 self.publish(frame_no)?;
                 reported = true;
@@ -508,15 +522,15 @@ impl<S: Skim> Shard<'_, '_, S> {
             }
             self.pipeline.tracker.recycle(&mut self.out.spent);
             self.out.at_writer += 1;
-            // Sent with the next report: a message of its own woke the writer
-            // (a context switch) for every buffer.
+            // Sent with the next report: a message of its own would wake the
+            // writer (a context switch) for every buffer.
             self.report.written.push((conns, bytes));
             if wait {
                 // But at the end, every buffer goes at once: the shards
                 // format what the end released side by side, and the writer
-                // gives buffers back as it writes them. (Sent when all were
-                // full, the shards took turns: one formatted while the other
-                // waited for a buffer.)
+                // gives buffers back as it writes them. (Held until all are
+                // full, they would take turns: one formatting while the other
+                // waits for a buffer.)
                 self.send_written()?;
                 self.poll();
             }
