@@ -1206,9 +1206,19 @@ mod tests {
         for scenario in [Scenario::Seed, Scenario::Simultaneous, Scenario::Backlog, Scenario::Refused] {
             let told = Mutex::new(Vec::new());
             let watch = |p| told.lock().unwrap().push(p);
-            let ran = run_scenario_watched(scenario, addr, "helloworld", Some(&watch)).unwrap();
+            let ran = run_scenario_watched(scenario, addr, "helloworld", Some(&watch));
             let told = told.into_inner().unwrap();
             assert!(told.iter().all(|&p| p != 0 && p != addr.port()), "{scenario:?}: {told:?}");
+            // Whether the FINs cross depends on both ends running at once:
+            // on a busy machine every try may fail, each still told.
+            let ran = match ran {
+                Err(e) if scenario == Scenario::Simultaneous => {
+                    assert!(e.to_string().contains("did not cross"), "{e}");
+                    assert_eq!(told.len(), SIMULTANEOUS_TRIES as usize, "one port per try");
+                    continue;
+                }
+                ran => ran.unwrap(),
+            };
             match scenario {
                 Scenario::Simultaneous => {
                     assert_eq!(told.len(), ran.connections as usize, "one port per try");
