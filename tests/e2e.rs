@@ -149,8 +149,9 @@ fn time_wait_counts_down_and_ends_live() {
     let counting = tmux.wait_for(&|s| row(s).contains("TIME-WAIT") && row(s).contains('s'), 15);
     assert!(row(&counting).contains(" TIME-WAIT "), "{counting}");
     // Then, with no other event than the clock, the row shows CLOSED and no countdown.
-    let done = tmux.wait_for(&|s| row(s).contains("-way") && !row(s).contains("TIME-WAIT"), 15);
-    assert_eq!(row(&done).matches("CLOSED").count(), 2, "{done}");
+    // (The seed's close races: three-way, or simultaneous when the FINs cross.)
+    let done = tmux.wait_for(&|s| row(s).matches("CLOSED").count() == 2 && !row(s).contains("TIME-WAIT"), 15);
+    assert!(row(&done).contains("-way") || row(&done).contains("simultaneous"), "{done}");
     tmux.run(&["send-keys", "-t", "e2e", "q"]);
     let after = tmux.wait_for(&|s| exit_status(s).is_some(), 10);
     assert!(after.lines().any(|l| l == "EXIT=0"), "{after}");
