@@ -2,6 +2,7 @@
 //! connection tracker and the timeline. No IO, no threads, no clock, no
 //! terminal: everything here is tested without privileges.
 
+pub mod call;
 pub mod classify;
 pub mod connection;
 pub mod decode;
