@@ -17,4 +17,5 @@ pub mod seq;
 pub mod tcp;
 pub mod timeline;
 pub mod tracker;
+pub mod udp;
 pub mod zeek;

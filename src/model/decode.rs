@@ -15,6 +15,7 @@ use thiserror::Error;
 use super::encap::{Encap, Layer};
 use super::segment::{Flags, Icmp, Preview, Segment, TcpOptions, Timestamp};
 use super::seq::SeqNum;
+use super::udp::Datagram;
 
 pub mod wire;
 
@@ -320,6 +321,30 @@ pub fn decode_ip(ts: Timestamp, encap: Encap, ip: &[u8]) -> Decoded {
     walk.ip(ip)
 }
 
+/// The UDP datagram a frame carries, inside whatever encapsulation [`decode`]
+/// follows, when it is not a tunnel synack follows (those are decoded for
+/// what they carry) nor TCP: the datagram itself, or, from an ICMP error
+/// quoting one, its quote (with [`Datagram::icmp`] set). `None` for
+/// anything else. Called only for a frame [`decode`] found not to be ours,
+/// so that the TCP path pays nothing for UDP.
+#[must_use]
+pub fn datagram(frame: &Frame<'_>) -> Option<Datagram> {
+    let mut walk = Walk::new(frame.ts, frame.data);
+    walk.want_udp = true;
+    let _ = walk.link_mut(frame.link, frame.data);
+    walk.datagram
+}
+
+/// [`datagram`] for a whole IP datagram (a reassembled one) carried in `encap`.
+#[must_use]
+pub fn datagram_ip(ts: Timestamp, encap: Encap, ip: &[u8]) -> Option<Datagram> {
+    let mut walk = Walk::new(ts, ip);
+    walk.encap = encap;
+    walk.want_udp = true;
+    let _ = walk.ip(ip);
+    walk.datagram
+}
+
 /// The walk from the link layer in to TCP, one layer a call; each layer
 /// consumes at least one byte and the depth is bounded, so it ends.
 struct Walk {
@@ -332,11 +357,24 @@ struct Walk {
     fragment: Option<std::ops::Range<usize>>,
     /// Where the outermost IP datagram ends in the frame, by its header.
     datagram_end: Option<usize>,
+    /// Note the innermost UDP datagram that is not a tunnel ([`datagram`]).
+    want_udp: bool,
+    /// That datagram, when `want_udp`.
+    datagram: Option<Datagram>,
 }
 
 impl Walk {
     fn new(ts: Timestamp, data: &[u8]) -> Walk {
-        Walk { ts, encap: Encap::default(), depth: 0, base: data.as_ptr() as usize, fragment: None, datagram_end: None }
+        Walk {
+            ts,
+            encap: Encap::default(),
+            depth: 0,
+            base: data.as_ptr() as usize,
+            fragment: None,
+            datagram_end: None,
+            want_udp: false,
+            datagram: None,
+        }
     }
 
     fn deeper(&mut self, layer: Option<Layer>) -> Result<(), DecodeError> {
@@ -702,6 +740,9 @@ impl Walk {
         // Ethernet padding may follow the datagram: never read past total_len.
         let captured = &ip[header_len..ip.len().min(total_len)];
         if protocol != ip_protocol::TCP {
+            if protocol == ip_protocol::UDP && self.want_udp {
+                return self.udp_datagram(src, address(field::DST_ADDR), captured, total_len - header_len);
+            }
             return self.inner(protocol, captured);
         }
         self.tcp(src, address(field::DST_ADDR), captured, total_len - header_len)
@@ -733,10 +774,13 @@ impl Walk {
         if next == ip_protocol::ICMPV6 {
             return self.icmp(true, src, captured);
         }
+        let tcp_len = (ipv6::HEADER_LEN + payload_len).saturating_sub(at);
         if next != ip_protocol::TCP {
+            if next == ip_protocol::UDP && self.want_udp {
+                return self.udp_datagram(src, address(field::DST_ADDR), captured, tcp_len);
+            }
             return self.inner(next, captured);
         }
-        let tcp_len = (ipv6::HEADER_LEN + payload_len).saturating_sub(at);
         self.tcp(src, address(field::DST_ADDR), captured, tcp_len)
     }
 
@@ -821,6 +865,31 @@ impl Walk {
             }
             other => Err(DecodeError::NotDecoded(Undecoded::GreProtocol(other))),
         }
+    }
+
+    /// A UDP datagram (`udp` captured of its `len` bytes), when
+    /// [`datagram`] looks for one: a tunnel is followed, and when none was
+    /// entered (not a tunnel's port, or not its header) the datagram is the
+    /// one noted, unless one inside it was.
+    fn udp_datagram(&mut self, src: IpAddr, dst: IpAddr, udp: &[u8], len: usize) -> Decoded {
+        use wire::udp::{HEADER_LEN, field};
+        let depth = self.depth;
+        let inside = self.udp(udp);
+        if self.depth != depth || self.datagram.is_some() {
+            return inside;
+        }
+        if let (Some(sport), Some(dport)) = (be16(udp, field::SRC_PORT.start), be16(udp, field::DST_PORT.start)) {
+            self.datagram = Some(Datagram {
+                ts: self.ts,
+                src: SocketAddr::new(src, sport),
+                dst: SocketAddr::new(dst, dport),
+                len: u32::try_from(len.saturating_sub(HEADER_LEN)).unwrap_or(u32::MAX),
+                preview: Preview::new(udp.get(HEADER_LEN..).unwrap_or(&[])),
+                encap: self.encap,
+                icmp: None,
+            });
+        }
+        inside
     }
 
     /// UDP tunnels on their registered ports: VXLAN, Geneve, GTP-U, Teredo,
@@ -1008,6 +1077,22 @@ impl Walk {
             _ => 0,
         };
         let quoted = icmp.get(HEADER_LEN..).unwrap_or(&[]);
+        if self.want_udp
+            && let Some((src, dst, udp)) = quoted_transport(quoted, ip_protocol::UDP)
+            && let (Some(sport), Some(dport)) =
+                (be16(udp, wire::udp::field::SRC_PORT.start), be16(udp, wire::udp::field::DST_PORT.start))
+        {
+            self.datagram = Some(Datagram {
+                ts: self.ts,
+                src: SocketAddr::new(src, sport),
+                dst: SocketAddr::new(dst, dport),
+                len: 0,
+                preview: Preview::default(),
+                encap: self.encap,
+                icmp: Some(Icmp { v6, kind, code, mtu, from }),
+            });
+            return Ok(None);
+        }
         let Some((src, dst, tcp)) = quoted_tcp(quoted) else {
             return Ok(None);
         };
@@ -1044,6 +1129,14 @@ impl Walk {
 /// the quoted start of the TCP header (at least the ports and the sequence
 /// number, as RFC 792 promises).
 fn quoted_tcp(ip: &[u8]) -> Option<(IpAddr, IpAddr, &[u8])> {
+    quoted_transport(ip, ip_protocol::TCP)
+}
+
+/// The IP header an ICMP error quotes, if it carried `protocol`: its
+/// addresses and the quoted start of what it carried (at least 8 bytes, as
+/// RFC 792 promises: a UDP header whole, a TCP header's ports and sequence
+/// number).
+fn quoted_transport(ip: &[u8], protocol: u8) -> Option<(IpAddr, IpAddr, &[u8])> {
     let (src, dst, header_len) = match ip.first()? >> 4 {
         ipv4::VERSION => {
             use ipv4::field;
@@ -1051,22 +1144,22 @@ fn quoted_tcp(ip: &[u8]) -> Option<(IpAddr, IpAddr, &[u8])> {
             let h = ip.first_chunk::<{ ipv4::HEADER_LEN }>()?;
             let header_len = ipv4::header_len(h[field::VER_IHL]);
             let offset = be16(h, field::FLG_OFF.start)? & ipv4::FRAGMENT_OFFSET;
-            if header_len < ipv4::HEADER_LEN || h[field::PROTOCOL] != ip_protocol::TCP || offset != 0 {
+            if header_len < ipv4::HEADER_LEN || h[field::PROTOCOL] != protocol || offset != 0 {
                 return None;
             }
             (v4(h, field::SRC_ADDR)?, v4(h, field::DST_ADDR)?, header_len)
         }
         ipv6::VERSION => {
             use ipv6::field;
-            if *ip.get(field::NEXT_HEADER)? != ip_protocol::TCP {
+            if *ip.get(field::NEXT_HEADER)? != protocol {
                 return None;
             }
             (v6(ip, field::SRC_ADDR)?, v6(ip, field::DST_ADDR)?, ipv6::HEADER_LEN)
         }
         _ => return None,
     };
-    let tcp = ip.get(header_len..)?;
-    (tcp.len() >= wire::icmp::QUOTED_TCP_LEN).then_some((src, dst, tcp))
+    let quoted = ip.get(header_len..)?;
+    (quoted.len() >= wire::icmp::QUOTED_TCP_LEN).then_some((src, dst, quoted))
 }
 
 /// IPv6's extension headers (RFC 8200 §4) after the fixed header, up to
