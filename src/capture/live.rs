@@ -108,7 +108,7 @@ impl LiveSource {
     /// for an unknown name, [`OpenError::Other`] otherwise.
     pub fn open(interface: &str, port: u16) -> Result<LiveSource, OpenError> {
         let other = |source| OpenError::Other { interface: interface.to_string(), source };
-        let fd = packet::open(&bpf::inbound_tcp_port(port), SOCKET_BUFFER).map_err(|source| {
+        let fd = packet::open(&bpf::inbound_tcp_udp_port(port), SOCKET_BUFFER).map_err(|source| {
             if source.kind() == io::ErrorKind::PermissionDenied {
                 OpenError::Permission { interface: interface.to_string(), source }
             } else {

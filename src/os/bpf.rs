@@ -1,6 +1,9 @@
-//! The classic BPF program that keeps only inbound TCP segments of one port:
-//! what `tcpdump -dd 'inbound and tcp port P'` prints for an Ethernet
-//! interface (Linux `lo` presents Ethernet framing), with `P` as a parameter.
+//! The classic BPF programs that keep only inbound TCP segments of one port
+//! (`tcpdump -dd 'inbound and tcp port P'`), or its TCP segments, UDP
+//! datagrams and ICMP errors (`inbound and ((tcp or udp) and port P or icmp
+//! or icmp6)`, what live capture uses), as tcpdump prints them for an
+//! Ethernet interface (Linux `lo` presents Ethernet framing), with `P` as a
+//! parameter.
 //! Pure; `tests/bpf.rs` compares it with tcpdump's own output for a few ports.
 
 /// One classic BPF instruction (`struct sock_filter`).
@@ -43,6 +46,49 @@ pub fn inbound_tcp_port(port: u16) -> Vec<Insn> {
         ins(0x15, 2, 0, p),
         ins(0x48, 0, 0, 0x0000_0010), // ldh [x+16] dst port
         ins(0x15, 0, 1, p),
+        ins(0x06, 0, 0, 0x0004_0000), // accept 262144 bytes
+        ins(0x06, 0, 0, 0x0000_0000), // drop
+    ]
+}
+
+/// `inbound and ((tcp or udp) and port P or icmp or icmp6)`: TCP segments and
+/// UDP datagrams of port `P`, and every ICMP and ICMPv6 message (an error
+/// quoting one of the port's datagrams or segments is matched to it after
+/// decoding; ICMP on loopback is rare). Outgoing copies and IPv4 fragments
+/// after the first are dropped, as in [`inbound_tcp_port`]. An IPv6 fragment
+/// header before TCP or UDP is dropped, as tcpdump compiles it.
+#[must_use]
+pub fn inbound_tcp_udp_port(port: u16) -> Vec<Insn> {
+    let p = u32::from(port);
+    vec![
+        ins(0x28, 0, 0, 0xffff_f004),  // ldh [skb->pkt_type]
+        ins(0x15, 27, 0, 0x0000_0004), // jeq PACKET_OUTGOING -> drop
+        ins(0x28, 0, 0, 0x0000_000c),  // ldh [12] ethertype
+        ins(0x15, 0, 11, 0x0000_0800), // IPv4?
+        ins(0x30, 0, 0, 0x0000_0017),  // ldb [23] protocol
+        ins(0x15, 1, 0, 0x0000_0006),  // TCP?
+        ins(0x15, 0, 7, 0x0000_0011),  // UDP?
+        ins(0x28, 0, 0, 0x0000_0014),  // ldh [20] fragment offset
+        ins(0x45, 20, 0, 0x0000_1fff), // fragment -> drop
+        ins(0xb1, 0, 0, 0x0000_000e),  // ldxb 4*([14]&0xf)
+        ins(0x48, 0, 0, 0x0000_000e),  // ldh [x+14] src port
+        ins(0x15, 16, 0, p),
+        ins(0x48, 0, 0, 0x0000_0010), // ldh [x+16] dst port
+        ins(0x15, 14, 15, p),
+        ins(0x15, 13, 14, 0x0000_0001), // ICMP? (protocol still in A)
+        ins(0x15, 0, 13, 0x0000_86dd),  // IPv6?
+        ins(0x30, 0, 0, 0x0000_0014),   // ldb [20] next header
+        ins(0x15, 5, 0, 0x0000_0006),   // TCP?
+        ins(0x15, 0, 3, 0x0000_002c),   // fragment header?
+        ins(0x30, 0, 0, 0x0000_0036),   // ldb [54] the fragment's next header
+        ins(0x15, 8, 0, 0x0000_0006),   // TCP fragment -> drop
+        ins(0x15, 7, 5, 0x0000_0011),   // UDP fragment -> drop, else no
+        ins(0x15, 0, 4, 0x0000_0011),   // UDP?
+        ins(0x28, 0, 0, 0x0000_0036),   // ldh [54] src port
+        ins(0x15, 3, 0, p),
+        ins(0x28, 0, 0, 0x0000_0038), // ldh [56] dst port
+        ins(0x15, 1, 2, p),
+        ins(0x15, 0, 1, 0x0000_003a), // ICMPv6?
         ins(0x06, 0, 0, 0x0004_0000), // accept 262144 bytes
         ins(0x06, 0, 0, 0x0000_0000), // drop
     ]
