@@ -320,7 +320,7 @@ fn trace(args: &TraceArgs) -> Result<()> {
         };
         let (port, limits, format, diagram) = (args.source.port, args.source.limits(), args.format, args.diagram);
         let threads = args.threads.map(usize::from);
-        let job = engine::Job { port, limits, format, diagram, threads, stop };
+        let job = engine::Job { port, limits, format, diagram, threads, udp: args.source.udp, stop };
         let read = engine::read(&job, capture, &mut out);
         drop(shown);
         if args.verbose {
@@ -367,6 +367,7 @@ fn trace(args: &TraceArgs) -> Result<()> {
     };
     let mut out = BufWriter::with_capacity(1 << 16, output(args.output.as_deref())?);
     let mut pipeline = Pipeline::new(Some(port), args.source.limits());
+    pipeline.watch_udp();
     if let Some(view) = kernel_view.as_mut() {
         pipeline.tracker.watch_kernel();
         let (sockets, line) = view.snapshot();
@@ -419,6 +420,11 @@ struct Counted<'a> {
 }
 
 impl Exporter for Counted<'_> {
+    fn append_udp(&mut self, flow: &crate::model::udp::Flow, out: &mut String) {
+        self.written += 1;
+        self.inner.append_udp(flow, out);
+    }
+
     fn append(&mut self, conn: &crate::model::tracker::Connection, out: &mut String) {
         self.written += 1;
         self.inner.append(conn, out);

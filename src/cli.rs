@@ -87,6 +87,10 @@ pub struct SourceArgs {
     /// Needs root or CAP_PERFMON.
     #[arg(long, value_enum, default_value_t = KernelMode::Auto, value_name = "WHEN")]
     pub kernel: KernelMode,
+    /// With --read: UDP flows on the port too, read by one thread (a live capture always
+    /// shows them).
+    #[arg(long)]
+    pub udp: bool,
 }
 
 impl SourceArgs {

@@ -112,6 +112,8 @@ pub struct Job<'a> {
     pub diagram: bool,
     /// `--threads`: `None` for the cores available (at most 64).
     pub threads: Option<usize>,
+    /// UDP flows too (`--udp`): one thread reads.
+    pub udp: bool,
     pub stop: Stop<'a>,
 }
 
@@ -138,7 +140,9 @@ pub fn choose(job: &Job<'_>, capture: &Capture) -> (Engine, &'static str) {
     let threads = job.threads.unwrap_or(cores);
     let whole = job.stop.count.is_none() && job.stop.only.is_none();
     let splits = matches!(job.format, Format::Jsonl | Format::Text);
-    if job.threads == Some(1) {
+    if job.udp {
+        (Engine::OneThread, "--udp: UDP flows are tracked by one thread")
+    } else if job.threads == Some(1) {
         (Engine::OneThread, "--threads 1")
     } else if threads <= 1 {
         (Engine::OneThread, "one core available")
@@ -201,6 +205,9 @@ pub fn read(job: &Job<'_>, capture: Capture, out: &mut (dyn Write + Send)) -> Re
         Engine::Sharded { threads } => Some(threads),
     };
     let mut pipeline = Pipeline::new(job.port, job.limits);
+    if job.udp {
+        pipeline.watch_udp();
+    }
     let result = track(job, source, &mut pipeline, pipelined, skip, out);
     let counters = pipeline.counters.clone();
     let started = pipeline.tracker.started();

@@ -6,6 +6,7 @@ pub mod jsonl;
 pub mod mermaid;
 pub mod svg;
 pub mod text;
+pub mod udp;
 
 use std::io::{self, Write};
 
@@ -30,6 +31,9 @@ pub trait Exporter {
     /// way a format writes a connection (when, where and on which thread the
     /// text goes out is the caller's).
     fn append(&mut self, conn: &Connection, out: &mut String);
+
+    /// Appends one UDP flow, as this format draws it ([`udp`]), to `out`.
+    fn append_udp(&mut self, flow: &crate::model::udp::Flow, out: &mut String);
 
     /// Writes whatever must come after the last connection.
     ///

@@ -27,6 +27,9 @@ pub struct Counters {
     pub reassembled: u64,
     /// IP fragments held for reassembly, or given up (incomplete).
     pub fragments: u64,
+    /// UDP datagrams on the watched port(s) (in flows: [`Pipeline::udp`]),
+    /// and ICMP errors put on a UDP flow.
+    pub datagrams: u64,
     /// Frames that could not be decoded, by reason.
     pub errors: BTreeMap<DecodeError, u64>,
 }
@@ -46,6 +49,7 @@ impl Counters {
         self.icmp += other.icmp;
         self.reassembled += other.reassembled;
         self.fragments += other.fragments;
+        self.datagrams += other.datagrams;
         for (e, n) in &other.errors {
             *self.errors.entry(*e).or_insert(0) += n;
         }
@@ -93,8 +97,12 @@ impl Counters {
 pub struct Pipeline {
     pub tracker: Tracker,
     pub counters: Counters,
+    /// UDP flows on the watched port(s) ([`crate::model::udp`]).
+    pub udp: crate::model::udp::Flows,
     port: Option<u16>,
     reassembly: Reassembler,
+    /// UDP datagrams go to [`Pipeline::udp`] ([`Pipeline::watch_udp`]).
+    watch_udp: bool,
 }
 
 impl Pipeline {
@@ -105,15 +113,30 @@ impl Pipeline {
         Pipeline {
             tracker: Tracker::new(port, limits),
             counters: Counters::default(),
+            udp: crate::model::udp::Flows::default(),
             port,
             reassembly: Reassembler::default(),
+            watch_udp: false,
         }
+    }
+
+    /// Puts UDP datagrams on their flows ([`Pipeline::udp`]) from now on
+    /// (else they count as not ours). Only [`Pipeline::frame`] sees them.
+    pub fn watch_udp(&mut self) {
+        self.watch_udp = true;
     }
 
     /// Decodes, counts and tracks one frame. `None` when it was not ours or
     /// did not decode.
     pub fn frame(&mut self, frame: &Frame<'_>) -> Option<Push> {
         let decoded = decode::decode(frame);
+        if let Ok(None) = decoded
+            && self.watch_udp
+            && let Some(d) = decode::datagram(frame)
+            && self.udp_datagram(&d)
+        {
+            return None;
+        }
         if let Err(kind) = decoded
             && kind.is_fragment()
             && let Some((encap, range)) = decode::fragment(frame)
@@ -169,7 +192,15 @@ impl Pipeline {
                 self.counters.fragments -= frames;
                 self.counters.reassembled += frames - 1;
                 self.counters.frames -= 1;
-                let seg = self.count(decode::decode_ip(frame.ts, encap, &datagram))?;
+                let decoded = decode::decode_ip(frame.ts, encap, &datagram);
+                if let Ok(None) = decoded
+                    && self.watch_udp
+                    && let Some(d) = decode::datagram_ip(frame.ts, encap, &datagram)
+                    && self.udp_datagram(&d)
+                {
+                    return None;
+                }
+                let seg = self.count(decoded)?;
                 Some(self.track(&seg))
             }
         }
@@ -212,6 +243,25 @@ impl Pipeline {
                 false
             }
         }
+    }
+
+    /// Counts and puts a UDP datagram (or an ICMP error quoting one) on its
+    /// flow, when it is on the watched port (an ICMP error: when its flow is
+    /// open); `false` (nothing counted) otherwise.
+    fn udp_datagram(&mut self, d: &crate::model::udp::Datagram) -> bool {
+        if !self.port.is_none_or(|p| d.src.port() == p || d.dst.port() == p) {
+            return false;
+        }
+        if d.icmp.is_some() {
+            if !self.udp.icmp(d) {
+                return false;
+            }
+        } else {
+            self.udp.push(d);
+        }
+        self.counters.frames += 1;
+        self.counters.datagrams += 1;
+        true
     }
 
     /// Tracks a counted segment.

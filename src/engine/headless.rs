@@ -199,6 +199,27 @@ impl Waiting<'_, '_, '_> {
     }
 }
 
+impl Waiting<'_, '_, '_> {
+    /// Writes the UDP flows that ended (not with `--connection`, which
+    /// names a TCP connection); formatted here only (the engines that
+    /// format on threads are fed decoded frames, which hold no UDP).
+    fn write_udp(&mut self, pipeline: &mut Pipeline, out: &mut dyn Write) -> Result<(), RunError> {
+        let ended = pipeline.udp.take_ended();
+        if let Formatter::Here(exporter) = &mut self.format
+            && self.stop.only.is_none()
+        {
+            for flow in &ended {
+                exporter.append_udp(flow, &mut self.staged);
+            }
+            self.dirty = true;
+            if self.staged.len() >= STAGE {
+                self.unstage(out)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// How many connections ahead of the one written the next is prefetched.
 const AHEAD: usize = 2;
 
@@ -354,6 +375,10 @@ fn run_with<S: Input>(
                 // Nothing came: the wall clock moves the waits on.
                 let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
                 let now = Timestamp(u64::try_from(now.as_nanos()).unwrap_or(u64::MAX));
+                pipeline.udp.expire(now);
+                if pipeline.udp.has_ended() {
+                    waiting.write_udp(pipeline, out)?;
+                }
                 if waiting.release(&mut *pipeline, out, Some(now))? {
                     return Ok(Ended::Stopped);
                 }
@@ -382,6 +407,9 @@ fn run_with<S: Input>(
         {
             p.frames.store(pipeline.counters.frames, Ordering::Relaxed);
             p.connections.store(pipeline.tracker.started(), Ordering::Relaxed);
+        }
+        if pipeline.udp.has_ended() {
+            waiting.write_udp(pipeline, out)?;
         }
         // Most segments finish nothing.
         if let Some(push) = push
@@ -419,6 +447,13 @@ pub fn finish(
             if stop.only.is_none_or(|id| id == conn.id) {
                 exporter.connection(conn, out).map_err(RunError::Output)?;
             }
+        }
+        if stop.only.is_none() {
+            let mut text = String::new();
+            for flow in pipeline.udp.ended().iter().chain(pipeline.udp.open()) {
+                exporter.append_udp(flow, &mut text);
+            }
+            out.write_all(text.as_bytes()).map_err(RunError::Output)?;
         }
     }
     exporter.finish(out).map_err(RunError::Output)?;

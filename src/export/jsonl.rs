@@ -423,7 +423,7 @@ pub fn write_json_with(out: &mut String, conn: &Connection, pieces: &mut Pieces)
     out.reserve(512 + 160 * conn.records.len());
     out.push_str("{\"id\":");
     int(out, conn.id);
-    out.push_str(",\"client\":");
+    out.push_str(",\"proto\":\"tcp\",\"client\":");
     address(out, conn.client.addr, pieces);
     out.push_str("\"server\":");
     address(out, conn.server.addr, pieces);
@@ -607,6 +607,10 @@ pub fn to_json(conn: &Connection) -> String {
 }
 
 impl Exporter for JsonlExporter {
+    fn append_udp(&mut self, flow: &crate::model::udp::Flow, out: &mut String) {
+        super::udp::jsonl(flow, out);
+    }
+
     fn append(&mut self, conn: &Connection, out: &mut String) {
         write_json_with(out, conn, &mut self.pieces);
         out.push('\n');

@@ -96,10 +96,11 @@ pub fn diagram(conn: &Connection) -> String {
     s
 }
 
-impl Exporter for MermaidExporter {
-    fn append(&mut self, conn: &Connection, out: &mut String) {
+impl MermaidExporter {
+    /// Adds one diagram (heading, body): a single one is written plain at
+    /// the end, more each under its heading.
+    fn add(&mut self, this: (String, String), out: &mut String) {
         self.written += 1;
-        let this = (heading(conn), diagram(conn));
         match (self.written, self.first.take()) {
             (1, _) => self.first = Some(this),
             (_, Some((h, d))) => {
@@ -109,6 +110,16 @@ impl Exporter for MermaidExporter {
             }
             (_, None) => fenced(out, &this.0, &this.1),
         }
+    }
+}
+
+impl Exporter for MermaidExporter {
+    fn append(&mut self, conn: &Connection, out: &mut String) {
+        self.add((heading(conn), diagram(conn)), out);
+    }
+
+    fn append_udp(&mut self, flow: &crate::model::udp::Flow, out: &mut String) {
+        self.add(super::udp::mermaid(flow), out);
     }
 
     fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {

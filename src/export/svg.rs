@@ -325,6 +325,12 @@ impl SvgExporter {
 }
 
 impl Exporter for SvgExporter {
+    fn append_udp(&mut self, flow: &crate::model::udp::Flow, _out: &mut String) {
+        let (group, height) = super::udp::svg(flow, self.height, WIDTH);
+        self.body.push_str(&group);
+        self.height += height;
+    }
+
     fn append(&mut self, conn: &Connection, _out: &mut String) {
         self.add(conn);
     }

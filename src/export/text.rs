@@ -233,6 +233,10 @@ pub fn push_wrapped_plain(text: &str, width: usize, indent: &str) -> String {
 }
 
 impl Exporter for TextExporter {
+    fn append_udp(&mut self, flow: &crate::model::udp::Flow, out: &mut String) {
+        out.push_str(&super::udp::text(flow));
+    }
+
     fn append(&mut self, conn: &Connection, buf: &mut String) {
         if conn.icmp.is_empty() && !conn.kernel_watched {
             ladder::write_text(conn, &mut self.scratch, buf);

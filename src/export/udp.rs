@@ -1,0 +1,204 @@
+//! UDP flows in every format: the jsonl object, the text ladder, the Mermaid
+//! diagram and the SVG ladder of a [`Flow`]. Datagrams are arrows; there is
+//! no state column, because UDP keeps no connection state.
+
+use std::fmt::Write as _;
+
+use crate::model::segment::Timestamp;
+use crate::model::udp::{Dir, Flow, Kept};
+
+/// Why a UDP ladder has no state column: shown under every UDP flow.
+pub const NO_STATE: &str = "UDP keeps no connection state: nothing to open, nothing to close";
+
+fn dir_name(dir: Dir) -> &'static str {
+    match dir {
+        Dir::ToServer => "c2s",
+        Dir::ToClient => "s2c",
+    }
+}
+
+fn millis(since: Timestamp, ts: Timestamp) -> f64 {
+    ts.0.saturating_sub(since.0) as f64 / 1e6
+}
+
+/// A payload preview as text: printable ASCII kept, anything else `.`, and
+/// `…` when the payload is longer than what was kept.
+fn preview(k: &Kept) -> String {
+    let bytes = k.preview.as_bytes();
+    let shown = bytes.len().min(crate::model::segment::PREVIEW_LEN - 1);
+    let mut s: String =
+        bytes[..shown].iter().map(|&b| if b.is_ascii_graphic() || b == b' ' { char::from(b) } else { '.' }).collect();
+    if k.len as usize > shown {
+        s.push('…');
+    }
+    s
+}
+
+/// Appends the jsonl object of a UDP flow and its newline (docs/format.md, "UDP flow").
+pub fn jsonl(flow: &Flow, out: &mut String) {
+    use super::jsonl::json_string;
+    let start = flow.first;
+    let _ = write!(out, "{{\"proto\":\"udp\",\"flow\":{},\"client\":", flow.id);
+    json_string(out, &flow.client.to_string());
+    out.push_str(",\"server\":");
+    json_string(out, &flow.server.to_string());
+    out.push_str(",\"encapsulation\":[");
+    for (i, name) in flow.encap.names().into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        json_string(out, &name);
+    }
+    let _ = write!(
+        out,
+        "],\"start_unix\":{:.6},\"duration_ms\":{:.3},\"segments\":[",
+        start.as_secs_f64(),
+        millis(start, flow.last)
+    );
+    for (i, k) in flow.kept().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(
+            out,
+            "{{\"t_ms\":{:.3},\"dir\":\"{}\",\"len\":{},\"payload\":",
+            millis(start, k.ts),
+            dir_name(k.dir),
+            k.len
+        );
+        json_string(out, &preview(k));
+        out.push('}');
+    }
+    out.push_str("],\"icmp\":[");
+    for (i, n) in flow.icmp.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(
+            out,
+            "{{\"t_ms\":{:.3},\"version\":{},\"type\":{},\"code\":{},\"name\":\"{}\",\"from\":\"{}\",\"quotes\":\"{}\"}}",
+            millis(start, n.ts),
+            if n.icmp.v6 { 6 } else { 4 },
+            n.icmp.kind,
+            n.icmp.code,
+            n.icmp.name(),
+            n.icmp.from,
+            dir_name(n.dir)
+        );
+    }
+    let _ = write!(
+        out,
+        "],\"datagrams\":{{\"c2s\":{},\"s2c\":{}}},\"payload_bytes\":{{\"c2s\":{},\"s2c\":{}}}",
+        flow.datagrams[0], flow.datagrams[1], flow.bytes[0], flow.bytes[1]
+    );
+    if flow.dropped > 0 {
+        let _ = write!(out, ",\"elided\":{{\"segments\":{},\"before\":{}}}", flow.dropped, flow.head.len());
+    }
+    out.push_str(",\"explain\":");
+    json_string(out, &flow.verdict());
+    out.push_str("}\n");
+}
+
+/// The label of a datagram's arrow: `UDP 10 "helloworld"`.
+fn label(k: &Kept) -> String {
+    format!("UDP {} \"{}\"", k.len, preview(k))
+}
+
+/// The lines of a flow's ladder, one a kept datagram or ICMP error, in time
+/// order: (time, arrow direction (to the server or back), label).
+fn rows(flow: &Flow) -> Vec<(Timestamp, Dir, String)> {
+    let mut rows: Vec<(Timestamp, Dir, String)> = flow.kept().map(|k| (k.ts, k.dir, label(k))).collect();
+    if flow.dropped > 0 {
+        let at = flow.head.last().map_or(flow.first, |k| k.ts);
+        rows.insert(flow.head.len(), (at, Dir::ToServer, format!("... {} datagrams not kept ...", flow.dropped)));
+    }
+    for n in &flow.icmp {
+        // The error comes back to the quoted datagram's sender.
+        let back = match n.dir {
+            Dir::ToServer => Dir::ToClient,
+            Dir::ToClient => Dir::ToServer,
+        };
+        let text = format!("ICMP {} (from {})", n.icmp.name(), n.icmp.from);
+        let at = rows.partition_point(|r| r.0 <= n.ts);
+        rows.insert(at, (n.ts, back, text));
+    }
+    rows
+}
+
+/// The text ladder of a UDP flow: a heading, one arrow a datagram (no state
+/// column), the sentence [`NO_STATE`] and the verdict.
+#[must_use]
+pub fn text(flow: &Flow) -> String {
+    let (c, s) = (flow.client.to_string(), flow.server.to_string());
+    let mut out = format!("UDP flow {}  {c} <-> {s}\n", flow.id);
+    let width = rows(flow).iter().map(|r| r.2.chars().count()).max().unwrap_or(0).max(12) + 6;
+    let _ = writeln!(out, "  {:>10}  {c:<w$}{s}", "", w = width);
+    for (ts, dir, label) in rows(flow) {
+        let arrow = match dir {
+            Dir::ToServer => format!("|--{label:-<w$}->|", w = width - 5),
+            Dir::ToClient => format!("|<-{label:-<w$}--|", w = width - 5),
+        };
+        let _ = writeln!(out, "  {:>8.3}ms  {arrow}", millis(flow.first, ts));
+    }
+    let _ = writeln!(out, "  {NO_STATE}.");
+    let _ = writeln!(out, "  {}.", flow.verdict());
+    out.push('\n');
+    out
+}
+
+/// A flow's Mermaid heading and sequenceDiagram.
+#[must_use]
+pub fn mermaid(flow: &Flow) -> (String, String) {
+    let heading = format!("UDP flow {} {} <-> {}", flow.id, flow.client, flow.server);
+    let mut d = String::from("sequenceDiagram\n    participant C as client ");
+    let _ = writeln!(d, "{}", flow.client);
+    let _ = writeln!(d, "    participant S as server {}", flow.server);
+    for (_, dir, label) in rows(flow) {
+        let label = label.replace('"', "'").replace([';', '#'], " ");
+        match dir {
+            Dir::ToServer => {
+                let _ = writeln!(d, "    C-)S: {label}");
+            }
+            Dir::ToClient => {
+                let _ = writeln!(d, "    S-)C: {label}");
+            }
+        }
+    }
+    let _ = writeln!(d, "    Note over C,S: {NO_STATE}");
+    let _ = writeln!(d, "    Note over C,S: {}", flow.verdict().replace(';', ","));
+    (heading, d)
+}
+
+/// A flow's SVG ladder, a group `height` pixels high to place at `y` in a
+/// document `width` wide: two lifelines, an arrow a datagram, no states.
+#[must_use]
+pub fn svg(flow: &Flow, y: u32, width: u32) -> (String, u32) {
+    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let (left, right) = (60, width.saturating_sub(60));
+    let rows = rows(flow);
+    let height = 70 + 24 * rows.len() as u32 + 40;
+    let mut g = String::new();
+    let _ = writeln!(
+        g,
+        "<g class=\"udp\" transform=\"translate(0,{y})\"><text x=\"{left}\" y=\"16\">{}</text>",
+        esc(&format!("UDP flow {}  {} <-> {}", flow.id, flow.client, flow.server))
+    );
+    let bottom = height - 40;
+    let _ = writeln!(g, "<line x1=\"{left}\" y1=\"30\" x2=\"{left}\" y2=\"{bottom}\" stroke=\"black\"/>");
+    let _ = writeln!(g, "<line x1=\"{right}\" y1=\"30\" x2=\"{right}\" y2=\"{bottom}\" stroke=\"black\"/>");
+    for (i, (_, dir, label)) in rows.iter().enumerate() {
+        let ry = 60 + 24 * i as u32;
+        let (x1, x2) = if *dir == Dir::ToServer { (left, right) } else { (right, left) };
+        let _ = writeln!(
+            g,
+            "<line x1=\"{x1}\" y1=\"{ry}\" x2=\"{x2}\" y2=\"{ry}\" stroke=\"black\" marker-end=\"url(#head-data)\"/>\
+             <text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+            (left + right) / 2,
+            ry - 4,
+            esc(label)
+        );
+    }
+    let _ = writeln!(g, "<text x=\"{left}\" y=\"{}\">{}</text>", bottom + 16, esc(NO_STATE));
+    let _ = writeln!(g, "<text x=\"{left}\" y=\"{}\">{}</text></g>", bottom + 32, esc(&flow.verdict()));
+    (g, height)
+}

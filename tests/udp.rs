@@ -1,0 +1,283 @@
+//! UDP beside TCP: datagrams decoded over IPv4 and IPv6 and inside a tunnel,
+//! ICMP errors quoting them, flows through the pipeline and the exporters,
+//! and (as root) a live exchange with `synack serve` and a closed port.
+
+mod support;
+
+use std::net::SocketAddr;
+
+use synack::model::decode::{self, Frame, LinkType};
+use synack::model::segment::Timestamp;
+use synack::pipeline::Pipeline;
+
+fn ethernet(kind: u16, payload: &[u8]) -> Vec<u8> {
+    let mut f = vec![0u8; 12];
+    f.extend_from_slice(&kind.to_be_bytes());
+    f.extend_from_slice(payload);
+    f
+}
+
+fn ipv4(protocol: u8, src: [u8; 4], dst: [u8; 4], payload: &[u8]) -> Vec<u8> {
+    let total = u16::try_from(20 + payload.len()).unwrap();
+    let mut h = vec![0x45, 0];
+    h.extend_from_slice(&total.to_be_bytes());
+    h.extend_from_slice(&[0, 0, 0x40, 0, 64, protocol, 0, 0]);
+    h.extend_from_slice(&src);
+    h.extend_from_slice(&dst);
+    h.extend_from_slice(payload);
+    h
+}
+
+fn ipv6(next: u8, payload: &[u8]) -> Vec<u8> {
+    let mut h = vec![0x60, 0, 0, 0];
+    h.extend_from_slice(&u16::try_from(payload.len()).unwrap().to_be_bytes());
+    h.extend_from_slice(&[next, 64]);
+    h.extend_from_slice(&std::net::Ipv6Addr::LOCALHOST.octets());
+    h.extend_from_slice(&std::net::Ipv6Addr::LOCALHOST.octets());
+    h.extend_from_slice(payload);
+    h
+}
+
+fn udp(sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
+    let mut u = sport.to_be_bytes().to_vec();
+    u.extend_from_slice(&dport.to_be_bytes());
+    u.extend_from_slice(&u16::try_from(8 + payload.len()).unwrap().to_be_bytes());
+    u.extend_from_slice(&[0, 0]);
+    u.extend_from_slice(payload);
+    u
+}
+
+const LO: [u8; 4] = [127, 0, 0, 1];
+
+/// UDP over IPv4 over (zeroed) Ethernet, as `lo` shows it.
+fn udp4(sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
+    ethernet(0x0800, &ipv4(17, LO, LO, &udp(sport, dport, payload)))
+}
+
+/// An ICMP port unreachable from 127.0.0.1 quoting `quoted` (an IP packet).
+fn port_unreachable(quoted: &[u8]) -> Vec<u8> {
+    let mut icmp = vec![3, 3, 0, 0, 0, 0, 0, 0];
+    icmp.extend_from_slice(&quoted[..quoted.len().min(28)]);
+    ethernet(0x0800, &ipv4(1, LO, LO, &icmp))
+}
+
+fn frame(data: &[u8], ms: u64) -> Frame<'_> {
+    Frame { ts: Timestamp(1_700_000_000_000_000_000 + ms * 1_000_000), link: LinkType::Ethernet, data }
+}
+
+fn at(port: u16) -> SocketAddr {
+    SocketAddr::from((LO, port))
+}
+
+#[test]
+fn a_udp_datagram_over_ipv4_is_not_tcp_but_a_datagram() {
+    let f = udp4(40000, 8001, b"helloworld");
+    assert_eq!(decode::decode(&frame(&f, 0)), Ok(None), "the TCP decoder calls it not ours");
+    let d = decode::datagram(&frame(&f, 0)).expect("a datagram");
+    assert_eq!((d.src, d.dst, d.len), (at(40000), at(8001), 10));
+    assert_eq!(d.preview.as_bytes(), b"helloworld");
+    assert!(d.icmp.is_none() && d.encap.is_empty());
+}
+
+#[test]
+fn a_udp_datagram_over_ipv6() {
+    let f = ethernet(0x86dd, &ipv6(17, &udp(40000, 8001, b"helloworld")));
+    let d = decode::datagram(&frame(&f, 0)).expect("a datagram");
+    let v6 = |p| SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, p));
+    assert_eq!((d.src, d.dst, d.len), (v6(40000), v6(8001), 10));
+}
+
+#[test]
+fn tcp_and_other_protocols_are_no_datagram() {
+    let tcp = support::frame("127.0.0.1:40000", "127.0.0.1:8001", support::syn_ack(), 1, 1, b"");
+    assert!(decode::datagram(&frame(&tcp, 0)).is_none());
+    let igmp = ethernet(0x0800, &ipv4(2, LO, LO, &[0; 8]));
+    assert!(decode::datagram(&frame(&igmp, 0)).is_none());
+    // A UDP header cut short: no ports, no datagram (and no panic).
+    let cut = ethernet(0x0800, &ipv4(17, LO, LO, &[0x9c, 0x40, 0x1f]));
+    assert!(decode::datagram(&frame(&cut, 0)).is_none());
+}
+
+/// VXLAN (UDP 4789) carrying Ethernet, IPv4 and `inner`.
+fn vxlan(inner: &[u8]) -> Vec<u8> {
+    let mut v = vec![0x08, 0, 0, 0, 0, 0, 42, 0];
+    v.extend_from_slice(inner);
+    udp4(50000, 4789, &v)
+}
+
+#[test]
+fn a_udp_flow_inside_vxlan_is_the_inner_datagram() {
+    let inner = ethernet(0x0800, &ipv4(17, [10, 0, 0, 1], [10, 0, 0, 2], &udp(40000, 8001, b"helloworld")));
+    let f = vxlan(&inner[..]);
+    assert_eq!(decode::decode(&frame(&f, 0)), Ok(None));
+    let d = decode::datagram(&frame(&f, 0)).expect("the inner datagram");
+    assert_eq!(d.dst, SocketAddr::from(([10, 0, 0, 2], 8001)));
+    assert_eq!(d.encap.names(), ["vxlan 42"]);
+    // TCP inside VXLAN stays TCP's.
+    let tcp = support::frame("10.0.0.1:40000", "10.0.0.2:8001", support::syn_ack(), 1, 1, b"");
+    let f = vxlan(&tcp);
+    assert!(matches!(decode::decode(&frame(&f, 0)), Ok(Some(_))));
+    assert!(decode::datagram(&frame(&f, 0)).is_none());
+    // On VXLAN's port but not VXLAN (its I flag clear): the outer datagram.
+    let f = udp4(50000, 4789, &[0; 16]);
+    let d = decode::datagram(&frame(&f, 0)).expect("the datagram itself");
+    assert_eq!((d.dst.port(), d.len), (4789, 16));
+}
+
+#[test]
+fn an_icmp_error_quoting_a_datagram_is_its_quote() {
+    let sent = ipv4(17, LO, LO, &udp(40000, 9, b"helloworld"));
+    let f = port_unreachable(&sent);
+    assert_eq!(decode::decode(&frame(&f, 0)), Ok(None), "not a TCP segment's error");
+    let d = decode::datagram(&frame(&f, 0)).expect("a quote");
+    assert_eq!((d.src, d.dst), (at(40000), at(9)));
+    let icmp = d.icmp.expect("the error");
+    assert_eq!(icmp.name(), "port unreachable");
+}
+
+/// Every frame counted once: as a segment, a datagram, not ours, an ICMP
+/// error or an error.
+fn counted_once(p: &Pipeline) {
+    let c = &p.counters;
+    assert_eq!(
+        c.frames,
+        c.segments + c.datagrams + c.not_ours + c.icmp + c.undecodable() + c.fragments + c.reassembled
+    );
+}
+
+#[test]
+fn the_pipeline_puts_datagrams_on_flows_only_when_asked() {
+    let frames = [
+        udp4(40000, 8001, b"helloworld"),
+        udp4(8001, 40000, b"HELLOWORLD"),
+        udp4(40001, 9999, b"other port"),
+        support::frame("127.0.0.1:40000", "127.0.0.1:8001", support::syn_ack(), 1, 1, b""),
+    ];
+    let mut plain = Pipeline::new(Some(8001), synack::model::tracker::Limits::default());
+    let mut with = Pipeline::new(Some(8001), synack::model::tracker::Limits::default());
+    with.watch_udp();
+    for (i, f) in frames.iter().enumerate() {
+        plain.frame(&frame(f, i as u64));
+        with.frame(&frame(f, i as u64));
+    }
+    counted_once(&plain);
+    counted_once(&with);
+    assert_eq!((plain.counters.datagrams, plain.counters.not_ours, plain.counters.segments), (0, 3, 1));
+    assert_eq!((with.counters.datagrams, with.counters.not_ours, with.counters.segments), (2, 1, 1));
+    assert_eq!(plain.udp.open().count(), 0);
+    let flows: Vec<_> = with.udp.open().collect();
+    assert_eq!(flows.len(), 1);
+    assert_eq!((flows[0].client, flows[0].server, flows[0].datagrams), (at(40000), at(8001), [1, 1]));
+}
+
+/// The jsonl of frames fed through the headless loop, UDP watched.
+fn jsonl(frames: &[Vec<u8>]) -> Vec<serde_json::Value> {
+    use synack::headless::{self, Stop};
+    let bytes = support::pcap(1, frames);
+    let mut src = synack::capture::pcap::PcapSource::new(std::io::Cursor::new(bytes), "udp").unwrap();
+    let mut pipeline = Pipeline::new(None, synack::model::tracker::Limits::default());
+    pipeline.watch_udp();
+    let mut exporter = synack::export::exporter(synack::export::Format::Jsonl);
+    let mut out = Vec::new();
+    let stop = Stop::default();
+    let ended = headless::run(&mut src, &mut pipeline, exporter.as_mut(), &mut out, None, None, &stop).unwrap();
+    headless::finish(ended, &pipeline, exporter.as_mut(), &mut out, &stop).unwrap();
+    counted_once(&pipeline);
+    String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[test]
+fn jsonl_gives_proto_and_a_udp_object_without_handshake_or_close() {
+    let mut frames = support::close_frames();
+    frames.push(udp4(40000, 8001, b"helloworld"));
+    frames.push(udp4(8001, 40000, b"HELLOWORLD"));
+    let lines = jsonl(&frames);
+    assert_eq!(lines.len(), 2);
+    let tcp = lines.iter().find(|l| l["proto"] == "tcp").expect("the TCP connection");
+    assert!(tcp.get("handshake").is_some());
+    let u = lines.iter().find(|l| l["proto"] == "udp").expect("the UDP flow");
+    assert_eq!(u["client"], "127.0.0.1:40000");
+    assert_eq!(u["server"], "127.0.0.1:8001");
+    assert!(u.get("handshake").is_none() && u.get("close").is_none());
+    let segs = u["segments"].as_array().unwrap();
+    assert_eq!(segs.len(), 2);
+    assert_eq!((segs[0]["dir"].as_str(), segs[0]["len"].as_u64()), (Some("c2s"), Some(10)));
+    assert_eq!((segs[1]["dir"].as_str(), segs[1]["payload"].as_str()), (Some("s2c"), Some("HELLOWORLD")));
+    assert_eq!(u["icmp"], serde_json::json!([]));
+    assert!(
+        u["explain"].as_str().unwrap().starts_with("2 datagrams (1 to the server, 1 back), no handshake, no close")
+    );
+}
+
+#[test]
+fn a_port_unreachable_goes_on_its_flow_in_jsonl() {
+    let sent = udp4(40000, 9, b"helloworld");
+    let error = port_unreachable(&sent[14..]);
+    let lines = jsonl(&[sent, error]);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let icmp = &lines[0]["icmp"][0];
+    assert_eq!((icmp["name"].as_str(), icmp["quotes"].as_str()), (Some("port unreachable"), Some("c2s")));
+    assert!(lines[0]["explain"].as_str().unwrap().contains("TCP would have answered RST"));
+}
+
+#[test]
+fn a_flow_idle_past_the_timeout_is_written_as_two() {
+    let one = udp4(40000, 8001, b"a");
+    let frames = [one.clone(), one];
+    // The second datagram comes 31 s after the first.
+    let mut bytes = support::pcap(1, &frames);
+    let second_ts = 24 + 16 + frames[0].len();
+    bytes[second_ts..second_ts + 4].copy_from_slice(&1_700_000_031u32.to_le_bytes());
+    let mut src = synack::capture::pcap::PcapSource::new(std::io::Cursor::new(bytes), "udp").unwrap();
+    let mut pipeline = Pipeline::new(None, synack::model::tracker::Limits::default());
+    pipeline.watch_udp();
+    while let Ok(synack::capture::Next::Frame(f)) = synack::capture::FrameSource::next_frame(&mut src) {
+        pipeline.frame(&f);
+    }
+    assert_eq!(pipeline.udp.ended().len() + pipeline.udp.open().count(), 2);
+    assert_eq!(pipeline.udp.started(), 2);
+}
+
+#[test]
+fn every_format_draws_a_udp_flow_without_states() {
+    let frames = [udp4(40000, 8001, b"helloworld"), udp4(8001, 40000, b"HELLOWORLD")];
+    for format in [synack::export::Format::Text, synack::export::Format::Mermaid, synack::export::Format::Svg] {
+        use synack::headless::{self, Stop};
+        let bytes = support::pcap(1, &frames);
+        let mut src = synack::capture::pcap::PcapSource::new(std::io::Cursor::new(bytes), "udp").unwrap();
+        let mut pipeline = Pipeline::new(None, synack::model::tracker::Limits::default());
+        pipeline.watch_udp();
+        let mut exporter = synack::export::exporter(format);
+        let mut out = Vec::new();
+        let stop = Stop::default();
+        let ended = headless::run(&mut src, &mut pipeline, exporter.as_mut(), &mut out, None, None, &stop).unwrap();
+        headless::finish(ended, &pipeline, exporter.as_mut(), &mut out, &stop).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains(synack::export::udp::NO_STATE), "{format:?}: {text}");
+        assert!(text.contains("2 datagrams (1 to the server, 1 back), no handshake, no close"), "{format:?}");
+        assert!(text.contains("HELLOWORLD"), "{format:?}");
+        assert!(!text.contains("ESTABLISHED") && !text.contains("SYN"), "{format:?}: no TCP state or flag");
+    }
+}
+
+#[test]
+fn the_documented_udp_example_is_what_synack_prints() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/format.md")).unwrap();
+    let section = &doc[doc.find("### UDP flow").unwrap()..];
+    let body = &section[section.find("```json\n").unwrap() + 8..];
+    let example: serde_json::Value = serde_json::from_str(&body[..body.find("```").unwrap()]).unwrap();
+    // The example's two datagrams, 300 µs apart (support::pcap spaces frames 10 µs apart).
+    let frames = [udp4(40000, 8001, b"helloworld"), udp4(8001, 40000, b"HELLOWORLD")];
+    let mut bytes = support::pcap(1, &frames);
+    let second = 24 + 16 + frames[0].len() + 4;
+    bytes[second..second + 4].copy_from_slice(&300u32.to_le_bytes());
+    let mut src = synack::capture::pcap::PcapSource::new(std::io::Cursor::new(bytes), "udp").unwrap();
+    let mut pipeline = Pipeline::new(None, synack::model::tracker::Limits::default());
+    pipeline.watch_udp();
+    let mut exporter = synack::export::exporter(synack::export::Format::Jsonl);
+    let (mut out, stop) = (Vec::new(), synack::headless::Stop::default());
+    let ended = synack::headless::run(&mut src, &mut pipeline, exporter.as_mut(), &mut out, None, None, &stop).unwrap();
+    synack::headless::finish(ended, &pipeline, exporter.as_mut(), &mut out, &stop).unwrap();
+    let printed: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(printed, example);
+}
