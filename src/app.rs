@@ -350,7 +350,7 @@ fn trace(args: &TraceArgs) -> Result<()> {
         Some(s) => Duration::try_from_secs_f64(s).ok().and_then(|d| Instant::now().checked_add(d)),
         None => None,
     };
-    eprintln!("synack: capturing on {}, tcp port {port} (Ctrl-C to stop)", source.interface());
+    eprintln!("synack: capturing on {}, tcp and udp port {port} (Ctrl-C to stop)", source.interface());
     if let Some(why) = kernel_off {
         eprintln!("synack: {why}");
     }
@@ -487,6 +487,13 @@ fn serve(args: &ServeArgs) -> Result<()> {
     // Printed so that scripts (and tests) binding port 0 learn the port.
     println!("synack: echo server listening on {addr} (Ctrl-C to stop)");
     io::stdout().flush()?;
+    match server.udp_addr() {
+        Some(udp) => eprintln!(
+            "synack: answering UDP on {udp} too (recvfrom, sendto; at most {} replies a second)",
+            crate::udp_echo::REPLIES_PER_SECOND
+        ),
+        None => eprintln!("synack: UDP {addr} is taken: the udp scenario will get no reply"),
+    }
     server.wait(&stop);
     eprintln!("synack: echo server stopped");
     Ok(())
@@ -512,13 +519,22 @@ fn client(args: &ClientArgs) -> Result<()> {
             println!("{name}: reply {:?}{retries}", String::from_utf8_lossy(r))
         }
         (Some(Outcome::Refused), 1) => println!("{name}: connection refused, as intended"),
+        (Some(Outcome::PortUnreachable { to, sent }), 1) => println!(
+            "{name}: sent {sent} bytes to {to} (send succeeded: UDP cannot know whether anyone listens); \
+             nothing listens there, its ICMP port unreachable came back and the next recv failed with \
+             ECONNREFUSED, as intended"
+        ),
         _ => println!(
             "{name}: {} connections to {} in {secs:.2} s ({rate:.0}/s), {} failed{retries}",
             report.ok, args.addr, report.failed
         ),
     }
     if let Some(e) = report.first_error {
-        let hint = if args.scenario == Scenario::Refused { "" } else { " (is 'synack serve' running?)" };
+        let hint = if matches!(args.scenario, Scenario::Refused | Scenario::UdpClosed) {
+            ""
+        } else {
+            " (is 'synack serve' running?)"
+        };
         bail!("{} of {} connections to {} failed: {e}{hint}", report.failed, args.repeat, args.addr);
     }
     Ok(())

@@ -230,6 +230,8 @@ pub struct Server {
     listening: Arc<Listening>,
     thread: Option<thread::JoinHandle<()>>,
     control: Option<thread::JoinHandle<()>>,
+    /// Its UDP side, on the same address, when that could be bound.
+    udp: Option<crate::udp_echo::UdpServer>,
 }
 
 impl Server {
@@ -257,13 +259,20 @@ impl Server {
             .name("echo-server".into())
             .spawn(move || accept_loop(listener, addr, &config, &s, &l))
             .ok();
-        Server { addr, stop, listening, thread, control }
+        let udp = crate::udp_echo::UdpServer::start(addr).ok();
+        Server { addr, stop, listening, thread, control, udp }
     }
 
     /// Where it listens.
     #[must_use]
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Where its UDP side answers ([`crate::udp_echo`]), if it could bind.
+    #[must_use]
+    pub fn udp_addr(&self) -> Option<SocketAddr> {
+        self.udp.as_ref().map(crate::udp_echo::UdpServer::addr)
     }
 
     /// Stops listening for `ms` milliseconds (at most 10 s): connections
@@ -282,6 +291,7 @@ impl Server {
     /// Stops accepting and waits for the accept and control loops to end.
     pub fn stop(mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        drop(self.udp.take());
         for t in [self.thread.take(), self.control.take()].into_iter().flatten() {
             let _ = t.join();
         }
@@ -293,6 +303,7 @@ impl Server {
             thread::sleep(Duration::from_millis(50));
         }
         self.stop.store(true, Ordering::Relaxed);
+        drop(self.udp.take());
         for t in [self.thread.take(), self.control.take()].into_iter().flatten() {
             let _ = t.join();
         }
@@ -750,6 +761,9 @@ pub enum Outcome {
     Replied(Vec<u8>),
     /// The connection was refused (the `refused` scenario's success).
     Refused,
+    /// `sent` bytes went as one datagram to `to`, where nothing listens; the
+    /// next recv failed with ECONNREFUSED (the `udp-closed` scenario's success).
+    PortUnreachable { to: SocketAddr, sent: usize },
 }
 
 /// Told each scenario connection's client port before it connects (so that a
@@ -902,6 +916,13 @@ pub struct Ran {
 /// # Errors
 /// See [`run_scenario`].
 pub fn run_scenario_watched(scenario: Scenario, addr: SocketAddr, message: &str, watch: Watch<'_>) -> io::Result<Ran> {
+    if crate::udp_echo::is_udp(scenario) {
+        return crate::udp_echo::run(scenario, addr, message).map(|outcome| Ran {
+            outcome,
+            connections: 1,
+            port: None,
+        });
+    }
     if scenario == Scenario::Refused {
         return refused(addr, watch).map(|outcome| Ran { outcome, connections: 1, port: None });
     }
@@ -1003,6 +1024,7 @@ fn attempt_once(
         }
         Scenario::Refused => unreachable!("handled by refused()"),
         Scenario::Backlog => unreachable!("handled by backlog()"),
+        Scenario::Udp | Scenario::UdpClosed => unreachable!("handled by udp_echo::run()"),
     };
     drop(conn);
     Ok(Some((outcome, port)))
@@ -1185,11 +1207,16 @@ mod tests {
         let listener = bind("127.0.0.1:0".parse().unwrap()).unwrap();
         let server = Server::start(listener, ServerConfig::default());
         let addr = server.addr();
-        for scenario in crate::scenario::SCENARIOS.iter().map(|i| i.scenario).filter(|&s| s != Scenario::Refused) {
+        for scenario in crate::scenario::SCENARIOS
+            .iter()
+            .map(|i| i.scenario)
+            .filter(|&s| !matches!(s, Scenario::Refused | Scenario::UdpClosed))
+        {
             let out = run_scenario(scenario, addr, "helloworld").unwrap();
             let Outcome::Replied(reply) = out else { panic!("{scenario:?} refused") };
             assert!(reply.starts_with(b"HELLOWORLD"), "{scenario:?}: {reply:?}");
         }
+        assert!(matches!(run_scenario(Scenario::UdpClosed, addr, "hi").unwrap(), Outcome::PortUnreachable { .. }));
         assert_eq!(run_scenario(Scenario::Refused, addr, "").unwrap(), Outcome::Refused);
         // The server listens again after the pause.
         assert!(server.wait_listening(Duration::from_secs(2)));

@@ -33,3 +33,4 @@ pub mod pipeline;
 pub mod scenario;
 pub mod signals;
 pub mod tui;
+pub mod udp_echo;

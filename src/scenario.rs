@@ -27,6 +27,11 @@ pub enum Scenario {
     /// The server stops accepting with an accept queue of one; four clients
     /// connect at once.
     Backlog,
+    /// One datagram, its upper-cased reply ([`crate::udp_echo`]).
+    Udp,
+    /// One datagram on a connected UDP socket to a port where nothing
+    /// listens: ICMP port unreachable, ECONNREFUSED on the next recv.
+    UdpClosed,
 }
 
 /// What the echo server does for a scenario, after its first read.
@@ -188,6 +193,23 @@ pub const SCENARIOS: &[Info] = &[
         ),
         server: ServerSide::Echo,
     },
+    Info {
+        scenario: Scenario::Udp,
+        name: "udp",
+        // No dashboard key yet: the dashboard does not list UDP flows.
+        key: None,
+        help: "udp: \"helloworld\" as one datagram, the reply waited for 1 s",
+        caption: None,
+        server: ServerSide::Echo,
+    },
+    Info {
+        scenario: Scenario::UdpClosed,
+        name: "udp-closed",
+        key: None,
+        help: "udp-closed: a datagram where nothing listens, ICMP back, ECONNREFUSED on recv",
+        caption: None,
+        server: ServerSide::Echo,
+    },
 ];
 
 impl Scenario {
@@ -248,6 +270,8 @@ mod tests {
             Scenario::Refused,
             Scenario::CloseWait,
             Scenario::Backlog,
+            Scenario::Udp,
+            Scenario::UdpClosed,
         ];
         assert_eq!(SCENARIOS.len(), all.len());
         for s in all {
