@@ -172,8 +172,12 @@ fn the_pipeline_puts_datagrams_on_flows_only_when_asked() {
 
 /// The jsonl of frames fed through the headless loop, UDP watched.
 fn jsonl(frames: &[Vec<u8>]) -> Vec<serde_json::Value> {
+    jsonl_of(support::pcap(1, frames))
+}
+
+/// The jsonl of a capture file's bytes, UDP watched (`trace --read FILE --udp`).
+fn jsonl_of(bytes: Vec<u8>) -> Vec<serde_json::Value> {
     use synack::headless::{self, Stop};
-    let bytes = support::pcap(1, frames);
     let mut src = synack::capture::pcap::PcapSource::new(std::io::Cursor::new(bytes), "udp").unwrap();
     let mut pipeline = Pipeline::new(None, synack::model::tracker::Limits::default());
     pipeline.watch_udp();
@@ -447,5 +451,46 @@ mod live {
         assert_eq!(icmp["quotes"], "c2s");
         assert!(f["explain"].as_str().unwrap().contains("port unreachable"), "{f}");
         assert!(objects.iter().all(|o| o["proto"] == "udp"), "no TCP at all: {objects:?}");
+    }
+}
+
+/// The recorded fixtures (scripts/record-udp-fixtures.sh) say what
+/// docs/tcp-vs-udp.md reads in them.
+mod fixtures {
+    use serde_json::Value;
+
+    fn read(name: &str) -> (Vec<Value>, Vec<Value>) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+        let all = super::jsonl_of(std::fs::read(path).unwrap());
+        all.into_iter().partition(|o| o["proto"] == "tcp")
+    }
+
+    #[test]
+    fn the_same_message_is_ten_segments_over_tcp_and_two_datagrams_over_udp() {
+        let (tcp, udp) = read("tcp-udp.pcap");
+        assert_eq!((tcp.len(), udp.len()), (1, 1));
+        assert_eq!(tcp[0]["segments"].as_array().unwrap().len(), 10);
+        assert_eq!(tcp[0]["handshake"]["complete"], true);
+        let segs = udp[0]["segments"].as_array().unwrap();
+        assert_eq!(segs.iter().map(|s| s["len"].as_u64().unwrap()).collect::<Vec<_>>(), [10, 10]);
+        assert_eq!(udp[0]["server"], tcp[0]["server"], "one port, both protocols");
+    }
+
+    #[test]
+    fn a_closed_port_is_rst_for_tcp_and_icmp_for_udp() {
+        let (tcp, udp) = read("closed-port.pcap");
+        assert_eq!(tcp[0]["close"]["kind"], "refused");
+        assert_eq!(tcp[0]["segments"][1]["flags"], "RST-ACK");
+        assert_eq!(udp[0]["icmp"][0]["name"], "port unreachable");
+        assert_eq!(udp[0]["datagrams"]["s2c"], 0);
+    }
+
+    #[test]
+    fn a_lost_segment_is_sent_again_and_a_lost_datagram_is_not() {
+        let (tcp, udp) = read("lost.pcap");
+        assert_eq!(tcp[0]["retransmissions"], 1);
+        assert_eq!(udp.len(), 1);
+        assert_eq!((udp[0]["datagrams"]["c2s"].as_u64(), udp[0]["datagrams"]["s2c"].as_u64()), (Some(1), Some(0)));
+        assert!(udp[0]["explain"].as_str().unwrap().contains("no reply came, and UDP does not resend"));
     }
 }
