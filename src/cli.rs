@@ -66,7 +66,7 @@ pub struct SourceArgs {
     /// Network interface to capture on.
     #[arg(short, long, default_value = "lo", value_name = "NAME")]
     pub interface: String,
-    /// TCP port to watch [default: 8001 live; every port with --read].
+    /// Port to watch, TCP (and UDP live, or with --udp) [default: 8001 live; every port with --read].
     #[arg(short, long, value_name = "PORT")]
     pub port: Option<u16>,
     /// Read a pcap or pcapng file instead of capturing ('-' follows a stream on stdin).

@@ -130,9 +130,7 @@ fn serve(socket: &UdpSocket, stop: &AtomicBool, dropped: &AtomicU64) {
     while !stop.load(Ordering::Relaxed) {
         let (n, from) = match socket.recv_from(&mut buf) {
             Ok(got) => got,
-            // The poll's timeout, a signal, or an ICMP error from an earlier
-            // reply's receiver (Linux reports those on an unconnected socket
-            // too): nothing to answer.
+            // The poll's timeout or a signal: nothing to answer.
             Err(_) => continue,
         };
         if !budget.take(Instant::now()) {
