@@ -52,13 +52,22 @@ impl UdpServer {
     /// # Errors
     /// When the address cannot be bound (another program holds it).
     pub fn start(addr: SocketAddr) -> io::Result<UdpServer> {
+        UdpServer::start_with(addr, REPLIES_PER_SECOND, Duration::from_secs(1))
+    }
+
+    /// [`UdpServer::start`] with a budget of `per_window` replies each `window`.
+    ///
+    /// # Errors
+    /// As [`UdpServer::start`].
+    pub fn start_with(addr: SocketAddr, per_window: u64, window: Duration) -> io::Result<UdpServer> {
         let socket = UdpSocket::bind(addr)?;
         socket.set_read_timeout(Some(POLL))?;
         let addr = socket.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
         let dropped = Arc::new(AtomicU64::new(0));
         let (s, d) = (stop.clone(), dropped.clone());
-        let thread = thread::Builder::new().name("echo-udp".into()).spawn(move || serve(&socket, &s, &d))?;
+        let budget = Budget::new(per_window, window, Instant::now());
+        let thread = thread::Builder::new().name("echo-udp".into()).spawn(move || serve(&socket, budget, &s, &d))?;
         Ok(UdpServer { addr, stop, dropped, thread: Some(thread) })
     }
 
@@ -124,9 +133,8 @@ impl Budget {
     }
 }
 
-fn serve(socket: &UdpSocket, stop: &AtomicBool, dropped: &AtomicU64) {
+fn serve(socket: &UdpSocket, mut budget: Budget, stop: &AtomicBool, dropped: &AtomicU64) {
     let mut buf = vec![0u8; MAX_DATAGRAM];
-    let mut budget = Budget::new(REPLIES_PER_SECOND, Duration::from_secs(1), Instant::now());
     while !stop.load(Ordering::Relaxed) {
         let (n, from) = match socket.recv_from(&mut buf) {
             Ok(got) => got,
@@ -254,5 +262,31 @@ mod tests {
         assert!((0..3).all(|_| b.take(t0)));
         assert!(!b.take(t0 + Duration::from_millis(999)));
         assert!(b.take(t0 + Duration::from_secs(1)));
+    }
+
+    /// A flood past the budget is read and left unanswered: with 5 replies
+    /// an hour, 20 datagrams get 5 replies and 15 are dropped.
+    #[test]
+    fn a_flood_gets_only_the_budget_answered() {
+        let server = UdpServer::start_with("127.0.0.1:0".parse().unwrap(), 5, Duration::from_secs(3600)).unwrap();
+        let client = UdpSocket::bind("127.0.0.1:0").unwrap();
+        client.connect(server.addr()).unwrap();
+        for i in 0..20u8 {
+            client.send(&[b'a' + i]).unwrap();
+        }
+        // Wait (bounded) for the server to have read all 20.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while server.dropped() < 15 && Instant::now() < deadline {
+            thread::yield_now();
+        }
+        assert_eq!(server.dropped(), 15);
+        client.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+        let mut replies = Vec::new();
+        let mut buf = [0u8; 8];
+        while let Ok(n) = client.recv(&mut buf) {
+            replies.push(buf[..n].to_vec());
+        }
+        assert_eq!(replies, [b"A", b"B", b"C", b"D", b"E"].map(|r| r.to_vec()));
+        server.stop();
     }
 }

@@ -221,7 +221,7 @@ fn a_port_unreachable_goes_on_its_flow_in_jsonl() {
     assert_eq!(lines.len(), 1, "{lines:?}");
     let icmp = &lines[0]["icmp"][0];
     assert_eq!((icmp["name"].as_str(), icmp["quotes"].as_str()), (Some("port unreachable"), Some("c2s")));
-    assert!(lines[0]["explain"].as_str().unwrap().contains("TCP would have answered RST"));
+    assert!(lines[0]["explain"].as_str().unwrap().contains("TCP would have answered RST"), "{}", lines[0]);
 }
 
 #[test]

@@ -193,13 +193,13 @@ impl Flow {
         }
         s.push_str(", no handshake, no close");
         if let Some(note) = self.icmp.first() {
-            let whom = match note.dir {
-                Dir::ToServer => "the server's side",
-                Dir::ToClient => "the client's side",
+            let to = match note.dir {
+                Dir::ToServer => "the server",
+                Dir::ToClient => "the client",
             };
-            s.push_str(&format!("; {} answered ICMP {}", whom, note.icmp.name()));
+            s.push_str(&format!("; {} answered a datagram to {to} with ICMP {}", note.icmp.from, note.icmp.name()));
             if note.icmp.name() == "port unreachable" {
-                s.push_str(" (nothing listened there; TCP would have answered RST)");
+                s.push_str(" (nothing listened on that port; TCP would have answered RST)");
             }
         }
         if self.datagrams[0] > 0 && self.datagrams[1] == 0 && self.icmp.is_empty() {
@@ -398,8 +398,27 @@ mod tests {
         assert_eq!(f.icmp.len(), 1);
         assert_eq!(f.icmp[0].dir, Dir::ToServer);
         let v = f.verdict();
-        assert!(v.contains("answered ICMP port unreachable (nothing listened there; TCP would have answered RST)"));
-        assert!(!v.contains("no reply came"), "{v}");
+        assert_eq!(
+            v,
+            "1 datagram, all one way, no handshake, no close; 127.0.0.1 answered a datagram to the server with \
+             ICMP port unreachable (nothing listened on that port; TCP would have answered RST); a lost datagram \
+             is not resent by UDP"
+        );
+    }
+
+    #[test]
+    fn another_icmp_error_is_said_without_the_closed_port() {
+        let mut flows = Flows::default();
+        flows.push(&dgram(0, 40000, 9, 10));
+        flows.push(&dgram(5, 9, 40000, 10));
+        // The reply's way back was cut: an error about the datagram to the client.
+        let mut quote = dgram(10, 9, 40000, 0);
+        quote.icmp = Some(Icmp { v6: false, kind: 11, code: 0, mtu: 0, from: [10, 0, 0, 1].into() });
+        assert!(flows.icmp(&quote));
+        flows.end_all();
+        let v = flows.take_ended()[0].verdict();
+        assert!(v.contains("; 10.0.0.1 answered a datagram to the client with ICMP time to live exceeded in transit;"));
+        assert!(!v.contains("nothing listened") && !v.contains("RST"), "{v}");
     }
 
     #[test]
