@@ -468,7 +468,7 @@ pub fn write_json_with(out: &mut String, conn: &Connection, pieces: &mut Pieces)
 
 /// Appends `[`, the items with commas between them, and `]`.
 #[inline]
-fn list<T>(out: &mut String, items: impl IntoIterator<Item = T>, mut each: impl FnMut(&mut String, T)) {
+pub(crate) fn list<T>(out: &mut String, items: impl IntoIterator<Item = T>, mut each: impl FnMut(&mut String, T)) {
     out.push('[');
     for (i, item) in items.into_iter().enumerate() {
         if i > 0 {

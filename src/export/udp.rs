@@ -36,44 +36,28 @@ fn preview(k: &Kept) -> String {
 
 /// Appends the jsonl object of a UDP flow and its newline (docs/format.md, "UDP flow").
 pub fn jsonl(flow: &Flow, out: &mut String) {
-    use super::jsonl::json_string;
+    use super::jsonl::{json_string, list};
     let start = flow.first;
     let _ = write!(out, "{{\"proto\":\"udp\",\"flow\":{},\"client\":", flow.id);
     json_string(out, &flow.client.to_string());
     out.push_str(",\"server\":");
     json_string(out, &flow.server.to_string());
-    out.push_str(",\"encapsulation\":[");
-    for (i, name) in flow.encap.names().into_iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        json_string(out, &name);
-    }
+    out.push_str(",\"encapsulation\":");
+    list(out, flow.encap.names(), |out, name| json_string(out, &name));
     let _ = write!(
         out,
-        "],\"start_unix\":{:.6},\"duration_ms\":{:.3},\"segments\":[",
+        ",\"start_unix\":{:.6},\"duration_ms\":{:.3},\"segments\":",
         start.as_secs_f64(),
         millis(start, flow.last)
     );
-    for (i, k) in flow.kept().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        let _ = write!(
-            out,
-            "{{\"t_ms\":{:.3},\"dir\":\"{}\",\"len\":{},\"payload\":",
-            millis(start, k.ts),
-            dir_name(k.dir),
-            k.len
-        );
+    list(out, flow.kept(), |out, k| {
+        let (t, dir, len) = (millis(start, k.ts), dir_name(k.dir), k.len);
+        let _ = write!(out, "{{\"t_ms\":{t:.3},\"dir\":\"{dir}\",\"len\":{len},\"payload\":");
         json_string(out, &preview(k));
         out.push('}');
-    }
-    out.push_str("],\"icmp\":[");
-    for (i, n) in flow.icmp.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
+    });
+    out.push_str(",\"icmp\":");
+    list(out, &flow.icmp, |out, n| {
         let _ = write!(
             out,
             "{{\"t_ms\":{:.3},\"version\":{},\"type\":{},\"code\":{},\"name\":\"{}\",\"from\":\"{}\",\"quotes\":\"{}\"}}",
@@ -85,10 +69,10 @@ pub fn jsonl(flow: &Flow, out: &mut String) {
             n.icmp.from,
             dir_name(n.dir)
         );
-    }
+    });
     let _ = write!(
         out,
-        "],\"datagrams\":{{\"c2s\":{},\"s2c\":{}}},\"payload_bytes\":{{\"c2s\":{},\"s2c\":{}}}",
+        ",\"datagrams\":{{\"c2s\":{},\"s2c\":{}}},\"payload_bytes\":{{\"c2s\":{},\"s2c\":{}}}",
         flow.datagrams[0], flow.datagrams[1], flow.bytes[0], flow.bytes[1]
     );
     if flow.dropped > 0 {
