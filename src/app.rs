@@ -379,7 +379,7 @@ fn trace(args: &TraceArgs) -> Result<()> {
     let kernel = kernel_view.as_mut().map(|k| k as &mut dyn headless::KernelFeed);
     // The summary counts the connections written, during the run and after
     // it (those still open), not those the tracker still holds.
-    let mut counted = Counted { inner: exporter.as_mut(), written: 0 };
+    let mut counted = Counted { inner: exporter.as_mut(), written: 0, flows: 0 };
     let result = headless::run(&mut source, &mut pipeline, &mut counted, &mut out, recorder.as_mut(), kernel, &stop);
     let k = source.kernel_stats();
     // The recording is finished whatever happened, and its own error (with
@@ -389,9 +389,13 @@ fn trace(args: &TraceArgs) -> Result<()> {
         r.finish().map(|()| frames)
     });
     let printed = finish(result, &pipeline, &mut counted, &mut out, &stop);
-    let written = counted.written;
+    let (written, flows) = (counted.written, counted.flows);
+    let flows = match flows {
+        0 => String::new(),
+        n => format!(", {n} UDP flow{} written", if n == 1 { "" } else { "s" }),
+    };
     eprintln!(
-        "synack: {} frames captured, {} dropped by the kernel, {written} connection{} written",
+        "synack: {} frames captured, {} dropped by the kernel, {written} connection{} written{flows}",
         pipeline.counters.frames,
         k.drops,
         if written == 1 { "" } else { "s" }
@@ -417,11 +421,13 @@ fn trace(args: &TraceArgs) -> Result<()> {
 struct Counted<'a> {
     inner: &'a mut dyn Exporter,
     written: u64,
+    /// UDP flows written.
+    flows: u64,
 }
 
 impl Exporter for Counted<'_> {
     fn append_udp(&mut self, flow: &crate::model::udp::Flow, out: &mut String) {
-        self.written += 1;
+        self.flows += 1;
         self.inner.append_udp(flow, out);
     }
 

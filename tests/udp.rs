@@ -494,3 +494,45 @@ mod fixtures {
         assert!(udp[0]["explain"].as_str().unwrap().contains("no reply came, and UDP does not resend"));
     }
 }
+
+proptest::proptest! {
+    /// Every frame is counted once (a segment, a datagram, not ours, an ICMP
+    /// error, an error), and every datagram on the port lands in one flow,
+    /// whatever mix of TCP, UDP, ICMP, tunnels and cut frames comes in.
+    #[test]
+    fn every_frame_counted_once_every_datagram_in_one_flow(
+        picks in proptest::collection::vec((0u8..7, 0u16..3, 0usize..60), 0..80)
+    ) {
+        let mut p = Pipeline::new(Some(8001), synack::model::tracker::Limits::default());
+        p.watch_udp();
+        let mut on_port = 0u64;
+        for (i, (kind, peer, cut)) in picks.into_iter().enumerate() {
+            let client = 40000 + peer;
+            let f = match kind {
+                0 => udp4(client, 8001, b"helloworld"),
+                1 => udp4(8001, client, b"HELLOWORLD"),
+                2 => udp4(client, 9999, b"elsewhere"),
+                3 => port_unreachable(&udp4(client, 8001, b"x")[14..]),
+                4 => vxlan(&ethernet(0x0800, &ipv4(17, LO, LO, &udp(client, 8001, b"inner")))),
+                5 => support::frame("127.0.0.1:40000", "127.0.0.1:8001", support::syn_ack(), 1, 1, b""),
+                _ => {
+                    let mut f = udp4(client, 8001, b"cut short");
+                    f.truncate(cut.min(f.len()));
+                    f
+                }
+            };
+            let before = p.counters.datagrams;
+            p.frame(&frame(&f, i as u64));
+            if matches!(kind, 0 | 1 | 4) {
+                on_port += 1;
+                proptest::prop_assert_eq!(p.counters.datagrams, before + 1, "kind {}", kind);
+            }
+            counted_once(&p);
+        }
+        let flows: u64 = p.udp.ended().iter().chain(p.udp.open()).map(synack::model::udp::Flow::total).sum();
+        // Cut frames that kept their ports count too; nothing else on the port is lost or doubled.
+        proptest::prop_assert!(flows >= on_port);
+        let icmp_kept: u64 = p.udp.ended().iter().chain(p.udp.open()).map(|f| f.icmp_seen).sum();
+        proptest::prop_assert_eq!(flows + icmp_kept, p.counters.datagrams);
+    }
+}
