@@ -164,7 +164,8 @@ impl Listening {
 }
 
 /// Limits of the echo server. Threads: one accept thread and `max_workers`
-/// workers, never more, whatever the load.
+/// workers, never more, whatever the load (beside them, the control thread
+/// and the UDP side's one thread, [`crate::udp_echo`]).
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
     /// Requests served at once (the worker pool).

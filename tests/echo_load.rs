@@ -2,7 +2,8 @@
 //! ones (an in-band command line begun, then a byte every half second, never
 //! a whole request: the only requests the server gathers) while 10,000 seed
 //! clients run. Every seed client gets the right answer, and the server never
-//! runs more threads than its documented cap (one accept thread, 64 workers).
+//! runs more threads than its documented cap (one accept thread, 64 workers, the control
+//! and UDP threads).
 
 use std::io::Write;
 use std::net::TcpStream;
@@ -34,8 +35,8 @@ fn seed_clients_are_served_beside_idle_and_slow_ones() {
     let limit = synack::os::sock::raise_fd_limit().unwrap();
     assert!(limit >= 5_000, "the test needs descriptors for 2,128 hostile clients (limit {limit})");
     let config = ServerConfig::default();
-    // One accept thread, one control thread, the workers.
-    let cap = config.max_workers + 2;
+    // One accept thread, one control thread, one UDP thread, the workers.
+    let cap = config.max_workers + 3;
     let server = echo::Server::start(echo::bind("127.0.0.1:0".parse().unwrap()).unwrap(), config);
     let addr = server.addr();
     // 2,000 connections that never send anything.
