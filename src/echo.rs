@@ -904,7 +904,7 @@ pub fn run_scenario(scenario: Scenario, addr: SocketAddr, message: &str) -> io::
 pub struct Ran {
     pub outcome: Outcome,
     /// Connections made: the tries of a simultaneous close, the backlog's
-    /// four clients, one otherwise.
+    /// four clients, none for the UDP scenarios, one otherwise.
     pub connections: u32,
     /// The client port of the try that did it, for a scenario that tries
     /// again ([`Scenario::retries`]); the others were not the close asked for.
@@ -918,9 +918,10 @@ pub struct Ran {
 /// See [`run_scenario`].
 pub fn run_scenario_watched(scenario: Scenario, addr: SocketAddr, message: &str, watch: Watch<'_>) -> io::Result<Ran> {
     if crate::udp_echo::is_udp(scenario) {
+        // UDP makes no connection.
         return crate::udp_echo::run(scenario, addr, message).map(|outcome| Ran {
             outcome,
-            connections: 1,
+            connections: 0,
             port: None,
         });
     }
@@ -1173,7 +1174,7 @@ pub fn run_clients(scenario: Scenario, addr: SocketAddr, message: &str, repeat: 
                     match r {
                         Ok((o, attempts)) => {
                             rep.ok += 1;
-                            rep.retries += u64::from(attempts - 1);
+                            rep.retries += u64::from(attempts.saturating_sub(1));
                             rep.sample.get_or_insert(o);
                         }
                         Err(e) => {
