@@ -130,26 +130,22 @@ pub fn text(flow: &Flow) -> String {
     out
 }
 
-/// A flow's Mermaid heading and sequenceDiagram.
+/// A flow's Mermaid heading and sequenceDiagram: an asynchronous arrow
+/// (`-)`) a datagram, every text escaped as the TCP diagrams' are.
 #[must_use]
 pub fn mermaid(flow: &Flow) -> (String, String) {
-    let heading = format!("UDP flow {} {} <-> {}", flow.id, flow.client, flow.server);
-    let mut d = String::from("sequenceDiagram\n    participant C as client ");
-    let _ = writeln!(d, "{}", flow.client);
+    use super::mermaid::escape;
+    let title = format!("UDP flow {} {} ↔ {}", flow.id, flow.client, flow.server);
+    let heading = format!("## {title}");
+    let mut d = format!("sequenceDiagram\n    title {}\n", escape(&title));
+    let _ = writeln!(d, "    participant C as client {}", flow.client);
     let _ = writeln!(d, "    participant S as server {}", flow.server);
     for (_, dir, label) in rows(flow) {
-        let label = label.replace('"', "'").replace([';', '#'], " ");
-        match dir {
-            Dir::ToServer => {
-                let _ = writeln!(d, "    C-)S: {label}");
-            }
-            Dir::ToClient => {
-                let _ = writeln!(d, "    S-)C: {label}");
-            }
-        }
+        let arrow = if dir == Dir::ToServer { "C-)S" } else { "S-)C" };
+        let _ = writeln!(d, "    {arrow}: {}", escape(&label));
     }
-    let _ = writeln!(d, "    Note over C,S: {NO_STATE}");
-    let _ = writeln!(d, "    Note over C,S: {}", flow.verdict().replace(';', ","));
+    let _ = writeln!(d, "    Note over C,S: {}", escape(NO_STATE));
+    let _ = writeln!(d, "    Note over C,S: {}", escape(&flow.verdict()));
     (heading, d)
 }
 
