@@ -326,7 +326,7 @@ impl SvgExporter {
 
 impl Exporter for SvgExporter {
     fn append_udp(&mut self, flow: &crate::model::udp::Flow, _out: &mut String) {
-        let (group, height) = super::udp::svg(flow, self.height, WIDTH);
+        let (group, height) = super::udp::svg(flow, self.height, LEFT, RIGHT);
         self.body.push_str(&group);
         self.height += height;
     }

@@ -149,36 +149,43 @@ pub fn mermaid(flow: &Flow) -> (String, String) {
     (heading, d)
 }
 
-/// A flow's SVG ladder, a group `height` pixels high to place at `y` in a
-/// document `width` wide: two lifelines, an arrow a datagram, no states.
+/// A flow's SVG ladder at `y` in the SVG exporter's document, lifelines at
+/// `left` and `right` as the connections' are: a title, an arrow a datagram
+/// (green, as data) or ICMP error, no states; then [`NO_STATE`] and the
+/// verdict, wrapped as the connections' verdicts are. Returns the group and
+/// its height.
 #[must_use]
-pub fn svg(flow: &Flow, y: u32, width: u32) -> (String, u32) {
-    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
-    let (left, right) = (60, width.saturating_sub(60));
+pub fn svg(flow: &Flow, y: u32, left: u32, right: u32) -> (String, u32) {
+    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
     let rows = rows(flow);
-    let height = 70 + 24 * rows.len() as u32 + 40;
+    let mut notes = vec![NO_STATE.to_string()];
+    notes.extend(super::text::wrap_lines(&flow.verdict(), 110));
+    let n = u32::try_from(rows.len()).unwrap_or(u32::MAX);
+    let bottom = 64u32.saturating_add(30u32.saturating_mul(n));
+    let height = bottom + 20 + 18 * u32::try_from(notes.len()).unwrap_or(0) + 20;
     let mut g = String::new();
-    let _ = writeln!(
-        g,
-        "<g class=\"udp\" transform=\"translate(0,{y})\"><text x=\"{left}\" y=\"16\">{}</text>",
-        esc(&format!("UDP flow {}  {} <-> {}", flow.id, flow.client, flow.server))
-    );
-    let bottom = height - 40;
-    let _ = writeln!(g, "<line x1=\"{left}\" y1=\"30\" x2=\"{left}\" y2=\"{bottom}\" stroke=\"black\"/>");
-    let _ = writeln!(g, "<line x1=\"{right}\" y1=\"30\" x2=\"{right}\" y2=\"{bottom}\" stroke=\"black\"/>");
+    let _ = writeln!(g, r#"<g transform="translate(0,{y})">"#);
+    let title = format!("UDP flow {}  client {} ⇄ server {}", flow.id, flow.client, flow.server);
+    let _ = writeln!(g, r#"<text x="16" y="24" class="title">{}</text>"#, esc(&title));
+    for (x, who) in [(left, "client"), (right, "server")] {
+        let _ = writeln!(g, r#"<text x="{x}" y="50" text-anchor="middle" class="who">{who}</text>"#);
+        let _ = writeln!(g, r#"<line x1="{x}" y1="58" x2="{x}" y2="{bottom}" class="lifeline"/>"#);
+    }
     for (i, (_, dir, label)) in rows.iter().enumerate() {
-        let ry = 60 + 24 * i as u32;
-        let (x1, x2) = if *dir == Dir::ToServer { (left, right) } else { (right, left) };
+        let ry = 64 + 30 * u32::try_from(i).unwrap_or(0) + 16;
+        let (x1, x2) = if *dir == Dir::ToServer { (left, right - 6) } else { (right, left + 6) };
         let _ = writeln!(
             g,
-            "<line x1=\"{x1}\" y1=\"{ry}\" x2=\"{x2}\" y2=\"{ry}\" stroke=\"black\" marker-end=\"url(#head-data)\"/>\
-             <text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+            r##"<line x1="{x1}" y1="{ry}" x2="{x2}" y2="{ry}" stroke="#2ca02c" class="arrow" marker-end="url(#head-data)"/><text x="{}" y="{}" text-anchor="middle" fill="#2ca02c">{}</text>"##,
             (left + right) / 2,
-            ry - 4,
+            ry - 6,
             esc(label)
         );
     }
-    let _ = writeln!(g, "<text x=\"{left}\" y=\"{}\">{}</text>", bottom + 16, esc(NO_STATE));
-    let _ = writeln!(g, "<text x=\"{left}\" y=\"{}\">{}</text></g>", bottom + 32, esc(&flow.verdict()));
+    for (i, line) in notes.iter().enumerate() {
+        let ly = bottom + 20 + 18 * u32::try_from(i).unwrap_or(0);
+        let _ = writeln!(g, r#"<text x="16" y="{ly}" class="verdict">{}</text>"#, esc(line));
+    }
+    g.push_str("</g>\n");
     (g, height)
 }
