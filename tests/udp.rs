@@ -536,3 +536,36 @@ proptest::proptest! {
         proptest::prop_assert_eq!(flows + icmp_kept, p.counters.datagrams);
     }
 }
+
+/// The SVG of captures with UDP flows renders (rsvg-convert, when installed;
+/// CI installs it), taller than the connections alone.
+#[test]
+fn svg_with_udp_flows_renders() {
+    let Ok(probe) = std::process::Command::new("rsvg-convert").arg("--version").output() else {
+        assert!(std::env::var("SYNACK_REQUIRE_CAPTURE").as_deref() != Ok("1"), "rsvg-convert is missing");
+        eprintln!("skipping: rsvg-convert is missing");
+        return;
+    };
+    assert!(probe.status.success());
+    let dir = support::tempdir("udp-svg");
+    for fixture in ["tcp-udp.pcap", "closed-port.pcap", "lost.pcap"] {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(fixture);
+        let mut heights = Vec::new();
+        for udp in [false, true] {
+            let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_synack"));
+            cmd.args(["trace", "--format", "svg", "--read"]).arg(&path);
+            if udp {
+                cmd.arg("--udp");
+            }
+            let out = cmd.output().unwrap();
+            assert!(out.status.success());
+            let (svg, png) = (dir.join("f.svg"), dir.join("f.png"));
+            std::fs::write(&svg, &out.stdout).unwrap();
+            let o = std::process::Command::new("rsvg-convert").arg("-o").arg(&png).arg(&svg).output().unwrap();
+            assert!(o.status.success(), "{fixture}: {}", String::from_utf8_lossy(&o.stderr));
+            let bytes = std::fs::read(&png).unwrap();
+            heights.push(u32::from_be_bytes(bytes[20..24].try_into().unwrap()));
+        }
+        assert!(heights[1] > heights[0], "{fixture}: the UDP flow adds to the picture: {heights:?}");
+    }
+}
