@@ -45,14 +45,15 @@ pub struct Datagram {
 pub const IDLE: u64 = 30_000_000_000;
 
 /// Datagrams a flow keeps from its start, and from its end; the others are
-/// counted.
-pub const KEEP_FIRST: usize = 32;
+/// counted. With [`MAX_OPEN`] flows, at most about 16 MiB of kept datagrams
+/// (32 bytes each).
+pub const KEEP_FIRST: usize = 16;
 /// See [`KEEP_FIRST`].
-pub const KEEP_LAST: usize = 32;
+pub const KEEP_LAST: usize = 16;
 /// ICMP errors a flow keeps (the others are counted).
 pub const KEEP_ICMP: usize = 8;
 /// Flows open at once; past it the oldest is ended as it stands.
-pub const MAX_OPEN: usize = 65_536;
+pub const MAX_OPEN: usize = 16_384;
 
 /// Which way a datagram went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,6 +76,9 @@ pub struct Kept {
     /// The start of its payload.
     pub preview: Preview,
 }
+
+// The bound on kept datagrams' memory counts 32 bytes each.
+const _: () = assert!(size_of::<Kept>() <= 32);
 
 /// An ICMP error about a flow's datagram.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
