@@ -364,7 +364,8 @@ mod live {
         fn stop(mut self) -> Vec<Value> {
             Command::new("kill").args(["-INT", &self.child.id().to_string()]).status().unwrap();
             let status = self.child.wait().unwrap();
-            let err: Vec<String> = self.stderr.try_iter().collect();
+            // The reader thread ends at the pipe's end: everything it said.
+            let err: Vec<String> = self.stderr.iter().collect();
             assert!(status.success(), "synack trace failed: {status}: {err:?}");
             let out = self.stdout.take().unwrap().join().unwrap();
             out.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
