@@ -133,3 +133,82 @@ fn the_syn_queue_matches_ss() {
     drop(py.stdin.take());
     let _ = py.wait();
 }
+
+/// The segments of a committed capture.
+fn fixture_segments(name: &str) -> Vec<synack::model::segment::Segment> {
+    use synack::capture::{FrameSource, Next, pcap::PcapSource};
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    let mut src = PcapSource::new(std::fs::File::open(&path).unwrap(), name).unwrap();
+    let mut out = Vec::new();
+    while let Ok(Next::Frame(f)) = src.next_frame() {
+        if let Ok(Some(s)) = synack::model::decode::decode(&f) {
+            out.push(s);
+        }
+    }
+    out
+}
+
+/// The lane drawn at 80 x 24 (TestBackend): the backlog capture's
+/// connections (SYNs unanswered, third ACKs not taken, SYN-ACKs sent again)
+/// and a kernel sample of a full accept queue.
+#[test]
+fn the_listener_lane_at_80_columns() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifiers};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use synack::os::netstat::ListenCounters;
+    use synack::tui::listener::Sample;
+    use synack::tui::{App, Msg, Source, ui};
+    let mut app = App::new(
+        synack::pipeline::Pipeline::new(None, synack::model::tracker::Limits::both(100)),
+        Source::Live { interface: "lo".into(), port: 8001 },
+        false,
+    );
+    for s in fixture_segments("backlog.pcap") {
+        app.update(Msg::Decoded(Ok(Some(s))));
+    }
+    let key = |c| {
+        Msg::Key(KeyEvent::new_with_kind_and_state(
+            KeyCode::Char(c),
+            KeyModifiers::SHIFT,
+            KeyEventKind::Press,
+            KeyEventState::NONE,
+        ))
+    };
+    let draw = |app: &App| {
+        let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        terminal.draw(|f| ui::render(app, f)).unwrap();
+        terminal.backend().to_string()
+    };
+    let without = draw(&app);
+    assert!(!without.contains("accept queue"), "off until asked: {without}");
+    app.update(key('L'));
+    let waiting = draw(&app);
+    assert!(waiting.contains("reading the kernel's queues"), "{waiting}");
+    let q = Queues {
+        local: Some(SocketAddr::from(([127, 0, 0, 1], 8001))),
+        accept_queue: 4,
+        backlog: 3,
+        syn_queue: 2,
+        listeners: 1,
+    };
+    let counters = Some(ListenCounters { overflows: 14, drops: 14 });
+    app.update(Msg::Listener(Sample { queues: Ok(q), counters }));
+    let s = draw(&app);
+    assert!(s.contains("accept queue 4/3 FULL") && s.contains("SYN queue 2"), "{s}");
+    // The verdict's panel keeps its place: the lane's rows come from the ladder.
+    assert!(s.contains("What it means"), "{s}");
+    insta::assert_snapshot!(s);
+    // Wider, the longer words: the rule for full, and the SYN-ACKs sent again
+    // after a third ACK not taken (backlog.pcap's #5: two).
+    let mut terminal = Terminal::new(TestBackend::new(200, 40)).unwrap();
+    terminal.draw(|f| ui::render(&app, f)).unwrap();
+    let wide = terminal.backend().to_string();
+    assert!(wide.contains("accept queue 4/3 FULL (full when more than 3 wait)"), "{wide}");
+    assert!(wide.contains("2 SYN-ACKs sent again after one"), "{wide}");
+    assert!(wide.contains("ListenOverflows +14, ListenDrops +14"), "{wide}");
+    // L again: the lane goes, and the kernel is not asked any more.
+    app.update(key('L'));
+    assert!(!app.lane_shown());
+    assert!(!draw(&app).contains("accept queue"));
+}

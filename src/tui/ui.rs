@@ -89,6 +89,10 @@ impl Widget for &App {
             render_too_small(area, buf);
             return;
         };
+        let (screen, lane) = super::listener::carve(screen, self.lane_shown());
+        if let (Some(lane), Source::Live { port, .. }) = (lane, &self.source) {
+            super::listener::render(&self.lane, *port, lane, buf);
+        }
         render_status(self, theme, screen.status, buf);
         render_list(self, theme, screen.list, buf);
         render_ladder(self, theme, screen.ladder, buf);
