@@ -212,3 +212,67 @@ fn the_listener_lane_at_80_columns() {
     assert!(!app.lane_shown());
     assert!(!draw(&app).contains("accept queue"));
 }
+
+/// A tmux server of its own, one window `w` x `h` running `cmd`.
+struct Tmux(String);
+
+impl Tmux {
+    fn start(tag: &str, w: &str, h: &str, cmd: &str) -> Tmux {
+        let t = Tmux(format!("synack-queues-{tag}-{}", std::process::id()));
+        t.run(&["new-session", "-d", "-s", "q", "-x", w, "-y", h, cmd]);
+        t
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux").arg("-L").arg(&self.0).args(args).output().expect("tmux (installed by .ci/run)");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Polls the screen until `what` holds on it (at most `secs`).
+    fn wait_for(&self, what: &dyn Fn(&str) -> bool, secs: u64) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            let s = self.run(&["capture-pane", "-p", "-t", "q"]);
+            if what(&s) {
+                return s;
+            }
+            assert!(std::time::Instant::now() < deadline, "timed out; the screen was:\n{s}");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").arg("-L").arg(&self.0).arg("kill-server").status();
+    }
+}
+
+/// The `n` of "accept queue n/3" on the screen, if the lane shows it.
+fn accept_queue(screen: &str) -> Option<u32> {
+    let at = screen.find("accept queue ")? + "accept queue ".len();
+    let (n, m) = screen[at..].split_whitespace().next()?.split_once('/')?;
+    (m == "3").then(|| n.parse().ok()).flatten()
+}
+
+/// In a real terminal at 80 x 24: `b` runs the backlog scenario and the
+/// lane shows the accept queue fill to 4/3 (full), then drain as the server
+/// accepts one connection every 200 ms.
+#[test]
+fn the_accept_queue_fills_and_drains_in_a_real_terminal() {
+    if !support::capture_allowed() {
+        return;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let cmd = format!("{} --port {port} --kernel off", env!("CARGO_BIN_EXE_synack"));
+    let tmux = Tmux::start("fill", "80", "24", &cmd);
+    tmux.wait_for(&|s| s.contains("waiting for connections"), 15);
+    tmux.run(&["send-keys", "-t", "q", "b"]);
+    let full = tmux.wait_for(&|s| accept_queue(s) == Some(4), 20);
+    assert!(full.contains("accept queue 4/3 FULL"), "{full}");
+    assert!(full.contains(&format!("listener 127.0.0.1:{port}")), "{full}");
+    let draining = tmux.wait_for(&|s| accept_queue(s).is_some_and(|n| n < 4), 20);
+    assert!(!draining.contains("FULL"), "{draining}");
+    // The verdict's panel is still there.
+    assert!(draining.contains("What it means"), "{draining}");
+}
