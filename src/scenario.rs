@@ -180,7 +180,7 @@ pub const SCENARIOS: &[Info] = &[
         scenario: Scenario::Backlog,
         name: "backlog",
         key: Some('b'),
-        help: "backlog: listen(3), eight clients at once: the accept queue fills",
+        help: "backlog: listen(3), eight clients at once, the queue fills",
         caption: Some(
             "The server calls listen(3), as the tutorial does, and stops accepting for 2 s; eight clients connect at \
              once. listen(3) bounds the accept queue: handshakes done, not yet taken by accept(). Linux finds it \
