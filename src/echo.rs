@@ -35,11 +35,11 @@
 //! |                | command's connection is closed only once the listener is closed    |
 //! | `keep=MS`      | reply, read to EOF, keep the socket MS ms (at most 10 s), close    |
 //!
-//! On the control channel (the next port) only: `choke=MS` turns the backlog
-//! to the tutorial's `listen(3)`, stops accepting for MS ms (at most 3 s),
-//! then accepts one connection every 200 ms until the queue has stayed empty
-//! (and 2 s have passed), then goes back to the usual backlog (the backlog
-//! scenario).
+//! On the control channel (the next port) only: `choke=MS:N` turns the
+//! backlog to the tutorial's `listen(3)`, stops accepting for MS ms (at most
+//! 3 s), then accepts one connection every 200 ms until it has taken N (or,
+//! without `:N`, until the queue is empty; 3 s at most), then goes back to
+//! the usual backlog (the backlog scenario).
 //!
 //! Which scenario uses which command is [`crate::scenario::SCENARIOS`]'s.
 
@@ -73,10 +73,9 @@ pub const CHOKE_BACKLOG: i32 = 3;
 /// After a choke, one connection accepted every this long: the queue drains
 /// slowly enough to watch.
 pub const DRAIN_GAP: Duration = Duration::from_millis(200);
-/// After a choke, the one-by-one accepting lasts this long at least, so the
-/// SYNs sent again meanwhile (Linux sends its first four again 1 s apart:
-/// `net.ipv4.tcp_syn_linear_timeouts`) still meet `listen(3)`.
-const DRAIN_AT_LEAST: Duration = Duration::from_secs(2);
+/// After a choke, the one-by-one accepting lasts this long at most, whatever
+/// keeps coming.
+const DRAIN_AT_MOST: Duration = Duration::from_secs(3);
 
 /// Whether the server listens, and a pause asked for: shared by the accept
 /// loop, the workers and [`Server::pause`], with a condition variable to wait
@@ -96,7 +95,9 @@ struct ListenState {
     resume: bool,
     /// A choke asked for, in milliseconds: stop accepting, with the backlog
     /// [`CHOKE_BACKLOG`], for that long (the backlog scenario).
-    choke: Option<u64>,
+    /// With the number of connections to accept one by one after it (0: until
+    /// the queue is empty).
+    choke: Option<(u64, u32)>,
     /// The accept queue is choked now.
     choked: bool,
     /// What clients announced on the control channel, by their port: the
@@ -143,9 +144,9 @@ impl Listening {
 
     /// Asks the accept loop to stop accepting for `ms` with the backlog
     /// [`CHOKE_BACKLOG`]; waits (at most `timeout`) until it does.
-    fn choke(&self, ms: u64, timeout: Duration) -> bool {
+    fn choke(&self, ms: u64, then: u32, timeout: Duration) -> bool {
         let mut st = self.lock();
-        st.choke = Some(ms.min(MAX_CHOKE_MS));
+        st.choke = Some((ms.min(MAX_CHOKE_MS), then));
         let (st, _) = self
             .changed
             .wait_timeout_while(st, timeout, |s| s.choke.is_some() || !s.choked)
@@ -367,8 +368,10 @@ fn control_command(line: &[u8], listening: &Listening) -> bool {
     if let Some(ms) = rest.strip_prefix("pause=").and_then(|n| n.parse::<u64>().ok()) {
         return listening.pause(ms, Duration::from_secs(1));
     }
-    if let Some(ms) = rest.strip_prefix("choke=").and_then(|n| n.parse::<u64>().ok()) {
-        return listening.choke(ms, Duration::from_secs(1));
+    if let Some(arg) = rest.strip_prefix("choke=") {
+        let (ms, then) = arg.split_once(':').unwrap_or((arg, "0"));
+        let (Ok(ms), Ok(then)) = (ms.parse::<u64>(), then.parse::<u32>()) else { return false };
+        return listening.choke(ms, then, Duration::from_secs(1));
     }
     let Some((port, word)) = rest.strip_prefix("expect=").and_then(|r| r.split_once(' ')) else { return false };
     let Ok(port) = port.parse::<u16>() else { return false };
@@ -471,9 +474,10 @@ fn gather(
     let mut events = mio::Events::with_capacity(256);
     let mut pending: std::collections::HashMap<usize, Pending> = std::collections::HashMap::new();
     let mut next_token = 0usize;
-    // After a choke: when the next connection is accepted, and from when on
-    // the drain may end.
-    let mut drain: Option<(Instant, Instant)> = None;
+    // After a choke: when the next connection is accepted, when the drain
+    // ends at the latest, and how many connections are still to accept
+    // (`None`: until the queue is empty).
+    let mut drain: Option<(Instant, Instant, Option<u32>)> = None;
     let register = |poll: &mio::Poll, l: &TcpListener| {
         let _ = l.set_nonblocking(true);
         poll.registry().register(&mut mio::unix::SourceFd(&l.as_raw_fd()), LISTENER, mio::Interest::READABLE)
@@ -504,7 +508,7 @@ fn gather(
             listening.set_listening(true);
         }
         let choke = listening.lock().choke.take();
-        if let Some(ms) = choke {
+        if let Some((ms, then)) = choke {
             // Stop accepting, with the tutorial's listen(3) (listen(2) again on
             // a listening socket only changes its backlog): four handshakes
             // fill the accept queue, later ones find it full. Then accept
@@ -514,14 +518,16 @@ fn gather(
             listening.set_choked(true);
             listening.wait_or_resume(ms);
             let now = Instant::now();
-            drain = Some((now, now + DRAIN_AT_LEAST));
+            drain = Some((now, now + DRAIN_AT_MOST, (then > 0).then_some(then)));
         }
-        if let Some((next, until)) = drain
+        if let Some((next, until, left)) = drain
             && Instant::now() >= next
         {
             let took = accept_all(poll, &listener, listening, config, &mut pending, &mut next_token, 1);
-            if took == 0 && Instant::now() >= until {
-                // The queue is empty: the usual backlog, accepting as they come.
+            let left = left.map(|n| n.saturating_sub(u32::try_from(took).unwrap_or(u32::MAX)));
+            let done = left.map_or(took == 0, |n| n == 0);
+            if done || Instant::now() >= until {
+                // The usual backlog, accepting as they come.
                 drain = None;
                 let _ = socket2::SockRef::from(&listener).listen(BACKLOG);
                 listening.set_choked(false);
@@ -529,10 +535,10 @@ fn gather(
                     break;
                 }
             } else {
-                drain = Some((next + DRAIN_GAP, until));
+                drain = Some((next + DRAIN_GAP, until, left));
             }
         }
-        let wait = drain.map_or(Duration::from_millis(50), |(next, _)| {
+        let wait = drain.map_or(Duration::from_millis(50), |(next, _, _)| {
             next.saturating_duration_since(Instant::now()).min(Duration::from_millis(50))
         });
         let _ = poll.poll(&mut events, Some(wait));
@@ -1106,7 +1112,8 @@ pub const BACKLOG_CHOKE_MS: u64 = 2_000;
 /// accepts one connection every 200 ms and the queue drains; every client
 /// is answered.
 fn backlog(addr: SocketAddr, message: &str, watch: Watch<'_>) -> io::Result<Outcome> {
-    if !control(addr, &format!("{CONTROL_PREFIX}choke={BACKLOG_CHOKE_MS}\n"))? {
+    let choke = format!("{CONTROL_PREFIX}choke={BACKLOG_CHOKE_MS}:{BACKLOG_CONNECTIONS}\n");
+    if !control(addr, &choke)? {
         return Err(io::Error::other(format!(
             "{addr} has no synack control channel: the backlog scenario needs synack's server, which stops accepting \
              when asked"

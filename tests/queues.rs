@@ -276,3 +276,32 @@ fn the_accept_queue_fills_and_drains_in_a_real_terminal() {
     // The verdict's panel is still there.
     assert!(draining.contains("What it means"), "{draining}");
 }
+
+/// The backlog scenario against synack's own server, watched through
+/// sock_diag: the accept queue fills to 4/3 (full), drains below it, and
+/// once the scenario returns the server is back to its usual backlog (a
+/// scenario run next is not slowed by one accept every 200 ms).
+#[test]
+fn the_backlog_scenario_fills_then_drains_the_accept_queue() {
+    use synack::echo::{self, CHOKE_BACKLOG, ServerConfig};
+    let server = echo::Server::start(echo::bind("127.0.0.1:0".parse().unwrap()).unwrap(), ServerConfig::default());
+    let addr = server.addr();
+    let mut diag = Diag::open().unwrap();
+    assert_ne!(diag.queues(addr.port()).unwrap().backlog, CHOKE_BACKLOG as u32);
+    let run = std::thread::spawn(move || echo::run_scenario(synack::scenario::Scenario::Backlog, addr, "helloworld"));
+    let mut seen = Vec::new();
+    while !run.is_finished() {
+        let q = diag.queues(addr.port()).unwrap();
+        if q.backlog == CHOKE_BACKLOG as u32 && seen.last() != Some(&q.accept_queue) {
+            seen.push(q.accept_queue);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    run.join().unwrap().unwrap();
+    let full = seen.iter().position(|&n| n == 4).unwrap_or_else(|| panic!("never 4/3: {seen:?}"));
+    assert!(seen[full..].iter().any(|&n| n < 4), "never drained: {seen:?}");
+    assert!(seen.iter().all(|&n| n <= 4), "more than backlog + 1 waited: {seen:?}");
+    let after = diag.queues(addr.port()).unwrap().backlog;
+    assert_ne!(after, CHOKE_BACKLOG as u32, "the usual backlog once the scenario is over");
+    server.stop();
+}
