@@ -93,10 +93,9 @@ struct ListenState {
     pause: Option<u64>,
     /// End the pause now (the refused scenario is done with it).
     resume: bool,
-    /// A choke asked for, in milliseconds: stop accepting, with the backlog
-    /// [`CHOKE_BACKLOG`], for that long (the backlog scenario).
-    /// With the number of connections to accept one by one after it (0: until
-    /// the queue is empty).
+    /// A choke asked for (the backlog scenario): stop accepting, with the
+    /// backlog [`CHOKE_BACKLOG`], for this many milliseconds; then accept
+    /// this many connections one by one (0: until the queue is empty).
     choke: Option<(u64, u32)>,
     /// The accept queue is choked now.
     choked: bool,
