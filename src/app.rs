@@ -701,6 +701,7 @@ fn run_live(
         }
         (None, None) => {}
     }
+    tui::listener::spawn(addr.port(), tx.clone(), shared.clone())?;
     let action_tx = tx.clone();
     tui::run(app, (tx, rx), shared, record, |action, app| match action {
         tui::Action::Run(s, run) => run_scenario_in_background(s, run, addr, action_tx.clone()),

@@ -35,8 +35,11 @@
 //! |                | command's connection is closed only once the listener is closed    |
 //! | `keep=MS`      | reply, read to EOF, keep the socket MS ms (at most 10 s), close    |
 //!
-//! On the control channel (the next port) only: `choke=MS` stops accepting for
-//! MS ms (at most 3 s) with an accept queue of one (the backlog scenario).
+//! On the control channel (the next port) only: `choke=MS:N` turns the
+//! backlog to the tutorial's `listen(3)`, stops accepting for MS ms (at most
+//! 3 s), then accepts one connection every 200 ms until it has taken N (or,
+//! without `:N`, until the queue is empty; 3 s at most), then goes back to
+//! the usual backlog (the backlog scenario).
 //!
 //! Which scenario uses which command is [`crate::scenario::SCENARIOS`]'s.
 
@@ -63,6 +66,16 @@ const MAX_CHOKE_MS: u64 = 3_000;
 /// The accept queue's length outside a choke (the kernel caps it at
 /// `net.core.somaxconn`).
 const BACKLOG: i32 = 4096;
+/// The backlog during a choke: the tutorial's `listen(3)`. Linux lets
+/// backlog + 1 connections wait (`sk_acceptq_is_full`: more than the
+/// backlog is full).
+pub const CHOKE_BACKLOG: i32 = 3;
+/// After a choke, one connection accepted every this long: the queue drains
+/// slowly enough to watch.
+pub const DRAIN_GAP: Duration = Duration::from_millis(200);
+/// After a choke, the one-by-one accepting lasts this long at most, whatever
+/// keeps coming.
+const DRAIN_AT_MOST: Duration = Duration::from_secs(3);
 
 /// Whether the server listens, and a pause asked for: shared by the accept
 /// loop, the workers and [`Server::pause`], with a condition variable to wait
@@ -80,9 +93,10 @@ struct ListenState {
     pause: Option<u64>,
     /// End the pause now (the refused scenario is done with it).
     resume: bool,
-    /// A choke asked for, in milliseconds: stop accepting, with an accept
-    /// queue of one, for that long (the backlog scenario).
-    choke: Option<u64>,
+    /// A choke asked for (the backlog scenario): stop accepting, with the
+    /// backlog [`CHOKE_BACKLOG`], for this many milliseconds; then accept
+    /// this many connections one by one (0: until the queue is empty).
+    choke: Option<(u64, u32)>,
     /// The accept queue is choked now.
     choked: bool,
     /// What clients announced on the control channel, by their port: the
@@ -127,11 +141,11 @@ impl Listening {
         !st.listening
     }
 
-    /// Asks the accept loop to stop accepting for `ms` with an accept queue of
-    /// one; waits (at most `timeout`) until it does.
-    fn choke(&self, ms: u64, timeout: Duration) -> bool {
+    /// Asks the accept loop to stop accepting for `ms` with the backlog
+    /// [`CHOKE_BACKLOG`]; waits (at most `timeout`) until it does.
+    fn choke(&self, ms: u64, then: u32, timeout: Duration) -> bool {
         let mut st = self.lock();
-        st.choke = Some(ms.min(MAX_CHOKE_MS));
+        st.choke = Some((ms.min(MAX_CHOKE_MS), then));
         let (st, _) = self
             .changed
             .wait_timeout_while(st, timeout, |s| s.choke.is_some() || !s.choked)
@@ -365,8 +379,10 @@ fn control_command(line: &[u8], listening: &Listening) -> bool {
     if let Some(ms) = rest.strip_prefix("pause=").and_then(|n| n.parse::<u64>().ok()) {
         return listening.pause(ms, Duration::from_secs(1));
     }
-    if let Some(ms) = rest.strip_prefix("choke=").and_then(|n| n.parse::<u64>().ok()) {
-        return listening.choke(ms, Duration::from_secs(1));
+    if let Some(arg) = rest.strip_prefix("choke=") {
+        let (ms, then) = arg.split_once(':').unwrap_or((arg, "0"));
+        let (Ok(ms), Ok(then)) = (ms.parse::<u64>(), then.parse::<u32>()) else { return false };
+        return listening.choke(ms, then, Duration::from_secs(1));
     }
     let Some((port, word)) = rest.strip_prefix("expect=").and_then(|r| r.split_once(' ')) else { return false };
     let Ok(port) = port.parse::<u16>() else { return false };
@@ -469,6 +485,10 @@ fn gather(
     let mut events = mio::Events::with_capacity(256);
     let mut pending: std::collections::HashMap<usize, Pending> = std::collections::HashMap::new();
     let mut next_token = 0usize;
+    // After a choke: when the next connection is accepted, when the drain
+    // ends at the latest, and how many connections are still to accept
+    // (`None`: until the queue is empty).
+    let mut drain: Option<(Instant, Instant, Option<u32>)> = None;
     let register = |poll: &mio::Poll, l: &TcpListener| {
         let _ = l.set_nonblocking(true);
         poll.registry().register(&mut mio::unix::SourceFd(&l.as_raw_fd()), LISTENER, mio::Interest::READABLE)
@@ -489,30 +509,53 @@ fn gather(
             listening.wait_or_resume(ms);
             let Some(l) = rebind(addr, stop) else { break };
             listener = l;
+            // A new listener, with the usual backlog: a drain is over.
+            if drain.take().is_some() {
+                listening.set_choked(false);
+            }
             if register(poll, &listener).is_err() {
                 break;
             }
             listening.set_listening(true);
         }
         let choke = listening.lock().choke.take();
-        if let Some(ms) = choke {
-            // Stop accepting, the accept queue cut to one (listen(2) again on a
-            // listening socket only changes its backlog): new handshakes find
-            // it full. Then the usual queue, and everything queued is accepted.
+        if let Some((ms, then)) = choke {
+            // Stop accepting, with the tutorial's listen(3) (listen(2) again on
+            // a listening socket only changes its backlog): four handshakes
+            // fill the accept queue, later ones find it full. Then accept
+            // one by one (below).
             let _ = poll.registry().deregister(&mut mio::unix::SourceFd(&listener.as_raw_fd()));
-            let _ = socket2::SockRef::from(&listener).listen(1);
+            let _ = socket2::SockRef::from(&listener).listen(CHOKE_BACKLOG);
             listening.set_choked(true);
             listening.wait_or_resume(ms);
-            let _ = socket2::SockRef::from(&listener).listen(BACKLOG);
-            listening.set_choked(false);
-            if register(poll, &listener).is_err() {
-                break;
+            let now = Instant::now();
+            drain = Some((now, now + DRAIN_AT_MOST, (then > 0).then_some(then)));
+        }
+        if let Some((next, until, left)) = drain
+            && Instant::now() >= next
+        {
+            let took = accept_all(poll, &listener, listening, config, &mut pending, &mut next_token, 1);
+            let left = left.map(|n| n.saturating_sub(u32::try_from(took).unwrap_or(u32::MAX)));
+            let done = left.map_or(took == 0, |n| n == 0);
+            if done || Instant::now() >= until {
+                // The usual backlog, accepting as they come.
+                drain = None;
+                let _ = socket2::SockRef::from(&listener).listen(BACKLOG);
+                listening.set_choked(false);
+                if register(poll, &listener).is_err() {
+                    break;
+                }
+            } else {
+                drain = Some((next + DRAIN_GAP, until, left));
             }
         }
-        let _ = poll.poll(&mut events, Some(Duration::from_millis(50)));
+        let wait = drain.map_or(Duration::from_millis(50), |(next, _, _)| {
+            next.saturating_duration_since(Instant::now()).min(Duration::from_millis(50))
+        });
+        let _ = poll.poll(&mut events, Some(wait));
         for event in &events {
             if event.token() == LISTENER {
-                accept_all(poll, &listener, listening, config, &mut pending, &mut next_token);
+                accept_all(poll, &listener, listening, config, &mut pending, &mut next_token, usize::MAX);
             } else if let Some(p) = pending.get_mut(&event.token().0) {
                 let done = read_some(p, config.max_message);
                 if done {
@@ -538,8 +581,9 @@ fn gather(
     }
 }
 
-/// Accepts every waiting connection: registered to gather its request, or
-/// refused at once when too many are pending.
+/// Accepts every waiting connection, `most` at most: registered to gather its
+/// request, or refused at once when too many are pending. Returns how many
+/// it took from the queue.
 fn accept_all(
     poll: &mio::Poll,
     listener: &TcpListener,
@@ -547,15 +591,18 @@ fn accept_all(
     config: &ServerConfig,
     pending: &mut std::collections::HashMap<usize, Pending>,
     next_token: &mut usize,
-) {
+    most: usize,
+) -> usize {
     use std::os::fd::AsRawFd;
-    loop {
+    let mut took = 0;
+    while took < most {
         let conn = match listener.accept() {
             Ok((conn, _)) => conn,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             // WouldBlock: all taken; anything else (out of descriptors): try next time.
-            Err(_) => return,
+            Err(_) => return took,
         };
+        took += 1;
         if pending.len() >= config.max_pending || conn.set_nonblocking(true).is_err() {
             refuse(conn);
             continue;
@@ -572,6 +619,7 @@ fn accept_all(
         let command = conn.peer_addr().ok().and_then(|peer| listening.expected(peer.port()));
         pending.insert(token, Pending { conn, buf: Vec::new(), deadline, command });
     }
+    took
 }
 
 /// Reads what a pending connection has. Returns whether its request is whole
@@ -904,7 +952,7 @@ pub fn run_scenario(scenario: Scenario, addr: SocketAddr, message: &str) -> io::
 pub struct Ran {
     pub outcome: Outcome,
     /// Connections made: the tries of a simultaneous close, the backlog's
-    /// four clients, none for the UDP scenarios, one otherwise.
+    /// eight clients, none for the UDP scenarios, one otherwise.
     pub connections: u32,
     /// The client port of the try that did it, for a scenario that tries
     /// again ([`Scenario::retries`]); the others were not the close asked for.
@@ -1071,19 +1119,24 @@ fn fins_crossed(conn: &TcpStream, before: sock::TcpInfo, right_after: sock::TcpI
 /// Connects where nothing listens. If something does, asks it (a synack
 /// server) to stop listening for a moment: it closes the command's connection
 /// once its listener is closed, so the next connect is refused.
-/// Connections the backlog scenario opens at once.
-pub const BACKLOG_CONNECTIONS: u32 = 4;
+/// Connections the backlog scenario opens at once: twice what `listen(3)`
+/// lets wait.
+pub const BACKLOG_CONNECTIONS: u32 = 8;
 /// How long the backlog scenario asks the server not to accept.
-pub const BACKLOG_CHOKE_MS: u64 = 1_500;
+pub const BACKLOG_CHOKE_MS: u64 = 2_000;
 
-/// The backlog scenario: the server (asked on its control channel) stops
-/// accepting with an accept queue of one; four clients connect at once. The
-/// first ones fill the queue; the others' SYNs are dropped (retransmitted a
-/// second later) or, when the queue filled between their SYN and their ACK,
-/// their ACK is: the client believes ESTABLISHED while the server's socket
-/// does not exist yet. After the choke everything is accepted and answered.
+/// The backlog scenario: the server (asked on its control channel) turns its
+/// backlog to the tutorial's `listen(3)` and stops accepting for 2 s; eight
+/// clients connect at once. Four handshakes fill the accept queue (Linux
+/// lets backlog + 1 wait). The others' SYNs are dropped (sent again 1 s
+/// later) or, when the queue filled between their SYN
+/// and their ACK, their ACK is: the client believes ESTABLISHED while the
+/// server stays SYN-RECEIVED and sends its SYN-ACK again. Then the server
+/// accepts one connection every 200 ms and the queue drains; every client
+/// is answered.
 fn backlog(addr: SocketAddr, message: &str, watch: Watch<'_>) -> io::Result<Outcome> {
-    if !control(addr, &format!("{CONTROL_PREFIX}choke={BACKLOG_CHOKE_MS}\n"))? {
+    let choke = format!("{CONTROL_PREFIX}choke={BACKLOG_CHOKE_MS}:{BACKLOG_CONNECTIONS}\n");
+    if !control(addr, &choke)? {
         return Err(io::Error::other(format!(
             "{addr} has no synack control channel: the backlog scenario needs synack's server, which stops accepting \
              when asked"
@@ -1253,7 +1306,7 @@ mod tests {
                     assert_eq!(told.len(), ran.connections as usize, "one port per try");
                     assert_eq!(ran.port, told.last().copied(), "the last try did it");
                 }
-                Scenario::Backlog => assert_eq!((told.len(), ran.connections, ran.port), (4, 4, None)),
+                Scenario::Backlog => assert_eq!((told.len(), ran.connections, ran.port), (8, 8, None)),
                 _ => assert_eq!((told.len(), ran.connections, ran.port), (1, 1, None), "{scenario:?}"),
             }
             assert!(server.wait_listening(Duration::from_secs(2)));

@@ -22,6 +22,7 @@
 pub mod bpf;
 pub mod diag;
 pub mod map;
+pub mod netstat;
 pub mod packet;
 pub mod prefetch;
 pub mod privileges;

@@ -24,8 +24,8 @@ pub enum Scenario {
     /// The server's application does not close for [`CLOSE_WAIT_HOLD_MS`]:
     /// its socket sits in CLOSE-WAIT, the client's in FIN-WAIT-2.
     CloseWait,
-    /// The server stops accepting with an accept queue of one; four clients
-    /// connect at once.
+    /// The server turns to `listen(3)` and stops accepting for 2 s; eight
+    /// clients connect at once.
     Backlog,
     /// One datagram, its upper-cased reply ([`crate::udp_echo`]).
     Udp,
@@ -185,11 +185,13 @@ pub const SCENARIOS: &[Info] = &[
         scenario: Scenario::Backlog,
         name: "backlog",
         key: Some('b'),
-        help: "backlog: a full accept queue, four clients at once",
+        help: "backlog: listen(3), eight clients at once, the queue fills",
         caption: Some(
-            "The server stops accepting for 1.5 s with an accept queue of one, and four clients connect at once. \
-             Look for SYNs sent again (retransmission): the full queue dropped them. An ACK may be dropped too: \
-             the client believes ESTABLISHED, the server's kernel has no socket yet (the kernel view shows it).",
+            "The server calls listen(3), as the tutorial does, and stops accepting for 2 s; eight clients connect at \
+             once. listen(3) bounds the accept queue: handshakes done, not yet taken by accept(). Linux finds it \
+             full only when more than 3 wait, so four fit; later SYNs or third ACKs are dropped and sent again. \
+             The tutorial calls it the half-open pool (半连接池), but half-open connections (SYN-RECEIVED) wait in \
+             another queue, the SYN queue. Then the server accepts one every 200 ms: watch the listener lane drain.",
         ),
         server: ServerSide::Echo,
     },

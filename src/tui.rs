@@ -11,6 +11,7 @@
 pub mod app;
 pub mod cast;
 pub mod layout;
+pub mod listener;
 pub mod runs;
 pub mod ui;
 
@@ -56,6 +57,9 @@ pub struct Shared {
     /// Whether a TIME-WAIT countdown is on screen, as last drawn: the kernel
     /// thread lists the mini-sockets (which feed the countdowns) only then.
     pub countdown: AtomicBool,
+    /// Whether the listener lane is on screen, as last drawn: its thread
+    /// asks the kernel for the queues only then ([`listener::spawn`]).
+    pub lane: AtomicBool,
 }
 
 /// How often the loop looks whether a countdown is on screen ([`Shared::countdown`]).
@@ -386,6 +390,7 @@ pub fn run(
         // For the kernel thread (see `spawn_kernel`), a few times a second.
         if counted.is_none_or(|t| t.elapsed() >= COUNTDOWN_CHECK) {
             shared.countdown.store(ui::countdown_shown(&app), Ordering::Relaxed);
+            shared.lane.store(app.lane_shown(), Ordering::Relaxed);
             counted = Some(Instant::now());
         }
         drawn = drawn.max(Instant::now());

@@ -4,7 +4,9 @@
 //! `netlink-packet-sock-diag` and sent with `netlink-sys`; each carries an
 //! inet_diag filter program ([`port_filter`]), so the kernel sends only the
 //! watched port's sockets, not every TCP socket of the host. [`gone`] diffs
-//! two listings in linear time.
+//! two listings in linear time. [`Diag::queues`] reads a listener's two
+//! queues: the accept queue's length and limit, and the SYN queue's request
+//! sockets.
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -30,6 +32,65 @@ pub struct MiniSocket {
     /// The kernel state number (6 TIME_WAIT, 5 FIN_WAIT2).
     pub state: u8,
     pub left: Duration,
+}
+
+/// A listening socket's two queues, as sock_diag tells them.
+///
+/// For a LISTEN socket the kernel's `inet_diag_msg` carries, in
+/// `idiag_rqueue`, `sk_ack_backlog` (connections whose handshake is done and
+/// that `accept()` has not taken: the accept queue) and, in `idiag_wqueue`,
+/// `sk_max_ack_backlog` (the backlog `listen()` gave, capped at
+/// `net.core.somaxconn`): what `ss -ltn` shows as Recv-Q and Send-Q.
+///
+/// Linux calls the accept queue full when `sk_acceptq_is_full()`
+/// (include/net/sock.h) holds: `sk_ack_backlog > sk_max_ack_backlog`, a
+/// strict comparison. So `listen(3)` lets **four** connections wait: the
+/// fifth handshake finds the queue full. While it is full, `tcp_conn_request`
+/// (net/ipv4/tcp_input.c) drops a new SYN, and `tcp_v4_syn_recv_sock`
+/// (net/ipv4/tcp_ipv4.c) drops the third ACK of a handshake already begun
+/// (with `net.ipv4.tcp_abort_on_overflow` 0): both count ListenOverflows
+/// and ListenDrops.
+///
+/// The SYN queue is the listener's request sockets (state
+/// `TCP_NEW_SYN_RECV`, 12, listed by sock_diag as SYN_RECV): handshakes
+/// answered with a SYN-ACK whose third ACK has not been taken.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Queues {
+    /// The listener's address (the first listener of the port found).
+    pub local: Option<SocketAddr>,
+    /// Connections waiting for `accept()` (`idiag_rqueue`).
+    pub accept_queue: u32,
+    /// The limit (`idiag_wqueue`): the queue is full above it.
+    pub backlog: u32,
+    /// The port's request sockets (SYN-RECEIVED, in the SYN queue).
+    pub syn_queue: u32,
+    /// Listening sockets on the port (0: nothing listens).
+    pub listeners: u32,
+}
+
+impl Queues {
+    /// Whether Linux finds the accept queue full (`sk_acceptq_is_full`:
+    /// more waiting than the backlog).
+    #[must_use]
+    pub fn accept_full(&self) -> bool {
+        self.listeners > 0 && self.accept_queue > self.backlog
+    }
+}
+
+/// The kernel state number of a request socket (`TCP_NEW_SYN_RECV`), in the
+/// SYN queue; `StateFlags` has no name for it.
+pub const TCP_NEW_SYN_RECV: u8 = 12;
+/// The state a dump gives a request socket (`TCP_SYN_RECV`:
+/// `inet_req_diag_fill` in net/ipv4/inet_diag.c reports it so).
+pub const TCP_SYN_RECV: u8 = 3;
+/// The kernel state number of a listening socket (`TCP_LISTEN`).
+pub const TCP_LISTEN: u8 = 10;
+
+/// The states a listener's queues need: LISTEN and the request sockets
+/// (`1 << TCP_NEW_SYN_RECV`, which the crate's flags do not name; the
+/// kernel adds it itself when SYN_RECV is asked for, as `ss` does).
+fn queue_states() -> StateFlags {
+    StateFlags::LISTEN | StateFlags::SYN_RECV | StateFlags::from_bits_retain(1 << TCP_NEW_SYN_RECV)
 }
 
 /// A netlink socket for sock_diag dumps.
@@ -121,15 +182,52 @@ pub fn dump_request(family: u8, states: StateFlags, port: u16) -> Vec<u8> {
 
 /// One `struct inet_diag_msg` (a dump's message payload) as a socket.
 fn parse_socket(payload: &[u8]) -> Option<MiniSocket> {
+    parse_listed(payload).map(|l| l.socket)
+}
+
+/// A socket as a dump lists it, with its two queue figures.
+#[derive(Clone, Copy, Debug)]
+struct Listed {
+    socket: MiniSocket,
+    rqueue: u32,
+    wqueue: u32,
+}
+
+fn parse_listed(payload: &[u8]) -> Option<Listed> {
     let header = InetResponseHeader::parse(payload.get(..INET_DIAG_MSG)?).ok()?;
     let id = &header.socket_id;
     let expires = u32::from_ne_bytes(payload.get(EXPIRES_AT..EXPIRES_AT + 4)?.try_into().ok()?);
-    Some(MiniSocket {
+    let socket = MiniSocket {
         local: SocketAddr::new(mapped(id.source_address), id.source_port),
         remote: SocketAddr::new(mapped(id.destination_address), id.destination_port),
         state: header.state,
         left: Duration::from_millis(u64::from(expires)),
-    })
+    };
+    Some(Listed { socket, rqueue: header.recv_queue, wqueue: header.send_queue })
+}
+
+/// The queues of `port`'s listener from a dump of its LISTEN and request
+/// sockets: the first listener's figures, and every request socket whose
+/// local port is `port` (the filter also passes sockets whose remote port
+/// is `port`).
+fn queues_of(listed: &[Listed], port: u16) -> Queues {
+    let mut q = Queues::default();
+    for l in listed.iter().filter(|l| l.socket.local.port() == port) {
+        match l.socket.state {
+            TCP_LISTEN => {
+                if q.listeners == 0 {
+                    q.local = Some(l.socket.local);
+                    q.accept_queue = l.rqueue;
+                    q.backlog = l.wqueue;
+                }
+                q.listeners += 1;
+            }
+            // A request socket is listed as SYN_RECV (`inet_req_diag_fill`).
+            TCP_SYN_RECV | TCP_NEW_SYN_RECV => q.syn_queue += 1,
+            _ => {}
+        }
+    }
+    q
 }
 
 impl Diag {
@@ -162,17 +260,33 @@ impl Diag {
         self.sockets(port, StateFlags::all())
     }
 
+    /// The queues of the listener on `port` ([`Queues`]): one filtered dump
+    /// per family of the port's LISTEN and request sockets only (the kernel
+    /// walks its listening table and the request sockets, and sends the
+    /// port's).
+    ///
+    /// # Errors
+    /// When the dump fails.
+    pub fn queues(&mut self, port: u16) -> io::Result<Queues> {
+        let mut out = Vec::new();
+        for family in [AF_INET, AF_INET6] {
+            self.dump(&dump_request(family, queue_states(), port), &mut |p| out.extend(parse_listed(p)))?;
+        }
+        Ok(queues_of(&out, port))
+    }
+
     /// Both families' sockets in `states` on `port`, filtered by the kernel
     /// ([`port_filter`]): only the port's sockets cross into user space.
     fn sockets(&mut self, port: u16, states: StateFlags) -> io::Result<Vec<MiniSocket>> {
         let mut out = Vec::new();
         for family in [AF_INET, AF_INET6] {
-            self.dump(&dump_request(family, states.clone(), port), &mut out)?;
+            self.dump(&dump_request(family, states.clone(), port), &mut |p| out.extend(parse_socket(p)))?;
         }
         Ok(out)
     }
 
-    fn dump(&mut self, request: &[u8], out: &mut Vec<MiniSocket>) -> io::Result<()> {
+    /// Sends `request` and hands each socket's message payload to `each`.
+    fn dump(&mut self, request: &[u8], each: &mut dyn FnMut(&[u8])) -> io::Result<()> {
         let invalid = |e: String| io::Error::new(io::ErrorKind::InvalidData, e);
         self.socket.send(request, 0)?;
         loop {
@@ -182,9 +296,7 @@ impl Diag {
                 let msg = NetlinkBuffer::new_checked(&self.buf[at..n]).map_err(|e| invalid(e.to_string()))?;
                 let len = msg.length() as usize;
                 match msg.message_type() {
-                    SOCK_DIAG_BY_FAMILY => {
-                        out.extend(parse_socket(msg.payload()));
-                    }
+                    SOCK_DIAG_BY_FAMILY => each(msg.payload()),
                     NLMSG_DONE => return Ok(()),
                     NLMSG_ERROR => {
                         let mut parsed = NetlinkMessage::<SockDiagMessage>::deserialize(&self.buf[at..n])
@@ -304,5 +416,39 @@ mod tests {
         assert_eq!(u16::from_ne_bytes([req[72], req[73]]), 24, "the attribute's length");
         assert_eq!(u16::from_ne_bytes([req[74], req[75]]), INET_DIAG_REQ_BYTECODE);
         assert_eq!(req[76..], port_filter(8001));
+    }
+
+    #[test]
+    fn a_listeners_queues_from_its_dump() {
+        let at = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
+        let listed = |local, remote, state, rqueue, wqueue| Listed {
+            socket: MiniSocket { local: at(local), remote: at(remote), state, left: Duration::ZERO },
+            rqueue,
+            wqueue,
+        };
+        let dump = [
+            // A client of another listener whose remote port is ours: not counted.
+            listed(40000, 8001, TCP_NEW_SYN_RECV, 0, 0),
+            listed(8001, 0, TCP_LISTEN, 4, 3),
+            listed(8001, 40001, TCP_NEW_SYN_RECV, 0, 0),
+            listed(8001, 40002, TCP_SYN_RECV, 0, 0),
+        ];
+        let q = queues_of(&dump, 8001);
+        assert_eq!((q.accept_queue, q.backlog, q.syn_queue, q.listeners), (4, 3, 2, 1));
+        assert_eq!(q.local, Some(at(8001)));
+        // sk_acceptq_is_full: more than the backlog, not as many.
+        assert!(q.accept_full());
+        assert!(!queues_of(&[listed(8001, 0, TCP_LISTEN, 3, 3)], 8001).accept_full());
+        // Nothing listens: nothing is full.
+        assert_eq!(queues_of(&dump[..1], 8001), Queues::default());
+        assert!(!Queues::default().accept_full());
+    }
+
+    #[test]
+    fn the_queue_request_asks_for_listeners_and_request_sockets() {
+        let req = dump_request(AF_INET, queue_states(), 8001);
+        // inet_diag_req_v2: family, protocol, ext, pad, then idiag_states.
+        let states = u32::from_ne_bytes(req[20..24].try_into().unwrap());
+        assert_eq!(states, 1 << TCP_LISTEN | 1 << TCP_SYN_RECV | 1 << TCP_NEW_SYN_RECV);
     }
 }

@@ -66,6 +66,8 @@ pub enum Msg {
     },
     /// A stop signal arrived (SIGTERM, SIGHUP, SIGQUIT, SIGINT): quit.
     Stop,
+    /// The listener's queues, as the kernel said them (the listener lane).
+    Listener(super::listener::Sample),
 }
 
 /// What the runner should do after an update.
@@ -262,6 +264,8 @@ pub struct App {
     /// When a live capture last said it had sent all it captured
     /// ([`Msg::CaughtUp`]); `None` from a source that never says.
     pub caught_up: Option<Timestamp>,
+    /// The listener lane (`L`; live only).
+    pub lane: super::listener::Lane,
 }
 
 impl App {
@@ -300,6 +304,7 @@ impl App {
             size: ratatui::layout::Rect::default(),
             runs: Runs::default(),
             caught_up: None,
+            lane: super::listener::Lane::default(),
         }
     }
 
@@ -381,7 +386,13 @@ impl App {
     /// The layout of the terminal as `update` last heard its size.
     #[must_use]
     pub fn screen(&self) -> Option<Screen> {
-        Screen::of(self.size, self.diagram)
+        Screen::of(self.size, self.diagram).map(|s| super::listener::carve(s, self.lane_shown()).0)
+    }
+
+    /// Whether the listener lane is on (it shows for a live capture only).
+    #[must_use]
+    pub fn lane_shown(&self) -> bool {
+        self.lane.shown && matches!(self.source, Source::Live { .. })
     }
 
     /// Index of the first connection the list shows in `rows` rows: the
@@ -466,6 +477,7 @@ impl App {
                 self.kernel_drops = drops;
             }
             Msg::KernelTimers(timers) => self.pipeline.tracker.kernel_timers(&timers),
+            Msg::Listener(sample) => self.lane.take(sample, self.pipeline.tracker.connections()),
             Msg::KernelChanges(changes) => {
                 if !self.pipeline.tracker.kernel_on() {
                     // A replay of a recording that holds the kernel view.
@@ -585,6 +597,8 @@ impl App {
         tour.done = false;
         tour.last_reveal = self.wall;
         let (caption, scenario) = steps[next];
+        // The listener lane shows with the backlog's step only.
+        self.lane.shown = scenario == Scenario::Backlog;
         let run = self.runs.start(scenario);
         if let Some(tour) = self.tour.as_mut() {
             tour.running = Some(run);
@@ -865,6 +879,12 @@ impl App {
                     self.follow = true;
                 }
             }
+            KeyCode::Char('L') => {
+                self.lane.shown = !self.lane.shown;
+                if self.lane.shown && !self.lane_shown() {
+                    self.set_notice("the listener lane reads the kernel's queues now: live capture only".to_string());
+                }
+            }
             KeyCode::Char('e') => {
                 if let Some(c) = self.current() {
                     return Action::Export(c.id);
@@ -876,6 +896,8 @@ impl App {
                         self.set_notice(self.no_scenarios().to_string());
                         return Action::None;
                     }
+                    // The backlog scenario is about the listener's queues: show them.
+                    self.lane.shown |= scenario == Scenario::Backlog;
                     let run = self.runs.start(scenario);
                     return Action::Run(scenario, run);
                 }

@@ -89,6 +89,10 @@ impl Widget for &App {
             render_too_small(area, buf);
             return;
         };
+        let (screen, lane) = super::listener::carve(screen, self.lane_shown());
+        if let (Some(lane), Source::Live { port, .. }) = (lane, &self.source) {
+            super::listener::render(&self.lane, *port, lane, buf);
+        }
         render_status(self, theme, screen.status, buf);
         render_list(self, theme, screen.list, buf);
         render_ladder(self, theme, screen.ladder, buf);
@@ -707,7 +711,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("PgUp PgDn g G", "a page up / down; the first / the last connection"),
     ("t / o", "times (start, row before, clock) / order of the list"),
     ("/ , Esc", "filter on kind, scenario, state, address, port / clear it"),
-    ("d", "RFC 9293's state diagram, lit by the selected segment"),
+    ("d / L", "the state diagram (RFC 9293) / the listener's queues"),
     ("? / q, Ctrl-C", "this help (any key closes it) / quit"),
 ];
 
