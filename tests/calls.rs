@@ -1,0 +1,215 @@
+//! Socket calls in the model: routed to their connection like the kernel's
+//! changes (held until the segments up to their time are tracked, before
+//! the connection's first segment, before the socket had its port, on a
+//! reused tuple), kept in time order and bounded, and the accept queue's
+//! wait measured from them.
+
+mod support;
+
+use support::{CLIENT, SERVER, Talk, addr, fin_ack, syn_ack};
+use synack::model::call::{Call, CallKind, Comm};
+use synack::model::connection::{AcceptFrom, CALLS_FIRST, CALLS_LAST};
+use synack::model::kernel::Change;
+use synack::model::segment::{Flags, Timestamp};
+use synack::model::tcp::TcpState;
+use synack::model::tracker::Role;
+
+/// A call of the client's (`client`) or the server's program, `micros`
+/// after the template's time plus `t`.
+fn call(t: &Talk, client: bool, micros: i64, kind: CallKind) -> Call {
+    let ts = Timestamp((support::template().ts.0 + t.t).saturating_add_signed(micros * 1_000));
+    let (local, remote, pid, name) =
+        if client { (addr(CLIENT), addr(SERVER), 100, "client") } else { (addr(SERVER), addr(CLIENT), 200, "server") };
+    Call { ts, sock: 0, local, remote, pid, comm: Comm::new(name), kind, bytes: None, how: None, error: None }
+}
+
+fn kinds(t: &Talk) -> Vec<(Role, CallKind)> {
+    t.conn().calls.iter().map(|c| (c.side, c.kind)).collect()
+}
+
+/// The tutorial's exchange: connect before the SYN, accept after the
+/// handshake, send/recv, close before each FIN; every call lands on its
+/// side, in time order, whatever order they were reported in.
+#[test]
+fn the_tutorials_calls_land_on_their_sides_in_time_order() {
+    let mut t = Talk::new();
+    t.tracker.call(call(&t, true, 5, CallKind::Connect));
+    t.c(Flags::SYN, 0, 0, b"");
+    t.s(syn_ack(), 0, 1, b"");
+    t.c(Flags::ACK, 1, 1, b"");
+    t.tracker.call(Call { bytes: Some(10), ..call(&t, true, 2, CallKind::Send) });
+    t.tracker.call(call(&t, false, 1, CallKind::Accept));
+    t.c(support::psh_ack(), 1, 1, b"helloworld");
+    t.tracker.call(Call { bytes: Some(10), ..call(&t, false, 3, CallKind::Recv) });
+    t.tracker.call(call(&t, true, 5, CallKind::Close));
+    t.s(Flags::ACK, 1, 11, b"");
+    t.c(fin_ack(), 11, 1, b"");
+    t.tracker.call(Call { bytes: Some(0), ..call(&t, false, 1, CallKind::Recv) });
+    t.tracker.call(call(&t, false, 2, CallKind::Close));
+    t.s(fin_ack(), 1, 12, b"");
+    t.c(Flags::ACK, 12, 2, b"");
+    t.tracker.kernel_flush(Timestamp(u64::MAX));
+    use CallKind::*;
+    use Role::*;
+    assert_eq!(
+        kinds(&t),
+        [
+            (Client, Connect),
+            (Server, Accept),
+            (Client, Send),
+            (Server, Recv),
+            (Client, Close),
+            (Server, Recv),
+            (Server, Close)
+        ]
+    );
+    assert_eq!(t.conn().calls[0].caller(), "client[100]");
+    assert_eq!(t.tracker.calls_pending(), (0, 0));
+}
+
+/// A call made before its socket had a port (local port 0) waits for the
+/// socket's next report, a call or a kernel change, and takes its tuple.
+#[test]
+fn a_call_before_the_port_waits_for_its_socket() {
+    let mut t = Talk::new();
+    let unbound = std::net::SocketAddr::new(addr(CLIENT).ip(), 0);
+    t.tracker.call(Call { sock: 7, local: unbound, ..call(&t, true, 1, CallKind::Connect) });
+    t.c(Flags::SYN, 0, 0, b"");
+    t.s(syn_ack(), 0, 1, b"");
+    t.c(Flags::ACK, 1, 1, b"");
+    t.tracker.kernel_flush(Timestamp(u64::MAX));
+    assert!(t.conn().calls.is_empty());
+    assert_eq!(t.tracker.calls_pending().0, 1);
+    t.tracker.call(Call { sock: 7, bytes: Some(3), ..call(&t, true, 1, CallKind::Send) });
+    t.tracker.kernel_flush(Timestamp(u64::MAX));
+    assert_eq!(kinds(&t), [(Role::Client, CallKind::Connect), (Role::Client, CallKind::Send)]);
+
+    // The same through a kernel change of that socket.
+    let mut t = Talk::new();
+    t.tracker.watch_kernel();
+    t.tracker.call(Call { sock: 9, local: unbound, ..call(&t, true, 1, CallKind::Connect) });
+    t.c(Flags::SYN, 0, 0, b"");
+    let change = Change {
+        ts: Timestamp(support::template().ts.0 + t.t + 1_000),
+        sock: 9,
+        local: addr(CLIENT),
+        remote: addr(SERVER),
+        from: TcpState::SynSent,
+        to: TcpState::Established,
+    };
+    t.s(syn_ack(), 0, 1, b"");
+    t.tracker.kernel(change);
+    t.tracker.kernel_flush(Timestamp(u64::MAX));
+    assert_eq!(kinds(&t), [(Role::Client, CallKind::Connect)]);
+    assert_eq!(t.conn().kernel.len(), 1);
+}
+
+/// A reused tuple: each connection gets its own calls, by time, even the
+/// second one's connect(), made while the first one is the tuple's latest.
+#[test]
+fn a_reused_tuple_keeps_calls_apart() {
+    let mut t = Talk::new();
+    t.tracker.call(call(&t, true, 1, CallKind::Connect));
+    t.c(Flags::SYN, 0, 0, b"");
+    t.s(syn_ack(), 0, 1, b"");
+    t.c(Flags::ACK, 1, 1, b"");
+    t.tracker.call(call(&t, true, 1, CallKind::Close));
+    t.c(support::rst_ack(), 1, 1, b"");
+    let first = t.last.id;
+    // A late recv() on the reset connection is still its own.
+    t.wait_ms(50);
+    t.tracker.call(Call { error: Some(104), ..call(&t, false, 0, CallKind::Recv) });
+    t.wait_ms(50);
+    t.tracker.call(call(&t, true, 5, CallKind::Connect));
+    t.c(Flags::SYN, 100, 0, b"");
+    t.tracker.call(call(&t, true, 1, CallKind::Close));
+    t.tracker.kernel_flush(Timestamp(u64::MAX));
+    assert_ne!(t.last.id, first);
+    let old: Vec<_> = t.tracker.get(first).unwrap().calls.iter().map(|c| c.kind).collect();
+    assert_eq!(old, [CallKind::Connect, CallKind::Close, CallKind::Recv]);
+    assert_eq!(kinds(&t), [(Role::Client, CallKind::Connect), (Role::Client, CallKind::Close)]);
+}
+
+/// Calls are held until the segments up to their time are tracked: a call
+/// reported early does not land on a connection that its time precedes.
+#[test]
+fn a_call_waits_for_the_segments_before_it() {
+    let mut t = Talk::new();
+    t.c(Flags::SYN, 0, 0, b"");
+    t.tracker.call(call(&t, true, 50_000, CallKind::Close));
+    assert!(t.conn().calls.is_empty());
+    t.s(syn_ack(), 0, 1, b"");
+    assert!(t.conn().calls.is_empty(), "held: its time is after the SYN-ACK");
+    t.wait_ms(60);
+    t.c(Flags::ACK, 1, 1, b"");
+    assert_eq!(kinds(&t), [(Role::Client, CallKind::Close)]);
+}
+
+/// Many calls: the first and the last are kept, the ones between counted.
+#[test]
+fn calls_are_bounded_first_and_last_kept() {
+    let mut t = support::established();
+    let n = 10_000u64;
+    for i in 0..n {
+        t.tracker.call(Call { bytes: Some(i), ..call(&t, true, i as i64, CallKind::Send) });
+    }
+    t.tracker.kernel_flush(Timestamp(u64::MAX));
+    let c = t.conn();
+    assert!(c.calls.len() <= CALLS_FIRST + 2 * CALLS_LAST);
+    assert_eq!(c.calls.len() as u64 + c.calls_elided, n);
+    assert_eq!(c.calls[0].bytes, Some(0));
+    assert_eq!(c.calls.last().unwrap().bytes, Some(n - 1));
+    assert_eq!(c.calls[c.calls_gap - 1].bytes, Some(CALLS_FIRST as u64 - 1));
+    assert!(c.calls.windows(2).all(|w| w[0].ts <= w[1].ts));
+}
+
+/// Calls waiting for a connection that never comes are bounded too.
+#[test]
+fn calls_that_find_no_connection_are_bounded() {
+    let mut t = Talk::new();
+    let total = synack::model::tracker::KERNEL_WAITING as u64 + 100;
+    for i in 0..total {
+        let mut c = call(&t, true, i as i64, CallKind::Connect);
+        c.local.set_port(1 + (i % 60_000) as u16);
+        t.tracker.call(c);
+    }
+    t.tracker.kernel_flush(Timestamp(u64::MAX));
+    let (waiting, given_up) = t.tracker.calls_pending();
+    assert!(waiting <= synack::model::tracker::KERNEL_WAITING);
+    assert_eq!(waiting as u64 + given_up, total);
+}
+
+/// accept()'s time, and its wait in the accept queue: from the third ACK
+/// on the wire without the kernel view, from the kernel's ESTABLISHED with it.
+#[test]
+fn the_accept_queue_wait_is_measured_from_the_handshake_or_the_kernel() {
+    let mut t = Talk::new();
+    t.c(Flags::SYN, 0, 0, b"");
+    t.s(syn_ack(), 0, 1, b"");
+    t.c(Flags::ACK, 1, 1, b"");
+    let third = support::template().ts.0 + t.t;
+    assert_eq!(t.conn().accepted(), None);
+    assert_eq!(t.conn().accept_wait(), None);
+    t.tracker.call(call(&t, false, 2_100, CallKind::Accept));
+    t.tracker.kernel_flush(Timestamp(u64::MAX));
+    assert_eq!(t.conn().accepted(), Some(Timestamp(third + 2_100_000)));
+    assert_eq!(t.conn().accept_wait(), Some((2_100_000, AcceptFrom::Wire)));
+
+    let mut t = Talk::new();
+    t.tracker.watch_kernel();
+    t.c(Flags::SYN, 0, 0, b"");
+    t.s(syn_ack(), 0, 1, b"");
+    t.c(Flags::ACK, 1, 1, b"");
+    let est = Timestamp(support::template().ts.0 + t.t + 500_000);
+    t.tracker.kernel(Change {
+        ts: est,
+        sock: 1,
+        local: addr(SERVER),
+        remote: addr(CLIENT),
+        from: TcpState::SynReceived,
+        to: TcpState::Established,
+    });
+    t.tracker.call(call(&t, false, 2_100, CallKind::Accept));
+    t.tracker.kernel_flush(Timestamp(u64::MAX));
+    assert_eq!(t.conn().accept_wait(), Some((1_600_000, AcceptFrom::Kernel)));
+}
