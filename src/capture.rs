@@ -34,6 +34,29 @@ pub trait FrameSource {
     fn take_kernel(&mut self) -> Vec<crate::model::kernel::Change> {
         Vec::new()
     }
+
+    /// Socket calls the source read since the last call (a pcapng recording
+    /// made with calls holds them; a pcap file cannot), and how many of its
+    /// call records were malformed (skipped, counted); none for most sources.
+    fn take_calls(&mut self) -> Replayed {
+        Replayed::default()
+    }
+}
+
+/// A recording's socket calls, read with its frames ([`FrameSource::take_calls`]).
+#[derive(Debug, Default)]
+pub struct Replayed {
+    pub calls: Vec<crate::model::call::Call>,
+    /// Call records that did not read back (skipped; the frames are not).
+    pub malformed: u64,
+}
+
+impl Replayed {
+    /// Nothing read.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.calls.is_empty() && self.malformed == 0
+    }
 }
 
 /// Why a source stopped early. Each names the input and says where it broke.

@@ -29,6 +29,9 @@ pub struct Counters {
     pub fragments: u64,
     /// Frames that could not be decoded, by reason.
     pub errors: BTreeMap<DecodeError, u64>,
+    /// A recording's socket-call records that did not read back (skipped;
+    /// its frames are all read).
+    pub bad_calls: u64,
 }
 
 impl Counters {
@@ -46,6 +49,7 @@ impl Counters {
         self.icmp += other.icmp;
         self.reassembled += other.reassembled;
         self.fragments += other.fragments;
+        self.bad_calls += other.bad_calls;
         for (e, n) in &other.errors {
             *self.errors.entry(*e).or_insert(0) += n;
         }
@@ -84,6 +88,13 @@ impl Counters {
                 if n == 1 { "" } else { "s" }
             ));
         }
+        if self.bad_calls > 0 {
+            let n = self.bad_calls;
+            lines.push(format!(
+                "{n} socket-call record{} of the recording malformed, skipped (its segments are all read)",
+                if n == 1 { "" } else { "s" }
+            ));
+        }
         (!lines.is_empty()).then(|| lines.join("\n"))
     }
 }
@@ -111,6 +122,15 @@ impl Pipeline {
     }
 
     /// Decodes, counts and tracks one frame. `None` when it was not ours or
+    /// A recording's socket calls ([`crate::capture::FrameSource::take_calls`])
+    /// go to the tracker; its malformed call records are counted.
+    pub fn replay_calls(&mut self, replayed: crate::capture::Replayed) {
+        self.counters.bad_calls += replayed.malformed;
+        for c in replayed.calls {
+            self.tracker.call(c);
+        }
+    }
+
     /// did not decode.
     pub fn frame(&mut self, frame: &Frame<'_>) -> Option<Push> {
         let decoded = decode::decode(frame);

@@ -213,3 +213,100 @@ fn the_accept_queue_wait_is_measured_from_the_handshake_or_the_kernel() {
     t.tracker.kernel_flush(Timestamp(u64::MAX));
     assert_eq!(t.conn().accept_wait(), Some((1_600_000, AcceptFrom::Kernel)));
 }
+
+/// A recording made with calls (`--write x.pcapng`) replays them: the same
+/// calls on the same connection, in jsonl; a malformed call block is
+/// counted, and no segment is lost; a pcap recording holds none.
+#[test]
+fn a_pcapng_recording_keeps_its_calls_and_counts_malformed_ones() {
+    use synack::capture::record::Recorder;
+    use synack::model::decode::{Frame, LinkType};
+    let dir = support::tempdir("calls-roundtrip");
+    let frames = support::close_frames();
+    let t0 = 1_700_000_000_000_000_000u64;
+    let at = |i: u64| Timestamp(t0 + i * 1_000_000);
+    let (c, s) = (addr("127.0.0.1:40000"), addr("127.0.0.1:8001"));
+    let mk = |ts: Timestamp, client: bool, kind: CallKind| Call {
+        ts,
+        sock: 0,
+        local: if client { c } else { s },
+        remote: if client { s } else { c },
+        pid: if client { 4242 } else { 1 },
+        comm: if client { Comm::new("python3") } else { Comm::default() },
+        kind,
+        bytes: None,
+        how: None,
+        error: None,
+    };
+    let calls = [
+        (0, mk(Timestamp(t0 - 20_000), true, CallKind::Connect)),
+        (3, mk(Timestamp(at(2).0 + 500_000), false, CallKind::Accept)),
+        (3, mk(Timestamp(at(3).0 - 20_000), true, CallKind::Close)),
+        (4, Call { bytes: Some(0), ..mk(Timestamp(at(3).0 + 30_000), false, CallKind::Recv) }),
+        (4, mk(Timestamp(at(4).0 - 10_000), false, CallKind::Close)),
+    ];
+    for ext in ["pcapng", "pcap"] {
+        let path = dir.join(format!("calls.{ext}"));
+        let mut r = Recorder::create(&path).unwrap();
+        for (i, f) in frames.iter().enumerate() {
+            // Each call is written before the frame it precedes (as the
+            // kernel source's are, polled with the frames).
+            for (_, call) in calls.iter().filter(|(before, _)| *before == i) {
+                r.write_call(call).unwrap();
+            }
+            r.write(&Frame { ts: at(i as u64), link: LinkType::Ethernet, data: f }).unwrap();
+        }
+        r.finish().unwrap();
+        let mut bytes = std::fs::read(&path).unwrap();
+        if ext == "pcapng" {
+            // A malformed call block, after the last frame.
+            let mut data = synack::model::kernel::PEN.to_le_bytes().to_vec();
+            data.extend_from_slice(b"synack-call/1 12 nonsense\n\0\0");
+            let total = u32::try_from(12 + data.len()).unwrap();
+            bytes.extend_from_slice(&0x0000_0BADu32.to_le_bytes());
+            bytes.extend_from_slice(&total.to_le_bytes());
+            bytes.extend_from_slice(&data);
+            bytes.extend_from_slice(&total.to_le_bytes());
+        }
+        let mut source = synack::capture::pcap::PcapSource::new(std::io::Cursor::new(bytes.clone()), "x").unwrap();
+        let conns = support::trace_jsonl(&mut source);
+        assert_eq!(conns.len(), 1);
+        assert_eq!(conns[0]["segments"].as_array().unwrap().len(), 6, "no segment lost ({ext})");
+        if ext == "pcap" {
+            assert!(conns[0].get("calls").is_none(), "a pcap file holds no calls");
+            continue;
+        }
+        let got: Vec<(String, String)> = conns[0]["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["side"].as_str().unwrap().to_owned(), c["call"].as_str().unwrap().to_owned()))
+            .collect();
+        let want: Vec<(String, String)> =
+            [("client", "connect"), ("server", "accept"), ("client", "close"), ("server", "recv"), ("server", "close")]
+                .iter()
+                .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+                .collect();
+        assert_eq!(got, want);
+        let first = &conns[0]["calls"][0];
+        assert_eq!((first["pid"].as_u64(), first["comm"].as_str()), (Some(4242), Some("python3")));
+        assert!(conns[0]["calls"][1].get("comm").is_none(), "an unknown name is left out: {}", conns[0]["calls"][1]);
+        assert_eq!(conns[0]["calls"][3]["bytes"].as_u64(), Some(0));
+        // accept() 0.5 ms after the handshake's third ACK (row 3, at 2 ms).
+        assert_eq!(conns[0]["accepted_ms"].as_f64(), Some(2.5));
+        assert_eq!(conns[0]["accept_wait_ms"].as_f64(), Some(0.5));
+        assert_eq!(conns[0]["accept_wait_from"].as_str(), Some("wire"));
+
+        // The malformed block is counted and said.
+        use synack::headless::{self, Stop};
+        let mut source = synack::capture::pcap::PcapSource::new(std::io::Cursor::new(bytes), "x").unwrap();
+        let mut pipeline = synack::pipeline::Pipeline::new(None, synack::model::tracker::Limits::default());
+        let mut exporter = synack::export::exporter(synack::export::Format::Jsonl);
+        let (mut out, stop) = (Vec::new(), Stop::default());
+        let ended = headless::run(&mut source, &mut pipeline, exporter.as_mut(), &mut out, None, None, &stop).unwrap();
+        headless::finish(ended, &pipeline, exporter.as_mut(), &mut out, &stop).unwrap();
+        assert_eq!(pipeline.counters.bad_calls, 1);
+        let said = pipeline.counters.error_summary().unwrap();
+        assert!(said.contains("1 socket-call record of the recording malformed"), "{said}");
+    }
+}

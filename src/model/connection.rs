@@ -276,6 +276,16 @@ impl Connection {
             how: c.how,
             error: c.error,
         };
+        // One connect() per connection: the last made before its SYN (an
+        // earlier one on its tuple was an earlier socket's).
+        if row.kind == super::call::CallKind::Connect
+            && let Some(i) = self.calls.iter().position(|k| k.kind == row.kind && k.side == side)
+        {
+            if self.calls[i].ts >= row.ts {
+                return;
+            }
+            self.calls.remove(i);
+        }
         // Calls of the two programs may come out of order: keep time order.
         let at = self.calls.partition_point(|k| k.ts <= row.ts);
         self.calls.insert(at, row);

@@ -666,15 +666,20 @@ impl Tracker {
             (Some(conn), Report::Call(c))
                 if c.kind != CallKind::Connect || (conn.client.addr == c.local && conn.start() >= c.ts) =>
             {
-                let mut to = conn.id;
+                let mut to = Some(conn.id);
                 if c.kind != CallKind::Connect && conn.start() > c.ts {
                     // Made before the tuple's latest connection began: an
-                    // earlier one's (rare: a reused tuple).
-                    let earlier = self.conns.iter().rev().find(|e| tuple(e) == k && e.start() <= c.ts);
-                    to = earlier.map_or(to, |e| e.id);
+                    // earlier one's (rare: a reused tuple), or a socket's
+                    // whose connection is not tracked (a try the dashboard
+                    // left out): given up.
+                    to = self.conns.iter().rev().find(|e| tuple(e) == k && e.start() <= c.ts).map(|e| e.id);
                 }
-                if let Some(conn) = self.conns.get_mut(to) {
-                    conn.note_call(&c);
+                match to.and_then(|id| self.conns.get_mut(id)) {
+                    Some(conn) => conn.note_call(&c),
+                    None => {
+                        self.kernel.given_up += 1;
+                        self.kernel.calls_given_up += 1;
+                    }
                 }
             }
             _ => {
@@ -694,7 +699,15 @@ impl Tracker {
                 match r {
                     Report::Change(c) if conn.kernel_watched => conn.note_kernel(c),
                     Report::Change(_) => {}
-                    Report::Call(c) => conn.note_call(c),
+                    // Only a connect() comes before its connection's first
+                    // segment: another call made before it was an earlier
+                    // socket's on the same tuple, whose connection is not
+                    // tracked.
+                    Report::Call(c) if c.kind == CallKind::Connect || c.ts >= conn.start() => conn.note_call(c),
+                    Report::Call(_) => {
+                        self.kernel.given_up += 1;
+                        self.kernel.calls_given_up += 1;
+                    }
                 }
             }
         }

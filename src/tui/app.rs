@@ -36,6 +36,9 @@ pub enum Msg {
     },
     /// State changes the kernel made (the kernel view, live).
     KernelChanges(Vec<crate::model::kernel::Change>),
+    /// Socket calls: a recording's (replayed, with its malformed call
+    /// records counted), or the built-in programs' own.
+    Calls(crate::capture::Replayed),
     /// The kernel's mini-sockets on the port and the end of their timers.
     KernelTimers(Vec<crate::model::kernel::Timer>),
     /// The source ended (with an error, or at the end of a file).
@@ -466,6 +469,7 @@ impl App {
                 self.kernel_drops = drops;
             }
             Msg::KernelTimers(timers) => self.pipeline.tracker.kernel_timers(&timers),
+            Msg::Calls(calls) => self.pipeline.replay_calls(calls),
             Msg::KernelChanges(changes) => {
                 if !self.pipeline.tracker.kernel_on() {
                     // A replay of a recording that holds the kernel view.
