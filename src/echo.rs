@@ -49,6 +49,8 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::os::sock;
+
+pub mod calls;
 use crate::scenario::{CLOSE_WAIT_HOLD_MS, HALF_CLOSE_GAP_MS, SLOW_CLOSE_DELAY_MS, Scenario, ServerSide};
 
 /// The prefix of a command line.
@@ -181,6 +183,8 @@ pub struct ServerConfig {
     pub read_timeout: Duration,
     /// Bytes read from one connection at most.
     pub max_message: usize,
+    /// Where the server reports its own socket calls ([`calls`]); none by default.
+    pub calls: Option<calls::CallSink>,
 }
 
 impl Default for ServerConfig {
@@ -191,6 +195,7 @@ impl Default for ServerConfig {
             request_timeout: Duration::from_secs(2),
             read_timeout: Duration::from_secs(5),
             max_message: 64 * 1024,
+            calls: None,
         }
     }
 }
@@ -391,6 +396,7 @@ fn request_complete(buf: &[u8], announced: bool) -> bool {
 /// Closes a connection at once with RST: the server is full.
 fn refuse(conn: TcpStream) {
     let _ = sock::set_linger_zero(&conn);
+    calls::close(conn);
 }
 
 /// Binds `addr` again after a pause, retrying while something else holds it,
@@ -421,6 +427,7 @@ fn accept_loop(
     for _ in 0..config.max_workers.max(1) {
         let (rx, cfg, p) = (rx.clone(), config.clone(), listening.clone());
         let spawned = thread::Builder::new().name("echo-worker".into()).spawn(move || {
+            calls::set(cfg.calls.clone());
             loop {
                 let next = rx.lock().map(|r| r.recv());
                 let Ok(Ok((conn, request, command))) = next else { return };
@@ -431,6 +438,7 @@ fn accept_loop(
             workers.push(w);
         }
     }
+    calls::set(config.calls.clone());
     if let Ok(mut poll) = mio::Poll::new() {
         gather(&mut poll, listener, addr, config, stop, listening, &tx);
     }
@@ -518,6 +526,7 @@ fn gather(
             if let Some(p) = pending.remove(&t) {
                 if p.buf.is_empty() {
                     let _ = poll.registry().deregister(&mut mio::unix::SourceFd(&p.conn.as_raw_fd()));
+                    calls::close(p.conn);
                 } else if !hand_over(poll, p, tx) {
                     return;
                 }
@@ -539,7 +548,10 @@ fn accept_all(
     use std::os::fd::AsRawFd;
     loop {
         let conn = match listener.accept() {
-            Ok((conn, _)) => conn,
+            Ok((conn, _)) => {
+                calls::accepted(&conn);
+                conn
+            }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             // WouldBlock: all taken; anything else (out of descriptors): try next time.
             Err(_) => return,
@@ -567,7 +579,7 @@ fn accept_all(
 fn read_some(p: &mut Pending, max: usize) -> bool {
     let mut chunk = [0u8; 16 * 1024];
     loop {
-        match p.conn.read(&mut chunk) {
+        match calls::recv(&mut p.conn, &mut chunk) {
             Ok(0) => return true,
             Ok(n) => {
                 p.buf.extend_from_slice(&chunk[..n.min(max - p.buf.len().min(max))]);
@@ -658,7 +670,7 @@ fn read_to_eof(conn: &mut TcpStream, limit: usize) -> Vec<u8> {
     let mut all = Vec::new();
     let mut buf = [0u8; 16 * 1024];
     while all.len() < limit {
-        match conn.read(&mut buf) {
+        match calls::recv(conn, &mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => all.extend_from_slice(&buf[..n.min(limit - all.len())]),
         }
@@ -689,9 +701,23 @@ fn sleep_until_unix_micros(t: u64) {
     }
 }
 
-/// Serves one whole request (see [`request_complete`]) on its connection.
+/// Serves one whole request (see [`request_complete`]) on its connection,
+/// then closes it.
 fn handle(
     mut conn: TcpStream,
+    request: &[u8],
+    announced: Option<Command>,
+    config: &ServerConfig,
+    listening: &Listening,
+) -> io::Result<()> {
+    let served = serve(&mut conn, request, announced, config, listening);
+    calls::close(conn);
+    served
+}
+
+/// What the server does with one whole request.
+fn serve(
+    conn: &mut TcpStream,
     request: &[u8],
     announced: Option<Command>,
     config: &ServerConfig,
@@ -704,34 +730,34 @@ fn handle(
         None => parse_command(request),
     };
     match cmd {
-        Command::Echo => conn.write_all(&upper(payload))?,
+        Command::Echo => calls::send_all(conn, &upper(payload))?,
         Command::WaitEof | Command::Hold => {
-            conn.write_all(&upper(payload))?;
-            read_to_eof(&mut conn, config.max_message);
+            calls::send_all(conn, &upper(payload))?;
+            read_to_eof(conn, config.max_message);
         }
         Command::Slow => {
-            conn.write_all(&upper(payload))?;
-            read_to_eof(&mut conn, config.max_message);
+            calls::send_all(conn, &upper(payload))?;
+            read_to_eof(conn, config.max_message);
             thread::sleep(SLOW_CLOSE_DELAY);
         }
         Command::Keep(ms) => {
-            conn.write_all(&upper(payload))?;
-            read_to_eof(&mut conn, config.max_message);
+            calls::send_all(conn, &upper(payload))?;
+            read_to_eof(conn, config.max_message);
             thread::sleep(Duration::from_millis(ms));
         }
         Command::Half => {
             let mut all = payload.to_vec();
-            all.extend(read_to_eof(&mut conn, config.max_message));
+            all.extend(read_to_eof(conn, config.max_message));
             let line = upper(all.strip_suffix(b"\n").unwrap_or(&all));
             for i in 1..=3 {
                 let mut chunk = line.clone();
                 chunk.extend_from_slice(format!(" #{i}\n").as_bytes());
-                conn.write_all(&chunk)?;
+                calls::send_all(conn, &chunk)?;
                 thread::sleep(Duration::from_millis(HALF_CLOSE_GAP_MS));
             }
         }
         Command::CloseAt(t) => {
-            conn.write_all(&upper(payload))?;
+            calls::send_all(conn, &upper(payload))?;
             sleep_until_unix_micros(t);
         }
         // The connection closes after the listener did: the client's next
@@ -778,8 +804,11 @@ fn bound(addr: SocketAddr, watch: Watch<'_>) -> io::Result<(socket2::Socket, u16
 
 /// Connects `socket` to `addr` within `timeout`, reads timing out after 5 s.
 fn finish_connect(socket: socket2::Socket, addr: SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
-    socket.connect_timeout(&addr.into(), timeout)?;
-    let conn = TcpStream::from(socket);
+    let local = socket.local_addr()?.as_socket().unwrap_or(addr);
+    let made = calls::now();
+    let connected = socket.connect_timeout(&addr.into(), timeout).map(|()| TcpStream::from(socket));
+    calls::connected(made, local, addr, &connected);
+    let conn = connected?;
     conn.set_read_timeout(Some(Duration::from_secs(5)))?;
     Ok(conn)
 }
@@ -787,7 +816,8 @@ fn finish_connect(socket: socket2::Socket, addr: SocketAddr, timeout: Duration) 
 /// Connects to `addr` within `timeout` (reads time out after 5 s), the port
 /// told to `watch` first when there is one; the connection and its port.
 fn connect(addr: SocketAddr, watch: Watch<'_>, timeout: Duration) -> io::Result<(TcpStream, u16)> {
-    if watch.is_none() {
+    // Reporting calls: the port is chosen first, so the connect() names it.
+    if watch.is_none() && !calls::on() {
         let conn = TcpStream::connect_timeout(&addr, timeout)?;
         conn.set_read_timeout(Some(Duration::from_secs(5)))?;
         let port = conn.local_addr()?.port();
@@ -805,7 +835,10 @@ fn control(addr: SocketAddr, line: &str) -> io::Result<bool> {
     conn.set_read_timeout(Some(Duration::from_secs(3)))?;
     conn.write_all(line.as_bytes())?;
     // Anything but "ok" (another service on that port): no control channel.
-    Ok(reply(&mut conn, usize::MAX)? == b"ok\n")
+    // (Read plainly: the control channel's calls are not the connection's.)
+    let mut answer = Vec::new();
+    Read::take(&mut conn, 64).read_to_end(&mut answer)?;
+    Ok(answer == b"ok\n")
 }
 
 /// Connects to `addr` for a scenario that needs `command` from the server:
@@ -834,7 +867,7 @@ fn send(conn: &mut TcpStream, command: Option<String>, message: &str) -> io::Res
         m.extend_from_slice(message.as_bytes());
         m.push(b'\n');
     }
-    conn.write_all(&m)
+    calls::send_all(conn, &m)
 }
 
 /// Reads the reply: `want` bytes, or until EOF.
@@ -842,7 +875,7 @@ fn reply(conn: &mut TcpStream, want: usize) -> io::Result<Vec<u8>> {
     let mut got = Vec::new();
     let mut buf = [0u8; 16 * 1024];
     while got.len() < want.max(1) {
-        let n = conn.read(&mut buf)?;
+        let n = calls::recv(conn, &mut buf)?;
         if n == 0 {
             break;
         }
@@ -981,14 +1014,14 @@ fn attempt_once(
             r
         }
         Scenario::HalfClose => {
-            conn.shutdown(Shutdown::Write)?;
+            calls::shutdown(&conn, Shutdown::Write)?;
             reply(&mut conn, usize::MAX)?
         }
         Scenario::Simultaneous => {
             let r = reply(&mut conn, want)?;
             sleep_until_unix_micros(barrier);
             let before = sock::tcp_info(conn.as_fd())?;
-            conn.shutdown(Shutdown::Write)?;
+            calls::shutdown(&conn, Shutdown::Write)?;
             let right_after = sock::tcp_info(conn.as_fd())?;
             let _ = reply(&mut conn, usize::MAX);
             if !fins_crossed(&conn, before, right_after) {
@@ -1004,7 +1037,7 @@ fn attempt_once(
         Scenario::Refused => unreachable!("handled by refused()"),
         Scenario::Backlog => unreachable!("handled by backlog()"),
     };
-    drop(conn);
+    calls::close(conn);
     Ok(Some((outcome, port)))
 }
 

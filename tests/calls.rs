@@ -310,3 +310,41 @@ fn a_pcapng_recording_keeps_its_calls_and_counts_malformed_ones() {
         assert!(said.contains("1 socket-call record of the recording malformed"), "{said}");
     }
 }
+
+/// The built-in programs report their own calls, without privilege: the
+/// tutorial's exchange (the seed scenario) from both ends, each call once,
+/// with what it returned, the process's pid and name.
+#[test]
+fn the_built_in_programs_report_both_ends_calls() {
+    use std::sync::{Arc, Mutex};
+    use synack::echo::{self, calls};
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let g = got.clone();
+    let sink = calls::CallSink::new(move |c| g.lock().unwrap().push(c));
+    let listener = echo::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let server = echo::Server::start(listener, echo::ServerConfig { calls: Some(sink.clone()), ..Default::default() });
+    let addr = server.addr();
+    let ran = calls::with(Some(sink), || {
+        echo::run_scenario_watched(synack::scenario::Scenario::Seed, addr, "helloworld", None).unwrap()
+    });
+    let echo::Outcome::Replied(_) = ran.outcome else { panic!("{ran:?}") };
+    // The server closes after its reply; wait for its close() (bounded).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !got.lock().unwrap().iter().any(|c: &Call| c.local.port() == addr.port() && c.kind == CallKind::Close) {
+        assert!(std::time::Instant::now() < deadline, "the server's close() was not reported");
+        std::thread::yield_now();
+    }
+    server.stop();
+    let got = got.lock().unwrap();
+    let side = |server: bool| -> Vec<(CallKind, Option<u64>)> {
+        got.iter().filter(|c| (c.local.port() == addr.port()) == server).map(|c| (c.kind, c.bytes)).collect()
+    };
+    use CallKind::*;
+    assert_eq!(side(false), [(Connect, None), (Send, Some(11)), (Recv, Some(11)), (Close, None)]);
+    assert_eq!(side(true), [(Accept, None), (Recv, Some(11)), (Send, Some(11)), (Close, None)]);
+    assert!(got.iter().all(|c| c.pid == std::process::id() && !c.comm.is_empty() && c.sock == 0));
+    // Both ends name the same connection.
+    let client = got.iter().find(|c| c.kind == Connect).unwrap();
+    let accept = got.iter().find(|c| c.kind == Accept).unwrap();
+    assert_eq!((client.local, client.remote), (accept.remote, accept.local));
+}

@@ -39,6 +39,10 @@ pub enum Msg {
     /// Socket calls: a recording's (replayed, with its malformed call
     /// records counted), or the built-in programs' own.
     Calls(crate::capture::Replayed),
+    /// Socket calls of any program seen through kernel tracepoints (live):
+    /// those of this process are dropped, as its built-in programs report
+    /// their own exactly ([`Msg::Calls`]).
+    KernelCalls(Vec<crate::model::call::Call>),
     /// The kernel's mini-sockets on the port and the end of their timers.
     KernelTimers(Vec<crate::model::kernel::Timer>),
     /// The source ended (with an error, or at the end of a file).
@@ -470,6 +474,12 @@ impl App {
             }
             Msg::KernelTimers(timers) => self.pipeline.tracker.kernel_timers(&timers),
             Msg::Calls(calls) => self.pipeline.replay_calls(calls),
+            Msg::KernelCalls(calls) => {
+                let me = std::process::id();
+                for c in calls.into_iter().filter(|c| c.pid != me) {
+                    self.pipeline.tracker.call(c);
+                }
+            }
             Msg::KernelChanges(changes) => {
                 if !self.pipeline.tracker.kernel_on() {
                     // A replay of a recording that holds the kernel view.
