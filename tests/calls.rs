@@ -348,3 +348,35 @@ fn the_built_in_programs_report_both_ends_calls() {
     let accept = got.iter().find(|c| c.kind == Accept).unwrap();
     assert_eq!((client.local, client.remote), (accept.remote, accept.local));
 }
+
+/// The text export draws each call on its caller's lifeline, before the
+/// first segment captured after it; a connection without calls is drawn as
+/// before (the golden snapshots hold that).
+#[test]
+fn the_text_ladder_draws_calls_on_the_callers_lifeline() {
+    let mut t = Talk::new();
+    t.tracker.call(call(&t, true, 5, CallKind::Connect));
+    t.c(Flags::SYN, 0, 0, b"");
+    t.s(syn_ack(), 0, 1, b"");
+    t.c(Flags::ACK, 1, 1, b"");
+    t.tracker.call(call(&t, true, 5, CallKind::Close));
+    t.c(fin_ack(), 1, 1, b"");
+    t.tracker.call(Call { bytes: Some(0), ..call(&t, false, 3, CallKind::Recv) });
+    t.tracker.kernel_flush(Timestamp(u64::MAX));
+    let mut out = String::new();
+    synack::export::Exporter::append(&mut synack::export::text::TextExporter::new(false), t.conn(), &mut out);
+    let lines: Vec<&str> = out.lines().collect();
+    let at = |needle: &str| lines.iter().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("{needle}:\n{out}"));
+    assert!(at("◆ client[100] connect()") < at("── SYN"));
+    assert!(lines[at("connect()")].ends_with("at -0.005 ms"), "{out}");
+    assert!(at("◆ client[100] close()") < at("── FIN"));
+    assert!(at("◆ client[100] close()") > at("── ACK"));
+    assert!(at("server[200] recv() = 0 ◆") > at("── FIN"));
+    // On the caller's lifeline: the client's starts at it, the server's ends at it.
+    let lifeline = |l: &str| l.chars().position(|c| c == '│').unwrap();
+    let close = lines[at("close()")];
+    assert_eq!(close.chars().nth(lifeline(close) + 2), Some('◆'));
+    let recv = lines[at("recv() = 0")];
+    let server_lifeline = recv.chars().enumerate().filter(|(_, c)| *c == '│').nth(1).unwrap().0;
+    assert_eq!(recv.chars().nth(server_lifeline - 2), Some('◆'), "{recv}");
+}
