@@ -380,3 +380,100 @@ fn the_text_ladder_draws_calls_on_the_callers_lifeline() {
     let server_lifeline = recv.chars().enumerate().filter(|(_, c)| *c == '│').nth(1).unwrap().0;
     assert_eq!(recv.chars().nth(server_lifeline - 2), Some('◆'), "{recv}");
 }
+
+/// The tutorial's exchange with its calls, timed: connect, accept after the
+/// third ACK (`accept_us` later), one send of "hello" and one of "world"
+/// (two segments), one recv of both on the server, the client's close
+/// before its FIN, the server's recv of 0 after it.
+fn tutorial(accept_us: i64, one_recv: bool, eof_seen: bool) -> Talk {
+    let mut t = Talk::new();
+    t.tracker.call(call(&t, true, 5, CallKind::Connect));
+    t.c(Flags::SYN, 0, 0, b"");
+    t.s(syn_ack(), 0, 1, b"");
+    t.c(Flags::ACK, 1, 1, b"");
+    t.tracker.call(call(&t, false, accept_us, CallKind::Accept));
+    t.c(support::psh_ack(), 1, 1, b"hello");
+    t.c(support::psh_ack(), 6, 1, b"world");
+    if one_recv {
+        t.tracker.call(Call { bytes: Some(10), ..call(&t, false, 3, CallKind::Recv) });
+    } else {
+        t.tracker.call(Call { bytes: Some(5), ..call(&t, false, -8, CallKind::Recv) });
+        t.tracker.call(Call { bytes: Some(5), ..call(&t, false, 3, CallKind::Recv) });
+    }
+    t.s(Flags::ACK, 1, 11, b"");
+    t.tracker.call(call(&t, true, 5, CallKind::Close));
+    t.c(fin_ack(), 11, 1, b"");
+    if eof_seen {
+        t.tracker.call(Call { bytes: Some(0), ..call(&t, false, 20, CallKind::Recv) });
+    }
+    t.s(Flags::ACK, 1, 12, b"");
+    t.tracker.kernel_flush(Timestamp(u64::MAX));
+    t
+}
+
+fn verdict(t: &Talk) -> String {
+    synack::model::timeline::verdict(t.conn())
+}
+
+#[test]
+fn the_close_call_is_tied_to_the_fin_it_sent() {
+    let said = verdict(&tutorial(2_100, true, true));
+    assert!(said.contains("The client called close(); its FIN left 0.005 ms later."), "{said}");
+    // Without calls, or with a close() made after the FIN: not said.
+    assert!(!verdict(&support::fin_wait_2()).contains("called close()"));
+    let mut t = support::established();
+    t.c(fin_ack(), 1, 1, b"");
+    t.tracker.call(call(&t, true, 10, CallKind::Close));
+    t.tracker.kernel_flush(Timestamp(u64::MAX));
+    assert!(!verdict(&t).contains("called close()"), "{}", verdict(&t));
+}
+
+#[test]
+fn accept_tells_the_wait_in_the_accept_queue() {
+    let said = verdict(&tutorial(2_100, true, true));
+    assert!(
+        said.contains("The server's accept() returned it 2 ms after the handshake completed (the handshake's third ACK): the connection waited in the accept queue"),
+        "{said}"
+    );
+    let said = verdict(&tutorial(40, true, true));
+    assert!(said.contains("accept() returned it 0.040 ms after"), "{said}");
+    // No accept seen: nothing said about the accept queue.
+    let mut t = support::established();
+    t.tracker.call(call(&t, true, 1, CallKind::Close));
+    t.c(fin_ack(), 1, 1, b"");
+    t.tracker.kernel_flush(Timestamp(u64::MAX));
+    assert!(!verdict(&t).contains("accept()"), "{}", verdict(&t));
+}
+
+#[test]
+fn one_recv_of_two_segments_is_a_byte_stream() {
+    let said = verdict(&tutorial(2_100, true, true));
+    assert!(
+        said.contains("One recv() of the server returned 10 bytes that arrived in 2 segments: TCP is a byte stream, message boundaries are the program's job."),
+        "{said}"
+    );
+    // Two recv() calls, one per segment: not said.
+    let said = verdict(&tutorial(2_100, false, true));
+    assert!(!said.contains("byte stream"), "{said}");
+}
+
+#[test]
+fn recv_of_zero_is_how_the_program_learns_of_the_fin() {
+    let said = verdict(&tutorial(2_100, true, true));
+    assert!(
+        said.contains("The server's recv() returned 0, 0.020 ms after the client's FIN arrived: this is how the server's program learns of the client's FIN."),
+        "{said}"
+    );
+    assert!(!verdict(&tutorial(2_100, true, false)).contains("returned 0"));
+}
+
+/// A connection without calls says none of the calls' sentences.
+#[test]
+fn no_calls_no_call_sentences() {
+    for t in [support::fin_wait_2(), support::last_ack(), support::established()] {
+        let said = verdict(&t);
+        for words in ["called", "accept()", "recv()", "byte stream"] {
+            assert!(!said.contains(words), "{said}");
+        }
+    }
+}

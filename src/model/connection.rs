@@ -327,7 +327,8 @@ impl Connection {
                 .map(|r| (r.ts, AcceptFrom::Wire))
         };
         let (from, basis) = kernel.or_else(wire)?;
-        Some((accepted.0.saturating_sub(from.0), basis))
+        // accept() cannot return a connection before it is established.
+        Some((accepted.0.checked_sub(from.0)?, basis))
     }
 }
 
