@@ -34,6 +34,8 @@
 //! | `pause=MS`     | stop listening for MS milliseconds (connections are refused); the  |
 //! |                | command's connection is closed only once the listener is closed    |
 //! | `keep=MS`      | reply, read to EOF, keep the socket MS ms (at most 10 s), close    |
+//! | `stream`       | from accept: wait 50 ms, one `recv(1024)`, reply; wait 50 ms, two  |
+//! |                | `recv(1024)`, reply; read to EOF, close (the stream scenario)      |
 //!
 //! On the control channel (the next port) only: `choke=MS` stops accepting for
 //! MS ms (at most 3 s) with an accept queue of one (the backlog scenario).
@@ -390,7 +392,8 @@ fn request_complete(buf: &[u8], announced: bool) -> bool {
         return !buf.is_empty();
     }
     let lines = buf.iter().filter(|&&b| b == b'\n').count();
-    lines >= 2 || (lines == 1 && buf[COMMAND_PREFIX.len()..].starts_with(b"pause="))
+    let alone = |c: &[u8]| buf[COMMAND_PREFIX.len()..].starts_with(c);
+    lines >= 2 || (lines == 1 && (alone(b"pause=") || alone(b"stream\n")))
 }
 
 /// Closes a connection at once with RST: the server is full.
@@ -508,7 +511,7 @@ fn gather(
         let _ = poll.poll(&mut events, Some(Duration::from_millis(50)));
         for event in &events {
             if event.token() == LISTENER {
-                accept_all(poll, &listener, listening, config, &mut pending, &mut next_token);
+                accept_all(poll, (&listener, tx), listening, config, &mut pending, &mut next_token);
             } else if let Some(p) = pending.get_mut(&event.token().0) {
                 let done = read_some(p, config.max_message);
                 if done {
@@ -539,7 +542,7 @@ fn gather(
 /// refused at once when too many are pending.
 fn accept_all(
     poll: &mio::Poll,
-    listener: &TcpListener,
+    (listener, tx): (&TcpListener, &std::sync::mpsc::SyncSender<(TcpStream, Vec<u8>, Option<Command>)>),
     listening: &Listening,
     config: &ServerConfig,
     pending: &mut std::collections::HashMap<usize, Pending>,
@@ -570,6 +573,14 @@ fn accept_all(
         }
         let deadline = Instant::now() + config.request_timeout;
         let command = conn.peer_addr().ok().and_then(|peer| listening.expected(peer.port()));
+        if command == Some(Command::Stream) {
+            // Its reads are its own: the worker makes them, at its times.
+            let p = Pending { conn, buf: Vec::new(), deadline, command };
+            if !hand_over(poll, p, tx) {
+                return;
+            }
+            continue;
+        }
         pending.insert(token, Pending { conn, buf: Vec::new(), deadline, command });
     }
 }
@@ -628,6 +639,8 @@ pub enum Command {
     Pause(u64),
     /// Reply, read to EOF, keep the socket this many ms, then close.
     Keep(u64),
+    /// The stream scenario's server: its reads wait for what several sends wrote.
+    Stream,
 }
 
 /// Splits a first read into the command and the payload.
@@ -645,6 +658,7 @@ pub fn parse_command(data: &[u8]) -> (Command, &[u8]) {
         "slow" => Command::Slow,
         "half" => Command::Half,
         "hold" => Command::Hold,
+        "stream" => Command::Stream,
         _ => {
             if let Some(t) = number("close-at=") {
                 Command::CloseAt(t)
@@ -765,7 +779,40 @@ fn serve(
         Command::Pause(ms) => {
             listening.pause(ms, Duration::from_secs(1));
         }
+        Command::Stream => stream_server(conn, payload, config)?,
     }
+    Ok(())
+}
+
+/// How long the stream scenario's server waits before each of its reads:
+/// long enough for the client's sends (10 ms apart) to have all arrived.
+pub const STREAM_READ_DELAY: Duration = Duration::from_millis(50);
+/// The stream scenario's second message: one byte more than a `recv(1024)`.
+pub const STREAM_LONG: usize = 1025;
+
+/// The stream scenario's server, the tutorial's `recv(1024)` made visible:
+/// it waits, then one `recv(1024)` returns what two `send()`s wrote; it
+/// answers; it waits, then two `recv(1024)` read a 1,025-byte message (1,024
+/// and 1); it answers; then it reads to EOF and closes. `already`: what an
+/// in-band command line brought with it.
+fn stream_server(conn: &mut TcpStream, already: &[u8], config: &ServerConfig) -> io::Result<()> {
+    let mut buf = [0u8; 1024];
+    thread::sleep(STREAM_READ_DELAY);
+    let mut first = already.to_vec();
+    let n = calls::recv(conn, &mut buf)?;
+    first.extend_from_slice(&buf[..n]);
+    calls::send_all(conn, &upper(&first))?;
+    thread::sleep(STREAM_READ_DELAY);
+    let mut long = Vec::new();
+    while long.len() < STREAM_LONG {
+        let n = calls::recv(conn, &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        long.extend_from_slice(&buf[..n]);
+    }
+    calls::send_all(conn, &upper(&long))?;
+    read_to_eof(conn, config.max_message);
     Ok(())
 }
 
@@ -896,6 +943,7 @@ fn command(side: ServerSide, barrier: u64) -> Option<String> {
         ServerSide::Hold => Some("hold".into()),
         ServerSide::Pause => Some(format!("pause={REFUSED_PAUSE_MS}")),
         ServerSide::Keep => Some(format!("keep={CLOSE_WAIT_HOLD_MS}")),
+        ServerSide::Stream => Some("stream".into()),
     }
 }
 
@@ -968,8 +1016,40 @@ pub fn run_scenario_counted(scenario: Scenario, addr: SocketAddr, message: &str)
     run_scenario_watched(scenario, addr, message, None).map(|r| (r.outcome, r.connections))
 }
 
+/// How far apart the stream scenario's client makes its two sends.
+pub const STREAM_SEND_GAP: Duration = Duration::from_millis(10);
+
+/// The stream scenario's long message: [`STREAM_LONG`] letters.
+fn stream_long() -> Vec<u8> {
+    (0..STREAM_LONG).map(|i| b'a' + (i % 26) as u8).collect()
+}
+
+/// The stream scenario's client: with TCP_NODELAY, the two halves of
+/// `message` ("hello", "world") in two `send()` calls 10 ms apart (two
+/// segments); the reply; then a 1,025-byte message in one `send()`, and its
+/// reply. Returns both replies.
+fn stream_client(conn: &mut TcpStream, inband: Option<String>, message: &str) -> io::Result<Vec<u8>> {
+    conn.set_nodelay(true)?;
+    if let Some(c) = inband {
+        calls::send_all(conn, format!("{COMMAND_PREFIX}{c}\n").as_bytes())?;
+    }
+    let half = message.len() / 2;
+    let half = (half..=message.len()).find(|&i| message.is_char_boundary(i)).unwrap_or(message.len());
+    let (a, b) = message.split_at(half);
+    calls::send_all(conn, a.as_bytes())?;
+    thread::sleep(STREAM_SEND_GAP);
+    calls::send_all(conn, b.as_bytes())?;
+    let mut got = reply(conn, message.len())?;
+    calls::send_all(conn, &stream_long())?;
+    got.extend(reply(conn, STREAM_LONG)?);
+    Ok(got)
+}
+
 /// What the built-in server answers to `message` in `scenario`.
 fn expected_reply(scenario: Scenario, message: &str) -> Vec<u8> {
+    if scenario == Scenario::Stream {
+        return [message.as_bytes(), &stream_long()].concat().to_ascii_uppercase();
+    }
     let upper = message.to_ascii_uppercase();
     if scenario.info().server == ServerSide::Half {
         (1..=3).flat_map(|i| format!("{upper} #{i}\n").into_bytes()).collect()
@@ -1004,6 +1084,11 @@ fn attempt_once(
     // A barrier 15 ms ahead: both sides close at the same instant.
     let barrier = unix_micros() + 15_000;
     let (mut conn, port, inband) = steered_connect(addr, command(scenario.info().server, barrier), watch)?;
+    if scenario == Scenario::Stream {
+        let reply = stream_client(&mut conn, inband, message)?;
+        calls::close(conn);
+        return Ok(Some((reply, port)));
+    }
     send(&mut conn, inband, message)?;
     let outcome = match scenario {
         Scenario::Seed | Scenario::ClientClose | Scenario::SlowClose | Scenario::CloseWait => reply(&mut conn, want)?,
@@ -1035,6 +1120,7 @@ fn attempt_once(
             r
         }
         Scenario::Refused => unreachable!("handled by refused()"),
+        Scenario::Stream => unreachable!("handled above"),
         Scenario::Backlog => unreachable!("handled by backlog()"),
     };
     calls::close(conn);

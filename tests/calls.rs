@@ -477,3 +477,111 @@ fn no_calls_no_call_sentences() {
         }
     }
 }
+
+/// The stream scenario's calls, reported by the built-in programs: two
+/// send()s of 5 bytes, one recv() of 10; a 1,025-byte send() read by two
+/// recv(1024) of 1,024 and 1.
+#[test]
+fn the_stream_scenarios_calls() {
+    use std::sync::{Arc, Mutex};
+    use synack::echo::{self, calls};
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let g = got.clone();
+    let sink = calls::CallSink::new(move |c| g.lock().unwrap().push(c));
+    let listener = echo::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let server = echo::Server::start(listener, echo::ServerConfig { calls: Some(sink.clone()), ..Default::default() });
+    let addr = server.addr();
+    calls::with(Some(sink), || {
+        echo::run_scenario_watched(synack::scenario::Scenario::Stream, addr, "helloworld", None).unwrap()
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !got.lock().unwrap().iter().any(|c: &Call| c.local.port() == addr.port() && c.kind == CallKind::Close) {
+        assert!(std::time::Instant::now() < deadline, "the server's close() was not reported");
+        std::thread::yield_now();
+    }
+    server.stop();
+    let got = got.lock().unwrap();
+    let of = |server: bool, kind: CallKind| -> Vec<u64> {
+        got.iter()
+            .filter(|c| (c.local.port() == addr.port()) == server && c.kind == kind)
+            .map(|c| c.bytes.unwrap())
+            .collect()
+    };
+    assert_eq!(of(false, CallKind::Send), [5, 5, 1025]);
+    assert_eq!(of(true, CallKind::Recv), [10, 1024, 1, 0]);
+    assert_eq!(of(true, CallKind::Send), [10, 1025]);
+}
+
+/// Live, as the dashboard runs it (`sudo synack`, then `m`, with the kernel
+/// view off): the segments captured and both programs' calls on one
+/// connection; the server's one recv() of two segments is explained.
+#[test]
+fn the_stream_scenario_live_shows_one_recv_of_two_segments() {
+    use synack::echo::{self, calls};
+    use synack::tui::{App, Msg};
+    if !support::capture_allowed() {
+        return;
+    }
+    let (tx, rx) = synack::tui::channel();
+    let to = tx.clone();
+    let sink = calls::CallSink::new(move |c| {
+        let _ = to.send(Msg::Calls(synack::capture::Replayed { calls: vec![c], malformed: 0 }));
+    });
+    let listener = echo::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let server = echo::Server::start(listener, echo::ServerConfig { calls: Some(sink.clone()), ..Default::default() });
+    let port = server.addr().port();
+    let source = synack::capture::live::LiveSource::open("lo", port).unwrap();
+    let shared = std::sync::Arc::new(synack::tui::Shared::default());
+    let handle = synack::tui::spawn_source(
+        source,
+        synack::tui::Pace::AsTheyCome,
+        synack::tui::Loss::Counted,
+        tx,
+        shared.clone(),
+        |_| None,
+    )
+    .unwrap();
+    let ran = calls::with(Some(sink), || {
+        echo::run_scenario_watched(synack::scenario::Scenario::Stream, server.addr(), "helloworld", None)
+    });
+    ran.unwrap();
+    let pipeline = synack::pipeline::Pipeline::new(Some(port), synack::model::tracker::Limits::both(100));
+    let mut app = App::new(pipeline, synack::tui::app::Source::Live { interface: "lo".into(), port }, false);
+    // Until the server's close() and the close's last segment are in
+    // (bounded: a hang fails).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut closed = false;
+    loop {
+        let msg = rx.recv_timeout(std::time::Duration::from_millis(300));
+        match msg {
+            Ok(Msg::Calls(c)) => {
+                closed |= c.calls.iter().any(|c| c.local.port() == port && c.kind == CallKind::Close);
+                app.update(Msg::Calls(c));
+            }
+            Ok(m) => {
+                app.update(m);
+            }
+            Err(_) if closed && app.pipeline.tracker.connections().any(|c| c.ended) => break,
+            Err(_) => {}
+        }
+        assert!(std::time::Instant::now() < deadline, "the stream scenario's connection did not end");
+    }
+    shared.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    server.stop();
+    app.update(Msg::SourceEnded(None));
+    let conn = app.pipeline.tracker.connections().find(|c| c.server.addr.port() == port).unwrap();
+    let recvs: Vec<u64> = conn
+        .calls
+        .iter()
+        .filter(|c| c.side == Role::Server && c.kind == CallKind::Recv)
+        .map(|c| c.bytes.unwrap())
+        .collect();
+    assert_eq!(recvs, [10, 1024, 1, 0], "{:?}", conn.calls);
+    let sends = conn.calls.iter().filter(|c| c.side == Role::Client && c.kind == CallKind::Send).count();
+    assert_eq!(sends, 3);
+    let said = synack::model::timeline::verdict(conn);
+    assert!(said.contains("One recv() of the server returned 10 bytes that arrived in 2 segments"), "{said}");
+    assert!(said.contains("The server's accept() returned it"), "{said}");
+    assert!(said.contains("The server's recv() returned 0"), "{said}");
+    drop(handle);
+}
