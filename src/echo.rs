@@ -453,6 +453,9 @@ fn accept_loop(
 
 const LISTENER: mio::Token = mio::Token(usize::MAX);
 
+/// Where whole requests go: to the workers.
+type Requests = std::sync::mpsc::SyncSender<(TcpStream, Vec<u8>, Option<Command>)>;
+
 /// The accept thread's loop: accepts, reads requests as they come, serves a
 /// pause, expires slow requests, hands whole ones to the workers.
 fn gather(
@@ -542,7 +545,7 @@ fn gather(
 /// refused at once when too many are pending.
 fn accept_all(
     poll: &mio::Poll,
-    (listener, tx): (&TcpListener, &std::sync::mpsc::SyncSender<(TcpStream, Vec<u8>, Option<Command>)>),
+    (listener, tx): (&TcpListener, &Requests),
     listening: &Listening,
     config: &ServerConfig,
     pending: &mut std::collections::HashMap<usize, Pending>,
