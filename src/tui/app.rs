@@ -256,6 +256,8 @@ pub struct App {
     pub sort: Sort,
     /// The state-diagram panel is on (`d`).
     pub diagram: bool,
+    /// The ladder shows the programs' socket calls (`i`; on by default).
+    pub show_calls: bool,
     /// The kernel view: on, or why it is off (`None`: not asked for).
     pub kernel: Option<Result<(), String>>,
     /// The demo's caption.
@@ -300,6 +302,7 @@ impl App {
             filter: String::new(),
             typing: false,
             sort: Sort::Started,
+            show_calls: true,
             diagram: false,
             kernel: None,
             caption: None,
@@ -837,6 +840,10 @@ impl App {
                 }
             }
             KeyCode::Char('o') => self.sort = self.sort.next(),
+            KeyCode::Char('i') => {
+                self.show_calls = !self.show_calls;
+                self.set_notice(if self.show_calls { "socket calls shown (◆)" } else { "socket calls hidden" }.into());
+            }
             KeyCode::Char('d') => {
                 self.diagram = !self.diagram;
                 if self.diagram && Screen::diagram_too_small(self.size) {
