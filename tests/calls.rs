@@ -585,3 +585,24 @@ fn the_stream_scenario_live_shows_one_recv_of_two_segments() {
     assert!(said.contains("The server's recv() returned 0"), "{said}");
     drop(handle);
 }
+
+/// Mermaid shows each call as a note over its caller, in time order with
+/// the segments; SVG draws each call's row on its caller's lifeline.
+#[test]
+fn mermaid_and_svg_show_the_calls() {
+    let t = tutorial(2_100, true, true);
+    let m = synack::export::mermaid::diagram(t.conn());
+    let at = |needle: &str| m.find(needle).unwrap_or_else(|| panic!("{needle}:\n{m}"));
+    assert!(at("Note over C: ◆ client[100] connect()") < at("C->>S: SYN"), "{m}");
+    assert!(at("Note over S: ◆ server[200] accept()") > at("C->>S: ACK"), "{m}");
+    assert!(at("Note over C: ◆ client[100] close()") < at("C->>S: FIN"), "{m}");
+    assert!(at("Note over S: ◆ server[200] recv() = 10") < at("Note over C,S:"), "{m}");
+    assert_eq!(m.matches("◆").count(), t.conn().calls.len());
+    let svg = synack::export::svg::document([t.conn()]);
+    assert_eq!(svg.matches(r#"<path class="call""#).count(), t.conn().calls.len());
+    assert!(svg.contains(">server[200] recv() = 0</text>"), "{svg}");
+    // Without calls, neither draws any.
+    let plain = support::fin_wait_2();
+    assert!(!synack::export::mermaid::diagram(plain.conn()).contains('◆'));
+    assert!(!synack::export::svg::document([plain.conn()]).contains("class=\"call\""));
+}
