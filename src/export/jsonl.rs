@@ -567,7 +567,11 @@ fn calls(out: &mut String, conn: &Connection, start: Timestamp) {
     key(out, "calls");
     list(out, &conn.calls, |out, c| {
         out.push_str("{\"t_ms\":");
-        millis(out, c.ts.0.saturating_sub(start.0));
+        // A connect() comes before the first segment: a negative time.
+        if c.ts < start {
+            out.push('-');
+        }
+        millis(out, c.ts.0.abs_diff(start.0));
         out.push_str(",\"side\":");
         token(out, c.side.name());
         out.push_str(",\"pid\":");

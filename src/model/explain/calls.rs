@@ -34,7 +34,19 @@ pub(super) fn words(conn: &Connection, s: &mut String) {
     if conn.calls.is_empty() {
         return;
     }
-    for role in [Role::Client, Role::Server] {
+    // Who closed first is said first.
+    let first = |role: Role| {
+        conn.calls
+            .iter()
+            .find(|c| c.side == role && matches!(c.kind, CallKind::Close | CallKind::Shutdown))
+            .map(|c| c.ts)
+    };
+    let order = if first(Role::Server) < first(Role::Client) && first(Role::Server).is_some() {
+        [Role::Server, Role::Client]
+    } else {
+        [Role::Client, Role::Server]
+    };
+    for role in order {
         closing(conn, role, s);
     }
     accepted(conn, s);
