@@ -672,6 +672,8 @@ fn run_live(
     })?;
     let mut app = tui::App::new(pipeline, tui::Source::Live { interface, port: addr.port() }, scenarios);
     app.time_wait = time_wait;
+    // The built-in programs (server and scenarios) report their own calls.
+    app.own_pid = Some(std::process::id());
     app.tour = tour;
     match (kernel, kernel_off) {
         (Some(mut view), _) => {

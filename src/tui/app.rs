@@ -40,8 +40,8 @@ pub enum Msg {
     /// records counted), or the built-in programs' own.
     Calls(crate::capture::Replayed),
     /// Socket calls of any program seen through kernel tracepoints (live):
-    /// those of this process are dropped, as its built-in programs report
-    /// their own exactly ([`Msg::Calls`]).
+    /// those of this process (`App::own_pid`) are dropped, as its built-in
+    /// programs report their own exactly ([`Msg::Calls`]).
     KernelCalls(Vec<crate::model::call::Call>),
     /// The kernel's mini-sockets on the port and the end of their timers.
     KernelTimers(Vec<crate::model::kernel::Timer>),
@@ -258,6 +258,9 @@ pub struct App {
     pub diagram: bool,
     /// The ladder shows the programs' socket calls (`i`; on by default).
     pub show_calls: bool,
+    /// This process's id when its built-in programs report their own calls:
+    /// kernel-sourced calls of it are dropped (they would be shown twice).
+    pub own_pid: Option<u32>,
     /// The kernel view: on, or why it is off (`None`: not asked for).
     pub kernel: Option<Result<(), String>>,
     /// The demo's caption.
@@ -303,6 +306,7 @@ impl App {
             typing: false,
             sort: Sort::Started,
             show_calls: true,
+            own_pid: None,
             diagram: false,
             kernel: None,
             caption: None,
@@ -478,8 +482,7 @@ impl App {
             Msg::KernelTimers(timers) => self.pipeline.tracker.kernel_timers(&timers),
             Msg::Calls(calls) => self.pipeline.replay_calls(calls),
             Msg::KernelCalls(calls) => {
-                let me = std::process::id();
-                for c in calls.into_iter().filter(|c| c.pid != me) {
+                for c in calls.into_iter().filter(|c| Some(c.pid) != self.own_pid) {
                     self.pipeline.tracker.call(c);
                 }
             }
