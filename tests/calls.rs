@@ -311,11 +311,10 @@ fn a_pcapng_recording_keeps_its_calls_and_counts_malformed_ones() {
     }
 }
 
-/// The built-in programs report their own calls, without privilege: the
-/// tutorial's exchange (the seed scenario) from both ends, each call once,
-/// with what it returned, the process's pid and name.
-#[test]
-fn the_built_in_programs_report_both_ends_calls() {
+/// Runs `scenario` of the built-in client against the built-in server,
+/// both reporting their calls: the calls (once the server's close() is in),
+/// and the server's port.
+fn built_in_calls(scenario: synack::scenario::Scenario) -> (Vec<Call>, u16) {
     use std::sync::{Arc, Mutex};
     use synack::echo::{self, calls};
     let got = Arc::new(Mutex::new(Vec::new()));
@@ -324,9 +323,7 @@ fn the_built_in_programs_report_both_ends_calls() {
     let listener = echo::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let server = echo::Server::start(listener, echo::ServerConfig { calls: Some(sink.clone()), ..Default::default() });
     let addr = server.addr();
-    let ran = calls::with(Some(sink), || {
-        echo::run_scenario_watched(synack::scenario::Scenario::Seed, addr, "helloworld", None).unwrap()
-    });
+    let ran = calls::with(Some(sink), || echo::run_scenario_watched(scenario, addr, "helloworld", None).unwrap());
     let echo::Outcome::Replied(_) = ran.outcome else { panic!("{ran:?}") };
     // The server closes after its reply; wait for its close() (bounded).
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
@@ -335,9 +332,18 @@ fn the_built_in_programs_report_both_ends_calls() {
         std::thread::yield_now();
     }
     server.stop();
-    let got = got.lock().unwrap();
+    let calls = got.lock().unwrap().clone();
+    (calls, addr.port())
+}
+
+/// The built-in programs report their own calls, without privilege: the
+/// tutorial's exchange (the seed scenario) from both ends, each call once,
+/// with what it returned, the process's pid and name.
+#[test]
+fn the_built_in_programs_report_both_ends_calls() {
+    let (got, port) = built_in_calls(synack::scenario::Scenario::Seed);
     let side = |server: bool| -> Vec<(CallKind, Option<u64>)> {
-        got.iter().filter(|c| (c.local.port() == addr.port()) == server).map(|c| (c.kind, c.bytes)).collect()
+        got.iter().filter(|c| (c.local.port() == port) == server).map(|c| (c.kind, c.bytes)).collect()
     };
     use CallKind::*;
     assert_eq!(side(false), [(Connect, None), (Send, Some(11)), (Recv, Some(11)), (Close, None)]);
@@ -483,29 +489,9 @@ fn no_calls_no_call_sentences() {
 /// recv(1024) of 1,024 and 1.
 #[test]
 fn the_stream_scenarios_calls() {
-    use std::sync::{Arc, Mutex};
-    use synack::echo::{self, calls};
-    let got = Arc::new(Mutex::new(Vec::new()));
-    let g = got.clone();
-    let sink = calls::CallSink::new(move |c| g.lock().unwrap().push(c));
-    let listener = echo::bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let server = echo::Server::start(listener, echo::ServerConfig { calls: Some(sink.clone()), ..Default::default() });
-    let addr = server.addr();
-    calls::with(Some(sink), || {
-        echo::run_scenario_watched(synack::scenario::Scenario::Stream, addr, "helloworld", None).unwrap()
-    });
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while !got.lock().unwrap().iter().any(|c: &Call| c.local.port() == addr.port() && c.kind == CallKind::Close) {
-        assert!(std::time::Instant::now() < deadline, "the server's close() was not reported");
-        std::thread::yield_now();
-    }
-    server.stop();
-    let got = got.lock().unwrap();
+    let (got, port) = built_in_calls(synack::scenario::Scenario::Stream);
     let of = |server: bool, kind: CallKind| -> Vec<u64> {
-        got.iter()
-            .filter(|c| (c.local.port() == addr.port()) == server && c.kind == kind)
-            .map(|c| c.bytes.unwrap())
-            .collect()
+        got.iter().filter(|c| (c.local.port() == port) == server && c.kind == kind).map(|c| c.bytes.unwrap()).collect()
     };
     assert_eq!(of(false, CallKind::Send), [5, 5, 1025]);
     assert_eq!(of(true, CallKind::Recv), [10, 1024, 1, 0]);
