@@ -552,7 +552,7 @@ fn maybe_serve(addr: SocketAddr, calls: echo::calls::CallSink) -> Result<Option<
 fn own_calls(tx: &std::sync::mpsc::SyncSender<tui::Msg>) -> echo::calls::CallSink {
     let tx = tx.clone();
     echo::calls::CallSink::new(move |c| {
-        let _ = tx.send(tui::Msg::Calls(crate::capture::Replayed { calls: vec![c], malformed: 0 }));
+        let _ = tx.send(tui::Msg::Calls(crate::capture::Replayed::of(vec![c])));
     })
 }
 

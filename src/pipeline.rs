@@ -32,6 +32,8 @@ pub struct Counters {
     /// A recording's socket-call records that did not read back (skipped;
     /// its frames are all read).
     pub bad_calls: u64,
+    /// A recording's socket calls not kept (too many between two frames).
+    pub calls_dropped: u64,
 }
 
 impl Counters {
@@ -50,6 +52,7 @@ impl Counters {
         self.reassembled += other.reassembled;
         self.fragments += other.fragments;
         self.bad_calls += other.bad_calls;
+        self.calls_dropped += other.calls_dropped;
         for (e, n) in &other.errors {
             *self.errors.entry(*e).or_insert(0) += n;
         }
@@ -95,6 +98,14 @@ impl Counters {
                 if n == 1 { "" } else { "s" }
             ));
         }
+        if self.calls_dropped > 0 {
+            let n = self.calls_dropped;
+            lines.push(format!(
+                "{n} socket call{} of the recording dropped: more than {} between two frames",
+                if n == 1 { "" } else { "s" },
+                crate::capture::CALLS_HELD
+            ));
+        }
         (!lines.is_empty()).then(|| lines.join("\n"))
     }
 }
@@ -126,6 +137,7 @@ impl Pipeline {
     /// go to the tracker; its malformed call records are counted.
     pub fn replay_calls(&mut self, replayed: crate::capture::Replayed) {
         self.counters.bad_calls += replayed.malformed;
+        self.counters.calls_dropped += replayed.dropped;
         for c in replayed.calls {
             self.tracker.call(c);
         }

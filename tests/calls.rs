@@ -511,7 +511,7 @@ fn the_stream_scenario_live_shows_one_recv_of_two_segments() {
     let (tx, rx) = synack::tui::channel();
     let to = tx.clone();
     let sink = calls::CallSink::new(move |c| {
-        let _ = to.send(Msg::Calls(synack::capture::Replayed { calls: vec![c], malformed: 0 }));
+        let _ = to.send(Msg::Calls(synack::capture::Replayed::of(vec![c])));
     });
     let listener = echo::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let server = echo::Server::start(listener, echo::ServerConfig { calls: Some(sink.clone()), ..Default::default() });
@@ -591,4 +591,42 @@ fn mermaid_and_svg_show_the_calls() {
     let plain = support::fin_wait_2();
     assert!(!synack::export::mermaid::diagram(plain.conn()).contains('◆'));
     assert!(!synack::export::svg::document([plain.conn()]).contains("class=\"call\""));
+}
+
+/// A recording with more calls between two frames than a source holds:
+/// the extra calls are dropped and counted, memory stays bounded, and every
+/// frame is still read.
+#[test]
+fn a_flood_of_call_blocks_is_bounded_and_loses_no_frame() {
+    use synack::capture::record::Recorder;
+    use synack::model::decode::{Frame, LinkType};
+    let dir = support::tempdir("calls-flood");
+    let path = dir.join("flood.pcapng");
+    let frames = support::close_frames();
+    let mut r = Recorder::create(&path).unwrap();
+    let t = Talk::new();
+    let flood = synack::capture::CALLS_HELD as u64 + 10;
+    for _ in 0..flood {
+        r.write_call(&call(&t, true, 0, CallKind::Send)).unwrap();
+    }
+    for (i, f) in frames.iter().enumerate() {
+        r.write(&Frame {
+            ts: Timestamp(1_700_000_000_000_000_000 + i as u64 * 1_000),
+            link: LinkType::Ethernet,
+            data: f,
+        })
+        .unwrap();
+    }
+    r.finish().unwrap();
+    let mut source = synack::capture::pcap::PcapSource::new(std::fs::File::open(&path).unwrap(), "flood").unwrap();
+    let mut pipeline = synack::pipeline::Pipeline::new(None, synack::model::tracker::Limits::default());
+    let mut exporter = synack::export::exporter(synack::export::Format::Jsonl);
+    let (mut out, stop) = (Vec::new(), synack::headless::Stop::default());
+    let ended =
+        synack::headless::run(&mut source, &mut pipeline, exporter.as_mut(), &mut out, None, None, &stop).unwrap();
+    synack::headless::finish(ended, &pipeline, exporter.as_mut(), &mut out, &stop).unwrap();
+    assert_eq!(pipeline.counters.calls_dropped, 10);
+    assert_eq!(pipeline.counters.segments, frames.len() as u64);
+    let said = pipeline.counters.error_summary().unwrap();
+    assert!(said.contains("10 socket calls of the recording dropped"), "{said}");
 }

@@ -1392,7 +1392,7 @@ fn seed_with_calls() -> App {
         Source::Replay { name: "fixtures".into(), step: false },
         false,
     );
-    app.update(Msg::Calls(synack::capture::Replayed { calls, malformed: 0 }));
+    app.update(Msg::Calls(synack::capture::Replayed::of(calls)));
     for s in segs {
         app.update(Msg::Decoded(Ok(Some(s))));
     }

@@ -526,7 +526,11 @@ impl<R: Read> FrameSource for PcapSource<R> {
                 }
                 Ok((used, Parsed::Call(c))) => {
                     self.input.advance(used);
-                    self.calls.calls.push(c);
+                    if self.calls.calls.len() < crate::capture::CALLS_HELD {
+                        self.calls.calls.push(c);
+                    } else {
+                        self.calls.dropped += 1;
+                    }
                 }
                 Ok((used, Parsed::BadCall)) => {
                     self.input.advance(used);

@@ -201,6 +201,7 @@ impl Input for Predecoded {
 fn keep_calls(into: &mut crate::capture::Replayed, from: &mut crate::capture::Replayed) {
     into.calls.append(&mut from.calls);
     into.malformed += std::mem::take(&mut from.malformed);
+    into.dropped += std::mem::take(&mut from.dropped);
 }
 
 impl Drop for Predecoded {
