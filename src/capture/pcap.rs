@@ -486,7 +486,7 @@ impl<R: Read> FrameSource for PcapSource<R> {
     }
 
     fn take_calls(&mut self) -> crate::capture::Replayed {
-        std::mem::take(&mut self.calls)
+        if self.calls.is_empty() { crate::capture::Replayed::default() } else { std::mem::take(&mut self.calls) }
     }
 
     fn next_frame(&mut self) -> Result<Next<'_>, SourceError> {

@@ -314,7 +314,10 @@ fn run_with<S: Input>(
             record_kernel(recorder.as_deref_mut(), &changes)?;
         }
         // A recording's kernel changes and calls, read with the frames before them.
-        pipeline.replay_calls(source.take_calls());
+        let calls = source.take_calls();
+        if !calls.is_empty() {
+            pipeline.replay_calls(calls);
+        }
         let replayed = source.take_kernel();
         if !replayed.is_empty() {
             pipeline.tracker.watch_kernel();
