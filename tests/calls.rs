@@ -630,3 +630,18 @@ fn a_flood_of_call_blocks_is_bounded_and_loses_no_frame() {
     let said = pipeline.counters.error_summary().unwrap();
     assert!(said.contains("10 socket calls of the recording dropped"), "{said}");
 }
+
+/// A process that exited before its name was read is shown by its pid.
+#[test]
+fn the_pid_is_shown_when_the_name_is_unknown() {
+    let mut t = support::established();
+    t.tracker.call(Call { comm: Comm::default(), ..call(&t, true, 1, CallKind::Close) });
+    t.c(fin_ack(), 1, 1, b"");
+    let row = t.conn().calls[0];
+    assert_eq!(row.caller(), "pid 100");
+    assert_eq!(synack::ladder::call_label(&row), "pid 100 close()");
+    let named = Call { bytes: Some(3), ..call(&t, false, 1, CallKind::Recv) };
+    t.tracker.call(named);
+    t.tracker.kernel_flush(Timestamp(u64::MAX));
+    assert_eq!(synack::ladder::call_label(&t.conn().calls[1]), "server[200] recv() = 3");
+}
