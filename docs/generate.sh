@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Writes docs/tcp-close.md from docs/tcp-close.in.md: every `<!-- ladder NAME -->` line
-# becomes the text ladder that synack prints for tests/fixtures/NAME.pcap. Also writes the
+# becomes the text ladder that synack prints for tests/fixtures/NAME.pcap (or NAME.pcapng). Also writes the
 # README's picture, docs/four-way.svg. With --check, compares instead of writing (exit 1 on
 # drift). SYNACK names the binary to use (default: build one).
 set -euo pipefail
@@ -18,7 +18,9 @@ render() {
       only=()
       [[ -n ${BASH_REMATCH[3]} ]] && only=(--connection "${BASH_REMATCH[3]}")
       echo '```text'
-      "$SYNACK" trace --read "tests/fixtures/${BASH_REMATCH[1]}.pcap" --format text --diagram "${only[@]}" |
+      capture="tests/fixtures/${BASH_REMATCH[1]}.pcap"
+      [[ -f $capture ]] || capture="${capture}ng"   # a recording with socket calls is pcapng
+      "$SYNACK" trace --read "$capture" --format text --diagram "${only[@]}" |
         sed -e '${/^$/d;}'
       echo '```'
     else

@@ -6,7 +6,8 @@
 # make (a full accept queue, a lost last ACK, TIME-WAIT taken over by a new SYN, ...) come
 # from scripts/fixtures.py, each run in a network namespace of its own (unshare -n) with
 # tcpdump on that namespace's lo; backlog-kernel.pcapng is recorded by synack itself with
-# the kernel view (trace --kernel on --write).
+# the kernel view (trace --kernel on --write); *-calls.pcapng are recorded by
+# examples/record-calls.rs, with the built-in programs' own socket calls.
 # Needs root (unshare, tcpdump, nft for lost-last-ack; python3).
 # Usage: scripts/record-fixtures.sh [FIXTURE...]
 set -euo pipefail
@@ -16,8 +17,10 @@ out=${FIXTURES_DIR:-tests/fixtures}   # FIXTURES_DIR=/tmp/x records elsewhere
 mkdir -p "$out"
 fixtures=("$@")
 python_fixtures=(backlog half-close-data unread-rst fin-data lost-last-ack time-wait-reuse time-wait-reuse-client)
+# Recorded with the built-in programs' own socket calls (examples/record-calls.rs).
+calls_fixtures=(seed-calls stream-calls)
 [[ ${#fixtures[@]} -gt 0 ]] || fixtures=(seed client-first server-first slow-close half-close abort refused ipv6 seed-any
-  seed-snap68 "${python_fixtures[@]}" backlog-kernel)
+  seed-snap68 "${python_fixtures[@]}" backlog-kernel "${calls_fixtures[@]}")
 log=$(mktemp)
 server=""
 capture=""
@@ -60,6 +63,10 @@ for f in "${fixtures[@]}"; do
     [[ $f == backlog-kernel ]] && file="$out/$f.pcapng" how=kernel scenario=backlog
     unshare -n "$0" --in-namespace "$scenario" "$port" "$file" "$how"
     echo "$file: $(tcpdump -r "$file" 2>/dev/null | wc -l) packets"
+    continue
+  fi
+  if [[ " ${calls_fixtures[*]} " == *" $f "* ]]; then
+    cargo run --quiet --release --example record-calls -- "$out/$f.pcapng" "${f%-calls}" "$port"
     continue
   fi
   file="$out/$f.pcap"

@@ -563,22 +563,37 @@ fn require_terminal() -> Result<()> {
 
 /// The built-in echo server on `addr`, if that port is free (`Ok(None)` when
 /// something else already listens there).
-fn maybe_serve(addr: SocketAddr) -> Result<Option<Arc<echo::Server>>> {
+fn maybe_serve(addr: SocketAddr, calls: echo::calls::CallSink) -> Result<Option<Arc<echo::Server>>> {
     match echo::bind(addr) {
-        Ok(listener) => Ok(Some(Arc::new(echo::Server::start(listener, ServerConfig::default())))),
+        Ok(listener) => {
+            let config = ServerConfig { calls: Some(calls), ..ServerConfig::default() };
+            Ok(Some(Arc::new(echo::Server::start(listener, config))))
+        }
         Err(echo::ServeError::Busy(_)) => Ok(None),
         Err(e) => Err(e.into()),
     }
 }
 
+/// Where the built-in programs run by the dashboard report their own socket
+/// calls: to the dashboard, in-process (no privilege needed; `--kernel off`
+/// shows them too).
+fn own_calls(tx: &std::sync::mpsc::SyncSender<tui::Msg>) -> echo::calls::CallSink {
+    let tx = tx.clone();
+    echo::calls::CallSink::new(move |c| {
+        let _ = tx.send(tui::Msg::Calls(crate::capture::Replayed::of(vec![c])));
+    })
+}
+
 /// Runs one scenario on a thread of its own: each connection's client port
-/// goes to the dashboard before it connects, and how it went when it is over.
+/// goes to the dashboard before it connects, and how it went when it is over;
+/// its calls go to the dashboard as it makes them.
 fn run_scenario_in_background(
     scenario: Scenario,
     run: tui::app::RunId,
     addr: SocketAddr,
     tx: std::sync::mpsc::SyncSender<tui::Msg>,
 ) {
+    let calls = own_calls(&tx);
     let failed = tx.clone();
     let spawned = std::thread::Builder::new().name("scenario".into()).spawn(move || {
         // Sent (waiting for room) before the connection's SYN can be captured:
@@ -588,7 +603,9 @@ fn run_scenario_in_background(
         };
         // The scenario steers the server through its control channel (the
         // refused one pauses it there too).
-        let result = echo::run_scenario_watched(scenario, addr, "helloworld", Some(&watch)).map_err(|e| e.to_string());
+        let result = echo::calls::with(Some(calls), || {
+            echo::run_scenario_watched(scenario, addr, "helloworld", Some(&watch)).map_err(|e| e.to_string())
+        });
         let _ = tx.send(tui::Msg::ScenarioDone { run, result });
     });
     // The dashboard (the tour) waits for every run to say how it went.
@@ -642,7 +659,7 @@ fn dashboard(args: &DashboardArgs) -> Result<()> {
     let port = args.source.port.unwrap_or(DEFAULT_PORT);
     let (source, kernel, kernel_off) = open_live_with(&args.source.interface, port, args.source.kernel)?;
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let server = if args.no_serve { None } else { maybe_serve(addr)? };
+    let server = if args.no_serve { None } else { maybe_serve(addr, own_calls(&tx))? };
     let pipeline = Pipeline::new(Some(port), args.source.limits());
     let live = Live { source, addr, server, scenarios: !args.no_serve, tour: None, kernel, kernel_off };
     run_live(live, (time_wait, args.view.record.as_deref()), pipeline, &shared, &tx, &rx)
@@ -683,6 +700,8 @@ fn run_live(
     })?;
     let mut app = tui::App::new(pipeline, tui::Source::Live { interface, port: addr.port() }, scenarios);
     app.time_wait = time_wait;
+    // The built-in programs (server and scenarios) report their own calls.
+    app.own_pid = Some(std::process::id());
     app.tour = tour;
     match (kernel, kernel_off) {
         (Some(mut view), _) => {
@@ -725,9 +744,10 @@ fn demo(args: &DemoArgs) -> Result<()> {
         other => other.into(),
     })?;
     let addr = listener.local_addr().unwrap_or(addr);
-    let server = Arc::new(echo::Server::start(listener, ServerConfig::default()));
     let shared = Arc::new(tui::Shared::default());
     let (tx, rx) = tui::channel();
+    let config = ServerConfig { calls: Some(own_calls(&tx)), ..ServerConfig::default() };
+    let server = Arc::new(echo::Server::start(listener, config));
     let pipeline = Pipeline::new(Some(addr.port()), Limits::both(1_000));
     let tour = Some(tui::app::Tour::new(args.once));
     let live = Live { source, addr, server: Some(server), scenarios: true, tour, kernel, kernel_off };

@@ -34,6 +34,41 @@ pub trait FrameSource {
     fn take_kernel(&mut self) -> Vec<crate::model::kernel::Change> {
         Vec::new()
     }
+
+    /// Socket calls the source read since the last call (a pcapng recording
+    /// made with calls holds them; a pcap file cannot), and how many of its
+    /// call records were malformed (skipped, counted); none for most sources.
+    fn take_calls(&mut self) -> Replayed {
+        Replayed::default()
+    }
+}
+
+/// A recording's socket calls, read with its frames ([`FrameSource::take_calls`]).
+#[derive(Debug, Default)]
+pub struct Replayed {
+    pub calls: Vec<crate::model::call::Call>,
+    /// Call records that did not read back (skipped; the frames are not).
+    pub malformed: u64,
+    /// Calls not kept: more than [`CALLS_HELD`] came between two frames.
+    pub dropped: u64,
+}
+
+/// Calls a source holds between two frames, at most (memory stays bounded
+/// whatever a file holds).
+pub const CALLS_HELD: usize = 65_536;
+
+impl Replayed {
+    /// Calls read whole (the built-in programs' own, in the dashboard).
+    #[must_use]
+    pub fn of(calls: Vec<crate::model::call::Call>) -> Replayed {
+        Replayed { calls, ..Replayed::default() }
+    }
+
+    /// Nothing read.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.calls.is_empty() && self.malformed == 0 && self.dropped == 0
+    }
 }
 
 /// Why a source stopped early. Each names the input and says where it broke.

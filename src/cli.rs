@@ -195,7 +195,8 @@ pub struct DemoArgs {
 pub struct TraceArgs {
     #[command(flatten)]
     pub source: SourceArgs,
-    /// Record the captured frames to FILE (pcapng if it ends in .pcapng, pcap otherwise).
+    /// Record the captured frames to FILE (pcapng if it ends in .pcapng, pcap otherwise). Only
+    /// pcapng also keeps the kernel view's changes and socket calls; a pcap file holds frames only.
     #[arg(short, long, value_name = "FILE")]
     pub write: Option<PathBuf>,
     /// Output format.

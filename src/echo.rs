@@ -34,6 +34,8 @@
 //! | `pause=MS`     | stop listening for MS milliseconds (connections are refused); the  |
 //! |                | command's connection is closed only once the listener is closed    |
 //! | `keep=MS`      | reply, read to EOF, keep the socket MS ms (at most 10 s), close    |
+//! | `stream`       | from accept: wait 50 ms, one `recv(1024)`, reply; wait 50 ms, two  |
+//! |                | `recv(1024)`, reply; read to EOF, close (the stream scenario)      |
 //!
 //! On the control channel (the next port) only: `choke=MS:N` turns the
 //! backlog to the tutorial's `listen(3)`, stops accepting for MS ms (at most
@@ -52,6 +54,8 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::os::sock;
+
+pub mod calls;
 use crate::scenario::{CLOSE_WAIT_HOLD_MS, HALF_CLOSE_GAP_MS, SLOW_CLOSE_DELAY_MS, Scenario, ServerSide};
 
 /// The prefix of a command line.
@@ -196,6 +200,8 @@ pub struct ServerConfig {
     pub read_timeout: Duration,
     /// Bytes read from one connection at most.
     pub max_message: usize,
+    /// Where the server reports its own socket calls ([`calls`]); none by default.
+    pub calls: Option<calls::CallSink>,
 }
 
 impl Default for ServerConfig {
@@ -206,6 +212,7 @@ impl Default for ServerConfig {
             request_timeout: Duration::from_secs(2),
             read_timeout: Duration::from_secs(5),
             max_message: 64 * 1024,
+            calls: None,
         }
     }
 }
@@ -413,12 +420,14 @@ fn request_complete(buf: &[u8], announced: bool) -> bool {
         return !buf.is_empty();
     }
     let lines = buf.iter().filter(|&&b| b == b'\n').count();
-    lines >= 2 || (lines == 1 && buf[COMMAND_PREFIX.len()..].starts_with(b"pause="))
+    let alone = |c: &[u8]| buf[COMMAND_PREFIX.len()..].starts_with(c);
+    lines >= 2 || (lines == 1 && (alone(b"pause=") || alone(b"stream\n")))
 }
 
 /// Closes a connection at once with RST: the server is full.
 fn refuse(conn: TcpStream) {
     let _ = sock::set_linger_zero(&conn);
+    calls::close(conn);
 }
 
 /// Binds `addr` again after a pause, retrying while something else holds it,
@@ -449,6 +458,7 @@ fn accept_loop(
     for _ in 0..config.max_workers.max(1) {
         let (rx, cfg, p) = (rx.clone(), config.clone(), listening.clone());
         let spawned = thread::Builder::new().name("echo-worker".into()).spawn(move || {
+            calls::set(cfg.calls.clone());
             loop {
                 let next = rx.lock().map(|r| r.recv());
                 let Ok(Ok((conn, request, command))) = next else { return };
@@ -459,6 +469,7 @@ fn accept_loop(
             workers.push(w);
         }
     }
+    calls::set(config.calls.clone());
     if let Ok(mut poll) = mio::Poll::new() {
         gather(&mut poll, listener, addr, config, stop, listening, &tx);
     }
@@ -469,6 +480,9 @@ fn accept_loop(
 }
 
 const LISTENER: mio::Token = mio::Token(usize::MAX);
+
+/// Where whole requests go: to the workers.
+type Requests = std::sync::mpsc::SyncSender<(TcpStream, Vec<u8>, Option<Command>)>;
 
 /// The accept thread's loop: accepts, reads requests as they come, serves a
 /// pause, expires slow requests, hands whole ones to the workers.
@@ -534,7 +548,7 @@ fn gather(
         if let Some((next, until, left)) = drain
             && Instant::now() >= next
         {
-            let took = accept_all(poll, &listener, listening, config, &mut pending, &mut next_token, 1);
+            let took = accept_all(poll, (&listener, tx), listening, config, &mut pending, &mut next_token, 1);
             let left = left.map(|n| n.saturating_sub(u32::try_from(took).unwrap_or(u32::MAX)));
             let done = left.map_or(took == 0, |n| n == 0);
             if done || Instant::now() >= until {
@@ -555,7 +569,7 @@ fn gather(
         let _ = poll.poll(&mut events, Some(wait));
         for event in &events {
             if event.token() == LISTENER {
-                accept_all(poll, &listener, listening, config, &mut pending, &mut next_token, usize::MAX);
+                accept_all(poll, (&listener, tx), listening, config, &mut pending, &mut next_token, usize::MAX);
             } else if let Some(p) = pending.get_mut(&event.token().0) {
                 let done = read_some(p, config.max_message);
                 if done {
@@ -573,6 +587,7 @@ fn gather(
             if let Some(p) = pending.remove(&t) {
                 if p.buf.is_empty() {
                     let _ = poll.registry().deregister(&mut mio::unix::SourceFd(&p.conn.as_raw_fd()));
+                    calls::close(p.conn);
                 } else if !hand_over(poll, p, tx) {
                     return;
                 }
@@ -586,7 +601,7 @@ fn gather(
 /// it took from the queue.
 fn accept_all(
     poll: &mio::Poll,
-    listener: &TcpListener,
+    (listener, tx): (&TcpListener, &Requests),
     listening: &Listening,
     config: &ServerConfig,
     pending: &mut std::collections::HashMap<usize, Pending>,
@@ -597,7 +612,10 @@ fn accept_all(
     let mut took = 0;
     while took < most {
         let conn = match listener.accept() {
-            Ok((conn, _)) => conn,
+            Ok((conn, _)) => {
+                calls::accepted(&conn);
+                conn
+            }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             // WouldBlock: all taken; anything else (out of descriptors): try next time.
             Err(_) => return took,
@@ -617,6 +635,14 @@ fn accept_all(
         }
         let deadline = Instant::now() + config.request_timeout;
         let command = conn.peer_addr().ok().and_then(|peer| listening.expected(peer.port()));
+        if command == Some(Command::Stream) {
+            // Its reads are its own: the worker makes them, at its times.
+            let p = Pending { conn, buf: Vec::new(), deadline, command };
+            if !hand_over(poll, p, tx) {
+                return took;
+            }
+            continue;
+        }
         pending.insert(token, Pending { conn, buf: Vec::new(), deadline, command });
     }
     took
@@ -627,7 +653,7 @@ fn accept_all(
 fn read_some(p: &mut Pending, max: usize) -> bool {
     let mut chunk = [0u8; 16 * 1024];
     loop {
-        match p.conn.read(&mut chunk) {
+        match calls::recv(&mut p.conn, &mut chunk) {
             Ok(0) => return true,
             Ok(n) => {
                 p.buf.extend_from_slice(&chunk[..n.min(max - p.buf.len().min(max))]);
@@ -676,6 +702,8 @@ pub enum Command {
     Pause(u64),
     /// Reply, read to EOF, keep the socket this many ms, then close.
     Keep(u64),
+    /// The stream scenario's server: its reads wait for what several sends wrote.
+    Stream,
 }
 
 /// Splits a first read into the command and the payload.
@@ -693,6 +721,7 @@ pub fn parse_command(data: &[u8]) -> (Command, &[u8]) {
         "slow" => Command::Slow,
         "half" => Command::Half,
         "hold" => Command::Hold,
+        "stream" => Command::Stream,
         _ => {
             if let Some(t) = number("close-at=") {
                 Command::CloseAt(t)
@@ -718,7 +747,7 @@ fn read_to_eof(conn: &mut TcpStream, limit: usize) -> Vec<u8> {
     let mut all = Vec::new();
     let mut buf = [0u8; 16 * 1024];
     while all.len() < limit {
-        match conn.read(&mut buf) {
+        match calls::recv(conn, &mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => all.extend_from_slice(&buf[..n.min(limit - all.len())]),
         }
@@ -749,9 +778,23 @@ fn sleep_until_unix_micros(t: u64) {
     }
 }
 
-/// Serves one whole request (see [`request_complete`]) on its connection.
+/// Serves one whole request (see [`request_complete`]) on its connection,
+/// then closes it.
 fn handle(
     mut conn: TcpStream,
+    request: &[u8],
+    announced: Option<Command>,
+    config: &ServerConfig,
+    listening: &Listening,
+) -> io::Result<()> {
+    let served = serve(&mut conn, request, announced, config, listening);
+    calls::close(conn);
+    served
+}
+
+/// What the server does with one whole request.
+fn serve(
+    conn: &mut TcpStream,
     request: &[u8],
     announced: Option<Command>,
     config: &ServerConfig,
@@ -764,34 +807,34 @@ fn handle(
         None => parse_command(request),
     };
     match cmd {
-        Command::Echo => conn.write_all(&upper(payload))?,
+        Command::Echo => calls::send_all(conn, &upper(payload))?,
         Command::WaitEof | Command::Hold => {
-            conn.write_all(&upper(payload))?;
-            read_to_eof(&mut conn, config.max_message);
+            calls::send_all(conn, &upper(payload))?;
+            read_to_eof(conn, config.max_message);
         }
         Command::Slow => {
-            conn.write_all(&upper(payload))?;
-            read_to_eof(&mut conn, config.max_message);
+            calls::send_all(conn, &upper(payload))?;
+            read_to_eof(conn, config.max_message);
             thread::sleep(SLOW_CLOSE_DELAY);
         }
         Command::Keep(ms) => {
-            conn.write_all(&upper(payload))?;
-            read_to_eof(&mut conn, config.max_message);
+            calls::send_all(conn, &upper(payload))?;
+            read_to_eof(conn, config.max_message);
             thread::sleep(Duration::from_millis(ms));
         }
         Command::Half => {
             let mut all = payload.to_vec();
-            all.extend(read_to_eof(&mut conn, config.max_message));
+            all.extend(read_to_eof(conn, config.max_message));
             let line = upper(all.strip_suffix(b"\n").unwrap_or(&all));
             for i in 1..=3 {
                 let mut chunk = line.clone();
                 chunk.extend_from_slice(format!(" #{i}\n").as_bytes());
-                conn.write_all(&chunk)?;
+                calls::send_all(conn, &chunk)?;
                 thread::sleep(Duration::from_millis(HALF_CLOSE_GAP_MS));
             }
         }
         Command::CloseAt(t) => {
-            conn.write_all(&upper(payload))?;
+            calls::send_all(conn, &upper(payload))?;
             sleep_until_unix_micros(t);
         }
         // The connection closes after the listener did: the client's next
@@ -799,7 +842,40 @@ fn handle(
         Command::Pause(ms) => {
             listening.pause(ms, Duration::from_secs(1));
         }
+        Command::Stream => stream_server(conn, payload, config)?,
     }
+    Ok(())
+}
+
+/// How long the stream scenario's server waits before each of its reads:
+/// long enough for the client's sends (10 ms apart) to have all arrived.
+pub const STREAM_READ_DELAY: Duration = Duration::from_millis(50);
+/// The stream scenario's second message: one byte more than a `recv(1024)`.
+pub const STREAM_LONG: usize = 1025;
+
+/// The stream scenario's server, the tutorial's `recv(1024)` made visible:
+/// it waits, then one `recv(1024)` returns what two `send()`s wrote; it
+/// answers; it waits, then two `recv(1024)` read a 1,025-byte message (1,024
+/// and 1); it answers; then it reads to EOF and closes. `already`: what an
+/// in-band command line brought with it.
+fn stream_server(conn: &mut TcpStream, already: &[u8], config: &ServerConfig) -> io::Result<()> {
+    let mut buf = [0u8; 1024];
+    thread::sleep(STREAM_READ_DELAY);
+    let mut first = already.to_vec();
+    let n = calls::recv(conn, &mut buf)?;
+    first.extend_from_slice(&buf[..n]);
+    calls::send_all(conn, &upper(&first))?;
+    thread::sleep(STREAM_READ_DELAY);
+    let mut long = Vec::new();
+    while long.len() < STREAM_LONG {
+        let n = calls::recv(conn, &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        long.extend_from_slice(&buf[..n]);
+    }
+    calls::send_all(conn, &upper(&long))?;
+    read_to_eof(conn, config.max_message);
     Ok(())
 }
 
@@ -841,8 +917,11 @@ fn bound(addr: SocketAddr, watch: Watch<'_>) -> io::Result<(socket2::Socket, u16
 
 /// Connects `socket` to `addr` within `timeout`, reads timing out after 5 s.
 fn finish_connect(socket: socket2::Socket, addr: SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
-    socket.connect_timeout(&addr.into(), timeout)?;
-    let conn = TcpStream::from(socket);
+    let local = socket.local_addr()?.as_socket().unwrap_or(addr);
+    let made = calls::now();
+    let connected = socket.connect_timeout(&addr.into(), timeout).map(|()| TcpStream::from(socket));
+    calls::connected(made, local, addr, &connected);
+    let conn = connected?;
     conn.set_read_timeout(Some(Duration::from_secs(5)))?;
     Ok(conn)
 }
@@ -850,7 +929,8 @@ fn finish_connect(socket: socket2::Socket, addr: SocketAddr, timeout: Duration) 
 /// Connects to `addr` within `timeout` (reads time out after 5 s), the port
 /// told to `watch` first when there is one; the connection and its port.
 fn connect(addr: SocketAddr, watch: Watch<'_>, timeout: Duration) -> io::Result<(TcpStream, u16)> {
-    if watch.is_none() {
+    // Reporting calls: the port is chosen first, so the connect() names it.
+    if watch.is_none() && !calls::on() {
         let conn = TcpStream::connect_timeout(&addr, timeout)?;
         conn.set_read_timeout(Some(Duration::from_secs(5)))?;
         let port = conn.local_addr()?.port();
@@ -868,7 +948,10 @@ fn control(addr: SocketAddr, line: &str) -> io::Result<bool> {
     conn.set_read_timeout(Some(Duration::from_secs(3)))?;
     conn.write_all(line.as_bytes())?;
     // Anything but "ok" (another service on that port): no control channel.
-    Ok(reply(&mut conn, usize::MAX)? == b"ok\n")
+    // (Read plainly: the control channel's calls are not the connection's.)
+    let mut answer = Vec::new();
+    Read::take(&mut conn, 64).read_to_end(&mut answer)?;
+    Ok(answer == b"ok\n")
 }
 
 /// Connects to `addr` for a scenario that needs `command` from the server:
@@ -897,7 +980,7 @@ fn send(conn: &mut TcpStream, command: Option<String>, message: &str) -> io::Res
         m.extend_from_slice(message.as_bytes());
         m.push(b'\n');
     }
-    conn.write_all(&m)
+    calls::send_all(conn, &m)
 }
 
 /// Reads the reply: `want` bytes, or until EOF.
@@ -905,7 +988,7 @@ fn reply(conn: &mut TcpStream, want: usize) -> io::Result<Vec<u8>> {
     let mut got = Vec::new();
     let mut buf = [0u8; 16 * 1024];
     while got.len() < want.max(1) {
-        let n = conn.read(&mut buf)?;
+        let n = calls::recv(conn, &mut buf)?;
         if n == 0 {
             break;
         }
@@ -926,6 +1009,7 @@ fn command(side: ServerSide, barrier: u64) -> Option<String> {
         ServerSide::Hold => Some("hold".into()),
         ServerSide::Pause => Some(format!("pause={REFUSED_PAUSE_MS}")),
         ServerSide::Keep => Some(format!("keep={CLOSE_WAIT_HOLD_MS}")),
+        ServerSide::Stream => Some("stream".into()),
     }
 }
 
@@ -1006,8 +1090,40 @@ pub fn run_scenario_counted(scenario: Scenario, addr: SocketAddr, message: &str)
     run_scenario_watched(scenario, addr, message, None).map(|r| (r.outcome, r.connections))
 }
 
+/// How far apart the stream scenario's client makes its two sends.
+pub const STREAM_SEND_GAP: Duration = Duration::from_millis(10);
+
+/// The stream scenario's long message: [`STREAM_LONG`] letters.
+fn stream_long() -> Vec<u8> {
+    (0..STREAM_LONG).map(|i| b'a' + (i % 26) as u8).collect()
+}
+
+/// The stream scenario's client: with TCP_NODELAY, the two halves of
+/// `message` ("hello", "world") in two `send()` calls 10 ms apart (two
+/// segments); the reply; then a 1,025-byte message in one `send()`, and its
+/// reply. Returns both replies.
+fn stream_client(conn: &mut TcpStream, inband: Option<String>, message: &str) -> io::Result<Vec<u8>> {
+    conn.set_nodelay(true)?;
+    if let Some(c) = inband {
+        calls::send_all(conn, format!("{COMMAND_PREFIX}{c}\n").as_bytes())?;
+    }
+    let half = message.len() / 2;
+    let half = (half..=message.len()).find(|&i| message.is_char_boundary(i)).unwrap_or(message.len());
+    let (a, b) = message.split_at(half);
+    calls::send_all(conn, a.as_bytes())?;
+    thread::sleep(STREAM_SEND_GAP);
+    calls::send_all(conn, b.as_bytes())?;
+    let mut got = reply(conn, message.len())?;
+    calls::send_all(conn, &stream_long())?;
+    got.extend(reply(conn, STREAM_LONG)?);
+    Ok(got)
+}
+
 /// What the built-in server answers to `message` in `scenario`.
 fn expected_reply(scenario: Scenario, message: &str) -> Vec<u8> {
+    if scenario == Scenario::Stream {
+        return [message.as_bytes(), &stream_long()].concat().to_ascii_uppercase();
+    }
     let upper = message.to_ascii_uppercase();
     if scenario.info().server == ServerSide::Half {
         (1..=3).flat_map(|i| format!("{upper} #{i}\n").into_bytes()).collect()
@@ -1042,6 +1158,11 @@ fn attempt_once(
     // A barrier 15 ms ahead: both sides close at the same instant.
     let barrier = unix_micros() + 15_000;
     let (mut conn, port, inband) = steered_connect(addr, command(scenario.info().server, barrier), watch)?;
+    if scenario == Scenario::Stream {
+        let reply = stream_client(&mut conn, inband, message)?;
+        calls::close(conn);
+        return Ok(Some((reply, port)));
+    }
     send(&mut conn, inband, message)?;
     let outcome = match scenario {
         Scenario::Seed | Scenario::ClientClose | Scenario::SlowClose | Scenario::CloseWait => reply(&mut conn, want)?,
@@ -1052,14 +1173,14 @@ fn attempt_once(
             r
         }
         Scenario::HalfClose => {
-            conn.shutdown(Shutdown::Write)?;
+            calls::shutdown(&conn, Shutdown::Write)?;
             reply(&mut conn, usize::MAX)?
         }
         Scenario::Simultaneous => {
             let r = reply(&mut conn, want)?;
             sleep_until_unix_micros(barrier);
             let before = sock::tcp_info(conn.as_fd())?;
-            conn.shutdown(Shutdown::Write)?;
+            calls::shutdown(&conn, Shutdown::Write)?;
             let right_after = sock::tcp_info(conn.as_fd())?;
             let _ = reply(&mut conn, usize::MAX);
             if !fins_crossed(&conn, before, right_after) {
@@ -1073,10 +1194,11 @@ fn attempt_once(
             r
         }
         Scenario::Refused => unreachable!("handled by refused()"),
+        Scenario::Stream => unreachable!("handled above"),
         Scenario::Backlog => unreachable!("handled by backlog()"),
         Scenario::Udp | Scenario::UdpClosed => unreachable!("handled by udp_echo::run()"),
     };
-    drop(conn);
+    calls::close(conn);
     Ok(Some((outcome, port)))
 }
 

@@ -218,6 +218,52 @@ fn row(a: &Arrow, arrow_width: usize) -> Row {
     }
 }
 
+/// The glyph a socket call's row carries on its caller's lifeline.
+pub const CALL_GLYPH: char = '◆';
+
+/// A socket call's text: the caller and the call, `python3[4242] close()`,
+/// `pid 4242 recv() = 0` when the process's name is unknown.
+#[must_use]
+pub fn call_label(call: &crate::model::connection::CallRow) -> String {
+    format!("{} {}", call.caller(), call.text())
+}
+
+/// A socket call's row in the arrow column, exactly `width` characters: on
+/// the caller's lifeline, `◆ python3[4242] close()` from the client's
+/// side, `recv() = 10 synack[7] ◆`... from the server's (no arrow head: it
+/// is not a segment). A label too long is cut with `…`.
+#[must_use]
+pub fn call_text(call: &crate::model::connection::CallRow, width: usize) -> String {
+    let label = call_label(call);
+    let room = width.saturating_sub(2);
+    let label: String = if label.chars().count() > room {
+        label.chars().take(room.saturating_sub(1)).chain(['…']).collect()
+    } else {
+        label
+    };
+    match call.side {
+        crate::model::tracker::Role::Client => format!("{CALL_GLYPH} {label:<room$}"),
+        crate::model::tracker::Role::Server => format!("{label:>room$} {CALL_GLYPH}"),
+    }
+}
+
+/// A socket call's line of a text ladder: the arrow column of `geometry`
+/// holds [`call_text`], between the two lifelines.
+#[must_use]
+pub fn call_line(call: &crate::model::connection::CallRow, geometry: &Geometry) -> String {
+    let w = geometry.state_width;
+    let line = format!("{:>w$} │ {} │", "", call_text(call, geometry.arrow_width));
+    line.trim_end().to_owned()
+}
+
+/// Where a socket call goes among a connection's rows: after the row of the
+/// last segment captured before it (`None`: before the first row). A call
+/// made at the instant of a segment comes before it (it caused it).
+#[must_use]
+pub fn call_after(conn: &Connection, call: &crate::model::connection::CallRow) -> Option<usize> {
+    conn.records.iter().rposition(|r| r.ts < call.ts)
+}
+
 /// The header line: id, then each endpoint above its lifeline.
 #[must_use]
 pub fn header(conn: &Connection, geometry: &Geometry) -> String {

@@ -32,6 +32,11 @@ pub struct Counters {
     pub datagrams: u64,
     /// Frames that could not be decoded, by reason.
     pub errors: BTreeMap<DecodeError, u64>,
+    /// A recording's socket-call records that did not read back (skipped;
+    /// its frames are all read).
+    pub bad_calls: u64,
+    /// A recording's socket calls not kept (too many between two frames).
+    pub calls_dropped: u64,
 }
 
 impl Counters {
@@ -50,6 +55,8 @@ impl Counters {
         self.reassembled += other.reassembled;
         self.fragments += other.fragments;
         self.datagrams += other.datagrams;
+        self.bad_calls += other.bad_calls;
+        self.calls_dropped += other.calls_dropped;
         for (e, n) in &other.errors {
             *self.errors.entry(*e).or_insert(0) += n;
         }
@@ -86,6 +93,21 @@ impl Counters {
             lines.push(format!(
                 "{n} IP fragment{} of datagrams that never completed, not decoded",
                 if n == 1 { "" } else { "s" }
+            ));
+        }
+        if self.bad_calls > 0 {
+            let n = self.bad_calls;
+            lines.push(format!(
+                "{n} socket-call record{} of the recording malformed, skipped (its segments are all read)",
+                if n == 1 { "" } else { "s" }
+            ));
+        }
+        if self.calls_dropped > 0 {
+            let n = self.calls_dropped;
+            lines.push(format!(
+                "{n} socket call{} of the recording dropped: more than {} between two frames",
+                if n == 1 { "" } else { "s" },
+                crate::capture::CALLS_HELD
             ));
         }
         (!lines.is_empty()).then(|| lines.join("\n"))
@@ -127,6 +149,16 @@ impl Pipeline {
     }
 
     /// Decodes, counts and tracks one frame. `None` when it was not ours or
+    /// A recording's socket calls ([`crate::capture::FrameSource::take_calls`])
+    /// go to the tracker; its malformed call records are counted.
+    pub fn replay_calls(&mut self, replayed: crate::capture::Replayed) {
+        self.counters.bad_calls += replayed.malformed;
+        self.counters.calls_dropped += replayed.dropped;
+        for c in replayed.calls {
+            self.tracker.call(c);
+        }
+    }
+
     /// did not decode.
     pub fn frame(&mut self, frame: &Frame<'_>) -> Option<Push> {
         let decoded = decode::decode(frame);

@@ -27,6 +27,8 @@ pub enum Scenario {
     /// The server turns to `listen(3)` and stops accepting for 2 s; eight
     /// clients connect at once.
     Backlog,
+    /// Two send() calls, one recv(): TCP is a byte stream.
+    Stream,
     /// One datagram, its upper-cased reply ([`crate::udp_echo`]).
     Udp,
     /// One datagram on a connected UDP socket to a port where nothing
@@ -53,6 +55,9 @@ pub enum ServerSide {
     Pause,
     /// Reply, read to EOF, keep the socket [`CLOSE_WAIT_HOLD_MS`], close.
     Keep,
+    /// Wait, one recv(1024) of two sends; reply; wait, two recv(1024) of a
+    /// 1,025-byte message; reply; close at EOF.
+    Stream,
 }
 
 /// How long the slow closer waits before its FIN: past Linux's 40 ms
@@ -196,6 +201,18 @@ pub const SCENARIOS: &[Info] = &[
         server: ServerSide::Echo,
     },
     Info {
+        scenario: Scenario::Stream,
+        name: "stream",
+        key: Some('m'),
+        help: "stream: two send()s, one recv() (message boundaries)",
+        caption: Some(
+            "TCP is a byte stream. The client sends \"hello\" and \"world\" in two send() calls 10 ms apart: two \
+             segments. The server reads 50 ms later: its one recv(1024) returns both, 10 bytes. Then a 1,025-byte \
+             message takes two recv(1024): 1,024, then 1. Look at the ◆ rows: calls are not segments.",
+        ),
+        server: ServerSide::Stream,
+    },
+    Info {
         scenario: Scenario::Udp,
         name: "udp",
         // No dashboard key yet: the dashboard does not list UDP flows.
@@ -249,7 +266,7 @@ impl Scenario {
     }
 }
 
-/// The dashboard keys that run scenarios, in table order: `n s H a x r w b`.
+/// The dashboard keys that run scenarios, in table order: `n s H a x r w b m`.
 #[must_use]
 pub fn keys() -> Vec<char> {
     SCENARIOS.iter().filter_map(|i| i.key).collect()
@@ -272,6 +289,7 @@ mod tests {
             Scenario::Refused,
             Scenario::CloseWait,
             Scenario::Backlog,
+            Scenario::Stream,
             Scenario::Udp,
             Scenario::UdpClosed,
         ];

@@ -184,6 +184,10 @@ where
                     if !changes.is_empty() && !send(Msg::KernelChanges(changes)) {
                         return;
                     }
+                    let calls = source.take_calls();
+                    if !calls.is_empty() && !send(Msg::Calls(calls)) {
+                        return;
+                    }
                     // Live: everything captured until now has been sent; said
                     // at once after frames, then with the counters (a full
                     // channel skips it).
@@ -204,6 +208,10 @@ where
                     if !changes.is_empty() {
                         let _ = send(Msg::KernelChanges(changes));
                     }
+                    let calls = source.take_calls();
+                    if !calls.is_empty() {
+                        let _ = send(Msg::Calls(calls));
+                    }
                     let _ = tx.send(Msg::SourceEnded(None));
                     return;
                 }
@@ -216,9 +224,13 @@ where
                 return;
             }
             (idle_at, news) = (None, true);
-            // A recording's kernel changes, read with the frames.
+            // A recording's kernel changes and calls, read with the frames.
             let changes = source.take_kernel();
             if !changes.is_empty() && !send(Msg::KernelChanges(changes)) {
+                return;
+            }
+            let calls = source.take_calls();
+            if !calls.is_empty() && !send(Msg::Calls(calls)) {
                 return;
             }
         }

@@ -1077,7 +1077,7 @@ fn the_header_and_the_hint_fit() {
         let status = s.lines().next().unwrap().trim_matches('"').trim_end();
         assert!(status.ends_with('⚙') || status.ends_with("kernel view ⚙"), "{w}: {status}");
         assert!(status.contains("drops 3"), "{w}: {status}");
-        assert!(s.contains("waiting for connections: press n for one, s H a x r w b for other closes"), "{w}:\n{s}");
+        assert!(s.contains("waiting for connections: press n for one, s H a x r w b m for other closes"), "{w}:\n{s}");
     }
     for f in ["seed.pcap", "slow-close.pcap"] {
         for seg in segments(f) {
@@ -1356,4 +1356,76 @@ fn a_capture_behind_brings_no_false_kernel_lines() {
     app.update(Msg::Tick(Timestamp(wall + 1_000_000_000)));
     let s = screen(&mut app, 200, 60);
     assert!(s.contains(&format!("kernel: {all} of {all} transitions agreed")), "{s}");
+}
+
+/// The seed exchange with the calls its two programs made, timed around
+/// its segments as the built-in programs report them.
+fn seed_with_calls() -> App {
+    use synack::model::call::{Call, CallKind, Comm};
+    let segs = segments("seed.pcap");
+    let (client, server) = (segs[0].src, segs[0].dst);
+    let at = |i: usize, micros: i64| Timestamp(segs[i].ts.0.saturating_add_signed(micros * 1_000));
+    let mk = |ts, on_client: bool, kind, bytes: Option<u64>| Call {
+        ts,
+        sock: 0,
+        local: if on_client { client } else { server },
+        remote: if on_client { server } else { client },
+        pid: if on_client { 4242 } else { 4243 },
+        comm: Comm::new(if on_client { "python3" } else { "synack" }),
+        kind,
+        bytes,
+        how: None,
+        error: None,
+    };
+    let calls = vec![
+        mk(at(0, -5), true, CallKind::Connect, None),
+        mk(at(2, 3), false, CallKind::Accept, None),
+        mk(at(3, -2), true, CallKind::Send, Some(10)),
+        mk(at(3, 4), false, CallKind::Recv, Some(10)),
+        mk(at(5, -2), false, CallKind::Send, Some(10)),
+        mk(at(7, -2), false, CallKind::Close, None),
+        mk(at(5, 3), true, CallKind::Recv, Some(10)),
+        mk(at(8, -2), true, CallKind::Close, None),
+    ];
+    let mut app = App::new(
+        Pipeline::new(None, synack::model::tracker::Limits::both(100)),
+        Source::Replay { name: "fixtures".into(), step: false },
+        false,
+    );
+    app.update(Msg::Calls(synack::capture::Replayed::of(calls)));
+    for s in segs {
+        app.update(Msg::Decoded(Ok(Some(s))));
+    }
+    app.update(Msg::SourceEnded(None));
+    app.now = Timestamp(app.now.0 + 5_000_000_000);
+    app
+}
+
+/// Calls show on their caller's lifeline between the segments, at 80x24
+/// without hiding the verdict, and `i` hides them (the ladder is then as
+/// without calls).
+#[test]
+fn calls_on_the_ladder_at_80x24_and_the_key_that_hides_them() {
+    let mut app = seed_with_calls();
+    assert_eq!(app.current().unwrap().calls.len(), 8);
+    let s = screen(&mut app, 80, 24);
+    insta::assert_snapshot!("calls_80x24", s);
+    assert!(s.contains("close: three-way"), "the verdict shows:\n{s}");
+    assert!(s.contains("synack[4243] close() ◆") && s.contains("◆ python3[4242] close()"), "{s}");
+    let s = screen(&mut app, 200, 60);
+    insta::assert_snapshot!("calls_200x60", s);
+    let lines: Vec<&str> = s.lines().collect();
+    let at = |needle: &str| lines.iter().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("{needle}:\n{s}"));
+    assert!(at("◆ python3[4242] connect()") < at("── SYN seq=0"), "{s}");
+    assert!(at("◆ python3[4242] send() = 10") < at("\"helloworld\""), "{s}");
+    assert!(at("synack[4243] close() ◆") < at("FIN-ACK seq=11 ack=11"), "{s}");
+    assert!(s.contains("The server's accept() returned it"), "{s}");
+    app.update(key(KeyCode::Char('i')));
+    let hidden = screen(&mut app, 200, 60);
+    assert!(!hidden.contains('◆'), "{hidden}");
+    let mut plain = app_with(&["seed.pcap"], false);
+    plain.update(Msg::SourceEnded(None));
+    let ladder =
+        |s: &str| -> Vec<String> { s.lines().filter(|l| l.contains(" │ ")).map(str::to_owned).take(12).collect() };
+    assert_eq!(ladder(&hidden).len(), ladder(&screen(&mut plain, 200, 60)).len());
 }

@@ -80,10 +80,11 @@ fn demo_in_a_real_terminal() {
     let tmux = Tmux::start(format!("synack-e2e-{}", std::process::id()), "120", "40");
     let cmd = format!("{} demo --port {port}; echo EXIT=$?", env!("CARGO_BIN_EXE_synack"));
     tmux.run(&["send-keys", "-t", "e2e", &cmd, "Enter"]);
-    let screen =
-        tmux.wait_for(&|s| s.contains("handshake 3/3") && s.contains("teardown 4/4") && s.contains("close: "), 30);
+    // The step's ladder, to its last row (its first rows may have scrolled
+    // up: both programs' socket calls have rows of their own).
+    let screen = tmux.wait_for(&|s| s.contains("Step 1/") && s.contains("teardown 4/4") && s.contains("close: "), 30);
     assert!(screen.contains("LIVE lo tcp port"), "{screen}");
-    assert!(screen.contains("SYN-SENT") && screen.contains("ESTABLISHED"), "{screen}");
+    assert!(screen.contains("◆ synack[") && screen.contains("close() ◆"), "both programs' calls: {screen}");
     // The caption names the step whose connection is drawn: step 1, connection #1.
     assert!(screen.contains("Step 1/") && screen.contains("#1 "), "{screen}");
     // Space holds the step: the clock goes on (the countdown moves), the
@@ -371,6 +372,10 @@ fn the_filter_and_the_labels_at_80_columns() {
     let cmd = format!("{} --port {port} --kernel off", env!("CARGO_BIN_EXE_synack"));
     let tmux = start("filter", "80", "24", &cmd);
     tmux.wait_for(&|s| s.contains("waiting for connections: press n for one"), 15);
+    // The calls' rows hidden (`i`): the seven rows left for the ladder hold
+    // the segments from the reply on.
+    tmux.run(&["send-keys", "-t", "e2e", "i"]);
+    tmux.wait_for(&|s| s.contains("socket calls hidden"), 10);
     tmux.run(&["send-keys", "-t", "e2e", "n"]);
     // The seed's close races (three-way, or simultaneous when both FINs
     // cross): the label is whole unless the crossing's wider state column

@@ -770,6 +770,7 @@ impl Facts {
         let start = c.start();
         let mut times: Vec<_> = c.records.iter().map(|r| r.ts).collect();
         times.extend(c.kernel.iter().map(|k| k.ts));
+        times.extend(c.calls.iter().map(|k| k.ts));
         for a in &times {
             ms.insert(ms_words(a.millis_since(start)));
             for b in &times {
@@ -809,6 +810,12 @@ impl Facts {
         counts.insert(o.acks_dropped.len() as u64);
         counts.extend((0..=o.acks_dropped.len() as u64).collect::<Vec<_>>());
         counts.insert(c.icmp.len() as u64);
+        // What the calls returned, and how many segments one of them spans.
+        counts.extend(c.calls.iter().filter_map(|k| k.bytes));
+        if !c.calls.is_empty() {
+            let data = n(&|r| r.payload_len > 0 && !r.retransmission);
+            counts.extend(2..=data);
+        }
         let mut seq = std::collections::HashSet::new();
         for r in &c.records {
             seq.insert(u64::from(r.rel_seq));

@@ -184,9 +184,11 @@ fn every_fixture_and_all_together(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"))
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "pcap"))
+        .filter(|p| p.extension().is_some_and(|e| e == "pcap" || e == "pcapng"))
         .collect();
     files.sort();
+    // (A pcapng file, with socket calls or the kernel view, is not appended:
+    // its header differs.)
     let mut all = std::fs::read(&files[0]).unwrap();
     for f in &files[1..] {
         let bytes = std::fs::read(f).unwrap();

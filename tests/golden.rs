@@ -58,6 +58,8 @@ golden!(refused, "refused.pcap", "refused");
 golden!(ipv6_simultaneous, "ipv6.pcap", "simultaneous");
 golden!(half_close_data_four_way, "half-close-data.pcap", "four-way");
 golden!(unread_rst_reset, "unread-rst.pcap", "reset");
+golden!(seed_calls, "seed-calls.pcapng", "three-way");
+golden!(stream_calls, "stream-calls.pcapng", "three-way");
 golden!(fin_data_three_way, "fin-data.pcap", "three-way");
 golden!(lost_last_ack_four_way, "lost-last-ack.pcap", "four-way");
 golden!(time_wait_reuse, "time-wait-reuse.pcap", "three-way");

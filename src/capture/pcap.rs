@@ -160,8 +160,16 @@ enum Kind {
 
 /// What one parsing step found.
 enum Parsed {
-    Packet { start: usize, end: usize, link: LinkType, ts: Timestamp },
+    Packet {
+        start: usize,
+        end: usize,
+        link: LinkType,
+        ts: Timestamp,
+    },
     Kernel(crate::model::kernel::Change),
+    Call(crate::model::call::Call),
+    /// A custom block of synack's that claims to be a call but does not read.
+    BadCall,
     Skip,
 }
 
@@ -173,6 +181,8 @@ pub struct PcapSource<R: Read> {
     kind: Kind,
     /// Kernel changes read from custom blocks, not yet taken.
     kernel: Vec<crate::model::kernel::Change>,
+    /// Socket calls read from custom blocks, not yet taken.
+    calls: crate::capture::Replayed,
 }
 
 impl<R: Read> std::fmt::Debug for PcapSource<R> {
@@ -250,7 +260,7 @@ impl<R: Read> PcapSource<R> {
                 }
             }
         };
-        let mut src = PcapSource { input, name, packets: 0, kind, kernel: Vec::new() };
+        let mut src = PcapSource { input, name, packets: 0, kind, kernel: Vec::new(), calls: Default::default() };
         if let Kind::Pcap { parser, link, .. } = &mut src.kind {
             // The upper bits may carry an FCS length (pcap's LT_FCS_*): the
             // link type is the lower 16, as tcpdump and Wireshark read it.
@@ -363,15 +373,19 @@ impl<R: Read> PcapSource<R> {
                         let start = at(&spb.data);
                         Parsed::Packet { start, end: start + spb.data.len(), link, ts: Timestamp(0) }
                     }
-                    // synack's own custom blocks: the kernel view's changes.
+                    // synack's own custom blocks: the kernel view's changes,
+                    // and socket calls.
                     Block::Unknown(b) if b.type_ & 0x3fff_ffff == 0x0BAD && b.value.len() >= 4 => {
                         let big = matches!(parser.section().endianness, pcap_file::Endianness::Big);
                         let pen: [u8; 4] = b.value[..4].try_into().unwrap_or([0; 4]);
                         let pen = if big { u32::from_be_bytes(pen) } else { u32::from_le_bytes(pen) };
                         let text = std::str::from_utf8(&b.value[4..]).unwrap_or("");
-                        match crate::model::kernel::from_record(text) {
-                            Some(c) if pen == crate::model::kernel::PEN => Parsed::Kernel(c),
-                            _ => Parsed::Skip,
+                        if pen != crate::model::kernel::PEN {
+                            Parsed::Skip
+                        } else if crate::model::call::is_record(text) {
+                            crate::model::call::from_record(text).map_or(Parsed::BadCall, Parsed::Call)
+                        } else {
+                            crate::model::kernel::from_record(text).map_or(Parsed::Skip, Parsed::Kernel)
                         }
                     }
                     _ => Parsed::Skip,
@@ -471,6 +485,10 @@ impl<R: Read> FrameSource for PcapSource<R> {
         std::mem::take(&mut self.kernel)
     }
 
+    fn take_calls(&mut self) -> crate::capture::Replayed {
+        if self.calls.is_empty() { crate::capture::Replayed::default() } else { std::mem::take(&mut self.calls) }
+    }
+
     fn next_frame(&mut self) -> Result<Next<'_>, SourceError> {
         // Most records: little-endian pcap, whole in the buffer. Their
         // 16-byte header is read at fixed offsets, as `parse_one` reads it
@@ -505,6 +523,18 @@ impl<R: Read> FrameSource for PcapSource<R> {
                 Ok((used, Parsed::Kernel(c))) => {
                     self.input.advance(used);
                     self.kernel.push(c);
+                }
+                Ok((used, Parsed::Call(c))) => {
+                    self.input.advance(used);
+                    if self.calls.calls.len() < crate::capture::CALLS_HELD {
+                        self.calls.calls.push(c);
+                    } else {
+                        self.calls.dropped += 1;
+                    }
+                }
+                Ok((used, Parsed::BadCall)) => {
+                    self.input.advance(used);
+                    self.calls.malformed += 1;
                 }
                 Err(PcapError::IncompleteBuffer) => {
                     if self.input.eof {

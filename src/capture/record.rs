@@ -142,7 +142,7 @@ impl Recorder {
         self.file.flush()
     }
 
-    /// Whether the recording can keep kernel changes (pcapng).
+    /// Whether the recording can keep kernel changes and socket calls (pcapng).
     #[must_use]
     pub fn keeps_kernel(&self) -> bool {
         matches!(self.writer, Writer::PcapNg(_))
@@ -155,10 +155,25 @@ impl Recorder {
     /// # Errors
     /// When writing fails.
     pub fn write_kernel(&mut self, change: &crate::model::kernel::Change) -> io::Result<()> {
+        self.write_custom(crate::model::kernel::to_record(change))
+    }
+
+    /// Appends a socket call as a pcapng custom block, like a kernel change
+    /// ([`Recorder::write_kernel`]; its line is [`crate::model::call::to_record`]'s).
+    /// A pcap recording cannot hold it: nothing is written.
+    ///
+    /// # Errors
+    /// When writing fails.
+    pub fn write_call(&mut self, call: &crate::model::call::Call) -> io::Result<()> {
+        self.write_custom(crate::model::call::to_record(call))
+    }
+
+    /// Appends one line of synack's as a custom block (pcapng only).
+    fn write_custom(&mut self, line: String) -> io::Result<()> {
         if !self.keeps_kernel() {
             return Ok(());
         }
-        let mut data = crate::model::kernel::to_record(change).into_bytes();
+        let mut data = line.into_bytes();
         data.push(b'\n');
         while !data.len().is_multiple_of(4) {
             data.push(0);

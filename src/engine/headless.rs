@@ -334,7 +334,11 @@ fn run_with<S: Input>(
             let changes = k.poll(pipeline, false);
             record_kernel(recorder.as_deref_mut(), &changes)?;
         }
-        // A recording's kernel changes, read with the frames before them.
+        // A recording's kernel changes and calls, read with the frames before them.
+        let calls = source.take_calls();
+        if !calls.is_empty() {
+            pipeline.replay_calls(calls);
+        }
         let replayed = source.take_kernel();
         if !replayed.is_empty() {
             pipeline.tracker.watch_kernel();
@@ -394,6 +398,7 @@ fn run_with<S: Input>(
                 continue;
             }
             Item::Next(Next::End) => {
+                pipeline.replay_calls(source.take_calls());
                 for c in source.take_kernel() {
                     pipeline.tracker.watch_kernel();
                     pipeline.tracker.kernel(c);

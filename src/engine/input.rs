@@ -31,6 +31,9 @@ pub trait Input {
     /// Kernel state changes read since the last call
     /// ([`FrameSource::take_kernel`]).
     fn take_kernel(&mut self) -> Vec<Change>;
+
+    /// Socket calls read since the last call ([`FrameSource::take_calls`]).
+    fn take_calls(&mut self) -> crate::capture::Replayed;
 }
 
 impl<S: FrameSource> Input for S {
@@ -41,6 +44,10 @@ impl<S: FrameSource> Input for S {
 
     fn take_kernel(&mut self) -> Vec<Change> {
         FrameSource::take_kernel(self)
+    }
+
+    fn take_calls(&mut self) -> crate::capture::Replayed {
+        FrameSource::take_calls(self)
     }
 }
 

@@ -25,6 +25,8 @@ enum Item {
     /// A frame to decode again where it is tracked (an IP fragment).
     Raw(Timestamp, LinkType, Vec<u8>),
     Kernel(Vec<Change>),
+    /// A recording's socket calls, read with the frame before.
+    Calls(crate::capture::Replayed),
     Failed(SourceError),
     End,
 }
@@ -40,6 +42,8 @@ pub struct Predecoded {
     at: usize,
     /// Kernel changes read with the frames handed out so far.
     kernel: Vec<Change>,
+    /// Calls read with the frames handed out, not yet taken.
+    calls: crate::capture::Replayed,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -79,6 +83,10 @@ impl Predecoded {
                 if !changes.is_empty() {
                     batch.push(Item::Kernel(changes));
                 }
+                let calls = source.take_calls();
+                if !calls.is_empty() {
+                    batch.push(Item::Calls(calls));
+                }
                 let next = || emptied.try_recv().unwrap_or_else(|_| Vec::with_capacity(BATCH));
                 if (last || batch.len() >= BATCH) && tx.send(std::mem::replace(&mut batch, next())).is_err() {
                     // The reader stopped listening.
@@ -95,6 +103,7 @@ impl Predecoded {
             batch: Vec::new(),
             at: 0,
             kernel: Vec::new(),
+            calls: crate::capture::Replayed::default(),
             thread: Some(thread),
         })
     }
@@ -137,6 +146,7 @@ impl Input for Predecoded {
             match &mut self.batch[i] {
                 // Read with the frame before: kept for take_kernel.
                 Item::Kernel(changes) => self.kernel.append(changes),
+                Item::Calls(calls) => keep_calls(&mut self.calls, calls),
                 Item::Failed(_) => {
                     let Item::Failed(e) = std::mem::replace(&mut self.batch[i], Item::End) else { unreachable!() };
                     // Asked again, the source is at its end.
@@ -146,8 +156,10 @@ impl Input for Predecoded {
                 Item::End => {
                     // The changes read at the end come after it.
                     for item in &mut self.batch[i + 1..] {
-                        if let Item::Kernel(changes) = item {
-                            self.kernel.append(changes);
+                        match item {
+                            Item::Kernel(changes) => self.kernel.append(changes),
+                            Item::Calls(calls) => keep_calls(&mut self.calls, calls),
+                            _ => {}
                         }
                     }
                     self.at = i;
@@ -159,7 +171,7 @@ impl Input for Predecoded {
         Ok(match &self.batch[self.at - 1] {
             Item::Decoded(ts, decoded) => input::Item::Decoded(*ts, decoded),
             Item::Raw(ts, link, data) => input::Item::Next(Next::Frame(Frame { ts: *ts, link: *link, data })),
-            Item::Kernel(_) | Item::Failed(_) | Item::End => unreachable!("the loop stops at a frame"),
+            Item::Kernel(_) | Item::Calls(_) | Item::Failed(_) | Item::End => unreachable!("the loop stops at a frame"),
         })
     }
 
@@ -170,6 +182,26 @@ impl Input for Predecoded {
         }
         std::mem::take(&mut self.kernel)
     }
+
+    fn take_calls(&mut self) -> crate::capture::Replayed {
+        // Read with the frame just handed out: right after it in the batch.
+        while let Some(item @ (Item::Calls(_) | Item::Kernel(_))) = self.batch.get_mut(self.at) {
+            match item {
+                Item::Calls(calls) => keep_calls(&mut self.calls, calls),
+                Item::Kernel(changes) => self.kernel.append(changes),
+                _ => {}
+            }
+            self.at += 1;
+        }
+        std::mem::take(&mut self.calls)
+    }
+}
+
+/// Keeps a batch's calls (`from`) for [`Input::take_calls`] (`into`).
+fn keep_calls(into: &mut crate::capture::Replayed, from: &mut crate::capture::Replayed) {
+    into.calls.append(&mut from.calls);
+    into.malformed += std::mem::take(&mut from.malformed);
+    into.dropped += std::mem::take(&mut from.dropped);
 }
 
 impl Drop for Predecoded {

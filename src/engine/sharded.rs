@@ -78,7 +78,7 @@ pub enum Unshardable {
     Fragment,
     /// An ICMP error: it may quote a connection written already.
     Icmp,
-    /// A recording's kernel changes: they need the one tracker.
+    /// A recording's kernel changes or socket calls: they need the one tracker.
     Kernel,
     /// More connections open than a shard's share of `--max-open`.
     Open,
@@ -94,7 +94,7 @@ impl std::fmt::Display for Unshardable {
         f.write_str(match self {
             Unshardable::Fragment => "an IP fragment (its datagram needs the one reassembler)",
             Unshardable::Icmp => "an ICMP error (it may quote a connection written already)",
-            Unshardable::Kernel => "a recording's kernel changes (they need the one tracker)",
+            Unshardable::Kernel => "a recording's kernel changes or socket calls (they need the one tracker)",
             Unshardable::Open => "more connections open than a thread's share of --max-open",
             Unshardable::Finished => "more ended connections waiting than --max-connections",
             Unshardable::Lost => "a thread that stopped before the end",

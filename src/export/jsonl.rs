@@ -445,6 +445,9 @@ pub fn write_json_with(out: &mut String, conn: &Connection, pieces: &mut Pieces)
     if conn.kernel_watched {
         kernel(out, conn, start);
     }
+    if !conn.calls.is_empty() {
+        calls(out, conn, start);
+    }
     handshake_and_close(out, conn);
     out.push_str(",\"payload_bytes\":{\"c2s\":");
     int(out, conn.client.payload_bytes);
@@ -555,6 +558,68 @@ fn kernel(out: &mut String, conn: &Connection, start: Timestamp) {
     out.push_str(",\"agreed\":");
     int(out, verdicts.iter().filter(|v| v.agrees()).count());
     out.push_str("},");
+}
+
+/// Appends `"calls":[...],` (the socket calls made on both sockets, in time
+/// order), `"calls_elided":{...},` when some were not kept, and
+/// `"accepted_ms":..,"accept_wait_ms":..,"accept_wait_from":..,` when known.
+fn calls(out: &mut String, conn: &Connection, start: Timestamp) {
+    key(out, "calls");
+    list(out, &conn.calls, |out, c| {
+        out.push_str("{\"t_ms\":");
+        // A connect() comes before the first segment: a negative time.
+        if c.ts < start {
+            out.push('-');
+        }
+        millis(out, c.ts.0.abs_diff(start.0));
+        out.push_str(",\"side\":");
+        token(out, c.side.name());
+        out.push_str(",\"pid\":");
+        int(out, c.pid);
+        if !c.comm.is_empty() {
+            out.push_str(",\"comm\":");
+            json_string(out, c.comm.as_str());
+        }
+        out.push_str(",\"call\":");
+        token(out, c.kind.name());
+        if let Some(b) = c.bytes {
+            out.push_str(",\"bytes\":");
+            int(out, b);
+        }
+        if let Some(h) = c.how {
+            out.push_str(",\"how\":");
+            token(out, h.name());
+        }
+        if let Some(e) = c.error {
+            out.push_str(",\"error\":");
+            token(out, &crate::model::connection::errno_name(e));
+        }
+        out.push('}');
+    });
+    out.push(',');
+    if conn.calls_elided > 0 {
+        key(out, "calls_elided");
+        out.push('{');
+        key(out, "calls");
+        int(out, conn.calls_elided);
+        out.push(',');
+        key(out, "before");
+        int(out, conn.calls_gap);
+        out.push_str("},");
+    }
+    if let Some(at) = conn.accepted() {
+        key(out, "accepted_ms");
+        millis(out, at.0.saturating_sub(start.0));
+        out.push(',');
+    }
+    if let Some((wait, from)) = conn.accept_wait() {
+        key(out, "accept_wait_ms");
+        millis(out, wait);
+        out.push(',');
+        key(out, "accept_wait_from");
+        token(out, if from == crate::model::connection::AcceptFrom::Kernel { "kernel" } else { "wire" });
+        out.push(',');
+    }
 }
 
 /// Appends `"handshake":{...},"close":{...},"final_states":{...}`.

@@ -1,6 +1,7 @@
 //! `trace --format mermaid`: a Mermaid `sequenceDiagram` per connection. One
 //! message per segment, state changes as notes over each lifeline, steps
-//! numbered, the verdict as a final note. Every label is escaped with Mermaid's
+//! numbered, socket calls as notes over their caller (`◆ python3[4242]
+//! close()`), the verdict as a final note. Every label is escaped with Mermaid's
 //! entity codes so that no payload can end a line or a statement early.
 //!
 //! Mermaid reads one diagram per document. One connection is written as a
@@ -70,7 +71,17 @@ pub fn diagram(conn: &Connection) -> String {
     );
     let _ = writeln!(s, "    participant C as {}", escape(&format!("client {}", conn.client.addr)));
     let _ = writeln!(s, "    participant S as {}", escape(&format!("server {}", conn.server.addr)));
-    for a in timeline::arrows(conn) {
+    // Socket calls, as notes over their caller, before the first segment
+    // captured after them.
+    let mut calls = conn.calls.iter().peekable();
+    let note_call = |s: &mut String, c: &crate::model::connection::CallRow| {
+        let who = if c.side == crate::model::tracker::Role::Client { "C" } else { "S" };
+        let _ = writeln!(s, "    Note over {who}: {}", escape(&format!("◆ {}", crate::ladder::call_label(c))));
+    };
+    for (a, r) in timeline::arrows(conn).into_iter().zip(&conn.records) {
+        while let Some(c) = calls.next_if(|c| c.ts <= r.ts) {
+            note_call(&mut s, c);
+        }
         let (from, to) = match a.dir {
             Dir::C2S => ("C", "S"),
             Dir::S2C => ("S", "C"),
@@ -91,6 +102,9 @@ pub fn diagram(conn: &Connection) -> String {
                 let _ = writeln!(s, "    Note over {who}: {}", escape(&text));
             }
         }
+    }
+    for c in calls {
+        note_call(&mut s, c);
     }
     let _ = writeln!(s, "    Note over C,S: {}", escape(&timeline::verdict(conn)));
     s

@@ -170,12 +170,35 @@ fn marker(phase: Phase) -> &'static str {
     }
 }
 
+/// The colour of a socket call's row.
+const CALL: &str = "#1f6feb";
+
+/// Where the rows of a connection drawn at `y0` begin.
+fn top_of(y0: u32) -> u32 {
+    y0 + HEADER
+}
+
 /// Appends one connection's ladder at vertical offset `y0`; returns its height.
 fn ladder(s: &mut String, conn: &Connection, y0: u32) -> u32 {
     let arrows = ladder::layout(conn, None, 0).rows;
-    let n = u32::try_from(arrows.len()).unwrap_or(u32::MAX / ROW);
+    // Each segment's row, and each socket call's before the first segment
+    // captured after it: the row (slot) of every arrow and every call.
+    let (mut arrow_slots, mut call_slots) = (Vec::with_capacity(arrows.len()), Vec::with_capacity(conn.calls.len()));
+    let mut next = 0;
+    for r in &conn.records {
+        while next < conn.calls.len() && conn.calls[next].ts <= r.ts {
+            call_slots.push(arrow_slots.len() + call_slots.len());
+            next += 1;
+        }
+        arrow_slots.push(arrow_slots.len() + call_slots.len());
+    }
+    while call_slots.len() < conn.calls.len() {
+        call_slots.push(arrow_slots.len() + call_slots.len());
+    }
+    let n = u32::try_from(arrows.len() + conn.calls.len()).unwrap_or(u32::MAX / ROW);
+    let slot_y = |slot: usize| top_of(y0) + u32::try_from(slot).unwrap_or(0) * ROW + 22;
     let verdict = super::text::wrap_lines(&timeline::verdict(conn), 110);
-    let top = y0 + HEADER;
+    let top = top_of(y0);
     let bottom = top + n * ROW + 10;
     let _ = writeln!(
         s,
@@ -199,8 +222,22 @@ fn ladder(s: &mut String, conn: &Connection, y0: u32) -> u32 {
     for x in [LEFT, RIGHT] {
         let _ = writeln!(s, r#"<line x1="{x}" y1="{top}" x2="{x}" y2="{bottom}" class="lifeline"/>"#);
     }
+    for (c, &slot) in conn.calls.iter().zip(&call_slots) {
+        let y = slot_y(slot);
+        let (x, tx, anchor) = match c.side {
+            crate::model::tracker::Role::Client => (LEFT, LEFT + 14, "start"),
+            crate::model::tracker::Role::Server => (RIGHT, RIGHT - 14, "end"),
+        };
+        let _ = writeln!(
+            s,
+            r#"<path class="call" d="M{x} {} l6 6 l-6 6 l-6 -6 z" fill="{CALL}"/><text x="{tx}" y="{}" text-anchor="{anchor}" class="label call" fill="{CALL}">{}</text>"#,
+            y - 6,
+            y + 4,
+            escape(&ladder::call_label(c))
+        );
+    }
     for (i, a) in arrows.iter().enumerate() {
-        let y = top + u32::try_from(i).unwrap_or(0) * ROW + 22;
+        let y = slot_y(arrow_slots[i]);
         let (x1, x2) = match a.dir {
             Dir::C2S => (LEFT, RIGHT - 6),
             Dir::S2C => (RIGHT, LEFT + 6),
@@ -211,9 +248,9 @@ fn ladder(s: &mut String, conn: &Connection, y0: u32) -> u32 {
         // each leaves its sender on the first row and arrives on the second,
         // so the lines cross.
         let (y1, y2) = if a.crossing && arrows.get(i + 1).is_some_and(|n| n.crossing) {
-            (y, y + ROW)
+            (y, slot_y(arrow_slots[i + 1]))
         } else if a.crossing && i > 0 && arrows[i - 1].crossing {
-            (y - ROW, y)
+            (slot_y(arrow_slots[i - 1]), y)
         } else {
             (y, y)
         };

@@ -51,7 +51,8 @@ pub fn diagram_path(conn: &Connection) -> String {
 /// The ladder with extra lines between its rows: under each row an ICMP
 /// error quoted, that error; where the kernel changed an endpoint's state,
 /// that change, at its time (`⚙`, and `✗` when the wire does not show it);
-/// then the kernel's agreement.
+/// each socket call on its caller's lifeline (`◆`), before the first
+/// segment captured after it; then the kernel's agreement.
 fn with_extras(conn: &Connection, ladder: &ladder::Ladder) -> String {
     use crate::model::kernel;
     let text = ladder.to_text();
@@ -86,6 +87,12 @@ fn with_extras(conn: &Connection, ladder: &ladder::Ladder) -> String {
         let line =
             format!("{pad}{mark} kernel {:<6} {} → {} at {:.3} ms{wire}", t.side.name(), t.from, t.to, since(t.ts));
         extra.push((after, t.ts.0, line));
+    }
+    for c in &conn.calls {
+        // A connect() comes before the first segment: a negative time.
+        let at = (i128::from(c.ts.0) - i128::from(conn.start().0)) as f64 / 1e6;
+        let line = format!("{}  at {at:.3} ms", ladder::call_line(c, &ladder.geometry));
+        extra.push((ladder::call_after(conn, c), c.ts.0, line));
     }
     extra.sort_by_key(|(after, ts, _)| (after.map_or(0, |a| a + 1), *ts));
     let mut out = String::new();
@@ -238,7 +245,7 @@ impl Exporter for TextExporter {
     }
 
     fn append(&mut self, conn: &Connection, buf: &mut String) {
-        if conn.icmp.is_empty() && !conn.kernel_watched {
+        if conn.icmp.is_empty() && !conn.kernel_watched && conn.calls.is_empty() {
             ladder::write_text(conn, &mut self.scratch, buf);
         } else {
             buf.push_str(&with_extras(conn, &ladder::layout(conn, None, 0)));

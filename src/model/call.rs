@@ -154,7 +154,10 @@ impl Comm {
 /// tuple already (the built-in programs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Call {
-    /// When the call returned (`connect`: when it was made).
+    /// When the call returned (`connect`: when it was made). A source that
+    /// can tell (the built-in programs) times a call that causes segments
+    /// (`connect`, `send`, `shutdown`, `close`) when it was made, so that it
+    /// comes before the segments it caused.
     pub ts: Timestamp,
     pub sock: u64,
     pub local: SocketAddr,

@@ -109,6 +109,12 @@ pub struct Connection {
     /// it: which endpoint, its state (TIME-WAIT or FIN-WAIT-2), when its
     /// timer ends.
     pub kernel_timer: Option<(Role, TcpState, Timestamp)>,
+    /// The socket calls made on its two sockets, in time order: the first
+    /// [`CALLS_FIRST`] and the last [`CALLS_LAST`] (to twice that) are kept,
+    /// the ones between counted in `calls_elided` (before index `calls_gap`).
+    pub calls: Vec<CallRow>,
+    pub calls_elided: u64,
+    pub calls_gap: usize,
     /// The capture began after the close had begun: the states the kernel
     /// listed for (client, server) then. Step counts start unknown.
     pub joined_late: Option<(TcpState, TcpState)>,
@@ -182,6 +188,147 @@ impl Connection {
         let taken = TakenOver { role, since, syn: seg.ts.max(since), by_itself, beyond };
         self.time_wait_taken = Some(taken);
         Some(taken)
+    }
+}
+
+/// Socket calls kept from a connection's start.
+pub const CALLS_FIRST: usize = 64;
+/// Socket calls kept from its end (between this and twice this).
+pub const CALLS_LAST: usize = 64;
+
+/// One socket call on one of a connection's sockets (see
+/// [`super::call::Call`]), by the endpoint that made it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CallRow {
+    pub ts: Timestamp,
+    /// The endpoint whose socket it was called on.
+    pub side: Role,
+    pub pid: u32,
+    pub comm: super::call::Comm,
+    pub kind: super::call::CallKind,
+    pub bytes: Option<u64>,
+    pub how: Option<super::call::How>,
+    pub error: Option<i32>,
+}
+
+impl CallRow {
+    /// The caller as shown: `name[pid]`, or `pid PID` when its name is unknown.
+    #[must_use]
+    pub fn caller(&self) -> String {
+        if self.comm.is_empty() { format!("pid {}", self.pid) } else { format!("{}[{}]", self.comm.as_str(), self.pid) }
+    }
+
+    /// The call as written: `close()`, `send() = 10`, `recv() = 0`,
+    /// `recv() = -ECONNRESET`, `shutdown(SHUT_WR)`.
+    #[must_use]
+    pub fn text(&self) -> String {
+        use super::call::{CallKind, How};
+        let args = match (self.kind, self.how) {
+            (CallKind::Shutdown, Some(How::Read)) => "SHUT_RD",
+            (CallKind::Shutdown, Some(How::Write)) => "SHUT_WR",
+            (CallKind::Shutdown, Some(How::Both)) => "SHUT_RDWR",
+            _ => "",
+        };
+        let mut s = format!("{}({args})", self.kind.name());
+        if let Some(e) = self.error {
+            s.push_str(&format!(" = -{}", errno_name(e)));
+        } else if let Some(b) = self.bytes {
+            s.push_str(&format!(" = {b}"));
+        }
+        s
+    }
+}
+
+/// An errno's name (the common ones on sockets), or its number.
+#[must_use]
+pub fn errno_name(e: i32) -> String {
+    match e {
+        11 => "EAGAIN".to_owned(),
+        32 => "EPIPE".to_owned(),
+        104 => "ECONNRESET".to_owned(),
+        110 => "ETIMEDOUT".to_owned(),
+        111 => "ECONNREFUSED".to_owned(),
+        _ => format!("errno {e}"),
+    }
+}
+
+/// What the wait in the accept queue is measured from
+/// ([`Connection::accept_wait`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AcceptFrom {
+    /// The kernel's SYN-RECEIVED -> ESTABLISHED of the server's socket.
+    Kernel,
+    /// The third ACK of the handshake on the wire (no kernel view).
+    Wire,
+}
+
+impl Connection {
+    /// Attaches a socket call made on one of its sockets, in time order.
+    pub fn note_call(&mut self, c: &super::call::Call) {
+        let side = if c.local == self.server.addr { Role::Server } else { Role::Client };
+        let row = CallRow {
+            ts: c.ts,
+            side,
+            pid: c.pid,
+            comm: c.comm,
+            kind: c.kind,
+            bytes: c.bytes,
+            how: c.how,
+            error: c.error,
+        };
+        // One connect() per connection: the last made before its SYN (an
+        // earlier one on its tuple was an earlier socket's).
+        if row.kind == super::call::CallKind::Connect
+            && let Some(i) = self.calls.iter().position(|k| k.kind == row.kind && k.side == side)
+        {
+            if self.calls[i].ts >= row.ts {
+                return;
+            }
+            self.calls.remove(i);
+        }
+        // Calls of the two programs may come out of order: keep time order.
+        let at = self.calls.partition_point(|k| k.ts <= row.ts);
+        self.calls.insert(at, row);
+        // Past the first and twice the last: the oldest of the last go,
+        // counted, in bulk (amortised O(1) per call).
+        if self.calls.len() >= CALLS_FIRST + 2 * CALLS_LAST {
+            self.calls.drain(CALLS_FIRST..CALLS_FIRST + CALLS_LAST);
+            self.calls_elided += CALLS_LAST as u64;
+            self.calls_gap = CALLS_FIRST;
+        }
+    }
+
+    /// When the server's `accept()` returned this connection, when known.
+    #[must_use]
+    pub fn accepted(&self) -> Option<Timestamp> {
+        use super::call::CallKind;
+        self.calls
+            .iter()
+            .find(|c| c.side == Role::Server && c.kind == CallKind::Accept && c.error.is_none())
+            .map(|c| c.ts)
+    }
+
+    /// How long the connection waited in the accept queue: from the
+    /// server's socket becoming ESTABLISHED (the kernel's word, or without
+    /// it the handshake's third ACK on the wire) to `accept()` returning it
+    /// (nanoseconds); `None` when either is unknown.
+    #[must_use]
+    pub fn accept_wait(&self) -> Option<(u64, AcceptFrom)> {
+        let accepted = self.accepted()?;
+        let kernel = self
+            .kernel
+            .iter()
+            .find(|k| k.side == Role::Server && k.from == TcpState::SynReceived && k.to == TcpState::Established)
+            .map(|k| (k.ts, AcceptFrom::Kernel));
+        let wire = || {
+            self.records
+                .iter()
+                .find(|r| r.dir == Dir::C2S && r.phase == Phase::Handshake && r.step == Some(3))
+                .map(|r| (r.ts, AcceptFrom::Wire))
+        };
+        let (from, basis) = kernel.or_else(wire)?;
+        // accept() cannot return a connection before it is established.
+        Some((accepted.0.checked_sub(from.0)?, basis))
     }
 }
 
@@ -292,6 +439,9 @@ impl Connection {
             kernel_dropped: 0,
             kernel_watched: false,
             kernel_timer: None,
+            calls: Vec::new(),
+            calls_elided: 0,
+            calls_gap: 0,
             joined_late: None,
             time_wait_taken: None,
             after_time_wait: None,

@@ -10,6 +10,8 @@
 
 use std::fmt::Write as _;
 
+mod calls;
+
 use super::classify::{CloseKind, Dir, Phase, Role};
 use super::connection::{Connection, IcmpNote, Record, TakenOver};
 use super::segment::Timestamp;
@@ -281,6 +283,7 @@ pub fn verdict_into(conn: &Connection, s: &mut String) {
             let _ = write!(s, " {n} ICMP errors came back about its segments.");
         }
     }
+    calls::words(conn, s);
 }
 
 /// Why a listener on one host drops a SYN (Linux, `tcp_conn_request`):

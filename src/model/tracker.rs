@@ -14,8 +14,10 @@ use std::net::SocketAddr;
 
 use foldhash::fast::RandomState;
 
+use super::call::{Call, CallKind};
 pub use super::classify::{CloseKind, Dir, Handshake, Initiator, Phase, Role, TeardownSteps};
-pub use super::connection::{ConnId, Connection, Keep, Record};
+pub use super::connection::{AcceptFrom, CallRow, ConnId, Connection, Keep, Record};
+use super::kernel_change::Change;
 use super::segment::{Segment, Timestamp};
 pub use super::tcp::Side;
 
@@ -306,7 +308,7 @@ pub struct Tracker {
     /// Ids in `finished` whose connection was forgotten already.
     forgotten: usize,
     /// The kernel view's changes on their way to a connection.
-    kernel: KernelWaiting,
+    kernel: Waiting,
     /// The last [`share`]: for how many open connections, and what it was.
     shared: (usize, Keep),
     /// Connections written and handed back ([`Tracker::recycle`]), whose
@@ -329,26 +331,67 @@ pub const SPARE: usize = 1_024;
 /// (more is a long connection's: let it go).
 const SPARE_RECORDS: usize = 16;
 
-/// Kernel changes waiting: for their connection's first segment
-/// (`pending`, by tuple), or for their socket's port (`unresolved`, by
-/// socket). Both bounded by [`KERNEL_WAITING`], oldest given up first.
+/// A socket's report on its way to a connection: a kernel state change or
+/// a socket call. Both wait the same way ([`Waiting`]).
+#[derive(Clone, Copy, Debug)]
+enum Report {
+    Change(Change),
+    Call(Call),
+}
+
+impl Report {
+    fn ts(&self) -> Timestamp {
+        match self {
+            Report::Change(c) => c.ts,
+            Report::Call(c) => c.ts,
+        }
+    }
+    fn sock(&self) -> u64 {
+        match self {
+            Report::Change(c) => c.sock,
+            Report::Call(c) => c.sock,
+        }
+    }
+    fn tuple(&self) -> (SocketAddr, SocketAddr) {
+        match self {
+            Report::Change(c) => (c.local, c.remote),
+            Report::Call(c) => (c.local, c.remote),
+        }
+    }
+    /// The report with the socket's endpoints, learnt from a later one.
+    fn on(self, (local, remote): (SocketAddr, SocketAddr)) -> Report {
+        match self {
+            Report::Change(c) => Report::Change(Change { local, remote, ..c }),
+            Report::Call(c) => Report::Call(Call { local, remote, ..c }),
+        }
+    }
+}
+
+/// Kernel changes and socket calls waiting: for the segments up to their
+/// time (`queue`), for their connection's first segment (`pending`, by
+/// tuple), or for their socket's port (`unresolved`, by socket). All bounded
+/// by [`KERNEL_WAITING`], oldest given up first.
 #[derive(Debug, Default)]
-struct KernelWaiting {
+struct Waiting {
+    /// The kernel view is on.
     on: bool,
-    /// Changes not yet routed, in time order.
-    queue: VecDeque<super::kernel_change::Change>,
-    pending: HashMap<Key, Vec<super::kernel_change::Change>, RandomState>,
+    /// Reports not yet routed, in time order.
+    queue: VecDeque<Report>,
+    pending: HashMap<Key, Vec<Report>, RandomState>,
     pending_order: VecDeque<Key>,
-    unresolved: HashMap<u64, Vec<super::kernel_change::Change>, RandomState>,
+    unresolved: HashMap<u64, Vec<Report>, RandomState>,
     unresolved_order: VecDeque<u64>,
     /// What the kernel listed when the capture began, by tuple.
     snapshot: HashMap<Key, Vec<(SocketAddr, super::tcp::TcpState)>, RandomState>,
     waiting: usize,
     given_up: u64,
+    /// Of `waiting` and `given_up`, the calls.
+    calls_waiting: usize,
+    calls_given_up: u64,
 }
 
-/// Kernel changes that may wait for their segments, their connection or
-/// their port (about 80 bytes each).
+/// Kernel changes and socket calls that may wait for their segments, their
+/// connection or their port (about 100 bytes each).
 pub const KERNEL_WAITING: usize = 65_536;
 
 /// How long after a connection's last segment a kernel change on its tuple
@@ -356,32 +399,45 @@ pub const KERNEL_WAITING: usize = 65_536;
 /// microseconds on loopback).
 const KERNEL_AFTER_END: u64 = 5_000_000;
 
-impl KernelWaiting {
+impl Waiting {
     fn wait<K: std::hash::Hash + Eq + Copy>(
-        map: &mut HashMap<K, Vec<super::kernel_change::Change>, RandomState>,
+        map: &mut HashMap<K, Vec<Report>, RandomState>,
         order: &mut VecDeque<K>,
         k: K,
-        c: super::kernel_change::Change,
+        r: Report,
     ) {
         let v = map.entry(k).or_default();
         if v.is_empty() {
             order.push_back(k);
         }
-        v.push(c);
+        v.push(r);
     }
 
-    /// Gives up the oldest waiting changes beyond the bound.
-    fn trim(&mut self) {
+    /// Counts reports that stop waiting (`given_up`: dropped).
+    fn done(&mut self, reports: &[Report], given_up: bool) {
+        let calls = reports.iter().filter(|r| matches!(r, Report::Call(_))).count();
+        self.waiting -= reports.len();
+        self.calls_waiting -= calls;
+        if given_up {
+            self.given_up += reports.len() as u64;
+            self.calls_given_up += calls as u64;
+        }
+    }
+
+    /// Counts a report that starts waiting, and gives up the oldest waiting
+    /// ones beyond the bound.
+    fn waits(&mut self, r: &Report) {
+        self.waiting += 1;
+        self.calls_waiting += usize::from(matches!(r, Report::Call(_)));
         while self.waiting > KERNEL_WAITING {
             let dropped = if let Some(k) = self.unresolved_order.pop_front() {
-                self.unresolved.remove(&k).map_or(0, |v| v.len())
+                self.unresolved.remove(&k)
             } else if let Some(k) = self.pending_order.pop_front() {
-                self.pending.remove(&k).map_or(0, |v| v.len())
+                self.pending.remove(&k)
             } else {
                 break;
             };
-            self.waiting -= dropped;
-            self.given_up += dropped as u64;
+            self.done(&dropped.unwrap_or_default(), true);
         }
     }
 }
@@ -402,7 +458,7 @@ impl Tracker {
             open: 0,
             open_order: VecDeque::new(),
             forgotten: 0,
-            kernel: KernelWaiting::default(),
+            kernel: Waiting::default(),
             // Computed at the first segment.
             shared: (usize::MAX, Keep::default()),
             spare: Vec::new(),
@@ -478,10 +534,18 @@ impl Tracker {
         self.kernel.on
     }
 
-    /// Kernel changes not attached: (waiting, given up).
+    /// Kernel changes and socket calls not attached: (waiting, given up).
     #[must_use]
     pub fn kernel_pending(&self) -> (usize, u64) {
         (self.kernel.waiting + self.kernel.queue.len(), self.kernel.given_up)
+    }
+
+    /// Of [`Tracker::kernel_pending`], the socket calls: (waiting to be
+    /// routed or for their connection, given up).
+    #[must_use]
+    pub fn calls_pending(&self) -> (usize, u64) {
+        let queued = self.kernel.queue.iter().filter(|r| matches!(r, Report::Call(_))).count();
+        (self.kernel.calls_waiting + queued, self.kernel.calls_given_up)
     }
 
     /// The sockets sock_diag listed on the watched port when the capture
@@ -513,70 +577,138 @@ impl Tracker {
     /// its time have been tracked (see [`Tracker::kernel_flush`]): on a
     /// reused tuple, the new connection's changes then find the new
     /// connection, not the one that ended.
-    pub fn kernel(&mut self, c: super::kernel_change::Change) {
+    pub fn kernel(&mut self, c: Change) {
+        self.report(Report::Change(c));
+    }
+
+    /// Takes a socket call, from whichever source (the built-in programs,
+    /// kernel tracepoints, a recording). Like a kernel change, it is
+    /// attached once the segments up to its time have been tracked
+    /// ([`Tracker::kernel_flush`]); one made before its connection's first
+    /// segment (a `connect()`) waits for it; one whose `local` port is 0
+    /// waits for its socket's (`sock`) next report, change or call, to
+    /// learn the tuple. On a reused tuple it goes to the connection it
+    /// belongs to by time. The kernel view need not be on.
+    pub fn call(&mut self, c: Call) {
+        self.report(Report::Call(c));
+    }
+
+    fn report(&mut self, r: Report) {
         let q = &mut self.kernel.queue;
-        let at = q.iter().rposition(|k| k.ts <= c.ts).map_or(0, |i| i + 1);
-        q.insert(at, c);
+        let at = q.iter().rposition(|k| k.ts() <= r.ts()).map_or(0, |i| i + 1);
+        q.insert(at, r);
         if q.len() > KERNEL_WAITING {
-            let oldest = self.kernel.queue.pop_front().map(|c| c.ts);
-            if let Some(ts) = oldest {
+            let oldest = self.kernel.queue.pop_front();
+            if let Some(oldest) = oldest {
+                let ts = oldest.ts();
+                self.route_report(oldest);
                 self.kernel_flush(ts);
             }
         }
     }
 
-    /// Attaches the kernel changes made at or before `upto` (every segment
-    /// up to then has been tracked; `Timestamp(u64::MAX)` when the capture
-    /// is idle).
+    /// Attaches the kernel changes and socket calls made at or before
+    /// `upto` (every segment up to then has been tracked;
+    /// `Timestamp(u64::MAX)` when the capture is idle).
     pub fn kernel_flush(&mut self, upto: Timestamp) {
-        while self.kernel.queue.front().is_some_and(|c| c.ts <= upto) {
+        while self.kernel.queue.front().is_some_and(|c| c.ts() <= upto) {
             if let Some(c) = self.kernel.queue.pop_front() {
-                self.route_kernel(c);
+                self.route_report(c);
             }
         }
     }
 
-    /// A change goes to its connection; one that comes before the
+    /// A report goes to its connection; one that comes before the
     /// connection's first segment waits (bounded); one made before the socket
-    /// had its port waits for the socket's next change.
-    fn route_kernel(&mut self, c: super::kernel_change::Change) {
+    /// had its port waits for the socket's next report.
+    fn route_report(&mut self, r: Report) {
         let w = &mut self.kernel;
-        if c.local.port() == 0 {
-            KernelWaiting::wait(&mut w.unresolved, &mut w.unresolved_order, c.sock, c);
-            w.waiting += 1;
-            w.trim();
+        let (local, remote) = r.tuple();
+        if local.port() == 0 {
+            Waiting::wait(&mut w.unresolved, &mut w.unresolved_order, r.sock(), r);
+            w.waits(&r);
             return;
         }
-        if c.remote.port() == 0 {
-            return; // a listening socket's own change, not a connection's
+        if remote.port() == 0 {
+            return; // a listening socket's own report, not a connection's
         }
-        // Earlier changes of this socket, made before its port was chosen.
-        if let Some(earlier) = w.unresolved.remove(&c.sock) {
-            w.waiting -= earlier.len();
+        // Earlier reports of this socket, made before its port was chosen.
+        if r.sock() != 0
+            && let Some(earlier) = w.unresolved.remove(&r.sock())
+        {
+            w.done(&earlier, false);
             for u in earlier {
-                self.attach_kernel(super::kernel_change::Change { local: c.local, remote: c.remote, ..u });
+                self.attach_report(u.on((local, remote)));
             }
         }
-        self.attach_kernel(c);
+        self.attach_report(r);
     }
 
-    fn attach_kernel(&mut self, c: super::kernel_change::Change) {
-        let k = key(c.local, c.remote, 0);
-        match self.find(&k).and_then(|id| self.conns.get_mut(id)) {
+    fn attach_report(&mut self, r: Report) {
+        let (local, remote) = r.tuple();
+        let k = key(local, remote, 0);
+        let conn = self.find(&k).and_then(|id| self.conns.get_mut(id));
+        match (conn, r) {
             // A connection that ended takes only the changes its last segments
             // caused; later ones on its tuple belong to the next connection.
             // (A mini-socket's timer ends long after: `sock` 0, always its own.)
-            Some(conn)
+            (Some(conn), Report::Change(c))
                 if conn.kernel_watched
                     && (c.sock == 0 || !(conn.ended && c.ts.0 > conn.last().0 + KERNEL_AFTER_END)) =>
             {
                 conn.note_kernel(&c);
             }
+            // A call goes to the latest connection on its tuple, ended or not
+            // (a close() or a failed recv() may come long after an RST),
+            // except a connect(): it starts a connection, whose SYN leaves
+            // inside it, so it belongs to the first one that starts from its
+            // socket at or after it.
+            (Some(conn), Report::Call(c))
+                if c.kind != CallKind::Connect || (conn.client.addr == c.local && conn.start() >= c.ts) =>
+            {
+                let mut to = Some(conn.id);
+                if c.kind != CallKind::Connect && conn.start() > c.ts {
+                    // Made before the tuple's latest connection began: an
+                    // earlier one's (rare: a reused tuple), or a socket's
+                    // whose connection is not tracked (a try the dashboard
+                    // left out): given up.
+                    to = self.conns.iter().rev().find(|e| tuple(e) == k && e.start() <= c.ts).map(|e| e.id);
+                }
+                match to.and_then(|id| self.conns.get_mut(id)) {
+                    Some(conn) => conn.note_call(&c),
+                    None => {
+                        self.kernel.given_up += 1;
+                        self.kernel.calls_given_up += 1;
+                    }
+                }
+            }
             _ => {
                 let w = &mut self.kernel;
-                KernelWaiting::wait(&mut w.pending, &mut w.pending_order, k, c);
-                w.waiting += 1;
-                w.trim();
+                Waiting::wait(&mut w.pending, &mut w.pending_order, k, r);
+                w.waits(&r);
+            }
+        }
+    }
+
+    /// Reports waiting for connection `conn`, just started on tuple `key`,
+    /// go to it.
+    fn take_pending(&mut self, conn: &mut Connection, key: &Key) {
+        if let Some(waiting) = self.kernel.pending.remove(key) {
+            self.kernel.done(&waiting, false);
+            for r in &waiting {
+                match r {
+                    Report::Change(c) if conn.kernel_watched => conn.note_kernel(c),
+                    Report::Change(_) => {}
+                    // Only a connect() comes before its connection's first
+                    // segment: another call made before it was an earlier
+                    // socket's on the same tuple, whose connection is not
+                    // tracked.
+                    Report::Call(c) if c.kind == CallKind::Connect || c.ts >= conn.start() => conn.note_call(c),
+                    Report::Call(_) => {
+                        self.kernel.given_up += 1;
+                        self.kernel.calls_given_up += 1;
+                    }
+                }
             }
         }
     }
@@ -697,6 +829,9 @@ impl Tracker {
         if self.kernel.on {
             self.kernel_start(&mut conn, &key, fresh_syn);
         }
+        if !self.kernel.pending.is_empty() {
+            self.take_pending(&mut conn, &key);
+        }
         let dir = if seg.src == client { Dir::C2S } else { Dir::S2C };
         conn.set_keep(share(&self.limits, self.open + 1));
         let ended = conn.apply(seg, dir);
@@ -741,12 +876,6 @@ impl Tracker {
         if !fresh_syn && let Some(sockets) = self.kernel.snapshot.remove(key) {
             let of = |addr| sockets.iter().find(|(local, _)| *local == addr).map(|(_, s)| *s);
             conn.start_in(of(conn.client.addr), of(conn.server.addr));
-        }
-        if let Some(waiting) = self.kernel.pending.remove(key) {
-            self.kernel.waiting -= waiting.len();
-            for c in &waiting {
-                conn.note_kernel(c);
-            }
         }
     }
 

@@ -36,6 +36,13 @@ pub enum Msg {
     },
     /// State changes the kernel made (the kernel view, live).
     KernelChanges(Vec<crate::model::kernel::Change>),
+    /// Socket calls: a recording's (replayed, with its malformed call
+    /// records counted), or the built-in programs' own.
+    Calls(crate::capture::Replayed),
+    /// Socket calls of any program seen through kernel tracepoints (live):
+    /// those of this process (`App::own_pid`) are dropped, as its built-in
+    /// programs report their own exactly ([`Msg::Calls`]).
+    KernelCalls(Vec<crate::model::call::Call>),
     /// The kernel's mini-sockets on the port and the end of their timers.
     KernelTimers(Vec<crate::model::kernel::Timer>),
     /// The source ended (with an error, or at the end of a file).
@@ -251,6 +258,11 @@ pub struct App {
     pub sort: Sort,
     /// The state-diagram panel is on (`d`).
     pub diagram: bool,
+    /// The ladder shows the programs' socket calls (`i`; on by default).
+    pub show_calls: bool,
+    /// This process's id when its built-in programs report their own calls:
+    /// kernel-sourced calls of it are dropped (they would be shown twice).
+    pub own_pid: Option<u32>,
     /// The kernel view: on, or why it is off (`None`: not asked for).
     pub kernel: Option<Result<(), String>>,
     /// The demo's caption.
@@ -297,6 +309,8 @@ impl App {
             filter: String::new(),
             typing: false,
             sort: Sort::Started,
+            show_calls: true,
+            own_pid: None,
             diagram: false,
             kernel: None,
             caption: None,
@@ -478,6 +492,12 @@ impl App {
             }
             Msg::KernelTimers(timers) => self.pipeline.tracker.kernel_timers(&timers),
             Msg::Listener(sample) => self.lane.take(sample, self.pipeline.tracker.connections()),
+            Msg::Calls(calls) => self.pipeline.replay_calls(calls),
+            Msg::KernelCalls(calls) => {
+                for c in calls.into_iter().filter(|c| Some(c.pid) != self.own_pid) {
+                    self.pipeline.tracker.call(c);
+                }
+            }
             Msg::KernelChanges(changes) => {
                 if !self.pipeline.tracker.kernel_on() {
                     // A replay of a recording that holds the kernel view.
@@ -837,6 +857,10 @@ impl App {
                 }
             }
             KeyCode::Char('o') => self.sort = self.sort.next(),
+            KeyCode::Char('i') => {
+                self.show_calls = !self.show_calls;
+                self.set_notice(if self.show_calls { "socket calls shown (◆)" } else { "socket calls hidden" }.into());
+            }
             KeyCode::Char('d') => {
                 self.diagram = !self.diagram;
                 if self.diagram && Screen::diagram_too_small(self.size) {

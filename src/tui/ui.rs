@@ -52,6 +52,12 @@ impl Theme {
         self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
     }
 
+    /// A socket call's row: its own colour; without colour, its `◆` and the
+    /// absence of an arrow tell it from a segment.
+    fn call(self) -> Style {
+        self.fg(Color::LightBlue).add_modifier(Modifier::ITALIC)
+    }
+
     fn bar(self) -> Style {
         if self.color {
             Style::new().fg(Color::Black).bg(Color::Cyan)
@@ -500,11 +506,15 @@ fn render_ladder(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     let inner = block.inner(area);
     let arrow_width = lad.geometry.arrow_width;
     let selected = app.current_segment();
+    // The ladder's lines: each segment's row, and each socket call's (when
+    // shown) before the first segment captured after it.
+    let lines = ladder_lines(conn, app.show_calls);
+    let at_line = |seg: usize| lines.iter().position(|l| *l == LadderLine::Segment(seg)).unwrap_or(seg);
     let rows = usize::from(inner.height);
-    let sel = selected.unwrap_or(0);
+    let sel = selected.map_or(0, at_line);
     let offset = (sel + 1).saturating_sub(rows);
     // Rows out of sight are announced on the border.
-    let below = lad.rows.len().saturating_sub(offset + rows);
+    let below = lines.len().saturating_sub(offset + rows);
     if offset > 0 {
         block = block.title(Line::from(format!(" ▲ {offset} above ")).right_aligned());
     }
@@ -512,8 +522,40 @@ fn render_ladder(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
         block = block.title_bottom(Line::from(format!(" ▼ {below} below ")).right_aligned());
     }
     ratatui::widgets::Widget::render(block, area, buf);
-    for (i, row) in lad.rows.iter().enumerate().skip(offset).take(rows) {
-        let y = inner.y + u16::try_from(i - offset).unwrap_or(0);
+    let time_text = |ts: crate::model::segment::Timestamp, before: crate::model::segment::Timestamp| match app.time_mode
+    {
+        TimeMode::Relative => {
+            let ms = (i128::from(ts.0) - i128::from(conn.start().0)) as f64 / 1e6;
+            format!("{ms:>8.3} ")
+        }
+        TimeMode::Delta => format!("{:>8.3} ", ts.millis_since(before)),
+        TimeMode::Absolute => {
+            let secs = ts.0 / 1_000_000_000;
+            let micros = (ts.0 % 1_000_000_000) / 1_000;
+            format!("{:02}:{:02}:{:02}.{micros:06} ", secs / 3600 % 24, secs / 60 % 60, secs % 60)
+        }
+    };
+    for (k, item) in lines.iter().enumerate().skip(offset).take(rows) {
+        let y = inner.y + u16::try_from(k - offset).unwrap_or(0);
+        let i = match *item {
+            LadderLine::Segment(i) => i,
+            LadderLine::Call(j) => {
+                let c = &conn.calls[j];
+                let mut spans = Vec::new();
+                if show_time {
+                    let before = conn.records.iter().rev().find(|r| r.ts < c.ts).map_or(c.ts, |r| r.ts);
+                    spans.push(Span::styled(time_text(c.ts, before), Style::new().add_modifier(Modifier::DIM)));
+                    spans.push(Span::raw(" "));
+                }
+                spans.push(Span::raw(format!("{:>client_width$}", "")));
+                spans.push(Span::raw(" │ "));
+                spans.push(Span::styled(ladder::call_text(c, arrow_width), theme.call()));
+                spans.push(Span::raw(" │"));
+                buf.set_line(inner.x, y, &Line::from(spans), inner.width);
+                continue;
+            }
+        };
+        let row = &lad.rows[i];
         let r = &conn.records[i];
         let mut arrow_style = theme.phase(row.phase);
         if row.retransmission {
@@ -521,19 +563,8 @@ fn render_ladder(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
         }
         let mut spans = Vec::new();
         if show_time {
-            let text = match app.time_mode {
-                TimeMode::Relative => format!("{:>8.3} ", r.ts.millis_since(conn.start())),
-                TimeMode::Delta => {
-                    let before = i.checked_sub(1).map_or(r.ts, |j| conn.records[j].ts);
-                    format!("{:>8.3} ", r.ts.millis_since(before))
-                }
-                TimeMode::Absolute => {
-                    let secs = r.ts.0 / 1_000_000_000;
-                    let micros = (r.ts.0 % 1_000_000_000) / 1_000;
-                    format!("{:02}:{:02}:{:02}.{micros:06} ", secs / 3600 % 24, secs / 60 % 60, secs % 60)
-                }
-            };
-            spans.push(Span::styled(text, Style::new().add_modifier(Modifier::DIM)));
+            let before = i.checked_sub(1).map_or(r.ts, |j| conn.records[j].ts);
+            spans.push(Span::styled(time_text(r.ts, before), Style::new().add_modifier(Modifier::DIM)));
             // A marker that survives without colour (and in text captures).
             spans.push(Span::raw(if Some(i) == selected && app.segment.is_some() { "▸" } else { " " }));
         }
@@ -550,9 +581,9 @@ fn render_ladder(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
         }
         buf.set_line(inner.x, y, &line, inner.width);
     }
-    if conn.records.len() < rows {
-        // Lifelines continue below the last segment.
-        for y in inner.y + u16::try_from(conn.records.len()).unwrap_or(0)..inner.y + inner.height {
+    if lines.len() < rows {
+        // Lifelines continue below the last row.
+        for y in inner.y + u16::try_from(lines.len()).unwrap_or(0)..inner.y + inner.height {
             let column = |c: usize| inner.x.saturating_add(u16::try_from(c).unwrap_or(u16::MAX));
             let client_lifeline = lead + client_width + 1;
             for x in [column(client_lifeline), column(client_lifeline + 3 + arrow_width)] {
@@ -562,6 +593,36 @@ fn render_ladder(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
             }
         }
     }
+}
+
+/// One line of the dashboard's ladder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LadderLine {
+    /// The row of the segment with this index in `records`.
+    Segment(usize),
+    /// The row of the call with this index in `calls`.
+    Call(usize),
+}
+
+/// The ladder's lines in time order: every segment's row, and with `calls`
+/// every socket call's row before the first segment captured after it
+/// ([`ladder::call_after`]).
+fn ladder_lines(conn: &Connection, calls: bool) -> Vec<LadderLine> {
+    let mut out = Vec::with_capacity(conn.records.len() + if calls { conn.calls.len() } else { 0 });
+    let mut next = 0;
+    for i in 0..conn.records.len() {
+        // Records and calls are both in time order: a call goes before the
+        // first record not earlier than it.
+        while calls && next < conn.calls.len() && conn.calls[next].ts <= conn.records[i].ts {
+            out.push(LadderLine::Call(next));
+            next += 1;
+        }
+        out.push(LadderLine::Segment(i));
+    }
+    if calls {
+        out.extend((next..conn.calls.len()).map(LadderLine::Call));
+    }
+    out
 }
 
 /// What the explanation panel says, wrapped at `width`: a notice (it goes
@@ -706,12 +767,11 @@ pub const HELP: &[(&str, &str)] = &[
     ("Home / End", "first segment / follow the latest segment"),
     ("space", "pause the view (--step: next segment; demo: hold the step)"),
     ("n / p (demo)", "the tour's next / previous step"),
-    ("f / c", "follow the newest connection / clear the finished ones"),
     ("e", "export to synack-<id>.txt, .mmd, .svg (never overwrites)"),
     ("PgUp PgDn g G", "a page up / down; the first / the last connection"),
-    ("t / o", "times (start, row before, clock) / order of the list"),
+    ("f c / t o", "follow newest / clear finished; times / list order"),
     ("/ , Esc", "filter on kind, scenario, state, address, port / clear it"),
-    ("d / L", "the state diagram (RFC 9293) / the listener's queues"),
+    ("d / L / i", "RFC 9293 state diagram / listener queues / socket calls ◆"),
     ("? / q, Ctrl-C", "this help (any key closes it) / quit"),
 ];
 

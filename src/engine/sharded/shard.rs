@@ -151,9 +151,10 @@ impl<S: Skim> Shard<'_, '_, S> {
                     continue;
                 }
                 None => {
-                    // A recording's kernel changes need the one tracker.
-                    // (Only pcapng holds them, and `skim` reads only pcap.)
-                    if !self.source.take_kernel().is_empty() {
+                    // A recording's kernel changes and socket calls need
+                    // the one tracker. (Only pcapng holds them, and `skim`
+                    // reads only pcap.)
+                    if !self.source.take_kernel().is_empty() || !self.source.take_calls().is_empty() {
                         self.unshardable(frame_no, Unshardable::Kernel);
                     }
                     match self.source.next_frame() {

@@ -1,0 +1,163 @@
+//! What the programs' socket calls say about the segments, when the calls
+//! were seen: which call sent a FIN (or an RST), how long a connection
+//! waited in the accept queue, a `recv()` that returned bytes of several
+//! segments (TCP is a byte stream), and `recv()` returning 0 at the peer's
+//! FIN. Each sentence is made only from calls the connection has: with none,
+//! none is said; nothing is guessed about calls that were not seen.
+
+use std::fmt::Write as _;
+
+use super::{cap, ms_words};
+use crate::model::call::{CallKind, How};
+use crate::model::classify::Role;
+use crate::model::connection::{AcceptFrom, CallRow, Connection};
+
+/// `the client` / `the server`.
+fn lower(role: Role) -> &'static str {
+    match role {
+        Role::Client => "the client",
+        Role::Server => "the server",
+    }
+}
+
+/// The call as a program writes it: `close()`, `shutdown(SHUT_WR)`.
+fn called(c: &CallRow) -> &'static str {
+    match (c.kind, c.how) {
+        (CallKind::Shutdown, Some(How::Write)) => "shutdown(SHUT_WR)",
+        (CallKind::Shutdown, Some(How::Both)) => "shutdown(SHUT_RDWR)",
+        _ => "close()",
+    }
+}
+
+/// Appends the sentences the calls support (nothing without calls).
+pub(super) fn words(conn: &Connection, s: &mut String) {
+    if conn.calls.is_empty() {
+        return;
+    }
+    // Who closed first is said first.
+    let first = |role: Role| {
+        conn.calls
+            .iter()
+            .find(|c| c.side == role && matches!(c.kind, CallKind::Close | CallKind::Shutdown))
+            .map(|c| c.ts)
+    };
+    let order = if first(Role::Server) < first(Role::Client) && first(Role::Server).is_some() {
+        [Role::Server, Role::Client]
+    } else {
+        [Role::Client, Role::Server]
+    };
+    for role in order {
+        closing(conn, role, s);
+    }
+    accepted(conn, s);
+    coalesced(conn, s);
+    end_of_stream(conn, s);
+}
+
+/// `The client called close(); its FIN left 0.020 ms later.`: the first
+/// call of `role` that ends its sending (close, or shutdown of its writing),
+/// made without error, and the first FIN or RST `role` sent at or after it.
+fn closing(conn: &Connection, role: Role, s: &mut String) {
+    let ends = |c: &&CallRow| {
+        c.side == role
+            && c.error.is_none()
+            && (c.kind == CallKind::Close
+                || (c.kind == CallKind::Shutdown && matches!(c.how, Some(How::Write | How::Both))))
+    };
+    let Some(call) = conn.calls.iter().find(ends) else { return };
+    let sent = conn
+        .records
+        .iter()
+        .find(|r| r.dir.sender() == role && !r.retransmission && (r.flags.fin() || r.flags.rst()) && r.ts >= call.ts);
+    let Some(r) = sent else { return };
+    // A FIN sent before the call was another call's: only one sent after.
+    if conn.records.iter().any(|e| e.dir.sender() == role && e.flags.fin() && e.ts < call.ts) {
+        return;
+    }
+    let what = if r.flags.rst() { "RST" } else { "FIN" };
+    let _ = write!(
+        s,
+        " {} called {}; its {what} left {} later.",
+        cap(role),
+        called(call),
+        ms_words(r.ts.millis_since(call.ts))
+    );
+}
+
+/// `The server's accept() returned it 2 ms after the handshake completed: the
+/// connection waited in the accept queue.`
+fn accepted(conn: &Connection, s: &mut String) {
+    let Some((wait, from)) = conn.accept_wait() else { return };
+    let basis = match from {
+        AcceptFrom::Kernel => "the kernel made the server's socket ESTABLISHED",
+        AcceptFrom::Wire => "the handshake's third ACK",
+    };
+    let _ = write!(
+        s,
+        " The server's accept() returned it {} after the handshake completed ({basis}): the connection waited in \
+         the accept queue until the server's program took it.",
+        ms_words(wait as f64 / 1e6)
+    );
+}
+
+/// `One recv() returned 10 bytes that arrived in 2 segments: TCP is a byte
+/// stream, message boundaries are the program's job.` The first `recv()`
+/// whose bytes, counted from the start of the peer's stream (all the
+/// side's recv() calls and all the peer's segments seen), span two or more
+/// segments.
+fn coalesced(conn: &Connection, s: &mut String) {
+    // Every call and every segment is needed to count bytes.
+    if conn.calls_elided > 0 || conn.elided > 0 {
+        return;
+    }
+    for role in [Role::Server, Role::Client] {
+        let peer = role.peer();
+        // The peer's data segments as ranges of its stream (relative
+        // sequence numbers start at 1 after the SYN).
+        let data: Vec<(u64, u64)> = conn
+            .records
+            .iter()
+            .filter(|r| r.dir.sender() == peer && r.payload_len > 0 && !r.retransmission)
+            .map(|r| (u64::from(r.rel_seq), u64::from(r.rel_seq) + u64::from(r.payload_len)))
+            .collect();
+        let mut read = 1u64;
+        for c in conn.calls.iter().filter(|c| c.side == role && c.kind == CallKind::Recv) {
+            let Some(n) = c.bytes.filter(|&n| n > 0) else { continue };
+            let (from, to) = (read, read + n);
+            read = to;
+            let parts = data.iter().filter(|&&(a, b)| a < to && b > from).count();
+            let covered: u64 = data.iter().map(|&(a, b)| b.min(to).saturating_sub(a.max(from))).sum();
+            if parts >= 2 && covered == n {
+                let _ = write!(
+                    s,
+                    " One recv() of {} returned {n} bytes that arrived in {parts} segments: TCP is a byte stream, \
+                     message boundaries are the program's job.",
+                    lower(role)
+                );
+                return;
+            }
+        }
+    }
+}
+
+/// `The server's recv() returned 0, 0.020 ms after the client's FIN
+/// arrived: this is how the server's program learns of the client's FIN.`: a `recv()` of `role` that returned 0 after the peer's
+/// FIN arrived.
+fn end_of_stream(conn: &Connection, s: &mut String) {
+    for role in [Role::Server, Role::Client] {
+        let peer = role.peer();
+        let Some(fin) = conn.records.iter().find(|r| r.dir.sender() == peer && r.flags.fin()) else { continue };
+        let eof = conn.calls.iter().find(|c| c.side == role && c.kind == CallKind::Recv && c.bytes == Some(0));
+        if let Some(c) = eof.filter(|c| c.ts >= fin.ts) {
+            let _ = write!(
+                s,
+                " {}'s recv() returned 0, {} after {}'s FIN arrived: this is how {}'s program learns of {}'s FIN.",
+                cap(role),
+                ms_words(c.ts.millis_since(fin.ts)),
+                lower(peer),
+                lower(role),
+                lower(peer)
+            );
+        }
+    }
+}
