@@ -4,7 +4,9 @@
 //! CLOCK_REALTIME like the packets'). Needs root or CAP_PERFMON (with
 //! `perf_event_paranoid` at 2) and tracefs, which [`open`] mounts when it is
 //! missing. Records are parsed by the pure [`parse_sample`] with the field
-//! offsets the tracepoint's `format` file gives.
+//! offsets the tracepoint's `format` file gives. With the socket calls on
+//! ([`open_with`]), the tracepoints of [`super::callpoints`] write into the
+//! same rings, and each sample carries its task (pid and thread).
 //!
 //! The kernel wakes a reader only when a ring is a quarter full (a
 //! watermark), never per change: in a virtual machine each wakeup is an
@@ -21,6 +23,8 @@ use std::sync::atomic::{Ordering, fence};
 use std::time::Duration;
 
 use perf_event_open_sys as sys;
+
+use super::callpoints::{Decoder, RawEvent, RawSample};
 
 /// Where tracefs may be.
 const TRACEFS: [&str; 2] = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
@@ -175,9 +179,13 @@ fn event_dir() -> Result<PathBuf, Unavailable> {
     if dir.join("id").exists() { Ok(dir) } else { Err(Unavailable::NoTracepoint(dir.display().to_string())) }
 }
 
-/// One CPU's event and its ring.
+/// One CPU's event and its ring, and the CPU's other events (the socket
+/// calls' tracepoints), which write into the same ring
+/// (`PERF_EVENT_IOC_SET_OUTPUT`): one budget, one watermark, and each CPU's
+/// samples in time order across events.
 struct Ring {
     fd: OwnedFd,
+    others: Vec<OwnedFd>,
     base: *mut u8,
     /// Bytes mapped: the metadata page plus the data pages.
     len: usize,
@@ -200,6 +208,10 @@ impl Drop for Ring {
 pub struct Tracepoint {
     rings: Vec<Ring>,
     fields: Fields,
+    /// The state-change tracepoint's id (a sample's `common_type`).
+    id: u16,
+    /// The socket calls' tracepoints, when they are open.
+    calls: Option<Decoder>,
     /// Samples the kernel could not write (full rings), as PERF_RECORD_LOST says.
     pub lost: u64,
     /// CLOCK_REALTIME minus CLOCK_MONOTONIC, in nanoseconds.
@@ -228,20 +240,70 @@ fn clock_offset() -> i128 {
         .map_or(0, |(_, o)| o)
 }
 
+/// A tracepoint's id and `format` file, from its directory under `events/`
+/// (`group/name`).
+fn id_and_format(events: &Path, event: &str) -> Result<(u64, String), Unavailable> {
+    let dir = events.join(event);
+    let missing = |e: io::Error| Unavailable::NoTracepoint(format!("{event}: {e}"));
+    let id = std::fs::read_to_string(dir.join("id"))
+        .map_err(missing)?
+        .trim()
+        .parse()
+        .map_err(|e: std::num::ParseIntError| Unavailable::NoTracepoint(format!("{event}: {e}")))?;
+    let format = std::fs::read_to_string(dir.join("format")).map_err(missing)?;
+    Ok((id, format))
+}
+
 /// Opens the tracepoint for TCP sockets with `port` as either port (every
 /// port with `None`).
 ///
 /// # Errors
 /// [`Unavailable`], saying why and how to get it.
 pub fn open(port: Option<u16>) -> Result<Tracepoint, Unavailable> {
+    open_with(port, false).map(|(t, _)| t)
+}
+
+/// As [`open`], and with `calls` the socket calls' tracepoints too (see
+/// [`super::callpoints`]) on the same rings. When those cannot be had,
+/// the state changes alone, and why the calls are off.
+///
+/// # Errors
+/// [`Unavailable`] when the state changes cannot be had.
+pub fn open_with(port: Option<u16>, calls: bool) -> Result<(Tracepoint, Option<Unavailable>), Unavailable> {
     let dir = event_dir()?;
-    let id: u64 = std::fs::read_to_string(dir.join("id"))
-        .map_err(|e| Unavailable::NoTracepoint(e.to_string()))?
-        .trim()
-        .parse()
-        .map_err(|e: std::num::ParseIntError| Unavailable::NoTracepoint(e.to_string()))?;
-    let format = std::fs::read_to_string(dir.join("format")).map_err(|e| Unavailable::NoTracepoint(e.to_string()))?;
+    let events = dir.parent().and_then(Path::parent).map(Path::to_path_buf).unwrap_or_default();
+    let (id, format) = id_and_format(&events, EVENT)?;
     let fields = fields(&format).ok_or_else(|| Unavailable::NoTracepoint("unexpected format".into()))?;
+    let mut why_not = None;
+    let mut decoder = None;
+    let mut others: Vec<(u64, CString)> = Vec::new();
+    if calls {
+        let mut found = Vec::new();
+        for spec in super::callpoints::EVENTS {
+            match id_and_format(&events, spec.event) {
+                Ok((id, format)) => found.push((spec, id, format)),
+                Err(e) => {
+                    why_not = Some(e);
+                    break;
+                }
+            }
+        }
+        if why_not.is_none() {
+            match Decoder::new(found.iter().map(|(spec, id, format)| (**spec, *id, format.as_str()))) {
+                Some(d) => {
+                    others = found
+                        .iter()
+                        .map(|(spec, id, _)| (*id, CString::new(spec.filter).unwrap_or_default()))
+                        .collect();
+                    decoder = Some(d);
+                }
+                None => {
+                    why_not =
+                        Some(Unavailable::NoTracepoint("a socket call tracepoint has an unexpected format".into()))
+                }
+            }
+        }
+    }
     // SAFETY: sysconf has no memory-safety preconditions.
     let cpus = usize::try_from(unsafe { libc::sysconf(libc::_SC_NPROCESSORS_CONF) }).unwrap_or(1).max(1);
     // SAFETY: as above.
@@ -268,13 +330,48 @@ pub fn open(port: Option<u16>) -> Result<Tracepoint, Unavailable> {
             None => break, // a CPU that is not online
         }
     }
+    if !others.is_empty()
+        && let Err(e) = add_others(&mut rings, &others)
+    {
+        for r in &mut rings {
+            r.others.clear();
+        }
+        decoder = None;
+        why_not = Some(e);
+    }
     for r in &rings {
-        // SAFETY: r.fd is an open perf event.
-        if unsafe { sys::ioctls::ENABLE(r.fd.as_raw_fd(), 0) } != 0 {
-            return Err(Unavailable::Other(io::Error::last_os_error()));
+        for fd in std::iter::once(&r.fd).chain(&r.others) {
+            // SAFETY: fd is an open perf event.
+            if unsafe { sys::ioctls::ENABLE(fd.as_raw_fd(), 0) } != 0 {
+                return Err(Unavailable::Other(io::Error::last_os_error()));
+            }
         }
     }
-    Ok(Tracepoint { rings, fields, lost: 0, offset: clock_offset(), wrapped: Vec::new() })
+    let id = u16::try_from(id).unwrap_or(u16::MAX);
+    Ok((
+        Tracepoint { rings, fields, id, calls: decoder, lost: 0, offset: clock_offset(), wrapped: Vec::new() },
+        why_not,
+    ))
+}
+
+/// Opens each of `others` (tracepoint id, filter) on every ring's CPU,
+/// writing into that ring.
+fn add_others(rings: &mut [Ring], others: &[(u64, CString)]) -> Result<(), Unavailable> {
+    for (cpu, ring) in rings.iter_mut().enumerate() {
+        for (id, filter) in others {
+            let filter = (!filter.as_bytes().is_empty()).then_some(filter.as_c_str());
+            let fd = open_event(*id, cpu, filter, u32::MAX).map_err(|s| match s {
+                Step::Open(e) | Step::Filter(e) | Step::Map(e) => Unavailable::Other(e),
+            })?;
+            // SAFETY: both are open perf events on the same CPU; the kernel
+            // then writes fd's samples into ring.fd's buffer.
+            if unsafe { sys::ioctls::SET_OUTPUT(fd.as_raw_fd(), ring.fd.as_raw_fd()) } != 0 {
+                return Err(Unavailable::Other(io::Error::last_os_error()));
+            }
+            ring.others.push(fd);
+        }
+    }
+    Ok(())
 }
 
 /// Where opening one CPU's ring failed.
@@ -284,22 +381,24 @@ enum Step {
     Map(io::Error),
 }
 
-/// The tracepoint `id` on `cpu`, filtered by `filter`, with a ring of
-/// `pages` data pages of `page` bytes; disabled until enabled.
-fn open_ring(id: u64, cpu: usize, page: usize, pages: usize, filter: Option<&CStr>) -> Result<Ring, Step> {
+/// The tracepoint `id` on `cpu`, filtered by `filter`, disabled until
+/// enabled; samples carry the task, the time and the raw record, and wake a
+/// reader by `watermark` bytes only (an event writing into another's ring
+/// wakes by that ring's).
+fn open_event(id: u64, cpu: usize, filter: Option<&CStr>, watermark: u32) -> Result<OwnedFd, Step> {
     let mut attr = sys::bindings::perf_event_attr {
         type_: sys::bindings::PERF_TYPE_TRACEPOINT,
         size: u32::try_from(std::mem::size_of::<sys::bindings::perf_event_attr>()).unwrap_or(0),
         config: id,
-        sample_type: u64::from(sys::bindings::PERF_SAMPLE_RAW | sys::bindings::PERF_SAMPLE_TIME),
+        sample_type: u64::from(
+            sys::bindings::PERF_SAMPLE_RAW | sys::bindings::PERF_SAMPLE_TIME | sys::bindings::PERF_SAMPLE_TID,
+        ),
         clockid: libc::CLOCK_MONOTONIC,
         ..Default::default()
     };
     attr.__bindgen_anon_1.sample_period = 1;
-    // Wake a reader by the bytes written (a quarter of the ring), never per
-    // change.
     attr.set_watermark(1);
-    attr.__bindgen_anon_2.wakeup_watermark = u32::try_from(page * pages / 4).unwrap_or(u32::MAX);
+    attr.__bindgen_anon_2.wakeup_watermark = watermark;
     attr.set_disabled(1);
     attr.set_use_clockid(1);
     // SAFETY: attr is a valid, fully initialised perf_event_attr; pid -1
@@ -326,6 +425,15 @@ fn open_ring(id: u64, cpu: usize, page: usize, pages: usize, filter: Option<&CSt
             return Err(Step::Filter(io::Error::last_os_error()));
         }
     }
+    Ok(fd)
+}
+
+/// The tracepoint `id` on `cpu`, filtered by `filter`, with a ring of
+/// `pages` data pages of `page` bytes; disabled until enabled.
+fn open_ring(id: u64, cpu: usize, page: usize, pages: usize, filter: Option<&CStr>) -> Result<Ring, Step> {
+    // Wake a reader by the bytes written (a quarter of the ring), never per
+    // change.
+    let fd = open_event(id, cpu, filter, u32::try_from(page * pages / 4).unwrap_or(u32::MAX))?;
     let len = page * (1 + pages);
     // SAFETY: mapping a perf event descriptor, shared, read-write (the
     // tail is written back); len is one metadata page plus 2^n pages.
@@ -335,7 +443,7 @@ fn open_ring(id: u64, cpu: usize, page: usize, pages: usize, filter: Option<&CSt
     if base == libc::MAP_FAILED {
         return Err(Step::Map(io::Error::last_os_error()));
     }
-    Ok(Ring { fd, base: base.cast(), len, page })
+    Ok(Ring { fd, others: Vec::new(), base: base.cast(), len, page })
 }
 
 const PERF_RECORD_LOST: u32 = 2;
@@ -368,7 +476,22 @@ impl Tracepoint {
     /// Appends every change the rings hold to `out`, oldest first per CPU
     /// (the rings one after the other: not in time order across them).
     pub fn read(&mut self, out: &mut Vec<RawChange>) {
-        let (fields, offset) = (self.fields, self.offset);
+        let mut none = Vec::new();
+        self.read_all(out, &mut none);
+    }
+
+    /// Whether the socket calls' tracepoints are open.
+    #[must_use]
+    pub fn has_calls(&self) -> bool {
+        self.calls.is_some()
+    }
+
+    /// As [`Tracepoint::read`], and every sample the socket calls need
+    /// (the state changes among them, with their task) to `samples`, in
+    /// the same order.
+    pub fn read_all(&mut self, out: &mut Vec<RawChange>, samples: &mut Vec<RawSample>) {
+        let (fields, offset, id) = (self.fields, self.offset, self.id);
+        let calls = self.calls.as_ref();
         for ring in &mut self.rings {
             let meta = ring.base.cast::<sys::bindings::perf_event_mmap_page>();
             // SAFETY: the first page of the mapping is the metadata page; the
@@ -405,13 +528,23 @@ impl Tracepoint {
                 };
                 let kind = u32::from_ne_bytes([record[0], record[1], record[2], record[3]]);
                 match kind {
-                    PERF_RECORD_SAMPLE if record.len() >= 20 => {
-                        let mono = u64::from_ne_bytes(record[8..16].try_into().unwrap_or([0; 8]));
+                    PERF_RECORD_SAMPLE if record.len() >= 30 => {
+                        let u32_at = |at: usize| u32::from_ne_bytes(record[at..at + 4].try_into().unwrap_or([0; 4]));
+                        let (pid, tid) = (u32_at(8), u32_at(12));
+                        let mono = u64::from_ne_bytes(record[16..24].try_into().unwrap_or([0; 8]));
                         let ts = u64::try_from(i128::from(mono) + offset).unwrap_or(0);
-                        let raw_len = u32::from_ne_bytes(record[16..20].try_into().unwrap_or([0; 4]));
-                        let end = (20 + raw_len as usize).min(record.len());
-                        if let Some(c) = parse_sample(&fields, ts, &record[20..end]) {
-                            out.push(c);
+                        let end = (28 + u32_at(24) as usize).min(record.len());
+                        let raw = &record[28..end];
+                        let kind = u16::from_ne_bytes([raw[0], raw[1]]);
+                        if kind == id {
+                            if let Some(c) = parse_sample(&fields, ts, raw) {
+                                out.push(c);
+                                if calls.is_some() {
+                                    samples.push(RawSample { ts, pid, tid, event: RawEvent::Change(c) });
+                                }
+                            }
+                        } else if let Some(event) = calls.and_then(|d| d.parse(kind, raw)) {
+                            samples.push(RawSample { ts, pid, tid, event });
                         }
                     }
                     PERF_RECORD_LOST if record.len() >= 24 => {
