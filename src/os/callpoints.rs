@@ -9,6 +9,7 @@
 //! offsets come from each tracepoint's `format` file.
 
 use super::tracepoint::RawChange;
+use crate::model::call::Comm;
 
 /// A system call whose entry or exit is traced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -77,6 +78,11 @@ pub enum RawEvent {
     Exit { call: Sys, ret: i64 },
     /// Descriptor `fd` was replaced by `dup2`/`dup3`.
     Dup { fd: i64 },
+    /// The process (`pid == tid`) or thread took this name (exec, or a
+    /// rename).
+    Comm { name: Comm },
+    /// The task was made by `fork`/`clone` in process `parent`.
+    Fork { parent: u32 },
 }
 
 /// One sample: when (nanoseconds since the epoch), which process and

@@ -25,6 +25,7 @@ use std::time::Duration;
 use perf_event_open_sys as sys;
 
 use super::callpoints::{Decoder, RawEvent, RawSample};
+use crate::model::call::Comm;
 
 /// Where tracefs may be.
 const TRACEFS: [&str; 2] = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
@@ -149,7 +150,9 @@ pub enum Unavailable {
     NoTracefs(io::Error),
     #[error("the tracepoint sock:inet_sock_set_state is missing or unreadable ({0})")]
     NoTracepoint(String),
-    #[error("not permitted ({0}; {1}): the kernel view needs root, or CAP_PERFMON with tracefs readable")]
+    #[error(
+        "not permitted ({0}; {1}): the kernel view (and with it the socket calls of other programs) needs root, or CAP_PERFMON with tracefs readable"
+    )]
     Refused(io::Error, String),
     #[error("{0}")]
     Other(io::Error),
@@ -240,10 +243,10 @@ fn clock_offset() -> i128 {
         .map_or(0, |(_, o)| o)
 }
 
-/// A tracepoint's id and `format` file, from its directory under `events/`
-/// (`group/name`).
-fn id_and_format(events: &Path, event: &str) -> Result<(u64, String), Unavailable> {
-    let dir = events.join(event);
+/// A tracepoint's id and `format` file, from its directory under the
+/// tracefs root (`events/group/name`).
+fn id_and_format(root: &Path, event: &str) -> Result<(u64, String), Unavailable> {
+    let dir = root.join(event);
     let missing = |e: io::Error| Unavailable::NoTracepoint(format!("{event}: {e}"));
     let id = std::fs::read_to_string(dir.join("id"))
         .map_err(missing)?
@@ -271,8 +274,9 @@ pub fn open(port: Option<u16>) -> Result<Tracepoint, Unavailable> {
 /// [`Unavailable`] when the state changes cannot be had.
 pub fn open_with(port: Option<u16>, calls: bool) -> Result<(Tracepoint, Option<Unavailable>), Unavailable> {
     let dir = event_dir()?;
-    let events = dir.parent().and_then(Path::parent).map(Path::to_path_buf).unwrap_or_default();
-    let (id, format) = id_and_format(&events, EVENT)?;
+    // The tracefs root, three levels up from events/sock/inet_sock_set_state.
+    let root = dir.ancestors().nth(3).map(Path::to_path_buf).unwrap_or_default();
+    let (id, format) = id_and_format(&root, EVENT)?;
     let fields = fields(&format).ok_or_else(|| Unavailable::NoTracepoint("unexpected format".into()))?;
     let mut why_not = None;
     let mut decoder = None;
@@ -280,7 +284,7 @@ pub fn open_with(port: Option<u16>, calls: bool) -> Result<(Tracepoint, Option<U
     if calls {
         let mut found = Vec::new();
         for spec in super::callpoints::EVENTS {
-            match id_and_format(&events, spec.event) {
+            match id_and_format(&root, &format!("events/{}", spec.event)) {
                 Ok((id, format)) => found.push((spec, id, format)),
                 Err(e) => {
                     why_not = Some(e);
@@ -313,7 +317,7 @@ pub fn open_with(port: Option<u16>, calls: bool) -> Result<(Tracepoint, Option<U
     let mut pages = ring_pages(cpus, page);
     for cpu in 0..cpus {
         let ring = loop {
-            match open_ring(id, cpu, page, pages, filter.as_deref()) {
+            match open_ring(id, cpu, page, pages, filter.as_deref(), decoder.is_some()) {
                 Ok(ring) => break Some(ring),
                 // The locked-memory limit: a smaller ring.
                 Err(Step::Map(e)) if pages > MIN_PAGES && e.raw_os_error() == Some(libc::EPERM) => pages /= 2,
@@ -360,7 +364,7 @@ fn add_others(rings: &mut [Ring], others: &[(u64, CString)]) -> Result<(), Unava
     for (cpu, ring) in rings.iter_mut().enumerate() {
         for (id, filter) in others {
             let filter = (!filter.as_bytes().is_empty()).then_some(filter.as_c_str());
-            let fd = open_event(*id, cpu, filter, u32::MAX).map_err(|s| match s {
+            let fd = open_event(*id, cpu, filter, u32::MAX, false).map_err(|s| match s {
                 Step::Open(e) | Step::Filter(e) | Step::Map(e) => Unavailable::Other(e),
             })?;
             // SAFETY: both are open perf events on the same CPU; the kernel
@@ -385,7 +389,7 @@ enum Step {
 /// enabled; samples carry the task, the time and the raw record, and wake a
 /// reader by `watermark` bytes only (an event writing into another's ring
 /// wakes by that ring's).
-fn open_event(id: u64, cpu: usize, filter: Option<&CStr>, watermark: u32) -> Result<OwnedFd, Step> {
+fn open_event(id: u64, cpu: usize, filter: Option<&CStr>, watermark: u32, names: bool) -> Result<OwnedFd, Step> {
     let mut attr = sys::bindings::perf_event_attr {
         type_: sys::bindings::PERF_TYPE_TRACEPOINT,
         size: u32::try_from(std::mem::size_of::<sys::bindings::perf_event_attr>()).unwrap_or(0),
@@ -401,6 +405,14 @@ fn open_event(id: u64, cpu: usize, filter: Option<&CStr>, watermark: u32) -> Res
     attr.__bindgen_anon_2.wakeup_watermark = watermark;
     attr.set_disabled(1);
     attr.set_use_clockid(1);
+    if names {
+        // Every exec's and rename's new name, and every fork, with the
+        // task and time: the names of processes that are gone by the time
+        // their calls are worked out.
+        attr.set_comm(1);
+        attr.set_task(1);
+        attr.set_sample_id_all(1);
+    }
     // SAFETY: attr is a valid, fully initialised perf_event_attr; pid -1
     // with a CPU watches every task on that CPU.
     let raw = unsafe {
@@ -430,10 +442,10 @@ fn open_event(id: u64, cpu: usize, filter: Option<&CStr>, watermark: u32) -> Res
 
 /// The tracepoint `id` on `cpu`, filtered by `filter`, with a ring of
 /// `pages` data pages of `page` bytes; disabled until enabled.
-fn open_ring(id: u64, cpu: usize, page: usize, pages: usize, filter: Option<&CStr>) -> Result<Ring, Step> {
+fn open_ring(id: u64, cpu: usize, page: usize, pages: usize, filter: Option<&CStr>, names: bool) -> Result<Ring, Step> {
     // Wake a reader by the bytes written (a quarter of the ring), never per
     // change.
-    let fd = open_event(id, cpu, filter, u32::try_from(page * pages / 4).unwrap_or(u32::MAX))?;
+    let fd = open_event(id, cpu, filter, u32::try_from(page * pages / 4).unwrap_or(u32::MAX), names)?;
     let len = page * (1 + pages);
     // SAFETY: mapping a perf event descriptor, shared, read-write (the
     // tail is written back); len is one metadata page plus 2^n pages.
@@ -447,6 +459,8 @@ fn open_ring(id: u64, cpu: usize, page: usize, pages: usize, filter: Option<&CSt
 }
 
 const PERF_RECORD_LOST: u32 = 2;
+const PERF_RECORD_COMM: u32 = 3;
+const PERF_RECORD_FORK: u32 = 7;
 const PERF_RECORD_SAMPLE: u32 = 9;
 
 impl Tracepoint {
@@ -546,6 +560,24 @@ impl Tracepoint {
                         } else if let Some(event) = calls.and_then(|d| d.parse(kind, raw)) {
                             samples.push(RawSample { ts, pid, tid, event });
                         }
+                    }
+                    // With the calls on: names and forks, stamped by their
+                    // sample_id trailer (pid, tid, time).
+                    PERF_RECORD_COMM | PERF_RECORD_FORK if calls.is_some() && record.len() >= 32 => {
+                        let u32_at = |at: usize| u32::from_ne_bytes(record[at..at + 4].try_into().unwrap_or([0; 4]));
+                        let n = record.len();
+                        let mono = u64::from_ne_bytes(record[n - 8..n].try_into().unwrap_or([0; 8]));
+                        let ts = u64::try_from(i128::from(mono) + offset).unwrap_or(0);
+                        let (pid, tid) = (u32_at(8), u32_at(12));
+                        let event = if kind == PERF_RECORD_COMM {
+                            let name = &record[16..n - 16];
+                            let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+                            RawEvent::Comm { name: Comm::new(&String::from_utf8_lossy(&name[..end])) }
+                        } else {
+                            RawEvent::Fork { parent: u32_at(12) }
+                        };
+                        let tid = if kind == PERF_RECORD_FORK { u32_at(16) } else { tid };
+                        samples.push(RawSample { ts, pid, tid, event });
                     }
                     PERF_RECORD_LOST if record.len() >= 24 => {
                         self.lost += u64::from_ne_bytes(record[16..24].try_into().unwrap_or([0; 8]));

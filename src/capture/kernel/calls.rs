@@ -86,6 +86,9 @@ pub struct Attributor {
     fds: HashMap<(u32, i64), u64>,
     /// Accepts waiting for their socket: (pid, descriptor) → when it returned.
     accepts: HashMap<(u32, i64), u64>,
+    /// Process names from the kernel's own records (exec, rename, fork):
+    /// right even when the process is gone before its calls are worked out.
+    names: HashMap<u32, Comm>,
     /// Calls that could not be tied to their socket (see the module's doc).
     pub unattributed: u64,
 }
@@ -101,13 +104,40 @@ impl Attributor {
             windows: HashMap::new(),
             fds: HashMap::new(),
             accepts: HashMap::new(),
+            names: HashMap::new(),
             unattributed: 0,
         }
     }
 
     /// Takes one sample (samples must come in time order) and appends the
-    /// calls it completes to `out`; `name` gives a process's name.
+    /// calls it completes to `out`; `name` gives the name of a process the
+    /// kernel's records did not name (empty when it is gone).
     pub fn feed(&mut self, s: &RawSample, name: &mut dyn FnMut(u32) -> Comm, out: &mut Vec<Call>) {
+        let names = std::mem::take(&mut self.names);
+        let mut named = |pid: u32| names.get(&pid).copied().unwrap_or_else(|| name(pid));
+        self.take(s, &mut named, out);
+        self.names = names;
+        match s.event {
+            RawEvent::Comm { name } if s.pid == s.tid => self.name(s.pid, Some(name)),
+            RawEvent::Fork { parent } if parent != s.pid => {
+                let name = self.names.get(&parent).copied();
+                self.name(s.pid, name);
+            }
+            _ => {}
+        }
+    }
+
+    fn name(&mut self, pid: u32, name: Option<Comm>) {
+        if self.names.len() >= CAP {
+            self.names.clear();
+        }
+        match name {
+            Some(n) => self.names.insert(pid, n),
+            None => self.names.remove(&pid),
+        };
+    }
+
+    fn take(&mut self, s: &RawSample, name: &mut dyn FnMut(u32) -> Comm, out: &mut Vec<Call>) {
         let ours = s.pid == self.own;
         match s.event {
             RawEvent::Change(c) => {
@@ -303,7 +333,7 @@ impl Attributor {
     /// Sockets, descriptors, open syscalls and waiting accepts held now.
     #[must_use]
     pub fn held(&self) -> usize {
-        self.socks.len() + self.fds.len() + self.windows.len() + self.accepts.len()
+        self.socks.len() + self.fds.len() + self.windows.len() + self.accepts.len() + self.names.len()
     }
 }
 
@@ -541,6 +571,23 @@ mod tests {
             ["100 accept 8001 40000", "100 shutdown 8001 40000 both", "100 shutdown 8001 40000 read e107"]
         );
         assert_eq!(unattributed, 0);
+    }
+
+    #[test]
+    fn names_come_from_the_kernels_records_and_forks_inherit_them() {
+        let mut r = Run::new();
+        r.at(CLIENT, CLIENT, RawEvent::Comm { name: Comm::new("python3") })
+            .at(CLIENT, CLIENT + 1, RawEvent::Comm { name: Comm::new("a-thread") })
+            .at(SERVER + 5, SERVER + 5, RawEvent::Comm { name: Comm::new("old") })
+            .at(SERVER, SERVER, RawEvent::Fork { parent: CLIENT });
+        tutorial(&mut r);
+        let (calls, _) = r.calls(0);
+        assert!(calls.iter().all(|c| c.comm.as_str() == "python3"), "{calls:?}");
+        // Without a record, the caller's name (here: none for the client).
+        let mut r = Run::new();
+        tutorial(&mut r);
+        let (calls, _) = r.calls(0);
+        assert!(calls.iter().all(|c| (c.pid == SERVER) != c.comm.is_empty()));
     }
 
     #[test]
