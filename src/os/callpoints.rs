@@ -1,7 +1,7 @@
 //! The tracepoints that show a program's socket calls, and their samples
 //! parsed into [`RawSample`]s: `sock:sock_send_length` and
 //! `sock:sock_recv_length` (a socket's address, what the call returned),
-//! the entries and exits of `connect`, `close`, `shutdown`, the exits of
+//! the entries and exits of `close` and `shutdown`, the exits of
 //! `accept` and `accept4`, and the entries of `dup2` and `dup3` (a
 //! descriptor replaced). They are opened by [`super::tracepoint::open_with`]
 //! on the kernel view's rings; what the samples mean is worked out by
@@ -14,7 +14,6 @@ use crate::model::call::Comm;
 /// A system call whose entry or exit is traced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Sys {
-    Connect,
     Close,
     Shutdown,
     Accept,
@@ -48,11 +47,12 @@ pub struct Spec {
 /// Every tracepoint the socket calls need (kernel 6.3 or later: the
 /// `sock_*_length` tracepoints came with it). Send and receive are kept to
 /// TCP in the kernel; accepts to those that returned a descriptor.
+/// `connect()` needs none of its own: the state change CLOSED → SYN-SENT is
+/// made inside it, in the caller's task. Every event here costs the traced
+/// programs a sample (see docs/socket-calls.md).
 pub const EVENTS: &[Spec] = &[
     Spec { event: "sock/sock_send_length", what: What::Send, filter: "protocol == 6" },
     Spec { event: "sock/sock_recv_length", what: What::Recv, filter: "protocol == 6" },
-    Spec { event: "syscalls/sys_enter_connect", what: What::Enter(Sys::Connect), filter: "" },
-    Spec { event: "syscalls/sys_exit_connect", what: What::Exit(Sys::Connect), filter: "" },
     Spec { event: "syscalls/sys_enter_close", what: What::Enter(Sys::Close), filter: "" },
     Spec { event: "syscalls/sys_exit_close", what: What::Exit(Sys::Close), filter: "" },
     Spec { event: "syscalls/sys_enter_shutdown", what: What::Enter(Sys::Shutdown), filter: "" },

@@ -13,11 +13,12 @@
 //!   any: other sockets' samples are dropped). A receive with MSG_PEEK
 //!   reads nothing away and is not shown.
 //! - **close / shutdown**: the descriptor comes from the syscall's entry.
-//!   The socket behind it is known from the `connect()` made on it, or from
-//!   the change only the closing task makes inside `close()` or
-//!   `shutdown()` (ESTABLISHED or SYN-RECEIVED → FIN-WAIT-1, CLOSE-WAIT →
-//!   LAST-ACK; a change to CLOSED there may be a reset that arrived, and is
-//!   not used). `shutdown(how)` comes with its `how`.
+//!   The socket behind it is known from the change only the closing task
+//!   makes inside `close()` or `shutdown()` (ESTABLISHED or SYN-RECEIVED →
+//!   FIN-WAIT-1, CLOSE-WAIT → LAST-ACK; a change to CLOSED there may be a
+//!   reset that arrived, and is not used), made in this call or an earlier
+//!   `shutdown()` of the same descriptor. `shutdown(how)` comes with its
+//!   `how`.
 //! - **accept**: the exit of `accept`/`accept4` gives the process, the
 //!   descriptor and the time it returned. The socket is known once that
 //!   descriptor is closed or shut down as above; the accept is handed on
@@ -27,9 +28,14 @@
 //! change only close or shutdown makes, seen outside both (the process
 //! exited, or a descriptor was passed on), and an accepted socket whose
 //! descriptor was closed with no such change, are counted in
-//! [`Attributor::unattributed`].
+//! [`Attributor::unattributed`]. A `close()` that changes no state and
+//! follows no `shutdown()` (the socket was reset, or its FIN had gone
+//! through `shutdown()` on another descriptor) is not shown, and cannot be
+//! counted: nothing says that descriptor was a socket of the watched port.
 
-use std::collections::HashMap;
+/// A map with a fast hash (the keys are the kernel's, not an attacker's
+/// choice, and the maps are bounded).
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 use std::net::SocketAddr;
 
 use crate::model::call::{Call, CallKind, Comm, How};
@@ -100,11 +106,11 @@ impl Attributor {
     pub fn new(own: u32) -> Attributor {
         Attributor {
             own,
-            socks: HashMap::new(),
-            windows: HashMap::new(),
-            fds: HashMap::new(),
-            accepts: HashMap::new(),
-            names: HashMap::new(),
+            socks: HashMap::default(),
+            windows: HashMap::default(),
+            fds: HashMap::default(),
+            accepts: HashMap::default(),
+            names: HashMap::default(),
             unattributed: 0,
         }
     }
@@ -113,8 +119,19 @@ impl Attributor {
     /// calls it completes to `out`; `name` gives the name of a process the
     /// kernel's records did not name (empty when it is gone).
     pub fn feed(&mut self, s: &RawSample, name: &mut dyn FnMut(u32) -> Comm, out: &mut Vec<Call>) {
-        let names = std::mem::take(&mut self.names);
-        let mut named = |pid: u32| names.get(&pid).copied().unwrap_or_else(|| name(pid));
+        let mut names = std::mem::take(&mut self.names);
+        // A name read from the caller is kept too: a new process with the
+        // same pid comes with a fork record, which replaces it.
+        let mut named = |pid: u32| {
+            if let Some(n) = names.get(&pid) {
+                return *n;
+            }
+            let n = name(pid);
+            if !n.is_empty() && names.len() < CAP {
+                names.insert(pid, n);
+            }
+            n
+        };
         self.take(s, &mut named, out);
         self.names = names;
         match s.event {
@@ -147,9 +164,6 @@ impl Attributor {
                 }
                 if c.oldstate == CLOSE && c.newstate == SYN_SENT {
                     let sk = c.sock;
-                    if let Some(w) = self.windows.get(&s.tid).copied().filter(|w| w.call == Sys::Connect) {
-                        self.learn(w.pid, w.fd, sk);
-                    }
                     if let Some(sock) = self.socks.get(&sk) {
                         out.push(self.call(s.ts, sk, sock, s.pid, name, CallKind::Connect));
                     }
@@ -190,9 +204,6 @@ impl Attributor {
                 let Some(w) = self.windows.remove(&s.tid).filter(|w| w.call == call) else {
                     return;
                 };
-                if call == Sys::Connect {
-                    return;
-                }
                 self.ended(&w, ret, name, out);
             }
             RawEvent::Dup { fd } if !ours => self.forget(s.pid, fd),
@@ -425,12 +436,10 @@ mod tests {
     /// The tutorial's exchange, as the kernel reports it (the server
     /// shuts its side down first when `shutdown_first`).
     fn tutorial(r: &mut Run) {
-        r.enter(CLIENT, Sys::Connect, 3, 0)
-            .change(CLIENT, CSK, CLOSE, SYN_SENT)
+        r.change(CLIENT, CSK, CLOSE, SYN_SENT)
             .change(CLIENT, CSK, SYN_SENT, ESTABLISHED)
             .change(CLIENT, SSK, LISTEN, SYN_RECV)
             .change(CLIENT, SSK, SYN_RECV, ESTABLISHED)
-            .exit(CLIENT, Sys::Connect, 0)
             .exit(SERVER, Sys::Accept, 4)
             .at(CLIENT, CLIENT, RawEvent::Send { sk: CSK, ret: 10 })
             .at(SERVER, SERVER, RawEvent::Recv { sk: SSK, ret: 10, flags: 0 })
@@ -471,11 +480,11 @@ mod tests {
         assert_eq!(unattributed, 0);
         assert_eq!(calls[0].sock, CSK, "the connect is tied to its socket by its address");
         let accept = calls.iter().find(|c| c.kind == CallKind::Accept).unwrap();
-        assert_eq!(accept.ts.0, r.samples[6].ts, "accept keeps the time it returned");
+        assert_eq!(accept.ts.0, r.samples[4].ts, "accept keeps the time it returned");
         assert_eq!(accept.comm.as_str(), "server");
         assert!(calls[0].comm.is_empty(), "a process whose name was not read has none");
         let close = calls.iter().find(|c| c.kind == CallKind::Close).unwrap();
-        assert_eq!(close.ts.0, r.samples[11].ts, "close is stamped when it was called");
+        assert_eq!(close.ts.0, r.samples[9].ts, "close is stamped when it was called");
     }
 
     #[test]
@@ -492,7 +501,7 @@ mod tests {
             .change(SERVER, SSK, CLOSE_WAIT, LAST_ACK)
             .change(SERVER, CSK, 5, CLOSE)
             .exit(SERVER, Sys::Close, 0)
-            // The client's close changes nothing: known from its connect.
+            // The client's close changes nothing: known from its shutdown.
             .enter(CLIENT, Sys::Close, 3, 0)
             .exit(CLIENT, Sys::Close, 0);
         let (calls, unattributed) = r.calls(0);
@@ -530,9 +539,15 @@ mod tests {
         // A descriptor replaced by dup2 forgets its socket.
         let mut r = Run::new();
         tutorial(&mut r);
+        r.enter(CLIENT, Sys::Shutdown, 3, 1).change(CLIENT, CSK, ESTABLISHED, FIN_WAIT1).exit(CLIENT, Sys::Shutdown, 0);
+        let known = r.samples.len();
+        r.enter(CLIENT, Sys::Close, 3, 0).exit(CLIENT, Sys::Close, 0);
+        let (calls, _) = r.calls(0);
+        assert_eq!(calls.last().map(|c| c.kind), Some(CallKind::Close), "known from the shutdown");
+        r.samples.truncate(known);
         r.at(CLIENT, CLIENT, RawEvent::Dup { fd: 3 }).enter(CLIENT, Sys::Close, 3, 0).exit(CLIENT, Sys::Close, 0);
         let (calls, _) = r.calls(0);
-        assert!(calls.iter().all(|c| c.kind != CallKind::Close), "{:?}", summary(&calls));
+        assert_eq!(calls.last().map(|c| c.kind), Some(CallKind::Shutdown), "{:?}", summary(&calls));
     }
 
     #[test]
