@@ -32,10 +32,7 @@ struct Program {
 
 impl Drop for Program {
     fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
+        support::stop(&mut self.child);
     }
 }
 
@@ -353,19 +350,7 @@ fn without_privilege_calls_are_off_and_the_reason_is_given_once() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
     // CAP_NET_RAW only (nobody, the capability ambient): the capture opens,
     // the tracepoints cannot.
-    let out = Command::new("setpriv")
-        .args([
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            "--inh-caps=+net_raw",
-            "--ambient-caps=+net_raw",
-            "--",
-        ])
-        .arg(env!("CARGO_BIN_EXE_synack"))
-        .args(["trace", "--port", &port, "--duration", "1", "--kernel", "auto"])
-        .output()
-        .expect("setpriv (util-linux, installed by .ci/run)");
+    let out = support::synack_with_net_raw_only(&["trace", "--port", &port, "--duration", "1", "--kernel", "auto"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert_eq!(err.matches("socket calls of other programs").count(), 1, "{err}");

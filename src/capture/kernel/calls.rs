@@ -39,7 +39,9 @@ type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState
 use std::net::SocketAddr;
 
 use crate::model::call::{Call, CallKind, Comm, How};
+use crate::model::kernel_change::state;
 use crate::model::segment::Timestamp;
+use crate::model::tcp::TcpState;
 use crate::os::callpoints::{RawEvent, RawSample, Sys};
 
 /// Entries kept in each map at most (sockets, descriptors, open syscalls,
@@ -47,15 +49,6 @@ use crate::os::callpoints::{RawEvent, RawSample, Sys};
 /// waiting accepts counted as unattributed.
 pub const CAP: usize = 1 << 16;
 
-/// Kernel state numbers (include/net/tcp_states.h).
-const ESTABLISHED: i32 = 1;
-const SYN_SENT: i32 = 2;
-const SYN_RECV: i32 = 3;
-const FIN_WAIT1: i32 = 4;
-const CLOSE: i32 = 7;
-const CLOSE_WAIT: i32 = 8;
-const LAST_ACK: i32 = 9;
-const LISTEN: i32 = 10;
 /// `MSG_PEEK`.
 const PEEK: i64 = 2;
 
@@ -158,16 +151,19 @@ impl Attributor {
         let ours = s.pid == self.own;
         match s.event {
             RawEvent::Change(c) => {
-                self.change(c.sock, c.local, c.remote, c.newstate);
+                let (Some(from), Some(to)) = (state(c.oldstate), state(c.newstate)) else {
+                    return;
+                };
+                self.change(c.sock, c.local, c.remote, to);
                 if ours {
                     return;
                 }
-                if c.oldstate == CLOSE && c.newstate == SYN_SENT {
+                if (from, to) == (TcpState::Closed, TcpState::SynSent) {
                     let sk = c.sock;
                     if let Some(sock) = self.socks.get(&sk) {
                         out.push(self.call(s.ts, sk, sock, s.pid, name, CallKind::Connect));
                     }
-                } else if closes(c.oldstate, c.newstate) {
+                } else if closes(from, to) {
                     match self.windows.get_mut(&s.tid) {
                         Some(w) if matches!(w.call, Sys::Close | Sys::Shutdown) && w.sk.is_none() => {
                             w.sk = Some(c.sock);
@@ -213,11 +209,11 @@ impl Attributor {
 
     /// A state change: the socket's tuple, kept until it is closed and no
     /// known descriptor refers to it.
-    fn change(&mut self, sk: u64, local: SocketAddr, remote: SocketAddr, to: i32) {
-        if to == LISTEN {
+    fn change(&mut self, sk: u64, local: SocketAddr, remote: SocketAddr, to: TcpState) {
+        if to == TcpState::Listen {
             return;
         }
-        if to == CLOSE {
+        if to == TcpState::Closed {
             if let Some(sock) = self.socks.get_mut(&sk) {
                 sock.closed = true;
                 if sock.fds == 0 {
@@ -351,8 +347,9 @@ impl Attributor {
 /// Whether a change is one only `close()` or `shutdown()` of the socket
 /// makes, in the calling task (RFC 9293 section 3.10.4, CLOSE call: the FIN
 /// is queued in ESTABLISHED, SYN-RECEIVED and CLOSE-WAIT).
-fn closes(old: i32, new: i32) -> bool {
-    matches!((old, new), (ESTABLISHED | SYN_RECV, FIN_WAIT1) | (CLOSE_WAIT, LAST_ACK))
+fn closes(from: TcpState, to: TcpState) -> bool {
+    use TcpState::{CloseWait, Established, FinWait1, LastAck, SynReceived};
+    matches!((from, to), (Established | SynReceived, FinWait1) | (CloseWait, LastAck))
 }
 
 #[cfg(test)]
@@ -360,6 +357,15 @@ mod tests {
     use super::*;
     use crate::os::tracepoint::RawChange;
 
+    // Kernel state numbers, as the tracepoint gives them.
+    const ESTABLISHED: i32 = 1;
+    const SYN_SENT: i32 = 2;
+    const SYN_RECV: i32 = 3;
+    const FIN_WAIT1: i32 = 4;
+    const CLOSE: i32 = 7;
+    const CLOSE_WAIT: i32 = 8;
+    const LAST_ACK: i32 = 9;
+    const LISTEN: i32 = 10;
     const SERVER: u32 = 100;
     const CLIENT: u32 = 200;
     const CSK: u64 = 0xc000;
