@@ -463,6 +463,64 @@ const PERF_RECORD_COMM: u32 = 3;
 const PERF_RECORD_FORK: u32 = 7;
 const PERF_RECORD_SAMPLE: u32 = 9;
 
+/// The samples perf writes: `PERF_SAMPLE_TID | PERF_SAMPLE_TIME |
+/// PERF_SAMPLE_RAW`, and with the calls on, `sample_id_all` (pid, tid, time)
+/// after each other record.
+///
+/// One ring record (its header first): a state change to `out` (and to
+/// `samples` with its task when `calls` is on), a socket call's sample, a
+/// name or a fork to `samples`. Returns the samples the kernel says it lost.
+/// Pure; any bytes give records or nothing, never a panic.
+fn parse_record(
+    record: &[u8],
+    fields: &Fields,
+    id: u16,
+    calls: Option<&Decoder>,
+    offset: i128,
+    out: &mut Vec<RawChange>,
+    samples: &mut Vec<RawSample>,
+) -> u64 {
+    let u32_at = |at: usize| record.get(at..at + 4).map_or(0, |b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]));
+    let u64_at = |at: usize| record.get(at..at + 8).and_then(|b| b.try_into().ok()).map_or(0, u64::from_ne_bytes);
+    let realtime = |mono: u64| u64::try_from(i128::from(mono) + offset).unwrap_or(0);
+    let kind = u32_at(0);
+    match kind {
+        PERF_RECORD_SAMPLE if record.len() >= 28 => {
+            let (pid, tid) = (u32_at(8), u32_at(12));
+            let ts = realtime(u64_at(16));
+            let end = 28usize.saturating_add(u32_at(24) as usize).min(record.len());
+            let raw = &record[28..end];
+            // The raw data opens with its tracepoint's id (`common_type`).
+            let kind = raw.get(..2).map_or(0, |b| u16::from_ne_bytes([b[0], b[1]]));
+            if kind == id {
+                if let Some(c) = parse_sample(fields, ts, raw) {
+                    out.push(c);
+                    if calls.is_some() {
+                        samples.push(RawSample { ts, pid, tid, event: RawEvent::Change(c) });
+                    }
+                }
+            } else if let Some(event) = calls.and_then(|d| d.parse(kind, raw)) {
+                samples.push(RawSample { ts, pid, tid, event });
+            }
+        }
+        PERF_RECORD_COMM | PERF_RECORD_FORK if calls.is_some() && record.len() >= 32 => {
+            let n = record.len();
+            let ts = realtime(u64_at(n - 8));
+            let (pid, event, tid) = if kind == PERF_RECORD_COMM {
+                let name = &record[16..n - 16];
+                let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+                (u32_at(8), RawEvent::Comm { name: Comm::new(&String::from_utf8_lossy(&name[..end])) }, u32_at(12))
+            } else {
+                (u32_at(8), RawEvent::Fork { parent: u32_at(12) }, u32_at(16))
+            };
+            samples.push(RawSample { ts, pid, tid, event });
+        }
+        PERF_RECORD_LOST if record.len() >= 24 => return u64_at(16),
+        _ => {}
+    }
+    0
+}
+
 impl Tracepoint {
     /// Waits up to `timeout` for a ring to reach its watermark. Returns
     /// whether one did (the rings may hold changes either way).
@@ -540,50 +598,7 @@ impl Tracepoint {
                     self.wrapped.extend_from_slice(&data[..header_size - (data.len() - at)]);
                     &self.wrapped
                 };
-                let kind = u32::from_ne_bytes([record[0], record[1], record[2], record[3]]);
-                match kind {
-                    PERF_RECORD_SAMPLE if record.len() >= 30 => {
-                        let u32_at = |at: usize| u32::from_ne_bytes(record[at..at + 4].try_into().unwrap_or([0; 4]));
-                        let (pid, tid) = (u32_at(8), u32_at(12));
-                        let mono = u64::from_ne_bytes(record[16..24].try_into().unwrap_or([0; 8]));
-                        let ts = u64::try_from(i128::from(mono) + offset).unwrap_or(0);
-                        let end = (28 + u32_at(24) as usize).min(record.len());
-                        let raw = &record[28..end];
-                        let kind = u16::from_ne_bytes([raw[0], raw[1]]);
-                        if kind == id {
-                            if let Some(c) = parse_sample(&fields, ts, raw) {
-                                out.push(c);
-                                if calls.is_some() {
-                                    samples.push(RawSample { ts, pid, tid, event: RawEvent::Change(c) });
-                                }
-                            }
-                        } else if let Some(event) = calls.and_then(|d| d.parse(kind, raw)) {
-                            samples.push(RawSample { ts, pid, tid, event });
-                        }
-                    }
-                    // With the calls on: names and forks, stamped by their
-                    // sample_id trailer (pid, tid, time).
-                    PERF_RECORD_COMM | PERF_RECORD_FORK if calls.is_some() && record.len() >= 32 => {
-                        let u32_at = |at: usize| u32::from_ne_bytes(record[at..at + 4].try_into().unwrap_or([0; 4]));
-                        let n = record.len();
-                        let mono = u64::from_ne_bytes(record[n - 8..n].try_into().unwrap_or([0; 8]));
-                        let ts = u64::try_from(i128::from(mono) + offset).unwrap_or(0);
-                        let (pid, tid) = (u32_at(8), u32_at(12));
-                        let event = if kind == PERF_RECORD_COMM {
-                            let name = &record[16..n - 16];
-                            let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
-                            RawEvent::Comm { name: Comm::new(&String::from_utf8_lossy(&name[..end])) }
-                        } else {
-                            RawEvent::Fork { parent: u32_at(12) }
-                        };
-                        let tid = if kind == PERF_RECORD_FORK { u32_at(16) } else { tid };
-                        samples.push(RawSample { ts, pid, tid, event });
-                    }
-                    PERF_RECORD_LOST if record.len() >= 24 => {
-                        self.lost += u64::from_ne_bytes(record[16..24].try_into().unwrap_or([0; 8]));
-                    }
-                    _ => {}
-                }
+                self.lost += parse_record(record, &fields, id, calls, offset, out, samples);
                 tail += header_size as u64;
             }
             fence(Ordering::Release);
@@ -613,6 +628,88 @@ format:
 \tfield:__u8 saddr_v6[16];\toffset:40;\tsize:16;\tsigned:0;
 \tfield:__u8 daddr_v6[16];\toffset:56;\tsize:16;\tsigned:0;
 ";
+
+    /// A ring record: `kind`, then `body`, its header's size set.
+    fn rec(kind: u32, body: &[u8]) -> Vec<u8> {
+        let mut r = kind.to_ne_bytes().to_vec();
+        r.extend_from_slice(&0u16.to_ne_bytes());
+        r.extend_from_slice(&u16::try_from(8 + body.len()).unwrap().to_ne_bytes());
+        r.extend_from_slice(body);
+        r
+    }
+
+    #[test]
+    fn records_of_every_kind_and_malformed_ones() {
+        let f = fields(FORMAT).unwrap();
+        let decoder = Decoder::default();
+        let (mut out, mut samples) = (Vec::new(), Vec::new());
+        // A state change sample: pid, tid, time, raw size, raw.
+        let mut raw = vec![0u8; 72];
+        raw[0..2].copy_from_slice(&2287u16.to_ne_bytes());
+        raw[28..30].copy_from_slice(&2u16.to_ne_bytes());
+        raw[30..32].copy_from_slice(&6u16.to_ne_bytes());
+        let mut body = Vec::new();
+        for v in [42u32, 43] {
+            body.extend_from_slice(&v.to_ne_bytes());
+        }
+        body.extend_from_slice(&1_000u64.to_ne_bytes());
+        body.extend_from_slice(&72u32.to_ne_bytes());
+        body.extend_from_slice(&raw);
+        let r = rec(PERF_RECORD_SAMPLE, &body);
+        assert_eq!(parse_record(&r, &f, 2287, Some(&decoder), 5, &mut out, &mut samples), 0);
+        assert_eq!((out.len(), samples.len()), (1, 1));
+        assert_eq!((samples[0].pid, samples[0].tid, samples[0].ts), (42, 43, 1_005));
+        // Without the calls, the change alone.
+        parse_record(&r, &f, 2287, None, 5, &mut out, &mut samples);
+        assert_eq!((out.len(), samples.len()), (2, 1));
+        // A name: pid, tid, the name padded, then pid, tid, time.
+        let mut body = Vec::new();
+        for v in [7u32, 7] {
+            body.extend_from_slice(&v.to_ne_bytes());
+        }
+        body.extend_from_slice(b"python3\0");
+        for v in [7u32, 7] {
+            body.extend_from_slice(&v.to_ne_bytes());
+        }
+        body.extend_from_slice(&50u64.to_ne_bytes());
+        parse_record(&rec(PERF_RECORD_COMM, &body), &f, 2287, Some(&decoder), 0, &mut out, &mut samples);
+        assert_eq!(samples[1].event, RawEvent::Comm { name: Comm::new("python3") });
+        assert_eq!((samples[1].pid, samples[1].ts), (7, 50));
+        // A fork: pid, ppid, tid, ptid, time, then the trailer.
+        let mut body = Vec::new();
+        for v in [9u32, 7, 9, 7] {
+            body.extend_from_slice(&v.to_ne_bytes());
+        }
+        body.extend_from_slice(&60u64.to_ne_bytes());
+        for v in [9u32, 9] {
+            body.extend_from_slice(&v.to_ne_bytes());
+        }
+        body.extend_from_slice(&60u64.to_ne_bytes());
+        parse_record(&rec(PERF_RECORD_FORK, &body), &f, 2287, Some(&decoder), 0, &mut out, &mut samples);
+        assert_eq!((samples[2].pid, samples[2].tid, samples[2].event), (9, 9, RawEvent::Fork { parent: 7 }));
+        // Lost samples are counted.
+        let mut body = 1u64.to_ne_bytes().to_vec();
+        body.extend_from_slice(&17u64.to_ne_bytes());
+        assert_eq!(parse_record(&rec(PERF_RECORD_LOST, &body), &f, 2287, None, 0, &mut out, &mut samples), 17);
+        // A sample whose raw size overruns the record, or has no raw data.
+        let mut short = r.clone();
+        short[24..28].copy_from_slice(&u32::MAX.to_ne_bytes());
+        short.truncate(40);
+        parse_record(&short, &f, 2287, Some(&decoder), 0, &mut out, &mut samples);
+        parse_record(&r[..28], &f, 2287, Some(&decoder), 0, &mut out, &mut samples);
+        assert_eq!((out.len(), samples.len()), (2, 3));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_record_parses_or_is_ignored(kind in 0u32..12, body in proptest::collection::vec(proptest::num::u8::ANY, 0..120)) {
+            let f = fields(FORMAT).unwrap();
+            let (mut out, mut samples) = (Vec::new(), Vec::new());
+            let r = rec(kind, &body);
+            parse_record(&r, &f, 2287, Some(&Decoder::default()), 0, &mut out, &mut samples);
+            parse_record(&r[..r.len().min(9)], &f, 2287, Some(&Decoder::default()), 0, &mut out, &mut samples);
+        }
+    }
 
     #[test]
     fn rings_share_the_budget() {
