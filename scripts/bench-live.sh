@@ -5,9 +5,13 @@
 # Modes, interleaved round by round (each round between two unobserved runs, its
 # modes' shares taken against their mean; the order rotates from round to round):
 #   trace-off   synack trace --kernel off
-#   trace-on    synack trace --kernel on  (the kernel's view beside the wire's)
+#   trace-on    synack trace --kernel on  (the kernel's view beside the wire's),
+#               without the socket calls of other programs (SYNACK_CALLS=off)
+#   trace-calls the same with the socket calls (docs/socket-calls.md): the load's
+#               programs' connect/accept/send/recv/close worked out from tracepoints
 #   dashboard   the dashboard, kernel view on (its default as root), in a
-#               detached tmux session 200x50
+#               detached tmux session 200x50, without the socket calls
+#   dashboard-calls  the same with the socket calls (not one of the defaults)
 #   dashboard-off  the same, kernel view off: a copy of synack with only
 #               CAP_NET_RAW (setcap), run as nobody (not one of the defaults)
 #   tcpdump     tcpdump -nn printing text
@@ -29,7 +33,7 @@ n=${1:-30000}
 c=${2:-8}
 rounds=${3:-3}
 port=${PORT:-18555}
-modes=(${MODES:-trace-off trace-on dashboard tcpdump tcpdump-w})
+modes=(${MODES:-trace-off trace-on trace-calls dashboard tcpdump tcpdump-w})
 if [ -z "${BIN:-}" ]; then
   cargo build --release --quiet
   bin=./target/release/synack
@@ -39,8 +43,8 @@ fi
 for m in "${modes[@]}"; do
   [[ $m == *@base ]] && [ -z "${BASE:-}" ] && { echo "mode $m needs BASE=path/to/synack" >&2; exit 2; }
   case ${m%@base} in
-    trace-off | trace-on) ;;
-    dashboard) command -v tmux >/dev/null || { echo "the dashboard mode needs tmux" >&2; exit 2; } ;;
+    trace-off | trace-on | trace-calls) ;;
+    dashboard | dashboard-calls) command -v tmux >/dev/null || { echo "the dashboard mode needs tmux" >&2; exit 2; } ;;
     dashboard-off)
       for t in tmux setcap setpriv; do command -v $t >/dev/null || { echo "the $m mode needs $t" >&2; exit 2; }; done
       ;;
@@ -75,11 +79,12 @@ run_mode() {
     none)
       load "$out"
       ;;
-    trace-off | trace-on)
-      local kernel=${m%@base}
+    trace-off | trace-on | trace-calls)
+      local kernel=${m%@base} calls=off
       kernel=${kernel#trace-}
+      [ "$kernel" = calls ] && kernel=on calls=on
       rm -f "$tmp/synack.err"
-      /usr/bin/time -f "%U %S" -o "$tmp/synack.cpu" $bin trace --port $port --format jsonl --count "$n" --kernel "$kernel" \
+      SYNACK_CALLS=$calls /usr/bin/time -f "%U %S" -o "$tmp/synack.cpu" $bin trace --port $port --format jsonl --count "$n" --kernel "$kernel" \
         --duration $((n / 1000 + 30)) >"$tmp/synack.jsonl" 2>"$tmp/synack.err" &
       local tpid=$!
       until grep -q "capturing on" "$tmp/synack.err" 2>/dev/null; do sleep 0.05; done
@@ -98,8 +103,9 @@ run_mode() {
         note="$note; kernel transitions agreed $agreed; lost $lost"
       fi
       ;;
-    dashboard | dashboard-off)
-      local run="$bin"
+    dashboard | dashboard-off | dashboard-calls)
+      local run="env SYNACK_CALLS=off $bin"
+      [ "${m%@base}" = dashboard-calls ] && run="env SYNACK_CALLS=on $bin"
       if [ "${m%@base}" = dashboard-off ]; then
         # Without CAP_PERFMON the kernel view is off; CAP_NET_RAW captures.
         chmod 755 "$tmp"

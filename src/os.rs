@@ -20,6 +20,7 @@
 //! capability sets.
 
 pub mod bpf;
+pub mod callpoints;
 pub mod diag;
 pub mod map;
 pub mod netstat;

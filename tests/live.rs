@@ -51,10 +51,7 @@ struct Trace {
 impl Drop for Trace {
     /// A test that fails midway still stops the synack it started.
     fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
+        support::stop(&mut self.child);
     }
 }
 
@@ -902,19 +899,7 @@ fn kernel_view_off_and_refused() {
     assert!(c.get("kernel").is_none() && c.get("kernel_agreement").is_none(), "{c}");
     // With CAP_NET_RAW only (nobody, the capability ambient): the capture
     // could open, the kernel view cannot.
-    let out = Command::new("setpriv")
-        .args([
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            "--inh-caps=+net_raw",
-            "--ambient-caps=+net_raw",
-            "--",
-        ])
-        .arg(bin())
-        .args(["trace", "--port", &port, "--duration", "1", "--kernel", "on"])
-        .output()
-        .expect("setpriv (util-linux, installed by .ci/run)");
+    let out = support::synack_with_net_raw_only(&["trace", "--port", &port, "--duration", "1", "--kernel", "on"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.starts_with("error: --kernel on: not permitted"), "{err}");

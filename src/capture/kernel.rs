@@ -15,6 +15,15 @@
 //! until the segments up to its time are in, and keeps a connection's
 //! changes in time order: a change that comes a read late (a CPU published
 //! it just after the read passed its ring) still lands in its place.
+//!
+//! Socket calls of any other program (connect, accept, send, recv,
+//! shutdown, close; see docs/socket-calls.md): the tracepoints of
+//! [`crate::os::callpoints`] write into the same rings, read in the same
+//! passes. Their samples are held [`HOLD`] after they were taken, so that
+//! the CPUs' samples are worked out in one time order by [`calls`] (a pure
+//! module), then handed on by [`KernelView::read_calls`].
+
+pub mod calls;
 
 use crate::headless::KernelFeed;
 use crate::model::kernel::{self, Change};
@@ -23,6 +32,8 @@ use crate::model::tcp::TcpState;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::model::call::{Call, Comm};
+use crate::os::callpoints::RawSample;
 use crate::os::diag::{Diag, MiniSocket};
 use crate::os::tracepoint::{self, RawChange, Tracepoint, Unavailable};
 use crate::pipeline::Pipeline;
@@ -51,6 +62,57 @@ pub struct KernelView {
     /// sock_diag on the watched port, until the lister's thread takes it.
     diag: Option<(Diag, u16)>,
     lister: Option<Lister>,
+    /// The socket calls, when their tracepoints are open.
+    calls: Option<Calls>,
+    /// Why the socket calls are off, when they were asked for.
+    calls_off: Option<String>,
+}
+
+/// The socket calls' side of the view: samples held until every CPU's are
+/// in, the attribution, and the calls not yet taken.
+struct Calls {
+    read: Vec<RawSample>,
+    held: Vec<RawSample>,
+    attributor: calls::Attributor,
+    ready: Vec<Call>,
+    /// Calls dropped because nobody took them ([`MAX_READY`] were waiting).
+    dropped: u64,
+    /// Process names read this pass (a pid may be reused later).
+    names: std::collections::HashMap<u32, Comm>,
+}
+
+/// How long a socket call's sample is held before it is worked out: every
+/// CPU has published its samples up to then (a tracepoint writes its
+/// sample at once, with preemption off), so they are taken in time order.
+pub const HOLD: Duration = Duration::from_millis(2);
+
+/// Calls kept for [`KernelView::read_calls`] at most; past it they are
+/// counted in [`KernelView::calls_dropped`].
+pub const MAX_READY: usize = 1 << 16;
+
+/// A process's name, from /proc (empty when it has exited).
+fn comm_of(pid: u32) -> Comm {
+    std::fs::read_to_string(format!("/proc/{pid}/comm")).map_or_else(|_| Comm::default(), |s| Comm::new(s.trim_end()))
+}
+
+impl Calls {
+    /// Works out the held samples taken up to `until` (all with `None`).
+    fn attribute(&mut self, until: Option<Timestamp>) {
+        self.held.append(&mut self.read);
+        // A stable sort: each CPU's samples are in order already.
+        self.held.sort_by_key(|s| s.ts);
+        let n = until.map_or(self.held.len(), |t| self.held.partition_point(|s| s.ts <= t.0));
+        let mut out = Vec::new();
+        let names = &mut self.names;
+        let mut name = |pid: u32| *names.entry(pid).or_insert_with(|| comm_of(pid));
+        for s in self.held.drain(..n) {
+            self.attributor.feed(&s, &mut name, &mut out);
+        }
+        self.names.clear();
+        let room = MAX_READY.saturating_sub(self.ready.len());
+        self.dropped += out.len().saturating_sub(room) as u64;
+        self.ready.extend(out.into_iter().take(room));
+    }
 }
 
 pub use crate::model::kernel::Timer;
@@ -97,6 +159,8 @@ pub struct Update {
     pub changes: Vec<Change>,
     /// The mini-sockets' timers, when they were listed this time.
     pub timers: Option<Vec<Timer>>,
+    /// Socket calls of other programs (see [`KernelView::read_calls`]).
+    pub calls: Vec<Call>,
 }
 
 impl KernelView {
@@ -105,10 +169,31 @@ impl KernelView {
     ///
     /// # Errors
     /// [`Unavailable`], saying why.
+    ///
+    /// The socket calls of other programs are on too, unless the
+    /// environment has `SYNACK_CALLS=off` (for measuring what they cost);
+    /// [`KernelView::calls_off`] says why when they could not be had.
     pub fn open(port: Option<u16>) -> Result<KernelView, Unavailable> {
-        let tracepoint = tracepoint::open(port)?;
+        let calls = std::env::var("SYNACK_CALLS").map_or(true, |v| v != "off");
+        KernelView::open_with(port, calls)
+    }
+
+    /// As [`KernelView::open`], the socket calls on or off.
+    ///
+    /// # Errors
+    /// [`Unavailable`], saying why.
+    pub fn open_with(port: Option<u16>, calls: bool) -> Result<KernelView, Unavailable> {
+        let (tracepoint, why_not) = tracepoint::open_with(port, calls)?;
         // sock_diag needs no privilege; without it the countdowns are synack's own.
         let diag = port.and_then(|p| Diag::open().ok().map(|d| (d, p)));
+        let calls = tracepoint.has_calls().then(|| Calls {
+            read: Vec::new(),
+            held: Vec::new(),
+            attributor: calls::Attributor::new(std::process::id()),
+            ready: Vec::new(),
+            dropped: 0,
+            names: std::collections::HashMap::new(),
+        });
         Ok(KernelView {
             tracepoint,
             read: Vec::with_capacity(4096),
@@ -116,7 +201,42 @@ impl KernelView {
             sent: Timestamp(0),
             diag,
             lister: None,
+            calls,
+            calls_off: why_not.map(|e| format!("socket calls of other programs are off: {e}")),
         })
+    }
+
+    /// Why the socket calls of other programs are off, when they were
+    /// asked for and could not be had (to be said once).
+    #[must_use]
+    pub fn calls_off(&self) -> Option<&str> {
+        self.calls_off.as_deref()
+    }
+
+    /// Whether the socket calls of other programs are on.
+    #[must_use]
+    pub fn has_calls(&self) -> bool {
+        self.calls.is_some()
+    }
+
+    /// The socket calls worked out since the last call, appended to `out`:
+    /// in time order, but for an `accept`, handed on when its socket
+    /// became known (at its descriptor's close or shutdown) with the time
+    /// it returned. `flush`: without holding the latest samples back
+    /// ([`HOLD`]; at the end of a capture).
+    pub fn read_calls(&mut self, out: &mut Vec<Call>, flush: bool) {
+        if let Some(c) = &mut self.calls {
+            let until = (!flush).then(|| Timestamp(wall_now().0.saturating_sub(HOLD.as_nanos() as u64)));
+            c.attribute(until);
+            out.append(&mut c.ready);
+        }
+    }
+
+    /// Calls that could not be tied to their socket (never guessed), and
+    /// calls dropped because they were not taken in time.
+    #[must_use]
+    pub fn calls_unattributed(&self) -> (u64, u64) {
+        self.calls.as_ref().map_or((0, 0), |c| (c.attributor.unattributed, c.dropped))
     }
 
     /// Changes the kernel could not hand over (its rings were full).
@@ -127,7 +247,13 @@ impl KernelView {
 
     /// Reads the rings and appends what they held to `out`, in time order.
     pub fn read_changes(&mut self, out: &mut Vec<Change>) {
-        self.tracepoint.read(&mut self.read);
+        match &mut self.calls {
+            Some(c) => {
+                self.tracepoint.read_all(&mut self.read, &mut c.read);
+                c.attribute(Some(Timestamp(wall_now().0.saturating_sub(HOLD.as_nanos() as u64))));
+            }
+            None => self.tracepoint.read(&mut self.read),
+        }
         self.changes += in_time_order(&mut self.read, out) as u64;
     }
 
@@ -145,6 +271,7 @@ impl KernelView {
         }
         let mut update = Update::default();
         self.read_changes(&mut update.changes);
+        self.read_calls(&mut update.calls, false);
         if countdown && self.lister.is_none() {
             self.lister = self.diag.take().and_then(|(diag, port)| Lister::spawn(diag, port));
         }

@@ -4,7 +4,9 @@
 //! CLOCK_REALTIME like the packets'). Needs root or CAP_PERFMON (with
 //! `perf_event_paranoid` at 2) and tracefs, which [`open`] mounts when it is
 //! missing. Records are parsed by the pure [`parse_sample`] with the field
-//! offsets the tracepoint's `format` file gives.
+//! offsets the tracepoint's `format` file gives. With the socket calls on
+//! ([`open_with`]), the tracepoints of [`super::callpoints`] write into the
+//! same rings, and each sample carries its task (pid and thread).
 //!
 //! The kernel wakes a reader only when a ring is a quarter full (a
 //! watermark), never per change: in a virtual machine each wakeup is an
@@ -21,6 +23,9 @@ use std::sync::atomic::{Ordering, fence};
 use std::time::Duration;
 
 use perf_event_open_sys as sys;
+
+use super::callpoints::{Decoder, RawEvent, RawSample};
+use crate::model::call::Comm;
 
 /// Where tracefs may be.
 const TRACEFS: [&str; 2] = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
@@ -145,7 +150,9 @@ pub enum Unavailable {
     NoTracefs(io::Error),
     #[error("the tracepoint sock:inet_sock_set_state is missing or unreadable ({0})")]
     NoTracepoint(String),
-    #[error("not permitted ({0}; {1}): the kernel view needs root, or CAP_PERFMON with tracefs readable")]
+    #[error(
+        "not permitted ({0}; {1}): the kernel view (and with it the socket calls of other programs) needs root, or CAP_PERFMON with tracefs readable"
+    )]
     Refused(io::Error, String),
     #[error("{0}")]
     Other(io::Error),
@@ -175,9 +182,13 @@ fn event_dir() -> Result<PathBuf, Unavailable> {
     if dir.join("id").exists() { Ok(dir) } else { Err(Unavailable::NoTracepoint(dir.display().to_string())) }
 }
 
-/// One CPU's event and its ring.
+/// One CPU's event and its ring, and the CPU's other events (the socket
+/// calls' tracepoints), which write into the same ring
+/// (`PERF_EVENT_IOC_SET_OUTPUT`): one budget, one watermark, and each CPU's
+/// samples in time order across events.
 struct Ring {
     fd: OwnedFd,
+    others: Vec<OwnedFd>,
     base: *mut u8,
     /// Bytes mapped: the metadata page plus the data pages.
     len: usize,
@@ -200,6 +211,10 @@ impl Drop for Ring {
 pub struct Tracepoint {
     rings: Vec<Ring>,
     fields: Fields,
+    /// The state-change tracepoint's id (a sample's `common_type`).
+    id: u16,
+    /// The socket calls' tracepoints, when they are open.
+    calls: Option<Decoder>,
     /// Samples the kernel could not write (full rings), as PERF_RECORD_LOST says.
     pub lost: u64,
     /// CLOCK_REALTIME minus CLOCK_MONOTONIC, in nanoseconds.
@@ -228,20 +243,71 @@ fn clock_offset() -> i128 {
         .map_or(0, |(_, o)| o)
 }
 
+/// A tracepoint's id and `format` file, from its directory under the
+/// tracefs root (`events/group/name`).
+fn id_and_format(root: &Path, event: &str) -> Result<(u64, String), Unavailable> {
+    let dir = root.join(event);
+    let missing = |e: io::Error| Unavailable::NoTracepoint(format!("{event}: {e}"));
+    let id = std::fs::read_to_string(dir.join("id"))
+        .map_err(missing)?
+        .trim()
+        .parse()
+        .map_err(|e: std::num::ParseIntError| Unavailable::NoTracepoint(format!("{event}: {e}")))?;
+    let format = std::fs::read_to_string(dir.join("format")).map_err(missing)?;
+    Ok((id, format))
+}
+
 /// Opens the tracepoint for TCP sockets with `port` as either port (every
 /// port with `None`).
 ///
 /// # Errors
 /// [`Unavailable`], saying why and how to get it.
 pub fn open(port: Option<u16>) -> Result<Tracepoint, Unavailable> {
+    open_with(port, false).map(|(t, _)| t)
+}
+
+/// As [`open`], and with `calls` the socket calls' tracepoints too (see
+/// [`super::callpoints`]) on the same rings. When those cannot be had,
+/// the state changes alone, and why the calls are off.
+///
+/// # Errors
+/// [`Unavailable`] when the state changes cannot be had.
+pub fn open_with(port: Option<u16>, calls: bool) -> Result<(Tracepoint, Option<Unavailable>), Unavailable> {
     let dir = event_dir()?;
-    let id: u64 = std::fs::read_to_string(dir.join("id"))
-        .map_err(|e| Unavailable::NoTracepoint(e.to_string()))?
-        .trim()
-        .parse()
-        .map_err(|e: std::num::ParseIntError| Unavailable::NoTracepoint(e.to_string()))?;
-    let format = std::fs::read_to_string(dir.join("format")).map_err(|e| Unavailable::NoTracepoint(e.to_string()))?;
+    // The tracefs root, three levels up from events/sock/inet_sock_set_state.
+    let root = dir.ancestors().nth(3).map(Path::to_path_buf).unwrap_or_default();
+    let (id, format) = id_and_format(&root, EVENT)?;
     let fields = fields(&format).ok_or_else(|| Unavailable::NoTracepoint("unexpected format".into()))?;
+    let mut why_not = None;
+    let mut decoder = None;
+    let mut others: Vec<(u64, CString)> = Vec::new();
+    if calls {
+        let mut found = Vec::new();
+        for spec in super::callpoints::EVENTS {
+            match id_and_format(&root, &format!("events/{}", spec.event)) {
+                Ok((id, format)) => found.push((spec, id, format)),
+                Err(e) => {
+                    why_not = Some(e);
+                    break;
+                }
+            }
+        }
+        if why_not.is_none() {
+            match Decoder::new(found.iter().map(|(spec, id, format)| (**spec, *id, format.as_str()))) {
+                Some(d) => {
+                    others = found
+                        .iter()
+                        .map(|(spec, id, _)| (*id, CString::new(spec.filter).unwrap_or_default()))
+                        .collect();
+                    decoder = Some(d);
+                }
+                None => {
+                    why_not =
+                        Some(Unavailable::NoTracepoint("a socket call tracepoint has an unexpected format".into()))
+                }
+            }
+        }
+    }
     // SAFETY: sysconf has no memory-safety preconditions.
     let cpus = usize::try_from(unsafe { libc::sysconf(libc::_SC_NPROCESSORS_CONF) }).unwrap_or(1).max(1);
     // SAFETY: as above.
@@ -251,7 +317,7 @@ pub fn open(port: Option<u16>) -> Result<Tracepoint, Unavailable> {
     let mut pages = ring_pages(cpus, page);
     for cpu in 0..cpus {
         let ring = loop {
-            match open_ring(id, cpu, page, pages, filter.as_deref()) {
+            match open_ring(id, cpu, page, pages, filter.as_deref(), decoder.is_some()) {
                 Ok(ring) => break Some(ring),
                 // The locked-memory limit: a smaller ring.
                 Err(Step::Map(e)) if pages > MIN_PAGES && e.raw_os_error() == Some(libc::EPERM) => pages /= 2,
@@ -268,13 +334,48 @@ pub fn open(port: Option<u16>) -> Result<Tracepoint, Unavailable> {
             None => break, // a CPU that is not online
         }
     }
+    if !others.is_empty()
+        && let Err(e) = add_others(&mut rings, &others)
+    {
+        for r in &mut rings {
+            r.others.clear();
+        }
+        decoder = None;
+        why_not = Some(e);
+    }
     for r in &rings {
-        // SAFETY: r.fd is an open perf event.
-        if unsafe { sys::ioctls::ENABLE(r.fd.as_raw_fd(), 0) } != 0 {
-            return Err(Unavailable::Other(io::Error::last_os_error()));
+        for fd in std::iter::once(&r.fd).chain(&r.others) {
+            // SAFETY: fd is an open perf event.
+            if unsafe { sys::ioctls::ENABLE(fd.as_raw_fd(), 0) } != 0 {
+                return Err(Unavailable::Other(io::Error::last_os_error()));
+            }
         }
     }
-    Ok(Tracepoint { rings, fields, lost: 0, offset: clock_offset(), wrapped: Vec::new() })
+    let id = u16::try_from(id).unwrap_or(u16::MAX);
+    Ok((
+        Tracepoint { rings, fields, id, calls: decoder, lost: 0, offset: clock_offset(), wrapped: Vec::new() },
+        why_not,
+    ))
+}
+
+/// Opens each of `others` (tracepoint id, filter) on every ring's CPU,
+/// writing into that ring.
+fn add_others(rings: &mut [Ring], others: &[(u64, CString)]) -> Result<(), Unavailable> {
+    for (cpu, ring) in rings.iter_mut().enumerate() {
+        for (id, filter) in others {
+            let filter = (!filter.as_bytes().is_empty()).then_some(filter.as_c_str());
+            let fd = open_event(*id, cpu, filter, u32::MAX, false).map_err(|s| match s {
+                Step::Open(e) | Step::Filter(e) | Step::Map(e) => Unavailable::Other(e),
+            })?;
+            // SAFETY: both are open perf events on the same CPU; the kernel
+            // then writes fd's samples into ring.fd's buffer.
+            if unsafe { sys::ioctls::SET_OUTPUT(fd.as_raw_fd(), ring.fd.as_raw_fd()) } != 0 {
+                return Err(Unavailable::Other(io::Error::last_os_error()));
+            }
+            ring.others.push(fd);
+        }
+    }
+    Ok(())
 }
 
 /// Where opening one CPU's ring failed.
@@ -284,24 +385,34 @@ enum Step {
     Map(io::Error),
 }
 
-/// The tracepoint `id` on `cpu`, filtered by `filter`, with a ring of
-/// `pages` data pages of `page` bytes; disabled until enabled.
-fn open_ring(id: u64, cpu: usize, page: usize, pages: usize, filter: Option<&CStr>) -> Result<Ring, Step> {
+/// The tracepoint `id` on `cpu`, filtered by `filter`, disabled until
+/// enabled; samples carry the task, the time and the raw record, and wake a
+/// reader by `watermark` bytes only (an event writing into another's ring
+/// wakes by that ring's).
+fn open_event(id: u64, cpu: usize, filter: Option<&CStr>, watermark: u32, names: bool) -> Result<OwnedFd, Step> {
     let mut attr = sys::bindings::perf_event_attr {
         type_: sys::bindings::PERF_TYPE_TRACEPOINT,
         size: u32::try_from(std::mem::size_of::<sys::bindings::perf_event_attr>()).unwrap_or(0),
         config: id,
-        sample_type: u64::from(sys::bindings::PERF_SAMPLE_RAW | sys::bindings::PERF_SAMPLE_TIME),
+        sample_type: u64::from(
+            sys::bindings::PERF_SAMPLE_RAW | sys::bindings::PERF_SAMPLE_TIME | sys::bindings::PERF_SAMPLE_TID,
+        ),
         clockid: libc::CLOCK_MONOTONIC,
         ..Default::default()
     };
     attr.__bindgen_anon_1.sample_period = 1;
-    // Wake a reader by the bytes written (a quarter of the ring), never per
-    // change.
     attr.set_watermark(1);
-    attr.__bindgen_anon_2.wakeup_watermark = u32::try_from(page * pages / 4).unwrap_or(u32::MAX);
+    attr.__bindgen_anon_2.wakeup_watermark = watermark;
     attr.set_disabled(1);
     attr.set_use_clockid(1);
+    if names {
+        // Every exec's and rename's new name, and every fork, with the
+        // task and time: the names of processes that are gone by the time
+        // their calls are worked out.
+        attr.set_comm(1);
+        attr.set_task(1);
+        attr.set_sample_id_all(1);
+    }
     // SAFETY: attr is a valid, fully initialised perf_event_attr; pid -1
     // with a CPU watches every task on that CPU.
     let raw = unsafe {
@@ -326,6 +437,15 @@ fn open_ring(id: u64, cpu: usize, page: usize, pages: usize, filter: Option<&CSt
             return Err(Step::Filter(io::Error::last_os_error()));
         }
     }
+    Ok(fd)
+}
+
+/// The tracepoint `id` on `cpu`, filtered by `filter`, with a ring of
+/// `pages` data pages of `page` bytes; disabled until enabled.
+fn open_ring(id: u64, cpu: usize, page: usize, pages: usize, filter: Option<&CStr>, names: bool) -> Result<Ring, Step> {
+    // Wake a reader by the bytes written (a quarter of the ring), never per
+    // change.
+    let fd = open_event(id, cpu, filter, u32::try_from(page * pages / 4).unwrap_or(u32::MAX), names)?;
     let len = page * (1 + pages);
     // SAFETY: mapping a perf event descriptor, shared, read-write (the
     // tail is written back); len is one metadata page plus 2^n pages.
@@ -335,11 +455,71 @@ fn open_ring(id: u64, cpu: usize, page: usize, pages: usize, filter: Option<&CSt
     if base == libc::MAP_FAILED {
         return Err(Step::Map(io::Error::last_os_error()));
     }
-    Ok(Ring { fd, base: base.cast(), len, page })
+    Ok(Ring { fd, others: Vec::new(), base: base.cast(), len, page })
 }
 
 const PERF_RECORD_LOST: u32 = 2;
+const PERF_RECORD_COMM: u32 = 3;
+const PERF_RECORD_FORK: u32 = 7;
 const PERF_RECORD_SAMPLE: u32 = 9;
+
+/// The samples perf writes: `PERF_SAMPLE_TID | PERF_SAMPLE_TIME |
+/// PERF_SAMPLE_RAW`, and with the calls on, `sample_id_all` (pid, tid, time)
+/// after each other record.
+///
+/// One ring record (its header first): a state change to `out` (and to
+/// `samples` with its task when `calls` is on), a socket call's sample, a
+/// name or a fork to `samples`. Returns the samples the kernel says it lost.
+/// Pure; any bytes give records or nothing, never a panic.
+fn parse_record(
+    record: &[u8],
+    fields: &Fields,
+    id: u16,
+    calls: Option<&Decoder>,
+    offset: i128,
+    out: &mut Vec<RawChange>,
+    samples: &mut Vec<RawSample>,
+) -> u64 {
+    let u32_at = |at: usize| record.get(at..at + 4).map_or(0, |b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]));
+    let u64_at = |at: usize| record.get(at..at + 8).and_then(|b| b.try_into().ok()).map_or(0, u64::from_ne_bytes);
+    let realtime = |mono: u64| u64::try_from(i128::from(mono) + offset).unwrap_or(0);
+    let kind = u32_at(0);
+    match kind {
+        PERF_RECORD_SAMPLE if record.len() >= 28 => {
+            let (pid, tid) = (u32_at(8), u32_at(12));
+            let ts = realtime(u64_at(16));
+            let end = 28usize.saturating_add(u32_at(24) as usize).min(record.len());
+            let raw = &record[28..end];
+            // The raw data opens with its tracepoint's id (`common_type`).
+            let kind = raw.get(..2).map_or(0, |b| u16::from_ne_bytes([b[0], b[1]]));
+            if kind == id {
+                if let Some(c) = parse_sample(fields, ts, raw) {
+                    out.push(c);
+                    if calls.is_some() {
+                        samples.push(RawSample { ts, pid, tid, event: RawEvent::Change(c) });
+                    }
+                }
+            } else if let Some(event) = calls.and_then(|d| d.parse(kind, raw)) {
+                samples.push(RawSample { ts, pid, tid, event });
+            }
+        }
+        PERF_RECORD_COMM | PERF_RECORD_FORK if calls.is_some() && record.len() >= 32 => {
+            let n = record.len();
+            let ts = realtime(u64_at(n - 8));
+            let (pid, event, tid) = if kind == PERF_RECORD_COMM {
+                let name = &record[16..n - 16];
+                let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+                (u32_at(8), RawEvent::Comm { name: Comm::new(&String::from_utf8_lossy(&name[..end])) }, u32_at(12))
+            } else {
+                (u32_at(8), RawEvent::Fork { parent: u32_at(12) }, u32_at(16))
+            };
+            samples.push(RawSample { ts, pid, tid, event });
+        }
+        PERF_RECORD_LOST if record.len() >= 24 => return u64_at(16),
+        _ => {}
+    }
+    0
+}
 
 impl Tracepoint {
     /// Waits up to `timeout` for a ring to reach its watermark. Returns
@@ -368,7 +548,22 @@ impl Tracepoint {
     /// Appends every change the rings hold to `out`, oldest first per CPU
     /// (the rings one after the other: not in time order across them).
     pub fn read(&mut self, out: &mut Vec<RawChange>) {
-        let (fields, offset) = (self.fields, self.offset);
+        let mut none = Vec::new();
+        self.read_all(out, &mut none);
+    }
+
+    /// Whether the socket calls' tracepoints are open.
+    #[must_use]
+    pub fn has_calls(&self) -> bool {
+        self.calls.is_some()
+    }
+
+    /// As [`Tracepoint::read`], and every sample the socket calls need
+    /// (the state changes among them, with their task) to `samples`, in
+    /// the same order.
+    pub fn read_all(&mut self, out: &mut Vec<RawChange>, samples: &mut Vec<RawSample>) {
+        let (fields, offset, id) = (self.fields, self.offset, self.id);
+        let calls = self.calls.as_ref();
         for ring in &mut self.rings {
             let meta = ring.base.cast::<sys::bindings::perf_event_mmap_page>();
             // SAFETY: the first page of the mapping is the metadata page; the
@@ -403,22 +598,7 @@ impl Tracepoint {
                     self.wrapped.extend_from_slice(&data[..header_size - (data.len() - at)]);
                     &self.wrapped
                 };
-                let kind = u32::from_ne_bytes([record[0], record[1], record[2], record[3]]);
-                match kind {
-                    PERF_RECORD_SAMPLE if record.len() >= 20 => {
-                        let mono = u64::from_ne_bytes(record[8..16].try_into().unwrap_or([0; 8]));
-                        let ts = u64::try_from(i128::from(mono) + offset).unwrap_or(0);
-                        let raw_len = u32::from_ne_bytes(record[16..20].try_into().unwrap_or([0; 4]));
-                        let end = (20 + raw_len as usize).min(record.len());
-                        if let Some(c) = parse_sample(&fields, ts, &record[20..end]) {
-                            out.push(c);
-                        }
-                    }
-                    PERF_RECORD_LOST if record.len() >= 24 => {
-                        self.lost += u64::from_ne_bytes(record[16..24].try_into().unwrap_or([0; 8]));
-                    }
-                    _ => {}
-                }
+                self.lost += parse_record(record, &fields, id, calls, offset, out, samples);
                 tail += header_size as u64;
             }
             fence(Ordering::Release);
@@ -448,6 +628,88 @@ format:
 \tfield:__u8 saddr_v6[16];\toffset:40;\tsize:16;\tsigned:0;
 \tfield:__u8 daddr_v6[16];\toffset:56;\tsize:16;\tsigned:0;
 ";
+
+    /// A ring record: `kind`, then `body`, its header's size set.
+    fn rec(kind: u32, body: &[u8]) -> Vec<u8> {
+        let mut r = kind.to_ne_bytes().to_vec();
+        r.extend_from_slice(&0u16.to_ne_bytes());
+        r.extend_from_slice(&u16::try_from(8 + body.len()).unwrap().to_ne_bytes());
+        r.extend_from_slice(body);
+        r
+    }
+
+    #[test]
+    fn records_of_every_kind_and_malformed_ones() {
+        let f = fields(FORMAT).unwrap();
+        let decoder = Decoder::default();
+        let (mut out, mut samples) = (Vec::new(), Vec::new());
+        // A state change sample: pid, tid, time, raw size, raw.
+        let mut raw = vec![0u8; 72];
+        raw[0..2].copy_from_slice(&2287u16.to_ne_bytes());
+        raw[28..30].copy_from_slice(&2u16.to_ne_bytes());
+        raw[30..32].copy_from_slice(&6u16.to_ne_bytes());
+        let mut body = Vec::new();
+        for v in [42u32, 43] {
+            body.extend_from_slice(&v.to_ne_bytes());
+        }
+        body.extend_from_slice(&1_000u64.to_ne_bytes());
+        body.extend_from_slice(&72u32.to_ne_bytes());
+        body.extend_from_slice(&raw);
+        let r = rec(PERF_RECORD_SAMPLE, &body);
+        assert_eq!(parse_record(&r, &f, 2287, Some(&decoder), 5, &mut out, &mut samples), 0);
+        assert_eq!((out.len(), samples.len()), (1, 1));
+        assert_eq!((samples[0].pid, samples[0].tid, samples[0].ts), (42, 43, 1_005));
+        // Without the calls, the change alone.
+        parse_record(&r, &f, 2287, None, 5, &mut out, &mut samples);
+        assert_eq!((out.len(), samples.len()), (2, 1));
+        // A name: pid, tid, the name padded, then pid, tid, time.
+        let mut body = Vec::new();
+        for v in [7u32, 7] {
+            body.extend_from_slice(&v.to_ne_bytes());
+        }
+        body.extend_from_slice(b"python3\0");
+        for v in [7u32, 7] {
+            body.extend_from_slice(&v.to_ne_bytes());
+        }
+        body.extend_from_slice(&50u64.to_ne_bytes());
+        parse_record(&rec(PERF_RECORD_COMM, &body), &f, 2287, Some(&decoder), 0, &mut out, &mut samples);
+        assert_eq!(samples[1].event, RawEvent::Comm { name: Comm::new("python3") });
+        assert_eq!((samples[1].pid, samples[1].ts), (7, 50));
+        // A fork: pid, ppid, tid, ptid, time, then the trailer.
+        let mut body = Vec::new();
+        for v in [9u32, 7, 9, 7] {
+            body.extend_from_slice(&v.to_ne_bytes());
+        }
+        body.extend_from_slice(&60u64.to_ne_bytes());
+        for v in [9u32, 9] {
+            body.extend_from_slice(&v.to_ne_bytes());
+        }
+        body.extend_from_slice(&60u64.to_ne_bytes());
+        parse_record(&rec(PERF_RECORD_FORK, &body), &f, 2287, Some(&decoder), 0, &mut out, &mut samples);
+        assert_eq!((samples[2].pid, samples[2].tid, samples[2].event), (9, 9, RawEvent::Fork { parent: 7 }));
+        // Lost samples are counted.
+        let mut body = 1u64.to_ne_bytes().to_vec();
+        body.extend_from_slice(&17u64.to_ne_bytes());
+        assert_eq!(parse_record(&rec(PERF_RECORD_LOST, &body), &f, 2287, None, 0, &mut out, &mut samples), 17);
+        // A sample whose raw size overruns the record, or has no raw data.
+        let mut short = r.clone();
+        short[24..28].copy_from_slice(&u32::MAX.to_ne_bytes());
+        short.truncate(40);
+        parse_record(&short, &f, 2287, Some(&decoder), 0, &mut out, &mut samples);
+        parse_record(&r[..28], &f, 2287, Some(&decoder), 0, &mut out, &mut samples);
+        assert_eq!((out.len(), samples.len()), (2, 3));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_record_parses_or_is_ignored(kind in 0u32..12, body in proptest::collection::vec(proptest::num::u8::ANY, 0..120)) {
+            let f = fields(FORMAT).unwrap();
+            let (mut out, mut samples) = (Vec::new(), Vec::new());
+            let r = rec(kind, &body);
+            parse_record(&r, &f, 2287, Some(&Decoder::default()), 0, &mut out, &mut samples);
+            parse_record(&r[..r.len().min(9)], &f, 2287, Some(&Decoder::default()), 0, &mut out, &mut samples);
+        }
+    }
 
     #[test]
     fn rings_share_the_budget() {

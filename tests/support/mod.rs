@@ -273,3 +273,30 @@ pub fn committed_captures() -> Vec<std::path::PathBuf> {
     files.sort();
     files
 }
+
+/// Stops a child process the test started (by its PID, through its handle)
+/// if it still runs: for a `Drop` that must not leave it behind.
+pub fn stop(child: &mut std::process::Child) {
+    if child.try_wait().ok().flatten().is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+/// Runs synack with `args` as nobody with CAP_NET_RAW only (ambient): the
+/// capture can open, the kernel's tracepoints cannot.
+pub fn synack_with_net_raw_only(args: &[&str]) -> std::process::Output {
+    std::process::Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=+net_raw",
+            "--ambient-caps=+net_raw",
+            "--",
+        ])
+        .arg(env!("CARGO_BIN_EXE_synack"))
+        .args(args)
+        .output()
+        .expect("setpriv (util-linux, installed by .ci/run)")
+}
