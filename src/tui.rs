@@ -254,6 +254,7 @@ pub fn spawn_kernel(
 ) -> io::Result<thread::JoinHandle<()>> {
     thread::Builder::new().name("kernel".into()).spawn(move || {
         let (mut backlog, mut dropped, mut reported) = (Vec::new(), 0u64, 0u64);
+        let mut calls: Vec<crate::model::call::Call> = Vec::new();
         while !shared.stop.load(Ordering::Relaxed) {
             let update = view.wait(shared.countdown.load(Ordering::Relaxed));
             if let Some(timers) = update.timers
@@ -272,9 +273,21 @@ pub fn spawn_kernel(
                     Err(_) => return,
                 }
             }
+            // Other programs' socket calls: the same backlog discipline.
+            calls.extend(update.calls);
+            let over = calls.len().saturating_sub(KERNEL_BACKLOG);
+            calls.drain(..over);
+            dropped += over as u64;
+            if !calls.is_empty() {
+                match tx.try_send(Msg::KernelCalls(std::mem::take(&mut calls))) {
+                    Ok(()) => {}
+                    Err(TrySendError::Full(Msg::KernelCalls(back))) => calls = back,
+                    Err(_) => return,
+                }
+            }
             let lost = view.lost() + dropped;
             if lost > reported {
-                let notice = format!("kernel view: {lost} state changes lost (the kernel's rings were full)");
+                let notice = format!("kernel view: {lost} state changes or socket calls lost (the kernel's rings or the backlog were full)");
                 match tx.try_send(Msg::Notice(notice)) {
                     Ok(()) => reported = lost,
                     Err(TrySendError::Full(_)) => {}

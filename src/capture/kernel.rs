@@ -25,7 +25,7 @@
 
 pub mod calls;
 
-use crate::headless::KernelFeed;
+use crate::headless::{KernelFeed, Reported};
 use crate::model::kernel::{self, Change};
 use crate::model::segment::Timestamp;
 use crate::model::tcp::TcpState;
@@ -411,7 +411,7 @@ impl KernelView {
 impl KernelFeed for KernelView {
     /// Reads the rings (between frames: every 64th, and when the capture is
     /// idle): what they gathered since, in one pass.
-    fn poll(&mut self, pipeline: &mut Pipeline, idle: bool) -> Vec<Change> {
+    fn poll(&mut self, pipeline: &mut Pipeline, idle: bool) -> Reported {
         let mut changes = Vec::new();
         self.read_changes(&mut changes);
         // The mini-sockets' timers are for the dashboard's countdown: `trace`
@@ -419,9 +419,16 @@ impl KernelFeed for KernelView {
         for c in &changes {
             pipeline.tracker.kernel(*c);
         }
+        // Other programs' calls (synack's own are left out by the source);
+        // idle: none held back, the tracker puts each in its place by time.
+        let mut calls = Vec::new();
+        self.read_calls(&mut calls, idle);
+        for c in &calls {
+            pipeline.tracker.call(*c);
+        }
         if idle {
             pipeline.tracker.kernel_flush(Timestamp(u64::MAX));
         }
-        changes
+        Reported { changes, calls }
     }
 }

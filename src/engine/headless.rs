@@ -58,15 +58,26 @@ pub const FLUSH_EVERY: Duration = Duration::from_millis(100);
 pub trait KernelFeed {
     /// Hands what the kernel reported since the last call to the pipeline,
     /// and returns it (for a recording); `idle`: the capture has nothing more
-    /// for now, so every change can be attached.
-    fn poll(&mut self, pipeline: &mut Pipeline, idle: bool) -> Vec<crate::model::kernel::Change>;
+    /// for now, so every change and call can be attached.
+    fn poll(&mut self, pipeline: &mut Pipeline, idle: bool) -> Reported;
 }
 
-/// Keeps kernel changes in the recording, when there is one.
-fn record_kernel(recorder: Option<&mut Recorder>, changes: &[crate::model::kernel::Change]) -> Result<(), RunError> {
+/// What the kernel reported: its state changes and the socket calls of
+/// other programs.
+#[derive(Debug, Default)]
+pub struct Reported {
+    pub changes: Vec<crate::model::kernel::Change>,
+    pub calls: Vec<crate::model::call::Call>,
+}
+
+/// Keeps kernel changes and calls in the recording, when there is one.
+fn record_kernel(recorder: Option<&mut Recorder>, reported: &Reported) -> Result<(), RunError> {
     if let Some(r) = recorder {
-        for c in changes {
+        for c in &reported.changes {
             r.write_kernel(c).map_err(RunError::Record)?;
+        }
+        for c in &reported.calls {
+            r.write_call(c).map_err(RunError::Record)?;
         }
     }
     Ok(())
