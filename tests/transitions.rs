@@ -568,3 +568,91 @@ fn every_tuple_is_found_again_as_the_table_grows_and_shrinks() {
         assert_eq!(tracker.push(&ack).id, push.id, "port {port}");
     }
 }
+
+/// The server's reply is lost and its FIN comes past the hole: the client's
+/// duplicate ACK (ack below the FIN) shows it had not processed the FIN
+/// (RFC 9293 §3.10.7.4: a FIN is processed only in sequence).
+fn fin_past_a_hole() -> Talk {
+    let mut t = established();
+    t.s(psh_ack(), 11, 11, b"more"); // lost before the client
+    t.s(fin_ack(), 15, 11, b"");
+    t
+}
+
+#[test]
+fn established_fin_past_a_hole_waits_for_the_hole() {
+    let mut t = fin_past_a_hole();
+    assert_eq!(t.states(), ("CLOSE-WAIT", "FIN-WAIT-1"), "taken tentatively as it comes");
+    t.c(ACK, 11, 11, b""); // the duplicate ACK: it still expects byte 11
+    let fin = t.conn().records.len() - 2;
+    assert_eq!(t.states(), ("ESTABLISHED", "FIN-WAIT-1"));
+    assert_eq!(t.conn().records[fin].client_state.name(), "ESTABLISHED", "the FIN's row is revised");
+    t.s(psh_ack(), 11, 11, b"more"); // sent again: it fills the hole
+    assert!(t.conn().records.last().unwrap().retransmission);
+    assert_eq!(t.states(), ("ESTABLISHED", "FIN-WAIT-1"));
+    t.c(ACK, 11, 16, b""); // the FIN processed at last: acknowledged
+    assert_eq!(t.states(), ("CLOSE-WAIT", "FIN-WAIT-2"));
+    assert_eq!(t.conn().records.last().unwrap().teardown_steps, TeardownSteps::NONE.with(2));
+    t.c(fin_ack(), 11, 16, b"");
+    assert_eq!(t.states(), ("LAST-ACK", "TIME-WAIT"));
+    t.s(ACK, 16, 12, b"");
+    assert_eq!(t.states(), ("CLOSED", "TIME-WAIT"));
+    let c = t.conn();
+    assert_eq!(c.close_kind(), CloseKind::FourWay);
+    let client: Vec<&str> = c.records.iter().map(|r| r.client_state.name()).collect();
+    assert_eq!(client.iter().filter(|s| **s == "CLOSE-WAIT").count(), 1, "{client:?}");
+
+    // Must not: an ACK up to the FIN (the bytes before it came, the FIN not yet)
+    // shows no hole, and the FIN stays taken on its own row.
+    let mut t = fin_past_a_hole();
+    t.c(ACK, 11, 15, b"");
+    let fin = t.conn().records.len() - 2;
+    assert_eq!(t.conn().records[fin].client_state.name(), "CLOSE-WAIT");
+    assert_eq!(t.states(), ("CLOSE-WAIT", "FIN-WAIT-1"));
+}
+
+#[test]
+fn established_fin_past_a_hole_then_own_fin_is_closing_when_acked() {
+    // The client closes before the hole is filled: its FIN leaves from
+    // ESTABLISHED, and it reaches CLOSING when it acknowledges the server's FIN.
+    let mut t = fin_past_a_hole();
+    t.c(ACK, 11, 11, b"");
+    t.c(fin_ack(), 11, 11, b"");
+    assert_eq!(t.states(), ("FIN-WAIT-1", "CLOSING"));
+    t.s(psh_ack(), 11, 11, b"more");
+    t.c(ACK, 12, 16, b"");
+    assert_eq!(t.states(), ("CLOSING", "TIME-WAIT"));
+    t.s(ACK, 16, 12, b"");
+    assert_eq!(t.states(), ("TIME-WAIT", "TIME-WAIT"));
+    assert_eq!(t.conn().close_kind(), CloseKind::Simultaneous);
+}
+
+#[test]
+fn lost_fixture_client_enters_close_wait_when_it_acks_the_fin() {
+    // tests/fixtures/lost.pcap: the server's reply dropped once (nftables), its
+    // FIN came past the hole; the client acknowledged it (ack=13) only after
+    // the reply came again.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lost.pcap");
+    let file = std::fs::File::open(path).unwrap();
+    let mut src = synack::capture::pcap::PcapSource::new(file, "lost.pcap").unwrap();
+    let lines = trace_jsonl(&mut src);
+    let tcp = lines.iter().find(|l| l["proto"] == "tcp").unwrap();
+    let rows: Vec<(String, u64, String)> = tcp["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["flags"].as_str().unwrap().to_owned(),
+                s["ack"].as_u64().unwrap(),
+                s["client_state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let fin = rows.iter().position(|r| r.0 == "FIN-ACK").unwrap();
+    assert_eq!(rows[fin].2, "ESTABLISHED", "{rows:?}");
+    assert_eq!((rows[fin + 1].1, rows[fin + 1].2.as_str()), (1, "ESTABLISHED"), "the duplicate ACK: {rows:?}");
+    let first_cw = rows.iter().position(|r| r.2 == "CLOSE-WAIT").unwrap();
+    assert_eq!((rows[first_cw].0.as_str(), rows[first_cw].1), ("ACK", 13), "{rows:?}");
+    assert_eq!(tcp["segments"][first_cw]["step"], 2);
+}
