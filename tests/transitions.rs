@@ -5,7 +5,7 @@
 mod support;
 
 use support::*;
-use synack::model::tracker::{CloseKind, Initiator, Phase, TeardownSteps};
+use synack::model::tracker::{CloseKind, Initiator, Phase, Role, TeardownSteps};
 
 #[test]
 fn closed_syn() {
@@ -655,4 +655,40 @@ fn lost_fixture_client_enters_close_wait_when_it_acks_the_fin() {
     let first_cw = rows.iter().position(|r| r.2 == "CLOSE-WAIT").unwrap();
     assert_eq!((rows[first_cw].0.as_str(), rows[first_cw].1), ("ACK", 13), "{rows:?}");
     assert_eq!(tcp["segments"][first_cw]["step"], 2);
+}
+
+/// The close verdict and the rows of tests/fixtures/lost.pcap say why the
+/// client's ACK of the FIN came when it came; without a hole they do not.
+#[test]
+fn a_fin_past_a_hole_is_said_and_only_then() {
+    use synack::model::explain::{explain, verdict};
+    let conn = |name: &str| {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+        let mut src = synack::capture::pcap::PcapSource::new(std::fs::File::open(path).unwrap(), name).unwrap();
+        let mut p = synack::pipeline::Pipeline::new(None, synack::model::tracker::Limits::default());
+        while let Ok(synack::capture::Next::Frame(f)) = synack::capture::FrameSource::next_frame(&mut src) {
+            p.frame(&f);
+        }
+        p.tracker.connections().next().unwrap().clone()
+    };
+    let hole = "the FIN had come past a hole (the client's ACK at row 8 still expected byte 1)";
+    let c = conn("lost.pcap");
+    let v = verdict(&c);
+    assert!(v.contains(&format!("in a segment of its own, 1 ms later: {hole}")), "{v}");
+    let ack = c.records.iter().position(|r| r.rel_ack == 13 && r.dir.sender() == Role::Client).unwrap();
+    let e = explain(&c, ack);
+    assert!(e.contains(&format!("The client enters CLOSE-WAIT only now: {hole}")), "{e}");
+    // The reply's ACK also covers the FIN: not "ack = seq + len".
+    let reply = c.records.iter().position(|r| r.dir.sender() == Role::Server && r.payload_len > 0).unwrap();
+    let e = explain(&c, reply);
+    assert!(e.contains("with ack=13 (row 10), past seq + len = 12: that ACK covers what followed them too"), "{e}");
+    assert!(!e.contains("ack = seq + len"), "{e}");
+    // No hole: none of it.
+    for name in ["seed.pcap", "slow-close.pcap", "fin-data.pcap", "lost-last-ack.pcap"] {
+        let c = conn(name);
+        let all = (0..c.records.len()).map(|i| explain(&c, i)).chain([verdict(&c)]).collect::<Vec<_>>().join("\n");
+        assert!(!all.contains("past a hole") && !all.contains("only now"), "{name}: {all}");
+    }
+    let c = conn("seed.pcap");
+    assert!(explain(&c, 3).contains("ack = seq + len"));
 }

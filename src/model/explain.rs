@@ -54,6 +54,33 @@ fn ack_row(conn: &Connection, role: Role) -> Option<usize> {
     conn.records.iter().position(|r| r.dir.sender() == role.peer() && r.teardown_steps.contains(step))
 }
 
+/// The row of `role`'s first ACK after its peer's FIN that still expected
+/// bytes sent before that FIN, when the FIN's first acknowledgment came
+/// later: the FIN had come past a hole, and a FIN is processed only in
+/// sequence (RFC 9293 §3.10.7.4), so `role` took it only when it
+/// acknowledged it. With the sequence number that ACK expected.
+fn fin_past_hole(conn: &Connection, role: Role) -> Option<(usize, u32)> {
+    let f = fin_row(conn, role.peer())?;
+    let fin = &conn.records[f];
+    let fin_seq = fin.rel_seq.wrapping_add(fin.payload_len);
+    let acked = ack_row(conn, role.peer())?;
+    (f + 1..acked).find_map(|i| {
+        let r = &conn.records[i];
+        (r.dir.sender() == role && r.flags.ack() && r.rel_ack < fin_seq).then_some((i, r.rel_ack))
+    })
+}
+
+/// The words for a FIN that came past a hole (see [`fin_past_hole`]).
+fn hole_words(who: Role, hole: (usize, u32)) -> String {
+    format!(
+        "the FIN had come past a hole (the {w}'s ACK at row {} still expected byte {}), and a FIN is processed only \
+         in sequence, so it waited until the bytes before it came",
+        hole.0 + 1,
+        hole.1,
+        w = who.name()
+    )
+}
+
 /// Milliseconds in words: `0.040 ms` under one millisecond, `41 ms` above.
 #[must_use]
 pub fn ms_words(ms: f64) -> String {
@@ -516,6 +543,13 @@ fn four_way(conn: &Connection, s: &mut String) {
                 " The {b_n} acknowledged that FIN {words} later in the segment that carried its next {len} bytes: \
                  the ACK rode on the data.",
                 b_n = b.name(),
+            );
+        } else if let Some(hole) = fin_past_hole(conn, b) {
+            let _ = write!(
+                s,
+                " The {} acknowledged that FIN in a segment of its own, {words} later: {}.",
+                b.name(),
+                hole_words(b, hole)
             );
         } else if ms < 1.0 {
             let _ =
@@ -1178,13 +1212,23 @@ fn explain_ack(conn: &Connection, idx: usize, r: &Record) -> String {
             a.dir.sender() == peer && a.flags.ack() && u64::from(a.rel_ack) >= next
         });
         if let Some(a) = acked {
-            let _ = write!(
-                s,
-                " The {} acknowledges them with ack={} (row {}): ack = seq + len, the next byte it expects.",
-                peer.name(),
-                conn.records[a].rel_ack,
-                a + 1
-            );
+            let ack = conn.records[a].rel_ack;
+            if u64::from(ack) == next {
+                let _ = write!(
+                    s,
+                    " The {} acknowledges them with ack={ack} (row {}): ack = seq + len, the next byte it expects.",
+                    peer.name(),
+                    a + 1
+                );
+            } else {
+                let _ = write!(
+                    s,
+                    " The {} acknowledges them with ack={ack} (row {}), past seq + len = {next}: that ACK covers what \
+                     followed them too.",
+                    peer.name(),
+                    a + 1
+                );
+            }
         }
         if fin_row(conn, peer).is_some_and(|f| f < idx) {
             let _ = write!(
@@ -1246,7 +1290,9 @@ fn explain_fin_ack(conn: &Connection, idx: usize, r: &Record) -> String {
             w = who.name(),
             p = peer.name()
         );
-        if (DELACK_MIN_MS..=DELACK_LIMIT_MS).contains(&ms) {
+        if let Some(hole) = fin_past_hole(conn, who) {
+            let _ = write!(s, " The {} enters CLOSE-WAIT only now: {}.", who.name(), hole_words(who, hole));
+        } else if (DELACK_MIN_MS..=DELACK_LIMIT_MS).contains(&ms) {
             let _ = write!(
                 s,
                 " This ACK went out when the {}'s delayed-ACK timer fired (Linux waits at least {DELACK_MIN_MS:.0} ms).",
