@@ -692,3 +692,29 @@ fn a_fin_past_a_hole_is_said_and_only_then() {
     let c = conn("seed.pcap");
     assert!(explain(&c, 3).contains("ack = seq + len"));
 }
+
+/// tests/fixtures/lost-request.pcap: the client's request dropped once on
+/// the server's way in (nftables), after the capture saw it. Only the data
+/// sent again tells that the server answered nothing, and that does not tell
+/// a full accept queue from a filter: no full queue is blamed.
+#[test]
+fn data_dropped_by_a_filter_is_not_blamed_on_the_accept_queue() {
+    use synack::model::explain::{explain, verdict};
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lost-request.pcap");
+    let mut src = synack::capture::pcap::PcapSource::new(std::fs::File::open(path).unwrap(), "lost-request").unwrap();
+    let mut p = synack::pipeline::Pipeline::new(None, synack::model::tracker::Limits::default());
+    while let Ok(synack::capture::Next::Frame(f)) = synack::capture::FrameSource::next_frame(&mut src) {
+        p.frame(&f);
+    }
+    let c = p.tracker.connections().next().unwrap();
+    let v = verdict(c);
+    assert!(!v.contains("accept queue was full") && !v.contains("stayed in SYN-RECEIVED"), "{v}");
+    assert!(v.contains("The segments do not say whether the server had taken the client's ACK"), "{v}");
+    assert!(v.contains("a filter on the server's way in (a firewall's input rule)"), "{v}");
+    let all = (0..c.records.len()).map(|i| explain(c, i)).collect::<Vec<_>>().join("\n");
+    assert!(!all.contains("accept queue was full") && !all.contains("stayed in SYN-RECEIVED"), "{all}");
+    let bare_ack = c.records.iter().position(|r| r.flags.ack() && !r.flags.syn() && r.payload_len == 0).unwrap();
+    let e = explain(c, bare_ack);
+    assert!(e.contains("The server answered nothing: the client's data came again"), "{e}");
+    assert!(e.contains("The segments do not tell which."), "{e}");
+}

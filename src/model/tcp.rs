@@ -32,7 +32,7 @@
 //!   SYN-RECEIVED (the ACK was lost, or dropped: a listener whose accept
 //!   queue is full drops it), and so does client data sent again with no
 //!   answer on one host (where nothing is lost between the capture and the
-//!   receiver);
+//!   receiver, though a filter on its way in may drop it: the words say so);
 //! - a FIN sent again after its ACK was seen shows that the ACK never
 //!   reached its sender: it had stayed in LAST-ACK (or CLOSING) until the
 //!   ACK that its FIN sent again brings back, from TIME-WAIT.
