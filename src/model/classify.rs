@@ -434,7 +434,6 @@ mod tests {
         revise: None,
         reopened: None,
         via: None,
-        fin_taken: false,
     };
     const PLAIN: Effect = Effect { acks_peer_fin: false, first_ack_of_peer_fin: false, ..ACKS };
 

@@ -22,8 +22,7 @@
 //!   expects bytes sent before that FIN (its ACK is below the FIN's sequence
 //!   number): the FIN came past a hole, and a FIN is processed only in
 //!   sequence (§3.10.7.4), so it waited in the queue; the receiver enters
-//!   CLOSE-WAIT with the segment that acknowledges the FIN at last
-//!   ([`Effect::fin_taken`]);
+//!   CLOSE-WAIT with the segment that acknowledges the FIN at last;
 //! - a SYN the client sends again before any SYN-ACK came was not taken: the
 //!   server stayed in LISTEN on the rows of the SYN it dropped;
 //! - the client segment that acknowledges the SYN-ACK completes the
@@ -328,10 +327,6 @@ pub struct Effect {
     /// its FIN crossed the peer's (it sent its FIN from ESTABLISHED, then
     /// processed the peer's FIN and went on to CLOSING).
     pub via: Option<TcpState>,
-    /// The sender processed the peer's FIN with this segment, which
-    /// acknowledges it: an ACK of its own had shown that it had not when the
-    /// FIN came (out of order, §3.10.7.4).
-    pub fin_taken: bool,
 }
 
 /// Whether two endpoints are on one host (the same address, or both
@@ -377,7 +372,6 @@ pub fn segment(snd: &mut Side, rcv: &mut Side, seen: &Seen, row: usize) -> Effec
     if snd.pending_fin && acks_peer_fin {
         snd.pending_fin = false;
         snd.on(Event::RecvFin);
-        effect.fin_taken = true;
     }
     opening(snd, rcv, seen, &mut effect);
     // Its FIN again, after an ACK of it was seen: that ACK never reached it
