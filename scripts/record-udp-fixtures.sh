@@ -8,6 +8,7 @@
 #                     there on a connected socket (ICMP port unreachable, ECONNREFUSED)
 #   lost.pcap         the seed scenario with the server's reply dropped once, then the udp
 #                     scenario with its datagram dropped once (nftables)
+#   lost-request.pcap the seed scenario with the client's request dropped once (nftables)
 # Needs root (unshare, tcpdump, nft).
 # Usage: scripts/record-udp-fixtures.sh [FIXTURE...]
 set -euo pipefail
@@ -45,6 +46,12 @@ in_namespace() {
       nft add rule inet lose in "udp dport $port limit rate 1/hour burst 1 packets drop"
       "$synack" client --addr "$addr" --scenario seed
       "$synack" client --addr "$addr" --scenario udp || true   # no reply: said, as intended
+      nft delete table inet lose ;;
+    lost-request)
+      nft add table inet lose
+      nft add chain inet lose in '{ type filter hook input priority 0; }'
+      nft add rule inet lose in "tcp dport $port tcp flags & psh == psh limit rate 1/hour burst 1 packets drop"
+      "$synack" client --addr "$addr" --scenario seed
       nft delete table inet lose ;;
   esac
   if [[ -n $server ]]; then kill -INT "$server"; wait "$server" || true; fi

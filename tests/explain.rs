@@ -382,7 +382,9 @@ fn finding_1_the_server_stays_syn_received_until_the_segment_that_completes_the_
     let c = backlog_with(|c| syn_acks_again(c) == 0 && !opening(c).acks_dropped.is_empty());
     let v = verdict(&c);
     said(&v, "(the client sent its data again, as nothing had acknowledged it)");
-    said(&v, "The third ACK was dropped: the accept queue was full");
+    // The data alone does not tell a full accept queue from a filter.
+    said(&v, "a filter on the server's way in (a firewall's input rule) drops segments after a capture on lo");
+    unsaid(&v, "The third ACK was dropped: the accept queue was full");
     let done = opening(&c).completed.unwrap();
     assert!(c.records[done].retransmission && c.records[done].payload_len > 0, "data sent again completed it");
     said(&rows(&c)[done], "retransmission, handshake 3/3");
@@ -920,7 +922,13 @@ fn review_a_syn_cookie_server_is_not_said_to_stay_in_syn_received() {
         !o.acks_dropped.is_empty() && o.syn_acks_again.is_empty() && !verdict(c).contains("SYN cookie")
     });
     let v = verdict(&kept);
-    said(&v, "it stayed in SYN-RECEIVED (the client sent its data again, as nothing had acknowledged it)");
+    // Only the data sent again tells, on one host: a full accept queue is
+    // one cause, a filter on the server's way in another; both are said.
+    said(&v, "answered none of the client's first");
+    said(&v, "(the client sent its data again, as nothing had acknowledged it)");
+    said(&v, "The segments do not say whether the server had taken the client's ACK");
+    unsaid(&v, "it stayed in SYN-RECEIVED");
+    unsaid(&v, "the accept queue was full");
     unsaid(&v, "kept no state");
     // A SYN-ACK sent again: that, not the data, is the evidence given.
     let v = verdict(&backlog_with(|c| syn_acks_again(c) > 0));

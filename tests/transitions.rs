@@ -5,7 +5,7 @@
 mod support;
 
 use support::*;
-use synack::model::tracker::{CloseKind, Initiator, Phase, TeardownSteps};
+use synack::model::tracker::{CloseKind, Initiator, Phase, Role, TeardownSteps};
 
 #[test]
 fn closed_syn() {
@@ -567,4 +567,154 @@ fn every_tuple_is_found_again_as_the_table_grows_and_shrinks() {
         ack.ack = synack::model::seq::SeqNum(8);
         assert_eq!(tracker.push(&ack).id, push.id, "port {port}");
     }
+}
+
+/// The server's reply is lost and its FIN comes past the hole: the client's
+/// duplicate ACK (ack below the FIN) shows it had not processed the FIN
+/// (RFC 9293 §3.10.7.4: a FIN is processed only in sequence).
+fn fin_past_a_hole() -> Talk {
+    let mut t = established();
+    t.s(psh_ack(), 11, 11, b"more"); // lost before the client
+    t.s(fin_ack(), 15, 11, b"");
+    t
+}
+
+#[test]
+fn established_fin_past_a_hole_waits_for_the_hole() {
+    let mut t = fin_past_a_hole();
+    assert_eq!(t.states(), ("CLOSE-WAIT", "FIN-WAIT-1"), "taken tentatively as it comes");
+    t.c(ACK, 11, 11, b""); // the duplicate ACK: it still expects byte 11
+    let fin = t.conn().records.len() - 2;
+    assert_eq!(t.states(), ("ESTABLISHED", "FIN-WAIT-1"));
+    assert_eq!(t.conn().records[fin].client_state.name(), "ESTABLISHED", "the FIN's row is revised");
+    t.s(psh_ack(), 11, 11, b"more"); // sent again: it fills the hole
+    assert!(t.conn().records.last().unwrap().retransmission);
+    assert_eq!(t.states(), ("ESTABLISHED", "FIN-WAIT-1"));
+    t.c(ACK, 11, 16, b""); // the FIN processed at last: acknowledged
+    assert_eq!(t.states(), ("CLOSE-WAIT", "FIN-WAIT-2"));
+    assert_eq!(t.conn().records.last().unwrap().teardown_steps, TeardownSteps::NONE.with(2));
+    t.c(fin_ack(), 11, 16, b"");
+    assert_eq!(t.states(), ("LAST-ACK", "TIME-WAIT"));
+    t.s(ACK, 16, 12, b"");
+    assert_eq!(t.states(), ("CLOSED", "TIME-WAIT"));
+    let c = t.conn();
+    assert_eq!(c.close_kind(), CloseKind::FourWay);
+    let client: Vec<&str> = c.records.iter().map(|r| r.client_state.name()).collect();
+    assert_eq!(client.iter().filter(|s| **s == "CLOSE-WAIT").count(), 1, "{client:?}");
+
+    // Must not: an ACK up to the FIN (the bytes before it came, the FIN not yet)
+    // shows no hole, and the FIN stays taken on its own row.
+    let mut t = fin_past_a_hole();
+    t.c(ACK, 11, 15, b"");
+    let fin = t.conn().records.len() - 2;
+    assert_eq!(t.conn().records[fin].client_state.name(), "CLOSE-WAIT");
+    assert_eq!(t.states(), ("CLOSE-WAIT", "FIN-WAIT-1"));
+}
+
+#[test]
+fn established_fin_past_a_hole_then_own_fin_is_closing_when_acked() {
+    // The client closes before the hole is filled: its FIN leaves from
+    // ESTABLISHED, and it reaches CLOSING when it acknowledges the server's FIN.
+    let mut t = fin_past_a_hole();
+    t.c(ACK, 11, 11, b"");
+    t.c(fin_ack(), 11, 11, b"");
+    assert_eq!(t.states(), ("FIN-WAIT-1", "CLOSING"));
+    t.s(psh_ack(), 11, 11, b"more");
+    t.c(ACK, 12, 16, b"");
+    assert_eq!(t.states(), ("CLOSING", "TIME-WAIT"));
+    t.s(ACK, 16, 12, b"");
+    assert_eq!(t.states(), ("TIME-WAIT", "TIME-WAIT"));
+    assert_eq!(t.conn().close_kind(), CloseKind::Simultaneous);
+}
+
+#[test]
+fn lost_fixture_client_enters_close_wait_when_it_acks_the_fin() {
+    // tests/fixtures/lost.pcap: the server's reply dropped once (nftables), its
+    // FIN came past the hole; the client acknowledged it (ack=13) only after
+    // the reply came again.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lost.pcap");
+    let file = std::fs::File::open(path).unwrap();
+    let mut src = synack::capture::pcap::PcapSource::new(file, "lost.pcap").unwrap();
+    let lines = trace_jsonl(&mut src);
+    let tcp = lines.iter().find(|l| l["proto"] == "tcp").unwrap();
+    let rows: Vec<(String, u64, String)> = tcp["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["flags"].as_str().unwrap().to_owned(),
+                s["ack"].as_u64().unwrap(),
+                s["client_state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let fin = rows.iter().position(|r| r.0 == "FIN-ACK").unwrap();
+    assert_eq!(rows[fin].2, "ESTABLISHED", "{rows:?}");
+    assert_eq!((rows[fin + 1].1, rows[fin + 1].2.as_str()), (1, "ESTABLISHED"), "the duplicate ACK: {rows:?}");
+    let first_cw = rows.iter().position(|r| r.2 == "CLOSE-WAIT").unwrap();
+    assert_eq!((rows[first_cw].0.as_str(), rows[first_cw].1), ("ACK", 13), "{rows:?}");
+    assert_eq!(tcp["segments"][first_cw]["step"], 2);
+}
+
+/// The close verdict and the rows of tests/fixtures/lost.pcap say why the
+/// client's ACK of the FIN came when it came; without a hole they do not.
+#[test]
+fn a_fin_past_a_hole_is_said_and_only_then() {
+    use synack::model::explain::{explain, verdict};
+    let conn = |name: &str| {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+        let mut src = synack::capture::pcap::PcapSource::new(std::fs::File::open(path).unwrap(), name).unwrap();
+        let mut p = synack::pipeline::Pipeline::new(None, synack::model::tracker::Limits::default());
+        while let Ok(synack::capture::Next::Frame(f)) = synack::capture::FrameSource::next_frame(&mut src) {
+            p.frame(&f);
+        }
+        p.tracker.connections().next().unwrap().clone()
+    };
+    let hole = "the FIN had come past a hole (the client's ACK at row 8 still expected byte 1)";
+    let c = conn("lost.pcap");
+    let v = verdict(&c);
+    assert!(v.contains(&format!("in a segment of its own, 1 ms later: {hole}")), "{v}");
+    let ack = c.records.iter().position(|r| r.rel_ack == 13 && r.dir.sender() == Role::Client).unwrap();
+    let e = explain(&c, ack);
+    assert!(e.contains(&format!("The client enters CLOSE-WAIT only now: {hole}")), "{e}");
+    // The reply's ACK also covers the FIN: not "ack = seq + len".
+    let reply = c.records.iter().position(|r| r.dir.sender() == Role::Server && r.payload_len > 0).unwrap();
+    let e = explain(&c, reply);
+    assert!(e.contains("with ack=13 (row 10), past seq + len = 12: that ACK covers what followed them too"), "{e}");
+    assert!(!e.contains("ack = seq + len"), "{e}");
+    // No hole: none of it.
+    for name in ["seed.pcap", "slow-close.pcap", "fin-data.pcap", "lost-last-ack.pcap"] {
+        let c = conn(name);
+        let all = (0..c.records.len()).map(|i| explain(&c, i)).chain([verdict(&c)]).collect::<Vec<_>>().join("\n");
+        assert!(!all.contains("past a hole") && !all.contains("only now"), "{name}: {all}");
+    }
+    let c = conn("seed.pcap");
+    assert!(explain(&c, 3).contains("ack = seq + len"));
+}
+
+/// tests/fixtures/lost-request.pcap: the client's request dropped once on
+/// the server's way in (nftables), after the capture saw it. Only the data
+/// sent again tells that the server answered nothing, and that does not tell
+/// a full accept queue from a filter: no full queue is blamed.
+#[test]
+fn data_dropped_by_a_filter_is_not_blamed_on_the_accept_queue() {
+    use synack::model::explain::{explain, verdict};
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lost-request.pcap");
+    let mut src = synack::capture::pcap::PcapSource::new(std::fs::File::open(path).unwrap(), "lost-request").unwrap();
+    let mut p = synack::pipeline::Pipeline::new(None, synack::model::tracker::Limits::default());
+    while let Ok(synack::capture::Next::Frame(f)) = synack::capture::FrameSource::next_frame(&mut src) {
+        p.frame(&f);
+    }
+    let c = p.tracker.connections().next().unwrap();
+    let v = verdict(c);
+    assert!(!v.contains("accept queue was full") && !v.contains("stayed in SYN-RECEIVED"), "{v}");
+    assert!(v.contains("The segments do not say whether the server had taken the client's ACK"), "{v}");
+    assert!(v.contains("a filter on the server's way in (a firewall's input rule)"), "{v}");
+    let all = (0..c.records.len()).map(|i| explain(c, i)).collect::<Vec<_>>().join("\n");
+    assert!(!all.contains("accept queue was full") && !all.contains("stayed in SYN-RECEIVED"), "{all}");
+    let bare_ack = c.records.iter().position(|r| r.flags.ack() && !r.flags.syn() && r.payload_len == 0).unwrap();
+    let e = explain(c, bare_ack);
+    assert!(e.contains("The server answered nothing: the client's data came again"), "{e}");
+    assert!(e.contains("The segments do not tell which."), "{e}");
 }

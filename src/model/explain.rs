@@ -56,6 +56,33 @@ fn ack_row(conn: &Connection, role: Role) -> Option<usize> {
     conn.records.iter().position(|r| r.dir.sender() == role.peer() && r.teardown_steps.contains(step))
 }
 
+/// The row of `role`'s first ACK after its peer's FIN that still expected
+/// bytes sent before that FIN, when the FIN's first acknowledgment came
+/// later: the FIN had come past a hole, and a FIN is processed only in
+/// sequence (RFC 9293 §3.10.7.4), so `role` took it only when it
+/// acknowledged it. With the sequence number that ACK expected.
+fn fin_past_hole(conn: &Connection, role: Role) -> Option<(usize, u32)> {
+    let f = fin_row(conn, role.peer())?;
+    let fin = &conn.records[f];
+    let fin_seq = fin.rel_seq.wrapping_add(fin.payload_len);
+    let acked = ack_row(conn, role.peer())?;
+    (f + 1..acked).find_map(|i| {
+        let r = &conn.records[i];
+        (r.dir.sender() == role && r.flags.ack() && r.rel_ack < fin_seq).then_some((i, r.rel_ack))
+    })
+}
+
+/// The words for a FIN that came past a hole (see [`fin_past_hole`]).
+fn hole_words(who: Role, hole: (usize, u32)) -> String {
+    format!(
+        "the FIN had come past a hole (the {w}'s ACK at row {} still expected byte {}), and a FIN is processed only \
+         in sequence, so it waited until the bytes before it came",
+        hole.0 + 1,
+        hole.1,
+        w = who.name()
+    )
+}
+
 /// Milliseconds in words: `0.040 ms` under one millisecond, `41 ms` above.
 #[must_use]
 pub fn ms_words(ms: f64) -> String {
@@ -291,6 +318,15 @@ pub fn verdict_into(conn: &Connection, s: &mut String) {
 const SYN_DROP: &str = "Linux drops a SYN while the listener's accept queue is full, and also while its SYN queue is \
                         full if net.ipv4.tcp_syncookies is 0.";
 
+/// Why a server on one host answered none of the client's data until it came
+/// again, when nothing else (a SYN-ACK again, the kernel) tells: either cause.
+const UNSURE: &str = " The segments do not say whether the server had taken the client's ACK: a listener whose accept \
+                      queue is full drops the ACK that would complete a connection, and the data after it (unless \
+                      tcp_abort_on_overflow makes it answer with RST), and the rows show that case, SYN-RECEIVED until \
+                      then; but a filter on the server's way in (a firewall's input rule) drops segments after a \
+                      capture on lo saw them, and if it dropped only the data, the server was ESTABLISHED from the \
+                      client's first ACK on.";
+
 /// What the opening's facts say: SYNs the server dropped, the time it stayed
 /// in SYN-RECEIVED after the client's ACK, and why, where the facts show it.
 fn opening_words(conn: &Connection, o: &Opening, s: &mut String) {
@@ -319,7 +355,15 @@ fn opening_words(conn: &Connection, o: &Opening, s: &mut String) {
     let waited = o.answered.zip(o.completed.or(conn.records.len().checked_sub(1)));
     let cookie = waited
         .filter(|&(answered, until)| o.syn_acks_again.is_empty() && gap(conn, answered, until).0 > SYN_ACK_TIMEOUT_MS);
-    let _ = write!(s, " The server did not take the client's {which} that acknowledged its SYN-ACK");
+    // Only the client's data sent again says so (no SYN-ACK again, no kernel
+    // view): on one host a filter on the server's way in also drops segments
+    // after the capture saw them, so whether the server took the ACK is open.
+    let unsure = one_host(conn) && o.syn_acks_again.is_empty() && o.kernel.is_none();
+    if unsure && cookie.is_none() {
+        let _ = write!(s, " The server answered none of the client's {which} that acknowledged its SYN-ACK");
+    } else {
+        let _ = write!(s, " The server did not take the client's {which} that acknowledged its SYN-ACK");
+    }
     // The client's data sent again (the segment that completed the handshake
     // counts) shows that nothing had acknowledged it.
     let again = o
@@ -327,7 +371,7 @@ fn opening_words(conn: &Connection, o: &Opening, s: &mut String) {
         .iter()
         .chain(o.completed.iter())
         .any(|&i| conn.records[i].retransmission && conn.records[i].payload_len > 0);
-    if cookie.is_none() {
+    if cookie.is_none() && !unsure {
         s.push_str(": it stayed in SYN-RECEIVED");
     }
     if !o.syn_acks_again.is_empty() {
@@ -354,6 +398,14 @@ fn opening_words(conn: &Connection, o: &Opening, s: &mut String) {
         );
     }
     match o.completed {
+        Some(done) if unsure => {
+            let (_, words) = gap(conn, first, done);
+            let _ = write!(
+                s,
+                " The rows take the handshake as completed at row {}, {words} after the client's first ACK.",
+                done + 1
+            );
+        }
         Some(done) => {
             let (_, words) = gap(conn, first, done);
             let _ = write!(s, " The handshake completed {words} after the client's first ACK, at row {}.", done + 1);
@@ -364,7 +416,9 @@ fn opening_words(conn: &Connection, o: &Opening, s: &mut String) {
     if let Some(t) = o.kernel {
         let _ = write!(s, " The kernel moved the server's socket to ESTABLISHED at {}.", at_words(conn, t));
     }
-    if one_host(conn) {
+    if unsure {
+        s.push_str(UNSURE);
+    } else if one_host(conn) {
         s.push_str(
             " The third ACK was dropped: the accept queue was full (on one host nothing is lost on the way; a \
              listener whose accept queue is full drops the ACK that would complete a connection, unless \
@@ -519,6 +573,13 @@ fn four_way(conn: &Connection, s: &mut String) {
                 " The {b_n} acknowledged that FIN {words} later in the segment that carried its next {len} bytes: \
                  the ACK rode on the data.",
                 b_n = b.name(),
+            );
+        } else if let Some(hole) = fin_past_hole(conn, b) {
+            let _ = write!(
+                s,
+                " The {} acknowledged that FIN in a segment of its own, {words} later: {}.",
+                b.name(),
+                hole_words(b, hole)
             );
         } else if ms < 1.0 {
             let _ =
@@ -909,6 +970,20 @@ fn explain_not_taken(conn: &Connection, idx: usize, r: &Record) -> String {
     } else {
         format!("The client acknowledges the server's SYN-ACK (ack={}).", r.rel_ack)
     };
+    let data_again = evidence(conn, idx).filter(|&e| conn.records[e].dir == Dir::C2S);
+    if let (None, Some(e), true) = (o.kernel, data_again, one_host(conn) && o.syn_acks_again.is_empty()) {
+        // Only the data sent again tells, and on one host a filter may drop
+        // segments after the capture saw them: both cases are said.
+        let _ = write!(
+            s,
+            " The server answered nothing: the client's data came again {} later with no answer. The rows take it \
+             that the server did not take this segment and was still SYN-RECEIVED (a listener whose accept queue is \
+             full drops it); or a filter on the server's way in dropped only the data, after the capture saw it. The \
+             segments do not tell which.",
+            gap(conn, idx, e).1
+        );
+        return s;
+    }
     s.push_str(" The server did not take this segment: it was still SYN-RECEIVED");
     match (o.kernel, evidence(conn, idx)) {
         (Some(t), _) => {
@@ -1042,7 +1117,19 @@ fn explain_handshake(conn: &Connection, idx: usize, r: &Record) -> String {
         )
     } else {
         let o = opening(conn);
-        let mut s = if r.retransmission && r.payload_len > 0 {
+        let unsure = one_host(conn) && o.syn_acks_again.is_empty() && o.kernel.is_none();
+        let mut s = if r.retransmission
+            && r.payload_len > 0
+            && unsure
+            && o.acks_dropped.first().is_some_and(|&f| f < idx)
+        {
+            format!(
+                "Handshake step 3, as the rows take it: the client sends {} again, and this time the server takes \
+                 them (ack={}).",
+                bytes_words(r),
+                r.rel_ack
+            )
+        } else if r.retransmission && r.payload_len > 0 {
             format!(
                 "Handshake step 3: the client sends {} again, and this time the server takes them, and with them the \
                  ACK of its SYN-ACK (ack={}).",
@@ -1054,12 +1141,20 @@ fn explain_handshake(conn: &Connection, idx: usize, r: &Record) -> String {
         };
         s.push_str(" Both sides now know each other's sequence numbers: ESTABLISHED.");
         if let Some(&first) = o.acks_dropped.first().filter(|&&f| f < idx) {
-            let _ = write!(
-                s,
-                " The server had not taken the client's {} before it: it stayed in SYN-RECEIVED {} after the first.",
-                count(o.acks_dropped.iter().filter(|&&d| d < idx).count(), "segment", "segments"),
-                gap(conn, first, idx).1
-            );
+            let n = count(o.acks_dropped.iter().filter(|&&d| d < idx).count(), "segment", "segments");
+            let since = gap(conn, first, idx).1;
+            if unsure {
+                let _ = write!(
+                    s,
+                    " The server had answered none of the client's {n} before it, the first {since} earlier (whether it \
+                     had taken the ACK, the segments do not tell)."
+                );
+            } else {
+                let _ = write!(
+                    s,
+                    " The server had not taken the client's {n} before it: it stayed in SYN-RECEIVED {since} after the first."
+                );
+            }
         }
         if let Some(t) = o.kernel {
             let _ = write!(s, " The kernel moved the server's socket to ESTABLISHED at {}.", at_words(conn, t));
@@ -1181,13 +1276,23 @@ fn explain_ack(conn: &Connection, idx: usize, r: &Record) -> String {
             a.dir.sender() == peer && a.flags.ack() && u64::from(a.rel_ack) >= next
         });
         if let Some(a) = acked {
-            let _ = write!(
-                s,
-                " The {} acknowledges them with ack={} (row {}): ack = seq + len, the next byte it expects.",
-                peer.name(),
-                conn.records[a].rel_ack,
-                a + 1
-            );
+            let ack = conn.records[a].rel_ack;
+            if u64::from(ack) == next {
+                let _ = write!(
+                    s,
+                    " The {} acknowledges them with ack={ack} (row {}): ack = seq + len, the next byte it expects.",
+                    peer.name(),
+                    a + 1
+                );
+            } else {
+                let _ = write!(
+                    s,
+                    " The {} acknowledges them with ack={ack} (row {}), past seq + len = {next}: that ACK covers what \
+                     followed them too.",
+                    peer.name(),
+                    a + 1
+                );
+            }
         }
         if fin_row(conn, peer).is_some_and(|f| f < idx) {
             let _ = write!(
@@ -1249,7 +1354,9 @@ fn explain_fin_ack(conn: &Connection, idx: usize, r: &Record) -> String {
             w = who.name(),
             p = peer.name()
         );
-        if (DELACK_MIN_MS..=DELACK_LIMIT_MS).contains(&ms) {
+        if let Some(hole) = fin_past_hole(conn, who) {
+            let _ = write!(s, " The {} enters CLOSE-WAIT only now: {}.", who.name(), hole_words(who, hole));
+        } else if (DELACK_MIN_MS..=DELACK_LIMIT_MS).contains(&ms) {
             let _ = write!(
                 s,
                 " This ACK went out when the {}'s delayed-ACK timer fired (Linux waits at least {DELACK_MIN_MS:.0} ms).",

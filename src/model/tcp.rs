@@ -18,7 +18,11 @@
 //!   tentatively: if the receiver's next segment is a FIN that does not
 //!   acknowledge it, both FINs crossed on the wire (a simultaneous close,
 //!   §3.6), the event is [`Event::FinsCrossed`], and the rows that showed
-//!   CLOSE-WAIT are revised;
+//!   CLOSE-WAIT are revised; so are they when a segment of its own still
+//!   expects bytes sent before that FIN (its ACK is below the FIN's sequence
+//!   number): the FIN came past a hole, and a FIN is processed only in
+//!   sequence (§3.10.7.4), so it waited in the queue; the receiver enters
+//!   CLOSE-WAIT with the segment that acknowledges the FIN at last;
 //! - a SYN the client sends again before any SYN-ACK came was not taken: the
 //!   server stayed in LISTEN on the rows of the SYN it dropped;
 //! - the client segment that acknowledges the SYN-ACK completes the
@@ -27,7 +31,7 @@
 //!   SYN-RECEIVED (the ACK was lost, or dropped: a listener whose accept
 //!   queue is full drops it), and so does client data sent again with no
 //!   answer on one host (where nothing is lost between the capture and the
-//!   receiver);
+//!   receiver, though a filter on its way in may drop it: the words say so);
 //! - a FIN sent again after its ACK was seen shows that the ACK never
 //!   reached its sender: it had stayed in LAST-ACK (or CLOSING) until the
 //!   ACK that its FIN sent again brings back, from TIME-WAIT.
@@ -216,6 +220,10 @@ pub struct Side {
     /// The peer's FIN was applied tentatively at this row (ESTABLISHED ->
     /// CLOSE-WAIT), with the state it had before.
     tentative_fin: Option<(usize, TcpState)>,
+    /// The peer's FIN was seen, but this side's ACK since showed that it had
+    /// not processed it (it came past a hole, §3.10.7.4): it does when it
+    /// acknowledges it.
+    pending_fin: bool,
     /// The peer's SYN was taken tentatively at this row (LISTEN ->
     /// SYN-RECEIVED): confirmed by this side's SYN-ACK, taken back when the
     /// peer sends its SYN again first.
@@ -245,6 +253,7 @@ impl Side {
             fin_acked_at: None,
             acked_peer_fin: false,
             tentative_fin: None,
+            pending_fin: false,
             tentative_syn: None,
             tentative_open: None,
             open_settled: false,
@@ -347,7 +356,22 @@ pub fn segment(snd: &mut Side, rcv: &mut Side, seen: &Seen, row: usize) -> Effec
             effect.crossed = true;
             effect.revise = Some(Revision { sender: true, from: at, now: before });
             effect.via = Some(before.on(Event::SendFin));
+        } else if flags.ack() && rcv.fin_seq.is_some_and(|f| f.gt(seen.ack)) {
+            // It still expects bytes sent before that FIN: the FIN lies past a
+            // hole in what it has received, and a FIN is processed only in
+            // sequence (§3.10.7.4; the segment waits in the queue): it was
+            // where it had been.
+            snd.tentative_fin = None;
+            snd.pending_fin = true;
+            snd.state = before;
+            effect.revise = Some(Revision { sender: true, from: at, now: before });
         }
+    }
+    // The FIN it had not processed is processed when it acknowledges it: this
+    // segment was sent from CLOSE-WAIT (or CLOSING, if its own FIN went first).
+    if snd.pending_fin && acks_peer_fin {
+        snd.pending_fin = false;
+        snd.on(Event::RecvFin);
     }
     opening(snd, rcv, seen, &mut effect);
     // Its FIN again, after an ACK of it was seen: that ACK never reached it
