@@ -411,24 +411,31 @@ impl KernelView {
 impl KernelFeed for KernelView {
     /// Reads the rings (between frames: every 64th, and when the capture is
     /// idle): what they gathered since, in one pass.
-    fn poll(&mut self, pipeline: &mut Pipeline, idle: bool) -> Reported {
+    fn poll(&mut self, pipeline: &mut Pipeline, tracked: Timestamp, idle: bool) -> Reported {
         let mut changes = Vec::new();
         self.read_changes(&mut changes);
-        // The mini-sockets' timers are for the dashboard's countdown: `trace`
-        // does not list them.
-        for c in &changes {
-            pipeline.tracker.kernel(*c);
-        }
         // Other programs' calls (synack's own are left out by the source);
-        // idle: none held back, the tracker puts each in its place by time.
+        // idle: none held back.
         let mut calls = Vec::new();
         self.read_calls(&mut calls, idle);
-        for c in &calls {
-            pipeline.tracker.call(*c);
+        // Both in one time order (an accept comes late, with the time it
+        // returned), so that the tracker's queue takes each near its end.
+        // The mini-sockets' timers are for the dashboard's countdown: `trace`
+        // does not list them.
+        let (mut i, mut j) = (0, 0);
+        while i < changes.len() || j < calls.len() {
+            if j == calls.len() || (i < changes.len() && changes[i].ts <= calls[j].ts) {
+                pipeline.tracker.kernel(changes[i]);
+                i += 1;
+            } else {
+                pipeline.tracker.call(calls[j]);
+                j += 1;
+            }
         }
-        if idle {
-            pipeline.tracker.kernel_flush(Timestamp(u64::MAX));
-        }
+        // Every segment up to the last frame tracked is in: what the kernel
+        // reported up to then finds its connection (the queue stays short
+        // under load, rather than filling to its bound).
+        pipeline.tracker.kernel_flush(if idle { Timestamp(u64::MAX) } else { tracked });
         Reported { changes, calls }
     }
 }

@@ -57,9 +57,12 @@ pub const FLUSH_EVERY: Duration = Duration::from_millis(100);
 /// polled between frames and whenever the source is idle.
 pub trait KernelFeed {
     /// Hands what the kernel reported since the last call to the pipeline,
-    /// and returns it (for a recording); `idle`: the capture has nothing more
-    /// for now, so every change and call can be attached.
-    fn poll(&mut self, pipeline: &mut Pipeline, idle: bool) -> Reported;
+    /// and returns it (for a recording). `tracked`: the time of the last
+    /// frame tracked (the live capture hands frames over in time order, so
+    /// every segment up to then is in: what the kernel reported up to then
+    /// can be attached); `idle`: the capture has nothing more for now, so
+    /// every change and call can be attached.
+    fn poll(&mut self, pipeline: &mut Pipeline, tracked: Timestamp, idle: bool) -> Reported;
 }
 
 /// What the kernel reported: its state changes and the socket calls of
@@ -315,6 +318,8 @@ fn run_with<S: Input>(
     let mut draining: Option<Instant> = None;
     // Frames recorded since the recording was last flushed.
     let mut recorded = false;
+    // The time of the last frame tracked.
+    let mut tracked = Timestamp(0);
     loop {
         if (waiting.dirty || recorded) && flushed.elapsed() >= FLUSH_EVERY {
             waiting.unstage(out)?;
@@ -342,7 +347,7 @@ fn run_with<S: Input>(
         if let Some(k) = kernel.as_deref_mut()
             && pipeline.counters.frames.is_multiple_of(64)
         {
-            let changes = k.poll(pipeline, false);
+            let changes = k.poll(pipeline, tracked, false);
             record_kernel(recorder.as_deref_mut(), &changes)?;
         }
         // A recording's kernel changes and calls, read with the frames before them.
@@ -376,7 +381,7 @@ fn run_with<S: Input>(
             Item::Decoded(ts, decoded) => (pipeline.decoded(decoded), ts),
             Item::Next(Next::Idle) if draining.is_some() => {
                 if let Some(k) = kernel.as_deref_mut() {
-                    let changes = k.poll(pipeline, true);
+                    let changes = k.poll(pipeline, tracked, true);
                     record_kernel(recorder.as_deref_mut(), &changes)?;
                 }
                 waiting.release(&mut *pipeline, out, None)?;
@@ -384,7 +389,7 @@ fn run_with<S: Input>(
             }
             Item::Next(Next::Idle) => {
                 if let Some(k) = kernel.as_deref_mut() {
-                    let changes = k.poll(pipeline, true);
+                    let changes = k.poll(pipeline, tracked, true);
                     record_kernel(recorder.as_deref_mut(), &changes)?;
                 }
                 // Nothing came: the wall clock moves the waits on.
@@ -418,6 +423,7 @@ fn run_with<S: Input>(
                 return Ok(if waiting.release(&mut *pipeline, out, None)? { Ended::Stopped } else { Ended::Input });
             }
         };
+        tracked = tracked.max(now);
         if let Some(p) = stop.progress
             && pipeline.counters.frames.is_multiple_of(4096)
         {
