@@ -438,7 +438,7 @@ fn the_close_call_is_tied_to_the_fin_it_sent() {
 fn accept_tells_the_wait_in_the_accept_queue() {
     let said = verdict(&tutorial(2_100, true, true));
     assert!(
-        said.contains("The server's accept() returned it 2 ms after the handshake completed (the handshake's third ACK): the connection waited in the accept queue"),
+        said.contains("The server's accept() returned it 2.100 ms after the handshake completed (the handshake's third ACK): the connection waited in the accept queue"),
         "{said}"
     );
     let said = verdict(&tutorial(40, true, true));

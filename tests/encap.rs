@@ -656,7 +656,10 @@ fn icmp_errors_land_on_the_row_they_quote() {
     assert!(lines[5].trim_start().starts_with("⚠ ICMP fragmentation needed from 192.0.2.1 at"), "{text}");
     assert!(lines[5].ends_with("mtu 576"), "{text}");
     let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(words.contains("An ICMP error (fragmentation needed) came back about one of its segments."), "{text}");
+    assert!(
+        words.contains("An ICMP error (fragmentation needed) came back about a segment the client sent."),
+        "{text}"
+    );
 }
 
 /// ICMPv6 "packet too big" on the IPv6 connection.

@@ -10,6 +10,7 @@ use std::path::Path;
 use support::*;
 use synack::capture::pcap::PcapSource;
 use synack::export::{self, Format};
+use synack::model::explain::ms_words;
 use synack::model::tcp::TcpState;
 use synack::model::timeline::{explain, verdict};
 use synack::model::tracker::{CloseKind, Connection, Limits, Phase, Role, Tracker};
@@ -109,7 +110,17 @@ fn refused_shows_no_listener_and_no_handshake() {
     assert!(c.records.iter().all(|r| r.server_state == TcpState::Closed), "the server was CLOSED on every row");
     let out = text(c);
     assert!(!out.contains("LISTEN") && !out.contains("handshake 1/3"), "{out}");
-    assert!(verdict(c).contains("Nothing was listening"));
+    let v = verdict(c);
+    said(
+        &v,
+        "Most likely nothing listened on the server's port (a firewall rule that rejects with RST sends the same).",
+    );
+    said(&explain(c, 0), "The answer will be an RST: most likely nothing listens on the server's port.");
+    unsaid(&v, "Nothing was listening");
+    // A connection that was not refused says none of it.
+    let seed = everything(first(&fixture("seed.pcap")));
+    unsaid(&seed, "nothing listen");
+    unsaid(&seed, "firewall");
 }
 
 /// Server closes, client acknowledges, still sends 31 bytes, then its FIN;
@@ -174,7 +185,10 @@ fn segments_after_the_close_stay_with_their_connection() {
     // ACK and the RST are what else came after the close.
     let v = verdict(c);
     assert!(
-        v.contains("answered it with the ACK again (row 12)") && v.contains("2 segments came after the close"),
+        v.contains(&format!(
+            "answered it with the ACK again (at {})",
+            ms_words(c.records[11].ts.millis_since(c.start()))
+        )) && v.contains("2 segments came after the close"),
         "{v}"
     );
 }
@@ -363,8 +377,12 @@ fn finding_1_the_server_stays_syn_received_until_the_segment_that_completes_the_
     assert!(rtt > 1_000_000_000, "the server stayed SYN-RECEIVED for seconds: {rtt}");
     let v = verdict(&c);
     said(&v, "it stayed in SYN-RECEIVED (it sent its SYN-ACK");
-    said(&v, &format!("at row {}", done + 1));
-    said(&v, "The third ACK was dropped: the accept queue was full");
+    // The verdict cites the row by its time: the text ladder numbers no rows.
+    said(&v, &format!("after the client's first ACK, at {}.", ms_words(c.records[done].ts.millis_since(c.start()))));
+    unsaid(&v, "row");
+    said(&v, "so the third ACK was dropped on the host. Most likely, on Linux, the accept queue was full");
+    said(&v, "A capture does not show the queue");
+    unsaid(&v, "nothing is lost");
     said(&explain(&c, first_ack), "The server did not take this segment: it was still SYN-RECEIVED, as");
     let before_syn_ack = o.acks_dropped.iter().rfind(|&&d| d < o.syn_acks_again[0]).copied().unwrap();
     said(&explain(&c, before_syn_ack), "as its SYN-ACK sent again");
@@ -385,6 +403,7 @@ fn finding_1_the_server_stays_syn_received_until_the_segment_that_completes_the_
     // The data alone does not tell a full accept queue from a filter.
     said(&v, "a filter on the server's way in (a firewall's input rule) drops segments after a capture on lo");
     unsaid(&v, "The third ACK was dropped: the accept queue was full");
+    said(&explain(&c, opening(&c).acks_dropped[0]), "The segments do not tell which.");
     let done = opening(&c).completed.unwrap();
     assert!(c.records[done].retransmission && c.records[done].payload_len > 0, "data sent again completed it");
     said(&rows(&c)[done], "retransmission, handshake 3/3");
@@ -461,7 +480,8 @@ fn finding_1_dropped_syns_stay_in_listen() {
         said(&explain(&c, i), "The server did not take this SYN");
         said(&rows(&c)[i], "(dropped)");
     }
-    said(&verdict(&c), "On one host nothing is lost on the way: the listener dropped");
+    said(&verdict(&c), "Both ends are on one host, so no link lost");
+    said(&verdict(&c), "most likely the listener");
     // Across hosts it is not claimed: built, 10.0.0.1 to 10.0.0.2.
     let t = syn_again_across_hosts();
     let v = verdict(t.conn());
@@ -489,7 +509,8 @@ fn finding_1_across_hosts_the_ack_may_have_been_lost() {
     let v = verdict(t.conn());
     said(&v, "The third ACK was lost on the way, or dropped by a server whose accept queue was full.");
     said(&v, "The handshake had not completed when the capture ended.");
-    unsaid(&v, "the accept queue was full (");
+    unsaid(&v, "Most likely, on Linux");
+    unsaid(&v, "A capture does not show the queue");
     // The client gives up: the connection ended without a handshake.
     t.c(rst_ack(), 1, 1, b"");
     let v = verdict(t.conn());
@@ -534,7 +555,17 @@ fn finding_3_an_rst_after_acknowledged_data_is_a_close_with_data_unread() {
     let c = first(&fixture("unread-rst.pcap")).clone();
     assert_eq!(c.close_kind(), CloseKind::Reset);
     let v = verdict(&c);
-    said(&v, "The server's TCP had acknowledged the client's 13 bytes (row 10), so they reached an open socket");
+    let ack =
+        c.records.iter().rposition(|r| r.dir.sender() == Role::Server && r.flags.ack() && !r.flags.rst()).unwrap();
+    said(
+        &v,
+        &format!(
+            "The server's TCP acknowledged the client's 13 bytes (at {}) after its own FIN, so its FIN was a \
+             half-close (shutdown() for writing)",
+            ms_words(c.records[ack].ts.millis_since(c.start()))
+        ),
+    );
+    said(&v, "after a full close(), Linux would have answered them with RST at once");
     said(&v, "closed the socket 247 ms after they arrived");
     said(&v, "RFC 9293 §3.6.1");
     unsaid(&v, "already closed");
@@ -628,8 +659,10 @@ fn finding_8_a_fin_sent_again_is_answered_from_time_wait() {
     said(&explain(&c, again), "That is what TIME-WAIT is for");
     said(&explain(&c, answer), "This is what TIME-WAIT is for");
     let v = verdict(&c);
-    said(&v, &format!("did not reach the server: the server sent its FIN again 208 ms later (row {})", again + 1));
-    said(&v, "this is why the side that closes first waits in TIME-WAIT");
+    said(&v, "did not reach the server: the server sent its FIN again 208 ms later.");
+    unsaid(&v, "row");
+    said(&v, "this is one reason the side that closes first waits in TIME-WAIT");
+    said(&v, "(the other: old duplicate segments die out before the port pair is used again)");
     unsaid(&v, "came after the close had finished");
     // The FIN taken in TIME-WAIT starts its 2 x MSL again (RFC 9293 §3.10.7.4):
     // 59.9 s after it the client is still in TIME-WAIT, though more than 60 s
@@ -653,8 +686,13 @@ fn finding_8_a_syn_that_takes_over_time_wait_names_the_rule() {
     assert_eq!(cs.len(), 2);
     let v = verdict(&cs[0]);
     said(&v, "The server's TIME-WAIT ended early, 50 ms after it began");
-    said(&v, "RFC 9293 §3.6.1 lets an endpoint in TIME-WAIT accept a new SYN (MAY-2)");
-    said(&v, "This SYN's sequence number is beyond the old connection's");
+    said(&v, "RFC 9293 §3.6.1 (MAY-2) lets an endpoint in TIME-WAIT accept a new SYN if its own new initial sequence");
+    said(
+        &v,
+        "Linux checks the incoming SYN instead: its sequence number must be beyond the last one the server received",
+    );
+    said(&v, "This SYN's sequence number is beyond it.");
+    unsaid(&v, "not beyond");
     unsaid(&v, "tcp_tw_reuse");
     said(&verdict(&cs[1]), "whose server was still in TIME-WAIT (50 ms after it entered it)");
     said(&explain(&cs[1], 0), "reused the port pair");
@@ -664,6 +702,8 @@ fn finding_8_a_syn_that_takes_over_time_wait_names_the_rule() {
     let v = verdict(&cs[0]);
     said(&v, "The client's TIME-WAIT ended early, 1500 ms after it began");
     said(&v, "net.ipv4.tcp_tw_reuse, which applies only to the side that connects");
+    said(&v, "(1 s; net.ipv4.tcp_tw_reuse_delay from Linux 6.14 on)");
+    said(&v, "A program that chose this port with bind() also needed SO_REUSEADDR");
     unsaid(&v, "MAY-2");
     // A TIME-WAIT that ran its course is not mentioned.
     let all = everything(first(&fixture("seed.pcap")));
@@ -743,7 +783,8 @@ fn numbers(s: &str) -> Vec<(String, String)> {
             let prev = before.rsplit([' ', '(']).next().unwrap_or("");
             let unit = if before.ends_with('=') {
                 before.rsplit(' ').next().unwrap_or("").to_string()
-            } else if ["row", "§", "§3.10.7.4,", "RFC", "step", "steps", "and", "Note", "to", "bytes"].contains(&prev)
+            } else if ["row", "§", "§3.10.7.4,", "RFC", "step", "steps", "and", "Note", "to", "bytes", "Linux"]
+                .contains(&prev)
             {
                 prev.to_string()
             } else {
@@ -847,6 +888,8 @@ impl Facts {
             }
             // RFC and section numbers, and the named constants.
             "RFC" | "§" => true,
+            // A Linux version that a sysctl needs.
+            "Linux" => number == "6.14",
             "x" | "s" | "SHLD-3" | "MAY-2" | "second" => true,
             _ => self.seq.contains(&int.unwrap_or(u64::MAX)) || number.contains('.') && unit.is_empty(),
         }
@@ -949,4 +992,158 @@ fn review_a_dropped_syn_names_both_queues() {
     // Across hosts the SYN may have been lost: no Linux queue is named.
     let t = syn_again_across_hosts();
     unsaid(&verdict(t.conn()), "Linux drops a SYN");
+}
+
+// ---------------------------------------------------------------------------
+// Round 3 of the TCP review: each reworded sentence said where the facts hold
+// and not where they do not.
+
+#[test]
+fn review3_both_in_time_wait_because_each_closed_first() {
+    let c = first(&fixture("ipv6.pcap")).clone();
+    let v = verdict(&c);
+    said(&v, "Both ended in TIME-WAIT: each sent its FIN before it received the other's (FIN-WAIT-1, not CLOSE-WAIT)");
+    unsaid(&v, "that the other acknowledged");
+    let rows_said: Vec<usize> = (0..c.records.len())
+        .filter(|&i| explain(&c, i).contains("Both ends are now in TIME-WAIT: each sent its FIN"))
+        .collect();
+    assert_eq!(rows_said.len(), 1, "the row that puts the second end in TIME-WAIT");
+    let i = rows_said[0];
+    assert_eq!((c.records[i].client_state, c.records[i].server_state), (TcpState::TimeWait, TcpState::TimeWait));
+    // A close with one active closer (LAST-ACK -> CLOSED) says none of it.
+    let all = everything(first(&fixture("seed.pcap")));
+    unsaid(&all, "Both ended in TIME-WAIT");
+    unsaid(&all, "Both ends are now in TIME-WAIT");
+    // Crossed FINs, the capture ending before the last ACK: not both in TIME-WAIT.
+    let mut t = established();
+    t.c(fin_ack(), 11, 11, b"");
+    t.s(fin_ack(), 11, 11, b"");
+    t.c(ACK, 12, 12, b"");
+    assert_eq!(t.conn().close_kind(), CloseKind::Simultaneous);
+    unsaid(&everything(t.conn()), "TIME-WAIT: each sent its FIN");
+}
+
+#[test]
+fn review3_a_dropped_ack_of_a_fin_on_one_host_was_dropped_on_the_host() {
+    let c = first(&fixture("lost-last-ack.pcap")).clone();
+    let lost = c.records.len() - 3;
+    let e = explain(&c, lost);
+    said(&e, "Both ends are on one host, so it was dropped on the host, not lost on a link: by a firewall rule");
+    unsaid(&e, "nothing is lost");
+    unsaid(&e, "the server dropped it");
+    // Across hosts: lost or dropped, no host named.
+    let mut t = Talk::between("10.0.0.1:40000", "10.0.0.2:8001");
+    t.c(SYN, 0, 0, b"");
+    t.s(syn_ack(), 0, 1, b"");
+    t.c(ACK, 1, 1, b"");
+    t.c(fin_ack(), 1, 1, b"");
+    t.s(ACK, 1, 2, b"");
+    t.s(fin_ack(), 1, 2, b"");
+    t.c(ACK, 2, 2, b"");
+    t.wait_ms(200);
+    t.s(fin_ack(), 1, 2, b"");
+    t.c(ACK, 2, 2, b"");
+    let c = t.conn();
+    let lost = c.records.len() - 3;
+    assert!(synack::model::explain::not_taken(c, lost), "the ACK the FIN again shows was not taken");
+    unsaid(&explain(c, lost), "on one host");
+}
+
+#[test]
+fn review3_kernel_view_names_the_new_socket_and_what_it_did_not_report() {
+    use synack::model::diagram::path;
+    use synack::model::kernel;
+    let mut full = 0;
+    let mut partial = 0;
+    // The recording's connections, and each with only its first 2 kernel
+    // transitions (a kernel view started late, or changes not attached).
+    let all = connections("backlog-kernel.pcapng");
+    let cut = all.iter().map(|c| {
+        let mut c = c.clone();
+        c.kernel.truncate(2);
+        c
+    });
+    for c in all.clone().into_iter().chain(cut) {
+        let out = text(&c);
+        for line in out.lines().filter(|l| l.contains("⚙ kernel")) {
+            let born = line.contains("kernel server LISTEN → SYN-RECEIVED");
+            assert_eq!(line.contains("(the server's new socket, made when the handshake completed"), born, "{line}");
+        }
+        let v = kernel::compare(&c);
+        let agreed = v.iter().filter(|v| v.agrees()).count();
+        let wire: usize = [Role::Client, Role::Server]
+            .into_iter()
+            .flat_map(|r| path(&c, r))
+            .map(|t| if (t.from, t.to) == (TcpState::FinWait1, TcpState::TimeWait) { 2 } else { 1 })
+            .sum();
+        let missing = kernel::unreported(&c, &v);
+        assert_eq!(missing + agreed, wire, "#{}: every wire transition is reported or counted missing", c.id);
+        if missing == 0 {
+            said(&out, &format!("kernel: {agreed} of {} transitions agreed", v.len()));
+            unsaid(&out, "not reported");
+            full += 1;
+        } else {
+            assert_eq!(agreed, v.len());
+            let n = if agreed == 2 { "both".to_string() } else { "all".to_string() };
+            said(
+                &out,
+                &format!(
+                    "kernel: {} transitions shown, {n} agreed; {missing} the wire shows have no kernel transition beside them",
+                    v.len()
+                ),
+            );
+            unsaid(&out, "transitions agreed");
+            partial += 1;
+        }
+    }
+    assert!(full > 0 && partial > 0, "{full} complete, {partial} partial");
+    // Without the kernel view: no kernel line at all.
+    unsaid(&text(first(&fixture("seed.pcap"))), "kernel");
+}
+
+#[test]
+fn review3_times_under_ten_ms_keep_three_decimals() {
+    assert_eq!(ms_words(0.04), "0.040 ms");
+    assert_eq!(ms_words(1.499), "1.499 ms");
+    assert_eq!(ms_words(1.561), "1.561 ms");
+    assert_eq!(ms_words(41.2), "41 ms");
+    assert_eq!(ms_words(208.4), "208 ms");
+}
+
+#[test]
+fn review3_the_diagram_says_where_the_ack_of_a_fin_left() {
+    use synack::export::text::diagram_path;
+    // Three-way: the client's ACK of the server's FIN rode on its own FIN.
+    let seed = first(&fixture("seed.pcap")).clone();
+    let fin = seed.records.iter().position(|r| r.flags.fin() && r.dir.sender() == Role::Client).unwrap();
+    let d = diagram_path(&seed);
+    said(
+        &d,
+        &format!(
+            "ESTABLISHED -> CLOSE-WAIT    row {:<4} rcv FIN / snd ACK (the ACK: row {}, with its FIN)",
+            fin,
+            fin + 1
+        ),
+    );
+    for line in d.lines().filter(|l| !l.contains("rcv FIN")) {
+        unsaid(line, "(the ACK:");
+    }
+    // Four-way: the ACK left alone.
+    let lost = first(&fixture("lost-last-ack.pcap")).clone();
+    let d = diagram_path(&lost);
+    let ack = lost.records.iter().position(|r| r.teardown_steps.contains(2)).unwrap();
+    said(&d, &format!("rcv FIN / snd ACK (the ACK: row {})", ack + 1));
+    unsaid(&d, "with its FIN)");
+}
+
+#[test]
+fn review3_refused_rst_says_most_likely() {
+    let c = first(&fixture("refused.pcap")).clone();
+    let rst = c.records.iter().position(|r| r.flags.rst()).unwrap();
+    said(
+        &explain(&c, rst),
+        "Most likely nothing listens on that port (a firewall rule that rejects with RST sends the same).",
+    );
+    unsaid(&explain(&c, rst), "nothing listens on that port, so");
+    unsaid(&everything(first(&fixture("abort.pcap"))), "firewall");
 }

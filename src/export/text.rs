@@ -27,6 +27,31 @@ impl TextExporter {
     }
 }
 
+/// Where the ACK of an arrow `rcv FIN / snd ACK` left: the arrow's row shows
+/// the peer's FIN taken, and `role`'s ACK of it is a later segment, alone or
+/// with `role`'s own FIN (` (the ACK: row 9, with its FIN)`); empty for other
+/// arrows or when no ACK of that FIN was captured.
+fn ack_of_fin(conn: &Connection, fin: usize, role: crate::model::tracker::Role, arrow: &str) -> String {
+    if !arrow.starts_with("rcv FIN") {
+        return String::new();
+    }
+    // The peer's FIN taken on this row (a row of `role`'s own FIN when the FINs crossed).
+    let peer_fin = conn.records.iter().take(fin + 1).rposition(|r| r.dir.sender() == role.peer() && r.flags.fin());
+    let Some(f) = peer_fin.map(|i| &conn.records[i]) else { return String::new() };
+    let end = f.seq.plus(f.payload_len + 1);
+    let acked = conn
+        .records
+        .iter()
+        .enumerate()
+        .skip(fin + 1)
+        .find(|(_, a)| a.dir.sender() == role && a.flags.ack() && !a.flags.rst() && a.ack.ge(end));
+    match acked {
+        Some((i, a)) if a.flags.fin() => format!(" (the ACK: row {}, with its FIN)", i + 1),
+        Some((i, _)) => format!(" (the ACK: row {})", i + 1),
+        None => String::new(),
+    }
+}
+
 /// Each endpoint's path through RFC 9293's figure 5, one transition a line:
 /// from, to, the segment's row (1 = the first), and the arrow's label.
 #[must_use]
@@ -38,7 +63,7 @@ pub fn diagram_path(conn: &Connection) -> String {
         for (i, t) in diagram::path(conn, role).iter().enumerate() {
             let who = if i == 0 { role.name() } else { "" };
             let label = match t.label {
-                Ok(arrow) => arrow.to_string(),
+                Ok(arrow) => format!("{arrow}{}", ack_of_fin(conn, t.row, role, arrow)),
                 Err(why) => format!("(not an arrow of the figure: {why})"),
             };
             let step = format!("{} -> {}", t.from, t.to);
@@ -80,6 +105,11 @@ fn with_extras(conn: &Connection, ladder: &ladder::Ladder) -> String {
         let mark = if v.agrees() { '⚙' } else { '✗' };
         let wire = match (v.row, v.as_wire, v.apart) {
             (Some(_), Some((_, to)), _) => format!("  (the kernel's CLOSED: a mini-socket took over, in {to})"),
+            (Some(_), None, _) if kernel::born_late(conn, v) => {
+                "  (the server's new socket, made when the handshake completed; the listener stays in LISTEN, and \
+                 the request socket that answered the SYN reports no change)"
+                    .to_string()
+            }
             (Some(_), None, _) => String::new(),
             (None, _, Some(row)) => format!("  ✗ the wire shows it on row {}, at another time", row + 1),
             (None, _, None) => "  ✗ the wire does not show this".to_string(),
@@ -116,8 +146,7 @@ fn with_extras(conn: &Connection, ladder: &ladder::Ladder) -> String {
         out.push('\n');
     }
     if conn.kernel_watched {
-        let agreed = verdicts.iter().filter(|v| v.agrees()).count();
-        out.push_str(&format!("  kernel: {agreed} of {} transitions agreed\n", verdicts.len()));
+        out.push_str(&format!("  {}\n", kernel::summary(conn, &verdicts)));
     }
     out
 }

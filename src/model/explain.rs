@@ -4,7 +4,7 @@
 //! delays), never a fixed sentence per flag, so it cannot contradict the
 //! segments it explains. A cause is named only where the facts show it: a
 //! timer only for an empty ACK sent after the timer's shortest delay, a full
-//! accept queue only for a segment dropped on one host. `tests/explain.rs`
+//! accept queue (as the most likely cause) only for a segment dropped on one host. `tests/explain.rs`
 //! asserts each claim on captures where it holds and where it must not be
 //! made, and that every number a sentence gives is one of the connection's.
 
@@ -73,20 +73,21 @@ fn fin_past_hole(conn: &Connection, role: Role) -> Option<(usize, u32)> {
 }
 
 /// The words for a FIN that came past a hole (see [`fin_past_hole`]).
-fn hole_words(who: Role, hole: (usize, u32)) -> String {
+fn hole_words(conn: &Connection, who: Role, hole: (usize, u32)) -> String {
     format!(
-        "the FIN had come past a hole (the {w}'s ACK at row {} still expected byte {}), and a FIN is processed only \
-         in sequence, so it waited until the bytes before it came",
-        hole.0 + 1,
+        "the FIN had come past a hole (the {w}'s ACK at {} still expected byte {}), and a FIN is processed only in \
+         sequence, so it waited until the bytes before it came",
+        at_words(conn, conn.records[hole.0].ts),
         hole.1,
         w = who.name()
     )
 }
 
-/// Milliseconds in words: `0.040 ms` under one millisecond, `41 ms` above.
+/// Milliseconds in words: `0.040 ms` and `1.499 ms` under ten milliseconds
+/// (where a rounded whole would hide a difference), `41 ms` above.
 #[must_use]
 pub fn ms_words(ms: f64) -> String {
-    if ms < 1.0 { format!("{ms:.3} ms") } else { format!("{ms:.0} ms") }
+    if ms < 10.0 { format!("{ms:.3} ms") } else { format!("{ms:.0} ms") }
 }
 
 /// Milliseconds between two rows, and in words.
@@ -161,7 +162,8 @@ pub fn answered_from_time_wait(conn: &Connection, idx: usize) -> bool {
 }
 
 /// The note a row's receiver did not take it gets: `dropped` on one host
-/// (nothing is lost there on the way), `lost or dropped` elsewhere.
+/// (no link between them loses it: the host dropped it), `lost or dropped`
+/// elsewhere.
 #[must_use]
 pub fn not_taken_note(conn: &Connection) -> &'static str {
     if one_host(conn) { "dropped" } else { "lost or dropped" }
@@ -301,13 +303,18 @@ pub fn verdict_into(conn: &Connection, s: &mut String) {
             // An error about a segment on a row is explained with that row.
             let n = &conn.icmp[0];
             if n.row.is_some() {
-                let _ = write!(s, " An ICMP error ({}) came back about one of its segments.", n.icmp.name());
+                let _ = write!(
+                    s,
+                    " An ICMP error ({}) came back about a segment the {} sent.",
+                    n.icmp.name(),
+                    n.dir.sender().name()
+                );
             } else {
                 let _ = write!(s, " {}", icmp(conn, n));
             }
         }
         n => {
-            let _ = write!(s, " {n} ICMP errors came back about its segments.");
+            let _ = write!(s, " {n} ICMP errors came back about the connection's segments.");
         }
     }
     calls::words(conn, s);
@@ -327,6 +334,15 @@ const UNSURE: &str = " The segments do not say whether the server had taken the 
                       capture on lo saw them, and if it dropped only the data, the server was ESTABLISHED from the \
                       client's first ACK on.";
 
+/// The accept queue is not on the wire.
+const QUEUE_UNSEEN: &str =
+    " A capture does not show the queue: the ListenOverflows counter (nstat) and synack's listener lane do.";
+
+/// A segment dropped on one host: by what, most likely.
+fn host_dropped(it: &str) -> String {
+    format!("Both ends are on one host, so no link lost {it}: the host dropped {it}, most likely the listener.")
+}
+
 /// What the opening's facts say: SYNs the server dropped, the time it stayed
 /// in SYN-RECEIVED after the client's ACK, and why, where the facts show it.
 fn opening_words(conn: &Connection, o: &Opening, s: &mut String) {
@@ -338,7 +354,8 @@ fn opening_words(conn: &Connection, o: &Opening, s: &mut String) {
             write!(s, " The server did not take the client's {which}: it answered only {words} after the first SYN.");
         let (it, it_cap) = if n == 1 { ("it", "It was") } else { ("them", "They were") };
         if one_host(conn) {
-            let _ = write!(s, " On one host nothing is lost on the way: the listener dropped {it}. {SYN_DROP}");
+            let _ = write!(s, " {}", host_dropped(it));
+            let _ = write!(s, " {SYN_DROP}");
         } else {
             let _ = write!(s, " {it_cap} lost on the way, or dropped by a listener whose queue was full.");
         }
@@ -408,7 +425,11 @@ fn opening_words(conn: &Connection, o: &Opening, s: &mut String) {
         }
         Some(done) => {
             let (_, words) = gap(conn, first, done);
-            let _ = write!(s, " The handshake completed {words} after the client's first ACK, at row {}.", done + 1);
+            let _ = write!(
+                s,
+                " The handshake completed {words} after the client's first ACK, at {}.",
+                at_words(conn, conn.records[done].ts)
+            );
         }
         None if conn.ended => s.push_str(" The handshake never completed."),
         None => s.push_str(" The handshake had not completed when the capture ended."),
@@ -420,10 +441,12 @@ fn opening_words(conn: &Connection, o: &Opening, s: &mut String) {
         s.push_str(UNSURE);
     } else if one_host(conn) {
         s.push_str(
-            " The third ACK was dropped: the accept queue was full (on one host nothing is lost on the way; a \
-             listener whose accept queue is full drops the ACK that would complete a connection, unless \
-             tcp_abort_on_overflow makes it answer with RST).",
+            " Both ends are on one host, so the third ACK was dropped on the host. Most likely, on Linux, the accept \
+             queue was full: a listener whose accept queue is full drops the ACK that would complete a connection, \
+             unless tcp_abort_on_overflow makes it answer with RST. A firewall rule, or TCP_DEFER_ACCEPT (which \
+             ignores a third ACK that carries no data), would look the same.",
         );
+        s.push_str(QUEUE_UNSEEN);
     } else {
         s.push_str(" The third ACK was lost on the way, or dropped by a server whose accept queue was full.");
     }
@@ -452,21 +475,22 @@ fn taken_over_words(t: &TakenOver) -> String {
         s.push_str(&format!(
             " The {role} connected again from its own port: on Linux, a connecting socket may take over a TIME-WAIT \
              of its own (net.ipv4.tcp_tw_reuse, which applies only to the side that connects; 2, the default, \
-             allows it on loopback only) when timestamps show that its segments are newer and \
-             net.ipv4.tcp_tw_reuse_delay has passed."
+             allows it on loopback only) when timestamps show that its segments are newer and a delay has passed \
+             since the TIME-WAIT began (1 s; net.ipv4.tcp_tw_reuse_delay from Linux 6.14 on). A program that chose \
+             this port with bind() also needed SO_REUSEADDR; the capture cannot show that."
         ));
     } else {
-        s.push_str(
-            " RFC 9293 §3.6.1 lets an endpoint in TIME-WAIT accept a new SYN (MAY-2) if it then uses a larger \
-             initial sequence number.",
+        let _ = write!(
+            s,
+            " RFC 9293 §3.6.1 (MAY-2) lets an endpoint in TIME-WAIT accept a new SYN if its own new initial sequence \
+             number is larger than the last one it used (and go back to TIME-WAIT if the SYN turns out to be an old \
+             duplicate). Linux checks the incoming SYN instead: its sequence number must be beyond the last one the \
+             {role} received, or its timestamp newer (RFC 6191)."
         );
         if t.beyond {
-            s.push_str(" This SYN's sequence number is beyond the old connection's, which is what Linux checks first.");
+            s.push_str(" This SYN's sequence number is beyond it.");
         } else {
-            s.push_str(
-                " This SYN's sequence number is not beyond the old connection's: Linux takes such a SYN only when its \
-                 timestamp is newer (RFC 6191).",
-            );
+            s.push_str(" This SYN's sequence number is not beyond it, so its timestamp was newer.");
         }
     }
     s
@@ -482,11 +506,10 @@ fn fin_again_words(conn: &Connection, fin: usize, s: &mut String) {
     if let Some(l) = lost {
         let _ = write!(
             s,
-            " The {peer_n}'s ACK of the {who_n}'s FIN (row {}) did not reach the {who_n}: the {who_n} sent its FIN \
-             again {} later (row {}).",
-            l + 1,
+            " The {peer_n}'s ACK of the {who_n}'s FIN (at {}) did not reach the {who_n}: the {who_n} sent its FIN \
+             again {} later.",
+            at_words(conn, conn.records[l].ts),
             gap(conn, l, fin).1,
-            fin + 1,
             peer_n = peer.name(),
             who_n = who.name(),
         );
@@ -494,10 +517,11 @@ fn fin_again_words(conn: &Connection, fin: usize, s: &mut String) {
     if let Some(a) = answer {
         let _ = write!(
             s,
-            " The {peer_n}, in TIME-WAIT, still knew the connection and answered it with the ACK again (row {}): \
-             this is why the side that closes first waits in TIME-WAIT instead of going to CLOSED. Had it forgotten \
-             the connection, it would have answered that FIN with RST.",
-            a + 1,
+            " The {peer_n}, in TIME-WAIT, still knew the connection and answered it with the ACK again (at {}): \
+             this is one reason the side that closes first waits in TIME-WAIT instead of going to CLOSED (the other: \
+             old duplicate segments die out before the port pair is used again). Had it forgotten the connection, \
+             it would have answered that FIN with RST.",
+            at_words(conn, conn.records[a].ts),
             peer_n = peer.name(),
         );
     }
@@ -579,7 +603,7 @@ fn four_way(conn: &Connection, s: &mut String) {
                 s,
                 " The {} acknowledged that FIN in a segment of its own, {words} later: {}.",
                 b.name(),
-                hole_words(b, hole)
+                hole_words(conn, b, hole)
             );
         } else if ms < 1.0 {
             let _ =
@@ -620,13 +644,29 @@ fn four_way(conn: &Connection, s: &mut String) {
     }
 }
 
+/// Why both ends wait in TIME-WAIT after a simultaneous close: TIME-WAIT
+/// belongs to a side that sent its FIN before it received the other's
+/// (FIN-WAIT-1, never CLOSE-WAIT), not to every side whose FIN was
+/// acknowledged (RFC 9293 §3.6, figure 13).
+const BOTH_TIME_WAIT: &str = "Both ended in TIME-WAIT: each sent its FIN before it received the other's (FIN-WAIT-1, \
+                              not CLOSE-WAIT), and a side that does that waits in TIME-WAIT.";
+
+/// Whether each side sent its FIN before it received the other's: its close
+/// went through FIN-WAIT-1 and not CLOSE-WAIT.
+fn both_closed_first(conn: &Connection) -> bool {
+    [Role::Client, Role::Server].into_iter().all(|role| {
+        let path = close_path(conn, role);
+        path.contains(&TcpState::FinWait1) && !path.contains(&TcpState::CloseWait)
+    })
+}
+
 fn simultaneous(conn: &Connection, s: &mut String) {
     s.push_str("Both sides sent a FIN before they had seen the other's: the FINs crossed on the wire. ");
     for role in [Role::Client, Role::Server] {
         let _ = write!(s, "{} went {}. ", cap(role), path_words(&close_path(conn, role)));
     }
-    if conn.client.state == TcpState::TimeWait && conn.server.state == TcpState::TimeWait {
-        s.push_str("Both ended in TIME-WAIT: each had sent a FIN that the other acknowledged.");
+    if conn.client.state == TcpState::TimeWait && conn.server.state == TcpState::TimeWait && both_closed_first(conn) {
+        s.push_str(BOTH_TIME_WAIT);
     }
     let trimmed = s.trim_end().len();
     s.truncate(trimmed);
@@ -667,11 +707,12 @@ fn rst_cause(conn: &Connection, rst: usize, by: Role) -> Option<String> {
     let (by_n, peer_n) = (by.name(), by.peer().name());
     Some(match acked {
         Some(a) => format!(
-            "The {by_n}'s TCP had acknowledged the {peer_n}'s {bytes} bytes (row {}), so they reached an open socket; \
-             its application closed the socket {} after they arrived, and a socket closed with received data still \
-             unread sends RST, not FIN (RFC 9293 §3.6.1, SHLD-3, from RFC 1122 §4.2.2.13), as does one closed with \
-             SO_LINGER set to 0.",
-            a + 1,
+            "The {by_n}'s TCP acknowledged the {peer_n}'s {bytes} bytes (at {}) after its own FIN, so its FIN was a \
+             half-close (shutdown() for writing) and the socket still took data: after a full close(), Linux would \
+             have answered them with RST at once. Its application closed the socket {} after they arrived, and a \
+             socket closed with received data still unread sends RST, not FIN (RFC 9293 §3.6.1, SHLD-3, from RFC \
+             1122 §4.2.2.13), as does one closed with SO_LINGER set to 0.",
+            at_words(conn, conn.records[a].ts),
             gap(conn, last, rst).1,
         ),
         None => format!(
@@ -787,7 +828,7 @@ fn reset(conn: &Connection, s: &mut String) {
 }
 
 fn refused(conn: &Connection, s: &mut String) {
-    s.push_str("Nothing was listening on the server's port: the SYN was answered by RST-ACK");
+    s.push_str("The SYN was answered by RST-ACK");
     if let Some(r) = conn.records.iter().find(|r| r.flags.rst()) {
         let _ = write!(s, " (seq={}, ack={}", r.rel_seq, r.rel_ack);
         if r.flags.ack() && r.rel_ack == 1 {
@@ -795,7 +836,10 @@ fn refused(conn: &Connection, s: &mut String) {
         }
         s.push(')');
     }
-    s.push_str(", so there was no handshake and no connection: the server side was CLOSED throughout.");
+    s.push_str(
+        ", so there was no handshake and no connection: the server side was CLOSED throughout. Most likely nothing \
+         listened on the server's port (a firewall rule that rejects with RST sends the same).",
+    );
 }
 
 /// What one segment does and why, for the dashboard's explanation panel;
@@ -940,7 +984,7 @@ fn explain_not_taken(conn: &Connection, idx: usize, r: &Record) -> String {
             );
         }
         if one_host(conn) {
-            let _ = write!(s, " On one host nothing is lost on the way: the listener dropped it. {SYN_DROP}");
+            let _ = write!(s, " {} {SYN_DROP}", host_dropped("it"));
         }
         return s;
     }
@@ -956,7 +1000,10 @@ fn explain_not_taken(conn: &Connection, idx: usize, r: &Record) -> String {
             r.state(peer)
         );
         if one_host(conn) {
-            let _ = write!(s, " On one host nothing is lost on the way: the {} dropped it.", peer.name());
+            s.push_str(
+                " Both ends are on one host, so it was dropped on the host, not lost on a link: by a firewall rule, \
+                 for instance.",
+            );
         }
         return s;
     }
@@ -1006,7 +1053,10 @@ fn explain_not_taken(conn: &Connection, idx: usize, r: &Record) -> String {
         (None, None) => s.push('.'),
     }
     if one_host(conn) {
-        s.push_str(" The third ACK was dropped: the accept queue was full.");
+        s.push_str(
+            " Both ends are on one host, so it was dropped on the host: most likely, the accept queue was full.",
+        );
+        s.push_str(QUEUE_UNSEEN);
     } else {
         s.push_str(" It was lost on the way, or dropped by a server whose accept queue was full.");
     }
@@ -1060,8 +1110,8 @@ fn explain_retransmission(conn: &Connection, idx: usize, r: &Record) -> String {
 fn explain_rst(conn: &Connection, idx: usize, r: &Record) -> String {
     let who = r.dir.sender().name();
     if conn.close.refused {
-        "RST-ACK in answer to a SYN: nothing listens on that port, so the connection is refused. \
-         There was never a handshake."
+        "RST-ACK in answer to a SYN: the connection is refused. Most likely nothing listens on that port (a \
+         firewall rule that rejects with RST sends the same). There was never a handshake."
             .to_string()
     } else if r.phase == Phase::AfterClose {
         format!(
@@ -1095,7 +1145,7 @@ fn explain_handshake(conn: &Connection, idx: usize, r: &Record) -> String {
             who.name()
         );
         if conn.close.refused {
-            s.push_str(" Nothing listens on the server's port: the answer will be an RST.");
+            s.push_str(" The answer will be an RST: most likely nothing listens on the server's port.");
         } else if r.state(who.peer()) == TcpState::SynReceived {
             let _ = write!(
                 s,
@@ -1355,7 +1405,7 @@ fn explain_fin_ack(conn: &Connection, idx: usize, r: &Record) -> String {
             p = peer.name()
         );
         if let Some(hole) = fin_past_hole(conn, who) {
-            let _ = write!(s, " The {} enters CLOSE-WAIT only now: {}.", who.name(), hole_words(who, hole));
+            let _ = write!(s, " The {} enters CLOSE-WAIT only now: {}.", who.name(), hole_words(conn, who, hole));
         } else if (DELACK_MIN_MS..=DELACK_LIMIT_MS).contains(&ms) {
             let _ = write!(
                 s,
@@ -1381,8 +1431,8 @@ fn explain_fin_ack(conn: &Connection, idx: usize, r: &Record) -> String {
                 who.name()
             );
         }
-        (TcpState::TimeWait, TcpState::TimeWait) => {
-            s.push_str(" Both ends are now in TIME-WAIT: each sent a FIN that the other acknowledged.");
+        (TcpState::TimeWait, TcpState::TimeWait) if both_closed_first(conn) => {
+            let _ = write!(s, " {}", BOTH_TIME_WAIT.replacen("Both ended", "Both ends are now", 1));
         }
         (TcpState::TimeWait, TcpState::Closing) => {
             let _ = write!(s, " The {} still waits in CLOSING for the ACK of its own FIN.", who.name());

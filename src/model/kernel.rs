@@ -57,25 +57,87 @@ impl Verdict {
     }
 }
 
+/// The wire's transitions of `role`, a step the wire shows as one split into
+/// the RFC's two (a FIN that also acknowledges ours: FIN-WAIT-1 -> FIN-WAIT-2
+/// -> TIME-WAIT, RFC 9293 §3.10.7.4), as the kernel makes them.
+fn wire_transitions(conn: &Connection, role: Role) -> Vec<diagram::Transition> {
+    diagram::path(conn, role)
+        .into_iter()
+        .flat_map(|t| match (t.from, t.to) {
+            (TcpState::FinWait1, TcpState::TimeWait) => vec![
+                diagram::Transition { to: TcpState::FinWait2, ..t.clone() },
+                diagram::Transition { from: TcpState::FinWait2, ..t },
+            ],
+            _ => vec![t],
+        })
+        .collect()
+}
+
+/// How many of the transitions the wire shows (both endpoints) no kernel
+/// transition in `verdicts` stands for: the kernel view was started late,
+/// or its changes were not attached to the connection when it was written.
+#[must_use]
+pub fn unreported(conn: &Connection, verdicts: &[Verdict]) -> usize {
+    [Role::Client, Role::Server]
+        .into_iter()
+        .map(|role| {
+            wire_transitions(conn, role)
+                .iter()
+                .filter(|w| {
+                    !verdicts.iter().any(|v| {
+                        let t = &v.transition;
+                        let at = v.row.or(v.apart) == Some(w.row);
+                        let same = (t.from, t.to) == (w.from, w.to) || v.as_wire == Some((w.from, w.to));
+                        t.side == role && !t.timer && at && same
+                    })
+                })
+                .count()
+        })
+        .sum()
+}
+
+/// The kernel view's summary line: how many transitions it shows, how many
+/// agreed with the wire, and how many of the wire's have none beside them.
+#[must_use]
+pub fn summary(conn: &Connection, verdicts: &[Verdict]) -> String {
+    let agreed = verdicts.iter().filter(|v| v.agrees()).count();
+    let n = verdicts.len();
+    match unreported(conn, verdicts) {
+        0 => format!("kernel: {agreed} of {n} transitions agreed"),
+        missing => {
+            let agreed = match agreed {
+                a if a == n && n == 2 => "both".to_string(),
+                a if a == n && n > 2 => "all".to_string(),
+                a => a.to_string(),
+            };
+            format!(
+                "kernel: {n} {} shown, {agreed} agreed; {missing} the wire shows {} no kernel transition beside {}",
+                if n == 1 { "transition" } else { "transitions" },
+                if missing == 1 { "has" } else { "have" },
+                if missing == 1 { "it" } else { "them" }
+            )
+        }
+    }
+}
+
+/// Whether `v` is the server's LISTEN -> SYN-RECEIVED reported after the
+/// wire's SYN: the kernel's own socket for the connection, created when the
+/// handshake completed (the request socket before it reports no change,
+/// and the listener itself stays in LISTEN).
+#[must_use]
+pub fn born_late(conn: &Connection, v: &Verdict) -> bool {
+    let t = &v.transition;
+    (t.side, t.from, t.to) == (Role::Server, TcpState::Listen, TcpState::SynReceived)
+        && v.row.is_some_and(|r| conn.records[r].ts < t.ts)
+}
+
 /// Each kernel transition of `conn`, matched in order against the
 /// transitions the wire implies for the same endpoint.
 #[must_use]
 pub fn compare(conn: &Connection) -> Vec<Verdict> {
     let mut out = Vec::with_capacity(conn.kernel.len());
     for role in [Role::Client, Role::Server] {
-        // The wire's transitions, a step the wire shows as one split into the
-        // RFC's two (a FIN that also acknowledges ours: FIN-WAIT-1 ->
-        // FIN-WAIT-2 -> TIME-WAIT, RFC 9293 §3.10.7.4), as the kernel makes them.
-        let wire: Vec<diagram::Transition> = diagram::path(conn, role)
-            .into_iter()
-            .flat_map(|t| match (t.from, t.to) {
-                (TcpState::FinWait1, TcpState::TimeWait) => vec![
-                    diagram::Transition { to: TcpState::FinWait2, ..t.clone() },
-                    diagram::Transition { from: TcpState::FinWait2, ..t },
-                ],
-                _ => vec![t],
-            })
-            .collect();
+        let wire = wire_transitions(conn, role);
         let mut next = 0;
         for t in conn.kernel.iter().filter(|t| t.side == role) {
             // The kernel's CLOSED for a socket its application closed, after
