@@ -176,7 +176,11 @@ where
                             thread::sleep(wait.min(Duration::from_millis(100)));
                         }
                     }
-                    Msg::Decoded(decode::decode(&frame))
+                    // Not TCP: maybe a UDP datagram (or an ICMP error quoting one).
+                    match decode::decode(&frame) {
+                        Ok(None) => decode::datagram(&frame).map_or(Msg::Decoded(Ok(None)), Msg::Datagram),
+                        decoded => Msg::Decoded(decoded),
+                    }
                 }
                 Ok(Next::Idle) => {
                     // A stream's kernel changes read while waiting for frames.

@@ -1077,7 +1077,7 @@ fn the_header_and_the_hint_fit() {
         let status = s.lines().next().unwrap().trim_matches('"').trim_end();
         assert!(status.ends_with('⚙') || status.ends_with("kernel view ⚙"), "{w}: {status}");
         assert!(status.contains("drops 3"), "{w}: {status}");
-        assert!(s.contains("waiting for connections: press n for one, s H a x r w b m for other closes"), "{w}:\n{s}");
+        assert!(s.contains("waiting for connections: press n for one, s H a x r w b m closes, u U UDP"), "{w}:\n{s}");
     }
     for f in ["seed.pcap", "slow-close.pcap"] {
         for seg in segments(f) {

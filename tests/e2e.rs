@@ -83,7 +83,7 @@ fn demo_in_a_real_terminal() {
     // The step's ladder, to its last row (its first rows may have scrolled
     // up: both programs' socket calls have rows of their own).
     let screen = tmux.wait_for(&|s| s.contains("Step 1/") && s.contains("teardown 4/4") && s.contains("close: "), 30);
-    assert!(screen.contains("LIVE lo tcp port"), "{screen}");
+    assert!(screen.contains("LIVE lo tcp/udp port"), "{screen}");
     assert!(screen.contains("◆ synack[") && screen.contains("close() ◆"), "both programs' calls: {screen}");
     // The caption names the step whose connection is drawn: step 1, connection #1.
     assert!(screen.contains("Step 1/") && screen.contains("#1 "), "{screen}");
