@@ -751,7 +751,7 @@ fn render_udp_ladder(app: &App, theme: Theme, flow: &crate::model::udp::Flow, ar
     let width = usize::from(area.width.saturating_sub(2));
     // The time column when an arrow 40 wide fits beside it.
     let lead = if width >= app.time_mode.width() + 45 { app.time_mode.width() } else { 0 };
-    let arrow_width = width.saturating_sub(lead + 5).min(64);
+    let arrow_width = width.saturating_sub(lead + 8).min(64);
     let (client, server) = (flow.client, flow.server);
     let room = width.saturating_sub(16);
     let mut title = format!(" UDP #{} ── no state ", flow.id);
