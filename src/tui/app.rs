@@ -883,6 +883,13 @@ impl App {
         if let Err(e) = &result {
             self.set_notice(format!("{name} failed: {e}"));
         }
+        // The client's side of a closed UDP port (the ICMP error is on the ladder).
+        if let Ok(crate::echo::Ran { outcome: crate::echo::Outcome::PortUnreachable { to, sent }, .. }) = &result {
+            self.set_notice(format!(
+                "{name}: send() of {sent} bytes to {to} succeeded, the next recv() failed with ECONNREFUSED: the \
+                 ICMP port unreachable reached the client's connected socket"
+            ));
+        }
         let step = self.tour.as_ref().filter(|t| t.running == Some(run)).is_some();
         if !step {
             if let (Ok(ran), Some(_)) = (&result, port) {
