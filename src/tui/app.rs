@@ -526,10 +526,10 @@ impl App {
                 if let Some(f) = self.flows().into_iter().find(|f| f.id == id && self.matches_flow(f)) {
                     return Some(Row::Udp(f));
                 }
-            } else if let Some(c) = self.selected.and_then(|id| self.pipeline.tracker.get(id)) {
-                if self.matches(c) {
-                    return Some(Row::Tcp(c));
-                }
+            } else if let Some(c) = self.selected.and_then(|id| self.pipeline.tracker.get(id))
+                && self.matches(c)
+            {
+                return Some(Row::Tcp(c));
             }
         }
         self.newest()

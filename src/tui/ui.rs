@@ -228,7 +228,7 @@ fn render_status(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
         Part::new(view, short_view, 0),
         Part::new(plural(retained, "connection", "connections"), plural(retained, "conn", "conns"), 1),
     ];
-    let flows = app.pipeline.udp.started();
+    let flows = app.flows().len() as u64;
     if flows > 0 {
         parts.push(Part::new(plural(flows, "UDP flow", "UDP flows"), format!("{flows} udp"), 2));
     }
@@ -404,7 +404,8 @@ pub fn countdown_shown(app: &App) -> bool {
     // The list's rows: its borders and header row aside.
     let rows = usize::from(screen.list.height.saturating_sub(3));
     let offset = app.list_offset(rows);
-    app.current().is_some_and(counting) || app.visible().into_iter().skip(offset).take(rows).any(counting)
+    app.current().is_some_and(counting)
+        || app.rows().into_iter().skip(offset).take(rows).any(|r| matches!(r, Row::Tcp(c) if counting(c)))
 }
 
 fn render_list(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
@@ -582,11 +583,7 @@ fn render_ladder(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
             format!("{ms:>8.3} ")
         }
         TimeMode::Delta => format!("{:>8.3} ", ts.millis_since(before)),
-        TimeMode::Absolute => {
-            let secs = ts.0 / 1_000_000_000;
-            let micros = (ts.0 % 1_000_000_000) / 1_000;
-            format!("{:02}:{:02}:{:02}.{micros:06} ", secs / 3600 % 24, secs / 60 % 60, secs % 60)
-        }
+        TimeMode::Absolute => clock_time(ts),
     };
     for (k, item) in lines.iter().enumerate().skip(offset).take(rows) {
         let y = inner.y + u16::try_from(k - offset).unwrap_or(0);
@@ -646,6 +643,13 @@ fn render_ladder(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
             }
         }
     }
+}
+
+/// The time column's clock time (UTC) of `ts`: `12:04:05.123456 `.
+fn clock_time(ts: crate::model::segment::Timestamp) -> String {
+    let secs = ts.0 / 1_000_000_000;
+    let micros = (ts.0 % 1_000_000_000) / 1_000;
+    format!("{:02}:{:02}:{:02}.{micros:06} ", secs / 3600 % 24, secs / 60 % 60, secs % 60)
 }
 
 /// One line of the dashboard's ladder.
@@ -779,11 +783,7 @@ fn render_udp_ladder(app: &App, theme: Theme, flow: &crate::model::udp::Flow, ar
             let text = match app.time_mode {
                 TimeMode::Relative => format!("{:>8.3} ", ts.millis_since(flow.first)),
                 TimeMode::Delta => format!("{:>8.3} ", ts.millis_since(before)),
-                TimeMode::Absolute => {
-                    let secs = ts.0 / 1_000_000_000;
-                    let micros = (ts.0 % 1_000_000_000) / 1_000;
-                    format!("{:02}:{:02}:{:02}.{micros:06} ", secs / 3600 % 24, secs / 60 % 60, secs % 60)
-                }
+                TimeMode::Absolute => clock_time(*ts),
             };
             spans.push(Span::styled(text, Style::new().add_modifier(Modifier::DIM)));
             spans.push(Span::raw(" "));
