@@ -49,6 +49,15 @@ fn key(code: KeyCode) -> Msg {
     Msg::Key(KeyEvent { code, modifiers: KeyModifiers::NONE, kind: KeyEventKind::Press, state: KeyEventState::NONE })
 }
 
+/// Types `text` as the list's filter (`/`, the text, Enter).
+fn type_in(app: &mut App, text: &str) {
+    app.update(key(KeyCode::Char('/')));
+    for c in text.chars() {
+        app.update(key(KeyCode::Char(c)));
+    }
+    app.update(key(KeyCode::Enter));
+}
+
 fn screen(app: &mut App, w: u16, h: u16) -> String {
     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
     terminal.draw(|f| ui::render(app, f)).unwrap();
@@ -601,13 +610,6 @@ fn one_key_press_shows_one_connection_named_by_its_scenario() {
 #[test]
 fn the_list_filters_by_kind_port_address_and_state() {
     let mut app = app_with(&["seed.pcap", "slow-close.pcap", "abort.pcap", "refused.pcap", "half-close.pcap"], false);
-    let type_in = |app: &mut App, text: &str| {
-        app.update(key(KeyCode::Char('/')));
-        for c in text.chars() {
-            app.update(key(KeyCode::Char(c)));
-        }
-        app.update(key(KeyCode::Enter));
-    };
     type_in(&mut app, "four-way");
     let shown: Vec<String> = app.visible().iter().map(|c| c.close_kind().name().to_string()).collect();
     assert_eq!(shown, ["four-way", "four-way"], "slow-close and half-close");
@@ -635,13 +637,6 @@ fn the_list_filters_by_kind_port_address_and_state() {
 #[test]
 fn the_filter_matches_parts_of_words_and_esc_clears_it_without_quitting() {
     let mut app = app_with(&["seed.pcap", "slow-close.pcap", "abort.pcap", "refused.pcap"], false);
-    let type_in = |app: &mut App, text: &str| {
-        app.update(key(KeyCode::Char('/')));
-        for c in text.chars() {
-            app.update(key(KeyCode::Char(c)));
-        }
-        app.update(key(KeyCode::Enter));
-    };
     let ids = |app: &App| app.visible().iter().map(|c| c.id).collect::<Vec<_>>();
     type_in(&mut app, "four");
     assert_eq!(ids(&app), [2], "four-way");
@@ -1550,21 +1545,14 @@ fn a_closed_ports_icmp_error_is_on_the_udp_ladder() {
 #[test]
 fn the_filter_matches_tcp_or_udp() {
     let mut app = udp_replay("tcp-udp.pcap", true);
-    let filter = |app: &mut App, word: &str| {
-        app.update(key(KeyCode::Char('/')));
-        for c in word.chars() {
-            app.update(key(KeyCode::Char(c)));
-        }
-        app.update(key(KeyCode::Enter));
-    };
-    filter(&mut app, "udp");
+    type_in(&mut app, "udp");
     assert_eq!(app.rows().len(), 1);
     assert!(app.current_flow().is_some() && app.current().is_none());
     assert!(screen(&mut app, 120, 40).contains("1 of 2"));
-    filter(&mut app, "tcp");
+    type_in(&mut app, "tcp");
     assert_eq!(app.rows().len(), 1);
     assert!(app.current().is_some() && app.current_flow().is_none());
-    filter(&mut app, "18201");
+    type_in(&mut app, "18201");
     assert_eq!(app.rows().len(), 2, "both on the port");
 }
 

@@ -628,15 +628,23 @@ impl App {
 
     /// A datagram that came: held back as segments are, or put on screen.
     fn arrive_datagram(&mut self, d: Datagram) {
-        if self.paused || self.stepping() || self.tour.is_some() {
-            if self.held_len() < HELD_MAX {
-                self.held_udp.push_back(d);
-            } else {
-                self.held_dropped += 1;
-            }
-        } else {
-            self.apply_datagram(&d);
+        match self.room() {
+            None => self.apply_datagram(&d),
+            Some(true) => self.held_udp.push_back(d),
+            Some(false) => {}
         }
+    }
+
+    /// Whether what comes is held back (paused, stepping, the tour reveals
+    /// it): `None` when it is not; else whether there is room ([`HELD_MAX`];
+    /// without room, it is counted as dropped).
+    fn room(&mut self) -> Option<bool> {
+        if !(self.paused || self.stepping() || self.tour.is_some()) {
+            return None;
+        }
+        let room = self.held_len() < HELD_MAX;
+        self.held_dropped += u64::from(!room);
+        Some(room)
     }
 
     /// Segments and datagrams held back.
@@ -667,14 +675,10 @@ impl App {
     /// A segment that came: held back (paused, stepping, the tour reveals it)
     /// or put on screen.
     fn arrive(&mut self, seg: Segment) {
-        if self.paused || self.stepping() || self.tour.is_some() {
-            if self.held_len() < HELD_MAX {
-                self.held.push_back(seg);
-            } else {
-                self.held_dropped += 1;
-            }
-        } else {
-            self.apply(&seg);
+        match self.room() {
+            None => self.apply(&seg),
+            Some(true) => self.held.push_back(seg),
+            Some(false) => {}
         }
     }
 

@@ -542,20 +542,19 @@ fn render_ladder(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     let kind = if conn.ended || conn.close_kind() != CloseKind::Open { conn.close_kind().name() } else { "not yet" };
     let room = usize::from(area.width).saturating_sub(4 + 14);
     let scenario = app.runs.of(conn.id).map_or(String::new(), |s| format!(" ── {}", s.name()));
-    let mut title = format!(" #{} ── close: {kind} ", conn.id);
     let carried =
         if conn.encap.is_empty() { String::new() } else { format!(" ── in {}", conn.encap.names().join(" › ")) };
     let (client, server) = (conn.client.addr, conn.server.addr);
-    for more in [
-        format!(" #{}{scenario} ── close: {kind} ", conn.id),
-        format!(" #{}{scenario} ── close: {kind}{times} ", conn.id),
-        format!(" #{} client {client} ── server {server}{scenario} ── close: {kind}{times} ", conn.id),
-        format!(" #{} client {client} ── server {server}{carried}{scenario} ── close: {kind}{times} ", conn.id),
-    ] {
-        if more.chars().count() <= room {
-            title = more;
-        }
-    }
+    let title = fitted_title(
+        [
+            format!(" #{} ── close: {kind} ", conn.id),
+            format!(" #{}{scenario} ── close: {kind} ", conn.id),
+            format!(" #{}{scenario} ── close: {kind}{times} ", conn.id),
+            format!(" #{} client {client} ── server {server}{scenario} ── close: {kind}{times} ", conn.id),
+            format!(" #{} client {client} ── server {server}{carried}{scenario} ── close: {kind}{times} ", conn.id),
+        ],
+        room,
+    );
     let mut block = Block::bordered().title(title).border_style(if focused { theme.state() } else { Style::new() });
     let inner = block.inner(area);
     let arrow_width = lad.geometry.arrow_width;
@@ -643,6 +642,14 @@ fn render_ladder(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
             }
         }
     }
+}
+
+/// A ladder's title: the last of `forms` (shortest first) that fits in
+/// `room` columns, else the first.
+fn fitted_title<const N: usize>(forms: [String; N], room: usize) -> String {
+    let mut forms = forms.into_iter();
+    let first = forms.next().unwrap_or_default();
+    forms.rev().find(|f| f.chars().count() <= room).unwrap_or(first)
 }
 
 /// The time column's clock time (UTC) of `ts`: `12:04:05.123456 `.
@@ -758,15 +765,14 @@ fn render_udp_ladder(app: &App, theme: Theme, flow: &crate::model::udp::Flow, ar
     let arrow_width = width.saturating_sub(lead + 8).min(64);
     let (client, server) = (flow.client, flow.server);
     let room = width.saturating_sub(16);
-    let mut title = format!(" UDP #{} ── no state ", flow.id);
-    for more in [
-        format!(" UDP flow #{} ── no state ", flow.id),
-        format!(" UDP flow #{} client {client} ── server {server} ── no state ", flow.id),
-    ] {
-        if more.chars().count() <= room {
-            title = more;
-        }
-    }
+    let title = fitted_title(
+        [
+            format!(" UDP #{} ── no state ", flow.id),
+            format!(" UDP flow #{} ── no state ", flow.id),
+            format!(" UDP flow #{} client {client} ── server {server} ── no state ", flow.id),
+        ],
+        room,
+    );
     let mut block = Block::bordered().title(title).border_style(if focused { theme.state() } else { Style::new() });
     let inner = block.inner(area);
     let shown = usize::from(inner.height);
