@@ -646,7 +646,9 @@ fn dashboard(args: &DashboardArgs) -> Result<()> {
         }
         let name = if path == Path::new("-") { "stdin".to_string() } else { path.display().to_string() };
         tui::spawn_source(source, pace, tui::Loss::Never, tx.clone(), shared.clone(), |_| None)?;
-        let pipeline = Pipeline::new(args.source.port, args.source.limits());
+        let mut pipeline = Pipeline::new(args.source.port, args.source.limits());
+        // A file's UDP flows are listed too.
+        pipeline.watch_udp();
         let mut app = tui::App::new(pipeline, tui::Source::Replay { name, step: args.step }, false);
         app.time_wait = time_wait;
         tui::run(app, (&tx, &rx), &shared, args.view.record.as_deref(), |action, app| {
@@ -691,6 +693,9 @@ fn run_live(
     rx: &std::sync::mpsc::Receiver<tui::Msg>,
 ) -> Result<()> {
     let Live { mut source, addr, server: _server, scenarios, tour, kernel, kernel_off } = live;
+    // The capture's filter takes UDP on the port too: its flows are listed.
+    let mut pipeline = pipeline;
+    pipeline.watch_udp();
     let interface = source.interface().to_string();
     // The first read resets the kernel's counters.
     let _ = source.kernel_stats();

@@ -277,6 +277,34 @@ impl Pipeline {
         }
     }
 
+    /// Counts a UDP datagram (or an ICMP error quoting one) decoded elsewhere
+    /// (the dashboard's capture thread decodes): `true`, counted as a
+    /// datagram, when the pipeline watches UDP and it is on the watched port,
+    /// to be put on its flow later with [`Pipeline::put_datagram`] (the view
+    /// may hold it back); else counted as not ours. An ICMP quote is counted
+    /// here before its flow is looked for: one whose flow is not open is
+    /// dropped by [`Pipeline::put_datagram`], yet counted as a datagram.
+    pub fn count_datagram(&mut self, d: &crate::model::udp::Datagram) -> bool {
+        self.counters.frames += 1;
+        if self.watch_udp && self.port.is_none_or(|p| d.src.port() == p || d.dst.port() == p) {
+            self.counters.datagrams += 1;
+            true
+        } else {
+            self.counters.not_ours += 1;
+            false
+        }
+    }
+
+    /// Puts a datagram counted by [`Pipeline::count_datagram`] on its flow
+    /// (an ICMP quote on its open flow, if there is one).
+    pub fn put_datagram(&mut self, d: &crate::model::udp::Datagram) {
+        if d.icmp.is_some() {
+            self.udp.icmp(d);
+        } else {
+            self.udp.push(d);
+        }
+    }
+
     /// Counts and puts a UDP datagram (or an ICMP error quoting one) on its
     /// flow, when it is on the watched port (an ICMP error: when its flow is
     /// open); `false` (nothing counted) otherwise.

@@ -100,6 +100,19 @@ pub const SCENARIOS: &[Info] = &[
         server: ServerSide::Echo,
     },
     Info {
+        scenario: Scenario::Udp,
+        name: "udp",
+        key: Some('u'),
+        help: "udp: \"helloworld\" as one datagram, its reply waited 1 s",
+        // Right after the tutorial's TCP connection: the same message over UDP.
+        caption: Some(
+            "The same \"helloworld\" as step 1, now over UDP: one datagram to the server, its upper-cased reply \
+             back. Look at the ladder: no handshake, no close, and no state column, because UDP keeps no \
+             connection state.",
+        ),
+        server: ServerSide::Echo,
+    },
+    Info {
         scenario: Scenario::ClientClose,
         name: "client-close",
         key: None,
@@ -213,19 +226,10 @@ pub const SCENARIOS: &[Info] = &[
         server: ServerSide::Stream,
     },
     Info {
-        scenario: Scenario::Udp,
-        name: "udp",
-        // No dashboard key yet: the dashboard does not list UDP flows.
-        key: None,
-        help: "udp: \"helloworld\" as one datagram, the reply waited for 1 s",
-        caption: None,
-        server: ServerSide::Echo,
-    },
-    Info {
         scenario: Scenario::UdpClosed,
         name: "udp-closed",
-        key: None,
-        help: "udp-closed: a datagram where nothing listens, ICMP back, ECONNREFUSED on recv",
+        key: Some('U'),
+        help: "udp-closed: no listener: ICMP back, ECONNREFUSED on recv",
         caption: None,
         server: ServerSide::Echo,
     },
@@ -266,7 +270,7 @@ impl Scenario {
     }
 }
 
-/// The dashboard keys that run scenarios, in table order: `n s H a x r w b m`.
+/// The dashboard keys that run scenarios, in table order: `n u s H a x r w b m U`.
 #[must_use]
 pub fn keys() -> Vec<char> {
     SCENARIOS.iter().filter_map(|i| i.key).collect()
@@ -309,6 +313,8 @@ mod tests {
         sorted.dedup();
         assert_eq!(sorted.len(), keys.len());
         assert_eq!(Scenario::from_key('x'), Some(Scenario::Simultaneous));
+        assert_eq!(Scenario::from_key('u'), Some(Scenario::Udp));
+        assert_eq!(Scenario::from_key('U'), Some(Scenario::UdpClosed));
         assert_eq!(Scenario::from_key('z'), None);
     }
 }

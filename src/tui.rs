@@ -115,6 +115,17 @@ pub enum Loss {
     Never,
 }
 
+/// What the capture thread sends for one frame: its TCP segment (or why it
+/// is none), or, when it is not TCP, its UDP datagram (or the quote of an
+/// ICMP error about one) if it is that.
+#[must_use]
+pub fn frame_message(frame: &decode::Frame<'_>) -> Msg {
+    match decode::decode(frame) {
+        Ok(None) => decode::datagram(frame).map_or(Msg::Decoded(Ok(None)), Msg::Datagram),
+        decoded => Msg::Decoded(decoded),
+    }
+}
+
 /// Starts the thread that reads `source`, decodes, and sends segments. It
 /// never panics; on a full channel it counts ([`Loss::Counted`]) or waits
 /// ([`Loss::Never`]). `stats` is polled about once a second for kernel counters.
@@ -176,7 +187,7 @@ where
                             thread::sleep(wait.min(Duration::from_millis(100)));
                         }
                     }
-                    Msg::Decoded(decode::decode(&frame))
+                    frame_message(&frame)
                 }
                 Ok(Next::Idle) => {
                     // A stream's kernel changes read while waiting for frames.

@@ -49,6 +49,15 @@ fn key(code: KeyCode) -> Msg {
     Msg::Key(KeyEvent { code, modifiers: KeyModifiers::NONE, kind: KeyEventKind::Press, state: KeyEventState::NONE })
 }
 
+/// Types `text` as the list's filter (`/`, the text, Enter).
+fn type_in(app: &mut App, text: &str) {
+    app.update(key(KeyCode::Char('/')));
+    for c in text.chars() {
+        app.update(key(KeyCode::Char(c)));
+    }
+    app.update(key(KeyCode::Enter));
+}
+
 fn screen(app: &mut App, w: u16, h: u16) -> String {
     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
     terminal.draw(|f| ui::render(app, f)).unwrap();
@@ -601,13 +610,6 @@ fn one_key_press_shows_one_connection_named_by_its_scenario() {
 #[test]
 fn the_list_filters_by_kind_port_address_and_state() {
     let mut app = app_with(&["seed.pcap", "slow-close.pcap", "abort.pcap", "refused.pcap", "half-close.pcap"], false);
-    let type_in = |app: &mut App, text: &str| {
-        app.update(key(KeyCode::Char('/')));
-        for c in text.chars() {
-            app.update(key(KeyCode::Char(c)));
-        }
-        app.update(key(KeyCode::Enter));
-    };
     type_in(&mut app, "four-way");
     let shown: Vec<String> = app.visible().iter().map(|c| c.close_kind().name().to_string()).collect();
     assert_eq!(shown, ["four-way", "four-way"], "slow-close and half-close");
@@ -635,13 +637,6 @@ fn the_list_filters_by_kind_port_address_and_state() {
 #[test]
 fn the_filter_matches_parts_of_words_and_esc_clears_it_without_quitting() {
     let mut app = app_with(&["seed.pcap", "slow-close.pcap", "abort.pcap", "refused.pcap"], false);
-    let type_in = |app: &mut App, text: &str| {
-        app.update(key(KeyCode::Char('/')));
-        for c in text.chars() {
-            app.update(key(KeyCode::Char(c)));
-        }
-        app.update(key(KeyCode::Enter));
-    };
     let ids = |app: &App| app.visible().iter().map(|c| c.id).collect::<Vec<_>>();
     type_in(&mut app, "four");
     assert_eq!(ids(&app), [2], "four-way");
@@ -1077,7 +1072,7 @@ fn the_header_and_the_hint_fit() {
         let status = s.lines().next().unwrap().trim_matches('"').trim_end();
         assert!(status.ends_with('⚙') || status.ends_with("kernel view ⚙"), "{w}: {status}");
         assert!(status.contains("drops 3"), "{w}: {status}");
-        assert!(s.contains("waiting for connections: press n for one, s H a x r w b m for other closes"), "{w}:\n{s}");
+        assert!(s.contains("waiting for connections: press n for one, s H a x r w b m closes, u U UDP"), "{w}:\n{s}");
     }
     for f in ["seed.pcap", "slow-close.pcap"] {
         for seg in segments(f) {
@@ -1428,4 +1423,205 @@ fn calls_on_the_ladder_at_80x24_and_the_key_that_hides_them() {
     let ladder =
         |s: &str| -> Vec<String> { s.lines().filter(|l| l.contains(" │ ")).map(str::to_owned).take(12).collect() };
     assert_eq!(ladder(&hidden).len(), ladder(&screen(&mut plain, 200, 60)).len());
+}
+
+/// Every frame of a fixture as the capture thread sends it: segments, and
+/// UDP datagrams (or ICMP quotes of them) for what is not TCP.
+fn messages(fixture: &str) -> Vec<Msg> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(fixture);
+    let mut src = PcapSource::new(File::open(&path).unwrap(), fixture).unwrap();
+    let mut out = Vec::new();
+    while let Ok(Next::Frame(f)) = src.next_frame() {
+        out.push(synack::tui::frame_message(&f));
+    }
+    out
+}
+
+/// A replay of `fixture` through a pipeline that watches UDP, as
+/// `synack --read` makes it; `end`: the source has ended.
+fn udp_replay(fixture: &str, end: bool) -> App {
+    let mut pipeline = Pipeline::new(None, synack::model::tracker::Limits::both(100));
+    pipeline.watch_udp();
+    let mut app = App::new(pipeline, Source::Replay { name: "fixtures".into(), step: false }, false);
+    for m in messages(fixture) {
+        app.update(m);
+    }
+    if end {
+        app.update(Msg::SourceEnded(None));
+    }
+    app.now = Timestamp(app.now.0 + 5_000_000_000);
+    app
+}
+
+/// The screen's text, its lines trimmed of their borders and joined by
+/// spaces (a wrapped sentence reads whole).
+fn joined(s: &str) -> String {
+    s.lines().map(|l| l.trim_matches('"').trim_matches('│').trim()).collect::<Vec<_>>().join(" ")
+}
+
+/// The lines of the ladder panel (between its title and the panel below).
+fn ladder_panel(s: &str) -> Vec<&str> {
+    let lines: Vec<&str> = s.lines().collect();
+    let top = lines.iter().position(|l| l.contains("┌ UDP") || l.contains("┌ #")).unwrap();
+    let bottom = lines.iter().position(|l| l.contains("┌ What it means")).unwrap();
+    lines[top..bottom].to_vec()
+}
+
+/// A UDP flow beside a TCP connection: both listed with their protocol; the
+/// flow's ladder draws its two datagrams as arrows with no state column,
+/// says why, and gives the verdict from the flow's facts.
+#[test]
+fn a_udp_flow_is_listed_and_drawn_without_states() {
+    let mut app = udp_replay("tcp-udp.pcap", true);
+    assert_eq!(app.pipeline.counters.datagrams, 2);
+    assert_eq!(app.rows().len(), 2);
+    // Following: the newest row, the UDP flow (it started after the connection).
+    let flow = app.current_flow().expect("the UDP flow is on screen").clone();
+    assert_eq!(flow.total(), 2);
+    for (w, h) in [(80, 23), (80, 24), (120, 40), (200, 60)] {
+        let s = screen(&mut app, w, h);
+        insta::assert_snapshot!(format!("udp_flow_{w}x{h}"), &s);
+        let rows: Vec<&str> = s.lines().filter(|l| l.starts_with("\"│  #1 ") || l.starts_with("\"│   #1 ")).collect();
+        assert_eq!(rows.len(), 2, "{s}");
+        assert!(rows[0].contains("#1 tcp ") && rows[1].contains("#1 udp "), "{s}");
+        assert!(rows[1].contains("no close"), "{s}");
+        let ladder = ladder_panel(&s).join("\n");
+        assert!(ladder.contains("── UDP 10 \"helloworld\" ─") && ladder.contains("▶ │"), "{s}");
+        assert!(ladder.contains("│ ◀── UDP 10 \"HELLOWORLD\" ─"), "{s}");
+        // No state on either side, no handshake, no close.
+        for word in ["ESTABLISHED", "CLOSED", "SYN", "FIN", "handshake", "teardown"] {
+            assert!(!ladder.contains(word), "{word}:\n{s}");
+        }
+        assert!(s.contains("no handshake, no close"), "the verdict shows at {w}x{h}:\n{s}");
+        assert!(!s.contains("ICMP"), "{s}");
+    }
+    let s = screen(&mut app, 120, 40);
+    assert!(s.contains("UDP keeps no connection state: nothing to open, nothing to close."), "{s}");
+    assert!(joined(&s).contains(&format!("{}.", flow.verdict())), "the model's verdict, whole:\n{s}");
+    assert!(!s.contains("So far"), "the flow ended with the capture:\n{s}");
+    // Up: the TCP connection, drawn with its states as before.
+    app.update(key(KeyCode::Up));
+    assert_eq!(app.current().map(|c| c.id), Some(1));
+    let s = screen(&mut app, 120, 40);
+    assert!(ladder_panel(&s).join("\n").contains("SYN-SENT"), "{s}");
+    assert!(!s.contains("UDP keeps no connection state"), "{s}");
+    assert!(s.contains("HOLD #1"), "{s}");
+    app.update(key(KeyCode::Down));
+    assert!(app.current_flow().is_some());
+    assert!(screen(&mut app, 120, 40).contains("HOLD udp #1"));
+}
+
+/// While a flow may still go on, its verdict says "so far".
+#[test]
+fn an_open_flows_verdict_is_so_far() {
+    let mut app = udp_replay("tcp-udp.pcap", false);
+    let verdict = app.current_flow().unwrap().verdict();
+    let s = screen(&mut app, 120, 40);
+    assert!(s.contains(&format!("So far: {verdict}.")), "{s}");
+}
+
+/// A datagram to a closed port: the ICMP port unreachable is on the flow's
+/// ladder, coming back to the client, and in its verdict.
+#[test]
+fn a_closed_ports_icmp_error_is_on_the_udp_ladder() {
+    let mut app = udp_replay("closed-port.pcap", true);
+    let flow = app.current_flow().expect("the UDP flow").clone();
+    assert_eq!((flow.total(), flow.icmp.len()), (1, 1));
+    let s = screen(&mut app, 120, 40);
+    insta::assert_snapshot!("udp_closed_port_120x40", &s);
+    let ladder = ladder_panel(&s).join("\n");
+    assert!(ladder.contains("│ ◀── ICMP port unreachable (from 127.0.0.2) ─"), "{s}");
+    assert!(s.contains("ICMP error"), "the list's kind:\n{s}");
+    assert!(
+        joined(&s).contains("with ICMP port unreachable (nothing listened on that port; TCP would have answered RST)"),
+        "{s}"
+    );
+    let s = screen(&mut app, 80, 24);
+    assert!(s.contains("ICMP port unreachable"), "{s}");
+}
+
+/// The filter matches the protocol: `udp` shows the flow only, `tcp` the
+/// connection only.
+#[test]
+fn the_filter_matches_tcp_or_udp() {
+    let mut app = udp_replay("tcp-udp.pcap", true);
+    type_in(&mut app, "udp");
+    assert_eq!(app.rows().len(), 1);
+    assert!(app.current_flow().is_some() && app.current().is_none());
+    assert!(screen(&mut app, 120, 40).contains("1 of 2"));
+    type_in(&mut app, "tcp");
+    assert_eq!(app.rows().len(), 1);
+    assert!(app.current().is_some() && app.current_flow().is_none());
+    type_in(&mut app, "18201");
+    assert_eq!(app.rows().len(), 2, "both on the port");
+}
+
+/// A pipeline that does not watch UDP counts datagrams as not ours and
+/// lists no flow; paused, datagrams wait as segments do.
+#[test]
+fn datagrams_are_held_while_paused_and_ignored_unless_watched() {
+    let mut app = app_with(&[], false);
+    for m in messages("tcp-udp.pcap") {
+        app.update(m);
+    }
+    assert_eq!((app.pipeline.counters.datagrams, app.rows().len()), (0, 1));
+    assert!(!screen(&mut app, 120, 40).contains(" udp "));
+    let mut pipeline = Pipeline::new(None, synack::model::tracker::Limits::both(100));
+    pipeline.watch_udp();
+    let mut app = App::new(pipeline, Source::Replay { name: "f".into(), step: false }, false);
+    app.update(key(KeyCode::Char(' ')));
+    for m in messages("tcp-udp.pcap") {
+        app.update(m);
+    }
+    assert_eq!((app.held_udp.len(), app.rows().len()), (2, 0));
+    assert!(screen(&mut app, 120, 40).contains("12 held"));
+    app.update(key(KeyCode::Char(' ')));
+    assert_eq!((app.held_len(), app.rows().len()), (0, 2));
+}
+
+/// The tour's step after the tutorial's connection sends the same message
+/// over UDP; its caption counts what the list holds: the connection's
+/// segments and the flow's datagrams.
+#[test]
+fn the_tours_udp_step_counts_segments_against_datagrams() {
+    use synack::scenario::Scenario;
+    use synack::tui::app::{DWELL_NANOS, REVEAL_NANOS, Tour};
+    let steps = Tour::steps();
+    assert_eq!((steps[0].1, steps[1].1), (Scenario::Seed, Scenario::Udp));
+    let mut pipeline = Pipeline::new(None, synack::model::tracker::Limits::both(100));
+    pipeline.watch_udp();
+    let mut app = App::new(pipeline, Source::Live { interface: "lo".into(), port: 18201 }, true);
+    app.tour = Some(Tour::new(true));
+    let mut wall = 1_000_000_000_000u64;
+    let mut tick = |app: &mut App, nanos: u64| {
+        wall += nanos;
+        app.update(Msg::Tick(Timestamp(wall)))
+    };
+    let (_, run) = run_of(tick(&mut app, 0));
+    let all = messages("tcp-udp.pcap");
+    let (tcp, udp): (Vec<&Msg>, Vec<&Msg>) = all.iter().partition(|m| matches!(m, Msg::Decoded(_)));
+    let segs: Vec<Segment> =
+        tcp.iter().filter_map(|m| if let Msg::Decoded(Ok(Some(s))) = m { Some(*s) } else { None }).collect();
+    run_connects(&mut app, run, &segs);
+    for _ in 0..segs.len() {
+        tick(&mut app, REVEAL_NANOS);
+    }
+    done(&mut app, run, ran(1, None));
+    let (scenario, run) = run_of(tick(&mut app, DWELL_NANOS));
+    assert_eq!(scenario, Scenario::Udp);
+    assert!(!app.caption.as_deref().unwrap().contains("In the list"), "no flow yet");
+    for m in udp {
+        let Msg::Datagram(d) = m else { unreachable!() };
+        app.update(Msg::Datagram(*d));
+    }
+    assert!(app.current_flow().is_none(), "revealed one by one");
+    tick(&mut app, REVEAL_NANOS);
+    tick(&mut app, REVEAL_NANOS);
+    let n = segs.len();
+    let s = screen(&mut app, 80, 24);
+    assert!(app.current_flow().is_some_and(|f| f.total() == 2), "{s}");
+    let caption = format!("In the list, TCP connection #1: {n} segments; UDP flow #1: 2 datagrams.");
+    assert!(joined(&s).contains(&caption), "{s}");
+    assert!(s.contains("no handshake, no close"), "the verdict shows at 80x24:\n{s}");
+    done(&mut app, run, ran(0, None));
 }

@@ -83,7 +83,7 @@ fn demo_in_a_real_terminal() {
     // The step's ladder, to its last row (its first rows may have scrolled
     // up: both programs' socket calls have rows of their own).
     let screen = tmux.wait_for(&|s| s.contains("Step 1/") && s.contains("teardown 4/4") && s.contains("close: "), 30);
-    assert!(screen.contains("LIVE lo tcp port"), "{screen}");
+    assert!(screen.contains("LIVE lo tcp/udp port"), "{screen}");
     assert!(screen.contains("◆ synack[") && screen.contains("close() ◆"), "both programs' calls: {screen}");
     // The caption names the step whose connection is drawn: step 1, connection #1.
     assert!(screen.contains("Step 1/") && screen.contains("#1 "), "{screen}");
@@ -396,5 +396,35 @@ fn the_filter_and_the_labels_at_80_columns() {
     tmux.wait_for(&|s| s.contains("no connection matches 'nothing' (Esc clears)"), 10);
     tmux.run(&["send-keys", "-t", "e2e", "Escape"]);
     tmux.wait_for(&|s| !s.contains("no connection matches"), 10);
+    quit(&tmux);
+}
+
+/// Live at 80 x 24: `u` sends "helloworld" as one datagram; the list shows
+/// the UDP flow beside nothing else, its ladder the two datagrams and its
+/// verdict. `U` sends to a closed port: the ICMP port unreachable is on the
+/// flow's ladder and the client's ECONNREFUSED is said.
+#[test]
+fn udp_keys_in_a_real_terminal() {
+    if !capture_allowed() {
+        return;
+    }
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let cmd = format!("{} --port {port} --kernel off", env!("CARGO_BIN_EXE_synack"));
+    let tmux = start("udp", "80", "24", &cmd);
+    tmux.wait_for(&|s| s.contains("waiting for connections"), 15);
+    tmux.run(&["send-keys", "-t", "e2e", "u"]);
+    let udp_row = |s: &str| s.lines().any(|l| l.starts_with("│ ") && l.contains("#1 udp "));
+    let s = tmux.wait_for(
+        &|s| udp_row(s) && s.contains("UDP 10 \"HELLOWORLD\"") && s.contains("2 datagrams (1 to the server, 1 back)"),
+        15,
+    );
+    assert!(s.contains("no handshake, no close"), "{s}");
+    assert!(s.contains("UDP flow #1"), "{s}");
+    assert!(!s.contains("SYN"), "no TCP segment on a UDP flow:\n{s}");
+    tmux.run(&["send-keys", "-t", "e2e", "U"]);
+    let s = tmux.wait_for(&|s| s.contains("#2 udp ") && s.contains("ICMP port unreachable (from 127.0.0.2)"), 15);
+    assert!(s.contains("ICMP error"), "{s}");
+    let s = tmux.wait_for(&|s| s.contains("ECONNREFUSED"), 10);
+    assert!(s.contains("UDP flow #2"), "{s}");
     quit(&tmux);
 }

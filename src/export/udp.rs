@@ -90,7 +90,7 @@ fn label(k: &Kept) -> String {
 
 /// The lines of a flow's ladder, one a kept datagram or ICMP error, in time
 /// order: (time, arrow direction (to the server or back), label).
-fn rows(flow: &Flow) -> Vec<(Timestamp, Dir, String)> {
+pub(crate) fn rows(flow: &Flow) -> Vec<(Timestamp, Dir, String)> {
     let mut rows: Vec<(Timestamp, Dir, String)> = flow.kept().map(|k| (k.ts, k.dir, label(k))).collect();
     if flow.dropped > 0 {
         let at = flow.head.last().map_or(flow.first, |k| k.ts);

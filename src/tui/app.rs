@@ -13,6 +13,7 @@ use crate::model::decode::DecodeError;
 use crate::model::segment::{Segment, Timestamp};
 use crate::model::tcp::TcpState;
 use crate::model::tracker::{CloseKind, ConnId, Connection, Role};
+use crate::model::udp::{Datagram, Flow};
 use crate::pipeline::Pipeline;
 use crate::scenario::Scenario;
 
@@ -29,6 +30,9 @@ pub enum Msg {
     /// What decoding one frame gave (the capture thread decodes; the
     /// pipeline counts and tracks).
     Decoded(Result<Option<Segment>, DecodeError>),
+    /// A UDP datagram, or an ICMP error quoting one (the capture thread
+    /// decodes; the pipeline counts it and puts it on its flow).
+    Datagram(crate::model::udp::Datagram),
     /// Kernel counters (summed).
     Kernel {
         packets: u64,
@@ -201,6 +205,53 @@ impl Tour {
     }
 }
 
+/// A row of the connection list: a TCP connection or a UDP flow.
+#[derive(Clone, Copy, Debug)]
+pub enum Row<'a> {
+    Tcp(&'a Connection),
+    Udp(&'a Flow),
+}
+
+/// What a row of the list is, by its id (TCP connections and UDP flows are
+/// numbered apart).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pick {
+    Tcp(ConnId),
+    Udp(u64),
+}
+
+impl Row<'_> {
+    /// Its first packet's time.
+    #[must_use]
+    pub fn start(&self) -> Timestamp {
+        match self {
+            Row::Tcp(c) => c.start(),
+            Row::Udp(f) => f.first,
+        }
+    }
+
+    /// Its latest packet's time.
+    #[must_use]
+    pub fn last(&self) -> Timestamp {
+        match self {
+            Row::Tcp(c) => c.last(),
+            Row::Udp(f) => f.last,
+        }
+    }
+
+    /// Which row it is.
+    #[must_use]
+    pub fn pick(&self) -> Pick {
+        match self {
+            Row::Tcp(c) => Pick::Tcp(c.id),
+            Row::Udp(f) => Pick::Udp(f.id),
+        }
+    }
+}
+
+/// UDP flows the dashboard keeps after they ended (the oldest go first).
+pub const UDP_KEPT: usize = 4_096;
+
 /// Which pane the arrow keys move in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Focus {
@@ -219,6 +270,9 @@ pub struct App {
     pub source: Source,
     /// The selected connection; `None` with `follow` shows the newest.
     pub selected: Option<ConnId>,
+    /// The selected UDP flow, when the selection is one (then it goes
+    /// before `selected`).
+    pub selected_udp: Option<u64>,
     /// The list follows the newest connection.
     pub follow: bool,
     /// The selected segment of the selected connection; `None` follows its latest.
@@ -227,6 +281,11 @@ pub struct App {
     /// The view is frozen; capture goes on and segments wait in `held`.
     pub paused: bool,
     pub held: VecDeque<Segment>,
+    /// UDP datagrams held back as segments are (see `held`).
+    pub held_udp: VecDeque<Datagram>,
+    /// UDP flows that ended, at most [`UDP_KEPT`] (the open ones are the
+    /// pipeline's).
+    pub udp_ended: VecDeque<Flow>,
     /// Segments dropped because `held` was full.
     pub held_dropped: u64,
     pub help: bool,
@@ -288,11 +347,14 @@ impl App {
             pipeline,
             source,
             selected: None,
+            selected_udp: None,
             follow: true,
             segment: None,
             focus: Focus::List,
             paused: false,
             held: VecDeque::new(),
+            held_udp: VecDeque::new(),
+            udp_ended: VecDeque::new(),
             held_dropped: 0,
             help: false,
             scenarios,
@@ -329,7 +391,7 @@ impl App {
     }
 
     /// Whether `conn` matches the filter: each word, ignoring case, is part
-    /// of its close kind, the scenario that made it, either endpoint's state
+    /// of `tcp`, its close kind, the scenario that made it, either endpoint's state
     /// (now or at any row), an address or a port.
     #[must_use]
     pub fn matches(&self, conn: &Connection) -> bool {
@@ -338,6 +400,7 @@ impl App {
             return true;
         }
         let mut fields = vec![
+            "tcp".to_string(),
             self.kind_name(conn).to_string(),
             conn.client.addr.to_string(),
             conn.server.addr.to_string(),
@@ -356,6 +419,38 @@ impl App {
         words.iter().all(|w| fields.iter().any(|f| f.contains(w.as_str())))
     }
 
+    /// Whether a UDP flow matches the filter: each word, ignoring case, is
+    /// part of `udp`, its kind ([`App::flow_kind`]) or an address or port.
+    #[must_use]
+    pub fn matches_flow(&self, flow: &Flow) -> bool {
+        let fields =
+            ["udp".to_string(), Self::flow_kind(flow).to_lowercase(), flow.client.to_string(), flow.server.to_string()];
+        self.filter.split_whitespace().map(str::to_lowercase).all(|w| fields.iter().any(|f| f.contains(w.as_str())))
+    }
+
+    /// The kind the list shows for a UDP flow: `ICMP error` when one came
+    /// back about it, else `no close` (UDP has none).
+    #[must_use]
+    pub fn flow_kind(flow: &Flow) -> &'static str {
+        if flow.icmp.is_empty() { "no close" } else { "ICMP error" }
+    }
+
+    /// Every UDP flow the dashboard holds (ended or open), by id.
+    #[must_use]
+    pub fn flows(&self) -> Vec<&Flow> {
+        let udp = &self.pipeline.udp;
+        let mut all: Vec<&Flow> = self.udp_ended.iter().chain(udp.ended()).chain(udp.open()).collect();
+        all.sort_by_key(|f| f.id);
+        all
+    }
+
+    /// Whether a UDP flow has ended (idle for [`crate::model::udp::IDLE`],
+    /// or the capture ended).
+    #[must_use]
+    pub fn flow_ended(&self, id: u64) -> bool {
+        !self.pipeline.udp.open().any(|f| f.id == id)
+    }
+
     /// The close kind the list shows: `open` while a connection is.
     #[must_use]
     pub fn kind_name(&self, c: &Connection) -> &'static str {
@@ -367,6 +462,36 @@ impl App {
     #[must_use]
     pub fn states_now(&self, c: &Connection) -> (TcpState, TcpState) {
         (c.state_at(Role::Client, self.now, self.time_wait).0, c.state_at(Role::Server, self.now, self.time_wait).0)
+    }
+
+    /// The rows the list shows, in its order: the connections and the UDP
+    /// flows that match the filter. As they started, a flow goes before the
+    /// first connection that started after it (the connections keep their
+    /// order); the other orders sort both alike.
+    #[must_use]
+    pub fn rows(&self) -> Vec<Row<'_>> {
+        let conns = self.pipeline.tracker.connections().filter(|c| self.matches(c));
+        let mut flows: Vec<&Flow> = self.flows().into_iter().filter(|f| self.matches_flow(f)).collect();
+        flows.sort_by_key(|f| (f.first, f.id));
+        let mut flows = flows.into_iter().peekable();
+        let mut rows = Vec::new();
+        for c in conns {
+            while let Some(f) = flows.next_if(|f| f.first < c.start()) {
+                rows.push(Row::Udp(f));
+            }
+            rows.push(Row::Tcp(c));
+        }
+        rows.extend(flows.map(Row::Udp));
+        let kind = |r: &Row<'_>| match r {
+            Row::Tcp(c) => c.close_kind().name(),
+            Row::Udp(f) => Self::flow_kind(f),
+        };
+        match self.sort {
+            Sort::Started => {}
+            Sort::Kind => rows.sort_by_key(|r| kind(r)),
+            Sort::Duration => rows.sort_by_key(|r| std::cmp::Reverse(r.last().0.saturating_sub(r.start().0))),
+        }
+        rows
     }
 
     /// The connections the list shows, in its order.
@@ -381,20 +506,61 @@ impl App {
         shown
     }
 
-    /// The newest connection the list shows.
-    fn newest(&self) -> Option<&Connection> {
-        self.pipeline.tracker.connections().rev().find(|c| self.matches(c))
+    /// The newest row the list shows (the last as they started).
+    fn newest(&self) -> Option<Row<'_>> {
+        let conn = self.pipeline.tracker.connections().rev().find(|c| self.matches(c));
+        let flow = self.flows().into_iter().filter(|f| self.matches_flow(f)).max_by_key(|f| (f.first, f.id));
+        match (conn, flow) {
+            (Some(c), Some(f)) if f.first < c.start() => Some(Row::Tcp(c)),
+            (_, Some(f)) => Some(Row::Udp(f)),
+            (c, None) => c.map(Row::Tcp),
+        }
     }
 
-    /// The connection on screen: the one selected while the list shows it,
-    /// else the newest the list shows.
+    /// The row on screen: the one selected while the list shows it, else
+    /// the newest the list shows.
+    #[must_use]
+    pub fn current_row(&self) -> Option<Row<'_>> {
+        if !self.follow {
+            if let Some(id) = self.selected_udp {
+                if let Some(f) = self.flows().into_iter().find(|f| f.id == id && self.matches_flow(f)) {
+                    return Some(Row::Udp(f));
+                }
+            } else if let Some(c) = self.selected.and_then(|id| self.pipeline.tracker.get(id))
+                && self.matches(c)
+            {
+                return Some(Row::Tcp(c));
+            }
+        }
+        self.newest()
+    }
+
+    /// The connection on screen, when a TCP connection is.
     #[must_use]
     pub fn current(&self) -> Option<&Connection> {
-        let tracker = &self.pipeline.tracker;
-        match self.selected {
-            Some(id) if !self.follow => tracker.get(id).filter(|c| self.matches(c)).or_else(|| self.newest()),
-            _ => self.newest(),
+        match self.current_row()? {
+            Row::Tcp(c) => Some(c),
+            Row::Udp(_) => None,
         }
+    }
+
+    /// The UDP flow on screen, when one is.
+    #[must_use]
+    pub fn current_flow(&self) -> Option<&Flow> {
+        match self.current_row()? {
+            Row::Udp(f) => Some(f),
+            Row::Tcp(_) => None,
+        }
+    }
+
+    /// Holds `pick` on screen (following stops).
+    fn pin(&mut self, pick: Pick) {
+        match pick {
+            Pick::Tcp(id) => (self.selected, self.selected_udp) = (Some(id), None),
+            Pick::Udp(id) => (self.selected, self.selected_udp) = (None, Some(id)),
+        }
+        self.follow = false;
+        self.segment = None;
     }
 
     /// The layout of the terminal as `update` last heard its size.
@@ -413,10 +579,10 @@ impl App {
     /// newest page when following, else a page that holds the selection.
     #[must_use]
     pub fn list_offset(&self, rows: usize) -> usize {
-        let current = self.current().map(|c| c.id);
-        let conns = self.visible();
-        let pos = current.and_then(|id| conns.iter().position(|c| c.id == id)).unwrap_or(0);
-        layout::list_offset(self.follow, pos, conns.len(), rows)
+        let current = self.current_row().map(|r| r.pick());
+        let shown = self.rows();
+        let pos = current.and_then(|p| shown.iter().position(|r| r.pick() == p)).unwrap_or(0);
+        layout::list_offset(self.follow, pos, shown.len(), rows)
     }
 
     /// The segment index on screen in the current connection.
@@ -439,17 +605,80 @@ impl App {
         }
     }
 
+    /// Puts a UDP datagram on screen: on its flow; flows that ended are kept.
+    fn apply_datagram(&mut self, d: &Datagram) {
+        self.now = self.now.max(d.ts);
+        self.pipeline.put_datagram(d);
+        self.keep_ended_flows();
+    }
+
+    /// Takes the flows that ended from the pipeline (at most [`UDP_KEPT`]
+    /// kept); at the end of the source, once nothing is held, every flow ends.
+    fn keep_ended_flows(&mut self) {
+        if self.ended && self.held_udp.is_empty() {
+            self.pipeline.udp.end_all();
+        }
+        for f in self.pipeline.udp.take_ended() {
+            if self.udp_ended.len() >= UDP_KEPT {
+                self.udp_ended.pop_front();
+            }
+            self.udp_ended.push_back(f);
+        }
+    }
+
+    /// A datagram that came: held back as segments are, or put on screen.
+    fn arrive_datagram(&mut self, d: Datagram) {
+        match self.room() {
+            None => self.apply_datagram(&d),
+            Some(true) => self.held_udp.push_back(d),
+            Some(false) => {}
+        }
+    }
+
+    /// Whether what comes is held back (paused, stepping, the tour reveals
+    /// it): `None` when it is not; else whether there is room ([`HELD_MAX`];
+    /// without room, it is counted as dropped).
+    fn room(&mut self) -> Option<bool> {
+        if !(self.paused || self.stepping() || self.tour.is_some()) {
+            return None;
+        }
+        let room = self.held_len() < HELD_MAX;
+        self.held_dropped += u64::from(!room);
+        Some(room)
+    }
+
+    /// Segments and datagrams held back.
+    #[must_use]
+    pub fn held_len(&self) -> usize {
+        self.held.len() + self.held_udp.len()
+    }
+
+    /// Puts the earliest held segment or datagram on screen; `false` when
+    /// none was held.
+    fn reveal(&mut self) -> bool {
+        let udp_first = match (self.held.front(), self.held_udp.front()) {
+            (None, None) => return false,
+            (Some(s), Some(d)) => d.ts < s.ts,
+            (None, Some(_)) => true,
+            (Some(_), None) => false,
+        };
+        if udp_first {
+            if let Some(d) = self.held_udp.pop_front() {
+                self.apply_datagram(&d);
+            }
+        } else if let Some(seg) = self.held.pop_front() {
+            self.apply(&seg);
+        }
+        true
+    }
+
     /// A segment that came: held back (paused, stepping, the tour reveals it)
     /// or put on screen.
     fn arrive(&mut self, seg: Segment) {
-        if self.paused || self.stepping() || self.tour.is_some() {
-            if self.held.len() < HELD_MAX {
-                self.held.push_back(seg);
-            } else {
-                self.held_dropped += 1;
-            }
-        } else {
-            self.apply(&seg);
+        match self.room() {
+            None => self.apply(&seg),
+            Some(true) => self.held.push_back(seg),
+            Some(false) => {}
         }
     }
 
@@ -486,6 +715,11 @@ impl App {
                     self.arrive(seg);
                 }
             }
+            Msg::Datagram(d) => {
+                if self.pipeline.count_datagram(&d) {
+                    self.arrive_datagram(d);
+                }
+            }
             Msg::Kernel { packets, drops } => {
                 self.kernel_packets = packets;
                 self.kernel_drops = drops;
@@ -513,13 +747,16 @@ impl App {
             Msg::SourceEnded(err) => {
                 self.ended = true;
                 self.settle_kernel();
-                let read = self.pipeline.counters.segments;
+                self.keep_ended_flows();
+                let read = self.pipeline.counters.segments + self.pipeline.counters.datagrams;
                 self.set_notice(match err {
                     Some(e) => format!("capture stopped: {e}"),
-                    None if read == 0 => "the capture holds no TCP segment on the watched port".to_string(),
+                    None if read == 0 => {
+                        "the capture holds no TCP segment or UDP datagram on the watched port".to_string()
+                    }
                     // Stepping: everything was read, and is yet to be shown.
-                    None if !self.held.is_empty() => {
-                        format!("capture read: {} segments to step through (space)", self.held.len())
+                    None if self.held_len() > 0 => {
+                        format!("capture read: {} segments to step through (space)", self.held_len())
                     }
                     None => "end of capture".to_string(),
                 });
@@ -528,6 +765,11 @@ impl App {
                 self.wall = t;
                 if matches!(self.source, Source::Live { .. }) {
                     self.now = self.now.max(t);
+                    // Idle UDP flows end (not while datagrams are held).
+                    if self.held_udp.is_empty() {
+                        self.pipeline.udp.expire(self.now);
+                        self.keep_ended_flows();
+                    }
                 }
                 let action = self.tour_tick();
                 if self.notice.is_some() && t.0.saturating_sub(self.notice_at.0) >= NOTICE_SECS * 1_000_000_000 {
@@ -562,18 +804,16 @@ impl App {
     /// step once the step's scenario is over and its ladder whole and has
     /// stood for [`DWELL_NANOS`].
     fn tour_tick(&mut self) -> Action {
-        let wall = self.wall;
+        let (wall, held) = (self.wall, self.held_len());
         let Some(tour) = self.tour.as_mut() else { return Action::None };
         if tour.paused || tour.done {
             return Action::None;
         }
-        if !self.held.is_empty() {
+        if held > 0 {
             if wall.0.saturating_sub(tour.last_reveal.0) >= REVEAL_NANOS {
                 tour.last_reveal = wall;
-                if let Some(seg) = self.held.pop_front() {
-                    self.apply(&seg);
-                    self.segment = None;
-                }
+                self.reveal();
+                self.segment = None;
             }
             return Action::None;
         }
@@ -592,9 +832,7 @@ impl App {
             return Action::None;
         }
         // What is held belongs to the step being left: show it whole.
-        while let Some(seg) = self.held.pop_front() {
-            self.apply(&seg);
-        }
+        while self.reveal() {}
         let Some(tour) = self.tour.as_mut() else { return Action::None };
         let next = match tour.step {
             None => 0,
@@ -625,7 +863,7 @@ impl App {
         }
         self.caption = Some(format!("Step {}/{}: {caption}", next + 1, steps.len()));
         self.follow = true;
-        self.selected = None;
+        (self.selected, self.selected_udp) = (None, None);
         self.segment = None;
         Action::Run(scenario, run)
     }
@@ -648,6 +886,13 @@ impl App {
         let name = scenario.map_or("a scenario", Scenario::name);
         if let Err(e) = &result {
             self.set_notice(format!("{name} failed: {e}"));
+        }
+        // The client's side of a closed UDP port (the ICMP error is on the ladder).
+        if let Ok(crate::echo::Ran { outcome: crate::echo::Outcome::PortUnreachable { to, sent }, .. }) = &result {
+            self.set_notice(format!(
+                "{name}: send() of {sent} bytes to {to} succeeded, the next recv() failed with ECONNREFUSED: the \
+                 ICMP port unreachable reached the client's connected socket"
+            ));
         }
         let step = self.tour.as_ref().filter(|t| t.running == Some(run)).is_some();
         if !step {
@@ -717,28 +962,24 @@ impl App {
             return;
         }
         let index = self.list_offset(usize::from(a.height)) + usize::from(m.row - a.y);
-        let picked = self.visible().get(index).map(|c| c.id);
-        if let Some(id) = picked {
-            self.selected = Some(id);
-            self.follow = false;
-            self.segment = None;
+        let picked = self.rows().get(index).map(Row::pick);
+        if let Some(pick) = picked {
+            self.pin(pick);
             self.focus = Focus::List;
         }
     }
 
     /// Moves the connection selection by `delta` (negative: up).
     pub fn select_connection(&mut self, delta: isize) {
-        let ids: Vec<ConnId> = self.visible().iter().map(|c| c.id).collect();
-        if ids.is_empty() {
+        let picks: Vec<Pick> = self.rows().iter().map(Row::pick).collect();
+        if picks.is_empty() {
             return;
         }
-        let current = self.current().map(|c| c.id);
-        let pos = current.and_then(|id| ids.iter().position(|&i| i == id)).unwrap_or(ids.len() - 1);
-        let next = pos.saturating_add_signed(delta).min(ids.len() - 1);
-        self.selected = Some(ids[next]);
+        let current = self.current_row().map(|r| r.pick());
+        let pos = current.and_then(|p| picks.iter().position(|&i| i == p)).unwrap_or(picks.len() - 1);
+        let next = pos.saturating_add_signed(delta).min(picks.len() - 1);
         // Following resumes only with `f`; moving to the newest keeps it selected.
-        self.follow = false;
-        self.segment = None;
+        self.pin(picks[next]);
     }
 
     /// Moves the segment selection by `delta`.
@@ -750,7 +991,7 @@ impl App {
         let next = cur.saturating_add_signed(delta).min(n.saturating_sub(1));
         if self.follow {
             // Pin the connection on screen so it does not move under the cursor.
-            self.selected = self.current().map(|c| c.id);
+            (self.selected, self.selected_udp) = (self.current().map(|c| c.id), None);
             self.follow = false;
         }
         self.segment = Some(next);
@@ -758,8 +999,7 @@ impl App {
 
     /// Releases one held segment (step mode).
     pub fn step(&mut self) {
-        if let Some(seg) = self.held.pop_front() {
-            self.apply(&seg);
+        if self.reveal() {
             self.segment = None;
         }
         self.settle_kernel();
@@ -769,9 +1009,7 @@ impl App {
     pub fn toggle_pause(&mut self) {
         self.paused = !self.paused;
         if !self.paused && !self.stepping() {
-            while let Some(seg) = self.held.pop_front() {
-                self.apply(&seg);
-            }
+            while self.reveal() {}
             self.settle_kernel();
         }
     }
@@ -837,9 +1075,10 @@ impl App {
             KeyCode::Left | KeyCode::Char('h') => self.select_segment(-1),
             KeyCode::Right | KeyCode::Char('l') => self.select_segment(1),
             KeyCode::Home => {
+                if let Some(pick) = self.current_row().map(|r| r.pick()) {
+                    self.pin(pick);
+                }
                 self.segment = Some(0);
-                self.selected = self.current().map(|c| c.id);
-                self.follow = false;
             }
             KeyCode::End => self.segment = None,
             KeyCode::PageUp => self.select_connection(-self.list_page()),
@@ -892,14 +1131,17 @@ impl App {
             }
             KeyCode::Char('f') => {
                 self.follow = true;
-                self.selected = None;
+                (self.selected, self.selected_udp) = (None, None);
                 self.segment = None;
             }
             KeyCode::Char('c') => {
                 self.pipeline.tracker.clear_finished();
+                // Ended UDP flows are finished too.
+                self.udp_ended.clear();
                 self.segment = None;
-                if self.selected.is_some_and(|id| self.pipeline.tracker.get(id).is_none()) {
-                    self.selected = None;
+                let udp_gone = self.selected_udp.is_some_and(|id| self.flow_ended(id));
+                if udp_gone || self.selected.is_some_and(|id| self.pipeline.tracker.get(id).is_none()) {
+                    (self.selected, self.selected_udp) = (None, None);
                     self.follow = true;
                 }
             }
@@ -912,6 +1154,13 @@ impl App {
             KeyCode::Char('e') => {
                 if let Some(c) = self.current() {
                     return Action::Export(c.id);
+                }
+                if self.current_flow().is_some() {
+                    self.set_notice(
+                        "e exports TCP connections; synack trace --read FILE draws UDP flows (text, jsonl, Mermaid, \
+                         SVG)"
+                            .to_string(),
+                    );
                 }
             }
             KeyCode::Char(c) => {

@@ -8,7 +8,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
 
-use super::app::{App, Focus, Source, TimeMode};
+use super::app::{App, Focus, Row, Source, TimeMode};
 use super::layout::{self, MIN_HEIGHT, MIN_WIDTH, Screen};
 use crate::figure;
 use crate::ladder;
@@ -126,8 +126,8 @@ fn list_title(app: &App) -> String {
         format!(
             " Connections ── filter: {} ── {} of {} (/ to change) ",
             app.filter.trim(),
-            app.visible().len(),
-            app.pipeline.tracker.len()
+            app.rows().len(),
+            app.pipeline.tracker.len() + app.flows().len()
         )
     }
 }
@@ -188,7 +188,7 @@ fn render_status(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     let (mode, short_mode) = match &app.source {
         Source::Live { interface, port } => {
             let state = if app.paused { "PAUSED" } else { "LIVE" };
-            (format!("{state} {interface} tcp port {port}"), format!("{state} {interface}:{port}"))
+            (format!("{state} {interface} tcp/udp port {port}"), format!("{state} {interface}:{port}"))
         }
         Source::Replay { name, step } => {
             let state = if app.paused {
@@ -212,9 +212,10 @@ fn render_status(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
             (format!("{state} {}", keep(28)), format!("{state} {}", keep(16)))
         }
     };
-    let view = match (app.current(), &app.tour) {
+    let view = match (app.current_row(), &app.tour) {
         (_, Some(t)) if t.paused => "STEP HELD (space goes on)".to_string(),
-        (Some(c), _) if !app.follow => format!("HOLD #{}", c.id),
+        (Some(Row::Tcp(c)), _) if !app.follow => format!("HOLD #{}", c.id),
+        (Some(Row::Udp(f)), _) if !app.follow => format!("HOLD udp #{}", f.id),
         _ => "FOLLOW".to_string(),
     };
     let short_view = if app.tour.as_ref().is_some_and(|t| t.paused) { "HELD".to_string() } else { view.clone() };
@@ -226,8 +227,12 @@ fn render_status(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
         Part::new(format!(" synack  {mode}"), format!(" {short_mode}"), 0),
         Part::new(view, short_view, 0),
         Part::new(plural(retained, "connection", "connections"), plural(retained, "conn", "conns"), 1),
-        Part::new(plural(packets, "packet", "packets"), format!("{packets} pkts"), 3),
     ];
+    let flows = app.flows().len() as u64;
+    if flows > 0 {
+        parts.push(Part::new(plural(flows, "UDP flow", "UDP flows"), format!("{flows} udp"), 2));
+    }
+    parts.push(Part::new(plural(packets, "packet", "packets"), format!("{packets} pkts"), 3));
     if matches!(app.source, Source::Live { .. }) {
         let drops = app.kernel_drops;
         parts.push(Part::new(format!("kernel drops {drops}"), format!("drops {drops}"), if drops > 0 { 1 } else { 4 }));
@@ -247,8 +252,8 @@ fn render_status(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     if app.overflow > 0 {
         parts.push(Part::new(format!("{} lost (view behind)", app.overflow), format!("{} lost", app.overflow), 1));
     }
-    if !app.held.is_empty() {
-        parts.push(Part::new(format!("{} held", app.held.len()), format!("{} held", app.held.len()), 1));
+    if app.held_len() > 0 {
+        parts.push(Part::new(format!("{} held", app.held_len()), format!("{} held", app.held_len()), 1));
     }
     let undecodable = app.pipeline.counters.undecodable();
     if undecodable > 0 {
@@ -312,11 +317,11 @@ impl ListColumns {
     fn of(width: u16, id: usize, scenarios: bool) -> ListColumns {
         let extra = if scenarios { 13 } else { 0 };
         let width = usize::from(width);
-        if width >= 97 + id.max(5) + extra {
+        if width >= 99 + id.max(5) + extra {
             return ListColumns::Wide;
         }
-        // id, port, both states, kind; then each optional column in turn.
-        let mut used = id.max(4) + 6 + 13 + 13 + 13;
+        // id, protocol, port, both states, kind; then each optional column in turn.
+        let mut used = id.max(4) + 6 + 6 + 13 + 13 + 13;
         let mut fits = |w: usize| {
             let ok = used + w <= width;
             used += if ok { w } else { 0 };
@@ -335,21 +340,24 @@ impl ListColumns {
         }
     }
 
-    /// One row from its cells: id, client, client state, server state,
-    /// open, close, kind, scenario, age. `id` is as wide as the largest id.
-    fn row(self, id: usize, cells: [&str; 9], scenarios: bool) -> String {
-        let [n, client, cs, ss, open, close, kind, scenario, age] = cells;
+    /// One row from its cells: id, protocol, client, client state, server
+    /// state, open, close, kind, scenario, age. `id` is as wide as the largest id.
+    fn row(self, id: usize, cells: [&str; 10], scenarios: bool) -> String {
+        let [n, proto, client, cs, ss, open, close, kind, scenario, age] = cells;
         let scenario = if self.scenario(scenarios) { format!(" {scenario:<12}") } else { String::new() };
         match self {
             ListColumns::Wide => format!(
-                "{n:>w$}  {client:<21} {cs:>12} {ss:>12}  {open:>4}  {close:>5}  {kind:<12}{scenario} {age}",
+                "{n:>w$} {proto:<5} {client:<21} {cs:>12} {ss:>12} {open:>4} {close:>5} {kind:<12}{scenario} {age}",
                 w = id.max(5)
             ),
             ListColumns::Narrow { close: with_close, age: with_age, open: with_open, .. } => {
                 let open = if with_open { format!(" {open:>4}") } else { String::new() };
                 let close = if with_close { format!(" {close:>5}") } else { String::new() };
                 let age = if with_age { format!(" {age}") } else { String::new() };
-                format!("{n:>w$} {client:<5} {cs:>12} {ss:>12}{open}{close} {kind:<12}{scenario}{age}", w = id.max(4))
+                format!(
+                    "{n:>w$} {proto:<5} {client:<5} {cs:>12} {ss:>12}{open}{close} {kind:<12}{scenario}{age}",
+                    w = id.max(4)
+                )
             }
         }
     }
@@ -366,12 +374,21 @@ fn empty_list_hint(app: &App) -> String {
     if !app.scenarios {
         return "waiting for connections...".to_string();
     }
-    let keys = scenario::keys();
-    let others: Vec<String> = keys.iter().skip(1).map(char::to_string).collect();
+    // TCP's closes, then UDP's datagrams.
+    let keys = |udp: bool| -> Vec<String> {
+        SCENARIOS
+            .iter()
+            .filter(|i| crate::udp_echo::is_udp(i.scenario) == udp)
+            .filter_map(|i| i.key)
+            .map(|k| k.to_string())
+            .collect()
+    };
+    let (tcp, udp) = (keys(false), keys(true));
     format!(
-        "waiting for connections: press {} for one, {} for other closes",
-        keys.first().copied().unwrap_or('n'),
-        others.join(" ")
+        "waiting for connections: press {} for one, {} closes, {} UDP",
+        tcp.first().map_or("n", String::as_str),
+        tcp.get(1..).unwrap_or_default().join(" "),
+        udp.join(" ")
     )
 }
 
@@ -387,7 +404,8 @@ pub fn countdown_shown(app: &App) -> bool {
     // The list's rows: its borders and header row aside.
     let rows = usize::from(screen.list.height.saturating_sub(3));
     let offset = app.list_offset(rows);
-    app.current().is_some_and(counting) || app.visible().into_iter().skip(offset).take(rows).any(counting)
+    app.current().is_some_and(counting)
+        || app.rows().into_iter().skip(offset).take(rows).any(|r| matches!(r, Row::Tcp(c) if counting(c)))
 }
 
 fn render_list(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
@@ -402,40 +420,73 @@ fn render_list(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     // The scenario column when scenarios run here.
     let with_scenario = app.scenarios;
     // Ids line up whatever their length: the column is as wide as the largest.
-    let id = app.pipeline.tracker.started().max(1).ilog10() as usize + 2;
+    let id = app.pipeline.tracker.started().max(app.pipeline.udp.started()).max(1).ilog10() as usize + 2;
     let columns = ListColumns::of(inner.width, id, with_scenario);
     let header = match columns {
         ListColumns::Wide => columns.row(
             id,
-            ["#", "client", "client state", "server state", "open", "close", "kind", "scenario", "age / countdown"],
+            [
+                "#",
+                "proto",
+                "client",
+                "client state",
+                "server state",
+                "open",
+                "close",
+                "kind",
+                "scenario",
+                "age / countdown",
+            ],
             with_scenario,
         ),
         ListColumns::Narrow { .. } => columns.row(
             id,
-            ["#", "port", "client", "server", "open", "close", "kind", "scenario", "age"],
+            ["#", "proto", "port", "client", "server", "open", "close", "kind", "scenario", "age"],
             with_scenario,
         ),
     };
     buf.set_stringn(inner.x, inner.y, header, usize::from(inner.width), Style::new().add_modifier(Modifier::BOLD));
     let inner = Rect { y: inner.y + 1, height: inner.height.saturating_sub(1), ..inner };
-    let current = app.current().map(|c| c.id);
-    let conns: Vec<&Connection> = app.visible();
+    let current = app.current_row().map(|r| r.pick());
+    let shown = app.rows();
     let rows = usize::from(inner.height);
     let offset = app.list_offset(rows);
-    if conns.is_empty() {
+    if shown.is_empty() {
         let hint = empty_list_hint(app);
         buf.set_stringn(inner.x + 1, inner.y, hint, usize::from(inner.width.saturating_sub(1)), Style::new());
         return;
     }
-    for (row, c) in conns.iter().skip(offset).take(rows).enumerate() {
+    let wide = columns == ListColumns::Wide;
+    for (row, r) in shown.iter().skip(offset).take(rows).enumerate() {
+        let y = inner.y + u16::try_from(row).unwrap_or(0);
+        let selected = Some(r.pick()) == current;
+        let c = match *r {
+            Row::Tcp(c) => c,
+            Row::Udp(f) => {
+                let client = if wide { f.client.to_string() } else { f.client.port().to_string() };
+                let age = seconds(app.now.0.saturating_sub(f.last.0) / 1_000_000_000);
+                // UDP has no state, no handshake and no close to show.
+                let line = columns.row(
+                    id,
+                    [&format!("#{}", f.id), "udp", &client, "-", "-", "-", "-", App::flow_kind(f), "", &age],
+                    with_scenario,
+                );
+                let mut style = theme.phase(if f.icmp.is_empty() { Phase::Data } else { Phase::Reset });
+                if selected {
+                    style = style.add_modifier(Modifier::REVERSED);
+                }
+                buf.set_stringn(inner.x, y, line, usize::from(inner.width), style);
+                continue;
+            }
+        };
         let kind = c.close_kind();
         let now = app.states_now(c);
-        let wide = columns == ListColumns::Wide;
         let client = if wide { c.client.addr.to_string() } else { c.client.addr.port().to_string() };
         let line = columns.row(
             id,
             [
                 &format!("#{}", c.id),
+                "tcp",
                 &client,
                 now.0.name(),
                 now.1.name(),
@@ -453,16 +504,19 @@ fn render_list(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
             _ => Phase::Teardown,
         };
         let mut style = theme.phase(phase);
-        if Some(c.id) == current {
+        if selected {
             style = style.add_modifier(Modifier::REVERSED);
         }
-        let y = inner.y + u16::try_from(row).unwrap_or(0);
         buf.set_stringn(inner.x, y, line, usize::from(inner.width), style);
     }
 }
 
 fn render_ladder(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     let focused = app.focus == Focus::Ladder;
+    if let Some(flow) = app.current_flow() {
+        render_udp_ladder(app, theme, flow, area, buf);
+        return;
+    }
     let Some(conn) = app.current() else {
         let block = Block::bordered().title(" Ladder ");
         ratatui::widgets::Widget::render(block, area, buf);
@@ -488,20 +542,19 @@ fn render_ladder(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     let kind = if conn.ended || conn.close_kind() != CloseKind::Open { conn.close_kind().name() } else { "not yet" };
     let room = usize::from(area.width).saturating_sub(4 + 14);
     let scenario = app.runs.of(conn.id).map_or(String::new(), |s| format!(" ── {}", s.name()));
-    let mut title = format!(" #{} ── close: {kind} ", conn.id);
     let carried =
         if conn.encap.is_empty() { String::new() } else { format!(" ── in {}", conn.encap.names().join(" › ")) };
     let (client, server) = (conn.client.addr, conn.server.addr);
-    for more in [
-        format!(" #{}{scenario} ── close: {kind} ", conn.id),
-        format!(" #{}{scenario} ── close: {kind}{times} ", conn.id),
-        format!(" #{} client {client} ── server {server}{scenario} ── close: {kind}{times} ", conn.id),
-        format!(" #{} client {client} ── server {server}{carried}{scenario} ── close: {kind}{times} ", conn.id),
-    ] {
-        if more.chars().count() <= room {
-            title = more;
-        }
-    }
+    let title = fitted_title(
+        [
+            format!(" #{} ── close: {kind} ", conn.id),
+            format!(" #{}{scenario} ── close: {kind} ", conn.id),
+            format!(" #{}{scenario} ── close: {kind}{times} ", conn.id),
+            format!(" #{} client {client} ── server {server}{scenario} ── close: {kind}{times} ", conn.id),
+            format!(" #{} client {client} ── server {server}{carried}{scenario} ── close: {kind}{times} ", conn.id),
+        ],
+        room,
+    );
     let mut block = Block::bordered().title(title).border_style(if focused { theme.state() } else { Style::new() });
     let inner = block.inner(area);
     let arrow_width = lad.geometry.arrow_width;
@@ -529,11 +582,7 @@ fn render_ladder(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
             format!("{ms:>8.3} ")
         }
         TimeMode::Delta => format!("{:>8.3} ", ts.millis_since(before)),
-        TimeMode::Absolute => {
-            let secs = ts.0 / 1_000_000_000;
-            let micros = (ts.0 % 1_000_000_000) / 1_000;
-            format!("{:02}:{:02}:{:02}.{micros:06} ", secs / 3600 % 24, secs / 60 % 60, secs % 60)
-        }
+        TimeMode::Absolute => clock_time(ts),
     };
     for (k, item) in lines.iter().enumerate().skip(offset).take(rows) {
         let y = inner.y + u16::try_from(k - offset).unwrap_or(0);
@@ -595,6 +644,21 @@ fn render_ladder(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     }
 }
 
+/// A ladder's title: the last of `forms` (shortest first) that fits in
+/// `room` columns, else the first.
+fn fitted_title<const N: usize>(forms: [String; N], room: usize) -> String {
+    let mut forms = forms.into_iter();
+    let first = forms.next().unwrap_or_default();
+    forms.rev().find(|f| f.chars().count() <= room).unwrap_or(first)
+}
+
+/// The time column's clock time (UTC) of `ts`: `12:04:05.123456 `.
+fn clock_time(ts: crate::model::segment::Timestamp) -> String {
+    let secs = ts.0 / 1_000_000_000;
+    let micros = (ts.0 % 1_000_000_000) / 1_000;
+    format!("{:02}:{:02}:{:02}.{micros:06} ", secs / 3600 % 24, secs / 60 % 60, secs % 60)
+}
+
 /// One line of the dashboard's ladder.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum LadderLine {
@@ -635,7 +699,19 @@ fn panel_lines(app: &App, width: usize) -> Vec<(String, Kind)> {
         parts.push((n.clone(), Kind::Notice));
     }
     if let Some(c) = &app.caption {
-        parts.push((c.clone(), Kind::Caption));
+        let mut c = c.clone();
+        if let Some(counts) = tour_counts(app) {
+            c.push(' ');
+            c.push_str(&counts);
+        }
+        parts.push((c, Kind::Caption));
+    }
+    if let Some(flow) = app.current_flow() {
+        // The verdict from the flow's facts; while it may still go on, so far.
+        let verdict = flow.verdict();
+        let verdict = if app.flow_ended(flow.id) { verdict } else { format!("So far: {verdict}") };
+        parts.push((format!("{verdict}."), Kind::Verdict));
+        parts.push((format!("{}.", crate::export::udp::NO_STATE), Kind::Plain));
     }
     if let Some(conn) = app.current() {
         if conn.ended {
@@ -654,6 +730,98 @@ fn panel_lines(app: &App, width: usize) -> Vec<(String, Kind)> {
             crate::export::text::wrap_lines(&text, width.max(20)).into_iter().map(move |l| (l, kind))
         })
         .collect()
+}
+
+/// In the tour's UDP step, what the list holds, counted: the tutorial's
+/// connection (the newest the seed scenario made) and the newest UDP flow.
+fn tour_counts(app: &App) -> Option<String> {
+    let step = app.tour.as_ref()?.step?;
+    if super::app::Tour::steps().get(step)?.1 != scenario::Scenario::Udp {
+        return None;
+    }
+    let plural = |n: u64, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
+    let tcp = app
+        .pipeline
+        .tracker
+        .connections()
+        .rev()
+        .find(|c| app.runs.of(c.id) == Some(scenario::Scenario::Seed))
+        .map(|c| format!("TCP connection #{}: {}", c.id, plural(c.records.len() as u64, "segment")));
+    let udp = app.flows().last().map(|f| format!("UDP flow #{}: {}", f.id, plural(f.total(), "datagram")));
+    let counts: Vec<String> = [tcp, udp].into_iter().flatten().collect();
+    (!counts.is_empty()).then(|| format!("In the list, {}.", counts.join("; ")))
+}
+
+/// A UDP flow's ladder: its datagrams (and ICMP errors) as arrows between
+/// the two lifelines, no state column (UDP keeps none), the latest rows when
+/// they do not all fit.
+fn render_udp_ladder(app: &App, theme: Theme, flow: &crate::model::udp::Flow, area: Rect, buf: &mut Buffer) {
+    use crate::model::udp::Dir;
+    let focused = app.focus == Focus::Ladder;
+    let rows = crate::export::udp::rows(flow);
+    let width = usize::from(area.width.saturating_sub(2));
+    // The time column when an arrow 40 wide fits beside it.
+    let lead = if width >= app.time_mode.width() + 45 { app.time_mode.width() } else { 0 };
+    let arrow_width = width.saturating_sub(lead + 8).min(64);
+    let (client, server) = (flow.client, flow.server);
+    let room = width.saturating_sub(16);
+    let title = fitted_title(
+        [
+            format!(" UDP #{} ── no state ", flow.id),
+            format!(" UDP flow #{} ── no state ", flow.id),
+            format!(" UDP flow #{} client {client} ── server {server} ── no state ", flow.id),
+        ],
+        room,
+    );
+    let mut block = Block::bordered().title(title).border_style(if focused { theme.state() } else { Style::new() });
+    let inner = block.inner(area);
+    let shown = usize::from(inner.height);
+    let offset = rows.len().saturating_sub(shown);
+    if offset > 0 {
+        block = block.title(Line::from(format!(" ▲ {offset} above ")).right_aligned());
+    }
+    ratatui::widgets::Widget::render(block, area, buf);
+    for (k, (ts, dir, label)) in rows.iter().enumerate().skip(offset) {
+        let y = inner.y + u16::try_from(k - offset).unwrap_or(0);
+        let mut spans = Vec::new();
+        if lead > 0 {
+            let before = k.checked_sub(1).map_or(*ts, |j| rows[j].0);
+            let text = match app.time_mode {
+                TimeMode::Relative => format!("{:>8.3} ", ts.millis_since(flow.first)),
+                TimeMode::Delta => format!("{:>8.3} ", ts.millis_since(before)),
+                TimeMode::Absolute => clock_time(*ts),
+            };
+            spans.push(Span::styled(text, Style::new().add_modifier(Modifier::DIM)));
+            spans.push(Span::raw(" "));
+        }
+        let label: String = label.chars().take(arrow_width.saturating_sub(6)).collect();
+        let fill = "─".repeat(arrow_width.saturating_sub(label.chars().count() + 5));
+        let arrow = match dir {
+            Dir::ToServer => format!("── {label} {fill}▶"),
+            Dir::ToClient => format!("◀── {label} {fill}"),
+        };
+        let phase = if label.starts_with("ICMP") {
+            Phase::Reset
+        } else if label.starts_with("...") {
+            Phase::Other
+        } else {
+            Phase::Data
+        };
+        spans.push(Span::raw("│ "));
+        spans.push(Span::styled(arrow, theme.phase(phase)));
+        spans.push(Span::raw(" │"));
+        buf.set_line(inner.x, y, &Line::from(spans), inner.width);
+    }
+    // The lifelines go on below the last row.
+    let first_free = inner.y + u16::try_from(rows.len().min(shown)).unwrap_or(0);
+    for y in first_free..inner.y + inner.height {
+        for c in [lead, lead + arrow_width + 3] {
+            let x = inner.x.saturating_add(u16::try_from(c).unwrap_or(u16::MAX));
+            if x < inner.x + inner.width {
+                buf[(x, y)].set_symbol("│").set_style(Style::new().add_modifier(Modifier::DIM));
+            }
+        }
+    }
 }
 
 /// The kernel's verdicts (`compare`'s) whose change falls in row `i`'s time
@@ -763,14 +931,12 @@ fn render_footer(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
 pub const HELP: &[(&str, &str)] = &[
     ("↑ ↓ or k j, mouse", "a connection (in the ladder: a segment); click, scroll"),
     ("← → or h l", "move through the selected connection's segments"),
-    ("Enter / Tab", "switch focus between the list and the ladder"),
-    ("Home / End", "first segment / follow the latest segment"),
-    ("space", "pause the view (--step: next segment; demo: hold the step)"),
-    ("n / p (demo)", "the tour's next / previous step"),
+    ("Tab / Home End", "focus list or ladder (also Enter) / first, latest segment"),
+    ("space / n p", "pause (--step: next; demo: hold) / demo's next, back step"),
     ("e", "export to synack-<id>.txt, .mmd, .svg (never overwrites)"),
     ("PgUp PgDn g G", "a page up / down; the first / the last connection"),
     ("f c / t o", "follow newest / clear finished; times / list order"),
-    ("/ , Esc", "filter on kind, scenario, state, address, port / clear it"),
+    ("/ , Esc", "filter: tcp/udp, kind, scenario, state, addr, port / clear"),
     ("d / L / i", "RFC 9293 state diagram / listener queues / socket calls ◆"),
     ("? / q, Ctrl-C", "this help (any key closes it) / quit"),
 ];
