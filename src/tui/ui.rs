@@ -854,8 +854,7 @@ fn kernel_lines(conn: &Connection, i: usize) -> Vec<String> {
         .iter()
         .map(|v| format!("{} {}", if v.agrees() { '⚙' } else { '✗' }, kernel::describe(conn, v)))
         .collect();
-    let agreed = verdicts.iter().filter(|v| v.agrees()).count();
-    out.push(format!("kernel: {agreed} of {} transitions agreed", verdicts.len()));
+    out.push(kernel::summary(conn, &verdicts));
     out
 }
 
