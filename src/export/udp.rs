@@ -8,7 +8,7 @@ use crate::model::segment::Timestamp;
 use crate::model::udp::{Dir, Flow, Kept};
 
 /// Why a UDP ladder has no state column: shown under every UDP flow.
-pub const NO_STATE: &str = "UDP keeps no connection state: nothing to open, nothing to close";
+pub const NO_STATE: &str = "UDP keeps no connection state on the wire: nothing to open, nothing to close";
 
 fn dir_name(dir: Dir) -> &'static str {
     match dir {
