@@ -1,6 +1,6 @@
 //! UDP flows in every format: the jsonl object, the text ladder, the Mermaid
 //! diagram and the SVG ladder of a [`Flow`]. Datagrams are arrows; there is
-//! no state column, because UDP keeps no connection state.
+//! no state column, because UDP keeps no connection state on the wire.
 
 use std::fmt::Write as _;
 

@@ -1,8 +1,8 @@
 //! UDP datagrams and flows: a [`Datagram`] is what [`super::decode::datagram`]
 //! makes of a UDP frame; [`Flows`] groups them by 4-tuple into [`Flow`]s.
 //!
-//! UDP (RFC 768) keeps no connection state: there is nothing to open and
-//! nothing to close, so a flow is only synack's grouping of the datagrams
+//! UDP (RFC 768) keeps no connection state on the wire: there is nothing to
+//! open and nothing to close, so a flow is only synack's grouping of the datagrams
 //! one 4-tuple exchanged. It ends after [`IDLE`] without a datagram, or at
 //! the end of the capture. Memory is bounded as for TCP connections: a flow
 //! keeps its first and last datagrams and counts the rest, and at most
@@ -371,10 +371,7 @@ mod tests {
         assert_eq!((f.client.port(), f.server.port()), (40000, 8001));
         assert_eq!(f.datagrams, [1, 1]);
         assert_eq!(f.kept().map(|k| k.dir).collect::<Vec<_>>(), [Dir::ToServer, Dir::ToClient]);
-        assert_eq!(
-            f.verdict(),
-            "2 datagrams (1 to the server, 1 back), no handshake, no close"
-        );
+        assert_eq!(f.verdict(), "2 datagrams (1 to the server, 1 back), no handshake, no close");
         assert!(!f.verdict().contains("lost"), "nothing was lost: no word of loss");
     }
 
@@ -428,7 +425,9 @@ mod tests {
         assert!(flows.icmp(&quote));
         flows.end_all();
         let v = flows.take_ended()[0].verdict();
-        assert!(v.ends_with("; 10.0.0.1 sent ICMP time to live exceeded in transit about the datagram to 127.0.0.1:40000"));
+        assert!(
+            v.ends_with("; 10.0.0.1 sent ICMP time to live exceeded in transit about the datagram to 127.0.0.1:40000")
+        );
         assert!(!v.contains("nothing listened") && !v.contains("RST"), "{v}");
     }
 
