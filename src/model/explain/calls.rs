@@ -168,7 +168,7 @@ fn end_of_stream(conn: &Connection, s: &mut String) {
         // lies beyond its FIN.
         let mut peer_segments = conn.records.iter().filter(|r| r.dir.sender() == peer);
         let numbered = peer_segments.clone().any(|r| r.flags.syn())
-            && peer_segments.all(|r| r.flags.syn() || u64::from(r.rel_seq) + u64::from(r.payload_len) <= sent + 1);
+            && peer_segments.all(|r| r.payload_len == 0 || u64::from(r.rel_seq) + u64::from(r.payload_len) <= sent + 1);
         let every_call = conn.calls_elided == 0 && conn.elided == 0 && numbered;
         let rule = if every_call && read == sent && sent > 0 {
             format!(
