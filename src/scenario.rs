@@ -197,10 +197,10 @@ pub const SCENARIOS: &[Info] = &[
              once. listen(3) bounds the accept queue: handshakes done, not yet taken by accept(). Linux finds it \
              full only when more than 3 wait, so four fit. While it is full, Linux drops new SYNs and third ACKs; \
              TCP never resends a bare ACK: what comes again is the client's SYN, its data (which carries the ACK) \
-             or the server's SYN-ACK. The tutorial calls the 3 the half-connection pool (半连接池): half right. \
-             Handshakes not yet done (SYN-RECEIVED, embryonic connections) wait in another queue, the SYN queue, \
-             and on Linux the same 3 bounds it too. Then the server accepts one every 200 ms: watch the listener \
-             lane drain.",
+             or the server's SYN-ACK. The tutorial calls the 3 the size of the half-connection pool (半连接池): half \
+             right. Handshakes not yet done (SYN-RECEIVED: embryonic connections) wait in another queue, the SYN \
+             queue, and on Linux the same 3 bounds it too; the accept queue holds complete connections. Then the \
+             server accepts one every 200 ms: watch the listener lane drain.",
         ),
         server: ServerSide::Echo,
     },
