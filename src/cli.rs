@@ -19,7 +19,8 @@ synack captures the segments of one TCP port on loopback (SYN, SYN-ACK, ACK, dat
 FIN, RST) and draws each connection as a ladder: client lifeline on the left, server on
 the right, each endpoint's RFC 9293 state beside its lifeline, the three-way handshake
 and the close numbered step by step, and a verdict that explains the close it saw:
-four-way, three-way (the FIN carried the ACK), simultaneous, reset or refused.
+four-way, three-way (the second FIN also acknowledged the first), simultaneous, reset or
+refused.
 
 Live capture needs CAP_NET_RAW: run with sudo, or once
     sudo setcap cap_net_raw+ep \"$(command -v synack)\"
@@ -128,7 +129,8 @@ pub struct DashboardArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ViewArgs {
     /// Seconds a closed connection stays in TIME-WAIT in the view before it shows CLOSED
-    /// (Linux: 60 = 2 x MSL; on the capture's clock in a replay). With the kernel view on,
+    /// (Linux: a fixed 60, TCP_TIMEWAIT_LEN; RFC 9293's 2 x MSL is 240; on the capture's
+    /// clock in a replay). With the kernel view on,
     /// the kernel's own timer is shown instead.
     #[arg(long, value_name = "SECS", default_value_t = 60.0)]
     pub time_wait: f64,

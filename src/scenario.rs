@@ -91,7 +91,7 @@ pub const SCENARIOS: &[Info] = &[
         scenario: Scenario::Seed,
         name: "seed",
         key: Some('n'),
-        help: "open a seed connection (the tutorial client)",
+        help: "the tutorial's client: connect, send helloworld, close",
         caption: Some(
             "The tutorial's client and server. Look at the first three rows: SYN, SYN-ACK, ACK open the \
              connection. Then \"helloworld\" and its upper-cased reply. Both sides then close at once: whose FIN \
@@ -137,8 +137,9 @@ pub const SCENARIOS: &[Info] = &[
         key: Some('s'),
         help: "slow close: a visible four-segment close",
         caption: Some(
-            "The server waits 200 ms before closing. Look at the close: its ACK of the client's FIN goes out \
-             alone, its own FIN comes 200 ms later: the textbook four-way close, FIN, ACK, FIN, ACK.",
+            "The server waits 200 ms after the client's FIN before closing. Look at the close: its ACK of the \
+             client's FIN goes out alone when the delayed-ACK timer fires, its own FIN about 200 ms after the \
+             client's: the textbook four-way close, FIN, ACK, FIN, ACK.",
         ),
         server: ServerSide::Slow,
     },
@@ -207,9 +208,12 @@ pub const SCENARIOS: &[Info] = &[
         caption: Some(
             "The server calls listen(3), as the tutorial does, and stops accepting for 2 s; eight clients connect at \
              once. listen(3) bounds the accept queue: handshakes done, not yet taken by accept(). Linux finds it \
-             full only when more than 3 wait, so four fit; later SYNs or third ACKs are dropped and sent again. \
-             The tutorial calls it the half-open pool (半连接池), but half-open connections (SYN-RECEIVED) wait in \
-             another queue, the SYN queue. Then the server accepts one every 200 ms: watch the listener lane drain.",
+             full only when more than 3 wait, so four fit. While it is full, Linux drops new SYNs and third ACKs; \
+             TCP never resends a bare ACK: what comes again is the client's SYN, its data (which carries the ACK) \
+             or the server's SYN-ACK. The tutorial calls the 3 the size of the half-connection pool (半连接池): half \
+             right. Handshakes not yet done (SYN-RECEIVED: embryonic connections) wait in another queue, the SYN \
+             queue, and on Linux the same 3 bounds it too; the accept queue holds complete connections. Then the \
+             server accepts one every 200 ms: watch the listener lane drain.",
         ),
         server: ServerSide::Echo,
     },
@@ -229,7 +233,7 @@ pub const SCENARIOS: &[Info] = &[
         scenario: Scenario::UdpClosed,
         name: "udp-closed",
         key: Some('U'),
-        help: "udp-closed: no listener: ICMP back, ECONNREFUSED on recv",
+        help: "udp-closed: ICMP back; connected recv: ECONNREFUSED",
         caption: None,
         server: ServerSide::Echo,
     },

@@ -467,10 +467,39 @@ fn one_recv_of_two_segments_is_a_byte_stream() {
 fn recv_of_zero_is_how_the_program_learns_of_the_fin() {
     let said = verdict(&tutorial(2_100, true, true));
     assert!(
-        said.contains("The server's recv() returned 0, 0.020 ms after the client's FIN arrived: this is how the server's program learns of the client's FIN."),
+        said.contains("The server's recv() returned 0, 0.020 ms after the client's FIN arrived, once its recv() calls had returned all 10 bytes the client sent before that FIN: this is how the server's program learns of the client's FIN."),
         "{said}"
     );
+    // Two recv() calls of 5: the calls still account for every byte.
+    let said = verdict(&tutorial(2_100, false, true));
+    assert!(said.contains("once its recv() calls had returned all 10 bytes the client sent before that FIN"), "{said}");
     assert!(!verdict(&tutorial(2_100, true, false)).contains("returned 0"));
+}
+
+/// The recv() of 0 says that every byte before the FIN was read only when
+/// the calls show it; when they do not (a recv() not seen), it says the rule.
+#[test]
+fn recv_of_zero_says_all_bytes_were_read_only_when_the_calls_show_it() {
+    let mut t = support::established();
+    t.tracker.call(Call { bytes: Some(4), ..call(&t, false, 3, CallKind::Recv) });
+    t.c(fin_ack(), 11, 11, b"");
+    t.tracker.call(Call { bytes: Some(0), ..call(&t, false, 3, CallKind::Recv) });
+    t.tracker.kernel_flush(Timestamp(u64::MAX));
+    let said = verdict(&t);
+    assert!(
+        said.contains("FIN arrived (recv() returns 0 only once every byte before the FIN has been read): this is how"),
+        "{said}"
+    );
+    assert!(!said.contains("had returned all"), "4 of 10 bytes seen read: {said}");
+    // Nothing sent before the FIN: said so, not "all 0 bytes".
+    let mut t = support::syn_received();
+    t.c(Flags::ACK, 1, 1, b"");
+    t.c(fin_ack(), 1, 1, b"");
+    t.tracker.call(Call { bytes: Some(0), ..call(&t, false, 3, CallKind::Recv) });
+    t.tracker.kernel_flush(Timestamp(u64::MAX));
+    let said = verdict(&t);
+    assert!(said.contains("FIN arrived (the client had sent no bytes before it): this is how"), "{said}");
+    assert!(!said.contains("had returned all") && !said.contains("only once every byte"), "{said}");
 }
 
 /// A connection without calls says none of the calls' sentences.

@@ -1499,7 +1499,7 @@ fn a_udp_flow_is_listed_and_drawn_without_states() {
         assert!(!s.contains("ICMP"), "{s}");
     }
     let s = screen(&mut app, 120, 40);
-    assert!(s.contains("UDP keeps no connection state: nothing to open, nothing to close."), "{s}");
+    assert!(s.contains("UDP keeps no connection state on the wire: nothing to open, nothing to close."), "{s}");
     assert!(joined(&s).contains(&format!("{}.", flow.verdict())), "the model's verdict, whole:\n{s}");
     assert!(!s.contains("So far"), "the flow ended with the capture:\n{s}");
     // Up: the TCP connection, drawn with its states as before.
@@ -1536,7 +1536,7 @@ fn a_closed_ports_icmp_error_is_on_the_udp_ladder() {
     assert!(ladder.contains("│ ◀── ICMP port unreachable (from 127.0.0.2) ─"), "{s}");
     assert!(s.contains("ICMP error"), "the list's kind:\n{s}");
     assert!(
-        joined(&s).contains("with ICMP port unreachable (nothing listened on that port; TCP would have answered RST)"),
+        joined(&s).contains("sent ICMP port unreachable about the datagram to 127.0.0.2:"),
         "{s}"
     );
     let s = screen(&mut app, 80, 24);

@@ -62,6 +62,7 @@ fn fact(spec: &str) -> Result<Option<String>, String> {
             return match args {
                 ["delack-min"] => Ok(Some(format!("{:.0}", synack::model::explain::DELACK_MIN_MS))),
                 ["time-wait"] => Ok(Some(synack::model::tcp::TIME_WAIT.as_secs().to_string())),
+                ["slow-close-delay"] => Ok(Some(synack::scenario::SLOW_CLOSE_DELAY_MS.to_string())),
                 _ => Err(format!("unknown constant {args:?}")),
             };
         }
@@ -107,7 +108,7 @@ fn fact(spec: &str) -> Result<Option<String>, String> {
 
 /// Every number of the page's prose (outside ladders, code blocks and
 /// inline code), with the fact after it: a number may go without one only
-/// where it names something (RFC 9293, §3.6.1, figure 8, step 2, steps 2
+/// where it names something (RFC 9293, §3.6.1, figure 7, step 2, steps 2
 /// and 3) or numbers a list.
 #[test]
 fn every_number_in_the_prose_is_checked_against_its_capture() {

@@ -195,7 +195,8 @@ fn the_listener_lane_at_80_columns() {
     let counters = Some(ListenCounters { overflows: 14, drops: 14 });
     app.update(Msg::Listener(Sample { queues: Ok(q), counters }));
     let s = draw(&app);
-    assert!(s.contains("accept queue 4/3 FULL") && s.contains("SYN queue 2"), "{s}");
+    assert!(s.contains("backlog 3  accept queue 4 FULL") && s.contains("SYN queue 2"), "{s}");
+    assert!(!s.contains("4/3"), "not a fraction of the backlog: {s}");
     // The verdict's panel keeps its place: the lane's rows come from the ladder.
     assert!(s.contains("What it means"), "{s}");
     insta::assert_snapshot!(s);
@@ -204,7 +205,7 @@ fn the_listener_lane_at_80_columns() {
     let mut terminal = Terminal::new(TestBackend::new(200, 40)).unwrap();
     terminal.draw(|f| ui::render(&app, f)).unwrap();
     let wide = terminal.backend().to_string();
-    assert!(wide.contains("accept queue 4/3 FULL (full when more than 3 wait)"), "{wide}");
+    assert!(wide.contains("backlog 3  accept queue 4 FULL (full when more than 3 wait)"), "{wide}");
     assert!(wide.contains("2 SYN-ACKs sent again after one"), "{wide}");
     assert!(wide.contains("ListenOverflows +14, ListenDrops +14"), "{wide}");
     // L again: the lane goes, and the kernel is not asked any more.
@@ -248,15 +249,14 @@ impl Drop for Tmux {
     }
 }
 
-/// The `n` of "accept queue n/3" on the screen, if the lane shows it.
+/// The `n` of "backlog 3  accept queue n" on the screen, if the lane shows it.
 fn accept_queue(screen: &str) -> Option<u32> {
-    let at = screen.find("accept queue ")? + "accept queue ".len();
-    let (n, m) = screen[at..].split_whitespace().next()?.split_once('/')?;
-    (m == "3").then(|| n.parse().ok()).flatten()
+    let at = screen.find("backlog 3  accept queue ")? + "backlog 3  accept queue ".len();
+    screen[at..].split_whitespace().next()?.parse().ok()
 }
 
 /// In a real terminal at 80 x 24: `b` runs the backlog scenario and the
-/// lane shows the accept queue fill to 4/3 (full), then drain as the server
+/// lane shows the accept queue fill to 4 with backlog 3 (full), then drain as the server
 /// accepts one connection every 200 ms.
 #[test]
 fn the_accept_queue_fills_and_drains_in_a_real_terminal() {
@@ -269,7 +269,7 @@ fn the_accept_queue_fills_and_drains_in_a_real_terminal() {
     tmux.wait_for(&|s| s.contains("waiting for connections"), 15);
     tmux.run(&["send-keys", "-t", "q", "b"]);
     let full = tmux.wait_for(&|s| accept_queue(s) == Some(4), 20);
-    assert!(full.contains("accept queue 4/3 FULL"), "{full}");
+    assert!(full.contains("backlog 3  accept queue 4 FULL"), "{full}");
     assert!(full.contains(&format!("listener 127.0.0.1:{port}")), "{full}");
     let draining = tmux.wait_for(&|s| accept_queue(s).is_some_and(|n| n < 4), 20);
     assert!(!draining.contains("FULL"), "{draining}");
@@ -278,7 +278,7 @@ fn the_accept_queue_fills_and_drains_in_a_real_terminal() {
 }
 
 /// The backlog scenario against synack's own server, watched through
-/// sock_diag: the accept queue fills to 4/3 (full), drains below it, and
+/// sock_diag: the accept queue fills to 4 with backlog 3 (full), drains below it, and
 /// once the scenario returns the server is back to its usual backlog (a
 /// scenario run next is not slowed by one accept every 200 ms).
 #[test]
@@ -298,7 +298,7 @@ fn the_backlog_scenario_fills_then_drains_the_accept_queue() {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     run.join().unwrap().unwrap();
-    let full = seen.iter().position(|&n| n == 4).unwrap_or_else(|| panic!("never 4/3: {seen:?}"));
+    let full = seen.iter().position(|&n| n == 4).unwrap_or_else(|| panic!("never 4 waiting: {seen:?}"));
     assert!(seen[full..].iter().any(|&n| n < 4), "never drained: {seen:?}");
     assert!(seen.iter().all(|&n| n <= 4), "more than backlog + 1 waited: {seen:?}");
     let after = diag.queues(addr.port()).unwrap().backlog;

@@ -475,6 +475,9 @@ mod fixtures {
         let segs = udp[0]["segments"].as_array().unwrap();
         assert_eq!(segs.iter().map(|s| s["len"].as_u64().unwrap()).collect::<Vec<_>>(), [10, 10]);
         assert_eq!(udp[0]["server"], tcp[0]["server"], "one port, both protocols");
+        // Everything was answered: no word of loss.
+        let explain = udp[0]["explain"].as_str().unwrap();
+        assert!(!explain.contains("lost") && !explain.contains("resen"), "{explain}");
     }
 
     #[test]
@@ -484,6 +487,10 @@ mod fixtures {
         assert_eq!(tcp[0]["segments"][1]["flags"], "RST-ACK");
         assert_eq!(udp[0]["icmp"][0]["name"], "port unreachable");
         assert_eq!(udp[0]["datagrams"]["s2c"], 0);
+        // ICMP answered: nothing was lost, and no server was there to answer.
+        let explain = udp[0]["explain"].as_str().unwrap();
+        assert!(explain.contains("sent ICMP port unreachable about the datagram to 127.0.0.2:18202"), "{explain}");
+        assert!(!explain.contains("lost") && !explain.contains("server"), "{explain}");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! UDP flows in every format: the jsonl object, the text ladder, the Mermaid
 //! diagram and the SVG ladder of a [`Flow`]. Datagrams are arrows; there is
-//! no state column, because UDP keeps no connection state.
+//! no state column, because UDP keeps no connection state on the wire.
 
 use std::fmt::Write as _;
 
@@ -8,7 +8,7 @@ use crate::model::segment::Timestamp;
 use crate::model::udp::{Dir, Flow, Kept};
 
 /// Why a UDP ladder has no state column: shown under every UDP flow.
-pub const NO_STATE: &str = "UDP keeps no connection state: nothing to open, nothing to close";
+pub const NO_STATE: &str = "UDP keeps no connection state on the wire: nothing to open, nothing to close";
 
 fn dir_name(dir: Dir) -> &'static str {
     match dir {

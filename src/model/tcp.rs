@@ -179,8 +179,10 @@ impl fmt::Display for TcpState {
     }
 }
 
-/// How long Linux keeps a closed connection in TIME-WAIT: 2 x MSL,
-/// `TCP_TIMEWAIT_LEN`, 60 seconds. After it the endpoint is CLOSED.
+/// How long Linux keeps a closed connection in TIME-WAIT: `TCP_TIMEWAIT_LEN`,
+/// a fixed 60 seconds, not tunable (`tcp_fin_timeout` is FIN-WAIT-2's). RFC
+/// 9293 asks for 2 x MSL, and its MSL is 2 minutes: 4 minutes. After it the
+/// endpoint is CLOSED.
 pub const TIME_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The state an endpoint that entered `state` at `since` is in at `now`, when

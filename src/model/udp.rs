@@ -1,8 +1,8 @@
 //! UDP datagrams and flows: a [`Datagram`] is what [`super::decode::datagram`]
 //! makes of a UDP frame; [`Flows`] groups them by 4-tuple into [`Flow`]s.
 //!
-//! UDP (RFC 768) keeps no connection state: there is nothing to open and
-//! nothing to close, so a flow is only synack's grouping of the datagrams
+//! UDP (RFC 768) keeps no connection state on the wire: there is nothing to
+//! open and nothing to close, so a flow is only synack's grouping of the datagrams
 //! one 4-tuple exchanged. It ends after [`IDLE`] without a datagram, or at
 //! the end of the capture. Memory is bounded as for TCP connections: a flow
 //! keeps its first and last datagrams and counts the rest, and at most
@@ -185,7 +185,8 @@ impl Flow {
     }
 
     /// The flow's verdict, from its facts: how many datagrams went each way,
-    /// that there was no handshake and no close, and what ICMP said.
+    /// that there was no handshake and no close, what ICMP said, and, only
+    /// when nothing came back at all, that UDP itself resends nothing.
     #[must_use]
     pub fn verdict(&self) -> String {
         let n = self.total();
@@ -193,23 +194,27 @@ impl Flow {
         match self.datagrams {
             [_, 0] => s.push_str(", all one way"),
             [0, _] => {}
+            // Something answered from the first datagram's receiver: a server.
             [a, b] => s.push_str(&format!(" ({a} to the server, {b} back)")),
         }
         s.push_str(", no handshake, no close");
         if let Some(note) = self.icmp.first() {
+            // The address, not "the server": after a port unreachable, nothing was there.
             let to = match note.dir {
-                Dir::ToServer => "the server",
-                Dir::ToClient => "the client",
+                Dir::ToServer => self.server,
+                Dir::ToClient => self.client,
             };
-            s.push_str(&format!("; {} answered a datagram to {to} with ICMP {}", note.icmp.from, note.icmp.name()));
+            s.push_str(&format!("; {} sent ICMP {} about the datagram to {to}", note.icmp.from, note.icmp.name()));
             if note.icmp.name() == "port unreachable" {
-                s.push_str(" (nothing listened on that port; TCP would have answered RST)");
+                s.push_str(
+                    " (most likely nothing listened on that port, or a firewall rejected it; TCP would have \
+                     answered RST)",
+                );
             }
-        }
-        if self.datagrams[0] > 0 && self.datagrams[1] == 0 && self.icmp.is_empty() {
+        } else if self.datagrams[0] > 0 && self.datagrams[1] == 0 {
+            // Nothing came back and nothing said why: the datagram, or its
+            // answer, may be lost, and nothing below the program sends it again.
             s.push_str("; no reply came, and UDP does not resend a lost datagram");
-        } else {
-            s.push_str("; a lost datagram is not resent by UDP");
         }
         s
     }
@@ -366,10 +371,8 @@ mod tests {
         assert_eq!((f.client.port(), f.server.port()), (40000, 8001));
         assert_eq!(f.datagrams, [1, 1]);
         assert_eq!(f.kept().map(|k| k.dir).collect::<Vec<_>>(), [Dir::ToServer, Dir::ToClient]);
-        assert_eq!(
-            f.verdict(),
-            "2 datagrams (1 to the server, 1 back), no handshake, no close; a lost datagram is not resent by UDP"
-        );
+        assert_eq!(f.verdict(), "2 datagrams (1 to the server, 1 back), no handshake, no close");
+        assert!(!f.verdict().contains("lost"), "nothing was lost: no word of loss");
     }
 
     #[test]
@@ -404,10 +407,11 @@ mod tests {
         let v = f.verdict();
         assert_eq!(
             v,
-            "1 datagram, all one way, no handshake, no close; 127.0.0.1 answered a datagram to the server with \
-             ICMP port unreachable (nothing listened on that port; TCP would have answered RST); a lost datagram \
-             is not resent by UDP"
+            "1 datagram, all one way, no handshake, no close; 127.0.0.1 sent ICMP port unreachable about the \
+             datagram to 127.0.0.1:9 (most likely nothing listened on that port, or a firewall rejected it; TCP \
+             would have answered RST)"
         );
+        assert!(!v.contains("server") && !v.contains("lost"), "nothing answered, nothing was lost: {v}");
     }
 
     #[test]
@@ -421,7 +425,9 @@ mod tests {
         assert!(flows.icmp(&quote));
         flows.end_all();
         let v = flows.take_ended()[0].verdict();
-        assert!(v.contains("; 10.0.0.1 answered a datagram to the client with ICMP time to live exceeded in transit;"));
+        assert!(
+            v.ends_with("; 10.0.0.1 sent ICMP time to live exceeded in transit about the datagram to 127.0.0.1:40000")
+        );
         assert!(!v.contains("nothing listened") && !v.contains("RST"), "{v}");
     }
 

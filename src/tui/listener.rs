@@ -2,7 +2,7 @@
 //! two lines between the connection list and the ladder, live only.
 //!
 //! ```text
-//!  listener 127.0.0.1:8001  backlog 3  accept queue 4/3 FULL  SYN queue 3
+//!  listener 127.0.0.1:8001  backlog 3  accept queue 4 FULL  SYN queue 3
 //!  drops  wire: 8 SYNs unanswered, 3 third ACKs not taken · kernel, all ports: ListenOverflows +11 …
 //! ```
 //!
@@ -105,7 +105,9 @@ fn count(n: usize, one: &str, many: &str) -> String {
 }
 
 /// The first line: the listener and its queues, the longest wording that
-/// fits `width`. `full` marks where the accept queue's state goes.
+/// fits `width`. The accept queue's length stands alone, beside the
+/// backlog, never as a fraction of it: Linux lets one more than the backlog
+/// wait (`4` with `backlog 3` is full, not over capacity).
 #[must_use]
 pub fn queues_line(lane: &Lane, port: u16, width: usize) -> String {
     let candidates: Vec<String> = match &lane.sample {
@@ -124,12 +126,12 @@ pub fn queues_line(lane: &Lane, port: u16, width: usize) -> String {
             let state = if q.accept_full() { " FULL" } else { "" };
             vec![
                 format!(
-                    "listener {at}{more}  backlog {m}  accept queue {n}/{m}{state} (full when more than {m} wait)  \
+                    "listener {at}{more}  backlog {m}  accept queue {n}{state} (full when more than {m} wait)  \
                      SYN queue {}",
                     q.syn_queue
                 ),
-                format!("listener {at}{more}  backlog {m}  accept queue {n}/{m}{state}  SYN queue {}", q.syn_queue),
-                format!("{at}  accept queue {n}/{m}{state}  SYN queue {}", q.syn_queue),
+                format!("listener {at}{more}  backlog {m}  accept queue {n}{state}  SYN queue {}", q.syn_queue),
+                format!("{at}  accept queue {n}{state} (backlog {m})  SYN queue {}", q.syn_queue),
             ]
         }
     };
@@ -276,10 +278,17 @@ mod tests {
     fn full_is_said_when_more_than_the_backlog_wait_and_only_then() {
         for width in [200, 80] {
             let s = queues_line(&lane(4, 3), 8001, width);
-            assert!(s.contains("accept queue 4/3 FULL"), "{s}");
+            assert!(s.contains("backlog 3  accept queue 4 FULL"), "{s}");
             let s = queues_line(&lane(3, 3), 8001, width);
-            assert!(s.contains("accept queue 3/3") && !s.contains("FULL"), "{s}");
+            assert!(s.contains("backlog 3  accept queue 3") && !s.contains("FULL"), "{s}");
         }
+        // Never as a fraction: 4/3 read as 4 out of a capacity of 3.
+        for (n, width) in [(4, 200), (4, 80), (4, 40), (3, 80)] {
+            let s = queues_line(&lane(n, 3), 8001, width);
+            assert!(!s.contains(&format!("{n}/3")), "{s}");
+        }
+        let narrow = queues_line(&lane(4, 3), 8001, 60);
+        assert!(narrow.contains("accept queue 4 FULL (backlog 3)"), "{narrow}");
         // The rule itself, where there is room.
         assert!(queues_line(&lane(4, 3), 8001, 200).contains("full when more than 3 wait"));
     }
@@ -292,7 +301,8 @@ mod tests {
             for line in [&q, &d] {
                 assert!(columns(line) <= width, "{width}: {line}");
             }
-            assert!(q.contains("4/3") && q.contains("SYN queue 3"), "{width}: {q}");
+            assert!(q.contains("accept queue 4 FULL") && q.contains("SYN queue 3"), "{width}: {q}");
+            assert!(q.contains("backlog 3"), "{width}: {q}");
             assert!(d.contains("8 SYNs unanswered, 3 third ACKs") || d.contains("8 SYN + 3 3rd ACK not taken"), "{d}");
             assert!(d.contains("+11 overflows") || d.contains("ListenOverflows +11"), "{width}: {d}");
         }

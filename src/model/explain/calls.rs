@@ -141,23 +141,54 @@ fn coalesced(conn: &Connection, s: &mut String) {
 }
 
 /// `The server's recv() returned 0, 0.020 ms after the client's FIN
-/// arrived: this is how the server's program learns of the client's FIN.`: a `recv()` of `role` that returned 0 after the peer's
-/// FIN arrived.
+/// arrived, once its recv() calls had returned all 11 bytes the client sent
+/// before that FIN: this is how the server's program learns of the client's
+/// FIN.`: a `recv()` of `role` that returned 0 after the peer's FIN arrived.
+/// recv() returns 0 only when every byte before the FIN has been read: the
+/// sentence shows it from the calls when they account for every byte (the
+/// side's earlier recv() calls returned as many bytes as the peer sent
+/// before its FIN), and otherwise says it as the rule it is.
 fn end_of_stream(conn: &Connection, s: &mut String) {
     for role in [Role::Server, Role::Client] {
         let peer = role.peer();
         let Some(fin) = conn.records.iter().find(|r| r.dir.sender() == peer && r.flags.fin()) else { continue };
         let eof = conn.calls.iter().find(|c| c.side == role && c.kind == CallKind::Recv && c.bytes == Some(0));
-        if let Some(c) = eof.filter(|c| c.ts >= fin.ts) {
-            let _ = write!(
-                s,
-                " {}'s recv() returned 0, {} after {}'s FIN arrived: this is how {}'s program learns of {}'s FIN.",
-                cap(role),
-                ms_words(c.ts.millis_since(fin.ts)),
-                lower(peer),
-                lower(role),
+        let Some(c) = eof.filter(|c| c.ts >= fin.ts) else { continue };
+        // The peer's bytes before its FIN: the FIN's sequence number (data
+        // starts at 1), plus what the FIN itself carries.
+        let sent = u64::from(fin.rel_seq).saturating_sub(1) + u64::from(fin.payload_len);
+        let read: u64 = conn
+            .calls
+            .iter()
+            .filter(|r| r.side == role && r.kind == CallKind::Recv && r.ts < c.ts)
+            .filter_map(|r| r.bytes)
+            .sum();
+        // Counted only when every call and segment is kept, the peer's SYN
+        // was seen (its bytes are numbered from 1) and no data of the peer
+        // lies beyond its FIN.
+        let mut peer_segments = conn.records.iter().filter(|r| r.dir.sender() == peer);
+        let numbered = peer_segments.clone().any(|r| r.flags.syn())
+            && peer_segments.all(|r| r.payload_len == 0 || u64::from(r.rel_seq) + u64::from(r.payload_len) <= sent + 1);
+        let every_call = conn.calls_elided == 0 && conn.elided == 0 && numbered;
+        let rule = if every_call && read == sent && sent > 0 {
+            format!(
+                ", once its recv() calls had returned all {sent} byte{} {} sent before that FIN",
+                if sent == 1 { "" } else { "s" },
                 lower(peer)
-            );
-        }
+            )
+        } else if every_call && sent == 0 {
+            format!(" ({} had sent no bytes before it)", lower(peer))
+        } else {
+            " (recv() returns 0 only once every byte before the FIN has been read)".to_string()
+        };
+        let _ = write!(
+            s,
+            " {}'s recv() returned 0, {} after {}'s FIN arrived{rule}: this is how {}'s program learns of {}'s FIN.",
+            cap(role),
+            ms_words(c.ts.millis_since(fin.ts)),
+            lower(peer),
+            lower(role),
+            lower(peer)
+        );
     }
 }
