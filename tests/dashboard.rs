@@ -1535,10 +1535,7 @@ fn a_closed_ports_icmp_error_is_on_the_udp_ladder() {
     let ladder = ladder_panel(&s).join("\n");
     assert!(ladder.contains("│ ◀── ICMP port unreachable (from 127.0.0.2) ─"), "{s}");
     assert!(s.contains("ICMP error"), "the list's kind:\n{s}");
-    assert!(
-        joined(&s).contains("sent ICMP port unreachable about the datagram to 127.0.0.2:"),
-        "{s}"
-    );
+    assert!(joined(&s).contains("sent ICMP port unreachable about the datagram to 127.0.0.2:"), "{s}");
     let s = screen(&mut app, 80, 24);
     assert!(s.contains("ICMP port unreachable"), "{s}");
 }
