@@ -73,10 +73,11 @@ fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
     ONE.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Whether the tests can run: root, python3 and strace.
-fn ready() -> bool {
+/// Whether the tests can run (root, python3 and strace): then, the turn
+/// of the caller ([`one_at_a_time`]).
+fn ready() -> Option<std::sync::MutexGuard<'static, ()>> {
     if !support::capture_allowed() {
-        return false;
+        return None;
     }
     let required = std::env::var("SYNACK_REQUIRE_CAPTURE").as_deref() == Ok("1");
     for tool in ["python3", "strace"] {
@@ -89,10 +90,10 @@ fn ready() -> bool {
         if !there {
             assert!(!required, "SYNACK_REQUIRE_CAPTURE=1 but {tool} is missing");
             eprintln!("skipped: {tool} is missing");
-            return false;
+            return None;
         }
     }
-    true
+    Some(one_at_a_time())
 }
 
 /// The tutorial's server: one connection, upper-cased back (on the port
@@ -281,10 +282,7 @@ fn summary(kind: CallKind, bytes: Option<u64>) -> String {
 
 #[test]
 fn the_tutorials_programs_calls_are_straces() {
-    if !ready() {
-        return;
-    }
-    let _one = one_at_a_time();
+    let Some(_one) = ready() else { return };
     let dir = support::tempdir("calls-kernel-tutorial");
     let (slog, clog) = (dir.join("server.strace"), dir.join("client.strace"));
     // Every port: the view is open before the server has one (so that it
@@ -331,10 +329,7 @@ fn the_tutorials_programs_calls_are_straces() {
 
 #[test]
 fn a_slow_listeners_accepts_keep_straces_times() {
-    if !ready() {
-        return;
-    }
-    let _one = one_at_a_time();
+    let Some(_one) = ready() else { return };
     const CLIENTS: usize = 10;
     let dir = support::tempdir("calls-kernel-backlog");
     let (slog, clog) = (dir.join("server.strace"), dir.join("clients.strace"));
@@ -562,10 +557,7 @@ fn assert_call_sentences(conn: &Written, ladder: &str) {
 /// only as the calls were.
 #[test]
 fn trace_kernel_on_gives_the_tutorials_calls_as_strace_records_them() {
-    if !ready() {
-        return;
-    }
-    let _one = one_at_a_time();
+    let Some(_one) = ready() else { return };
     let dir = support::tempdir("calls-kernel-trace-tutorial");
     let (slog, clog, rec) = (dir.join("server.strace"), dir.join("client.strace"), dir.join("run.pcapng"));
     let port = support::free_port().to_string();
@@ -629,10 +621,7 @@ fn trace_kernel_on_gives_the_tutorials_calls_as_strace_records_them() {
 /// recv() of 0 with its time.
 #[test]
 fn trace_kernel_on_keeps_each_accept_of_a_full_backlog_on_its_connection() {
-    if !ready() {
-        return;
-    }
-    let _one = one_at_a_time();
+    let Some(_one) = ready() else { return };
     const CLIENTS: usize = 10;
     let dir = support::tempdir("calls-kernel-trace-backlog");
     let (slog, clog, rec) = (dir.join("server.strace"), dir.join("clients.strace"), dir.join("run.pcapng"));

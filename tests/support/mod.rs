@@ -335,7 +335,6 @@ impl Trace {
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_synack"))
             .arg("trace")
             .args(args)
-            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -378,13 +377,17 @@ impl Trace {
         panic!("synack trace never said {what:?}; stderr: {:?}", self.stderr_seen);
     }
 
-    /// Stops it as Ctrl-C does (SIGINT, by its PID) and waits (at most
-    /// 30 s) for it to end: its standard output and all its standard error.
-    /// It must end well.
-    pub fn interrupt(mut self) -> (String, String) {
+    /// Stops it as Ctrl-C does (SIGINT, by its PID), then [`Trace::finish`].
+    pub fn interrupt(self) -> (String, String) {
         let pid = self.child.id().to_string();
         let sent = std::process::Command::new("kill").args(["-INT", &pid]).status().unwrap();
         assert!(sent.success(), "kill -INT {pid}");
+        self.finish()
+    }
+
+    /// Waits (at most 30 s) for it to end, which it must do well: its
+    /// standard output and all its standard error.
+    pub fn finish(mut self) -> (String, String) {
         // Its output closes when it ends.
         let (done, ended) = std::sync::mpsc::channel();
         let stdout = self.stdout.take().unwrap();
