@@ -8,9 +8,8 @@ mod support;
 use std::io::{BufRead, BufReader, Read};
 use std::net::{SocketAddr, TcpListener};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
-use support::{capture_allowed, tempdir};
+use support::{Trace, capture_allowed, tempdir};
 
 use serde_json::Value;
 use synack::echo::{self, Outcome, ServerConfig};
@@ -39,70 +38,8 @@ fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_synack")
 }
 
-/// A running `synack trace`, with its stderr lines collected.
-struct Trace {
-    child: Child,
-    stderr: mpsc::Receiver<String>,
-    stderr_seen: Vec<String>,
-    /// Stdout is drained as it comes, or a full pipe would block synack.
-    stdout: Option<std::thread::JoinHandle<String>>,
-}
-
-impl Drop for Trace {
-    /// A test that fails midway still stops the synack it started.
-    fn drop(&mut self) {
-        support::stop(&mut self.child);
-    }
-}
-
+/// `synack trace` as the live tests run it.
 impl Trace {
-    /// Starts `synack trace ARGS` and waits until it captures.
-    fn start(args: &[&str]) -> Trace {
-        let mut child = Command::new(bin())
-            .arg("trace")
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start synack trace");
-        let (tx, rx) = mpsc::channel();
-        let err = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(err).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut out = child.stdout.take().unwrap();
-        let stdout = std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = out.read_to_string(&mut s);
-            s
-        });
-        let mut t = Trace { child, stderr: rx, stderr_seen: Vec::new(), stdout: Some(stdout) };
-        t.wait_for("capturing on");
-        t
-    }
-
-    fn wait_for(&mut self, what: &str) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            match self.stderr.recv_timeout(Duration::from_millis(100)) {
-                Ok(line) => {
-                    let hit = line.contains(what);
-                    self.stderr_seen.push(line);
-                    if hit {
-                        return;
-                    }
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            }
-        }
-        panic!("synack trace never said {what:?}; stderr: {:?}", self.stderr_seen);
-    }
-
     /// `synack trace --port PORT --format jsonl --count N` (bounded to 20 s).
     fn jsonl(port: &str, count: u32) -> Trace {
         Trace::jsonl_kernel(port, count, "auto")
@@ -112,29 +49,6 @@ impl Trace {
     fn jsonl_kernel(port: &str, count: u32, kernel: &str) -> Trace {
         let count = count.to_string();
         Trace::start(&["--port", port, "--format", "jsonl", "--count", &count, "--duration", "30", "--kernel", kernel])
-    }
-
-    /// Waits for the process to end (bounded), returning stdout and all stderr.
-    fn finish(mut self) -> (String, String) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if self.child.try_wait().unwrap().is_some() {
-                break;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!("synack trace did not stop; stderr: {:?}", self.stderr_seen);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let out = self.stdout.take().map(|h| h.join().unwrap()).unwrap_or_default();
-        let status = self.child.wait().unwrap();
-        while let Ok(line) = self.stderr.recv_timeout(Duration::from_millis(200)) {
-            self.stderr_seen.push(line);
-        }
-        let err = self.stderr_seen.join("\n");
-        assert!(status.success(), "synack trace failed: {err}");
-        (out, err)
     }
 }
 
@@ -269,8 +183,7 @@ fn simultaneous_scenario_crosses_the_fins_every_time() {
     let retries: usize =
         said.find(" more connection").map_or(0, |at| said[..at].rsplit('(').next().unwrap().parse().unwrap());
     // Ctrl-C: synack reads what is still in flight, then writes every connection.
-    Command::new("kill").args(["-INT", &t.child.id().to_string()]).status().unwrap();
-    let (stdout, _) = t.finish();
+    let (stdout, _) = t.interrupt();
     srv.stop();
     let conns = connections(&stdout);
     assert_eq!(conns.len(), 20 + retries, "every try is a connection on the wire");
@@ -796,8 +709,7 @@ fn scenarios_leave_no_steering_in_the_capture() {
         let (_, attempts) = echo::run_scenario_counted(info.scenario, srv.addr(), "helloworld").unwrap();
         expected += attempts;
     }
-    Command::new("kill").args(["-INT", &t.child.id().to_string()]).status().unwrap();
-    let (text, _) = t.finish();
+    let (text, _) = t.interrupt();
     srv.stop();
     let headers = text.lines().filter(|l| l.starts_with('#')).count();
     assert_eq!(headers, expected as usize, "one connection per scenario run: {text}");

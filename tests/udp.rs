@@ -289,87 +289,31 @@ fn the_documented_udp_example_is_what_synack_prints() {
 /// Live tests: `synack trace` on a port of their own, stopped by SIGINT once
 /// the exchange is over (what it captured is drained and written).
 mod live {
-    use std::io::{BufRead, BufReader, Read};
     use std::net::{SocketAddr, UdpSocket};
-    use std::process::{Child, Command, Stdio};
-    use std::sync::mpsc;
-    use std::time::{Duration, Instant};
+    use std::process::Command;
 
     use serde_json::Value;
     use synack::echo::{self, Outcome, ServerConfig};
     use synack::scenario::Scenario;
 
-    use super::support::capture_allowed;
+    use super::support::{Trace, capture_allowed};
 
     fn bin() -> &'static str {
         env!("CARGO_BIN_EXE_synack")
     }
 
-    /// A running `synack trace --format jsonl --port PORT`.
-    struct Trace {
-        child: Child,
-        stdout: Option<std::thread::JoinHandle<String>>,
-        stderr: mpsc::Receiver<String>,
+    /// `synack trace --format jsonl --port PORT`, once it captures.
+    fn trace(port: u16) -> Trace {
+        let t = Trace::start(&["--format", "jsonl", "--duration", "30", "--port", &port.to_string()]);
+        let said = t.stderr_seen.last().unwrap();
+        assert!(said.contains("tcp and udp port"), "{said}");
+        t
     }
 
-    impl Drop for Trace {
-        fn drop(&mut self) {
-            if self.child.try_wait().ok().flatten().is_none() {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-            }
-        }
-    }
-
-    impl Trace {
-        /// Starts it and waits until it captures.
-        fn start(port: u16) -> Trace {
-            let mut child = Command::new(bin())
-                .args(["trace", "--format", "jsonl", "--duration", "30", "--port", &port.to_string()])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("start synack trace");
-            let (tx, rx) = mpsc::channel();
-            let err = child.stderr.take().unwrap();
-            std::thread::spawn(move || {
-                for line in BufReader::new(err).lines().map_while(Result::ok) {
-                    if tx.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
-            let mut out = child.stdout.take().unwrap();
-            let stdout = Some(std::thread::spawn(move || {
-                let mut s = String::new();
-                let _ = out.read_to_string(&mut s);
-                s
-            }));
-            let deadline = Instant::now() + Duration::from_secs(10);
-            loop {
-                match rx.recv_timeout(Duration::from_millis(100)) {
-                    Ok(line) if line.contains("capturing on") => {
-                        assert!(line.contains("tcp and udp port"), "{line}");
-                        break;
-                    }
-                    Ok(_) | Err(mpsc::RecvTimeoutError::Timeout) => {}
-                    Err(mpsc::RecvTimeoutError::Disconnected) => panic!("synack trace ended before capturing"),
-                }
-                assert!(Instant::now() < deadline, "synack trace never said it captures");
-            }
-            Trace { child, stdout, stderr: rx }
-        }
-
-        /// Stops it with SIGINT (by its PID) and returns its jsonl objects.
-        fn stop(mut self) -> Vec<Value> {
-            Command::new("kill").args(["-INT", &self.child.id().to_string()]).status().unwrap();
-            let status = self.child.wait().unwrap();
-            // The reader thread ends at the pipe's end: everything it said.
-            let err: Vec<String> = self.stderr.iter().collect();
-            assert!(status.success(), "synack trace failed: {status}: {err:?}");
-            let out = self.stdout.take().unwrap().join().unwrap();
-            out.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
-        }
+    /// Stops it with SIGINT (by its PID): its jsonl objects.
+    fn stop(t: Trace) -> Vec<Value> {
+        let (out, _) = t.interrupt();
+        out.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
     }
 
     fn udp_flows(objects: &[Value]) -> Vec<&Value> {
@@ -387,13 +331,13 @@ mod live {
         let srv = echo::Server::start(listener, ServerConfig::default());
         let addr = srv.addr();
         assert_eq!(srv.udp_addr(), Some(addr), "the server answers UDP on its own address");
-        let t = Trace::start(addr.port());
+        let t = trace(addr.port());
         let out =
             Command::new(bin()).args(["client", "--scenario", "udp", "--addr", &addr.to_string()]).output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "udp: reply \"HELLOWORLD\"");
         echo::run_scenario(Scenario::Seed, addr, "helloworld").unwrap();
-        let objects = t.stop();
+        let objects = stop(t);
         srv.stop();
         let flows = udp_flows(&objects);
         assert_eq!(flows.len(), 1, "{objects:?}");
@@ -437,11 +381,11 @@ mod live {
         // A port of this test's own on 127.0.0.1; nothing on 127.0.0.2.
         let mine = UdpSocket::bind("127.0.0.1:0").unwrap();
         let addr = mine.local_addr().unwrap();
-        let t = Trace::start(addr.port());
+        let t = trace(addr.port());
         let outcome = echo::run_scenario(Scenario::UdpClosed, addr, "helloworld").unwrap();
         let target = SocketAddr::from(([127, 0, 0, 2], addr.port()));
         assert_eq!(outcome, Outcome::PortUnreachable { to: target, sent: 10 });
-        let objects = t.stop();
+        let objects = stop(t);
         let flows = udp_flows(&objects);
         assert_eq!(flows.len(), 1, "{objects:?}");
         let f = flows[0];

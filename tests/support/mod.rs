@@ -300,3 +300,118 @@ pub fn synack_with_net_raw_only(args: &[&str]) -> std::process::Output {
         .output()
         .expect("setpriv (util-linux, installed by .ci/run)")
 }
+
+/// A free loopback port of the test's own, for a program that must be told
+/// its port before it starts (`synack trace --port`): bound to port 0, then
+/// let go.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A running `synack trace`, stopped by the test (SIGINT, by its PID), or
+/// killed however the test ends. Its standard error is read line by line
+/// as it comes, its standard output gathered whole (a full pipe would block
+/// it).
+pub struct Trace {
+    pub child: std::process::Child,
+    stderr: std::sync::mpsc::Receiver<String>,
+    /// The lines of standard error read so far.
+    pub stderr_seen: Vec<String>,
+    stdout: Option<std::thread::JoinHandle<String>>,
+}
+
+impl Drop for Trace {
+    fn drop(&mut self) {
+        stop(&mut self.child);
+    }
+}
+
+impl Trace {
+    /// Starts `synack trace ARGS` and waits (at most 10 s) until it says it
+    /// captures.
+    pub fn start(args: &[&str]) -> Trace {
+        use std::io::{BufRead, Read};
+        use std::process::Stdio;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_synack"))
+            .arg("trace")
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start synack trace");
+        let (tx, stderr) = std::sync::mpsc::channel();
+        let err = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(err).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut out = child.stdout.take().unwrap();
+        let stdout = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = out.read_to_string(&mut s);
+            s
+        });
+        let mut t = Trace { child, stderr, stderr_seen: Vec::new(), stdout: Some(stdout) };
+        t.wait_for("capturing on");
+        t
+    }
+
+    /// Waits (at most 10 s) for a line of standard error holding `what`.
+    pub fn wait_for(&mut self, what: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+            match self.stderr.recv_timeout(left) {
+                Ok(line) => {
+                    let hit = line.contains(what);
+                    self.stderr_seen.push(line);
+                    if hit {
+                        return;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        panic!("synack trace never said {what:?}; stderr: {:?}", self.stderr_seen);
+    }
+
+    /// Stops it as Ctrl-C does (SIGINT, by its PID), then [`Trace::finish`].
+    pub fn interrupt(self) -> (String, String) {
+        let pid = self.child.id().to_string();
+        let sent = std::process::Command::new("kill").args(["-INT", &pid]).status().unwrap();
+        assert!(sent.success(), "kill -INT {pid}");
+        self.finish()
+    }
+
+    /// Waits (at most 30 s) for it to end, which it must do well: its
+    /// standard output and all its standard error.
+    pub fn finish(mut self) -> (String, String) {
+        // Its output closes when it ends.
+        let (done, ended) = std::sync::mpsc::channel();
+        let stdout = self.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            let _ = done.send(stdout.join().unwrap_or_default());
+        });
+        let out = ended
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("synack trace did not stop; stderr: {:?}", self.stderr_seen));
+        let status = self.child.wait().unwrap();
+        // Standard error closes when it ends too.
+        while let Ok(line) = self.stderr.recv_timeout(std::time::Duration::from_secs(5)) {
+            self.stderr_seen.push(line);
+        }
+        let err = self.stderr_seen.join("\n");
+        assert!(status.success(), "synack trace failed ({status}): {err}");
+        (out, err)
+    }
+}
+
+/// What `synack ARGS` writes, run to its end (a read of a file): its
+/// standard output; it must end well.
+pub fn synack_output(args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_synack")).args(args).output().expect("run synack");
+    assert!(out.status.success(), "synack {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
