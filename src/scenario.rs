@@ -224,7 +224,7 @@ pub const SCENARIOS: &[Info] = &[
         help: "stream: two send()s, one recv() (message boundaries)",
         caption: Some(
             "TCP is a byte stream. The client sends \"hello\" and \"world\" in two send() calls 10 ms apart: two \
-             segments. The server reads 50 ms later: its one recv(1024) returns both, 10 bytes. Then a 1,025-byte \
+             segments. The server waits 50 ms after accept(), then its one recv(1024) returns both, 10 bytes. Then a 1,025-byte \
              message takes two recv(1024): 1,024, then 1. Look at the ◆ rows: calls are not segments.",
         ),
         server: ServerSide::Stream,

@@ -1134,6 +1134,13 @@ fn review3_the_diagram_says_where_the_ack_of_a_fin_left() {
     let ack = lost.records.iter().position(|r| r.teardown_steps.contains(2)).unwrap();
     said(&d, &format!("rcv FIN / snd ACK (the ACK: row {})", ack + 1));
     unsaid(&d, "with its FIN)");
+    // A FIN past a hole: taken on the row of its ACK, which is the arrow's
+    // own row: nothing to add (not the client's FIN, a row later).
+    let hole = first(&fixture("lost.pcap")).clone();
+    let d = diagram_path(&hole);
+    let ack = hole.records.iter().position(|r| r.dir.sender() == Role::Client && r.rel_ack == 13).unwrap();
+    said(&d, &format!("ESTABLISHED -> CLOSE-WAIT    row {:<4} rcv FIN / snd ACK\n", ack + 1));
+    unsaid(&d, "CLOSE-WAIT    row 10   rcv FIN / snd ACK (the ACK:");
 }
 
 #[test]

@@ -195,7 +195,7 @@ fn the_listener_lane_at_80_columns() {
     let counters = Some(ListenCounters { overflows: 14, drops: 14 });
     app.update(Msg::Listener(Sample { queues: Ok(q), counters }));
     let s = draw(&app);
-    assert!(s.contains("backlog 3  accept queue 4 FULL") && s.contains("SYN queue 2"), "{s}");
+    assert!(s.contains("backlog 3  accept queue 4/4 FULL") && s.contains("SYN queue 2"), "{s}");
     assert!(!s.contains("4/3"), "not a fraction of the backlog: {s}");
     // The verdict's panel keeps its place: the lane's rows come from the ladder.
     assert!(s.contains("What it means"), "{s}");
@@ -205,7 +205,7 @@ fn the_listener_lane_at_80_columns() {
     let mut terminal = Terminal::new(TestBackend::new(200, 40)).unwrap();
     terminal.draw(|f| ui::render(&app, f)).unwrap();
     let wide = terminal.backend().to_string();
-    assert!(wide.contains("backlog 3  accept queue 4 FULL (full when more than 3 wait)"), "{wide}");
+    assert!(wide.contains("backlog 3  accept queue 4/4 FULL (Linux lets one more than the backlog wait)"), "{wide}");
     assert!(wide.contains("2 SYN-ACKs sent again after one"), "{wide}");
     assert!(wide.contains("ListenOverflows +14, ListenDrops +14"), "{wide}");
     // L again: the lane goes, and the kernel is not asked any more.
@@ -249,10 +249,10 @@ impl Drop for Tmux {
     }
 }
 
-/// The `n` of "backlog 3  accept queue n" on the screen, if the lane shows it.
+/// The `n` of "backlog 3  accept queue n/4" on the screen, if the lane shows it.
 fn accept_queue(screen: &str) -> Option<u32> {
     let at = screen.find("backlog 3  accept queue ")? + "backlog 3  accept queue ".len();
-    screen[at..].split_whitespace().next()?.parse().ok()
+    screen[at..].split_whitespace().next()?.strip_suffix("/4")?.parse().ok()
 }
 
 /// In a real terminal at 80 x 24: `b` runs the backlog scenario and the
@@ -269,7 +269,7 @@ fn the_accept_queue_fills_and_drains_in_a_real_terminal() {
     tmux.wait_for(&|s| s.contains("waiting for connections"), 15);
     tmux.run(&["send-keys", "-t", "q", "b"]);
     let full = tmux.wait_for(&|s| accept_queue(s) == Some(4), 20);
-    assert!(full.contains("backlog 3  accept queue 4 FULL"), "{full}");
+    assert!(full.contains("backlog 3  accept queue 4/4 FULL"), "{full}");
     assert!(full.contains(&format!("listener 127.0.0.1:{port}")), "{full}");
     let draining = tmux.wait_for(&|s| accept_queue(s).is_some_and(|n| n < 4), 20);
     assert!(!draining.contains("FULL"), "{draining}");

@@ -39,6 +39,12 @@ fn ack_of_fin(conn: &Connection, fin: usize, role: crate::model::tracker::Role, 
     let peer_fin = conn.records.iter().take(fin + 1).rposition(|r| r.dir.sender() == role.peer() && r.flags.fin());
     let Some(f) = peer_fin.map(|i| &conn.records[i]) else { return String::new() };
     let end = f.seq.plus(f.payload_len + 1);
+    // The arrow's own row is the ACK (a FIN that came past a hole is taken
+    // only when it is acknowledged): nothing to add.
+    let own = &conn.records[fin];
+    if own.dir.sender() == role && own.flags.ack() && own.ack.ge(end) && !own.flags.fin() {
+        return String::new();
+    }
     let acked = conn
         .records
         .iter()

@@ -406,8 +406,8 @@ fn opening_words(conn: &Connection, o: &Opening, s: &mut String) {
     if let Some((answered, until)) = cookie {
         let _ = write!(
             s,
-            " It did not send its SYN-ACK again in the {} that followed it, although a server that keeps a \
-             half-open connection does so after 1 s (the initial retransmission timeout, RFC 6298). So it kept no \
+            " It did not send its SYN-ACK again in the {} that followed it, although a server that keeps an \
+             embryonic connection (SYN-RECEIVED) does so after 1 s (the initial retransmission timeout, RFC 6298). So it kept no \
              state for this connection, as a server does when its SYN-ACK carries a SYN cookie (RFC 4987), and it \
              rebuilt the connection from the client's ACK that completed it. The rows still show SYN-RECEIVED: the \
              state RFC 9293 gives a server that has answered a SYN.",
@@ -419,8 +419,8 @@ fn opening_words(conn: &Connection, o: &Opening, s: &mut String) {
             let (_, words) = gap(conn, first, done);
             let _ = write!(
                 s,
-                " The rows take the handshake as completed at row {}, {words} after the client's first ACK.",
-                done + 1
+                " The rows take the handshake as completed at {}, {words} after the client's first ACK.",
+                at_words(conn, conn.records[done].ts)
             );
         }
         Some(done) => {
@@ -443,8 +443,8 @@ fn opening_words(conn: &Connection, o: &Opening, s: &mut String) {
         s.push_str(
             " Both ends are on one host, so the third ACK was dropped on the host. Most likely, on Linux, the accept \
              queue was full: a listener whose accept queue is full drops the ACK that would complete a connection, \
-             unless tcp_abort_on_overflow makes it answer with RST. A firewall rule, or TCP_DEFER_ACCEPT (which \
-             ignores a third ACK that carries no data), would look the same.",
+             unless tcp_abort_on_overflow makes it answer with RST. A firewall rule that drops these segments \
+             would look the same.",
         );
         s.push_str(QUEUE_UNSEEN);
     } else {

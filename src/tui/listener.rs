@@ -2,7 +2,7 @@
 //! two lines between the connection list and the ladder, live only.
 //!
 //! ```text
-//!  listener 127.0.0.1:8001  backlog 3  accept queue 4 FULL  SYN queue 3
+//!  listener 127.0.0.1:8001  backlog 3  accept queue 4/4 FULL  SYN queue 3
 //!  drops  wire: 8 SYNs unanswered, 3 third ACKs not taken · kernel, all ports: ListenOverflows +11 …
 //! ```
 //!
@@ -105,9 +105,10 @@ fn count(n: usize, one: &str, many: &str) -> String {
 }
 
 /// The first line: the listener and its queues, the longest wording that
-/// fits `width`. The accept queue's length stands alone, beside the
-/// backlog, never as a fraction of it: Linux lets one more than the backlog
-/// wait (`4` with `backlog 3` is full, not over capacity).
+/// fits `width`. The accept queue is `n/m`: `m` is what it holds, one more
+/// than the backlog (Linux lets one more than the backlog wait: `4/4` with
+/// `backlog 3` is full), never a fraction of the backlog (`4/3` would read
+/// as over capacity).
 #[must_use]
 pub fn queues_line(lane: &Lane, port: u16, width: usize) -> String {
     let candidates: Vec<String> = match &lane.sample {
@@ -123,15 +124,16 @@ pub fn queues_line(lane: &Lane, port: u16, width: usize) -> String {
             let at = q.local.map_or(format!(":{port}"), |a| a.to_string());
             let more = if q.listeners > 1 { format!(" (+{} more listening)", q.listeners - 1) } else { String::new() };
             let (n, m) = (q.accept_queue, q.backlog);
+            let holds = u64::from(m) + 1;
             let state = if q.accept_full() { " FULL" } else { "" };
             vec![
                 format!(
-                    "listener {at}{more}  backlog {m}  accept queue {n}{state} (full when more than {m} wait)  \
-                     SYN queue {}",
+                    "listener {at}{more}  backlog {m}  accept queue {n}/{holds}{state} (Linux lets one more than the \
+                     backlog wait)  SYN queue {}",
                     q.syn_queue
                 ),
-                format!("listener {at}{more}  backlog {m}  accept queue {n}{state}  SYN queue {}", q.syn_queue),
-                format!("{at}  accept queue {n}{state} (backlog {m})  SYN queue {}", q.syn_queue),
+                format!("listener {at}{more}  backlog {m}  accept queue {n}/{holds}{state}  SYN queue {}", q.syn_queue),
+                format!("{at}  accept queue {n}/{holds}{state} (backlog {m})  SYN queue {}", q.syn_queue),
             ]
         }
     };
@@ -278,9 +280,9 @@ mod tests {
     fn full_is_said_when_more_than_the_backlog_wait_and_only_then() {
         for width in [200, 80] {
             let s = queues_line(&lane(4, 3), 8001, width);
-            assert!(s.contains("backlog 3  accept queue 4 FULL"), "{s}");
+            assert!(s.contains("backlog 3  accept queue 4/4 FULL"), "{s}");
             let s = queues_line(&lane(3, 3), 8001, width);
-            assert!(s.contains("backlog 3  accept queue 3") && !s.contains("FULL"), "{s}");
+            assert!(s.contains("backlog 3  accept queue 3/4") && !s.contains("FULL"), "{s}");
         }
         // Never as a fraction: 4/3 read as 4 out of a capacity of 3.
         for (n, width) in [(4, 200), (4, 80), (4, 40), (3, 80)] {
@@ -288,9 +290,9 @@ mod tests {
             assert!(!s.contains(&format!("{n}/3")), "{s}");
         }
         let narrow = queues_line(&lane(4, 3), 8001, 60);
-        assert!(narrow.contains("accept queue 4 FULL (backlog 3)"), "{narrow}");
+        assert!(narrow.contains("accept queue 4/4 FULL (backlog 3)"), "{narrow}");
         // The rule itself, where there is room.
-        assert!(queues_line(&lane(4, 3), 8001, 200).contains("full when more than 3 wait"));
+        assert!(queues_line(&lane(4, 3), 8001, 200).contains("Linux lets one more than the backlog wait"));
     }
 
     #[test]
@@ -301,7 +303,7 @@ mod tests {
             for line in [&q, &d] {
                 assert!(columns(line) <= width, "{width}: {line}");
             }
-            assert!(q.contains("accept queue 4 FULL") && q.contains("SYN queue 3"), "{width}: {q}");
+            assert!(q.contains("accept queue 4/4 FULL") && q.contains("SYN queue 3"), "{width}: {q}");
             assert!(q.contains("backlog 3"), "{width}: {q}");
             assert!(d.contains("8 SYNs unanswered, 3 third ACKs") || d.contains("8 SYN + 3 3rd ACK not taken"), "{d}");
             assert!(d.contains("+11 overflows") || d.contains("ListenOverflows +11"), "{width}: {d}");
