@@ -104,6 +104,37 @@ fn a_call_before_the_port_waits_for_its_socket() {
     assert_eq!(t.conn().kernel.len(), 1);
 }
 
+/// A socket's kernel address reused by the next socket: a report of the old
+/// socket that comes late (an accept, a call held back) does not name the
+/// new socket's reports made after it, still waiting for their port.
+#[test]
+fn a_late_report_of_a_reused_socket_address_names_only_earlier_reports() {
+    let mut t = Talk::new();
+    t.tracker.watch_kernel();
+    let unbound = std::net::SocketAddr::new(addr(CLIENT).ip(), 0);
+    t.c(Flags::SYN, 0, 0, b"");
+    t.s(syn_ack(), 0, 1, b"");
+    t.c(Flags::ACK, 1, 1, b"");
+    let close = call(&t, true, -1, CallKind::Close);
+    // The next socket at the same address: CLOSED -> SYN-SENT before its
+    // port, routed before the old socket's close() (made earlier) arrives.
+    let next = Change {
+        ts: Timestamp(close.ts.0 + 2_000),
+        sock: 7,
+        local: unbound,
+        remote: addr(SERVER),
+        from: TcpState::Closed,
+        to: TcpState::SynSent,
+    };
+    t.tracker.kernel(next);
+    t.tracker.kernel_flush(Timestamp(u64::MAX));
+    t.tracker.call(Call { sock: 7, ..close });
+    t.tracker.kernel_flush(Timestamp(u64::MAX));
+    assert_eq!(kinds(&t), [(Role::Client, CallKind::Close)]);
+    assert!(t.conn().kernel.is_empty(), "the next socket's change is not this connection's: {:?}", t.conn().kernel);
+    assert_eq!(t.tracker.kernel_pending().0, 1, "it waits for its own port");
+}
+
 /// A reused tuple: each connection gets its own calls, by time, even the
 /// second one's connect(), made while the first one is the tuple's latest.
 #[test]

@@ -640,6 +640,14 @@ impl Tracker {
         if r.sock() != 0
             && let Some(earlier) = w.unresolved.remove(&r.sock())
         {
+            // Only those made before this report are of its tuple: one made
+            // after it is of a new socket at the same kernel address (this
+            // report came late: an accept, a call held back), and waits on.
+            let (earlier, later): (Vec<Report>, Vec<Report>) = earlier.into_iter().partition(|u| u.ts() <= r.ts());
+            if !later.is_empty() {
+                // Its key is still in `unresolved_order`.
+                w.unresolved.insert(r.sock(), later);
+            }
             w.done(&earlier, false);
             for u in earlier {
                 self.attach_report(u.on((local, remote)));
