@@ -202,14 +202,7 @@ const RECORD_TAG: &str = "synack-call/1";
 /// malformed: the caller counts it).
 #[must_use]
 pub fn from_record(line: &str) -> Option<Call> {
-    let mut f = line.trim_end_matches(['\0', '\n']).split(' ');
-    if f.next()? != RECORD_TAG {
-        return None;
-    }
-    let ts = Timestamp(f.next()?.parse().ok()?);
-    let sock = f.next()?.parse().ok()?;
-    let local = f.next()?.parse().ok()?;
-    let remote = f.next()?.parse().ok()?;
+    let (ts, sock, local, remote, mut f) = super::kernel_change::record_head(line, RECORD_TAG)?;
     let pid = f.next()?.parse().ok()?;
     let comm = match f.next()? {
         "-" => Comm::default(),

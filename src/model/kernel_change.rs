@@ -57,17 +57,28 @@ pub fn to_record(c: &Change) -> String {
 pub const PEN: u32 = 32_473;
 const RECORD_TAG: &str = "synack-kernel/1";
 
-/// Reads back [`to_record`]'s line; `None` when it is not one.
-#[must_use]
-pub fn from_record(line: &str) -> Option<Change> {
+/// The head every synack record line starts with, after its `tag`: time,
+/// socket, endpoint and peer; then the rest of the line's fields. `None`
+/// when the line is not a `tag` record or its head does not read back.
+pub(crate) fn record_head<'a>(
+    line: &'a str,
+    tag: &str,
+) -> Option<(Timestamp, u64, SocketAddr, SocketAddr, std::str::Split<'a, char>)> {
     let mut f = line.trim_end_matches(['\0', '\n']).split(' ');
-    if f.next()? != RECORD_TAG {
+    if f.next()? != tag {
         return None;
     }
     let ts = Timestamp(f.next()?.parse().ok()?);
     let sock = f.next()?.parse().ok()?;
     let local = f.next()?.parse().ok()?;
     let remote = f.next()?.parse().ok()?;
+    Some((ts, sock, local, remote, f))
+}
+
+/// Reads back [`to_record`]'s line; `None` when it is not one.
+#[must_use]
+pub fn from_record(line: &str) -> Option<Change> {
+    let (ts, sock, local, remote, mut f) = record_head(line, RECORD_TAG)?;
     let from = TcpState::from_name(f.next()?)?;
     let to = TcpState::from_name(f.next()?)?;
     Some(Change { ts, sock, local, remote, from, to })
