@@ -300,7 +300,10 @@ fn the_backlog_scenario_fills_then_drains_the_accept_queue() {
     run.join().unwrap().unwrap();
     let full = seen.iter().position(|&n| n == 4).unwrap_or_else(|| panic!("never 4 waiting: {seen:?}"));
     assert!(seen[full..].iter().any(|&n| n < 4), "never drained: {seen:?}");
-    assert!(seen.iter().all(|&n| n <= 4), "more than backlog + 1 waited: {seen:?}");
+    // sk_acceptq_is_full is read without a lock: handshakes completed at
+    // the same moment on other CPUs may each pass it, one more per CPU.
+    let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get) as u32;
+    assert!(seen.iter().all(|&n| n <= 4 + (cpus - 1)), "more than backlog + 1 (+ one per other CPU) waited: {seen:?}");
     let after = diag.queues(addr.port()).unwrap().backlog;
     assert_ne!(after, CHOKE_BACKLOG as u32, "the usual backlog once the scenario is over");
     server.stop();
