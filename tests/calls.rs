@@ -533,6 +533,41 @@ fn recv_of_zero_says_all_bytes_were_read_only_when_the_calls_show_it() {
     assert!(!said.contains("had returned all") && !said.contains("only once every byte"), "{said}");
 }
 
+/// A recv() of 0 after fewer bytes than the peer sent before its FIN, the
+/// FIN acknowledged past them (Linux 6.18 did this in
+/// tests/calls_kernel.rs's full backlog: a byte dropped while the accept
+/// queue was full, the connection then made from the client's FIN): said,
+/// with the numbers; never said when the calls read every byte, or when the
+/// FIN was not acknowledged past them.
+#[test]
+fn recv_of_zero_before_every_byte_was_read_says_what_never_reached_the_program() {
+    let talk = |acked: u32| {
+        let mut t = support::established();
+        t.tracker.call(call(&t, false, -100, CallKind::Accept));
+        t.c(support::psh_ack(), 1, 1, b"hello");
+        t.s(Flags::ACK, 1, 6, b"");
+        t.tracker.call(Call { bytes: Some(5), ..call(&t, false, 3, CallKind::Recv) });
+        t.c(fin_ack(), 11, 1, b"");
+        t.s(Flags::ACK, 1, acked, b"");
+        t.tracker.call(Call { bytes: Some(0), ..call(&t, false, 3, CallKind::Recv) });
+        t.tracker.kernel_flush(Timestamp(u64::MAX));
+        t
+    };
+    let said = verdict(&talk(12));
+    assert!(
+        said.contains(
+            "this is how the server's program learns of the client's FIN. Its recv() calls had returned only 5 of the 10 bytes \
+             the client sent before that FIN, though the server acknowledged all 10 (ack=12): 5 bytes never reached the server's program."
+        ),
+        "{said}"
+    );
+    assert!(!said.contains("had returned all"), "{said}");
+    // The FIN not acknowledged past the hole: not said.
+    assert!(!verdict(&talk(6)).contains("never reached"), "{}", verdict(&talk(6)));
+    // Every byte read: not said.
+    assert!(!verdict(&tutorial(2_100, true, true)).contains("never reached"));
+}
+
 /// A connection without calls says none of the calls' sentences.
 #[test]
 fn no_calls_no_call_sentences() {

@@ -638,11 +638,9 @@ fn trace_kernel_on_keeps_each_accept_of_a_full_backlog_on_its_connection() {
     server.finish_within(Duration::from_secs(5));
     eprintln!("{CLIENTS} clients done in {:?}", started.elapsed());
     let (out, _err) = trace.interrupt();
-    let accepts: HashMap<(SocketAddr, SocketAddr), Seen> = strace_calls(&slog)
-        .into_iter()
-        .filter(|x| x.kind == CallKind::Accept)
-        .filter_map(|x| Some((x.tuple?, x)))
-        .collect();
+    let server_calls = strace_calls(&slog);
+    let accepts: HashMap<(SocketAddr, SocketAddr), &Seen> =
+        server_calls.iter().filter(|x| x.kind == CallKind::Accept).filter_map(|x| Some((x.tuple?, x))).collect();
     assert_eq!(accepts.len(), CLIENTS, "strace saw every accept");
     let all = parse_jsonl(&out);
     assert_eq!(all.len(), CLIENTS, "a connection per client: {out}");
@@ -666,7 +664,18 @@ fn trace_kernel_on_keeps_each_accept_of_a_full_backlog_on_its_connection() {
         assert_eq!(accept.len(), 1, "{json}");
         assert_eq!((accept[0]["side"].as_str(), &accept[0]["pid"]), (Some("server"), &seen.pid.into()), "{json}");
         assert_eq!(conn.summaries("client"), ["connect", "send(1)", "close"], "{json}");
-        assert_eq!(conn.summaries("server")[..2], ["accept", "recv(1)"], "{json}");
+        // The server's calls are strace's, in order. Each client's byte is
+        // usually read (recv(1), then recv(0)); Linux 6.18 was seen to lose
+        // it now and then (sent while the accept queue was full, dropped, the
+        // connection then made from the client's FIN, acknowledged past it):
+        // the server's recv() returns 0 at once, and synack says so.
+        let theirs: Vec<String> = server_calls
+            .iter()
+            .filter(|x| x.tuple == Some((conn.server, conn.client)))
+            .map(|x| summary(x.kind, x.bytes))
+            .collect();
+        assert_eq!(conn.summaries("server"), theirs, "{json}");
+        assert_eq!(conn.summaries("server")[0], "accept", "{json}");
         assert!(json["accept_wait_ms"].as_f64().is_some_and(|w| w >= 0.0 && w <= accepted), "{json}");
         syn_again += json["handshake"]["syn_retransmits"].as_u64().unwrap();
         let ladder = &ladders[&(conn.client, conn.server)];
@@ -675,6 +684,14 @@ fn trace_kernel_on_keeps_each_accept_of_a_full_backlog_on_its_connection() {
         assert_eq!(conn.summaries("server").last().map(String::as_str), Some("close"), "{json}");
         assert!(conn.summaries("server").contains(&"recv(0)".to_owned()), "{json}");
         assert!(prose(ladder).contains("The server's recv() returned 0,"), "{ladder}");
+        let lost = !theirs.contains(&"recv(1)".to_owned());
+        assert_eq!(
+            prose(ladder).contains(
+                "Its recv() calls had returned only 0 of the 1 byte the client sent before that FIN, though the server acknowledged that byte (ack=3): it never reached the server's program."
+            ),
+            lost,
+            "{ladder}"
+        );
     }
     eprintln!("accepted_ms against strace: at most {widest:.3} ms apart; {syn_again} SYNs sent again");
     // Ten at once on a backlog of 1: some SYNs were dropped and sent again.

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use super::{cap, ms_words};
 use crate::model::call::{CallKind, How};
 use crate::model::classify::Role;
-use crate::model::connection::{AcceptFrom, CallRow, Connection};
+use crate::model::connection::{AcceptFrom, CallRow, Connection, Record};
 
 /// `the client` / `the server`.
 fn lower(role: Role) -> &'static str {
@@ -140,6 +140,23 @@ fn coalesced(conn: &Connection, s: &mut String) {
     }
 }
 
+/// The acknowledgment number with which `role` took the peer's `fin`, when
+/// every call is known and `role`'s recv() calls returned fewer bytes than
+/// the peer sent before it (Linux 6.18 was seen to do this: a byte dropped
+/// while the accept queue was full, the connection then made from the
+/// peer's FIN, which the server acknowledged past the missing byte).
+fn short_read(conn: &Connection, role: Role, fin: &Record, every_call: bool, read: u64, sent: u64) -> Option<u32> {
+    if !every_call || read >= sent {
+        return None;
+    }
+    let past = fin.rel_seq.wrapping_add(fin.payload_len).wrapping_add(1);
+    conn.records
+        .iter()
+        .filter(|r| r.dir.sender() == role && r.flags.ack() && r.ts >= fin.ts)
+        .map(|r| r.rel_ack)
+        .find(|&a| a == past)
+}
+
 /// `The server's recv() returned 0, 0.020 ms after the client's FIN
 /// arrived, once its recv() calls had returned all 11 bytes the client sent
 /// before that FIN: this is how the server's program learns of the client's
@@ -181,6 +198,8 @@ fn end_of_stream(conn: &Connection, s: &mut String) {
         } else {
             " (recv() returns 0 only once every byte before the FIN has been read)".to_string()
         };
+        let short = short_read(conn, role, fin, every_call, read, sent);
+        let rule = if short.is_some() { String::new() } else { rule };
         let _ = write!(
             s,
             " {}'s recv() returned 0, {} after {}'s FIN arrived{rule}: this is how {}'s program learns of {}'s FIN.",
@@ -190,5 +209,22 @@ fn end_of_stream(conn: &Connection, s: &mut String) {
             lower(role),
             lower(peer)
         );
+        if let Some(ack) = short {
+            let missing = sent - read;
+            let (all, that) = if sent == 1 { ("that byte".to_string(), "it") } else { (format!("all {sent}"), "") };
+            let lost = if missing == 1 && sent == 1 {
+                format!("{that} never reached {}'s program", lower(role))
+            } else {
+                format!("{missing} byte{} never reached {}'s program", if missing == 1 { "" } else { "s" }, lower(role))
+            };
+            let _ = write!(
+                s,
+                " Its recv() calls had returned only {read} of the {sent} byte{} {} sent before that FIN, \
+                 though {} acknowledged {all} (ack={ack}): {lost}.",
+                if sent == 1 { "" } else { "s" },
+                lower(peer),
+                lower(role),
+            );
+        }
     }
 }
