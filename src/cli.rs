@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::export::Format;
+use crate::i18n::Lang;
 use crate::model::tracker::Limits;
 use crate::scenario::{SCENARIOS, Scenario};
 
@@ -57,6 +58,10 @@ Examples:
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Language of everything synack says: en or zh (中文) [default: SYNACK_LANG, else
+    /// LC_ALL, LC_MESSAGES, LANG: zh_* gives Chinese]. jsonl and exit codes never change.
+    #[arg(long, global = true, value_name = "LANG", value_parser = parse_lang)]
+    pub lang: Option<Lang>,
     #[command(flatten)]
     pub dashboard: DashboardArgs,
 }
@@ -317,5 +322,19 @@ impl clap::ValueEnum for Format {
             Format::Svg => ("svg", "An SVG ladder per connection"),
         };
         Some(clap::builder::PossibleValue::new(name).help(help))
+    }
+}
+
+/// `--lang`: `en` or `zh` (and their regional forms, `zh_CN`, `en-US`).
+fn parse_lang(s: &str) -> Result<Lang, String> {
+    Lang::parse(s).ok_or_else(|| format!("'{s}' is not a language synack speaks: en (English) or zh (中文)"))
+}
+
+impl Cli {
+    /// The language to speak: `--lang`, else [`Lang::detect`] from the
+    /// environment.
+    #[must_use]
+    pub fn language(&self) -> Lang {
+        self.lang.unwrap_or_else(|| Lang::detect(|v| std::env::var(v).ok()))
     }
 }

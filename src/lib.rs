@@ -24,6 +24,7 @@ pub mod echo;
 pub mod engine;
 pub mod export;
 pub mod figure;
+pub mod i18n;
 /// The one-thread loop, where it was before the engine had a module.
 pub use engine::headless;
 pub mod ladder;

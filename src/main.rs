@@ -6,6 +6,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = synack::cli::Cli::parse();
+    synack::i18n::set(cli.language());
     match synack::app::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         // The reader of the output went away (`synack trace ... | head`): it

@@ -1,0 +1,1 @@
+# rows: ids rows-*.
