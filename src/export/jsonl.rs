@@ -521,7 +521,7 @@ fn icmp(out: &mut String, conn: &Connection, n: &crate::model::connection::IcmpN
         int(out, n.icmp.mtu);
     }
     out.push_str(",\"explain\":");
-    json_string(out, &crate::model::explain::icmp(conn, n));
+    json_string(out, &crate::model::explain::icmp_in(conn, n, crate::i18n::Lang::En));
     out.push('}');
 }
 

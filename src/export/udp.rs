@@ -79,7 +79,7 @@ pub fn jsonl(flow: &Flow, out: &mut String) {
         let _ = write!(out, ",\"elided\":{{\"segments\":{},\"before\":{}}}", flow.dropped, flow.head.len());
     }
     out.push_str(",\"explain\":");
-    json_string(out, &flow.verdict());
+    json_string(out, &flow.verdict_in(crate::i18n::Lang::En));
     out.push_str("}\n");
 }
 

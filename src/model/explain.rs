@@ -14,7 +14,9 @@ mod calls;
 
 use super::classify::{CloseKind, Dir, Phase, Role};
 use super::connection::{Connection, IcmpNote, Record, TakenOver};
-use super::segment::Timestamp;
+use super::segment::{Icmp, Timestamp};
+use crate::i18n::{self, Lang, Said};
+use crate::said;
 use super::tcp::{self, TcpState};
 
 /// Linux's shortest delayed-ACK timeout (`TCP_DELACK_MIN`, HZ/25): an ACK
@@ -30,14 +32,6 @@ pub const SYN_ACK_TIMEOUT_MS: f64 = 1000.0;
 /// The longest an ACK may be delayed (RFC 9293 §3.8.6.3: less than 0.5 s):
 /// an ACK sent alone later than this was not held back by a delayed-ACK timer.
 pub const DELACK_LIMIT_MS: f64 = 500.0;
-
-/// `The client` / `The server`.
-fn cap(role: Role) -> &'static str {
-    match role {
-        Role::Client => "The client",
-        Role::Server => "The server",
-    }
-}
 
 /// `1 time` / `3 times`, `1 segment` / `2 segments`.
 fn count(n: usize, one: &str, many: &str) -> String {
@@ -72,22 +66,45 @@ fn fin_past_hole(conn: &Connection, role: Role) -> Option<(usize, u32)> {
     })
 }
 
-/// The words for a FIN that came past a hole (see [`fin_past_hole`]).
-fn hole_words(conn: &Connection, who: Role, hole: (usize, u32)) -> String {
-    format!(
-        "the FIN had come past a hole (the {w}'s ACK at {} still expected byte {}), and a FIN is processed only in \
-         sequence, so it waited until the bytes before it came",
-        at_words(conn, conn.records[hole.0].ts),
-        hole.1,
-        w = who.name()
-    )
+/// The words for a FIN that came past a hole (see [`fin_past_hole`]): a
+/// clause, not a sentence.
+fn hole_words(conn: &Connection, who: Role, hole: (usize, u32)) -> Said {
+    said!("explain-hole", who = who.name(), at = at_ms(conn, conn.records[hole.0].ts), byte = hole.1)
 }
 
 /// Milliseconds in words: `0.040 ms` and `1.499 ms` under ten milliseconds
 /// (where a rounded whole would hide a difference), `41 ms` above.
 #[must_use]
 pub fn ms_words(ms: f64) -> String {
-    if ms < 10.0 { format!("{ms:.3} ms") } else { format!("{ms:.0} ms") }
+    format!("{} ms", ms_num(ms))
+}
+
+/// The number of [`ms_words`] without its unit (`0.040`, `41`): the
+/// messages put the unit.
+#[must_use]
+pub fn ms_num(ms: f64) -> String {
+    if ms < 10.0 { format!("{ms:.3}") } else { format!("{ms:.0}") }
+}
+
+/// [`DELACK_MIN_MS`] as the whole number the sentences give.
+fn delack_min() -> u32 {
+    // 40: a small whole number of milliseconds.
+    DELACK_MIN_MS as u32
+}
+
+/// Milliseconds between two rows, and as [`ms_num`] gives them.
+fn gap_ms(conn: &Connection, from: usize, to: usize) -> (f64, String) {
+    let (Some(a), Some(b)) = (conn.records.get(from), conn.records.get(to)) else {
+        return (0.0, String::new());
+    };
+    let ms = b.ts.millis_since(a.ts);
+    (ms, ms_num(ms))
+}
+
+/// Milliseconds from the connection's first segment to `ts`, as [`ms_num`]
+/// gives them.
+fn at_ms(conn: &Connection, ts: Timestamp) -> String {
+    ms_num(ts.millis_since(conn.start()))
 }
 
 /// Milliseconds between two rows, and in words.
@@ -243,59 +260,104 @@ pub fn opening(conn: &Connection) -> Opening {
     o
 }
 
-/// One paragraph in plain words: what kind of close this was and why it took
-/// the segments it took.
+/// One paragraph in plain words, in this thread's language
+/// ([`i18n::current`]): what kind of close this was and why it took the
+/// segments it took.
 #[must_use]
 pub fn verdict(conn: &Connection) -> String {
-    let mut s = String::new();
-    verdict_into(conn, &mut s);
-    s
+    verdict_in(conn, i18n::current())
+}
+
+/// [`verdict`] in `lang`.
+#[must_use]
+pub fn verdict_in(conn: &Connection, lang: Lang) -> String {
+    i18n::sentences(lang, &verdict_parts(conn))
+}
+
+/// The last verdict this thread rendered: its language, its parts and its
+/// words. Most connections of a capture say the same (their numbers apart),
+/// and a verdict whose parts are the ones before is not rendered again.
+struct LastVerdict {
+    lang: Lang,
+    parts: Vec<Said>,
+    text: String,
+}
+
+thread_local! {
+    static LAST: std::cell::RefCell<Option<LastVerdict>> = const { std::cell::RefCell::new(None) };
 }
 
 /// [`verdict`], appended to `s` (a buffer used again for every connection).
 pub fn verdict_into(conn: &Connection, s: &mut String) {
-    let kind = conn.close_kind();
-    let _ = write!(s, "close: {kind}. ");
-    match kind {
-        CloseKind::ThreeWay => three_way(conn, s),
-        CloseKind::FourWay => four_way(conn, s),
-        CloseKind::Simultaneous => simultaneous(conn, s),
-        CloseKind::Reset => reset(conn, s),
-        CloseKind::Refused => refused(conn, s),
-        CloseKind::BeforeCapture => joined_late(conn, s),
-        CloseKind::Open if conn.joined_late.is_some() => joined_late(conn, s),
-        CloseKind::Open => match conn.close.first_fin {
-            Some(a) => {
-                let _ = write!(s, "{} sent a FIN; the close had not finished when the capture ended.", cap(a));
+    let lang = i18n::current();
+    let parts = verdict_parts(conn);
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        match last.as_mut() {
+            Some(l) if l.lang == lang && l.parts == parts => {}
+            Some(l) => {
+                l.text.clear();
+                l.text.push_str(&i18n::sentences(lang, &parts));
+                l.lang = lang;
+                l.parts = parts;
             }
-            None => s.push_str("The connection was still open when the capture ended."),
-        },
+            None => {
+                let text = i18n::sentences(lang, &parts);
+                *last = Some(LastVerdict { lang, parts, text });
+            }
+        }
+        if let Some(l) = last.as_ref() {
+            s.push_str(&l.text);
+        }
+    });
+}
+
+/// The verdict's sentences, not yet in a language: the close's kind, then
+/// what the facts say of it, one [`Said`] a sentence (or a few that go
+/// together).
+#[must_use]
+pub fn verdict_parts(conn: &Connection) -> Vec<Said> {
+    let mut s = Vec::new();
+    let kind = conn.close_kind();
+    s.push(said!("explain-close-kind", kind = kind.name()));
+    match kind {
+        CloseKind::ThreeWay => three_way(conn, &mut s),
+        CloseKind::FourWay => four_way(conn, &mut s),
+        CloseKind::Simultaneous => simultaneous(conn, &mut s),
+        CloseKind::Reset => reset(conn, &mut s),
+        CloseKind::Refused => refused(conn, &mut s),
+        CloseKind::BeforeCapture => joined_late(conn, &mut s),
+        CloseKind::Open if conn.joined_late.is_some() => joined_late(conn, &mut s),
+        CloseKind::Open => s.push(match conn.close.first_fin {
+            Some(a) => said!("explain-open-fin", who = a.name()),
+            None => said!("explain-open"),
+        }),
     }
     if conn.close.data_after_fin && !matches!(kind, CloseKind::FourWay | CloseKind::Reset) {
-        s.push_str(" Data flowed after the first FIN (half-close).");
+        s.push(said!("explain-data-after-fin"));
     }
     // The common case (nothing dropped, nothing sent again) says nothing more:
     // the opening's facts are gathered only when there is something to say.
     let hard = conn.handshake.syn_retransmits > 0 || conn.retransmissions > 0;
     if hard && kind != CloseKind::Refused {
-        opening_words(conn, &opening(conn), s);
+        opening_words(conn, &opening(conn), &mut s);
     }
     if let Some(t) = conn.after_time_wait {
-        let _ = write!(s, " {}", reused_words(&t));
+        s.push(reused_words(&t));
     }
     if let Some(t) = conn.time_wait_taken {
-        let _ = write!(s, " {}", taken_over_words(&t));
+        taken_over_words(&t, &mut s);
     }
     // Segments after the close are the last rows.
     let n = conn.records.len();
     let tail = n - conn.records.iter().rev().take_while(|r| r.phase == Phase::AfterClose).count();
     let again = (tail..n).find(|&i| conn.records[i].flags.fin() && conn.records[i].retransmission);
     if let Some(fin) = again {
-        fin_again_words(conn, fin, s);
+        fin_again_words(conn, fin, &mut s);
     }
     let after = (tail..n).filter(|&i| Some(i) != again && !answered_from_time_wait(conn, i)).count();
     if after > 0 {
-        let _ = write!(s, " {} came after the close had finished.", count(after, "segment", "segments"));
+        s.push(said!("explain-after-close", n = after));
     }
     match conn.icmp.len() {
         0 => {}
@@ -303,69 +365,34 @@ pub fn verdict_into(conn: &Connection, s: &mut String) {
             // An error about a segment on a row is explained with that row.
             let n = &conn.icmp[0];
             if n.row.is_some() {
-                let _ = write!(
-                    s,
-                    " An ICMP error ({}) came back about a segment the {} sent.",
-                    n.icmp.name(),
-                    n.dir.sender().name()
-                );
+                s.push(said!("explain-icmp-one", icmp = icmp_key(&n.icmp), who = n.dir.sender().name()));
             } else {
-                let _ = write!(s, " {}", icmp(conn, n));
+                s.push(icmp_said(conn, n));
             }
         }
-        n => {
-            let _ = write!(s, " {n} ICMP errors came back about the connection's segments.");
-        }
+        n => s.push(said!("explain-icmp-many", n = n)),
     }
-    calls::words(conn, s);
-}
-
-/// Why a listener on one host drops a SYN (Linux, `tcp_conn_request`):
-/// either queue may be the full one; the segments do not show which.
-const SYN_DROP: &str = "Linux drops a SYN while the listener's accept queue is full, and also while its SYN queue is \
-                        full if net.ipv4.tcp_syncookies is 0.";
-
-/// Why a server on one host answered none of the client's data until it came
-/// again, when nothing else (a SYN-ACK again, the kernel) tells: either cause.
-const UNSURE: &str = " The segments do not say whether the server had taken the client's ACK: a listener whose accept \
-                      queue is full drops the ACK that would complete a connection, and the data after it (unless \
-                      tcp_abort_on_overflow makes it answer with RST), and the rows show that case, SYN-RECEIVED until \
-                      then; but a filter on the server's way in (a firewall's input rule) drops segments after a \
-                      capture on lo saw them, and if it dropped only the data, the server was ESTABLISHED from the \
-                      client's first ACK on.";
-
-/// The accept queue is not on the wire.
-const QUEUE_UNSEEN: &str =
-    " A capture does not show the queue: the ListenOverflows counter (nstat) and synack's listener lane do.";
-
-/// A segment dropped on one host: by what, most likely.
-fn host_dropped(it: &str) -> String {
-    format!("Both ends are on one host, so no link lost {it}: the host dropped {it}, most likely the listener.")
+    calls::words(conn, &mut s);
+    s
 }
 
 /// What the opening's facts say: SYNs the server dropped, the time it stayed
 /// in SYN-RECEIVED after the client's ACK, and why, where the facts show it.
-fn opening_words(conn: &Connection, o: &Opening, s: &mut String) {
+fn opening_words(conn: &Connection, o: &Opening, s: &mut Vec<Said>) {
     if let (Some(&first), Some(answered)) = (o.syns_dropped.first(), o.answered) {
         let n = o.syns_dropped.len();
-        let (_, words) = gap(conn, first, answered);
-        let which = if n == 1 { "first SYN".to_string() } else { format!("first {n} SYNs") };
-        let _ =
-            write!(s, " The server did not take the client's {which}: it answered only {words} after the first SYN.");
-        let (it, it_cap) = if n == 1 { ("it", "It was") } else { ("them", "They were") };
+        s.push(said!("explain-syns-dropped", n = n, ms = gap_ms(conn, first, answered).1));
         if one_host(conn) {
-            let _ = write!(s, " {}", host_dropped(it));
-            let _ = write!(s, " {SYN_DROP}");
+            s.push(said!("explain-host-dropped", n = n));
+            s.push(said!("explain-syn-drop"));
         } else {
-            let _ = write!(s, " {it_cap} lost on the way, or dropped by a listener whose queue was full.");
+            s.push(said!("explain-syns-lost", n = n));
         }
     } else if conn.handshake.syn_retransmits > 0 {
-        let n = conn.handshake.syn_retransmits as usize;
-        let _ = write!(s, " The client sent its SYN {}: no answer had come.", count(n, "more time", "more times"));
+        s.push(said!("explain-syn-again", n = conn.handshake.syn_retransmits));
     }
     let Some(&first) = o.acks_dropped.first() else { return };
     let n = o.acks_dropped.len();
-    let which = if n == 1 { "first segment".to_string() } else { format!("first {n} segments") };
     // A server that keeps the half-open connection sends its SYN-ACK again
     // when its first retransmission timeout (1 s, RFC 6298) runs out; one
     // that did not, that long, kept nothing: it is not "in SYN-RECEIVED".
@@ -376,11 +403,6 @@ fn opening_words(conn: &Connection, o: &Opening, s: &mut String) {
     // view): on one host a filter on the server's way in also drops segments
     // after the capture saw them, so whether the server took the ACK is open.
     let unsure = one_host(conn) && o.syn_acks_again.is_empty() && o.kernel.is_none();
-    if unsure && cookie.is_none() {
-        let _ = write!(s, " The server answered none of the client's {which} that acknowledged its SYN-ACK");
-    } else {
-        let _ = write!(s, " The server did not take the client's {which} that acknowledged its SYN-ACK");
-    }
     // The client's data sent again (the segment that completed the handshake
     // counts) shows that nothing had acknowledged it.
     let again = o
@@ -388,239 +410,143 @@ fn opening_words(conn: &Connection, o: &Opening, s: &mut String) {
         .iter()
         .chain(o.completed.iter())
         .any(|&i| conn.records[i].retransmission && conn.records[i].payload_len > 0);
-    if cookie.is_none() && !unsure {
-        s.push_str(": it stayed in SYN-RECEIVED");
-    }
-    if !o.syn_acks_again.is_empty() {
-        let k = o.syn_acks_again.len();
-        let _ = write!(
-            s,
-            " (it sent its SYN-ACK {}; only a SYN-RECEIVED endpoint does that).",
-            count(k, "more time", "more times")
-        );
+    let why = if !o.syn_acks_again.is_empty() {
+        "syn-ack"
     } else if again {
-        s.push_str(" (the client sent its data again, as nothing had acknowledged it).");
+        "data"
     } else {
-        s.push('.');
-    }
+        "none"
+    };
+    s.push(said!(
+        "explain-acks-dropped",
+        n = n,
+        answered = if unsure && cookie.is_none() { "none" } else { "not-taken" },
+        stayed = if cookie.is_none() && !unsure { "yes" } else { "no" },
+        why = why,
+        k = o.syn_acks_again.len(),
+    ));
     if let Some((answered, until)) = cookie {
-        let _ = write!(
-            s,
-            " It did not send its SYN-ACK again in the {} that followed it, although a server that keeps an \
-             embryonic connection (SYN-RECEIVED) does so after 1 s (the initial retransmission timeout, RFC 6298). So it kept no \
-             state for this connection, as a server does when its SYN-ACK carries a SYN cookie (RFC 4987), and it \
-             rebuilt the connection from the client's ACK that completed it. The rows still show SYN-RECEIVED: the \
-             state RFC 9293 gives a server that has answered a SYN.",
-            gap(conn, answered, until).1
-        );
+        s.push(said!("explain-syn-cookie", ms = gap_ms(conn, answered, until).1));
     }
-    match o.completed {
-        Some(done) if unsure => {
-            let (_, words) = gap(conn, first, done);
-            let _ = write!(
-                s,
-                " The rows take the handshake as completed at {}, {words} after the client's first ACK.",
-                at_words(conn, conn.records[done].ts)
-            );
-        }
+    s.push(match o.completed {
+        Some(done) if unsure => said!(
+            "explain-completed-as-taken",
+            at = at_ms(conn, conn.records[done].ts),
+            ms = gap_ms(conn, first, done).1
+        ),
         Some(done) => {
-            let (_, words) = gap(conn, first, done);
-            let _ = write!(
-                s,
-                " The handshake completed {words} after the client's first ACK, at {}.",
-                at_words(conn, conn.records[done].ts)
-            );
+            said!("explain-completed", ms = gap_ms(conn, first, done).1, at = at_ms(conn, conn.records[done].ts))
         }
-        None if conn.ended => s.push_str(" The handshake never completed."),
-        None => s.push_str(" The handshake had not completed when the capture ended."),
-    }
+        None if conn.ended => said!("explain-never-completed"),
+        None => said!("explain-not-completed"),
+    });
     if let Some(t) = o.kernel {
-        let _ = write!(s, " The kernel moved the server's socket to ESTABLISHED at {}.", at_words(conn, t));
+        s.push(said!("explain-kernel-established", at = at_ms(conn, t)));
     }
     if unsure {
-        s.push_str(UNSURE);
+        s.push(said!("explain-unsure"));
     } else if one_host(conn) {
-        s.push_str(
-            " Both ends are on one host, so the third ACK was dropped on the host. Most likely, on Linux, the accept \
-             queue was full: a listener whose accept queue is full drops the ACK that would complete a connection, \
-             unless tcp_abort_on_overflow makes it answer with RST. A firewall rule that drops these segments \
-             would look the same.",
-        );
-        s.push_str(QUEUE_UNSEEN);
+        s.push(said!("explain-third-ack-dropped"));
+        s.push(said!("explain-queue-unseen"));
     } else {
-        s.push_str(" The third ACK was lost on the way, or dropped by a server whose accept queue was full.");
+        s.push(said!("explain-third-ack-lost"));
     }
 }
 
 /// A connection whose SYN took over the previous one's TIME-WAIT.
-fn reused_words(t: &TakenOver) -> String {
-    let ms = ms_words(t.syn.millis_since(t.since));
-    format!(
-        "Its SYN reused the port pair of the previous connection, whose {} was still in TIME-WAIT ({ms} after it \
-         entered it).",
-        t.role.name()
-    )
+fn reused_words(t: &TakenOver) -> Said {
+    said!("explain-reused", who = t.role.name(), ms = ms_num(t.syn.millis_since(t.since)))
 }
 
 /// A connection whose TIME-WAIT was ended early by a new SYN: who, when,
 /// and the rule that allows it.
-fn taken_over_words(t: &TakenOver) -> String {
-    let ms = ms_words(t.syn.millis_since(t.since));
-    let role = t.role.name();
-    let mut s = format!(
-        "The {role}'s TIME-WAIT ended early, {ms} after it began: a new SYN on the same port pair started the next \
-         connection."
-    );
+fn taken_over_words(t: &TakenOver, s: &mut Vec<Said>) {
+    let who = t.role.name();
+    s.push(said!("explain-taken-over", who = who, ms = ms_num(t.syn.millis_since(t.since))));
     if t.by_itself {
-        s.push_str(&format!(
-            " The {role} connected again from its own port: on Linux, a connecting socket may take over a TIME-WAIT \
-             of its own (net.ipv4.tcp_tw_reuse, which applies only to the side that connects; 2, the default, \
-             allows it on loopback only) when timestamps show that its segments are newer and a delay has passed \
-             since the TIME-WAIT began (1 s; net.ipv4.tcp_tw_reuse_delay from Linux 6.14 on). A program that chose \
-             this port with bind() also needed SO_REUSEADDR; the capture cannot show that."
-        ));
+        s.push(said!("explain-tw-reuse", who = who));
     } else {
-        let _ = write!(
-            s,
-            " RFC 9293 §3.6.1 (MAY-2) lets an endpoint in TIME-WAIT accept a new SYN if its own new initial sequence \
-             number is larger than the last one it used (and go back to TIME-WAIT if the SYN turns out to be an old \
-             duplicate). Linux checks the incoming SYN instead: its sequence number must be beyond the last one the \
-             {role} received, or its timestamp newer (RFC 6191)."
-        );
-        if t.beyond {
-            s.push_str(" This SYN's sequence number is beyond it.");
-        } else {
-            s.push_str(" This SYN's sequence number is not beyond it, so its timestamp was newer.");
-        }
+        s.push(said!("explain-tw-rule", who = who));
+        s.push(if t.beyond { said!("explain-tw-beyond") } else { said!("explain-tw-newer") });
     }
-    s
 }
 
 /// A FIN sent again after the close, and the answer from TIME-WAIT: why
 /// TIME-WAIT exists.
-fn fin_again_words(conn: &Connection, fin: usize, s: &mut String) {
+fn fin_again_words(conn: &Connection, fin: usize, s: &mut Vec<Said>) {
     let who = conn.records[fin].dir.sender();
     let peer = who.peer();
     let lost = ack_row(conn, who).filter(|&l| l < fin);
     let answer = (fin + 1..conn.records.len()).find(|&i| answered_from_time_wait(conn, i));
     if let Some(l) = lost {
-        let _ = write!(
-            s,
-            " The {peer_n}'s ACK of the {who_n}'s FIN (at {}) did not reach the {who_n}: the {who_n} sent its FIN \
-             again {} later.",
-            at_words(conn, conn.records[l].ts),
-            gap(conn, l, fin).1,
-            peer_n = peer.name(),
-            who_n = who.name(),
-        );
+        s.push(said!(
+            "explain-last-ack-lost",
+            who = who.name(),
+            peer = peer.name(),
+            at = at_ms(conn, conn.records[l].ts),
+            ms = gap_ms(conn, l, fin).1,
+        ));
     }
     if let Some(a) = answer {
-        let _ = write!(
-            s,
-            " The {peer_n}, in TIME-WAIT, still knew the connection and answered it with the ACK again (at {}): \
-             this is one reason the side that closes first waits in TIME-WAIT instead of going to CLOSED (the other: \
-             old duplicate segments die out before the port pair is used again). Had it forgotten the connection, \
-             it would have answered that FIN with RST.",
-            at_words(conn, conn.records[a].ts),
-            peer_n = peer.name(),
-        );
+        s.push(said!("explain-time-wait-answer", peer = peer.name(), at = at_ms(conn, conn.records[a].ts)));
     }
 }
 
 /// A connection the capture joined during its close: what the kernel listed
 /// then, and how it ended on the wire.
-fn joined_late(conn: &Connection, s: &mut String) {
+fn joined_late(conn: &Connection, s: &mut Vec<Said>) {
     let Some((c, sv)) = conn.joined_late else { return };
-    let _ = write!(
-        s,
-        "The capture began during the close: the kernel listed the client in {c} and the server in {sv} then (the segments before were not captured)."
-    );
+    s.push(said!("explain-joined-late", client = c.name(), server = sv.name()));
     let (cn, sn) = (conn.client.state, conn.server.state);
     let done = |st: TcpState| matches!(st, TcpState::Closed | TcpState::TimeWait);
-    if done(cn) && done(sn) {
-        let _ = write!(s, " The close finished on the wire: the client ended in {cn}, the server in {sn}.");
-    } else {
-        let _ = write!(s, " It had not finished when the capture ended: the client was in {cn}, the server in {sn}.");
-    }
+    let finished = if done(cn) && done(sn) { "yes" } else { "no" };
+    s.push(said!("explain-joined-late-end", finished = finished, client = cn.name(), server = sn.name()));
 }
 
 /// Why the second FIN carried the ACK of the first: the passive side closed
 /// before an ACK of its own was due. With data in it: data, FIN and ACK in
 /// one segment.
-fn three_way(conn: &Connection, s: &mut String) {
+fn three_way(conn: &Connection, s: &mut Vec<Said>) {
     let a = conn.close.first_fin.unwrap_or(Role::Client);
     let b = a.peer();
-    let _ = write!(s, "{} closed first.", cap(a));
+    s.push(said!("explain-closed-first", who = a.name()));
     let (Some(fin), Some(second)) = (fin_row(conn, a), fin_row(conn, b)) else { return };
-    let (ms, words) = gap(conn, fin, second);
+    let (ms, words) = gap_ms(conn, fin, second);
     let len = conn.records[second].payload_len;
     if len > 0 {
-        let _ = write!(
-            s,
-            " The {b_n}'s next segment, {words} later, carried its last {len} bytes, its FIN and the ACK of the \
-             {a_n}'s FIN: data, FIN and ACK in one segment, so steps 2 and 3 of the four-way close shared it.",
-            b_n = b.name(),
-            a_n = a.name(),
-        );
+        s.push(said!("explain-three-way-data", who = b.name(), peer = a.name(), ms = words, len = len));
     } else {
-        let _ = write!(
-            s,
-            " The {b_n}'s FIN, {words} after the {a_n}'s, also acknowledged it: steps 2 and 3 of the four-way close \
-             shared one segment.",
-            b_n = b.name(),
-            a_n = a.name(),
-        );
+        s.push(said!("explain-three-way-fin", who = b.name(), peer = a.name(), ms = words));
     }
     if ms < DELACK_MIN_MS {
-        let _ = write!(
-            s,
-            " The {b_n}'s application closed within the delayed-ACK window: its TCP held back the ACK of the FIN \
-             (Linux waits at least {DELACK_MIN_MS:.0} ms for data or a FIN to carry it), and its FIN came first.",
-            b_n = b.name(),
-        );
+        s.push(said!("explain-three-way-delack", who = b.name(), delack = delack_min()));
     }
 }
 
 /// How the passive side acknowledged the first FIN (alone, at once or when
 /// its delayed-ACK timer fired, or riding on its data), and when its own FIN
 /// followed.
-fn four_way(conn: &Connection, s: &mut String) {
+fn four_way(conn: &Connection, s: &mut Vec<Said>) {
     let a = conn.close.first_fin.unwrap_or(Role::Client);
     let b = a.peer();
-    let _ = write!(s, "{} closed first.", cap(a));
+    s.push(said!("explain-closed-first", who = a.name()));
     if let (Some(fin), Some(ack)) = (fin_row(conn, a), ack_row(conn, a)) {
-        let (ms, words) = gap(conn, fin, ack);
+        let (ms, words) = gap_ms(conn, fin, ack);
         let len = conn.records[ack].payload_len;
-        if len > 0 {
-            let _ = write!(
-                s,
-                " The {b_n} acknowledged that FIN {words} later in the segment that carried its next {len} bytes: \
-                 the ACK rode on the data.",
-                b_n = b.name(),
-            );
+        s.push(if len > 0 {
+            said!("explain-fin-acked-with-data", who = b.name(), ms = words, len = len)
         } else if let Some(hole) = fin_past_hole(conn, b) {
-            let _ = write!(
-                s,
-                " The {} acknowledged that FIN in a segment of its own, {words} later: {}.",
-                b.name(),
-                hole_words(conn, b, hole)
-            );
+            said!("explain-fin-acked-hole", who = b.name(), ms = words, hole = hole_words(conn, b, hole))
         } else if ms < 1.0 {
-            let _ =
-                write!(s, " The {} acknowledged that FIN at once, in a segment of its own ({words} later).", b.name());
+            said!("explain-fin-acked-at-once", who = b.name(), ms = words)
         } else if (DELACK_MIN_MS..=DELACK_LIMIT_MS).contains(&ms) {
-            let _ = write!(
-                s,
-                " The {b_n} acknowledged that FIN in a segment of its own, {words} later: its delayed-ACK timer fired \
-                 (Linux waits at least {DELACK_MIN_MS:.0} ms), as no data came to carry the ACK.",
-                b_n = b.name(),
-            );
+            said!("explain-fin-acked-delack", who = b.name(), ms = words, delack = delack_min())
         } else {
-            let _ = write!(s, " The {} acknowledged that FIN in a segment of its own, {words} later.", b.name());
-        }
+            said!("explain-fin-acked-alone", who = b.name(), ms = words)
+        });
     }
     let later = match (fin_row(conn, a), fin_row(conn, b)) {
-        (Some(x), Some(y)) => gap(conn, x, y).1,
+        (Some(x), Some(y)) => gap_ms(conn, x, y).1,
         _ => return,
     };
     if conn.close.data_after_fin {
@@ -631,25 +557,11 @@ fn four_way(conn: &Connection, s: &mut String) {
                 .map(|r| r.payload_len)
                 .sum()
         });
-        let _ = write!(
-            s,
-            " It still had data to send ({bytes} bytes after the first FIN: a half-close), so its own FIN came later, \
-             {later} after the first: each direction was closed separately, in four segments."
-        );
+        s.push(said!("explain-second-fin-half-close", who = b.name(), bytes = bytes, ms = later));
     } else {
-        let _ = write!(
-            s,
-            " Its own FIN came {later} after the first: each direction was closed separately: FIN, ACK, FIN, ACK."
-        );
+        s.push(said!("explain-second-fin", who = b.name(), ms = later));
     }
 }
-
-/// Why both ends wait in TIME-WAIT after a simultaneous close: TIME-WAIT
-/// belongs to a side that sent its FIN before it received the other's
-/// (FIN-WAIT-1, never CLOSE-WAIT), not to every side whose FIN was
-/// acknowledged (RFC 9293 §3.6, figure 13).
-const BOTH_TIME_WAIT: &str = "Both ended in TIME-WAIT: each sent its FIN before it received the other's (FIN-WAIT-1, \
-                              not CLOSE-WAIT), and a side that does that waits in TIME-WAIT.";
 
 /// Whether each side sent its FIN before it received the other's: its close
 /// went through FIN-WAIT-1 and not CLOSE-WAIT.
@@ -660,20 +572,23 @@ fn both_closed_first(conn: &Connection) -> bool {
     })
 }
 
-fn simultaneous(conn: &Connection, s: &mut String) {
-    s.push_str("Both sides sent a FIN before they had seen the other's: the FINs crossed on the wire. ");
+/// Why both ends wait in TIME-WAIT after a simultaneous close: TIME-WAIT
+/// belongs to a side that sent its FIN before it received the other's
+/// (FIN-WAIT-1, never CLOSE-WAIT), not to every side whose FIN was
+/// acknowledged (RFC 9293 §3.6, figure 13).
+fn simultaneous(conn: &Connection, s: &mut Vec<Said>) {
+    s.push(said!("explain-fins-crossed"));
     for role in [Role::Client, Role::Server] {
-        let _ = write!(s, "{} went {}. ", cap(role), path_words(&close_path(conn, role)));
+        s.push(said!("explain-went", who = role.name(), path = path_words(&close_path(conn, role))));
     }
     if conn.client.state == TcpState::TimeWait && conn.server.state == TcpState::TimeWait && both_closed_first(conn) {
-        s.push_str(BOTH_TIME_WAIT);
+        s.push(said!("explain-both-time-wait"));
     }
-    let trimmed = s.trim_end().len();
-    s.truncate(trimmed);
 }
 
-/// What happened before an RST: FINs, their ACKs, data after a FIN.
-fn before_reset(conn: &Connection, rst: usize) -> Vec<String> {
+/// What happened before an RST: FINs, their ACKs, data after a FIN, one
+/// clause each.
+fn before_reset(conn: &Connection, rst: usize) -> Vec<Said> {
     let mut facts = Vec::new();
     let mut fins: Vec<(usize, Role)> = [Role::Client, Role::Server]
         .into_iter()
@@ -681,19 +596,19 @@ fn before_reset(conn: &Connection, rst: usize) -> Vec<String> {
         .collect();
     fins.sort_unstable_by_key(|&(i, _)| i);
     for (i, role) in fins {
-        let mut f = format!("the {} sent a FIN", role.name());
-        if ack_row(conn, role).is_some_and(|a| a < rst) {
-            let _ = write!(f, ", which the {} acknowledged", role.peer().name());
-        }
+        let acked = ack_row(conn, role).is_some_and(|a| a < rst);
         let data: u32 = conn.records[i + 1..rst]
             .iter()
             .filter(|r| r.dir.sender() == role.peer() && !r.retransmission)
             .map(|r| r.payload_len)
             .sum();
-        if data > 0 {
-            let _ = write!(f, "; after it the {} still sent {data} bytes of data", role.peer().name());
-        }
-        facts.push(f);
+        facts.push(said!(
+            "explain-reset-fact",
+            who = role.name(),
+            peer = role.peer().name(),
+            acked = if acked { "yes" } else { "no" },
+            data = data,
+        ));
     }
     facts
 }
@@ -702,24 +617,18 @@ fn before_reset(conn: &Connection, rst: usize) -> Vec<String> {
 /// data that reached `by` after its application had closed its side, either
 /// acknowledged first (an open socket took it: closed with it unread) or
 /// not (answered by RST at once).
-fn rst_cause(conn: &Connection, rst: usize, by: Role) -> Option<String> {
+fn rst_cause(conn: &Connection, rst: usize, by: Role) -> Option<Said> {
     let (last, bytes, acked) = rst_data(conn, rst, by)?;
-    let (by_n, peer_n) = (by.name(), by.peer().name());
     Some(match acked {
-        Some(a) => format!(
-            "The {by_n}'s TCP acknowledged the {peer_n}'s {bytes} bytes (at {}) after its own FIN, so its FIN was a \
-             half-close (shutdown() for writing) and the socket still took data: after a full close(), Linux would \
-             have answered them with RST at once. Its application closed the socket {} after they arrived, and a \
-             socket closed with received data still unread sends RST, not FIN (RFC 9293 §3.6.1, SHLD-3, from RFC \
-             1122 §4.2.2.13), as does one closed with SO_LINGER set to 0.",
-            at_words(conn, conn.records[a].ts),
-            gap(conn, last, rst).1,
+        Some(a) => said!(
+            "explain-rst-unread",
+            who = by.name(),
+            peer = by.peer().name(),
+            bytes = bytes,
+            at = at_ms(conn, conn.records[a].ts),
+            ms = gap_ms(conn, last, rst).1,
         ),
-        None => format!(
-            "The {peer_n}'s {bytes} bytes reached the {by_n} after its application had closed its side, and nothing \
-             acknowledged them: a TCP whose application has closed answers new data with RST (RFC 9293 §3.6.1, \
-             SHLD-3), to show the data was lost."
-        ),
+        None => said!("explain-rst-after-close", who = by.name(), peer = by.peer().name(), bytes = bytes),
     })
 }
 
@@ -796,50 +705,40 @@ fn rst_data(conn: &Connection, rst: usize, by: Role) -> Option<(usize, u32, Opti
     Some((last, bytes, acked))
 }
 
-fn reset(conn: &Connection, s: &mut String) {
+fn reset(conn: &Connection, s: &mut Vec<Said>) {
     let by = conn.close.reset_by.unwrap_or(Role::Client);
     let rst = conn.records.iter().position(|r| r.flags.rst()).unwrap_or(conn.records.len());
-    let facts = before_reset(conn, rst);
-    if facts.is_empty() {
-        let _ = write!(s, "{} sent an RST, not a FIN: no TIME-WAIT; both ends went straight to CLOSED.", cap(by));
+    let mut facts = before_reset(conn, rst).into_iter();
+    let Some(fact) = facts.next() else {
+        s.push(said!("explain-reset-no-fin", who = by.name()));
         let got = received(conn, rst, by);
-        if got > 0 {
-            let _ = write!(
-                s,
-                " An abort sends RST (RFC 9293 §3.10.5; on Linux, close() with SO_LINGER 0), and so does a close \
-                 with received data unread (§3.6.1): the {} had received {got} bytes, so both are possible.",
-                by.name()
-            );
+        s.push(if got > 0 {
+            said!("explain-reset-abort-or-unread", who = by.name(), bytes = got)
         } else {
-            let _ = write!(
-                s,
-                " The {} had received no data, so none was left unread: its application aborted (RFC 9293 §3.10.5; \
-                 on Linux, close() with SO_LINGER 0).",
-                by.name()
-            );
-        }
+            said!("explain-reset-abort", who = by.name())
+        });
         return;
-    }
-    let _ = write!(s, "Before the RST, {}. Then the {} sent an RST.", facts.join("; "), by.name());
+    };
+    s.push(match facts.next() {
+        Some(then) => said!("explain-reset-before-two", first = fact, then = then, who = by.name()),
+        None => said!("explain-reset-before", first = fact, who = by.name()),
+    });
     if let Some(cause) = rst_cause(conn, rst, by) {
-        let _ = write!(s, " {cause}");
+        s.push(cause);
     }
-    s.push_str(" Both ends went to CLOSED at once: no TIME-WAIT.");
+    s.push(said!("explain-reset-closed"));
 }
 
-fn refused(conn: &Connection, s: &mut String) {
-    s.push_str("The SYN was answered by RST-ACK");
-    if let Some(r) = conn.records.iter().find(|r| r.flags.rst()) {
-        let _ = write!(s, " (seq={}, ack={}", r.rel_seq, r.rel_ack);
-        if r.flags.ack() && r.rel_ack == 1 {
-            s.push_str(": it acknowledges the SYN");
-        }
-        s.push(')');
-    }
-    s.push_str(
-        ", so there was no handshake and no connection: the server side was CLOSED throughout. Most likely nothing \
-         listened on the server's port (a firewall rule that rejects with RST sends the same).",
-    );
+fn refused(conn: &Connection, s: &mut Vec<Said>) {
+    s.push(match conn.records.iter().find(|r| r.flags.rst()) {
+        Some(r) => said!(
+            "explain-refused-rst",
+            seq = r.rel_seq,
+            ack = r.rel_ack,
+            acks = if r.flags.ack() && r.rel_ack == 1 { "yes" } else { "no" },
+        ),
+        None => said!("explain-refused"),
+    });
 }
 
 /// What one segment does and why, for the dashboard's explanation panel;
@@ -849,68 +748,58 @@ pub fn explain(conn: &Connection, idx: usize) -> String {
     let mut s = explain_segment(conn, idx);
     for note in conn.icmp.iter().filter(|n| n.row == Some(idx)) {
         s.push(' ');
-        s.push_str(&icmp(conn, note));
+        s.push_str(&icmp_in(conn, note, Lang::En));
     }
     s
 }
 
 /// What an ICMP error about one of the connection's segments says, from its
-/// type, code, sender and MTU.
+/// type, code, sender and MTU, in this thread's language.
 #[must_use]
 pub fn icmp(conn: &Connection, note: &IcmpNote) -> String {
+    icmp_in(conn, note, i18n::current())
+}
+
+/// [`icmp`] in `lang` (jsonl gives it in English, whatever the language).
+#[must_use]
+pub fn icmp_in(conn: &Connection, note: &IcmpNote, lang: Lang) -> String {
+    icmp_said(conn, note).render(lang)
+}
+
+/// The message key of an ICMP error's name (`port-unreachable`): the
+/// languages name it ([`Icmp::name`] is the English).
+pub(crate) fn icmp_key(e: &Icmp) -> String {
+    e.name().replace(' ', "-")
+}
+
+/// [`icmp`], not yet in a language.
+#[must_use]
+pub fn icmp_said(conn: &Connection, note: &IcmpNote) -> Said {
     let sender = note.dir.sender();
     let peer = sender.peer();
     let e = &note.icmp;
     let seq = note.row.map_or(note.seq.0, |i| conn.records[i].rel_seq);
-    let mut s = format!(
-        "ICMP{} \"{}\" (type {}, code {}) came from {} {:.3} ms after the connection began, about the {}'s segment seq={seq}",
-        if e.v6 { "v6" } else { "" },
-        e.name(),
-        e.kind,
-        e.code,
-        e.from,
-        note.ts.millis_since(conn.start()),
-        sender.name(),
-    );
-    let peer_host = conn.side(peer).addr.ip();
-    let who = if e.from == peer_host { format!("the {} itself", peer.name()) } else { format!("{}", e.from) };
-    match (e.v6, e.kind) {
-        (false, 3) if e.code == 4 => {
-            let _ = write!(
-                s,
-                ": {who} could not forward it without fragmenting it and asked for packets of at most {} bytes. This is Path MTU discovery (RFC 1191): the {} must send smaller segments on this path.",
-                e.mtu,
-                sender.name()
-            );
-        }
-        (true, 2) => {
-            let _ = write!(
-                s,
-                ": {who} could not forward it, as it is larger than the next link's MTU of {} bytes. This is Path MTU discovery (RFC 8201): the {} must send smaller segments on this path.",
-                e.mtu,
-                sender.name()
-            );
-        }
-        (false, 11) | (true, 3) if e.code == 0 => {
-            let _ = write!(
-                s,
-                ": its time to live ran out at {who} before it reached the {}: a routing loop, or a traceroute.",
-                peer.name()
-            );
-        }
-        (false, 3) | (true, 1) => {
-            let _ = write!(s, ": {who} reports that it could not be delivered to the {}.", peer.name());
-        }
-        (false, 12) | (true, 4) => {
-            let _ = write!(s, ": {who} found a header field it could not process.");
-        }
-        (false, 4) => {
-            let _ =
-                write!(s, ": {who} asked the {} to slow down (source quench, deprecated by RFC 6633).", sender.name());
-        }
-        _ => s.push('.'),
-    }
-    s
+    let itself = if e.from == conn.side(peer).addr.ip() { "yes" } else { "no" };
+    let said = match (e.v6, e.kind) {
+        (false, 3) if e.code == 4 => said!("explain-icmp-frag"),
+        (true, 2) => said!("explain-icmp-too-big"),
+        (false, 11) | (true, 3) if e.code == 0 => said!("explain-icmp-ttl"),
+        (false, 3) | (true, 1) => said!("explain-icmp-unreachable"),
+        (false, 12) | (true, 4) => said!("explain-icmp-param"),
+        (false, 4) => said!("explain-icmp-quench"),
+        _ => said!("explain-icmp-other"),
+    };
+    said.arg("v6", if e.v6 { "yes" } else { "no" })
+        .arg("icmp", icmp_key(e))
+        .arg("kind", u16::from(e.kind))
+        .arg("code", u16::from(e.code))
+        .arg("from", e.from.to_string())
+        .arg("ms", format!("{:.3}", note.ts.millis_since(conn.start())))
+        .arg("who", sender.name())
+        .arg("peer", peer.name())
+        .arg("seq", seq)
+        .arg("itself", itself)
+        .arg("mtu", e.mtu)
 }
 
 fn explain_segment(conn: &Connection, idx: usize) -> String {
@@ -936,7 +825,7 @@ fn explain_segment(conn: &Connection, idx: usize) -> String {
         && r.phase == Phase::Handshake
         && let Some(t) = conn.after_time_wait
     {
-        let _ = write!(s, " {}", reused_words(&t));
+        let _ = write!(s, " {}", reused_words(&t).render(Lang::En));
     }
     s
 }
@@ -984,7 +873,12 @@ fn explain_not_taken(conn: &Connection, idx: usize, r: &Record) -> String {
             );
         }
         if one_host(conn) {
-            let _ = write!(s, " {} {SYN_DROP}", host_dropped("it"));
+            let _ = write!(
+                s,
+                " {} {}",
+                said!("explain-host-dropped", n = 1usize).render(Lang::En),
+                said!("explain-syn-drop").render(Lang::En)
+            );
         }
         return s;
     }
@@ -1056,7 +950,8 @@ fn explain_not_taken(conn: &Connection, idx: usize, r: &Record) -> String {
         s.push_str(
             " Both ends are on one host, so it was dropped on the host: most likely, the accept queue was full.",
         );
-        s.push_str(QUEUE_UNSEEN);
+        s.push(' ');
+        s.push_str(&said!("explain-queue-unseen").render(Lang::En));
     } else {
         s.push_str(" It was lost on the way, or dropped by a server whose accept queue was full.");
     }
@@ -1124,7 +1019,7 @@ fn explain_rst(conn: &Connection, idx: usize, r: &Record) -> String {
              (CLOSED): no TIME-WAIT."
         );
         if let Some(cause) = rst_cause(conn, idx, r.dir.sender()) {
-            let _ = write!(s, " {cause}");
+            let _ = write!(s, " {}", cause.render(Lang::En));
         }
         s
     } else {
@@ -1405,7 +1300,7 @@ fn explain_fin_ack(conn: &Connection, idx: usize, r: &Record) -> String {
             p = peer.name()
         );
         if let Some(hole) = fin_past_hole(conn, who) {
-            let _ = write!(s, " The {} enters CLOSE-WAIT only now: {}.", who.name(), hole_words(conn, who, hole));
+            let _ = write!(s, " The {} enters CLOSE-WAIT only now: {}.", who.name(), hole_words(conn, who, hole).render(Lang::En));
         } else if (DELACK_MIN_MS..=DELACK_LIMIT_MS).contains(&ms) {
             let _ = write!(
                 s,
@@ -1432,7 +1327,8 @@ fn explain_fin_ack(conn: &Connection, idx: usize, r: &Record) -> String {
             );
         }
         (TcpState::TimeWait, TcpState::TimeWait) if both_closed_first(conn) => {
-            let _ = write!(s, " {}", BOTH_TIME_WAIT.replacen("Both ended", "Both ends are now", 1));
+            let both = said!("explain-both-time-wait").render(Lang::En);
+            let _ = write!(s, " {}", both.replacen("Both ended", "Both ends are now", 1));
         }
         (TcpState::TimeWait, TcpState::Closing) => {
             let _ = write!(s, " The {} still waits in CLOSING for the ACK of its own FIN.", who.name());

@@ -15,6 +15,8 @@ use std::net::SocketAddr;
 
 use super::encap::Encap;
 use super::segment::{Icmp, Preview, Timestamp};
+use crate::i18n::{self, Lang, Said};
+use crate::said;
 
 /// One UDP datagram seen on the wire, or (with `icmp`) the start of one that
 /// an ICMP error quoted.
@@ -184,37 +186,57 @@ impl Flow {
         self.head.iter().chain(self.tail.iter())
     }
 
-    /// The flow's verdict, from its facts: how many datagrams went each way,
-    /// that there was no handshake and no close, what ICMP said, and, only
-    /// when nothing came back at all, that UDP itself resends nothing.
+    /// The flow's verdict, from its facts, in this thread's language
+    /// ([`i18n::current`]): how many datagrams went each way, that there was
+    /// no handshake and no close, what ICMP said, and, only when nothing came
+    /// back at all, that UDP itself resends nothing. One sentence without
+    /// its full stop ([`Flow::verdict_sentence`] has it).
     #[must_use]
     pub fn verdict(&self) -> String {
-        let n = self.total();
-        let mut s = format!("{n} datagram{}", if n == 1 { "" } else { "s" });
-        match self.datagrams {
-            [_, 0] => s.push_str(", all one way"),
-            [0, _] => {}
+        self.verdict_in(i18n::current())
+    }
+
+    /// [`Flow::verdict`] in `lang` (jsonl gives it in English).
+    #[must_use]
+    pub fn verdict_in(&self, lang: Lang) -> String {
+        self.verdict_said().render(lang)
+    }
+
+    /// [`Flow::verdict`] as a whole sentence, with the language's full stop.
+    #[must_use]
+    pub fn verdict_sentence(&self, lang: Lang) -> String {
+        said!("explain-udp-sentence", verdict = self.verdict_said()).render(lang)
+    }
+
+    /// [`Flow::verdict`], not yet in a language.
+    #[must_use]
+    pub fn verdict_said(&self) -> Said {
+        let [a, b] = self.datagrams;
+        let way = match self.datagrams {
+            [_, 0] => "one",
+            [0, _] => "none",
             // Something answered from the first datagram's receiver: a server.
-            [a, b] => s.push_str(&format!(" ({a} to the server, {b} back)")),
-        }
-        s.push_str(", no handshake, no close");
+            _ => "both",
+        };
+        let mut s = said!("explain-udp", n = self.total(), way = way, a = a, b = b);
         if let Some(note) = self.icmp.first() {
             // The address, not "the server": after a port unreachable, nothing was there.
             let to = match note.dir {
                 Dir::ToServer => self.server,
                 Dir::ToClient => self.client,
             };
-            s.push_str(&format!("; {} sent ICMP {} about the datagram to {to}", note.icmp.from, note.icmp.name()));
-            if note.icmp.name() == "port unreachable" {
-                s.push_str(
-                    " (most likely nothing listened on that port, or a firewall rejected it; TCP would have \
-                     answered RST)",
-                );
-            }
-        } else if self.datagrams[0] > 0 && self.datagrams[1] == 0 {
+            let port = note.icmp.name() == "port unreachable";
+            s = s
+                .arg("tail", if port { "port" } else { "icmp" })
+                .arg("from", note.icmp.from.to_string())
+                .arg("icmp", super::explain::icmp_key(&note.icmp))
+                .arg("to", to.to_string());
+        } else if a > 0 && b == 0 {
             // Nothing came back and nothing said why: the datagram, or its
             // answer, may be lost, and nothing below the program sends it again.
-            s.push_str("; no reply came, and UDP does not resend a lost datagram");
+            s = s.arg("tail", "silent");
+        } else {
+            s = s.arg("tail", "none");
         }
         s
     }

@@ -5,20 +5,12 @@
 //! FIN. Each sentence is made only from calls the connection has: with none,
 //! none is said; nothing is guessed about calls that were not seen.
 
-use std::fmt::Write as _;
-
-use super::{cap, ms_words};
+use super::ms_num;
+use crate::i18n::Said;
 use crate::model::call::{CallKind, How};
 use crate::model::classify::Role;
 use crate::model::connection::{AcceptFrom, CallRow, Connection, Record};
-
-/// `the client` / `the server`.
-fn lower(role: Role) -> &'static str {
-    match role {
-        Role::Client => "the client",
-        Role::Server => "the server",
-    }
-}
+use crate::said;
 
 /// The call as a program writes it: `close()`, `shutdown(SHUT_WR)`.
 fn called(c: &CallRow) -> &'static str {
@@ -30,7 +22,7 @@ fn called(c: &CallRow) -> &'static str {
 }
 
 /// Appends the sentences the calls support (nothing without calls).
-pub(super) fn words(conn: &Connection, s: &mut String) {
+pub(super) fn words(conn: &Connection, s: &mut Vec<Said>) {
     if conn.calls.is_empty() {
         return;
     }
@@ -57,7 +49,7 @@ pub(super) fn words(conn: &Connection, s: &mut String) {
 /// `The client called close(); its FIN left 0.020 ms later.`: the first
 /// call of `role` that ends its sending (close, or shutdown of its writing),
 /// made without error, and the first FIN or RST `role` sent at or after it.
-fn closing(conn: &Connection, role: Role, s: &mut String) {
+fn closing(conn: &Connection, role: Role, s: &mut Vec<Said>) {
     let ends = |c: &&CallRow| {
         c.side == role
             && c.error.is_none()
@@ -75,29 +67,24 @@ fn closing(conn: &Connection, role: Role, s: &mut String) {
         return;
     }
     let what = if r.flags.rst() { "RST" } else { "FIN" };
-    let _ = write!(
-        s,
-        " {} called {}; its {what} left {} later.",
-        cap(role),
-        called(call),
-        ms_words(r.ts.millis_since(call.ts))
-    );
+    s.push(said!(
+        "explain-call-closed",
+        who = role.name(),
+        call = called(call),
+        what = what,
+        ms = ms_num(r.ts.millis_since(call.ts)),
+    ));
 }
 
 /// `The server's accept() returned it 2 ms after the handshake completed: the
 /// connection waited in the accept queue.`
-fn accepted(conn: &Connection, s: &mut String) {
+fn accepted(conn: &Connection, s: &mut Vec<Said>) {
     let Some((wait, from)) = conn.accept_wait() else { return };
     let basis = match from {
-        AcceptFrom::Kernel => "the kernel made the server's socket ESTABLISHED",
-        AcceptFrom::Wire => "the handshake's third ACK",
+        AcceptFrom::Kernel => "kernel",
+        AcceptFrom::Wire => "wire",
     };
-    let _ = write!(
-        s,
-        " The server's accept() returned it {} after the handshake completed ({basis}): the connection waited in \
-         the accept queue until the server's program took it.",
-        ms_words(wait as f64 / 1e6)
-    );
+    s.push(said!("explain-call-accepted", ms = ms_num(wait as f64 / 1e6), basis = basis));
 }
 
 /// `One recv() returned 10 bytes that arrived in 2 segments: TCP is a byte
@@ -105,7 +92,7 @@ fn accepted(conn: &Connection, s: &mut String) {
 /// whose bytes, counted from the start of the peer's stream (all the
 /// side's recv() calls and all the peer's segments seen), span two or more
 /// segments.
-fn coalesced(conn: &Connection, s: &mut String) {
+fn coalesced(conn: &Connection, s: &mut Vec<Said>) {
     // Every call and every segment is needed to count bytes.
     if conn.calls_elided > 0 || conn.elided > 0 {
         return;
@@ -128,12 +115,7 @@ fn coalesced(conn: &Connection, s: &mut String) {
             let parts = data.iter().filter(|&&(a, b)| a < to && b > from).count();
             let covered: u64 = data.iter().map(|&(a, b)| b.min(to).saturating_sub(a.max(from))).sum();
             if parts >= 2 && covered == n {
-                let _ = write!(
-                    s,
-                    " One recv() of {} returned {n} bytes that arrived in {parts} segments: TCP is a byte stream, \
-                     message boundaries are the program's job.",
-                    lower(role)
-                );
+                s.push(said!("explain-call-coalesced", who = role.name(), n = n, parts = parts));
                 return;
             }
         }
@@ -165,7 +147,7 @@ fn short_read(conn: &Connection, role: Role, fin: &Record, every_call: bool, rea
 /// sentence shows it from the calls when they account for every byte (the
 /// side's earlier recv() calls returned as many bytes as the peer sent
 /// before its FIN), and otherwise says it as the rule it is.
-fn end_of_stream(conn: &Connection, s: &mut String) {
+fn end_of_stream(conn: &Connection, s: &mut Vec<Said>) {
     for role in [Role::Server, Role::Client] {
         let peer = role.peer();
         let Some(fin) = conn.records.iter().find(|r| r.dir.sender() == peer && r.flags.fin()) else { continue };
@@ -187,44 +169,34 @@ fn end_of_stream(conn: &Connection, s: &mut String) {
         let numbered = peer_segments.clone().any(|r| r.flags.syn())
             && peer_segments.all(|r| r.payload_len == 0 || u64::from(r.rel_seq) + u64::from(r.payload_len) <= sent + 1);
         let every_call = conn.calls_elided == 0 && conn.elided == 0 && numbered;
-        let rule = if every_call && read == sent && sent > 0 {
-            format!(
-                ", once its recv() calls had returned all {sent} byte{} {} sent before that FIN",
-                if sent == 1 { "" } else { "s" },
-                lower(peer)
-            )
-        } else if every_call && sent == 0 {
-            format!(" ({} had sent no bytes before it)", lower(peer))
-        } else {
-            " (recv() returns 0 only once every byte before the FIN has been read)".to_string()
-        };
         let short = short_read(conn, role, fin, every_call, read, sent);
-        let rule = if short.is_some() { String::new() } else { rule };
-        let _ = write!(
-            s,
-            " {}'s recv() returned 0, {} after {}'s FIN arrived{rule}: this is how {}'s program learns of {}'s FIN.",
-            cap(role),
-            ms_words(c.ts.millis_since(fin.ts)),
-            lower(peer),
-            lower(role),
-            lower(peer)
-        );
+        let rule = if short.is_some() {
+            "short"
+        } else if every_call && read == sent && sent > 0 {
+            "all"
+        } else if every_call && sent == 0 {
+            "none"
+        } else {
+            "rule"
+        };
+        s.push(said!(
+            "explain-call-eof",
+            who = role.name(),
+            peer = peer.name(),
+            ms = ms_num(c.ts.millis_since(fin.ts)),
+            rule = rule,
+            sent = sent,
+        ));
         if let Some(ack) = short {
-            let missing = sent - read;
-            let (all, that) = if sent == 1 { ("that byte".to_string(), "it") } else { (format!("all {sent}"), "") };
-            let lost = if missing == 1 && sent == 1 {
-                format!("{that} never reached {}'s program", lower(role))
-            } else {
-                format!("{missing} byte{} never reached {}'s program", if missing == 1 { "" } else { "s" }, lower(role))
-            };
-            let _ = write!(
-                s,
-                " Its recv() calls had returned only {read} of the {sent} byte{} {} sent before that FIN, \
-                 though {} acknowledged {all} (ack={ack}): {lost}.",
-                if sent == 1 { "" } else { "s" },
-                lower(peer),
-                lower(role),
-            );
+            s.push(said!(
+                "explain-call-short-read",
+                who = role.name(),
+                peer = peer.name(),
+                read = read,
+                sent = sent,
+                missing = sent - read,
+                ack = ack,
+            ));
         }
     }
 }
