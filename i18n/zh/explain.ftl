@@ -1,221 +1,208 @@
-# explain: ids explain-*. The verdict on a connection's close and what the
-# facts say of it (src/model/explain.rs, src/model/explain/calls.rs), an
-# ICMP error (explain::icmp), a UDP flow's verdict (src/model/udp.rs).
-# One message a sentence (or a clause another message takes whole).
-# Arguments: $who, $peer are "client" or "server"; $ms and $at are
-# milliseconds as text ("0.040", "41"), the unit is in the message; $n and
-# other counts are whole numbers; yes/no arguments choose a variant.
+# explain: ids explain-*. 连接关闭方式的结论（verdict）及事实所说明的内容
+# （src/model/explain.rs、src/model/explain/calls.rs）、ICMP 差错报文
+# （explain::icmp）、UDP 流的结论（src/model/udp.rs）。参数见 i18n/en/explain.ftl。
+# 用语：三次握手、四次挥手、三次挥手、半关闭、同时关闭、复位 RST、确认 ACK、
+# 延迟确认、重传、半连接队列、全连接队列；状态名、标志位、套接字调用、数字、
+# 地址保持原样。中文与拉丁字母、数字之间留一个空格，中文标点前后不留空格。
 
-## A role, as other messages name it.
-explain-who = { $who }
-explain-peer = { $peer }
+## 角色。
+explain-who = { $who ->
+    [client] 客户端
+   *[server] 服务器
+}
+explain-peer = { $peer ->
+    [client] 客户端
+   *[server] 服务器
+}
 
-## The close's kind (CloseKind::name).
-explain-close-kind = close: { $kind }.
+## 关闭方式（CloseKind::name）。
+explain-close-kind = { $kind ->
+    [four-way] 关闭方式：四次挥手。
+    [three-way] 关闭方式：三次挥手。
+    [simultaneous] 关闭方式：同时关闭。
+    [reset] 关闭方式：复位 RST。
+    [refused] 结果：连接被拒绝。
+    [open] 结果：连接尚未关闭。
+   *[begun-before-capture] 关闭方式：抓包开始时连接已在关闭中。
+}
 
-## A connection still open, or whose close had not finished.
-explain-open-fin = The { $who } sent a FIN; the close had not finished when the capture ended.
-explain-open = The connection was still open when the capture ended.
-explain-data-after-fin = Data flowed after the first FIN (half-close).
-explain-after-close = { $n ->
-    [one] { $n } segment
-   *[other] { $n } segments
-} came after the close had finished.
-explain-icmp-one = An ICMP error ({ explain-icmp-name }) came back about a segment the { $who } sent.
-explain-icmp-many = { $n } ICMP errors came back about the connection's segments.
+## 尚未关闭，或关闭尚未完成。
+explain-open-fin = { explain-who }发送了 FIN，但抓包结束时关闭过程还没有完成。
+explain-open = 抓包结束时连接仍处于打开状态。
+explain-data-after-fin = 第一个 FIN 之后仍有数据在传输（半关闭）。
+explain-after-close = 关闭完成之后，又出现了 { $n } 个报文段。
+explain-icmp-one = 有一个 ICMP 差错报文（{ explain-icmp-name }）返回，针对的是{ explain-who }发出的一个报文段。
+explain-icmp-many = 共有 { $n } 个 ICMP 差错报文返回，针对的都是这条连接的报文段。
 
-## The opening: SYNs dropped, the third ACK dropped.
-explain-syns-dropped = The server did not take the client's { $n ->
-    [1] first SYN
-   *[other] first { $n } SYNs
-}: it answered only { $ms } ms after the first SYN.
-explain-host-dropped = Both ends are on one host, so no link lost { $n ->
-    [1] it
-   *[other] them
-}: the host dropped { $n ->
-    [1] it
-   *[other] them
-}, most likely the listener.
-explain-syn-drop = Linux drops a SYN while the listener's accept queue is full, and also while its SYN queue is full if net.ipv4.tcp_syncookies is 0.
+## 建立连接：SYN 被丢弃，第三个 ACK 被丢弃。
+explain-syns-dropped = 服务器没有接收客户端的{ $n ->
+    [1] 第一个 SYN
+   *[other] 前 { $n } 个 SYN
+}：直到第一个 SYN 发出 { $ms } ms 之后，它才作出应答。
+explain-host-dropped = 两端在同一台主机上，不存在链路丢包：{ $n ->
+    [1] 这个报文段
+   *[other] 这些报文段
+}是被主机丢弃的，最可能是监听套接字丢弃的。
+explain-syn-drop = 在 Linux 上，监听套接字的全连接队列满时会丢弃 SYN；如果 net.ipv4.tcp_syncookies 为 0，半连接队列满时也会丢弃。
 explain-syns-lost = { $n ->
-    [1] It was
-   *[other] They were
-} lost on the way, or dropped by a listener whose queue was full.
-explain-syn-again = The client sent its SYN { $n ->
-    [one] { $n } more time
-   *[other] { $n } more times
-}: no answer had come.
-explain-acks-dropped = The server { $answered ->
-    [none] answered none of
-   *[not-taken] did not take
-} the client's { $n ->
-    [1] first segment
-   *[other] first { $n } segments
-} that acknowledged its SYN-ACK{ $stayed ->
-    [yes] : it stayed in SYN-RECEIVED
+    [1] 它
+   *[other] 它们
+}可能在途中丢失了，也可能因为监听套接字的队列已满而被丢弃。
+explain-syn-again = 客户端又重传了 { $n } 次 SYN：一直没有收到应答。
+explain-acks-dropped = 服务器{ $answered ->
+    [none] 对客户端确认 SYN-ACK 的{ $n ->
+        [1] 第一个报文段
+       *[other] 前 { $n } 个报文段
+    }没有作出任何应答
+   *[not-taken] 没有接收客户端确认 SYN-ACK 的{ $n ->
+        [1] 第一个报文段
+       *[other] 前 { $n } 个报文段
+    }
+}{ $stayed ->
+    [yes] ：它仍停留在 SYN-RECEIVED
    *[no] {""}
 }{ $why ->
-    [syn-ack] {" "}(it sent its SYN-ACK { $k ->
-        [one] { $k } more time
-       *[other] { $k } more times
-    }; only a SYN-RECEIVED endpoint does that).
-    [data] {" "}(the client sent its data again, as nothing had acknowledged it).
-   *[none] {"."}
+    [syn-ack] （它又重传了 { $k } 次 SYN-ACK，只有处于 SYN-RECEIVED 的一端才会这样做）。
+    [data] （客户端重传了数据，因为始终没有报文段确认它）。
+   *[none] 。
 }
-explain-syn-cookie = It did not send its SYN-ACK again in the { $ms } ms that followed it, although a server that keeps an embryonic connection (SYN-RECEIVED) does so after 1 s (the initial retransmission timeout, RFC 6298). So it kept no state for this connection, as a server does when its SYN-ACK carries a SYN cookie (RFC 4987), and it rebuilt the connection from the client's ACK that completed it. The rows still show SYN-RECEIVED: the state RFC 9293 gives a server that has answered a SYN.
-explain-completed-as-taken = The rows take the handshake as completed at { $at } ms, { $ms } ms after the client's first ACK.
-explain-completed = The handshake completed { $ms } ms after the client's first ACK, at { $at } ms.
-explain-never-completed = The handshake never completed.
-explain-not-completed = The handshake had not completed when the capture ended.
-explain-kernel-established = The kernel moved the server's socket to ESTABLISHED at { $at } ms.
-explain-unsure = The segments do not say whether the server had taken the client's ACK: a listener whose accept queue is full drops the ACK that would complete a connection, and the data after it (unless tcp_abort_on_overflow makes it answer with RST), and the rows show that case, SYN-RECEIVED until then; but a filter on the server's way in (a firewall's input rule) drops segments after a capture on lo saw them, and if it dropped only the data, the server was ESTABLISHED from the client's first ACK on.
-explain-third-ack-dropped = Both ends are on one host, so the third ACK was dropped on the host. Most likely, on Linux, the accept queue was full: a listener whose accept queue is full drops the ACK that would complete a connection, unless tcp_abort_on_overflow makes it answer with RST. A firewall rule that drops these segments would look the same.
-explain-queue-unseen = A capture does not show the queue: the ListenOverflows counter (nstat) and synack's listener lane do.
-explain-third-ack-lost = The third ACK was lost on the way, or dropped by a server whose accept queue was full.
+explain-syn-cookie = 在此后的 { $ms } ms 里，它没有重传 SYN-ACK；而保留着未完成连接（SYN-RECEIVED）的服务器，在 1 秒后（初始重传超时，RFC 6298）就会重传。可见它没有为这条连接保存任何状态，这正是 SYN-ACK 携带 SYN Cookie（RFC 4987）时服务器的做法：连接是根据客户端完成握手的那个 ACK 重建的。各行仍显示 SYN-RECEIVED，因为 RFC 9293 规定已应答 SYN 的服务器处于这个状态。
+explain-completed-as-taken = 按各行的判断，握手在 { $at } ms 时完成，距客户端的第一个 ACK 已过去 { $ms } ms。
+explain-completed = 握手在客户端第一个 ACK 之后 { $ms } ms 才完成，时刻为 { $at } ms。
+explain-never-completed = 握手始终没有完成。
+explain-not-completed = 抓包结束时，握手还没有完成。
+explain-kernel-established = 内核在 { $at } ms 时把服务器的套接字置为 ESTABLISHED。
+explain-unsure = 仅凭这些报文段，无法判断服务器是否已经接收了客户端的 ACK：全连接队列已满的监听套接字会丢弃本应完成连接的 ACK 及其后的数据（除非 tcp_abort_on_overflow 让它回复 RST），各行按这种情况显示，在那之前一直是 SYN-RECEIVED；但服务器入方向的过滤规则（防火墙的 INPUT 规则）是在 lo 上的抓包看到报文段之后才丢弃的，如果它只丢弃了数据，那么服务器从客户端的第一个 ACK 起就已经是 ESTABLISHED 了。
+explain-third-ack-dropped = 两端在同一台主机上，所以第三个 ACK 是在主机上被丢弃的。在 Linux 上，最可能的原因是全连接队列已满：全连接队列满的监听套接字会丢弃本应完成连接的 ACK，除非 tcp_abort_on_overflow 让它回复 RST。丢弃这些报文段的防火墙规则，看起来也是一样的。
+explain-queue-unseen = 抓包看不到队列：ListenOverflows 计数器（nstat）和 synack 的监听队列栏可以看到。
+explain-third-ack-lost = 第三个 ACK 在途中丢失了，或者因为服务器的全连接队列已满而被丢弃。
 
-## TIME-WAIT taken over by a new SYN.
-explain-reused = Its SYN reused the port pair of the previous connection, whose { $who } was still in TIME-WAIT ({ $ms } ms after it entered it).
-explain-taken-over = The { $who }'s TIME-WAIT ended early, { $ms } ms after it began: a new SYN on the same port pair started the next connection.
-explain-tw-reuse = The { $who } connected again from its own port: on Linux, a connecting socket may take over a TIME-WAIT of its own (net.ipv4.tcp_tw_reuse, which applies only to the side that connects; 2, the default, allows it on loopback only) when timestamps show that its segments are newer and a delay has passed since the TIME-WAIT began (1 s; net.ipv4.tcp_tw_reuse_delay from Linux 6.14 on). A program that chose this port with bind() also needed SO_REUSEADDR; the capture cannot show that.
-explain-tw-rule = RFC 9293 §3.6.1 (MAY-2) lets an endpoint in TIME-WAIT accept a new SYN if its own new initial sequence number is larger than the last one it used (and go back to TIME-WAIT if the SYN turns out to be an old duplicate). Linux checks the incoming SYN instead: its sequence number must be beyond the last one the { $who } received, or its timestamp newer (RFC 6191).
-explain-tw-beyond = This SYN's sequence number is beyond it.
-explain-tw-newer = This SYN's sequence number is not beyond it, so its timestamp was newer.
+## TIME-WAIT 被新的 SYN 接管。
+explain-reused = 它的 SYN 复用了上一条连接的端口对，而上一条连接的{ explain-who }当时仍处于 TIME-WAIT（进入该状态才 { $ms } ms）。
+explain-taken-over = { explain-who }的 TIME-WAIT 提前结束了，距开始仅 { $ms } ms：同一端口对上的一个新 SYN 开启了下一条连接。
+explain-tw-reuse = { explain-who }又从自己原来的端口发起了连接：在 Linux 上，主动连接的套接字可以接管自己留下的 TIME-WAIT（net.ipv4.tcp_tw_reuse，只对发起连接的一方有效；默认值 2 表示仅在环回接口上允许），条件是时间戳表明它的报文段更新，并且距 TIME-WAIT 开始已过了一段时间（1 秒；从 Linux 6.14 起由 net.ipv4.tcp_tw_reuse_delay 设定）。如果程序用 bind() 指定了这个端口，还需要设置 SO_REUSEADDR；这一点从抓包中看不出来。
+explain-tw-rule = RFC 9293 §3.6.1（MAY-2）允许处于 TIME-WAIT 的一端接受新的 SYN，前提是它自己新的初始序号大于上次用过的序号（如果这个 SYN 原来是旧的重复报文段，就回到 TIME-WAIT）。Linux 检查的则是收到的 SYN：它的序号必须超过{ explain-who }上次收到的序号，或者它的时间戳更新（RFC 6191）。
+explain-tw-beyond = 这个 SYN 的序号超过了上次收到的序号。
+explain-tw-newer = 这个 SYN 的序号没有超过上次收到的序号，所以是它的时间戳更新。
 
-## The last ACK lost, and the answer from TIME-WAIT.
-explain-last-ack-lost = The { $peer }'s ACK of the { $who }'s FIN (at { $at } ms) did not reach the { $who }: the { $who } sent its FIN again { $ms } ms later.
-explain-time-wait-answer = The { $peer }, in TIME-WAIT, still knew the connection and answered it with the ACK again (at { $at } ms): this is one reason the side that closes first waits in TIME-WAIT instead of going to CLOSED (the other: old duplicate segments die out before the port pair is used again). Had it forgotten the connection, it would have answered that FIN with RST.
+## 最后一个 ACK 丢失，以及 TIME-WAIT 的应答。
+explain-last-ack-lost = { explain-peer }对{ explain-who } FIN 的确认 ACK（{ $at } ms 时发出）没有到达{ explain-who }：{ $ms } ms 后，{ explain-who }重传了 FIN。
+explain-time-wait-answer = { explain-peer }处于 TIME-WAIT，仍然记得这条连接，于是再次回复了 ACK（{ $at } ms 时）：这正是先关闭的一方要在 TIME-WAIT 等待、而不直接进入 CLOSED 的原因之一（另一个原因是让旧的重复报文段在端口对被再次使用之前消失）。如果它已经忘掉了这条连接，就会用 RST 回应那个 FIN。
 
-## A capture that began during the close ($client, $server: states).
-explain-joined-late = The capture began during the close: the kernel listed the client in { $client } and the server in { $server } then (the segments before were not captured).
+## 抓包开始时连接已在关闭中（$client、$server 为状态）。
+explain-joined-late = 抓包开始时连接已在关闭中：内核当时列出客户端处于 { $client }，服务器处于 { $server }（之前的报文段没有抓到）。
 explain-joined-late-end = { $finished ->
-    [yes] The close finished on the wire: the client ended in { $client }, the server in { $server }.
-   *[no] It had not finished when the capture ended: the client was in { $client }, the server in { $server }.
+    [yes] 关闭过程在线路上完成了：客户端最终处于 { $client }，服务器处于 { $server }。
+   *[no] 抓包结束时关闭还没有完成：客户端处于 { $client }，服务器处于 { $server }。
 }
 
-## Three-way and four-way closes ($who: the side that closed second, $peer: first).
-explain-closed-first = The { $who } closed first.
-explain-three-way-data = The { $who }'s next segment, { $ms } ms later, carried its last { $len } bytes, its FIN and the ACK of the { $peer }'s FIN: data, FIN and ACK in one segment, so steps 2 and 3 of the four-way close shared it.
-explain-three-way-fin = The { $who }'s FIN, { $ms } ms after the { $peer }'s, also acknowledged it: steps 2 and 3 of the four-way close shared one segment.
-explain-three-way-delack = The { $who }'s application closed within the delayed-ACK window: its TCP held back the ACK of the FIN (Linux waits at least { $delack } ms for data or a FIN to carry it), and its FIN came first.
-explain-fin-acked-with-data = The { $who } acknowledged that FIN { $ms } ms later in the segment that carried its next { $len } bytes: the ACK rode on the data.
-explain-fin-acked-hole = The { $who } acknowledged that FIN in a segment of its own, { $ms } ms later: { $hole }.
-explain-hole = the FIN had come past a hole (the { $who }'s ACK at { $at } ms still expected byte { $byte }), and a FIN is processed only in sequence, so it waited until the bytes before it came
-explain-fin-acked-at-once = The { $who } acknowledged that FIN at once, in a segment of its own ({ $ms } ms later).
-explain-fin-acked-delack = The { $who } acknowledged that FIN in a segment of its own, { $ms } ms later: its delayed-ACK timer fired (Linux waits at least { $delack } ms), as no data came to carry the ACK.
-explain-fin-acked-alone = The { $who } acknowledged that FIN in a segment of its own, { $ms } ms later.
-explain-second-fin-half-close = It still had data to send ({ $bytes } bytes after the first FIN: a half-close), so its own FIN came later, { $ms } ms after the first: each direction was closed separately, in four segments.
-explain-second-fin = Its own FIN came { $ms } ms after the first: each direction was closed separately: FIN, ACK, FIN, ACK.
+## 三次挥手与四次挥手（$who：后关闭的一方，$peer：先关闭的一方）。
+explain-closed-first = { explain-who }先关闭（主动关闭）。
+explain-three-way-data = { explain-who }在 { $ms } ms 后发出的下一个报文段，同时携带了它最后的 { $len } 字节数据、它的 FIN 和对{ explain-peer } FIN 的确认 ACK：数据、FIN 和 ACK 合在一个报文段里，所以四次挥手的第 2、3 步共用了这个报文段。
+explain-three-way-fin = { explain-who }的 FIN 在{ explain-peer }的 FIN 之后 { $ms } ms 发出，同时确认了{ explain-peer }的 FIN：四次挥手的第 2、3 步合并成了一个报文段。
+explain-three-way-delack = { explain-who }的应用程序在延迟确认的时间窗口内就关闭了：它的 TCP 先不发送对 FIN 的确认（Linux 至少等待 { $delack } ms，看有没有数据或 FIN 可以捎带这个 ACK），还没等到单独发 ACK，它的 FIN 就先发出了。
+explain-fin-acked-with-data = { explain-who }在 { $ms } ms 后确认了这个 FIN，确认捎带在携带它接下来 { $len } 字节数据的报文段里：ACK 搭了数据的便车。
+explain-fin-acked-hole = { explain-who }在 { $ms } ms 后用一个单独的报文段确认了这个 FIN：{ $hole }。
+explain-hole = 这个 FIN 是越过一个空洞到达的（{ explain-who }在 { $at } ms 时发出的 ACK 仍在等待第 { $byte } 字节），而 FIN 只能按序处理，所以它要等前面的字节都到齐后才被接收
+explain-fin-acked-at-once = { explain-who }立即用一个单独的报文段确认了这个 FIN（{ $ms } ms 后）。
+explain-fin-acked-delack = { explain-who }在 { $ms } ms 后用一个单独的报文段确认了这个 FIN：这是它的延迟确认计时器到期了（Linux 至少等待 { $delack } ms），因为一直没有数据可以捎带这个 ACK。
+explain-fin-acked-alone = { explain-who }在 { $ms } ms 后用一个单独的报文段确认了这个 FIN。
+explain-second-fin-half-close = { explain-who }还有数据要发送（第一个 FIN 之后又发送了 { $bytes } 字节：半关闭），所以它自己的 FIN 来得较晚，在第一个 FIN 之后 { $ms } ms：两个方向各自关闭，共用了四个报文段。
+explain-second-fin = { explain-who }自己的 FIN 在第一个 FIN 之后 { $ms } ms 才发出：两个方向各自关闭，依次是 FIN、ACK、FIN、ACK。
 
-## A simultaneous close ($path: states joined by " -> ").
-explain-fins-crossed = Both sides sent a FIN before they had seen the other's: the FINs crossed on the wire.
-explain-went = The { $who } went { $path }.
-explain-both-time-wait = Both ended in TIME-WAIT: each sent its FIN before it received the other's (FIN-WAIT-1, not CLOSE-WAIT), and a side that does that waits in TIME-WAIT.
+## 同时关闭（$path：用 " -> " 连接的状态）。
+explain-fins-crossed = 双方都在看到对方的 FIN 之前就发出了自己的 FIN：两个 FIN 在线路上交叉而过。
+explain-went = { explain-who }的状态依次为 { $path }。
+explain-both-time-wait = 双方最后都进入了 TIME-WAIT：每一方都是在收到对方的 FIN 之前就发出了自己的 FIN（经过 FIN-WAIT-1，而不是 CLOSE-WAIT），这样的一方都要在 TIME-WAIT 等待。
 
-## A reset ($first, $then: explain-reset-fact clauses; $data: bytes, 0 for none).
-explain-reset-fact = the { $who } sent a FIN{ $acked ->
-    [yes] , which the { $peer } acknowledged
+## 复位（$first、$then：explain-reset-fact 分句；$data：字节数，0 表示没有）。
+explain-reset-fact = { explain-who }发送了 FIN{ $acked ->
+    [yes] ，{ explain-peer }确认了它
    *[no] {""}
 }{ $data ->
     [0] {""}
-   *[other] ; after it the { $peer } still sent { $data } bytes of data
+   *[other] ；此后{ explain-peer }仍发送了 { $data } 字节数据
 }
-explain-reset-before = Before the RST, { $first }. Then the { $who } sent an RST.
-explain-reset-before-two = Before the RST, { $first }; { $then }. Then the { $who } sent an RST.
-explain-rst-unread = The { $who }'s TCP acknowledged the { $peer }'s { $bytes } bytes (at { $at } ms) after its own FIN, so its FIN was a half-close (shutdown() for writing) and the socket still took data: after a full close(), Linux would have answered them with RST at once. Its application closed the socket { $ms } ms after they arrived, and a socket closed with received data still unread sends RST, not FIN (RFC 9293 §3.6.1, SHLD-3, from RFC 1122 §4.2.2.13), as does one closed with SO_LINGER set to 0.
-explain-rst-after-close = The { $peer }'s { $bytes } bytes reached the { $who } after its application had closed its side, and nothing acknowledged them: a TCP whose application has closed answers new data with RST (RFC 9293 §3.6.1, SHLD-3), to show the data was lost.
-explain-reset-no-fin = The { $who } sent an RST, not a FIN: no TIME-WAIT; both ends went straight to CLOSED.
-explain-reset-abort-or-unread = An abort sends RST (RFC 9293 §3.10.5; on Linux, close() with SO_LINGER 0), and so does a close with received data unread (§3.6.1): the { $who } had received { $bytes } bytes, so both are possible.
-explain-reset-abort = The { $who } had received no data, so none was left unread: its application aborted (RFC 9293 §3.10.5; on Linux, close() with SO_LINGER 0).
-explain-reset-closed = Both ends went to CLOSED at once: no TIME-WAIT.
+explain-reset-before = 在 RST 之前，{ $first }。随后{ explain-who }发送了 RST。
+explain-reset-before-two = 在 RST 之前，{ $first }；{ $then }。随后{ explain-who }发送了 RST。
+explain-rst-unread = { explain-who }的 TCP 在发出自己的 FIN 之后，仍确认了{ explain-peer }的 { $bytes } 字节（{ $at } ms 时），可见它的 FIN 是半关闭（shutdown() 关闭写方向），套接字仍在接收数据：如果调用的是完全关闭的 close()，Linux 会立即用 RST 回应这些数据。它的应用程序在数据到达 { $ms } ms 后关闭了套接字，而关闭时接收缓冲区里还有未读数据的套接字，发出的是 RST 而不是 FIN（RFC 9293 §3.6.1，SHLD-3，源自 RFC 1122 §4.2.2.13），把 SO_LINGER 设为 0 后关闭也是如此。
+explain-rst-after-close = { explain-peer }的 { $bytes } 字节在{ explain-who }的应用程序关闭之后才到达，也没有被确认：应用程序已关闭的 TCP 会用 RST 回应新到的数据（RFC 9293 §3.6.1，SHLD-3），表明这些数据丢失了。
+explain-reset-no-fin = { explain-who }发送的是 RST 而不是 FIN：没有 TIME-WAIT，两端都直接进入 CLOSED。
+explain-reset-abort-or-unread = 中止连接会发送 RST（RFC 9293 §3.10.5；在 Linux 上就是 SO_LINGER 为 0 时的 close()），关闭时还有已收到但未读的数据也会发送 RST（§3.6.1）：{ explain-who }已收到 { $bytes } 字节，所以两种情况都有可能。
+explain-reset-abort = { explain-who }没有收到过数据，所以不存在未读数据：是它的应用程序中止了连接（RFC 9293 §3.10.5；在 Linux 上就是 SO_LINGER 为 0 时的 close()）。
+explain-reset-closed = 两端都立即进入 CLOSED：没有 TIME-WAIT。
 
-## A refused connection ($acks: the RST acknowledges the SYN).
-explain-refused-rst = The SYN was answered by RST-ACK (seq={ $seq }, ack={ $ack }{ $acks ->
-    [yes] : it acknowledges the SYN
+## 连接被拒绝（$acks：RST 确认了 SYN）。
+explain-refused-rst = SYN 得到的应答是 RST-ACK（seq={ $seq }，ack={ $ack }{ $acks ->
+    [yes] ：它确认了这个 SYN
    *[no] {""}
-}), so there was no handshake and no connection: the server side was CLOSED throughout. Most likely nothing listened on the server's port (a firewall rule that rejects with RST sends the same).
-explain-refused = The SYN was answered by RST-ACK, so there was no handshake and no connection: the server side was CLOSED throughout. Most likely nothing listened on the server's port (a firewall rule that rejects with RST sends the same).
+}），所以没有握手，也没有建立连接：服务器一方始终是 CLOSED。最可能的原因是服务器的这个端口上没有进程在监听（用 RST 拒绝连接的防火墙规则发出的也是同样的报文段）。
+explain-refused = SYN 得到的应答是 RST-ACK，所以没有握手，也没有建立连接：服务器一方始终是 CLOSED。最可能的原因是服务器的这个端口上没有进程在监听（用 RST 拒绝连接的防火墙规则发出的也是同样的报文段）。
 
-## The socket calls ($call: the call as written, close() or shutdown(SHUT_WR); $what: FIN or RST).
-explain-call-closed = The { $who } called { $call }; its { $what } left { $ms } ms later.
-explain-call-accepted = The server's accept() returned it { $ms } ms after the handshake completed ({ $basis ->
-    [kernel] the kernel made the server's socket ESTABLISHED
-   *[wire] the handshake's third ACK
-}): the connection waited in the accept queue until the server's program took it.
-explain-call-coalesced = One recv() of the { $who } returned { $n } bytes that arrived in { $parts } segments: TCP is a byte stream, message boundaries are the program's job.
-explain-call-eof = The { $who }'s recv() returned 0, { $ms } ms after the { $peer }'s FIN arrived{ $rule ->
-    [all] , once its recv() calls had returned all { $sent } { $sent ->
-        [1] byte
-       *[other] bytes
-    } the { $peer } sent before that FIN
-    [none] {" "}(the { $peer } had sent no bytes before it)
+## 套接字调用（$call：close() 或 shutdown(SHUT_WR)；$what：FIN 或 RST）。
+explain-call-closed = { explain-who }调用了 { $call }，{ $ms } ms 后它的 { $what } 发出。
+explain-call-accepted = 握手完成（{ $basis ->
+    [kernel] 内核把服务器的套接字置为 ESTABLISHED
+   *[wire] 握手的第三个 ACK
+}）{ $ms } ms 后，服务器的 accept() 才返回这条连接：连接在全连接队列中一直等到服务器程序把它取走。
+explain-call-coalesced = { explain-who }的一次 recv() 返回了 { $n } 字节，它们是分 { $parts } 个报文段到达的：TCP 是字节流，消息的边界要由程序自己划分。
+explain-call-eof = { explain-who }的 recv() 在{ explain-peer }的 FIN 到达 { $ms } ms 后返回 0{ $rule ->
+    [all] ，此前它的 recv() 调用已读完{ explain-peer }在该 FIN 之前发送的全部 { $sent } 字节
+    [none] （{ explain-peer }在此之前没有发送任何字节）
     [short] {""}
-   *[rule] {" "}(recv() returns 0 only once every byte before the FIN has been read)
-}: this is how the { $who }'s program learns of the { $peer }'s FIN.
-explain-call-short-read = Its recv() calls had returned only { $read } of the { $sent } { $sent ->
-    [1] byte
-   *[other] bytes
-} the { $peer } sent before that FIN, though the { $who } acknowledged { $sent ->
-    [1] that byte
-   *[other] all { $sent }
-} (ack={ $ack }): { $sent ->
-    [1] it never reached the { $who }'s program
-   *[other] { $missing } { $missing ->
-        [1] byte
-       *[other] bytes
-    } never reached the { $who }'s program
-}.
+   *[rule] （只有 FIN 之前的每个字节都被读走后，recv() 才会返回 0）
+}：{ explain-who }的程序正是这样得知{ explain-peer }已发送 FIN 的。
+explain-call-short-read = 它的 recv() 调用只返回了{ explain-peer }在该 FIN 之前所发 { $sent } 字节中的 { $read } 字节，而{ explain-who }已经确认了{ $sent ->
+    [1] 这个字节
+   *[other] 全部 { $sent } 字节
+}（ack={ $ack }）：{ $sent ->
+    [1] 这个字节
+   *[other] 有 { $missing } 字节
+}始终没有到达{ explain-who }的程序。
 
-## An ICMP error about a segment ($icmp: the error's key, $v6: ICMPv6,
-## $kind, $code: its type and code, $from: its sender's address, $itself:
-## whether that is the peer's own address, $seq, $mtu).
+## ICMP 差错报文。
 explain-icmp-name = { $icmp ->
-    [network-unreachable] network unreachable
-    [no-route-to-destination] no route to destination
-    [host-unreachable] host unreachable
-    [protocol-unreachable] protocol unreachable
-    [port-unreachable] port unreachable
-    [fragmentation-needed] fragmentation needed
-    [communication-administratively-prohibited] communication administratively prohibited
-    [destination-unreachable] destination unreachable
-    [packet-too-big] packet too big
-    [fragment-reassembly-time-exceeded] fragment reassembly time exceeded
-    [time-to-live-exceeded-in-transit] time to live exceeded in transit
-    [parameter-problem] parameter problem
-    [source-quench] source quench
-   *[error] error
+    [network-unreachable] 网络不可达
+    [no-route-to-destination] 没有到目的地的路由
+    [host-unreachable] 主机不可达
+    [protocol-unreachable] 协议不可达
+    [port-unreachable] 端口不可达
+    [fragmentation-needed] 需要分片
+    [communication-administratively-prohibited] 通信被管理策略禁止
+    [destination-unreachable] 目的不可达
+    [packet-too-big] 分组太大
+    [fragment-reassembly-time-exceeded] 分片重组超时
+    [time-to-live-exceeded-in-transit] 传输中 TTL 耗尽
+    [parameter-problem] 参数问题
+    [source-quench] 源抑制
+   *[error] 差错
 }
-explain-icmp-head = ICMP{ $v6 ->
+explain-icmp-head = 连接开始后 { $ms } ms，{ $from } 发来了 ICMP{ $v6 ->
     [yes] v6
    *[no] {""}
-} "{ explain-icmp-name }" (type { $kind }, code { $code }) came from { $from } { $ms } ms after the connection began, about the { $who }'s segment seq={ $seq }
+} 差错报文“{ explain-icmp-name }”（类型 { $kind }，代码 { $code }），针对的是{ explain-who }的报文段 seq={ $seq }
 explain-icmp-who = { $itself ->
-    [yes] the { $peer } itself
-   *[no] { $from }
+    [yes] { explain-peer }本身
+   *[no] 地址为 { $from } 的主机
 }
-explain-icmp-frag = { explain-icmp-head }: { explain-icmp-who } could not forward it without fragmenting it and asked for packets of at most { $mtu } bytes. This is Path MTU discovery (RFC 1191): the { $who } must send smaller segments on this path.
-explain-icmp-too-big = { explain-icmp-head }: { explain-icmp-who } could not forward it, as it is larger than the next link's MTU of { $mtu } bytes. This is Path MTU discovery (RFC 8201): the { $who } must send smaller segments on this path.
-explain-icmp-ttl = { explain-icmp-head }: its time to live ran out at { explain-icmp-who } before it reached the { $peer }: a routing loop, or a traceroute.
-explain-icmp-unreachable = { explain-icmp-head }: { explain-icmp-who } reports that it could not be delivered to the { $peer }.
-explain-icmp-param = { explain-icmp-head }: { explain-icmp-who } found a header field it could not process.
-explain-icmp-quench = { explain-icmp-head }: { explain-icmp-who } asked the { $who } to slow down (source quench, deprecated by RFC 6633).
-explain-icmp-other = { explain-icmp-head }.
+explain-icmp-frag = { explain-icmp-head }：{ explain-icmp-who }不分片就无法转发它，要求分组不超过 { $mtu } 字节。这就是路径 MTU 发现（RFC 1191）：{ explain-who }在这条路径上必须发送更小的报文段。
+explain-icmp-too-big = { explain-icmp-head }：{ explain-icmp-who }无法转发它，因为它超过了下一段链路的 MTU（{ $mtu } 字节）。这就是路径 MTU 发现（RFC 8201）：{ explain-who }在这条路径上必须发送更小的报文段。
+explain-icmp-ttl = { explain-icmp-head }：它还没到达{ explain-peer }，TTL 就在{ explain-icmp-who }处耗尽了：可能存在路由环路，也可能是有人在运行 traceroute。
+explain-icmp-unreachable = { explain-icmp-head }：{ explain-icmp-who }报告它无法交付给{ explain-peer }。
+explain-icmp-param = { explain-icmp-head }：{ explain-icmp-who }发现了一个无法处理的首部字段。
+explain-icmp-quench = { explain-icmp-head }：{ explain-icmp-who }要求{ explain-who }降低发送速率（源抑制，已被 RFC 6633 废弃）。
+explain-icmp-other = { explain-icmp-head }。
 
-## A UDP flow's verdict, one sentence without its full stop ($n datagrams,
-## $way: one (all one way), both ($a to the server, $b back) or none;
-## $tail: icmp ($from sent $icmp about the datagram to $to), port (the
-## same, a port unreachable), silent (no reply) or none).
-explain-udp = { $n } { $n ->
-    [1] datagram
-   *[other] datagrams
-}{ $way ->
-    [one] , all one way
-    [both] {" "}({ $a } to the server, { $b } back)
+## UDP 流的结论，一句话，不带句号。
+explain-udp = 共 { $n } 个数据报{ $way ->
+    [one] ，全部是单向的
+    [both] （{ $a } 个发往服务器，{ $b } 个返回）
    *[none] {""}
-}, no handshake, no close{ $tail ->
-    [icmp] ; { $from } sent ICMP { explain-icmp-name } about the datagram to { $to }
-    [port] ; { $from } sent ICMP { explain-icmp-name } about the datagram to { $to } (most likely nothing listened on that port, or a firewall rejected it; TCP would have answered RST)
-    [silent] ; no reply came, and UDP does not resend a lost datagram
+}，没有握手，也没有关闭{ $tail ->
+    [icmp] ；{ $from } 针对发往 { $to } 的数据报发回了 ICMP“{ explain-icmp-name }”
+    [port] ；{ $from } 针对发往 { $to } 的数据报发回了 ICMP“{ explain-icmp-name }”（最可能是那个端口上没有进程在监听，或者被防火墙拒绝了；换成 TCP 会回复 RST）
+    [silent] ；没有收到任何回复，而 UDP 不会重传丢失的数据报
    *[none] {""}
 }
-## A UDP flow's verdict as a sentence ($verdict: explain-udp).
-explain-udp-sentence = { $verdict }.
+## UDP 流的结论，作为完整的一句话。
+explain-udp-sentence = { $verdict }。
