@@ -40,8 +40,8 @@ explain-syns-dropped = 服务器没有接收客户端的{ $n ->
    *[other] 前 { $n } 个 SYN
 }：直到第一个 SYN 发出 { $ms } ms 之后，它才作出应答。
 explain-host-dropped = 两端在同一台主机上，不存在链路丢包：{ $n ->
-    [1] 这个报文段
-   *[other] 这些报文段
+    [1] 这个 SYN
+   *[other] 这些 SYN
 }是被主机丢弃的，最可能是监听套接字丢弃的。
 explain-syn-drop = 在 Linux 上，监听套接字的全连接队列满时会丢弃 SYN；如果 net.ipv4.tcp_syncookies 为 0，半连接队列满时也会丢弃。
 explain-syns-lost = { $n ->
@@ -66,19 +66,19 @@ explain-acks-dropped = 服务器{ $answered ->
     [data] （客户端重传了数据，因为始终没有报文段确认它）。
    *[none] 。
 }
-explain-syn-cookie = 在此后的 { $ms } ms 里，它没有重传 SYN-ACK；而保留着未完成连接（SYN-RECEIVED）的服务器，在 1 秒后（初始重传超时，RFC 6298）就会重传。可见它没有为这条连接保存任何状态，这正是 SYN-ACK 携带 SYN Cookie（RFC 4987）时服务器的做法：连接是根据客户端完成握手的那个 ACK 重建的。各行仍显示 SYN-RECEIVED，因为 RFC 9293 规定已应答 SYN 的服务器处于这个状态。
-explain-completed-as-taken = 按各行的判断，握手在 { $at } ms 时完成，距客户端的第一个 ACK 已过去 { $ms } ms。
-explain-completed = 握手在客户端第一个 ACK 之后 { $ms } ms 才完成，时刻为 { $at } ms。
+explain-syn-cookie = 在此后的 { $ms } ms 里，它没有重传 SYN-ACK；而保留着未完成连接（SYN-RECEIVED）的服务器，在 1 秒后（初始重传超时，RFC 6298）就会重传。可见它没有为这条连接保存任何状态，这正是 SYN-ACK 携带 SYN Cookie（RFC 4987）时服务器的做法：连接是根据客户端完成握手的那个 ACK 重建的。图中仍显示 SYN-RECEIVED，因为 RFC 9293 规定已应答 SYN 的服务器处于这个状态。
+explain-completed-as-taken = 图中把握手的完成时刻定为 { $at } ms，距客户端的第一个 ACK 已过去 { $ms } ms。
+explain-completed = 握手在客户端第一个 ACK 之后 { $ms } ms 才完成（{ $at } ms 时）。
 explain-never-completed = 握手始终没有完成。
 explain-not-completed = 抓包结束时，握手还没有完成。
 explain-kernel-established = 内核在 { $at } ms 时把服务器的套接字置为 ESTABLISHED。
-explain-unsure = 仅凭这些报文段，无法判断服务器是否已经接收了客户端的 ACK：全连接队列已满的监听套接字会丢弃本应完成连接的 ACK 及其后的数据（除非 tcp_abort_on_overflow 让它回复 RST），各行按这种情况显示，在那之前一直是 SYN-RECEIVED；但服务器入方向的过滤规则（防火墙的 INPUT 规则）是在 lo 上的抓包看到报文段之后才丢弃的，如果它只丢弃了数据，那么服务器从客户端的第一个 ACK 起就已经是 ESTABLISHED 了。
+explain-unsure = 仅凭这些报文段，无法判断服务器是否已经接收了客户端的 ACK：全连接队列已满的监听套接字会丢弃本应完成连接的 ACK 及其后的数据（除非 tcp_abort_on_overflow 让它回复 RST），图中按这种情况显示，在那之前一直是 SYN-RECEIVED；但服务器入方向的过滤规则（防火墙的 INPUT 规则）是在 lo 上的抓包看到报文段之后才丢弃的，如果它只丢弃了数据，那么服务器从客户端的第一个 ACK 起就已经是 ESTABLISHED 了。
 explain-third-ack-dropped = 两端在同一台主机上，所以第三个 ACK 是在主机上被丢弃的。在 Linux 上，最可能的原因是全连接队列已满：全连接队列满的监听套接字会丢弃本应完成连接的 ACK，除非 tcp_abort_on_overflow 让它回复 RST。丢弃这些报文段的防火墙规则，看起来也是一样的。
 explain-queue-unseen = 抓包看不到队列：ListenOverflows 计数器（nstat）和 synack 的监听队列栏可以看到。
 explain-third-ack-lost = 第三个 ACK 在途中丢失了，或者因为服务器的全连接队列已满而被丢弃。
 
 ## TIME-WAIT 被新的 SYN 接管。
-explain-reused = 它的 SYN 复用了上一条连接的端口对，而上一条连接的{ explain-who }当时仍处于 TIME-WAIT（进入该状态才 { $ms } ms）。
+explain-reused = 这条连接的 SYN 复用了上一条连接的端口对，而上一条连接的{ explain-who }当时仍处于 TIME-WAIT（进入该状态才 { $ms } ms）。
 explain-taken-over = { explain-who }的 TIME-WAIT 提前结束了，距开始仅 { $ms } ms：同一端口对上的一个新 SYN 开启了下一条连接。
 explain-tw-reuse = { explain-who }又从自己原来的端口发起了连接：在 Linux 上，主动连接的套接字可以接管自己留下的 TIME-WAIT（net.ipv4.tcp_tw_reuse，只对发起连接的一方有效；默认值 2 表示仅在环回接口上允许），条件是时间戳表明它的报文段更新，并且距 TIME-WAIT 开始已过了一段时间（1 秒；从 Linux 6.14 起由 net.ipv4.tcp_tw_reuse_delay 设定）。如果程序用 bind() 指定了这个端口，还需要设置 SO_REUSEADDR；这一点从抓包中看不出来。
 explain-tw-rule = RFC 9293 §3.6.1（MAY-2）允许处于 TIME-WAIT 的一端接受新的 SYN，前提是它自己新的初始序号大于上次用过的序号（如果这个 SYN 原来是旧的重复报文段，就回到 TIME-WAIT）。Linux 检查的则是收到的 SYN：它的序号必须超过{ explain-who }上次收到的序号，或者它的时间戳更新（RFC 6191）。
@@ -101,19 +101,19 @@ explain-closed-first = { explain-who }先关闭（主动关闭）。
 explain-three-way-data = { explain-who }在 { $ms } ms 后发出的下一个报文段，同时携带了它最后的 { $len } 字节数据、它的 FIN 和对{ explain-peer } FIN 的确认 ACK：数据、FIN 和 ACK 合在一个报文段里，所以四次挥手的第 2、3 步共用了这个报文段。
 explain-three-way-fin = { explain-who }的 FIN 在{ explain-peer }的 FIN 之后 { $ms } ms 发出，同时确认了{ explain-peer }的 FIN：四次挥手的第 2、3 步合并成了一个报文段。
 explain-three-way-delack = { explain-who }的应用程序在延迟确认的时间窗口内就关闭了：它的 TCP 先不发送对 FIN 的确认（Linux 至少等待 { $delack } ms，看有没有数据或 FIN 可以捎带这个 ACK），还没等到单独发 ACK，它的 FIN 就先发出了。
-explain-fin-acked-with-data = { explain-who }在 { $ms } ms 后确认了这个 FIN，确认捎带在携带它接下来 { $len } 字节数据的报文段里：ACK 搭了数据的便车。
-explain-fin-acked-hole = { explain-who }在 { $ms } ms 后用一个单独的报文段确认了这个 FIN：{ $hole }。
-explain-hole = 这个 FIN 是越过一个空洞到达的（{ explain-who }在 { $at } ms 时发出的 ACK 仍在等待第 { $byte } 字节），而 FIN 只能按序处理，所以它要等前面的字节都到齐后才被接收
-explain-fin-acked-at-once = { explain-who }立即用一个单独的报文段确认了这个 FIN（{ $ms } ms 后）。
-explain-fin-acked-delack = { explain-who }在 { $ms } ms 后用一个单独的报文段确认了这个 FIN：这是它的延迟确认计时器到期了（Linux 至少等待 { $delack } ms），因为一直没有数据可以捎带这个 ACK。
-explain-fin-acked-alone = { explain-who }在 { $ms } ms 后用一个单独的报文段确认了这个 FIN。
-explain-second-fin-half-close = { explain-who }还有数据要发送（第一个 FIN 之后又发送了 { $bytes } 字节：半关闭），所以它自己的 FIN 来得较晚，在第一个 FIN 之后 { $ms } ms：两个方向各自关闭，共用了四个报文段。
-explain-second-fin = { explain-who }自己的 FIN 在第一个 FIN 之后 { $ms } ms 才发出：两个方向各自关闭，依次是 FIN、ACK、FIN、ACK。
+explain-fin-acked-with-data = { explain-who }在 { $ms } ms 后确认了{ explain-peer }的 FIN，这个确认由携带其后 { $len } 字节数据的报文段捎带：这就是捎带确认。
+explain-fin-acked-hole = { explain-who }在 { $ms } ms 后用一个单独的报文段确认了{ explain-peer }的 FIN：{ $hole }。
+explain-hole = 这个 FIN 到达时，它前面的数据还有缺口（{ explain-who }在 { $at } ms 时发出的 ACK 仍在期待第 { $byte } 字节），而 FIN 只能按序处理，所以要等它前面的字节都到齐后才被接收
+explain-fin-acked-at-once = { explain-who }立即用一个单独的报文段确认了{ explain-peer }的 FIN（{ $ms } ms 后）。
+explain-fin-acked-delack = { explain-who }在 { $ms } ms 后用一个单独的报文段确认了{ explain-peer }的 FIN：这是它的延迟确认计时器到期了（Linux 至少等待 { $delack } ms），因为一直没有数据可以捎带这个 ACK。
+explain-fin-acked-alone = { explain-who }在 { $ms } ms 后用一个单独的报文段确认了{ explain-peer }的 FIN。
+explain-second-fin-half-close = { explain-who }还有数据要发送（第一个 FIN 之后又发送了 { $bytes } 字节：半关闭），所以它自己的 FIN 来得较晚，在第一个 FIN 之后 { $ms } ms 才发出：两个方向分别关闭，共用了四个报文段。
+explain-second-fin = { explain-who }自己的 FIN 在第一个 FIN 之后 { $ms } ms 才发出：两个方向分别关闭，依次是 FIN、ACK、FIN、ACK。
 
 ## 同时关闭（$path：用 " -> " 连接的状态）。
 explain-fins-crossed = 双方都在看到对方的 FIN 之前就发出了自己的 FIN：两个 FIN 在线路上交叉而过。
 explain-went = { explain-who }的状态依次为 { $path }。
-explain-both-time-wait = 双方最后都进入了 TIME-WAIT：每一方都是在收到对方的 FIN 之前就发出了自己的 FIN（经过 FIN-WAIT-1，而不是 CLOSE-WAIT），这样的一方都要在 TIME-WAIT 等待。
+explain-both-time-wait = 双方最后都进入了 TIME-WAIT：每一方都是在收到对方的 FIN 之前就发出了自己的 FIN（经过 FIN-WAIT-1，而不是 CLOSE-WAIT），而先发出 FIN 的一方都要进入 TIME-WAIT 等待。
 
 ## 复位（$first、$then：explain-reset-fact 分句；$data：字节数，0 表示没有）。
 explain-reset-fact = { explain-who }发送了 FIN{ $acked ->
@@ -140,10 +140,10 @@ explain-refused-rst = SYN 得到的应答是 RST-ACK（seq={ $seq }，ack={ $ack
 explain-refused = SYN 得到的应答是 RST-ACK，所以没有握手，也没有建立连接：服务器一方始终是 CLOSED。最可能的原因是服务器的这个端口上没有进程在监听（用 RST 拒绝连接的防火墙规则发出的也是同样的报文段）。
 
 ## 套接字调用（$call：close() 或 shutdown(SHUT_WR)；$what：FIN 或 RST）。
-explain-call-closed = { explain-who }调用了 { $call }，{ $ms } ms 后它的 { $what } 发出。
+explain-call-closed = { explain-who }调用了 { $call }，{ $ms } ms 后发出了 { $what }。
 explain-call-accepted = 握手完成（{ $basis ->
-    [kernel] 内核把服务器的套接字置为 ESTABLISHED
-   *[wire] 握手的第三个 ACK
+    [kernel] 以内核把服务器的套接字置为 ESTABLISHED 为准
+   *[wire] 以握手的第三个 ACK 为准
 }）{ $ms } ms 后，服务器的 accept() 才返回这条连接：连接在全连接队列中一直等到服务器程序把它取走。
 explain-call-coalesced = { explain-who }的一次 recv() 返回了 { $n } 字节，它们是分 { $parts } 个报文段到达的：TCP 是字节流，消息的边界要由程序自己划分。
 explain-call-eof = { explain-who }的 recv() 在{ explain-peer }的 FIN 到达 { $ms } ms 后返回 0{ $rule ->
@@ -195,7 +195,7 @@ explain-icmp-other = { explain-icmp-head }。
 
 ## UDP 流的结论，一句话，不带句号。
 explain-udp = 共 { $n } 个数据报{ $way ->
-    [one] ，全部是单向的
+    [one] ，全部单向发送
     [both] （{ $a } 个发往服务器，{ $b } 个返回）
    *[none] {""}
 }，没有握手，也没有关闭{ $tail ->

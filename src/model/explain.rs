@@ -15,9 +15,9 @@ mod calls;
 use super::classify::{CloseKind, Dir, Phase, Role};
 use super::connection::{Connection, IcmpNote, Record, TakenOver};
 use super::segment::{Icmp, Timestamp};
+use super::tcp::{self, TcpState};
 use crate::i18n::{self, Lang, Said};
 use crate::said;
-use super::tcp::{self, TcpState};
 
 /// Linux's shortest delayed-ACK timeout (`TCP_DELACK_MIN`, HZ/25): an ACK
 /// sent alone sooner than this after what it acknowledges was not sent by
@@ -534,15 +534,21 @@ fn four_way(conn: &Connection, s: &mut Vec<Said>) {
         let (ms, words) = gap_ms(conn, fin, ack);
         let len = conn.records[ack].payload_len;
         s.push(if len > 0 {
-            said!("explain-fin-acked-with-data", who = b.name(), ms = words, len = len)
+            said!("explain-fin-acked-with-data", who = b.name(), peer = a.name(), ms = words, len = len)
         } else if let Some(hole) = fin_past_hole(conn, b) {
-            said!("explain-fin-acked-hole", who = b.name(), ms = words, hole = hole_words(conn, b, hole))
+            said!(
+                "explain-fin-acked-hole",
+                who = b.name(),
+                peer = a.name(),
+                ms = words,
+                hole = hole_words(conn, b, hole)
+            )
         } else if ms < 1.0 {
-            said!("explain-fin-acked-at-once", who = b.name(), ms = words)
+            said!("explain-fin-acked-at-once", who = b.name(), peer = a.name(), ms = words)
         } else if (DELACK_MIN_MS..=DELACK_LIMIT_MS).contains(&ms) {
-            said!("explain-fin-acked-delack", who = b.name(), ms = words, delack = delack_min())
+            said!("explain-fin-acked-delack", who = b.name(), peer = a.name(), ms = words, delack = delack_min())
         } else {
-            said!("explain-fin-acked-alone", who = b.name(), ms = words)
+            said!("explain-fin-acked-alone", who = b.name(), peer = a.name(), ms = words)
         });
     }
     let later = match (fin_row(conn, a), fin_row(conn, b)) {
@@ -1300,7 +1306,12 @@ fn explain_fin_ack(conn: &Connection, idx: usize, r: &Record) -> String {
             p = peer.name()
         );
         if let Some(hole) = fin_past_hole(conn, who) {
-            let _ = write!(s, " The {} enters CLOSE-WAIT only now: {}.", who.name(), hole_words(conn, who, hole).render(Lang::En));
+            let _ = write!(
+                s,
+                " The {} enters CLOSE-WAIT only now: {}.",
+                who.name(),
+                hole_words(conn, who, hole).render(Lang::En)
+            );
         } else if (DELACK_MIN_MS..=DELACK_LIMIT_MS).contains(&ms) {
             let _ = write!(
                 s,
