@@ -219,3 +219,88 @@ explain-udp = { $n } { $n ->
 }
 ## A UDP flow's verdict as a sentence ($verdict: explain-udp).
 explain-udp-sentence = { $verdict }.
+
+## What one segment does (explain::explain, the dashboard's panel).
+## $bytes: explain-seg-bytes; $row: a row of the ladder, from 1.
+explain-seg-bytes = { $len } bytes, bytes { $seq } to { $last } of its stream (seq={ $seq }, len={ $len })
+explain-seg-syn-again = The client sends its SYN again: no answer had come.
+explain-seg-step1 = Handshake step 1: the { $who } asks to open a connection and announces its initial sequence number (shown as 0). A SYN takes one sequence number.
+explain-seg-syn-not-taken = The server did not take this SYN: it answered nothing, and the client sent it again { $ms } ms later, so the server stayed in LISTEN.
+explain-seg-fin-ack-lost = The { $who } acknowledges the { $peer }'s FIN (ack={ $ack }), but this ACK did not reach the { $peer }: it stayed in { $state }, as the FIN it sent again shows.
+explain-seg-dropped-on-host = Both ends are on one host, so it was dropped on the host, not lost on a link: by a firewall rule, for instance.
+explain-seg-data-acks-syn-ack = The client sends { $bytes }{ $again ->
+    [yes] {" "}again
+   *[no] {""}
+}, and with them acknowledges the server's SYN-ACK (ack={ $ack }).
+explain-seg-acks-syn-ack = The client acknowledges the server's SYN-ACK (ack={ $ack }).
+explain-seg-unsure = The server answered nothing: the client's data came again { $ms } ms later with no answer. The rows take it that the server did not take this segment and was still SYN-RECEIVED (a listener whose accept queue is full drops it); or a filter on the server's way in dropped only the data, after the capture saw it. The segments do not tell which.
+explain-seg-still-syn-received = The server did not take this segment: it was still SYN-RECEIVED{ $shown ->
+    [kernel] , as the kernel shows: it moved the server's socket to ESTABLISHED only at { $at } ms.
+    [syn-ack] , as its SYN-ACK sent again { $ms } ms later shows (only a SYN-RECEIVED endpoint sends that).
+    [data] , as the client's data sent again { $ms } ms later with no answer shows.
+   *[none] {"."}
+}
+explain-seg-queue-full = Both ends are on one host, so it was dropped on the host: most likely, the accept queue was full.
+explain-seg-lost-or-queue = It was lost on the way, or dropped by a server whose accept queue was full.
+explain-seg-syn-ack-again = The server sends its SYN-ACK again: it is still in SYN-RECEIVED, so no segment of the client's that acknowledged the first one has been taken{ $note ->
+    [dropped] {" "}(they were dropped)
+    [lost] {" "}(they were lost or dropped)
+   *[none] {""}
+}. Only an endpoint in SYN-RECEIVED sends its SYN-ACK again.
+explain-seg-fin-again = The { $who } sends its FIN again: the ACK of it never reached it{ $lost ->
+    [yes] {" "}(the { $peer }'s ACK at row { $row })
+   *[no] {""}
+}, so it is still in { $state }.
+explain-seg-time-wait-will-answer = The { $peer } is in TIME-WAIT and still knows the connection: it will answer with the ACK again. That is what TIME-WAIT is for: a side that had gone to CLOSED would answer this FIN with RST.
+explain-seg-syn-again-taken = The client sends its SYN again (a retransmission): no answer had come. The server takes this one: it is in SYN-RECEIVED from now on, and answers from there.
+explain-seg-retransmission = The { $who } sends this sequence range again: a retransmission.
+explain-seg-carries = It carries { $bytes }.
+explain-seg-not-a-step = It does not count as a new step.
+explain-seg-rst-refused = RST-ACK in answer to a SYN: the connection is refused. Most likely nothing listens on that port (a firewall rule that rejects with RST sends the same). There was never a handshake.
+explain-seg-rst-after-close = An RST from the { $who } after the close had finished: the connection was already over, so it changes nothing but the socket that receives it.
+explain-seg-rst-in-close = RST from the { $who }: it ends the connection in the middle of its close. Both ends drop it at once (CLOSED): no TIME-WAIT.
+explain-seg-rst-abort = RST from the { $who }: an abortive close. Both ends drop the connection at once (CLOSED), without FINs and without TIME-WAIT.
+explain-seg-step1-refused = The answer will be an RST: most likely nothing listens on the server's port.
+explain-seg-step1-taken = The { $peer } takes it as it arrives: it is in SYN-RECEIVED from now on, and answers from there.
+explain-seg-step1-again = This SYN is the client's earlier one sent again (a retransmission): the server took this one.
+explain-seg-step2 = Handshake step 2: the { $who } acknowledges the SYN (ack=1) and sends its own SYN in the same segment. That is why opening takes three segments, not four: the server has nothing to wait for.
+explain-seg-step3-as-taken = Handshake step 3, as the rows take it: the client sends { $bytes } again, and this time the server takes them (ack={ $ack }).
+explain-seg-step3-data-again = Handshake step 3: the client sends { $bytes } again, and this time the server takes them, and with them the ACK of its SYN-ACK (ack={ $ack }).
+explain-seg-step3 = Handshake step 3: the client acknowledges the server's SYN (ack={ $ack }).
+explain-seg-established = Both sides now know each other's sequence numbers: ESTABLISHED.
+explain-seg-step3-unanswered = The server had answered none of the client's { $n ->
+    [one] { $n } segment
+   *[other] { $n } segments
+} before it, the first { $ms } ms earlier (whether it had taken the ACK, the segments do not tell).
+explain-seg-step3-not-taken = The server had not taken the client's { $n ->
+    [one] { $n } segment
+   *[other] { $n } segments
+} before it: it stayed in SYN-RECEIVED { $ms } ms after the first.
+explain-seg-fin-crossing = The { $who } closes its direction (FIN). The { $peer } sends its own FIN before this one reaches it: the two FINs cross on the wire (a simultaneous close).
+explain-seg-fin-first = The { $who } has nothing more to send and closes its direction (FIN, seq={ $seq }). A FIN takes one sequence number: its ACK will say ack={ $ack }. The { $peer } may still send data: closing is done per direction, which is why it can take four segments.
+explain-seg-fin-ack-data = This segment carries the { $who }'s last { $len } bytes, its FIN and the ACK of the { $peer }'s FIN (ack={ $ack }): data, FIN and ACK in one segment, so the close takes three segments.
+explain-seg-fin-ack = This FIN-ACK carries the ACK of the { $peer }'s FIN (ack={ $ack }), so the close takes three segments: the { $who }'s ACK and its FIN travel together.
+explain-seg-fin-ack-delack = The { $who }'s application closed { $ms } ms after the { $peer }'s FIN arrived, before the ACK it held back was due (Linux delays the ACK of a FIN by at least { $delack } ms).
+explain-seg-fin-via = The { $who } sends its FIN from { $from } ({ $via }) before the { $peer }'s FIN has reached it: the FINs cross. This FIN does not acknowledge the { $peer }'s (ack={ $ack }), so each side receives a FIN that does not acknowledge its own: the { $peer } goes to { $p_after }, and the { $who } goes to { $w_after } when the { $peer }'s FIN arrives.
+explain-seg-fin-second = The { $who } closes its direction too{ $after ->
+    [yes] , { $ms } ms after the segment that acknowledged the { $peer }'s FIN
+   *[no] {""}
+}: its ACK and its FIN left apart, the four-way close. The { $who } goes { $from } -> { $to }.
+explain-seg-time-wait-answers = The { $who } answers the { $peer }'s FIN again from TIME-WAIT, with the ACK the { $peer } missed (ack={ $ack }): the { $peer } goes { $from } -> { $to }, and the { $who } starts its 2 x MSL wait again (RFC 9293 §3.10.7.4). This is what TIME-WAIT is for.
+explain-seg-after-close = A segment from the { $who } after the close had finished (both FINs acknowledged): it changes no state.
+explain-seg-data = The { $who } sends { $bytes }.
+explain-seg-data-acked = The { $peer } acknowledges them with ack={ $ack } (row { $row }): ack = seq + len, the next byte it expects.
+explain-seg-data-acked-past = The { $peer } acknowledges them with ack={ $ack } (row { $row }), past seq + len = { $next }: that ACK covers what followed them too.
+explain-seg-half-close = The { $peer } has closed its direction, but the { $who } may still send: a half-close.
+explain-seg-ack-covers = An ACK from the { $who }: ack={ $ack } = { $seq } + { $len } (the seq and len of the { $peer }'s data at row { $row }), the next byte it expects: it has bytes up to { $upto }.
+explain-seg-ack = An ACK from the { $who }: ack={ $ack }, the next byte it expects.
+explain-seg-fin-acked-with-data = The { $who } sends { $bytes }, and with them acknowledges the { $peer }'s FIN (ack={ $ack }), { $ms } ms after it: the ACK rides on the data.
+explain-seg-not-closed-half-close = The { $who } has not closed its side: a half-close.
+explain-seg-goes = The { $who } goes { $from } -> { $to }.
+explain-seg-fin-acked-alone = The { $who } acknowledges the { $peer }'s FIN on its own (ack={ $ack }), { $ms } ms after it: it has not closed its side yet (it may still have data), so its own FIN comes in a segment of its own.
+explain-seg-close-wait-only-now = The { $who } enters CLOSE-WAIT only now: { $hole }.
+explain-seg-delack-fired = This ACK went out when the { $who }'s delayed-ACK timer fired (Linux waits at least { $delack } ms).
+explain-seg-fin-acked = The { $who } acknowledges the { $peer }'s FIN (ack={ $ack }): the { $peer } goes { $from } -> { $to }.
+explain-seg-last-segment = This is the last segment of the close. The { $who }, which closed first, now waits in TIME-WAIT (2 x MSL; Linux: 60 s) in case this ACK is lost and the FIN comes again.
+explain-seg-both-time-wait = Both ends are now in TIME-WAIT: each sent its FIN before it received the other's (FIN-WAIT-1, not CLOSE-WAIT), and a side that does that waits in TIME-WAIT.
+explain-seg-still-closing = The { $who } still waits in CLOSING for the ACK of its own FIN.

@@ -8,8 +8,6 @@
 //! asserts each claim on captures where it holds and where it must not be
 //! made, and that every number a sentence gives is one of the connection's.
 
-use std::fmt::Write as _;
-
 mod calls;
 
 use super::classify::{CloseKind, Dir, Phase, Role};
@@ -32,11 +30,6 @@ pub const SYN_ACK_TIMEOUT_MS: f64 = 1000.0;
 /// The longest an ACK may be delayed (RFC 9293 §3.8.6.3: less than 0.5 s):
 /// an ACK sent alone later than this was not held back by a delayed-ACK timer.
 pub const DELACK_LIMIT_MS: f64 = 500.0;
-
-/// `1 time` / `3 times`, `1 segment` / `2 segments`.
-fn count(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
 
 /// Index of the first FIN `role` sent (retransmissions aside).
 fn fin_row(conn: &Connection, role: Role) -> Option<usize> {
@@ -105,20 +98,6 @@ fn gap_ms(conn: &Connection, from: usize, to: usize) -> (f64, String) {
 /// gives them.
 fn at_ms(conn: &Connection, ts: Timestamp) -> String {
     ms_num(ts.millis_since(conn.start()))
-}
-
-/// Milliseconds between two rows, and in words.
-fn gap(conn: &Connection, from: usize, to: usize) -> (f64, String) {
-    let (Some(a), Some(b)) = (conn.records.get(from), conn.records.get(to)) else {
-        return (0.0, String::new());
-    };
-    let ms = b.ts.millis_since(a.ts);
-    (ms, ms_words(ms))
-}
-
-/// Milliseconds from the connection's first segment to `ts`, in words.
-fn at_words(conn: &Connection, ts: Timestamp) -> String {
-    ms_words(ts.millis_since(conn.start()))
 }
 
 /// The state of `role` before row `idx` (its state before the first
@@ -397,8 +376,9 @@ fn opening_words(conn: &Connection, o: &Opening, s: &mut Vec<Said>) {
     // when its first retransmission timeout (1 s, RFC 6298) runs out; one
     // that did not, that long, kept nothing: it is not "in SYN-RECEIVED".
     let waited = o.answered.zip(o.completed.or(conn.records.len().checked_sub(1)));
-    let cookie = waited
-        .filter(|&(answered, until)| o.syn_acks_again.is_empty() && gap(conn, answered, until).0 > SYN_ACK_TIMEOUT_MS);
+    let cookie = waited.filter(|&(answered, until)| {
+        o.syn_acks_again.is_empty() && gap_ms(conn, answered, until).0 > SYN_ACK_TIMEOUT_MS
+    });
     // Only the client's data sent again says so (no SYN-ACK again, no kernel
     // view): on one host a filter on the server's way in also drops segments
     // after the capture saw them, so whether the server took the ACK is open.
@@ -747,14 +727,27 @@ fn refused(conn: &Connection, s: &mut Vec<Said>) {
     });
 }
 
-/// What one segment does and why, for the dashboard's explanation panel;
-/// then what each ICMP error that quoted it said.
+/// What one segment does and why, for the dashboard's explanation panel,
+/// in this thread's language ([`i18n::current`]); then what each ICMP
+/// error that quoted it said.
 #[must_use]
 pub fn explain(conn: &Connection, idx: usize) -> String {
-    let mut s = explain_segment(conn, idx);
+    explain_in(conn, idx, i18n::current())
+}
+
+/// [`explain`] in `lang`.
+#[must_use]
+pub fn explain_in(conn: &Connection, idx: usize, lang: Lang) -> String {
+    i18n::sentences(lang, &explain_parts(conn, idx))
+}
+
+/// [`explain`], not yet in a language: one [`Said`] a sentence.
+#[must_use]
+pub fn explain_parts(conn: &Connection, idx: usize) -> Vec<Said> {
+    let mut s = Vec::new();
+    explain_segment(conn, idx, &mut s);
     for note in conn.icmp.iter().filter(|n| n.row == Some(idx)) {
-        s.push(' ');
-        s.push_str(&icmp_in(conn, note, Lang::En));
+        s.push(icmp_said(conn, note));
     }
     s
 }
@@ -808,42 +801,36 @@ pub fn icmp_said(conn: &Connection, note: &IcmpNote) -> Said {
         .arg("mtu", e.mtu)
 }
 
-fn explain_segment(conn: &Connection, idx: usize) -> String {
-    let Some(r) = conn.records.get(idx) else {
-        return String::new();
-    };
-    let mut s = if r.phase == Phase::Handshake && r.step == Some(3) {
-        explain_handshake(conn, idx, r)
+fn explain_segment(conn: &Connection, idx: usize, s: &mut Vec<Said>) {
+    let Some(r) = conn.records.get(idx) else { return };
+    if r.phase == Phase::Handshake && r.step == Some(3) {
+        explain_handshake(conn, idx, r, s);
     } else if not_taken(conn, idx) {
-        explain_not_taken(conn, idx, r)
+        explain_not_taken(conn, idx, r, s);
     } else if r.retransmission {
-        explain_retransmission(conn, idx, r)
+        explain_retransmission(conn, idx, r, s);
     } else if r.flags.rst() {
-        explain_rst(conn, idx, r)
+        explain_rst(conn, idx, r, s);
     } else if r.flags.syn() {
-        explain_handshake(conn, idx, r)
+        explain_handshake(conn, idx, r, s);
     } else if r.flags.fin() {
-        explain_fin(conn, idx, r)
+        explain_fin(conn, idx, r, s);
     } else {
-        explain_ack(conn, idx, r)
-    };
+        explain_ack(conn, idx, r, s);
+    }
     if r.step == Some(1)
         && r.phase == Phase::Handshake
         && let Some(t) = conn.after_time_wait
     {
-        let _ = write!(s, " {}", reused_words(&t).render(Lang::En));
+        s.push(reused_words(&t));
     }
-    s
 }
 
-/// What the sender of row `r` sends, in sequence numbers: `bytes 1 to 10 of
-/// its stream (seq=1, len=10)`.
-fn bytes_words(r: &Record) -> String {
+/// What the sender of row `r` sends, in sequence numbers: `10 bytes, bytes
+/// 1 to 10 of its stream (seq=1, len=10)` (a phrase other sentences take).
+fn bytes_words(r: &Record) -> Said {
     let last = u64::from(r.rel_seq) + u64::from(r.payload_len) - 1;
-    format!(
-        "{} bytes, bytes {} to {last} of its stream (seq={}, len={})",
-        r.payload_len, r.rel_seq, r.rel_seq, r.payload_len
-    )
+    said!("explain-seg-bytes", len = r.payload_len, seq = r.rel_seq, last = last)
 }
 
 /// The row after `idx` that shows a segment was not taken: the server's
@@ -858,402 +845,269 @@ fn evidence(conn: &Connection, idx: usize) -> Option<usize> {
 }
 
 /// A segment its receiver did not take, as later segments showed.
-fn explain_not_taken(conn: &Connection, idx: usize, r: &Record) -> String {
+fn explain_not_taken(conn: &Connection, idx: usize, r: &Record, s: &mut Vec<Said>) {
     let o = opening(conn);
     if r.flags.syn() {
-        let mut s = if r.retransmission {
-            "The client sends its SYN again: no answer had come.".to_string()
+        s.push(if r.retransmission {
+            said!("explain-seg-syn-again")
         } else {
-            "Handshake step 1: the client asks to open a connection and announces its initial sequence number \
-             (shown as 0). A SYN takes one sequence number."
-                .to_string()
-        };
+            said!("explain-seg-step1", who = Role::Client.name())
+        });
         let next =
             (idx + 1..conn.records.len()).find(|&i| conn.records[i].dir == Dir::C2S && conn.records[i].flags.syn());
         if let Some(n) = next {
-            let _ = write!(
-                s,
-                " The server did not take this SYN: it answered nothing, and the client sent it again {} later, so the \
-                 server stayed in LISTEN.",
-                gap(conn, idx, n).1
-            );
+            s.push(said!("explain-seg-syn-not-taken", ms = gap_ms(conn, idx, n).1));
         }
         if one_host(conn) {
-            let _ = write!(
-                s,
-                " {} {}",
-                said!("explain-host-dropped", n = 1usize).render(Lang::En),
-                said!("explain-syn-drop").render(Lang::En)
-            );
+            s.push(said!("explain-host-dropped", n = 1usize));
+            s.push(said!("explain-syn-drop"));
         }
-        return s;
+        return;
     }
     if r.teardown_steps.contains(2) || r.teardown_steps.contains(4) {
-        let peer = r.dir.sender().peer();
-        let mut s = format!(
-            "The {} acknowledges the {}'s FIN (ack={}), but this ACK did not reach the {}: it stayed in {}, as the FIN \
-             it sent again shows.",
-            r.dir.sender().name(),
-            peer.name(),
-            r.rel_ack,
-            peer.name(),
-            r.state(peer)
-        );
+        let who = r.dir.sender();
+        let peer = who.peer();
+        s.push(said!(
+            "explain-seg-fin-ack-lost",
+            who = who.name(),
+            peer = peer.name(),
+            ack = r.rel_ack,
+            state = r.state(peer).name(),
+        ));
         if one_host(conn) {
-            s.push_str(
-                " Both ends are on one host, so it was dropped on the host, not lost on a link: by a firewall rule, \
-                 for instance.",
-            );
+            s.push(said!("explain-seg-dropped-on-host"));
         }
-        return s;
+        return;
     }
-    let mut s = if r.payload_len > 0 {
-        format!(
-            "The client sends {}{}, and with them acknowledges the server's SYN-ACK (ack={}).",
-            bytes_words(r),
-            if r.retransmission { " again" } else { "" },
-            r.rel_ack
+    s.push(if r.payload_len > 0 {
+        said!(
+            "explain-seg-data-acks-syn-ack",
+            bytes = bytes_words(r),
+            again = if r.retransmission { "yes" } else { "no" },
+            ack = r.rel_ack,
         )
     } else {
-        format!("The client acknowledges the server's SYN-ACK (ack={}).", r.rel_ack)
-    };
+        said!("explain-seg-acks-syn-ack", ack = r.rel_ack)
+    });
     let data_again = evidence(conn, idx).filter(|&e| conn.records[e].dir == Dir::C2S);
     if let (None, Some(e), true) = (o.kernel, data_again, one_host(conn) && o.syn_acks_again.is_empty()) {
         // Only the data sent again tells, and on one host a filter may drop
         // segments after the capture saw them: both cases are said.
-        let _ = write!(
-            s,
-            " The server answered nothing: the client's data came again {} later with no answer. The rows take it \
-             that the server did not take this segment and was still SYN-RECEIVED (a listener whose accept queue is \
-             full drops it); or a filter on the server's way in dropped only the data, after the capture saw it. The \
-             segments do not tell which.",
-            gap(conn, idx, e).1
-        );
-        return s;
+        s.push(said!("explain-seg-unsure", ms = gap_ms(conn, idx, e).1));
+        return;
     }
-    s.push_str(" The server did not take this segment: it was still SYN-RECEIVED");
-    match (o.kernel, evidence(conn, idx)) {
-        (Some(t), _) => {
-            let _ = write!(
-                s,
-                ", as the kernel shows: it moved the server's socket to ESTABLISHED only at {}.",
-                at_words(conn, t)
-            );
-        }
+    s.push(match (o.kernel, evidence(conn, idx)) {
+        (Some(t), _) => said!("explain-seg-still-syn-received", shown = "kernel", at = at_ms(conn, t)),
         (None, Some(e)) if conn.records[e].dir == Dir::S2C => {
-            let _ = write!(
-                s,
-                ", as its SYN-ACK sent again {} later shows (only a SYN-RECEIVED endpoint sends that).",
-                gap(conn, idx, e).1
-            );
+            said!("explain-seg-still-syn-received", shown = "syn-ack", ms = gap_ms(conn, idx, e).1)
         }
-        (None, Some(e)) => {
-            let _ = write!(s, ", as the client's data sent again {} later with no answer shows.", gap(conn, idx, e).1);
-        }
-        (None, None) => s.push('.'),
-    }
+        (None, Some(e)) => said!("explain-seg-still-syn-received", shown = "data", ms = gap_ms(conn, idx, e).1),
+        (None, None) => said!("explain-seg-still-syn-received", shown = "none"),
+    });
     if one_host(conn) {
-        s.push_str(
-            " Both ends are on one host, so it was dropped on the host: most likely, the accept queue was full.",
-        );
-        s.push(' ');
-        s.push_str(&said!("explain-queue-unseen").render(Lang::En));
+        s.push(said!("explain-seg-queue-full"));
+        s.push(said!("explain-queue-unseen"));
     } else {
-        s.push_str(" It was lost on the way, or dropped by a server whose accept queue was full.");
+        s.push(said!("explain-seg-lost-or-queue"));
     }
-    s
 }
 
-fn explain_retransmission(conn: &Connection, idx: usize, r: &Record) -> String {
+fn explain_retransmission(conn: &Connection, idx: usize, r: &Record, s: &mut Vec<Said>) {
     let who = r.dir.sender();
     if r.flags.syn() && r.flags.ack() {
-        return format!(
-            "The server sends its SYN-ACK again: it is still in SYN-RECEIVED, so no segment of the client's that \
-             acknowledged the first one has been taken{}. Only an endpoint in SYN-RECEIVED sends its SYN-ACK again.",
-            if opening(conn).acks_dropped.is_empty() {
-                String::new()
-            } else {
-                format!(" (they were {})", not_taken_note(conn))
-            }
-        );
+        let note = if opening(conn).acks_dropped.is_empty() {
+            "none"
+        } else if one_host(conn) {
+            "dropped"
+        } else {
+            "lost"
+        };
+        s.push(said!("explain-seg-syn-ack-again", note = note));
+        return;
     }
     if r.flags.fin() && r.phase == Phase::AfterClose {
         let peer = who.peer();
         let lost = ack_row(conn, who).filter(|&l| l < idx);
-        let mut s = format!(
-            "The {} sends its FIN again: the ACK of it never reached it{}, so it is still in {}.",
-            who.name(),
-            lost.map(|l| format!(" (the {}'s ACK at row {})", peer.name(), l + 1)).unwrap_or_default(),
-            r.state(who)
-        );
-        let _ = write!(
-            s,
-            " The {} is in TIME-WAIT and still knows the connection: it will answer with the ACK again. That is what \
-             TIME-WAIT is for: a side that had gone to CLOSED would answer this FIN with RST.",
-            peer.name()
-        );
-        return s;
+        s.push(said!(
+            "explain-seg-fin-again",
+            who = who.name(),
+            peer = peer.name(),
+            lost = if lost.is_some() { "yes" } else { "no" },
+            row = lost.map_or(0, |l| l + 1),
+            state = r.state(who).name(),
+        ));
+        s.push(said!("explain-seg-time-wait-will-answer", peer = peer.name()));
+        return;
     }
     if r.flags.syn() && r.dir == Dir::C2S && r.server_state == TcpState::SynReceived {
-        return "The client sends its SYN again (a retransmission): no answer had come. The server takes this one: it \
-                is in SYN-RECEIVED from now on, and answers from there."
-            .to_string();
+        s.push(said!("explain-seg-syn-again-taken"));
+        return;
     }
-    let mut s = format!("The {} sends this sequence range again: a retransmission.", who.name());
+    s.push(said!("explain-seg-retransmission", who = who.name()));
     if r.payload_len > 0 {
-        let _ = write!(s, " It carries {}.", bytes_words(r));
+        s.push(said!("explain-seg-carries", bytes = bytes_words(r)));
     }
-    s.push_str(" It does not count as a new step.");
-    s
+    s.push(said!("explain-seg-not-a-step"));
 }
 
 /// An RST: a refusal, an abortive close, or one after the close.
-fn explain_rst(conn: &Connection, idx: usize, r: &Record) -> String {
+fn explain_rst(conn: &Connection, idx: usize, r: &Record, s: &mut Vec<Said>) {
     let who = r.dir.sender().name();
     if conn.close.refused {
-        "RST-ACK in answer to a SYN: the connection is refused. Most likely nothing listens on that port (a \
-         firewall rule that rejects with RST sends the same). There was never a handshake."
-            .to_string()
+        s.push(said!("explain-seg-rst-refused"));
     } else if r.phase == Phase::AfterClose {
-        format!(
-            "An RST from the {who} after the close had finished: the connection was already over, so it changes \
-             nothing but the socket that receives it."
-        )
+        s.push(said!("explain-seg-rst-after-close", who = who));
     } else if conn.close.first_fin.is_some() {
-        let mut s = format!(
-            "RST from the {who}: it ends the connection in the middle of its close. Both ends drop it at once \
-             (CLOSED): no TIME-WAIT."
-        );
+        s.push(said!("explain-seg-rst-in-close", who = who));
         if let Some(cause) = rst_cause(conn, idx, r.dir.sender()) {
-            let _ = write!(s, " {}", cause.render(Lang::En));
+            s.push(cause);
         }
-        s
     } else {
-        format!(
-            "RST from the {who}: an abortive close. Both ends drop the connection at once (CLOSED), \
-             without FINs and without TIME-WAIT."
-        )
+        s.push(said!("explain-seg-rst-abort", who = who));
     }
 }
 
 /// A segment of the three-way handshake.
-fn explain_handshake(conn: &Connection, idx: usize, r: &Record) -> String {
+fn explain_handshake(conn: &Connection, idx: usize, r: &Record, s: &mut Vec<Said>) {
     let who = r.dir.sender();
     if r.flags.syn() && !r.flags.ack() {
-        let mut s = format!(
-            "Handshake step 1: the {} asks to open a connection and announces its initial sequence number \
-             (shown as 0). A SYN takes one sequence number.",
-            who.name()
-        );
+        s.push(said!("explain-seg-step1", who = who.name()));
         if conn.close.refused {
-            s.push_str(" The answer will be an RST: most likely nothing listens on the server's port.");
+            s.push(said!("explain-seg-step1-refused"));
         } else if r.state(who.peer()) == TcpState::SynReceived {
-            let _ = write!(
-                s,
-                " The {} takes it as it arrives: it is in SYN-RECEIVED from now on, and answers from there.",
-                who.peer().name()
-            );
+            s.push(said!("explain-seg-step1-taken", peer = who.peer().name()));
         }
         if r.retransmission {
-            s.push_str(
-                " This SYN is the client's earlier one sent again (a retransmission): the server took this one.",
-            );
+            s.push(said!("explain-seg-step1-again"));
         }
-        s
-    } else if r.flags.syn() {
-        format!(
-            "Handshake step 2: the {} acknowledges the SYN (ack=1) and sends its own SYN in the same \
-             segment. That is why opening takes three segments, not four: the server has nothing to wait for.",
-            who.name()
-        )
+        return;
+    }
+    if r.flags.syn() {
+        s.push(said!("explain-seg-step2", who = who.name()));
+        return;
+    }
+    let o = opening(conn);
+    let unsure = one_host(conn) && o.syn_acks_again.is_empty() && o.kernel.is_none();
+    s.push(if r.retransmission && r.payload_len > 0 && unsure && o.acks_dropped.first().is_some_and(|&f| f < idx) {
+        said!("explain-seg-step3-as-taken", bytes = bytes_words(r), ack = r.rel_ack)
+    } else if r.retransmission && r.payload_len > 0 {
+        said!("explain-seg-step3-data-again", bytes = bytes_words(r), ack = r.rel_ack)
     } else {
-        let o = opening(conn);
-        let unsure = one_host(conn) && o.syn_acks_again.is_empty() && o.kernel.is_none();
-        let mut s = if r.retransmission
-            && r.payload_len > 0
-            && unsure
-            && o.acks_dropped.first().is_some_and(|&f| f < idx)
-        {
-            format!(
-                "Handshake step 3, as the rows take it: the client sends {} again, and this time the server takes \
-                 them (ack={}).",
-                bytes_words(r),
-                r.rel_ack
-            )
-        } else if r.retransmission && r.payload_len > 0 {
-            format!(
-                "Handshake step 3: the client sends {} again, and this time the server takes them, and with them the \
-                 ACK of its SYN-ACK (ack={}).",
-                bytes_words(r),
-                r.rel_ack
-            )
+        said!("explain-seg-step3", ack = r.rel_ack)
+    });
+    s.push(said!("explain-seg-established"));
+    if let Some(&first) = o.acks_dropped.first().filter(|&&f| f < idx) {
+        let n = o.acks_dropped.iter().filter(|&&d| d < idx).count();
+        let since = gap_ms(conn, first, idx).1;
+        s.push(if unsure {
+            said!("explain-seg-step3-unanswered", n = n, ms = since)
         } else {
-            format!("Handshake step 3: the client acknowledges the server's SYN (ack={}).", r.rel_ack)
-        };
-        s.push_str(" Both sides now know each other's sequence numbers: ESTABLISHED.");
-        if let Some(&first) = o.acks_dropped.first().filter(|&&f| f < idx) {
-            let n = count(o.acks_dropped.iter().filter(|&&d| d < idx).count(), "segment", "segments");
-            let since = gap(conn, first, idx).1;
-            if unsure {
-                let _ = write!(
-                    s,
-                    " The server had answered none of the client's {n} before it, the first {since} earlier (whether it \
-                     had taken the ACK, the segments do not tell)."
-                );
-            } else {
-                let _ = write!(
-                    s,
-                    " The server had not taken the client's {n} before it: it stayed in SYN-RECEIVED {since} after the first."
-                );
-            }
-        }
-        if let Some(t) = o.kernel {
-            let _ = write!(s, " The kernel moved the server's socket to ESTABLISHED at {}.", at_words(conn, t));
-        }
-        s
+            said!("explain-seg-step3-not-taken", n = n, ms = since)
+        });
+    }
+    if let Some(t) = o.kernel {
+        s.push(said!("explain-kernel-established", at = at_ms(conn, t)));
     }
 }
 
 /// A FIN: the first, the one that carries the ACK of the first, one that
 /// crossed the other, or the second of a four-way close.
-fn explain_fin(conn: &Connection, idx: usize, r: &Record) -> String {
+fn explain_fin(conn: &Connection, idx: usize, r: &Record, s: &mut Vec<Said>) {
     let (who, peer) = (r.dir.sender(), r.dir.sender().peer());
-    let s = r.teardown_steps;
+    let steps = r.teardown_steps;
     let fin_seq = u64::from(r.rel_seq) + u64::from(r.payload_len);
-    if s.contains(1) && conn.close.simultaneous {
-        format!(
-            "The {} closes its direction (FIN). The {} sends its own FIN before this one reaches it: \
-             the two FINs cross on the wire (a simultaneous close).",
-            who.name(),
-            peer.name()
-        )
-    } else if s.contains(1) {
-        format!(
-            "The {} has nothing more to send and closes its direction (FIN, seq={fin_seq}). A FIN takes one sequence \
-             number: its ACK will say ack={}. The {} may still send data: closing is done per direction, which is why \
-             it can take four segments.",
-            who.name(),
-            fin_seq + 1,
-            peer.name()
-        )
-    } else if s.contains(2) {
-        let since = fin_row(conn, peer).map(|f| gap(conn, f, idx)).unwrap_or_default();
-        let mut t = if r.payload_len > 0 {
-            format!(
-                "This segment carries the {w}'s last {} bytes, its FIN and the ACK of the {p}'s FIN (ack={}): data, \
-                 FIN and ACK in one segment, so the close takes three segments.",
-                r.payload_len,
-                r.rel_ack,
-                w = who.name(),
-                p = peer.name()
+    if steps.contains(1) && conn.close.simultaneous {
+        s.push(said!("explain-seg-fin-crossing", who = who.name(), peer = peer.name()));
+    } else if steps.contains(1) {
+        s.push(said!("explain-seg-fin-first", who = who.name(), peer = peer.name(), seq = fin_seq, ack = fin_seq + 1));
+    } else if steps.contains(2) {
+        let since = fin_row(conn, peer).map(|f| gap_ms(conn, f, idx)).unwrap_or_default();
+        s.push(if r.payload_len > 0 {
+            said!(
+                "explain-seg-fin-ack-data",
+                who = who.name(),
+                peer = peer.name(),
+                len = r.payload_len,
+                ack = r.rel_ack
             )
         } else {
-            format!(
-                "This FIN-ACK carries the ACK of the {}'s FIN (ack={}), so the close takes three segments: the {}'s \
-                 ACK and its FIN travel together.",
-                peer.name(),
-                r.rel_ack,
-                who.name()
-            )
-        };
+            said!("explain-seg-fin-ack", who = who.name(), peer = peer.name(), ack = r.rel_ack)
+        });
         if since.0 < DELACK_MIN_MS {
-            let _ = write!(
-                t,
-                " The {}'s application closed {} after the {}'s FIN arrived, before the ACK it held back was due (Linux \
-                 delays the ACK of a FIN by at least {DELACK_MIN_MS:.0} ms).",
-                who.name(),
-                since.1,
-                peer.name()
-            );
+            s.push(said!(
+                "explain-seg-fin-ack-delack",
+                who = who.name(),
+                peer = peer.name(),
+                ms = since.1,
+                delack = delack_min(),
+            ));
         }
-        t
     } else if let Some(via) = r.via {
-        format!(
-            "The {who_n} sends its FIN from {from} ({via}) before the {peer_n}'s FIN has reached it: the FINs \
-             cross. This FIN does not acknowledge the {peer_n}'s (ack={ack}), so each side receives a FIN that \
-             does not acknowledge its own: the {peer_n} goes to {p_after}, and the {who_n} goes to {w_after} \
-             when the {peer_n}'s FIN arrives.",
-            who_n = who.name(),
-            peer_n = peer.name(),
-            from = before(conn, idx, who),
+        s.push(said!(
+            "explain-seg-fin-via",
+            who = who.name(),
+            peer = peer.name(),
+            from = before(conn, idx, who).name(),
+            via = via.name(),
             ack = r.rel_ack,
-            p_after = r.state(peer),
-            w_after = r.state(who),
-        )
+            p_after = r.state(peer).name(),
+            w_after = r.state(who).name(),
+        ));
     } else {
-        let since = ack_row(conn, peer)
-            .map(|a| format!(", {} after the segment that acknowledged the {}'s FIN", gap(conn, a, idx).1, peer.name()))
-            .unwrap_or_default();
-        format!(
-            "The {} closes its direction too{since}: its ACK and its FIN left apart, the four-way close. The {} \
-             goes {} -> {}.",
-            who.name(),
-            who.name(),
-            before(conn, idx, who),
-            r.state(who)
-        )
+        let since = ack_row(conn, peer).map(|a| gap_ms(conn, a, idx).1);
+        s.push(said!(
+            "explain-seg-fin-second",
+            who = who.name(),
+            peer = peer.name(),
+            after = if since.is_some() { "yes" } else { "no" },
+            ms = since.unwrap_or_default(),
+            from = before(conn, idx, who).name(),
+            to = r.state(who).name(),
+        ));
     }
 }
 
 /// A segment without SYN, FIN or RST: an ACK of a FIN, data, or a plain ACK.
-fn explain_ack(conn: &Connection, idx: usize, r: &Record) -> String {
+fn explain_ack(conn: &Connection, idx: usize, r: &Record, s: &mut Vec<Said>) {
     let (who, peer) = (r.dir.sender(), r.dir.sender().peer());
     if answered_from_time_wait(conn, idx) {
-        return format!(
-            "The {w} answers the {p}'s FIN again from TIME-WAIT, with the ACK the {p} missed (ack={}): the {p} goes \
-             {} -> {}, and the {w} starts its 2 x MSL wait again (RFC 9293 §3.10.7.4). This is what TIME-WAIT is \
-             for.",
-            r.rel_ack,
-            before(conn, idx, peer),
-            r.state(peer),
-            w = who.name(),
-            p = peer.name()
-        );
+        s.push(said!(
+            "explain-seg-time-wait-answers",
+            who = who.name(),
+            peer = peer.name(),
+            ack = r.rel_ack,
+            from = before(conn, idx, peer).name(),
+            to = r.state(peer).name(),
+        ));
+        return;
     }
     if r.phase == Phase::AfterClose {
-        return format!(
-            "A segment from the {} after the close had finished (both FINs acknowledged): it changes no state.",
-            who.name()
-        );
+        s.push(said!("explain-seg-after-close", who = who.name()));
+        return;
     }
     if r.teardown_steps.contains(2) || r.teardown_steps.contains(4) {
-        return explain_fin_ack(conn, idx, r);
+        explain_fin_ack(conn, idx, r, s);
+        return;
     }
     if r.payload_len > 0 {
         let next = u64::from(r.rel_seq) + u64::from(r.payload_len);
-        let mut s = format!("The {} sends {}.", who.name(), bytes_words(r));
+        s.push(said!("explain-seg-data", who = who.name(), bytes = bytes_words(r)));
         let acked = (idx + 1..conn.records.len()).find(|&i| {
             let a = &conn.records[i];
             a.dir.sender() == peer && a.flags.ack() && u64::from(a.rel_ack) >= next
         });
         if let Some(a) = acked {
             let ack = conn.records[a].rel_ack;
-            if u64::from(ack) == next {
-                let _ = write!(
-                    s,
-                    " The {} acknowledges them with ack={ack} (row {}): ack = seq + len, the next byte it expects.",
-                    peer.name(),
-                    a + 1
-                );
+            s.push(if u64::from(ack) == next {
+                said!("explain-seg-data-acked", peer = peer.name(), ack = ack, row = a + 1)
             } else {
-                let _ = write!(
-                    s,
-                    " The {} acknowledges them with ack={ack} (row {}), past seq + len = {next}: that ACK covers what \
-                     followed them too.",
-                    peer.name(),
-                    a + 1
-                );
-            }
+                said!("explain-seg-data-acked-past", peer = peer.name(), ack = ack, row = a + 1, next = next)
+            });
         }
         if fin_row(conn, peer).is_some_and(|f| f < idx) {
-            let _ = write!(
-                s,
-                " The {} has closed its direction, but the {} may still send: a half-close.",
-                peer.name(),
-                who.name()
-            );
+            s.push(said!("explain-seg-half-close", who = who.name(), peer = peer.name()));
         }
-        return s;
+        return;
     }
     // Which of the peer's data this ACK covers: the segment it completes.
     let covers = conn.records[..idx].iter().rposition(|d| {
@@ -1261,90 +1115,71 @@ fn explain_ack(conn: &Connection, idx: usize, r: &Record) -> String {
             && d.payload_len > 0
             && u64::from(d.rel_seq) + u64::from(d.payload_len) == u64::from(r.rel_ack)
     });
-    match covers {
+    s.push(match covers {
         Some(d) => {
             let data = &conn.records[d];
-            format!(
-                "An ACK from the {}: ack={} = {} + {} (the seq and len of the {}'s data at row {}), the next byte it \
-                 expects: it has bytes up to {}.",
-                who.name(),
-                r.rel_ack,
-                data.rel_seq,
-                data.payload_len,
-                peer.name(),
-                d + 1,
-                r.rel_ack.saturating_sub(1)
+            said!(
+                "explain-seg-ack-covers",
+                who = who.name(),
+                peer = peer.name(),
+                ack = r.rel_ack,
+                seq = data.rel_seq,
+                len = data.payload_len,
+                row = d + 1,
+                upto = r.rel_ack.saturating_sub(1),
             )
         }
-        None => format!("An ACK from the {}: ack={}, the next byte it expects.", who.name(), r.rel_ack),
-    }
+        None => said!("explain-seg-ack", who = who.name(), ack = r.rel_ack),
+    });
 }
 
 /// An ACK of the peer's FIN: alone, riding on data, or after the sender's
 /// own FIN.
-fn explain_fin_ack(conn: &Connection, idx: usize, r: &Record) -> String {
+fn explain_fin_ack(conn: &Connection, idx: usize, r: &Record, s: &mut Vec<Said>) {
     let (who, peer) = (r.dir.sender(), r.dir.sender().peer());
-    let (p_before, p_after) = (before(conn, idx, peer), r.state(peer));
-    let (ms, delay) = fin_row(conn, peer).map(|f| gap(conn, f, idx)).unwrap_or_default();
+    let (p_before, p_after) = (before(conn, idx, peer).name(), r.state(peer).name());
+    let (ms, delay) = fin_row(conn, peer).map(|f| gap_ms(conn, f, idx)).unwrap_or_default();
     if fin_row(conn, who).is_none_or(|f| f >= idx) {
         if r.payload_len > 0 {
-            return format!(
-                "The {w} sends {}, and with them acknowledges the {p}'s FIN (ack={}), {delay} after it: the ACK rides \
-                 on the data. The {w} has not closed its side: a half-close. The {p} goes {p_before} -> {p_after}.",
-                bytes_words(r),
-                r.rel_ack,
-                w = who.name(),
-                p = peer.name()
-            );
+            s.push(said!(
+                "explain-seg-fin-acked-with-data",
+                who = who.name(),
+                peer = peer.name(),
+                bytes = bytes_words(r),
+                ack = r.rel_ack,
+                ms = delay,
+            ));
+            s.push(said!("explain-seg-not-closed-half-close", who = who.name()));
+            s.push(said!("explain-seg-goes", who = peer.name(), from = p_before, to = p_after));
+            return;
         }
-        let mut s = format!(
-            "The {w} acknowledges the {p}'s FIN on its own (ack={}), {delay} after it: it has not closed its side yet \
-             (it may still have data), so its own FIN comes in a segment of its own. The {p} goes {p_before} -> \
-             {p_after}.",
-            r.rel_ack,
-            w = who.name(),
-            p = peer.name()
-        );
+        s.push(said!("explain-seg-fin-acked-alone", who = who.name(), peer = peer.name(), ack = r.rel_ack, ms = delay));
+        s.push(said!("explain-seg-goes", who = peer.name(), from = p_before, to = p_after));
         if let Some(hole) = fin_past_hole(conn, who) {
-            let _ = write!(
-                s,
-                " The {} enters CLOSE-WAIT only now: {}.",
-                who.name(),
-                hole_words(conn, who, hole).render(Lang::En)
-            );
+            s.push(said!("explain-seg-close-wait-only-now", who = who.name(), hole = hole_words(conn, who, hole)));
         } else if (DELACK_MIN_MS..=DELACK_LIMIT_MS).contains(&ms) {
-            let _ = write!(
-                s,
-                " This ACK went out when the {}'s delayed-ACK timer fired (Linux waits at least {DELACK_MIN_MS:.0} ms).",
-                who.name()
-            );
+            s.push(said!("explain-seg-delack-fired", who = who.name(), delack = delack_min()));
         }
-        return s;
+        return;
     }
-    let mut s = format!(
-        "The {} acknowledges the {}'s FIN (ack={}): the {} goes {p_before} -> {p_after}.",
-        who.name(),
-        peer.name(),
-        r.rel_ack,
-        peer.name()
-    );
-    match (p_after, r.state(who)) {
+    s.push(said!(
+        "explain-seg-fin-acked",
+        who = who.name(),
+        peer = peer.name(),
+        ack = r.rel_ack,
+        from = p_before,
+        to = p_after,
+    ));
+    match (r.state(peer), r.state(who)) {
         (TcpState::Closed, TcpState::TimeWait) => {
-            let _ = write!(
-                s,
-                " This is the last segment of the close. The {}, which closed first, now waits in TIME-WAIT \
-                 (2 x MSL; Linux: 60 s) in case this ACK is lost and the FIN comes again.",
-                who.name()
-            );
+            s.push(said!("explain-seg-last-segment", who = who.name()));
         }
         (TcpState::TimeWait, TcpState::TimeWait) if both_closed_first(conn) => {
-            let both = said!("explain-both-time-wait").render(Lang::En);
-            let _ = write!(s, " {}", both.replacen("Both ended", "Both ends are now", 1));
+            s.push(said!("explain-seg-both-time-wait"));
         }
         (TcpState::TimeWait, TcpState::Closing) => {
-            let _ = write!(s, " The {} still waits in CLOSING for the ACK of its own FIN.", who.name());
+            s.push(said!("explain-seg-still-closing", who = who.name()));
         }
         _ => {}
     }
-    s
 }
