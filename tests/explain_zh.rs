@@ -11,7 +11,7 @@ use std::process::Command;
 use synack::capture::FrameSource;
 use synack::capture::pcap::PcapSource;
 use synack::i18n::{self, Lang};
-use synack::model::explain::{verdict, verdict_in, verdict_parts};
+use synack::model::explain::{explain_in, verdict, verdict_in, verdict_parts};
 use synack::model::tracker::{Connection, Limits};
 use synack::model::udp::Flow;
 use synack::pipeline::Pipeline;
@@ -104,8 +104,9 @@ const KEPT: &[&str] = &[
     "net.ipv4.tcp_tw_reuse_delay",
     "net.ipv4.tcp_tw_reuse",
     "tcp_abort_on_overflow",
-    "seq=",
-    "ack=",
+    "seq",
+    "ack",
+    "len",
     "nstat",
     "synack",
     "traceroute",
@@ -179,6 +180,28 @@ fn every_chinese_verdict_is_chinese_and_gives_the_english_ones_numbers() {
         }
     }
     assert!(seen > 60, "{seen} verdicts");
+}
+
+/// The explanation of every segment of every fixture, in Chinese, leaves
+/// no English word in it either.
+#[test]
+fn every_chinese_explanation_is_chinese() {
+    let mut seen = 0;
+    for path in fixtures() {
+        let p = read(&path);
+        for c in p.tracker.connections() {
+            let mut addrs = vec![c.client.addr.to_string(), c.server.addr.to_string()];
+            addrs.extend(c.icmp.iter().map(|n| n.icmp.from.to_string()));
+            for i in 0..c.records.len() {
+                let (en, zh) = (explain_in(c, i, Lang::En), explain_in(c, i, Lang::Zh));
+                assert!(!english_words(&en, &addrs).is_empty(), "{en}");
+                let left = english_words(&zh, &addrs);
+                assert!(left.is_empty(), "{} row {}: English words {left:?} in\n{zh}", path.display(), i + 1);
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen > 500, "{seen} rows");
 }
 
 /// The verdict in the thread's language is the one `verdict_in` gives, and

@@ -35,14 +35,14 @@ explain-icmp-one = 有一个 ICMP 差错报文（{ explain-icmp-name }）返回�
 explain-icmp-many = 共有 { $n } 个 ICMP 差错报文返回，针对的都是这条连接的报文段。
 
 ## 建立连接：SYN 被丢弃，第三个 ACK 被丢弃。
-explain-syns-dropped = 服务器没有接收客户端的{ $n ->
+explain-syns-dropped = 服务器没有接受客户端的{ $n ->
     [1] 第一个 SYN
    *[other] 前 { $n } 个 SYN
 }：直到第一个 SYN 发出 { $ms } ms 之后，它才作出应答。
 explain-host-dropped = 两端在同一台主机上，不存在链路丢包：{ $n ->
     [1] 这个 SYN
    *[other] 这些 SYN
-}是被主机丢弃的，最可能是监听套接字丢弃的。
+} 是被主机丢弃的，最可能是监听套接字丢弃的。
 explain-syn-drop = 在 Linux 上，监听套接字的全连接队列满时会丢弃 SYN；如果 net.ipv4.tcp_syncookies 为 0，半连接队列满时也会丢弃。
 explain-syns-lost = { $n ->
     [1] 它
@@ -54,7 +54,7 @@ explain-acks-dropped = 服务器{ $answered ->
         [1] 第一个报文段
        *[other] 前 { $n } 个报文段
     }没有作出任何应答
-   *[not-taken] 没有接收客户端确认 SYN-ACK 的{ $n ->
+   *[not-taken] 没有接受客户端确认 SYN-ACK 的{ $n ->
         [1] 第一个报文段
        *[other] 前 { $n } 个报文段
     }
@@ -72,7 +72,7 @@ explain-completed = 握手在客户端第一个 ACK 之后 { $ms } ms 才完成�
 explain-never-completed = 握手始终没有完成。
 explain-not-completed = 抓包结束时，握手还没有完成。
 explain-kernel-established = 内核在 { $at } ms 时把服务器的套接字置为 ESTABLISHED。
-explain-unsure = 仅凭这些报文段，无法判断服务器是否已经接收了客户端的 ACK：全连接队列已满的监听套接字会丢弃本应完成连接的 ACK 及其后的数据（除非 tcp_abort_on_overflow 让它回复 RST），图中按这种情况显示，在那之前一直是 SYN-RECEIVED；但服务器入方向的过滤规则（防火墙的 INPUT 规则）是在 lo 上的抓包看到报文段之后才丢弃的，如果它只丢弃了数据，那么服务器从客户端的第一个 ACK 起就已经是 ESTABLISHED 了。
+explain-unsure = 仅凭这些报文段，无法判断服务器是否已经接受了客户端的 ACK：全连接队列已满的监听套接字会丢弃本应完成连接的 ACK 及其后的数据（除非 tcp_abort_on_overflow 让它回复 RST），图中按这种情况显示，在那之前一直是 SYN-RECEIVED；但服务器入方向的过滤规则（防火墙的 INPUT 规则）是在 lo 上的抓包看到报文段之后才丢弃的，如果它只丢弃了数据，那么服务器从客户端的第一个 ACK 起就已经是 ESTABLISHED 了。
 explain-third-ack-dropped = 两端在同一台主机上，所以第三个 ACK 是在主机上被丢弃的。在 Linux 上，最可能的原因是全连接队列已满：全连接队列满的监听套接字会丢弃本应完成连接的 ACK，除非 tcp_abort_on_overflow 让它回复 RST。丢弃这些报文段的防火墙规则，看起来也是一样的。
 explain-queue-unseen = 抓包看不到队列：ListenOverflows 计数器（nstat）和 synack 的监听队列栏可以看到。
 explain-third-ack-lost = 第三个 ACK 在途中丢失了，或者因为服务器的全连接队列已满而被丢弃。
@@ -103,7 +103,7 @@ explain-three-way-fin = { explain-who }的 FIN 在{ explain-peer }的 FIN 之后
 explain-three-way-delack = { explain-who }的应用程序在延迟确认的时间窗口内就关闭了：它的 TCP 先不发送对 FIN 的确认（Linux 至少等待 { $delack } ms，看有没有数据或 FIN 可以捎带这个 ACK），还没等到单独发 ACK，它的 FIN 就先发出了。
 explain-fin-acked-with-data = { explain-who }在 { $ms } ms 后确认了{ explain-peer }的 FIN，这个确认由携带其后 { $len } 字节数据的报文段捎带：这就是捎带确认。
 explain-fin-acked-hole = { explain-who }在 { $ms } ms 后用一个单独的报文段确认了{ explain-peer }的 FIN：{ $hole }。
-explain-hole = 这个 FIN 到达时，它前面的数据还有缺口（{ explain-who }在 { $at } ms 时发出的 ACK 仍在期待第 { $byte } 字节），而 FIN 只能按序处理，所以要等它前面的字节都到齐后才被接收
+explain-hole = 这个 FIN 到达时，它前面的数据还有缺口（{ explain-who }在 { $at } ms 时发出的 ACK 仍在期待第 { $byte } 字节），而 FIN 只能按序处理，所以要等它前面的字节都到齐后才被处理
 explain-fin-acked-at-once = { explain-who }立即用一个单独的报文段确认了{ explain-peer }的 FIN（{ $ms } ms 后）。
 explain-fin-acked-delack = { explain-who }在 { $ms } ms 后用一个单独的报文段确认了{ explain-peer }的 FIN：这是它的延迟确认计时器到期了（Linux 至少等待 { $delack } ms），因为一直没有数据可以捎带这个 ACK。
 explain-fin-acked-alone = { explain-who }在 { $ms } ms 后用一个单独的报文段确认了{ explain-peer }的 FIN。
@@ -212,7 +212,7 @@ explain-udp-sentence = { $verdict }。
 explain-seg-bytes = { $len } 字节，即它字节流中的第 { $seq } 到第 { $last } 字节（seq={ $seq }，len={ $len }）
 explain-seg-syn-again = 客户端重传 SYN：一直没有收到应答。
 explain-seg-step1 = 三次握手第 1 步：{ explain-who }请求建立连接，并告知自己的初始序号（显示为 0）。SYN 要消耗一个序号。
-explain-seg-syn-not-taken = 服务器没有接收这个 SYN：它没有任何应答，{ $ms } ms 后客户端重传了 SYN，所以服务器仍处于 LISTEN。
+explain-seg-syn-not-taken = 服务器没有接受这个 SYN：它没有任何应答，{ $ms } ms 后客户端重传了 SYN，所以服务器仍处于 LISTEN。
 explain-seg-fin-ack-lost = { explain-who }确认{ explain-peer }的 FIN（ack={ $ack }），但这个 ACK 没有到达{ explain-peer }：从{ explain-peer }重传的 FIN 可以看出，它仍处于 { $state }。
 explain-seg-dropped-on-host = 两端在同一台主机上，所以它是在主机上被丢弃的，而不是在链路上丢失的：例如被防火墙规则丢弃。
 explain-seg-data-acks-syn-ack = 客户端{ $again ->
@@ -220,8 +220,8 @@ explain-seg-data-acks-syn-ack = 客户端{ $again ->
    *[no] 发送
 } { $bytes }，同时确认服务器的 SYN-ACK（ack={ $ack }）。
 explain-seg-acks-syn-ack = 客户端确认服务器的 SYN-ACK（ack={ $ack }）。
-explain-seg-unsure = 服务器没有任何应答：{ $ms } ms 后客户端重传了数据，仍然没有应答。图中认为服务器没有接收这个报文段、仍处于 SYN-RECEIVED（全连接队列满的监听套接字会丢弃它）；也可能是服务器入方向的过滤规则在抓包看到之后只丢弃了数据。仅凭这些报文段，无法判断是哪一种。
-explain-seg-still-syn-received = 服务器没有接收这个报文段：它仍处于 SYN-RECEIVED{ $shown ->
+explain-seg-unsure = 服务器没有任何应答：{ $ms } ms 后客户端重传了数据，仍然没有应答。图中认为服务器没有接受这个报文段、仍处于 SYN-RECEIVED（全连接队列满的监听套接字会丢弃它）；也可能是服务器入方向的过滤规则在抓包看到之后只丢弃了数据。仅凭这些报文段，无法判断是哪一种。
+explain-seg-still-syn-received = 服务器没有接受这个报文段：它仍处于 SYN-RECEIVED{ $shown ->
     [kernel] ，内核的记录可以证明：直到 { $at } ms 它才把服务器的套接字置为 ESTABLISHED。
     [syn-ack] ，{ $ms } ms 后它重传的 SYN-ACK 可以证明（只有处于 SYN-RECEIVED 的一端才会重传 SYN-ACK）。
     [data] ，{ $ms } ms 后客户端重传数据仍没有得到应答，可以证明这一点。
@@ -229,7 +229,7 @@ explain-seg-still-syn-received = 服务器没有接收这个报文段：它仍�
 }
 explain-seg-queue-full = 两端在同一台主机上，所以它是在主机上被丢弃的：最可能是全连接队列满了。
 explain-seg-lost-or-queue = 它在途中丢失了，或者因为服务器的全连接队列已满而被丢弃。
-explain-seg-syn-ack-again = 服务器重传 SYN-ACK：它仍处于 SYN-RECEIVED，说明客户端确认第一个 SYN-ACK 的报文段都没有被接收{ $note ->
+explain-seg-syn-ack-again = 服务器重传 SYN-ACK：它仍处于 SYN-RECEIVED，说明客户端确认第一个 SYN-ACK 的报文段都没有被接受{ $note ->
     [dropped] （它们被丢弃了）
     [lost] （它们丢失了或被丢弃了）
    *[none] {""}
@@ -239,7 +239,7 @@ explain-seg-fin-again = { explain-who }重传 FIN：它一直没有收到对这�
    *[no] {""}
 }，所以仍处于 { $state }。
 explain-seg-time-wait-will-answer = { explain-peer }处于 TIME-WAIT，仍然记得这条连接：它会再次回复 ACK。这正是 TIME-WAIT 的作用：如果它已经进入 CLOSED，就会用 RST 回应这个 FIN。
-explain-seg-syn-again-taken = 客户端重传 SYN：一直没有收到应答。服务器接收了这一个：从现在起它处于 SYN-RECEIVED，并由此作出应答。
+explain-seg-syn-again-taken = 客户端重传 SYN：一直没有收到应答。服务器接受了这一个：从此处于 SYN-RECEIVED，应答也从这个状态发出。
 explain-seg-retransmission = { explain-who }再次发送这段序号范围的数据：这是一次重传。
 explain-seg-carries = 它携带了 { $bytes }。
 explain-seg-not-a-step = 重传不算新的一步。
@@ -248,19 +248,19 @@ explain-seg-rst-after-close = 关闭完成后{ explain-who }发来的 RST：连�
 explain-seg-rst-in-close = { explain-who }发出的 RST：它在关闭过程的中途终止了连接。两端立即丢弃连接（CLOSED）：没有 TIME-WAIT。
 explain-seg-rst-abort = { explain-who }发出的 RST：这是异常关闭（复位）。两端立即丢弃连接（CLOSED），不经过 FIN，也没有 TIME-WAIT。
 explain-seg-step1-refused = 应答将是 RST：最可能是服务器的这个端口上没有进程在监听。
-explain-seg-step1-taken = { explain-peer }一收到就接收了它：从现在起处于 SYN-RECEIVED，并由此作出应答。
-explain-seg-step1-again = 这个 SYN 是客户端先前那个 SYN 的重传：服务器接收了这一个。
-explain-seg-step2 = 三次握手第 2 步：{ explain-who }确认 SYN（ack=1），并在同一个报文段里发出自己的 SYN。所以建立连接只要三个报文段而不是四个：服务器没有什么需要等待的。
-explain-seg-step3-as-taken = 三次握手第 3 步（按图中的判断）：客户端重传 { $bytes }，这一次服务器接收了（ack={ $ack }）。
-explain-seg-step3-data-again = 三次握手第 3 步：客户端重传 { $bytes }，这一次服务器接收了这些数据，也就一并接收了对其 SYN-ACK 的确认（ack={ $ack }）。
+explain-seg-step1-taken = { explain-peer }收到即接受：从此处于 SYN-RECEIVED，应答也从这个状态发出。
+explain-seg-step1-again = 这个 SYN 是客户端先前那个 SYN 的重传：服务器接受了这一个。
+explain-seg-step2 = 三次握手第 2 步：{ explain-who }确认 SYN（ack=1），并在同一个报文段里发出自己的 SYN。这就是建立连接只需三次握手、而不是四次的原因：服务器没有什么需要等待的。
+explain-seg-step3-as-taken = 三次握手第 3 步（按图中的判断）：客户端重传 { $bytes }，这一次服务器接受了（ack={ $ack }）。
+explain-seg-step3-data-again = 三次握手第 3 步：客户端重传 { $bytes }，这一次服务器接受了这些数据，也就一并接受了对其 SYN-ACK 的确认（ack={ $ack }）。
 explain-seg-step3 = 三次握手第 3 步：客户端确认服务器的 SYN（ack={ $ack }）。
 explain-seg-established = 双方现在都知道了对方的序号：ESTABLISHED。
-explain-seg-step3-unanswered = 在此之前，客户端的 { $n } 个报文段服务器都没有应答，第一个是在 { $ms } ms 之前（服务器是否已接收 ACK，从报文段上看不出来）。
-explain-seg-step3-not-taken = 在此之前，服务器没有接收客户端的 { $n } 个报文段：从第一个算起，它在 SYN-RECEIVED 停留了 { $ms } ms。
+explain-seg-step3-unanswered = 在此之前，客户端的 { $n } 个报文段服务器都没有应答，第一个是在 { $ms } ms 之前（服务器是否已接受 ACK，从报文段上看不出来）。
+explain-seg-step3-not-taken = 在此之前，服务器没有接受客户端的 { $n } 个报文段：从第一个算起，它在 SYN-RECEIVED 停留了 { $ms } ms。
 explain-seg-fin-crossing = { explain-who }关闭自己这个方向（FIN）。{ explain-peer }在这个 FIN 到达之前就发出了自己的 FIN：两个 FIN 在线路上交叉而过（同时关闭）。
-explain-seg-fin-first = { explain-who }没有数据要发送了，关闭自己这个方向（FIN，seq={ $seq }）。FIN 要消耗一个序号：对它的确认将是 ack={ $ack }。{ explain-peer }仍可以继续发送数据：关闭是按方向分别进行的，所以可能需要四个报文段。
-explain-seg-fin-ack-data = 这个报文段携带了{ explain-who }最后的 { $len } 字节数据、它的 FIN 以及对{ explain-peer } FIN 的确认（ack={ $ack }）：数据、FIN 和 ACK 合在一个报文段里，所以关闭只用了三个报文段。
-explain-seg-fin-ack = 这个 FIN-ACK 捎带了对{ explain-peer } FIN 的确认（ack={ $ack }），所以关闭只用了三个报文段：{ explain-who }的 ACK 和它的 FIN 一起发出。
+explain-seg-fin-first = { explain-who }没有数据要发送了，关闭自己这个方向（FIN，seq={ $seq }）。FIN 要消耗一个序号：对它的确认将是 ack={ $ack }。{ explain-peer }仍可以继续发送数据：关闭是按方向分别进行的，所以关闭可能需要四个报文段（四次挥手）。
+explain-seg-fin-ack-data = 这个报文段携带了{ explain-who }最后的 { $len } 字节数据、它的 FIN 以及对{ explain-peer } FIN 的确认（ack={ $ack }）：数据、FIN 和 ACK 合在一个报文段里，所以关闭只用了三个报文段（三次挥手）。
+explain-seg-fin-ack = 这个 FIN-ACK 捎带了对{ explain-peer } FIN 的确认（ack={ $ack }），所以关闭只用了三个报文段（三次挥手）：{ explain-who }的 ACK 和它的 FIN 一起发出。
 explain-seg-fin-ack-delack = { explain-who }的应用程序在{ explain-peer }的 FIN 到达 { $ms } ms 后就关闭了，这时被推迟的 ACK 还没到发送的时候（Linux 对 FIN 的确认至少推迟 { $delack } ms）。
 explain-seg-fin-via = { explain-who }在{ explain-peer }的 FIN 到达之前，从 { $from } 发出了自己的 FIN（{ $via }）：两个 FIN 交叉而过。这个 FIN 没有确认{ explain-peer }的 FIN（ack={ $ack }），所以双方收到的 FIN 都没有确认自己的 FIN：{ explain-peer }进入 { $p_after }，{ explain-who }在{ explain-peer }的 FIN 到达时进入 { $w_after }。
 explain-seg-fin-second = { explain-who }也关闭了自己这个方向{ $after ->
@@ -270,11 +270,11 @@ explain-seg-fin-second = { explain-who }也关闭了自己这个方向{ $after -
 explain-seg-time-wait-answers = { explain-who }在 TIME-WAIT 中再次回应{ explain-peer }的 FIN，补发{ explain-peer }没有收到的 ACK（ack={ $ack }）：{ explain-peer }的状态 { $from } -> { $to }，{ explain-who }重新开始 2MSL 的等待（RFC 9293 §3.10.7.4；Linux 上 TIME-WAIT 固定为 60 秒）。这正是 TIME-WAIT 的作用。
 explain-seg-after-close = 关闭完成（两个 FIN 都已被确认）之后{ explain-who }发来的报文段：它不会改变任何状态。
 explain-seg-data = { explain-who }发送 { $bytes }。
-explain-seg-data-acked = { explain-peer }用 ack={ $ack } 确认了这些数据（第 { $row } 行）：ack = seq + len，即它期待的下一个字节。
+explain-seg-data-acked = { explain-peer }用 ack={ $ack } 确认了这些数据（第 { $row } 行）：ack = seq + len，即它期待收到的下一个字节。
 explain-seg-data-acked-past = { explain-peer }用 ack={ $ack } 确认了这些数据（第 { $row } 行），超过了 seq + len = { $next }：这个 ACK 把后面的数据也一并确认了（累积确认）。
 explain-seg-half-close = { explain-peer }已经关闭了自己这个方向，但{ explain-who }仍可以继续发送：这就是半关闭。
-explain-seg-ack-covers = 来自{ explain-who }的 ACK：ack={ $ack } = { $seq } + { $len }（即第 { $row } 行{ explain-peer }数据的 seq 和 len），是它期待的下一个字节：第 { $upto } 字节及之前的数据它都已收到。
-explain-seg-ack = 来自{ explain-who }的 ACK：ack={ $ack }，是它期待的下一个字节。
+explain-seg-ack-covers = 来自{ explain-who }的 ACK：ack={ $ack } = { $seq } + { $len }（第 { $row } 行{ explain-peer }数据的 seq 与 len 之和），即它期待收到的下一个字节：第 { $upto } 字节及之前的数据它都已收到。
+explain-seg-ack = 来自{ explain-who }的 ACK：ack={ $ack }，即它期待收到的下一个字节。
 explain-seg-fin-acked-with-data = { explain-who }发送 { $bytes }，同时确认了{ explain-peer }的 FIN（ack={ $ack }），距 FIN 到达 { $ms } ms：ACK 捎带在数据上。
 explain-seg-not-closed-half-close = { explain-who }还没有关闭自己这一方：这是半关闭。
 explain-seg-goes = { explain-who }的状态：{ $from } -> { $to }。
@@ -282,6 +282,6 @@ explain-seg-fin-acked-alone = { explain-who }单独确认{ explain-peer }的 FIN
 explain-seg-close-wait-only-now = { explain-who }直到现在才进入 CLOSE-WAIT：{ $hole }。
 explain-seg-delack-fired = 这个 ACK 是在{ explain-who }的延迟确认计时器到期时发出的（Linux 至少等待 { $delack } ms）。
 explain-seg-fin-acked = { explain-who }确认{ explain-peer }的 FIN（ack={ $ack }）：{ explain-peer }的状态 { $from } -> { $to }。
-explain-seg-last-segment = 这是关闭过程的最后一个报文段。先关闭的{ explain-who }现在在 TIME-WAIT 等待（2MSL；Linux 上固定为 60 秒），以防这个 ACK 丢失、对方重传 FIN。
+explain-seg-last-segment = 这是关闭过程的最后一个报文段。先关闭的{ explain-who }现在进入 TIME-WAIT 等待（2MSL；Linux 上固定为 60 秒），以防这个 ACK 丢失、对方重传 FIN。
 explain-seg-both-time-wait = 双方现在都处于 TIME-WAIT：每一方都是在收到对方的 FIN 之前就发出了自己的 FIN（经过 FIN-WAIT-1，而不是 CLOSE-WAIT），而先发出 FIN 的一方都要进入 TIME-WAIT 等待。
 explain-seg-still-closing = { explain-who }仍在 CLOSING 等待对自己 FIN 的确认。
