@@ -229,6 +229,25 @@ fn the_verdict_speaks_the_threads_language() {
     assert_eq!(i18n::sentences(Lang::En, &parts), verdict_in(c, Lang::En));
 }
 
+/// The text export's verdict (`verdict_into`, which renders a verdict
+/// again only when its parts differ from the one before) is the plain
+/// verdict, for every connection of every fixture, in both languages one
+/// after the other.
+#[test]
+fn the_exports_verdict_is_the_plain_one() {
+    for path in fixtures() {
+        let p = read(&path);
+        for c in p.tracker.connections() {
+            for lang in [Lang::Zh, Lang::Zh, Lang::En, Lang::En, Lang::Zh] {
+                let _in = i18n::scope(lang);
+                let mut s = String::from("before: ");
+                synack::model::explain::verdict_into(c, &mut s);
+                assert_eq!(s, format!("before: {}", verdict_in(c, lang)), "{}", path.display());
+            }
+        }
+    }
+}
+
 /// The one connection of a fixture, its verdict in Chinese.
 fn zh(name: &str) -> String {
     let p = read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name));
