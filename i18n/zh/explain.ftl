@@ -45,9 +45,9 @@ explain-host-dropped = 两端在同一台主机上，不存在链路丢包：{ $
 } 是被主机丢弃的，最可能是监听套接字丢弃的。
 explain-syn-drop = 在 Linux 上，监听套接字的全连接队列满时会丢弃 SYN；如果 net.ipv4.tcp_syncookies 为 0，半连接队列满时也会丢弃。
 explain-syns-lost = { $n ->
-    [1] 它
-   *[other] 它们
-}可能在途中丢失了，也可能因为监听套接字的队列已满而被丢弃。
+    [1] 这个 SYN
+   *[other] 这些 SYN
+} 可能在途中丢失了，也可能因为监听套接字的队列已满而被丢弃。
 explain-syn-again = 客户端又重传了 { $n } 次 SYN：一直没有收到应答。
 explain-acks-dropped = 服务器{ $answered ->
     [none] 对客户端确认 SYN-ACK 的{ $n ->
@@ -100,12 +100,12 @@ explain-joined-late-end = { $finished ->
 explain-closed-first = { explain-who }先关闭（主动关闭）。
 explain-three-way-data = { explain-who }在 { $ms } ms 后发出的下一个报文段，同时携带了它最后的 { $len } 字节数据、它的 FIN 和对{ explain-peer } FIN 的确认 ACK：数据、FIN 和 ACK 合在一个报文段里，所以四次挥手的第 2、3 步共用了这个报文段。
 explain-three-way-fin = { explain-who }的 FIN 在{ explain-peer }的 FIN 之后 { $ms } ms 发出，同时确认了{ explain-peer }的 FIN：四次挥手的第 2、3 步合并成了一个报文段。
-explain-three-way-delack = { explain-who }的应用程序在延迟确认的时间窗口内就关闭了：它的 TCP 先不发送对 FIN 的确认（Linux 至少等待 { $delack } ms，看有没有数据或 FIN 可以捎带这个 ACK），还没等到单独发 ACK，它的 FIN 就先发出了。
+explain-three-way-delack = { explain-who }的应用程序在延迟确认的时间窗口内就关闭了：它的 TCP 暂缓发送对 FIN 的确认（Linux 至少等待 { $delack } ms，看有没有数据或 FIN 可以捎带这个 ACK），还没等到单独发 ACK，它的 FIN 就先发出了。
 explain-fin-acked-with-data = { explain-who }在 { $ms } ms 后确认了{ explain-peer }的 FIN，这个确认由携带其后 { $len } 字节数据的报文段捎带：这就是捎带确认。
 explain-fin-acked-hole = { explain-who }在 { $ms } ms 后用一个单独的报文段确认了{ explain-peer }的 FIN：{ $hole }。
 explain-hole = 这个 FIN 到达时，它前面的数据还有缺口（{ explain-who }在 { $at } ms 时发出的 ACK 仍在期待第 { $byte } 字节），而 FIN 只能按序处理，所以要等它前面的字节都到齐后才被处理
 explain-fin-acked-at-once = { explain-who }立即用一个单独的报文段确认了{ explain-peer }的 FIN（{ $ms } ms 后）。
-explain-fin-acked-delack = { explain-who }在 { $ms } ms 后用一个单独的报文段确认了{ explain-peer }的 FIN：这是它的延迟确认计时器到期了（Linux 至少等待 { $delack } ms），因为一直没有数据可以捎带这个 ACK。
+explain-fin-acked-delack = { explain-who }在 { $ms } ms 后用一个单独的报文段确认了{ explain-peer }的 FIN：这是因为它的延迟确认计时器到期了（Linux 至少等待 { $delack } ms），因为一直没有数据可以捎带这个 ACK。
 explain-fin-acked-alone = { explain-who }在 { $ms } ms 后用一个单独的报文段确认了{ explain-peer }的 FIN。
 explain-second-fin-half-close = { explain-who }还有数据要发送（第一个 FIN 之后又发送了 { $bytes } 字节：半关闭），所以它自己的 FIN 来得较晚，在第一个 FIN 之后 { $ms } ms 才发出：两个方向分别关闭，共用了四个报文段。
 explain-second-fin = { explain-who }自己的 FIN 在第一个 FIN 之后 { $ms } ms 才发出：两个方向分别关闭，依次是 FIN、ACK、FIN、ACK。
@@ -188,7 +188,7 @@ explain-icmp-who = { $itself ->
 explain-icmp-frag = { explain-icmp-head }：{ explain-icmp-who }不分片就无法转发它，要求分组不超过 { $mtu } 字节。这就是路径 MTU 发现（RFC 1191）：{ explain-who }在这条路径上必须发送更小的报文段。
 explain-icmp-too-big = { explain-icmp-head }：{ explain-icmp-who }无法转发它，因为它超过了下一段链路的 MTU（{ $mtu } 字节）。这就是路径 MTU 发现（RFC 8201）：{ explain-who }在这条路径上必须发送更小的报文段。
 explain-icmp-ttl = { explain-icmp-head }：它还没到达{ explain-peer }，TTL 就在{ explain-icmp-who }处耗尽了：可能存在路由环路，也可能是有人在运行 traceroute。
-explain-icmp-unreachable = { explain-icmp-head }：{ explain-icmp-who }报告它无法交付给{ explain-peer }。
+explain-icmp-unreachable = { explain-icmp-head }：{ explain-icmp-who }报告这个报文段无法交付给{ explain-peer }。
 explain-icmp-param = { explain-icmp-head }：{ explain-icmp-who }发现了一个无法处理的首部字段。
 explain-icmp-quench = { explain-icmp-head }：{ explain-icmp-who }要求{ explain-who }降低发送速率（源抑制，已被 RFC 6633 废弃）。
 explain-icmp-other = { explain-icmp-head }。
