@@ -69,7 +69,7 @@ impl Counters {
     /// when every frame decoded.
     #[must_use]
     pub fn error_summary(&self) -> Option<String> {
-        let line = |malformed: bool, head: &str| -> Option<String> {
+        let line = |malformed: bool| -> Option<String> {
             let mut by_count: Vec<(&DecodeError, &u64)> =
                 self.errors.iter().filter(|(e, _)| e.is_malformed() == malformed).collect();
             let total: u64 = by_count.iter().map(|(_, n)| **n).sum();
@@ -77,38 +77,29 @@ impl Counters {
                 return None;
             }
             by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-            let mut s = format!("{total} frame{} {head}: ", if total == 1 { "" } else { "s" });
+            let mut kinds = String::new();
             for (i, (err, n)) in by_count.iter().enumerate() {
                 if i > 0 {
-                    s.push_str(", ");
+                    kinds.push_str(&crate::t!("cli-kinds-gap"));
                 }
-                let _ = write!(s, "{n} {err}");
+                let _ = write!(kinds, "{n} {err}");
             }
-            Some(s)
+            Some(if malformed {
+                crate::t!("cli-undecoded", total = total, kinds = kinds)
+            } else {
+                crate::t!("cli-not-decoded", total = total, kinds = kinds)
+            })
         };
-        let mut lines: Vec<String> =
-            [line(true, "could not be decoded"), line(false, "not decoded")].into_iter().flatten().collect();
+        let mut lines: Vec<String> = [line(true), line(false)].into_iter().flatten().collect();
         if self.fragments > 0 {
-            let n = self.fragments;
-            lines.push(format!(
-                "{n} IP fragment{} of datagrams that never completed, not decoded",
-                if n == 1 { "" } else { "s" }
-            ));
+            lines.push(crate::t!("cli-fragments", n = self.fragments));
         }
         if self.bad_calls > 0 {
-            let n = self.bad_calls;
-            lines.push(format!(
-                "{n} socket-call record{} of the recording malformed, skipped (its segments are all read)",
-                if n == 1 { "" } else { "s" }
-            ));
+            lines.push(crate::t!("cli-bad-calls", n = self.bad_calls));
         }
         if self.calls_dropped > 0 {
-            let n = self.calls_dropped;
-            lines.push(format!(
-                "{n} socket call{} of the recording dropped: more than {} between two frames",
-                if n == 1 { "" } else { "s" },
-                crate::capture::CALLS_HELD
-            ));
+            let held = crate::capture::CALLS_HELD.to_string();
+            lines.push(crate::t!("cli-calls-dropped", n = self.calls_dropped, held = held));
         }
         (!lines.is_empty()).then(|| lines.join("\n"))
     }
