@@ -152,6 +152,28 @@ fn the_chinese_pages_ladders_are_what_their_commands_print() {
     assert!(ran >= 10, "{ran} ladders with their command");
 }
 
+/// The first `sh` block of a README: its commands, without their comments.
+fn setup_commands(readme: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(readme)).unwrap();
+    let block = text.split("```sh\n").nth(1).and_then(|b| b.split("```").next()).unwrap_or_default().to_owned();
+    block.lines().map(|l| l.split('#').next().unwrap_or_default().trim().to_owned()).collect()
+}
+
+/// README.md links the Chinese README first thing, and both open with the
+/// same two set-up commands; the Chinese README links the Chinese answer.
+#[test]
+fn the_chinese_readme_is_linked_and_starts_the_same_way() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert!(readme.lines().next().is_some_and(|l| l.contains("(README.zh.md)")), "the first line links README.zh.md");
+    let en = setup_commands("README.md");
+    assert_eq!(en, ["cargo run --release", "cargo test"]);
+    assert_eq!(setup_commands("README.zh.md"), en);
+    let zh = std::fs::read_to_string(root.join("README.zh.md")).unwrap();
+    assert!(zh.contains("(docs/tcp-close.zh.md)") && zh.contains("--lang zh") && zh.contains("SYNACK_LANG"));
+    assert!(zh.contains("LANG=zh_CN.UTF-8"));
+}
+
 /// Checks every number of `page`'s prose against its fact; how many were checked.
 fn check_numbers(page: &str) -> usize {
     let page = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(page)).unwrap();
