@@ -560,22 +560,31 @@ fn client(args: &ClientArgs) -> Result<()> {
     let rate = if secs > 0.0 { report.ok as f64 / secs } else { 0.0 };
     let retries = match (report.retries, args.scenario) {
         (0, _) => String::new(),
-        (n, Scenario::Backlog) => format!(" ({n} more connection{} at once)", if n == 1 { "" } else { "s" }),
-        (n, _) => format!(" ({n} more connection{} closed without the FINs crossing)", if n == 1 { "" } else { "s" }),
+        (n, Scenario::Backlog) => crate::t!("cli-client-at-once", n = n),
+        (n, _) => crate::t!("cli-client-retried", n = n),
     };
     match (&report.sample, args.repeat) {
         (Some(Outcome::Replied(r)), 1) => {
-            println!("{name}: reply {:?}{retries}", String::from_utf8_lossy(r))
+            let reply = format!("{:?}", String::from_utf8_lossy(r));
+            println!("{}", crate::t!("cli-client-reply", name = name, reply = reply, retries = retries));
         }
-        (Some(Outcome::Refused), 1) => println!("{name}: connection refused, as intended"),
+        (Some(Outcome::Refused), 1) => println!("{}", crate::t!("cli-client-refused", name = name)),
         (Some(Outcome::PortUnreachable { to, sent }), 1) => println!(
-            "{name}: sent {sent} bytes to {to} (send succeeded: UDP cannot know whether anyone listens); \
-             nothing listens there, its ICMP port unreachable came back and the next recv failed with \
-             ECONNREFUSED, as intended"
+            "{}",
+            crate::t!("cli-client-unreachable", name = name, sent = sent.to_string(), to = to.to_string())
         ),
         _ => println!(
-            "{name}: {} connections to {} in {secs:.2} s ({rate:.0}/s), {} failed{retries}",
-            report.ok, args.addr, report.failed
+            "{}",
+            crate::t!(
+                "cli-client-load",
+                name = name,
+                ok = report.ok.to_string(),
+                addr = args.addr.to_string(),
+                secs = format!("{secs:.2}"),
+                rate = format!("{rate:.0}"),
+                failed = report.failed.to_string(),
+                retries = retries
+            )
         ),
     }
     if let Some(e) = report.first_error {

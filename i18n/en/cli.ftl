@@ -130,3 +130,15 @@ cli-serve-udp-taken = synack: UDP { $addr } is taken: the udp scenario will get 
 cli-serve-stopped = synack: echo server stopped
 cli-client-failed = { $failed } of { $repeat } connections to { $addr } failed: { $error }
 cli-client-hint = {" "}(is 'synack serve' running?)
+cli-client-reply = { $name }: reply { $reply }{ $retries }
+cli-client-refused = { $name }: connection refused, as intended
+cli-client-unreachable = { $name }: sent { $sent } bytes to { $to } (send succeeded: UDP cannot know whether anyone listens); nothing listens there, its ICMP port unreachable came back and the next recv failed with ECONNREFUSED, as intended
+cli-client-load = { $name }: { $ok } connections to { $addr } in { $secs } s ({ $rate }/s), { $failed } failed{ $retries }
+cli-client-at-once = {" "}({ $n } more { $n ->
+    [one] connection
+   *[other] connections
+} at once)
+cli-client-retried = {" "}({ $n } more { $n ->
+    [one] connection
+   *[other] connections
+} closed without the FINs crossing)
