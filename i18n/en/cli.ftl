@@ -46,6 +46,10 @@ cli-source-truncated = { $name } is truncated after packet { $packets } (byte of
 cli-source-corrupt = { $name } is corrupt after packet { $packets } (byte offset { $offset }): { $what }
 cli-source-io = cannot read { $name }
 
+cli-cannot-record = cannot record the capture
+cli-cannot-write-output = cannot write the output
+cli-record-too-long = a record longer than { $max } bytes
+
 ## Usage.
 cli-diagram-format = --diagram goes with --format text or svg
 cli-kernel-needs-live = --kernel on needs a live capture: a replay holds only the wire

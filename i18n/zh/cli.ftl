@@ -43,6 +43,10 @@ cli-source-truncated = { $name } 在第 { $packets } 个分组之后被截断（
 cli-source-corrupt = { $name } 在第 { $packets } 个分组之后损坏（字节偏移 { $offset }）：{ $what }
 cli-source-io = 无法读取 { $name }
 
+cli-cannot-record = 无法录制抓包
+cli-cannot-write-output = 无法写出输出
+cli-record-too-long = 有一条记录超过 { $max } 字节
+
 ## 用法。
 cli-diagram-format = --diagram 只能与 --format text 或 svg 一起用
 cli-kernel-needs-live = --kernel on 需要实时抓包：回放的文件里只有线上的报文段
