@@ -3,9 +3,8 @@
 //! dashboard and the tests all feed frames through this one path.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
-use crate::model::decode::{self, DecodeError, Frame};
+use crate::model::decode::{self, DecodeError, Frame, Undecoded};
 use crate::model::encap::Encap;
 use crate::model::reassembly::{Added, Reassembler};
 use crate::model::segment::Segment;
@@ -82,7 +81,7 @@ impl Counters {
                 if i > 0 {
                     kinds.push_str(&crate::t!("cli-kinds-gap"));
                 }
-                let _ = write!(kinds, "{n} {err}");
+                kinds.push_str(&crate::t!("cli-decode-count", n = n.to_string(), kind = decode_words(**err)));
             }
             Some(if malformed {
                 crate::t!("cli-undecoded", total = total, kinds = kinds)
@@ -102,6 +101,40 @@ impl Counters {
             lines.push(crate::t!("cli-calls-dropped", n = self.calls_dropped, held = held));
         }
         (!lines.is_empty()).then(|| lines.join("\n"))
+    }
+}
+
+/// Why a frame did not decode, in the language of [`crate::i18n::current`]
+/// (English: as [`DecodeError`] displays it).
+fn decode_words(e: DecodeError) -> String {
+    use DecodeError as E;
+    match e {
+        E::TruncatedLinkHeader => crate::t!("cli-decode-truncated-link"),
+        E::BadIpVersion => crate::t!("cli-decode-bad-ip-version"),
+        E::TruncatedIpv4Header => crate::t!("cli-decode-truncated-ipv4"),
+        E::BadIpv4HeaderLength => crate::t!("cli-decode-bad-ipv4-header-length"),
+        E::BadIpv4TotalLength => crate::t!("cli-decode-bad-ipv4-total-length"),
+        E::Ipv4Fragment => crate::t!("cli-decode-ipv4-fragment"),
+        E::TruncatedIpv6Header => crate::t!("cli-decode-truncated-ipv6"),
+        E::BadIpv6ExtensionHeader => crate::t!("cli-decode-bad-ipv6-extension"),
+        E::Ipv6Fragment => crate::t!("cli-decode-ipv6-fragment"),
+        E::TruncatedTcpHeader => crate::t!("cli-decode-truncated-tcp"),
+        E::BadTcpDataOffset => crate::t!("cli-decode-bad-tcp-data-offset"),
+        E::NotDecoded(u) => {
+            let what = match u {
+                Undecoded::LinkType(n) => crate::t!("cli-undecoded-link-type", n = n.to_string()),
+                Undecoded::Ethertype(t) => crate::t!("cli-undecoded-ethertype", t = format!("{t:#06x}")),
+                Undecoded::GreProtocol(t) => crate::t!("cli-undecoded-gre", t = format!("{t:#06x}")),
+                Undecoded::GtpC => crate::t!("cli-undecoded-gtp-c"),
+                Undecoded::Esp => crate::t!("cli-undecoded-esp"),
+                Undecoded::MacSec => crate::t!("cli-undecoded-macsec"),
+                Undecoded::Protected80211 => crate::t!("cli-undecoded-80211"),
+                Undecoded::MplsPayload => crate::t!("cli-undecoded-mpls"),
+                Undecoded::TooDeep => crate::t!("cli-undecoded-too-deep"),
+                Undecoded::ArcnetFragment => crate::t!("cli-undecoded-arcnet"),
+            };
+            crate::t!("cli-decode-in", what = what)
+        }
     }
 }
 

@@ -47,7 +47,7 @@ fn a_missing_file_is_said_in_chinese_with_its_name_and_the_same_exit_code() {
     assert_eq!(en.status.code(), Some(1));
     assert_eq!(zh.status.code(), en.status.code());
     assert_eq!(stderr(&en).trim(), "error: cannot open /nonexistent/x.pcap: No such file or directory (os error 2)");
-    assert_eq!(stderr(&zh).trim(), "错误：无法打开 /nonexistent/x.pcap：没有这个文件或目录（os error 2）");
+    assert_eq!(stderr(&zh).trim(), "错误：无法打开 /nonexistent/x.pcap：没有那个文件或目录（os error 2）");
 }
 
 #[test]
@@ -140,4 +140,29 @@ fn help_says_how_to_switch_language() {
     // The short help (-h) names the flag at least.
     let o = synack_env(&["-h"], &[]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("--lang"));
+}
+
+#[test]
+fn what_did_not_decode_is_counted_in_chinese_with_the_same_counts() {
+    use synack::model::segment::Flags as F;
+    let (c, s) = ("127.0.0.1:40000", "127.0.0.1:8001");
+    let mut bad_ihl = support::frame(c, s, F::ACK, 1, 1, b"");
+    bad_ihl[14] = 0x43;
+    let mut bad_tcp = support::frame(c, s, F::ACK, 1, 1, b"");
+    bad_tcp.truncate(14 + 20 + 10);
+    let frames = vec![
+        support::frame(c, s, F::SYN, 1, 0, b""),
+        bad_tcp.clone(),
+        support::frame(s, c, F::SYN | F::ACK, 9, 2, b""),
+        bad_ihl,
+        bad_tcp,
+        support::frame(c, s, F::ACK, 2, 10, b""),
+    ];
+    let p = support::tempdir("cli_zh").join("bad-frames.pcap");
+    std::fs::write(&p, support::pcap(1, &frames)).unwrap();
+    let (en, zh) = both(&["trace", "--read", p.to_str().unwrap(), "--format", "jsonl"]);
+    assert_eq!((en.status.code(), zh.status.code()), (Some(0), Some(0)));
+    assert_eq!(en.stdout, zh.stdout);
+    assert_eq!(stderr(&en).trim(), "3 frames could not be decoded: 2 truncated TCP header, 1 bad IPv4 header length");
+    assert_eq!(stderr(&zh).trim(), "3 帧无法解码：TCP 首部不完整（2 帧），IPv4 首部长度不对（1 帧）");
 }

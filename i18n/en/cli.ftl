@@ -112,6 +112,29 @@ cli-not-decoded = { $total } { $total ->
     [one] frame
    *[other] frames
 } not decoded: { $kinds }
+cli-decode-truncated-link = truncated link-layer header
+cli-decode-bad-ip-version = bad IP version
+cli-decode-truncated-ipv4 = truncated IPv4 header
+cli-decode-bad-ipv4-header-length = bad IPv4 header length
+cli-decode-bad-ipv4-total-length = bad IPv4 total length
+cli-decode-ipv4-fragment = IPv4 fragment
+cli-decode-truncated-ipv6 = truncated IPv6 header
+cli-decode-bad-ipv6-extension = bad IPv6 extension header
+cli-decode-ipv6-fragment = IPv6 fragment
+cli-decode-truncated-tcp = truncated TCP header
+cli-decode-bad-tcp-data-offset = bad TCP data offset
+cli-decode-in = in { $what }
+cli-decode-count = { $n } { $kind }
+cli-undecoded-link-type = link type { $n }
+cli-undecoded-ethertype = ethertype { $t }
+cli-undecoded-gre = GRE protocol { $t }
+cli-undecoded-gtp-c = GTP-C (signalling)
+cli-undecoded-esp = IPsec ESP (encrypted)
+cli-undecoded-macsec = MACsec (encrypted)
+cli-undecoded-80211 = protected 802.11 frames (encrypted)
+cli-undecoded-mpls = MPLS with a payload that is not IP
+cli-undecoded-too-deep = more than 16 nested layers
+cli-undecoded-arcnet = ARCNET fragments
 cli-kinds-gap = {", "}
 cli-fragments = { $n } IP { $n ->
     [one] fragment

@@ -5,10 +5,10 @@ cli-error = 错误：{ $message }
 cli-chain-gap = ：
 
 ## Rust 和操作系统自己的话，用中文再说一遍。
-cli-io-not-found = 没有这个文件或目录
+cli-io-not-found = 没有那个文件或目录
 cli-io-permission = 权限不够
-cli-io-addr-in-use = 地址已被占用
-cli-io-is-a-directory = 这是一个目录
+cli-io-addr-in-use = 地址已在使用
+cli-io-is-a-directory = 是一个目录
 cli-io-os-error = { $text }（os error { $code }）
 
 ## clap 的错误。
@@ -91,12 +91,35 @@ cli-said = synack：{ $line }
 cli-pcap-no-kernel = synack：.pcap 录制文件存不下内核视图的状态变化；要保留它们，请写成 .pcapng
 cli-captured = synack：抓到 { $frames } 帧，内核丢弃 { $drops } 帧，写出 { $written } 个连接{ $flows }
 cli-udp-flows = ，{ $n } 个 UDP 流
-cli-kernel-summary = synack：内核视图：{ $changes } 次状态变化，内核环形缓冲区丢失 { $lost } 次，{ $unmatched } 次对不上连接
+cli-kernel-summary = synack：内核视图：{ $changes } 次状态变化；内核环形缓冲区丢失 { $lost } 次；{ $unmatched } 次没能对应到任何连接
 cli-recorded = synack：已把 { $frames } 帧录制到 { $path }
 
 ## 没能解码的帧（文件或抓包的小结）。
 cli-undecoded = { $total } 帧无法解码：{ $kinds }
 cli-not-decoded = { $total } 帧未解码：{ $kinds }
+cli-decode-truncated-link = 链路层首部不完整
+cli-decode-bad-ip-version = IP 版本号不对
+cli-decode-truncated-ipv4 = IPv4 首部不完整
+cli-decode-bad-ipv4-header-length = IPv4 首部长度不对
+cli-decode-bad-ipv4-total-length = IPv4 总长度不对
+cli-decode-ipv4-fragment = IPv4 分片
+cli-decode-truncated-ipv6 = IPv6 首部不完整
+cli-decode-bad-ipv6-extension = IPv6 扩展首部有误
+cli-decode-ipv6-fragment = IPv6 分片
+cli-decode-truncated-tcp = TCP 首部不完整
+cli-decode-bad-tcp-data-offset = TCP 数据偏移不对
+cli-decode-in = { $what }
+cli-decode-count = { $kind }（{ $n } 帧）
+cli-undecoded-link-type = 链路类型 { $n }
+cli-undecoded-ethertype = 以太网类型 { $t }
+cli-undecoded-gre = GRE 协议 { $t }
+cli-undecoded-gtp-c = GTP-C 信令
+cli-undecoded-esp = 加密的 IPsec ESP
+cli-undecoded-macsec = 加密的 MACsec
+cli-undecoded-80211 = 受保护（加密）的 802.11 帧
+cli-undecoded-mpls = 载荷不是 IP 的 MPLS
+cli-undecoded-too-deep = 超过 16 层的嵌套
+cli-undecoded-arcnet = ARCNET 分片
 cli-kinds-gap = ，
 cli-fragments = { $n } 个 IP 分片所属的数据报始终没有拼齐，未解码
 cli-bad-calls = 录制文件中 { $n } 条套接字调用记录格式有误，已跳过（其中的报文段都已读取）
