@@ -69,11 +69,15 @@ pub fn io_words(e: &io::Error) -> String {
     let Some(code) = e.raw_os_error().filter(|_| crate::i18n::current() == Lang::Zh) else {
         return e.to_string();
     };
-    let text = match e.kind() {
-        io::ErrorKind::NotFound => crate::t!("cli-io-not-found"),
-        io::ErrorKind::PermissionDenied => crate::t!("cli-io-permission"),
-        io::ErrorKind::AddrInUse => crate::t!("cli-io-addr-in-use"),
-        io::ErrorKind::IsADirectory => crate::t!("cli-io-is-a-directory"),
+    // glibc's zh_CN words for them (what `strerror` says in a Chinese locale).
+    let text = match code {
+        libc::ENOENT => crate::t!("cli-io-not-found"),
+        libc::EACCES => crate::t!("cli-io-permission"),
+        libc::EPERM => crate::t!("cli-io-not-permitted"),
+        libc::EADDRINUSE => crate::t!("cli-io-addr-in-use"),
+        libc::EISDIR => crate::t!("cli-io-is-a-directory"),
+        libc::ENOSPC => crate::t!("cli-io-no-space"),
+        libc::ENODEV => crate::t!("cli-io-no-device"),
         _ => return e.to_string(),
     };
     crate::t!("cli-io-os-error", text = text, code = code.to_string())

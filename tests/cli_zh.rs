@@ -166,3 +166,31 @@ fn what_did_not_decode_is_counted_in_chinese_with_the_same_counts() {
     assert_eq!(stderr(&en).trim(), "3 frames could not be decoded: 2 truncated TCP header, 1 bad IPv4 header length");
     assert_eq!(stderr(&zh).trim(), "3 帧无法解码：TCP 首部不完整（2 帧），IPv4 首部长度不对（1 帧）");
 }
+
+#[test]
+fn without_privileges_it_says_how_to_get_them_in_chinese() {
+    if !support::capture_allowed() {
+        return;
+    }
+    let run = |lang: &str| {
+        Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", env!("CARGO_BIN_EXE_synack")])
+            .args(["trace", "--port", "1", "--lang", lang])
+            .output()
+            .expect("setpriv")
+    };
+    let (en, zh) = (run("en"), run("zh"));
+    assert_eq!((en.status.code(), zh.status.code()), (Some(2), Some(2)), "{zh:?}");
+    assert!(zh.stdout.is_empty());
+    let (e, z) = (stderr(&en), stderr(&zh));
+    assert!(e.starts_with("error: capturing on lo needs the CAP_NET_RAW capability"), "{e}");
+    let lines: Vec<&str> = z.lines().collect();
+    assert!(lines[0].starts_with("错误：在 lo 上抓包需要 CAP_NET_RAW 权限（"), "{z}");
+    // The same two commands, for the same binary, each after its label, aligned.
+    let command = |l: &str| l.split_once("  sudo ").map(|(label, c)| (synack::i18n::width(label), c.to_owned()));
+    let (root, once) = (command(lines[1]).expect(&z), command(lines[2]).expect(&z));
+    assert_eq!(root.0, once.0, "the commands start in one column: {z}");
+    let english: Vec<String> = e.lines().skip(1).filter_map(|l| command(l).map(|c| c.1)).collect();
+    assert_eq!(once.1, english[1], "{z}");
+    assert_eq!(root.1.replace("--lang zh", "--lang en"), english[0], "{z}");
+}

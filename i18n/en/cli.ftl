@@ -11,6 +11,9 @@ cli-chain-gap = {": "}
 cli-io-not-found = No such file or directory
 cli-io-permission = Permission denied
 cli-io-addr-in-use = Address already in use
+cli-io-not-permitted = Operation not permitted
+cli-io-no-space = No space left on device
+cli-io-no-device = No such device
 cli-io-is-a-directory = Is a directory
 cli-io-os-error = { $text } (os error { $code })
 
