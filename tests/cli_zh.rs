@@ -194,3 +194,13 @@ fn without_privileges_it_says_how_to_get_them_in_chinese() {
     assert_eq!(once.1, english[1], "{z}");
     assert_eq!(root.1.replace("--lang zh", "--lang en"), english[0], "{z}");
 }
+
+#[test]
+fn counts_are_printed_as_plain_numbers_in_both_languages() {
+    use synack::i18n::{Arg, Lang, text};
+    let args = [("total", Arg::Int(1_234_567)), ("kinds", Arg::from("x"))];
+    assert_eq!(text(Lang::En, "cli-undecoded", &args), "1234567 frames could not be decoded: x");
+    assert_eq!(text(Lang::Zh, "cli-undecoded", &args), "1234567 帧无法解码：x");
+    let one = [("total", Arg::Int(1)), ("kinds", Arg::from("x"))];
+    assert_eq!(text(Lang::En, "cli-undecoded", &one), "1 frame could not be decoded: x");
+}
