@@ -144,20 +144,7 @@ fn help_says_how_to_switch_language() {
 
 #[test]
 fn what_did_not_decode_is_counted_in_chinese_with_the_same_counts() {
-    use synack::model::segment::Flags as F;
-    let (c, s) = ("127.0.0.1:40000", "127.0.0.1:8001");
-    let mut bad_ihl = support::frame(c, s, F::ACK, 1, 1, b"");
-    bad_ihl[14] = 0x43;
-    let mut bad_tcp = support::frame(c, s, F::ACK, 1, 1, b"");
-    bad_tcp.truncate(14 + 20 + 10);
-    let frames = vec![
-        support::frame(c, s, F::SYN, 1, 0, b""),
-        bad_tcp.clone(),
-        support::frame(s, c, F::SYN | F::ACK, 9, 2, b""),
-        bad_ihl,
-        bad_tcp,
-        support::frame(c, s, F::ACK, 2, 10, b""),
-    ];
+    let frames = support::undecodable_frames();
     let p = support::tempdir("cli_zh").join("bad-frames.pcap");
     std::fs::write(&p, support::pcap(1, &frames)).unwrap();
     let (en, zh) = both(&["trace", "--read", p.to_str().unwrap(), "--format", "jsonl"]);
