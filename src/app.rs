@@ -40,6 +40,49 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
     if err.downcast_ref::<UsageError>().is_some() { 2 } else { 1 }
 }
 
+/// The line `main` prints for an error that ends the run: `error: ` and the
+/// chain of causes, each after `: ` (`anyhow`'s `{:#}`), in the language of
+/// [`crate::i18n::current`]. English is exactly `error: {err:#}`; in
+/// Chinese the OS's words for common errors are said in Chinese too (with
+/// their `os error N`).
+#[must_use]
+pub fn error_line(err: &anyhow::Error) -> String {
+    if crate::i18n::current() == crate::i18n::Lang::En {
+        return format!("error: {err:#}");
+    }
+    let parts: Vec<String> = err
+        .chain()
+        .map(|e| match e.downcast_ref::<io::Error>() {
+            Some(io) => io_words(io),
+            None => e.to_string(),
+        })
+        .collect();
+    crate::t!("cli-error", message = parts.join(&crate::t!("cli-chain-gap")))
+}
+
+/// An OS error's words in the language of [`crate::i18n::current`]:
+/// English as Rust prints it (`No such file or directory (os error 2)`);
+/// in Chinese, the common ones translated, the rest as Rust prints them.
+#[must_use]
+pub fn io_words(e: &io::Error) -> String {
+    use crate::i18n::Lang;
+    let Some(code) = e.raw_os_error().filter(|_| crate::i18n::current() == Lang::Zh) else {
+        return e.to_string();
+    };
+    // glibc's zh_CN words for them (what `strerror` says in a Chinese locale).
+    let text = match code {
+        libc::ENOENT => crate::t!("cli-io-not-found"),
+        libc::EACCES => crate::t!("cli-io-permission"),
+        libc::EPERM => crate::t!("cli-io-not-permitted"),
+        libc::EADDRINUSE => crate::t!("cli-io-addr-in-use"),
+        libc::EISDIR => crate::t!("cli-io-is-a-directory"),
+        libc::ENOSPC => crate::t!("cli-io-no-space"),
+        libc::ENODEV => crate::t!("cli-io-no-device"),
+        _ => return e.to_string(),
+    };
+    crate::t!("cli-io-os-error", text = text, code = code.to_string())
+}
+
 /// Whether `err` is the output's reader having gone away (EPIPE).
 #[must_use]
 pub fn broken_pipe(err: &anyhow::Error) -> bool {
@@ -63,7 +106,9 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Some(Command::Manpage) => {
             use clap::CommandFactory;
-            clap_mangen::Man::new(Cli::command()).render(&mut io::stdout()).context("cannot write the manual page")
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut io::stdout())
+                .context(crate::t!("cli-cannot-write-manpage"))
         }
         None => dashboard(&cli.dashboard),
     }
@@ -71,7 +116,7 @@ pub fn run(cli: Cli) -> Result<()> {
 
 /// A flag set once a stop signal (SIGINT, SIGTERM, SIGHUP, SIGQUIT) arrives.
 fn stop_signals() -> Result<Arc<AtomicBool>> {
-    crate::signals::flag().context("cannot handle stop signals")
+    crate::signals::flag().context(crate::t!("cli-cannot-handle-signals"))
 }
 
 /// Opens a live capture and then, when started through sudo, drops to the
@@ -93,20 +138,20 @@ pub fn open_live_with(
     kernel: KernelMode,
 ) -> Result<(LiveSource, Option<KernelView>, Option<String>)> {
     // Decided before anything is opened: a bad SUDO_UID stops the run here.
-    let plan = privileges::plan().map_err(|e| UsageError(format!("{e}; refusing to run with root privileges")))?;
+    let plan = privileges::plan().map_err(|e| UsageError(crate::t!("cli-refuse-root", error = e.to_string())))?;
     let source = open_packet_socket(interface, port)?;
     let (view, why) = match kernel {
         KernelMode::Off => (None, None),
         mode => match KernelView::open(Some(port)) {
             Ok(v) => (Some(v), None),
             Err(e) if mode == KernelMode::On => {
-                return Err(UsageError(format!("--kernel on: {e}")).into());
+                return Err(UsageError(crate::t!("cli-kernel-on", error = e.to_string())).into());
             }
-            Err(e) => (None, Some(format!("kernel view off: {e}"))),
+            Err(e) => (None, Some(crate::t!("cli-kernel-off", error = e.to_string()))),
         },
     };
     // Both are open: from here on, no privilege is needed.
-    privileges::drop_all(plan).context("cannot give up privileges after opening the capture")?;
+    privileges::drop_all(plan).context(crate::t!("cli-cannot-drop"))?;
     Ok((source, view, why))
 }
 
@@ -118,10 +163,9 @@ fn open_packet_socket(interface: &str, port: u16) -> Result<LiveSource> {
             // PATH may not have it, and setcap needs a file.
             let exe = std::env::current_exe().map_or_else(|_| "synack".to_string(), |p| p.display().to_string());
             let args: Vec<String> = std::env::args().skip(1).collect();
-            anyhow::Error::new(UsageError(format!(
-                "{e}\n  run it as root:    sudo {exe} {}\n  or allow it once:  sudo setcap cap_net_raw+ep {exe}",
-                args.join(" ")
-            )))
+            let root = crate::t!("cli-run-as-root", exe = exe.clone(), args = args.join(" "));
+            let once = crate::t!("cli-allow-once", exe = exe);
+            anyhow::Error::new(UsageError(format!("{e}\n  {root}\n  {once}")))
         }
         other => anyhow::Error::new(other),
     })
@@ -130,15 +174,16 @@ fn open_packet_socket(interface: &str, port: u16) -> Result<LiveSource> {
 /// Opens `path` ('-' is standard input): the reader, its name, its size if known.
 fn open_input(path: &Path) -> Result<(Box<dyn Read + Send>, String, Option<u64>)> {
     if path == Path::new("-") {
-        let stream = PcapStream::new(io::stdin()).context("cannot read standard input")?;
-        return Ok((Box::new(stream), "standard input".to_string(), None));
+        let stream = PcapStream::new(io::stdin()).context(crate::t!("cli-cannot-read-stdin"))?;
+        return Ok((Box::new(stream), crate::t!("cli-stdin"), None));
     }
-    let mut file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut file = File::open(path).with_context(|| crate::t!("cli-cannot-open", path = path.display().to_string()))?;
     let size = file.metadata().ok().map(|m| m.len());
     // A gzip-compressed capture (`.pcap.gz`), as tcpdump -r and tshark read it.
     let mut magic = [0u8; 2];
     let gzip = io::Read::read_exact(&mut file, &mut magic).is_ok() && magic == [0x1f, 0x8b];
-    io::Seek::seek(&mut file, io::SeekFrom::Start(0)).with_context(|| format!("cannot read {}", path.display()))?;
+    io::Seek::seek(&mut file, io::SeekFrom::Start(0))
+        .with_context(|| crate::t!("cli-cannot-read", path = path.display().to_string()))?;
     if gzip {
         let name = format!("{} (gzip)", path.display());
         // The size is the compressed one: no progress fraction for it.
@@ -154,8 +199,9 @@ fn open_mapped(path: &Path) -> Result<Option<(crate::os::map::Mapped, String)>> 
     if path == Path::new("-") {
         return Ok(None);
     }
-    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let map = crate::os::map::Mapped::new(&file).with_context(|| format!("cannot read {}", path.display()))?;
+    let file = File::open(path).with_context(|| crate::t!("cli-cannot-open", path = path.display().to_string()))?;
+    let map = crate::os::map::Mapped::new(&file)
+        .with_context(|| crate::t!("cli-cannot-read", path = path.display().to_string()))?;
     Ok(map.filter(|m| !m.starts_with(&[0x1f, 0x8b])).map(|m| (m, path.display().to_string())))
 }
 
@@ -258,9 +304,12 @@ fn check_not_clobbering(out: Option<&Path>, others: &[(&str, Option<&Path>)]) ->
         if let Some(other) = other.filter(|p| *p != Path::new("-"))
             && (other == out || same_file(other, out))
         {
-            return Err(
-                UsageError(format!("refusing to write the output to {}: it is the {what}", out.display())).into()
-            );
+            return Err(UsageError(crate::t!(
+                "cli-refuse-output",
+                path = out.display().to_string(),
+                what = (*what).to_string()
+            ))
+            .into());
         }
     }
     Ok(())
@@ -272,24 +321,26 @@ fn output(path: Option<&Path>) -> Result<Box<dyn Write + Send>> {
     Ok(match path {
         None => Box::new(io::stdout()),
         Some(p) if p == Path::new("-") => Box::new(io::stdout()),
-        Some(p) => Box::new(File::create(p).with_context(|| format!("cannot create {}", p.display()))?),
+        Some(p) => {
+            Box::new(File::create(p).with_context(|| crate::t!("cli-cannot-create", path = p.display().to_string()))?)
+        }
     })
 }
 
 /// `synack trace`.
 fn trace(args: &TraceArgs) -> Result<()> {
     if args.diagram && !matches!(args.format, export::Format::Text | export::Format::Svg) {
-        return Err(UsageError("--diagram goes with --format text or svg".into()).into());
+        return Err(UsageError(crate::t!("cli-diagram-format")).into());
     }
     if args.source.read.is_some() && args.source.kernel == KernelMode::On {
-        return Err(UsageError("--kernel on needs a live capture: a replay holds only the wire".into()).into());
+        return Err(UsageError(crate::t!("cli-kernel-needs-live")).into());
     }
     let mut exporter = export::exporter_with(args.format, args.diagram);
     if let Some(path) = &args.source.read {
         if args.write.is_some() {
-            return Err(UsageError("--write records a live capture; it cannot be used with --read".into()).into());
+            return Err(UsageError(crate::t!("cli-write-with-read")).into());
         }
-        check_not_clobbering(args.output.as_deref(), &[("input (--read)", Some(path))])?;
+        check_not_clobbering(args.output.as_deref(), &[("input", Some(path))])?;
         let read_bytes = Arc::new(AtomicU64::new(0));
         let (capture, size) = match open_mapped(path)? {
             Some((map, name)) => {
@@ -333,29 +384,32 @@ fn trace(args: &TraceArgs) -> Result<()> {
         std::mem::forget(read.pipeline);
         return done;
     }
-    check_not_clobbering(args.output.as_deref(), &[("recording (--write)", args.write.as_deref())])?;
+    check_not_clobbering(args.output.as_deref(), &[("recording", args.write.as_deref())])?;
     let port = args.source.port.unwrap_or(DEFAULT_PORT);
     let (mut source, mut kernel_view, kernel_off) = open_live_with(&args.source.interface, port, args.source.kernel)?;
     // Files are created after the privilege drop, so they belong to the user.
     let mut recorder = match &args.write {
-        Some(p) => Some(Recorder::create(p).with_context(|| format!("cannot create {}", p.display()))?),
+        Some(p) => {
+            Some(Recorder::create(p).with_context(|| crate::t!("cli-cannot-create", path = p.display().to_string()))?)
+        }
         None => None,
     };
     let interrupted = stop_signals()?;
     let deadline = match args.duration {
         Some(s) if !(s.is_finite() && s >= 0.0) => {
-            return Err(UsageError(format!("--duration must be a number of seconds, not {s}")).into());
+            return Err(UsageError(crate::t!("cli-bad-duration", value = s.to_string())).into());
         }
         // Too far ahead to represent: no deadline at all.
         Some(s) => Duration::try_from_secs_f64(s).ok().and_then(|d| Instant::now().checked_add(d)),
         None => None,
     };
-    eprintln!("synack: capturing on {}, tcp and udp port {port} (Ctrl-C to stop)", source.interface());
+    let interface = source.interface().to_string();
+    eprintln!("{}", crate::t!("cli-capturing", interface = interface, port = port.to_string()));
     if let Some(why) = kernel_off {
-        eprintln!("synack: {why}");
+        eprintln!("{}", crate::t!("cli-said", line = why));
     }
     if kernel_view.is_some() && recorder.as_ref().is_some_and(|r| !r.keeps_kernel()) {
-        eprintln!("synack: a .pcap recording cannot hold the kernel view's changes; write a .pcapng to keep them");
+        eprintln!("{}", crate::t!("cli-pcap-no-kernel"));
     }
     let stop = Stop {
         count: args.count,
@@ -373,7 +427,7 @@ fn trace(args: &TraceArgs) -> Result<()> {
         let (sockets, line) = view.snapshot();
         pipeline.tracker.kernel_snapshot(&sockets);
         if !line.is_empty() {
-            eprintln!("synack: {line}");
+            eprintln!("{}", crate::t!("cli-said", line = line));
         }
     }
     let kernel = kernel_view.as_mut().map(|k| k as &mut dyn headless::KernelFeed);
@@ -392,26 +446,23 @@ fn trace(args: &TraceArgs) -> Result<()> {
     let (written, flows) = (counted.written, counted.flows);
     let flows = match flows {
         0 => String::new(),
-        n => format!(", {n} UDP flow{} written", if n == 1 { "" } else { "s" }),
+        n => crate::t!("cli-udp-flows", n = n),
     };
+    let frames = pipeline.counters.frames.to_string();
     eprintln!(
-        "synack: {} frames captured, {} dropped by the kernel, {written} connection{} written{flows}",
-        pipeline.counters.frames,
-        k.drops,
-        if written == 1 { "" } else { "s" }
+        "{}",
+        crate::t!("cli-captured", frames = frames, drops = k.drops.to_string(), written = written, flows = flows)
     );
     if let Some(view) = &kernel_view {
         let (waiting, given_up) = pipeline.tracker.kernel_pending();
-        eprintln!(
-            "synack: kernel view: {} state changes, {} lost by the kernel's rings, {} not matched to a connection",
-            view.changes,
-            view.lost(),
-            waiting as u64 + given_up
-        );
+        let unmatched = (waiting as u64 + given_up).to_string();
+        let (changes, lost) = (view.changes.to_string(), view.lost().to_string());
+        eprintln!("{}", crate::t!("cli-kernel-summary", changes = changes, lost = lost, unmatched = unmatched));
     }
     if let (Some(p), Some(recorded)) = (&args.write, recorded) {
-        let frames = recorded.with_context(|| format!("cannot finish the recording {}", p.display()))?;
-        eprintln!("synack: recorded {frames} frames to {}", p.display());
+        let path = p.display().to_string();
+        let frames = recorded.with_context(|| crate::t!("cli-cannot-finish-recording", path = path.clone()))?;
+        eprintln!("{}", crate::t!("cli-recorded", frames = frames.to_string(), path = path));
     }
     printed
 }
@@ -466,11 +517,11 @@ fn summarize(result: Result<Ended, RunError>, counters: &Counters, started: u64,
         && id > started
     {
         let held = match started {
-            0 => "it holds no connection".to_string(),
-            1 => "it holds #1 only".to_string(),
-            n => format!("it holds #1 to #{n}"),
+            0 => crate::t!("cli-holds-none"),
+            1 => crate::t!("cli-holds-one"),
+            n => crate::t!("cli-holds-range", n = n.to_string()),
         };
-        bail!("there is no connection #{id}: {held}");
+        bail!(crate::t!("cli-no-connection", id = id.to_string(), held = held));
     }
     result.map(|_| ()).map_err(Into::into)
 }
@@ -478,11 +529,7 @@ fn summarize(result: Result<Ended, RunError>, counters: &Counters, started: u64,
 /// `synack serve`.
 fn serve(args: &ServeArgs) -> Result<()> {
     if !args.addr.ip().is_loopback() {
-        eprintln!(
-            "synack: warning: {} is reachable from beyond this machine; the echo server is a teaching aid \
-             (it answers anyone and obeys their steering commands): prefer 127.0.0.1",
-            args.addr
-        );
+        eprintln!("{}", crate::t!("cli-serve-exposed", addr = args.addr.to_string()));
     }
     // One descriptor per client: idle or slow ones must not starve the others.
     let _ = crate::os::sock::raise_fd_limit();
@@ -491,24 +538,24 @@ fn serve(args: &ServeArgs) -> Result<()> {
     let stop = stop_signals()?;
     let server = echo::Server::start(listener, ServerConfig::default());
     // Printed so that scripts (and tests) binding port 0 learn the port.
-    println!("synack: echo server listening on {addr} (Ctrl-C to stop)");
+    println!("{}", crate::t!("cli-serve-listening", addr = addr.to_string()));
     io::stdout().flush()?;
     match server.udp_addr() {
         Some(udp) => eprintln!(
-            "synack: answering UDP on {udp} too (recvfrom, sendto; at most {} replies a second)",
-            crate::udp_echo::REPLIES_PER_SECOND
+            "{}",
+            crate::t!("cli-serve-udp", addr = udp.to_string(), rate = crate::udp_echo::REPLIES_PER_SECOND.to_string())
         ),
-        None => eprintln!("synack: UDP {addr} is taken: the udp scenario will get no reply"),
+        None => eprintln!("{}", crate::t!("cli-serve-udp-taken", addr = addr.to_string())),
     }
     server.wait(&stop);
-    eprintln!("synack: echo server stopped");
+    eprintln!("{}", crate::t!("cli-serve-stopped"));
     Ok(())
 }
 
 /// `synack client`.
 fn client(args: &ClientArgs) -> Result<()> {
     if args.concurrency == 0 || args.repeat == 0 {
-        return Err(UsageError("--repeat and --concurrency must be at least 1".into()).into());
+        return Err(UsageError(crate::t!("cli-bad-repeat")).into());
     }
     let report = echo::run_clients(args.scenario, args.addr, &args.message, args.repeat, args.concurrency);
     let name = args.scenario.name();
@@ -517,31 +564,47 @@ fn client(args: &ClientArgs) -> Result<()> {
     let rate = if secs > 0.0 { report.ok as f64 / secs } else { 0.0 };
     let retries = match (report.retries, args.scenario) {
         (0, _) => String::new(),
-        (n, Scenario::Backlog) => format!(" ({n} more connection{} at once)", if n == 1 { "" } else { "s" }),
-        (n, _) => format!(" ({n} more connection{} closed without the FINs crossing)", if n == 1 { "" } else { "s" }),
+        (n, Scenario::Backlog) => crate::t!("cli-client-at-once", n = n),
+        (n, _) => crate::t!("cli-client-retried", n = n),
     };
     match (&report.sample, args.repeat) {
         (Some(Outcome::Replied(r)), 1) => {
-            println!("{name}: reply {:?}{retries}", String::from_utf8_lossy(r))
+            let reply = format!("{:?}", String::from_utf8_lossy(r));
+            println!("{}", crate::t!("cli-client-reply", name = name, reply = reply, retries = retries));
         }
-        (Some(Outcome::Refused), 1) => println!("{name}: connection refused, as intended"),
+        (Some(Outcome::Refused), 1) => println!("{}", crate::t!("cli-client-refused", name = name)),
         (Some(Outcome::PortUnreachable { to, sent }), 1) => println!(
-            "{name}: sent {sent} bytes to {to} (send succeeded: UDP cannot know whether anyone listens); \
-             nothing listens there, its ICMP port unreachable came back and the next recv failed with \
-             ECONNREFUSED, as intended"
+            "{}",
+            crate::t!("cli-client-unreachable", name = name, sent = sent.to_string(), to = to.to_string())
         ),
         _ => println!(
-            "{name}: {} connections to {} in {secs:.2} s ({rate:.0}/s), {} failed{retries}",
-            report.ok, args.addr, report.failed
+            "{}",
+            crate::t!(
+                "cli-client-load",
+                name = name,
+                ok = report.ok.to_string(),
+                addr = args.addr.to_string(),
+                secs = format!("{secs:.2}"),
+                rate = format!("{rate:.0}"),
+                failed = report.failed.to_string(),
+                retries = retries
+            )
         ),
     }
     if let Some(e) = report.first_error {
         let hint = if matches!(args.scenario, Scenario::Refused | Scenario::UdpClosed) {
-            ""
+            String::new()
         } else {
-            " (is 'synack serve' running?)"
+            crate::t!("cli-client-hint")
         };
-        bail!("{} of {} connections to {} failed: {e}{hint}", report.failed, args.repeat, args.addr);
+        let failed = crate::t!(
+            "cli-client-failed",
+            failed = report.failed.to_string(),
+            repeat = args.repeat.to_string(),
+            addr = args.addr.to_string(),
+            error = e.to_string()
+        );
+        bail!("{failed}{hint}");
     }
     Ok(())
 }
@@ -550,7 +613,7 @@ fn client(args: &ClientArgs) -> Result<()> {
 fn check_record(path: Option<&Path>) -> Result<()> {
     match path {
         Some(p) if std::fs::symlink_metadata(p).is_ok() => {
-            Err(UsageError(format!("refusing to record over {}: it exists", p.display())).into())
+            Err(UsageError(crate::t!("cli-refuse-record", path = p.display().to_string())).into())
         }
         _ => Ok(()),
     }
@@ -642,7 +705,7 @@ fn dashboard(args: &DashboardArgs) -> Result<()> {
         let pace =
             if path == Path::new("-") || args.step { tui::Pace::AsTheyCome } else { tui::Pace::Speed(args.speed) };
         if !(args.speed.is_finite() && args.speed >= 0.0) {
-            return Err(UsageError(format!("--speed must be 0 or more, not {}", args.speed)).into());
+            return Err(UsageError(crate::t!("cli-bad-speed", value = args.speed.to_string())).into());
         }
         let name = if path == Path::new("-") { "stdin".to_string() } else { path.display().to_string() };
         tui::spawn_source(source, pace, tui::Loss::Never, tx.clone(), shared.clone(), |_| None)?;
@@ -744,7 +807,7 @@ fn demo(args: &DemoArgs) -> Result<()> {
     let addr = SocketAddr::from(([127, 0, 0, 1], args.port));
     let listener = echo::bind(addr).map_err(|e| match e {
         echo::ServeError::Busy(a) => {
-            anyhow!("the demo runs its own echo server, but {a} is already in use; pick another port with --port")
+            anyhow!(crate::t!("cli-demo-port-busy", addr = a.to_string()))
         }
         other => other.into(),
     })?;

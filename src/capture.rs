@@ -71,21 +71,57 @@ impl Replayed {
     }
 }
 
-/// Why a source stopped early. Each names the input and says where it broke.
+/// Why a source stopped early. Each names the input and says where it broke
+/// (in the language of [`crate::i18n::current`], `cli-source-*`).
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
-    #[error("{name} is empty")]
-    Empty { name: String },
-    #[error("{name} is not a pcap or pcapng capture (it starts with bytes {found})")]
-    NotACapture { name: String, found: String },
-    #[error("{name} is truncated after packet {packets} (byte offset {offset})")]
-    Truncated { name: String, packets: u64, offset: u64 },
-    #[error("{name} is corrupt after packet {packets} (byte offset {offset}): {what}")]
-    Corrupt { name: String, packets: u64, offset: u64, what: String },
-    #[error("cannot read {name}")]
+    Empty {
+        name: String,
+    },
+    NotACapture {
+        name: String,
+        found: String,
+    },
+    Truncated {
+        name: String,
+        packets: u64,
+        offset: u64,
+    },
+    Corrupt {
+        name: String,
+        packets: u64,
+        offset: u64,
+        what: String,
+    },
     Io {
         name: String,
         #[source]
         source: std::io::Error,
     },
+}
+
+impl std::fmt::Display for SourceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = match self {
+            SourceError::Empty { name } => crate::t!("cli-source-empty", name = name.clone()),
+            SourceError::NotACapture { name, found } => {
+                crate::t!("cli-source-not-capture", name = name.clone(), found = found.clone())
+            }
+            SourceError::Truncated { name, packets, offset } => crate::t!(
+                "cli-source-truncated",
+                name = name.clone(),
+                packets = packets.to_string(),
+                offset = offset.to_string()
+            ),
+            SourceError::Corrupt { name, packets, offset, what } => crate::t!(
+                "cli-source-corrupt",
+                name = name.clone(),
+                packets = packets.to_string(),
+                offset = offset.to_string(),
+                what = what.clone()
+            ),
+            SourceError::Io { name, .. } => crate::t!("cli-source-io", name = name.clone()),
+        };
+        f.write_str(&s)
+    }
 }

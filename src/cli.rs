@@ -25,7 +25,11 @@ refused.
 
 Live capture needs CAP_NET_RAW: run with sudo, or once
     sudo setcap cap_net_raw+ep \"$(command -v synack)\"
-Replaying a capture file (--read) needs no privileges.";
+Replaying a capture file (--read) needs no privileges.
+
+Language: synack speaks English or Chinese (中文). --lang zh, or SYNACK_LANG=zh, or a
+Chinese locale (LANG=zh_CN.UTF-8) gives Chinese; --lang en gives English. This help
+stays in English; jsonl and exit codes are the same in both languages.";
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -327,7 +331,7 @@ impl clap::ValueEnum for Format {
 
 /// `--lang`: `en` or `zh` (and their regional forms, `zh_CN`, `en-US`).
 fn parse_lang(s: &str) -> Result<Lang, String> {
-    Lang::parse(s).ok_or_else(|| format!("'{s}' is not a language synack speaks: en (English) or zh (中文)"))
+    Lang::parse(s).ok_or_else(|| crate::t!("cli-bad-lang", value = s.to_owned()))
 }
 
 impl Cli {
@@ -336,5 +340,86 @@ impl Cli {
     #[must_use]
     pub fn language(&self) -> Lang {
         self.lang.unwrap_or_else(|| Lang::detect(|v| std::env::var(v).ok()))
+    }
+}
+
+/// The language the command line asks for before it is parsed (`--lang zh`,
+/// `--lang=zh`; the last one counts), else [`Lang::detect`] from the
+/// environment: what clap's own errors are said in.
+#[must_use]
+pub fn language_of(args: impl IntoIterator<Item = std::ffi::OsString>) -> Lang {
+    let mut found = None;
+    let mut args = args.into_iter();
+    while let Some(a) = args.next() {
+        let a = a.to_string_lossy().into_owned();
+        if a == "--" {
+            break;
+        }
+        let value = match a.strip_prefix("--lang") {
+            Some("") => args.next().map(|v| v.to_string_lossy().into_owned()),
+            Some(rest) => rest.strip_prefix('=').map(str::to_owned),
+            None => None,
+        };
+        if let Some(l) = value.as_deref().and_then(Lang::parse) {
+            found = Some(l);
+        }
+    }
+    found.unwrap_or_else(|| Lang::detect(|v| std::env::var(v).ok()))
+}
+
+/// Prints why the command line was not understood and gives the exit
+/// status: clap's own words in English (and for `--help`, `--version`);
+/// in Chinese, a bad value and an unknown argument are said in Chinese,
+/// with the same facts (the argument, the value), the rest in clap's words.
+#[must_use]
+pub fn parse_failed(e: &clap::Error) -> std::process::ExitCode {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let code = std::process::ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+    let text = |k| match e.get(k) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        _ => None,
+    };
+    let zh = crate::i18n::current() == Lang::Zh;
+    let said = match e.kind() {
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation if zh => {
+            // Without a cause (a missing value), clap's own words.
+            let cause = std::error::Error::source(e).map(|c| parse_cause(&c.to_string()));
+            text(ContextKind::InvalidArg).zip(text(ContextKind::InvalidValue)).zip(cause).map(
+                |((arg, value), cause)| crate::t!("cli-clap-invalid-value", arg = arg, value = value, cause = cause),
+            )
+        }
+        ErrorKind::UnknownArgument if zh => {
+            text(ContextKind::InvalidArg).map(|arg| crate::t!("cli-clap-unknown", arg = arg))
+        }
+        _ => None,
+    };
+    match said {
+        Some(message) => {
+            eprintln!(
+                "{}
+
+{}",
+                crate::t!("cli-error", message = message),
+                crate::t!("cli-clap-more")
+            );
+        }
+        None => {
+            let _ = e.print();
+        }
+    }
+    code
+}
+
+/// Why a value did not parse, as Rust says it (`invalid digit found in
+/// string`, `70000 is not in 0..=65535`), in the current language.
+fn parse_cause(cause: &str) -> String {
+    match cause {
+        "invalid digit found in string" => crate::t!("cli-clap-invalid-digit"),
+        "cannot parse integer from empty string" => crate::t!("cli-clap-empty"),
+        "number too large to fit in target type" => crate::t!("cli-clap-too-large"),
+        _ => match cause.split_once(" is not in ") {
+            Some((value, range)) => crate::t!("cli-clap-range", value = value.to_owned(), range = range.to_owned()),
+            None => cause.to_owned(),
+        },
     }
 }

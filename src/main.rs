@@ -5,7 +5,13 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = synack::cli::Cli::parse();
+    // The language before the command line is parsed: clap's own errors (a
+    // bad --port) are said in it too.
+    synack::i18n::set(synack::cli::language_of(std::env::args_os().skip(1)));
+    let cli = match synack::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return synack::cli::parse_failed(&e),
+    };
     synack::i18n::set(cli.language());
     match synack::app::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -13,7 +19,7 @@ fn main() -> ExitCode {
         // has what it wanted, as with any tool in a pipeline.
         Err(err) if synack::app::broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("{}", synack::app::error_line(&err));
             ExitCode::from(synack::app::exit_code(&err))
         }
     }

@@ -3,9 +3,8 @@
 //! dashboard and the tests all feed frames through this one path.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
-use crate::model::decode::{self, DecodeError, Frame};
+use crate::model::decode::{self, DecodeError, Frame, Undecoded};
 use crate::model::encap::Encap;
 use crate::model::reassembly::{Added, Reassembler};
 use crate::model::segment::Segment;
@@ -69,7 +68,7 @@ impl Counters {
     /// when every frame decoded.
     #[must_use]
     pub fn error_summary(&self) -> Option<String> {
-        let line = |malformed: bool, head: &str| -> Option<String> {
+        let line = |malformed: bool| -> Option<String> {
             let mut by_count: Vec<(&DecodeError, &u64)> =
                 self.errors.iter().filter(|(e, _)| e.is_malformed() == malformed).collect();
             let total: u64 = by_count.iter().map(|(_, n)| **n).sum();
@@ -77,40 +76,65 @@ impl Counters {
                 return None;
             }
             by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-            let mut s = format!("{total} frame{} {head}: ", if total == 1 { "" } else { "s" });
+            let mut kinds = String::new();
             for (i, (err, n)) in by_count.iter().enumerate() {
                 if i > 0 {
-                    s.push_str(", ");
+                    kinds.push_str(&crate::t!("cli-kinds-gap"));
                 }
-                let _ = write!(s, "{n} {err}");
+                kinds.push_str(&crate::t!("cli-decode-count", n = n.to_string(), kind = decode_words(**err)));
             }
-            Some(s)
+            Some(if malformed {
+                crate::t!("cli-undecoded", total = total, kinds = kinds)
+            } else {
+                crate::t!("cli-not-decoded", total = total, kinds = kinds)
+            })
         };
-        let mut lines: Vec<String> =
-            [line(true, "could not be decoded"), line(false, "not decoded")].into_iter().flatten().collect();
+        let mut lines: Vec<String> = [line(true), line(false)].into_iter().flatten().collect();
         if self.fragments > 0 {
-            let n = self.fragments;
-            lines.push(format!(
-                "{n} IP fragment{} of datagrams that never completed, not decoded",
-                if n == 1 { "" } else { "s" }
-            ));
+            lines.push(crate::t!("cli-fragments", n = self.fragments));
         }
         if self.bad_calls > 0 {
-            let n = self.bad_calls;
-            lines.push(format!(
-                "{n} socket-call record{} of the recording malformed, skipped (its segments are all read)",
-                if n == 1 { "" } else { "s" }
-            ));
+            lines.push(crate::t!("cli-bad-calls", n = self.bad_calls));
         }
         if self.calls_dropped > 0 {
-            let n = self.calls_dropped;
-            lines.push(format!(
-                "{n} socket call{} of the recording dropped: more than {} between two frames",
-                if n == 1 { "" } else { "s" },
-                crate::capture::CALLS_HELD
-            ));
+            let held = crate::capture::CALLS_HELD.to_string();
+            lines.push(crate::t!("cli-calls-dropped", n = self.calls_dropped, held = held));
         }
         (!lines.is_empty()).then(|| lines.join("\n"))
+    }
+}
+
+/// Why a frame did not decode, in the language of [`crate::i18n::current`]
+/// (English: as [`DecodeError`] displays it).
+fn decode_words(e: DecodeError) -> String {
+    use DecodeError as E;
+    match e {
+        E::TruncatedLinkHeader => crate::t!("cli-decode-truncated-link"),
+        E::BadIpVersion => crate::t!("cli-decode-bad-ip-version"),
+        E::TruncatedIpv4Header => crate::t!("cli-decode-truncated-ipv4"),
+        E::BadIpv4HeaderLength => crate::t!("cli-decode-bad-ipv4-header-length"),
+        E::BadIpv4TotalLength => crate::t!("cli-decode-bad-ipv4-total-length"),
+        E::Ipv4Fragment => crate::t!("cli-decode-ipv4-fragment"),
+        E::TruncatedIpv6Header => crate::t!("cli-decode-truncated-ipv6"),
+        E::BadIpv6ExtensionHeader => crate::t!("cli-decode-bad-ipv6-extension"),
+        E::Ipv6Fragment => crate::t!("cli-decode-ipv6-fragment"),
+        E::TruncatedTcpHeader => crate::t!("cli-decode-truncated-tcp"),
+        E::BadTcpDataOffset => crate::t!("cli-decode-bad-tcp-data-offset"),
+        E::NotDecoded(u) => {
+            let what = match u {
+                Undecoded::LinkType(n) => crate::t!("cli-undecoded-link-type", n = n.to_string()),
+                Undecoded::Ethertype(t) => crate::t!("cli-undecoded-ethertype", t = format!("{t:#06x}")),
+                Undecoded::GreProtocol(t) => crate::t!("cli-undecoded-gre", t = format!("{t:#06x}")),
+                Undecoded::GtpC => crate::t!("cli-undecoded-gtp-c"),
+                Undecoded::Esp => crate::t!("cli-undecoded-esp"),
+                Undecoded::MacSec => crate::t!("cli-undecoded-macsec"),
+                Undecoded::Protected80211 => crate::t!("cli-undecoded-80211"),
+                Undecoded::MplsPayload => crate::t!("cli-undecoded-mpls"),
+                Undecoded::TooDeep => crate::t!("cli-undecoded-too-deep"),
+                Undecoded::ArcnetFragment => crate::t!("cli-undecoded-arcnet"),
+            };
+            crate::t!("cli-decode-in", what = what)
+        }
     }
 }
 

@@ -5,8 +5,6 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use synack::model::segment::Flags as F;
-
 fn synack(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_synack")).args(args).output().expect("run synack")
 }
@@ -94,20 +92,7 @@ fn truncated_file_keeps_what_was_read() {
 
 #[test]
 fn undecodable_frames_are_counted_and_skipped() {
-    let c = "127.0.0.1:40000";
-    let s = "127.0.0.1:8001";
-    let mut bad_ihl = support::frame(c, s, F::ACK, 1, 1, b"");
-    bad_ihl[14] = 0x43;
-    let mut bad_tcp = support::frame(c, s, F::ACK, 1, 1, b"");
-    bad_tcp.truncate(14 + 20 + 10);
-    let frames = vec![
-        support::frame(c, s, F::SYN, 1, 0, b""),
-        bad_tcp.clone(),
-        support::frame(s, c, F::SYN | F::ACK, 9, 2, b""),
-        bad_ihl,
-        bad_tcp,
-        support::frame(c, s, F::ACK, 2, 10, b""),
-    ];
+    let frames = support::undecodable_frames();
     let p = tempfile("bad-frames.pcap", &support::pcap(1, &frames));
     let o = synack(&["trace", "--read", p.to_str().unwrap(), "--format", "jsonl"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));

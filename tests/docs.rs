@@ -1,8 +1,10 @@
-//! docs/tcp-close.md and the README's picture are generated from real captures
-//! by docs/generate.sh: they must match what synack prints now. And every
-//! number in the page's prose comes from the capture it describes: each one
-//! carries a `<!-- fact ... -->` saying where from, checked here against that
-//! capture (or against the RFC or the constant it names).
+//! docs/tcp-close.md, its Chinese page docs/tcp-close.zh.md and the README's
+//! picture are generated from real captures by docs/generate.sh: they must
+//! match what synack prints now (the Chinese page names the command of each
+//! ladder, run here again). And every number in the pages' prose comes from
+//! the capture it describes: each one carries a `<!-- fact ... -->` saying
+//! where from, checked here against that capture (or against the RFC or the
+//! constant it names).
 
 use std::fs::File;
 use std::path::Path;
@@ -109,10 +111,72 @@ fn fact(spec: &str) -> Result<Option<String>, String> {
 /// Every number of the page's prose (outside ladders, code blocks and
 /// inline code), with the fact after it: a number may go without one only
 /// where it names something (RFC 9293, §3.6.1, figure 7, step 2, steps 2
-/// and 3) or numbers a list.
+/// and 3; in Chinese 图 7, 第 2 步) or numbers a list.
 #[test]
 fn every_number_in_the_prose_is_checked_against_its_capture() {
-    let page = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/tcp-close.in.md")).unwrap();
+    let checked = check_numbers("docs/tcp-close.in.md");
+    assert!(checked >= 20, "{checked} numbers checked");
+}
+
+/// The same for the Chinese page: its numbers come from the same captures.
+#[test]
+fn every_number_in_the_chinese_prose_is_checked_against_its_capture() {
+    let checked = check_numbers("docs/tcp-close.zh.in.md");
+    assert!(checked >= 20, "{checked} numbers checked");
+}
+
+/// Each ladder of the Chinese page follows a comment naming the command that
+/// printed it (`<!-- synack trace --read tests/fixtures/seed.pcap ... -->`):
+/// run again, it prints the same ladder.
+#[test]
+fn the_chinese_pages_ladders_are_what_their_commands_print() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let page = std::fs::read_to_string(root.join("docs/tcp-close.zh.md")).unwrap();
+    let lines: Vec<&str> = page.lines().collect();
+    let mut ran = 0;
+    for (i, line) in lines.iter().enumerate() {
+        let Some(command) = line.strip_prefix("<!-- synack ").and_then(|r| r.strip_suffix(" -->")) else {
+            continue;
+        };
+        let args: Vec<&str> = command.split_whitespace().collect();
+        assert!(args.contains(&"--lang") && args.contains(&"zh"), "{line}");
+        assert_eq!(lines.get(i + 1), Some(&"```text"), "a ladder follows {line}");
+        let end = lines[i + 2..].iter().position(|l| *l == "```").expect("the ladder ends") + i + 2;
+        let shown = lines[i + 2..end].join("\n");
+        let out = Command::new(env!("CARGO_BIN_EXE_synack")).args(&args).current_dir(root).output().unwrap();
+        assert!(out.status.success(), "{line}: {}", String::from_utf8_lossy(&out.stderr));
+        let printed = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(shown, printed.trim_end_matches('\n'), "{line}: run docs/generate.sh");
+        ran += 1;
+    }
+    assert!(ran >= 10, "{ran} ladders with their command");
+}
+
+/// The first `sh` block of a README: its commands, without their comments.
+fn setup_commands(readme: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(readme)).unwrap();
+    let block = text.split("```sh\n").nth(1).and_then(|b| b.split("```").next()).unwrap_or_default().to_owned();
+    block.lines().map(|l| l.split('#').next().unwrap_or_default().trim().to_owned()).collect()
+}
+
+/// README.md links the Chinese README first thing, and both open with the
+/// same two set-up commands; the Chinese README links the Chinese answer.
+#[test]
+fn the_chinese_readme_is_linked_and_starts_the_same_way() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert!(readme.lines().next().is_some_and(|l| l.contains("(README.zh.md)")), "the first line links README.zh.md");
+    let en = setup_commands("README.md");
+    assert_eq!(en, ["cargo run --release", "cargo test"]);
+    assert_eq!(setup_commands("README.zh.md"), en);
+    let zh = std::fs::read_to_string(root.join("README.zh.md")).unwrap();
+    assert!(zh.contains("(docs/tcp-close.zh.md)") && zh.contains("--lang zh") && zh.contains("SYNACK_LANG"));
+    assert!(zh.contains("LANG=zh_CN.UTF-8"));
+}
+
+/// Checks every number of `page`'s prose against its fact; how many were checked.
+fn check_numbers(page: &str) -> usize {
+    let page = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(page)).unwrap();
     let mut in_code = false;
     let mut checked = 0;
     let mut problems = Vec::new();
@@ -161,7 +225,7 @@ fn every_number_in_the_prose_is_checked_against_its_capture() {
             };
             let Some(number) = number else { continue };
             let before = line[..start].trim_end();
-            let names = ["RFC", "§", "figure", "Note", "step", "Step", "steps", "and"];
+            let names = ["RFC", "§", "figure", "Note", "step", "Step", "steps", "and", "图", "第"];
             let annotation = line[i..].strip_prefix("<!-- fact ").and_then(|r| r.split_once(" -->")).map(|(f, _)| f);
             match annotation {
                 None if names.iter().any(|n| before.ends_with(n)) => {}
@@ -177,5 +241,5 @@ fn every_number_in_the_prose_is_checked_against_its_capture() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    assert!(checked >= 20, "{checked} numbers checked");
+    checked
 }

@@ -202,7 +202,7 @@ impl KernelView {
             diag,
             lister: None,
             calls,
-            calls_off: why_not.map(|e| format!("socket calls of other programs are off: {e}")),
+            calls_off: why_not.map(|e| crate::t!("cli-calls-off", error = e.to_string())),
         })
     }
 
@@ -400,9 +400,9 @@ impl KernelView {
         }
         let parts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
         let line = if parts.is_empty() {
-            format!("kernel view: no socket on port {port} before the capture")
+            crate::t!("cli-kernel-before-none", port = port.to_string())
         } else {
-            format!("kernel view: on port {port} before the capture: {}", parts.join(", "))
+            crate::t!("cli-kernel-before", port = port.to_string(), states = parts.join(", "))
         };
         (sockets, line)
     }

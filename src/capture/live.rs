@@ -56,20 +56,36 @@ struct Batch {
 /// Why live capture could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
-    #[error("capturing on {interface} needs the CAP_NET_RAW capability ({source})")]
     Permission {
         interface: String,
         #[source]
         source: io::Error,
     },
-    #[error("there is no network interface named {name} (available: {available})")]
-    NoInterface { name: String, available: String },
-    #[error("cannot capture on {interface}")]
+    NoInterface {
+        name: String,
+        available: String,
+    },
     Other {
         interface: String,
         #[source]
         source: io::Error,
     },
+}
+
+/// In the language of [`crate::i18n::current`] (`cli-open-*`).
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = match self {
+            OpenError::Permission { interface, source } => {
+                crate::t!("cli-open-permission", interface = interface.clone(), cause = crate::app::io_words(source))
+            }
+            OpenError::NoInterface { name, available } => {
+                crate::t!("cli-open-no-interface", name = name.clone(), available = available.clone())
+            }
+            OpenError::Other { interface, .. } => crate::t!("cli-open-other", interface = interface.clone()),
+        };
+        f.write_str(&s)
+    }
 }
 
 /// Kernel counters of the packet socket, summed over reads.

@@ -545,7 +545,7 @@ impl<R: Read> FrameSource for PcapSource<R> {
                         Ok(true) if self.input.waiting => return Ok(Next::Idle),
                         Ok(true) => {}
                         Ok(false) => {
-                            return Err(self.corrupt(format!("a record longer than {MAX_RECORD} bytes")));
+                            return Err(self.corrupt(crate::t!("cli-record-too-long", max = MAX_RECORD.to_string())));
                         }
                         Err(source) => {
                             return Err(SourceError::Io { name: self.name.clone(), source });

@@ -100,9 +100,9 @@ pub enum Ended {
 pub enum RunError {
     #[error(transparent)]
     Source(#[from] SourceError),
-    #[error("cannot record the capture")]
+    #[error("{}", crate::t!("cli-cannot-record"))]
     Record(#[source] io::Error),
-    #[error("cannot write the output")]
+    #[error("{}", crate::t!("cli-cannot-write-output"))]
     Output(#[source] io::Error),
 }
 

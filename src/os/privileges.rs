@@ -15,16 +15,29 @@ use caps::CapSet;
 /// What is wrong with the identity to drop to, or with dropping.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PrivilegeError {
-    #[error("{name}={value:?} is not a user or group id (a decimal number below 4294967295)")]
     BadId { name: &'static str, value: String },
-    #[error("SUDO_UID is set but SUDO_GID is not: cannot tell which group to drop to")]
     MissingGid,
-    #[error("SUDO_GID is set but SUDO_UID is not: cannot tell which user to drop to")]
     MissingUid,
-    #[error("cannot become uid {uid} / gid {gid}: {cause}")]
     Switch { uid: u32, gid: u32, cause: String },
-    #[error("cannot clear the capability sets: {0}")]
     Capabilities(String),
+}
+
+/// In the language of [`crate::i18n::current`] (`cli-priv-*`).
+impl std::fmt::Display for PrivilegeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = match self {
+            PrivilegeError::BadId { name, value } => {
+                crate::t!("cli-priv-bad-id", name = *name, value = format!("{value:?}"))
+            }
+            PrivilegeError::MissingGid => crate::t!("cli-priv-missing-gid"),
+            PrivilegeError::MissingUid => crate::t!("cli-priv-missing-uid"),
+            PrivilegeError::Switch { uid, gid, cause } => {
+                crate::t!("cli-priv-switch", uid = uid.to_string(), gid = gid.to_string(), cause = cause.clone())
+            }
+            PrivilegeError::Capabilities(cause) => crate::t!("cli-priv-capabilities", cause = cause.clone()),
+        };
+        f.write_str(&s)
+    }
 }
 
 /// Whom to become once the capture is open.

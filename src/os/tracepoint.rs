@@ -144,18 +144,25 @@ pub fn parse_sample(f: &Fields, ts: u64, raw: &[u8]) -> Option<RawChange> {
 /// Why the kernel view is off.
 #[derive(Debug, thiserror::Error)]
 pub enum Unavailable {
-    #[error(
-        "tracefs is not mounted and could not be mounted at /sys/kernel/tracing ({0}); as root: mount -t tracefs nodev /sys/kernel/tracing"
-    )]
     NoTracefs(io::Error),
-    #[error("the tracepoint sock:inet_sock_set_state is missing or unreadable ({0})")]
     NoTracepoint(String),
-    #[error(
-        "not permitted ({0}; {1}): the kernel view (and with it the socket calls of other programs) needs root, or CAP_PERFMON with tracefs readable"
-    )]
     Refused(io::Error, String),
-    #[error("{0}")]
     Other(io::Error),
+}
+
+/// In the language of [`crate::i18n::current`].
+impl std::fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = match self {
+            Unavailable::NoTracefs(e) => crate::t!("cli-no-tracefs", cause = crate::app::io_words(e)),
+            Unavailable::NoTracepoint(why) => crate::t!("cli-no-tracepoint", cause = why.clone()),
+            Unavailable::Refused(e, detail) => {
+                crate::t!("cli-tracepoint-refused", cause = crate::app::io_words(e), detail = detail.clone())
+            }
+            Unavailable::Other(e) => crate::app::io_words(e),
+        };
+        f.write_str(&s)
+    }
 }
 
 /// The tracepoint's directory, mounting tracefs if needed (root only).
@@ -165,7 +172,7 @@ fn event_dir() -> Result<PathBuf, Unavailable> {
         match std::fs::metadata(dir.join("id")) {
             Ok(_) => return Ok(dir),
             Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
-                return Err(Unavailable::Refused(e, format!("{root} is readable by root only")));
+                return Err(Unavailable::Refused(e, crate::t!("cli-tracefs-root-only", root = root)));
             }
             Err(_) => {}
         }

@@ -262,6 +262,24 @@ pub fn close_frames() -> Vec<Vec<u8>> {
     ]
 }
 
+/// A handshake among broken frames (Ethernet): two with a truncated TCP
+/// header, one with a bad IPv4 header length (what the decode summary counts).
+pub fn undecodable_frames() -> Vec<Vec<u8>> {
+    let (c, s) = (CLIENT, SERVER);
+    let mut bad_ihl = frame(c, s, Flags::ACK, 1, 1, b"");
+    bad_ihl[14] = 0x43;
+    let mut bad_tcp = frame(c, s, Flags::ACK, 1, 1, b"");
+    bad_tcp.truncate(14 + 20 + 10);
+    vec![
+        frame(c, s, Flags::SYN, 1, 0, b""),
+        bad_tcp.clone(),
+        frame(s, c, Flags::SYN | Flags::ACK, 9, 2, b""),
+        bad_ihl,
+        bad_tcp,
+        frame(c, s, Flags::ACK, 2, 10, b""),
+    ]
+}
+
 /// Every committed capture: tests/fixtures and tests/fixtures/encap, sorted.
 pub fn committed_captures() -> Vec<std::path::PathBuf> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
