@@ -10,6 +10,7 @@
 
 pub mod app;
 pub mod cast;
+pub mod columns;
 pub mod layout;
 pub mod listener;
 pub mod runs;
