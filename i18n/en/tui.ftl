@@ -209,6 +209,7 @@ tui-diagram-title = {" "}RFC 9293 state diagram ── C client  S server ──
 tui-diagram-abbreviations = {" "}SYN-RCVD is SYN-RECEIVED, ESTAB is ESTABLISHED (the RFC's figure abbreviates){" "}
 tui-diagram-no-connection = no connection yet: the marks appear with the first SYN
 tui-diagram-kernel = {"   "}kernel: { $changes }
+tui-diagram-move = { $from } → { $to }  ({ $label })
 tui-diagram-off = { $from } → { $to }  off the diagram: { $why }
 tui-diagram-stays = stays { $state } on row { $row }
 tui-diagram-row = row { $row }: { $moves }

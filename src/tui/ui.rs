@@ -1180,7 +1180,7 @@ fn diagram_moves(
                 .filter(|m| m.0 == role)
                 .map(|(_, t, _)| match t.label {
                     Ok(_) if !kernel.is_empty() => format!("{} → {}", t.from.name(), t.to.name()),
-                    Ok(label) => format!("{} → {}  ({label})", t.from.name(), t.to.name()),
+                    Ok(label) => t!("tui-diagram-move", from = t.from.name(), to = t.to.name(), label = label),
                     Err(why) => t!("tui-diagram-off", from = t.from.name(), to = t.to.name(), why = why),
                 })
                 .collect();
