@@ -278,3 +278,23 @@ tui-caption-backlog = The server calls listen(3), as the tutorial does, and stop
 tui-scenario-stream = stream: two send()s, one recv() (message boundaries)
 tui-caption-stream = TCP is a byte stream. The client sends "hello" and "world" in two send() calls 10 ms apart: two segments. The server waits 50 ms after accept(), then its one recv(1024) returns both, 10 bytes. Then a 1,025-byte message takes two recv(1024): 1,024, then 1. Look at the ◆ rows: calls are not segments.
 tui-scenario-udp-closed = udp-closed: ICMP back; connected recv: ECONNREFUSED
+
+## The built-in client's errors (a scenario's notice, `synack client`)
+tui-echo-no-crossing = the FINs did not cross in { $tries } tries (each closed after seeing the other's FIN): no simultaneous close
+tui-echo-wrong-reply = the server answered { $got } where an echo server answers { $want }
+tui-echo-no-control = { $addr } has no synack control channel: the backlog scenario needs synack's server, which stops accepting when asked
+tui-echo-client-panicked = a backlog client panicked
+tui-echo-kept-accepting-paused = { $addr } kept accepting connections during its pause
+tui-echo-kept-accepting = { $addr } kept accepting connections; the refused scenario needs a port where nothing listens (or a synack server, which stops listening when asked)
+tui-udp-echo-wrong-reply = the server answered { $got } where the echo server answers { $want }
+tui-udp-echo-no-reply = no reply within { $secs } s: the datagram or its reply was lost, or nothing answers UDP on { $addr } (UDP resends nothing)
+tui-udp-echo-refused = nothing listens on UDP { $addr }: its ICMP port unreachable came back as ECONNREFUSED
+tui-udp-echo-no-icmp = no ICMP port unreachable from { $target } within { $secs } s (a firewall may drop it)
+tui-udp-echo-answered = { $target } answered { $n } bytes: something listens there
+
+## The dashboard's other notices
+tui-notice-kernel-lost = kernel view: { $n } state changes or socket calls lost (the kernel's rings or the backlog were full)
+tui-needs-terminal = the dashboard needs a terminal; use 'synack trace' for plain output
+tui-notice-exported = exported #{ $id } to { $files }
+tui-notice-export-failed = export failed: { $error }
+tui-notice-cannot-start = cannot start it: { $error }

@@ -236,3 +236,23 @@ tui-caption-backlog = 服务器像教程那样调用 listen(3)，然后 2 秒内
 tui-scenario-stream = 字节流：两次 send()，一次 recv()（消息边界）
 tui-caption-stream = TCP 是字节流。客户端用两次 send() 发出“hello”和“world”，相隔 10 ms：两个报文段。服务器在 accept() 之后等 50 ms，它的一次 recv(1024) 就把两者一起读到，共 10 字节。接着一条 1,025 字节的消息要两次 recv(1024)：先 1,024 字节，再 1 字节。看 ◆ 行：调用不等于报文段。
 tui-scenario-udp-closed = UDP 无人监听：ICMP 差错，已连接的 recv() 得到 ECONNREFUSED
+
+## 内置客户端的错误（场景的提示，synack client）
+tui-echo-no-crossing = 试了 { $tries } 次，两个 FIN 都没有交叉（每次都是一方看到对方的 FIN 后才关闭）：没有出现同时关闭
+tui-echo-wrong-reply = 服务器回复了 { $got }，而回显服务器应回复 { $want }
+tui-echo-no-control = { $addr } 没有 synack 的控制通道：backlog 场景需要 synack 的服务器，它能按要求暂停 accept()
+tui-echo-client-panicked = 一个 backlog 客户端崩溃了
+tui-echo-kept-accepting-paused = { $addr } 在暂停期间仍在接受连接
+tui-echo-kept-accepting = { $addr } 仍在接受连接；连接被拒绝的场景需要一个无人监听的端口（或 synack 的服务器，它能按要求停止监听）
+tui-udp-echo-wrong-reply = 服务器回复了 { $got }，而回显服务器应回复 { $want }
+tui-udp-echo-no-reply = { $secs } 秒内没有回复：数据报或它的回复丢了，或者 { $addr } 上没有 UDP 服务应答（UDP 不重传）
+tui-udp-echo-refused = UDP { $addr } 上无人监听：它的 ICMP 端口不可达报文以 ECONNREFUSED 的形式返回
+tui-udp-echo-no-icmp = { $secs } 秒内没有收到 { $target } 的 ICMP 端口不可达报文（可能被防火墙丢弃）
+tui-udp-echo-answered = { $target } 回复了 { $n } 字节：那里有程序在监听
+
+## 仪表盘的其他提示
+tui-notice-kernel-lost = 内核视图：丢失了 { $n } 个状态变化或套接字调用（内核的环形缓冲区或积压队列已满）
+tui-needs-terminal = 仪表盘需要终端；要纯文本输出请用 synack trace
+tui-notice-exported = 已把 #{ $id } 导出到 { $files }
+tui-notice-export-failed = 导出失败：{ $error }
+tui-notice-cannot-start = 无法启动：{ $error }
