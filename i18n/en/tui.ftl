@@ -231,6 +231,7 @@ tui-lane-syn-queue = SYN queue { $n }
 tui-lane-queues-long = listener { $at }{ $more }  backlog { $backlog }  { $accept } (Linux lets one more than the backlog wait)  { $syn }
 tui-lane-queues = listener { $at }{ $more }  backlog { $backlog }  { $accept }  { $syn }
 tui-lane-queues-short = { $at }  { $accept } (backlog { $backlog })  { $syn }
+tui-lane-queues-shortest = { $at }  { $accept } (backlog { $backlog })  { $syn }
 tui-lane-again = , { $n ->
     [one] { $n } SYN-ACK
    *[other] { $n } SYN-ACKs

@@ -201,6 +201,7 @@ tui-lane-syn-queue = 半连接队列 { $n }
 tui-lane-queues-long = 监听 { $at }{ $more }  backlog { $backlog }  { $accept }（Linux 允许比 backlog 多排一个）  { $syn }
 tui-lane-queues = 监听 { $at }{ $more }  backlog { $backlog }  { $accept }  { $syn }
 tui-lane-queues-short = { $at }  { $accept }（backlog { $backlog }）  { $syn }
+tui-lane-queues-shortest = { $accept }（backlog { $backlog }）  { $syn }
 tui-lane-again = ，其后又重发了 { $n } 个 SYN-ACK
 tui-lane-again-short = ，重发 SYN-ACK { $n }
 tui-lane-wire = 抓包所见：{ $syns } 个 SYN 没有应答，{ $acks } 个第三次握手的 ACK 被丢弃{ $again }

@@ -142,7 +142,10 @@ pub fn queues_line(lane: &Lane, port: u16, width: usize) -> String {
                     accept = accept.clone(),
                     syn = syn.clone()
                 ),
-                t!("tui-lane-queues-short", at = at, backlog = m, accept = accept, syn = syn),
+                t!("tui-lane-queues-short", at = at.clone(), backlog = m, accept = accept.clone(), syn = syn.clone()),
+                // Chinese names the queues at length: without the address
+                // when even that does not fit (English: the same words).
+                t!("tui-lane-queues-shortest", at = at, backlog = m, accept = accept, syn = syn),
             ]
         }
     };
@@ -280,6 +283,30 @@ mod tests {
             sample: Some(Sample { queues: Ok(q), counters: Some(ListenCounters { overflows: 11, drops: 11 }) }),
             wire: WireDrops { syns: 8, acks: 3, syn_acks_again: 1 },
         }
+    }
+
+    /// In Chinese: the textbook's names of the two queues, and each line
+    /// fits its width in columns (a Chinese character takes two), never
+    /// cut inside one.
+    #[test]
+    fn the_queues_in_chinese() {
+        let _zh = crate::i18n::scope(crate::i18n::Lang::Zh);
+        for width in [200, 120, 80, 79, 60, 40] {
+            let q = queues_line(&lane(4, 3), 8001, width);
+            let d = drops_line(&lane(4, 3), width);
+            for line in [&q, &d] {
+                assert!(crate::i18n::width(line) <= width, "{width}: {line}");
+            }
+            if width >= 60 {
+                assert!(q.contains("全连接队列 4/4 已满") && q.contains("半连接队列 3"), "{width}: {q}");
+                assert!(!q.contains("accept queue") && !q.contains("SYN queue"), "{q}");
+                assert!(d.contains("8 个 SYN") && d.contains("第三次握手"), "{width}: {d}");
+            }
+        }
+        let q = queues_line(&lane(3, 3), 8001, 200);
+        assert!(q.contains("全连接队列 3/4") && !q.contains("已满"), "{q}");
+        assert!(queues_line(&lane(4, 3), 8001, 200).contains("Linux 允许比 backlog 多排一个"));
+        assert!(drops_line(&lane(4, 3), 200).contains("其后又重发了 1 个 SYN-ACK"));
     }
 
     #[test]
