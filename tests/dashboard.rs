@@ -1805,6 +1805,8 @@ mod zh {
         for i in synack::scenario::SCENARIOS.iter().filter(|i| i.key.is_some()) {
             assert!(s.contains(&i.scenario.help_words()), "{:?}\n{s}", i.scenario);
         }
+        // Where there is room, the states' names glossed, TIME-WAIT's length told.
+        assert!(s.contains("ESTABLISHED 已建立连接") && s.contains("Linux 固定为 60 秒"), "{s}");
         // At 80 x 24 the help takes the whole screen: no English on it.
         let s = screen(&mut app, 80, 24);
         assert!(s.lines().all(|l| l.contains('│') || l.contains('┌') || l.contains('└')), "{s}");
@@ -1826,7 +1828,7 @@ mod zh {
         app.update(key(KeyCode::Char('G')));
         let s = screen(&mut app, 120, 40);
         assert!(s.contains("UDP 流 #") && s.contains("无状态"), "{s}");
-        assert!(s.contains("UDP 不维护连接状态"), "{s}");
+        assert!(s.contains("UDP 是无连接的"), "{s}");
         assert!(s.contains("无关闭"), "{s}");
         no_split_wide_character(&buffer(&mut app, 120, 40), "udp 120x40");
         insta::assert_snapshot!("zh_udp_flow_80x24", screen(&mut app, 80, 24));

@@ -299,3 +299,7 @@ tui-needs-terminal = the dashboard needs a terminal; use 'synack trace' for plai
 tui-notice-exported = exported #{ $id } to { $files }
 tui-notice-export-failed = export failed: { $error }
 tui-notice-cannot-start = cannot start it: { $error }
+
+# The states' names glossed under the help, in a language that needs it:
+# none in English.
+tui-help-states = {""}

@@ -78,8 +78,8 @@ tui-kind-udp-icmp = ICMP 差错
 
 ## 时序图
 tui-ladder-title = {" "}时序图{" "}
-tui-ladder-times-relative = {" "}── t：距开始的 ms 数
-tui-ladder-times-delta = {" "}── t：距上一行的 ms 数
+tui-ladder-times-relative = {" "}── t：距开始（ms）
+tui-ladder-times-delta = {" "}── t：距上一行（ms）
 tui-ladder-times-absolute = {" "}── t：时钟时间，UTC
 tui-ladder-not-yet = 尚未
 tui-ladder-carried = {" "}── 封装于 { $encap }
@@ -96,7 +96,7 @@ tui-panel-title = {" "}解读{" "}
 tui-panel-more = {" "}▼ 还有 { $n } 行：请放大终端{" "}
 tui-udp-verdict = { $verdict }。
 tui-udp-so-far = 到目前为止：{ $verdict }。
-tui-udp-no-state = UDP 不维护连接状态：既没有建立，也没有关闭。
+tui-udp-no-state = UDP 是无连接的：不维护连接状态，没有建立，也没有关闭。
 
 ## 演示导览
 tui-tour-count-tcp = TCP 连接 #{ $id }：{ $n } 个报文段
@@ -109,14 +109,14 @@ tui-tour-tries = 试了 { $n } 次：之前 { $left } 次关闭时两个 FIN 没
 
 ## 提示
 tui-notice-capture-stopped = 抓包中止：{ $error }
-tui-notice-capture-empty = 抓包里，所监视的端口上没有 TCP 报文段，也没有 UDP 数据报
+tui-notice-capture-empty = 抓包中没有所监视端口上的 TCP 报文段或 UDP 数据报
 tui-notice-capture-read = 抓包已读完：{ $n } 个报文段等待单步查看（按空格）
 tui-notice-capture-end = 抓包结束
 tui-scenario-unnamed = 一个场景
 tui-notice-scenario-failed = { $name } 失败：{ $error }
 tui-notice-udp-refused = { $name }：send() 向 { $to } 发出 { $sent } 字节成功，下一次 recv() 却失败，返回 ECONNREFUSED：ICMP 端口不可达报文送到了客户端已连接的套接字
 tui-notice-retried = { $name }：第 { $try_n } 次尝试时两个 FIN 交叉了；之前 { $left } 次没有交叉，未列出
-tui-notice-no-scenarios-replay = 场景键要实时运行连接：回放只显示抓包里的内容
+tui-notice-no-scenarios-replay = 场景键会实时发起连接：回放时只显示抓包里的内容
 tui-notice-no-scenarios-live = 场景键需要 synack 的回显服务器，而 --no-serve 没有启动它（去掉该选项运行 synack，或另外运行 synack serve）
 tui-notice-time-column = 时间列需要时序图至少 { $need } 列宽（现在 { $width } 列）：请放大终端
 tui-notice-calls-shown = 显示套接字调用（◆）
@@ -233,7 +233,7 @@ tui-caption-refused = 连接被拒绝：暂时没有进程监听。看这两行�
 tui-scenario-close-wait = CLOSE-WAIT：服务器程序 3 秒不关闭套接字
 tui-caption-close-wait = 服务器程序忘了关闭套接字。看客户端的 FIN 之后：它得到了确认，然后 3 秒没有任何报文段：服务器的套接字停在 CLOSE-WAIT，客户端的停在 FIN-WAIT-2。服务器上成千上万个 CLOSE-WAIT，就是这个原因。
 tui-scenario-backlog = 全连接队列：listen(3)，八个客户端同时连接，队列满
-tui-caption-backlog = 服务器像教程那样调用 listen(3)，然后 2 秒内不调用 accept()；八个客户端同时连接。listen(3) 限制的是全连接队列：已完成三次握手、还没被 accept() 取走的连接。Linux 要排队的超过 3 个才算满，所以能放下四个。队列满时，Linux 丢弃新来的 SYN 和第三次握手的 ACK；TCP 从不重传单纯的 ACK：再次到来的是客户端的 SYN、客户端的数据（捎带着 ACK），或服务器的 SYN-ACK。教程说 3 是半连接池的大小：只说对了一半。还没完成握手的连接（SYN-RECEIVED，即半连接）在另一个队列——半连接队列——里等待，Linux 上它也受这个 3 限制；全连接队列里放的是已完成握手的连接。之后服务器每 200 ms 接受一个：看监听队列栏一点点排空。
+tui-caption-backlog = 服务器像教程那样调用 listen(3)，然后 2 秒内不调用 accept()；八个客户端同时连接。listen(3) 限制的是全连接队列：已完成三次握手、还没被 accept() 取走的连接。Linux 要等排队的连接超过 3 个才认为队列已满，所以能放下四个。队列满时，Linux 丢弃新来的 SYN 和第三次握手的 ACK；TCP 从不重传单纯的 ACK：再次到来的是客户端的 SYN、客户端的数据（捎带着 ACK），或服务器的 SYN-ACK。教程说 3 是半连接池的大小：只说对了一半。还没完成握手的连接（SYN-RECEIVED，即半连接）在另一个队列——半连接队列——里等待，Linux 上它也受这个 3 限制；全连接队列里放的是已完成握手的连接。之后服务器每 200 ms 接受一个：看监听队列栏一点点排空。
 tui-scenario-stream = 字节流：两次 send()，一次 recv()（消息边界）
 tui-caption-stream = TCP 是字节流。客户端用两次 send() 发出“hello”和“world”，相隔 10 ms：两个报文段。服务器在 accept() 之后等 50 ms，它的一次 recv(1024) 就把两者一起读到，共 10 字节。接着一条 1,025 字节的消息要两次 recv(1024)：先 1,024 字节，再 1 字节。看 ◆ 行：调用不等于报文段。
 tui-scenario-udp-closed = UDP 无人监听：ICMP 差错，已连接的 recv() 得到 ECONNREFUSED
@@ -257,3 +257,10 @@ tui-needs-terminal = 仪表盘需要终端；要纯文本输出请用 synack tra
 tui-notice-exported = 已把 #{ $id } 导出到 { $files }
 tui-notice-export-failed = 导出失败：{ $error }
 tui-notice-cannot-start = 无法启动：{ $error }
+
+# 帮助下方的状态名释义（谢希仁《计算机网络》的译名）。
+tui-help-states =
+    状态：CLOSED 关闭 · LISTEN 收听 · SYN-SENT 同步已发送
+    SYN-RECEIVED 同步收到 · ESTABLISHED 已建立连接 · FIN-WAIT-1 终止等待 1
+    FIN-WAIT-2 终止等待 2 · CLOSE-WAIT 关闭等待 · LAST-ACK 最后确认
+    CLOSING 同时关闭中 · TIME-WAIT 时间等待（2MSL，Linux 固定为 60 秒）

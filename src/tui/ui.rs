@@ -1029,7 +1029,11 @@ fn render_help(area: Rect, buf: &mut Buffer) {
     let after = keys.split_off(at.min(keys.len()));
     keys.extend(scenario_keys);
     keys.extend(after);
-    let h = (u16::try_from(keys.len()).unwrap_or(0) + 4).min(area.height);
+    // The states' names glossed, in a language that needs it (English: none).
+    let gloss = t!("tui-help-states");
+    let gloss: Vec<&str> = gloss.lines().filter(|l| !l.trim().is_empty()).collect();
+    let with_gloss = gloss.len() + 1;
+    let h = (u16::try_from(keys.len() + with_gloss * usize::from(!gloss.is_empty())).unwrap_or(0) + 4).min(area.height);
     let r = Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h };
     ratatui::widgets::Widget::render(Clear, r, buf);
     let mut lines: Vec<Line<'_>> = keys
@@ -1045,6 +1049,10 @@ fn render_help(area: Rect, buf: &mut Buffer) {
     if usize::from(h) >= lines.len() + 4 {
         lines.push(Line::from(""));
         lines.push(Line::from(t!("tui-help-scenario-note")));
+    }
+    if !gloss.is_empty() && usize::from(h) >= lines.len() + with_gloss + 2 {
+        lines.push(Line::from(""));
+        lines.extend(gloss.iter().map(|l| Line::from(format!("  {l}"))));
     }
     let p = Paragraph::new(lines).block(Block::bordered().title(t!("tui-help-title")));
     ratatui::widgets::Widget::render(p, r, buf);
