@@ -236,7 +236,7 @@ tui-scenario-backlog = 全连接队列：listen(3)，八个客户端同时连接
 tui-caption-backlog = 服务器像教程那样调用 listen(3)，然后 2 秒内不调用 accept()；八个客户端同时连接。listen(3) 限制的是全连接队列：已完成三次握手、还没被 accept() 取走的连接。Linux 要等排队的连接超过 3 个才认为队列已满，所以能放下四个。队列满时，Linux 丢弃新来的 SYN 和第三次握手的 ACK；TCP 从不重传单纯的 ACK：再次到来的是客户端的 SYN、客户端的数据（捎带着 ACK），或服务器的 SYN-ACK。教程说 3 是半连接池的大小：只说对了一半。还没完成握手的连接（SYN-RECEIVED，即半连接）在另一个队列——半连接队列——里等待，Linux 上它也受这个 3 限制；全连接队列里放的是已完成握手的连接。之后服务器每 200 ms 接受一个：看监听队列栏一点点排空。
 tui-scenario-stream = 字节流：两次 send()，一次 recv()（消息边界）
 tui-caption-stream = TCP 是字节流。客户端用两次 send() 发出“hello”和“world”，相隔 10 ms：两个报文段。服务器在 accept() 之后等 50 ms，它的一次 recv(1024) 就把两者一起读到，共 10 字节。接着一条 1,025 字节的消息要两次 recv(1024)：先 1,024 字节，再 1 字节。看 ◆ 行：调用不等于报文段。
-tui-scenario-udp-closed = UDP 无人监听：ICMP 差错，已连接的 recv() 得到 ECONNREFUSED
+tui-scenario-udp-closed = UDP 无人监听：ICMP 差错，已连接的 recv() 报 ECONNREFUSED
 
 ## 内置客户端的错误（场景的提示，synack client）
 tui-echo-no-crossing = 试了 { $tries } 次，两个 FIN 都没有交叉（每次都是一方看到对方的 FIN 后才关闭）：没有出现同时关闭
