@@ -677,11 +677,12 @@ fn render_ladder(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
             // A marker that survives without colour (and in text captures).
             spans.push(Span::raw(if Some(i) == selected && app.segment.is_some() { "▸" } else { " " }));
         }
-        spans.push(Span::styled(format!("{:>client_width$}", row.left), theme.state()));
+        // Padded by columns, so the lifelines stay put whatever the words.
+        spans.push(Span::styled(columns::pad_start(&row.left, client_width), theme.state()));
         spans.push(Span::raw(" │ "));
         spans.push(Span::styled(row.arrow.clone(), arrow_style));
         spans.push(Span::raw(" │ "));
-        spans.push(Span::styled(format!("{:<server_width$}", row.right), theme.state()));
+        spans.push(Span::styled(columns::pad_end(&row.right, server_width), theme.state()));
         spans.push(Span::raw("  "));
         spans.push(Span::styled(row.note.clone(), theme.phase(row.phase)));
         let mut line = Line::from(spans);
