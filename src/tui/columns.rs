@@ -49,7 +49,7 @@ fn closing(c: char) -> bool {
 
 /// Punctuation a line never ends with (it opens what comes after).
 fn opening(c: char) -> bool {
-    "（「『《【“‘".contains(c)
+    "（「『《【“‘(".contains(c)
 }
 
 /// `text` wrapped in lines of at most `columns` columns: at spaces (which
@@ -161,6 +161,21 @@ mod tests {
         assert_eq!(joined.replace(' ', ""), s.replace(' ', ""));
         // A Latin word is never split when it fits.
         assert!(lines.iter().any(|l| l.contains("FIN")), "{lines:?}");
+    }
+
+    /// English with a few Chinese characters (the backlog caption names
+    /// 半连接池) fits by columns too: the old count by characters let such a
+    /// line run past the panel's edge.
+    #[test]
+    fn english_with_chinese_fits_by_columns() {
+        let s = "The tutorial calls the 3 the size of the half-connection pool (半连接池): half right.";
+        for w in 20..40 {
+            let lines = wrap(s, w);
+            assert!(lines.iter().all(|l| width(l) <= w), "{w}: {lines:?}");
+            // Never a line ending with an opening bracket.
+            assert!(lines.iter().all(|l| !l.ends_with('(')), "{w}: {lines:?}");
+            assert_eq!(lines.join(" ").replace(' ', ""), s.replace(' ', ""), "{w}");
+        }
     }
 
     #[test]
