@@ -673,7 +673,10 @@ fn run_scenario_in_background(
     });
     // The dashboard (the tour) waits for every run to say how it went.
     if let Err(e) = spawned {
-        let _ = failed.try_send(tui::Msg::ScenarioDone { run, result: Err(format!("cannot start it: {e}")) });
+        let _ = failed.try_send(tui::Msg::ScenarioDone {
+            run,
+            result: Err(crate::t!("tui-notice-cannot-start", error = e.to_string())),
+        });
     }
 }
 
@@ -686,9 +689,9 @@ fn export_here(app: &mut tui::App, id: ConnId) {
     let notice = match export::export_files(conn, &dir) {
         Ok(paths) => {
             let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-            format!("exported #{id} to {}", names.join(", "))
+            crate::t!("tui-notice-exported", id = id.to_string(), files = names.join(", "))
         }
-        Err(e) => format!("export failed: {e}"),
+        Err(e) => crate::t!("tui-notice-export-failed", error = e.to_string()),
     };
     app.set_notice(notice);
 }

@@ -1075,9 +1075,7 @@ pub fn run_scenario_watched(scenario: Scenario, addr: SocketAddr, message: &str,
             return Ok(Ran { outcome: Outcome::Replied(reply), connections: attempt, port });
         }
     }
-    Err(io::Error::other(format!(
-        "the FINs did not cross in {tries} tries (each closed after seeing the other's FIN): no simultaneous close"
-    )))
+    Err(io::Error::other(crate::t!("tui-echo-no-crossing", tries = tries)))
 }
 
 /// [`run_scenario`], with the number of connections it took: more than one
@@ -1137,10 +1135,10 @@ fn check_reply(scenario: Scenario, message: &str, reply: &[u8]) -> io::Result<()
     if reply == want.as_slice() {
         Ok(())
     } else {
-        Err(io::Error::other(format!(
-            "the server answered {:?} where an echo server answers {:?}",
-            String::from_utf8_lossy(reply),
-            String::from_utf8_lossy(&want)
+        Err(io::Error::other(crate::t!(
+            "tui-echo-wrong-reply",
+            got = format!("{:?}", String::from_utf8_lossy(reply)),
+            want = format!("{:?}", String::from_utf8_lossy(&want))
         )))
     }
 }
@@ -1259,10 +1257,7 @@ pub const BACKLOG_CHOKE_MS: u64 = 2_000;
 fn backlog(addr: SocketAddr, message: &str, watch: Watch<'_>) -> io::Result<Outcome> {
     let choke = format!("{CONTROL_PREFIX}choke={BACKLOG_CHOKE_MS}:{BACKLOG_CONNECTIONS}\n");
     if !control(addr, &choke)? {
-        return Err(io::Error::other(format!(
-            "{addr} has no synack control channel: the backlog scenario needs synack's server, which stops accepting \
-             when asked"
-        )));
+        return Err(io::Error::other(crate::t!("tui-echo-no-control", addr = addr.to_string())));
     }
     let want = message.len() + 1;
     // Each client on a thread of its own, all at once (scoped: `watch` is
@@ -1280,7 +1275,7 @@ fn backlog(addr: SocketAddr, message: &str, watch: Watch<'_>) -> io::Result<Outc
             .collect();
         clients
             .into_iter()
-            .map(|c| c.join().unwrap_or_else(|_| Err(io::Error::other("a backlog client panicked"))))
+            .map(|c| c.join().unwrap_or_else(|_| Err(io::Error::other(crate::t!("tui-echo-client-panicked")))))
             .collect()
     });
     let mut first = None;
@@ -1301,7 +1296,7 @@ fn refused(addr: SocketAddr, watch: Watch<'_>) -> io::Result<Outcome> {
         return match tried {
             Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => Ok(Outcome::Refused),
             Err(e) => Err(e),
-            Ok(_) => Err(io::Error::other(format!("{addr} kept accepting connections during its pause"))),
+            Ok(_) => Err(io::Error::other(crate::t!("tui-echo-kept-accepting-paused", addr = addr.to_string()))),
         };
     }
     let mut conn = match connect(addr, watch, Duration::from_secs(5)) {
@@ -1315,10 +1310,7 @@ fn refused(addr: SocketAddr, watch: Watch<'_>) -> io::Result<Outcome> {
     match connect(addr, watch, Duration::from_secs(1)) {
         Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => Ok(Outcome::Refused),
         Err(e) => Err(e),
-        Ok(_) => Err(io::Error::other(format!(
-            "{addr} kept accepting connections; the refused scenario needs a port where nothing listens \
-             (or a synack server, which stops listening when asked)"
-        ))),
+        Ok(_) => Err(io::Error::other(crate::t!("tui-echo-kept-accepting", addr = addr.to_string()))),
     }
 }
 

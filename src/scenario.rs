@@ -1,6 +1,11 @@
 //! The client scenarios: one table that the command line, the dashboard's
 //! keys and help, the demo's tour, the echo server and the fixture recorder
-//! all read. Add a scenario here and everything else follows.
+//! all read. Add a scenario here and everything else follows. The words a
+//! person reads on the dashboard (its help line, the tour's caption) are
+//! messages `tui-scenario-*` and `tui-caption-*`; `help` stays English for
+//! `--help`.
+
+use crate::t;
 
 /// A kind of close the built-in client can make happen on purpose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -79,7 +84,8 @@ pub struct Info {
     pub key: Option<char>,
     /// One line for `--help` and the dashboard's help.
     pub help: &'static str,
-    /// The demo's caption, for the scenarios the tour shows.
+    /// The demo's caption, for the scenarios the tour shows (in English;
+    /// the dashboard shows [`Scenario::caption_words`]).
     pub caption: Option<&'static str>,
     /// What the server does.
     pub server: ServerSide,
@@ -247,6 +253,47 @@ impl Scenario {
         SCENARIOS.iter().find(|i| i.scenario == self).unwrap_or(&SCENARIOS[0])
     }
 
+    /// What the dashboard's help says of it ([`Info::help`]), in the
+    /// current language.
+    #[must_use]
+    pub fn help_words(self) -> String {
+        match self {
+            Scenario::Seed => t!("tui-scenario-seed"),
+            Scenario::ClientClose => t!("tui-scenario-client-close"),
+            Scenario::ServerClose => t!("tui-scenario-server-close"),
+            Scenario::SlowClose => t!("tui-scenario-slow-close"),
+            Scenario::HalfClose => t!("tui-scenario-half-close"),
+            Scenario::Simultaneous => t!("tui-scenario-simultaneous"),
+            Scenario::Abort => t!("tui-scenario-abort"),
+            Scenario::Refused => t!("tui-scenario-refused"),
+            Scenario::CloseWait => t!("tui-scenario-close-wait"),
+            Scenario::Backlog => t!("tui-scenario-backlog"),
+            Scenario::Stream => t!("tui-scenario-stream"),
+            Scenario::Udp => t!("tui-scenario-udp"),
+            Scenario::UdpClosed => t!("tui-scenario-udp-closed"),
+        }
+    }
+
+    /// The demo's caption ([`Info::caption`]) in the current language.
+    #[must_use]
+    pub fn caption_words(self) -> Option<String> {
+        self.info().caption?;
+        Some(match self {
+            Scenario::Seed => t!("tui-caption-seed"),
+            Scenario::Udp => t!("tui-caption-udp"),
+            Scenario::ClientClose => t!("tui-caption-client-close"),
+            Scenario::SlowClose => t!("tui-caption-slow-close"),
+            Scenario::HalfClose => t!("tui-caption-half-close"),
+            Scenario::Abort => t!("tui-caption-abort"),
+            Scenario::Simultaneous => t!("tui-caption-simultaneous"),
+            Scenario::Refused => t!("tui-caption-refused"),
+            Scenario::CloseWait => t!("tui-caption-close-wait"),
+            Scenario::Backlog => t!("tui-caption-backlog"),
+            Scenario::Stream => t!("tui-caption-stream"),
+            Scenario::ServerClose | Scenario::UdpClosed => return None,
+        })
+    }
+
     /// The name on the command line (`slow-close`).
     #[must_use]
     pub fn name(self) -> &'static str {
@@ -306,6 +353,22 @@ mod tests {
             assert_eq!(SCENARIOS.iter().filter(|i| i.scenario == s).count(), 1, "{s:?}");
             assert_eq!(s.info().scenario, s);
             assert_eq!(Scenario::from_name(s.name()), Some(s));
+        }
+    }
+
+    /// The English messages are the table's words, byte for byte (the
+    /// table keeps them for `--help` and the tests that read them).
+    #[test]
+    fn the_english_messages_are_the_tables_words() {
+        let _en = crate::i18n::scope(crate::i18n::Lang::En);
+        for i in SCENARIOS {
+            assert_eq!(i.scenario.help_words(), i.help, "{:?}", i.scenario);
+            assert_eq!(i.scenario.caption_words().as_deref(), i.caption, "{:?}", i.scenario);
+        }
+        let _zh = crate::i18n::scope(crate::i18n::Lang::Zh);
+        for i in SCENARIOS {
+            assert_ne!(i.scenario.help_words(), i.help, "{:?}", i.scenario);
+            assert_eq!(i.scenario.caption_words().is_some(), i.caption.is_some(), "{:?}", i.scenario);
         }
     }
 

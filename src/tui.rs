@@ -10,6 +10,7 @@
 
 pub mod app;
 pub mod cast;
+pub mod columns;
 pub mod layout;
 pub mod listener;
 pub mod runs;
@@ -298,7 +299,7 @@ pub fn spawn_kernel(
             }
             let lost = view.lost() + dropped;
             if lost > reported {
-                let notice = format!("kernel view: {lost} state changes or socket calls lost (the kernel's rings or the backlog were full)");
+                let notice = crate::t!("tui-notice-kernel-lost", n = lost);
                 match tx.try_send(Msg::Notice(notice)) {
                     Ok(()) => reported = lost,
                     Err(TrySendError::Full(_)) => {}
@@ -355,11 +356,7 @@ pub fn channel() -> (SyncSender<Msg>, Receiver<Msg>) {
 /// # Errors
 /// With the message the user sees.
 pub fn require_terminal() -> Result<(), String> {
-    if io::stdout().is_terminal() {
-        Ok(())
-    } else {
-        Err("the dashboard needs a terminal; use 'synack trace' for plain output".into())
-    }
+    if io::stdout().is_terminal() { Ok(()) } else { Err(crate::t!("tui-needs-terminal")) }
 }
 
 /// Restores the terminal when dropped: on return, on error and on panic

@@ -177,23 +177,20 @@ pub fn run(scenario: Scenario, addr: SocketAddr, message: &str) -> io::Result<Ou
             if reply == want.as_bytes() {
                 Ok(Outcome::Replied(reply))
             } else {
-                Err(io::Error::other(format!(
-                    "the server answered {:?} where the echo server answers {want:?}",
-                    String::from_utf8_lossy(&reply)
+                Err(io::Error::other(crate::t!(
+                    "tui-udp-echo-wrong-reply",
+                    got = format!("{:?}", String::from_utf8_lossy(&reply)),
+                    want = format!("{want:?}")
                 )))
             }
         }
         Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => Err(io::Error::new(
             io::ErrorKind::TimedOut,
-            format!(
-                "no reply within {} s: the datagram or its reply was lost, or nothing answers UDP on {addr} \
-                     (UDP resends nothing)",
-                REPLY_WAIT.as_secs()
-            ),
+            crate::t!("tui-udp-echo-no-reply", secs = REPLY_WAIT.as_secs(), addr = addr.to_string()),
         )),
         Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => Err(io::Error::new(
             io::ErrorKind::ConnectionRefused,
-            format!("nothing listens on UDP {addr}: its ICMP port unreachable came back as ECONNREFUSED"),
+            crate::t!("tui-udp-echo-refused", addr = addr.to_string()),
         )),
         Err(e) => Err(e),
     }
@@ -241,13 +238,10 @@ fn closed(addr: SocketAddr, message: &str) -> io::Result<Outcome> {
         Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => Ok(Outcome::PortUnreachable { to: target, sent }),
         Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => Err(io::Error::new(
             io::ErrorKind::TimedOut,
-            format!(
-                "no ICMP port unreachable from {target} within {} s (a firewall may drop it)",
-                REPLY_WAIT.as_secs()
-            ),
+            crate::t!("tui-udp-echo-no-icmp", target = target.to_string(), secs = REPLY_WAIT.as_secs()),
         )),
         Err(e) => Err(e),
-        Ok(n) => Err(io::Error::other(format!("{target} answered {n} bytes: something listens there"))),
+        Ok(n) => Err(io::Error::other(crate::t!("tui-udp-echo-answered", target = target.to_string(), n = n))),
     }
 }
 

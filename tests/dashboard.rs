@@ -1625,3 +1625,243 @@ fn the_tours_udp_step_counts_segments_against_datagrams() {
     assert!(s.contains("no handshake, no close"), "the verdict shows at 80x24:\n{s}");
     done(&mut app, run, ran(0, None));
 }
+
+/// The dashboard in Chinese (`--lang zh`), in-process. The verdict and the
+/// ladder's rows come from the explanation and the ladder, which speak
+/// Chinese on their own branches: these snapshots are re-taken
+/// (`INSTA_UPDATE=always cargo test --test dashboard zh_`) once those are
+/// merged.
+mod zh {
+    use super::*;
+    use ratatui::buffer::Buffer;
+    use synack::i18n::{self, Lang};
+
+    /// The frame's buffer, for what the text of the screen hides.
+    fn buffer(app: &mut App, w: u16, h: u16) -> Buffer {
+        let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+        terminal.draw(|f| ui::render(app, f)).unwrap();
+        terminal.backend().buffer().clone()
+    }
+
+    /// The screen as a terminal shows it, a line per row between quotes
+    /// (`TestBackend`'s text, without its notes on the cells a wide
+    /// character hides).
+    fn screen(app: &mut App, w: u16, h: u16) -> String {
+        let buf = buffer(app, w, h);
+        let mut out = String::new();
+        for y in 0..h {
+            out.push('"');
+            let mut x = 0;
+            while x < w {
+                let symbol = buf[(x, y)].symbol();
+                out.push_str(symbol);
+                x += u16::try_from(i18n::width(symbol).max(1)).unwrap();
+            }
+            out.push_str("\"\n");
+        }
+        out
+    }
+
+    /// Every wide character has its second column free: it does not stand
+    /// in the last column, and the cell after it is the blank ratatui
+    /// leaves there (nothing was drawn over its second half).
+    fn no_split_wide_character(buf: &Buffer, what: &str) -> usize {
+        let area = buf.area;
+        let mut wide = 0;
+        for y in area.top()..area.bottom() {
+            let mut x = area.left();
+            while x < area.right() {
+                let symbol = buf[(x, y)].symbol();
+                if i18n::width(symbol) == 2 {
+                    wide += 1;
+                    assert!(x + 1 < area.right(), "{what}: {symbol:?} split at the right edge, row {y}");
+                    let next = buf[(x + 1, y)].symbol();
+                    assert_eq!(next, " ", "{what}: {symbol:?} at ({x}, {y}) has {next:?} over its second half");
+                    x += 2;
+                } else {
+                    x += 1;
+                }
+            }
+        }
+        wide
+    }
+
+    macro_rules! zh_snapshots {
+        ($($name:ident: $file:literal),* $(,)?) => {$(
+            #[test]
+            fn $name() {
+                let _zh = i18n::scope(Lang::Zh);
+                let mut app = app_with(&[$file], false);
+                for (w, h) in [(80, 24), (120, 40)] {
+                    let s = screen(&mut app, w, h);
+                    // The dashboard's own words are Chinese.
+                    assert!(s.contains("┌ 连接 ") && s.contains("┌ 解读 ") && s.contains("关闭："), "{w}x{h}\n{s}");
+                    assert!(!s.contains("Connections") && !s.contains("What it means"), "{w}x{h}\n{s}");
+                    let wide = no_split_wide_character(&buffer(&mut app, w, h), &format!("{} {w}x{h}", $file));
+                    assert!(wide > 20, "{w}x{h}: {wide} wide characters\n{s}");
+                    insta::assert_snapshot!(format!("{}_{w}x{h}", stringify!($name)), s);
+                }
+            }
+        )*};
+    }
+
+    zh_snapshots! {
+        zh_ladder_four_way: "slow-close.pcap",
+        zh_ladder_three_way: "seed.pcap",
+        zh_ladder_simultaneous: "ipv6.pcap",
+        zh_ladder_half_close: "half-close.pcap",
+        zh_ladder_reset: "abort.pcap",
+        zh_ladder_refused: "refused.pcap",
+    }
+
+    /// At the smallest size the dashboard runs at, 80 x 23, the whole
+    /// verdict is on screen, as the panel wraps it, for every close kind.
+    #[test]
+    fn the_verdict_is_on_screen_at_80x23() {
+        let _zh = i18n::scope(Lang::Zh);
+        for fixture in ["slow-close.pcap", "seed.pcap", "ipv6.pcap", "half-close.pcap", "abort.pcap", "refused.pcap"] {
+            let mut app = app_with(&[fixture], false);
+            // The source ended: its notice takes the panel's first line.
+            app.update(Msg::SourceEnded(None));
+            let s = screen(&mut app, 80, 23);
+            let verdict = synack::model::timeline::verdict(app.current().unwrap());
+            for line in synack::tui::columns::wrap(&verdict, 78) {
+                assert!(s.contains(&line), "{fixture}: {line:?} of the verdict is not on screen\n{s}");
+            }
+            assert!(s.contains("抓包结束"), "{fixture}\n{s}");
+            no_split_wide_character(&buffer(&mut app, 80, 23), fixture);
+        }
+    }
+
+    /// English words of three or more lowercase letters in `s`, but those
+    /// a Chinese screen keeps: socket calls, protocol and program names,
+    /// the tutorial's message, file extensions, a flag.
+    fn english_words(s: &str) -> Vec<String> {
+        const KEPT: &[&str] = &[
+            "synack",
+            "tcp",
+            "udp",
+            "connect",
+            "send",
+            "recv",
+            "close",
+            "accept",
+            "listen",
+            "shutdown",
+            "helloworld",
+            "step",
+            "demo",
+            "txt",
+            "mmd",
+            "svg",
+        ];
+        s.split(|c: char| !c.is_ascii_alphabetic())
+            .filter(|w| w.len() >= 3 && w.chars().all(|c| c.is_ascii_lowercase()) && !KEPT.contains(w))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn the_english_word_check_can_fail() {
+        assert_eq!(english_words("按 q 退出 quits the help"), ["quits", "the", "help"]);
+        assert!(english_words("FIN-WAIT-1 ACK recv() 3 ms PgUp Esc Ctrl-C").is_empty());
+    }
+
+    /// The help and the status and key lines say nothing in English.
+    #[test]
+    fn help_status_and_keys_are_chinese() {
+        let _zh = i18n::scope(Lang::Zh);
+        let mut app = live_app();
+        for s in segments("slow-close.pcap") {
+            app.update(Msg::Decoded(Ok(Some(s))));
+        }
+        app.kernel = Some(Ok(()));
+        for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+            let s = screen(&mut app, w, h);
+            let lines: Vec<&str> = s.lines().collect();
+            for line in [lines[0], lines[lines.len() - 1]] {
+                assert!(english_words(line).is_empty(), "{w}x{h}: {:?} in {line}", english_words(line));
+            }
+            assert!(lines[0].contains("实时") && lines[0].contains("跟随最新"), "{}", lines[0]);
+        }
+        // Paused, holding a connection, stepping through a replay.
+        app.update(key(KeyCode::Char(' ')));
+        app.update(key(KeyCode::Up));
+        let s = screen(&mut app, 120, 40);
+        let status = s.lines().next().unwrap();
+        assert!(status.contains("已暂停") && status.contains("锁定 #1"), "{status}");
+        assert!(english_words(status).is_empty(), "{status}");
+        let mut replay = app_with(&["seed.pcap"], true);
+        let s = screen(&mut replay, 120, 40);
+        let status = s.lines().next().unwrap().replace("fixtures", "");
+        assert!(status.contains("单步") && english_words(&status).is_empty(), "{status}");
+        // The help, whole at 120 x 40.
+        app.update(key(KeyCode::Char('?')));
+        let s = screen(&mut app, 120, 40);
+        assert!(s.contains("┌ 按键 "), "{s}");
+        for (k, text) in ui::help_words() {
+            assert!(s.contains(&text), "{k}: {text:?} is cut in\n{s}");
+        }
+        for i in synack::scenario::SCENARIOS.iter().filter(|i| i.key.is_some()) {
+            assert!(s.contains(&i.scenario.help_words()), "{:?}\n{s}", i.scenario);
+        }
+        // Where there is room, the states' names glossed, TIME-WAIT's length told.
+        assert!(s.contains("ESTABLISHED 已建立连接") && s.contains("Linux 固定为 60 秒"), "{s}");
+        // At 80 x 24 the help takes the whole screen: no English on it.
+        let s = screen(&mut app, 80, 24);
+        assert!(s.lines().all(|l| l.contains('│') || l.contains('┌') || l.contains('└')), "{s}");
+        assert!(english_words(&s).is_empty(), "{:?}\n{s}", english_words(&s));
+        // At the smallest size the help's own lines are whole too.
+        let s = screen(&mut app, 80, 23);
+        for (k, text) in ui::help_words() {
+            assert!(s.contains(&text), "{k}: {text:?} is cut in\n{s}");
+        }
+        no_split_wide_character(&buffer(&mut app, 80, 23), "help 80x23");
+    }
+
+    /// The UDP view's own words: its list row, its ladder's title, the
+    /// sentence on UDP's lack of state.
+    #[test]
+    fn a_udp_flow_in_chinese() {
+        let _zh = i18n::scope(Lang::Zh);
+        let mut app = udp_replay("tcp-udp.pcap", true);
+        app.update(key(KeyCode::Char('G')));
+        let s = screen(&mut app, 120, 40);
+        assert!(s.contains("UDP 流 #") && s.contains("无状态"), "{s}");
+        assert!(s.contains("UDP 是无连接的"), "{s}");
+        assert!(s.contains("无关闭"), "{s}");
+        no_split_wide_character(&buffer(&mut app, 120, 40), "udp 120x40");
+        insta::assert_snapshot!("zh_udp_flow_80x24", screen(&mut app, 80, 24));
+    }
+
+    /// The filter matches the kind the list shows, in either language.
+    #[test]
+    fn the_filter_matches_the_chinese_kind() {
+        let _zh = i18n::scope(Lang::Zh);
+        let mut app = app_with(&["seed.pcap", "slow-close.pcap", "abort.pcap"], false);
+        type_in(&mut app, "四次");
+        assert_eq!(app.visible().len(), 1);
+        assert_eq!(app.visible()[0].close_kind().name(), "four-way");
+        app.update(key(KeyCode::Esc));
+        type_in(&mut app, "four");
+        assert_eq!(app.visible().len(), 1);
+        let s = screen(&mut app, 120, 40);
+        assert!(s.contains("过滤：four") && s.contains("显示 1/3"), "{s}");
+    }
+
+    /// The tour's caption and counts are Chinese.
+    #[test]
+    fn the_tour_speaks_chinese() {
+        use synack::tui::app::Tour;
+        let _zh = i18n::scope(Lang::Zh);
+        let mut app = live_app();
+        app.tour = Some(Tour::new(true));
+        app.update(Msg::Tick(Timestamp(1_000_000_000_000)));
+        let caption = app.caption.clone().unwrap();
+        assert!(caption.starts_with(&format!("第 1/{} 步：", Tour::steps().len())), "{caption}");
+        assert!(caption.contains("三次握手"), "{caption}");
+        let s = screen(&mut app, 80, 24);
+        no_split_wide_character(&buffer(&mut app, 80, 24), "tour 80x24");
+        assert!(s.contains("第 1/"), "{s}");
+    }
+}

@@ -428,3 +428,26 @@ fn udp_keys_in_a_real_terminal() {
     assert!(s.contains("UDP flow #2"), "{s}");
     quit(&tmux);
 }
+
+/// The locale alone makes the dashboard Chinese (LANG=zh_CN.UTF-8, no
+/// --lang), at 80 x 24: its titles, the close kind, the keys; `q` still quits
+/// and restores the terminal. `--lang en` overrides the locale.
+#[test]
+fn the_dashboard_speaks_chinese_from_the_locale() {
+    if tmux_missing() {
+        return;
+    }
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/seed.pcap");
+    let bin = env!("CARGO_BIN_EXE_synack");
+    let env = "env -u LC_ALL -u LC_MESSAGES -u SYNACK_LANG LANG=zh_CN.UTF-8";
+    let tmux = start("zh", "80", "24", &format!("{env} {bin} --read {fixture} --speed 0"));
+    let s = tmux.wait_for(&|s| s.contains("回放") && s.contains("三次挥手"), 20);
+    assert!(s.contains("┌ 连接") && s.contains("┌ 解读") && s.contains("关闭：三次挥手"), "{s}");
+    assert!(s.lines().last().is_some_and(|l| l.contains("? 帮助") && l.contains("q 退出")), "{s}");
+    assert!(!s.contains("Connections") && !s.contains("What it means"), "{s}");
+    quit(&tmux);
+    let tmux = start("zh-en", "80", "24", &format!("{env} {bin} --lang en --read {fixture} --speed 0"));
+    let s = tmux.wait_for(&|s| s.contains("REPLAY") && s.contains("three-way"), 20);
+    assert!(s.contains("┌ Connections") && !s.contains("连接"), "{s}");
+    quit(&tmux);
+}

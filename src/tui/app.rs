@@ -16,6 +16,7 @@ use crate::model::tracker::{CloseKind, ConnId, Connection, Role};
 use crate::model::udp::{Datagram, Flow};
 use crate::pipeline::Pipeline;
 use crate::scenario::Scenario;
+use crate::t;
 
 /// How long a kernel change waits for the segments around it before the
 /// dashboard attaches it anyway.
@@ -159,6 +160,31 @@ impl Sort {
             Sort::Kind => "by close kind",
             Sort::Duration => "longest first",
         }
+    }
+
+    /// [`Sort::name`] in the current language.
+    #[must_use]
+    pub fn words(self) -> String {
+        match self {
+            Sort::Started => t!("tui-sort-started"),
+            Sort::Kind => t!("tui-sort-kind"),
+            Sort::Duration => t!("tui-sort-duration"),
+        }
+    }
+}
+
+/// A close kind as the dashboard shows it, in the current language
+/// ([`CloseKind::name`] stays what the filter and the formats use).
+#[must_use]
+pub fn kind_words(kind: CloseKind) -> String {
+    match kind {
+        CloseKind::FourWay => t!("tui-kind-four-way"),
+        CloseKind::ThreeWay => t!("tui-kind-three-way"),
+        CloseKind::Simultaneous => t!("tui-kind-simultaneous"),
+        CloseKind::Reset => t!("tui-kind-reset"),
+        CloseKind::Refused => t!("tui-kind-refused"),
+        CloseKind::Open => t!("tui-kind-open"),
+        CloseKind::BeforeCapture => t!("tui-kind-before-capture"),
     }
 }
 
@@ -402,6 +428,8 @@ impl App {
         let mut fields = vec![
             "tcp".to_string(),
             self.kind_name(conn).to_string(),
+            // What the list shows, in the language it speaks.
+            self.kind_words(conn).to_lowercase(),
             conn.client.addr.to_string(),
             conn.server.addr.to_string(),
             self.runs.of(conn.id).map_or("", Scenario::name).to_string(),
@@ -423,8 +451,13 @@ impl App {
     /// part of `udp`, its kind ([`App::flow_kind`]) or an address or port.
     #[must_use]
     pub fn matches_flow(&self, flow: &Flow) -> bool {
-        let fields =
-            ["udp".to_string(), Self::flow_kind(flow).to_lowercase(), flow.client.to_string(), flow.server.to_string()];
+        let fields = [
+            "udp".to_string(),
+            Self::flow_kind(flow).to_lowercase(),
+            Self::flow_kind_words(flow).to_lowercase(),
+            flow.client.to_string(),
+            flow.server.to_string(),
+        ];
         self.filter.split_whitespace().map(str::to_lowercase).all(|w| fields.iter().any(|f| f.contains(w.as_str())))
     }
 
@@ -433,6 +466,12 @@ impl App {
     #[must_use]
     pub fn flow_kind(flow: &Flow) -> &'static str {
         if flow.icmp.is_empty() { "no close" } else { "ICMP error" }
+    }
+
+    /// [`App::flow_kind`] in the current language.
+    #[must_use]
+    pub fn flow_kind_words(flow: &Flow) -> String {
+        if flow.icmp.is_empty() { t!("tui-kind-udp-no-close") } else { t!("tui-kind-udp-icmp") }
     }
 
     /// Every UDP flow the dashboard holds (ended or open), by id.
@@ -456,6 +495,13 @@ impl App {
     pub fn kind_name(&self, c: &Connection) -> &'static str {
         let kind = c.close_kind();
         if kind == CloseKind::Open && !c.ended { "open" } else { kind.name() }
+    }
+
+    /// [`App::kind_name`] in the current language: what the list shows.
+    #[must_use]
+    pub fn kind_words(&self, c: &Connection) -> String {
+        let kind = c.close_kind();
+        if kind == CloseKind::Open && !c.ended { t!("tui-kind-open") } else { kind_words(kind) }
     }
 
     /// Both endpoints' states now (TIME-WAIT ends in CLOSED after its time).
@@ -750,15 +796,11 @@ impl App {
                 self.keep_ended_flows();
                 let read = self.pipeline.counters.segments + self.pipeline.counters.datagrams;
                 self.set_notice(match err {
-                    Some(e) => format!("capture stopped: {e}"),
-                    None if read == 0 => {
-                        "the capture holds no TCP segment or UDP datagram on the watched port".to_string()
-                    }
+                    Some(e) => t!("tui-notice-capture-stopped", error = e),
+                    None if read == 0 => t!("tui-notice-capture-empty"),
                     // Stepping: everything was read, and is yet to be shown.
-                    None if self.held_len() > 0 => {
-                        format!("capture read: {} segments to step through (space)", self.held_len())
-                    }
-                    None => "end of capture".to_string(),
+                    None if self.held_len() > 0 => t!("tui-notice-capture-read", n = self.held_len()),
+                    None => t!("tui-notice-capture-end"),
                 });
             }
             Msg::Tick(t) => {
@@ -789,8 +831,8 @@ impl App {
                 // The diagram's notice says what is true of the new size.
                 let too_small = self.diagram && Screen::diagram_too_small(self.size);
                 if too_small {
-                    self.set_notice(layout::DIAGRAM_TOO_SMALL.to_string());
-                } else if self.notice.as_deref() == Some(layout::DIAGRAM_TOO_SMALL) {
+                    self.set_notice(layout::diagram_too_small());
+                } else if self.notice.as_deref() == Some(layout::diagram_too_small().as_str()) {
                     self.notice = None;
                 }
             }
@@ -841,8 +883,7 @@ impl App {
                 if to >= steps.len() {
                     if tour.once {
                         tour.done = true;
-                        self.caption =
-                            Some(format!("The tour is over: {} steps. p shows a step again; q quits.", steps.len()));
+                        self.caption = Some(t!("tui-tour-over", n = steps.len()));
                         return Action::None;
                     }
                     0
@@ -854,14 +895,15 @@ impl App {
         tour.step = Some(next);
         tour.done = false;
         tour.last_reveal = self.wall;
-        let (caption, scenario) = steps[next];
+        let scenario = steps[next].1;
+        let caption = scenario.caption_words().unwrap_or_default();
         // The listener lane shows with the backlog's step only.
         self.lane.shown = scenario == Scenario::Backlog;
         let run = self.runs.start(scenario);
         if let Some(tour) = self.tour.as_mut() {
             tour.running = Some(run);
         }
-        self.caption = Some(format!("Step {}/{}: {caption}", next + 1, steps.len()));
+        self.caption = Some(t!("tui-tour-step", i = next + 1, n = steps.len(), caption = caption));
         self.follow = true;
         (self.selected, self.selected_udp) = (None, None);
         self.segment = None;
@@ -883,28 +925,24 @@ impl App {
         for seg in shown {
             self.arrive(seg);
         }
-        let name = scenario.map_or("a scenario", Scenario::name);
+        let name = scenario.map_or_else(|| t!("tui-scenario-unnamed"), |s| s.name().to_owned());
         if let Err(e) = &result {
-            self.set_notice(format!("{name} failed: {e}"));
+            self.set_notice(t!("tui-notice-scenario-failed", name = name.clone(), error = e.clone()));
         }
         // The client's side of a closed UDP port (the ICMP error is on the ladder).
         if let Ok(crate::echo::Ran { outcome: crate::echo::Outcome::PortUnreachable { to, sent }, .. }) = &result {
-            self.set_notice(format!(
-                "{name}: send() of {sent} bytes to {to} succeeded, the next recv() failed with ECONNREFUSED: the \
-                 ICMP port unreachable reached the client's connected socket"
-            ));
+            self.set_notice(t!("tui-notice-udp-refused", name = name.clone(), sent = *sent, to = to.to_string()));
         }
         let step = self.tour.as_ref().filter(|t| t.running == Some(run)).is_some();
         if !step {
             if let (Ok(ran), Some(_)) = (&result, port) {
                 let left = ran.connections.saturating_sub(1);
                 if left > 0 {
-                    self.set_notice(format!(
-                        "{name}: the FINs crossed on try {}; the {left} tr{} before did not show a crossing and {} \
-                         left out",
-                        ran.connections,
-                        if left == 1 { "y" } else { "ies" },
-                        if left == 1 { "is" } else { "are" }
+                    self.set_notice(t!(
+                        "tui-notice-retried",
+                        name = name.clone(),
+                        try_n = ran.connections,
+                        left = left
                     ));
                 }
             }
@@ -919,10 +957,8 @@ impl App {
             && let Some(caption) = self.caption.as_mut()
         {
             let left = ran.connections - 1;
-            caption.push_str(&format!(
-                " It took {} tries: the {left} before closed without the FINs crossing and are left out.",
-                ran.connections
-            ));
+            caption.push_str(crate::i18n::current().sentence_gap());
+            caption.push_str(&t!("tui-tour-tries", n = ran.connections, left = left));
         }
     }
 
@@ -1015,13 +1051,10 @@ impl App {
     }
 
     /// What a scenario key says when there is no server to run it against.
-    fn no_scenarios(&self) -> &'static str {
+    fn no_scenarios(&self) -> String {
         match self.source {
-            Source::Replay { .. } => "scenario keys run connections live: a replay only shows the capture",
-            Source::Live { .. } => {
-                "scenario keys need synack's echo server, which --no-serve leaves out (run synack without it, \
-                 or synack serve beside it)"
-            }
+            Source::Replay { .. } => t!("tui-notice-no-scenarios-replay"),
+            Source::Live { .. } => t!("tui-notice-no-scenarios-live"),
         }
     }
 
@@ -1090,21 +1123,23 @@ impl App {
                 let (width, need) =
                     (self.screen().map_or(0, |s| s.ladder.width), layout::times_need(self.time_mode.width()));
                 if width > 0 && width < need {
-                    self.set_notice(format!(
-                        "the time column needs a ladder {need} columns wide (now {width}): enlarge the terminal"
-                    ));
+                    self.set_notice(t!("tui-notice-time-column", need = need, width = width));
                 }
             }
             KeyCode::Char('o') => self.sort = self.sort.next(),
             KeyCode::Char('i') => {
                 self.show_calls = !self.show_calls;
-                self.set_notice(if self.show_calls { "socket calls shown (◆)" } else { "socket calls hidden" }.into());
+                self.set_notice(if self.show_calls {
+                    t!("tui-notice-calls-shown")
+                } else {
+                    t!("tui-notice-calls-hidden")
+                });
             }
             KeyCode::Char('d') => {
                 self.diagram = !self.diagram;
                 if self.diagram && Screen::diagram_too_small(self.size) {
-                    self.set_notice(layout::DIAGRAM_TOO_SMALL.to_string());
-                } else if self.notice.as_deref() == Some(layout::DIAGRAM_TOO_SMALL) {
+                    self.set_notice(layout::diagram_too_small());
+                } else if self.notice.as_deref() == Some(layout::diagram_too_small().as_str()) {
                     self.notice = None;
                 }
             }
@@ -1148,7 +1183,7 @@ impl App {
             KeyCode::Char('L') => {
                 self.lane.shown = !self.lane.shown;
                 if self.lane.shown && !self.lane_shown() {
-                    self.set_notice("the listener lane reads the kernel's queues now: live capture only".to_string());
+                    self.set_notice(t!("tui-notice-lane-live-only"));
                 }
             }
             KeyCode::Char('e') => {
@@ -1156,17 +1191,13 @@ impl App {
                     return Action::Export(c.id);
                 }
                 if self.current_flow().is_some() {
-                    self.set_notice(
-                        "e exports TCP connections; synack trace --read FILE draws UDP flows (text, jsonl, Mermaid, \
-                         SVG)"
-                            .to_string(),
-                    );
+                    self.set_notice(t!("tui-notice-export-udp"));
                 }
             }
             KeyCode::Char(c) => {
                 if let Some(scenario) = Scenario::from_key(c) {
                     if !self.scenarios {
-                        self.set_notice(self.no_scenarios().to_string());
+                        self.set_notice(self.no_scenarios());
                         return Action::None;
                     }
                     // The backlog scenario is about the listener's queues: show them.

@@ -36,6 +36,12 @@ const LADDER_MIN: u16 = 6;
 pub const DIAGRAM_TOO_SMALL: &str =
     "the state diagram needs a terminal of at least 92 x 40 (beside the ladder: 192 x 40); enlarge it";
 
+/// [`DIAGRAM_TOO_SMALL`] in the current language.
+#[must_use]
+pub fn diagram_too_small() -> String {
+    crate::t!("tui-diagram-too-small")
+}
+
 /// Where each panel goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Screen {

@@ -36,6 +36,7 @@ use crate::model::connection::Connection;
 use crate::model::explain::opening;
 use crate::os::diag::{Diag, Queues};
 use crate::os::netstat::{self, ListenCounters};
+use crate::t;
 
 /// Rows the lane takes from the ladder.
 pub const HEIGHT: u16 = 2;
@@ -100,10 +101,6 @@ pub fn wire_drops<'a>(conns: impl Iterator<Item = &'a Connection>) -> WireDrops 
     w
 }
 
-fn count(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
 /// The first line: the listener and its queues, the longest wording that
 /// fits `width`. The accept queue is `n/m`: `m` is what it holds, one more
 /// than the backlog (Linux lets one more than the backlog wait: `4/4` with
@@ -112,28 +109,43 @@ fn count(n: usize, one: &str, many: &str) -> String {
 #[must_use]
 pub fn queues_line(lane: &Lane, port: u16, width: usize) -> String {
     let candidates: Vec<String> = match &lane.sample {
-        None => vec![format!("listener :{port}: reading the kernel's queues…")],
-        Some(Sample { queues: Err(e), .. }) => vec![
-            format!("listener :{port}: the kernel's queues are unavailable ({e})"),
-            format!("listener :{port}: kernel queues unavailable"),
-        ],
-        Some(Sample { queues: Ok(q), .. }) if q.listeners == 0 => {
-            vec![format!("nothing listens on port {port}: no queues (connect() there is refused)")]
+        None => vec![t!("tui-lane-reading", port = port)],
+        Some(Sample { queues: Err(e), .. }) => {
+            vec![
+                t!("tui-lane-unavailable", port = port, error = e.clone()),
+                t!("tui-lane-unavailable-short", port = port),
+            ]
         }
+        Some(Sample { queues: Ok(q), .. }) if q.listeners == 0 => vec![t!("tui-lane-nothing-listens", port = port)],
         Some(Sample { queues: Ok(q), .. }) => {
             let at = q.local.map_or(format!(":{port}"), |a| a.to_string());
-            let more = if q.listeners > 1 { format!(" (+{} more listening)", q.listeners - 1) } else { String::new() };
+            let more = if q.listeners > 1 { t!("tui-lane-more-listening", n = q.listeners - 1) } else { String::new() };
             let (n, m) = (q.accept_queue, q.backlog);
             let holds = u64::from(m) + 1;
-            let state = if q.accept_full() { " FULL" } else { "" };
+            let state = if q.accept_full() { t!("tui-lane-full") } else { String::new() };
+            let accept = t!("tui-lane-accept-queue", n = n, holds = holds, full = state);
+            let syn = t!("tui-lane-syn-queue", n = q.syn_queue);
             vec![
-                format!(
-                    "listener {at}{more}  backlog {m}  accept queue {n}/{holds}{state} (Linux lets one more than the \
-                     backlog wait)  SYN queue {}",
-                    q.syn_queue
+                t!(
+                    "tui-lane-queues-long",
+                    at = at.clone(),
+                    more = more.clone(),
+                    backlog = m,
+                    accept = accept.clone(),
+                    syn = syn.clone()
                 ),
-                format!("listener {at}{more}  backlog {m}  accept queue {n}/{holds}{state}  SYN queue {}", q.syn_queue),
-                format!("{at}  accept queue {n}/{holds}{state} (backlog {m})  SYN queue {}", q.syn_queue),
+                t!(
+                    "tui-lane-queues",
+                    at = at.clone(),
+                    more = more,
+                    backlog = m,
+                    accept = accept.clone(),
+                    syn = syn.clone()
+                ),
+                t!("tui-lane-queues-short", at = at.clone(), backlog = m, accept = accept.clone(), syn = syn.clone()),
+                // Chinese names the queues at length: without the address
+                // when even that does not fit (English: the same words).
+                t!("tui-lane-queues-shortest", at = at, backlog = m, accept = accept, syn = syn),
             ]
         }
     };
@@ -147,27 +159,24 @@ pub fn queues_line(lane: &Lane, port: u16, width: usize) -> String {
 #[must_use]
 pub fn drops_line(lane: &Lane, width: usize) -> String {
     let w = lane.wire;
-    let again = |one: &str, many: &str, tail: &str| {
-        if w.syn_acks_again == 0 { String::new() } else { format!(", {} {tail}", count(w.syn_acks_again, one, many)) }
+    let (again, again_short) = if w.syn_acks_again == 0 {
+        (String::new(), String::new())
+    } else {
+        (t!("tui-lane-again", n = w.syn_acks_again), t!("tui-lane-again-short", n = w.syn_acks_again))
     };
-    let wire_long = format!(
-        "wire: {} unanswered, {} not taken{}",
-        count(w.syns, "SYN", "SYNs"),
-        count(w.acks, "third ACK", "third ACKs"),
-        again("SYN-ACK", "SYN-ACKs", "sent again after one")
-    );
-    let wire_short = format!("wire: {} SYN + {} 3rd ACK not taken", w.syns, w.acks);
-    let wire_short_again = format!("{wire_short}{}", again("SYN-ACK", "SYN-ACKs", "again"));
+    let wire_long = t!("tui-lane-wire", syns = w.syns, acks = w.acks, again = again);
+    let wire_short = t!("tui-lane-wire-short", syns = w.syns, acks = w.acks);
+    let wire_short_again = format!("{wire_short}{again_short}");
     let (kernel_long, kernel_short) = match lane.sample.as_ref().and_then(|s| s.counters) {
         Some(k) => (
-            format!("kernel since start, all ports: ListenOverflows +{}, ListenDrops +{}", k.overflows, k.drops),
-            format!("kernel +{} overflows +{} drops", k.overflows, k.drops),
+            t!("tui-lane-kernel", overflows = k.overflows, drops = k.drops),
+            t!("tui-lane-kernel-short", overflows = k.overflows, drops = k.drops),
         ),
-        None => ("kernel counters unavailable".to_string(), "no kernel counters".to_string()),
+        None => (t!("tui-lane-kernel-unavailable"), t!("tui-lane-kernel-unavailable-short")),
     };
     pick(
         vec![
-            format!("drops  {wire_long}  ·  {kernel_long}"),
+            t!("tui-lane-drops", wire = wire_long.clone(), kernel = kernel_long),
             format!("{wire_long} · {kernel_short}"),
             format!("{wire_short_again} · {kernel_short}"),
             format!("{wire_short} · {kernel_short}"),
@@ -185,7 +194,7 @@ fn columns(s: &str) -> usize {
 fn pick(candidates: Vec<String>, width: usize) -> String {
     let fits = |s: &String| columns(s) <= width;
     let last = candidates.last().cloned().unwrap_or_default();
-    candidates.into_iter().find(fits).unwrap_or_else(|| last.chars().take(width).collect())
+    candidates.into_iter().find(fits).unwrap_or_else(|| super::columns::cut(&last, width).to_owned())
 }
 
 /// The screen with the lane's rows taken from the top of the ladder, and
@@ -274,6 +283,30 @@ mod tests {
             sample: Some(Sample { queues: Ok(q), counters: Some(ListenCounters { overflows: 11, drops: 11 }) }),
             wire: WireDrops { syns: 8, acks: 3, syn_acks_again: 1 },
         }
+    }
+
+    /// In Chinese: the textbook's names of the two queues, and each line
+    /// fits its width in columns (a Chinese character takes two), never
+    /// cut inside one.
+    #[test]
+    fn the_queues_in_chinese() {
+        let _zh = crate::i18n::scope(crate::i18n::Lang::Zh);
+        for width in [200, 120, 80, 79, 60, 40] {
+            let q = queues_line(&lane(4, 3), 8001, width);
+            let d = drops_line(&lane(4, 3), width);
+            for line in [&q, &d] {
+                assert!(crate::i18n::width(line) <= width, "{width}: {line}");
+            }
+            if width >= 60 {
+                assert!(q.contains("全连接队列 4/4 已满") && q.contains("半连接队列 3"), "{width}: {q}");
+                assert!(!q.contains("accept queue") && !q.contains("SYN queue"), "{q}");
+                assert!(d.contains("8 个 SYN") && d.contains("第三次握手"), "{width}: {d}");
+            }
+        }
+        let q = queues_line(&lane(3, 3), 8001, 200);
+        assert!(q.contains("全连接队列 3/4") && !q.contains("已满"), "{q}");
+        assert!(queues_line(&lane(4, 3), 8001, 200).contains("Linux 允许比 backlog 多排一个"));
+        assert!(drops_line(&lane(4, 3), 200).contains("其后又重发了 1 个 SYN-ACK"));
     }
 
     #[test]

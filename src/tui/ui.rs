@@ -9,6 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
 
 use super::app::{App, Focus, Row, Source, TimeMode};
+use super::columns;
 use super::layout::{self, MIN_HEIGHT, MIN_WIDTH, Screen};
 use crate::figure;
 use crate::ladder;
@@ -16,6 +17,7 @@ use crate::model::tcp::TcpState;
 use crate::model::timeline;
 use crate::model::tracker::{CloseKind, Connection, Phase, Role};
 use crate::scenario::{self, SCENARIOS};
+use crate::t;
 
 /// Colours by meaning; plain when `NO_COLOR` is set. Chosen to read on dark
 /// and light backgrounds alike (no white or black foregrounds).
@@ -116,28 +118,28 @@ impl Widget for &App {
 /// The list's title: with a filter, what it is and how many it shows.
 fn list_title(app: &App) -> String {
     if app.typing {
-        format!(" Connections ── filter: {}▏ (Enter keeps, Esc clears) ", app.filter)
+        t!("tui-list-title-typing", filter = app.filter.clone())
     } else if app.filter.trim().is_empty() {
         match app.sort {
-            super::app::Sort::Started => " Connections ".to_string(),
-            s => format!(" Connections ── {} (o) ", s.name()),
+            super::app::Sort::Started => t!("tui-list-title"),
+            s => t!("tui-list-title-sorted", order = s.words()),
         }
     } else {
-        format!(
-            " Connections ── filter: {} ── {} of {} (/ to change) ",
-            app.filter.trim(),
-            app.rows().len(),
-            app.pipeline.tracker.len() + app.flows().len()
+        t!(
+            "tui-list-title-filtered",
+            filter = app.filter.trim().to_owned(),
+            shown = app.rows().len(),
+            total = app.pipeline.tracker.len() + app.flows().len()
         )
     }
 }
 
 fn render_too_small(area: Rect, buf: &mut Buffer) {
     let text = vec![
-        Line::from("synack: the terminal is too small"),
-        Line::from(format!("enlarge it to at least {MIN_WIDTH} x {MIN_HEIGHT}")),
-        Line::from(format!("(now {} x {})", area.width, area.height)),
-        Line::from("q quits"),
+        Line::from(t!("tui-too-small")),
+        Line::from(t!("tui-too-small-enlarge", w = MIN_WIDTH, h = MIN_HEIGHT)),
+        Line::from(t!("tui-too-small-now", w = area.width, h = area.height)),
+        Line::from(t!("tui-too-small-quit")),
     ];
     let h = u16::try_from(text.len()).unwrap_or(0).min(area.height);
     let y = area.y + area.height.saturating_sub(h) / 2;
@@ -177,7 +179,7 @@ fn fit_status(parts: &[Part], width: usize) -> String {
             .collect();
         shown.join(" │ ")
     };
-    let fits = |s: &String| s.chars().count() <= width;
+    let fits = |s: &String| crate::i18n::width(s) <= width;
     let worst = parts.iter().map(|p| p.rank).max().unwrap_or(0);
     let long = (3..=worst + 1).rev().map(|cut| (false, cut));
     let short = (1..=worst + 1).rev().map(|cut| (true, cut));
@@ -187,24 +189,35 @@ fn fit_status(parts: &[Part], width: usize) -> String {
 fn render_status(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     let (mode, short_mode) = match &app.source {
         Source::Live { interface, port } => {
-            let state = if app.paused { "PAUSED" } else { "LIVE" };
-            (format!("{state} {interface} tcp/udp port {port}"), format!("{state} {interface}:{port}"))
+            let state = if app.paused { t!("tui-status-paused") } else { t!("tui-status-live") };
+            (
+                t!("tui-status-live-mode", state = state.clone(), interface = interface.clone(), port = *port),
+                format!("{state} {interface}:{port}"),
+            )
         }
         Source::Replay { name, step } => {
             let state = if app.paused {
-                "PAUSED"
+                t!("tui-status-paused")
             } else if *step {
-                "STEP"
+                t!("tui-status-step")
             } else if app.ended {
-                "REPLAY (end)"
+                t!("tui-status-replay-end")
             } else {
-                "REPLAY"
+                t!("tui-status-replay")
             };
             // A long path keeps its end: the file's name.
-            let chars: Vec<char> = name.chars().collect();
             let keep = |n: usize| -> String {
-                if chars.len() > n {
-                    std::iter::once('…').chain(chars[chars.len() - (n - 1)..].iter().copied()).collect()
+                if crate::i18n::width(name) > n {
+                    let mut tail: Vec<char> = Vec::new();
+                    let mut used = 0;
+                    for c in name.chars().rev() {
+                        used += crate::i18n::width(c.encode_utf8(&mut [0; 4]));
+                        if used > n - 1 {
+                            break;
+                        }
+                        tail.push(c);
+                    }
+                    std::iter::once('…').chain(tail.into_iter().rev()).collect()
                 } else {
                     name.clone()
                 }
@@ -213,51 +226,60 @@ fn render_status(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
         }
     };
     let view = match (app.current_row(), &app.tour) {
-        (_, Some(t)) if t.paused => "STEP HELD (space goes on)".to_string(),
-        (Some(Row::Tcp(c)), _) if !app.follow => format!("HOLD #{}", c.id),
-        (Some(Row::Udp(f)), _) if !app.follow => format!("HOLD udp #{}", f.id),
-        _ => "FOLLOW".to_string(),
+        (_, Some(t)) if t.paused => t!("tui-status-step-held"),
+        (Some(Row::Tcp(c)), _) if !app.follow => t!("tui-status-hold", id = c.id),
+        (Some(Row::Udp(f)), _) if !app.follow => t!("tui-status-hold-udp", id = f.id),
+        _ => t!("tui-status-follow"),
     };
-    let short_view = if app.tour.as_ref().is_some_and(|t| t.paused) { "HELD".to_string() } else { view.clone() };
-    let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let short_view = if app.tour.as_ref().is_some_and(|t| t.paused) { t!("tui-status-held") } else { view.clone() };
     let retained = app.pipeline.tracker.len() as u64;
     let gone = app.pipeline.tracker.started().saturating_sub(retained);
     let packets = app.pipeline.counters.frames;
     let mut parts = vec![
         Part::new(format!(" synack  {mode}"), format!(" {short_mode}"), 0),
         Part::new(view, short_view, 0),
-        Part::new(plural(retained, "connection", "connections"), plural(retained, "conn", "conns"), 1),
+        Part::new(t!("tui-status-connections", n = retained), t!("tui-status-connections-short", n = retained), 1),
     ];
     let flows = app.flows().len() as u64;
     if flows > 0 {
-        parts.push(Part::new(plural(flows, "UDP flow", "UDP flows"), format!("{flows} udp"), 2));
+        parts.push(Part::new(t!("tui-status-flows", n = flows), t!("tui-status-flows-short", n = flows), 2));
     }
-    parts.push(Part::new(plural(packets, "packet", "packets"), format!("{packets} pkts"), 3));
+    parts.push(Part::new(t!("tui-status-packets", n = packets), t!("tui-status-packets-short", n = packets), 3));
     if matches!(app.source, Source::Live { .. }) {
         let drops = app.kernel_drops;
-        parts.push(Part::new(format!("kernel drops {drops}"), format!("drops {drops}"), if drops > 0 { 1 } else { 4 }));
+        parts.push(Part::new(
+            t!("tui-status-drops", n = drops),
+            t!("tui-status-drops-short", n = drops),
+            if drops > 0 { 1 } else { 4 },
+        ));
     }
     match &app.kernel {
-        Some(Ok(())) => parts.push(Part::new("kernel view ⚙".to_string(), "⚙", 2)),
-        Some(Err(_)) => parts.push(Part::new("kernel view off".to_string(), "no ⚙", 4)),
+        Some(Ok(())) => parts.push(Part::new(t!("tui-status-kernel"), "⚙", 2)),
+        Some(Err(_)) => parts.push(Part::new(t!("tui-status-kernel-off"), t!("tui-status-kernel-off-short"), 4)),
         None => {}
     }
     if gone > 0 {
-        parts.push(Part::new(format!("{gone} evicted or cleared"), format!("{gone} gone"), 3));
+        parts.push(Part::new(t!("tui-status-gone", n = gone), t!("tui-status-gone-short", n = gone), 3));
     }
     if app.runs.hidden > 0 {
         let n = app.runs.hidden;
-        parts.push(Part::new(plural(n, "try left out", "tries left out"), format!("{n} left out"), 3));
+        parts.push(Part::new(t!("tui-status-left-out", n = n), t!("tui-status-left-out-short", n = n), 3));
     }
     if app.overflow > 0 {
-        parts.push(Part::new(format!("{} lost (view behind)", app.overflow), format!("{} lost", app.overflow), 1));
+        let n = app.overflow;
+        parts.push(Part::new(t!("tui-status-lost", n = n), t!("tui-status-lost-short", n = n), 1));
     }
     if app.held_len() > 0 {
-        parts.push(Part::new(format!("{} held", app.held_len()), format!("{} held", app.held_len()), 1));
+        let n = app.held_len();
+        parts.push(Part::new(t!("tui-status-held-count", n = n), t!("tui-status-held-count", n = n), 1));
     }
     let undecodable = app.pipeline.counters.undecodable();
     if undecodable > 0 {
-        parts.push(Part::new(format!("{undecodable} undecodable"), format!("{undecodable} bad"), 2));
+        parts.push(Part::new(
+            t!("tui-status-undecodable", n = undecodable),
+            t!("tui-status-undecodable-short", n = undecodable),
+            2,
+        ));
     }
     buf.set_style(area, theme.bar());
     buf.set_stringn(area.x, area.y, fit_status(&parts, usize::from(area.width)), usize::from(area.width), theme.bar());
@@ -294,7 +316,11 @@ fn age_or_countdown(app: &App, c: &Connection, short: bool) -> String {
     for role in [Role::Client, Role::Server] {
         if let (_, Some(left)) = c.state_at(role, app.now, app.time_wait) {
             let secs = left.div_ceil(1_000_000_000);
-            return if short { format!("TW {secs}s") } else { format!("{} TIME-WAIT {secs}s", role.name()) };
+            return if short {
+                format!("TW {secs}s")
+            } else {
+                t!("tui-list-time-wait", role = role.name(), secs = format!("{secs}s"))
+            };
         }
     }
     seconds(app.now.0.saturating_sub(c.last().0) / 1_000_000_000)
@@ -344,19 +370,33 @@ impl ListColumns {
     /// state, open, close, kind, scenario, age. `id` is as wide as the largest id.
     fn row(self, id: usize, cells: [&str; 10], scenarios: bool) -> String {
         let [n, proto, client, cs, ss, open, close, kind, scenario, age] = cells;
-        let scenario = if self.scenario(scenarios) { format!(" {scenario:<12}") } else { String::new() };
+        // Padded by columns: a Chinese word takes two a character.
+        let (l, r) = (columns::pad_end, columns::pad_start);
+        let scenario = if self.scenario(scenarios) { format!(" {}", l(scenario, 12)) } else { String::new() };
         match self {
             ListColumns::Wide => format!(
-                "{n:>w$} {proto:<5} {client:<21} {cs:>12} {ss:>12} {open:>4} {close:>5} {kind:<12}{scenario} {age}",
-                w = id.max(5)
+                "{} {} {} {} {} {} {} {}{scenario} {age}",
+                r(n, id.max(5)),
+                l(proto, 5),
+                l(client, 21),
+                r(cs, 12),
+                r(ss, 12),
+                r(open, 4),
+                r(close, 5),
+                l(kind, 12),
             ),
             ListColumns::Narrow { close: with_close, age: with_age, open: with_open, .. } => {
-                let open = if with_open { format!(" {open:>4}") } else { String::new() };
-                let close = if with_close { format!(" {close:>5}") } else { String::new() };
+                let open = if with_open { format!(" {}", r(open, 4)) } else { String::new() };
+                let close = if with_close { format!(" {}", r(close, 5)) } else { String::new() };
                 let age = if with_age { format!(" {age}") } else { String::new() };
                 format!(
-                    "{n:>w$} {proto:<5} {client:<5} {cs:>12} {ss:>12}{open}{close} {kind:<12}{scenario}{age}",
-                    w = id.max(4)
+                    "{} {} {} {} {}{open}{close} {}{scenario}{age}",
+                    r(n, id.max(4)),
+                    l(proto, 5),
+                    l(client, 5),
+                    r(cs, 12),
+                    r(ss, 12),
+                    l(kind, 12),
                 )
             }
         }
@@ -366,13 +406,13 @@ impl ListColumns {
 /// What the list says when it shows no connection.
 fn empty_list_hint(app: &App) -> String {
     if !app.filter.trim().is_empty() && !app.typing && !app.pipeline.tracker.is_empty() {
-        return format!("no connection matches '{}' (Esc clears)", app.filter.trim());
+        return t!("tui-list-no-match", filter = app.filter.trim().to_owned());
     }
     if app.tour.is_some() {
-        return "waiting for the step's connection...".to_string();
+        return t!("tui-list-waiting-step");
     }
     if !app.scenarios {
-        return "waiting for connections...".to_string();
+        return t!("tui-list-waiting");
     }
     // TCP's closes, then UDP's datagrams.
     let keys = |udp: bool| -> Vec<String> {
@@ -384,11 +424,11 @@ fn empty_list_hint(app: &App) -> String {
             .collect()
     };
     let (tcp, udp) = (keys(false), keys(true));
-    format!(
-        "waiting for connections: press {} for one, {} closes, {} UDP",
-        tcp.first().map_or("n", String::as_str),
-        tcp.get(1..).unwrap_or_default().join(" "),
-        udp.join(" ")
+    t!(
+        "tui-list-waiting-keys",
+        one = tcp.first().map_or("n", String::as_str).to_owned(),
+        closes = tcp.get(1..).unwrap_or_default().join(" "),
+        udp = udp.join(" ")
     )
 }
 
@@ -427,21 +467,32 @@ fn render_list(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
             id,
             [
                 "#",
-                "proto",
-                "client",
-                "client state",
-                "server state",
-                "open",
-                "close",
-                "kind",
-                "scenario",
-                "age / countdown",
+                &t!("tui-col-proto"),
+                &t!("tui-col-client"),
+                &t!("tui-col-client-state"),
+                &t!("tui-col-server-state"),
+                &t!("tui-col-open"),
+                &t!("tui-col-close"),
+                &t!("tui-col-kind"),
+                &t!("tui-col-scenario"),
+                &t!("tui-col-age-countdown"),
             ],
             with_scenario,
         ),
         ListColumns::Narrow { .. } => columns.row(
             id,
-            ["#", "proto", "port", "client", "server", "open", "close", "kind", "scenario", "age"],
+            [
+                "#",
+                &t!("tui-col-proto"),
+                &t!("tui-col-port"),
+                &t!("tui-col-client-short"),
+                &t!("tui-col-server-short"),
+                &t!("tui-col-open"),
+                &t!("tui-col-close"),
+                &t!("tui-col-kind"),
+                &t!("tui-col-scenario"),
+                &t!("tui-col-age"),
+            ],
             with_scenario,
         ),
     };
@@ -468,7 +519,7 @@ fn render_list(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
                 // UDP has no state, no handshake and no close to show.
                 let line = columns.row(
                     id,
-                    [&format!("#{}", f.id), "udp", &client, "-", "-", "-", "-", App::flow_kind(f), "", &age],
+                    [&format!("#{}", f.id), "udp", &client, "-", "-", "-", "-", &App::flow_kind_words(f), "", &age],
                     with_scenario,
                 );
                 let mut style = theme.phase(if f.icmp.is_empty() { Phase::Data } else { Phase::Reset });
@@ -492,7 +543,7 @@ fn render_list(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
                 now.1.name(),
                 &handshake_progress(c),
                 &close_progress(c),
-                app.kind_name(c),
+                &app.kind_words(c),
                 app.runs.of(c.id).map_or("", |s| s.name()),
                 &age_or_countdown(app, c, !wide),
             ],
@@ -518,7 +569,7 @@ fn render_ladder(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
         return;
     }
     let Some(conn) = app.current() else {
-        let block = Block::bordered().title(" Ladder ");
+        let block = Block::bordered().title(t!("tui-ladder-title"));
         ratatui::widgets::Widget::render(block, area, buf);
         return;
     };
@@ -532,26 +583,35 @@ fn render_ladder(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     });
     let show_time = lead > 0;
     let times = match app.time_mode {
-        _ if !show_time => "",
-        TimeMode::Relative => " ── t: ms from the start",
-        TimeMode::Delta => " ── t: ms from the row before",
-        TimeMode::Absolute => " ── t: clock time, UTC",
+        _ if !show_time => String::new(),
+        TimeMode::Relative => t!("tui-ladder-times-relative"),
+        TimeMode::Delta => t!("tui-ladder-times-delta"),
+        TimeMode::Absolute => t!("tui-ladder-times-absolute"),
     };
     // The title says as much as fits beside the scroll marker: the id and the
     // close always, the scenario, the endpoints and the time column when they fit.
-    let kind = if conn.ended || conn.close_kind() != CloseKind::Open { conn.close_kind().name() } else { "not yet" };
+    let kind = if conn.ended || conn.close_kind() != CloseKind::Open {
+        super::app::kind_words(conn.close_kind())
+    } else {
+        t!("tui-ladder-not-yet")
+    };
     let room = usize::from(area.width).saturating_sub(4 + 14);
     let scenario = app.runs.of(conn.id).map_or(String::new(), |s| format!(" ── {}", s.name()));
-    let carried =
-        if conn.encap.is_empty() { String::new() } else { format!(" ── in {}", conn.encap.names().join(" › ")) };
-    let (client, server) = (conn.client.addr, conn.server.addr);
+    let carried = if conn.encap.is_empty() {
+        String::new()
+    } else {
+        t!("tui-ladder-carried", encap = conn.encap.names().join(" › "))
+    };
+    let (client, server) = (conn.client.addr.to_string(), conn.server.addr.to_string());
+    let close = t!("tui-ladder-close", kind = kind);
+    let ends = t!("tui-ladder-ends", client = client, server = server);
     let title = fitted_title(
         [
-            format!(" #{} ── close: {kind} ", conn.id),
-            format!(" #{}{scenario} ── close: {kind} ", conn.id),
-            format!(" #{}{scenario} ── close: {kind}{times} ", conn.id),
-            format!(" #{} client {client} ── server {server}{scenario} ── close: {kind}{times} ", conn.id),
-            format!(" #{} client {client} ── server {server}{carried}{scenario} ── close: {kind}{times} ", conn.id),
+            format!(" #{} ── {close} ", conn.id),
+            format!(" #{}{scenario} ── {close} ", conn.id),
+            format!(" #{}{scenario} ── {close}{times} ", conn.id),
+            format!(" #{} {ends}{scenario} ── {close}{times} ", conn.id),
+            format!(" #{} {ends}{carried}{scenario} ── {close}{times} ", conn.id),
         ],
         room,
     );
@@ -569,10 +629,10 @@ fn render_ladder(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     // Rows out of sight are announced on the border.
     let below = lines.len().saturating_sub(offset + rows);
     if offset > 0 {
-        block = block.title(Line::from(format!(" ▲ {offset} above ")).right_aligned());
+        block = block.title(Line::from(t!("tui-ladder-above", n = offset)).right_aligned());
     }
     if below > 0 {
-        block = block.title_bottom(Line::from(format!(" ▼ {below} below ")).right_aligned());
+        block = block.title_bottom(Line::from(t!("tui-ladder-below", n = below)).right_aligned());
     }
     ratatui::widgets::Widget::render(block, area, buf);
     let time_text = |ts: crate::model::segment::Timestamp, before: crate::model::segment::Timestamp| match app.time_mode
@@ -617,11 +677,12 @@ fn render_ladder(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
             // A marker that survives without colour (and in text captures).
             spans.push(Span::raw(if Some(i) == selected && app.segment.is_some() { "▸" } else { " " }));
         }
-        spans.push(Span::styled(format!("{:>client_width$}", row.left), theme.state()));
+        // Padded by columns, so the lifelines stay put whatever the words.
+        spans.push(Span::styled(columns::pad_start(&row.left, client_width), theme.state()));
         spans.push(Span::raw(" │ "));
         spans.push(Span::styled(row.arrow.clone(), arrow_style));
         spans.push(Span::raw(" │ "));
-        spans.push(Span::styled(format!("{:<server_width$}", row.right), theme.state()));
+        spans.push(Span::styled(columns::pad_end(&row.right, server_width), theme.state()));
         spans.push(Span::raw("  "));
         spans.push(Span::styled(row.note.clone(), theme.phase(row.phase)));
         let mut line = Line::from(spans);
@@ -649,7 +710,7 @@ fn render_ladder(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
 fn fitted_title<const N: usize>(forms: [String; N], room: usize) -> String {
     let mut forms = forms.into_iter();
     let first = forms.next().unwrap_or_default();
-    forms.rev().find(|f| f.chars().count() <= room).unwrap_or(first)
+    forms.rev().find(|f| crate::i18n::width(f) <= room).unwrap_or(first)
 }
 
 /// The time column's clock time (UTC) of `ts`: `12:04:05.123456 `.
@@ -701,7 +762,7 @@ fn panel_lines(app: &App, width: usize) -> Vec<(String, Kind)> {
     if let Some(c) = &app.caption {
         let mut c = c.clone();
         if let Some(counts) = tour_counts(app) {
-            c.push(' ');
+            c.push_str(crate::i18n::current().sentence_gap());
             c.push_str(&counts);
         }
         parts.push((c, Kind::Caption));
@@ -709,9 +770,15 @@ fn panel_lines(app: &App, width: usize) -> Vec<(String, Kind)> {
     if let Some(flow) = app.current_flow() {
         // The verdict from the flow's facts; while it may still go on, so far.
         let verdict = flow.verdict();
-        let verdict = if app.flow_ended(flow.id) { verdict } else { format!("So far: {verdict}") };
-        parts.push((format!("{verdict}."), Kind::Verdict));
-        parts.push((format!("{}.", crate::export::udp::NO_STATE), Kind::Plain));
+        // A sentence of its own, ended by the language's full stop.
+        let verdict = verdict.trim_end_matches('。').to_owned();
+        let verdict = if app.flow_ended(flow.id) {
+            t!("tui-udp-verdict", verdict = verdict)
+        } else {
+            t!("tui-udp-so-far", verdict = verdict)
+        };
+        parts.push((verdict, Kind::Verdict));
+        parts.push((t!("tui-udp-no-state"), Kind::Plain));
     }
     if let Some(conn) = app.current() {
         if conn.ended {
@@ -726,9 +793,7 @@ fn panel_lines(app: &App, width: usize) -> Vec<(String, Kind)> {
     }
     parts
         .into_iter()
-        .flat_map(|(text, kind)| {
-            crate::export::text::wrap_lines(&text, width.max(20)).into_iter().map(move |l| (l, kind))
-        })
+        .flat_map(|(text, kind)| columns::wrap(&text, width.max(20)).into_iter().map(move |l| (l, kind)))
         .collect()
 }
 
@@ -739,17 +804,16 @@ fn tour_counts(app: &App) -> Option<String> {
     if super::app::Tour::steps().get(step)?.1 != scenario::Scenario::Udp {
         return None;
     }
-    let plural = |n: u64, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
     let tcp = app
         .pipeline
         .tracker
         .connections()
         .rev()
         .find(|c| app.runs.of(c.id) == Some(scenario::Scenario::Seed))
-        .map(|c| format!("TCP connection #{}: {}", c.id, plural(c.records.len() as u64, "segment")));
-    let udp = app.flows().last().map(|f| format!("UDP flow #{}: {}", f.id, plural(f.total(), "datagram")));
+        .map(|c| t!("tui-tour-count-tcp", id = c.id, n = c.records.len()));
+    let udp = app.flows().last().map(|f| t!("tui-tour-count-udp", id = f.id, n = f.total()));
     let counts: Vec<String> = [tcp, udp].into_iter().flatten().collect();
-    (!counts.is_empty()).then(|| format!("In the list, {}.", counts.join("; ")))
+    (!counts.is_empty()).then(|| t!("tui-tour-counts", counts = counts.join(&t!("tui-tour-count-gap"))))
 }
 
 /// A UDP flow's ladder: its datagrams (and ICMP errors) as arrows between
@@ -767,9 +831,9 @@ fn render_udp_ladder(app: &App, theme: Theme, flow: &crate::model::udp::Flow, ar
     let room = width.saturating_sub(16);
     let title = fitted_title(
         [
-            format!(" UDP #{} ── no state ", flow.id),
-            format!(" UDP flow #{} ── no state ", flow.id),
-            format!(" UDP flow #{} client {client} ── server {server} ── no state ", flow.id),
+            t!("tui-udp-title-short", id = flow.id),
+            t!("tui-udp-title", id = flow.id),
+            t!("tui-udp-title-long", id = flow.id, client = client.to_string(), server = server.to_string()),
         ],
         room,
     );
@@ -778,7 +842,7 @@ fn render_udp_ladder(app: &App, theme: Theme, flow: &crate::model::udp::Flow, ar
     let shown = usize::from(inner.height);
     let offset = rows.len().saturating_sub(shown);
     if offset > 0 {
-        block = block.title(Line::from(format!(" ▲ {offset} above ")).right_aligned());
+        block = block.title(Line::from(t!("tui-ladder-above", n = offset)).right_aligned());
     }
     ratatui::widgets::Widget::render(block, area, buf);
     for (k, (ts, dir, label)) in rows.iter().enumerate().skip(offset) {
@@ -794,8 +858,8 @@ fn render_udp_ladder(app: &App, theme: Theme, flow: &crate::model::udp::Flow, ar
             spans.push(Span::styled(text, Style::new().add_modifier(Modifier::DIM)));
             spans.push(Span::raw(" "));
         }
-        let label: String = label.chars().take(arrow_width.saturating_sub(6)).collect();
-        let fill = "─".repeat(arrow_width.saturating_sub(label.chars().count() + 5));
+        let label = columns::cut(label, arrow_width.saturating_sub(6));
+        let fill = "─".repeat(arrow_width.saturating_sub(crate::i18n::width(label) + 5));
         let arrow = match dir {
             Dir::ToServer => format!("── {label} {fill}▶"),
             Dir::ToClient => format!("◀── {label} {fill}"),
@@ -868,17 +932,14 @@ enum Kind {
 }
 
 fn render_explanation(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
-    let mut block = Block::bordered().title(" What it means ");
+    let mut block = Block::bordered().title(t!("tui-panel-title"));
     let inner = block.inner(area);
     let lines = panel_lines(app, usize::from(inner.width));
     let shown = usize::from(inner.height);
     if lines.len() > shown {
         // Nothing is cut without saying so.
         let more = lines.len() - shown;
-        block = block.title_bottom(
-            Line::from(format!(" ▼ {more} more line{}: enlarge the terminal ", if more == 1 { "" } else { "s" }))
-                .right_aligned(),
-        );
+        block = block.title_bottom(Line::from(t!("tui-panel-more", n = more)).right_aligned());
     }
     ratatui::widgets::Widget::render(block, area, buf);
     for (row, (text, kind)) in lines.iter().take(shown).enumerate() {
@@ -899,23 +960,25 @@ fn render_footer(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     // In the tour, `n` is its next step.
     let letters: Vec<String> =
         scenario::keys().iter().filter(|&&k| app.tour.is_none() || k != 'n').map(char::to_string).collect();
-    let (scenario_hint, scenario_run) =
-        (format!("{} scenarios", letters.join(" ")), format!("{} run", letters.join(" ")));
-    let mut keys =
-        if wide { vec!["↑↓ connection", "←→ segment", "tab focus"] } else { vec!["↑↓ conn", "←→ seg"] };
-    if app.tour.is_some() {
-        keys.extend(["n next step", "p back", "space hold"]);
+    let mut keys = if wide {
+        vec![t!("tui-key-connection"), t!("tui-key-segment"), t!("tui-key-focus")]
     } else {
-        keys.push(if app.stepping() { "space next" } else { "space pause" });
+        vec![t!("tui-key-connection-short"), t!("tui-key-segment-short")]
+    };
+    if app.tour.is_some() {
+        keys.extend([t!("tui-key-next-step"), t!("tui-key-back"), t!("tui-key-hold")]);
+    } else {
+        keys.push(if app.stepping() { t!("tui-key-next") } else { t!("tui-key-pause") });
     }
     if wide || (!app.scenarios && app.tour.is_none()) {
-        keys.extend(["f follow", "c clear"]);
+        keys.extend([t!("tui-key-follow"), t!("tui-key-clear")]);
     }
-    keys.push("e export");
+    keys.push(t!("tui-key-export"));
     if app.scenarios && (wide || app.tour.is_none()) {
-        keys.push(if wide { scenario_hint.as_str() } else { scenario_run.as_str() });
+        let letters = letters.join(" ");
+        keys.push(if wide { t!("tui-key-scenarios", keys = letters) } else { t!("tui-key-run", keys = letters) });
     }
-    keys.extend(["? help", "q quit"]);
+    keys.extend([t!("tui-key-help"), t!("tui-key-quit")]);
     buf.set_stringn(
         area.x + 1,
         area.y,
@@ -940,35 +1003,59 @@ pub const HELP: &[(&str, &str)] = &[
     ("? / q, Ctrl-C", "this help (any key closes it) / quit"),
 ];
 
+/// [`HELP`] in the current language.
+#[must_use]
+pub fn help_words() -> Vec<(String, String)> {
+    vec![
+        (t!("tui-help-select-keys"), t!("tui-help-select")),
+        (t!("tui-help-move-keys"), t!("tui-help-move")),
+        (t!("tui-help-focus-keys"), t!("tui-help-focus")),
+        (t!("tui-help-pause-keys"), t!("tui-help-pause")),
+        ("e".to_string(), t!("tui-help-export")),
+        (t!("tui-help-page-keys"), t!("tui-help-page")),
+        (t!("tui-help-follow-keys"), t!("tui-help-follow")),
+        (t!("tui-help-filter-keys"), t!("tui-help-filter")),
+        (t!("tui-help-views-keys"), t!("tui-help-views")),
+        (t!("tui-help-quit-keys"), t!("tui-help-quit")),
+    ]
+}
+
 fn render_help(area: Rect, buf: &mut Buffer) {
     let w = 80.min(area.width);
-    let scenario_keys: Vec<(String, &str)> =
-        SCENARIOS.iter().filter_map(|i| Some((i.key?.to_string(), i.help))).collect();
-    let at = HELP.iter().position(|(k, _)| *k == "e").map_or(HELP.len(), |i| i + 1);
-    let keys: Vec<(String, &str)> = HELP[..at]
-        .iter()
-        .map(|&(k, v)| (k.to_string(), v))
-        .chain(scenario_keys)
-        .chain(HELP[at..].iter().map(|&(k, v)| (k.to_string(), v)))
-        .collect();
-    let h = (u16::try_from(keys.len()).unwrap_or(0) + 4).min(area.height);
+    let scenario_keys: Vec<(String, String)> =
+        SCENARIOS.iter().filter_map(|i| Some((i.key?.to_string(), i.scenario.help_words()))).collect();
+    let help = help_words();
+    let at = HELP.iter().position(|(k, _)| *k == "e").map_or(help.len(), |i| i + 1);
+    let mut keys = help;
+    let after = keys.split_off(at.min(keys.len()));
+    keys.extend(scenario_keys);
+    keys.extend(after);
+    // The states' names glossed, in a language that needs it (English: none).
+    let gloss = t!("tui-help-states");
+    let gloss: Vec<&str> = gloss.lines().filter(|l| !l.trim().is_empty()).collect();
+    let with_gloss = gloss.len() + 1;
+    let h = (u16::try_from(keys.len() + with_gloss * usize::from(!gloss.is_empty())).unwrap_or(0) + 4).min(area.height);
     let r = Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h };
     ratatui::widgets::Widget::render(Clear, r, buf);
     let mut lines: Vec<Line<'_>> = keys
         .iter()
         .map(|(k, v)| {
             Line::from(vec![
-                Span::styled(format!("{k:>18}  "), Style::new().add_modifier(Modifier::BOLD)),
-                Span::raw(*v),
+                Span::styled(format!("{}  ", columns::pad_start(k, 18)), Style::new().add_modifier(Modifier::BOLD)),
+                Span::raw(v.as_str()),
             ])
         })
         .collect();
     // The note about scenario keys when there is room for it.
     if usize::from(h) >= lines.len() + 4 {
         lines.push(Line::from(""));
-        lines.push(Line::from("  scenario keys work when synack's echo server runs (synack, synack demo)"));
+        lines.push(Line::from(t!("tui-help-scenario-note")));
     }
-    let p = Paragraph::new(lines).block(Block::bordered().title(" Keys "));
+    if !gloss.is_empty() && usize::from(h) >= lines.len() + with_gloss + 2 {
+        lines.push(Line::from(""));
+        lines.extend(gloss.iter().map(|l| Line::from(format!("  {l}"))));
+    }
+    let p = Paragraph::new(lines).block(Block::bordered().title(t!("tui-help-title")));
     ratatui::widgets::Widget::render(p, r, buf);
 }
 
@@ -977,14 +1064,12 @@ fn render_help(area: Rect, buf: &mut Buffer) {
 /// transitions in words, off-diagram ones named as such.
 fn render_diagram(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     let title = if app.current().is_some_and(|c| c.kernel_watched) {
-        " RFC 9293 state diagram ── C client  S server  ⚙ kernel (underlined) ── d hides "
+        t!("tui-diagram-title-kernel")
     } else {
-        " RFC 9293 state diagram ── C client  S server ── d hides "
+        t!("tui-diagram-title")
     };
     // The figure abbreviates two states the ladder spells out.
-    let block = Block::bordered().title(title).title_bottom(
-        Line::from(" SYN-RCVD is SYN-RECEIVED, ESTAB is ESTABLISHED (the RFC's figure abbreviates) ").centered(),
-    );
+    let block = Block::bordered().title(title).title_bottom(Line::from(t!("tui-diagram-abbreviations")).centered());
     let inner = block.inner(area);
     ratatui::widgets::Widget::render(block, area, buf);
     let conn = app.current();
@@ -1079,7 +1164,7 @@ fn diagram_moves(
     slot: &[crate::model::kernel::Verdict],
 ) -> Vec<String> {
     let (Some(conn), Some(lit), Some(row)) = (conn, lit, row) else {
-        return vec!["no connection yet: the marks appear with the first SYN".to_string()];
+        return vec![t!("tui-diagram-no-connection")];
     };
     [(Role::Client, 'C'), (Role::Server, 'S')]
         .into_iter()
@@ -1095,7 +1180,8 @@ fn diagram_moves(
             kernel.extend(
                 mine.iter().filter(|v| !v.agrees()).map(|v| format!("✗ {}→{}", v.transition.from, v.transition.to)),
             );
-            let kernel = if kernel.is_empty() { String::new() } else { format!("   kernel: {}", kernel.join(", ")) };
+            let kernel =
+                if kernel.is_empty() { String::new() } else { t!("tui-diagram-kernel", changes = kernel.join(", ")) };
             // With the kernel's word, the RFC's label (lit on the figure) gives way.
             let moves: Vec<String> = lit
                 .moves
@@ -1103,16 +1189,52 @@ fn diagram_moves(
                 .filter(|m| m.0 == role)
                 .map(|(_, t, _)| match t.label {
                     Ok(_) if !kernel.is_empty() => format!("{} → {}", t.from.name(), t.to.name()),
-                    Ok(label) => format!("{} → {}  ({label})", t.from.name(), t.to.name()),
-                    Err(why) => format!("{} → {}  off the diagram: {why}", t.from.name(), t.to.name()),
+                    Ok(label) => t!("tui-diagram-move", from = t.from.name(), to = t.to.name(), label = label),
+                    Err(why) => t!("tui-diagram-off", from = t.from.name(), to = t.to.name(), why = why),
                 })
                 .collect();
             let what = if moves.is_empty() {
-                format!("stays {} on row {}", conn.records[row].state(role).name(), row + 1)
+                t!("tui-diagram-stays", state = conn.records[row].state(role).name(), row = row + 1)
             } else {
-                format!("row {}: {}", row + 1, moves.join(", then "))
+                t!("tui-diagram-row", row = row + 1, moves = moves.join(&t!("tui-diagram-then")))
             };
-            format!("{mark} {:<6} {what}{kernel}", role.name())
+            format!("{mark} {} {what}{kernel}", columns::pad_end(&t!("tui-role", role = role.name()), 6))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::{self, Lang};
+
+    /// The English messages are the constants the tests and other views
+    /// read, byte for byte; the Chinese ones are other words.
+    #[test]
+    fn the_english_words_are_the_constants() {
+        let _en = i18n::scope(Lang::En);
+        let words = help_words();
+        assert_eq!(words.len(), HELP.len());
+        for ((k, v), (ek, ev)) in words.iter().zip(HELP) {
+            assert_eq!((k.as_str(), v.as_str()), (*ek, *ev));
+        }
+        assert_eq!(layout::diagram_too_small(), layout::DIAGRAM_TOO_SMALL);
+        assert_eq!(t!("tui-udp-no-state"), format!("{}.", crate::export::udp::NO_STATE));
+        let _zh = i18n::scope(Lang::Zh);
+        for ((_, v), (_, ev)) in help_words().iter().zip(HELP) {
+            assert_ne!(v, ev);
+        }
+        assert_ne!(layout::diagram_too_small(), layout::DIAGRAM_TOO_SMALL);
+    }
+
+    #[test]
+    fn the_status_line_fits_by_columns() {
+        let parts = [Part::new("连接状态很长很长".to_string(), "短", 0), Part::new("四次挥手".to_string(), "四", 3)];
+        // 16 + 3 + 8 columns in full, then without the part of rank 3,
+        // then the short forms.
+        assert_eq!(fit_status(&parts, 27), "连接状态很长很长 │ 四次挥手");
+        assert_eq!(fit_status(&parts, 26), "连接状态很长很长");
+        assert_eq!(fit_status(&parts, 15), "短 │ 四");
+        assert_eq!(fit_status(&parts, 3), "短");
+    }
 }
