@@ -274,25 +274,28 @@ pub fn header(conn: &Connection, geometry: &Geometry) -> String {
 
 /// Appends [`header`].
 pub fn push_header(out: &mut String, conn: &Connection, geometry: &Geometry) {
+    let w = timeline::words::of(timeline::words::lang());
     let start = out.len();
     // `#{id:<3} client {addr}`
     out.push('#');
     let id = itoa::Buffer::new().format(conn.id).len();
     timeline::push_int(out, conn.id);
     out.push_str(&"   "[id.min(3)..]);
-    out.push_str(" client ");
-    timeline::push_addr(out, conn.client.addr);
-    // The server label starts where the server lifeline is (addresses are ASCII).
+    out.push(' ');
+    w.client.push(out, |o| timeline::push_addr(o, conn.client.addr));
+    // The server label starts where the server lifeline is (in columns:
+    // a Chinese word takes two).
     let at = geometry.server_lifeline() - geometry.lead;
-    let pad = at.saturating_sub(out.len() - start).max(2);
+    let head = &out[start..];
+    let used = if head.is_ascii() { head.len() } else { crate::i18n::width(head) };
+    let pad = at.saturating_sub(used).max(2);
     for _ in 0..pad {
         out.push(' ');
     }
-    out.push_str("server ");
-    timeline::push_addr(out, conn.server.addr);
+    w.server.push(out, |o| timeline::push_addr(o, conn.server.addr));
     if !conn.encap.is_empty() {
-        out.push_str("   carried in ");
-        out.push_str(&conn.encap.names().join(" › "));
+        out.push_str("   ");
+        w.carried_in.push(out, |o| o.push_str(&conn.encap.names().join(" › ")));
     }
 }
 
