@@ -236,14 +236,27 @@ pub fn call_label(call: &crate::model::connection::CallRow) -> String {
 pub fn call_text(call: &crate::model::connection::CallRow, width: usize) -> String {
     let label = call_label(call);
     let room = width.saturating_sub(2);
-    let label: String = if label.chars().count() > room {
-        label.chars().take(room.saturating_sub(1)).chain(['…']).collect()
+    // In terminal columns: a program's name may hold wide characters.
+    let label: String = if crate::i18n::width(&label) > room {
+        let mut cut = String::new();
+        let mut used = 0;
+        for c in label.chars() {
+            let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+            if used + w + 1 > room {
+                break;
+            }
+            cut.push(c);
+            used += w;
+        }
+        cut.push('…');
+        cut
     } else {
         label
     };
+    let fill = " ".repeat(room.saturating_sub(crate::i18n::width(&label)));
     match call.side {
-        crate::model::tracker::Role::Client => format!("{CALL_GLYPH} {label:<room$}"),
-        crate::model::tracker::Role::Server => format!("{label:>room$} {CALL_GLYPH}"),
+        crate::model::tracker::Role::Client => format!("{CALL_GLYPH} {label}{fill}"),
+        crate::model::tracker::Role::Server => format!("{fill}{label} {CALL_GLYPH}"),
     }
 }
 

@@ -47,8 +47,8 @@ rows-kernel = { $mark } kernel { $role ->
     [client] client
    *[server] server
 } { $from } → { $to } at { $ms } ms
-rows-kernel-handover = (the kernel's CLOSED: a mini-socket took over, in { $state })
-rows-kernel-born-late = (the server's new socket, made when the handshake completed; the listener stays in LISTEN, and the request socket that answered the SYN reports no change)
+rows-kernel-handover = {"  "}(the kernel's CLOSED: a mini-socket took over, in { $state })
+rows-kernel-born-late = {"  "}(the server's new socket, made when the handshake completed; the listener stays in LISTEN, and the request socket that answered the SYN reports no change)
 rows-kernel-wire-elsewhere = ✗ the wire shows it on row { $row }, at another time
 rows-kernel-wire-none = ✗ the wire does not show this
 rows-kernel-summary = kernel: { $agreed } of { $n } transitions agreed
@@ -80,8 +80,8 @@ rows-icmp-name = { $name }
 rows-path-title = path through RFC 9293's state diagram (figure 5):
 rows-path-row = row { $row }
 rows-ack-of-fin = { $fin ->
-    [yes] (the ACK: row { $row }, with its FIN)
-   *[no] (the ACK: row { $row })
+    [yes] {" "}(the ACK: row { $row }, with its FIN)
+   *[no] {" "}(the ACK: row { $row })
 }
 rows-not-an-arrow = (not an arrow of the figure: { $why })
 rows-fig-title = RFC 9293 state diagram: client's path { $blue }, server's { $orange }

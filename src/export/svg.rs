@@ -13,6 +13,7 @@ use super::Exporter;
 use crate::ladder;
 use crate::model::timeline;
 use crate::model::tracker::{Connection, Dir, Phase};
+use crate::t;
 
 const WIDTH: u32 = 960;
 const ROW: u32 = 30;
@@ -54,8 +55,13 @@ fn figure(s: &mut String, conn: &Connection, y0: u32) -> u32 {
     let lit = fig::lit(conn, last);
     let _ = writeln!(
         s,
-        r#"<g class="diagram"><text x="{FIG_X}" y="{}" class="title">RFC 9293 state diagram: client's path <tspan fill="{CLIENT}">blue (C)</tspan>, server's <tspan fill="{SERVER}">orange (S)</tspan></text>"#,
-        y0 + 24
+        r#"<g class="diagram"><text x="{FIG_X}" y="{}" class="title">{}</text>"#,
+        y0 + 24,
+        t!(
+            "rows-fig-title",
+            blue = format!(r#"<tspan fill="{CLIENT}">{}</tspan>"#, escape(&t!("rows-fig-blue"))),
+            orange = format!(r#"<tspan fill="{SERVER}">{}</tspan>"#, escape(&t!("rows-fig-orange"))),
+        )
     );
     let top = y0 + HEADER - 16;
     for (y, row) in fig::cells().iter().enumerate() {
@@ -99,8 +105,11 @@ fn figure(s: &mut String, conn: &Connection, y0: u32) -> u32 {
     }
     let mut y = top + u32::from(fig::HEIGHT) * CELL_H + 10;
     let path = super::text::diagram_path(conn);
-    let legend = "  (the figure abbreviates: SYN-RCVD is SYN-RECEIVED, ESTAB is ESTABLISHED)";
-    for line in path.lines().chain([legend]).flat_map(|l| hanging(l, FIG_CHARS)) {
+    let legend = format!("  {}", t!("rows-fig-legend"));
+    let gloss = t!("rows-fig-gloss");
+    let gloss = if gloss.is_empty() { None } else { Some(format!("  {gloss}")) };
+    let notes = [Some(legend), gloss];
+    for line in path.lines().chain(notes.iter().flatten().map(String::as_str)).flat_map(|l| hanging(l, FIG_CHARS)) {
         let _ = writeln!(s, r#"<text x="{FIG_X}" y="{y}" class="fig" xml:space="preserve">{}</text>"#, escape(&line));
         y += CELL_H;
     }
@@ -205,19 +214,21 @@ fn ladder(s: &mut String, conn: &Connection, y0: u32) -> u32 {
         r#"<g class="connection" id="connection-{}"><text x="16" y="{}" class="title">{}</text>"#,
         conn.id,
         y0 + 24,
-        escape(&format!(
-            "#{} client {} ⇄ server {} · close: {}",
-            conn.id,
-            conn.client.addr,
-            conn.server.addr,
-            conn.close_kind()
+        escape(&t!(
+            "rows-svg-title",
+            id = conn.id,
+            client = conn.client.addr.to_string(),
+            server = conn.server.addr.to_string(),
+            kind = t!("rows-close-kind", kind = conn.close_kind().name()),
         ))
     );
     let _ = writeln!(
         s,
-        r#"<text x="{LEFT}" y="{}" text-anchor="middle" class="who">client</text><text x="{RIGHT}" y="{}" text-anchor="middle" class="who">server</text>"#,
+        r#"<text x="{LEFT}" y="{}" text-anchor="middle" class="who">{}</text><text x="{RIGHT}" y="{}" text-anchor="middle" class="who">{}</text>"#,
         top - 12,
-        top - 12
+        t!("rows-role", role = "client"),
+        top - 12,
+        t!("rows-role", role = "server"),
     );
     for x in [LEFT, RIGHT] {
         let _ = writeln!(s, r#"<line x1="{x}" y1="{top}" x2="{x}" y2="{bottom}" class="lifeline"/>"#);

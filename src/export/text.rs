@@ -4,6 +4,14 @@ use super::Exporter;
 use crate::ladder;
 use crate::model::timeline;
 use crate::model::tracker::Connection;
+use crate::t;
+
+/// An ICMP error's name in the current language (`port unreachable`).
+#[must_use]
+pub fn icmp_name(icmp: &crate::model::segment::Icmp) -> String {
+    let name = icmp.name();
+    t!("rows-icmp-name", name = name, key = name.replace(' ', "-"))
+}
 
 /// Plain text ladders; with `diagram`, each endpoint's path through RFC
 /// 9293's state diagram after the verdict.
@@ -25,6 +33,15 @@ impl TextExporter {
     pub fn new(diagram: bool) -> TextExporter {
         TextExporter { diagram, ..TextExporter::default() }
     }
+}
+
+/// `s` and spaces after it up to `width` terminal columns (a Chinese
+/// character takes two).
+#[must_use]
+pub fn pad(s: &str, width: usize) -> String {
+    let mut out = s.to_owned();
+    out.extend(std::iter::repeat_n(' ', width.saturating_sub(crate::i18n::width(s))));
+    out
 }
 
 /// Where the ACK of an arrow `rcv FIN / snd ACK` left: the arrow's row shows
@@ -52,8 +69,10 @@ fn ack_of_fin(conn: &Connection, fin: usize, role: crate::model::tracker::Role, 
         .skip(fin + 1)
         .find(|(_, a)| a.dir.sender() == role && a.flags.ack() && !a.flags.rst() && a.ack.ge(end));
     match acked {
-        Some((i, a)) if a.flags.fin() => format!(" (the ACK: row {}, with its FIN)", i + 1),
-        Some((i, _)) => format!(" (the ACK: row {})", i + 1),
+        Some((i, a)) => {
+            let fin = if a.flags.fin() { "yes" } else { "no" };
+            t!("rows-ack-of-fin", fin = fin, row = i + 1)
+        }
         None => String::new(),
     }
 }
@@ -64,16 +83,17 @@ fn ack_of_fin(conn: &Connection, fin: usize, role: crate::model::tracker::Role, 
 pub fn diagram_path(conn: &Connection) -> String {
     use crate::model::diagram;
     use crate::model::tracker::Role;
-    let mut out = String::from("  path through RFC 9293's state diagram (figure 5):\n");
+    let mut out = format!("  {}\n", t!("rows-path-title"));
     for role in [Role::Client, Role::Server] {
-        for (i, t) in diagram::path(conn, role).iter().enumerate() {
-            let who = if i == 0 { role.name() } else { "" };
-            let label = match t.label {
-                Ok(arrow) => format!("{arrow}{}", ack_of_fin(conn, t.row, role, arrow)),
-                Err(why) => format!("(not an arrow of the figure: {why})"),
+        for (i, tr) in diagram::path(conn, role).iter().enumerate() {
+            let who = if i == 0 { t!("rows-role", role = role.name()) } else { String::new() };
+            let label = match tr.label {
+                Ok(arrow) => format!("{arrow}{}", ack_of_fin(conn, tr.row, role, arrow)),
+                Err(why) => t!("rows-not-an-arrow", why = why),
             };
-            let step = format!("{} -> {}", t.from, t.to);
-            out.push_str(&format!("    {who:<7} {step:<28} row {:<4} {label}\n", t.row + 1));
+            let step = format!("{} -> {}", tr.from, tr.to);
+            let row = t!("rows-path-row", row = tr.row + 1);
+            out.push_str(&format!("    {} {step:<28} {} {label}\n", pad(&who, 7), pad(&row, 8)));
         }
     }
     out
@@ -93,13 +113,16 @@ fn with_extras(conn: &Connection, ladder: &ladder::Ladder) -> String {
     // (after which row, or None for before the first; order key; text)
     let mut extra: Vec<(Option<usize>, u64, String)> = Vec::new();
     for n in &conn.icmp {
-        let mtu = if n.icmp.mtu > 0 { format!(", mtu {}", n.icmp.mtu) } else { String::new() };
         let line = format!(
-            "{pad}⚠ ICMP{} {} from {} at {:.3} ms{mtu}",
-            if n.icmp.v6 { "v6" } else { "" },
-            n.icmp.name(),
-            n.icmp.from,
-            since(n.ts)
+            "{pad}{}",
+            t!(
+                "rows-icmp",
+                v6 = if n.icmp.v6 { "v6" } else { "" },
+                name = icmp_name(&n.icmp),
+                from = n.icmp.from.to_string(),
+                ms = format!("{:.3}", since(n.ts)),
+                mtu = n.icmp.mtu,
+            )
         );
         let after = n.row.or_else(|| conn.records.len().checked_sub(1));
         extra.push((after, n.ts.0, line));
@@ -110,24 +133,28 @@ fn with_extras(conn: &Connection, ladder: &ladder::Ladder) -> String {
         let after = conn.records.iter().rposition(|r| r.ts <= t.ts);
         let mark = if v.agrees() { '⚙' } else { '✗' };
         let wire = match (v.row, v.as_wire, v.apart) {
-            (Some(_), Some((_, to)), _) => format!("  (the kernel's CLOSED: a mini-socket took over, in {to})"),
-            (Some(_), None, _) if kernel::born_late(conn, v) => {
-                "  (the server's new socket, made when the handshake completed; the listener stays in LISTEN, and \
-                 the request socket that answered the SYN reports no change)"
-                    .to_string()
-            }
+            (Some(_), Some((_, to)), _) => t!("rows-kernel-handover", state = to.name()),
+            (Some(_), None, _) if kernel::born_late(conn, v) => t!("rows-kernel-born-late"),
             (Some(_), None, _) => String::new(),
-            (None, _, Some(row)) => format!("  ✗ the wire shows it on row {}, at another time", row + 1),
-            (None, _, None) => "  ✗ the wire does not show this".to_string(),
+            (None, _, Some(row)) => format!("  {}", t!("rows-kernel-wire-elsewhere", row = row + 1)),
+            (None, _, None) => format!("  {}", t!("rows-kernel-wire-none")),
         };
-        let line =
-            format!("{pad}{mark} kernel {:<6} {} → {} at {:.3} ms{wire}", t.side.name(), t.from, t.to, since(t.ts));
+        let said = t!(
+            "rows-kernel",
+            mark = mark.to_string(),
+            role = t.side.name(),
+            from = t.from.name(),
+            to = t.to.name(),
+            ms = format!("{:.3}", since(t.ts)),
+        );
+        let line = format!("{pad}{said}{wire}");
         extra.push((after, t.ts.0, line));
     }
     for c in &conn.calls {
         // A connect() comes before the first segment: a negative time.
         let at = (i128::from(c.ts.0) - i128::from(conn.start().0)) as f64 / 1e6;
-        let line = format!("{}  at {at:.3} ms", ladder::call_line(c, &ladder.geometry));
+        let line =
+            format!("{}  {}", ladder::call_line(c, &ladder.geometry), t!("rows-call-at", ms = format!("{at:.3}")));
         extra.push((ladder::call_after(conn, c), c.ts.0, line));
     }
     extra.sort_by_key(|(after, ts, _)| (after.map_or(0, |a| a + 1), *ts));
