@@ -77,7 +77,13 @@ pub fn diagram(conn: &Connection) -> String {
     let mut s = String::new();
     let (client, server) = (conn.client.addr.to_string(), conn.server.addr.to_string());
     let _ = writeln!(s, "sequenceDiagram");
-    let title = t!("rows-mermaid-title", id = conn.id, client = client.clone(), server = server.clone(), kind = close_kind(conn));
+    let title = t!(
+        "rows-mermaid-title",
+        id = conn.id,
+        client = client.clone(),
+        server = server.clone(),
+        kind = close_kind(conn)
+    );
     let _ = writeln!(s, "    title {}", escape(&title));
     let _ = writeln!(s, "    participant C as {}", escape(&t!("rows-endpoint", role = "client", addr = client)));
     let _ = writeln!(s, "    participant S as {}", escape(&t!("rows-endpoint", role = "server", addr = server)));

@@ -122,17 +122,25 @@ fn figure(s: &mut String, conn: &Connection, y0: u32) -> u32 {
 /// that starts within `width`), so a footnote stays inside the figure.
 fn hanging(line: &str, width: usize) -> Vec<String> {
     let chars: Vec<char> = line.chars().collect();
-    if chars.len() <= width {
+    // Columns before each character (a Chinese character takes two).
+    let mut at = Vec::with_capacity(chars.len() + 1);
+    at.push(0);
+    for c in &chars {
+        at.push(at.last().copied().unwrap_or(0) + unicode_width::UnicodeWidthChar::width(*c).unwrap_or(0));
+    }
+    if at[chars.len()] <= width {
         return vec![line.to_string()];
     }
     // Where the last column starts: after a run of two spaces or more.
-    let indent = (2..width.min(chars.len()))
+    let indent = (2..chars.len())
         .rev()
+        .filter(|&i| at[i] < width)
         .find(|&i| chars[i] != ' ' && chars[i - 1] == ' ' && chars[i - 2] == ' ')
-        .filter(|&i| i < width * 2 / 3)
+        .filter(|&i| at[i] < width * 2 / 3)
         .unwrap_or(0);
     let head: String = chars[..indent].iter().collect();
     let rest: String = chars[indent..].iter().collect();
+    let indent = at[indent];
     let pad = " ".repeat(indent);
     super::text::wrap_lines(&rest, width - indent)
         .into_iter()

@@ -192,7 +192,9 @@ pub fn wrap(text: &str, width: usize, indent: &str) -> String {
     out
 }
 
-/// Splits `text` into lines of at most `width` characters (a longer word gets a line of its own).
+/// Splits `text` into lines of at most `width` columns (a longer word gets a
+/// line of its own; Chinese breaks between characters, a wide one counted
+/// as two columns).
 #[must_use]
 pub fn wrap_lines(text: &str, width: usize) -> Vec<String> {
     wrap(text, width, "").lines().map(str::to_string).collect()
@@ -258,7 +260,7 @@ pub fn push_wrapped(out: &mut String, text: &str, width: usize, indent: &str) {
             place_word(out, &mut chars, piece, piece.len(), width, indent);
         } else {
             for word in piece.split_whitespace() {
-                place_word(out, &mut chars, word, word.chars().count(), width, indent);
+                place_any(out, &mut chars, word, width, indent);
             }
         }
     }
@@ -287,13 +289,104 @@ fn place_word(out: &mut String, chars: &mut usize, word: &str, n: usize, width: 
     *chars += n;
 }
 
+/// Places a word that may hold wide characters: one without them as
+/// [`place_word`] does, its width its count of characters; one with them
+/// as [`place_wide`] does.
+fn place_any(out: &mut String, chars: &mut usize, word: &str, width: usize, indent: &str) {
+    if word.chars().any(is_wide) {
+        place_wide(out, chars, word, width, indent);
+    } else {
+        place_word(out, chars, word, word.chars().count(), width, indent);
+    }
+}
+
+/// Whether `c` takes two terminal columns (a Chinese character, `，`).
+fn is_wide(c: char) -> bool {
+    unicode_width::UnicodeWidthChar::width(c) == Some(2)
+}
+
+/// Punctuation a line may not begin with (it closes what came before).
+fn closes(c: char) -> bool {
+    matches!(
+        c,
+        '，' | '。'
+            | '、'
+            | '；'
+            | '：'
+            | '！'
+            | '？'
+            | '）'
+            | '」'
+            | '』'
+            | '》'
+            | '”'
+            | '’'
+            | ')'
+            | ','
+            | '.'
+            | ';'
+            | ':'
+    )
+}
+
+/// Punctuation a line may not end with (it opens what comes after).
+fn opens(c: char) -> bool {
+    matches!(c, '（' | '「' | '『' | '《' | '“' | '‘' | '(')
+}
+
+/// Places a word with wide characters (Chinese writes no spaces between
+/// its words): a line may break between any two wide characters, never
+/// inside a run of narrow ones (`FIN-WAIT-1`, `0.040`), never before
+/// closing punctuation nor after opening punctuation. Widths are terminal
+/// columns (a wide character takes two), so no line passes `width` unless
+/// one unbreakable run is wider than it.
+fn place_wide(out: &mut String, cols: &mut usize, word: &str, width: usize, indent: &str) {
+    // The units between which a line may break, with their widths.
+    let mut units: Vec<(usize, usize, usize)> = Vec::new(); // (start, end, columns)
+    let mut glue = false; // the next character joins the last unit
+    for (i, c) in word.char_indices() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        let end = i + c.len_utf8();
+        let joins = match units.last() {
+            None => false,
+            Some(&(s, e, _)) => {
+                let prev = word[s..e].chars().next_back().unwrap_or(' ');
+                glue || closes(c) || (!is_wide(c) && !is_wide(prev) && !opens(prev)) || w == 0
+            }
+        };
+        match units.last_mut() {
+            Some(u) if joins => {
+                u.1 = end;
+                u.2 += w;
+            }
+            _ => units.push((i, end, w)),
+        }
+        glue = opens(c);
+    }
+    for (k, &(s, e, w)) in units.iter().enumerate() {
+        let unit = &word[s..e];
+        if k == 0 {
+            // The first unit is placed as a word: after a space, or on a new line.
+            place_word(out, cols, unit, w, width, indent);
+            continue;
+        }
+        if *cols + w > width {
+            out.push('\n');
+            out.push_str(indent);
+            *cols = 0;
+        }
+        out.push_str(unit);
+        *cols += w;
+    }
+}
+
 /// [`push_wrapped`] the plain way, one `char` at a time.
 #[must_use]
 pub fn push_wrapped_plain(text: &str, width: usize, indent: &str) -> String {
     let mut out = String::new();
     let mut chars = 0;
     for word in text.split_whitespace() {
-        place_word(&mut out, &mut chars, word, word.chars().count(), width, indent);
+        place_any(&mut out, &mut chars, word, width, indent);
     }
     if chars > 0 {
         out.push('\n');
