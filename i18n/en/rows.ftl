@@ -84,6 +84,8 @@ rows-ack-of-fin = { $fin ->
    *[no] {" "}(the ACK: row { $row })
 }
 rows-not-an-arrow = (not an arrow of the figure: { $why })
+# Why a transition is not an arrow of figure 5: $why in English, $key which one.
+rows-off-arrow = { $why }
 rows-fig-title = RFC 9293 state diagram: client's path { $blue }, server's { $orange }
 rows-fig-blue = blue (C)
 rows-fig-orange = orange (S)

@@ -94,6 +94,17 @@ rows-ack-of-fin = { $fin ->
    *[no] （它的 ACK：第 { $row } 行）
 }
 rows-not-an-arrow = （不是图中的箭头：{ $why }）
+rows-off-arrow = { $key ->
+    [rst-in-syn-sent] rcv RST of our SYN / x（RFC 9293 §3.10.7.3；图 5 没有画出 RST：见其注 3）
+    [rst-received] rcv RST / x（RFC 9293 §3.10.7.4 的第二项检查；图 5 没有画出 RST：见其注 3）
+    [rst-abort] ABORT / snd RST（RFC 9293 §3.10.5；图 5 没有画出 RST。其注 3 让发送 RST 的一方进入 TIME-WAIT，而 §3.10.5 和 Linux 都让它进入 CLOSED）
+    [rst-unread] 带着未读数据 CLOSE，或 ABORT / snd RST（RFC 9293 §3.6.1、§3.10.5；图 5 没有画出 RST。其注 3 让发送 RST 的一方进入 TIME-WAIT，而 §3.10.5 和 Linux 都让它进入 CLOSED）
+    [rst-data-after-close] CLOSE 之后又收到数据 / snd RST（RFC 9293 §3.6.1；图 5 没有画出 RST。其注 3 让发送 RST 的一方进入 TIME-WAIT，而 §3.10.5 和 Linux 都让它进入 CLOSED）
+    [fin-with-ack] 收到的 FIN 同时确认了我方的 FIN：一步走完 FIN-WAIT-2 和 TIME-WAIT 两个箭头（图 5 没有画出这一步：见其注 2）
+    [fin-before-ack] 在看到我方 SYN 的 ACK 之前就收到了 FIN
+    [inferred] 观察者根据报文段推断出的一步，不是图 5 中的箭头
+   *[other] { $why }
+}
 rows-fig-title = RFC 9293 状态图：客户端的路径为{ $blue }，服务器的为{ $orange }
 rows-fig-blue = 蓝色（C）
 rows-fig-orange = 橙色（S）

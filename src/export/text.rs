@@ -77,6 +77,27 @@ fn ack_of_fin(conn: &Connection, fin: usize, role: crate::model::tracker::Role, 
     }
 }
 
+/// Why a transition is not an arrow of figure 5 ([`crate::model::diagram::off_diagram`],
+/// [`crate::model::explain::rst_label`]), in the current language: each
+/// of those texts has its message; another text is shown as it is.
+fn off_arrow(why: &'static str) -> String {
+    use crate::model::diagram::off_diagram;
+    use crate::model::explain as e;
+    use crate::model::tcp::TcpState;
+    let key = match why {
+        w if w == e::RST_IN_SYN_SENT => "rst-in-syn-sent",
+        w if w == e::RST_RECEIVED => "rst-received",
+        w if w == e::RST_ABORT => "rst-abort",
+        w if w == e::RST_UNREAD => "rst-unread",
+        w if w == e::RST_DATA_AFTER_CLOSE => "rst-data-after-close",
+        w if w == off_diagram(TcpState::FinWait1, TcpState::TimeWait) => "fin-with-ack",
+        w if w == off_diagram(TcpState::SynReceived, TcpState::CloseWait) => "fin-before-ack",
+        w if w == off_diagram(TcpState::Established, TcpState::FinWait2) => "inferred",
+        _ => "other",
+    };
+    t!("rows-off-arrow", key = key, why = why)
+}
+
 /// Each endpoint's path through RFC 9293's figure 5, one transition a line:
 /// from, to, the segment's row (1 = the first), and the arrow's label.
 #[must_use]
@@ -89,7 +110,7 @@ pub fn diagram_path(conn: &Connection) -> String {
             let who = if i == 0 { t!("rows-role", role = role.name()) } else { String::new() };
             let label = match tr.label {
                 Ok(arrow) => format!("{arrow}{}", ack_of_fin(conn, tr.row, role, arrow)),
-                Err(why) => t!("rows-not-an-arrow", why = why),
+                Err(why) => t!("rows-not-an-arrow", why = off_arrow(why)),
             };
             let step = format!("{} -> {}", tr.from, tr.to);
             let row = t!("rows-path-row", row = tr.row + 1);
