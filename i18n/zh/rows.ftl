@@ -18,7 +18,7 @@ rows-teardown = { $kind ->
 } { $steps }/{ $total }
 rows-teardown-late = 挥手（抓包之前已经开始）
 rows-after-close = 连接关闭之后
-rows-after-close-time-wait = 连接关闭之后：TIME-WAIT 中再次确认 ACK
+rows-after-close-time-wait = 连接关闭之后：处于 TIME-WAIT 的一方再发一次 ACK
 rows-dropped = 被丢弃
 rows-lost-or-dropped = 丢失或被丢弃
 rows-not-taken = { $step }（{ $what }）
@@ -87,7 +87,7 @@ rows-icmp-name = { $key ->
 
 ## --diagram：两端在 RFC 9293 图 5 中走过的路径。
 
-rows-path-title = 在 RFC 9293 状态图（图 5）中走过的路径：
+rows-path-title = 在 RFC 9293 状态图（图 5）中走过的路径（箭头上的“事件 / 动作”照录 RFC 原文：rcv 收到，snd 发送，x 无动作）：
 rows-path-row = 第 { $row } 行
 rows-ack-of-fin = { $fin ->
     [yes] （它的 ACK：第 { $row } 行，与它自己的 FIN 同在一个报文段）

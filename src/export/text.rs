@@ -455,6 +455,22 @@ mod tests {
             proptest::prop_assert_eq!(fast, push_wrapped_plain(&text, width, "  "));
         }
 
+        /// With Chinese: the same, and no line wider than the width unless
+        /// one unbreakable run is (Latin, with the punctuation it holds on to).
+        #[test]
+        fn fast_wrap_is_the_plain_wrap_in_chinese(
+            text in "([a-z0-9]{0,6}[中文]{0,4}[，。（）：]?[中文]{0,4}[ ]{0,2}){0,30}",
+            width in 4usize..60,
+        ) {
+            let mut fast = String::new();
+            push_wrapped(&mut fast, &text, width, "");
+            proptest::prop_assert_eq!(&fast, &push_wrapped_plain(&text, width, ""));
+            for line in fast.lines() {
+                let latin = line.split(|c: char| !c.is_ascii_alphanumeric() && c != '.').map(str::len).max().unwrap_or(0);
+                proptest::prop_assert!(crate::i18n::width(line) <= width.max(latin + 4), "{:?}", line);
+            }
+        }
+
         #[test]
         fn fast_wrap_is_the_plain_wrap(
             text in "([a-z§→é0-9=.,:()]{0,12}[ \t\n\u{b}\u{c}\r\u{85}\u{a0}\u{2003}]{0,3}){0,40}",

@@ -1,0 +1,293 @@
+//! The exports in Chinese (`--lang zh`), for every committed capture: the
+//! text ladder keeps its lifelines where the English one has them (a
+//! Chinese character takes two columns), wrapped lines stay within the
+//! width the English wraps at, no row note is left in English, the
+//! handshake is 三次握手 and the four-segment close 四次挥手; jsonl is the
+//! same bytes in both languages.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use synack::i18n::width;
+
+/// Every committed capture: `tests/fixtures/*.pcap*` and the encapsulations.
+fn fixtures() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut out = Vec::new();
+    for dir in [root.clone(), root.join("encap")] {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            if p.is_file() && (name.ends_with(".pcap") || name.ends_with(".pcapng")) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    assert!(out.len() > 20, "{out:?}");
+    out
+}
+
+fn trace(lang: &str, path: &Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_synack"))
+        .args(["--lang", lang, "trace", "--udp", "--read"])
+        .arg(path)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Display columns of each `│` in `line`.
+fn lifelines(line: &str) -> Vec<usize> {
+    line.char_indices().filter(|(_, c)| *c == '│').map(|(i, _)| width(&line[..i])).collect()
+}
+
+/// One connection's ladder: the header's server column and the lifeline
+/// columns of each row (rows and socket calls: the lines with `│`).
+#[derive(Debug, PartialEq)]
+struct Ladder {
+    server_label: usize,
+    rows: Vec<Vec<usize>>,
+}
+
+/// The ladders of a text export: a header starts with `#`, its server
+/// label with `server` (`服务器`).
+fn ladders(text: &str, server: &str) -> Vec<Ladder> {
+    let mut out: Vec<Ladder> = Vec::new();
+    for line in text.lines() {
+        if line.starts_with('#') {
+            let at = line.find(&format!("  {server} ")).unwrap_or_else(|| panic!("no {server} in {line:?}")) + 2;
+            out.push(Ladder { server_label: width(&line[..at]), rows: Vec::new() });
+        } else if line.contains('│') {
+            out.last_mut().unwrap_or_else(|| panic!("a row before a header: {line:?}")).rows.push(lifelines(line));
+        }
+    }
+    out
+}
+
+#[test]
+fn chinese_ladders_keep_their_lifelines_where_the_english_ones_are() {
+    for f in fixtures() {
+        let (en, zh) = (trace("en", &f, &["--format", "text"]), trace("zh", &f, &["--format", "text"]));
+        let (en, zh) = (ladders(&en, "server"), ladders(&zh, "服务器"));
+        assert_eq!(en.len(), zh.len(), "{}", f.display());
+        for (e, z) in en.iter().zip(&zh) {
+            // The same geometry in both languages, and in each every row
+            // has its two lifelines where the first row has them, the
+            // server's under the header's server label.
+            assert_eq!(e, z, "{}", f.display());
+            let first = &z.rows[0];
+            assert_eq!(first.len(), 2, "{}: {first:?}", f.display());
+            assert_eq!(first[1], z.server_label, "{}", f.display());
+            assert!(z.rows.iter().all(|r| r == first), "{}: {z:?}", f.display());
+        }
+    }
+}
+
+/// Whether `line` is a ladder's (a row, a call, or a line between rows:
+/// kernel changes, ICMP errors) or a UDP flow's arrow, which the English
+/// does not wrap either.
+fn ladder_line(line: &str) -> bool {
+    line.starts_with('#')
+        || line.contains('│')
+        || line.trim_start().starts_with(['⚙', '✗', '⚠'])
+        || line.contains("ms  |")
+        || line.starts_with("UDP")
+}
+
+#[test]
+fn chinese_lines_stay_within_the_english_wrap() {
+    for f in fixtures() {
+        let zh = trace("zh", &f, &["--format", "text"]);
+        // A UDP flow's sentences are one line each in English too.
+        let mut udp = false;
+        for line in zh.lines() {
+            udp = (udp || line.starts_with("UDP")) && !line.is_empty();
+            if udp || ladder_line(line) {
+                continue;
+            }
+            // The verdict is wrapped at 96 columns, indented by 2; the kernel's summary is one line.
+            if line.starts_with("  内核：") {
+                continue;
+            }
+            assert!(width(line) <= 98, "{}: {} columns: {line}", f.display(), width(line));
+        }
+    }
+}
+
+/// The English words a row note may keep: what Chinese texts print as is.
+fn english_words_left(note: &str) -> Vec<String> {
+    // Payload previews, program names with their pid, socket calls,
+    // addresses and times go first.
+    let mut s = String::new();
+    let mut quoted = false;
+    for c in note.chars() {
+        if c == '"' {
+            quoted = !quoted;
+        } else if !quoted {
+            s.push(c);
+        }
+    }
+    let allowed = ["ms", "pid", "mtu", "mini", "socket"];
+    s.split(|c: char| !(c.is_ascii_alphanumeric() || "-_[]()./:".contains(c)))
+        .filter(|w| !w.contains('[') && !w.contains("()"))
+        .flat_map(|w| w.split(|c: char| !c.is_ascii_alphabetic()))
+        .filter(|w| w.len() >= 3 && w.chars().all(|c| c.is_ascii_lowercase()) && !allowed.contains(w))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_allow_list_lets_through_only_what_chinese_prints_as_is() {
+    assert!(english_words_left("四次挥手 2+3/4 ✕ 双方的 FIN 交叉").is_empty());
+    assert!(english_words_left("record-calls[17792] recv() = 11 ◆ │  于 0.292 ms").is_empty());
+    assert_eq!(english_words_left("teardown 2+3/4"), ["teardown"]);
+    assert_eq!(english_words_left("handshake 1/3 (dropped)"), ["handshake", "dropped"]);
+}
+
+/// What a row says besides its arrow: after the server's lifeline (its
+/// state and note, a call's time), or the whole of a line between rows.
+fn notes(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        if line.starts_with('#') {
+            // The header, addresses and encapsulations (protocol names) aside.
+            let head = line.split("封装于").next().unwrap();
+            out.push(head.to_owned());
+        } else if let Some((_, after)) = line.rsplit_once('│') {
+            out.push(after.to_owned());
+        } else if line.trim_start().starts_with(['⚙', '✗', '⚠']) || line.starts_with("  内核：") {
+            out.push(line.to_owned());
+        }
+    }
+    out
+}
+
+#[test]
+fn no_row_note_is_left_in_english() {
+    let mut seen = 0;
+    for f in fixtures() {
+        for args in [&["--format", "text"][..], &["--format", "text", "--diagram"][..]] {
+            let zh = trace("zh", &f, args);
+            for note in notes(&zh) {
+                let left = english_words_left(&note);
+                assert!(left.is_empty(), "{}: {left:?} in {note:?}", f.display());
+                seen += usize::from(!note.trim().is_empty());
+            }
+        }
+    }
+    assert!(seen > 500, "{seen} notes");
+    // And it would catch one: the English notes fail it.
+    let en =
+        trace("en", &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed.pcap"), &["--format", "text"]);
+    assert!(notes(&en).iter().any(|n| english_words_left(n).contains(&"handshake".to_owned())));
+}
+
+#[test]
+fn jsonl_is_the_same_bytes_in_both_languages() {
+    for f in fixtures() {
+        let (en, zh) = (trace("en", &f, &["--format", "jsonl"]), trace("zh", &f, &["--format", "jsonl"]));
+        assert!(!en.is_empty(), "{}", f.display());
+        assert!(en == zh, "{}: jsonl differs in Chinese", f.display());
+    }
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+/// The rows of a text ladder whose note has `note`.
+fn rows_with(text: &str, note: &str) -> usize {
+    text.lines().filter(|l| l.contains('│') && l.rsplit('│').next().unwrap().contains(note)).count()
+}
+
+#[test]
+fn the_handshake_is_three_way_and_the_four_segment_close_four_way() {
+    // A four-way close (slow-close.pcap: FIN, ACK, FIN, ACK).
+    let f = fixture("slow-close.pcap");
+    let (en, zh) = (trace("en", &f, &["--format", "text"]), trace("zh", &f, &["--format", "text"]));
+    assert_eq!(rows_with(&en, "handshake "), 3, "{en}");
+    for step in
+        ["三次握手 1/3", "三次握手 2/3", "三次握手 3/3", "四次挥手 1/4", "四次挥手 2/4", "四次挥手 3/4", "四次挥手 4/4"]
+    {
+        assert_eq!(rows_with(&zh, step), 1, "{step}: {zh}");
+    }
+    assert!(!zh.contains("handshake") && !zh.contains("teardown"), "{zh}");
+    // A three-way close counts the steps of the four-way one it merged.
+    let zh = trace("zh", &fixture("seed.pcap"), &["--format", "text"]);
+    assert_eq!(rows_with(&zh, "四次挥手 2+3/4"), 1, "{zh}");
+    // A simultaneous close is not a four-way wave.
+    let zh = trace("zh", &fixture("ipv6.pcap"), &["--format", "text"]);
+    assert!(rows_with(&zh, "同时关闭 1/4") == 1 && rows_with(&zh, "四次挥手") == 0, "{zh}");
+    // A refusal: its two segments.
+    let zh = trace("zh", &fixture("refused.pcap"), &["--format", "text"]);
+    assert!(rows_with(&zh, "连接被拒绝 1/2") == 1 && rows_with(&zh, "连接被拒绝 2/2") == 1, "{zh}");
+    assert_eq!(rows_with(&zh, "三次握手"), 0, "{zh}");
+}
+
+#[test]
+fn mermaid_and_svg_speak_chinese_around_their_arrows() {
+    let f = fixture("slow-close.pcap");
+    let m = trace("zh", &f, &["--format", "mermaid"]);
+    assert!(m.contains("participant C as 客户端 ") && m.contains("participant S as 服务器 "), "{m}");
+    assert!(m.contains("（关闭方式：四次挥手）") && m.contains("[三次握手 1/3]"), "{m}");
+    assert!(!m.contains("(close:") && !m.contains("[handshake"), "{m}");
+    let s = trace("zh", &f, &["--format", "svg", "--diagram"]);
+    assert!(
+        s.contains(">客户端</text>") && s.contains("关闭方式：四次挥手") && s.contains(">三次握手 1/3</text>"),
+        "{s}"
+    );
+    assert!(s.contains("RFC 9293 状态图") && s.contains("Linux 固定为 60 秒"), "{s}");
+    assert!(!s.contains("handshake 1/3") && !s.contains("state diagram:"), "{s}");
+    // The English says the same in English.
+    let m = trace("en", &f, &["--format", "mermaid"]);
+    assert!(m.contains("participant C as client ") && m.contains("(close: four-way)") && m.contains("[handshake 1/3]"));
+}
+
+#[test]
+fn a_udp_flow_in_chinese() {
+    let f = fixture("closed-port.pcap");
+    let zh = trace("zh", &f, &["--format", "text"]);
+    assert!(zh.contains("UDP 流 1") && zh.contains("ICMP 端口不可达（来自 "), "{zh}");
+    assert!(zh.contains("UDP 在线路上不保持连接状态"), "{zh}");
+    // The arrows keep their width: each ends at the same column.
+    let ends: Vec<usize> = zh.lines().filter(|l| l.contains("ms  |")).map(width).collect();
+    assert!(ends.len() >= 2 && ends.iter().all(|&w| w == ends[0]), "{zh}");
+}
+
+/// A Chinese verdict as the explanations write it: no spaces between
+/// Chinese words, a space around Latin words and numbers.
+const CHINESE: &str = "结论：四次挥手。服务器先关闭。客户端在收到服务器的 FIN 之后 0.081 ms 才发出自己的 FIN，\
+    而且这个 FIN 同时确认了服务器的 FIN：四次挥手的第 2 步和第 3 步合并在同一个报文段里。客户端的应用程序在延迟确认的时间窗口内就调用了 close()，\
+    所以它的 TCP 没有单独发送 ACK（Linux 至少等待 40 ms，看有没有数据或 FIN 可以捎带这个确认），FIN-WAIT-1 → TIME-WAIT，等待 2MSL，Linux 固定为 60 秒。";
+
+#[test]
+fn chinese_wraps_between_characters_within_the_width() {
+    use synack::export::text::{push_wrapped, push_wrapped_plain, wrap_lines};
+    for w in [20, 40, 61, 80, 96, 110] {
+        let lines = wrap_lines(CHINESE, w);
+        assert!(lines.len() > 1, "{w}");
+        for l in &lines {
+            // Within the width in columns (a Chinese character is two), never
+            // a line that begins with closing punctuation nor ends with opening.
+            assert!(width(l) <= w, "{w}: {} columns: {l}", width(l));
+            assert!(!l.starts_with(['，', '。', '：', '；', '）', '、']), "{w}: {l}");
+            assert!(!l.ends_with(['（', '“']), "{w}: {l}");
+        }
+        // Nothing lost, nothing split: the lines joined are the text (a
+        // break at a space drops that space only).
+        let strip = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+        assert_eq!(strip(&lines.concat()), strip(CHINESE), "{w}");
+        // Latin runs stay whole.
+        for word in ["FIN-WAIT-1", "0.081", "close()", "2MSL"] {
+            assert!(lines.iter().any(|l| l.contains(word)), "{w}: {word} split: {lines:?}");
+        }
+        let mut fast = String::new();
+        push_wrapped(&mut fast, CHINESE, w, "  ");
+        assert_eq!(fast, push_wrapped_plain(CHINESE, w, "  "), "{w}");
+    }
+    // A line is filled: at 96 columns the first line holds more than 40 characters.
+    assert!(wrap_lines(CHINESE, 96)[0].chars().count() > 40);
+}
