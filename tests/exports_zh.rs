@@ -251,7 +251,7 @@ fn a_udp_flow_in_chinese() {
     let f = fixture("closed-port.pcap");
     let zh = trace("zh", &f, &["--format", "text"]);
     assert!(zh.contains("UDP 流 1") && zh.contains("ICMP 端口不可达（来自 "), "{zh}");
-    assert!(zh.contains("UDP 在线路上不保持连接状态"), "{zh}");
+    assert!(zh.contains("UDP 是无连接的：线路上没有连接状态"), "{zh}");
     // The arrows keep their width: each ends at the same column.
     let ends: Vec<usize> = zh.lines().filter(|l| l.contains("ms  |")).map(width).collect();
     assert!(ends.len() >= 2 && ends.iter().all(|&w| w == ends[0]), "{zh}");

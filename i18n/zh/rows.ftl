@@ -54,7 +54,7 @@ rows-kernel = { $mark } 内核：{ $role ->
     [client] 客户端
    *[server] 服务器
 } { $from } → { $to }，于 { $ms } ms
-rows-kernel-handover = （内核报告的 CLOSED：连接已交给一个处于 { $state } 的 mini-socket 接管）
+rows-kernel-handover = （内核报告 CLOSED：此后由一个处于 { $state } 的 mini-socket 接管这个连接）
 rows-kernel-born-late = （这是服务器在握手完成时新建的套接字；监听套接字仍处于 LISTEN，回应 SYN 的请求套接字不报告状态变化）
 rows-kernel-wire-elsewhere = ✗ 报文段显示这一变化在第 { $row } 行，时间不同
 rows-kernel-wire-none = ✗ 报文段中看不出这一变化
@@ -87,7 +87,7 @@ rows-icmp-name = { $key ->
 
 ## --diagram：两端在 RFC 9293 图 5 中走过的路径。
 
-rows-path-title = 在 RFC 9293 状态图（图 5）中走过的路径（箭头上的“事件 / 动作”照录 RFC 原文：rcv 收到，snd 发送，x 无动作）：
+rows-path-title = 两端在 RFC 9293 状态图（图 5）中的路径（箭头标注照录 RFC：rcv 收到，snd 发送，x 无动作）：
 rows-path-row = 第 { $row } 行
 rows-ack-of-fin = { $fin ->
     [yes] （它的 ACK：第 { $row } 行，与它自己的 FIN 同在一个报文段）
@@ -109,7 +109,7 @@ rows-fig-title = RFC 9293 状态图：客户端的路径为{ $blue }，服务器
 rows-fig-blue = 蓝色（C）
 rows-fig-orange = 橙色（S）
 rows-fig-legend = （图中缩写：SYN-RCVD 即 SYN-RECEIVED，ESTAB 即 ESTABLISHED）
-rows-fig-gloss = （各状态：LISTEN 收听，SYN-SENT 同步已发送，SYN-RECEIVED 同步收到，ESTABLISHED 已建立连接，FIN-WAIT-1 终止等待 1，FIN-WAIT-2 终止等待 2，CLOSE-WAIT 关闭等待，CLOSING 双方同时关闭中，LAST-ACK 最后确认，TIME-WAIT 时间等待（等待 2MSL，Linux 固定为 60 秒），CLOSED 关闭）
+rows-fig-gloss = （各状态：LISTEN 监听，SYN-SENT 同步已发送，SYN-RECEIVED 同步收到，ESTABLISHED 已建立连接，FIN-WAIT-1 终止等待 1，FIN-WAIT-2 终止等待 2，CLOSE-WAIT 关闭等待，CLOSING 双方同时关闭中，LAST-ACK 最后确认，TIME-WAIT 时间等待（等待 2MSL，Linux 固定为 60 秒），CLOSED 关闭）
 
 ## Mermaid 与 SVG。
 
@@ -123,6 +123,6 @@ rows-svg-title = #{ $id } 客户端 { $client } ⇄ 服务器 { $server } · 关
 rows-udp-heading = UDP 流 { $id }  { $client } <-> { $server }
 rows-udp-not-kept = ... 有 { $n } 个数据报未保留 ...
 rows-udp-icmp = ICMP { $name }（来自 { $from }）
-rows-udp-no-state = UDP 在线路上不保持连接状态：没有连接要建立，也没有连接要释放
+rows-udp-no-state = UDP 是无连接的：线路上没有连接状态，既不用建立，也不用释放
 rows-udp-mermaid-title = UDP 流 { $id } { $client } ↔ { $server }
 rows-udp-svg-title = UDP 流 { $id }  客户端 { $client } ⇄ 服务器 { $server }
