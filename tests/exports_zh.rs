@@ -291,3 +291,66 @@ fn chinese_wraps_between_characters_within_the_width() {
     // A line is filled: at 96 columns the first line holds more than 40 characters.
     assert!(wrap_lines(CHINESE, 96)[0].chars().count() > 40);
 }
+
+/// Whether a tool the renderer tests need is there; without it they skip,
+/// except in CI (SYNACK_REQUIRE_CAPTURE=1), where `.ci/run` installs it.
+fn have(what: &str, ok: bool) -> bool {
+    if !ok {
+        assert!(
+            std::env::var("SYNACK_REQUIRE_CAPTURE").as_deref() != Ok("1"),
+            "{what} is missing (.ci/run installs it)"
+        );
+        eprintln!("skipping: {what} is missing");
+    }
+    ok
+}
+
+#[test]
+fn chinese_mermaid_parses_with_mermaid_itself() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let installed = root.join("tests/mermaid/node_modules/mermaid").is_dir();
+    if !have(
+        "node with tests/mermaid/node_modules",
+        installed && Command::new("node").arg("--version").output().is_ok(),
+    ) {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("synack-zh-mermaid-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut outputs = Vec::new();
+    for (i, f) in fixtures().iter().enumerate() {
+        let out = dir.join(format!("{i}.mmd"));
+        std::fs::write(&out, trace("zh", f, &["--format", "mermaid"])).unwrap();
+        outputs.push(out);
+    }
+    let o = Command::new("node").arg(root.join("tests/mermaid/parse.mjs")).args(&outputs).output().unwrap();
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{said}{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(said.lines().filter(|l| l.starts_with("ok ")).count(), outputs.len(), "{said}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn chinese_svg_is_well_formed_and_renders() {
+    let rsvg = have("rsvg-convert (librsvg2-bin)", Command::new("rsvg-convert").arg("--version").output().is_ok());
+    for f in fixtures() {
+        for args in [&["--format", "svg"][..], &["--format", "svg", "--diagram"]] {
+            let svg = trace("zh", &f, args);
+            let doc = roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+            assert!(doc.descendants().any(|n| n.text().is_some_and(|t| t.contains("客户端"))), "{}", f.display());
+            if rsvg {
+                let o = Command::new("rsvg-convert")
+                    .stdin(std::process::Stdio::piped())
+                    .stdout(std::process::Stdio::piped())
+                    .spawn()
+                    .and_then(|mut c| {
+                        use std::io::Write;
+                        c.stdin.take().unwrap().write_all(svg.as_bytes())?;
+                        c.wait_with_output()
+                    })
+                    .unwrap();
+                assert!(o.status.success() && o.stdout.starts_with(b"\x89PNG"), "{}", f.display());
+            }
+        }
+    }
+}
