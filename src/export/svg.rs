@@ -417,6 +417,32 @@ mod tests {
         e.render()
     }
 
+    /// In Chinese too, counted in columns (a Chinese character takes two):
+    /// the footnotes and the states' glosses wrap inside the figure, and
+    /// TIME-WAIT's gloss says how long Linux waits.
+    #[test]
+    fn the_figures_chinese_footnotes_wrap_inside_it() {
+        let _zh = crate::i18n::scope(crate::i18n::Lang::Zh);
+        for fixture in ["abort.pcap", "refused.pcap", "ipv6.pcap", "half-close.pcap", "seed.pcap"] {
+            let svg = svg(fixture);
+            let doc = roxmltree::Document::parse(&svg).unwrap();
+            let lines: Vec<String> = doc
+                .descendants()
+                .filter(|n| n.has_tag_name("text") && n.attribute("class") == Some("fig"))
+                .map(|n| n.descendants().filter(roxmltree::Node::is_text).filter_map(|d| d.text()).collect())
+                .collect();
+            let wide = lines.iter().filter(|l| crate::i18n::width(l) > l.chars().count()).count();
+            assert!(wide > 3, "{fixture}: {lines:?}");
+            for l in &lines {
+                assert!(crate::i18n::width(l) <= FIG_CHARS, "{fixture}: {l:?}");
+            }
+            let joined: String = lines.iter().map(|l| l.trim()).collect();
+            assert!(joined.contains("图中缩写：SYN-RCVD 即 SYN-RECEIVED"), "{fixture}: {joined}");
+            assert!(joined.contains("Linux 固定为 60 秒"), "{fixture}: {joined}");
+            assert!(!joined.contains("not an arrow"), "{fixture}: {joined}");
+        }
+    }
+
     /// Every line under the figure fits its width: the RST's footnote
     /// ("not an arrow of the figure...") wraps under its column, whole.
     #[test]
