@@ -1,7 +1,9 @@
 //! Pure layout of a connection's ladder (sequence diagram): which text goes in
 //! which column. The geometry (lifeline columns, arrow width) is computed here
 //! once and used by the text export and the dashboard; the SVG export draws the
-//! same rows (labels, marks, notes) at its own pixel scale.
+//! same rows (labels, marks, notes) at its own pixel scale. Columns are
+//! terminal columns: the header and notes may be Chinese (two columns a
+//! character), labels and state marks never are.
 //!
 //! ```text
 //!  #1  client 127.0.0.1:46648                     server 127.0.0.1:8001

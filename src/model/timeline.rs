@@ -1,7 +1,9 @@
 //! What the views draw: one arrow per segment with its label, step and the
 //! state marks beside each lifeline. The plain-words verdict and the
 //! explanation of a segment are [`super::explain`]'s (re-exported here).
-//! Pure: strings from a [`Connection`].
+//! Pure: strings from a [`Connection`]. Notes are in the current language
+//! (`i18n/*/rows.ftl`, rendered once in `timeline/words.rs`); labels and state marks are the
+//! protocol's own (flags, `seq=`, RFC 9293's state names) in every language.
 
 use std::fmt::Write as _;
 
@@ -28,7 +30,8 @@ pub struct Arrow {
     pub server_via: Option<TcpState>,
     /// One of the two FINs of a simultaneous close: in flight at the same time.
     pub crossing: bool,
-    /// `handshake 1/3`, `teardown 2+3/4`, `retransmission`, `reset`.
+    /// `handshake 1/3`, `teardown 2+3/4`, `retransmission`, `reset`, in
+    /// the current language (`三次握手 1/3`, `四次挥手 2+3/4`).
     pub note: String,
     pub phase: Phase,
     pub retransmission: bool,
@@ -278,7 +281,8 @@ pub fn crossing(conn: &Connection, r: &Record) -> bool {
 }
 
 /// Appends the note of row `i` (its record `r`): the step, a crossing FIN,
-/// ICMP errors quoting it, segments not kept before it.
+/// ICMP errors quoting it, segments not kept before it; in the current
+/// language ([`crate::i18n::current`]), from words rendered once.
 pub fn push_note(out: &mut String, conn: &Connection, i: usize, r: &Record) {
     let start = out.len();
     let w = words::of(words::lang());
