@@ -354,3 +354,96 @@ fn chinese_svg_is_well_formed_and_renders() {
         }
     }
 }
+
+/// A row's note (after the server's lifeline and its state), or a call's time.
+fn note_of(line: &str) -> String {
+    let after = line.rsplit_once('│').map_or("", |(_, a)| a).trim_start();
+    let first = after.split(' ').next().unwrap_or("");
+    let state = !first.is_empty()
+        && first.chars().all(|c| c.is_ascii_uppercase() || c == '-' || c == '→' || c.is_ascii_digit());
+    (if state { &after[first.len()..] } else { after }).trim().to_owned()
+}
+
+/// What the Chinese export must say where the English says `note`, in a
+/// connection whose FINs crossed or not.
+fn in_chinese(note: &str, crossed: bool) -> String {
+    let mut s = note.to_owned();
+    if let Some(rest) = s.strip_prefix("⋯ ") {
+        let (n, rest) = rest.split_once(" segments not kept before this one ⋯").unwrap();
+        s = format!("⋯ 此前有 {n} 个报文段未保留 ⋯{rest}");
+    }
+    let teardown = if crossed {
+        "同时关闭 "
+    } else if note.contains("/3") && note.contains("teardown") {
+        "三次挥手 "
+    } else {
+        "四次挥手 "
+    };
+    for (en, zh) in [
+        ("retransmission, handshake 3/3", "重传，三次握手 3/3"),
+        ("handshake ", "三次握手 "),
+        ("refused ", "连接被拒绝 "),
+        ("teardown (begun before the capture)", "挥手（抓包之前已经开始）"),
+        ("teardown ", teardown),
+        ("after the close: ACK again, from TIME-WAIT", "连接关闭之后：处于 TIME-WAIT 的一方再发一次 ACK"),
+        ("after the close", "连接关闭之后"),
+        (" (lost or dropped)", "（丢失或被丢弃）"),
+        (" (dropped)", "（被丢弃）"),
+        ("lost or dropped", "丢失或被丢弃"),
+        ("dropped", "被丢弃"),
+        ("retransmission", "重传"),
+        ("reset", "复位"),
+        ("✕ FINs cross", "✕ 双方的 FIN 交叉"),
+        ("⚠ ICMP errors", "⚠ ICMP 差错报文"),
+        ("⚠ ICMP error", "⚠ ICMP 差错报文"),
+        ("at ", "于 "),
+    ] {
+        s = s.replace(en, zh);
+    }
+    s
+}
+
+/// Row by row, the Chinese note says what the English one says: a note
+/// where the English has one (each kind of note: its own words), none
+/// where it has none.
+#[test]
+fn every_row_note_is_the_english_one_in_chinese() {
+    let mut kinds = std::collections::BTreeSet::new();
+    for f in fixtures() {
+        let (en, zh) = (trace("en", &f, &["--format", "text"]), trace("zh", &f, &["--format", "text"]));
+        let rows = |t: &str| -> Vec<(bool, String)> {
+            // (a header, or a row's note)
+            t.lines()
+                .filter(|l| l.starts_with('#') || l.contains('│'))
+                .map(|l| (l.starts_with('#'), note_of(l)))
+                .collect()
+        };
+        let (en, zh) = (rows(&en), rows(&zh));
+        assert_eq!(en.len(), zh.len(), "{}", f.display());
+        let mut crossed = false;
+        for (i, ((header, e), (_, z))) in en.iter().zip(&zh).enumerate() {
+            if *header {
+                // Whether this connection's FINs crossed: its notes say so.
+                crossed = en[i + 1..].iter().take_while(|(h, _)| !h).any(|(_, n)| n.contains("FINs cross"));
+                continue;
+            }
+            assert_eq!(*z, in_chinese(e, crossed), "{}: row note {e:?}", f.display());
+            kinds.insert(e.split(|c: char| c.is_ascii_digit()).next().unwrap_or("").to_owned());
+        }
+    }
+    // The fixtures hold every kind of note but the rare ones (segments
+    // elided, teardown begun before the capture).
+    for kind in [
+        "handshake ",
+        "teardown ",
+        "refused ",
+        "reset",
+        "retransmission",
+        "dropped",
+        "after the close",
+        "⚠ ICMP error",
+        "at ",
+    ] {
+        assert!(kinds.iter().any(|k| k.contains(kind)), "{kind}: {kinds:?}");
+    }
+}
