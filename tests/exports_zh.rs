@@ -447,3 +447,42 @@ fn every_row_note_is_the_english_one_in_chinese() {
         assert!(kinds.iter().any(|k| k.contains(kind)), "{kind}: {kinds:?}");
     }
 }
+
+/// In Chinese too, the text export's fast path writes exactly the laid-out
+/// ladder, and a connection whose middle was not kept says how many
+/// segments are missing, in each language, where they were.
+#[test]
+fn chinese_fast_path_and_elided_segments() {
+    use synack::capture::{FrameSource, Next, pcap::PcapSource};
+    use synack::i18n::{Lang, scope};
+    use synack::model::tracker::{Keep, Limits};
+    let mut elided = 0;
+    for f in fixtures() {
+        let bytes = std::fs::read(&f).unwrap();
+        let mut src = PcapSource::new(&bytes[..], "fixture").unwrap();
+        let mut p = synack::pipeline::Pipeline::new(None, Limits { keep: Keep::segments(8), ..Limits::default() });
+        while let Ok(Next::Frame(frame)) = src.next_frame() {
+            p.frame(&frame);
+        }
+        let mut scratch = synack::ladder::TextScratch::default();
+        for conn in p.tracker.connections() {
+            let [en, zh] = [Lang::En, Lang::Zh].map(|lang| {
+                let _l = scope(lang);
+                let mut fast = String::new();
+                synack::ladder::write_text(conn, &mut scratch, &mut fast);
+                assert_eq!(fast, synack::ladder::layout(conn, None, 0).to_text(), "{} #{}", f.display(), conn.id);
+                fast
+            });
+            let n = conn.elided;
+            let (said_en, said_zh) =
+                (format!("⋯ {n} segments not kept before this one ⋯"), format!("⋯ 此前有 {n} 个报文段未保留 ⋯"));
+            assert_eq!(en.contains(&said_en), n > 0, "{}: {en}", f.display());
+            assert_eq!(zh.contains(&said_zh), n > 0, "{}: {zh}", f.display());
+            // On the same row.
+            let row = |t: &str, s: &str| t.lines().position(|l| l.contains(s));
+            assert_eq!(row(&en, &said_en), row(&zh, &said_zh), "{}", f.display());
+            elided += usize::from(n > 0);
+        }
+    }
+    assert!(elided > 5, "{elided} connections elided");
+}
