@@ -5,6 +5,8 @@
 //! handshake is 三次握手 and the four-segment close 四次挥手; jsonl is the
 //! same bytes in both languages.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -292,24 +294,11 @@ fn chinese_wraps_between_characters_within_the_width() {
     assert!(wrap_lines(CHINESE, 96)[0].chars().count() > 40);
 }
 
-/// Whether a tool the renderer tests need is there; without it they skip,
-/// except in CI (SYNACK_REQUIRE_CAPTURE=1), where `.ci/run` installs it.
-fn have(what: &str, ok: bool) -> bool {
-    if !ok {
-        assert!(
-            std::env::var("SYNACK_REQUIRE_CAPTURE").as_deref() != Ok("1"),
-            "{what} is missing (.ci/run installs it)"
-        );
-        eprintln!("skipping: {what} is missing");
-    }
-    ok
-}
-
 #[test]
 fn chinese_mermaid_parses_with_mermaid_itself() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let installed = root.join("tests/mermaid/node_modules/mermaid").is_dir();
-    if !have(
+    if !support::have(
         "node with tests/mermaid/node_modules",
         installed && Command::new("node").arg("--version").output().is_ok(),
     ) {
@@ -332,7 +321,8 @@ fn chinese_mermaid_parses_with_mermaid_itself() {
 
 #[test]
 fn chinese_svg_is_well_formed_and_renders() {
-    let rsvg = have("rsvg-convert (librsvg2-bin)", Command::new("rsvg-convert").arg("--version").output().is_ok());
+    let rsvg =
+        support::have("rsvg-convert (librsvg2-bin)", Command::new("rsvg-convert").arg("--version").output().is_ok());
     for f in fixtures() {
         for args in [&["--format", "svg"][..], &["--format", "svg", "--diagram"]] {
             let svg = trace("zh", &f, args);

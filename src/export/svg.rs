@@ -417,6 +417,15 @@ mod tests {
         e.render()
     }
 
+    /// The text lines under the figure.
+    fn fig_lines(svg: &str) -> Vec<String> {
+        let doc = roxmltree::Document::parse(svg).unwrap();
+        doc.descendants()
+            .filter(|n| n.has_tag_name("text") && n.attribute("class") == Some("fig"))
+            .map(|n| n.descendants().filter(roxmltree::Node::is_text).filter_map(|d| d.text()).collect())
+            .collect()
+    }
+
     /// In Chinese too, counted in columns (a Chinese character takes two):
     /// the footnotes and the states' glosses wrap inside the figure, and
     /// TIME-WAIT's gloss says how long Linux waits.
@@ -425,12 +434,7 @@ mod tests {
         let _zh = crate::i18n::scope(crate::i18n::Lang::Zh);
         for fixture in ["abort.pcap", "refused.pcap", "ipv6.pcap", "half-close.pcap", "seed.pcap"] {
             let svg = svg(fixture);
-            let doc = roxmltree::Document::parse(&svg).unwrap();
-            let lines: Vec<String> = doc
-                .descendants()
-                .filter(|n| n.has_tag_name("text") && n.attribute("class") == Some("fig"))
-                .map(|n| n.descendants().filter(roxmltree::Node::is_text).filter_map(|d| d.text()).collect())
-                .collect();
+            let lines = fig_lines(&svg);
             let wide = lines.iter().filter(|l| crate::i18n::width(l) > l.chars().count()).count();
             assert!(wide > 3, "{fixture}: {lines:?}");
             for l in &lines {
@@ -449,12 +453,7 @@ mod tests {
     fn the_figures_footnote_wraps_inside_it() {
         for fixture in ["abort.pcap", "refused.pcap", "ipv6.pcap", "half-close.pcap"] {
             let svg = svg(fixture);
-            let doc = roxmltree::Document::parse(&svg).unwrap();
-            let lines: Vec<String> = doc
-                .descendants()
-                .filter(|n| n.has_tag_name("text") && n.attribute("class") == Some("fig"))
-                .map(|n| n.descendants().filter(roxmltree::Node::is_text).filter_map(|d| d.text()).collect())
-                .collect();
+            let lines = fig_lines(&svg);
             for l in &lines {
                 assert!(l.chars().count() <= FIG_CHARS, "{fixture}: {l:?}");
             }
