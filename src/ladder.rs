@@ -1,7 +1,9 @@
 //! Pure layout of a connection's ladder (sequence diagram): which text goes in
 //! which column. The geometry (lifeline columns, arrow width) is computed here
 //! once and used by the text export and the dashboard; the SVG export draws the
-//! same rows (labels, marks, notes) at its own pixel scale.
+//! same rows (labels, marks, notes) at its own pixel scale. Columns are
+//! terminal columns: the header and notes may be Chinese (two columns a
+//! character), labels and state marks never are.
 //!
 //! ```text
 //!  #1  client 127.0.0.1:46648                     server 127.0.0.1:8001
@@ -236,14 +238,27 @@ pub fn call_label(call: &crate::model::connection::CallRow) -> String {
 pub fn call_text(call: &crate::model::connection::CallRow, width: usize) -> String {
     let label = call_label(call);
     let room = width.saturating_sub(2);
-    let label: String = if label.chars().count() > room {
-        label.chars().take(room.saturating_sub(1)).chain(['…']).collect()
+    // In terminal columns: a program's name may hold wide characters.
+    let label: String = if crate::i18n::width(&label) > room {
+        let mut cut = String::new();
+        let mut used = 0;
+        for c in label.chars() {
+            let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+            if used + w + 1 > room {
+                break;
+            }
+            cut.push(c);
+            used += w;
+        }
+        cut.push('…');
+        cut
     } else {
         label
     };
+    let fill = " ".repeat(room.saturating_sub(crate::i18n::width(&label)));
     match call.side {
-        crate::model::tracker::Role::Client => format!("{CALL_GLYPH} {label:<room$}"),
-        crate::model::tracker::Role::Server => format!("{label:>room$} {CALL_GLYPH}"),
+        crate::model::tracker::Role::Client => format!("{CALL_GLYPH} {label}{fill}"),
+        crate::model::tracker::Role::Server => format!("{fill}{label} {CALL_GLYPH}"),
     }
 }
 
@@ -274,25 +289,28 @@ pub fn header(conn: &Connection, geometry: &Geometry) -> String {
 
 /// Appends [`header`].
 pub fn push_header(out: &mut String, conn: &Connection, geometry: &Geometry) {
+    let w = timeline::words::of(timeline::words::lang());
     let start = out.len();
     // `#{id:<3} client {addr}`
     out.push('#');
     let id = itoa::Buffer::new().format(conn.id).len();
     timeline::push_int(out, conn.id);
     out.push_str(&"   "[id.min(3)..]);
-    out.push_str(" client ");
-    timeline::push_addr(out, conn.client.addr);
-    // The server label starts where the server lifeline is (addresses are ASCII).
+    out.push(' ');
+    w.client.push(out, |o| timeline::push_addr(o, conn.client.addr));
+    // The server label starts where the server lifeline is (in columns:
+    // a Chinese word takes two).
     let at = geometry.server_lifeline() - geometry.lead;
-    let pad = at.saturating_sub(out.len() - start).max(2);
+    let head = &out[start..];
+    let used = if head.is_ascii() { head.len() } else { crate::i18n::width(head) };
+    let pad = at.saturating_sub(used).max(2);
     for _ in 0..pad {
         out.push(' ');
     }
-    out.push_str("server ");
-    timeline::push_addr(out, conn.server.addr);
+    w.server.push(out, |o| timeline::push_addr(o, conn.server.addr));
     if !conn.encap.is_empty() {
-        out.push_str("   carried in ");
-        out.push_str(&conn.encap.names().join(" › "));
+        out.push_str("   ");
+        w.carried_in.push(out, |o| o.push_str(&conn.encap.names().join(" › ")));
     }
 }
 

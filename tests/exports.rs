@@ -166,19 +166,6 @@ fn dashboard_export_writes_three_files_and_never_overwrites() {
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
 }
 
-/// Whether a tool the renderer tests need is there; without it they skip,
-/// except in CI (SYNACK_REQUIRE_CAPTURE=1), where `.ci/run` installs it.
-fn have(what: &str, ok: bool) -> bool {
-    if !ok {
-        assert!(
-            std::env::var("SYNACK_REQUIRE_CAPTURE").as_deref() != Ok("1"),
-            "{what} is missing (.ci/run installs it)"
-        );
-        eprintln!("skipping: {what} is missing");
-    }
-    ok
-}
-
 /// Every fixture, one file each, plus all of them in one capture.
 fn every_fixture_and_all_together(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"))
@@ -207,7 +194,7 @@ fn every_fixture_and_all_together(dir: &Path) -> Vec<PathBuf> {
 fn mermaid_output_parses_with_mermaid_itself() {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mermaid/parse.mjs");
     let installed = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mermaid/node_modules/mermaid").is_dir();
-    if !have(
+    if !support::have(
         "node with tests/mermaid/node_modules",
         installed && Command::new("node").arg("--version").output().is_ok(),
     ) {
@@ -230,7 +217,7 @@ fn mermaid_output_parses_with_mermaid_itself() {
 
 #[test]
 fn svg_output_renders_with_rsvg() {
-    if !have("rsvg-convert (librsvg2-bin)", Command::new("rsvg-convert").arg("--version").output().is_ok()) {
+    if !support::have("rsvg-convert (librsvg2-bin)", Command::new("rsvg-convert").arg("--version").output().is_ok()) {
         return;
     }
     let dir = support::tempdir("svg-render");

@@ -16,6 +16,7 @@ use std::io::{self, Write};
 use super::Exporter;
 use crate::model::timeline;
 use crate::model::tracker::{Connection, Dir};
+use crate::t;
 
 /// Mermaid sequence diagrams.
 #[derive(Default)]
@@ -28,7 +29,19 @@ pub struct MermaidExporter {
 
 /// The Markdown heading of a connection.
 fn heading(conn: &Connection) -> String {
-    format!("## #{} {} → {} ({})", conn.id, conn.client.addr, conn.server.addr, conn.close_kind())
+    let h = t!(
+        "rows-mermaid-heading",
+        id = conn.id,
+        client = conn.client.addr.to_string(),
+        server = conn.server.addr.to_string(),
+        kind = close_kind(conn),
+    );
+    format!("## {h}")
+}
+
+/// The close's name in the current language (`four-way`, 四次挥手).
+fn close_kind(conn: &Connection) -> String {
+    t!("rows-close-kind", kind = conn.close_kind().name())
 }
 
 fn fenced(out: &mut String, heading: &str, diagram: &str) {
@@ -62,15 +75,18 @@ pub fn escape(s: &str) -> String {
 #[must_use]
 pub fn diagram(conn: &Connection) -> String {
     let mut s = String::new();
-    let kind = conn.close_kind();
+    let (client, server) = (conn.client.addr.to_string(), conn.server.addr.to_string());
     let _ = writeln!(s, "sequenceDiagram");
-    let _ = writeln!(
-        s,
-        "    title {}",
-        escape(&format!("#{} {} → {} (close: {kind})", conn.id, conn.client.addr, conn.server.addr))
+    let title = t!(
+        "rows-mermaid-title",
+        id = conn.id,
+        client = client.clone(),
+        server = server.clone(),
+        kind = close_kind(conn)
     );
-    let _ = writeln!(s, "    participant C as {}", escape(&format!("client {}", conn.client.addr)));
-    let _ = writeln!(s, "    participant S as {}", escape(&format!("server {}", conn.server.addr)));
+    let _ = writeln!(s, "    title {}", escape(&title));
+    let _ = writeln!(s, "    participant C as {}", escape(&t!("rows-endpoint", role = "client", addr = client)));
+    let _ = writeln!(s, "    participant S as {}", escape(&t!("rows-endpoint", role = "server", addr = server)));
     // Socket calls, as notes over their caller, before the first segment
     // captured after them.
     let mut calls = conn.calls.iter().peekable();
@@ -118,7 +134,7 @@ impl MermaidExporter {
         match (self.written, self.first.take()) {
             (1, _) => self.first = Some(this),
             (_, Some((h, d))) => {
-                out.push_str("# synack: one Mermaid diagram per connection\n\n");
+                out.push_str(&format!("# {}\n\n", t!("rows-mermaid-many")));
                 fenced(out, &h, &d);
                 fenced(out, &this.0, &this.1);
             }

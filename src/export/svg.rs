@@ -13,6 +13,7 @@ use super::Exporter;
 use crate::ladder;
 use crate::model::timeline;
 use crate::model::tracker::{Connection, Dir, Phase};
+use crate::t;
 
 const WIDTH: u32 = 960;
 const ROW: u32 = 30;
@@ -54,8 +55,13 @@ fn figure(s: &mut String, conn: &Connection, y0: u32) -> u32 {
     let lit = fig::lit(conn, last);
     let _ = writeln!(
         s,
-        r#"<g class="diagram"><text x="{FIG_X}" y="{}" class="title">RFC 9293 state diagram: client's path <tspan fill="{CLIENT}">blue (C)</tspan>, server's <tspan fill="{SERVER}">orange (S)</tspan></text>"#,
-        y0 + 24
+        r#"<g class="diagram"><text x="{FIG_X}" y="{}" class="title">{}</text>"#,
+        y0 + 24,
+        t!(
+            "rows-fig-title",
+            blue = format!(r#"<tspan fill="{CLIENT}">{}</tspan>"#, escape(&t!("rows-fig-blue"))),
+            orange = format!(r#"<tspan fill="{SERVER}">{}</tspan>"#, escape(&t!("rows-fig-orange"))),
+        )
     );
     let top = y0 + HEADER - 16;
     for (y, row) in fig::cells().iter().enumerate() {
@@ -99,8 +105,11 @@ fn figure(s: &mut String, conn: &Connection, y0: u32) -> u32 {
     }
     let mut y = top + u32::from(fig::HEIGHT) * CELL_H + 10;
     let path = super::text::diagram_path(conn);
-    let legend = "  (the figure abbreviates: SYN-RCVD is SYN-RECEIVED, ESTAB is ESTABLISHED)";
-    for line in path.lines().chain([legend]).flat_map(|l| hanging(l, FIG_CHARS)) {
+    let legend = format!("  {}", t!("rows-fig-legend"));
+    let gloss = t!("rows-fig-gloss");
+    let gloss = if gloss.is_empty() { None } else { Some(format!("  {gloss}")) };
+    let notes = [Some(legend), gloss];
+    for line in path.lines().chain(notes.iter().flatten().map(String::as_str)).flat_map(|l| hanging(l, FIG_CHARS)) {
         let _ = writeln!(s, r#"<text x="{FIG_X}" y="{y}" class="fig" xml:space="preserve">{}</text>"#, escape(&line));
         y += CELL_H;
     }
@@ -113,17 +122,25 @@ fn figure(s: &mut String, conn: &Connection, y0: u32) -> u32 {
 /// that starts within `width`), so a footnote stays inside the figure.
 fn hanging(line: &str, width: usize) -> Vec<String> {
     let chars: Vec<char> = line.chars().collect();
-    if chars.len() <= width {
+    // Columns before each character (a Chinese character takes two).
+    let mut at = Vec::with_capacity(chars.len() + 1);
+    at.push(0);
+    for c in &chars {
+        at.push(at.last().copied().unwrap_or(0) + unicode_width::UnicodeWidthChar::width(*c).unwrap_or(0));
+    }
+    if at[chars.len()] <= width {
         return vec![line.to_string()];
     }
     // Where the last column starts: after a run of two spaces or more.
-    let indent = (2..width.min(chars.len()))
+    let indent = (2..chars.len())
         .rev()
+        .filter(|&i| at[i] < width)
         .find(|&i| chars[i] != ' ' && chars[i - 1] == ' ' && chars[i - 2] == ' ')
-        .filter(|&i| i < width * 2 / 3)
+        .filter(|&i| at[i] < width * 2 / 3)
         .unwrap_or(0);
     let head: String = chars[..indent].iter().collect();
     let rest: String = chars[indent..].iter().collect();
+    let indent = at[indent];
     let pad = " ".repeat(indent);
     super::text::wrap_lines(&rest, width - indent)
         .into_iter()
@@ -205,19 +222,21 @@ fn ladder(s: &mut String, conn: &Connection, y0: u32) -> u32 {
         r#"<g class="connection" id="connection-{}"><text x="16" y="{}" class="title">{}</text>"#,
         conn.id,
         y0 + 24,
-        escape(&format!(
-            "#{} client {} ⇄ server {} · close: {}",
-            conn.id,
-            conn.client.addr,
-            conn.server.addr,
-            conn.close_kind()
+        escape(&t!(
+            "rows-svg-title",
+            id = conn.id,
+            client = conn.client.addr.to_string(),
+            server = conn.server.addr.to_string(),
+            kind = t!("rows-close-kind", kind = conn.close_kind().name()),
         ))
     );
     let _ = writeln!(
         s,
-        r#"<text x="{LEFT}" y="{}" text-anchor="middle" class="who">client</text><text x="{RIGHT}" y="{}" text-anchor="middle" class="who">server</text>"#,
+        r#"<text x="{LEFT}" y="{}" text-anchor="middle" class="who">{}</text><text x="{RIGHT}" y="{}" text-anchor="middle" class="who">{}</text>"#,
         top - 12,
-        top - 12
+        t!("rows-role", role = "client"),
+        top - 12,
+        t!("rows-role", role = "server"),
     );
     for x in [LEFT, RIGHT] {
         let _ = writeln!(s, r#"<line x1="{x}" y1="{top}" x2="{x}" y2="{bottom}" class="lifeline"/>"#);
@@ -398,18 +417,43 @@ mod tests {
         e.render()
     }
 
+    /// The text lines under the figure.
+    fn fig_lines(svg: &str) -> Vec<String> {
+        let doc = roxmltree::Document::parse(svg).unwrap();
+        doc.descendants()
+            .filter(|n| n.has_tag_name("text") && n.attribute("class") == Some("fig"))
+            .map(|n| n.descendants().filter(roxmltree::Node::is_text).filter_map(|d| d.text()).collect())
+            .collect()
+    }
+
+    /// In Chinese too, counted in columns (a Chinese character takes two):
+    /// the footnotes and the states' glosses wrap inside the figure, and
+    /// TIME-WAIT's gloss says how long Linux waits.
+    #[test]
+    fn the_figures_chinese_footnotes_wrap_inside_it() {
+        let _zh = crate::i18n::scope(crate::i18n::Lang::Zh);
+        for fixture in ["abort.pcap", "refused.pcap", "ipv6.pcap", "half-close.pcap", "seed.pcap"] {
+            let svg = svg(fixture);
+            let lines = fig_lines(&svg);
+            let wide = lines.iter().filter(|l| crate::i18n::width(l) > l.chars().count()).count();
+            assert!(wide > 3, "{fixture}: {lines:?}");
+            for l in &lines {
+                assert!(crate::i18n::width(l) <= FIG_CHARS, "{fixture}: {l:?}");
+            }
+            let joined: String = lines.iter().map(|l| l.trim()).collect();
+            assert!(joined.contains("图中缩写：SYN-RCVD 即 SYN-RECEIVED"), "{fixture}: {joined}");
+            assert!(joined.contains("Linux 固定为 60 秒"), "{fixture}: {joined}");
+            assert!(!joined.contains("not an arrow"), "{fixture}: {joined}");
+        }
+    }
+
     /// Every line under the figure fits its width: the RST's footnote
     /// ("not an arrow of the figure...") wraps under its column, whole.
     #[test]
     fn the_figures_footnote_wraps_inside_it() {
         for fixture in ["abort.pcap", "refused.pcap", "ipv6.pcap", "half-close.pcap"] {
             let svg = svg(fixture);
-            let doc = roxmltree::Document::parse(&svg).unwrap();
-            let lines: Vec<String> = doc
-                .descendants()
-                .filter(|n| n.has_tag_name("text") && n.attribute("class") == Some("fig"))
-                .map(|n| n.descendants().filter(roxmltree::Node::is_text).filter_map(|d| d.text()).collect())
-                .collect();
+            let lines = fig_lines(&svg);
             for l in &lines {
                 assert!(l.chars().count() <= FIG_CHARS, "{fixture}: {l:?}");
             }

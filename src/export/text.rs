@@ -4,6 +4,14 @@ use super::Exporter;
 use crate::ladder;
 use crate::model::timeline;
 use crate::model::tracker::Connection;
+use crate::t;
+
+/// An ICMP error's name in the current language (`port unreachable`).
+#[must_use]
+pub fn icmp_name(icmp: &crate::model::segment::Icmp) -> String {
+    let name = icmp.name();
+    t!("rows-icmp-name", name = name, key = name.replace(' ', "-"))
+}
 
 /// Plain text ladders; with `diagram`, each endpoint's path through RFC
 /// 9293's state diagram after the verdict.
@@ -25,6 +33,15 @@ impl TextExporter {
     pub fn new(diagram: bool) -> TextExporter {
         TextExporter { diagram, ..TextExporter::default() }
     }
+}
+
+/// `s` and spaces after it up to `width` terminal columns (a Chinese
+/// character takes two).
+#[must_use]
+pub fn pad(s: &str, width: usize) -> String {
+    let mut out = s.to_owned();
+    out.extend(std::iter::repeat_n(' ', width.saturating_sub(crate::i18n::width(s))));
+    out
 }
 
 /// Where the ACK of an arrow `rcv FIN / snd ACK` left: the arrow's row shows
@@ -52,10 +69,33 @@ fn ack_of_fin(conn: &Connection, fin: usize, role: crate::model::tracker::Role, 
         .skip(fin + 1)
         .find(|(_, a)| a.dir.sender() == role && a.flags.ack() && !a.flags.rst() && a.ack.ge(end));
     match acked {
-        Some((i, a)) if a.flags.fin() => format!(" (the ACK: row {}, with its FIN)", i + 1),
-        Some((i, _)) => format!(" (the ACK: row {})", i + 1),
+        Some((i, a)) => {
+            let fin = if a.flags.fin() { "yes" } else { "no" };
+            t!("rows-ack-of-fin", fin = fin, row = i + 1)
+        }
         None => String::new(),
     }
+}
+
+/// Why a transition is not an arrow of figure 5 ([`crate::model::diagram::off_diagram`],
+/// [`crate::model::explain::rst_label`]), in the current language: each
+/// of those texts has its message; another text is shown as it is.
+fn off_arrow(why: &'static str) -> String {
+    use crate::model::diagram::off_diagram;
+    use crate::model::explain as e;
+    use crate::model::tcp::TcpState;
+    let key = match why {
+        w if w == e::RST_IN_SYN_SENT => "rst-in-syn-sent",
+        w if w == e::RST_RECEIVED => "rst-received",
+        w if w == e::RST_ABORT => "rst-abort",
+        w if w == e::RST_UNREAD => "rst-unread",
+        w if w == e::RST_DATA_AFTER_CLOSE => "rst-data-after-close",
+        w if w == off_diagram(TcpState::FinWait1, TcpState::TimeWait) => "fin-with-ack",
+        w if w == off_diagram(TcpState::SynReceived, TcpState::CloseWait) => "fin-before-ack",
+        w if w == off_diagram(TcpState::Established, TcpState::FinWait2) => "inferred",
+        _ => "other",
+    };
+    t!("rows-off-arrow", key = key, why = why)
 }
 
 /// Each endpoint's path through RFC 9293's figure 5, one transition a line:
@@ -64,16 +104,17 @@ fn ack_of_fin(conn: &Connection, fin: usize, role: crate::model::tracker::Role, 
 pub fn diagram_path(conn: &Connection) -> String {
     use crate::model::diagram;
     use crate::model::tracker::Role;
-    let mut out = String::from("  path through RFC 9293's state diagram (figure 5):\n");
+    let mut out = format!("  {}\n", t!("rows-path-title"));
     for role in [Role::Client, Role::Server] {
-        for (i, t) in diagram::path(conn, role).iter().enumerate() {
-            let who = if i == 0 { role.name() } else { "" };
-            let label = match t.label {
-                Ok(arrow) => format!("{arrow}{}", ack_of_fin(conn, t.row, role, arrow)),
-                Err(why) => format!("(not an arrow of the figure: {why})"),
+        for (i, tr) in diagram::path(conn, role).iter().enumerate() {
+            let who = if i == 0 { t!("rows-role", role = role.name()) } else { String::new() };
+            let label = match tr.label {
+                Ok(arrow) => format!("{arrow}{}", ack_of_fin(conn, tr.row, role, arrow)),
+                Err(why) => t!("rows-not-an-arrow", why = off_arrow(why)),
             };
-            let step = format!("{} -> {}", t.from, t.to);
-            out.push_str(&format!("    {who:<7} {step:<28} row {:<4} {label}\n", t.row + 1));
+            let step = format!("{} -> {}", tr.from, tr.to);
+            let row = t!("rows-path-row", row = tr.row + 1);
+            out.push_str(&format!("    {} {step:<28} {} {label}\n", pad(&who, 7), pad(&row, 8)));
         }
     }
     out
@@ -93,13 +134,16 @@ fn with_extras(conn: &Connection, ladder: &ladder::Ladder) -> String {
     // (after which row, or None for before the first; order key; text)
     let mut extra: Vec<(Option<usize>, u64, String)> = Vec::new();
     for n in &conn.icmp {
-        let mtu = if n.icmp.mtu > 0 { format!(", mtu {}", n.icmp.mtu) } else { String::new() };
         let line = format!(
-            "{pad}⚠ ICMP{} {} from {} at {:.3} ms{mtu}",
-            if n.icmp.v6 { "v6" } else { "" },
-            n.icmp.name(),
-            n.icmp.from,
-            since(n.ts)
+            "{pad}{}",
+            t!(
+                "rows-icmp",
+                v6 = if n.icmp.v6 { "v6" } else { "" },
+                name = icmp_name(&n.icmp),
+                from = n.icmp.from.to_string(),
+                ms = format!("{:.3}", since(n.ts)),
+                mtu = n.icmp.mtu,
+            )
         );
         let after = n.row.or_else(|| conn.records.len().checked_sub(1));
         extra.push((after, n.ts.0, line));
@@ -110,24 +154,28 @@ fn with_extras(conn: &Connection, ladder: &ladder::Ladder) -> String {
         let after = conn.records.iter().rposition(|r| r.ts <= t.ts);
         let mark = if v.agrees() { '⚙' } else { '✗' };
         let wire = match (v.row, v.as_wire, v.apart) {
-            (Some(_), Some((_, to)), _) => format!("  (the kernel's CLOSED: a mini-socket took over, in {to})"),
-            (Some(_), None, _) if kernel::born_late(conn, v) => {
-                "  (the server's new socket, made when the handshake completed; the listener stays in LISTEN, and \
-                 the request socket that answered the SYN reports no change)"
-                    .to_string()
-            }
+            (Some(_), Some((_, to)), _) => t!("rows-kernel-handover", state = to.name()),
+            (Some(_), None, _) if kernel::born_late(conn, v) => t!("rows-kernel-born-late"),
             (Some(_), None, _) => String::new(),
-            (None, _, Some(row)) => format!("  ✗ the wire shows it on row {}, at another time", row + 1),
-            (None, _, None) => "  ✗ the wire does not show this".to_string(),
+            (None, _, Some(row)) => format!("  {}", t!("rows-kernel-wire-elsewhere", row = row + 1)),
+            (None, _, None) => format!("  {}", t!("rows-kernel-wire-none")),
         };
-        let line =
-            format!("{pad}{mark} kernel {:<6} {} → {} at {:.3} ms{wire}", t.side.name(), t.from, t.to, since(t.ts));
+        let said = t!(
+            "rows-kernel",
+            mark = mark.to_string(),
+            role = t.side.name(),
+            from = t.from.name(),
+            to = t.to.name(),
+            ms = format!("{:.3}", since(t.ts)),
+        );
+        let line = format!("{pad}{said}{wire}");
         extra.push((after, t.ts.0, line));
     }
     for c in &conn.calls {
         // A connect() comes before the first segment: a negative time.
         let at = (i128::from(c.ts.0) - i128::from(conn.start().0)) as f64 / 1e6;
-        let line = format!("{}  at {at:.3} ms", ladder::call_line(c, &ladder.geometry));
+        let line =
+            format!("{}  {}", ladder::call_line(c, &ladder.geometry), t!("rows-call-at", ms = format!("{at:.3}")));
         extra.push((ladder::call_after(conn, c), c.ts.0, line));
     }
     extra.sort_by_key(|(after, ts, _)| (after.map_or(0, |a| a + 1), *ts));
@@ -165,7 +213,9 @@ pub fn wrap(text: &str, width: usize, indent: &str) -> String {
     out
 }
 
-/// Splits `text` into lines of at most `width` characters (a longer word gets a line of its own).
+/// Splits `text` into lines of at most `width` columns (a longer word gets a
+/// line of its own; Chinese breaks between characters, a wide one counted
+/// as two columns).
 #[must_use]
 pub fn wrap_lines(text: &str, width: usize) -> Vec<String> {
     wrap(text, width, "").lines().map(str::to_string).collect()
@@ -231,7 +281,7 @@ pub fn push_wrapped(out: &mut String, text: &str, width: usize, indent: &str) {
             place_word(out, &mut chars, piece, piece.len(), width, indent);
         } else {
             for word in piece.split_whitespace() {
-                place_word(out, &mut chars, word, word.chars().count(), width, indent);
+                place_any(out, &mut chars, word, width, indent);
             }
         }
     }
@@ -260,13 +310,104 @@ fn place_word(out: &mut String, chars: &mut usize, word: &str, n: usize, width: 
     *chars += n;
 }
 
+/// Places a word that may hold wide characters: one without them as
+/// [`place_word`] does, its width its count of characters; one with them
+/// as [`place_wide`] does.
+fn place_any(out: &mut String, chars: &mut usize, word: &str, width: usize, indent: &str) {
+    if word.chars().any(is_wide) {
+        place_wide(out, chars, word, width, indent);
+    } else {
+        place_word(out, chars, word, word.chars().count(), width, indent);
+    }
+}
+
+/// Whether `c` takes two terminal columns (a Chinese character, `，`).
+fn is_wide(c: char) -> bool {
+    unicode_width::UnicodeWidthChar::width(c) == Some(2)
+}
+
+/// Punctuation a line may not begin with (it closes what came before).
+fn closes(c: char) -> bool {
+    matches!(
+        c,
+        '，' | '。'
+            | '、'
+            | '；'
+            | '：'
+            | '！'
+            | '？'
+            | '）'
+            | '」'
+            | '』'
+            | '》'
+            | '”'
+            | '’'
+            | ')'
+            | ','
+            | '.'
+            | ';'
+            | ':'
+    )
+}
+
+/// Punctuation a line may not end with (it opens what comes after).
+fn opens(c: char) -> bool {
+    matches!(c, '（' | '「' | '『' | '《' | '“' | '‘' | '(')
+}
+
+/// Places a word with wide characters (Chinese writes no spaces between
+/// its words): a line may break between any two wide characters, never
+/// inside a run of narrow ones (`FIN-WAIT-1`, `0.040`), never before
+/// closing punctuation nor after opening punctuation. Widths are terminal
+/// columns (a wide character takes two), so no line passes `width` unless
+/// one unbreakable run is wider than it.
+fn place_wide(out: &mut String, cols: &mut usize, word: &str, width: usize, indent: &str) {
+    // The units between which a line may break, with their widths.
+    let mut units: Vec<(usize, usize, usize)> = Vec::new(); // (start, end, columns)
+    let mut glue = false; // the next character joins the last unit
+    for (i, c) in word.char_indices() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        let end = i + c.len_utf8();
+        let joins = match units.last() {
+            None => false,
+            Some(&(s, e, _)) => {
+                let prev = word[s..e].chars().next_back().unwrap_or(' ');
+                glue || closes(c) || (!is_wide(c) && !is_wide(prev) && !opens(prev)) || w == 0
+            }
+        };
+        match units.last_mut() {
+            Some(u) if joins => {
+                u.1 = end;
+                u.2 += w;
+            }
+            _ => units.push((i, end, w)),
+        }
+        glue = opens(c);
+    }
+    for (k, &(s, e, w)) in units.iter().enumerate() {
+        let unit = &word[s..e];
+        if k == 0 {
+            // The first unit is placed as a word: after a space, or on a new line.
+            place_word(out, cols, unit, w, width, indent);
+            continue;
+        }
+        if *cols + w > width {
+            out.push('\n');
+            out.push_str(indent);
+            *cols = 0;
+        }
+        out.push_str(unit);
+        *cols += w;
+    }
+}
+
 /// [`push_wrapped`] the plain way, one `char` at a time.
 #[must_use]
 pub fn push_wrapped_plain(text: &str, width: usize, indent: &str) -> String {
     let mut out = String::new();
     let mut chars = 0;
     for word in text.split_whitespace() {
-        place_word(&mut out, &mut chars, word, word.chars().count(), width, indent);
+        place_any(&mut out, &mut chars, word, width, indent);
     }
     if chars > 0 {
         out.push('\n');
@@ -312,6 +453,22 @@ mod tests {
             let mut fast = String::new();
             push_wrapped(&mut fast, &text, width, "  ");
             proptest::prop_assert_eq!(fast, push_wrapped_plain(&text, width, "  "));
+        }
+
+        /// With Chinese: the same, and no line wider than the width unless
+        /// one unbreakable run is (Latin, with the punctuation it holds on to).
+        #[test]
+        fn fast_wrap_is_the_plain_wrap_in_chinese(
+            text in "([a-z0-9]{0,6}[中文]{0,4}[，。（）：]?[中文]{0,4}[ ]{0,2}){0,30}",
+            width in 4usize..60,
+        ) {
+            let mut fast = String::new();
+            push_wrapped(&mut fast, &text, width, "");
+            proptest::prop_assert_eq!(&fast, &push_wrapped_plain(&text, width, ""));
+            for line in fast.lines() {
+                let latin = line.split(|c: char| !c.is_ascii_alphanumeric() && c != '.').map(str::len).max().unwrap_or(0);
+                proptest::prop_assert!(crate::i18n::width(line) <= width.max(latin + 4), "{:?}", line);
+            }
         }
 
         #[test]

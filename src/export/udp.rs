@@ -6,9 +6,28 @@ use std::fmt::Write as _;
 
 use crate::model::segment::Timestamp;
 use crate::model::udp::{Dir, Flow, Kept};
+use crate::t;
 
-/// Why a UDP ladder has no state column: shown under every UDP flow.
+/// Why a UDP ladder has no state column: shown under every UDP flow (in
+/// English; [`no_state`] in the current language).
 pub const NO_STATE: &str = "UDP keeps no connection state on the wire: nothing to open, nothing to close";
+
+/// [`NO_STATE`] in the current language.
+#[must_use]
+pub fn no_state() -> String {
+    t!("rows-udp-no-state")
+}
+
+/// `text` as a sentence of the current language: a full stop after it
+/// (`.` in English, `。` in Chinese, unless it ends with one already).
+#[must_use]
+pub fn sentence(text: &str) -> String {
+    match crate::i18n::current() {
+        crate::i18n::Lang::En => format!("{text}."),
+        crate::i18n::Lang::Zh if text.ends_with(['。', '！', '？', '.']) => text.to_owned(),
+        crate::i18n::Lang::Zh => format!("{text}。"),
+    }
+}
 
 fn dir_name(dir: Dir) -> &'static str {
     match dir {
@@ -94,7 +113,7 @@ pub(crate) fn rows(flow: &Flow) -> Vec<(Timestamp, Dir, String)> {
     let mut rows: Vec<(Timestamp, Dir, String)> = flow.kept().map(|k| (k.ts, k.dir, label(k))).collect();
     if flow.dropped > 0 {
         let at = flow.head.last().map_or(flow.first, |k| k.ts);
-        rows.insert(flow.head.len(), (at, Dir::ToServer, format!("... {} datagrams not kept ...", flow.dropped)));
+        rows.insert(flow.head.len(), (at, Dir::ToServer, t!("rows-udp-not-kept", n = flow.dropped)));
     }
     for n in &flow.icmp {
         // The error comes back to the quoted datagram's sender.
@@ -102,7 +121,7 @@ pub(crate) fn rows(flow: &Flow) -> Vec<(Timestamp, Dir, String)> {
             Dir::ToServer => Dir::ToClient,
             Dir::ToClient => Dir::ToServer,
         };
-        let text = format!("ICMP {} (from {})", n.icmp.name(), n.icmp.from);
+        let text = t!("rows-udp-icmp", name = super::text::icmp_name(&n.icmp), from = n.icmp.from.to_string());
         let at = rows.partition_point(|r| r.0 <= n.ts);
         rows.insert(at, (n.ts, back, text));
     }
@@ -114,18 +133,21 @@ pub(crate) fn rows(flow: &Flow) -> Vec<(Timestamp, Dir, String)> {
 #[must_use]
 pub fn text(flow: &Flow) -> String {
     let (c, s) = (flow.client.to_string(), flow.server.to_string());
-    let mut out = format!("UDP flow {}  {c} <-> {s}\n", flow.id);
-    let width = rows(flow).iter().map(|r| r.2.chars().count()).max().unwrap_or(0).max(12) + 6;
+    let mut out = t!("rows-udp-heading", id = flow.id, client = c.clone(), server = s.clone());
+    out.push('\n');
+    // In terminal columns: an ICMP error's name may be Chinese.
+    let width = rows(flow).iter().map(|r| crate::i18n::width(&r.2)).max().unwrap_or(0).max(12) + 6;
     let _ = writeln!(out, "  {:>10}  {c:<w$}{s}", "", w = width);
     for (ts, dir, label) in rows(flow) {
+        let fill = "-".repeat((width - 5).saturating_sub(crate::i18n::width(&label)));
         let arrow = match dir {
-            Dir::ToServer => format!("|--{label:-<w$}->|", w = width - 5),
-            Dir::ToClient => format!("|<-{label:-<w$}--|", w = width - 5),
+            Dir::ToServer => format!("|--{label}{fill}->|"),
+            Dir::ToClient => format!("|<-{label}{fill}--|"),
         };
         let _ = writeln!(out, "  {:>8.3}ms  {arrow}", millis(flow.first, ts));
     }
-    let _ = writeln!(out, "  {NO_STATE}.");
-    let _ = writeln!(out, "  {}.", flow.verdict());
+    let _ = writeln!(out, "  {}", sentence(&no_state()));
+    let _ = writeln!(out, "  {}", sentence(&flow.verdict()));
     out.push('\n');
     out
 }
@@ -135,16 +157,17 @@ pub fn text(flow: &Flow) -> String {
 #[must_use]
 pub fn mermaid(flow: &Flow) -> (String, String) {
     use super::mermaid::escape;
-    let title = format!("UDP flow {} {} ↔ {}", flow.id, flow.client, flow.server);
+    let (c, s) = (flow.client.to_string(), flow.server.to_string());
+    let title = t!("rows-udp-mermaid-title", id = flow.id, client = c.clone(), server = s.clone());
     let heading = format!("## {title}");
     let mut d = format!("sequenceDiagram\n    title {}\n", escape(&title));
-    let _ = writeln!(d, "    participant C as client {}", flow.client);
-    let _ = writeln!(d, "    participant S as server {}", flow.server);
+    let _ = writeln!(d, "    participant C as {}", t!("rows-endpoint", role = "client", addr = c));
+    let _ = writeln!(d, "    participant S as {}", t!("rows-endpoint", role = "server", addr = s));
     for (_, dir, label) in rows(flow) {
         let arrow = if dir == Dir::ToServer { "C-)S" } else { "S-)C" };
         let _ = writeln!(d, "    {arrow}: {}", escape(&label));
     }
-    let _ = writeln!(d, "    Note over C,S: {}", escape(NO_STATE));
+    let _ = writeln!(d, "    Note over C,S: {}", escape(&no_state()));
     let _ = writeln!(d, "    Note over C,S: {}", escape(&flow.verdict()));
     (heading, d)
 }
@@ -158,16 +181,17 @@ pub fn mermaid(flow: &Flow) -> (String, String) {
 pub fn svg(flow: &Flow, y: u32, left: u32, right: u32) -> (String, u32) {
     let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
     let rows = rows(flow);
-    let mut notes = vec![NO_STATE.to_string()];
+    let mut notes = vec![no_state()];
     notes.extend(super::text::wrap_lines(&flow.verdict(), 110));
     let n = u32::try_from(rows.len()).unwrap_or(u32::MAX);
     let bottom = 64u32.saturating_add(30u32.saturating_mul(n));
     let height = bottom + 20 + 18 * u32::try_from(notes.len()).unwrap_or(0) + 20;
     let mut g = String::new();
     let _ = writeln!(g, r#"<g transform="translate(0,{y})">"#);
-    let title = format!("UDP flow {}  client {} ⇄ server {}", flow.id, flow.client, flow.server);
+    let title =
+        t!("rows-udp-svg-title", id = flow.id, client = flow.client.to_string(), server = flow.server.to_string());
     let _ = writeln!(g, r#"<text x="16" y="24" class="title">{}</text>"#, esc(&title));
-    for (x, who) in [(left, "client"), (right, "server")] {
+    for (x, who) in [(left, t!("rows-role", role = "client")), (right, t!("rows-role", role = "server"))] {
         let _ = writeln!(g, r#"<text x="{x}" y="50" text-anchor="middle" class="who">{who}</text>"#);
         let _ = writeln!(g, r#"<line x1="{x}" y1="58" x2="{x}" y2="{bottom}" class="lifeline"/>"#);
     }

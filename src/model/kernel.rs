@@ -103,19 +103,14 @@ pub fn summary(conn: &Connection, verdicts: &[Verdict]) -> String {
     let agreed = verdicts.iter().filter(|v| v.agrees()).count();
     let n = verdicts.len();
     match unreported(conn, verdicts) {
-        0 => format!("kernel: {agreed} of {n} transitions agreed"),
+        0 => crate::t!("rows-kernel-summary", agreed = agreed, n = n),
         missing => {
-            let agreed = match agreed {
-                a if a == n && n == 2 => "both".to_string(),
-                a if a == n && n > 2 => "all".to_string(),
-                a => a.to_string(),
+            let all = match agreed {
+                a if a == n && n == 2 => "both",
+                a if a == n && n > 2 => "all",
+                _ => "some",
             };
-            format!(
-                "kernel: {n} {} shown, {agreed} agreed; {missing} the wire shows {} no kernel transition beside {}",
-                if n == 1 { "transition" } else { "transitions" },
-                if missing == 1 { "has" } else { "have" },
-                if missing == 1 { "it" } else { "them" }
-            )
+            crate::t!("rows-kernel-summary-missing", n = n, all = all, agreed = agreed, missing = missing)
         }
     }
 }

@@ -1,13 +1,18 @@
 //! What the views draw: one arrow per segment with its label, step and the
 //! state marks beside each lifeline. The plain-words verdict and the
 //! explanation of a segment are [`super::explain`]'s (re-exported here).
-//! Pure: strings from a [`Connection`].
+//! Pure: strings from a [`Connection`]. Notes are in the current language
+//! (`i18n/*/rows.ftl`, rendered once in `timeline/words.rs`); labels and state marks are the
+//! protocol's own (flags, `seq=`, RFC 9293's state names) in every language.
 
 use std::fmt::Write as _;
 
 use super::classify::{CloseKind, Dir, Phase};
 use super::connection::{Connection, Record};
 use super::tcp::TcpState;
+use crate::said;
+
+pub(crate) mod words;
 
 /// One row of a ladder.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,7 +30,8 @@ pub struct Arrow {
     pub server_via: Option<TcpState>,
     /// One of the two FINs of a simultaneous close: in flight at the same time.
     pub crossing: bool,
-    /// `handshake 1/3`, `teardown 2+3/4`, `retransmission`, `reset`.
+    /// `handshake 1/3`, `teardown 2+3/4`, `retransmission`, `reset`, in
+    /// the current language (`三次握手 1/3`, `四次挥手 2+3/4`).
     pub note: String,
     pub phase: Phase,
     pub retransmission: bool,
@@ -194,71 +200,76 @@ pub fn push_label(out: &mut String, r: &Record) -> usize {
 
 /// Appends the step note of row `i` (`handshake 1/3`, `teardown 2+3/4`,
 /// `retransmission`, ...), and `(dropped)` when its receiver did not take it.
-fn push_step_note(out: &mut String, conn: &Connection, i: usize, r: &Record) {
+fn push_step_note(out: &mut String, w: &words::Words, conn: &Connection, i: usize, r: &Record) {
     let start = out.len();
-    push_step(out, conn, i, r);
+    push_step(out, w, conn, i, r);
     if super::explain::not_taken(conn, i) {
+        let lost = usize::from(super::explain::not_taken_note(conn) != "dropped");
         if out.len() > start {
-            out.push(' ');
-            out.push('(');
-            out.push_str(super::explain::not_taken_note(conn));
-            out.push(')');
+            let step = out[start..].to_owned();
+            out.truncate(start);
+            w.not_taken[lost].push(out, |o| o.push_str(&step));
         } else {
-            out.push_str(super::explain::not_taken_note(conn));
+            out.push_str(if lost == 1 { &w.lost_or_dropped } else { &w.dropped });
         }
     }
 }
 
-fn push_step(out: &mut String, conn: &Connection, i: usize, r: &Record) {
+fn push_step(out: &mut String, w: &words::Words, conn: &Connection, i: usize, r: &Record) {
     if r.retransmission {
-        out.push_str("retransmission");
-        if r.phase == Phase::Handshake && r.step == Some(3) {
-            out.push_str(", handshake 3/3");
-        }
+        out.push_str(if r.phase == Phase::Handshake && r.step == Some(3) {
+            &w.retransmission_handshake
+        } else {
+            &w.retransmission
+        });
         return;
     }
     match r.phase {
         // A refused SYN opened nothing: it is the first of the two segments of a refusal.
         Phase::Handshake if conn.close.refused => {
             if r.step.is_some() {
-                out.push_str("refused 1/2");
+                out.push_str(&w.refused[0]);
             }
         }
-        Phase::Handshake => {
-            if let Some(s) = r.step {
-                out.push_str("handshake ");
-                push_int(out, s);
-                out.push_str("/3");
-            }
-        }
+        Phase::Handshake => match r.step {
+            Some(s @ 1..=3) => out.push_str(&w.handshake[usize::from(s - 1)]),
+            Some(s) => out.push_str(&said!("rows-handshake", step = u32::from(s)).render(words::lang())),
+            None => {}
+        },
         // Steps before the capture were not seen: no count to give.
-        Phase::Teardown if conn.joined_late.is_some() => out.push_str("teardown (begun before the capture)"),
+        Phase::Teardown if conn.joined_late.is_some() => out.push_str(&w.teardown_late),
         Phase::Teardown => {
             let kind = conn.close_kind();
             let total = if kind == CloseKind::ThreeWay { 3 } else { 4 };
+            let words_kind = match kind {
+                CloseKind::Simultaneous => words::Teardown::Simultaneous,
+                CloseKind::ThreeWay => words::Teardown::Three,
+                _ => words::Teardown::Four,
+            };
             if kind == CloseKind::Simultaneous || r.teardown_steps.is_empty() {
                 if let Some(s) = r.step {
-                    out.push_str("teardown ");
-                    push_int(out, s);
-                    out.push('/');
-                    push_int(out, total);
+                    match w.teardown(words_kind, total, [s]) {
+                        Some(t) => out.push_str(t),
+                        None => out.push_str(&words::teardown_now(words::lang(), words_kind, total, &s.to_string())),
+                    }
                 }
             } else {
-                out.push_str("teardown ");
-                for (i, n) in r.teardown_steps.iter().enumerate() {
-                    if i > 0 {
-                        out.push('+');
-                    }
-                    push_int(out, n);
+                match w.teardown(words::Teardown::Four, 4, r.teardown_steps.iter()) {
+                    Some(t) => out.push_str(t),
+                    None => out.push_str(&words::teardown_now(
+                        words::lang(),
+                        words::Teardown::Four,
+                        4,
+                        &r.teardown_steps.to_string(),
+                    )),
                 }
-                out.push_str("/4");
             }
         }
-        Phase::Reset => out.push_str(if conn.close.refused { "refused 2/2" } else { "reset" }),
+        Phase::Reset => out.push_str(if conn.close.refused { &w.refused[1] } else { &w.reset }),
         Phase::AfterClose if super::explain::answered_from_time_wait(conn, i) => {
-            out.push_str("after the close: ACK again, from TIME-WAIT");
+            out.push_str(&w.after_close_time_wait);
         }
-        Phase::AfterClose => out.push_str("after the close"),
+        Phase::AfterClose => out.push_str(&w.after_close),
         Phase::Data | Phase::Other => {}
     }
 }
@@ -270,21 +281,24 @@ pub fn crossing(conn: &Connection, r: &Record) -> bool {
 }
 
 /// Appends the note of row `i` (its record `r`): the step, a crossing FIN,
-/// ICMP errors quoting it, segments not kept before it.
+/// ICMP errors quoting it, segments not kept before it; in the current
+/// language ([`crate::i18n::current`]), from words rendered once.
 pub fn push_note(out: &mut String, conn: &Connection, i: usize, r: &Record) {
     let start = out.len();
+    let w = words::of(words::lang());
     if conn.elided > 0 && i == conn.gap {
-        out.push_str("⋯ ");
-        push_int(out, conn.elided);
-        out.push_str(" segments not kept before this one ⋯ ");
+        out.push_str(&said!("rows-elided", n = conn.elided).render(words::lang()));
+        out.push(' ');
     }
-    push_step_note(out, conn, i, r);
+    push_step_note(out, w, conn, i, r);
     if crossing(conn, r) {
-        out.push_str(" ✕ FINs cross");
+        out.push(' ');
+        out.push_str(&w.fins_cross);
     }
     let errors = conn.icmp.iter().filter(|n| n.row == Some(i)).count();
     if errors > 0 {
-        out.push_str(if errors == 1 { " ⚠ ICMP error" } else { " ⚠ ICMP errors" });
+        out.push(' ');
+        out.push_str(&w.icmp_errors[usize::from(errors > 1)]);
     }
     if conn.elided > 0 && i == conn.gap {
         let end = start + out[start..].trim_end().len();

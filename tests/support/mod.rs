@@ -433,3 +433,16 @@ pub fn synack_output(args: &[&str]) -> String {
     assert!(out.status.success(), "synack {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
+
+/// Whether a tool the renderer tests need is there; without it they skip,
+/// except in CI (SYNACK_REQUIRE_CAPTURE=1), where `.ci/run` installs it.
+pub fn have(what: &str, ok: bool) -> bool {
+    if !ok {
+        assert!(
+            std::env::var("SYNACK_REQUIRE_CAPTURE").as_deref() != Ok("1"),
+            "{what} is missing (.ci/run installs it)"
+        );
+        eprintln!("skipping: {what} is missing");
+    }
+    ok
+}
