@@ -130,6 +130,8 @@ fn english_words(text: &str, addrs: &[String]) -> Vec<String> {
 /// The numbers in `text`, in order: runs of digits, with the dots between
 /// digits (`0.040`, `3.10.5`, `127.0.0.1`).
 fn numbers(text: &str) -> Vec<String> {
+    // The digits of a state's name are not a number the sentence gives.
+    let text = &text.replace("FIN-WAIT-1", "FIN-WAIT-").replace("FIN-WAIT-2", "FIN-WAIT-");
     let b = text.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -281,10 +283,9 @@ fn a_three_way_close_in_chinese() {
 fn a_simultaneous_close_in_chinese() {
     assert_eq!(
         zh("ipv6.pcap"),
-        "关闭方式：同时关闭。双方都在看到对方的 FIN 之前就发出了自己的 FIN：两个 FIN 在线路上交叉而过。客户端的状态依次为 \
-         ESTABLISHED -> FIN-WAIT-1 -> CLOSING -> TIME-WAIT。服务器的状态依次为 ESTABLISHED -> FIN-WAIT-1 -> CLOSING -> \
-         TIME-WAIT。双方最后都进入了 TIME-WAIT：每一方都是在收到对方的 FIN 之前就发出了自己的 FIN（经过 FIN-WAIT-1，而不是 \
-         CLOSE-WAIT），而先发出 FIN 的一方都要进入 TIME-WAIT 等待。"
+        "关闭方式：同时关闭。双方都在看到对方的 FIN 之前就发出了自己的 FIN：两个 FIN 在线路上交叉而过。双方的状态都依次为 \
+         ESTABLISHED -> FIN-WAIT-1 -> CLOSING -> TIME-WAIT。双方最后都进入了 TIME-WAIT：各自都在收到对方的 FIN 之前发出了自己的 \
+         FIN（经过 FIN-WAIT-1，而不是 CLOSE-WAIT），这样的一方都要在 TIME-WAIT 等待。"
     );
 }
 
@@ -335,9 +336,11 @@ fn the_locale_chooses_chinese_on_the_command_line() {
         // The verdict wrapped: its lines joined again.
         String::from_utf8(out.stdout).unwrap().replace("\n  ", " ")
     };
+    // Chinese wraps between characters, with no space: compared without spaces.
     let zh = run("zh_CN.UTF-8");
-    assert!(zh.contains("关闭方式：四次挥手。"), "{zh}");
-    assert!(zh.contains("两个方向分别关闭，依次是 FIN、ACK、FIN、ACK。"), "{zh}");
+    let bare = zh.replace(' ', "");
+    assert!(bare.contains("关闭方式：四次挥手。"), "{zh}");
+    assert!(bare.contains("两个方向分别关闭，依次是FIN、ACK、FIN、ACK。"), "{zh}");
     assert!(!zh.contains("close: four-way"), "{zh}");
     let en = run("C");
     assert!(en.contains("close: four-way."), "{en}");

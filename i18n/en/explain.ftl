@@ -106,9 +106,9 @@ explain-fin-acked-alone = The { $who } acknowledged that FIN in a segment of its
 explain-second-fin-half-close = It still had data to send ({ $bytes } bytes after the first FIN: a half-close), so its own FIN came later, { $ms } ms after the first: each direction was closed separately, in four segments.
 explain-second-fin = Its own FIN came { $ms } ms after the first: each direction was closed separately: FIN, ACK, FIN, ACK.
 
-## A simultaneous close ($path: states joined by " -> ").
+## A simultaneous close ($client, $server: the states each went through, joined by " -> "; $same: yes when the two are the same).
 explain-fins-crossed = Both sides sent a FIN before they had seen the other's: the FINs crossed on the wire.
-explain-went = The { $who } went { $path }.
+explain-went = The client went { $client }. The server went { $server }.
 explain-both-time-wait = Both ended in TIME-WAIT: each sent its FIN before it received the other's (FIN-WAIT-1, not CLOSE-WAIT), and a side that does that waits in TIME-WAIT.
 
 ## A reset ($first, $then: explain-reset-fact clauses; $data: bytes, 0 for none).

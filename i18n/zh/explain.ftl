@@ -110,10 +110,13 @@ explain-fin-acked-alone = { explain-who }在 { $ms } ms 后用一个单独的报
 explain-second-fin-half-close = { explain-who }还有数据要发送（第一个 FIN 之后又发送了 { $bytes } 字节：半关闭），所以它自己的 FIN 来得较晚，在第一个 FIN 之后 { $ms } ms 才发出：两个方向分别关闭，共用了四个报文段。
 explain-second-fin = { explain-who }自己的 FIN 在第一个 FIN 之后 { $ms } ms 才发出：两个方向分别关闭，依次是 FIN、ACK、FIN、ACK。
 
-## 同时关闭（$path：用 " -> " 连接的状态）。
+## 同时关闭（$client、$server：双方各自经过的状态，用 " -> " 连接；$same：两者相同时为 yes）。
 explain-fins-crossed = 双方都在看到对方的 FIN 之前就发出了自己的 FIN：两个 FIN 在线路上交叉而过。
-explain-went = { explain-who }的状态依次为 { $path }。
-explain-both-time-wait = 双方最后都进入了 TIME-WAIT：每一方都是在收到对方的 FIN 之前就发出了自己的 FIN（经过 FIN-WAIT-1，而不是 CLOSE-WAIT），而先发出 FIN 的一方都要进入 TIME-WAIT 等待。
+explain-went = { $same ->
+    [yes] 双方的状态都依次为 { $client }。
+   *[no] 客户端的状态依次为 { $client }。服务器的状态依次为 { $server }。
+}
+explain-both-time-wait = 双方最后都进入了 TIME-WAIT：各自都在收到对方的 FIN 之前发出了自己的 FIN（经过 FIN-WAIT-1，而不是 CLOSE-WAIT），这样的一方都要在 TIME-WAIT 等待。
 
 ## 复位（$first、$then：explain-reset-fact 分句；$data：字节数，0 表示没有）。
 explain-reset-fact = { explain-who }发送了 FIN{ $acked ->

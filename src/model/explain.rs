@@ -564,9 +564,9 @@ fn both_closed_first(conn: &Connection) -> bool {
 /// acknowledged (RFC 9293 §3.6, figure 13).
 fn simultaneous(conn: &Connection, s: &mut Vec<Said>) {
     s.push(said!("explain-fins-crossed"));
-    for role in [Role::Client, Role::Server] {
-        s.push(said!("explain-went", who = role.name(), path = path_words(&close_path(conn, role))));
-    }
+    let (client, server) = (path_words(&close_path(conn, Role::Client)), path_words(&close_path(conn, Role::Server)));
+    let same = if client == server { "yes" } else { "no" };
+    s.push(said!("explain-went", client = client, server = server, same = same));
     if conn.client.state == TcpState::TimeWait && conn.server.state == TcpState::TimeWait && both_closed_first(conn) {
         s.push(said!("explain-both-time-wait"));
     }
