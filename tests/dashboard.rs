@@ -145,6 +145,24 @@ fn step_mode_releases_one_segment_per_key() {
     assert!(app.current().unwrap().ended);
 }
 
+/// The panel says a sentence once: the refusal and why both ends of a
+/// simultaneous close wait in TIME-WAIT are in the verdict, and the last
+/// segment's explanation does not say them again (in either language).
+#[test]
+fn the_panel_says_the_verdicts_sentence_once() {
+    for (file, en, zh) in [
+        ("refused.pcap", "firewall rule that rejects", "防火墙规则"),
+        ("ipv6.pcap", "not CLOSE-WAIT", "而不是 CLOSE-WAIT"),
+    ] {
+        for (lang, words) in [(synack::i18n::Lang::En, en), (synack::i18n::Lang::Zh, zh)] {
+            let _l = synack::i18n::scope(lang);
+            let mut app = app_with(&[file], false);
+            let s = screen(&mut app, 200, 60);
+            assert_eq!(s.matches(words).count(), 1, "{file} {lang:?}\n{s}");
+        }
+    }
+}
+
 #[test]
 fn clear_drops_finished_connections() {
     let mut app = app_with(&["seed.pcap", "abort.pcap"], false);

@@ -232,6 +232,8 @@ tui-lane-queues-long = listener { $at }{ $more }  backlog { $backlog }  { $accep
 tui-lane-queues = listener { $at }{ $more }  backlog { $backlog }  { $accept }  { $syn }
 tui-lane-queues-short = { $at }  { $accept } (backlog { $backlog })  { $syn }
 tui-lane-queues-shortest = { $at }  { $accept } (backlog { $backlog })  { $syn }
+# When even the shortest does not fit: English says the same (and is cut), Chinese leaves the address out.
+tui-lane-queues-bare = { $at }  { $accept } (backlog { $backlog })  { $syn }
 tui-lane-again = , { $n ->
     [one] { $n } SYN-ACK
    *[other] { $n } SYN-ACKs

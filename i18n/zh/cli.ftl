@@ -52,7 +52,7 @@ cli-record-too-long = 有一条记录超过 { $max } 字节
 
 ## 用法。
 cli-diagram-format = --diagram 只能与 --format text 或 svg 一起用
-cli-kernel-needs-live = --kernel on 需要实时抓包：回放的文件里只有线上的报文段
+cli-kernel-needs-live = --kernel on 需要实时抓包：抓包文件里只记录了网络上的报文段
 cli-write-with-read = --write 用于录制实时抓包，不能与 --read 一起用
 cli-bad-duration = --duration 应为秒数，而不是 { $value }
 cli-bad-speed = --speed 应为 0 或更大的数，而不是 { $value }

@@ -72,7 +72,7 @@ tui-kind-simultaneous = 同时关闭
 tui-kind-reset = 复位 RST
 tui-kind-refused = 连接被拒绝
 tui-kind-open = 未关闭
-tui-kind-before-capture = 抓包前已开始关闭
+tui-kind-before-capture = 抓包开始前已在关闭
 tui-kind-udp-no-close = 无关闭
 tui-kind-udp-icmp = ICMP 差错
 
@@ -96,7 +96,7 @@ tui-panel-title = {" "}解读{" "}
 tui-panel-more = {" "}▼ 还有 { $n } 行：请放大终端{" "}
 tui-udp-verdict = { $verdict }。
 tui-udp-so-far = 到目前为止：{ $verdict }。
-tui-udp-no-state = UDP 是无连接的：不维护连接状态，没有建立，也没有关闭。
+tui-udp-no-state = UDP 是无连接的：通信前不用建立连接，结束后也不用释放，收发双方都不维护连接状态。
 
 ## 演示导览
 tui-tour-count-tcp = TCP 连接 #{ $id }：{ $n } 个报文段
@@ -201,11 +201,13 @@ tui-lane-syn-queue = 半连接队列 { $n }
 tui-lane-queues-long = 监听 { $at }{ $more }  backlog { $backlog }  { $accept }（Linux 允许比 backlog 多排一个）  { $syn }
 tui-lane-queues = 监听 { $at }{ $more }  backlog { $backlog }  { $accept }  { $syn }
 tui-lane-queues-short = { $at }  { $accept }（backlog { $backlog }）  { $syn }
-tui-lane-queues-shortest = { $accept }（backlog { $backlog }）  { $syn }
+tui-lane-queues-shortest = { $at }  { $accept }（backlog { $backlog }）  { $syn }
+# 最短的一行也放不下时：不写监听地址。
+tui-lane-queues-bare = { $accept }（backlog { $backlog }）  { $syn }
 tui-lane-again = ，其后又重发了 { $n } 个 SYN-ACK
 tui-lane-again-short = ，重发 SYN-ACK { $n }
-tui-lane-wire = 抓包所见：{ $syns } 个 SYN 没有应答，{ $acks } 个第三次握手的 ACK 被丢弃{ $again }
-tui-lane-wire-short = 抓包：{ $syns } 个 SYN + { $acks } 个第三次握手 ACK 被丢弃
+tui-lane-wire = 抓包所见：{ $syns } 个 SYN 没有应答，{ $acks } 个第三次握手的 ACK 未被接受{ $again }
+tui-lane-wire-short = 抓包：{ $syns } 个 SYN + { $acks } 个第三次握手 ACK 未被接受
 tui-lane-kernel = 内核计数（synack 启动以来，所有端口）：ListenOverflows +{ $overflows }，ListenDrops +{ $drops }
 tui-lane-kernel-short = 内核：溢出 +{ $overflows }，丢弃 +{ $drops }
 tui-lane-kernel-unavailable = 内核计数器不可用
@@ -214,14 +216,14 @@ tui-lane-drops = 丢弃  { $wire }  ·  { $kernel }
 
 ## 场景：帮助里的一行，导览的说明
 tui-scenario-seed = 教程里的客户端：connect()，发送 helloworld，close()
-tui-caption-seed = 教程里的客户端和服务器。看前三行：SYN、SYN-ACK、ACK，这就是三次握手，连接由此建立。接着是“helloworld”和服务器转成大写的回复。随后双方几乎同时关闭：谁的 FIN 先发出，谁就进入 TIME-WAIT 等待。
+tui-caption-seed = 教程里的客户端和服务器。看前三行：SYN、SYN-ACK、ACK，这就是三次握手，连接由此建立。接着是“helloworld”和服务器转成大写的回复。随后双方紧接着先后关闭：谁的 FIN 先发出，谁就是主动关闭方，要进入 TIME-WAIT 等待。
 tui-scenario-udp = UDP：把“helloworld”作为一个数据报发出，等回复 1 秒
 tui-caption-udp = 还是第 1 步的“helloworld”，这次走 UDP：一个数据报发给服务器，转成大写的回复发回来。看时序图：没有握手，没有关闭，也没有状态列，因为 UDP 不维护连接状态。
 tui-scenario-client-close = 客户端先关闭；服务器读到 EOF 后关闭
 tui-caption-client-close = 客户端先关闭；服务器一读到数据流的结尾（EOF）就关闭。看关闭过程：服务器的 FIN 捎带了对客户端 FIN 的确认，所以只有三个报文段，而不是四个。
 tui-scenario-server-close = 服务器先关闭；客户端读到 EOF 后关闭
 tui-scenario-slow-close = 慢关闭：看得见的四次挥手
-tui-caption-slow-close = 服务器收到客户端的 FIN 后，等 200 ms 才关闭。看关闭过程：它对客户端 FIN 的确认 ACK 在延迟确认定时器到期时单独发出；它自己的 FIN 比客户端的晚约 200 ms。这就是教科书上的四次挥手：FIN、ACK、FIN、ACK。
+tui-caption-slow-close = 服务器收到客户端的 FIN 后，等 200 ms 才关闭。看关闭过程：它对客户端 FIN 的确认 ACK 在延迟确认计时器到期时单独发出；它自己的 FIN 比客户端的晚约 200 ms。这就是教科书上的四次挥手：FIN、ACK、FIN、ACK。
 tui-scenario-half-close = 半关闭：客户端发出 FIN 后，数据仍在流动
 tui-caption-half-close = 半关闭：客户端只关闭了写方向（shutdown()）。看客户端的 FIN 之后：服务器仍然发来三段数据，客户端逐一确认；然后服务器才关闭。
 tui-scenario-abort = 异常终止：用 RST 代替 FIN
@@ -235,7 +237,7 @@ tui-caption-close-wait = 服务器程序忘了关闭套接字。看客户端的 
 tui-scenario-backlog = 全连接队列：listen(3)，八个客户端同时连接，队列满
 tui-caption-backlog = 服务器像教程那样调用 listen(3)，然后 2 秒内不调用 accept()；八个客户端同时连接。listen(3) 限制的是全连接队列：已完成三次握手、还没被 accept() 取走的连接。Linux 要等排队的连接超过 3 个才认为队列已满，所以能放下四个。队列满时，Linux 丢弃新来的 SYN 和第三次握手的 ACK；TCP 从不重传单纯的 ACK：再次到来的是客户端的 SYN、客户端的数据（捎带着 ACK），或服务器的 SYN-ACK。教程说 3 是半连接池的大小：只说对了一半。还没完成握手的连接（SYN-RECEIVED，即半连接）在另一个队列——半连接队列——里等待，Linux 上它也受这个 3 限制；全连接队列里放的是已完成握手的连接。之后服务器每 200 ms 接受一个：看监听队列栏一点点排空。
 tui-scenario-stream = 字节流：两次 send()，一次 recv()（消息边界）
-tui-caption-stream = TCP 是字节流。客户端用两次 send() 发出“hello”和“world”，相隔 10 ms：两个报文段。服务器在 accept() 之后等 50 ms，它的一次 recv(1024) 就把两者一起读到，共 10 字节。接着一条 1,025 字节的消息要两次 recv(1024)：先 1,024 字节，再 1 字节。看 ◆ 行：调用不等于报文段。
+tui-caption-stream = TCP 是字节流。客户端用两次 send() 发出“hello”和“world”，相隔 10 ms：两个报文段。服务器在 accept() 之后等 50 ms，它的一次 recv(1024) 就把两者一起读到，共 10 字节。接着一条 1025 字节的消息要两次 recv(1024)：先 1024 字节，再 1 字节。看 ◆ 行：调用不等于报文段。
 tui-scenario-udp-closed = UDP 无人监听：ICMP 差错，已连接的 recv() 报 ECONNREFUSED
 
 ## 内置客户端的错误（场景的提示，synack client）
@@ -260,7 +262,7 @@ tui-notice-cannot-start = 无法启动：{ $error }
 
 # 帮助下方的状态名释义（谢希仁《计算机网络》的译名）。
 tui-help-states =
-    状态：CLOSED 关闭 · LISTEN 收听 · SYN-SENT 同步已发送
+    状态：CLOSED 关闭 · LISTEN 收听（监听） · SYN-SENT 同步已发送
     SYN-RECEIVED 同步收到 · ESTABLISHED 已建立连接 · FIN-WAIT-1 终止等待 1
     FIN-WAIT-2 终止等待 2 · CLOSE-WAIT 关闭等待 · LAST-ACK 最后确认
     CLOSING 同时关闭中 · TIME-WAIT 时间等待（2MSL，Linux 固定为 60 秒）

@@ -92,6 +92,7 @@ pub fn wrap(text: &str, columns: usize) -> Vec<String> {
         glue = opening(c);
         space = false;
     }
+    let atoms = keep_units(atoms);
     let mut lines = Vec::new();
     let mut line = String::new();
     for (atom, spaced) in atoms {
@@ -118,6 +119,54 @@ pub fn wrap(text: &str, columns: usize) -> Vec<String> {
         lines.push(line);
     }
     lines
+}
+
+/// Units written in Latin letters after a number (`40 ms`).
+const UNITS: [&str; 3] = ["ms", "µs", "s"];
+
+/// Units of two Chinese characters after a number (`1025 字节`); a unit of
+/// one character (`60 秒`, `3 个`) is any wide character after a number.
+const WIDE_UNITS: [&str; 4] = ["毫秒", "微秒", "字节", "分钟"];
+
+/// Whether `atom` starts with a Latin unit that ends there or at punctuation.
+fn latin_unit(atom: &str) -> bool {
+    UNITS.iter().any(|u| atom.strip_prefix(u).is_some_and(|rest| !rest.starts_with(char::is_alphanumeric)))
+}
+
+/// `atoms` with each number joined to the unit after it, so that no line
+/// ends with `40` and the next starts with `ms`: a number is one with its
+/// unit, as it is read.
+fn keep_units(atoms: Vec<(String, bool)>) -> Vec<(String, bool)> {
+    let mut out: Vec<(String, bool)> = Vec::with_capacity(atoms.len());
+    // Whether the last atom out is a number with a wide unit of one
+    // character so far (the first half of 字节 or 毫秒).
+    let mut half = false;
+    for (atom, spaced) in atoms {
+        let join = match out.last() {
+            Some((last, _)) if half => WIDE_UNITS.iter().any(|u| {
+                let first = last.chars().last().map(String::from).unwrap_or_default();
+                u.starts_with(&first) && atom.starts_with(&u[first.len()..])
+            }),
+            Some((last, _)) => {
+                last.ends_with(|c: char| c.is_ascii_digit())
+                    && (latin_unit(&atom) || atom.starts_with(wide) && !atom.starts_with(opening))
+            }
+            None => false,
+        };
+        half = false;
+        match out.last_mut() {
+            Some(last) if join => {
+                let unit_started = !last.0.ends_with(|c: char| c.is_ascii_digit());
+                half = !unit_started && atom.chars().count() == 1 && atom.starts_with(wide);
+                if spaced {
+                    last.0.push(' ');
+                }
+                last.0.push_str(&atom);
+            }
+            _ => out.push((atom, spaced)),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -176,6 +225,28 @@ mod tests {
             assert!(lines.iter().all(|l| !l.ends_with('(')), "{w}: {lines:?}");
             assert_eq!(lines.join(" ").replace(' ', ""), s.replace(' ', ""), "{w}");
         }
+    }
+
+    /// A line never ends with a number whose unit starts the next
+    /// (`40` / `ms`, `1025 字` / `节`), at any width.
+    #[test]
+    fn a_number_keeps_its_unit() {
+        let s = "服务器在延迟确认计时器到期时（Linux 至少等待 40 ms）单独发出 ACK，它的 FIN 比客户端的晚 300 ms，共 1025 字节，等 60 秒。";
+        // From the width of the widest number with its unit (`1025 字节，`).
+        for w in 12..60 {
+            let lines = wrap(s, w);
+            assert!(lines.iter().all(|l| width(l) <= w), "{w}: {lines:?}");
+            for pair in lines.windows(2) {
+                let (end, start) = (&pair[0], &pair[1]);
+                assert!(!(end.ends_with(|c: char| c.is_ascii_digit())), "{w}: {lines:?}");
+                assert!(!start.starts_with("节"), "{w}: {lines:?}");
+            }
+            assert_eq!(lines.concat().replace(' ', ""), s.replace(' ', ""), "{w}");
+        }
+        // Where the unit is not one, nothing is joined: `40 ms` may stand
+        // alone on a line, and a number before a Latin word breaks as before.
+        assert!(wrap("等 40 ms，然后", 8).contains(&"40 ms，".to_owned()));
+        assert_eq!(wrap("共 3 SYN", 4), ["共 3", "SYN"]);
     }
 
     #[test]

@@ -143,9 +143,16 @@ pub fn queues_line(lane: &Lane, port: u16, width: usize) -> String {
                     syn = syn.clone()
                 ),
                 t!("tui-lane-queues-short", at = at.clone(), backlog = m, accept = accept.clone(), syn = syn.clone()),
+                t!(
+                    "tui-lane-queues-shortest",
+                    at = at.clone(),
+                    backlog = m,
+                    accept = accept.clone(),
+                    syn = syn.clone()
+                ),
                 // Chinese names the queues at length: without the address
                 // when even that does not fit (English: the same words).
-                t!("tui-lane-queues-shortest", at = at, backlog = m, accept = accept, syn = syn),
+                t!("tui-lane-queues-bare", at = at, backlog = m, accept = accept, syn = syn),
             ]
         }
     };

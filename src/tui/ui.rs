@@ -13,6 +13,7 @@ use super::columns;
 use super::layout::{self, MIN_HEIGHT, MIN_WIDTH, Screen};
 use crate::figure;
 use crate::ladder;
+use crate::model::explain;
 use crate::model::tcp::TcpState;
 use crate::model::timeline;
 use crate::model::tracker::{CloseKind, Connection, Phase, Role};
@@ -781,11 +782,16 @@ fn panel_lines(app: &App, width: usize) -> Vec<(String, Kind)> {
         parts.push((t!("tui-udp-no-state"), Kind::Plain));
     }
     if let Some(conn) = app.current() {
-        if conn.ended {
-            parts.push((timeline::verdict(conn), Kind::Verdict));
+        let verdict = if conn.ended { explain::verdict_parts(conn) } else { Vec::new() };
+        if !verdict.is_empty() {
+            parts.push((crate::i18n::sentences(crate::i18n::current(), &verdict), Kind::Verdict));
         }
         if let Some(i) = app.current_segment() {
-            parts.push((timeline::explain(conn, i), Kind::Plain));
+            let mut said = explain::explain_parts(conn, i);
+            said.retain(|s| !restated(s, &verdict));
+            if !said.is_empty() {
+                parts.push((crate::i18n::sentences(crate::i18n::current(), &said), Kind::Plain));
+            }
             for line in kernel_lines(conn, i) {
                 parts.push((line, Kind::Plain));
             }
@@ -795,6 +801,20 @@ fn panel_lines(app: &App, width: usize) -> Vec<(String, Kind)> {
         .into_iter()
         .flat_map(|(text, kind)| columns::wrap(&text, width.max(20)).into_iter().map(move |l| (l, kind)))
         .collect()
+}
+
+/// A segment's sentence that says again what a sentence of the verdict
+/// shown above it says (the refusal; why both ends of a simultaneous close
+/// wait in TIME-WAIT): the panel says it once, in the verdict.
+const RESTATES: [(&str, &str); 3] = [
+    ("explain-seg-rst-refused", "explain-refused-rst"),
+    ("explain-seg-rst-refused", "explain-refused"),
+    ("explain-seg-both-time-wait", "explain-both-time-wait"),
+];
+
+/// Whether `said` (of a segment's explanation) restates a sentence of `verdict`.
+fn restated(said: &crate::i18n::Said, verdict: &[crate::i18n::Said]) -> bool {
+    RESTATES.iter().any(|&(seg, whole)| said.id == seg && verdict.iter().any(|v| v.id == whole))
 }
 
 /// In the tour's UDP step, what the list holds, counted: the tutorial's
@@ -1210,6 +1230,25 @@ mod tests {
 
     /// The English messages are the constants the tests and other views
     /// read, byte for byte; the Chinese ones are other words.
+    /// A segment's sentence is left out only when the verdict shown above
+    /// says it: the refusal once, and said again with no verdict.
+    #[test]
+    fn a_sentence_the_verdict_says_is_said_once() {
+        let seg = crate::i18n::Said::new("explain-seg-rst-refused");
+        assert!(restated(&seg, &[crate::i18n::Said::new("explain-refused")]));
+        assert!(!restated(&seg, &[]));
+        assert!(!restated(&seg, &[crate::i18n::Said::new("explain-both-time-wait")]));
+        let both = crate::i18n::Said::new("explain-seg-both-time-wait");
+        assert!(restated(
+            &both,
+            &[crate::i18n::Said::new("explain-fins-crossed"), crate::i18n::Said::new("explain-both-time-wait")]
+        ));
+        assert!(!restated(
+            &crate::i18n::Said::new("explain-seg-last-segment"),
+            &[crate::i18n::Said::new("explain-both-time-wait")]
+        ));
+    }
+
     #[test]
     fn the_english_words_are_the_constants() {
         let _en = i18n::scope(Lang::En);
