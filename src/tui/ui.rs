@@ -15,7 +15,6 @@ use crate::figure;
 use crate::ladder;
 use crate::model::explain;
 use crate::model::tcp::TcpState;
-use crate::model::timeline;
 use crate::model::tracker::{CloseKind, Connection, Phase, Role};
 use crate::scenario::{self, SCENARIOS};
 use crate::t;
