@@ -350,3 +350,85 @@ fn the_locale_chooses_chinese_on_the_command_line() {
     assert!(en.contains("close: four-way."), "{en}");
     assert!(!en.contains("四次挥手"), "{en}");
 }
+
+/// A connection's verdict and its ladder name an ICMP message the same way:
+/// explain.ftl and rows.ftl hold one name per type, and each known type has
+/// its own (none falls back to the plain 差错).
+#[test]
+fn the_verdict_and_the_ladder_name_icmp_alike() {
+    let keys = [
+        "network-unreachable",
+        "no-route-to-destination",
+        "host-unreachable",
+        "protocol-unreachable",
+        "port-unreachable",
+        "fragmentation-needed",
+        "communication-administratively-prohibited",
+        "destination-unreachable",
+        "packet-too-big",
+        "fragment-reassembly-time-exceeded",
+        "time-to-live-exceeded-in-transit",
+        "parameter-problem",
+        "source-quench",
+    ];
+    let _zh = i18n::scope(Lang::Zh);
+    let fallback = synack::t!("rows-icmp-name", key = "error", name = "error");
+    assert_eq!(fallback, "差错");
+    let mut seen = std::collections::BTreeSet::new();
+    for key in keys {
+        let ladder = synack::t!("rows-icmp-name", key = key, name = key.replace('-', " "));
+        let verdict = synack::t!("explain-icmp-name", icmp = key);
+        assert_eq!(ladder, verdict, "{key}");
+        assert_ne!(ladder, fallback, "{key}");
+        assert!(seen.insert(ladder), "{key}: two types share a name");
+    }
+}
+
+/// The last segment of a close: the side that closed first has been in
+/// TIME-WAIT since the peer's FIN reached it, on an earlier row, so the
+/// Chinese says it is already there (已进入), never that it enters now. Said
+/// on one row of each four- or three-way close; never in a simultaneous one.
+#[test]
+fn the_first_closer_is_already_in_time_wait_at_the_last_segment() {
+    use synack::model::classify::Role;
+    use synack::model::tcp::TcpState;
+    let (mut said, mut unsaid) = (0, 0);
+    for path in fixtures() {
+        let p = read(&path);
+        for c in p.tracker.connections() {
+            for i in 0..c.records.len() {
+                let zh = explain_in(c, i, Lang::Zh);
+                assert!(!zh.contains("现在进入 TIME-WAIT"), "{} row {}: {zh}", path.display(), i + 1);
+                if !zh.contains("这是关闭过程的最后一个报文段") {
+                    continue;
+                }
+                if c.close.simultaneous {
+                    unsaid += 1;
+                    continue;
+                }
+                assert!(zh.contains("在收到对方的 FIN 时就已进入 TIME-WAIT"), "{zh}");
+                let first = c.close.first_fin.unwrap();
+                let state = |j: usize| match first {
+                    Role::Client => c.records[j].client_state,
+                    Role::Server => c.records[j].server_state,
+                };
+                assert!(
+                    (0..i).any(|j| state(j) == TcpState::TimeWait),
+                    "{} row {}: the first closer was not yet in TIME-WAIT",
+                    path.display(),
+                    i + 1
+                );
+                said += 1;
+            }
+            if c.close.simultaneous {
+                let v = verdict_in(c, Lang::Zh);
+                assert!(!v.contains("先发出 FIN 的一方"), "{v}");
+                if v.contains("双方最后都进入了 TIME-WAIT") {
+                    assert!(v.contains("凡是在收到对方的 FIN 之前就发出 FIN 的一方"), "{v}");
+                    unsaid += 1;
+                }
+            }
+        }
+    }
+    assert!(said >= 5 && unsaid >= 1, "said {said}, unsaid {unsaid}");
+}

@@ -53,8 +53,8 @@ rows-call-at = { $ms } ms 时
 rows-kernel = { $mark } 内核：{ $role ->
     [client] 客户端
    *[server] 服务器
-} { $from } → { $to }（{ $ms } ms 时）
-rows-kernel-handover = （内核报告的 CLOSED：完整的套接字已经释放，改由一个处于 { $state } 的小套接字（inet_timewait_sock）接管这个连接）
+} { $from } → { $to }，{ $ms } ms 时
+rows-kernel-handover = （内核报告的 CLOSED：完整的套接字已经释放，改由一个处于 { $state } 的小套接字接管这个连接）
 rows-kernel-born-late = （这是服务器在握手完成时新建的套接字；监听套接字仍处于 LISTEN，回应 SYN 的请求套接字不报告状态变化）
 rows-kernel-wire-elsewhere = ✗ 报文段显示这一变化在第 { $row } 行，时间不同
 rows-kernel-wire-none = ✗ 报文段中看不出这一变化
