@@ -276,7 +276,7 @@ fn a_three_way_close_in_chinese() {
         "关闭方式：三次挥手。服务器先关闭（主动关闭）。客户端的 FIN 在服务器的 FIN 之后 0.053 ms 发出，同时确认了\
          服务器的 FIN：四次挥手的第 2、3 步合并成了一个报文段。客户端的 TCP 收到 FIN 后没有马上确认，而是推迟确认（\
          Linux 至少等待 40 ms，看有没有数据或 FIN 可以捎带这个 ACK）；客户端的应用程序在这段时间内就关闭了，于是\
-         它的 FIN 赶在单独的 ACK 之前发出，顺带确认了对方的 FIN。"
+         它的 FIN 赶在单独的 ACK 之前发出了。"
     );
 }
 
@@ -286,8 +286,8 @@ fn a_simultaneous_close_in_chinese() {
         zh("ipv6.pcap"),
         "关闭方式：同时关闭。双方都在收到对方的 FIN 之前就发出了自己的 FIN：两个 FIN 在网络中交叉而过。双方的状态都依次\
          为 ESTABLISHED -> FIN-WAIT-1 -> CLOSING -> TIME-WAIT。双方最后都进入了 T\
-         IME-WAIT：双方都是在收到对方的 FIN 之前就发出了自己的 FIN（经过 FIN-WAIT-1，而不是 CLOSE-\
-         WAIT），而凡是在收到对方的 FIN 之前就发出 FIN 的一方，最后都要在 TIME-WAIT 等待。"
+         IME-WAIT：双方都在收到对方的 FIN 之前发出了自己的 FIN（经过 FIN-WAIT-1，而不是 CLOSE-WA\
+         IT），凡这样的一方都要在 TIME-WAIT 等待。"
     );
 }
 
@@ -406,7 +406,7 @@ fn the_first_closer_is_already_in_time_wait_at_the_last_segment() {
                     unsaid += 1;
                     continue;
                 }
-                assert!(zh.contains("在收到对方的 FIN 时就已进入 TIME-WAIT"), "{zh}");
+                assert!(zh.contains("收到对方的 FIN 时已进入 TIME-WAIT"), "{zh}");
                 let first = c.close.first_fin.unwrap();
                 let state = |j: usize| match first {
                     Role::Client => c.records[j].client_state,
@@ -423,8 +423,11 @@ fn the_first_closer_is_already_in_time_wait_at_the_last_segment() {
             if c.close.simultaneous {
                 let v = verdict_in(c, Lang::Zh);
                 assert!(!v.contains("先发出 FIN 的一方"), "{v}");
+                for i in 0..c.records.len() {
+                    assert!(!explain_in(c, i, Lang::Zh).contains("先发出 FIN 的一方"));
+                }
                 if v.contains("双方最后都进入了 TIME-WAIT") {
-                    assert!(v.contains("凡是在收到对方的 FIN 之前就发出 FIN 的一方"), "{v}");
+                    assert!(v.contains("双方都在收到对方的 FIN 之前发出了自己的 FIN"), "{v}");
                     unsaid += 1;
                 }
             }

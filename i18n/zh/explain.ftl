@@ -78,7 +78,7 @@ explain-queue-unseen = 队列的情况抓包是看不到的，要看 nstat 的 L
 explain-third-ack-lost = 第三次握手的 ACK 在途中丢失了，或者因为服务器的全连接队列已满而被丢弃。
 
 ## TIME-WAIT 被新的 SYN 接管。
-explain-reused = 这条连接的 SYN 复用了上一条连接的端口对，而上一条连接的{ explain-who }当时仍处于 TIME-WAIT（进入该状态才 { $ms } ms）。
+explain-reused = 这条连接的 SYN 复用了上一条连接的端口对（四元组），而上一条连接的{ explain-who }当时仍处于 TIME-WAIT（进入该状态才 { $ms } ms）。
 explain-taken-over = { explain-who }的 TIME-WAIT 提前结束了，距开始仅 { $ms } ms：同一端口对上的一个新 SYN 开启了下一条连接。
 explain-tw-reuse = { explain-who }又从自己原来的端口发起了连接：在 Linux 上，主动发起连接的套接字可以复用本端一个处于 TIME-WAIT 的连接（同一个四元组；net.ipv4.tcp_tw_reuse，只对发起连接的一方有效；默认值 2 表示仅在环回接口上允许），条件是时间戳表明它的报文段更新，并且距 TIME-WAIT 开始已过了一段时间（1 秒；从 Linux 6.14 起由 net.ipv4.tcp_tw_reuse_delay 设定）。如果程序用 bind() 指定了这个端口，还需要设置 SO_REUSEADDR；这一点从抓包中看不出来。
 explain-tw-rule = RFC 9293 §3.6.1（MAY-2）允许处于 TIME-WAIT 的一端接受新的 SYN，前提是它为新连接选的初始序号大于它在上一条连接中用过的最大序号（如果这个 SYN 原来是旧的重复报文段，就回到 TIME-WAIT）。Linux 检查的则是收到的 SYN：它的序号必须超过{ explain-who }在上一条连接中已收到的序号，或者它的时间戳更新（RFC 6191）。
@@ -100,7 +100,7 @@ explain-joined-late-end = { $finished ->
 explain-closed-first = { explain-who }先关闭（主动关闭）。
 explain-three-way-data = { explain-who }在 { $ms } ms 后发出的下一个报文段，同时携带了它最后的 { $len } 字节数据、它的 FIN 和对{ explain-peer } FIN 的确认 ACK：数据、FIN 和 ACK 合在一个报文段里，所以四次挥手的第 2、3 步共用了这个报文段。
 explain-three-way-fin = { explain-who }的 FIN 在{ explain-peer }的 FIN 之后 { $ms } ms 发出，同时确认了{ explain-peer }的 FIN：四次挥手的第 2、3 步合并成了一个报文段。
-explain-three-way-delack = { explain-who }的 TCP 收到 FIN 后没有马上确认，而是推迟确认（Linux 至少等待 { $delack } ms，看有没有数据或 FIN 可以捎带这个 ACK）；{ explain-who }的应用程序在这段时间内就关闭了，于是它的 FIN 赶在单独的 ACK 之前发出，顺带确认了对方的 FIN。
+explain-three-way-delack = { explain-who }的 TCP 收到 FIN 后没有马上确认，而是推迟确认（Linux 至少等待 { $delack } ms，看有没有数据或 FIN 可以捎带这个 ACK）；{ explain-who }的应用程序在这段时间内就关闭了，于是它的 FIN 赶在单独的 ACK 之前发出了。
 explain-fin-acked-with-data = { explain-who }在 { $ms } ms 后确认了{ explain-peer }的 FIN，这个 ACK 捎带在它接下来发送的 { $len } 字节数据上。
 explain-fin-acked-hole = { explain-who }在 { $ms } ms 后用一个单独的报文段确认了{ explain-peer }的 FIN：{ $hole }。
 explain-hole = 这个 FIN 到达时，它前面的数据还有缺口（{ explain-who }在 { $at } ms 发出的 ACK，确认号仍是 { $byte }），而 FIN 只能按序处理，所以要等前面的数据都到齐后才能处理它
@@ -116,7 +116,7 @@ explain-went = { $same ->
     [yes] 双方的状态都依次为 { $client }。
    *[no] 客户端的状态依次为 { $client }。服务器的状态依次为 { $server }。
 }
-explain-both-time-wait = 双方最后都进入了 TIME-WAIT：双方都是在收到对方的 FIN 之前就发出了自己的 FIN（经过 FIN-WAIT-1，而不是 CLOSE-WAIT），而凡是在收到对方的 FIN 之前就发出 FIN 的一方，最后都要在 TIME-WAIT 等待。
+explain-both-time-wait = 双方最后都进入了 TIME-WAIT：双方都在收到对方的 FIN 之前发出了自己的 FIN（经过 FIN-WAIT-1，而不是 CLOSE-WAIT），凡这样的一方都要在 TIME-WAIT 等待。
 
 ## 复位（$first、$then：explain-reset-fact 分句；$data：字节数，0 表示没有）。
 explain-reset-fact = { explain-who }发送了 FIN{ $acked ->
@@ -285,6 +285,6 @@ explain-seg-fin-acked-alone = { explain-who }单独确认{ explain-peer }的 FIN
 explain-seg-close-wait-only-now = { explain-who }直到现在才进入 CLOSE-WAIT：{ $hole }。
 explain-seg-delack-fired = 这个 ACK 是在{ explain-who }的延迟确认计时器到期时发出的（Linux 至少等待 { $delack } ms）。
 explain-seg-fin-acked = { explain-who }确认{ explain-peer }的 FIN（ack={ $ack }）：{ explain-peer }的状态 { $from } -> { $to }。
-explain-seg-last-segment = 这是关闭过程的最后一个报文段。先关闭的{ explain-who }在收到对方的 FIN 时就已进入 TIME-WAIT，发出这个 ACK 后还要等待 2MSL（Linux 上固定为 60 秒），以防这个 ACK 丢失、对方重传 FIN。
-explain-seg-both-time-wait = 双方现在都处于 TIME-WAIT：每一方都是在收到对方的 FIN 之前就发出了自己的 FIN（经过 FIN-WAIT-1，而不是 CLOSE-WAIT），而凡是在收到对方的 FIN 之前就发出 FIN 的一方，最后都要在 TIME-WAIT 等待。
+explain-seg-last-segment = 这是关闭过程的最后一个报文段。先关闭的{ explain-who }收到对方的 FIN 时已进入 TIME-WAIT，要在其中等待 2MSL（Linux 上固定为 60 秒），以防这个 ACK 丢失、对方重传 FIN。
+explain-seg-both-time-wait = 双方现在都处于 TIME-WAIT：双方都在收到对方的 FIN 之前发出了自己的 FIN（经过 FIN-WAIT-1，而不是 CLOSE-WAIT），凡这样的一方都要在 TIME-WAIT 等待。
 explain-seg-still-closing = { explain-who }仍处于 CLOSING，等待对方确认自己的 FIN。
