@@ -263,9 +263,9 @@ fn zh(name: &str) -> String {
 fn a_four_way_close_in_chinese() {
     assert_eq!(
         zh("slow-close.pcap"),
-        "关闭方式：四次挥手。客户端先关闭（主动关闭）。服务器在 41 ms 后用一个单独的报文段确认了客户端的 FIN：这是因为它的延迟确认计时器\
-         到期了（Linux 至少等待 40 ms），因为一直没有数据可以捎带这个 ACK。服务器自己的 FIN 在第一个 FIN 之后 300 ms 才发出：两个方向\
-         分别关闭，依次是 FIN、ACK、FIN、ACK。"
+        "关闭方式：四次挥手。客户端先关闭（主动关闭）。服务器在 41 ms 后才用一个单独的报文段确认客户端的 FIN：一直没有数据\
+         可以捎带这个 ACK，直到它的延迟确认计时器到期（Linux 至少等待 40 ms）。服务器自己的 FIN 在第一个 FIN 之\
+         后 300 ms 才发出：两个方向分别关闭，依次是 FIN、ACK、FIN、ACK。"
     );
 }
 
@@ -273,9 +273,10 @@ fn a_four_way_close_in_chinese() {
 fn a_three_way_close_in_chinese() {
     assert_eq!(
         zh("seed.pcap"),
-        "关闭方式：三次挥手。服务器先关闭（主动关闭）。客户端的 FIN 在服务器的 FIN 之后 0.053 ms 发出，同时确认了服务器的 FIN：四次\
-         挥手的第 2、3 步合并成了一个报文段。客户端的应用程序在延迟确认的时间窗口内就关闭了：它的 TCP 暂缓发送对 FIN 的确认（Linux 至少\
-         等待 40 ms，看有没有数据或 FIN 可以捎带这个 ACK），还没等到单独发 ACK，它的 FIN 就先发出了。"
+        "关闭方式：三次挥手。服务器先关闭（主动关闭）。客户端的 FIN 在服务器的 FIN 之后 0.053 ms 发出，同时确认了\
+         服务器的 FIN：四次挥手的第 2、3 步合并成了一个报文段。客户端的 TCP 收到 FIN 后没有马上确认，而是推迟确认（\
+         Linux 至少等待 40 ms，看有没有数据或 FIN 可以捎带这个 ACK）；客户端的应用程序在这段时间内就关闭了，于是\
+         它的 FIN 赶在单独的 ACK 之前发出了。"
     );
 }
 
@@ -283,9 +284,10 @@ fn a_three_way_close_in_chinese() {
 fn a_simultaneous_close_in_chinese() {
     assert_eq!(
         zh("ipv6.pcap"),
-        "关闭方式：同时关闭。双方都在看到对方的 FIN 之前就发出了自己的 FIN：两个 FIN 在线路上交叉而过。双方的状态都依次为 \
-         ESTABLISHED -> FIN-WAIT-1 -> CLOSING -> TIME-WAIT。双方最后都进入了 TIME-WAIT：各自都在收到对方的 FIN 之前发出了自己的 \
-         FIN（经过 FIN-WAIT-1，而不是 CLOSE-WAIT），这样的一方都要在 TIME-WAIT 等待。"
+        "关闭方式：同时关闭。双方都在收到对方的 FIN 之前就发出了自己的 FIN：两个 FIN 在网络中交叉而过。双方的状态都依次\
+         为 ESTABLISHED -> FIN-WAIT-1 -> CLOSING -> TIME-WAIT。双方最后都进入了 T\
+         IME-WAIT：双方都在收到对方的 FIN 之前发出了自己的 FIN（经过 FIN-WAIT-1，而不是 CLOSE-WA\
+         IT），凡这样的一方都要在 TIME-WAIT 等待。"
     );
 }
 
@@ -293,9 +295,10 @@ fn a_simultaneous_close_in_chinese() {
 fn a_reset_in_chinese() {
     assert_eq!(
         zh("abort.pcap"),
-        "关闭方式：复位 RST。客户端发送的是 RST 而不是 FIN：没有 TIME-WAIT，两端都直接进入 CLOSED。中止连接会发送 RST（RFC 9293 \
-         §3.10.5；在 Linux 上就是 SO_LINGER 为 0 时的 close()），关闭时还有已收到但未读的数据也会发送 RST（§3.6.1）：客户端已收到 \
-         10 字节，所以两种情况都有可能。"
+        "关闭方式：复位 RST。客户端发送的是 RST 而不是 FIN，因此没有 TIME-WAIT，两端都直接进入 CLOSED。\
+         异常终止连接会发送 RST（RFC 9293 §3.10.5；在 Linux 上，例如开启 SO_LINGER 且超时设为 0 后\
+         调用 close()）；关闭时接收缓冲区里还有未读的数据，也会发送 RST（§3.6.1）。客户端此前收到过 10 字节，所\
+         以两种情况都有可能。"
     );
 }
 
@@ -303,8 +306,9 @@ fn a_reset_in_chinese() {
 fn a_refused_connection_in_chinese() {
     assert_eq!(
         zh("refused.pcap"),
-        "结果：连接被拒绝。SYN 得到的应答是 RST-ACK（seq=0，ack=1：它确认了这个 SYN），所以没有握手，也没有建立连接：服务器一方始终是 \
-         CLOSED。最可能的原因是服务器的这个端口上没有进程在监听（用 RST 拒绝连接的防火墙规则发出的也是同样的报文段）。"
+        "结果：连接被拒绝。SYN 得到的应答是 RST-ACK（seq=0，ack=1：它确认了这个 SYN），所以没有握手，也没有\
+         建立连接：服务器一方始终是 CLOSED。最可能的原因是服务器的这个端口上没有进程在监听（防火墙规则用 RST 拒绝连接时，\
+         发出的也是同样的报文段）。"
     );
 }
 
@@ -312,9 +316,9 @@ fn a_refused_connection_in_chinese() {
 fn a_half_close_in_chinese() {
     assert_eq!(
         zh("half-close.pcap"),
-        "关闭方式：四次挥手。客户端先关闭（主动关闭）。服务器在 0.223 ms 后确认了客户端的 FIN，这个确认由携带其后 13 字节数据的报文段\
-         捎带：这就是捎带确认。服务器还有数据要发送（第一个 FIN 之后又发送了 39 字节：半关闭），所以它自己的 FIN 来得较晚，在第一个 FIN \
-         之后 181 ms 才发出：两个方向分别关闭，共用了四个报文段。"
+        "关闭方式：四次挥手。客户端先关闭（主动关闭）。服务器在 0.223 ms 后确认了客户端的 FIN，这个 ACK 捎带在它接\
+         下来发送的 13 字节数据上。服务器还有数据要发（在第一个 FIN 之后又发了 39 字节，即半关闭），所以它自己的 FIN 到\
+         第一个 FIN 之后 181 ms 才发出。两个方向各自关闭，一共四个报文段（FIN、ACK、FIN、ACK）。"
     );
 }
 
@@ -345,4 +349,89 @@ fn the_locale_chooses_chinese_on_the_command_line() {
     let en = run("C");
     assert!(en.contains("close: four-way."), "{en}");
     assert!(!en.contains("四次挥手"), "{en}");
+}
+
+/// A connection's verdict and its ladder name an ICMP message the same way:
+/// explain.ftl and rows.ftl hold one name per type, and each known type has
+/// its own (none falls back to the plain 差错).
+#[test]
+fn the_verdict_and_the_ladder_name_icmp_alike() {
+    let keys = [
+        "network-unreachable",
+        "no-route-to-destination",
+        "host-unreachable",
+        "protocol-unreachable",
+        "port-unreachable",
+        "fragmentation-needed",
+        "communication-administratively-prohibited",
+        "destination-unreachable",
+        "packet-too-big",
+        "fragment-reassembly-time-exceeded",
+        "time-to-live-exceeded-in-transit",
+        "parameter-problem",
+        "source-quench",
+    ];
+    let _zh = i18n::scope(Lang::Zh);
+    let fallback = synack::t!("rows-icmp-name", key = "error", name = "error");
+    assert_eq!(fallback, "差错");
+    let mut seen = std::collections::BTreeSet::new();
+    for key in keys {
+        let ladder = synack::t!("rows-icmp-name", key = key, name = key.replace('-', " "));
+        let verdict = synack::t!("explain-icmp-name", icmp = key);
+        assert_eq!(ladder, verdict, "{key}");
+        assert_ne!(ladder, fallback, "{key}");
+        assert!(seen.insert(ladder), "{key}: two types share a name");
+    }
+}
+
+/// The last segment of a close: the side that closed first has been in
+/// TIME-WAIT since the peer's FIN reached it, on an earlier row, so the
+/// Chinese says it is already there (已进入), never that it enters now. Said
+/// on one row of each four- or three-way close; never in a simultaneous one.
+#[test]
+fn the_first_closer_is_already_in_time_wait_at_the_last_segment() {
+    use synack::model::classify::Role;
+    use synack::model::tcp::TcpState;
+    let (mut said, mut unsaid) = (0, 0);
+    for path in fixtures() {
+        let p = read(&path);
+        for c in p.tracker.connections() {
+            for i in 0..c.records.len() {
+                let zh = explain_in(c, i, Lang::Zh);
+                assert!(!zh.contains("现在进入 TIME-WAIT"), "{} row {}: {zh}", path.display(), i + 1);
+                if !zh.contains("这是关闭过程的最后一个报文段") {
+                    continue;
+                }
+                if c.close.simultaneous {
+                    unsaid += 1;
+                    continue;
+                }
+                assert!(zh.contains("收到对方的 FIN 时已进入 TIME-WAIT"), "{zh}");
+                let first = c.close.first_fin.unwrap();
+                let state = |j: usize| match first {
+                    Role::Client => c.records[j].client_state,
+                    Role::Server => c.records[j].server_state,
+                };
+                assert!(
+                    (0..i).any(|j| state(j) == TcpState::TimeWait),
+                    "{} row {}: the first closer was not yet in TIME-WAIT",
+                    path.display(),
+                    i + 1
+                );
+                said += 1;
+            }
+            if c.close.simultaneous {
+                let v = verdict_in(c, Lang::Zh);
+                assert!(!v.contains("先发出 FIN 的一方"), "{v}");
+                for i in 0..c.records.len() {
+                    assert!(!explain_in(c, i, Lang::Zh).contains("先发出 FIN 的一方"));
+                }
+                if v.contains("双方最后都进入了 TIME-WAIT") {
+                    assert!(v.contains("双方都在收到对方的 FIN 之前发出了自己的 FIN"), "{v}");
+                    unsaid += 1;
+                }
+            }
+        }
+    }
+    assert!(said >= 5 && unsaid >= 1, "said {said}, unsaid {unsaid}");
 }

@@ -14,7 +14,7 @@ rows-retransmission-handshake = retransmission, handshake 3/3
 rows-teardown = teardown { $steps }/{ $total }
 rows-teardown-late = teardown (begun before the capture)
 rows-after-close = after the close
-rows-after-close-time-wait = after the close: ACK again, from TIME-WAIT
+rows-after-close-time-wait = ACK again, from TIME-WAIT
 rows-dropped = dropped
 rows-lost-or-dropped = lost or dropped
 # A step's note and, after it, why its receiver did not take it.
