@@ -22,6 +22,7 @@
 pub mod bpf;
 pub mod callpoints;
 pub mod diag;
+pub mod ebpf;
 pub mod map;
 pub mod netstat;
 pub mod packet;

@@ -242,7 +242,7 @@ impl KernelView {
     /// Changes the kernel could not hand over (its rings were full).
     #[must_use]
     pub fn lost(&self) -> u64 {
-        self.tracepoint.lost
+        self.tracepoint.lost()
     }
 
     /// Reads the rings and appends what they held to `out`, in time order.

@@ -25,6 +25,7 @@ use std::time::Duration;
 use perf_event_open_sys as sys;
 
 use super::callpoints::{Decoder, RawEvent, RawSample};
+use super::ebpf::BpfRing;
 use crate::model::call::Comm;
 
 /// Where tracefs may be.
@@ -216,6 +217,11 @@ impl Drop for Ring {
 
 /// The tracepoint, open on every CPU.
 pub struct Tracepoint {
+    /// The state changes through the eBPF program's ring ([`super::ebpf`]),
+    /// when the kernel allows it: then the perf rings carry only the socket
+    /// calls (their state-change events are never enabled), and there are
+    /// none without the calls.
+    bpf: Option<BpfRing>,
     rings: Vec<Ring>,
     fields: Fields,
     /// The state-change tracepoint's id (a sample's `common_type`).
@@ -223,7 +229,7 @@ pub struct Tracepoint {
     /// The socket calls' tracepoints, when they are open.
     calls: Option<Decoder>,
     /// Samples the kernel could not write (full rings), as PERF_RECORD_LOST says.
-    pub lost: u64,
+    lost: u64,
     /// CLOCK_REALTIME minus CLOCK_MONOTONIC, in nanoseconds.
     offset: i128,
     /// A record that wraps around the end of its ring, copied out whole.
@@ -264,6 +270,30 @@ fn id_and_format(root: &Path, event: &str) -> Result<(u64, String), Unavailable>
     Ok((id, format))
 }
 
+/// Which way the state changes come from the kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// The eBPF ring where the kernel allows it (CAP_BPF), else perf.
+    Auto,
+    /// The eBPF ring ([`super::ebpf`]), or fail.
+    Bpf,
+    /// A perf sample per change: the plain path.
+    Perf,
+}
+
+impl Route {
+    /// `SYNACK_KERNEL_PATH`: `bpf`, `perf`, or anything else for [`Route::Auto`]
+    /// (for measuring and checking one path against the other).
+    #[must_use]
+    pub fn from_env() -> Route {
+        match std::env::var("SYNACK_KERNEL_PATH").as_deref() {
+            Ok("bpf") => Route::Bpf,
+            Ok("perf") => Route::Perf,
+            _ => Route::Auto,
+        }
+    }
+}
+
 /// Opens the tracepoint for TCP sockets with `port` as either port (every
 /// port with `None`).
 ///
@@ -280,6 +310,18 @@ pub fn open(port: Option<u16>) -> Result<Tracepoint, Unavailable> {
 /// # Errors
 /// [`Unavailable`] when the state changes cannot be had.
 pub fn open_with(port: Option<u16>, calls: bool) -> Result<(Tracepoint, Option<Unavailable>), Unavailable> {
+    open_via(port, calls, Route::from_env())
+}
+
+/// As [`open_with`], the state changes by `route`.
+///
+/// # Errors
+/// [`Unavailable`], saying why and how to get it.
+pub fn open_via(
+    port: Option<u16>,
+    calls: bool,
+    route: Route,
+) -> Result<(Tracepoint, Option<Unavailable>), Unavailable> {
     let dir = event_dir()?;
     // The tracefs root, three levels up from events/sock/inet_sock_set_state.
     let root = dir.ancestors().nth(3).map(Path::to_path_buf).unwrap_or_default();
@@ -320,8 +362,18 @@ pub fn open_with(port: Option<u16>, calls: bool) -> Result<(Tracepoint, Option<U
     // SAFETY: as above.
     let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
     let filter = port.map(|p| CString::new(format!("sport == {p} || dport == {p}")).unwrap_or_default());
+    // One ring for every CPU, as big as the largest perf ring.
+    let bpf = match route {
+        Route::Perf => None,
+        Route::Auto => BpfRing::open(id, &fields, port, MAX_RING).ok(),
+        Route::Bpf => {
+            Some(BpfRing::open(id, &fields, port, MAX_RING).map_err(|e| Unavailable::Refused(e, "eBPF".into()))?)
+        }
+    };
     let mut rings = Vec::with_capacity(cpus);
     let mut pages = ring_pages(cpus, page);
+    // With the eBPF ring and without the calls, no perf ring is needed.
+    let cpus = if bpf.is_some() && decoder.is_none() { 0 } else { cpus };
     for cpu in 0..cpus {
         let ring = loop {
             match open_ring(id, cpu, page, pages, filter.as_deref(), decoder.is_some()) {
@@ -351,7 +403,9 @@ pub fn open_with(port: Option<u16>, calls: bool) -> Result<(Tracepoint, Option<U
         why_not = Some(e);
     }
     for r in &rings {
-        for fd in std::iter::once(&r.fd).chain(&r.others) {
+        // The state-change events stay off when the eBPF ring has them.
+        let main = bpf.is_none().then_some(&r.fd);
+        for fd in main.into_iter().chain(&r.others) {
             // SAFETY: fd is an open perf event.
             if unsafe { sys::ioctls::ENABLE(fd.as_raw_fd(), 0) } != 0 {
                 return Err(Unavailable::Other(io::Error::last_os_error()));
@@ -360,7 +414,7 @@ pub fn open_with(port: Option<u16>, calls: bool) -> Result<(Tracepoint, Option<U
     }
     let id = u16::try_from(id).unwrap_or(u16::MAX);
     Ok((
-        Tracepoint { rings, fields, id, calls: decoder, lost: 0, offset: clock_offset(), wrapped: Vec::new() },
+        Tracepoint { bpf, rings, fields, id, calls: decoder, lost: 0, offset: clock_offset(), wrapped: Vec::new() },
         why_not,
     ))
 }
@@ -528,7 +582,44 @@ fn parse_record(
     0
 }
 
+/// One record of the eBPF ring ([`super::ebpf::program`]): the time
+/// (CLOCK_MONOTONIC), the task (tgid above pid), then the tracepoint's
+/// record from byte 8; a state change to `out`, and with its task to
+/// `samples` when `calls`. Pure; any bytes give a change or nothing.
+fn parse_bpf_record(
+    record: &[u8],
+    fields: &Fields,
+    offset: i128,
+    calls: bool,
+    out: &mut Vec<RawChange>,
+    samples: &mut Vec<RawSample>,
+) {
+    let u64_at = |at: usize| record.get(at..at + 8).and_then(|b| b.try_into().ok()).map(u64::from_ne_bytes);
+    let (Some(mono), Some(task)) = (u64_at(0), u64_at(8)) else { return };
+    let ts = u64::try_from(i128::from(mono) + offset).unwrap_or(0);
+    // The raw record's first 8 bytes (its common fields) hold the task here.
+    if let Some(c) = parse_sample(fields, ts, &record[8..]) {
+        out.push(c);
+        if calls {
+            let (pid, tid) = ((task >> 32) as u32, task as u32);
+            samples.push(RawSample { ts, pid, tid, event: RawEvent::Change(c) });
+        }
+    }
+}
+
 impl Tracepoint {
+    /// Changes the kernel could not hand over (full rings) so far.
+    #[must_use]
+    pub fn lost(&self) -> u64 {
+        self.lost + self.bpf.as_ref().map_or(0, BpfRing::lost)
+    }
+
+    /// Whether the state changes come through the eBPF ring.
+    #[must_use]
+    pub fn is_bpf(&self) -> bool {
+        self.bpf.is_some()
+    }
+
     /// Waits up to `timeout` for a ring to reach its watermark. Returns
     /// whether one did (the rings may hold changes either way).
     ///
@@ -538,7 +629,9 @@ impl Tracepoint {
         let mut fds: Vec<libc::pollfd> = self
             .rings
             .iter()
-            .map(|r| libc::pollfd { fd: r.fd.as_raw_fd(), events: libc::POLLIN, revents: 0 })
+            .map(|r| r.fd.as_raw_fd())
+            .chain(self.bpf.as_ref().map(|b| b.fd().as_raw_fd()))
+            .map(|fd| libc::pollfd { fd, events: libc::POLLIN, revents: 0 })
             .collect();
         let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
         let n = libc::nfds_t::try_from(fds.len()).unwrap_or(0);
@@ -571,6 +664,9 @@ impl Tracepoint {
     pub fn read_all(&mut self, out: &mut Vec<RawChange>, samples: &mut Vec<RawSample>) {
         let (fields, offset, id) = (self.fields, self.offset, self.id);
         let calls = self.calls.as_ref();
+        if let Some(bpf) = &mut self.bpf {
+            bpf.read(|record| parse_bpf_record(record, &fields, offset, calls.is_some(), out, samples));
+        }
         for ring in &mut self.rings {
             let meta = ring.base.cast::<sys::bindings::perf_event_mmap_page>();
             // SAFETY: the first page of the mapping is the metadata page; the
@@ -715,6 +811,66 @@ format:
             let r = rec(kind, &body);
             parse_record(&r, &f, 2287, Some(&Decoder::default()), 0, &mut out, &mut samples);
             parse_record(&r[..r.len().min(9)], &f, 2287, Some(&Decoder::default()), 0, &mut out, &mut samples);
+        }
+    }
+
+    #[test]
+    fn an_ebpf_record_reads_as_the_perf_sample_does() {
+        let f = fields(FORMAT).unwrap();
+        let mut raw = vec![0u8; 72];
+        raw[0..2].copy_from_slice(&2287u16.to_ne_bytes());
+        raw[8..16].copy_from_slice(&0xffff_8880_0000_0001u64.to_ne_bytes());
+        raw[16..20].copy_from_slice(&1i32.to_ne_bytes());
+        raw[20..24].copy_from_slice(&4i32.to_ne_bytes());
+        raw[24..26].copy_from_slice(&8001u16.to_ne_bytes());
+        raw[26..28].copy_from_slice(&40000u16.to_ne_bytes());
+        raw[28..30].copy_from_slice(&2u16.to_ne_bytes());
+        raw[30..32].copy_from_slice(&6u16.to_ne_bytes());
+        raw[32..36].copy_from_slice(&[127, 0, 0, 1]);
+        raw[36..40].copy_from_slice(&[127, 0, 0, 1]);
+        // The perf sample: pid, tid, time, raw size, raw.
+        let mut body = Vec::new();
+        for v in [42u32, 43] {
+            body.extend_from_slice(&v.to_ne_bytes());
+        }
+        body.extend_from_slice(&1_000u64.to_ne_bytes());
+        body.extend_from_slice(&72u32.to_ne_bytes());
+        body.extend_from_slice(&raw);
+        let (mut perf, mut perf_samples) = (Vec::new(), Vec::new());
+        parse_record(
+            &rec(PERF_RECORD_SAMPLE, &body),
+            &f,
+            2287,
+            Some(&Decoder::default()),
+            5,
+            &mut perf,
+            &mut perf_samples,
+        );
+        // The eBPF record: time, tgid above pid, the raw record from byte 8.
+        let mut record = 1_000u64.to_ne_bytes().to_vec();
+        record.extend_from_slice(&((42u64 << 32) | 43).to_ne_bytes());
+        record.extend_from_slice(&raw[8..]);
+        let (mut out, mut samples) = (Vec::new(), Vec::new());
+        parse_bpf_record(&record, &f, 5, true, &mut out, &mut samples);
+        assert_eq!(out, perf);
+        assert_eq!(samples, perf_samples);
+        assert_eq!((out[0].ts, out[0].newstate, samples[0].pid, samples[0].tid), (1_005, 4, 42, 43));
+        // Without the calls, the change alone; short records give nothing.
+        parse_bpf_record(&record, &f, 5, false, &mut out, &mut samples);
+        assert_eq!((out.len(), samples.len()), (2, 1));
+        for n in [0, 8, 15, 16, 40] {
+            parse_bpf_record(&record[..n], &f, 5, true, &mut out, &mut samples);
+        }
+        assert_eq!((out.len(), samples.len()), (2, 1));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_ebpf_record_parses_or_is_ignored(body in proptest::collection::vec(proptest::num::u8::ANY, 0..100)) {
+            let f = fields(FORMAT).unwrap();
+            let (mut out, mut samples) = (Vec::new(), Vec::new());
+            parse_bpf_record(&body, &f, 0, true, &mut out, &mut samples);
+            proptest::prop_assert_eq!(out.len(), samples.len());
         }
     }
 

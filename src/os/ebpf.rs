@@ -1,0 +1,473 @@
+//! The state changes' cheap path: a small eBPF program on the
+//! `sock:inet_sock_set_state` tracepoint copies each change of the watched
+//! port into one BPF ring buffer (`BPF_MAP_TYPE_RINGBUF`, Linux 5.8), in
+//! place of a perf sample per change.
+//!
+//! Why: a perf sample costs the traced program about a microsecond in
+//! `perf_swevent_event` on this kind of virtual machine (5 % of all CPU
+//! time at 10 changes per connection and 15,000 connections a second);
+//! the program and its ring cost a fifth of that. What it writes is what
+//! the perf sample held: the time (CLOCK_MONOTONIC, as the perf events are
+//! opened), the task (`bpf_get_current_pid_tgid`) and the tracepoint's
+//! record past its common fields, so [`super::tracepoint::parse_sample`]
+//! reads both alike.
+//!
+//! The program returns 1: other perf users of the tracepoint (`perf record
+//! -e sock:inet_sock_set_state`) still get their samples. It is attached
+//! through a perf event that is never enabled, so perf writes nothing for
+//! synack. It wakes the reader only when a quarter of the ring is waiting
+//! (`BPF_RB_FORCE_WAKEUP`, else `BPF_RB_NO_WAKEUP`); a full ring counts
+//! the change in a one-element array, read with the ring.
+//!
+//! Needs CAP_BPF and CAP_PERFMON (root); without them the kernel view
+//! keeps the perf path. The program is assembled here ([`program`], pure)
+//! and the kernel's verifier checks it at load; `tests/kernel_paths.rs`
+//! compares what it reads with the perf path's, change for change.
+#![allow(unsafe_code)]
+
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+use perf_event_open_sys as sys;
+
+use super::tracepoint::Fields;
+
+/// One eBPF instruction (`struct bpf_insn`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct Insn {
+    pub code: u8,
+    /// `dst_reg` in the low nibble, `src_reg` in the high one.
+    pub regs: u8,
+    pub off: i16,
+    pub imm: i32,
+}
+
+const fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
+    Insn { code, regs: (src << 4) | (dst & 0xf), off, imm }
+}
+
+// Opcodes (linux/bpf.h, linux/bpf_common.h).
+const MOV64_X: u8 = 0xbf;
+const MOV64_K: u8 = 0xb7;
+const ADD64_K: u8 = 0x07;
+const LDX_H: u8 = 0x69;
+const LDX_DW: u8 = 0x79;
+const STX_DW: u8 = 0x7b;
+const ST_W: u8 = 0x62;
+const LD_DW_IMM: u8 = 0x18;
+const JEQ_K: u8 = 0x15;
+const JNE_K: u8 = 0x55;
+const JLE_K: u8 = 0xb5;
+const CALL: u8 = 0x85;
+const EXIT: u8 = 0x95;
+const ATOMIC_DW: u8 = 0xdb;
+/// `ld_imm64`'s source register for a map's descriptor.
+const PSEUDO_MAP_FD: u8 = 1;
+// Helpers.
+const MAP_LOOKUP_ELEM: i32 = 1;
+const KTIME_GET_NS: i32 = 5;
+const GET_CURRENT_PID_TGID: i32 = 14;
+const RINGBUF_OUTPUT: i32 = 130;
+const RINGBUF_QUERY: i32 = 134;
+// Ring buffer flags and queries.
+const RB_NO_WAKEUP: i32 = 1;
+const RB_FORCE_WAKEUP: i32 = 2;
+const RB_AVAIL_DATA: i32 = 0;
+// Registers.
+const R0: u8 = 0;
+const R1: u8 = 1;
+const R2: u8 = 2;
+const R3: u8 = 3;
+const R4: u8 = 4;
+const R6: u8 = 6;
+const FP: u8 = 10;
+
+/// Bytes of the tracepoint's record the program copies: from the end of
+/// its common fields (8 bytes, which a program may not read) to the end of
+/// the last field synack reads, rounded up to 8. `None` when a field is
+/// not where a program may read it.
+#[must_use]
+pub fn record_end(f: &Fields) -> Option<usize> {
+    let ends = [
+        f.skaddr + 8,
+        f.oldstate + 4,
+        f.newstate + 4,
+        f.sport + 2,
+        f.dport + 2,
+        f.family + 2,
+        f.protocol + 2,
+        f.saddr + 4,
+        f.daddr + 4,
+        f.saddr_v6 + 16,
+        f.daddr_v6 + 16,
+    ];
+    let starts = [
+        f.skaddr, f.oldstate, f.newstate, f.sport, f.dport, f.family, f.protocol, f.saddr, f.daddr, f.saddr_v6,
+        f.daddr_v6,
+    ];
+    let end = ends.iter().max()?.next_multiple_of(8);
+    let readable = starts.iter().all(|&s| s >= 8) && f.sport.is_multiple_of(2) && f.dport.is_multiple_of(2);
+    (readable && end <= 256).then_some(end)
+}
+
+/// Bytes of one record in the ring: the time, the task, then the
+/// tracepoint's record from byte 8 to `end`.
+#[must_use]
+pub fn record_size(end: usize) -> usize {
+    16 + end - 8
+}
+
+/// The program: for a change whose `sport` or `dport` is `port` (every
+/// change with `None`), write [time, pid_tgid, record bytes 8..`end`] into
+/// the ring `ring_fd`, waking its reader once more than `watermark` bytes
+/// wait; when the ring is full, add one to element 0 of `lost_fd`.
+/// Returns 1 (perf's own users of the tracepoint go on).
+///
+/// # Panics
+/// Never for an `end` from [`record_end`].
+#[must_use]
+pub fn program(f: &Fields, end: usize, port: Option<u16>, ring_fd: i32, lost_fd: i32, watermark: u32) -> Vec<Insn> {
+    let size = record_size(end);
+    let rec = -i16::try_from(size).unwrap_or(i16::MAX);
+    let key = rec - 8;
+    let off = |at: usize| i16::try_from(at).unwrap_or(i16::MAX);
+    let mut p = vec![insn(MOV64_X, R6, R1, 0, 0)];
+    // Jumps to the exit are patched once its place is known.
+    let mut to_exit = Vec::new();
+    if let Some(port) = port {
+        let port = i32::from(port);
+        p.push(insn(LDX_H, R2, R6, off(f.sport), 0));
+        p.push(insn(JEQ_K, R2, 0, 2, port));
+        p.push(insn(LDX_H, R2, R6, off(f.dport), 0));
+        to_exit.push(p.len());
+        p.push(insn(JNE_K, R2, 0, 0, port));
+    }
+    p.push(insn(CALL, 0, 0, 0, KTIME_GET_NS));
+    p.push(insn(STX_DW, FP, R0, rec, 0));
+    p.push(insn(CALL, 0, 0, 0, GET_CURRENT_PID_TGID));
+    p.push(insn(STX_DW, FP, R0, rec + 8, 0));
+    for at in (8..end).step_by(8) {
+        p.push(insn(LDX_DW, R1, R6, off(at), 0));
+        p.push(insn(STX_DW, FP, R1, rec + 16 + off(at - 8), 0));
+    }
+    let map = |p: &mut Vec<Insn>, fd: i32| {
+        p.push(insn(LD_DW_IMM, R1, PSEUDO_MAP_FD, 0, fd));
+        p.push(Insn::default());
+    };
+    map(&mut p, ring_fd);
+    p.push(insn(MOV64_K, R2, 0, 0, RB_AVAIL_DATA));
+    p.push(insn(CALL, 0, 0, 0, RINGBUF_QUERY));
+    p.push(insn(MOV64_K, R4, 0, 0, RB_NO_WAKEUP));
+    p.push(insn(JLE_K, R0, 0, 1, i32::try_from(watermark).unwrap_or(i32::MAX)));
+    p.push(insn(MOV64_K, R4, 0, 0, RB_FORCE_WAKEUP));
+    map(&mut p, ring_fd);
+    p.push(insn(MOV64_X, R2, FP, 0, 0));
+    p.push(insn(ADD64_K, R2, 0, 0, i32::from(rec)));
+    p.push(insn(MOV64_K, R3, 0, 0, i32::try_from(size).unwrap_or(0)));
+    p.push(insn(CALL, 0, 0, 0, RINGBUF_OUTPUT));
+    to_exit.push(p.len());
+    p.push(insn(JEQ_K, R0, 0, 0, 0));
+    // The ring was full: count the change.
+    p.push(insn(ST_W, FP, 0, key, 0));
+    map(&mut p, lost_fd);
+    p.push(insn(MOV64_X, R2, FP, 0, 0));
+    p.push(insn(ADD64_K, R2, 0, 0, i32::from(key)));
+    p.push(insn(CALL, 0, 0, 0, MAP_LOOKUP_ELEM));
+    to_exit.push(p.len());
+    p.push(insn(JEQ_K, R0, 0, 0, 0));
+    p.push(insn(MOV64_K, R1, 0, 0, 1));
+    // lock *(u64 *)(r0 + 0) += r1 (BPF_ADD is 0).
+    p.push(insn(ATOMIC_DW, R0, R1, 0, 0));
+    let exit = p.len();
+    p.push(insn(MOV64_K, R0, 0, 0, 1));
+    p.push(insn(EXIT, 0, 0, 0, 0));
+    for at in to_exit {
+        p[at].off = i16::try_from(exit - at - 1).unwrap_or(0);
+    }
+    p
+}
+
+fn bpf(cmd: libc::c_long, attr: &mut [u64]) -> io::Result<OwnedFd> {
+    let size = std::mem::size_of_val(attr);
+    // SAFETY: `attr` is a live, zero-padded `union bpf_attr` of `size` bytes
+    // for the duration of the call.
+    let rc = unsafe { libc::syscall(libc::SYS_bpf, cmd, attr.as_mut_ptr(), size) };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a new descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(i32::try_from(rc).unwrap_or(-1)) })
+}
+
+const MAP_CREATE: libc::c_long = 0;
+const MAP_LOOKUP: libc::c_long = 1;
+const PROG_LOAD: libc::c_long = 5;
+const MAP_TYPE_ARRAY: u64 = 2;
+const MAP_TYPE_RINGBUF: u64 = 27;
+const PROG_TYPE_TRACEPOINT: u64 = 5;
+/// `BPF_RINGBUF_BUSY_BIT`, `BPF_RINGBUF_DISCARD_BIT`, `BPF_RINGBUF_HDR_SZ`.
+const BUSY: u32 = 1 << 31;
+const DISCARD: u32 = 1 << 30;
+const HEADER: usize = 8;
+
+/// A map: type, key size, value size, entries (`union bpf_attr`, the
+/// fields of BPF_MAP_CREATE, zero-padded).
+fn map_create(kind: u64, key: u32, value: u32, entries: u32) -> io::Result<OwnedFd> {
+    let mut attr = [0u64; 8];
+    attr[0] = kind | (u64::from(key) << 32);
+    attr[1] = u64::from(value) | (u64::from(entries) << 32);
+    bpf(MAP_CREATE, &mut attr)
+}
+
+/// The program loaded; on refusal, the verifier's log in the error.
+fn prog_load(insns: &[Insn]) -> io::Result<OwnedFd> {
+    let license = c"Dual MIT/GPL";
+    let mut log = vec![0u8; 1 << 16];
+    let mut attr = [0u64; 16];
+    attr[0] = PROG_TYPE_TRACEPOINT | ((insns.len() as u64) << 32);
+    attr[1] = insns.as_ptr() as u64;
+    attr[2] = license.as_ptr() as u64;
+    // log_level 1, log_size, log_buf.
+    attr[3] = 1 | ((log.len() as u64) << 32);
+    attr[4] = log.as_mut_ptr() as u64;
+    match bpf(PROG_LOAD, &mut attr) {
+        Ok(fd) => Ok(fd),
+        Err(e) => {
+            let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
+            let text = String::from_utf8_lossy(&log[..end]);
+            let last: Vec<&str> = text.lines().rev().take(4).collect();
+            Err(io::Error::new(e.kind(), format!("{e}; verifier: {}", last.join(" / "))))
+        }
+    }
+}
+
+/// The program on the tracepoint, its ring mapped.
+pub struct BpfRing {
+    /// The perf event the program is attached through (never enabled).
+    _carrier: OwnedFd,
+    _prog: OwnedFd,
+    map: OwnedFd,
+    lost_map: OwnedFd,
+    /// The consumer page (read-write) and the producer page with the data
+    /// mapped twice after it (read-only): a record that wraps is
+    /// contiguous.
+    consumer: *mut u8,
+    producer: *mut u8,
+    page: usize,
+    size: usize,
+}
+
+// SAFETY: the mappings are owned by this BpfRing and only read or written
+// through &mut self (or atomics through &self).
+unsafe impl Send for BpfRing {}
+
+impl Drop for BpfRing {
+    fn drop(&mut self) {
+        // SAFETY: the two mappings, exactly as mmap returned them, unmapped once.
+        unsafe {
+            libc::munmap(self.consumer.cast(), self.page);
+            libc::munmap(self.producer.cast(), self.page + 2 * self.size);
+        }
+    }
+}
+
+impl BpfRing {
+    /// Loads the program for the tracepoint `id` (fields `f`) with a ring
+    /// of `size` bytes (a power of two of pages).
+    ///
+    /// # Errors
+    /// When the kernel refuses a map, the program (CAP_BPF) or the event.
+    pub fn open(id: u64, f: &Fields, port: Option<u16>, size: usize) -> io::Result<BpfRing> {
+        let end = record_end(f).ok_or_else(|| io::Error::other("unexpected tracepoint format"))?;
+        // SAFETY: sysconf has no memory-safety preconditions.
+        let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
+        let entries = u32::try_from(size).map_err(io::Error::other)?;
+        let map = map_create(MAP_TYPE_RINGBUF, 0, 0, entries)?;
+        let lost_map = map_create(MAP_TYPE_ARRAY, 4, 8, 1)?;
+        let insns =
+            program(f, end, port, map.as_raw_fd(), lost_map.as_raw_fd(), u32::try_from(size / 4).unwrap_or(u32::MAX));
+        let prog = prog_load(&insns)?;
+        let carrier = carrier(id)?;
+        // SAFETY: both descriptors are open; the kernel takes its own
+        // reference to the program.
+        if unsafe { sys::ioctls::SET_BPF(carrier.as_raw_fd(), u32::try_from(prog.as_raw_fd()).unwrap_or(0)) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: mapping the ring's consumer page read-write and its
+        // producer page and data (twice) read-only, as the kernel lays
+        // them out; checked for failure below.
+        let (consumer, producer) = unsafe {
+            let c = libc::mmap(
+                std::ptr::null_mut(),
+                page,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                map.as_raw_fd(),
+                0,
+            );
+            let p = libc::mmap(
+                std::ptr::null_mut(),
+                page + 2 * size,
+                libc::PROT_READ,
+                libc::MAP_SHARED,
+                map.as_raw_fd(),
+                i64::try_from(page).unwrap_or(0),
+            );
+            (c, p)
+        };
+        if consumer == libc::MAP_FAILED || producer == libc::MAP_FAILED {
+            let e = io::Error::last_os_error();
+            // SAFETY: whichever mapping succeeded is unmapped once.
+            unsafe {
+                if consumer != libc::MAP_FAILED {
+                    libc::munmap(consumer, page);
+                }
+                if producer != libc::MAP_FAILED {
+                    libc::munmap(producer, page + 2 * size);
+                }
+            }
+            return Err(e);
+        }
+        Ok(BpfRing {
+            _carrier: carrier,
+            _prog: prog,
+            map,
+            lost_map,
+            consumer: consumer.cast(),
+            producer: producer.cast(),
+            page,
+            size,
+        })
+    }
+
+    /// The ring's descriptor, readable when the program woke it.
+    #[must_use]
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        use std::os::fd::AsFd;
+        self.map.as_fd()
+    }
+
+    /// Hands each record the ring holds to `each` (oldest first), and
+    /// frees its space.
+    pub fn read(&mut self, mut each: impl FnMut(&[u8])) {
+        // SAFETY: the consumer and producer positions are the first u64 of
+        // their pages, written by us and by the kernel respectively, read
+        // and written as atomics (the ring's ABI: acquire and release).
+        let (consumer, producer) = unsafe {
+            (&*self.consumer.cast::<AtomicU64>().cast_const(), &*self.producer.cast::<AtomicU64>().cast_const())
+        };
+        let mut pos = consumer.load(Ordering::Acquire);
+        let mask = (self.size - 1) as u64;
+        loop {
+            let head = producer.load(Ordering::Acquire);
+            if pos >= head {
+                break;
+            }
+            while pos < head {
+                let at = usize::try_from(pos & mask).unwrap_or(0);
+                // SAFETY: `at` is within the data area; each record's header
+                // is a u32 the kernel publishes with release order.
+                let len = unsafe { &*self.producer.add(self.page + at).cast::<AtomicU32>() }.load(Ordering::Acquire);
+                if len & BUSY != 0 {
+                    consumer.store(pos, Ordering::Release);
+                    return;
+                }
+                let n = (len & !(BUSY | DISCARD)) as usize;
+                if len & DISCARD == 0 {
+                    // SAFETY: the record lies after its header, contiguous
+                    // (the data is mapped twice), committed by the kernel.
+                    let body = unsafe { std::slice::from_raw_parts(self.producer.add(self.page + at + HEADER), n) };
+                    each(body);
+                }
+                pos += ((n + HEADER).next_multiple_of(8)) as u64;
+            }
+            consumer.store(pos, Ordering::Release);
+        }
+    }
+
+    /// Changes the program could not write (the ring was full), so far.
+    #[must_use]
+    pub fn lost(&self) -> u64 {
+        let key = 0u32;
+        let mut value = 0u64;
+        let mut attr = [0u64; 4];
+        attr[0] = u64::try_from(self.lost_map.as_raw_fd()).unwrap_or(0);
+        attr[1] = (&raw const key) as u64;
+        attr[2] = (&raw mut value) as u64;
+        let size = std::mem::size_of_val(&attr);
+        // SAFETY: `attr` points at live `key` and `value` of the map's sizes.
+        let rc = unsafe { libc::syscall(libc::SYS_bpf, MAP_LOOKUP, attr.as_mut_ptr(), size) };
+        if rc < 0 { 0 } else { value }
+    }
+}
+
+/// A perf event on the tracepoint `id`, on CPU 0 for every task, never
+/// enabled: the program's attachment, nothing else.
+fn carrier(id: u64) -> io::Result<OwnedFd> {
+    let mut attr = sys::bindings::perf_event_attr {
+        type_: sys::bindings::PERF_TYPE_TRACEPOINT,
+        size: u32::try_from(std::mem::size_of::<sys::bindings::perf_event_attr>()).unwrap_or(0),
+        config: id,
+        ..Default::default()
+    };
+    attr.__bindgen_anon_1.sample_period = 1;
+    attr.set_disabled(1);
+    // SAFETY: attr is a valid, fully initialised perf_event_attr.
+    let raw = unsafe { sys::perf_event_open(&mut attr, -1, 0, -1, sys::bindings::PERF_FLAG_FD_CLOEXEC.into()) };
+    if raw < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: raw is a new descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(raw) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields() -> Fields {
+        Fields {
+            skaddr: 8,
+            oldstate: 16,
+            newstate: 20,
+            sport: 24,
+            dport: 26,
+            family: 28,
+            protocol: 30,
+            saddr: 32,
+            daddr: 36,
+            saddr_v6: 40,
+            daddr_v6: 56,
+        }
+    }
+
+    #[test]
+    fn the_record_and_its_copy() {
+        let f = fields();
+        assert_eq!(record_end(&f), Some(72));
+        assert_eq!(record_size(72), 80);
+        assert_eq!(record_end(&Fields { sport: 25, ..f }), None, "a u16 load must be aligned");
+        assert_eq!(record_end(&Fields { skaddr: 0, ..f }), None, "the common fields are not readable");
+        let p = program(&f, 72, Some(8001), 3, 4, 1 << 20);
+        // Every jump lands inside the program, on its exit or before it.
+        for (i, ins) in p.iter().enumerate() {
+            if matches!(ins.code, JEQ_K | JNE_K | JLE_K) {
+                let to = i as i64 + 1 + i64::from(ins.off);
+                assert!(to > i as i64 && (to as usize) < p.len(), "jump at {i} to {to}");
+            }
+        }
+        assert_eq!(p.last().unwrap().code, EXIT);
+        // The record's eight words are each loaded from the context once.
+        let loads: Vec<i16> = p.iter().filter(|i| i.code == LDX_DW).map(|i| i.off).collect();
+        assert_eq!(loads, vec![8, 16, 24, 32, 40, 48, 56, 64]);
+        // The port is compared with both ports; without a port, no compare.
+        assert_eq!(p.iter().filter(|i| matches!(i.code, JEQ_K | JNE_K) && i.imm == 8001).count(), 2);
+        let all = program(&f, 72, None, 3, 4, 1 << 20);
+        assert_eq!(all.len(), p.len() - 4);
+        // Both maps are referenced by descriptor.
+        let maps: Vec<i32> = p.iter().filter(|i| i.code == LD_DW_IMM).map(|i| i.imm).collect();
+        assert_eq!(maps, vec![3, 3, 4]);
+    }
+}

@@ -1,0 +1,99 @@
+//! The kernel view's two ways of reading the state changes, the eBPF ring
+//! (the fast path, `synack::os::ebpf`) and a perf sample per change (the
+//! plain path), opened side by side on the same port while connections open
+//! and close: each reads the same changes, of the same sockets, in the same
+//! order, at the same times. Needs root (skips otherwise, unless
+//! SYNACK_REQUIRE_CAPTURE=1).
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+use synack::os::tracepoint::{self, RawChange, Route, Tracepoint};
+
+/// Kernel state numbers.
+const CLOSE: i32 = 7;
+const LAST_ACK: i32 = 9;
+const CONNECTIONS: usize = 300;
+
+/// Reads `t` until it has seen `n` server sockets go from LAST-ACK to
+/// CLOSED (each connection's last change), or panics after 30 s.
+fn read_until_closed(t: &mut Tracepoint, port: u16, n: usize, what: &str) -> Vec<RawChange> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut all = Vec::new();
+    loop {
+        t.read(&mut all);
+        let closed =
+            all.iter().filter(|c| c.local.port() == port && c.oldstate == LAST_ACK && c.newstate == CLOSE).count();
+        if closed >= n {
+            return all;
+        }
+        assert!(Instant::now() < deadline, "{what}: {closed} of {n} connections closed after 30 s");
+        t.wait(Duration::from_millis(20)).unwrap();
+    }
+}
+
+/// Each socket's changes, in time order.
+fn by_socket(changes: &[RawChange]) -> BTreeMap<u64, Vec<RawChange>> {
+    let mut sorted = changes.to_vec();
+    sorted.sort_by_key(|c| c.ts);
+    let mut map: BTreeMap<u64, Vec<RawChange>> = BTreeMap::new();
+    for c in sorted {
+        map.entry(c.sock).or_default().push(c);
+    }
+    map
+}
+
+#[test]
+fn the_ebpf_ring_reads_what_perf_samples_read() {
+    if !support::capture_allowed() {
+        return;
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let port = addr.port();
+    let (mut perf, _) = tracepoint::open_via(Some(port), false, Route::Perf).unwrap();
+    let (mut bpf, _) = tracepoint::open_via(Some(port), false, Route::Bpf).unwrap();
+    assert!(bpf.is_bpf() && !perf.is_bpf());
+    // Connections that close every usual way: the client first (the server
+    // in CLOSE-WAIT, then LAST-ACK), after a request and its answer.
+    let server = std::thread::spawn(move || {
+        for _ in 0..CONNECTIONS {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 64];
+            let n = s.read(&mut buf).unwrap();
+            s.write_all(&buf[..n].to_ascii_uppercase()).unwrap();
+            while s.read(&mut buf).unwrap() > 0 {}
+        }
+    });
+    for _ in 0..CONNECTIONS {
+        let mut c = TcpStream::connect(addr).unwrap();
+        c.write_all(b"helloworld").unwrap();
+        let mut buf = [0u8; 10];
+        c.read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, b"HELLOWORLD");
+        c.shutdown(Shutdown::Write).unwrap();
+        let _ = c.read(&mut buf).unwrap();
+    }
+    server.join().unwrap();
+    let from_perf = read_until_closed(&mut perf, port, CONNECTIONS, "perf");
+    let from_bpf = read_until_closed(&mut bpf, port, CONNECTIONS, "eBPF");
+    assert_eq!((perf.lost(), bpf.lost()), (0, 0));
+    assert_eq!(from_bpf.len(), from_perf.len(), "as many changes on both paths");
+    assert!(from_bpf.len() >= CONNECTIONS * 8, "{} changes for {CONNECTIONS} connections", from_bpf.len());
+    let (a, b) = (by_socket(&from_perf), by_socket(&from_bpf));
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>(), "the same sockets");
+    for (sock, p) in &a {
+        let e = &b[sock];
+        let states =
+            |v: &[RawChange]| v.iter().map(|c| (c.local, c.remote, c.oldstate, c.newstate)).collect::<Vec<_>>();
+        assert_eq!(states(e), states(p), "socket {sock:#x}: the same changes in the same order");
+        for (x, y) in e.iter().zip(p) {
+            let apart = x.ts.abs_diff(y.ts);
+            assert!(apart < 2_000_000, "socket {sock:#x}: the same change {apart} ns apart on the two paths");
+        }
+    }
+}
