@@ -2,6 +2,8 @@
 //! (`export::jsonl::append`, text appended in whole words, and
 //! `engine::arenas`, the sharded engine's malloc tunables): the packet socket
 //! and its BPF filter, the PACKET_MMAP receive ring, batch reads, privileges,
+//! the kernel view's tracepoints (perf events, and the eBPF program that
+//! reads the state changes into a BPF ring buffer),
 //! the few socket options std does not offer, capture files mapped into
 //! memory, a cache prefetch hint. Each unsafe block carries a `// SAFETY:`
 //! comment.
@@ -11,6 +13,8 @@
 //! else: no safe function here can close a descriptor it does not own.
 //! Everything that can be checked without the kernel is a pure function,
 //! tested without privileges: the BPF program ([`bpf`]) against `tcpdump -dd`,
+//! the eBPF program's layout ([`ebpf::program`]; the kernel's verifier checks
+//! it at load, and `tests/kernel_paths.rs` what it reads against perf's),
 //! the ring's block parser ([`ring::parse`]) on byte buffers, the privilege
 //! decision ([`privileges::target`]) on environment values.
 //!

@@ -376,7 +376,9 @@ pub fn open_via(
     let cpus = if bpf.is_some() && decoder.is_none() { 0 } else { cpus };
     for cpu in 0..cpus {
         let ring = loop {
-            match open_ring(id, cpu, page, pages, filter.as_deref(), decoder.is_some()) {
+            // The processes' names come with the state changes' event, or
+            // with the first call's when that event stays off.
+            match open_ring(id, cpu, page, pages, filter.as_deref(), decoder.is_some() && bpf.is_none()) {
                 Ok(ring) => break Some(ring),
                 // The locked-memory limit: a smaller ring.
                 Err(Step::Map(e)) if pages > MIN_PAGES && e.raw_os_error() == Some(libc::EPERM) => pages /= 2,
@@ -394,7 +396,7 @@ pub fn open_via(
         }
     }
     if !others.is_empty()
-        && let Err(e) = add_others(&mut rings, &others)
+        && let Err(e) = add_others(&mut rings, &others, bpf.is_some())
     {
         for r in &mut rings {
             r.others.clear();
@@ -420,12 +422,13 @@ pub fn open_via(
 }
 
 /// Opens each of `others` (tracepoint id, filter) on every ring's CPU,
-/// writing into that ring.
-fn add_others(rings: &mut [Ring], others: &[(u64, CString)]) -> Result<(), Unavailable> {
+/// writing into that ring; with `names`, the first also records the
+/// processes' names and forks.
+fn add_others(rings: &mut [Ring], others: &[(u64, CString)], names: bool) -> Result<(), Unavailable> {
     for (cpu, ring) in rings.iter_mut().enumerate() {
-        for (id, filter) in others {
+        for (k, (id, filter)) in others.iter().enumerate() {
             let filter = (!filter.as_bytes().is_empty()).then_some(filter.as_c_str());
-            let fd = open_event(*id, cpu, filter, u32::MAX, false).map_err(|s| match s {
+            let fd = open_event(*id, cpu, filter, u32::MAX, names && k == 0).map_err(|s| match s {
                 Step::Open(e) | Step::Filter(e) | Step::Map(e) => Unavailable::Other(e),
             })?;
             // SAFETY: both are open perf events on the same CPU; the kernel

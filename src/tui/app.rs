@@ -625,8 +625,13 @@ impl App {
     /// newest page when following, else a page that holds the selection.
     #[must_use]
     pub fn list_offset(&self, rows: usize) -> usize {
+        self.list_offset_in(&self.rows(), rows)
+    }
+
+    /// As [`App::list_offset`], with the list's rows already made.
+    #[must_use]
+    pub fn list_offset_in(&self, shown: &[Row<'_>], rows: usize) -> usize {
         let current = self.current_row().map(|r| r.pick());
-        let shown = self.rows();
         let pos = current.and_then(|p| shown.iter().position(|r| r.pick() == p)).unwrap_or(0);
         layout::list_offset(self.follow, pos, shown.len(), rows)
     }

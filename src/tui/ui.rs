@@ -443,9 +443,10 @@ pub fn countdown_shown(app: &App) -> bool {
     };
     // The list's rows: its borders and header row aside.
     let rows = usize::from(screen.list.height.saturating_sub(3));
-    let offset = app.list_offset(rows);
+    let shown = app.rows();
+    let offset = app.list_offset_in(&shown, rows);
     app.current().is_some_and(counting)
-        || app.rows().into_iter().skip(offset).take(rows).any(|r| matches!(r, Row::Tcp(c) if counting(c)))
+        || shown.into_iter().skip(offset).take(rows).any(|r| matches!(r, Row::Tcp(c) if counting(c)))
 }
 
 fn render_list(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
@@ -501,7 +502,7 @@ fn render_list(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     let current = app.current_row().map(|r| r.pick());
     let shown = app.rows();
     let rows = usize::from(inner.height);
-    let offset = app.list_offset(rows);
+    let offset = app.list_offset_in(&shown, rows);
     if shown.is_empty() {
         let hint = empty_list_hint(app);
         buf.set_stringn(inner.x + 1, inner.y, hint, usize::from(inner.width.saturating_sub(1)), Style::new());
