@@ -94,7 +94,8 @@ pub struct SourceArgs {
     pub max_segments: usize,
     /// The kernel's own view beside the wire's (live): each endpoint's state changes as the
     /// kernel made them (tracepoint sock:inet_sock_set_state), checked against the ladder.
-    /// Needs root or CAP_PERFMON.
+    /// Needs root or CAP_PERFMON; as root (CAP_BPF) a small eBPF program reads them, which
+    /// costs the watched programs less than a perf sample per change.
     #[arg(long, value_enum, default_value_t = KernelMode::Auto, value_name = "WHEN")]
     pub kernel: KernelMode,
     /// With --read: UDP flows on the port too, read by one thread (a live capture always

@@ -97,3 +97,54 @@ fn the_ebpf_ring_reads_what_perf_samples_read() {
         }
     }
 }
+
+/// `synack trace --kernel on` by each path, side by side on the same
+/// connections: the same kernel changes in every connection's jsonl, all
+/// agreeing with the wire.
+#[test]
+fn trace_writes_the_same_kernel_view_by_either_path() {
+    use synack::echo::{self, ServerConfig};
+    use synack::scenario::Scenario;
+    if !support::capture_allowed() {
+        return;
+    }
+    let srv = echo::Server::start(echo::bind("127.0.0.1:0".parse().unwrap()).unwrap(), ServerConfig::default());
+    let port = srv.addr().port().to_string();
+    let scenarios = [Scenario::Seed, Scenario::SlowClose, Scenario::ServerClose, Scenario::Abort];
+    let count = (scenarios.len() * 5).to_string();
+    let args = ["--port", &port, "--format", "jsonl", "--count", &count, "--duration", "30", "--kernel", "on"];
+    let traces: Vec<support::Trace> = ["perf", "bpf"]
+        .iter()
+        .map(|path| support::Trace::start_with(&args, &[("SYNACK_KERNEL_PATH", path), ("SYNACK_CALLS", "off")]))
+        .collect();
+    for s in scenarios {
+        for _ in 0..5 {
+            echo::run_scenario(s, srv.addr(), "helloworld").unwrap();
+        }
+    }
+    let outputs: Vec<String> = traces.into_iter().map(|t| t.finish().0).collect();
+    srv.stop();
+    // Each connection's kernel changes, without their times, by client address.
+    let views = |jsonl: &str| -> BTreeMap<String, Vec<String>> {
+        jsonl
+            .lines()
+            .map(|l| {
+                let c: serde_json::Value = serde_json::from_str(l).unwrap();
+                let changes = c["kernel"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|k| {
+                        assert_eq!(k["agrees"], true, "{c}");
+                        format!("{} {} {}", k["side"], k["from"], k["to"])
+                    })
+                    .collect();
+                (c["client"].as_str().unwrap().to_string(), changes)
+            })
+            .collect()
+    };
+    let (perf, bpf) = (views(&outputs[0]), views(&outputs[1]));
+    assert_eq!(perf.len(), scenarios.len() * 5, "{}", outputs[0]);
+    assert!(perf.values().all(|v| v.len() >= 6), "{perf:?}");
+    assert_eq!(bpf, perf);
+}

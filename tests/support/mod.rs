@@ -348,11 +348,17 @@ impl Trace {
     /// Starts `synack trace ARGS` and waits (at most 10 s) until it says it
     /// captures.
     pub fn start(args: &[&str]) -> Trace {
+        Trace::start_with(args, &[])
+    }
+
+    /// [`Trace::start`] with `env` added to its environment.
+    pub fn start_with(args: &[&str], env: &[(&str, &str)]) -> Trace {
         use std::io::{BufRead, Read};
         use std::process::Stdio;
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_synack"))
             .arg("trace")
             .args(args)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
