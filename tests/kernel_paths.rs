@@ -148,3 +148,40 @@ fn trace_writes_the_same_kernel_view_by_either_path() {
     assert!(perf.values().all(|v| v.len() >= 6), "{perf:?}");
     assert_eq!(bpf, perf);
 }
+
+/// An eBPF ring too small for what comes counts every change it had no
+/// room for: what it holds and what it lost add up to what perf saw.
+#[test]
+fn a_full_ebpf_ring_counts_each_change_it_could_not_hold() {
+    if !support::capture_allowed() {
+        return;
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let port = addr.port();
+    let (mut perf, _) = tracepoint::open_via(Some(port), false, Route::Perf).unwrap();
+    let (id, fields) = tracepoint::state_changes_event().unwrap();
+    // One page: about 45 changes of 88 bytes; 30 connections make about 300.
+    let mut small = synack::os::ebpf::BpfRing::open(id, &fields, Some(port), 4096).unwrap();
+    let n = 30;
+    let server = std::thread::spawn(move || {
+        for _ in 0..n {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 16];
+            while s.read(&mut buf).unwrap() > 0 {}
+        }
+    });
+    for _ in 0..n {
+        let mut c = TcpStream::connect(addr).unwrap();
+        c.write_all(b"helloworld").unwrap();
+        c.shutdown(Shutdown::Write).unwrap();
+        let mut buf = [0u8; 16];
+        while c.read(&mut buf).unwrap() > 0 {}
+    }
+    server.join().unwrap();
+    let seen = read_until_closed(&mut perf, port, n, "perf").len() as u64;
+    let mut held = 0u64;
+    small.read(|_| held += 1);
+    assert!(held > 0 && small.lost() > 0, "held {held}, lost {}", small.lost());
+    assert_eq!(held + small.lost(), seen, "held {held} and lost {} of {seen}", small.lost());
+}

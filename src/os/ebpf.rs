@@ -202,7 +202,6 @@ fn bpf(cmd: libc::c_long, attr: &mut [u64]) -> io::Result<OwnedFd> {
 }
 
 const MAP_CREATE: libc::c_long = 0;
-const MAP_LOOKUP: libc::c_long = 1;
 const PROG_LOAD: libc::c_long = 5;
 const MAP_TYPE_ARRAY: u64 = 2;
 const MAP_TYPE_RINGBUF: u64 = 27;
@@ -212,12 +211,16 @@ const BUSY: u32 = 1 << 31;
 const DISCARD: u32 = 1 << 30;
 const HEADER: usize = 8;
 
-/// A map: type, key size, value size, entries (`union bpf_attr`, the
+/// `BPF_F_MMAPABLE`: an array whose values can be mapped into memory.
+const F_MMAPABLE: u64 = 1 << 10;
+
+/// A map: type, key size, value size, entries, flags (`union bpf_attr`, the
 /// fields of BPF_MAP_CREATE, zero-padded).
-fn map_create(kind: u64, key: u32, value: u32, entries: u32) -> io::Result<OwnedFd> {
+fn map_create(kind: u64, key: u32, value: u32, entries: u32, flags: u64) -> io::Result<OwnedFd> {
     let mut attr = [0u64; 8];
     attr[0] = kind | (u64::from(key) << 32);
     attr[1] = u64::from(value) | (u64::from(entries) << 32);
+    attr[2] = flags;
     bpf(MAP_CREATE, &mut attr)
 }
 
@@ -249,7 +252,9 @@ pub struct BpfRing {
     _carrier: OwnedFd,
     _prog: OwnedFd,
     map: OwnedFd,
-    lost_map: OwnedFd,
+    _lost_map: OwnedFd,
+    /// The counter of changes the ring had no room for, mapped read-only.
+    lost: *mut u8,
     /// The consumer page (read-write) and the producer page with the data
     /// mapped twice after it (read-only): a record that wraps is
     /// contiguous.
@@ -269,6 +274,7 @@ impl Drop for BpfRing {
         unsafe {
             libc::munmap(self.consumer.cast(), self.page);
             libc::munmap(self.producer.cast(), self.page + 2 * self.size);
+            libc::munmap(self.lost.cast(), self.page);
         }
     }
 }
@@ -284,8 +290,10 @@ impl BpfRing {
         // SAFETY: sysconf has no memory-safety preconditions.
         let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
         let entries = u32::try_from(size).map_err(io::Error::other)?;
-        let map = map_create(MAP_TYPE_RINGBUF, 0, 0, entries)?;
-        let lost_map = map_create(MAP_TYPE_ARRAY, 4, 8, 1)?;
+        let map = map_create(MAP_TYPE_RINGBUF, 0, 0, entries, 0)?;
+        // Mapped, so that it is read without a system call (and without
+        // CAP_BPF, once privileges are dropped).
+        let lost_map = map_create(MAP_TYPE_ARRAY, 4, 8, 1, F_MMAPABLE)?;
         let insns =
             program(f, end, port, map.as_raw_fd(), lost_map.as_raw_fd(), u32::try_from(size / 4).unwrap_or(u32::MAX));
         let prog = prog_load(&insns)?;
@@ -295,10 +303,10 @@ impl BpfRing {
         if unsafe { sys::ioctls::SET_BPF(carrier.as_raw_fd(), u32::try_from(prog.as_raw_fd()).unwrap_or(0)) } != 0 {
             return Err(io::Error::last_os_error());
         }
-        // SAFETY: mapping the ring's consumer page read-write and its
-        // producer page and data (twice) read-only, as the kernel lays
-        // them out; checked for failure below.
-        let (consumer, producer) = unsafe {
+        // SAFETY: mapping the ring's consumer page read-write, its producer
+        // page and data (twice) read-only, as the kernel lays them out, and
+        // the counter's page read-only; checked for failure below.
+        let (consumer, producer, lost) = unsafe {
             let c = libc::mmap(
                 std::ptr::null_mut(),
                 page,
@@ -315,17 +323,17 @@ impl BpfRing {
                 map.as_raw_fd(),
                 i64::try_from(page).unwrap_or(0),
             );
-            (c, p)
+            let l = libc::mmap(std::ptr::null_mut(), page, libc::PROT_READ, libc::MAP_SHARED, lost_map.as_raw_fd(), 0);
+            (c, p, l)
         };
-        if consumer == libc::MAP_FAILED || producer == libc::MAP_FAILED {
+        if [consumer, producer, lost].contains(&libc::MAP_FAILED) {
             let e = io::Error::last_os_error();
             // SAFETY: whichever mapping succeeded is unmapped once.
             unsafe {
-                if consumer != libc::MAP_FAILED {
-                    libc::munmap(consumer, page);
-                }
-                if producer != libc::MAP_FAILED {
-                    libc::munmap(producer, page + 2 * size);
+                for (m, len) in [(consumer, page), (producer, page + 2 * size), (lost, page)] {
+                    if m != libc::MAP_FAILED {
+                        libc::munmap(m, len);
+                    }
                 }
             }
             return Err(e);
@@ -334,7 +342,8 @@ impl BpfRing {
             _carrier: carrier,
             _prog: prog,
             map,
-            lost_map,
+            _lost_map: lost_map,
+            lost: lost.cast(),
             consumer: consumer.cast(),
             producer: producer.cast(),
             page,
@@ -390,16 +399,9 @@ impl BpfRing {
     /// Changes the program could not write (the ring was full), so far.
     #[must_use]
     pub fn lost(&self) -> u64 {
-        let key = 0u32;
-        let mut value = 0u64;
-        let mut attr = [0u64; 4];
-        attr[0] = u64::try_from(self.lost_map.as_raw_fd()).unwrap_or(0);
-        attr[1] = (&raw const key) as u64;
-        attr[2] = (&raw mut value) as u64;
-        let size = std::mem::size_of_val(&attr);
-        // SAFETY: `attr` points at live `key` and `value` of the map's sizes.
-        let rc = unsafe { libc::syscall(libc::SYS_bpf, MAP_LOOKUP, attr.as_mut_ptr(), size) };
-        if rc < 0 { 0 } else { value }
+        // SAFETY: the counter is the first u64 of its mapped page, which the
+        // program adds to atomically.
+        unsafe { &*self.lost.cast::<AtomicU64>().cast_const() }.load(Ordering::Relaxed)
     }
 }
 

@@ -270,6 +270,19 @@ fn id_and_format(root: &Path, event: &str) -> Result<(u64, String), Unavailable>
     Ok((id, format))
 }
 
+/// The state-change tracepoint's id and field offsets (mounting tracefs if
+/// needed), for opening a [`BpfRing`] of one's own.
+///
+/// # Errors
+/// [`Unavailable`], saying why.
+pub fn state_changes_event() -> Result<(u64, Fields), Unavailable> {
+    let dir = event_dir()?;
+    let root = dir.ancestors().nth(3).map(Path::to_path_buf).unwrap_or_default();
+    let (id, format) = id_and_format(&root, EVENT)?;
+    let fields = fields(&format).ok_or_else(|| Unavailable::NoTracepoint("unexpected format".into()))?;
+    Ok((id, fields))
+}
+
 /// Which way the state changes come from the kernel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Route {
@@ -322,11 +335,9 @@ pub fn open_via(
     calls: bool,
     route: Route,
 ) -> Result<(Tracepoint, Option<Unavailable>), Unavailable> {
-    let dir = event_dir()?;
+    let (id, fields) = state_changes_event()?;
     // The tracefs root, three levels up from events/sock/inet_sock_set_state.
-    let root = dir.ancestors().nth(3).map(Path::to_path_buf).unwrap_or_default();
-    let (id, format) = id_and_format(&root, EVENT)?;
-    let fields = fields(&format).ok_or_else(|| Unavailable::NoTracepoint("unexpected format".into()))?;
+    let root = event_dir()?.ancestors().nth(3).map(Path::to_path_buf).unwrap_or_default();
     let mut why_not = None;
     let mut decoder = None;
     let mut others: Vec<(u64, CString)> = Vec::new();
