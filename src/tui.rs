@@ -253,8 +253,8 @@ where
 /// a second of the top rate, 12 MB), beyond the kernel's own rings.
 const KERNEL_BACKLOG: usize = 131_072;
 
-/// Starts the thread that reads the kernel view's changes (when a ring
-/// reaches its watermark, at least every 10 ms; the mini-sockets only while
+/// Starts the thread that reads the kernel view's changes (every 10 ms, or
+/// when a perf ring reaches its watermark; the mini-sockets only while
 /// a countdown is on screen) and sends them to the main loop, until asked
 /// to stop. It never waits for room in the channel (the rings must be read
 /// meanwhile): changes wait in a backlog, timers are listed again. Changes

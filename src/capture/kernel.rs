@@ -5,7 +5,7 @@
 //!
 //! What it costs the traced programs is kept low: the kernel wakes no one
 //! per change (the rings are read in batches: between frames in `trace`,
-//! at a watermark or on a timer in the dashboard), sock_diag is asked only
+//! at a perf ring's watermark or on a 10 ms timer in the dashboard), sock_diag is asked only
 //! for the watched port's sockets, and only while a countdown is on screen.
 //!
 //! Order: each read's changes are put in time order across the CPUs' rings

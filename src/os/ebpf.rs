@@ -15,9 +15,11 @@
 //! The program returns 1: other perf users of the tracepoint (`perf record
 //! -e sock:inet_sock_set_state`) still get their samples. It is attached
 //! through a perf event that is never enabled, so perf writes nothing for
-//! synack. It wakes the reader only when a quarter of the ring is waiting
-//! (`BPF_RB_FORCE_WAKEUP`, else `BPF_RB_NO_WAKEUP`); a full ring counts
-//! the change in a one-element array, read with the ring.
+//! synack. It never wakes the reader (`BPF_RB_NO_WAKEUP`): the reader comes
+//! by on its own timer (the dashboard's every 10 ms, `trace` between frames
+//! and when the capture is idle), and the ring (16 MiB, about 190,000
+//! changes) holds over a second of the machine's top rate. A full ring
+//! counts the change in a one-element array, mapped beside the ring.
 //!
 //! Needs CAP_BPF and CAP_PERFMON (root); without them the kernel view
 //! keeps the perf path. The program is assembled here ([`program`], pure)
@@ -26,7 +28,7 @@
 #![allow(unsafe_code)]
 
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use perf_event_open_sys as sys;
@@ -59,7 +61,6 @@ const ST_W: u8 = 0x62;
 const LD_DW_IMM: u8 = 0x18;
 const JEQ_K: u8 = 0x15;
 const JNE_K: u8 = 0x55;
-const JLE_K: u8 = 0xb5;
 const CALL: u8 = 0x85;
 const EXIT: u8 = 0x95;
 const ATOMIC_DW: u8 = 0xdb;
@@ -70,11 +71,8 @@ const MAP_LOOKUP_ELEM: i32 = 1;
 const KTIME_GET_NS: i32 = 5;
 const GET_CURRENT_PID_TGID: i32 = 14;
 const RINGBUF_OUTPUT: i32 = 130;
-const RINGBUF_QUERY: i32 = 134;
 // Ring buffer flags and queries.
 const RB_NO_WAKEUP: i32 = 1;
-const RB_FORCE_WAKEUP: i32 = 2;
-const RB_AVAIL_DATA: i32 = 0;
 // Registers.
 const R0: u8 = 0;
 const R1: u8 = 1;
@@ -121,14 +119,14 @@ pub fn record_size(end: usize) -> usize {
 
 /// The program: for a change whose `sport` or `dport` is `port` (every
 /// change with `None`), write [time, pid_tgid, record bytes 8..`end`] into
-/// the ring `ring_fd`, waking its reader once more than `watermark` bytes
-/// wait; when the ring is full, add one to element 0 of `lost_fd`.
+/// the ring `ring_fd`, waking no one; when the ring is full, add one to
+/// element 0 of `lost_fd`.
 /// Returns 1 (perf's own users of the tracepoint go on).
 ///
 /// # Panics
 /// Never for an `end` from [`record_end`].
 #[must_use]
-pub fn program(f: &Fields, end: usize, port: Option<u16>, ring_fd: i32, lost_fd: i32, watermark: u32) -> Vec<Insn> {
+pub fn program(f: &Fields, end: usize, port: Option<u16>, ring_fd: i32, lost_fd: i32) -> Vec<Insn> {
     let size = record_size(end);
     let rec = -i16::try_from(size).unwrap_or(i16::MAX);
     let key = rec - 8;
@@ -157,12 +155,7 @@ pub fn program(f: &Fields, end: usize, port: Option<u16>, ring_fd: i32, lost_fd:
         p.push(Insn::default());
     };
     map(&mut p, ring_fd);
-    p.push(insn(MOV64_K, R2, 0, 0, RB_AVAIL_DATA));
-    p.push(insn(CALL, 0, 0, 0, RINGBUF_QUERY));
     p.push(insn(MOV64_K, R4, 0, 0, RB_NO_WAKEUP));
-    p.push(insn(JLE_K, R0, 0, 1, i32::try_from(watermark).unwrap_or(i32::MAX)));
-    p.push(insn(MOV64_K, R4, 0, 0, RB_FORCE_WAKEUP));
-    map(&mut p, ring_fd);
     p.push(insn(MOV64_X, R2, FP, 0, 0));
     p.push(insn(ADD64_K, R2, 0, 0, i32::from(rec)));
     p.push(insn(MOV64_K, R3, 0, 0, i32::try_from(size).unwrap_or(0)));
@@ -251,7 +244,7 @@ pub struct BpfRing {
     /// The perf event the program is attached through (never enabled).
     _carrier: OwnedFd,
     _prog: OwnedFd,
-    map: OwnedFd,
+    _map: OwnedFd,
     _lost_map: OwnedFd,
     /// The counter of changes the ring had no room for, mapped read-only.
     lost: *mut u8,
@@ -294,8 +287,7 @@ impl BpfRing {
         // Mapped, so that it is read without a system call (and without
         // CAP_BPF, once privileges are dropped).
         let lost_map = map_create(MAP_TYPE_ARRAY, 4, 8, 1, F_MMAPABLE)?;
-        let insns =
-            program(f, end, port, map.as_raw_fd(), lost_map.as_raw_fd(), u32::try_from(size / 4).unwrap_or(u32::MAX));
+        let insns = program(f, end, port, map.as_raw_fd(), lost_map.as_raw_fd());
         let prog = prog_load(&insns)?;
         let carrier = carrier(id)?;
         // SAFETY: both descriptors are open; the kernel takes its own
@@ -341,7 +333,7 @@ impl BpfRing {
         Ok(BpfRing {
             _carrier: carrier,
             _prog: prog,
-            map,
+            _map: map,
             _lost_map: lost_map,
             lost: lost.cast(),
             consumer: consumer.cast(),
@@ -349,13 +341,6 @@ impl BpfRing {
             page,
             size,
         })
-    }
-
-    /// The ring's descriptor, readable when the program woke it.
-    #[must_use]
-    pub fn fd(&self) -> BorrowedFd<'_> {
-        use std::os::fd::AsFd;
-        self.map.as_fd()
     }
 
     /// Hands each record the ring holds to `each` (oldest first), and
@@ -452,10 +437,10 @@ mod tests {
         assert_eq!(record_size(72), 80);
         assert_eq!(record_end(&Fields { sport: 25, ..f }), None, "a u16 load must be aligned");
         assert_eq!(record_end(&Fields { skaddr: 0, ..f }), None, "the common fields are not readable");
-        let p = program(&f, 72, Some(8001), 3, 4, 1 << 20);
+        let p = program(&f, 72, Some(8001), 3, 4);
         // Every jump lands inside the program, on its exit or before it.
         for (i, ins) in p.iter().enumerate() {
-            if matches!(ins.code, JEQ_K | JNE_K | JLE_K) {
+            if matches!(ins.code, JEQ_K | JNE_K) {
                 let to = i as i64 + 1 + i64::from(ins.off);
                 assert!(to > i as i64 && (to as usize) < p.len(), "jump at {i} to {to}");
             }
@@ -466,10 +451,10 @@ mod tests {
         assert_eq!(loads, vec![8, 16, 24, 32, 40, 48, 56, 64]);
         // The port is compared with both ports; without a port, no compare.
         assert_eq!(p.iter().filter(|i| matches!(i.code, JEQ_K | JNE_K) && i.imm == 8001).count(), 2);
-        let all = program(&f, 72, None, 3, 4, 1 << 20);
+        let all = program(&f, 72, None, 3, 4);
         assert_eq!(all.len(), p.len() - 4);
         // Both maps are referenced by descriptor.
         let maps: Vec<i32> = p.iter().filter(|i| i.code == LD_DW_IMM).map(|i| i.imm).collect();
-        assert_eq!(maps, vec![3, 3, 4]);
+        assert_eq!(maps, vec![3, 4]);
     }
 }

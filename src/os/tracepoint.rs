@@ -8,10 +8,15 @@
 //! ([`open_with`]), the tracepoints of [`super::callpoints`] write into the
 //! same rings, and each sample carries its task (pid and thread).
 //!
-//! The kernel wakes a reader only when a ring is a quarter full (a
-//! watermark), never per change: in a virtual machine each wakeup is an
-//! interrupt and an exit, which cost the traced programs most of their
-//! speed. The reader comes by on its own timer ([`Tracepoint::wait`], or
+//! Where the kernel allows it (CAP_BPF), the state changes come through
+//! [`super::ebpf`]'s program and ring instead of a perf sample each, which
+//! costs the traced programs a fifth as much; the perf rings then carry only
+//! the socket calls.
+//!
+//! The kernel wakes a reader only when a perf ring is a quarter full (a
+//! watermark), and the eBPF ring never, never per change: in a virtual
+//! machine each wakeup is an interrupt and an exit, which cost the traced
+//! programs most of their speed. The reader comes by on its own timer ([`Tracepoint::wait`], or
 //! between frames) and takes what the rings hold in one pass.
 #![allow(unsafe_code)]
 
@@ -276,11 +281,16 @@ fn id_and_format(root: &Path, event: &str) -> Result<(u64, String), Unavailable>
 /// # Errors
 /// [`Unavailable`], saying why.
 pub fn state_changes_event() -> Result<(u64, Fields), Unavailable> {
-    let dir = event_dir()?;
-    let root = dir.ancestors().nth(3).map(Path::to_path_buf).unwrap_or_default();
+    event().map(|(_, id, fields)| (id, fields))
+}
+
+/// The tracefs root, and the state-change tracepoint's id and fields.
+fn event() -> Result<(PathBuf, u64, Fields), Unavailable> {
+    // The tracefs root, three levels up from events/sock/inet_sock_set_state.
+    let root = event_dir()?.ancestors().nth(3).map(Path::to_path_buf).unwrap_or_default();
     let (id, format) = id_and_format(&root, EVENT)?;
     let fields = fields(&format).ok_or_else(|| Unavailable::NoTracepoint("unexpected format".into()))?;
-    Ok((id, fields))
+    Ok((root, id, fields))
 }
 
 /// Which way the state changes come from the kernel.
@@ -335,9 +345,7 @@ pub fn open_via(
     calls: bool,
     route: Route,
 ) -> Result<(Tracepoint, Option<Unavailable>), Unavailable> {
-    let (id, fields) = state_changes_event()?;
-    // The tracefs root, three levels up from events/sock/inet_sock_set_state.
-    let root = event_dir()?.ancestors().nth(3).map(Path::to_path_buf).unwrap_or_default();
+    let (root, id, fields) = event()?;
     let mut why_not = None;
     let mut decoder = None;
     let mut others: Vec<(u64, CString)> = Vec::new();
@@ -634,8 +642,9 @@ impl Tracepoint {
         self.bpf.is_some()
     }
 
-    /// Waits up to `timeout` for a ring to reach its watermark. Returns
-    /// whether one did (the rings may hold changes either way).
+    /// Waits up to `timeout` for a perf ring to reach its watermark (the
+    /// eBPF ring wakes no one: with it alone, this waits `timeout`).
+    /// Returns whether one did (the rings may hold changes either way).
     ///
     /// # Errors
     /// When poll(2) fails for a reason other than a signal.
@@ -643,9 +652,7 @@ impl Tracepoint {
         let mut fds: Vec<libc::pollfd> = self
             .rings
             .iter()
-            .map(|r| r.fd.as_raw_fd())
-            .chain(self.bpf.as_ref().map(|b| b.fd().as_raw_fd()))
-            .map(|fd| libc::pollfd { fd, events: libc::POLLIN, revents: 0 })
+            .map(|r| libc::pollfd { fd: r.fd.as_raw_fd(), events: libc::POLLIN, revents: 0 })
             .collect();
         let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
         let n = libc::nfds_t::try_from(fds.len()).unwrap_or(0);
