@@ -161,9 +161,10 @@ fn a_full_ebpf_ring_counts_each_change_it_could_not_hold() {
     let port = addr.port();
     let (mut perf, _) = tracepoint::open_via(Some(port), false, Route::Perf).unwrap();
     let (id, fields) = tracepoint::state_changes_event().unwrap();
-    // One page: about 45 changes of 88 bytes; 30 connections make about 300.
-    let mut small = synack::os::ebpf::BpfRing::open(id, &fields, Some(port), 4096).unwrap();
-    let n = 30;
+    // 64 KiB (a page where pages are that large): about 800 changes of 80
+    // bytes; 200 connections make about 2,000.
+    let mut small = synack::os::ebpf::BpfRing::open(id, &fields, Some(port), 1 << 16).unwrap();
+    let n = 200;
     let server = std::thread::spawn(move || {
         for _ in 0..n {
             let (mut s, _) = listener.accept().unwrap();

@@ -293,6 +293,13 @@ fn event() -> Result<(PathBuf, u64, Fields), Unavailable> {
     Ok((root, id, fields))
 }
 
+/// Whether this process sees pids as the host does (its pid namespace is
+/// the initial one, whose inode is `PROC_PID_INIT_INO`).
+fn in_host_pid_namespace() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self/ns/pid").is_ok_and(|m| m.ino() == 0xEFFF_FFFC)
+}
+
 /// Which way the state changes come from the kernel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Route {
@@ -381,7 +388,11 @@ pub fn open_via(
     // SAFETY: as above.
     let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
     let filter = port.map(|p| CString::new(format!("sport == {p} || dport == {p}")).unwrap_or_default());
-    // One ring for every CPU, as big as the largest perf ring.
+    // One ring for every CPU, as big as the largest perf ring. Not in a
+    // pid namespace of its own when the calls are on: the program sees the
+    // tasks' pids as the host numbers them, the calls' samples as synack's
+    // namespace does.
+    let route = if route == Route::Auto && decoder.is_some() && !in_host_pid_namespace() { Route::Perf } else { route };
     let bpf = match route {
         Route::Perf => None,
         Route::Auto => BpfRing::open(id, &fields, port, MAX_RING).ok(),
@@ -419,6 +430,10 @@ pub fn open_via(
     {
         for r in &mut rings {
             r.others.clear();
+        }
+        // With the eBPF ring, the perf rings were for the calls alone.
+        if bpf.is_some() {
+            rings.clear();
         }
         decoder = None;
         why_not = Some(e);
