@@ -26,9 +26,9 @@
 //! Linux 5.11 its 16 MiB counted against RLIMIT_MEMLOCK), and, with the
 //! socket calls on, in a pid namespace of its own (the program sees the
 //! host's pids). Limit: the kernel skips a tracepoint's programs on a CPU
-//! where another tracing program is running at that moment (a nested
-//! interrupt), and the change is then not counted here; the wire's
-//! comparison shows it as missing. The program is assembled here ([`program`], pure)
+//! where another eBPF tracing program is running at that moment (an
+//! interrupt nested in it), and the change is then neither read nor counted
+//! here: it takes another tracing tool on the machine. The program is assembled here ([`program`], pure)
 //! and the kernel's verifier checks it at load; `tests/kernel_paths.rs`
 //! compares what it reads with the perf path's, change for change.
 #![allow(unsafe_code)]
