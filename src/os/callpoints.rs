@@ -97,13 +97,13 @@ pub struct RawSample {
 
 /// A field's offset and size in a sample's raw data.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-struct Field {
-    at: usize,
-    size: usize,
+pub(crate) struct Field {
+    pub(crate) at: usize,
+    pub(crate) size: usize,
 }
 
 /// A field of a `format` file by name.
-fn field(format: &str, name: &str) -> Option<Field> {
+pub(crate) fn field(format: &str, name: &str) -> Option<Field> {
     format.lines().find_map(|l| {
         let l = l.trim();
         let decl = l.strip_prefix("field:")?.split(';').next()?;

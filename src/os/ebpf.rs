@@ -1,25 +1,29 @@
-//! The state changes' cheap path: a small eBPF program on the
-//! `sock:inet_sock_set_state` tracepoint copies each change of the watched
-//! port into one BPF ring buffer (`BPF_MAP_TYPE_RINGBUF`, Linux 5.8), in
-//! place of a perf sample per change.
+//! The kernel view's cheap path: a small eBPF program on each tracepoint
+//! (`sock:inet_sock_set_state`, and with the socket calls on, each of
+//! [`super::callpoints::EVENTS`]) copies each record it keeps (the watched
+//! port's changes; TCP's sends and receives; accepts that returned a
+//! descriptor; every close, shutdown and dup) into one BPF ring buffer
+//! (`BPF_MAP_TYPE_RINGBUF`, Linux 5.8), in place of a perf sample each.
 //!
 //! Why: a perf sample costs the traced program about a microsecond in
 //! `perf_swevent_event` on this kind of virtual machine (5 % of all CPU
 //! time at 10 changes per connection and 15,000 connections a second);
 //! the program and its ring cost a fifth of that. What it writes is what
 //! the perf sample held: the time (CLOCK_MONOTONIC, as the perf events are
-//! opened), the task (`bpf_get_current_pid_tgid`) and the tracepoint's
-//! record past its common fields, so [`super::tracepoint::parse_sample`]
-//! reads both alike.
+//! opened), the task (`bpf_get_current_pid_tgid`), the tracepoint's id and
+//! its record past its common fields, so the same parsers read both
+//! ([`super::tracepoint::parse_sample`], [`super::callpoints::Decoder`]).
+//! One ring for all of them: one budget, and the records of every CPU in
+//! the order they were written.
 //!
 //! The program returns 1: other perf users of the tracepoint (`perf record
 //! -e sock:inet_sock_set_state`) still get their samples. It is attached
 //! through a perf event that is never enabled, so perf writes nothing for
-//! synack. It never wakes the reader (`BPF_RB_NO_WAKEUP`): the reader comes
+//! synack. A program never wakes the reader (`BPF_RB_NO_WAKEUP`): the reader comes
 //! by on its own timer (the dashboard's every 10 ms, `trace` between frames
 //! and when the capture is idle), and the ring (16 MiB, about 190,000
 //! changes) holds over a second of the machine's top rate. A full ring
-//! counts the change in a one-element array, mapped beside the ring.
+//! counts the record in a one-element array, mapped beside the ring.
 //!
 //! Needs CAP_BPF and CAP_PERFMON (root); without them the kernel view
 //! keeps the perf path, as it does where the kernel refuses the ring (before
@@ -60,13 +64,20 @@ const fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
 const MOV64_X: u8 = 0xbf;
 const MOV64_K: u8 = 0xb7;
 const ADD64_K: u8 = 0x07;
+const LDX_B: u8 = 0x71;
 const LDX_H: u8 = 0x69;
+const LDX_W: u8 = 0x61;
 const LDX_DW: u8 = 0x79;
+const STX_B: u8 = 0x73;
+const STX_H: u8 = 0x6b;
+const STX_W: u8 = 0x63;
 const STX_DW: u8 = 0x7b;
 const ST_W: u8 = 0x62;
+const ST_DW: u8 = 0x7a;
 const LD_DW_IMM: u8 = 0x18;
 const JEQ_K: u8 = 0x15;
 const JNE_K: u8 = 0x55;
+const JSLT_K: u8 = 0xc5;
 const CALL: u8 = 0x85;
 const EXIT: u8 = 0x95;
 const ATOMIC_DW: u8 = 0xdb;
@@ -90,8 +101,8 @@ const FP: u8 = 10;
 
 /// Bytes of the tracepoint's record the program copies: from the end of
 /// its common fields (8 bytes, which a program may not read) to the end of
-/// the last field synack reads, rounded up to 8. `None` when a field is
-/// not where a program may read it.
+/// the last field synack reads. `None` when a field is not where a program
+/// may read it.
 #[must_use]
 pub fn record_end(f: &Fields) -> Option<usize> {
     let ends = [
@@ -111,28 +122,53 @@ pub fn record_end(f: &Fields) -> Option<usize> {
         f.skaddr, f.oldstate, f.newstate, f.sport, f.dport, f.family, f.protocol, f.saddr, f.daddr, f.saddr_v6,
         f.daddr_v6,
     ];
-    let end = ends.iter().max()?.next_multiple_of(8);
+    let end = *ends.iter().max()?;
     let readable = starts.iter().all(|&s| s >= 8) && f.sport.is_multiple_of(2) && f.dport.is_multiple_of(2);
     (readable && end <= 256).then_some(end)
 }
 
-/// Bytes of one record in the ring: the time, the task, then the
-/// tracepoint's record from byte 8 to `end`.
+/// Bytes of one record in the ring: the time, the task, the tracepoint's
+/// id, then its record from byte 8 to `end`, padded to 8.
 #[must_use]
 pub fn record_size(end: usize) -> usize {
-    16 + end - 8
+    24 + end.next_multiple_of(8) - 8
 }
 
-/// The program: for a change whose `sport` or `dport` is `port` (every
-/// change with `None`), write [time, pid_tgid, record bytes 8..`end`] into
-/// the ring `ring_fd`, waking no one; when the ring is full, add one to
-/// element 0 of `lost_fd`.
-/// Returns 1 (perf's own users of the tracepoint go on).
-///
-/// # Panics
-/// Never for an `end` from [`record_end`].
+/// The end of a tracepoint's fields past its common ones, from its
+/// `format` file: what a program copies. `None` without such a field, or
+/// past 256 bytes.
 #[must_use]
-pub fn program(f: &Fields, end: usize, port: Option<u16>, ring_fd: i32, lost_fd: i32) -> Vec<Insn> {
+pub fn format_end(format: &str) -> Option<usize> {
+    let end = format
+        .lines()
+        .filter_map(|l| {
+            let part = |key: &str| l.split(';').find_map(|p| p.trim().strip_prefix(key)?.parse::<usize>().ok());
+            l.trim().starts_with("field:").then(|| Some(part("offset:")? + part("size:")?))?
+        })
+        .filter(|&e| e > 8)
+        .max()?;
+    (end <= 256).then_some(end)
+}
+
+/// Which of a tracepoint's records a program keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Filter {
+    /// Every one.
+    All,
+    /// Those whose u16 at `sport` or at `dport` is `port`.
+    Port { sport: usize, dport: usize, port: u16 },
+    /// Those whose u16 at `at` is `value` (`protocol == 6`).
+    Equal { at: usize, value: u16 },
+    /// Those whose signed 64-bit value at `at` is not negative (`ret >= 0`).
+    NotNegative { at: usize },
+}
+
+/// The program for the tracepoint `id`: for a record that `filter` keeps,
+/// write [time, pid_tgid, `id`, record bytes 8..`end`] into the ring
+/// `ring_fd`, waking no one; when the ring is full, add one to element 0
+/// of `lost_fd`. Returns 1 (perf's own users of the tracepoint go on).
+#[must_use]
+pub fn program(id: u16, end: usize, filter: Filter, ring_fd: i32, lost_fd: i32) -> Vec<Insn> {
     let size = record_size(end);
     let rec = -i16::try_from(size).unwrap_or(i16::MAX);
     let key = rec - 8;
@@ -140,21 +176,51 @@ pub fn program(f: &Fields, end: usize, port: Option<u16>, ring_fd: i32, lost_fd:
     let mut p = vec![insn(MOV64_X, R6, R1, 0, 0)];
     // Jumps to the exit are patched once its place is known.
     let mut to_exit = Vec::new();
-    if let Some(port) = port {
-        let port = i32::from(port);
-        p.push(insn(LDX_H, R2, R6, off(f.sport), 0));
-        p.push(insn(JEQ_K, R2, 0, 2, port));
-        p.push(insn(LDX_H, R2, R6, off(f.dport), 0));
-        to_exit.push(p.len());
-        p.push(insn(JNE_K, R2, 0, 0, port));
+    match filter {
+        Filter::All => {}
+        Filter::Port { sport, dport, port } => {
+            let port = i32::from(port);
+            p.push(insn(LDX_H, R2, R6, off(sport), 0));
+            p.push(insn(JEQ_K, R2, 0, 2, port));
+            p.push(insn(LDX_H, R2, R6, off(dport), 0));
+            to_exit.push(p.len());
+            p.push(insn(JNE_K, R2, 0, 0, port));
+        }
+        Filter::Equal { at, value } => {
+            p.push(insn(LDX_H, R2, R6, off(at), 0));
+            to_exit.push(p.len());
+            p.push(insn(JNE_K, R2, 0, 0, i32::from(value)));
+        }
+        Filter::NotNegative { at } => {
+            p.push(insn(LDX_DW, R2, R6, off(at), 0));
+            to_exit.push(p.len());
+            p.push(insn(JSLT_K, R2, 0, 0, 0));
+        }
     }
     p.push(insn(CALL, 0, 0, 0, KTIME_GET_NS));
     p.push(insn(STX_DW, FP, R0, rec, 0));
     p.push(insn(CALL, 0, 0, 0, GET_CURRENT_PID_TGID));
     p.push(insn(STX_DW, FP, R0, rec + 8, 0));
+    p.push(insn(MOV64_K, R1, 0, 0, i32::from(id)));
+    p.push(insn(STX_DW, FP, R1, rec + 16, 0));
+    // Whole words, then what is left of the last one (the kernel refuses a
+    // program that reads past the record), its slot zeroed first.
     for at in (8..end).step_by(8) {
-        p.push(insn(LDX_DW, R1, R6, off(at), 0));
-        p.push(insn(STX_DW, FP, R1, rec + 16 + off(at - 8), 0));
+        let slot = rec + 24 + off(at - 8);
+        if at + 8 <= end {
+            p.push(insn(LDX_DW, R1, R6, off(at), 0));
+            p.push(insn(STX_DW, FP, R1, slot, 0));
+            continue;
+        }
+        p.push(insn(ST_DW, FP, 0, slot, 0));
+        let mut k = at;
+        for (width, load, store) in [(4, LDX_W, STX_W), (2, LDX_H, STX_H), (1, LDX_B, STX_B)] {
+            if k + width <= end {
+                p.push(insn(load, R1, R6, off(k), 0));
+                p.push(insn(store, FP, R1, slot + off(k - at), 0));
+                k += width;
+            }
+        }
     }
     let map = |p: &mut Vec<Insn>, fd: i32| {
         p.push(insn(LD_DW_IMM, R1, PSEUDO_MAP_FD, 0, fd));
@@ -247,9 +313,9 @@ fn prog_load(insns: &[Insn]) -> io::Result<OwnedFd> {
 
 /// The program on the tracepoint, its ring mapped.
 pub struct BpfRing {
-    /// The perf event the program is attached through (never enabled).
-    _carrier: OwnedFd,
-    _prog: OwnedFd,
+    /// Each program, and the perf event it is attached through (never
+    /// enabled): closing that event detaches it.
+    attached: Vec<(OwnedFd, OwnedFd)>,
     _map: OwnedFd,
     _lost_map: OwnedFd,
     /// The counter of changes the ring had no room for, mapped read-only.
@@ -279,13 +345,12 @@ impl Drop for BpfRing {
 }
 
 impl BpfRing {
-    /// Loads the program for the tracepoint `id` (fields `f`) with a ring
-    /// of `size` bytes (a power of two of pages).
+    /// A ring of `size` bytes (a power of two of pages), with no program
+    /// writing into it yet.
     ///
     /// # Errors
-    /// When the kernel refuses a map, the program (CAP_BPF) or the event.
-    pub fn open(id: u64, f: &Fields, port: Option<u16>, size: usize) -> io::Result<BpfRing> {
-        let end = record_end(f).ok_or_else(|| io::Error::other("unexpected tracepoint format"))?;
+    /// When the kernel refuses a map (CAP_BPF) or its mapping.
+    pub fn open(size: usize) -> io::Result<BpfRing> {
         // SAFETY: sysconf has no memory-safety preconditions.
         let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
         let entries = u32::try_from(size).map_err(io::Error::other)?;
@@ -293,14 +358,6 @@ impl BpfRing {
         // Mapped, so that it is read without a system call (and without
         // CAP_BPF, once privileges are dropped).
         let lost_map = map_create(MAP_TYPE_ARRAY, 4, 8, 1, F_MMAPABLE)?;
-        let insns = program(f, end, port, map.as_raw_fd(), lost_map.as_raw_fd());
-        let prog = prog_load(&insns)?;
-        let carrier = carrier(id)?;
-        // SAFETY: both descriptors are open; the kernel takes its own
-        // reference to the program.
-        if unsafe { sys::ioctls::SET_BPF(carrier.as_raw_fd(), u32::try_from(prog.as_raw_fd()).unwrap_or(0)) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
         // SAFETY: mapping the ring's consumer page read-write, its producer
         // page and data (twice) read-only, as the kernel lays them out, and
         // the counter's page read-only; checked for failure below.
@@ -337,8 +394,7 @@ impl BpfRing {
             return Err(e);
         }
         Ok(BpfRing {
-            _carrier: carrier,
-            _prog: prog,
+            attached: Vec::new(),
             _map: map,
             _lost_map: lost_map,
             lost: lost.cast(),
@@ -347,6 +403,41 @@ impl BpfRing {
             page,
             size,
         })
+    }
+
+    /// Attaches a program to the tracepoint `id` that writes the records
+    /// `filter` keeps, each copied to `end` ([`program`]).
+    ///
+    /// # Errors
+    /// When the kernel refuses the program or the event.
+    pub fn attach(&mut self, id: u64, end: usize, filter: Filter) -> io::Result<()> {
+        let pair = self.load(id, end, filter)?;
+        self.attached.push(pair);
+        Ok(())
+    }
+
+    /// Attaches one program for each of `events` (id, end, filter): all of
+    /// them, or none.
+    ///
+    /// # Errors
+    /// When the kernel refuses one.
+    pub fn attach_all(&mut self, events: &[(u64, usize, Filter)]) -> io::Result<()> {
+        let pairs =
+            events.iter().map(|&(id, end, filter)| self.load(id, end, filter)).collect::<io::Result<Vec<_>>>()?;
+        self.attached.extend(pairs);
+        Ok(())
+    }
+
+    fn load(&self, id: u64, end: usize, filter: Filter) -> io::Result<(OwnedFd, OwnedFd)> {
+        let kind = u16::try_from(id).map_err(io::Error::other)?;
+        let prog = prog_load(&program(kind, end, filter, self._map.as_raw_fd(), self._lost_map.as_raw_fd()))?;
+        let carrier = carrier(id)?;
+        // SAFETY: both descriptors are open; the kernel takes its own
+        // reference to the program.
+        if unsafe { sys::ioctls::SET_BPF(carrier.as_raw_fd(), u32::try_from(prog.as_raw_fd()).unwrap_or(0)) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok((carrier, prog))
     }
 
     /// Hands each record the ring holds to `each` (oldest first), and
@@ -445,13 +536,14 @@ mod tests {
     fn the_record_and_its_copy() {
         let f = fields();
         assert_eq!(record_end(&f), Some(72));
-        assert_eq!(record_size(72), 80);
+        assert_eq!(record_size(72), 88);
         assert_eq!(record_end(&Fields { sport: 25, ..f }), None, "a u16 load must be aligned");
         assert_eq!(record_end(&Fields { skaddr: 0, ..f }), None, "the common fields are not readable");
-        let p = program(&f, 72, Some(8001), 3, 4);
+        let port = Filter::Port { sport: 24, dport: 26, port: 8001 };
+        let p = program(2287, 72, port, 3, 4);
         // Every jump lands inside the program, on its exit or before it.
         for (i, ins) in p.iter().enumerate() {
-            if matches!(ins.code, JEQ_K | JNE_K) {
+            if matches!(ins.code, JEQ_K | JNE_K | JSLT_K) {
                 let to = i as i64 + 1 + i64::from(ins.off);
                 assert!(to > i as i64 && (to as usize) < p.len(), "jump at {i} to {to}");
             }
@@ -460,12 +552,39 @@ mod tests {
         // The record's eight words are each loaded from the context once.
         let loads: Vec<i16> = p.iter().filter(|i| i.code == LDX_DW).map(|i| i.off).collect();
         assert_eq!(loads, vec![8, 16, 24, 32, 40, 48, 56, 64]);
+        // The id is written beside them.
+        assert!(p.iter().any(|i| i.code == MOV64_K && i.imm == 2287));
         // The port is compared with both ports; without a port, no compare.
         assert_eq!(p.iter().filter(|i| matches!(i.code, JEQ_K | JNE_K) && i.imm == 8001).count(), 2);
-        let all = program(&f, 72, None, 3, 4);
+        let all = program(2287, 72, Filter::All, 3, 4);
         assert_eq!(all.len(), p.len() - 4);
         // Both maps are referenced by descriptor.
         let maps: Vec<i32> = p.iter().filter(|i| i.code == LD_DW_IMM).map(|i| i.imm).collect();
         assert_eq!(maps, vec![3, 4]);
+        // The calls' filters: one load and one jump each.
+        let eq = program(7, 32, Filter::Equal { at: 18, value: 6 }, 3, 4);
+        assert!(eq.windows(2).any(|w| w[0].code == LDX_H && w[0].off == 18 && w[1].code == JNE_K && w[1].imm == 6));
+        let ret = program(7, 24, Filter::NotNegative { at: 16 }, 3, 4);
+        assert!(ret.windows(2).any(|w| w[0].code == LDX_DW && w[0].off == 16 && w[1].code == JSLT_K && w[1].imm == 0));
+    }
+
+    #[test]
+    fn a_formats_end() {
+        let send = "format:
+\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;
+\tfield:void * sk;\toffset:8;\tsize:8;\tsigned:0;
+\tfield:__u16 family;\toffset:16;\tsize:2;\tsigned:0;
+\tfield:__u16 protocol;\toffset:18;\tsize:2;\tsigned:0;
+\tfield:int ret;\toffset:20;\tsize:4;\tsigned:1;
+\tfield:int flags;\toffset:24;\tsize:4;\tsigned:1;
+";
+        assert_eq!(format_end(send), Some(28));
+        // Its last word is copied in part: a u32, then nothing past byte 28.
+        let p = program(7, 28, Filter::All, 3, 4);
+        let loads: Vec<(u8, i16)> =
+            p.iter().filter(|i| matches!(i.code, LDX_DW | LDX_W | LDX_H | LDX_B)).map(|i| (i.code, i.off)).collect();
+        assert_eq!(loads, vec![(LDX_DW, 8), (LDX_DW, 16), (LDX_W, 24)]);
+        assert_eq!(record_size(28), 48);
+        assert_eq!(format_end("format:\n\tfield:unsigned short common_type;\toffset:0;\tsize:2;\n"), None);
     }
 }

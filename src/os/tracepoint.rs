@@ -8,16 +8,18 @@
 //! ([`open_with`]), the tracepoints of [`super::callpoints`] write into the
 //! same rings, and each sample carries its task (pid and thread).
 //!
-//! Where the kernel allows it (CAP_BPF), the state changes come through
-//! [`super::ebpf`]'s program and ring instead of a perf sample each, which
-//! costs the traced programs a fifth as much; the perf rings then carry only
-//! the socket calls.
+//! Where the kernel allows it (CAP_BPF), the state changes, and the socket
+//! calls when they are on, come through [`super::ebpf`]'s programs and ring
+//! instead of a perf sample each, which costs the traced programs a fifth
+//! as much; the perf rings then carry only the processes' names and forks
+//! (a dummy event's), or the calls alone when they cannot be had there.
 //!
 //! The kernel wakes a reader only when a perf ring is a quarter full (a
 //! watermark), and the eBPF ring never, never per change: in a virtual
 //! machine each wakeup is an interrupt and an exit, which cost the traced
-//! programs most of their speed. The reader comes by on its own timer ([`Tracepoint::wait`], or
-//! between frames) and takes what the rings hold in one pass.
+//! programs most of their speed. The reader comes by on its own timer
+//! ([`Tracepoint::wait`], or between frames) and takes what the rings hold
+//! in one pass.
 #![allow(unsafe_code)]
 
 use std::ffi::{CStr, CString};
@@ -30,7 +32,7 @@ use std::time::Duration;
 use perf_event_open_sys as sys;
 
 use super::callpoints::{Decoder, RawEvent, RawSample};
-use super::ebpf::BpfRing;
+use super::ebpf::{BpfRing, Filter};
 use crate::model::call::Comm;
 
 /// Where tracefs may be.
@@ -356,8 +358,8 @@ pub fn open_via(
     let mut why_not = None;
     let mut decoder = None;
     let mut others: Vec<(u64, CString)> = Vec::new();
+    let mut found = Vec::new();
     if calls {
-        let mut found = Vec::new();
         for spec in super::callpoints::EVENTS {
             match id_and_format(&root, &format!("events/{}", spec.event)) {
                 Ok((id, format)) => found.push((spec, id, format)),
@@ -393,22 +395,34 @@ pub fn open_via(
     // tasks' pids as the host numbers them, the calls' samples as synack's
     // namespace does.
     let route = if route == Route::Auto && decoder.is_some() && !in_host_pid_namespace() { Route::Perf } else { route };
-    let bpf = match route {
+    let mut bpf = match route {
         Route::Perf => None,
-        Route::Auto => BpfRing::open(id, &fields, port, MAX_RING).ok(),
-        Route::Bpf => {
-            Some(BpfRing::open(id, &fields, port, MAX_RING).map_err(|e| Unavailable::Refused(e, "eBPF".into()))?)
-        }
+        Route::Auto => open_bpf(id, &fields, port).ok(),
+        Route::Bpf => Some(open_bpf(id, &fields, port).map_err(|e| Unavailable::Refused(e, "eBPF".into()))?),
+    };
+    // The calls onto the same eBPF ring, when each of them can be had there.
+    let calls_bpf = match (&mut bpf, &decoder) {
+        (Some(b), Some(_)) => call_programs(&found).is_some_and(|events| b.attach_all(&events).is_ok()),
+        _ => false,
     };
     let mut rings = Vec::with_capacity(cpus);
-    let mut pages = ring_pages(cpus, page);
-    // With the eBPF ring and without the calls, no perf ring is needed.
-    let cpus = if bpf.is_some() && decoder.is_none() { 0 } else { cpus };
+    // The perf rings: the state changes and the calls (perf alone); the
+    // calls (the state changes on the eBPF ring); only the processes'
+    // names and forks, on a dummy event (both on the eBPF ring); none (the
+    // state changes on the eBPF ring, no calls).
+    let (main, names, mut pages) = match (&bpf, &decoder) {
+        (None, _) => (Event::Tracepoint(id), decoder.is_some(), ring_pages(cpus, page)),
+        (Some(_), Some(_)) if calls_bpf => (Event::Dummy, true, NAMES_RING / page),
+        (Some(_), Some(_)) => (Event::Tracepoint(id), false, ring_pages(cpus, page)),
+        (Some(_), None) => (Event::Dummy, false, 0),
+    };
+    let cpus = if pages == 0 { 0 } else { cpus };
     for cpu in 0..cpus {
         let ring = loop {
-            // The processes' names come with the state changes' event, or
-            // with the first call's when that event stays off.
-            match open_ring(id, cpu, page, pages, filter.as_deref(), decoder.is_some() && bpf.is_none()) {
+            // The processes' names come with the main event, or with the
+            // first call's when the main event stays off.
+            let filter = if main == Event::Dummy { None } else { filter.as_deref() };
+            match open_ring(main, cpu, page, pages, filter, names) {
                 Ok(ring) => break Some(ring),
                 // The locked-memory limit: a smaller ring.
                 Err(Step::Map(e)) if pages > MIN_PAGES && e.raw_os_error() == Some(libc::EPERM) => pages /= 2,
@@ -426,6 +440,7 @@ pub fn open_via(
         }
     }
     if !others.is_empty()
+        && !calls_bpf
         && let Err(e) = add_others(&mut rings, &others, bpf.is_some())
     {
         for r in &mut rings {
@@ -440,7 +455,7 @@ pub fn open_via(
     }
     for r in &rings {
         // The state-change events stay off when the eBPF ring has them.
-        let main = bpf.is_none().then_some(&r.fd);
+        let main = (bpf.is_none() || calls_bpf).then_some(&r.fd);
         for fd in main.into_iter().chain(&r.others) {
             // SAFETY: fd is an open perf event.
             if unsafe { sys::ioctls::ENABLE(fd.as_raw_fd(), 0) } != 0 {
@@ -455,6 +470,55 @@ pub fn open_via(
     ))
 }
 
+/// Bytes of each CPU's perf ring when it carries only the processes' names
+/// and forks.
+const NAMES_RING: usize = 1 << 20;
+
+/// What a perf ring's own event is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Event {
+    /// A tracepoint, by id.
+    Tracepoint(u64),
+    /// `PERF_COUNT_SW_DUMMY`: no sample of its own; its ring takes the
+    /// names and forks, and the other events' samples.
+    Dummy,
+}
+
+/// The eBPF ring with the state changes' program on it, for `port`.
+fn open_bpf(id: u64, fields: &Fields, port: Option<u16>) -> io::Result<BpfRing> {
+    let end = super::ebpf::record_end(fields).ok_or_else(|| io::Error::other("unexpected tracepoint format"))?;
+    let filter = port.map_or(Filter::All, |port| Filter::Port { sport: fields.sport, dport: fields.dport, port });
+    let mut ring = BpfRing::open(MAX_RING)?;
+    ring.attach(id, end, filter)?;
+    Ok(ring)
+}
+
+/// The socket calls' programs: each tracepoint's id, the end of its record
+/// and its filter as an eBPF [`Filter`]; `None` when one's filter has no
+/// such form.
+fn call_programs(found: &[(&super::callpoints::Spec, u64, String)]) -> Option<Vec<(u64, usize, Filter)>> {
+    use super::callpoints::field;
+    found
+        .iter()
+        .map(|(spec, id, format)| {
+            let end = super::ebpf::format_end(format)?;
+            let filter = match spec.filter {
+                "" => Filter::All,
+                "protocol == 6" => {
+                    let f = field(format, "protocol").filter(|f| f.size == 2 && f.at >= 8 && f.at % 2 == 0)?;
+                    Filter::Equal { at: f.at, value: 6 }
+                }
+                "ret >= 0" => {
+                    let f = field(format, "ret").filter(|f| f.size == 8 && f.at >= 8 && f.at % 8 == 0)?;
+                    Filter::NotNegative { at: f.at }
+                }
+                _ => return None,
+            };
+            Some((*id, end, filter))
+        })
+        .collect()
+}
+
 /// Opens each of `others` (tracepoint id, filter) on every ring's CPU,
 /// writing into that ring; with `names`, the first also records the
 /// processes' names and forks.
@@ -462,9 +526,10 @@ fn add_others(rings: &mut [Ring], others: &[(u64, CString)], names: bool) -> Res
     for (cpu, ring) in rings.iter_mut().enumerate() {
         for (k, (id, filter)) in others.iter().enumerate() {
             let filter = (!filter.as_bytes().is_empty()).then_some(filter.as_c_str());
-            let fd = open_event(*id, cpu, filter, u32::MAX, names && k == 0).map_err(|s| match s {
-                Step::Open(e) | Step::Filter(e) | Step::Map(e) => Unavailable::Other(e),
-            })?;
+            let fd =
+                open_event(Event::Tracepoint(*id), cpu, filter, u32::MAX, names && k == 0).map_err(|s| match s {
+                    Step::Open(e) | Step::Filter(e) | Step::Map(e) => Unavailable::Other(e),
+                })?;
             // SAFETY: both are open perf events on the same CPU; the kernel
             // then writes fd's samples into ring.fd's buffer.
             if unsafe { sys::ioctls::SET_OUTPUT(fd.as_raw_fd(), ring.fd.as_raw_fd()) } != 0 {
@@ -487,11 +552,15 @@ enum Step {
 /// enabled; samples carry the task, the time and the raw record, and wake a
 /// reader by `watermark` bytes only (an event writing into another's ring
 /// wakes by that ring's).
-fn open_event(id: u64, cpu: usize, filter: Option<&CStr>, watermark: u32, names: bool) -> Result<OwnedFd, Step> {
+fn open_event(event: Event, cpu: usize, filter: Option<&CStr>, watermark: u32, names: bool) -> Result<OwnedFd, Step> {
+    let (type_, config) = match event {
+        Event::Tracepoint(id) => (sys::bindings::PERF_TYPE_TRACEPOINT, id),
+        Event::Dummy => (sys::bindings::PERF_TYPE_SOFTWARE, u64::from(sys::bindings::PERF_COUNT_SW_DUMMY)),
+    };
     let mut attr = sys::bindings::perf_event_attr {
-        type_: sys::bindings::PERF_TYPE_TRACEPOINT,
+        type_,
         size: u32::try_from(std::mem::size_of::<sys::bindings::perf_event_attr>()).unwrap_or(0),
-        config: id,
+        config,
         sample_type: u64::from(
             sys::bindings::PERF_SAMPLE_RAW | sys::bindings::PERF_SAMPLE_TIME | sys::bindings::PERF_SAMPLE_TID,
         ),
@@ -540,10 +609,17 @@ fn open_event(id: u64, cpu: usize, filter: Option<&CStr>, watermark: u32, names:
 
 /// The tracepoint `id` on `cpu`, filtered by `filter`, with a ring of
 /// `pages` data pages of `page` bytes; disabled until enabled.
-fn open_ring(id: u64, cpu: usize, page: usize, pages: usize, filter: Option<&CStr>, names: bool) -> Result<Ring, Step> {
+fn open_ring(
+    event: Event,
+    cpu: usize,
+    page: usize,
+    pages: usize,
+    filter: Option<&CStr>,
+    names: bool,
+) -> Result<Ring, Step> {
     // Wake a reader by the bytes written (a quarter of the ring), never per
     // change.
-    let fd = open_event(id, cpu, filter, u32::try_from(page * pages / 4).unwrap_or(u32::MAX), names)?;
+    let fd = open_event(event, cpu, filter, u32::try_from(page * pages / 4).unwrap_or(u32::MAX), names)?;
     let len = page * (1 + pages);
     // SAFETY: mapping a perf event descriptor, shared, read-write (the
     // tail is written back); len is one metadata page plus 2^n pages.
@@ -620,27 +696,36 @@ fn parse_record(
 }
 
 /// One record of the eBPF ring ([`super::ebpf::program`]): the time
-/// (CLOCK_MONOTONIC), the task (tgid above pid), then the tracepoint's
-/// record from byte 8; a state change to `out`, and with its task to
-/// `samples` when `calls`. Pure; any bytes give a change or nothing.
+/// (CLOCK_MONOTONIC), the task (tgid above pid), the tracepoint's id, then
+/// its record from byte 8. A state change (tracepoint `id`) goes to `out`,
+/// and with its task to `samples` when `calls`; a socket call's sample to
+/// `samples`. Pure; any bytes give a change, a sample or nothing.
 fn parse_bpf_record(
     record: &[u8],
     fields: &Fields,
+    id: u16,
+    calls: Option<&Decoder>,
     offset: i128,
-    calls: bool,
     out: &mut Vec<RawChange>,
     samples: &mut Vec<RawSample>,
 ) {
     let u64_at = |at: usize| record.get(at..at + 8).and_then(|b| b.try_into().ok()).map(u64::from_ne_bytes);
-    let (Some(mono), Some(task)) = (u64_at(0), u64_at(8)) else { return };
+    let (Some(mono), Some(task), Some(_)) = (u64_at(0), u64_at(8), u64_at(16)) else { return };
     let ts = u64::try_from(i128::from(mono) + offset).unwrap_or(0);
-    // The raw record's first 8 bytes (its common fields) hold the task here.
-    if let Some(c) = parse_sample(fields, ts, &record[8..]) {
-        out.push(c);
-        if calls {
-            let (pid, tid) = ((task >> 32) as u32, task as u32);
-            samples.push(RawSample { ts, pid, tid, event: RawEvent::Change(c) });
+    let (pid, tid) = ((task >> 32) as u32, task as u32);
+    // The raw record, its common fields replaced by the id (`common_type`
+    // in its first two bytes).
+    let raw = &record[16..];
+    let kind = u16::from_ne_bytes([raw[0], raw[1]]);
+    if kind == id {
+        if let Some(c) = parse_sample(fields, ts, raw) {
+            out.push(c);
+            if calls.is_some() {
+                samples.push(RawSample { ts, pid, tid, event: RawEvent::Change(c) });
+            }
         }
+    } else if let Some(event) = calls.and_then(|d| d.parse(kind, raw)) {
+        samples.push(RawSample { ts, pid, tid, event });
     }
 }
 
@@ -701,7 +786,7 @@ impl Tracepoint {
         let (fields, offset, id) = (self.fields, self.offset, self.id);
         let calls = self.calls.as_ref();
         if let Some(bpf) = &mut self.bpf {
-            bpf.read(|record| parse_bpf_record(record, &fields, offset, calls.is_some(), out, samples));
+            bpf.read(|record| parse_bpf_record(record, &fields, id, calls, offset, out, samples));
         }
         for ring in &mut self.rings {
             let meta = ring.base.cast::<sys::bindings::perf_event_mmap_page>();
@@ -882,21 +967,27 @@ format:
             &mut perf,
             &mut perf_samples,
         );
-        // The eBPF record: time, tgid above pid, the raw record from byte 8.
+        // The eBPF record: time, tgid above pid, the id, the raw record from byte 8.
         let mut record = 1_000u64.to_ne_bytes().to_vec();
         record.extend_from_slice(&((42u64 << 32) | 43).to_ne_bytes());
+        record.extend_from_slice(&2287u64.to_ne_bytes());
         record.extend_from_slice(&raw[8..]);
+        let decoder = Decoder::default();
         let (mut out, mut samples) = (Vec::new(), Vec::new());
-        parse_bpf_record(&record, &f, 5, true, &mut out, &mut samples);
+        parse_bpf_record(&record, &f, 2287, Some(&decoder), 5, &mut out, &mut samples);
         assert_eq!(out, perf);
         assert_eq!(samples, perf_samples);
         assert_eq!((out[0].ts, out[0].newstate, samples[0].pid, samples[0].tid), (1_005, 4, 42, 43));
-        // Without the calls, the change alone; short records give nothing.
-        parse_bpf_record(&record, &f, 5, false, &mut out, &mut samples);
+        // Without the calls, the change alone; short records, or another
+        // tracepoint's the decoder does not know, give nothing.
+        parse_bpf_record(&record, &f, 2287, None, 5, &mut out, &mut samples);
         assert_eq!((out.len(), samples.len()), (2, 1));
-        for n in [0, 8, 15, 16, 40] {
-            parse_bpf_record(&record[..n], &f, 5, true, &mut out, &mut samples);
+        for n in [0, 8, 16, 23, 24, 40] {
+            parse_bpf_record(&record[..n], &f, 2287, Some(&decoder), 5, &mut out, &mut samples);
         }
+        let mut other = record.clone();
+        other[16..18].copy_from_slice(&2288u16.to_ne_bytes());
+        parse_bpf_record(&other, &f, 2287, Some(&decoder), 5, &mut out, &mut samples);
         assert_eq!((out.len(), samples.len()), (2, 1));
     }
 
@@ -905,7 +996,7 @@ format:
         fn any_ebpf_record_parses_or_is_ignored(body in proptest::collection::vec(proptest::num::u8::ANY, 0..100)) {
             let f = fields(FORMAT).unwrap();
             let (mut out, mut samples) = (Vec::new(), Vec::new());
-            parse_bpf_record(&body, &f, 0, true, &mut out, &mut samples);
+            parse_bpf_record(&body, &f, 2287, Some(&Decoder::default()), 0, &mut out, &mut samples);
             proptest::prop_assert_eq!(out.len(), samples.len());
         }
     }
