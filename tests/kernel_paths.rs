@@ -47,6 +47,34 @@ fn by_socket(changes: &[RawChange]) -> BTreeMap<u64, Vec<RawChange>> {
     map
 }
 
+/// `n` connections to `listener` that close the usual way: the client
+/// first (the server in CLOSE-WAIT, then LAST-ACK), after the tutorial's
+/// request and its answer. Returns the listener, still open (its own close
+/// is a change too).
+fn talk(listener: TcpListener, n: usize) -> TcpListener {
+    let addr = listener.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        for _ in 0..n {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 64];
+            let got = s.read(&mut buf).unwrap();
+            s.write_all(&buf[..got].to_ascii_uppercase()).unwrap();
+            while s.read(&mut buf).unwrap() > 0 {}
+        }
+        listener
+    });
+    for _ in 0..n {
+        let mut c = TcpStream::connect(addr).unwrap();
+        c.write_all(b"helloworld").unwrap();
+        let mut buf = [0u8; 10];
+        c.read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, b"HELLOWORLD");
+        c.shutdown(Shutdown::Write).unwrap();
+        let _ = c.read(&mut buf).unwrap();
+    }
+    server.join().unwrap()
+}
+
 #[test]
 fn the_ebpf_ring_reads_what_perf_samples_read() {
     if !support::capture_allowed() {
@@ -58,29 +86,7 @@ fn the_ebpf_ring_reads_what_perf_samples_read() {
     let (mut perf, _) = tracepoint::open_via(Some(port), false, Route::Perf).unwrap();
     let (mut bpf, _) = tracepoint::open_via(Some(port), false, Route::Bpf).unwrap();
     assert!(bpf.is_bpf() && !perf.is_bpf());
-    // Connections that close every usual way: the client first (the server
-    // in CLOSE-WAIT, then LAST-ACK), after a request and its answer.
-    let server = std::thread::spawn(move || {
-        for _ in 0..CONNECTIONS {
-            let (mut s, _) = listener.accept().unwrap();
-            let mut buf = [0u8; 64];
-            let n = s.read(&mut buf).unwrap();
-            s.write_all(&buf[..n].to_ascii_uppercase()).unwrap();
-            while s.read(&mut buf).unwrap() > 0 {}
-        }
-        // Kept open until both paths are read: its own close is a change.
-        listener
-    });
-    for _ in 0..CONNECTIONS {
-        let mut c = TcpStream::connect(addr).unwrap();
-        c.write_all(b"helloworld").unwrap();
-        let mut buf = [0u8; 10];
-        c.read_exact(&mut buf).unwrap();
-        assert_eq!(&buf, b"HELLOWORLD");
-        c.shutdown(Shutdown::Write).unwrap();
-        let _ = c.read(&mut buf).unwrap();
-    }
-    let _listener = server.join().unwrap();
+    let _listener = talk(listener, CONNECTIONS);
     let from_perf = read_until_closed(&mut perf, port, CONNECTIONS, "perf");
     let from_bpf = read_until_closed(&mut bpf, port, CONNECTIONS, "eBPF");
     assert_eq!((perf.lost(), bpf.lost()), (0, 0));
@@ -185,22 +191,7 @@ fn a_full_ebpf_ring_counts_each_change_it_could_not_hold() {
     let filter = synack::os::ebpf::Filter::Port { sport: fields.sport, dport: fields.dport, port };
     small.attach(id, end, filter).unwrap();
     let n = 200;
-    let server = std::thread::spawn(move || {
-        for _ in 0..n {
-            let (mut s, _) = listener.accept().unwrap();
-            let mut buf = [0u8; 16];
-            while s.read(&mut buf).unwrap() > 0 {}
-        }
-        listener
-    });
-    for _ in 0..n {
-        let mut c = TcpStream::connect(addr).unwrap();
-        c.write_all(b"helloworld").unwrap();
-        c.shutdown(Shutdown::Write).unwrap();
-        let mut buf = [0u8; 16];
-        while c.read(&mut buf).unwrap() > 0 {}
-    }
-    let _listener = server.join().unwrap();
+    let _listener = talk(listener, n);
     let seen = read_until_closed(&mut perf, port, n, "perf").len() as u64;
     let mut held = 0u64;
     small.read(|_| held += 1);

@@ -663,19 +663,8 @@ fn parse_record(
             let (pid, tid) = (u32_at(8), u32_at(12));
             let ts = realtime(u64_at(16));
             let end = 28usize.saturating_add(u32_at(24) as usize).min(record.len());
-            let raw = &record[28..end];
-            // The raw data opens with its tracepoint's id (`common_type`).
-            let kind = raw.get(..2).map_or(0, |b| u16::from_ne_bytes([b[0], b[1]]));
-            if kind == id {
-                if let Some(c) = parse_sample(fields, ts, raw) {
-                    out.push(c);
-                    if calls.is_some() {
-                        samples.push(RawSample { ts, pid, tid, event: RawEvent::Change(c) });
-                    }
-                }
-            } else if let Some(event) = calls.and_then(|d| d.parse(kind, raw)) {
-                samples.push(RawSample { ts, pid, tid, event });
-            }
+            let task = Task { ts, pid, tid };
+            raw_record(&record[28..end], fields, id, calls, task, out, samples);
         }
         PERF_RECORD_COMM | PERF_RECORD_FORK if calls.is_some() && record.len() >= 32 => {
             let n = record.len();
@@ -712,11 +701,35 @@ fn parse_bpf_record(
     let u64_at = |at: usize| record.get(at..at + 8).and_then(|b| b.try_into().ok()).map(u64::from_ne_bytes);
     let (Some(mono), Some(task), Some(_)) = (u64_at(0), u64_at(8), u64_at(16)) else { return };
     let ts = u64::try_from(i128::from(mono) + offset).unwrap_or(0);
-    let (pid, tid) = ((task >> 32) as u32, task as u32);
+    let task = Task { ts, pid: (task >> 32) as u32, tid: task as u32 };
     // The raw record, its common fields replaced by the id (`common_type`
     // in its first two bytes).
-    let raw = &record[16..];
-    let kind = u16::from_ne_bytes([raw[0], raw[1]]);
+    raw_record(&record[16..], fields, id, calls, task, out, samples);
+}
+
+/// When a record was written, and by which process and thread.
+#[derive(Clone, Copy)]
+struct Task {
+    ts: u64,
+    pid: u32,
+    tid: u32,
+}
+
+/// A tracepoint's raw record (its id, `common_type`, in its first two
+/// bytes), from either path: a state change (tracepoint `id`) to `out`, and
+/// with its task to `samples` when `calls`; a socket call's sample to
+/// `samples`.
+fn raw_record(
+    raw: &[u8],
+    fields: &Fields,
+    id: u16,
+    calls: Option<&Decoder>,
+    task: Task,
+    out: &mut Vec<RawChange>,
+    samples: &mut Vec<RawSample>,
+) {
+    let Task { ts, pid, tid } = task;
+    let kind = raw.get(..2).map_or(0, |b| u16::from_ne_bytes([b[0], b[1]]));
     if kind == id {
         if let Some(c) = parse_sample(fields, ts, raw) {
             out.push(c);
