@@ -411,9 +411,7 @@ impl BpfRing {
     /// # Errors
     /// When the kernel refuses the program or the event.
     pub fn attach(&mut self, id: u64, end: usize, filter: Filter) -> io::Result<()> {
-        let pair = self.load(id, end, filter)?;
-        self.attached.push(pair);
-        Ok(())
+        self.attach_all(&[(id, end, filter)])
     }
 
     /// Attaches one program for each of `events` (id, end, filter): all of

@@ -224,10 +224,11 @@ impl Drop for Ring {
 
 /// The tracepoint, open on every CPU.
 pub struct Tracepoint {
-    /// The state changes through the eBPF program's ring ([`super::ebpf`]),
-    /// when the kernel allows it: then the perf rings carry only the socket
-    /// calls (their state-change events are never enabled), and there are
-    /// none without the calls.
+    /// The state changes, and the socket calls when they can be had there,
+    /// through the eBPF programs' ring ([`super::ebpf`]), when the kernel
+    /// allows it: then the perf rings carry only the processes' names and
+    /// forks (or the calls, when they could not be had on the eBPF ring),
+    /// and there are none without the calls.
     bpf: Option<BpfRing>,
     rings: Vec<Ring>,
     fields: Fields,
